@@ -1,0 +1,96 @@
+/* pb_model: the in-memory data set that analyze's loaders fill and that the
+ * statistics, the Markdown/CSV report and the charts read.
+ *
+ * Ownership: a pb_dataset owns everything reachable from it (strings,
+ * arrays); pb_dataset_free() releases it all. Loaders only append.
+ *
+ * Units: seconds for durations of whole requests/runs, milliseconds for
+ * TTFT-like latencies, tokens/s for rates, percent for efficiencies.
+ * A quantity the source does not have is NAN (never 0): statistics skip NANs
+ * and the report prints "n/a". */
+#ifndef PB_MODEL_H
+#define PB_MODEL_H
+
+#include <stddef.h>
+
+typedef enum pb_source_format {
+    PB_FMT_PARBENCH = 0, /* our own trace (data/FORMAT.md) */
+    PB_FMT_TR115_RUST,   /* original Rust harness metrics.json */
+    PB_FMT_TR115_PYTHON, /* original Python harness metrics.json */
+} pb_source_format;
+
+/* One chunk arrival, seconds since the run's origin. */
+typedef struct pb_chunk {
+    double t_s;
+    int bytes;
+} pb_chunk;
+
+/* One agent's request within one phase. Times are seconds since the run's
+ * origin (parbench traces only; NAN for the original study's files). */
+typedef struct pb_request {
+    int ok;
+    double t_start, t_connected, t_first_byte, t_first_token, t_end;
+    double duration_s;        /* t_end - t_start, or the file's execution time */
+    double ttft_ms;           /* client-side TTFT (or the file's ttft_ms) */
+    double tokens;            /* tokens generated (server eval_count if any) */
+    double server_rate;       /* eval_count / eval_duration, tokens/s */
+    double load_ms, prompt_eval_ms, eval_ms, server_total_ms;
+    double queue_ms;          /* server total - load - prompt_eval - eval */
+    size_t n_chunks;
+    pb_chunk *chunks;         /* owned; NULL when the source has none */
+    char *error;              /* owned; NULL when ok */
+} pb_request;
+
+typedef struct pb_agent {
+    char *id;                 /* owned */
+    char *endpoint;           /* owned, may be NULL */
+    pb_request conc;          /* request in the concurrent phase */
+    int has_solo;
+    pb_request solo;          /* request when it ran alone (parbench traces) */
+} pb_agent;
+
+typedef struct pb_run {
+    char *path;               /* owned: file it came from */
+    pb_source_format format;
+    char *runtime;            /* owned: display label ("runtime-" dropped) */
+    char *config;             /* owned */
+    int run_index;            /* from the file, or the run_N directory */
+    int valid;                /* parbench: run.valid; originals: 1 */
+    char *invalid_reason;     /* owned, may be NULL */
+
+    size_t n_agents;
+    pb_agent *agents;         /* owned */
+
+    /* Concurrent phase. */
+    double conc_start, conc_end;  /* seconds since origin (NAN if unknown) */
+    double wall_s;                /* concurrent wall time */
+
+    /* The original study's metric ("estimated"): sum of the agents'
+     * durations inside the concurrent run / wall, and / N * 100. For the
+     * original files these are the values the file states. */
+    double est_speedup;
+    double est_efficiency;
+
+    /* Measured against the solo phases: sum of solo durations / wall, and
+     * / N * 100. NAN when the run has no solo phase. */
+    double meas_speedup;
+    double meas_efficiency;
+} pb_run;
+
+/* A file that could not be used, with the reason (for stderr and the
+ * report's data-quality section). */
+typedef struct pb_skip {
+    char *path;
+    char *reason;
+} pb_skip;
+
+typedef struct pb_dataset {
+    pb_run *runs;
+    size_t n_runs, cap_runs;
+    pb_skip *skips;
+    size_t n_skips, cap_skips;
+    size_t files_seen;        /* candidate files examined */
+    size_t files_duplicate;   /* summary.json files recognised as repeats */
+} pb_dataset;
+
+#endif

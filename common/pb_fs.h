@@ -1,0 +1,29 @@
+/* pb_fs: file helpers shared by every parbench binary.
+ *
+ * Why a module of its own: "a run that was written is never corrupted by a
+ * later crash" is a project-wide promise, so there is exactly one way to
+ * write a file (pb_fs_write_atomic) and one way to read one with a size cap
+ * (pb_fs_read_all). */
+#ifndef PB_FS_H
+#define PB_FS_H
+
+#include <stddef.h>
+
+/* Writes len bytes to path atomically: a temp file in the same directory,
+ * fsync, rename over path, fsync of the directory. Creates missing parent
+ * directories (mode 0755). On failure returns -1, removes the temp file and
+ * puts a human-readable reason ("<what> <path>: <strerror>") in err. */
+int pb_fs_write_atomic(const char *path, const void *data, size_t len,
+                       char *err, size_t errlen);
+
+/* mkdir -p. Returns 0 on success (also if it exists), -1 with err set. */
+int pb_fs_mkdirs(const char *dir, char *err, size_t errlen);
+
+/* Reads a whole regular file into a NUL-terminated malloc'd buffer.
+ * Refuses files larger than max_bytes (returns -2, err says the size) so a
+ * stray 10 GB file cannot exhaust memory. Returns 0 and sets *out and *outlen on
+ * success, -1 on I/O error, -2 when too large. */
+int pb_fs_read_all(const char *path, size_t max_bytes, char **out,
+                   size_t *outlen, char *err, size_t errlen);
+
+#endif

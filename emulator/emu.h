@@ -1,0 +1,89 @@
+/* emu: an Ollama API emulator (libuv), usable as a library or as the
+ * `ollama-emu` binary.
+ *
+ * This header is the contract between the emulator and its users (the
+ * ollama-emu binary, `collect --emulate`, tests and benchmarks). Keep it
+ * stable; add fields at the end of emu_options.
+ *
+ * Ownership: emu_start() copies what it needs from the options; the returned
+ * handle owns a thread running its own uv loop (so the emulator never steals
+ * time from the caller's loop) and is released by emu_stop(). */
+#ifndef EMU_H
+#define EMU_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define EMU_MAX_INSTANCES 64
+#define EMU_MAX_MODELS 16
+
+typedef struct emu_options {
+    /* Listeners: one emulated Ollama instance each. host "127.0.0.1",
+     * port 0 = pick a free port (read it back with emu_port()). */
+    int n_instances;
+    char host[EMU_MAX_INSTANCES][64];
+    int port[EMU_MAX_INSTANCES];
+
+    /* Models served (/api/tags); a request for another model is a 404. */
+    int n_models;
+    char models[EMU_MAX_MODELS][128];
+
+    /* Ollama's scheduling: slots that decode at once, and the pending queue
+     * beyond which requests get 503. */
+    int num_parallel;        /* default 1 */
+    int max_queue;           /* default 512 */
+
+    /* GPU timing model (seconds and tokens/s before time scaling). */
+    double load_s;           /* first request on an instance loads the model */
+    double prompt_rate;      /* prompt tokens/s during prompt evaluation */
+    double decode_rate;      /* R1: tokens/s of a lone stream */
+    double contention;       /* g(k) exponent: see emu_gpu_factor() */
+    double first_token_s;    /* extra latency before the first token */
+    double jitter;           /* relative per-token jitter (0 = none) */
+    int len_mean;            /* response length (tokens) when no num_predict */
+    int len_sd;
+    int shared_gpu;          /* 1: all instances share one simulated GPU */
+    double time_scale;       /* >1 runs everything that many times faster */
+    uint64_t seed;
+
+    /* Fault injected on every request of an instance ("" = none); same
+     * syntax as the per-request option `parbench_fault` (see README). */
+    char fault[EMU_MAX_INSTANCES][128];
+
+    /* If non-empty, every chunk written is logged here (see README). */
+    char trace_path[1024];
+    int quiet;               /* no per-request logging on stderr */
+} emu_options;
+
+typedef struct emu emu_t;
+
+/* Fills o with the defaults (calibrated to TR115: gemma3 on one consumer
+ * GPU). */
+void emu_options_init(emu_options *o);
+
+/* The --ideal preset: independent instances, no contention, no jitter,
+ * fixed response lengths. */
+void emu_options_ideal(emu_options *o);
+
+/* Parses ollama-emu's command-line flags into o (after emu_options_init).
+ * Returns 0, 1 for --help (text already printed), or -1 with err set. */
+int emu_options_parse(emu_options *o, int argc, char **argv, char *err,
+                      size_t errlen);
+
+/* Starts the emulator on its own thread; returns once every listener is
+ * bound (or NULL with err set, e.g. "cannot listen on 127.0.0.1:11434:
+ * address already in use"). */
+emu_t *emu_start(const emu_options *o, char *err, size_t errlen);
+
+/* The bound port of instance i (useful after asking for port 0). */
+int emu_port(const emu_t *e, int i);
+
+/* Stops accepting, closes every connection, joins the thread, frees e. */
+void emu_stop(emu_t *e);
+
+/* Per-stream decode slowdown when k streams decode at once on one GPU:
+ * each stream runs at decode_rate * emu_gpu_factor(k, contention).
+ * Exposed for tests and for documentation of the model. */
+double emu_gpu_factor(int k, double contention);
+
+#endif
