@@ -1,0 +1,66 @@
+/* pb_derive: per-run metrics beyond the original study's "efficiency".
+ *
+ * Why a module of its own: the original metric (sum of agent durations
+ * inside the concurrent run / (N x wall)) is 100% whenever both agents are
+ * busy for the whole wall, even if the server serialises them and each takes
+ * twice as long. The quantities here compare the concurrent run with what the
+ * same work costs alone (solo phases, or a serialized runtime given with
+ * --sequential-ref), and show how the time inside a request is spent.
+ *
+ * Pure functions on pb_model structs: nothing here does I/O. A quantity the
+ * run cannot provide is NAN (statistics skip it; the report prints "n/a").
+ * Time units: seconds for runs and phases, milliseconds for latencies and
+ * gaps, tokens/s for rates, percent for efficiencies, fraction [0,1] for
+ * overlap. Definitions are in report/README.md ("Metrics"). */
+#ifndef PB_DERIVE_H
+#define PB_DERIVE_H
+
+#include <stddef.h>
+#include "pb_model.h"
+
+/* TTFT split and streaming figures of one request. */
+typedef struct pb_derive_req {
+    double connect_ms;        /* t_connected - t_start */
+    double wait_ms;           /* t_first_byte - t_connected (client view of queue+prefill) */
+    double server_queue_ms;   /* server total - load - prompt_eval - eval */
+    double load_ms, prompt_eval_ms;
+    double first_token_gap_ms;/* t_first_token - t_first_byte */
+    double client_rate;       /* (tokens-1) / (last chunk - first token), tokens/s */
+    double server_rate;       /* eval_count / eval_duration, tokens/s */
+} pb_derive_req;
+
+typedef struct pb_derived {
+    size_t n_agents;
+    double est_speedup, est_efficiency;    /* original definition */
+    double meas_speedup, meas_efficiency;  /* against the solo phases */
+    double tok_speedup;       /* (conc tokens / wall) / (solo tokens / solo time) */
+    double overlap;           /* fraction of the concurrent wall with >= 2 streaming */
+    double start_skew_ms;     /* max - min agent start in the concurrent phase */
+    /* Means over the agents' concurrent-phase requests (NAN if none has it). */
+    pb_derive_req req;
+    /* Inter-chunk gaps pooled over the agents' concurrent requests, ms. */
+    double gap_p50_ms, gap_p90_ms, gap_p99_ms;
+    /* Against --sequential-ref: reference runtime's mean wall for this config
+     * / this run's wall, and / N * 100. NAN without a reference. */
+    double ref_seq_s, ref_speedup, ref_efficiency;
+} pb_derived;
+
+/* Split of one request (NAN fields where timestamps/statistics are absent). */
+void pb_derive_request(const pb_request *rq, pb_derive_req *out);
+
+/* All per-run metrics except the ref_* fields (set to NAN). */
+void pb_derive_run(const pb_run *run, pb_derived *out);
+
+/* Fraction of [t0, t1] covered by at least two of the n intervals
+ * [starts[i], ends[i]] (NAN intervals ignored). NAN when t1 <= t0. */
+double pb_derive_overlap(const double *starts, const double *ends, size_t n,
+                         double t0, double t1);
+
+/* Derives every run of ds into out[0..n_runs) and, when ref_runtime is not
+ * NULL, fills ref_* from that runtime's per-config mean wall time (runs of
+ * configs the reference lacks stay NAN). Returns the number of configs that
+ * had a reference mean (0 when ref_runtime is NULL or absent). */
+size_t pb_derive_dataset(const pb_dataset *ds, const char *ref_runtime,
+                         pb_derived *out);
+
+#endif
