@@ -1,0 +1,46 @@
+/* pb_report: the Markdown report analyze writes on stdout.
+ *
+ * pb_report_opts is shared with the charts / true-efficiency sections
+ * (pb_charts.h, pb_report_true.h): analyze's main.c parses every option
+ * into it, the sections read what they need. */
+#ifndef PB_REPORT_H
+#define PB_REPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "pb_model.h"
+
+#define PB_REPORT_MAX_REFS 16
+
+typedef struct pb_report_ref {
+    const char *name;          /* e.g. "TR114" (points into argv) */
+    double value;              /* percent, e.g. 95.7 */
+} pb_report_ref;
+
+typedef struct pb_report_opts {
+    /* Reference points (--ref NAME=VALUE): "vs NAME (pp)" columns. */
+    pb_report_ref refs[PB_REPORT_MAX_REFS];
+    size_t n_refs;
+    const char *baseline;      /* --baseline RUNTIME, or NULL */
+    uint64_t seed;             /* --seed: bootstrap seed (printed) */
+    unsigned boot_reps;        /* --bootstrap: resamples, 0 = off */
+    const char *csv_dir;       /* --csv DIR, or NULL */
+    /* Hooks for the charts / true-efficiency work: */
+    const char *charts_dir;    /* --charts DIR, or NULL (no charts) */
+    const char *sequential_ref;/* --sequential-ref RUNTIME, or NULL */
+    /* For the report header: the command's inputs. */
+    int n_inputs;
+    char *const *inputs;
+} pb_report_opts;
+
+/* Writes the whole Markdown report to out. Returns 0, or -1 on a write
+ * error (errno set by stdio). */
+int pb_report_markdown(FILE *out, const pb_dataset *ds,
+                       const pb_report_opts *opts);
+
+/* Appends s to out with Markdown metacharacters escaped (|, *, _, `, [, ],
+ * <, >, #, \) and newlines/tabs turned into spaces, for table cells. */
+void pb_report_md_escape(FILE *out, const char *s);
+
+#endif
