@@ -61,8 +61,8 @@ typedef struct emu emu_t;
  * GPU). */
 void emu_options_init(emu_options *o);
 
-/* The --ideal preset: independent instances, no contention, no jitter,
- * fixed response lengths. */
+/* The --ideal preset: emu_options_init() followed by independent
+ * instances, no contention, no jitter, fixed response lengths. */
 void emu_options_ideal(emu_options *o);
 
 /* Parses ollama-emu's command-line flags into o (after emu_options_init).
@@ -80,6 +80,22 @@ int emu_port(const emu_t *e, int i);
 
 /* Stops accepting, closes every connection, joins the thread, frees e. */
 void emu_stop(emu_t *e);
+
+/* What the emulator measured about itself, for benchmarks and tests.
+ * Scheduling lag = how late a timed chunk (token, final line) was written
+ * compared with the instant the timing model scheduled it for. */
+typedef struct emu_stats {
+    uint64_t requests;       /* requests accepted on /api/generate|chat */
+    uint64_t chunks;         /* timed chunks written (token + final lines) */
+    uint64_t lag_n;          /* samples in the lag figures below */
+    double lag_median_us;    /* 1 us resolution, saturates at 100 ms */
+    double lag_p99_us;
+    double lag_max_us;
+    double cpu_s;            /* CPU time of the emulator thread so far */
+} emu_stats;
+
+/* Thread-safe snapshot of the statistics of a running emulator. */
+void emu_get_stats(emu_t *e, emu_stats *s);
 
 /* Per-stream decode slowdown when k streams decode at once on one GPU:
  * each stream runs at decode_rate * emu_gpu_factor(k, contention).

@@ -1,0 +1,625 @@
+/* emu_http: connections, HTTP/1.1 request parsing (http_parser), routing
+ * and the small routes (/, /api/version, /api/tags, /api/ps).
+ *
+ * Ownership: a connection (emu_conn) is owned by the emulator's list from
+ * accept until its uv close callback, which frees it. It owns at most one
+ * request (emu_req) at a time; bytes of a pipelined next request wait in
+ * `pending` until the current response is complete. */
+#include "emu_internal.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+#include <pb_time.h>
+
+typedef struct emu_wreq {
+    uv_write_t w;
+    emu_conn *c;
+    char data[];
+} emu_wreq;
+
+static const char *status_text(int status)
+{
+    switch (status) {
+    case 100: return "Continue";
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 413: return "Request Entity Too Large";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    default: return "Unknown";
+    }
+}
+
+static void http_date(char *buf, size_t len)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, len, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+/* ---- connection lifetime ---- */
+
+static void conn_reset_message(emu_conn *c)
+{
+    c->url.len = c->body.len = c->hname.len = c->hval.len = 0;
+    c->hstate = 0;
+    c->req_id[0] = c->fault_spec[0] = '\0';
+    c->header_bytes = 0;
+    c->err_status = 0;
+    c->msg_complete = 0;
+    c->keep_alive = 0;
+}
+
+static void conn_on_close(uv_handle_t *h)
+{
+    emu_conn *c = h->data;
+    emu_buf_free(&c->url);
+    emu_buf_free(&c->body);
+    emu_buf_free(&c->hname);
+    emu_buf_free(&c->hval);
+    emu_buf_free(&c->pending);
+    free(c);
+}
+
+static void conn_detach(emu_conn *c)
+{
+    c->closing = 1;
+    if (c->req)
+        emu_req_cancel(c->req);
+    emu *e = c->inst->emu;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        e->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->prev = c->next = NULL;
+}
+
+void emu_conn_close(emu_conn *c)
+{
+    if (c->closing)
+        return;
+    conn_detach(c);
+    uv_close((uv_handle_t *)&c->tcp, conn_on_close);
+}
+
+void emu_conn_reset(emu_conn *c)
+{
+    if (c->closing)
+        return;
+    conn_detach(c);
+    /* Fails only while a shutdown is pending; a plain close is next best. */
+    if (uv_tcp_close_reset(&c->tcp, conn_on_close))
+        uv_close((uv_handle_t *)&c->tcp, conn_on_close);
+}
+
+static void conn_on_shutdown(uv_shutdown_t *req, int status)
+{
+    emu_conn *c = req->data;
+    (void)status;
+    /* Our FIN is out. Keep reading until the client closes too (or the
+     * housekeeping timer gives up): closing with unread input would send
+     * an RST that can destroy the response the client has not read yet. */
+    c->drain_since = uv_hrtime();
+    if (status < 0)
+        emu_conn_close(c);
+}
+
+void emu_conn_shutdown(emu_conn *c)
+{
+    if (c->closing || c->shutting_down)
+        return;
+    c->shutting_down = 1;
+    c->shutdown.data = c;
+    if (uv_shutdown(&c->shutdown, (uv_stream_t *)&c->tcp, conn_on_shutdown))
+        emu_conn_close(c);
+}
+
+static void conn_on_write(uv_write_t *w, int status)
+{
+    emu_wreq *wr = (emu_wreq *)w;
+    emu_conn *c = wr->c;
+    free(wr);
+    if (status < 0 && !c->closing)
+        emu_conn_close(c);
+}
+
+int emu_conn_write(emu_conn *c, const char *data, size_t len)
+{
+    if (c->closing || c->shutting_down)
+        return -1;
+    uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
+    /* Fast path: the socket usually takes the whole chunk at once, which
+     * saves an allocation and a callback per token. uv_try_write refuses
+     * (EAGAIN) while earlier writes are queued, so order is kept. */
+    int n = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+    if (n == (int)len)
+        return 0;
+    if (n < 0 && n != UV_EAGAIN) {
+        emu_conn_close(c);
+        return -1;
+    }
+    size_t off = n > 0 ? (size_t)n : 0;
+    if (uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) >
+        EMU_MAX_WRITE_QUEUE) {
+        emu_log(c->inst->emu, "instance %d: client reads too slowly "
+                "(%d bytes queued), dropping the connection",
+                c->inst->index, EMU_MAX_WRITE_QUEUE);
+        emu_conn_close(c);
+        return -1;
+    }
+    emu_wreq *wr = malloc(sizeof *wr + (len - off));
+    if (!wr)
+        abort();
+    wr->c = c;
+    memcpy(wr->data, data + off, len - off);
+    b = uv_buf_init(wr->data, (unsigned)(len - off));
+    if (uv_write(&wr->w, (uv_stream_t *)&c->tcp, &b, 1, conn_on_write)) {
+        free(wr);
+        emu_conn_close(c);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- responses ---- */
+
+void emu_http_reply(emu_conn *c, int status, const char *ctype,
+                    const char *body, size_t len, int head_only)
+{
+    char date[64];
+    http_date(date, sizeof date);
+    emu_buf b = {0};
+    emu_buf_printf(&b,
+                   "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nDate: %s\r\n"
+                   "Content-Length: %zu\r\n%s\r\n",
+                   status, status_text(status), ctype, date, len,
+                   c->keep_alive ? "" : "Connection: close\r\n");
+    if (!head_only)
+        emu_buf_append(&b, body, len);
+    emu_conn_write(c, b.data, b.len);
+    emu_buf_free(&b);
+}
+
+void emu_http_reply_error(emu_conn *c, int status, const char *msg)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "error", msg);
+    char *s = cJSON_PrintUnformatted(o);
+    emu_http_reply(c, status, "application/json; charset=utf-8", s,
+                   strlen(s), 0);
+    cJSON_free(s);
+    cJSON_Delete(o);
+}
+
+void emu_http_stream_headers(emu_buf *b, const emu_conn *c)
+{
+    char date[64];
+    http_date(date, sizeof date);
+    emu_buf_printf(b,
+                   "HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\n"
+                   "Date: %s\r\nTransfer-Encoding: chunked\r\n%s\r\n",
+                   date, c->keep_alive ? "" : "Connection: close\r\n");
+}
+
+static void conn_feed(emu_conn *c, const char *data, size_t len);
+
+void emu_conn_response_done(emu_conn *c)
+{
+    if (c->closing)
+        return;
+    if (!c->keep_alive) {
+        emu_conn_shutdown(c);
+        return;
+    }
+    conn_reset_message(c);
+    http_parser_pause(&c->parser, 0);
+    if (c->pending.len) {
+        emu_buf tmp = c->pending;
+        memset(&c->pending, 0, sizeof c->pending);
+        conn_feed(c, tmp.data, tmp.len);
+        emu_buf_free(&tmp);
+    }
+}
+
+/* ---- simple routes ---- */
+
+static void reply_json(emu_conn *c, cJSON *o, int head_only)
+{
+    char *s = cJSON_PrintUnformatted(o);
+    emu_http_reply(c, 200, "application/json; charset=utf-8", s, strlen(s),
+                   head_only);
+    cJSON_free(s);
+    cJSON_Delete(o);
+}
+
+/* A stable fake sha256 digest per model name (FNV-1a seeds the RNG). */
+static void model_digest(const char *name, char out[65])
+{
+    uint64_t h = 1469598103934665603ull;
+    for (const char *p = name; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, (unsigned long)h);
+    for (int i = 0; i < 64; i++)
+        out[i] = "0123456789abcdef"[gsl_rng_uniform_int(r, 16)];
+    out[64] = '\0';
+    gsl_rng_free(r);
+}
+
+static void add_model_fields(cJSON *m, const char *name)
+{
+    cJSON_AddStringToObject(m, "name", name);
+    cJSON_AddStringToObject(m, "model", name);
+}
+
+static cJSON *model_details(const char *name)
+{
+    char family[128];
+    snprintf(family, sizeof family, "%s", name);
+    family[strcspn(family, ":")] = '\0';
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "parent_model", "");
+    cJSON_AddStringToObject(d, "format", "gguf");
+    cJSON_AddStringToObject(d, "family", family);
+    cJSON *fams = cJSON_AddArrayToObject(d, "families");
+    cJSON_AddItemToArray(fams, cJSON_CreateString(family));
+    cJSON_AddStringToObject(d, "parameter_size", "4.3B");
+    cJSON_AddStringToObject(d, "quantization_level", "Q4_K_M");
+    return d;
+}
+
+#define EMU_MODEL_SIZE 3338801804.0
+
+static void route_tags(emu_conn *c, int head_only)
+{
+    emu *e = c->inst->emu;
+    cJSON *o = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(o, "models");
+    for (int i = 0; i < e->o.n_models; i++) {
+        const char *name = e->o.models[i];
+        char digest[65];
+        model_digest(name, digest);
+        cJSON *m = cJSON_CreateObject();
+        add_model_fields(m, name);
+        cJSON_AddStringToObject(m, "modified_at", e->started_at);
+        cJSON_AddNumberToObject(m, "size", EMU_MODEL_SIZE);
+        cJSON_AddStringToObject(m, "digest", digest);
+        cJSON_AddItemToObject(m, "details", model_details(name));
+        cJSON_AddItemToArray(arr, m);
+    }
+    reply_json(c, o, head_only);
+}
+
+static void route_ps(emu_conn *c, int head_only)
+{
+    emu *e = c->inst->emu;
+    cJSON *o = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(o, "models");
+    /* Loaded models stay loaded (Ollama's default keep_alive is 5 min). */
+    int64_t exp = pb_time_wall_ns() + 300 * (int64_t)1000000000;
+    time_t secs = (time_t)(exp / 1000000000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    char expires[48];
+    snprintf(expires, sizeof expires, "%04d-%02d-%02dT%02d:%02d:%02d.%09dZ",
+             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+             tm.tm_min, tm.tm_sec, (int)(exp % 1000000000));
+    for (int i = 0; i < e->o.n_models; i++) {
+        if (!(c->inst->loaded_mask & (1u << i)))
+            continue;
+        const char *name = e->o.models[i];
+        char digest[65];
+        model_digest(name, digest);
+        cJSON *m = cJSON_CreateObject();
+        add_model_fields(m, name);
+        cJSON_AddNumberToObject(m, "size", EMU_MODEL_SIZE);
+        cJSON_AddStringToObject(m, "digest", digest);
+        cJSON_AddItemToObject(m, "details", model_details(name));
+        cJSON_AddStringToObject(m, "expires_at", expires);
+        cJSON_AddNumberToObject(m, "size_vram", EMU_MODEL_SIZE);
+        cJSON_AddItemToArray(arr, m);
+    }
+    reply_json(c, o, head_only);
+}
+
+static void reply_text(emu_conn *c, int status, const char *text,
+                       int head_only)
+{
+    emu_http_reply(c, status, "text/plain; charset=utf-8", text,
+                   strlen(text), head_only);
+}
+
+/* Routes one complete request. Every branch either answers now and calls
+ * emu_conn_response_done, or hands the connection to a request (emu_req)
+ * that does so when its stream ends. */
+static void conn_dispatch(emu_conn *c)
+{
+    emu *e = c->inst->emu;
+    char path[256];
+    size_t plen = strcspn(c->url.data ? c->url.data : "", "?#");
+    if (plen >= sizeof path)
+        plen = sizeof path - 1;
+    memcpy(path, c->url.data ? c->url.data : "", plen);
+    path[plen] = '\0';
+    int m = c->parser.method;
+    int is_get = m == HTTP_GET, is_head = m == HTTP_HEAD;
+
+    if (!e->o.quiet)
+        emu_log(e, "instance %d: %s %s", c->inst->index,
+                http_method_str((enum http_method)m), path);
+
+    if (!strcmp(path, "/")) {
+        if (is_get || is_head)
+            reply_text(c, 200, "Ollama is running", is_head);
+        else
+            reply_text(c, 405, "405 method not allowed", 0);
+    } else if (!strcmp(path, "/api/version")) {
+        if (is_get || is_head) {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "version", EMU_OLLAMA_VERSION);
+            reply_json(c, o, is_head);
+        } else {
+            reply_text(c, 405, "405 method not allowed", 0);
+        }
+    } else if (!strcmp(path, "/api/tags")) {
+        if (is_get || is_head)
+            route_tags(c, is_head);
+        else
+            reply_text(c, 405, "405 method not allowed", 0);
+    } else if (!strcmp(path, "/api/ps")) {
+        if (is_get || is_head)
+            route_ps(c, is_head);
+        else
+            reply_text(c, 405, "405 method not allowed", 0);
+    } else if (!strcmp(path, "/api/generate") || !strcmp(path, "/api/chat")) {
+        if (m == HTTP_POST) {
+            emu_req_submit(c, !strcmp(path, "/api/chat"));
+            return; /* emu_req answers, now or when the stream ends */
+        }
+        reply_text(c, 405, "405 method not allowed", 0);
+    } else {
+        reply_text(c, 404, "404 page not found", 0);
+    }
+    emu_conn_response_done(c);
+}
+
+/* ---- parsing ---- */
+
+static int header_budget(emu_conn *c, size_t len)
+{
+    c->header_bytes += len;
+    if (c->header_bytes > EMU_MAX_HEADER_BYTES) {
+        c->err_status = 431;
+        return -1;
+    }
+    return 0;
+}
+
+static void copy_header(char *dst, size_t cap, const emu_buf *v)
+{
+    size_t n = v->len < cap - 1 ? v->len : cap - 1;
+    for (size_t i = 0; i < n; i++) {
+        char ch = v->data[i];
+        /* The id goes into a tab-separated trace: keep it on one field. */
+        dst[i] = (ch == '\t' || ch == '\n' || ch == '\r') ? '_' : ch;
+    }
+    dst[n] = '\0';
+}
+
+static void header_done(emu_conn *c)
+{
+    if (!c->hname.data)
+        return;
+    if (!strcasecmp(c->hname.data, "X-Parbench-Request"))
+        copy_header(c->req_id, sizeof c->req_id, &c->hval);
+    else if (!strcasecmp(c->hname.data, "X-Parbench-Fault"))
+        copy_header(c->fault_spec, sizeof c->fault_spec, &c->hval);
+    else if (!strcasecmp(c->hname.data, "Expect") && c->hval.data &&
+             !strcasecmp(c->hval.data, "100-continue"))
+        c->expect_continue = 1;
+    c->hname.len = c->hval.len = 0;
+    if (c->hname.data)
+        c->hname.data[0] = '\0';
+    if (c->hval.data)
+        c->hval.data[0] = '\0';
+}
+
+static int on_url(http_parser *p, const char *at, size_t len)
+{
+    emu_conn *c = p->data;
+    if (header_budget(c, len))
+        return -1;
+    emu_buf_append(&c->url, at, len);
+    return 0;
+}
+
+static int on_header_field(http_parser *p, const char *at, size_t len)
+{
+    emu_conn *c = p->data;
+    if (header_budget(c, len))
+        return -1;
+    if (c->hstate == 2)
+        header_done(c);
+    c->hstate = 1;
+    emu_buf_append(&c->hname, at, len);
+    return 0;
+}
+
+static int on_header_value(http_parser *p, const char *at, size_t len)
+{
+    emu_conn *c = p->data;
+    if (header_budget(c, len))
+        return -1;
+    c->hstate = 2;
+    emu_buf_append(&c->hval, at, len);
+    return 0;
+}
+
+static int on_headers_complete(http_parser *p)
+{
+    emu_conn *c = p->data;
+    if (c->hstate == 2)
+        header_done(c);
+    c->hstate = 0;
+    if (p->content_length != ULLONG_MAX &&
+        p->content_length > EMU_MAX_BODY_BYTES) {
+        c->err_status = 413;
+        return -1;
+    }
+    if (c->expect_continue) {
+        static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+        emu_conn_write(c, cont, sizeof cont - 1);
+        c->expect_continue = 0;
+    }
+    return 0;
+}
+
+static int on_body(http_parser *p, const char *at, size_t len)
+{
+    emu_conn *c = p->data;
+    if (c->body.len + len > EMU_MAX_BODY_BYTES) {
+        c->err_status = 413;
+        return -1;
+    }
+    emu_buf_append(&c->body, at, len);
+    return 0;
+}
+
+static int on_message_complete(http_parser *p)
+{
+    emu_conn *c = p->data;
+    c->msg_complete = 1;
+    c->keep_alive = http_should_keep_alive(p);
+    /* Stop here: bytes after this message belong to the next request and
+     * wait until this response is complete. */
+    http_parser_pause(p, 1);
+    return 0;
+}
+
+static const http_parser_settings parser_settings = {
+    .on_url = on_url,
+    .on_header_field = on_header_field,
+    .on_header_value = on_header_value,
+    .on_headers_complete = on_headers_complete,
+    .on_body = on_body,
+    .on_message_complete = on_message_complete,
+};
+
+static void conn_feed(emu_conn *c, const char *data, size_t len)
+{
+    size_t done = http_parser_execute(&c->parser, &parser_settings, data, len);
+    enum http_errno en = HTTP_PARSER_ERRNO(&c->parser);
+    if (c->msg_complete) {
+        if (done < len)
+            emu_buf_append(&c->pending, data + done, len - done);
+        conn_dispatch(c);
+        return;
+    }
+    if (en == HPE_OK)
+        return; /* need more bytes */
+    /* A request we cannot serve: answer once, then close the connection,
+     * since the rest of the byte stream cannot be trusted. */
+    c->keep_alive = 0;
+    int status = c->err_status ? c->err_status : 400;
+    emu *e = c->inst->emu;
+    emu_log(e, "instance %d: rejecting request with %d (%s)", c->inst->index,
+            status, status == 400 ? http_errno_description(en)
+                                  : status_text(status));
+    if (status == 413)
+        emu_http_reply_error(c, 413, "http: request body too large");
+    else if (status == 431)
+        reply_text(c, 431, "431 Request Header Fields Too Large", 0);
+    else
+        reply_text(c, 400, "400 Bad Request", 0);
+    c->msg_complete = 1; /* ignore whatever else the client sends */
+    emu_conn_shutdown(c);
+}
+
+static void conn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    emu_conn *c = h->data;
+    (void)suggested;
+    /* One buffer for all connections: a read is consumed (parsed or copied
+     * to `pending`) inside conn_on_read, before the next read starts. */
+    emu *e = c->inst->emu;
+    *buf = uv_buf_init(e->read_buf, sizeof e->read_buf);
+}
+
+static void conn_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    emu_conn *c = s->data;
+    if (nread < 0) {
+        /* EOF or error: the client is gone (also mid-stream). */
+        emu_conn_close(c);
+        return;
+    }
+    if (nread == 0 || c->closing || c->shutting_down)
+        return;
+    if (c->msg_complete) {
+        /* A response is in flight: keep pipelined bytes for later. */
+        if (c->pending.len + (size_t)nread > EMU_MAX_BODY_BYTES + 65536) {
+            emu_conn_close(c);
+            return;
+        }
+        emu_buf_append(&c->pending, buf->base, (size_t)nread);
+        return;
+    }
+    conn_feed(c, buf->base, (size_t)nread);
+}
+
+void emu_http_on_connection(uv_stream_t *server, int status)
+{
+    emu_instance *inst = server->data;
+    emu *e = inst->emu;
+    if (status < 0) {
+        emu_log(e, "instance %d: accept failed: %s", inst->index,
+                uv_strerror(status));
+        return;
+    }
+    emu_conn *c = calloc(1, sizeof *c);
+    if (!c)
+        abort();
+    c->inst = inst;
+    uv_tcp_init(&e->loop, &c->tcp);
+    c->tcp.data = c;
+    if (uv_accept(server, (uv_stream_t *)&c->tcp)) {
+        c->closing = 1;
+        uv_close((uv_handle_t *)&c->tcp, conn_on_close);
+        return;
+    }
+    /* Without NODELAY a chunk written after another on a reused connection
+     * waits ~40 ms for the client's delayed ACK (Nagle). */
+    uv_tcp_nodelay(&c->tcp, 1);
+    http_parser_init(&c->parser, HTTP_REQUEST);
+    c->parser.data = c;
+    c->next = e->conns;
+    if (e->conns)
+        e->conns->prev = c;
+    e->conns = c;
+    uv_read_start((uv_stream_t *)&c->tcp, conn_alloc, conn_on_read);
+}
+
+/* Called periodically: connections that we shut down but whose client never
+ * closed are closed after 2 s. */
+void emu_http_sweep(emu *e)
+{
+    uint64_t now = uv_hrtime();
+    emu_conn *c = e->conns;
+    while (c) {
+        emu_conn *next = c->next;
+        if (c->drain_since && now - c->drain_since > 2000000000ull)
+            emu_conn_close(c);
+        c = next;
+    }
+}

@@ -1,0 +1,233 @@
+/* emu_internal: the structures shared by the emulator's modules.
+ *
+ * Everything here lives on the emulator thread: only emu_get_stats() and
+ * emu_stop() are called from other threads, and they touch only `mu`,
+ * `stats`, `lag_hist` and the async handle. */
+#ifndef EMU_INTERNAL_H
+#define EMU_INTERNAL_H
+
+#include "emu.h"
+
+#include <http_parser.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <uv.h>
+
+#include <gsl/gsl_rng.h>
+
+/* Limits of what a client may send; beyond them the answer is 431/413. */
+#define EMU_MAX_HEADER_BYTES (16 * 1024)
+#define EMU_MAX_BODY_BYTES (1024 * 1024)
+/* A client that reads nothing while we keep streaming is dropped once this
+ * much is queued for it (a slow reader must not grow memory without bound). */
+#define EMU_MAX_WRITE_QUEUE (8 * 1024 * 1024)
+/* Lag histogram: 1 us buckets; the last bucket collects everything slower. */
+#define EMU_LAG_BUCKETS 100001
+
+#define EMU_OLLAMA_VERSION "0.6.5"
+
+/* ---- growable byte buffer (emu_stream.c) ---- */
+typedef struct emu_buf {
+    char *data;
+    size_t len, cap;
+} emu_buf;
+
+void emu_buf_free(emu_buf *b);
+void emu_buf_append(emu_buf *b, const void *p, size_t n);
+void emu_buf_printf(emu_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* ---- faults (emu_fault.c) ---- */
+typedef enum emu_fault_kind {
+    EMU_FAULT_NONE = 0,
+    EMU_FAULT_DOWN,
+    EMU_FAULT_RESET_AFTER,
+    EMU_FAULT_STALL,
+    EMU_FAULT_MALFORMED_LINE,
+    EMU_FAULT_TRUNCATE_FINAL,
+    EMU_FAULT_HTTP500,
+    EMU_FAULT_BUSY503,
+    EMU_FAULT_DELAY_HEADERS,
+    EMU_FAULT_GARBAGE,
+    EMU_FAULT_ERROR_AFTER,
+} emu_fault_kind;
+
+typedef struct emu_fault {
+    emu_fault_kind kind;
+    int k;          /* token count for *_after, malformed_line, garbage, stall */
+    double seconds; /* stall, delay_headers (before time scaling) */
+    int close;      /* stall: close instead of continuing */
+} emu_fault;
+
+/* Parses a fault spec ("" = none). Returns 0 or -1 with err set. */
+int emu_fault_parse(const char *spec, emu_fault *f, char *err, size_t errlen);
+
+/* ---- timer scheduler (emu_sched.c) ---- */
+typedef struct emu_sched_item emu_sched_item;
+typedef void (*emu_sched_cb)(emu_sched_item *it, uint64_t now);
+struct emu_sched_item {
+    uint64_t due;  /* uv_hrtime() ns */
+    size_t idx;    /* position in the heap, SIZE_MAX when not scheduled */
+    emu_sched_cb cb;
+};
+
+typedef struct emu_sched {
+    uv_poll_t poll;
+    int fd;
+    emu_sched_item **heap;
+    size_t n, cap;
+    uint64_t armed; /* due time the timerfd is armed for, 0 = disarmed */
+} emu_sched;
+
+int emu_sched_init(emu_sched *s, uv_loop_t *loop);
+void emu_sched_add(emu_sched *s, emu_sched_item *it, uint64_t due);
+void emu_sched_remove(emu_sched *s, emu_sched_item *it);
+/* Closes the poll handle; the fd and heap are released in its close cb. */
+void emu_sched_close(emu_sched *s);
+
+/* ---- simulated GPU (emu_gpu.c) ---- */
+typedef struct emu_gpu {
+    int k; /* streams decoding now */
+} emu_gpu;
+
+/* Nanoseconds until the next token of one stream on gpu g, jitter drawn
+ * from rng. */
+uint64_t emu_gpu_token_ns(const emu_options *o, const emu_gpu *g,
+                          gsl_rng *rng);
+
+/* ---- server objects ---- */
+struct emu;
+struct emu_req;
+
+typedef struct emu_instance {
+    struct emu *emu;
+    int index;
+    uv_tcp_t listener;
+    int port;
+    emu_fault fault;
+    emu_gpu *gpu;
+    int active;                       /* requests holding a slot */
+    struct emu_req *q_head, *q_tail;  /* waiting for a slot */
+    int n_queued;
+    uint64_t n_requests;              /* seeds the per-request RNG */
+    uint32_t loaded_mask;             /* models loaded (bit = model index) */
+    uint64_t loaded_until[EMU_MAX_MODELS];
+} emu_instance;
+
+typedef struct emu_conn {
+    uv_tcp_t tcp;
+    uv_shutdown_t shutdown;
+    http_parser parser;
+    emu_instance *inst;
+    struct emu_conn *prev, *next;
+    /* request being parsed */
+    emu_buf url, body, hname, hval;
+    int hstate;           /* 0 none, 1 in field, 2 in value */
+    char req_id[128];
+    char fault_spec[128];
+    size_t header_bytes;
+    int err_status;       /* 413/431 decided by a parser callback */
+    int msg_complete;
+    int keep_alive;
+    /* bytes received while a response is in flight (pipelining) */
+    emu_buf pending;
+    struct emu_req *req;
+    int closing, shutting_down;
+    int expect_continue;
+    uint64_t drain_since; /* when our FIN went out (0 = not yet) */
+} emu_conn;
+
+typedef enum emu_req_state {
+    EMU_REQ_QUEUED,
+    EMU_REQ_LOAD,
+    EMU_REQ_PROMPT,
+    EMU_REQ_DECODE,
+    EMU_REQ_STALL,
+} emu_req_state;
+
+typedef struct emu_req {
+    emu_sched_item item; /* first member: item -> req by cast */
+    emu_conn *conn;
+    emu_instance *inst;
+    struct emu_req *qnext;
+    emu_req_state state;
+    int is_chat, stream, load_only, model_index;
+    char *model_json;    /* the requested model name as a JSON string */
+    char id[128];
+    emu_fault fault;
+    gsl_rng *rng;
+    int n_tokens, n_sent, prompt_tokens, hit_limit;
+    int decoding, stalled;
+    uint64_t t_arrive, t_start, t_load_end, t_eval0;
+    emu_buf text;        /* whole response when stream=false */
+} emu_req;
+
+typedef struct emu {
+    emu_options o;
+    uv_loop_t loop;
+    uv_async_t stop_async;
+    uv_timer_t flush_timer;
+    int flush_timer_on;
+    emu_sched sched;
+    pthread_t thread;
+    int thread_started;
+    int n_listeners_open;
+    emu_instance inst[EMU_MAX_INSTANCES];
+    emu_gpu gpu[EMU_MAX_INSTANCES];
+    emu_conn *conns;
+    FILE *trace;
+    char read_buf[64 * 1024];
+    char started_at[40]; /* modified_at of the served models */
+    pthread_mutex_t mu;  /* guards stats and lag_hist */
+    emu_stats stats;
+    uint32_t *lag_hist;
+} emu;
+
+/* emu_http.c */
+void emu_http_on_connection(uv_stream_t *server, int status);
+void emu_conn_close(emu_conn *c);
+/* Aborts the connection with a TCP RST (fault reset_after). */
+void emu_conn_reset(emu_conn *c);
+/* Sends FIN after the queued writes, then closes once the client does. */
+void emu_conn_shutdown(emu_conn *c);
+/* Writes raw bytes; returns 0 or -1 (the connection is then closing). */
+int emu_conn_write(emu_conn *c, const char *data, size_t len);
+/* Sends a complete response with Content-Length. */
+void emu_http_reply(emu_conn *c, int status, const char *ctype,
+                    const char *body, size_t len, int head_only);
+void emu_http_reply_error(emu_conn *c, int status, const char *msg);
+/* The response of the current message is complete: close or read on. */
+void emu_conn_response_done(emu_conn *c);
+/* "HTTP/1.1 200 OK\r\n...headers...\r\n\r\n" for a chunked stream. */
+void emu_http_stream_headers(emu_buf *b, const emu_conn *c);
+/* Closes connections that linger after our FIN (called every second). */
+void emu_http_sweep(emu *e);
+
+/* emu_req.c */
+/* Handles POST /api/generate or /api/chat on connection c. */
+void emu_req_submit(emu_conn *c, int is_chat);
+/* The connection of r goes away: drop r, free its slot. */
+void emu_req_cancel(emu_req *r);
+
+/* emu_stream.c: JSON lines in Ollama's key order. */
+void emu_stream_token_line(emu_buf *b, const emu_req *r, const char *tok);
+void emu_stream_final_line(emu_buf *b, const emu_req *r, const char *text,
+                           size_t text_len, uint64_t t_final);
+void emu_stream_load_line(emu_buf *b, const emu_req *r);
+/* Appends "<hex len>\r\n<data>\r\n". */
+void emu_stream_chunk(emu_buf *out, const char *data, size_t len);
+/* Token text number i of a request (from a fixed vocabulary). */
+const char *emu_stream_vocab(gsl_rng *rng);
+extern const char *const emu_vocab[];
+extern const size_t emu_vocab_len;
+
+/* emu_server.c */
+/* Logs one chunk to the trace file (if any), just before its write. */
+void emu_trace_chunk(emu *e, int inst, const char *id, int index,
+                     uint64_t ns);
+void emu_record_lag(emu *e, uint64_t due, uint64_t now);
+void emu_log(const emu *e, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+uint64_t emu_scale_ns(const emu *e, double seconds);
+
+#endif

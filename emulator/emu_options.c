@@ -1,0 +1,307 @@
+/* emu_options: defaults, the --ideal preset and ollama-emu's flags. */
+#include "emu.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void emu_options_init(emu_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->n_instances = 1;
+    strcpy(o->host[0], "127.0.0.1");
+    o->port[0] = 11434;
+    o->n_models = 1;
+    strcpy(o->models[0], "gemma3:latest");
+    o->num_parallel = 1;
+    o->max_queue = 512;
+    /* Calibration (TR115, gemma3 on one consumer GPU): a lone stream
+     * decodes at ~122 tok/s; two instances on one GPU get 41-57 tok/s each
+     * (contention 1.3 -> 122 * 2^-1.3 = 49.5); TTFT ~ load + prompt eval +
+     * 300 ms; loads took 0.4-5 s, we default to the fast end. */
+    o->load_s = 0.4;
+    o->prompt_rate = 1500;
+    o->decode_rate = 122;
+    o->contention = 1.3;
+    o->first_token_s = 0.3;
+    o->jitter = 0.05;
+    o->len_mean = 300;
+    o->len_sd = 80;
+    o->shared_gpu = 0;
+    o->time_scale = 1;
+    o->seed = 1;
+}
+
+static void apply_ideal(emu_options *o)
+{
+    o->shared_gpu = 0;
+    o->contention = 0;
+    o->jitter = 0;
+    o->len_sd = 0;
+}
+
+void emu_options_ideal(emu_options *o)
+{
+    emu_options_init(o);
+    apply_ideal(o);
+}
+
+static const char usage[] =
+    "Usage: ollama-emu [OPTIONS]\n"
+    "Emulates the Ollama HTTP API (one instance per --listen) with a GPU\n"
+    "timing model and fault injection. Prints one line per instance on\n"
+    "stdout, 'listening http://HOST:PORT', then serves until SIGINT/SIGTERM.\n"
+    "\n"
+    "Listeners and models:\n"
+    "  --listen HOST:PORT   add an instance (repeatable; port 0 = any free\n"
+    "                       port). Default: 127.0.0.1:11434\n"
+    "  --instances N        N instances on 127.0.0.1, free ports\n"
+    "  --model NAME         serve this model (repeatable; default\n"
+    "                       gemma3:latest); others answer 404\n"
+    "Scheduling (per instance, like Ollama):\n"
+    "  --num-parallel N     requests decoding at once (default 1)\n"
+    "  --max-queue N        pending requests before 503 (default 512)\n"
+    "Timing model (seconds, tokens/s; see README.md):\n"
+    "  --load S             model load on first use (default 0.4)\n"
+    "  --prompt-rate R      prompt evaluation tokens/s (default 1500)\n"
+    "  --first-token S      extra latency before decoding (default 0.3)\n"
+    "  --decode-rate R      R1, tokens/s of a lone stream (default 122)\n"
+    "  --contention C       k streams on one GPU each run at R1*k^-C\n"
+    "                       (default 1.3: 0 batching-free, 1 time-slicing)\n"
+    "  --shared-gpu         all instances share one simulated GPU\n"
+    "  --jitter J           relative per-token jitter, sd (default 0.05)\n"
+    "  --len-mean N         response tokens without num_predict (300)\n"
+    "  --len-sd N           spread of that length (default 80)\n"
+    "  --time-scale F       run F times faster (all durations / F)\n"
+    "  --seed N             RNG seed (default 1); same seed, same output\n"
+    "  --ideal              no contention, no jitter, fixed lengths,\n"
+    "                       independent GPUs (other flags still apply)\n"
+    "Faults and tracing:\n"
+    "  --fault I=SPEC       fault on every request of instance I (0-based):\n"
+    "                       down, reset_after:K, stall:S[:close][@K],\n"
+    "                       malformed_line:K, truncate_final, http500,\n"
+    "                       busy503, delay_headers:S, garbage:K,\n"
+    "                       error_after:K. Per request: options\n"
+    "                       {\"parbench_fault\":SPEC} or header\n"
+    "                       X-Parbench-Fault: SPEC\n"
+    "  --trace FILE         log every chunk written: instance, request id\n"
+    "                       (header X-Parbench-Request), token index,\n"
+    "                       uv_hrtime ns (tab-separated)\n"
+    "  --quiet              no per-request log lines on stderr\n"
+    "  --help, --version\n"
+    "\n"
+    "Exit status: 0 stopped by a signal, 1 could not start (e.g. port in\n"
+    "use), 2 bad command line.\n";
+
+static int num(const char *flag, const char *v, double lo, double *out,
+               char *err, size_t errlen)
+{
+    char *end;
+    errno = 0;
+    double d = strtod(v, &end);
+    if (end == v || *end || errno || !(d >= lo)) {
+        snprintf(err, errlen, "%s: expected a number >= %g, got '%s'", flag,
+                 lo, v);
+        return -1;
+    }
+    *out = d;
+    return 0;
+}
+
+static int inum(const char *flag, const char *v, long lo, long hi, int *out,
+                char *err, size_t errlen)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (end == v || *end || errno || n < lo || n > hi) {
+        snprintf(err, errlen, "%s: expected an integer in %ld..%ld, got '%s'",
+                 flag, lo, hi, v);
+        return -1;
+    }
+    *out = (int)n;
+    return 0;
+}
+
+int emu_options_parse(emu_options *o, int argc, char **argv, char *err,
+                      size_t errlen)
+{
+    /* --ideal is a preset: apply it first so that flags override it
+     * wherever they stand on the command line. */
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--ideal"))
+            apply_ideal(o);
+
+    int listens = 0, models = 0;
+    for (int i = 1; i < argc; i++) {
+        char flag[64];
+        const char *a = argv[i], *v = NULL, *eq = strchr(a, '=');
+        if (!strncmp(a, "--", 2) && eq && (size_t)(eq - a) < sizeof flag) {
+            memcpy(flag, a, (size_t)(eq - a));
+            flag[eq - a] = '\0';
+            v = eq + 1;
+        } else {
+            snprintf(flag, sizeof flag, "%s", a);
+        }
+#define FLAG(name) (!strcmp(flag, name))
+#define VALUE()                                                          \
+    do {                                                                 \
+        if (!v) {                                                        \
+            if (i + 1 >= argc) {                                         \
+                snprintf(err, errlen, "%s needs a value (see --help)",   \
+                         flag);                                          \
+                return -1;                                               \
+            }                                                            \
+            v = argv[++i];                                               \
+        }                                                                \
+    } while (0)
+        double d;
+        if (FLAG("--help") || FLAG("-h")) {
+            fputs(usage, stdout);
+            return 1;
+        } else if (FLAG("--version")) {
+            printf("ollama-emu %s\n", PARBENCH_VERSION);
+            return 1;
+        } else if (FLAG("--ideal")) {
+            /* applied above */
+        } else if (FLAG("--shared-gpu")) {
+            o->shared_gpu = 1;
+        } else if (FLAG("--quiet")) {
+            o->quiet = 1;
+        } else if (FLAG("--listen")) {
+            VALUE();
+            const char *colon = strrchr(v, ':');
+            int port;
+            if (!colon || colon == v || (size_t)(colon - v) >= sizeof o->host[0] ||
+                inum("--listen port", colon + 1, 0, 65535, &port, err,
+                     errlen)) {
+                if (!colon || colon == v)
+                    snprintf(err, errlen,
+                             "--listen: expected HOST:PORT, got '%s'", v);
+                return -1;
+            }
+            if (listens >= EMU_MAX_INSTANCES) {
+                snprintf(err, errlen, "--listen: at most %d instances",
+                         EMU_MAX_INSTANCES);
+                return -1;
+            }
+            memcpy(o->host[listens], v, (size_t)(colon - v));
+            o->host[listens][colon - v] = '\0';
+            o->port[listens] = port;
+            o->n_instances = ++listens;
+        } else if (FLAG("--instances")) {
+            VALUE();
+            int n;
+            if (inum(flag, v, 1, EMU_MAX_INSTANCES, &n, err, errlen))
+                return -1;
+            for (int k = 0; k < n; k++) {
+                strcpy(o->host[k], "127.0.0.1");
+                o->port[k] = 0;
+            }
+            o->n_instances = n;
+            listens = n;
+        } else if (FLAG("--model")) {
+            VALUE();
+            if (models >= EMU_MAX_MODELS || strlen(v) >= sizeof o->models[0]) {
+                snprintf(err, errlen,
+                         "--model: at most %d models of < %zu bytes",
+                         EMU_MAX_MODELS, sizeof o->models[0]);
+                return -1;
+            }
+            strcpy(o->models[models], v);
+            o->n_models = ++models;
+        } else if (FLAG("--num-parallel")) {
+            VALUE();
+            if (inum(flag, v, 1, 1024, &o->num_parallel, err, errlen))
+                return -1;
+        } else if (FLAG("--max-queue")) {
+            VALUE();
+            if (inum(flag, v, 0, 1000000, &o->max_queue, err, errlen))
+                return -1;
+        } else if (FLAG("--len-mean")) {
+            VALUE();
+            if (inum(flag, v, 1, 1000000, &o->len_mean, err, errlen))
+                return -1;
+        } else if (FLAG("--len-sd")) {
+            VALUE();
+            if (inum(flag, v, 0, 1000000, &o->len_sd, err, errlen))
+                return -1;
+        } else if (FLAG("--load")) {
+            VALUE();
+            if (num(flag, v, 0, &o->load_s, err, errlen))
+                return -1;
+        } else if (FLAG("--prompt-rate")) {
+            VALUE();
+            if (num(flag, v, 1e-9, &o->prompt_rate, err, errlen))
+                return -1;
+        } else if (FLAG("--decode-rate")) {
+            VALUE();
+            if (num(flag, v, 1e-9, &o->decode_rate, err, errlen))
+                return -1;
+        } else if (FLAG("--first-token")) {
+            VALUE();
+            if (num(flag, v, 0, &o->first_token_s, err, errlen))
+                return -1;
+        } else if (FLAG("--contention")) {
+            VALUE();
+            if (num(flag, v, 0, &o->contention, err, errlen))
+                return -1;
+        } else if (FLAG("--jitter")) {
+            VALUE();
+            if (num(flag, v, 0, &o->jitter, err, errlen))
+                return -1;
+        } else if (FLAG("--time-scale")) {
+            VALUE();
+            if (num(flag, v, 1e-9, &o->time_scale, err, errlen))
+                return -1;
+        } else if (FLAG("--seed")) {
+            VALUE();
+            if (num(flag, v, 0, &d, err, errlen))
+                return -1;
+            o->seed = (uint64_t)d;
+        } else if (FLAG("--trace")) {
+            VALUE();
+            if (strlen(v) >= sizeof o->trace_path) {
+                snprintf(err, errlen, "--trace: path too long");
+                return -1;
+            }
+            strcpy(o->trace_path, v);
+        } else if (FLAG("--fault")) {
+            VALUE();
+            int idx;
+            char ibuf[16];
+            const char *sep = strchr(v, '=');
+            size_t il = sep ? (size_t)(sep - v) : 0;
+            if (!sep || !il || il >= sizeof ibuf) {
+                snprintf(err, errlen, "--fault: expected INDEX=SPEC, got '%s'",
+                         v);
+                return -1;
+            }
+            memcpy(ibuf, v, il);
+            ibuf[il] = '\0';
+            if (inum("--fault index", ibuf, 0, EMU_MAX_INSTANCES - 1, &idx,
+                     err, errlen))
+                return -1;
+            if (strlen(sep + 1) >= sizeof o->fault[0]) {
+                snprintf(err, errlen, "--fault: spec too long");
+                return -1;
+            }
+            strcpy(o->fault[idx], sep + 1);
+        } else {
+            snprintf(err, errlen, "unknown option '%s' (see --help)", a);
+            return -1;
+        }
+#undef FLAG
+#undef VALUE
+    }
+    for (int i = 0; i < EMU_MAX_INSTANCES; i++) {
+        if (o->fault[i][0] && i >= o->n_instances) {
+            snprintf(err, errlen,
+                     "--fault %d=...: there are only %d instances", i,
+                     o->n_instances);
+            return -1;
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,158 @@
+/* emu_stream: the bytes of Ollama's responses.
+ *
+ * Lines are printed by hand rather than built as cJSON trees because key
+ * order is part of the contract (Go marshals struct fields in declaration
+ * order) and a token line is on the hot path of 256 streams. Strings that
+ * come from outside (the model name, a non-streamed response) are escaped
+ * by cJSON once per request. */
+#include "emu_internal.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <pb_time.h>
+
+void emu_buf_free(emu_buf *b)
+{
+    free(b->data);
+    memset(b, 0, sizeof *b);
+}
+
+static void buf_reserve(emu_buf *b, size_t extra)
+{
+    if (b->len + extra + 1 <= b->cap)
+        return;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->len + extra + 1)
+        cap *= 2;
+    char *p = realloc(b->data, cap);
+    if (!p)
+        abort(); /* out of memory: the emulator cannot do anything useful */
+    b->data = p;
+    b->cap = cap;
+}
+
+void emu_buf_append(emu_buf *b, const void *p, size_t n)
+{
+    buf_reserve(b, n);
+    if (n)
+        memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+void emu_buf_printf(emu_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    buf_reserve(b, (size_t)n);
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+/* Plain words: no character needs JSON escaping (a unit test checks). */
+const char *const emu_vocab[] = {
+    " the", " GPU", " model", " token", " stream", " of", " and", " a",
+    " parallel", " request", " time", " is", " in", " to", " we", " it",
+    " that", " with", " batch", " memory", " fast", " slow", " queue",
+    " load", " one", " two", " more", " less", ".", ",", " test", " run",
+};
+const size_t emu_vocab_len = sizeof emu_vocab / sizeof emu_vocab[0];
+
+const char *emu_stream_vocab(gsl_rng *rng)
+{
+    return emu_vocab[gsl_rng_uniform_int(rng, emu_vocab_len)];
+}
+
+static void line_head(emu_buf *b, const emu_req *r)
+{
+    char ts[40];
+    pb_time_rfc3339_now(ts, sizeof ts);
+    emu_buf_printf(b, "{\"model\":%s,\"created_at\":\"%s\",", r->model_json,
+                   ts);
+}
+
+void emu_stream_token_line(emu_buf *b, const emu_req *r, const char *tok)
+{
+    line_head(b, r);
+    if (r->is_chat)
+        emu_buf_printf(b,
+                       "\"message\":{\"role\":\"assistant\",\"content\":"
+                       "\"%s\"},\"done\":false}\n",
+                       tok);
+    else
+        emu_buf_printf(b, "\"response\":\"%s\",\"done\":false}\n", tok);
+}
+
+void emu_stream_load_line(emu_buf *b, const emu_req *r)
+{
+    line_head(b, r);
+    if (r->is_chat)
+        emu_buf_printf(b, "\"message\":{\"role\":\"assistant\",\"content\":"
+                          "\"\"},\"done_reason\":\"load\",\"done\":true}");
+    else
+        emu_buf_printf(b, "\"response\":\"\",\"done\":true,"
+                          "\"done_reason\":\"load\"}");
+}
+
+/* JSON string literal for text (escaped by cJSON). */
+static void append_json_string(emu_buf *b, const char *text)
+{
+    cJSON *s = cJSON_CreateString(text ? text : "");
+    char *p = s ? cJSON_PrintUnformatted(s) : NULL;
+    if (p)
+        emu_buf_append(b, p, strlen(p));
+    else
+        emu_buf_append(b, "\"\"", 2);
+    cJSON_free(p);
+    cJSON_Delete(s);
+}
+
+void emu_stream_final_line(emu_buf *b, const emu_req *r, const char *text,
+                           size_t text_len, uint64_t t_final)
+{
+    (void)text_len;
+    const char *reason = r->hit_limit ? "length" : "stop";
+    line_head(b, r);
+    if (r->is_chat) {
+        emu_buf_printf(b, "\"message\":{\"role\":\"assistant\",\"content\":");
+        append_json_string(b, text);
+        emu_buf_printf(b, "},\"done_reason\":\"%s\",\"done\":true,", reason);
+    } else {
+        emu_buf_printf(b, "\"response\":");
+        append_json_string(b, text);
+        emu_buf_printf(b, ",\"done\":true,\"done_reason\":\"%s\",\"context\":[",
+                       reason);
+        /* Token ids: deterministic filler, prompt then response. */
+        int n = r->prompt_tokens + r->n_sent;
+        for (int i = 0; i < n; i++)
+            emu_buf_printf(b, i ? ",%d" : "%d", 100 + (i * 7919) % 262000);
+        emu_buf_printf(b, "],");
+    }
+    /* Every duration is a difference of instants on one monotonic clock, so
+     * total = queue wait + load + prompt_eval + eval holds exactly. */
+    long long total = (long long)(t_final - r->t_arrive);
+    long long load = (long long)(r->t_load_end - r->t_start);
+    long long prompt = (long long)(r->t_eval0 - r->t_load_end);
+    long long eval = (long long)(t_final - r->t_eval0);
+    emu_buf_printf(b,
+                   "\"total_duration\":%lld,\"load_duration\":%lld,"
+                   "\"prompt_eval_count\":%d,\"prompt_eval_duration\":%lld,"
+                   "\"eval_count\":%d,\"eval_duration\":%lld}",
+                   total, load, r->prompt_tokens, prompt, r->n_sent, eval);
+}
+
+void emu_stream_chunk(emu_buf *out, const char *data, size_t len)
+{
+    emu_buf_printf(out, "%zx\r\n", len);
+    emu_buf_append(out, data, len);
+    emu_buf_append(out, "\r\n", 2);
+}

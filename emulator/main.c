@@ -1,0 +1,46 @@
+/* ollama-emu: the emulator as a program. stdout carries only one
+ * "listening http://HOST:PORT" line per instance (scripts read the ports
+ * from it); everything else goes to stderr. */
+#include "emu.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+
+int main(int argc, char **argv)
+{
+    emu_options o;
+    char err[512];
+    emu_options_init(&o);
+    int rc = emu_options_parse(&o, argc, argv, err, sizeof err);
+    if (rc == 1)
+        return 0;
+    if (rc < 0) {
+        fprintf(stderr, "ollama-emu: %s\n", err);
+        return 2;
+    }
+
+    /* Block the stop signals before any thread exists, so that only the
+     * sigwait below receives them. */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+
+    emu_t *e = emu_start(&o, err, sizeof err);
+    if (!e) {
+        fprintf(stderr, "ollama-emu: %s\n", err);
+        return 1;
+    }
+    for (int i = 0; i < o.n_instances; i++)
+        printf("listening http://%s:%d\n", o.host[i], emu_port(e, i));
+    fflush(stdout);
+
+    int sig = 0;
+    sigwait(&stop, &sig);
+    fprintf(stderr, "ollama-emu: signal %d, stopping\n", sig);
+    emu_stop(e);
+    return 0;
+}
