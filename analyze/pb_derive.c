@@ -71,8 +71,10 @@ double pb_derive_overlap(const double *starts, const double *ends, size_t n,
     if (!e) return NAN;
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
+        /* fmax/fmin return the other operand for a NAN: test first. */
+        if (!isfinite(starts[i]) || !isfinite(ends[i])) continue;
         double a = fmax(starts[i], t0), b = fmin(ends[i], t1);
-        if (!isfinite(a) || !isfinite(b) || b <= a) continue;
+        if (b <= a) continue;
         e[m++] = (edge){a, +1};
         e[m++] = (edge){b, -1};
     }

@@ -91,6 +91,28 @@ typedef struct pb_dataset {
     size_t n_skips, cap_skips;
     size_t files_seen;        /* candidate files examined */
     size_t files_duplicate;   /* summary.json files recognised as repeats */
+    size_t files_aggregate;   /* config-level summary.json (Python harness) */
+    size_t files_manifest;    /* parbench manifests (skipped silently) */
+    size_t files_revisited;   /* same file reached twice (links, overlapping args) */
 } pb_dataset;
+
+/* Releases everything ds owns and zeroes it (safe on a zeroed dataset). */
+void pb_dataset_free(pb_dataset *ds);
+
+/* Appends a zeroed run (numeric fields NAN) and returns it, or NULL when
+ * out of memory. The pointer is valid until the next append. */
+pb_run *pb_dataset_add_run(pb_dataset *ds);
+
+/* Drops the last run (a loader that failed half-way), freeing its parts. */
+void pb_dataset_pop_run(pb_dataset *ds);
+
+/* Records a file that could not be used (copies both strings). */
+void pb_dataset_add_skip(pb_dataset *ds, const char *path, const char *reason);
+
+/* Zeroes a request with every number NAN (the "absent" value). */
+void pb_request_clear(pb_request *rq);
+
+/* Number of runs with valid != 0 (the ones statistics use). */
+size_t pb_dataset_n_valid(const pb_dataset *ds);
 
 #endif

@@ -1,0 +1,194 @@
+/* analyze: raw benchmark runs -> Markdown report on stdout.
+ * Options and exit codes: analyze --help, analyze/README.md. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pb_csv.h"
+#include "pb_load.h"
+#include "pb_report.h"
+#include "pb_stats.h"
+
+enum { EXIT_REPORT = 0, EXIT_NOTHING = 1, EXIT_USAGE = 2, EXIT_OUTPUT = 3 };
+
+static const char USAGE[] =
+"usage: analyze [options] DIR|FILE... > report.md\n"
+"\n"
+"Reads benchmark runs (parbench traces, TR115 Rust/Python metrics.json) found\n"
+"at any depth under each DIR, and writes a Markdown report on stdout.\n"
+"Progress, warnings and errors go to stderr.\n"
+"\n"
+"options:\n"
+"  --ref NAME=VALUE     reference efficiency in percent; adds a \"vs NAME (pp)\"\n"
+"                       column (repeatable, e.g. --ref TR114=95.7)\n"
+"  --baseline RUNTIME   also compare every runtime against RUNTIME\n"
+"  --seed N             bootstrap seed, printed in the report (default 1)\n"
+"  --bootstrap N        bootstrap resamples per interval, 0 = off (default 2000)\n"
+"  --group SPEC         directory levels naming runtime and config, counted up\n"
+"                       from the file (1 = its directory), e.g.\n"
+"                       --group runtime=3,config=2; overrides file metadata.\n"
+"                       Default: metadata, else config = the directory holding\n"
+"                       the run_N directories and runtime = its parent.\n"
+"  --csv DIR            also write DIR/runs.csv, groups.csv, runtimes.csv\n"
+"  --charts DIR         write charts into DIR and link them from the report\n"
+"  --sequential-ref RUNTIME  serialized runtime used as the sequential time\n"
+"                       of the true-efficiency section\n"
+"  --max-file-mb N      refuse files larger than N MiB (default 32)\n"
+"  -q, --quiet          no per-file warnings on stderr\n"
+"  -h, --help           this help\n"
+"  -V, --version        version\n"
+"\n"
+"exit status: 0 report written; 1 nothing could be loaded (a report saying\n"
+"why is still written); 2 usage error; 3 the report or CSV could not be\n"
+"written.\n";
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "analyze: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\nTry 'analyze --help'.\n");
+    return EXIT_USAGE;
+}
+
+static int parse_ull(const char *s, unsigned long long max, unsigned long long *out)
+{
+    char *end;
+    errno = 0;
+    if (!s[0] || s[0] == '-')
+        return -1;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* "runtime=3,config=2" (either part may be omitted). */
+static int parse_group(char *spec, pb_load_opts *lo)
+{
+    for (char *tok = strtok(spec, ","); tok; tok = strtok(NULL, ",")) {
+        char *eq = strchr(tok, '=');
+        unsigned long long v;
+        if (!eq || parse_ull(eq + 1, 64, &v) || v == 0)
+            return -1;
+        *eq = '\0';
+        if (strcmp(tok, "runtime") == 0)
+            lo->runtime_level = (int)v;
+        else if (strcmp(tok, "config") == 0)
+            lo->config_level = (int)v;
+        else
+            return -1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    enum { O_REF = 256, O_BASE, O_SEED, O_BOOT, O_GROUP, O_CSV, O_CHARTS,
+           O_SEQ, O_MAXMB };
+    static const struct option longopts[] = {
+        {"ref", required_argument, NULL, O_REF},
+        {"baseline", required_argument, NULL, O_BASE},
+        {"seed", required_argument, NULL, O_SEED},
+        {"bootstrap", required_argument, NULL, O_BOOT},
+        {"group", required_argument, NULL, O_GROUP},
+        {"csv", required_argument, NULL, O_CSV},
+        {"charts", required_argument, NULL, O_CHARTS},
+        {"sequential-ref", required_argument, NULL, O_SEQ},
+        {"max-file-mb", required_argument, NULL, O_MAXMB},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    pb_report_opts ro;
+    memset(&ro, 0, sizeof ro);
+    ro.seed = 1;
+    ro.boot_reps = 2000;
+    pb_load_opts lo;
+    pb_load_opts_init(&lo);
+    int c;
+    unsigned long long v;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "qhV", longopts, NULL)) != -1) {
+        switch (c) {
+        case O_REF: {
+            char *eq = strchr(optarg, '=');
+            char *end;
+            if (!eq || eq == optarg)
+                return usage_error("--ref wants NAME=VALUE, got '%s'", optarg);
+            double val = strtod(eq + 1, &end);
+            if (end == eq + 1 || *end || val != val)
+                return usage_error("--ref value is not a number in '%s'", optarg);
+            if (ro.n_refs == PB_REPORT_MAX_REFS)
+                return usage_error("too many --ref (max 16) at '%s'", optarg);
+            *eq = '\0';
+            ro.refs[ro.n_refs].name = optarg;
+            ro.refs[ro.n_refs++].value = val;
+            break;
+        }
+        case O_BASE: ro.baseline = optarg; break;
+        case O_SEED:
+            if (parse_ull(optarg, UINT64_MAX, &v))
+                return usage_error("--seed wants a non-negative integer, got '%s'", optarg);
+            ro.seed = v;
+            break;
+        case O_BOOT:
+            if (parse_ull(optarg, 10000000, &v))
+                return usage_error("--bootstrap wants 0..10000000, got '%s'", optarg);
+            ro.boot_reps = (unsigned)v;
+            break;
+        case O_GROUP:
+            if (parse_group(optarg, &lo))
+                return usage_error("--group wants runtime=LEVEL,config=LEVEL "
+                                   "with LEVEL 1..64, got '%s'", optarg);
+            break;
+        case O_CSV: ro.csv_dir = optarg; break;
+        case O_CHARTS: ro.charts_dir = optarg; break;
+        case O_SEQ: ro.sequential_ref = optarg; break;
+        case O_MAXMB:
+            if (parse_ull(optarg, 1u << 20, &v) || v == 0)
+                return usage_error("--max-file-mb wants 1..1048576, got '%s'", optarg);
+            lo.max_file_bytes = (size_t)v << 20;
+            break;
+        case 'q': lo.quiet = 1; break;
+        case 'h': fputs(USAGE, stdout); return EXIT_REPORT;
+        case 'V': printf("analyze (parbench) %s\n", PARBENCH_VERSION); return EXIT_REPORT;
+        default:
+            return usage_error("unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind >= argc)
+        return usage_error("%s", "no DIR or FILE given");
+
+    pb_stats_init();
+    pb_dataset ds = {0};
+    ro.inputs = argv + optind;
+    ro.n_inputs = argc - optind;
+    pb_load_paths(&ds, argv + optind, argc - optind, &lo);
+    if (!lo.quiet)
+        fprintf(stderr, "analyze: %zu runs loaded (%zu valid), %zu files skipped\n",
+                ds.n_runs, pb_dataset_n_valid(&ds), ds.n_skips);
+
+    int rc = ds.n_runs == 0 ? EXIT_NOTHING : EXIT_REPORT;
+    if (pb_report_markdown(stdout, &ds, &ro) != 0 || fflush(stdout) != 0) {
+        fprintf(stderr, "analyze: cannot write the report to stdout: %s\n",
+                strerror(errno));
+        rc = EXIT_OUTPUT;
+    }
+    if (ro.csv_dir && ds.n_runs > 0) {
+        char err[600];
+        if (pb_csv_write(ro.csv_dir, &ds, ro.boot_reps, ro.seed, err, sizeof err)) {
+            fprintf(stderr, "analyze: --csv %s: %s; check the directory is "
+                    "writable\n", ro.csv_dir, err);
+            rc = EXIT_OUTPUT;
+        }
+    }
+    if (ds.n_runs == 0)
+        fprintf(stderr, "analyze: no run could be loaded from the given "
+                "paths; see the messages above\n");
+    pb_dataset_free(&ds);
+    return rc;
+}

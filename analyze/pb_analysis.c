@@ -1,0 +1,238 @@
+#include "pb_analysis.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_statistics_double.h>
+
+static const pb_dataset *sort_ds; /* qsort has no context argument */
+
+static int cmp_run(const void *x, const void *y)
+{
+    const pb_run *a = &sort_ds->runs[*(const size_t *)x];
+    const pb_run *b = &sort_ds->runs[*(const size_t *)y];
+    int c = strcmp(a->runtime, b->runtime);
+    if (!c)
+        c = strcmp(a->config, b->config);
+    if (!c)
+        c = (a->run_index > b->run_index) - (a->run_index < b->run_index);
+    if (!c)
+        c = strcmp(a->path ? a->path : "", b->path ? b->path : "");
+    return c;
+}
+
+long pb_analysis_find_rt(const pb_analysis *a, const char *name)
+{
+    for (size_t i = 0; name && i < a->n_rts; i++)
+        if (strcmp(a->rts[i].runtime, name) == 0)
+            return (long)i;
+    return -1;
+}
+
+static void summarize_group(const pb_dataset *ds, pb_group *g, unsigned reps,
+                            uint64_t seed, double *tmp)
+{
+    for (size_t i = 0; i < g->n; i++)
+        tmp[i] = ds->runs[g->runs[i]].est_efficiency;
+    pb_stats_summarize(tmp, g->n, reps, seed, &g->eff);
+    for (size_t i = 0; i < g->n; i++)
+        tmp[i] = ds->runs[g->runs[i]].est_speedup;
+    pb_stats_summarize(tmp, g->n, reps, seed, &g->speedup);
+}
+
+static void runtime_aggregate(const pb_dataset *ds, pb_analysis *a, pb_rt *r,
+                              unsigned reps, uint64_t seed, double *tmp)
+{
+    /* (a) over config means: the original script's numbers. */
+    double *means = malloc((r->n_groups + 1) * sizeof *means);
+    size_t nm = 0;
+    double sd_sum = 0;
+    size_t sd_n = 0;
+    r->cfg_peak = r->cfg_peak_speedup = r->cfg_mean = r->cfg_sd = NAN;
+    r->cfg_mean_sd = r->most_stable_sd = r->least_stable_sd = NAN;
+    for (size_t k = 0; k < r->n_groups; k++) {
+        const pb_group *g = &a->groups[r->first_group + k];
+        if (g->eff.n == 0)
+            continue;
+        if (means)
+            means[nm++] = g->eff.mean;
+        if (isnan(r->cfg_peak) || g->eff.mean > r->cfg_peak) {
+            r->cfg_peak = g->eff.mean;
+            r->cfg_peak_config = g->config;
+        }
+        if (isnan(r->cfg_peak_speedup) || g->speedup.mean > r->cfg_peak_speedup)
+            r->cfg_peak_speedup = g->speedup.mean;
+        if (!isnan(g->eff.sd)) {
+            sd_sum += g->eff.sd;
+            sd_n++;
+            if (isnan(r->most_stable_sd) || g->eff.sd < r->most_stable_sd) {
+                r->most_stable_sd = g->eff.sd;
+                r->most_stable = g->config;
+            }
+            if (isnan(r->least_stable_sd) || g->eff.sd > r->least_stable_sd) {
+                r->least_stable_sd = g->eff.sd;
+                r->least_stable = g->config;
+            }
+        }
+    }
+    if (nm > 0)
+        r->cfg_mean = gsl_stats_mean(means, 1, nm);
+    if (nm > 1)
+        r->cfg_sd = gsl_stats_sd(means, 1, nm);
+    if (sd_n > 0)
+        r->cfg_mean_sd = sd_sum / (double)sd_n;
+    free(means);
+
+    /* (b) over individual runs. */
+    size_t n = 0;
+    r->run_peak = NAN;
+    for (size_t k = 0; k < r->n_groups; k++) {
+        const pb_group *g = &a->groups[r->first_group + k];
+        for (size_t i = 0; i < g->n; i++) {
+            const pb_run *run = &ds->runs[g->runs[i]];
+            r->values[n] = run->est_efficiency;
+            tmp[n++] = run->est_speedup;
+            if (isnan(r->run_peak) || run->est_efficiency > r->run_peak) {
+                r->run_peak = run->est_efficiency;
+                r->run_peak_idx = g->runs[i];
+            }
+        }
+    }
+    pb_stats_summarize(r->values, n, reps, seed, &r->eff);
+    pb_stats_summarize(tmp, n, reps, seed, &r->speedup);
+}
+
+static size_t rt_nruns(const pb_analysis *a, const pb_rt *r)
+{
+    size_t n = 0;
+    for (size_t k = 0; k < r->n_groups; k++)
+        n += a->groups[r->first_group + k].n;
+    return n;
+}
+
+static void holm_table(pb_pair *p, size_t n)
+{
+    double *w = calloc(n ? n : 1, sizeof *w), *m = calloc(n ? n : 1, sizeof *m);
+    if (w && m) {
+        for (size_t i = 0; i < n; i++) {
+            w[i] = p[i].c.welch_p;
+            m[i] = p[i].c.mw_p;
+        }
+        pb_stats_holm(w, n, w);
+        pb_stats_holm(m, n, m);
+        for (size_t i = 0; i < n; i++) {
+            p[i].c.welch_p_holm = w[i];
+            p[i].c.mw_p_holm = m[i];
+        }
+    }
+    free(w);
+    free(m);
+}
+
+int pb_analysis_build(const pb_dataset *ds, unsigned reps, uint64_t seed,
+                      const char *baseline, pb_analysis *a)
+{
+    memset(a, 0, sizeof *a);
+    a->baseline = -1;
+    size_t nv = pb_dataset_n_valid(ds);
+    size_t *idx = malloc((nv ? nv : 1) * sizeof *idx);
+    double *tmp = malloc((nv ? nv : 1) * sizeof *tmp);
+    if (!idx || !tmp)
+        goto oom;
+    size_t k = 0;
+    for (size_t i = 0; i < ds->n_runs; i++)
+        if (ds->runs[i].valid)
+            idx[k++] = i;
+    sort_ds = ds;
+    qsort(idx, nv, sizeof *idx, cmp_run);
+
+    /* Groups: consecutive runs with the same (runtime, config). */
+    a->groups = calloc(nv ? nv : 1, sizeof *a->groups);
+    a->rts = calloc(nv ? nv : 1, sizeof *a->rts);
+    if (!a->groups || !a->rts)
+        goto oom;
+    for (size_t i = 0; i < nv;) {
+        size_t j = i;
+        const pb_run *r0 = &ds->runs[idx[i]];
+        while (j < nv && strcmp(ds->runs[idx[j]].runtime, r0->runtime) == 0 &&
+               strcmp(ds->runs[idx[j]].config, r0->config) == 0)
+            j++;
+        pb_group *g = &a->groups[a->n_groups++];
+        g->runtime = r0->runtime;
+        g->config = r0->config;
+        g->n = j - i;
+        g->runs = malloc(g->n * sizeof *g->runs);
+        if (!g->runs)
+            goto oom;
+        memcpy(g->runs, idx + i, g->n * sizeof *g->runs);
+        summarize_group(ds, g, reps, seed, tmp);
+        if (a->n_rts == 0 || strcmp(a->rts[a->n_rts - 1].runtime, g->runtime) != 0) {
+            pb_rt *r = &a->rts[a->n_rts++];
+            r->runtime = g->runtime;
+            r->first_group = a->n_groups - 1;
+        }
+        a->rts[a->n_rts - 1].n_groups++;
+        i = j;
+    }
+    for (size_t r = 0; r < a->n_rts; r++) {
+        a->rts[r].values = malloc((rt_nruns(a, &a->rts[r]) + 1) * sizeof(double));
+        if (!a->rts[r].values)
+            goto oom;
+        runtime_aggregate(ds, a, &a->rts[r], reps, seed, tmp);
+    }
+
+    /* All pairs, then against the baseline; Holm within each table. */
+    size_t np = a->n_rts * (a->n_rts - (a->n_rts > 0)) / 2;
+    a->pairs = calloc(np ? np : 1, sizeof *a->pairs);
+    if (!a->pairs)
+        goto oom;
+    for (size_t i = 0; i < a->n_rts; i++)
+        for (size_t j = i + 1; j < a->n_rts; j++) {
+            pb_pair *p = &a->pairs[a->n_pairs++];
+            p->a = i;
+            p->b = j;
+            pb_stats_compare(a->rts[i].values, rt_nruns(a, &a->rts[i]),
+                             a->rts[j].values, rt_nruns(a, &a->rts[j]), &p->c);
+        }
+    holm_table(a->pairs, a->n_pairs);
+    a->baseline = pb_analysis_find_rt(a, baseline);
+    if (a->baseline >= 0) {
+        size_t b = (size_t)a->baseline;
+        a->vs_base = calloc(a->n_rts, sizeof *a->vs_base);
+        if (!a->vs_base)
+            goto oom;
+        for (size_t i = 0; i < a->n_rts; i++) {
+            if (i == b)
+                continue;
+            pb_pair *p = &a->vs_base[a->n_vs_base++];
+            p->a = i;
+            p->b = b;
+            pb_stats_compare(a->rts[i].values, rt_nruns(a, &a->rts[i]),
+                             a->rts[b].values, rt_nruns(a, &a->rts[b]), &p->c);
+        }
+        holm_table(a->vs_base, a->n_vs_base);
+    }
+    free(idx);
+    free(tmp);
+    return 0;
+oom:
+    free(idx);
+    free(tmp);
+    pb_analysis_free(a);
+    return -1;
+}
+
+void pb_analysis_free(pb_analysis *a)
+{
+    for (size_t i = 0; i < a->n_groups; i++)
+        free(a->groups[i].runs);
+    for (size_t i = 0; i < a->n_rts; i++)
+        free(a->rts[i].values);
+    free(a->groups);
+    free(a->rts);
+    free(a->pairs);
+    free(a->vs_base);
+    memset(a, 0, sizeof *a);
+    a->baseline = -1;
+}

@@ -1,0 +1,404 @@
+#include "pb_load.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pb_fs.h"
+#include "pb_json.h"
+
+/* Set of (dev, ino) pairs: directories already walked (symlink loops) and
+ * files already loaded (a run reached twice must count once). Open
+ * addressing, linear probing; grows at 50% load. */
+typedef struct seen_set {
+    uint64_t *dev, *ino;
+    unsigned char *used;
+    size_t cap, n;
+} seen_set;
+
+static size_t seen_hash(uint64_t d, uint64_t i, size_t cap)
+{
+    uint64_t h = (d * 0x9E3779B97F4A7C15ull) ^ (i * 0xC2B2AE3D27D4EB4Full);
+    return (size_t)(h ^ (h >> 29)) & (cap - 1);
+}
+
+/* Returns 1 if (d, i) was already present, 0 if it was added. */
+static int seen_add(seen_set *s, uint64_t d, uint64_t i)
+{
+    if (2 * (s->n + 1) > s->cap) {
+        seen_set g = {0};
+        g.cap = s->cap ? s->cap * 2 : 1024;
+        g.dev = calloc(g.cap, sizeof *g.dev);
+        g.ino = calloc(g.cap, sizeof *g.ino);
+        g.used = calloc(g.cap, 1);
+        if (!g.dev || !g.ino || !g.used) {
+            free(g.dev), free(g.ino), free(g.used);
+            return 0; /* out of memory: treat as new rather than lose data */
+        }
+        for (size_t k = 0; k < s->cap; k++)
+            if (s->used[k])
+                seen_add(&g, s->dev[k], s->ino[k]);
+        free(s->dev), free(s->ino), free(s->used);
+        *s = g;
+    }
+    size_t k = seen_hash(d, i, s->cap);
+    while (s->used[k]) {
+        if (s->dev[k] == d && s->ino[k] == i)
+            return 1;
+        k = (k + 1) & (s->cap - 1);
+    }
+    s->used[k] = 1;
+    s->dev[k] = d;
+    s->ino[k] = i;
+    s->n++;
+    return 0;
+}
+
+typedef struct walk_ctx {
+    pb_dataset *ds;
+    const pb_load_opts *o;
+    seen_set dirs, files;
+    size_t added;
+} walk_ctx;
+
+void pb_load_opts_init(pb_load_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->max_file_bytes = PB_LOAD_DEFAULT_MAX_BYTES;
+}
+
+static void skip(walk_ctx *c, const char *path, const char *reason)
+{
+    if (!c->o->quiet)
+        fprintf(stderr, "analyze: skipped %s: %s\n", path, reason);
+    pb_dataset_add_skip(c->ds, path, reason);
+}
+
+static const char *base_name(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+/* "run_<digits>" -> the number, else -1. */
+static int run_dir_index(const char *name, size_t len)
+{
+    if (len < 5 || strncmp(name, "run_", 4) != 0)
+        return -1;
+    long v = 0;
+    for (size_t i = 4; i < len; i++) {
+        if (name[i] < '0' || name[i] > '9' || v > 100000000)
+            return -1;
+        v = v * 10 + (name[i] - '0');
+    }
+    return (int)v;
+}
+
+/* Splits the absolute, lexically normalised directory of `path` into
+ * components, innermost first: comp[0] is the directory holding the file.
+ * Returns the count (at most max). Components point into buf. */
+static int dir_components(const char *path, char *buf, size_t buflen,
+                          const char **comp, int max)
+{
+    char tmp[PATH_MAX * 2];
+    if (path[0] == '/') {
+        snprintf(tmp, sizeof tmp, "%s", path);
+    } else {
+        char cwd[PATH_MAX];
+        if (!getcwd(cwd, sizeof cwd))
+            snprintf(cwd, sizeof cwd, "/");
+        snprintf(tmp, sizeof tmp, "%s/%s", cwd, path);
+    }
+    /* Lexical normalisation: drop "." and resolve ".." so that
+     * "analyze ../data" groups by real names, not by "..". */
+    const char *parts[512];
+    int np = 0;
+    for (char *tok = strtok(tmp, "/"); tok; tok = strtok(NULL, "/")) {
+        if (strcmp(tok, ".") == 0)
+            continue;
+        if (strcmp(tok, "..") == 0) {
+            if (np > 0)
+                np--;
+            continue;
+        }
+        if (np < 512)
+            parts[np++] = tok;
+    }
+    np--; /* the last part is the file name itself */
+    int n = 0;
+    size_t off = 0;
+    for (int i = np - 1; i >= 0 && n < max; i--) {
+        size_t l = strlen(parts[i]);
+        if (off + l + 1 > buflen)
+            break;
+        memcpy(buf + off, parts[i], l + 1);
+        comp[n++] = buf + off;
+        off += l + 1;
+    }
+    return n;
+}
+
+static char *display_runtime(const char *s)
+{
+    /* The TR115 layout names runtime directories "runtime-<name>". */
+    if (strncmp(s, "runtime-", 8) == 0 && s[8])
+        s += 8;
+    return strdup(s);
+}
+
+/* Runtime / config / run index from the directory layout (and the --group
+ * levels), for formats without labels or when the user asked for levels. */
+static void group_from_dirs(walk_ctx *c, const char *path, pb_run *r)
+{
+    char buf[PATH_MAX * 2];
+    const char *comp[64];
+    int n = dir_components(path, buf, sizeof buf, comp, 64);
+    int cfg = -1, rt = -1, idx = -1;
+    /* Default rule: skip run_N directories (TR115 nests run_N/run_1);
+     * the first other directory is the config, its parent the runtime;
+     * the outermost run_N is the run index. */
+    for (int i = 0; i < n; i++) {
+        int k = run_dir_index(comp[i], strlen(comp[i]));
+        if (k >= 0) {
+            idx = k;
+            continue;
+        }
+        cfg = i;
+        rt = i + 1 < n ? i + 1 : -1;
+        break;
+    }
+    if (c->o->config_level > 0)
+        cfg = c->o->config_level - 1 < n ? c->o->config_level - 1 : -1;
+    if (c->o->runtime_level > 0)
+        rt = c->o->runtime_level - 1 < n ? c->o->runtime_level - 1 : -1;
+    if (c->o->runtime_level > 0 || c->o->config_level > 0 || !r->runtime) {
+        free(r->runtime);
+        free(r->config);
+        r->runtime = display_runtime(rt >= 0 ? comp[rt] : "(none)");
+        r->config = strdup(cfg >= 0 ? comp[cfg] : "(none)");
+    }
+    if (r->format != PB_FMT_PARBENCH && idx >= 0)
+        r->run_index = idx;
+}
+
+/* A Rust per-run summary.json has a sibling directory (or file) with the
+ * run's metrics.json; without it the run would silently vanish. */
+static int has_metrics_near(const char *dir)
+{
+    char p[PATH_MAX + 64];
+    struct stat st;
+    snprintf(p, sizeof p, "%s/metrics.json", dir);
+    if (stat(p, &st) == 0)
+        return 1;
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    struct dirent *e;
+    int found = 0;
+    while (!found && (e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(p, sizeof p, "%s/%s/metrics.json", dir, e->d_name);
+        found = stat(p, &st) == 0;
+    }
+    closedir(d);
+    return found;
+}
+
+static void load_file(walk_ctx *c, const char *path)
+{
+    char err[512], reason[700];
+    char *buf;
+    size_t len;
+    c->ds->files_seen++;
+    int rc = pb_fs_read_all(path, c->o->max_file_bytes, &buf, &len, err, sizeof err);
+    if (rc == -2) {
+        snprintf(reason, sizeof reason, "%s; not read (a run file is a few "
+                 "KB to a few MB; raise --max-file-mb if this is one)", err);
+        skip(c, path, reason);
+        return;
+    }
+    if (rc != 0) {
+        snprintf(reason, sizeof reason, "%s; check that the file exists and "
+                 "is readable", err);
+        skip(c, path, reason);
+        return;
+    }
+    cJSON *root = cJSON_ParseWithLength(buf, len);
+    if (!root) {
+        const char *ep = cJSON_GetErrorPtr();
+        long off = ep && ep >= buf && ep <= buf + len ? (long)(ep - buf) : -1;
+        snprintf(reason, sizeof reason, "malformed JSON near byte %ld of %zu "
+                 "(truncated file, or a NaN/Infinity literal, which JSON does "
+                 "not allow); re-collect or repair the run", off, len);
+        skip(c, path, reason);
+        free(buf);
+        return;
+    }
+    free(buf);
+    if (!cJSON_IsObject(root)) {
+        snprintf(reason, sizeof reason, "top-level JSON value is %s, expected "
+                 "an object; not a run file", pb_json_type(root));
+        skip(c, path, reason);
+        cJSON_Delete(root);
+        return;
+    }
+    const char *fmt = pb_json_str(root, "format");
+    const cJSON *sum = pb_json_obj(root, "summary");
+    int (*parse)(const cJSON *, pb_run *, char *, size_t) = NULL;
+    if (fmt && strcmp(fmt, "parbench-manifest") == 0) {
+        c->ds->files_manifest++;
+    } else if (fmt && strcmp(fmt, "parbench-trace") == 0) {
+        parse = pb_load_parbench;
+    } else if (strcmp(base_name(path), "summary.json") == 0) {
+        /* Summaries repeat data held in metrics.json files: never a run. */
+        if (pb_json_arr(root, "runs") && pb_json_obj(root, "aggregate")) {
+            size_t dl = (size_t)(base_name(path) - path);
+            char *dir = dl ? strndup(path, dl) : strdup(".");
+            int near = dir && has_metrics_near(dir);
+            free(dir);
+            if (near) {
+                c->ds->files_duplicate++;
+            } else {
+                skip(c, path, "run summary without its metrics.json: "
+                     "summaries lack per-agent data, so the run is not "
+                     "loaded; restore metrics.json");
+            }
+        } else {
+            c->ds->files_aggregate++;
+        }
+    } else if (fmt) {
+        snprintf(reason, sizeof reason, "unknown \"format\": \"%.80s\"; this "
+                 "analyze reads parbench-trace v1 and the TR115 metrics.json",
+                 fmt);
+        skip(c, path, reason);
+    } else if (sum && cJSON_GetObjectItemCaseSensitive(sum, "efficiency_percent")) {
+        parse = pb_load_tr115_rust;
+    } else if (sum && (cJSON_GetObjectItemCaseSensitive(sum, "concurrent_wall_time") ||
+                       cJSON_GetObjectItemCaseSensitive(root, "collector_execution_time"))) {
+        parse = pb_load_tr115_python;
+    } else if (sum && cJSON_GetObjectItemCaseSensitive(root, "collector")) {
+        /* Looks like TR115 but lacks the key fields: say which. */
+        parse = pb_load_tr115_rust;
+    } else {
+        skip(c, path, "not a recognised run file (no \"format\": "
+             "\"parbench-trace\" and no TR115 \"summary\" object); ignored");
+    }
+    if (parse) {
+        pb_run *r = pb_dataset_add_run(c->ds);
+        if (!r) {
+            skip(c, path, "out of memory");
+        } else if (parse(root, r, err, sizeof err) != 0) {
+            pb_dataset_pop_run(c->ds);
+            skip(c, path, err);
+        } else {
+            r->path = strdup(path);
+            group_from_dirs(c, path, r);
+            c->added++;
+        }
+    }
+    cJSON_Delete(root);
+}
+
+static int is_json_name(const char *name)
+{
+    size_t l = strlen(name);
+    return l > 5 && strcmp(name + l - 5, ".json") == 0;
+}
+
+static void walk(walk_ctx *c, const char *path, int depth, int explicit_arg)
+{
+    struct stat lst, st;
+    char reason[600];
+    if (lstat(path, &lst) != 0) {
+        snprintf(reason, sizeof reason, "cannot stat: %s; check the path",
+                 strerror(errno));
+        skip(c, path, reason);
+        return;
+    }
+    int is_link = S_ISLNK(lst.st_mode);
+    if (is_link && stat(path, &st) != 0) {
+        snprintf(reason, sizeof reason, "symbolic link whose target cannot "
+                 "be reached (%s); fix or remove the link", strerror(errno));
+        skip(c, path, reason);
+        return;
+    }
+    if (!is_link)
+        st = lst;
+    if (S_ISDIR(st.st_mode)) {
+        if (seen_add(&c->dirs, (uint64_t)st.st_dev, (uint64_t)st.st_ino)) {
+            if (is_link)
+                skip(c, path, "symbolic link to a directory already visited "
+                     "(a loop or a second path to the same runs); not "
+                     "followed, so no run is counted twice");
+            return;
+        }
+        if (depth > PB_LOAD_MAX_DEPTH) {
+            snprintf(reason, sizeof reason, "deeper than %d directory levels; "
+                     "not descended", PB_LOAD_MAX_DEPTH);
+            skip(c, path, reason);
+            return;
+        }
+        struct dirent **ents;
+        int n = scandir(path, &ents, NULL, alphasort);
+        if (n < 0) {
+            snprintf(reason, sizeof reason, "cannot list directory: %s; check "
+                     "its permissions", strerror(errno));
+            skip(c, path, reason);
+            return;
+        }
+        size_t pl = strlen(path);
+        for (int i = 0; i < n; i++) {
+            const char *nm = ents[i]->d_name;
+            /* Hidden entries: ".", "..", and the collector's temp files. */
+            if (nm[0] != '.') {
+                char *child = malloc(pl + strlen(nm) + 2);
+                if (child) {
+                    sprintf(child, "%s%s%s", path,
+                            pl && path[pl - 1] == '/' ? "" : "/", nm);
+                    walk(c, child, depth + 1, 0);
+                    free(child);
+                }
+            }
+            free(ents[i]);
+        }
+        free(ents);
+        return;
+    }
+    if (!explicit_arg && !is_json_name(base_name(path)))
+        return;
+    if (!S_ISREG(st.st_mode)) {
+        /* Never open a FIFO or device: open() on a FIFO blocks forever. */
+        c->ds->files_seen++;
+        skip(c, path, "not a regular file (FIFO, socket or device); not read");
+        return;
+    }
+    if (seen_add(&c->files, (uint64_t)st.st_dev, (uint64_t)st.st_ino)) {
+        c->ds->files_revisited++;
+        return;
+    }
+    load_file(c, path);
+}
+
+size_t pb_load_paths(pb_dataset *ds, char *const *paths, int n,
+                     const pb_load_opts *o)
+{
+    pb_load_opts def;
+    if (!o) {
+        pb_load_opts_init(&def);
+        o = &def;
+    }
+    walk_ctx c = {.ds = ds, .o = o};
+    for (int i = 0; i < n; i++)
+        walk(&c, paths[i], 0, 1);
+    free(c.dirs.dev), free(c.dirs.ino), free(c.dirs.used);
+    free(c.files.dev), free(c.files.ino), free(c.files.used);
+    return c.added;
+}

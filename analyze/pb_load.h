@@ -1,0 +1,47 @@
+/* pb_load: turns files and directory trees into a pb_dataset.
+ *
+ * Formats are detected per file from content, at any depth (see
+ * data/FORMAT.md and analyze/README.md): parbench traces, the original
+ * TR115 Rust harness's metrics.json, the original Python harness's
+ * metrics.json. summary.json files repeat a run (Rust) or a whole config
+ * (Python): they are never loaded, only counted. Parbench manifests are
+ * skipped silently. Anything else is recorded as a skip with a reason and
+ * reported on stderr; loading never stops at a bad file. */
+#ifndef PB_LOAD_H
+#define PB_LOAD_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "pb_model.h"
+
+typedef struct pb_load_opts {
+    /* Directory levels above the file (1 = the directory holding it) that
+     * name the runtime / config; 0 = automatic (file metadata, else the
+     * run_N rule). Set by analyze --group. */
+    int runtime_level, config_level;
+    size_t max_file_bytes;  /* files larger than this are refused */
+    int quiet;              /* 1: no per-file warnings on stderr */
+} pb_load_opts;
+
+#define PB_LOAD_DEFAULT_MAX_BYTES (32u * 1024u * 1024u)
+#define PB_LOAD_MAX_DEPTH 64
+
+void pb_load_opts_init(pb_load_opts *o);
+
+/* Loads every path (file or directory, recursively) into ds. A file or
+ * directory reached twice (overlapping arguments, symlinks) counts once.
+ * Returns the number of runs added. */
+size_t pb_load_paths(pb_dataset *ds, char *const *paths, int n,
+                     const pb_load_opts *o);
+
+/* Per-format parsers of an already parsed document into a run the caller
+ * appended (pb_dataset_add_run). 0 on success; -1 with err saying what is
+ * wrong (the caller drops the run and records a skip). They set everything
+ * except path / runtime / config when the format lacks them. */
+int pb_load_parbench(const cJSON *root, pb_run *run, char *err, size_t errlen);
+int pb_load_tr115_rust(const cJSON *root, pb_run *run, char *err, size_t errlen);
+int pb_load_tr115_python(const cJSON *root, pb_run *run, char *err, size_t errlen);
+
+#endif

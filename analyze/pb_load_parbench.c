@@ -1,0 +1,253 @@
+/* Parser for parbench trace format v1 (data/FORMAT.md). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pb_json.h"
+#include "pb_load.h"
+
+#define NS 1e9   /* FORMAT.md: *_ns fields; the model keeps seconds */
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+/* Optional timestamp: NAN when null/absent; wrong type is an error only
+ * for the required ones (checked by the caller with pb_json_num). */
+static double opt_ns(const cJSON *o, const char *key)
+{
+    double v = pb_json_opt_num(o, key);
+    return isnan(v) ? NAN : v / NS;
+}
+
+static int load_request(const cJSON *rq, pb_request *out, const char *where,
+                        char *err, size_t errlen)
+{
+    double t0, t1;
+    pb_request_clear(out);
+    if (pb_json_num(rq, "t_start_ns", where, &t0, err, errlen) ||
+        pb_json_num(rq, "t_end_ns", where, &t1, err, errlen))
+        return -1;
+    const cJSON *ok = cJSON_GetObjectItemCaseSensitive(rq, "ok");
+    if (!cJSON_IsBool(ok)) {
+        snprintf(err, errlen, "field %s.ok is %s, expected a boolean", where,
+                 pb_json_type(ok));
+        return -1;
+    }
+    out->ok = cJSON_IsTrue(ok);
+    out->t_start = t0 / NS;
+    out->t_end = t1 / NS;
+    out->t_connected = opt_ns(rq, "t_connected_ns");
+    out->t_first_byte = opt_ns(rq, "t_first_byte_ns");
+    out->t_first_token = opt_ns(rq, "t_first_token_ns");
+    out->duration_s = out->t_end - out->t_start;
+    if (out->ok && !(out->duration_s > 0)) {
+        snprintf(err, errlen, "%s: duration t_end_ns - t_start_ns is %.9g s; "
+                 "a successful request must take > 0 s", where, out->duration_s);
+        return -1;
+    }
+    if (!isnan(out->t_first_token))
+        out->ttft_ms = (out->t_first_token - out->t_start) * 1e3;
+    const char *e = pb_json_str(rq, "error");
+    out->error = dup_or_null(e);
+
+    const cJSON *fin = pb_json_obj(rq, "final");
+    double ec = pb_json_opt_num(fin, "eval_count");
+    double ed = pb_json_opt_num(fin, "eval_duration");
+    out->tokens = !isnan(ec) ? ec : pb_json_opt_num(rq, "tokens");
+    if (ec >= 0 && ed > 0)
+        out->server_rate = ec / (ed / NS);
+    out->load_ms = pb_json_opt_num(fin, "load_duration") / 1e6;
+    out->prompt_eval_ms = pb_json_opt_num(fin, "prompt_eval_duration") / 1e6;
+    out->eval_ms = ed / 1e6;
+    out->server_total_ms = pb_json_opt_num(fin, "total_duration") / 1e6;
+    /* Ollama reports no queue time: what the total does not explain is
+     * time spent waiting for a slot (plus small template overhead). */
+    out->queue_ms = out->server_total_ms - out->load_ms - out->prompt_eval_ms -
+                    out->eval_ms;
+
+    const cJSON *ch = pb_json_arr(rq, "chunks");
+    int n = ch ? cJSON_GetArraySize(ch) : 0;
+    if (n > 0) {
+        out->chunks = calloc((size_t)n, sizeof *out->chunks);
+        if (!out->chunks) {
+            snprintf(err, errlen, "%s: out of memory for %d chunks", where, n);
+            return -1;
+        }
+        const cJSON *c;
+        cJSON_ArrayForEach(c, ch) {
+            const cJSON *t = cJSON_GetArrayItem(c, 0), *b = cJSON_GetArrayItem(c, 1);
+            if (!cJSON_IsArray(c) || !cJSON_IsNumber(t) || !cJSON_IsNumber(b) ||
+                !isfinite(t->valuedouble) || !isfinite(b->valuedouble)) {
+                snprintf(err, errlen, "%s.chunks[%zu] is not [t_ns, bytes]",
+                         where, out->n_chunks);
+                return -1;
+            }
+            out->chunks[out->n_chunks].t_s = t->valuedouble / NS;
+            out->chunks[out->n_chunks].bytes = (int)b->valuedouble;
+            out->n_chunks++;
+        }
+    }
+    return 0;
+}
+
+static pb_agent *find_agent(pb_run *run, const char *id)
+{
+    for (size_t i = 0; id && i < run->n_agents; i++)
+        if (strcmp(run->agents[i].id, id) == 0)
+            return &run->agents[i];
+    return NULL;
+}
+
+int pb_load_parbench(const cJSON *root, pb_run *run, char *err, size_t errlen)
+{
+    double ver;
+    if (pb_json_num(root, "format_version", "", &ver, err, errlen))
+        return -1;
+    if (ver != 1) {
+        snprintf(err, errlen, "parbench-trace format_version %g is not "
+                 "supported (this analyze reads version 1)", ver);
+        return -1;
+    }
+    const cJSON *meta = pb_json_obj(root, "run");
+    const cJSON *agents = pb_json_arr(root, "agents");
+    const cJSON *phases = pb_json_arr(root, "phases");
+    if (!meta || !agents || !phases) {
+        snprintf(err, errlen, "missing or mistyped top-level %s",
+                 !meta ? "object \"run\"" : !agents ? "array \"agents\"" : "array \"phases\"");
+        return -1;
+    }
+    const char *rt = pb_json_str(meta, "runtime"), *cf = pb_json_str(meta, "config");
+    if (!rt || !cf) {
+        snprintf(err, errlen, "field run.%s is missing or not a string",
+                 !rt ? "runtime" : "config");
+        return -1;
+    }
+    double idx;
+    if (pb_json_num(meta, "run_index", "run", &idx, err, errlen))
+        return -1;
+    const cJSON *valid = cJSON_GetObjectItemCaseSensitive(meta, "valid");
+    if (!cJSON_IsBool(valid)) {
+        snprintf(err, errlen, "field run.valid is %s, expected a boolean",
+                 pb_json_type(valid));
+        return -1;
+    }
+    run->format = PB_FMT_PARBENCH;
+    run->runtime = strdup(rt);
+    run->config = strdup(cf);
+    run->run_index = (int)idx;
+    run->valid = cJSON_IsTrue(valid);
+    run->invalid_reason = dup_or_null(pb_json_str(meta, "invalid_reason"));
+
+    int na = cJSON_GetArraySize(agents);
+    if (na < 1) {
+        snprintf(err, errlen, "array agents is empty: a run has >= 1 agent");
+        return -1;
+    }
+    run->agents = calloc((size_t)na, sizeof *run->agents);
+    if (!run->agents) {
+        snprintf(err, errlen, "out of memory for %d agents", na);
+        return -1;
+    }
+    const cJSON *a;
+    cJSON_ArrayForEach(a, agents) {
+        const char *id = pb_json_str(a, "id");
+        if (!id) {
+            snprintf(err, errlen, "agents[%zu].id is missing or not a string",
+                     run->n_agents);
+            return -1;
+        }
+        if (find_agent(run, id)) {
+            snprintf(err, errlen, "agent id \"%s\" appears twice in agents", id);
+            return -1;
+        }
+        pb_agent *ag = &run->agents[run->n_agents++];
+        ag->id = strdup(id);
+        ag->endpoint = dup_or_null(pb_json_str(a, "endpoint"));
+        pb_request_clear(&ag->conc);
+        pb_request_clear(&ag->solo);
+    }
+
+    int have_conc = 0;
+    size_t pi = 0;
+    const cJSON *ph;
+    cJSON_ArrayForEach(ph, phases) {
+        char where[96];
+        const char *kind = pb_json_str(ph, "kind");
+        const cJSON *reqs = pb_json_arr(ph, "requests");
+        if (!kind || !reqs) {
+            snprintf(err, errlen, "phases[%zu]: %s missing or mistyped", pi,
+                     !kind ? "kind" : "requests");
+            return -1;
+        }
+        int is_conc = strcmp(kind, "concurrent") == 0;
+        int is_solo = strcmp(kind, "solo") == 0;
+        if (is_conc) {
+            double s, e;
+            snprintf(where, sizeof where, "phases[%zu]", pi);
+            if (have_conc) {
+                snprintf(err, errlen, "%s: a second concurrent phase", where);
+                return -1;
+            }
+            if (pb_json_num(ph, "start_ns", where, &s, err, errlen) ||
+                pb_json_num(ph, "end_ns", where, &e, err, errlen))
+                return -1;
+            have_conc = 1;
+            run->conc_start = s / NS;
+            run->conc_end = e / NS;
+            run->wall_s = run->conc_end - run->conc_start;
+        }
+        if (is_conc || is_solo) {
+            size_t ri = 0;
+            const cJSON *rq;
+            cJSON_ArrayForEach(rq, reqs) {
+                snprintf(where, sizeof where, "phases[%zu].requests[%zu]", pi, ri++);
+                pb_agent *ag = find_agent(run, pb_json_str(rq, "agent"));
+                if (!ag) {
+                    snprintf(err, errlen, "%s.agent is missing or not one of "
+                             "the run's agents", where);
+                    return -1;
+                }
+                pb_request *dst = is_conc ? &ag->conc : &ag->solo;
+                free(dst->chunks);
+                free(dst->error);
+                if (load_request(rq, dst, where, err, errlen))
+                    return -1;
+                if (is_solo)
+                    ag->has_solo = 1;
+            }
+        }
+        pi++;
+    }
+    if (!have_conc) {
+        snprintf(err, errlen, "no phase of kind \"concurrent\": nothing to "
+                 "measure");
+        return -1;
+    }
+    if (!(run->wall_s > 0)) {
+        snprintf(err, errlen, "concurrent wall end_ns - start_ns is %.9g s; "
+                 "it must be > 0", run->wall_s);
+        return -1;
+    }
+    /* Original metric: sum of the agents' durations inside the concurrent
+     * phase / wall; measured: sum of their solo durations / wall. */
+    double sum_c = 0, sum_s = 0;
+    int all_solo = 1;
+    for (size_t i = 0; i < run->n_agents; i++) {
+        sum_c += run->agents[i].conc.duration_s;
+        if (!run->agents[i].has_solo || !(run->agents[i].solo.duration_s > 0))
+            all_solo = 0;
+        else
+            sum_s += run->agents[i].solo.duration_s;
+    }
+    double n = (double)run->n_agents;
+    run->est_speedup = sum_c / run->wall_s;
+    run->est_efficiency = run->est_speedup / n * 100.0;
+    if (all_solo) {
+        run->meas_speedup = sum_s / run->wall_s;
+        run->meas_efficiency = run->meas_speedup / n * 100.0;
+    }
+    return 0;
+}

@@ -1,0 +1,140 @@
+/* Parsers for the original TR115 study's per-run metrics.json files:
+ * the Rust harness (collector/insight with execution_time_s and
+ * result.aggregate_metrics, summary.efficiency_percent) and the Python
+ * harness (collector/insight aggregate_metrics, *_execution_time, summary
+ * without efficiency). Neither carries runtime/config labels: pb_load
+ * derives them from the directory layout. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pb_json.h"
+#include "pb_load.h"
+
+static const char *const AGENTS[2] = {"collector", "insight"};
+
+/* Fills a request from an aggregate_metrics object (both harnesses use
+ * the same names; the Rust one also has the *_duration_ms split). */
+static void from_aggregate(const cJSON *am, pb_request *rq)
+{
+    rq->ok = 1;
+    rq->ttft_ms = pb_json_opt_num(am, "average_ttft_ms");
+    rq->tokens = pb_json_opt_num(am, "total_tokens_generated");
+    rq->server_rate = pb_json_opt_num(am, "average_tokens_per_second");
+    rq->load_ms = pb_json_opt_num(am, "load_duration_ms");
+    rq->prompt_eval_ms = pb_json_opt_num(am, "prompt_eval_duration_ms");
+    rq->eval_ms = pb_json_opt_num(am, "eval_duration_ms");
+    rq->server_total_ms = pb_json_opt_num(am, "total_duration_ms");
+    rq->queue_ms = rq->server_total_ms - rq->load_ms - rq->prompt_eval_ms -
+                   rq->eval_ms;
+}
+
+static int alloc_agents(pb_run *run, char *err, size_t errlen)
+{
+    run->agents = calloc(2, sizeof *run->agents);
+    if (!run->agents) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    run->n_agents = 2;
+    for (int i = 0; i < 2; i++) {
+        run->agents[i].id = strdup(AGENTS[i]);
+        pb_request_clear(&run->agents[i].conc);
+        pb_request_clear(&run->agents[i].solo);
+    }
+    return 0;
+}
+
+static int check_positive(double v, const char *what, char *err, size_t errlen)
+{
+    if (v > 0)
+        return 0;
+    snprintf(err, errlen, "%s is %.9g; it must be > 0", what, v);
+    return -1;
+}
+
+int pb_load_tr115_rust(const cJSON *root, pb_run *run, char *err, size_t errlen)
+{
+    const cJSON *sum = pb_json_obj(root, "summary");
+    if (!sum) {
+        snprintf(err, errlen, "missing object \"summary\"");
+        return -1;
+    }
+    run->format = PB_FMT_TR115_RUST;
+    if (pb_json_num(sum, "efficiency_percent", "summary", &run->est_efficiency, err, errlen) ||
+        pb_json_num(sum, "concurrency_speedup", "summary", &run->est_speedup, err, errlen) ||
+        pb_json_num(sum, "concurrent_wall_time_s", "summary", &run->wall_s, err, errlen))
+        return -1;
+    if (check_positive(run->wall_s, "summary.concurrent_wall_time_s", err, errlen) ||
+        check_positive(run->est_speedup, "summary.concurrency_speedup", err, errlen))
+        return -1;
+    if (alloc_agents(run, err, errlen))
+        return -1;
+    for (int i = 0; i < 2; i++) {
+        char where[64];
+        const cJSON *ag = pb_json_obj(root, AGENTS[i]);
+        if (!ag) {
+            snprintf(err, errlen, "missing object \"%s\"", AGENTS[i]);
+            return -1;
+        }
+        pb_request *rq = &run->agents[i].conc;
+        snprintf(where, sizeof where, "%s", AGENTS[i]);
+        if (pb_json_num(ag, "execution_time_s", where, &rq->duration_s, err, errlen) ||
+            check_positive(rq->duration_s, "execution_time_s", err, errlen))
+            return -1;
+        const cJSON *res = pb_json_obj(ag, "result");
+        const cJSON *am = pb_json_obj(res, "aggregate_metrics");
+        if (am) {
+            from_aggregate(am, rq);
+        } else {
+            rq->ok = 1;
+        }
+        run->agents[i].endpoint =
+            pb_json_str(pb_json_obj(ag, "config"), "base_url")
+                ? strdup(pb_json_str(pb_json_obj(ag, "config"), "base_url")) : NULL;
+    }
+    double rn = pb_json_opt_num(root, "run_number");
+    run->run_index = isnan(rn) ? 0 : (int)rn;
+    return 0;
+}
+
+int pb_load_tr115_python(const cJSON *root, pb_run *run, char *err, size_t errlen)
+{
+    const cJSON *sum = pb_json_obj(root, "summary");
+    if (!sum) {
+        snprintf(err, errlen, "missing object \"summary\"");
+        return -1;
+    }
+    run->format = PB_FMT_TR115_PYTHON;
+    if (pb_json_num(sum, "concurrency_speedup", "summary", &run->est_speedup, err, errlen) ||
+        pb_json_num(sum, "concurrent_wall_time", "summary", &run->wall_s, err, errlen))
+        return -1;
+    if (check_positive(run->wall_s, "summary.concurrent_wall_time", err, errlen) ||
+        check_positive(run->est_speedup, "summary.concurrency_speedup", err, errlen))
+        return -1;
+    /* The Python harness stores no efficiency; the study defined it as
+     * speedup / 2 agents * 100. */
+    run->est_efficiency = run->est_speedup / 2.0 * 100.0;
+    if (alloc_agents(run, err, errlen))
+        return -1;
+    static const char *const TIMES[2] = {"collector_execution_time",
+                                         "insight_execution_time"};
+    for (int i = 0; i < 2; i++) {
+        pb_request *rq = &run->agents[i].conc;
+        const cJSON *ag = pb_json_obj(root, AGENTS[i]);
+        if (!ag) {
+            snprintf(err, errlen, "missing object \"%s\"", AGENTS[i]);
+            return -1;
+        }
+        const cJSON *am = pb_json_obj(ag, "aggregate_metrics");
+        if (am)
+            from_aggregate(am, rq);
+        else
+            rq->ok = 1;
+        if (pb_json_num(root, TIMES[i], "", &rq->duration_s, err, errlen) ||
+            check_positive(rq->duration_s, TIMES[i], err, errlen))
+            return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,98 @@
+#include "pb_model.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void pb_request_clear(pb_request *rq)
+{
+    memset(rq, 0, sizeof *rq);
+    rq->t_start = rq->t_connected = rq->t_first_byte = NAN;
+    rq->t_first_token = rq->t_end = rq->duration_s = rq->ttft_ms = NAN;
+    rq->tokens = rq->server_rate = rq->load_ms = rq->prompt_eval_ms = NAN;
+    rq->eval_ms = rq->server_total_ms = rq->queue_ms = NAN;
+}
+
+static void request_free(pb_request *rq)
+{
+    free(rq->chunks);
+    free(rq->error);
+}
+
+static void run_free(pb_run *r)
+{
+    for (size_t i = 0; i < r->n_agents; i++) {
+        free(r->agents[i].id);
+        free(r->agents[i].endpoint);
+        request_free(&r->agents[i].conc);
+        request_free(&r->agents[i].solo);
+    }
+    free(r->agents);
+    free(r->path);
+    free(r->runtime);
+    free(r->config);
+    free(r->invalid_reason);
+}
+
+void pb_dataset_free(pb_dataset *ds)
+{
+    for (size_t i = 0; i < ds->n_runs; i++)
+        run_free(&ds->runs[i]);
+    free(ds->runs);
+    for (size_t i = 0; i < ds->n_skips; i++) {
+        free(ds->skips[i].path);
+        free(ds->skips[i].reason);
+    }
+    free(ds->skips);
+    memset(ds, 0, sizeof *ds);
+}
+
+pb_run *pb_dataset_add_run(pb_dataset *ds)
+{
+    if (ds->n_runs == ds->cap_runs) {
+        /* Doubling keeps 100k appends linear overall. */
+        size_t cap = ds->cap_runs ? ds->cap_runs * 2 : 64;
+        pb_run *n = realloc(ds->runs, cap * sizeof *n);
+        if (!n)
+            return NULL;
+        ds->runs = n;
+        ds->cap_runs = cap;
+    }
+    pb_run *r = &ds->runs[ds->n_runs++];
+    memset(r, 0, sizeof *r);
+    r->valid = 1;
+    r->conc_start = r->conc_end = r->wall_s = NAN;
+    r->est_speedup = r->est_efficiency = NAN;
+    r->meas_speedup = r->meas_efficiency = NAN;
+    return r;
+}
+
+void pb_dataset_pop_run(pb_dataset *ds)
+{
+    if (ds->n_runs == 0)
+        return;
+    run_free(&ds->runs[--ds->n_runs]);
+}
+
+void pb_dataset_add_skip(pb_dataset *ds, const char *path, const char *reason)
+{
+    if (ds->n_skips == ds->cap_skips) {
+        size_t cap = ds->cap_skips ? ds->cap_skips * 2 : 16;
+        pb_skip *n = realloc(ds->skips, cap * sizeof *n);
+        if (!n)
+            return;
+        ds->skips = n;
+        ds->cap_skips = cap;
+    }
+    pb_skip *s = &ds->skips[ds->n_skips++];
+    s->path = strdup(path ? path : "");
+    s->reason = strdup(reason ? reason : "");
+}
+
+size_t pb_dataset_n_valid(const pb_dataset *ds)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < ds->n_runs; i++)
+        n += ds->runs[i].valid != 0;
+    return n;
+}

@@ -1,0 +1,18 @@
+/* pb_csv: tidy CSV files for --csv DIR (documented in analyze/README.md):
+ * runs.csv (one row per run), groups.csv (one per runtime x config),
+ * runtimes.csv (one per runtime, both aggregations). Header row first,
+ * RFC 4180 quoting, numbers with 17 significant digits, empty = n/a. */
+#ifndef PB_CSV_H
+#define PB_CSV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pb_model.h"
+
+/* Writes the three files atomically into dir (created if missing).
+ * Returns 0, or -1 with a message ("what failed, path, why") in err. */
+int pb_csv_write(const char *dir, const pb_dataset *ds, unsigned boot_reps,
+                 uint64_t seed, char *err, size_t errlen);
+
+#endif
