@@ -1,0 +1,220 @@
+/* driver_uv: libcurl multi driven by libuv (curl_multi_socket_action). */
+#include "driver.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "signals.h"
+
+#define CHECK_MS 20 /* Ctrl-C reaction time; costs 50 wakeups/s */
+
+typedef struct pb_sock {
+    uv_poll_t poll;
+    curl_socket_t fd;
+    pb_uvdrv *d;
+} pb_sock;
+
+static void drain(pb_uvdrv *d)
+{
+    CURLMsg *m;
+    int left;
+    while ((m = curl_multi_info_read(d->multi, &left))) {
+        if (m->msg != CURLMSG_DONE)
+            continue;
+        uint64_t now = uv_hrtime();
+        CURL *e = m->easy_handle;
+        CURLcode rc = m->data.result;
+        pb_transfer *t = NULL;
+        curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&t);
+        curl_multi_remove_handle(d->multi, e);
+        pb_transfer_finish(t, rc, now);
+        if (--d->remaining == 0)
+            uv_stop(&d->loop);
+    }
+}
+
+static void on_poll(uv_poll_t *h, int status, int events)
+{
+    pb_sock *s = h->data;
+    pb_uvdrv *d = s->d;
+    int flags = 0;
+    if (status < 0)
+        flags = CURL_CSELECT_ERR;
+    if (events & UV_READABLE)
+        flags |= CURL_CSELECT_IN;
+    if (events & UV_WRITABLE)
+        flags |= CURL_CSELECT_OUT;
+    int running;
+    curl_multi_socket_action(d->multi, s->fd, flags, &running);
+    drain(d);
+}
+
+static void on_timeout(uv_timer_t *h)
+{
+    pb_uvdrv *d = h->data;
+    int running;
+    curl_multi_socket_action(d->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    drain(d);
+}
+
+static void on_sock_closed(uv_handle_t *h) { free(h->data); }
+
+/* CURLMOPT_SOCKETFUNCTION: one uv_poll per socket, created on first use,
+ * closed when libcurl says REMOVE (before libcurl closes the fd). */
+static int on_socket(CURL *e, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+    (void)e;
+    pb_uvdrv *d = userp;
+    pb_sock *s = socketp;
+    if (what == CURL_POLL_REMOVE) {
+        if (s) {
+            uv_poll_stop(&s->poll);
+            uv_close((uv_handle_t *)&s->poll, on_sock_closed);
+            curl_multi_assign(d->multi, fd, NULL);
+        }
+        return 0;
+    }
+    if (!s) {
+        s = calloc(1, sizeof *s);
+        if (!s)
+            return -1;
+        s->fd = fd;
+        s->d = d;
+        if (uv_poll_init_socket(&d->loop, &s->poll, fd) != 0) {
+            free(s);
+            return -1;
+        }
+        s->poll.data = s;
+        curl_multi_assign(d->multi, fd, s);
+    }
+    int ev = 0;
+    if (what & CURL_POLL_IN)
+        ev |= UV_READABLE;
+    if (what & CURL_POLL_OUT)
+        ev |= UV_WRITABLE;
+    uv_poll_start(&s->poll, ev, on_poll);
+    return 0;
+}
+
+static int on_timer(CURLM *m, long ms, void *userp)
+{
+    (void)m;
+    pb_uvdrv *d = userp;
+    if (ms < 0)
+        uv_timer_stop(&d->timer);
+    else
+        uv_timer_start(&d->timer, on_timeout, (uint64_t)ms, 0);
+    return 0;
+}
+
+static void on_check(uv_timer_t *h)
+{
+    pb_uvdrv *d = h->data;
+    if (pb_signals_interrupted()) {
+        d->interrupted = 1;
+        uv_stop(&d->loop);
+    }
+}
+
+int pb_uvdrv_init(pb_uvdrv *d, char *err, size_t errlen)
+{
+    memset(d, 0, sizeof *d);
+    int rc = uv_loop_init(&d->loop);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot create an event loop: %s", uv_strerror(rc));
+        return -1;
+    }
+    uv_timer_init(&d->loop, &d->timer);
+    uv_timer_init(&d->loop, &d->check);
+    d->timer.data = d->check.data = d;
+    d->multi = curl_multi_init();
+    if (!d->multi) {
+        snprintf(err, errlen, "cannot create a libcurl multi handle");
+        pb_uvdrv_close(d);
+        return -1;
+    }
+    curl_multi_setopt(d->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(d->multi, CURLMOPT_SOCKETDATA, d);
+    curl_multi_setopt(d->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+    curl_multi_setopt(d->multi, CURLMOPT_TIMERDATA, d);
+    /* No artificial limit: 256 agents get 256 connections at once. */
+    curl_multi_setopt(d->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, 0L);
+    curl_multi_setopt(d->multi, CURLMOPT_MAXCONNECTS, 1024L);
+    return 0;
+}
+
+void pb_uvdrv_add(pb_uvdrv *d, pb_transfer *t)
+{
+    if (d->n == d->cap) {
+        d->cap = d->cap ? d->cap * 2 : 8;
+        d->ts = realloc(d->ts, sizeof *d->ts * d->cap);
+        if (!d->ts)
+            abort();
+    }
+    d->ts[d->n++] = t;
+    d->remaining++;
+    pb_transfer_started(t, uv_hrtime());
+    curl_multi_add_handle(d->multi, t->easy);
+}
+
+int pb_uvdrv_run(pb_uvdrv *d)
+{
+    if (pb_signals_interrupted())
+        return 1;
+    uv_timer_start(&d->check, on_check, CHECK_MS, CHECK_MS);
+    while (d->remaining > 0 && !d->interrupted)
+        uv_run(&d->loop, UV_RUN_DEFAULT);
+    uv_timer_stop(&d->check);
+    return d->interrupted;
+}
+
+static void close_any(uv_handle_t *h, void *arg)
+{
+    (void)arg;
+    if (!uv_is_closing(h))
+        uv_close(h, h->type == UV_POLL ? on_sock_closed : NULL);
+}
+
+void pb_uvdrv_close(pb_uvdrv *d)
+{
+    uint64_t now = uv_hrtime();
+    if (d->multi) {
+        for (int i = 0; i < d->n; i++)
+            if (!d->ts[i]->finished) {
+                curl_multi_remove_handle(d->multi, d->ts[i]->easy);
+                pb_transfer_abort(d->ts[i], now);
+            }
+        /* May call on_socket(REMOVE): the loop must still be alive. */
+        curl_multi_cleanup(d->multi);
+        d->multi = NULL;
+    }
+    uv_walk(&d->loop, close_any, NULL);
+    uv_run(&d->loop, UV_RUN_DEFAULT);
+    uv_loop_close(&d->loop);
+    free(d->ts);
+    d->ts = NULL;
+}
+
+int pb_driver_uv_run_all(pb_transfer **ts, int n, char *err, size_t errlen)
+{
+    pb_uvdrv d;
+    if (pb_uvdrv_init(&d, err, errlen) != 0)
+        return -1;
+    for (int i = 0; i < n; i++)
+        pb_uvdrv_add(&d, ts[i]);
+    int rc = pb_uvdrv_run(&d);
+    pb_uvdrv_close(&d);
+    return rc;
+}
+
+int pb_driver_run(pb_driver_kind kind, pb_transfer **ts, int n, char *err, size_t errlen)
+{
+    switch (kind) {
+    case PB_DRIVER_THREADS:
+        return pb_driver_threads_run_all(ts, n, err, errlen);
+    case PB_DRIVER_SERIAL:
+        return pb_driver_serial_run_all(ts, n, err, errlen);
+    default:
+        return pb_driver_uv_run_all(ts, n, err, errlen);
+    }
+}

@@ -1,0 +1,272 @@
+/* collect: drives N agents against Ollama endpoints and writes raw traces.
+ * See README.md for flags, plan files and exit codes. */
+#include <curl/curl.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "emulate.h"
+#include "manifest.h"
+#include "plan.h"
+#include "preflight.h"
+#include "signals.h"
+#include "sweep.h"
+
+static const char usage[] =
+"Usage: collect [OPTIONS]\n"
+"Drive agents against Ollama endpoints and write one trace file per run.\n"
+"\n"
+"Plan\n"
+"  --plan NAME|FILE       built-in plan `tr115` (default) or a JSON plan file\n"
+"  --config LIST          only these configs (comma-separated names)\n"
+"  --runtime LIST         runtimes: uv, threads, serial, with an optional chunk\n"
+"                         suffix (uv-1kb = uv with --chunk-bytes 1024);\n"
+"                         default: the plan's, else uv,threads,serial\n"
+"  --runs N               runs per (runtime, config) (tr115: 5)\n"
+"  --no-solo              no solo phases (the original study's protocol)\n"
+"  --no-warmup            no warm-up request per endpoint\n"
+"  --seed N               seed of the phase order (default: plan's, else 115)\n"
+"  --timeout SECONDS      per-request timeout, fractions allowed (default 600)\n"
+"  --chunk-bytes N        hand bytes to the line parser in batches of >= N\n"
+"                         (0 = every network chunk at once; default 0)\n"
+"  --reuse-connections    keep connections between requests (default: a fresh\n"
+"                         connection per request, so all pay the same connect)\n"
+"  --dry-run              print the expanded plan as JSON on stdout and exit\n"
+"\n"
+"Output\n"
+"  --out DIR              where runs go: DIR/<runtime>/<config>/run_<k>.json\n"
+"                         and DIR/manifest.json (default data/)\n"
+"  --retry-failed         measure again runs recorded as invalid (the old file\n"
+"                         is kept as a hidden .run_<k>.json.failed-<n>)\n"
+"  --progress MODE        auto (default), tty (live bar), lines, none\n"
+"  --quiet                no progress; errors only\n"
+"  --skip-preflight       do not check endpoints and models before the sweep\n"
+"\n"
+"Emulation (no GPU needed)\n"
+"  --emulate              run the Ollama emulator in-process, one instance per\n"
+"                         plan endpoint on a free loopback port; by default the\n"
+"                         instances share one simulated GPU, as in the study\n"
+"  --emulate-ideal        the emulator's ideal preset (independent instances,\n"
+"                         no contention or jitter, fixed lengths); implies\n"
+"                         --emulate\n"
+"  --emulate-shared-gpu   instances share one simulated GPU\n"
+"  --emulate-independent  instances have a GPU each\n"
+"  --emulate-parallel N   requests each instance decodes at once (default 1)\n"
+"  --emulate-trace FILE   the emulator logs every chunk it writes to FILE\n"
+"  --time-scale F         emulated time runs F times faster (default 1)\n"
+"\n"
+"  --help                 this text\n"
+"  --version              version and library versions\n"
+"\n"
+"Exit status: 0 every run valid, 1 some runs invalid or not written, 2 usage or\n"
+"plan error, 3 preflight failed, 130 interrupted (Ctrl-C).\n";
+
+enum {
+    OPT_PLAN = 256, OPT_OUT, OPT_RUNTIME, OPT_CONFIG, OPT_RUNS, OPT_NO_SOLO,
+    OPT_NO_WARMUP, OPT_SEED, OPT_TIMEOUT, OPT_CHUNK, OPT_REUSE, OPT_RETRY,
+    OPT_EMULATE, OPT_IDEAL, OPT_SHARED, OPT_INDEP, OPT_PARALLEL, OPT_ETRACE,
+    OPT_SCALE, OPT_DRY, OPT_PROGRESS, OPT_QUIET, OPT_SKIP_PRE, OPT_HELP, OPT_VERSION,
+};
+
+static const struct option longopts[] = {
+    {"plan", required_argument, 0, OPT_PLAN},
+    {"out", required_argument, 0, OPT_OUT},
+    {"runtime", required_argument, 0, OPT_RUNTIME},
+    {"config", required_argument, 0, OPT_CONFIG},
+    {"runs", required_argument, 0, OPT_RUNS},
+    {"no-solo", no_argument, 0, OPT_NO_SOLO},
+    {"no-warmup", no_argument, 0, OPT_NO_WARMUP},
+    {"seed", required_argument, 0, OPT_SEED},
+    {"timeout", required_argument, 0, OPT_TIMEOUT},
+    {"chunk-bytes", required_argument, 0, OPT_CHUNK},
+    {"reuse-connections", no_argument, 0, OPT_REUSE},
+    {"retry-failed", no_argument, 0, OPT_RETRY},
+    {"emulate", no_argument, 0, OPT_EMULATE},
+    {"emulate-ideal", no_argument, 0, OPT_IDEAL},
+    {"emulate-shared-gpu", no_argument, 0, OPT_SHARED},
+    {"emulate-independent", no_argument, 0, OPT_INDEP},
+    {"emulate-parallel", required_argument, 0, OPT_PARALLEL},
+    {"emulate-trace", required_argument, 0, OPT_ETRACE},
+    {"time-scale", required_argument, 0, OPT_SCALE},
+    {"dry-run", no_argument, 0, OPT_DRY},
+    {"progress", required_argument, 0, OPT_PROGRESS},
+    {"quiet", no_argument, 0, OPT_QUIET},
+    {"skip-preflight", no_argument, 0, OPT_SKIP_PRE},
+    {"help", no_argument, 0, OPT_HELP},
+    {"version", no_argument, 0, OPT_VERSION},
+    {0, 0, 0, 0},
+};
+
+static int usage_error(const char *fmt, const char *a, const char *b)
+{
+    fprintf(stderr, "collect: ");
+    fprintf(stderr, fmt, a, b);
+    fprintf(stderr, "\n(see collect --help)\n");
+    return PB_EXIT_USAGE;
+}
+
+static int parse_num(const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    pb_overrides ov;
+    pb_overrides_init(&ov);
+    const char *plan_name = "tr115";
+    int dry = 0, skip_pre = 0;
+    pb_sweep_opts so = {0};
+    double v;
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (c) {
+        case OPT_PLAN: plan_name = optarg; break;
+        case OPT_OUT: ov.out = optarg; break;
+        case OPT_RUNTIME: ov.runtimes = optarg; break;
+        case OPT_CONFIG: ov.configs = optarg; break;
+        case OPT_RUNS:
+            if (parse_num(optarg, 1, 1e6, &v)) return usage_error("--runs %s: give a whole number >= 1%s", optarg, "");
+            ov.runs = (int)v;
+            break;
+        case OPT_NO_SOLO: ov.no_solo = 1; break;
+        case OPT_NO_WARMUP: ov.no_warmup = 1; break;
+        case OPT_SEED: {
+            char *end;
+            errno = 0;
+            unsigned long long s = strtoull(optarg, &end, 10);
+            if (errno || *end || end == optarg || s > (1ULL << 53))
+                return usage_error("--seed %s: give a whole number in [0, 2^53]%s", optarg, "");
+            ov.have_seed = 1;
+            ov.seed = s;
+            break;
+        }
+        case OPT_TIMEOUT:
+            if (parse_num(optarg, 0.001, 1e7, &v)) return usage_error("--timeout %s: give seconds > 0%s", optarg, "");
+            ov.timeout_s = v;
+            break;
+        case OPT_CHUNK:
+            if (parse_num(optarg, 0, 1 << 24, &v)) return usage_error("--chunk-bytes %s: give 0..16777216%s", optarg, "");
+            ov.chunk_bytes = (long)v;
+            break;
+        case OPT_REUSE: ov.reuse_connections = 1; break;
+        case OPT_RETRY: so.retry_failed = 1; break;
+        case OPT_EMULATE: ov.emulate = 1; break;
+        case OPT_IDEAL: ov.emulate_ideal = 1; break;
+        case OPT_SHARED: ov.emulate_shared_gpu = 1; break;
+        case OPT_INDEP: ov.emulate_shared_gpu = 0; break;
+        case OPT_PARALLEL:
+            if (parse_num(optarg, 1, 1 << 20, &v)) return usage_error("--emulate-parallel %s: give a number >= 1%s", optarg, "");
+            ov.emulate_parallel = (int)v;
+            break;
+        case OPT_ETRACE: ov.emulate_trace = optarg; break;
+        case OPT_SCALE:
+            if (parse_num(optarg, 1e-3, 1e6, &v)) return usage_error("--time-scale %s: give a factor > 0 (e.g. 20)%s", optarg, "");
+            ov.time_scale = v;
+            break;
+        case OPT_DRY: dry = 1; break;
+        case OPT_PROGRESS:
+            if (pb_progress_parse(optarg, &so.progress))
+                return usage_error("--progress %s: use auto, tty, lines or none%s", optarg, "");
+            break;
+        case OPT_QUIET: so.quiet = 1; break;
+        case OPT_SKIP_PRE: skip_pre = 1; break;
+        case OPT_HELP: fputs(usage, stdout); return 0;
+        case OPT_VERSION:
+            printf("collect (parbench) %s\nlibcurl %s\nlibuv %s\n", PARBENCH_VERSION,
+                   curl_version_info(CURLVERSION_NOW)->version, uv_version_string());
+            return 0;
+        default:
+            return usage_error("unknown or incomplete option '%s'%s", argv[optind - 1], "");
+        }
+    }
+    if (optind < argc)
+        return usage_error("unexpected argument '%s'%s", argv[optind], "");
+
+    char err[2048];
+    pb_plan plan;
+    if (pb_plan_load(&plan, plan_name, &ov, err, sizeof err) != 0) {
+        fprintf(stderr, "collect: %s\n", err);
+        return PB_EXIT_USAGE;
+    }
+    char hash[32];
+    pb_plan_hash(&plan, hash, sizeof hash);
+    if (dry) {
+        cJSON *j = pb_plan_to_json(&plan);
+        cJSON_AddStringToObject(j, "plan_hash", hash);
+        char *s = cJSON_Print(j);
+        puts(s);
+        cJSON_free(s);
+        cJSON_Delete(j);
+        pb_plan_free(&plan);
+        return 0;
+    }
+
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    pb_signals_install();
+    int rc = PB_EXIT_OK;
+    pb_emu emu = {0};
+    cJSON *endpoints = NULL;
+    const char **urls = calloc((size_t)plan.n_endpoints, sizeof *urls);
+    if (plan.emulate.enabled) {
+        if (pb_emulate_start(&plan, &emu, err, sizeof err) != 0) {
+            fprintf(stderr, "collect: %s\n", err);
+            rc = PB_EXIT_PREFLIGHT;
+            goto out;
+        }
+        for (int i = 0; i < plan.n_endpoints; i++)
+            urls[i] = emu.urls[i];
+    } else {
+        for (int i = 0; i < plan.n_endpoints; i++)
+            urls[i] = plan.endpoints[i];
+    }
+    if (!skip_pre) {
+        endpoints = pb_preflight(&plan, urls, 10, err, sizeof err);
+        if (!endpoints) {
+            fprintf(stderr, "collect: %s\n", err);
+            rc = PB_EXIT_PREFLIGHT;
+            goto out;
+        }
+    }
+    char host[256] = "";
+    gethostname(host, sizeof host - 1);
+    char mpath[4200];
+    if (pb_manifest_write(&plan, hash, host, endpoints, emu.info, argc, argv, mpath,
+                          sizeof mpath, err, sizeof err) != 0) {
+        fprintf(stderr, "collect: cannot write the manifest: %s (check --out %s)\n", err, plan.out);
+        rc = PB_EXIT_FAILED;
+        goto out;
+    }
+    if (!so.quiet)
+        fprintf(stderr, "collect: plan %s (%s): %d runtimes x %d configs x %d runs, %d agents on %d endpoints%s\n",
+                plan.name, hash, plan.n_runtimes, plan.n_configs, plan.runs,
+                plan.configs[0].n_agents, plan.n_endpoints, plan.emulate.enabled ? " (emulated)" : "");
+    pb_sweep_stats st;
+    rc = pb_sweep_run(&plan, urls, hash, host, emu.info, &so, &st);
+    fprintf(stderr,
+            "collect: %s: %d of %d runs measured now, %d already valid (skipped), %d invalid now, "
+            "%d kept invalid from before, %d conflicting files left untouched, %d not written\n",
+            rc == PB_EXIT_INTERRUPTED ? "interrupted" : "done", st.executed, st.total,
+            st.skipped_valid, st.failed_new, st.kept_invalid, st.conflicts, st.write_errors);
+    fprintf(stderr, "collect: data in %s (manifest %s)%s\n", plan.out, mpath,
+            rc == PB_EXIT_INTERRUPTED ? "; run the same command again to resume" :
+            st.kept_invalid || st.failed_new ? "; --retry-failed measures invalid runs again" : "");
+out:
+    pb_emulate_stop(&emu);
+    cJSON_Delete(endpoints);
+    free(urls);
+    pb_plan_free(&plan);
+    curl_global_cleanup();
+    return rc;
+}

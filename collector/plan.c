@@ -1,0 +1,740 @@
+/* plan: JSON plan parsing, flag overrides and expansion. See plan.h and
+ * README.md (section "Plan files") for the schema. */
+#include "plan.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pb_fs.h"
+#include "pb_hash.h"
+
+#define PLAN_MAX_BYTES (64u << 20)
+#define PLAN_MAX_AGENTS 4096
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static char *xstrdup(const char *s)
+{
+    char *d = strdup(s ? s : "");
+    if (!d) {
+        fprintf(stderr, "collect: out of memory\n");
+        exit(2);
+    }
+    return d;
+}
+
+void pb_overrides_init(pb_overrides *o)
+{
+    memset(o, 0, sizeof *o);
+    o->runs = -1;
+    o->timeout_s = -1;
+    o->chunk_bytes = -1;
+    o->reuse_connections = -1;
+    o->emulate = o->emulate_ideal = o->emulate_shared_gpu = -1;
+    o->time_scale = -1;
+    o->emulate_parallel = -1;
+}
+
+int pb_runtime_parse(pb_runtime *r, const char *label, long default_chunk,
+                     char *err, size_t errlen)
+{
+    static const struct { const char *name; pb_driver_kind kind; } drivers[] = {
+        {"uv", PB_DRIVER_UV}, {"threads", PB_DRIVER_THREADS},
+        {"serial", PB_DRIVER_SERIAL}};
+    memset(r, 0, sizeof *r);
+    for (size_t i = 0; i < sizeof drivers / sizeof drivers[0]; i++) {
+        size_t n = strlen(drivers[i].name);
+        if (strncmp(label, drivers[i].name, n) != 0)
+            continue;
+        const char *rest = label + n;
+        long chunk = default_chunk;
+        if (*rest == '-') {
+            char *end;
+            errno = 0;
+            long v = strtol(rest + 1, &end, 10);
+            if (errno || v < 0 || end == rest + 1)
+                continue;
+            if (strcmp(end, "kb") == 0)
+                chunk = v * 1024;
+            else if (strcmp(end, "b") == 0)
+                chunk = v;
+            else
+                continue;
+        } else if (*rest != '\0') {
+            continue;
+        }
+        r->driver = drivers[i].kind;
+        r->chunk_bytes = chunk;
+        if (*rest == '\0' && chunk > 0) {
+            /* The label must say that delivery is batched. */
+            char buf[64];
+            if (chunk % 1024 == 0)
+                snprintf(buf, sizeof buf, "%s-%ldkb", drivers[i].name, chunk / 1024);
+            else
+                snprintf(buf, sizeof buf, "%s-%ldb", drivers[i].name, chunk);
+            r->label = xstrdup(buf);
+        } else {
+            r->label = xstrdup(label);
+        }
+        return 0;
+    }
+    return fail(err, errlen,
+                "unknown runtime '%s': use uv, threads or serial, optionally "
+                "with a chunk suffix such as uv-1kb or threads-512b", label);
+}
+
+static void runtime_free(pb_runtime *r) { free(r->label); }
+
+static void agent_free(pb_agent_spec *a)
+{
+    free(a->id);
+    free(a->endpoint);
+    free(a->model);
+    free(a->api);
+    free(a->prompt);
+    cJSON_Delete(a->options);
+    cJSON_Delete(a->headers);
+}
+
+void pb_plan_free(pb_plan *p)
+{
+    free(p->name);
+    free(p->out);
+    for (int i = 0; i < p->n_endpoints; i++)
+        free(p->endpoints[i]);
+    free(p->endpoints);
+    for (int c = 0; c < p->n_configs; c++) {
+        for (int a = 0; a < p->configs[c].n_agents; a++)
+            agent_free(&p->configs[c].agents[a]);
+        free(p->configs[c].agents);
+        free(p->configs[c].name);
+    }
+    free(p->configs);
+    for (int i = 0; i < p->n_runtimes; i++)
+        runtime_free(&p->runtimes[i]);
+    free(p->runtimes);
+    free(p->emulate.trace);
+    cJSON_Delete(p->emulate.faults);
+    memset(p, 0, sizeof *p);
+}
+
+/* --- small typed getters that name the offending key on error --- */
+
+static int get_bool(const cJSON *o, const char *key, int *out, const char *origin,
+                    char *err, size_t errlen)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!v)
+        return 0;
+    if (!cJSON_IsBool(v))
+        return fail(err, errlen, "%s: \"%s\" must be true or false", origin, key);
+    *out = cJSON_IsTrue(v);
+    return 0;
+}
+
+static int get_num(const cJSON *o, const char *key, double *out, double lo,
+                   double hi, const char *origin, char *err, size_t errlen)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!v)
+        return 0;
+    if (!cJSON_IsNumber(v) || v->valuedouble < lo || v->valuedouble > hi)
+        return fail(err, errlen, "%s: \"%s\" must be a number in [%g, %g]",
+                    origin, key, lo, hi);
+    *out = v->valuedouble;
+    return 0;
+}
+
+static int get_str(const cJSON *o, const char *key, const char **out,
+                   const char *origin, char *err, size_t errlen)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!v)
+        return 0;
+    if (!cJSON_IsString(v))
+        return fail(err, errlen, "%s: \"%s\" must be a string", origin, key);
+    *out = v->valuestring;
+    return 0;
+}
+
+static int endpoint_index(pb_plan *p, const char *url)
+{
+    for (int i = 0; i < p->n_endpoints; i++)
+        if (strcmp(p->endpoints[i], url) == 0)
+            return i;
+    p->endpoints = realloc(p->endpoints, sizeof(char *) * (p->n_endpoints + 1));
+    p->endpoints[p->n_endpoints] = xstrdup(url);
+    return p->n_endpoints++;
+}
+
+/* Base agents before configs are applied; `count` replicates an agent. */
+typedef struct base_agent {
+    char *id, *group, *endpoint, *model, *api, *prompt;
+    cJSON *options, *headers;
+} base_agent;
+
+static void base_free(base_agent *b, int n)
+{
+    for (int i = 0; i < n; i++) {
+        free(b[i].id);
+        free(b[i].group);
+        free(b[i].endpoint);
+        free(b[i].model);
+        free(b[i].api);
+        free(b[i].prompt);
+        cJSON_Delete(b[i].options);
+        cJSON_Delete(b[i].headers);
+    }
+    free(b);
+}
+
+static char *read_prompt_file(const char *base_dir, const char *file,
+                              char *err, size_t errlen)
+{
+    char path[4096];
+    if (file[0] == '/' || !base_dir)
+        snprintf(path, sizeof path, "%s", file);
+    else
+        snprintf(path, sizeof path, "%s/%s", base_dir, file);
+    char *buf = NULL;
+    size_t len = 0;
+    char e[512];
+    if (pb_fs_read_all(path, 16u << 20, &buf, &len, e, sizeof e) != 0) {
+        fail(err, errlen, "cannot read prompt_file: %s", e);
+        return NULL;
+    }
+    return buf;
+}
+
+static int parse_agents(const cJSON *root, const char *origin, const char *base_dir,
+                        base_agent **out, int *n_out, char *err, size_t errlen)
+{
+    const char *dmodel = "gemma3:latest", *dapi = "generate";
+    if (get_str(root, "model", &dmodel, origin, err, errlen) ||
+        get_str(root, "api", &dapi, origin, err, errlen))
+        return -1;
+    const cJSON *agents = cJSON_GetObjectItemCaseSensitive(root, "agents");
+    if (!cJSON_IsArray(agents) || cJSON_GetArraySize(agents) == 0)
+        return fail(err, errlen, "%s: \"agents\" must be a non-empty array", origin);
+    base_agent *b = NULL;
+    int n = 0, idx = 0;
+    const cJSON *a;
+    cJSON_ArrayForEach(a, agents) {
+        char where[600];
+        snprintf(where, sizeof where, "%s: agents[%d]", origin, idx++);
+        if (!cJSON_IsObject(a)) {
+            base_free(b, n);
+            return fail(err, errlen, "%s must be an object", where);
+        }
+        const char *id = NULL, *model = dmodel, *api = dapi, *prompt = NULL,
+                   *pfile = NULL;
+        double count = 1;
+        if (get_str(a, "id", &id, where, err, errlen) ||
+            get_str(a, "model", &model, where, err, errlen) ||
+            get_str(a, "api", &api, where, err, errlen) ||
+            get_str(a, "prompt", &prompt, where, err, errlen) ||
+            get_str(a, "prompt_file", &pfile, where, err, errlen) ||
+            get_num(a, "count", &count, 1, PLAN_MAX_AGENTS, where, err, errlen)) {
+            base_free(b, n);
+            return -1;
+        }
+        if (!id || !*id || strpbrk(id, "/\t\n\" ")) {
+            base_free(b, n);
+            return fail(err, errlen, "%s: \"id\" is required (no spaces, quotes or '/')", where);
+        }
+        if (strcmp(api, "generate") != 0 && strcmp(api, "chat") != 0) {
+            base_free(b, n);
+            return fail(err, errlen, "%s: \"api\" must be \"generate\" or \"chat\"", where);
+        }
+        if (!prompt == !pfile) {
+            base_free(b, n);
+            return fail(err, errlen, "%s: give exactly one of \"prompt\" and \"prompt_file\"", where);
+        }
+        const cJSON *ep = cJSON_GetObjectItemCaseSensitive(a, "endpoint");
+        int n_ep = cJSON_IsArray(ep) ? cJSON_GetArraySize(ep) : 1;
+        if (!(cJSON_IsString(ep) || (cJSON_IsArray(ep) && n_ep > 0))) {
+            base_free(b, n);
+            return fail(err, errlen, "%s: \"endpoint\" must be a URL or an array of URLs "
+                        "(e.g. \"http://127.0.0.1:11434\")", where);
+        }
+        const cJSON *opts = cJSON_GetObjectItemCaseSensitive(a, "options");
+        const cJSON *hdrs = cJSON_GetObjectItemCaseSensitive(a, "headers");
+        if ((opts && !cJSON_IsObject(opts)) || (hdrs && !cJSON_IsObject(hdrs))) {
+            base_free(b, n);
+            return fail(err, errlen, "%s: \"options\" and \"headers\" must be objects", where);
+        }
+        const cJSON *h;
+        cJSON_ArrayForEach(h, hdrs) {
+            if (!cJSON_IsString(h) || strpbrk(h->valuestring, "\r\n")) {
+                base_free(b, n);
+                return fail(err, errlen, "%s: header \"%s\" must be a one-line string", where, h->string);
+            }
+        }
+        char *ptext = pfile ? read_prompt_file(base_dir, pfile, err, errlen) : xstrdup(prompt);
+        if (!ptext) {
+            base_free(b, n);
+            return -1;
+        }
+        int c = (int)count;
+        if (n + c > PLAN_MAX_AGENTS) {
+            free(ptext);
+            base_free(b, n);
+            return fail(err, errlen, "%s: more than %d agents", where, PLAN_MAX_AGENTS);
+        }
+        b = realloc(b, sizeof *b * (n + c));
+        for (int k = 0; k < c; k++) {
+            base_agent *x = &b[n++];
+            memset(x, 0, sizeof *x);
+            char idbuf[300];
+            if (c > 1)
+                snprintf(idbuf, sizeof idbuf, "%s-%d", id, k + 1);
+            else
+                snprintf(idbuf, sizeof idbuf, "%s", id);
+            x->id = xstrdup(idbuf);
+            x->group = xstrdup(id);
+            const cJSON *e = cJSON_IsArray(ep) ? cJSON_GetArrayItem(ep, k % n_ep) : ep;
+            if (!cJSON_IsString(e) || strncmp(e->valuestring, "http://", 7) != 0) {
+                free(ptext);
+                base_free(b, n);
+                return fail(err, errlen, "%s: endpoint must be an http:// URL", where);
+            }
+            /* Normalise: no trailing slash, so "/api/..." can be appended. */
+            x->endpoint = xstrdup(e->valuestring);
+            size_t el = strlen(x->endpoint);
+            while (el > 7 && x->endpoint[el - 1] == '/')
+                x->endpoint[--el] = '\0';
+            x->model = xstrdup(model);
+            x->api = xstrdup(api);
+            x->prompt = xstrdup(ptext);
+            x->options = opts ? cJSON_Duplicate(opts, 1) : cJSON_CreateObject();
+            x->headers = hdrs ? cJSON_Duplicate(hdrs, 1) : cJSON_CreateObject();
+        }
+        free(ptext);
+    }
+    for (int i = 0; i < n; i++)
+        for (int j = i + 1; j < n; j++)
+            if (strcmp(b[i].id, b[j].id) == 0) {
+                int rc = fail(err, errlen, "%s: agent id \"%s\" is used twice", origin, b[i].id);
+                base_free(b, n);
+                return rc;
+            }
+    *out = b;
+    *n_out = n;
+    return 0;
+}
+
+/* Copies every key of src over dst (replacing equal keys). */
+static void merge_options(cJSON *dst, const cJSON *src)
+{
+    const cJSON *it;
+    cJSON_ArrayForEach(it, src) {
+        cJSON_DeleteItemFromObjectCaseSensitive(dst, it->string);
+        cJSON_AddItemToObject(dst, it->string, cJSON_Duplicate(it, 1));
+    }
+}
+
+static int build_config(pb_plan *p, pb_config *cfg, const char *name,
+                        const cJSON *c, const base_agent *b, int nb,
+                        const char *where, char *err, size_t errlen)
+{
+    const cJSON *opts = c ? cJSON_GetObjectItemCaseSensitive(c, "options") : NULL;
+    const cJSON *per = c ? cJSON_GetObjectItemCaseSensitive(c, "agents") : NULL;
+    if ((opts && !cJSON_IsObject(opts)) || (per && !cJSON_IsObject(per)))
+        return fail(err, errlen, "%s: \"options\" and \"agents\" must be objects", where);
+    const cJSON *it;
+    cJSON_ArrayForEach(it, per) {
+        int found = 0;
+        for (int i = 0; i < nb && !found; i++)
+            found = strcmp(b[i].group, it->string) == 0 || strcmp(b[i].id, it->string) == 0;
+        if (!found || !cJSON_IsObject(it))
+            return fail(err, errlen, "%s: \"agents\" names unknown agent \"%s\" (or its value is not an object)",
+                        where, it->string);
+    }
+    cfg->name = xstrdup(name);
+    cfg->n_agents = nb;
+    cfg->agents = calloc(nb, sizeof *cfg->agents);
+    for (int i = 0; i < nb; i++) {
+        pb_agent_spec *a = &cfg->agents[i];
+        a->id = xstrdup(b[i].id);
+        a->endpoint = xstrdup(b[i].endpoint);
+        a->endpoint_index = endpoint_index(p, b[i].endpoint);
+        a->model = xstrdup(b[i].model);
+        a->api = xstrdup(b[i].api);
+        a->prompt = xstrdup(b[i].prompt);
+        a->options = cJSON_Duplicate(b[i].options, 1);
+        a->headers = cJSON_Duplicate(b[i].headers, 1);
+        if (opts)
+            merge_options(a->options, opts);
+        const cJSON *g = per ? cJSON_GetObjectItemCaseSensitive(per, b[i].group) : NULL;
+        if (g)
+            merge_options(a->options, g);
+        const cJSON *s = per && strcmp(b[i].group, b[i].id) != 0
+                             ? cJSON_GetObjectItemCaseSensitive(per, b[i].id) : NULL;
+        if (s)
+            merge_options(a->options, s);
+    }
+    return 0;
+}
+
+static int in_list(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *s = list; s && *s;) {
+        const char *e = strchr(s, ',');
+        size_t l = e ? (size_t)(e - s) : strlen(s);
+        if (l == n && strncmp(s, name, n) == 0)
+            return 1;
+        s = e ? e + 1 : NULL;
+    }
+    return 0;
+}
+
+static int parse_runtimes(pb_plan *p, const cJSON *root, const pb_overrides *o,
+                          const char *origin, char *err, size_t errlen)
+{
+    const char *labels[64];
+    char listbuf[1024];
+    int n = 0;
+    if (o && o->runtimes) {
+        snprintf(listbuf, sizeof listbuf, "%s", o->runtimes);
+        for (char *save, *t = strtok_r(listbuf, ",", &save); t && n < 64;
+             t = strtok_r(NULL, ",", &save))
+            labels[n++] = t;
+        if (n == 0)
+            return fail(err, errlen, "--runtime: empty list (use e.g. uv,threads,serial)");
+    } else {
+        const cJSON *rts = cJSON_GetObjectItemCaseSensitive(root, "runtimes");
+        if (!rts) {
+            labels[n++] = "uv";
+            labels[n++] = "threads";
+            labels[n++] = "serial";
+        } else {
+            if (!cJSON_IsArray(rts) || cJSON_GetArraySize(rts) == 0)
+                return fail(err, errlen, "%s: \"runtimes\" must be a non-empty array of labels", origin);
+            const cJSON *r;
+            cJSON_ArrayForEach(r, rts) {
+                if (!cJSON_IsString(r))
+                    return fail(err, errlen, "%s: \"runtimes\" entries must be strings such as \"uv-1kb\"", origin);
+                if (n < 64)
+                    labels[n++] = r->valuestring;
+            }
+        }
+    }
+    p->runtimes = calloc(n, sizeof *p->runtimes);
+    for (int i = 0; i < n; i++) {
+        if (pb_runtime_parse(&p->runtimes[i], labels[i], p->chunk_bytes, err, errlen) != 0)
+            return -1;
+        p->n_runtimes++;
+        for (int j = 0; j < i; j++)
+            if (strcmp(p->runtimes[j].label, p->runtimes[i].label) == 0)
+                return fail(err, errlen, "runtime \"%s\" is listed twice", p->runtimes[i].label);
+    }
+    return 0;
+}
+
+int pb_plan_from_json(pb_plan *p, const char *text, size_t len,
+                      const char *origin, const char *base_dir,
+                      const pb_overrides *o, char *err, size_t errlen)
+{
+    memset(p, 0, sizeof *p);
+    cJSON *root = cJSON_ParseWithLength(text, len);
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        return fail(err, errlen, "%s: not a JSON object (check the syntax, e.g. with `python3 -m json.tool %s`)",
+                    origin, origin);
+    }
+    base_agent *b = NULL;
+    int nb = 0, rc = -1;
+    const char *name = "plan", *out = "data/", *trace = NULL;
+    double runs = 1, seed = 115, timeout = 600, chunk = 0, wt = 8;
+    int warmup = 1, solo = 1, reuse = 0;
+    if (get_str(root, "name", &name, origin, err, errlen) ||
+        get_str(root, "out", &out, origin, err, errlen) ||
+        get_num(root, "runs", &runs, 1, 1e6, origin, err, errlen) ||
+        get_num(root, "seed", &seed, 0, 9007199254740992.0, origin, err, errlen) ||
+        get_num(root, "timeout_s", &timeout, 0.001, 1e7, origin, err, errlen) ||
+        get_num(root, "chunk_bytes", &chunk, 0, 1 << 24, origin, err, errlen) ||
+        get_num(root, "warmup_tokens", &wt, 1, 1e6, origin, err, errlen) ||
+        get_bool(root, "warmup", &warmup, origin, err, errlen) ||
+        get_bool(root, "solo", &solo, origin, err, errlen) ||
+        get_bool(root, "reuse_connections", &reuse, origin, err, errlen))
+        goto done;
+    const cJSON *em = cJSON_GetObjectItemCaseSensitive(root, "emulate");
+    int em_on = 0, em_ideal = 0, em_shared = -1;
+    double em_scale = 1, em_par = 0;
+    if (em) {
+        char where[600];
+        snprintf(where, sizeof where, "%s: emulate", origin);
+        if (!cJSON_IsObject(em)) {
+            fail(err, errlen, "%s must be an object", where);
+            goto done;
+        }
+        if (get_bool(em, "enabled", &em_on, where, err, errlen) ||
+            get_bool(em, "ideal", &em_ideal, where, err, errlen) ||
+            get_num(em, "time_scale", &em_scale, 1e-3, 1e6, where, err, errlen) ||
+            get_num(em, "num_parallel", &em_par, 0, 1 << 20, where, err, errlen) ||
+            get_str(em, "trace", &trace, where, err, errlen))
+            goto done;
+        const cJSON *sg = cJSON_GetObjectItemCaseSensitive(em, "shared_gpu");
+        if (sg) {
+            if (!cJSON_IsBool(sg)) {
+                fail(err, errlen, "%s: \"shared_gpu\" must be true or false", where);
+                goto done;
+            }
+            em_shared = cJSON_IsTrue(sg);
+        }
+        const cJSON *f = cJSON_GetObjectItemCaseSensitive(em, "faults");
+        if (f && !cJSON_IsObject(f)) {
+            fail(err, errlen, "%s: \"faults\" must map endpoint URLs to fault specs", where);
+            goto done;
+        }
+        if (f)
+            p->emulate.faults = cJSON_Duplicate(f, 1);
+    }
+    if (o) {
+        if (o->out) out = o->out;
+        if (o->runs > 0) runs = o->runs;
+        if (o->no_solo) solo = 0;
+        if (o->no_warmup) warmup = 0;
+        if (o->have_seed) seed = (double)o->seed;
+        if (o->timeout_s > 0) timeout = o->timeout_s;
+        if (o->chunk_bytes >= 0) chunk = (double)o->chunk_bytes;
+        if (o->reuse_connections > 0) reuse = 1;
+        if (o->emulate > 0) em_on = 1;
+        if (o->emulate_ideal > 0) em_on = em_ideal = 1;
+        if (o->emulate_shared_gpu >= 0) em_shared = o->emulate_shared_gpu;
+        if (o->time_scale > 0) em_scale = o->time_scale;
+        if (o->emulate_parallel >= 0) em_par = o->emulate_parallel;
+        if (o->emulate_trace) trace = o->emulate_trace;
+    }
+    p->name = xstrdup(name);
+    p->out = xstrdup(out);
+    p->runs = (int)runs;
+    p->seed = o && o->have_seed ? o->seed : (uint64_t)seed;
+    p->timeout_s = timeout;
+    p->chunk_bytes = (long)chunk;
+    p->warmup = warmup;
+    p->warmup_tokens = (int)wt;
+    p->solo = solo;
+    p->reuse_connections = reuse;
+    p->emulate.enabled = em_on;
+    p->emulate.ideal = em_ideal;
+    p->emulate.shared_gpu = em_shared;
+    p->emulate.time_scale = em_scale;
+    p->emulate.num_parallel = (int)em_par;
+    p->emulate.trace = trace && *trace ? xstrdup(trace) : NULL;
+
+    if (parse_runtimes(p, root, o, origin, err, errlen) != 0 ||
+        parse_agents(root, origin, base_dir, &b, &nb, err, errlen) != 0)
+        goto done;
+
+    const cJSON *cfgs = cJSON_GetObjectItemCaseSensitive(root, "configs");
+    if (cfgs && (!cJSON_IsArray(cfgs) || cJSON_GetArraySize(cfgs) == 0)) {
+        fail(err, errlen, "%s: \"configs\" must be a non-empty array", origin);
+        goto done;
+    }
+    int ncfg = cfgs ? cJSON_GetArraySize(cfgs) : 1;
+    p->configs = calloc(ncfg, sizeof *p->configs);
+    for (int i = 0; i < ncfg; i++) {
+        const cJSON *c = cfgs ? cJSON_GetArrayItem(cfgs, i) : NULL;
+        char where[600];
+        snprintf(where, sizeof where, "%s: configs[%d]", origin, i);
+        const char *cname = "default";
+        if (c && (!cJSON_IsObject(c) || get_str(c, "name", &cname, where, err, errlen))) {
+            if (!cJSON_IsObject(c))
+                fail(err, errlen, "%s must be an object", where);
+            goto done;
+        }
+        if (!*cname || strpbrk(cname, "/\t\n\" ")) {
+            fail(err, errlen, "%s: \"name\" must be non-empty, without spaces, quotes or '/'", where);
+            goto done;
+        }
+        if (o && o->configs && !in_list(o->configs, cname))
+            continue;
+        for (int j = 0; j < p->n_configs; j++)
+            if (strcmp(p->configs[j].name, cname) == 0) {
+                fail(err, errlen, "%s: config name \"%s\" is used twice", where, cname);
+                goto done;
+            }
+        if (build_config(p, &p->configs[p->n_configs], cname, c, b, nb, where, err, errlen) != 0)
+            goto done;
+        p->n_configs++;
+    }
+    if (o && o->configs) {
+        /* Every name in --config must exist: a typo must not run nothing. */
+        char listbuf[1024];
+        snprintf(listbuf, sizeof listbuf, "%s", o->configs);
+        for (char *save, *t = strtok_r(listbuf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+            int found = 0;
+            for (int j = 0; j < p->n_configs; j++)
+                found |= strcmp(p->configs[j].name, t) == 0;
+            if (!found) {
+                fail(err, errlen, "--config: %s has no config \"%s\" (see --dry-run for the list)", origin, t);
+                goto done;
+            }
+        }
+    }
+    if (p->n_configs == 0) {
+        fail(err, errlen, "%s: no config selected", origin);
+        goto done;
+    }
+    rc = 0;
+done:
+    base_free(b, nb);
+    cJSON_Delete(root);
+    if (rc != 0)
+        pb_plan_free(p);
+    return rc;
+}
+
+int pb_plan_load(pb_plan *p, const char *name_or_path, const pb_overrides *o,
+                 char *err, size_t errlen)
+{
+    if (strcmp(name_or_path, "tr115") == 0)
+        return pb_plan_from_json(p, pb_plan_tr115_json, strlen(pb_plan_tr115_json),
+                                 "plan tr115", NULL, o, err, errlen);
+    char *buf = NULL;
+    size_t len = 0;
+    char e[600];
+    if (pb_fs_read_all(name_or_path, PLAN_MAX_BYTES, &buf, &len, e, sizeof e) != 0)
+        return fail(err, errlen, "cannot read plan: %s (give a JSON plan file or `--plan tr115`)", e);
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", name_or_path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        snprintf(dir, sizeof dir, ".");
+    int rc = pb_plan_from_json(p, buf, len, name_or_path, dir, o, err, errlen);
+    free(buf);
+    return rc;
+}
+
+static cJSON *agent_json(const pb_agent_spec *a)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "id", a->id);
+    cJSON_AddStringToObject(j, "endpoint", a->endpoint);
+    cJSON_AddStringToObject(j, "api", a->api);
+    cJSON_AddStringToObject(j, "model", a->model);
+    cJSON_AddItemToObject(j, "options", cJSON_Duplicate(a->options, 1));
+    cJSON_AddItemToObject(j, "headers", cJSON_Duplicate(a->headers, 1));
+    cJSON_AddStringToObject(j, "prompt", a->prompt);
+    return j;
+}
+
+static cJSON *runtime_json(const pb_runtime *r)
+{
+    static const char *names[] = {"uv", "threads", "serial"};
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "label", r->label);
+    cJSON_AddStringToObject(j, "driver", names[r->driver]);
+    cJSON_AddNumberToObject(j, "chunk_bytes", (double)r->chunk_bytes);
+    return j;
+}
+
+static cJSON *emulate_json(const pb_plan *p)
+{
+    if (!p->emulate.enabled)
+        return cJSON_CreateNull();
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "preset", p->emulate.ideal ? "ideal" : "default");
+    int shared = p->emulate.shared_gpu >= 0 ? p->emulate.shared_gpu : !p->emulate.ideal;
+    cJSON_AddBoolToObject(j, "shared_gpu", shared);
+    cJSON_AddNumberToObject(j, "time_scale", p->emulate.time_scale);
+    cJSON_AddNumberToObject(j, "num_parallel", p->emulate.num_parallel);
+    cJSON_AddItemToObject(j, "faults", p->emulate.faults ? cJSON_Duplicate(p->emulate.faults, 1)
+                                                         : cJSON_CreateObject());
+    return j;
+}
+
+/* The protocol fields that every run of the plan shares. */
+static void add_protocol(cJSON *j, const pb_plan *p)
+{
+    cJSON_AddBoolToObject(j, "warmup", p->warmup);
+    cJSON_AddNumberToObject(j, "warmup_tokens", p->warmup_tokens);
+    cJSON_AddBoolToObject(j, "solo", p->solo);
+    cJSON_AddNumberToObject(j, "seed", (double)p->seed);
+    cJSON_AddNumberToObject(j, "timeout_s", p->timeout_s);
+    cJSON_AddBoolToObject(j, "reuse_connections", p->reuse_connections);
+    cJSON_AddItemToObject(j, "emulate", emulate_json(p));
+}
+
+cJSON *pb_plan_to_json(const pb_plan *p)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "format", "parbench-plan");
+    cJSON_AddStringToObject(j, "name", p->name);
+    cJSON_AddStringToObject(j, "out", p->out);
+    cJSON_AddNumberToObject(j, "runs", p->runs);
+    add_protocol(j, p);
+    cJSON *eps = cJSON_AddArrayToObject(j, "endpoints");
+    for (int i = 0; i < p->n_endpoints; i++)
+        cJSON_AddItemToArray(eps, cJSON_CreateString(p->endpoints[i]));
+    cJSON *rts = cJSON_AddArrayToObject(j, "runtimes");
+    for (int i = 0; i < p->n_runtimes; i++)
+        cJSON_AddItemToArray(rts, runtime_json(&p->runtimes[i]));
+    cJSON *cfgs = cJSON_AddArrayToObject(j, "configs");
+    for (int c = 0; c < p->n_configs; c++) {
+        cJSON *cj = cJSON_CreateObject();
+        cJSON_AddStringToObject(cj, "name", p->configs[c].name);
+        cJSON *ag = cJSON_AddArrayToObject(cj, "agents");
+        for (int a = 0; a < p->configs[c].n_agents; a++)
+            cJSON_AddItemToArray(ag, agent_json(&p->configs[c].agents[a]));
+        cJSON_AddItemToArray(cfgs, cj);
+    }
+    cJSON_AddNumberToObject(j, "total_runs", (double)p->runs * p->n_configs * p->n_runtimes);
+    return j;
+}
+
+static void digest_json(cJSON *j, char *buf, size_t len)
+{
+    char *s = cJSON_PrintUnformatted(j);
+    pb_hash_digest(s, strlen(s), buf, len);
+    cJSON_free(s);
+    cJSON_Delete(j);
+}
+
+void pb_plan_hash(const pb_plan *p, char *buf, size_t len)
+{
+    cJSON *j = pb_plan_to_json(p);
+    /* Where the data goes does not change what is measured. */
+    cJSON_DeleteItemFromObjectCaseSensitive(j, "out");
+    digest_json(j, buf, len);
+}
+
+void pb_plan_run_key(const pb_plan *p, const pb_runtime *rt, const pb_config *cfg,
+                     int run_index, char *buf, size_t len)
+{
+    cJSON *j = cJSON_CreateObject();
+    add_protocol(j, p);
+    cJSON_AddItemToObject(j, "runtime", runtime_json(rt));
+    cJSON_AddStringToObject(j, "config", cfg->name);
+    cJSON_AddNumberToObject(j, "run_index", run_index);
+    cJSON *ag = cJSON_AddArrayToObject(j, "agents");
+    for (int a = 0; a < cfg->n_agents; a++)
+        cJSON_AddItemToArray(ag, agent_json(&cfg->agents[a]));
+    digest_json(j, buf, len);
+}
+
+uint64_t pb_plan_run_seed(const pb_plan *p, const pb_runtime *rt,
+                          const pb_config *cfg, int run_index)
+{
+    char s[1024];
+    int n = snprintf(s, sizeof s, "%llu/%s/%s/%d", (unsigned long long)p->seed,
+                     rt->label, cfg->name, run_index);
+    /* 32 bits: gsl_rng_set takes an unsigned long, and the JSON number
+     * recording it must stay exact. */
+    return pb_hash_fnv1a64(s, (size_t)n) & 0xffffffffu;
+}

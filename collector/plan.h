@@ -1,0 +1,125 @@
+/* plan: what a sweep measures. A plan comes from a JSON file or the built-in
+ * `tr115` plan; command-line flags are applied over it (flags win), then it
+ * is expanded: every config lists its agents with their final options.
+ *
+ * Ownership: a pb_plan owns every string and cJSON tree reachable from it;
+ * pb_plan_free() releases it all. */
+#ifndef PB_PLAN_H
+#define PB_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+
+typedef enum pb_driver_kind {
+    PB_DRIVER_UV = 0,   /* one loop, curl multi + uv_poll + uv_timer */
+    PB_DRIVER_THREADS,  /* one thread per agent, each its own loop */
+    PB_DRIVER_SERIAL,   /* agents strictly one after another */
+} pb_driver_kind;
+
+typedef struct pb_runtime {
+    char *label;        /* "uv", "threads", "serial", "uv-1kb", ... */
+    pb_driver_kind driver;
+    long chunk_bytes;   /* 0 = each network chunk reaches the parser at once */
+} pb_runtime;
+
+typedef struct pb_agent_spec {
+    char *id;
+    char *endpoint;     /* base URL as written in the plan */
+    int endpoint_index; /* into pb_plan.endpoints */
+    char *model;
+    char *api;          /* "generate" or "chat" */
+    char *prompt;
+    cJSON *options;     /* object (maybe empty), final after the config */
+    cJSON *headers;     /* object name -> string; extra request headers */
+} pb_agent_spec;
+
+typedef struct pb_config {
+    char *name;
+    int n_agents;
+    pb_agent_spec *agents;
+} pb_config;
+
+typedef struct pb_emulate {
+    int enabled;        /* --emulate: run the emulator in-process */
+    int ideal;          /* --emulate-ideal preset */
+    int shared_gpu;     /* 1 shared GPU, 0 independent, -1 preset default */
+    double time_scale;
+    int num_parallel;   /* 0 = emulator default (1, like Ollama) */
+    char *trace;        /* NULL or the emulator's --trace file */
+    cJSON *faults;      /* object endpoint URL -> fault spec, or NULL */
+} pb_emulate;
+
+typedef struct pb_plan {
+    char *name;
+    char *out;
+    int n_endpoints;
+    char **endpoints;   /* distinct agent endpoints, first-seen order */
+    int n_configs;
+    pb_config *configs;
+    int n_runtimes;
+    pb_runtime *runtimes;
+    int runs;
+    int warmup;
+    int warmup_tokens;  /* num_predict of a warm-up request */
+    int solo;
+    uint64_t seed;
+    double timeout_s;   /* per request */
+    long chunk_bytes;   /* default for runtimes without a -Nkb suffix */
+    int reuse_connections;
+    pb_emulate emulate;
+} pb_plan;
+
+/* Flags that override the plan; a field left at its "unset" value (NULL or
+ * -1) keeps the plan's value. */
+typedef struct pb_overrides {
+    const char *out;
+    const char *runtimes;   /* comma list */
+    const char *configs;    /* comma list (filter) */
+    int runs;
+    int no_solo, no_warmup;
+    int have_seed;
+    uint64_t seed;
+    double timeout_s;       /* < 0: unset */
+    long chunk_bytes;       /* < 0: unset */
+    int reuse_connections;  /* 1 or -1 */
+    int emulate, emulate_ideal, emulate_shared_gpu; /* -1 unset */
+    double time_scale;      /* <= 0: unset */
+    int emulate_parallel;   /* < 0: unset */
+    const char *emulate_trace;
+} pb_overrides;
+
+void pb_overrides_init(pb_overrides *o);
+
+/* Loads `tr115` or a JSON plan file and applies the overrides. Returns 0, or
+ * -1 with err set to what is wrong and where. */
+int pb_plan_load(pb_plan *p, const char *name_or_path, const pb_overrides *o,
+                 char *err, size_t errlen);
+/* Same from JSON text (base_dir resolves prompt_file; may be NULL). */
+int pb_plan_from_json(pb_plan *p, const char *text, size_t len,
+                      const char *origin, const char *base_dir,
+                      const pb_overrides *o, char *err, size_t errlen);
+void pb_plan_free(pb_plan *p);
+
+/* Parses a runtime label ("uv", "threads-1kb", "serial-512b") into r, with
+ * default_chunk applied when the label has no size suffix. */
+int pb_runtime_parse(pb_runtime *r, const char *label, long default_chunk,
+                     char *err, size_t errlen);
+
+/* The expanded plan as JSON (what --dry-run prints and the manifest holds). */
+cJSON *pb_plan_to_json(const pb_plan *p);
+/* fnv1a64 digest of the expanded plan (without `out`). */
+void pb_plan_hash(const pb_plan *p, char *buf, size_t len);
+/* Identity of one run: everything that shapes its measurement (runtime,
+ * config's agents, protocol, seed, emulation) but not the rest of the sweep,
+ * so adding runtimes or runs to a sweep keeps earlier runs resumable. */
+void pb_plan_run_key(const pb_plan *p, const pb_runtime *rt,
+                     const pb_config *cfg, int run_index, char *buf,
+                     size_t len);
+/* The seed of one run's phase order, derived from the plan seed. */
+uint64_t pb_plan_run_seed(const pb_plan *p, const pb_runtime *rt,
+                          const pb_config *cfg, int run_index);
+
+extern const char pb_plan_tr115_json[];
+
+#endif

@@ -1,0 +1,273 @@
+/* run: phase ordering and trace assembly. */
+#include "run.h"
+
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "driver.h"
+#include "pb_fs.h"
+#include "pb_hash.h"
+#include "pb_time.h"
+#include "transfer.h"
+
+void pb_run_ctx_init(pb_run_ctx *c, const pb_plan *p, const char *const *urls,
+                     const char *plan_hash)
+{
+    memset(c, 0, sizeof *c);
+    c->plan = p;
+    c->urls = urls;
+    c->plan_hash = plan_hash;
+    uint64_t n = (uint64_t)getpid() << 32 ^ (uint64_t)time(NULL) ^ uv_hrtime();
+    snprintf(c->nonce, sizeof c->nonce, "%08llx", (unsigned long long)(pb_hash_fnv1a64(&n, sizeof n) & 0xffffffffu));
+}
+
+typedef enum { PH_WARMUP, PH_SOLO, PH_CONCURRENT } phase_kind;
+
+typedef struct phase {
+    phase_kind kind;
+    int agent;                /* solo: agent index; warm-up: endpoint's agent */
+    int endpoint;
+} phase;
+
+static const char *kind_name(phase_kind k)
+{
+    return k == PH_WARMUP ? "warmup" : k == PH_SOLO ? "solo" : "concurrent";
+}
+
+static pb_transfer *make(pb_run_ctx *c, const pb_runtime *rt, const pb_agent_spec *a,
+                         int num_predict, uint64_t origin, char *err, size_t errlen)
+{
+    char rid[96];
+    snprintf(rid, sizeof rid, "pb-%s-%lu", c->nonce, ++c->seq);
+    pb_transfer_opts o = {
+        .url = c->urls[a->endpoint_index],
+        .request_id = rid,
+        .chunk_bytes = rt->chunk_bytes,
+        .timeout_s = c->plan->timeout_s,
+        .reuse_connections = c->plan->reuse_connections,
+        .share = c->share,
+        .num_predict = num_predict,
+    };
+    return pb_transfer_new(a, &o, origin, err, errlen);
+}
+
+static cJSON *agents_json(pb_run_ctx *c, const pb_config *cfg)
+{
+    cJSON *arr = cJSON_CreateArray();
+    for (int i = 0; i < cfg->n_agents; i++) {
+        const pb_agent_spec *a = &cfg->agents[i];
+        cJSON *j = cJSON_CreateObject();
+        char dig[32];
+        cJSON_AddStringToObject(j, "id", a->id);
+        cJSON_AddStringToObject(j, "endpoint", c->urls[a->endpoint_index]);
+        cJSON_AddStringToObject(j, "plan_endpoint", a->endpoint);
+        cJSON_AddStringToObject(j, "api", a->api);
+        cJSON_AddStringToObject(j, "model", a->model);
+        cJSON_AddItemToObject(j, "options", cJSON_Duplicate(a->options, 1));
+        cJSON_AddStringToObject(j, "prompt_digest",
+                                pb_hash_digest(a->prompt, strlen(a->prompt), dig, sizeof dig));
+        cJSON_AddNumberToObject(j, "prompt_bytes", (double)strlen(a->prompt));
+        if (cJSON_GetArraySize(a->headers) > 0)
+            cJSON_AddItemToObject(j, "headers", cJSON_Duplicate(a->headers, 1));
+        cJSON_AddItemToArray(arr, j);
+    }
+    return arr;
+}
+
+int pb_run_execute(pb_run_ctx *c, const pb_runtime *rt, const pb_config *cfg,
+                   int run_index, cJSON **trace, char *err, size_t errlen)
+{
+    const pb_plan *p = c->plan;
+    *trace = NULL;
+    int n = cfg->n_agents;
+    phase *ph = calloc((size_t)(n + 1 + p->n_endpoints), sizeof *ph);
+    int nph = 0;
+    if (p->warmup) {
+        /* One warm-up per endpoint, with its first agent's options (a
+         * different num_ctx would make Ollama reload the model later). */
+        for (int e = 0; e < p->n_endpoints; e++)
+            for (int i = 0; i < n; i++)
+                if (cfg->agents[i].endpoint_index == e) {
+                    ph[nph++] = (phase){PH_WARMUP, i, e};
+                    break;
+                }
+    }
+    int first_measured = nph;
+    if (p->solo)
+        for (int i = 0; i < n; i++)
+            ph[nph++] = (phase){PH_SOLO, i, cfg->agents[i].endpoint_index};
+    ph[nph++] = (phase){PH_CONCURRENT, -1, -1};
+
+    /* Warm-ups stay first (they exist to load the model); the measured
+     * phases are shuffled so neither solo nor concurrent always runs on a
+     * warmer or cooler machine. */
+    uint64_t seed = pb_plan_run_seed(p, rt, cfg, run_index);
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, (unsigned long)seed);
+    gsl_ran_shuffle(rng, ph + first_measured, (size_t)(nph - first_measured), sizeof *ph);
+    gsl_rng_free(rng);
+
+    char wall[64];
+    uint64_t origin = uv_hrtime();
+    pb_time_rfc3339_now(wall, sizeof wall);
+
+    cJSON *phases = cJSON_CreateArray();
+    char *invalid = NULL;
+    int rc = 0;
+    pb_transfer **ts = calloc((size_t)n, sizeof *ts);
+    for (int k = 0; k < nph && rc == 0; k++) {
+        int m = 0;
+        char name[512];
+        if (ph[k].kind == PH_CONCURRENT) {
+            for (int i = 0; i < n && rc == 0; i++)
+                if (!(ts[m++] = make(c, rt, &cfg->agents[i], 0, origin, err, errlen)))
+                    rc = -1, m--;
+            snprintf(name, sizeof name, "concurrent");
+        } else {
+            const pb_agent_spec *a = &cfg->agents[ph[k].agent];
+            int np = ph[k].kind == PH_WARMUP ? p->warmup_tokens : 0;
+            if (!(ts[m++] = make(c, rt, a, np, origin, err, errlen)))
+                rc = -1, m--;
+            if (ph[k].kind == PH_WARMUP)
+                snprintf(name, sizeof name, "warmup:%s", a->endpoint);
+            else
+                snprintf(name, sizeof name, "solo:%s", a->id);
+        }
+        if (rc == 0) {
+            pb_driver_kind dk = ph[k].kind == PH_CONCURRENT ? rt->driver : PB_DRIVER_UV;
+            /* A solo request runs on the runtime's own machinery too, so
+             * that solo and concurrent pay the same per-request overhead. */
+            if (ph[k].kind == PH_SOLO)
+                dk = rt->driver;
+            rc = pb_driver_run(dk, ts, m, err, errlen);
+        }
+        if (rc == 0) {
+            cJSON *pj = cJSON_CreateObject();
+            cJSON_AddStringToObject(pj, "name", name);
+            cJSON_AddStringToObject(pj, "kind", kind_name(ph[k].kind));
+            int64_t s = -1, e = -1;
+            cJSON *reqs = cJSON_CreateArray();
+            for (int i = 0; i < m; i++) {
+                if (ts[i]->t_start >= 0 && (s < 0 || ts[i]->t_start < s))
+                    s = ts[i]->t_start;
+                if (ts[i]->t_end > e)
+                    e = ts[i]->t_end;
+                cJSON_AddItemToArray(reqs, pb_transfer_to_json(ts[i]));
+                if (!ts[i]->ok && ph[k].kind != PH_WARMUP && !invalid) {
+                    size_t l = strlen(ts[i]->error) + strlen(ts[i]->agent->id) + 16;
+                    invalid = malloc(l);
+                    snprintf(invalid, l, "agent %s: %s", ts[i]->agent->id, ts[i]->error);
+                }
+            }
+            cJSON_AddNumberToObject(pj, "start_ns", (double)s);
+            cJSON_AddNumberToObject(pj, "end_ns", (double)e);
+            cJSON_AddItemToObject(pj, "requests", reqs);
+            cJSON_AddItemToArray(phases, pj);
+        }
+        for (int i = 0; i < m; i++)
+            pb_transfer_free(ts[i]);
+    }
+    free(ts);
+    free(ph);
+    if (rc != 0) {
+        cJSON_Delete(phases);
+        free(invalid);
+        return rc;
+    }
+
+    cJSON *t = cJSON_CreateObject();
+    cJSON_AddStringToObject(t, "format", "parbench-trace");
+    cJSON_AddNumberToObject(t, "format_version", 1);
+    cJSON *tool = cJSON_AddObjectToObject(t, "tool");
+    cJSON_AddStringToObject(tool, "name", "parbench-collect");
+    cJSON_AddStringToObject(tool, "version", PARBENCH_VERSION);
+    cJSON_AddStringToObject(tool, "libcurl", curl_version_info(CURLVERSION_NOW)->version);
+    cJSON_AddStringToObject(tool, "libuv", uv_version_string());
+    cJSON *r = cJSON_AddObjectToObject(t, "run");
+    char key[32], mono[32];
+    pb_plan_run_key(p, rt, cfg, run_index, key, sizeof key);
+    snprintf(mono, sizeof mono, "%llu", (unsigned long long)origin);
+    cJSON_AddStringToObject(r, "runtime", rt->label);
+    cJSON_AddStringToObject(r, "config", cfg->name);
+    cJSON_AddNumberToObject(r, "run_index", run_index);
+    cJSON_AddStringToObject(r, "plan_hash", c->plan_hash);
+    cJSON_AddStringToObject(r, "run_key", key);
+    cJSON_AddStringToObject(r, "host", c->host ? c->host : "");
+    cJSON_AddStringToObject(r, "wall_origin", wall);
+    cJSON_AddStringToObject(r, "mono_origin_ns", mono);
+    cJSON_AddNumberToObject(r, "seed", (double)seed);
+    cJSON_AddNumberToObject(r, "chunk_bytes", (double)rt->chunk_bytes);
+    cJSON_AddBoolToObject(r, "connection_reuse", p->reuse_connections);
+    cJSON_AddBoolToObject(r, "valid", invalid == NULL);
+    cJSON_AddItemToObject(r, "invalid_reason", invalid ? cJSON_CreateString(invalid) : cJSON_CreateNull());
+    cJSON_AddItemToObject(r, "emulator", c->emulator ? cJSON_Duplicate(c->emulator, 1) : cJSON_CreateNull());
+    cJSON_AddItemToObject(t, "agents", agents_json(c, cfg));
+    cJSON_AddItemToObject(t, "phases", phases);
+    free(invalid);
+    *trace = t;
+    return 0;
+}
+
+void pb_run_path(char *buf, size_t len, const char *out, const char *runtime,
+                 const char *config, int k)
+{
+    size_t ol = strlen(out);
+    while (ol > 1 && out[ol - 1] == '/')
+        ol--;
+    snprintf(buf, len, "%.*s/%s/%s/run_%d.json", (int)ol, out, runtime, config, k);
+}
+
+int pb_trace_write(const char *path, const cJSON *trace, char *err, size_t errlen)
+{
+    char *s = cJSON_PrintUnformatted(trace);
+    if (!s) {
+        snprintf(err, errlen, "out of memory serialising %s", path);
+        return -1;
+    }
+    size_t n = strlen(s);
+    s[n] = '\n'; /* replaces the NUL: the written file ends with a newline */
+    int rc = pb_fs_write_atomic(path, s, n + 1, err, errlen);
+    cJSON_free(s);
+    return rc;
+}
+
+pb_existing pb_run_check_file(const char *path, const char *run_key, char *why, size_t whylen)
+{
+    if (access(path, F_OK) != 0)
+        return PB_EXIST_ABSENT;
+    char *buf = NULL;
+    size_t len = 0;
+    char e[512];
+    if (pb_fs_read_all(path, 1u << 30, &buf, &len, e, sizeof e) != 0) {
+        snprintf(why, whylen, "%s", e);
+        return PB_EXIST_UNREADABLE;
+    }
+    cJSON *j = cJSON_ParseWithLength(buf, len);
+    free(buf);
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(j, "format");
+    const cJSON *r = cJSON_GetObjectItemCaseSensitive(j, "run");
+    const cJSON *ph = cJSON_GetObjectItemCaseSensitive(j, "phases");
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(r, "valid");
+    const cJSON *k = cJSON_GetObjectItemCaseSensitive(r, "run_key");
+    pb_existing res;
+    if (!cJSON_IsString(f) || strcmp(f->valuestring, "parbench-trace") != 0 ||
+        !cJSON_IsArray(ph) || !cJSON_IsBool(v)) {
+        snprintf(why, whylen, "not a complete parbench trace");
+        res = PB_EXIST_UNREADABLE;
+    } else if (!cJSON_IsString(k) || strcmp(k->valuestring, run_key) != 0) {
+        snprintf(why, whylen, "written by another plan (run_key %s, expected %s)",
+                 cJSON_IsString(k) ? k->valuestring : "none", run_key);
+        res = PB_EXIST_FOREIGN;
+    } else {
+        res = cJSON_IsTrue(v) ? PB_EXIST_VALID : PB_EXIST_INVALID;
+        why[0] = '\0';
+    }
+    cJSON_Delete(j);
+    return res;
+}

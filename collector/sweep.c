@@ -1,0 +1,166 @@
+#include "sweep.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pb_fs.h"
+#include "run.h"
+#include "signals.h"
+
+/* CURLSH needs locks because the threads runtime uses it from many threads. */
+static pthread_mutex_t g_share_locks[CURL_LOCK_DATA_LAST];
+
+static void share_lock(CURL *h, curl_lock_data d, curl_lock_access a, void *u)
+{
+    (void)h, (void)a, (void)u;
+    pthread_mutex_lock(&g_share_locks[d]);
+}
+
+static void share_unlock(CURL *h, curl_lock_data d, void *u)
+{
+    (void)h, (void)u;
+    pthread_mutex_unlock(&g_share_locks[d]);
+}
+
+/* --retry-failed: the failed run's file is preserved under a hidden name
+ * (readers ignore hidden files) before the run is measured again. */
+static int preserve_failed(const char *path, char *err, size_t errlen)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    if (pb_fs_read_all(path, 1u << 30, &buf, &len, err, errlen) != 0)
+        return -1;
+    char dst[8500];
+    const char *slash = strrchr(path, '/');
+    int dl = slash ? (int)(slash - path) : 0;
+    for (int i = 1; i < 10000; i++) {
+        snprintf(dst, sizeof dst, "%.*s%s.%s.failed-%d", dl, path, slash ? "/" : "",
+                 slash ? slash + 1 : path, i);
+        FILE *f = fopen(dst, "r");
+        if (!f)
+            break;
+        fclose(f);
+    }
+    int rc = pb_fs_write_atomic(dst, buf, len, err, errlen);
+    free(buf);
+    return rc;
+}
+
+int pb_sweep_run(const pb_plan *p, const char *const *urls, const char *plan_hash,
+                 const char *host, cJSON *emulator, const pb_sweep_opts *o,
+                 pb_sweep_stats *st)
+{
+    memset(st, 0, sizeof *st);
+    st->total = p->runs * p->n_configs * p->n_runtimes;
+    pb_run_ctx ctx;
+    pb_run_ctx_init(&ctx, p, urls, plan_hash);
+    ctx.host = host;
+    ctx.emulator = emulator;
+    if (p->reuse_connections) {
+        for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+            pthread_mutex_init(&g_share_locks[i], NULL);
+        ctx.share = curl_share_init();
+        curl_share_setopt(ctx.share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+        curl_share_setopt(ctx.share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+        curl_share_setopt(ctx.share, CURLSHOPT_LOCKFUNC, share_lock);
+        curl_share_setopt(ctx.share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+    }
+
+    /* First pass: how many runs are left (for the ETA). */
+    int to_run = 0;
+    char path[4200], why[600], key[32], err[1200];
+    for (int k = 1; k <= p->runs; k++)
+        for (int c = 0; c < p->n_configs; c++)
+            for (int r = 0; r < p->n_runtimes; r++) {
+                pb_run_path(path, sizeof path, p->out, p->runtimes[r].label, p->configs[c].name, k);
+                pb_plan_run_key(p, &p->runtimes[r], &p->configs[c], k, key, sizeof key);
+                pb_existing ex = pb_run_check_file(path, key, why, sizeof why);
+                to_run += ex == PB_EXIST_ABSENT || (ex == PB_EXIST_INVALID && o->retry_failed);
+            }
+    pb_progress pr;
+    pb_progress_init(&pr, o->quiet ? PB_PROGRESS_NONE : o->progress, st->total, to_run);
+
+    int interrupted = 0;
+    for (int k = 1; k <= p->runs && !interrupted; k++)
+        for (int c = 0; c < p->n_configs && !interrupted; c++)
+            for (int r = 0; r < p->n_runtimes && !interrupted; r++) {
+                const pb_runtime *rt = &p->runtimes[r];
+                const pb_config *cfg = &p->configs[c];
+                pb_run_path(path, sizeof path, p->out, rt->label, cfg->name, k);
+                pb_plan_run_key(p, rt, cfg, k, key, sizeof key);
+                pb_existing ex = pb_run_check_file(path, key, why, sizeof why);
+                pb_progress_begin(&pr, rt->label, cfg->name, k);
+                char status[10000];
+                if (ex == PB_EXIST_VALID) {
+                    st->skipped_valid++;
+                    pb_progress_end(&pr, rt->label, cfg->name, k, 0, "skipped (already valid)");
+                    continue;
+                }
+                if (ex == PB_EXIST_INVALID && !o->retry_failed) {
+                    st->kept_invalid++;
+                    pb_progress_end(&pr, rt->label, cfg->name, k, 0,
+                                    "skipped (recorded as invalid; --retry-failed measures it again)");
+                    continue;
+                }
+                if (ex == PB_EXIST_FOREIGN || ex == PB_EXIST_UNREADABLE) {
+                    /* Never overwrite what we cannot account for. */
+                    st->conflicts++;
+                    snprintf(status, sizeof status,
+                             "NOT RUN: %s exists and is %s; left untouched (use another --out)", path, why);
+                    pb_progress_end(&pr, rt->label, cfg->name, k, 0, status);
+                    continue;
+                }
+                if (ex == PB_EXIST_INVALID) {
+                    if (preserve_failed(path, err, sizeof err) != 0) {
+                        st->write_errors++;
+                        snprintf(status, sizeof status, "NOT RUN: cannot preserve the failed run: %s", err);
+                        pb_progress_end(&pr, rt->label, cfg->name, k, 0, status);
+                        continue;
+                    }
+                    st->retried++;
+                }
+                cJSON *trace = NULL;
+                int rc = pb_run_execute(&ctx, rt, cfg, k, &trace, err, sizeof err);
+                if (rc == 1) {
+                    interrupted = 1;
+                    pb_progress_clear(&pr);
+                    break;
+                }
+                if (rc < 0) {
+                    st->write_errors++;
+                    snprintf(status, sizeof status, "NOT RUN: %s", err);
+                    pb_progress_end(&pr, rt->label, cfg->name, k, 1, status);
+                    continue;
+                }
+                st->executed++;
+                const cJSON *run = cJSON_GetObjectItemCaseSensitive(trace, "run");
+                int valid = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(run, "valid"));
+                const cJSON *reason = cJSON_GetObjectItemCaseSensitive(run, "invalid_reason");
+                if (pb_trace_write(path, trace, err, sizeof err) != 0) {
+                    st->write_errors++;
+                    snprintf(status, sizeof status, "NOT WRITTEN: %s (check free space and permissions)", err);
+                } else if (!valid) {
+                    st->failed_new++;
+                    snprintf(status, sizeof status, "INVALID: %s",
+                             cJSON_IsString(reason) ? reason->valuestring : "?");
+                } else {
+                    snprintf(status, sizeof status, "ok");
+                }
+                cJSON_Delete(trace);
+                pb_progress_end(&pr, rt->label, cfg->name, k, 1, status);
+            }
+    pb_progress_clear(&pr);
+    if (ctx.share) {
+        curl_share_cleanup(ctx.share);
+        for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+            pthread_mutex_destroy(&g_share_locks[i]);
+    }
+    if (interrupted || pb_signals_interrupted())
+        return PB_EXIT_INTERRUPTED;
+    if (st->kept_invalid || st->failed_new || st->conflicts || st->write_errors)
+        return PB_EXIT_FAILED;
+    return PB_EXIT_OK;
+}

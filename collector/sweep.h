@@ -1,0 +1,39 @@
+/* sweep: every (run k, config, runtime) of a plan, resuming by default.
+ *
+ * Order: k outermost, then config, then runtime, so an interrupted sweep has
+ * the same number of runs for every (runtime, config) and slow drift of the
+ * machine spreads evenly over runtimes. */
+#ifndef PB_SWEEP_H
+#define PB_SWEEP_H
+
+#include <curl/curl.h>
+#include <cjson/cJSON.h>
+
+#include "plan.h"
+#include "progress.h"
+
+/* Stable exit codes (README.md). */
+enum {
+    PB_EXIT_OK = 0,          /* every run of the plan is valid */
+    PB_EXIT_FAILED = 1,      /* some runs invalid or not written */
+    PB_EXIT_USAGE = 2,       /* bad flag or plan */
+    PB_EXIT_PREFLIGHT = 3,   /* an endpoint is down or lacks the model */
+    PB_EXIT_INTERRUPTED = 130,
+};
+
+typedef struct pb_sweep_opts {
+    int retry_failed;
+    pb_progress_mode progress;
+    int quiet;
+} pb_sweep_opts;
+
+typedef struct pb_sweep_stats {
+    int total, executed, skipped_valid, kept_invalid, failed_new, conflicts,
+        write_errors, retried;
+} pb_sweep_stats;
+
+int pb_sweep_run(const pb_plan *p, const char *const *urls, const char *plan_hash,
+                 const char *host, cJSON *emulator, const pb_sweep_opts *o,
+                 pb_sweep_stats *st);
+
+#endif

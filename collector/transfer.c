@@ -1,0 +1,396 @@
+/* transfer: libcurl easy setup, the write callback, NDJSON parsing and the
+ * per-request record. */
+#include "transfer.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#define ERRBODY_MAX 4096
+
+static char *xstrdup(const char *s)
+{
+    char *d = strdup(s);
+    if (!d)
+        abort();
+    return d;
+}
+
+static void set_error(pb_transfer *t, const char *fmt, ...)
+{
+    if (t->error)
+        return; /* the first failure is the cause; later ones are echoes */
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    t->error = xstrdup(buf);
+}
+
+/* A line's text shortened for an error message (control bytes as '?'). */
+static void excerpt(const char *s, size_t n, char *out, size_t outlen)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n && k + 4 < outlen && i < 80; i++)
+        out[k++] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+    if (n > 80 && k + 4 < outlen) {
+        memcpy(out + k, "...", 3);
+        k += 3;
+    }
+    out[k] = '\0';
+}
+
+static int on_line(void *ud, const char *line, size_t len);
+
+static void record_chunk(pb_transfer *t, int64_t tns, size_t n)
+{
+    if (t->n_chunks == t->cap_chunks) {
+        size_t cap = t->cap_chunks ? t->cap_chunks * 2 : 512;
+        void *c = realloc(t->chunks, cap * sizeof *t->chunks);
+        if (!c)
+            abort();
+        t->chunks = c;
+        t->cap_chunks = cap;
+    }
+    t->chunks[t->n_chunks][0] = tns;
+    t->chunks[t->n_chunks][1] = (int64_t)n;
+    t->n_chunks++;
+}
+
+/* Hands a batch to the line parser, stamped with the instant it reached
+ * the parser. */
+static int parse_batch(pb_transfer *t, const char *d, size_t n, int64_t tns)
+{
+    record_chunk(t, tns, n);
+    t->cur_t = tns;
+    int rc = pb_lines_feed(&t->lines, d, n, on_line, t);
+    if (rc == -1)
+        set_error(t, "NDJSON line longer than %zu bytes from %s", t->lines.max, t->url);
+    return rc;
+}
+
+size_t pb_transfer_deliver(pb_transfer *t, const char *data, size_t n, uint64_t now_ns)
+{
+    int64_t tns = (int64_t)(now_ns - t->origin_ns);
+    if (t->t_first_byte < 0)
+        t->t_first_byte = tns;
+    t->bytes += n;
+    if (t->status == 0 && t->easy)
+        curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->status);
+    if (t->status != 200 && t->status != 0) {
+        /* Keep the error body for the message; it is not a stream. */
+        size_t room = ERRBODY_MAX - t->errbody_len;
+        size_t k = n < room ? n : room;
+        if (k) {
+            if (!t->errbody)
+                t->errbody = malloc(ERRBODY_MAX + 1);
+            memcpy(t->errbody + t->errbody_len, data, k);
+            t->errbody_len += k;
+            t->errbody[t->errbody_len] = '\0';
+        }
+        return n;
+    }
+    if (t->chunk_bytes <= 0)
+        return parse_batch(t, data, n, tns) == 0 ? n : 0;
+    /* --chunk-bytes: the parser sees nothing until N bytes are buffered,
+     * like the study's BytesStream1KB. */
+    if (t->pending_len + n > t->pending_cap) {
+        size_t cap = t->pending_cap ? t->pending_cap : (size_t)t->chunk_bytes * 2;
+        while (cap < t->pending_len + n)
+            cap *= 2;
+        char *p = realloc(t->pending, cap);
+        if (!p)
+            abort();
+        t->pending = p;
+        t->pending_cap = cap;
+    }
+    memcpy(t->pending + t->pending_len, data, n);
+    t->pending_len += n;
+    if (t->pending_len >= (size_t)t->chunk_bytes) {
+        size_t len = t->pending_len;
+        t->pending_len = 0;
+        if (parse_batch(t, t->pending, len, tns) != 0)
+            return 0;
+    }
+    return n;
+}
+
+static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)
+{
+    /* The timestamp comes first: everything after it is our overhead. */
+    uint64_t now = uv_hrtime();
+    return pb_transfer_deliver(ud, data, size * nmemb, now);
+}
+
+static int on_line(void *ud, const char *line, size_t len)
+{
+    pb_transfer *t = ud;
+    while (len && (line[len - 1] == '\r' || line[len - 1] == ' '))
+        len--;
+    if (len == 0)
+        return 0;
+    t->n_lines++;
+    char ex[128];
+    cJSON *j = cJSON_ParseWithLength(line, len);
+    if (!cJSON_IsObject(j)) {
+        cJSON_Delete(j);
+        excerpt(line, len, ex, sizeof ex);
+        set_error(t, "malformed NDJSON line %llu from %s: %s",
+                  (unsigned long long)t->n_lines, t->url, ex);
+        return 1;
+    }
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
+    if (e) {
+        set_error(t, "stream error from %s: %s", t->url,
+                  cJSON_IsString(e) ? e->valuestring : "(non-string error)");
+        cJSON_Delete(j);
+        return 1;
+    }
+    const cJSON *r = cJSON_GetObjectItemCaseSensitive(j, "response");
+    if (!r) {
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "message");
+        r = m ? cJSON_GetObjectItemCaseSensitive(m, "content") : NULL;
+    }
+    if (cJSON_IsString(r) && r->valuestring[0]) {
+        t->tokens++;
+        if (t->t_first_token < 0)
+            t->t_first_token = t->cur_t;
+    }
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "done"))) {
+        t->done_seen = 1;
+        /* Ollama's statistics verbatim, except the context token array
+         * (hundreds of numbers that say nothing about timing). */
+        cJSON *ctx = cJSON_DetachItemFromObjectCaseSensitive(j, "context");
+        if (ctx) {
+            cJSON_AddNumberToObject(j, "context_len",
+                                    cJSON_IsArray(ctx) ? cJSON_GetArraySize(ctx) : 0);
+            cJSON_Delete(ctx);
+        }
+        cJSON_Delete(t->final);
+        t->final = j;
+        return 0;
+    }
+    cJSON_Delete(j);
+    return 0;
+}
+
+pb_transfer *pb_transfer_new(const pb_agent_spec *agent, const pb_transfer_opts *o,
+                             uint64_t origin_ns, char *err, size_t errlen)
+{
+    pb_transfer *t = calloc(1, sizeof *t);
+    if (!t)
+        abort();
+    t->agent = agent;
+    t->request_id = xstrdup(o->request_id);
+    t->chunk_bytes = o->chunk_bytes;
+    t->origin_ns = origin_ns;
+    t->t_start = t->t_first_byte = t->t_first_token = t->t_end = -1;
+    pb_lines_init(&t->lines, 0);
+
+    cJSON *body = cJSON_CreateObject();
+    cJSON_AddStringToObject(body, "model", agent->model);
+    int chat = strcmp(agent->api, "chat") == 0;
+    if (chat) {
+        cJSON *msgs = cJSON_AddArrayToObject(body, "messages");
+        cJSON *m = cJSON_CreateObject();
+        cJSON_AddStringToObject(m, "role", "user");
+        cJSON_AddStringToObject(m, "content", agent->prompt);
+        cJSON_AddItemToArray(msgs, m);
+    } else {
+        cJSON_AddStringToObject(body, "prompt", agent->prompt);
+    }
+    cJSON_AddBoolToObject(body, "stream", 1);
+    cJSON *opts = cJSON_Duplicate(agent->options, 1);
+    if (o->num_predict > 0) {
+        cJSON_DeleteItemFromObjectCaseSensitive(opts, "num_predict");
+        cJSON_AddNumberToObject(opts, "num_predict", o->num_predict);
+    }
+    /* No options at all is what the study's baseline agent sent. */
+    if (cJSON_GetArraySize(opts) > 0)
+        cJSON_AddItemToObject(body, "options", opts);
+    else
+        cJSON_Delete(opts);
+    t->body = cJSON_PrintUnformatted(body);
+    cJSON_Delete(body);
+
+    size_t ul = strlen(o->url) + 32;
+    t->url = malloc(ul);
+    snprintf(t->url, ul, "%s/api/%s", o->url, chat ? "chat" : "generate");
+
+    char h[512];
+    snprintf(h, sizeof h, "X-Parbench-Request: %s", o->request_id);
+    t->headers = curl_slist_append(NULL, h);
+    t->headers = curl_slist_append(t->headers, "Content-Type: application/json");
+    /* libcurl would wait up to 1 s for "100 Continue" on large bodies. */
+    t->headers = curl_slist_append(t->headers, "Expect:");
+    const cJSON *hd;
+    cJSON_ArrayForEach(hd, agent->headers) {
+        snprintf(h, sizeof h, "%s: %s", hd->string, hd->valuestring);
+        t->headers = curl_slist_append(t->headers, h);
+    }
+
+    CURL *e = curl_easy_init();
+    if (!e || !t->body || !t->headers) {
+        snprintf(err, errlen, "cannot set up a libcurl request for agent %s", agent->id);
+        pb_transfer_free(t);
+        if (e)
+            curl_easy_cleanup(e);
+        return NULL;
+    }
+    t->easy = e;
+    curl_easy_setopt(e, CURLOPT_URL, t->url);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->body);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, t);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(o->timeout_s * 1000.0 + 0.5));
+    long cto = (long)(o->timeout_s * 1000.0 + 0.5);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, cto < 10000 ? cto : 10000L);
+    if (o->chunk_bytes > 0) {
+        /* libcurl's minimum receive buffer is 1024 bytes. */
+        long bs = o->chunk_bytes < 1024 ? 1024 : o->chunk_bytes;
+        curl_easy_setopt(e, CURLOPT_BUFFERSIZE, bs > CURL_MAX_READ_SIZE ? (long)CURL_MAX_READ_SIZE : bs);
+    }
+    if (!o->reuse_connections) {
+        /* Every sample pays the same connect cost. */
+        curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+        curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+    } else if (o->share) {
+        curl_easy_setopt(e, CURLOPT_SHARE, o->share);
+    }
+    return t;
+}
+
+void pb_transfer_started(pb_transfer *t, uint64_t now_ns)
+{
+    t->t_start = (int64_t)(now_ns - t->origin_ns);
+}
+
+static void read_times(pb_transfer *t)
+{
+    static const CURLINFO infos[5] = {
+        CURLINFO_NAMELOOKUP_TIME_T, CURLINFO_CONNECT_TIME_T,
+        CURLINFO_PRETRANSFER_TIME_T, CURLINFO_STARTTRANSFER_TIME_T,
+        CURLINFO_TOTAL_TIME_T};
+    for (int i = 0; i < 5; i++)
+        if (curl_easy_getinfo(t->easy, infos[i], &t->times_us[i]) != CURLE_OK)
+            t->times_us[i] = -1;
+    curl_easy_getinfo(t->easy, CURLINFO_NUM_CONNECTS, &t->num_connects);
+    long st = 0;
+    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &st);
+    t->status = st;
+}
+
+void pb_transfer_finish(pb_transfer *t, CURLcode rc, uint64_t now_ns)
+{
+    int64_t tns = (int64_t)(now_ns - t->origin_ns);
+    t->t_end = tns;
+    t->finished = 1;
+    read_times(t);
+    if (t->status == 200 && !t->error) {
+        if (t->pending_len) {
+            /* The rest of a --chunk-bytes batch is delivered at the end. */
+            size_t len = t->pending_len;
+            t->pending_len = 0;
+            parse_batch(t, t->pending, len, tns);
+        }
+        if (!t->error && pb_lines_finish(&t->lines, on_line, t) == 0 && !t->error &&
+            rc == CURLE_OK && t->lines.len == 0 && !t->done_seen)
+            set_error(t, "stream from %s ended without a final line (done:true)", t->url);
+    }
+    if (rc != CURLE_OK && rc != CURLE_WRITE_ERROR)
+        set_error(t, "POST %s: %s (curl error %d)", t->url,
+                  t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc), (int)rc);
+    if (t->status != 200 && t->status != 0) {
+        const char *msg = t->errbody ? t->errbody : "";
+        cJSON *j = t->errbody ? cJSON_ParseWithLength(t->errbody, t->errbody_len) : NULL;
+        const cJSON *e = j ? cJSON_GetObjectItemCaseSensitive(j, "error") : NULL;
+        if (cJSON_IsString(e))
+            msg = e->valuestring;
+        char ex[128];
+        excerpt(msg, strlen(msg), ex, sizeof ex);
+        set_error(t, "HTTP %ld from %s: %s", t->status, t->url, ex);
+        cJSON_Delete(j);
+    }
+    if (rc == CURLE_WRITE_ERROR)
+        set_error(t, "POST %s: transfer aborted by the collector", t->url);
+    if (!t->error && !t->done_seen)
+        set_error(t, "stream from %s ended without a final line (done:true)", t->url);
+    t->ok = !t->error;
+}
+
+void pb_transfer_abort(pb_transfer *t, uint64_t now_ns)
+{
+    if (t->finished)
+        return;
+    t->aborted = 1;
+    t->t_end = (int64_t)(now_ns - t->origin_ns);
+    set_error(t, "interrupted");
+}
+
+static cJSON *num_or_null(int64_t v)
+{
+    return v < 0 ? cJSON_CreateNull() : cJSON_CreateNumber((double)v);
+}
+
+cJSON *pb_transfer_to_json(const pb_transfer *t)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "agent", t->agent->id);
+    cJSON_AddStringToObject(j, "request_id", t->request_id);
+    cJSON_AddBoolToObject(j, "ok", t->ok);
+    cJSON_AddNumberToObject(j, "http_status", (double)t->status);
+    cJSON_AddItemToObject(j, "error", t->error ? cJSON_CreateString(t->error) : cJSON_CreateNull());
+    cJSON_AddNumberToObject(j, "t_start_ns", (double)t->t_start);
+    int connected = t->times_us[1] > 0 || (t->num_connects == 0 && t->status != 0);
+    cJSON_AddItemToObject(j, "t_connected_ns",
+                          connected ? cJSON_CreateNumber((double)(t->t_start + t->times_us[1] * 1000))
+                                    : cJSON_CreateNull());
+    cJSON_AddItemToObject(j, "t_first_byte_ns", num_or_null(t->t_first_byte));
+    cJSON_AddItemToObject(j, "t_first_token_ns", num_or_null(t->t_first_token));
+    cJSON_AddNumberToObject(j, "t_end_ns", (double)t->t_end);
+    cJSON *c = cJSON_AddObjectToObject(j, "curl");
+    static const char *names[5] = {"namelookup_us", "connect_us", "pretransfer_us",
+                                   "starttransfer_us", "total_us"};
+    for (int i = 0; i < 5; i++)
+        cJSON_AddNumberToObject(c, names[i], (double)t->times_us[i]);
+    cJSON_AddNumberToObject(c, "num_connects", (double)t->num_connects);
+    cJSON_AddNumberToObject(j, "bytes", (double)t->bytes);
+    cJSON_AddNumberToObject(j, "lines", (double)t->n_lines);
+    cJSON_AddNumberToObject(j, "tokens", (double)t->tokens);
+    cJSON *ch = cJSON_AddArrayToObject(j, "chunks");
+    for (size_t i = 0; i < t->n_chunks; i++) {
+        cJSON *p = cJSON_CreateArray();
+        cJSON_AddItemToArray(p, cJSON_CreateNumber((double)t->chunks[i][0]));
+        cJSON_AddItemToArray(p, cJSON_CreateNumber((double)t->chunks[i][1]));
+        cJSON_AddItemToArray(ch, p);
+    }
+    cJSON_AddItemToObject(j, "final", t->final ? cJSON_Duplicate(t->final, 1) : cJSON_CreateNull());
+    return j;
+}
+
+void pb_transfer_free(pb_transfer *t)
+{
+    if (!t)
+        return;
+    if (t->easy)
+        curl_easy_cleanup(t->easy);
+    curl_slist_free_all(t->headers);
+    cJSON_free(t->body);
+    free(t->url);
+    free(t->request_id);
+    free(t->chunks);
+    free(t->pending);
+    free(t->errbody);
+    pb_lines_free(&t->lines);
+    cJSON_Delete(t->final);
+    free(t->error);
+    free(t);
+}

@@ -1,0 +1,75 @@
+/* transfer: one streaming request of one agent, as a libcurl easy handle.
+ *
+ * The transfer owns its easy handle, request body, header list, chunk log and
+ * result. Drivers only add the easy handle to a multi, stamp t_start, and
+ * call pb_transfer_finish() when libcurl reports it done. */
+#ifndef PB_TRANSFER_H
+#define PB_TRANSFER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <curl/curl.h>
+#include <cjson/cJSON.h>
+
+#include "lines.h"
+#include "plan.h"
+
+typedef struct pb_transfer_opts {
+    const char *url;         /* actual base URL (after --emulate mapping) */
+    const char *request_id;
+    long chunk_bytes;
+    double timeout_s;
+    int reuse_connections;
+    CURLSH *share;           /* connection cache shared when reusing, or NULL */
+    int num_predict;         /* > 0: override (warm-up requests) */
+} pb_transfer_opts;
+
+typedef struct pb_transfer {
+    const pb_agent_spec *agent;
+    char *request_id;
+    CURL *easy;
+    char *body;
+    struct curl_slist *headers;
+    long chunk_bytes;
+    uint64_t origin_ns;      /* run's monotonic origin */
+    char errbuf[CURL_ERROR_SIZE];
+    char *url;
+
+    /* Results; times relative to origin_ns, -1 = never happened. */
+    int64_t t_start, t_first_byte, t_first_token, t_end;
+    int64_t (*chunks)[2];
+    size_t n_chunks, cap_chunks;
+    char *pending;           /* --chunk-bytes batching */
+    size_t pending_len, pending_cap;
+    pb_lines lines;
+    long status;             /* HTTP status seen by the write callback */
+    char *errbody;           /* body of a non-200 answer (capped) */
+    size_t errbody_len;
+    uint64_t bytes, n_lines, tokens;
+    int done_seen;
+    cJSON *final;
+    char *error;
+    int ok, finished, aborted;
+    int64_t cur_t;           /* delivery time of the batch being parsed */
+    curl_off_t times_us[5];  /* namelookup connect pretransfer starttransfer total */
+    long num_connects;
+} pb_transfer;
+
+/* Builds the request; returns NULL with err set. */
+pb_transfer *pb_transfer_new(const pb_agent_spec *agent, const pb_transfer_opts *o,
+                             uint64_t origin_ns, char *err, size_t errlen);
+/* Called by drivers when the transfer is handed to libcurl. */
+void pb_transfer_started(pb_transfer *t, uint64_t now_ns);
+/* Called by drivers with the CURLMsg result, outside libcurl callbacks. */
+void pb_transfer_finish(pb_transfer *t, CURLcode rc, uint64_t now_ns);
+/* Marks a transfer that never finished (Ctrl-C). */
+void pb_transfer_abort(pb_transfer *t, uint64_t now_ns);
+/* The request object of the trace format (data/FORMAT.md). */
+cJSON *pb_transfer_to_json(const pb_transfer *t);
+void pb_transfer_free(pb_transfer *t);
+
+/* Exposed for unit tests: feeds bytes as if a write callback got them at
+ * now_ns. Returns bytes consumed (!= n aborts the transfer). */
+size_t pb_transfer_deliver(pb_transfer *t, const char *data, size_t n, uint64_t now_ns);
+
+#endif
