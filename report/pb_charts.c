@@ -1,0 +1,737 @@
+/* pb_charts: the report's charts as gnuplot scripts + data, rendered to PNG
+ * and SVG when gnuplot is installed. Every chart NAME leaves NAME.gp,
+ * NAME.dat, NAME.png and NAME.svg in the charts directory; the script loops
+ * over both formats so one edit restyles both. Charts are described in
+ * report/README.md ("Charts"). Only valid runs are drawn. */
+#include "pb_charts.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <gsl/gsl_rng.h>
+
+#include "pb_derive.h"
+#include "pb_fs.h"
+#include "pb_gnuplot.h"
+#include "pb_stats.h"
+
+/* ---- labels: distinct runtimes / configs in first-seen order ---------- */
+
+typedef struct labels { const char **v; size_t n; } labels;
+
+static size_t labels_find(const labels *l, const char *s) {
+    for (size_t i = 0; i < l->n; i++)
+        if (strcmp(l->v[i], s) == 0) return i;
+    return (size_t)-1;
+}
+
+static int labels_add(labels *l, const char *s) {
+    if (!s || labels_find(l, s) != (size_t)-1) return 0;
+    const char **g = realloc(l->v, (l->n + 1) * sizeof *g);
+    if (!g) return -1;
+    l->v = g;
+    l->v[l->n++] = s;
+    return 0;
+}
+
+/* ---- the three efficiency definitions, as columns of pb_derived ------- */
+
+typedef struct kind {
+    const char *name;
+    size_t eff, spd;   /* offsets into pb_derived */
+    int pt;            /* gnuplot point type */
+} kind;
+
+static const kind KINDS[] = {
+    {"estimated (original)", offsetof(pb_derived, est_efficiency),
+     offsetof(pb_derived, est_speedup), 7},
+    {"measured (solo phases)", offsetof(pb_derived, meas_efficiency),
+     offsetof(pb_derived, meas_speedup), 5},
+    {"vs sequential reference", offsetof(pb_derived, ref_efficiency),
+     offsetof(pb_derived, ref_speedup), 9},
+};
+enum { NKINDS = sizeof KINDS / sizeof KINDS[0] };
+
+static double col(const pb_derived *d, size_t off) {
+    return *(const double *)((const char *)d + off);
+}
+
+/* ---- one chart being written ------------------------------------------ */
+
+typedef struct chart {
+    const char *dir, *name;
+    char *dat, *body;
+    size_t datlen, bodylen;
+    FILE *d, *b;       /* memstreams: data blocks, plot commands */
+    int blocks;        /* data blocks begun (gnuplot "index" of the next) */
+    int terms;         /* terms in the current plot command */
+    int w, h;
+} chart;
+
+static int chart_open(chart *c, const char *dir, const char *name, int w, int h) {
+    memset(c, 0, sizeof *c);
+    c->dir = dir;
+    c->name = name;
+    c->w = w;
+    c->h = h;
+    c->d = open_memstream(&c->dat, &c->datlen);
+    c->b = open_memstream(&c->body, &c->bodylen);
+    return (c->d && c->b) ? 0 : -1;
+}
+
+static void chart_discard(chart *c) {
+    if (c->d) fclose(c->d);
+    if (c->b) fclose(c->b);
+    free(c->dat);
+    free(c->body);
+    memset(c, 0, sizeof *c);
+}
+
+/* Starts a data block; returns its gnuplot index. The comment names what
+ * the block holds so a reader of NAME.dat can find their way. */
+static int block_begin(chart *c, const char *what, const char *label) {
+    if (c->blocks > 0) fputs("\n\n", c->d); /* two blank lines: next index */
+    fprintf(c->d, "# index %d: %s ", c->blocks, what);
+    for (const char *p = label ? label : ""; *p; p++)
+        fputc((unsigned char)*p < 0x20 ? ' ' : *p, c->d);
+    fputc('\n', c->d);
+    return c->blocks++;
+}
+
+static void plot_begin(chart *c) {
+    fputs("plot ", c->b);
+    c->terms = 0;
+}
+
+static void plot_term(chart *c, const char *fmt, ...) {
+    if (c->terms++ > 0) fputs(", \\\n     ", c->b);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(c->b, fmt, ap);
+    va_end(ap);
+}
+
+static void plot_end(chart *c) { fputc('\n', c->b); }
+
+/* A gnuplot "title '...'" clause for a label. */
+static void title(chart *c, const char *s) {
+    fputs(" title ", c->b);
+    pb_gnuplot_quote(c->b, s);
+}
+
+static int write_file(const char *dir, const char *name, const char *ext,
+                      const void *data, size_t len) {
+    char path[4096], err[512];
+    snprintf(path, sizeof path, "%s/%s.%s", dir, name, ext);
+    if (pb_fs_write_atomic(path, data, len, err, sizeof err) != 0) {
+        fprintf(stderr, "analyze: charts: %s (check that --charts points to "
+                "a writable directory)\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* Writes NAME.dat and NAME.gp. The script renders both formats from one
+ * body, so it is self-contained: `cd DIR && gnuplot NAME.gp`. */
+static int chart_save(chart *c, const char *caption) {
+    fflush(c->d);
+    fflush(c->b);
+    char *gp = NULL;
+    size_t gplen = 0;
+    FILE *g = open_memstream(&gp, &gplen);
+    if (!g) return -1;
+    fprintf(g,
+            "# %s -- written by parbench analyze; re-render with:\n"
+            "#   gnuplot %s.gp   (in this directory)\n"
+            "# Data: %s.dat (blocks selected with `index`).\n"
+            "do for [fmt in \"png svg\"] {\n"
+            "if (fmt eq \"png\") {\n"
+            "  set terminal pngcairo size %d,%d noenhanced font 'sans,10'\n"
+            "} else {\n"
+            "  set terminal svg size %d,%d noenhanced font 'sans,10' background rgb 'white'\n"
+            "}\n"
+            "set output '%s.'.fmt\n"
+            "reset\n"
+            "set termoption noenhanced\n"
+            "set datafile missing NaN\n"
+            "set key outside right top\n"
+            "set grid ytics lc rgb '#dddddd'\n"
+            "%s"
+            "unset output\n"
+            "}\n",
+            caption, c->name, c->name, c->w, c->h, c->w, c->h, c->name,
+            c->body ? c->body : "");
+    fclose(g);
+    int rc = write_file(c->dir, c->name, "dat", c->dat, c->datlen);
+    if (rc == 0) rc = write_file(c->dir, c->name, "gp", gp, gplen);
+    free(gp);
+    return rc;
+}
+
+/* xtics from a label list at positions 1..n. */
+static void xtics_labels(chart *c, const labels *l, int rotate) {
+    fputs("set xtics (", c->b);
+    for (size_t i = 0; i < l->n; i++) {
+        if (i) fputs(", ", c->b);
+        pb_gnuplot_quote(c->b, l->v[i]);
+        fprintf(c->b, " %zu", i + 1);
+    }
+    fputs(")", c->b);
+    if (rotate) fputs(" rotate by 30 right", c->b);
+    fputs("\n", c->b);
+}
+
+/* ---- chart context ---------------------------------------------------- */
+
+typedef struct ctx {
+    const pb_dataset *ds;
+    const pb_derived *dv;
+    labels rt, cf;
+    int has_kind[NKINDS];
+    const char *dir;
+} ctx;
+
+static int usable(const ctx *x, size_t i) {
+    return x->ds->runs[i].valid && x->ds->runs[i].runtime && x->ds->runs[i].config;
+}
+
+/* ---- 1. efficiency distribution per runtime --------------------------- */
+
+static int chart_eff_box(const ctx *x, chart *c) {
+    /* Deterministic jitter: a fixed seed makes the same data give the same
+     * picture, so charts can be diffed between report versions. */
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    if (!rng) return -1;
+    gsl_rng_set(rng, 20261126);
+    int nk = 0, kidx[NKINDS];
+    for (int k = 0; k < NKINDS; k++)
+        if (x->has_kind[k]) kidx[nk++] = k;
+    double width = 0.7 / nk;
+    fputs("set title 'Efficiency per runtime (box: quartiles, whiskers 1.5 IQR; points: runs)'\n"
+          "set ylabel 'efficiency (%)'\n"
+          "set style boxplot nooutliers\n"
+          "set style fill solid 0.25 border\n", c->b);
+    fprintf(c->b, "set xrange [0.4:%zu.6]\n", x->rt.n);
+    xtics_labels(c, &x->rt, x->rt.n > 4);
+    plot_begin(c);
+    for (int j = 0; j < nk; j++) {
+        const kind *k = &KINDS[kidx[j]];
+        double off = (j - (nk - 1) / 2.0) * width;
+        int titled = 0;
+        for (size_t r = 0; r < x->rt.n; r++) {
+            int blk = -1;
+            for (size_t i = 0; i < x->ds->n_runs; i++) {
+                if (!usable(x, i) || strcmp(x->ds->runs[i].runtime, x->rt.v[r]) != 0)
+                    continue;
+                double v = col(&x->dv[i], k->eff);
+                if (!isfinite(v)) continue;
+                if (blk < 0) blk = block_begin(c, k->name, x->rt.v[r]);
+                double jit = (gsl_rng_uniform(rng) - 0.5) * width * 0.6;
+                fprintf(c->d, "%.6f %.9g %.6f\n", r + 1 + off, v, r + 1 + off + jit);
+            }
+            if (blk < 0) continue;
+            plot_term(c, "'%s.dat' index %d using (%.6f):2:(%.4f) with boxplot lc %d",
+                      c->name, blk, r + 1 + off, width * 0.8, kidx[j] + 1);
+            if (!titled) title(c, k->name); else fputs(" notitle", c->b);
+            titled = 1;
+            plot_term(c, "'%s.dat' index %d using 3:2 with points pt %d ps 0.5 lc %d notitle",
+                      c->name, blk, k->pt, kidx[j] + 1);
+        }
+    }
+    plot_end(c);
+    gsl_rng_free(rng);
+    return c->blocks > 0 ? 0 : 1;
+}
+
+/* ---- 2. mean efficiency per config with 95% CI ------------------------ */
+
+static int chart_eff_config(const ctx *x, chart *c) {
+    size_t n = x->ds->n_runs;
+    double *v = malloc((n ? n : 1) * sizeof *v);
+    if (!v) return -1;
+    /* x positions: configs of a runtime side by side, a gap between
+     * runtimes. Positions that have data get an xtic with the config name. */
+    int nk = 0, kidx[NKINDS];
+    for (int k = 0; k < NKINDS; k++)
+        if (x->has_kind[k]) kidx[nk++] = k;
+    char *tics = NULL;
+    size_t ticslen = 0;
+    FILE *t = open_memstream(&tics, &ticslen);
+    if (!t) { free(v); return -1; }
+    int ntics = 0;
+    double pos = 0;
+    fputs("set title 'Mean efficiency per config, by runtime (bars: 95% CI of the mean, Student t)'\n"
+          "set ylabel 'efficiency (%)'\n"
+          "set bars small\n", c->b);
+    /* Blocks first (positions depend on which groups have data). */
+    typedef struct term { int blk, k; size_t r; } term;
+    term *terms = malloc((x->rt.n * nk + 1) * sizeof *terms);
+    size_t nterms = 0;
+    if (!terms) { fclose(t); free(tics); free(v); return -1; }
+    for (size_t r = 0; r < x->rt.n; r++) {
+        int blk[NKINDS];
+        for (int j = 0; j < nk; j++) blk[j] = -1;
+        int any = 0;
+        for (size_t f = 0; f < x->cf.n; f++) {
+            int placed = 0;
+            for (int j = 0; j < nk; j++) {
+                const kind *k = &KINDS[kidx[j]];
+                size_t m = 0;
+                for (size_t i = 0; i < n; i++)
+                    if (usable(x, i) && strcmp(x->ds->runs[i].runtime, x->rt.v[r]) == 0 &&
+                        strcmp(x->ds->runs[i].config, x->cf.v[f]) == 0)
+                        v[m++] = col(&x->dv[i], k->eff);
+                pb_summary s;
+                pb_stats_summarize(v, m, 0, 0, &s);
+                if (s.n == 0) continue;
+                if (!placed) { pos += 1; placed = 1; }
+                if (blk[j] < 0) {
+                    blk[j] = block_begin(c, k->name, x->rt.v[r]);
+                    fputs("# x mean ci_lo ci_hi n config\n", c->d);
+                    terms[nterms++] = (term){blk[j], kidx[j], r};
+                }
+                double lo = isfinite(s.ci_lo) ? s.ci_lo : s.mean;
+                double hi = isfinite(s.ci_hi) ? s.ci_hi : s.mean;
+                double off = (j - (nk - 1) / 2.0) * 0.22;
+                fprintf(c->d, "%.4f %.9g %.9g %.9g %zu # ", pos + off, s.mean, lo, hi, s.n);
+                for (const char *p = x->cf.v[f]; *p; p++)
+                    fputc((unsigned char)*p < 0x20 ? ' ' : *p, c->d);
+                fputc('\n', c->d);
+            }
+            if (placed) {
+                fputs(ntics++ ? ", " : "", t);
+                pb_gnuplot_quote(t, x->cf.v[f]);
+                fprintf(t, " %.0f", pos);
+                any = 1;
+            }
+        }
+        if (any) pos += 1; /* gap before the next runtime */
+    }
+    fclose(t);
+    fprintf(c->b, "set xrange [0.3:%.1f]\n", pos > 1 ? pos - 0.3 : 1.7);
+    fprintf(c->b, "set xtics (%s) rotate by 30 right font ',8'\n", tics ? tics : "");
+    fprintf(c->b, "set bmargin %d\n", 8);
+    plot_begin(c);
+    for (size_t i = 0; i < nterms; i++) {
+        plot_term(c, "'%s.dat' index %d using 1:2:3:4 with yerrorbars pt %d lc %zu",
+                  c->name, terms[i].blk, KINDS[terms[i].k].pt, terms[i].r + 1);
+        char lab[512];
+        snprintf(lab, sizeof lab, "%s: %s", x->rt.v[terms[i].r],
+                 KINDS[terms[i].k].name);
+        title(c, lab);
+    }
+    plot_end(c);
+    free(terms);
+    free(tics);
+    free(v);
+    return c->blocks > 0 ? 0 : 1;
+}
+
+/* ---- 3. ECDFs of a per-request quantity per runtime ------------------- */
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* which: 0 = TTFT (ms), 1 = throughput (tokens/s). */
+static int chart_ecdf(const ctx *x, chart *c, int which) {
+    fprintf(c->b, "set title '%s'\nset xlabel '%s'\nset ylabel 'fraction of requests'\n"
+                  "set yrange [0:1.02]\nset xrange [0:*]\n",
+            which ? "Throughput per request, concurrent phase (empirical CDF)"
+                  : "Time to first token, concurrent phase (empirical CDF)",
+            which ? "tokens/s (server eval rate; client rate when absent)"
+                  : "TTFT (ms)");
+    plot_begin(c);
+    for (size_t r = 0; r < x->rt.n; r++) {
+        size_t m = 0, cap = 0;
+        double *v = NULL;
+        for (size_t i = 0; i < x->ds->n_runs; i++) {
+            const pb_run *run = &x->ds->runs[i];
+            if (!usable(x, i) || strcmp(run->runtime, x->rt.v[r]) != 0) continue;
+            for (size_t a = 0; a < run->n_agents; a++) {
+                const pb_request *rq = &run->agents[a].conc;
+                double val = rq->ttft_ms;
+                if (which) {
+                    pb_derive_req d;
+                    pb_derive_request(rq, &d);
+                    val = isfinite(d.server_rate) ? d.server_rate : d.client_rate;
+                }
+                if (!isfinite(val)) continue;
+                if (m == cap) {
+                    cap = cap ? cap * 2 : 64;
+                    double *g = realloc(v, cap * sizeof *g);
+                    if (!g) { free(v); return -1; }
+                    v = g;
+                }
+                v[m++] = val;
+            }
+        }
+        if (m == 0) { free(v); continue; }
+        qsort(v, m, sizeof *v, cmp_double);
+        int blk = block_begin(c, which ? "throughput tokens/s, F" : "TTFT ms, F",
+                              x->rt.v[r]);
+        /* Start at F=0 so the step rises at the smallest value. */
+        fprintf(c->d, "%.9g 0\n", v[0]);
+        for (size_t i = 0; i < m; i++)
+            fprintf(c->d, "%.9g %.9g\n", v[i], (double)(i + 1) / (double)m);
+        plot_term(c, "'%s.dat' index %d using 1:2 with steps lw 2 lc %zu",
+                  c->name, blk, r + 1);
+        title(c, x->rt.v[r]);
+        free(v);
+    }
+    plot_end(c);
+    return c->blocks > 0 ? 0 : 1;
+}
+
+/* ---- 4. speedup and efficiency against the number of agents ----------- */
+
+static int chart_scaling(const ctx *x, chart *c) {
+    size_t n = x->ds->n_runs, maxn = 0, minn = (size_t)-1;
+    for (size_t i = 0; i < n; i++) {
+        if (!usable(x, i) || x->ds->runs[i].n_agents == 0) continue;
+        if (x->ds->runs[i].n_agents > maxn) maxn = x->ds->runs[i].n_agents;
+        if (x->ds->runs[i].n_agents < minn) minn = x->ds->runs[i].n_agents;
+    }
+    /* Distinct agent counts; fewer than two makes no line. */
+    size_t distinct = 0;
+    for (size_t a = 1; a <= maxn; a++)
+        for (size_t i = 0; i < n; i++)
+            if (usable(x, i) && x->ds->runs[i].n_agents == a) { distinct++; break; }
+    if (distinct < 2) return 1;
+    double *v = malloc(n * sizeof *v);
+    if (!v) return -1;
+    for (int panel = 0; panel < 2; panel++) {
+        /* Both panels carry the same key below them, so they keep the same
+         * height and the lines stay clear of the legend. */
+        if (panel == 0)
+            fputs("set multiplot layout 1,2 title 'Scaling with the number of agents (mean, 95% CI)'\n"
+                  "set key below font ',8'\n", c->b);
+        fprintf(c->b, "set xlabel 'agents'\nset ylabel '%s'\nset xrange [%zu.5:%zu.5]\n"
+                      "set xtics 1\nset yrange [0:*]\n",
+                panel ? "efficiency (%)" : "speedup (x)", minn - 1, maxn);
+        plot_begin(c);
+        if (panel == 0) plot_term(c, "x with lines dt 2 lc rgb '#888888' title 'ideal'");
+        else plot_term(c, "100 with lines dt 2 lc rgb '#888888' title 'ideal'");
+        for (int k = 0; k < NKINDS; k++) {
+            if (!x->has_kind[k]) continue;
+            for (size_t r = 0; r < x->rt.n; r++) {
+                int blk = -1;
+                for (size_t a = 1; a <= maxn; a++) {
+                    size_t m = 0;
+                    for (size_t i = 0; i < n; i++)
+                        if (usable(x, i) && x->ds->runs[i].n_agents == a &&
+                            strcmp(x->ds->runs[i].runtime, x->rt.v[r]) == 0)
+                            v[m++] = col(&x->dv[i], panel ? KINDS[k].eff : KINDS[k].spd);
+                    pb_summary s;
+                    pb_stats_summarize(v, m, 0, 0, &s);
+                    if (s.n == 0) continue;
+                    if (blk < 0) {
+                        blk = block_begin(c, KINDS[k].name, x->rt.v[r]);
+                        fprintf(c->d, "# agents mean ci_lo ci_hi n (%s)\n",
+                                panel ? "efficiency %" : "speedup");
+                    }
+                    fprintf(c->d, "%zu %.9g %.9g %.9g %zu\n", a, s.mean,
+                            isfinite(s.ci_lo) ? s.ci_lo : s.mean,
+                            isfinite(s.ci_hi) ? s.ci_hi : s.mean, s.n);
+                }
+                if (blk < 0) continue;
+                plot_term(c, "'%s.dat' index %d using 1:2:3:4 with yerrorlines pt %d lc %zu",
+                          c->name, blk, KINDS[k].pt, r + 1);
+                char lab[512];
+                snprintf(lab, sizeof lab, "%s: %s", x->rt.v[r], KINDS[k].name);
+                title(c, lab);
+            }
+        }
+        plot_end(c);
+    }
+    fputs("unset multiplot\n", c->b);
+    free(v);
+    return 0;
+}
+
+/* ---- 5. timeline of one run ------------------------------------------- */
+
+static int has_timestamps(const pb_run *r) {
+    if (r->n_agents == 0) return 0;
+    for (size_t a = 0; a < r->n_agents; a++)
+        if (!isfinite(r->agents[a].conc.t_start) || !isfinite(r->agents[a].conc.t_end))
+            return 0;
+    return 1;
+}
+
+/* The run closest to the median measured efficiency (a typical run, not the
+ * best or worst); without solo phases, the first run with timestamps. */
+static long timeline_pick(const ctx *x) {
+    size_t n = x->ds->n_runs;
+    double *v = malloc((n ? n : 1) * sizeof *v);
+    if (!v) return -1;
+    size_t m = 0;
+    long first = -1;
+    for (size_t i = 0; i < n; i++) {
+        if (!usable(x, i) || !has_timestamps(&x->ds->runs[i])) continue;
+        if (first < 0) first = (long)i;
+        v[m++] = x->dv[i].meas_efficiency;
+    }
+    double med = pb_stats_quantile(v, m, 0.5);
+    free(v);
+    if (!isfinite(med)) return first;
+    long best = first;
+    double bd = INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        if (!usable(x, i) || !has_timestamps(&x->ds->runs[i])) continue;
+        double d = fabs(x->dv[i].meas_efficiency - med);
+        if (d < bd) { bd = d; best = (long)i; }
+    }
+    return best;
+}
+
+static int chart_timeline(const ctx *x, chart *c, long pick) {
+    const pb_run *r = &x->ds->runs[pick];
+    /* Blocks: request spans and streaming spans for solo and concurrent,
+     * first tokens, chunk arrivals, ends. Only non-empty blocks are plotted
+     * (gnuplot warns about an empty index). */
+    static const char *span_name[4] = {
+        "solo: waiting (start to first token)", "solo: streaming (first token to end)",
+        "concurrent: waiting (start to first token)", "concurrent: streaming (first token to end)"};
+    static const char *span_color[4] = {"#9ecae1", "#3182bd", "#fdae6b", "#e6550d"};
+    int blk[7];
+    for (int b = 0; b < 7; b++) blk[b] = -1;
+    for (int b = 0; b < 4; b++) {
+        int solo = b < 2, stream = b & 1;
+        for (size_t a = 0; a < r->n_agents; a++) {
+            const pb_agent *ag = &r->agents[a];
+            if (solo && !ag->has_solo) continue;
+            const pb_request *rq = solo ? &ag->solo : &ag->conc;
+            double ft = isfinite(rq->t_first_token) ? rq->t_first_token : rq->t_first_byte;
+            double s = stream ? ft : rq->t_start;
+            double e = stream ? rq->t_end : (isfinite(ft) ? ft : rq->t_end);
+            if (!isfinite(s) || !isfinite(e) || e < s) continue;
+            if (blk[b] < 0) {
+                blk[b] = block_begin(c, span_name[b], "");
+                fputs("# from to lane\n", c->d);
+            }
+            fprintf(c->d, "%.9f %.9f %zu\n", s, e, a + 1);
+        }
+    }
+    static const char *pt_name[3] = {"first token", "chunk arrival", "end"};
+    for (int b = 0; b < 3; b++) {
+        for (size_t a = 0; a < r->n_agents; a++) {
+            for (int solo = 0; solo < 2; solo++) {
+                const pb_agent *ag = &r->agents[a];
+                if (solo && !ag->has_solo) continue;
+                const pb_request *rq = solo ? &ag->solo : &ag->conc;
+                if (b == 1) {
+                    for (size_t k = 0; k < rq->n_chunks; k++) {
+                        if (!isfinite(rq->chunks[k].t_s)) continue;
+                        if (blk[4 + b] < 0) blk[4 + b] = block_begin(c, pt_name[b], "");
+                        fprintf(c->d, "%.9f %zu\n", rq->chunks[k].t_s, a + 1);
+                    }
+                    continue;
+                }
+                double t = b == 0 ? rq->t_first_token : rq->t_end;
+                if (!isfinite(t)) continue;
+                if (blk[4 + b] < 0) blk[4 + b] = block_begin(c, pt_name[b], "");
+                fprintf(c->d, "%.9f %zu\n", t, a + 1);
+            }
+        }
+    }
+    if (c->blocks == 0) return 1;
+
+    fputs("set title ", c->b);
+    char t[768];
+    snprintf(t, sizeof t, "Timeline: %s / %s / run %d (shaded: concurrent phase)",
+             r->runtime, r->config, r->run_index);
+    pb_gnuplot_quote(c->b, t);
+    fputs("\nset xlabel 'seconds since the run started'\nset ylabel 'agent'\n", c->b);
+    fprintf(c->b, "set yrange [0.4:%zu.6]\nset ytics (", r->n_agents);
+    for (size_t a = 0; a < r->n_agents; a++) {
+        if (a) fputs(", ", c->b);
+        pb_gnuplot_quote(c->b, r->agents[a].id ? r->agents[a].id : "?");
+        fprintf(c->b, " %zu", a + 1);
+    }
+    fputs(")\nset key below\nset style fill solid 1.0 noborder\n", c->b);
+    if (isfinite(r->conc_start) && isfinite(r->conc_end) && r->conc_end > r->conc_start)
+        fprintf(c->b, "set object 1 rect from %.9f, graph 0 to %.9f, graph 1 "
+                      "behind fc rgb '#f2f2f2' fs solid 1.0 noborder\n",
+                r->conc_start, r->conc_end);
+    plot_begin(c);
+    for (int b = 0; b < 4; b++) {
+        if (blk[b] < 0) continue;
+        double hh = (b & 1) ? 0.18 : 0.10; /* streaming drawn thicker */
+        plot_term(c, "'%s.dat' index %d using (($1+$2)/2):3:1:2:($3-%.2f):($3+%.2f) "
+                     "with boxxyerror fc rgb '%s'",
+                  c->name, blk[b], hh, hh, span_color[b]);
+        title(c, span_name[b]);
+    }
+    if (blk[5] >= 0)
+        plot_term(c, "'%s.dat' index %d using 1:($2-0.25):(0):(0.5) with vectors nohead "
+                     "lw 0.5 lc rgb '#222222' title 'chunk arrival'", c->name, blk[5]);
+    if (blk[4] >= 0)
+        plot_term(c, "'%s.dat' index %d using 1:2 with points pt 9 ps 1.4 lc rgb '#31a354' "
+                     "title 'first token'", c->name, blk[4]);
+    if (blk[6] >= 0)
+        plot_term(c, "'%s.dat' index %d using 1:2 with points pt 2 ps 1.4 lc rgb '#000000' "
+                     "title 'end'", c->name, blk[6]);
+    plot_end(c);
+    return 0;
+}
+
+/* ---- driver ------------------------------------------------------------ */
+
+/* Markdown link target: the directory as the user gave it (relative paths
+ * stay relative to where the report is written), in <...> when it has
+ * characters that end a plain link destination. */
+static void md_link(FILE *f, const char *dir, const char *name, const char *ext) {
+    int angle = strpbrk(dir, " ()<>") != NULL;
+    fprintf(f, "%s%s/%s.%s%s", angle ? "<" : "", dir, name, ext, angle ? ">" : "");
+}
+
+static void md_chart(FILE *f, const char *dir, const char *name, const char *alt,
+                     const char *caption, const char *run_path, int rendered) {
+    if (!f) return;
+    if (rendered) {
+        fprintf(f, "![%s](", alt);
+        md_link(f, dir, name, "png");
+        fputs(")\n\n", f);
+    }
+    fprintf(f, "*%s*", caption);
+    if (run_path) {
+        fputs(" Run shown: ", f);
+        pb_report_md_escape(f, run_path);
+        fputc('.', f);
+    }
+    fputc(' ', f);
+    if (rendered) {
+        fputs("[SVG](", f);
+        md_link(f, dir, name, "svg");
+        fputs(") · ", f);
+    }
+    fputs("[gnuplot script](", f);
+    md_link(f, dir, name, "gp");
+    fputs(") · [data](", f);
+    md_link(f, dir, name, "dat");
+    fputs(")\n\n", f);
+}
+
+static int file_nonempty(const char *dir, const char *name, const char *ext) {
+    char p[4096];
+    struct stat st;
+    snprintf(p, sizeof p, "%s/%s.%s", dir, name, ext);
+    return stat(p, &st) == 0 && st.st_size > 0;
+}
+
+/* Renders NAME.gp; returns 1 when both images exist and gnuplot was silent. */
+static int render(const char *gnuplot, const char *dir, const char *name) {
+    char script[512], *err = NULL;
+    snprintf(script, sizeof script, "%s.gp", name);
+    int rc = pb_gnuplot_run(gnuplot, dir, script, &err);
+    int ok = rc == 0 && err && err[0] == '\0' && file_nonempty(dir, name, "png") &&
+             file_nonempty(dir, name, "svg");
+    if (!ok)
+        fprintf(stderr, "analyze: charts: gnuplot %s/%s exited %d%s%s%s\n", dir, script,
+                rc, err && *err ? " and said:\n" : "", err ? err : "",
+                "  (the script and data are kept; fix and re-run it by hand)");
+    free(err);
+    return ok;
+}
+
+int pb_charts_write(const pb_dataset *ds, const pb_report_opts *opts,
+                    FILE *report_links) {
+    if (!opts || !opts->charts_dir) return 0;
+    const char *dir = opts->charts_dir;
+    char err[512];
+    if (pb_fs_mkdirs(dir, err, sizeof err) != 0) {
+        fprintf(stderr, "analyze: charts: %s\n", err);
+        return -1;
+    }
+    ctx x = {.ds = ds, .dir = dir};
+    x.dv = calloc(ds->n_runs ? ds->n_runs : 1, sizeof *x.dv);
+    if (!x.dv) {
+        fprintf(stderr, "analyze: charts: out of memory for %zu runs\n", ds->n_runs);
+        return -1;
+    }
+    pb_derive_dataset(ds, opts->sequential_ref, (pb_derived *)x.dv);
+    int rc = 0;
+    for (size_t i = 0; i < ds->n_runs; i++) {
+        if (!usable(&x, i)) continue;
+        if (labels_add(&x.rt, ds->runs[i].runtime) || labels_add(&x.cf, ds->runs[i].config))
+            rc = -1;
+        for (int k = 0; k < NKINDS; k++)
+            if (isfinite(col(&x.dv[i], KINDS[k].eff))) x.has_kind[k] = 1;
+    }
+
+    char *gnuplot = pb_gnuplot_find();
+    if (!gnuplot)
+        fprintf(stderr, "analyze: gnuplot not found on PATH: charts written as scripts "
+                "and data in %s but not rendered; install it (Debian: "
+                "sudo apt-get install gnuplot-nox) and run `gnuplot NAME.gp` there, "
+                "or re-run analyze\n", dir);
+    if (report_links) fputs("## Charts\n\n", report_links);
+
+    static const struct {
+        const char *name, *alt, *caption;
+        int w, h;
+    } SPEC[] = {
+        {"efficiency_box", "Efficiency per runtime",
+         "Efficiency per runtime: box plot (quartiles) with every run as a jittered point, "
+         "for each efficiency definition the data supports.", 1000, 600},
+        {"efficiency_config", "Mean efficiency per config",
+         "Mean efficiency per config, grouped by runtime, with 95% Student-t confidence "
+         "intervals of the mean.", 1200, 650},
+        {"ttft_ecdf", "TTFT ECDF", "Time to first token in the concurrent phase, "
+         "empirical CDF per runtime.", 1000, 600},
+        {"throughput_ecdf", "Throughput ECDF", "Per-request throughput in the concurrent "
+         "phase, empirical CDF per runtime.", 1000, 600},
+        {"scaling", "Scaling with agents", "Speedup and efficiency against the number "
+         "of agents (mean and 95% CI per runtime).", 1200, 550},
+        {"timeline", "Timeline of one run", "Timeline of a typical run (closest to the "
+         "median measured efficiency): one lane per agent, solo and concurrent requests, "
+         "first token, chunk arrivals, end.", 1100, 500},
+    };
+    long pick = timeline_pick(&x);
+    for (size_t s = 0; s < sizeof SPEC / sizeof SPEC[0] && rc >= 0; s++) {
+        chart c;
+        if (chart_open(&c, dir, SPEC[s].name, SPEC[s].w, SPEC[s].h) != 0) {
+            fprintf(stderr, "analyze: charts: out of memory\n");
+            chart_discard(&c);
+            rc = -1;
+            break;
+        }
+        int r;
+        switch (s) {
+        case 0: r = x.rt.n ? chart_eff_box(&x, &c) : 1; break;
+        case 1: r = x.rt.n ? chart_eff_config(&x, &c) : 1; break;
+        case 2: r = chart_ecdf(&x, &c, 0); break;
+        case 3: r = chart_ecdf(&x, &c, 1); break;
+        case 4: r = chart_scaling(&x, &c); break;
+        default: r = pick >= 0 ? chart_timeline(&x, &c, pick) : 1; break;
+        }
+        if (r == 1) {
+            /* Nothing to draw (e.g. a single agent count, no timestamps):
+             * say so instead of writing a script gnuplot would warn about. */
+            if (report_links && s >= 4)
+                fprintf(report_links, "*%s: not drawn, the data has %s.*\n\n", SPEC[s].alt,
+                        s == 4 ? "a single number of agents" : "no per-request timestamps");
+            else if (report_links)
+                fprintf(report_links, "*%s: not drawn, no data.*\n\n", SPEC[s].alt);
+        } else if (r < 0 || chart_save(&c, SPEC[s].caption) != 0) {
+            rc = -1;
+        } else {
+            int ok = gnuplot ? render(gnuplot, dir, SPEC[s].name) : 0;
+            if (gnuplot && !ok) rc = -1;
+            const char *shown = (s == 5 && pick >= 0) ? ds->runs[pick].path : NULL;
+            md_chart(report_links, dir, SPEC[s].name, SPEC[s].alt, SPEC[s].caption,
+                     shown, ok);
+        }
+        chart_discard(&c);
+    }
+    free(gnuplot);
+    free(x.rt.v);
+    free(x.cf.v);
+    free((pb_derived *)x.dv);
+    return rc;
+}

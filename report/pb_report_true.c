@@ -1,0 +1,342 @@
+/* pb_report_true: the "True parallel efficiency" section. It sets the
+ * original study's metric beside measures that compare the concurrent run
+ * with the cost of the same work done alone, and says in words when the two
+ * disagree, because a table alone lets a reader keep the flattering number.
+ * Definitions are repeated in report/README.md ("Metrics"). */
+#include "pb_report_true.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pb_derive.h"
+#include "pb_stats.h"
+
+/* The per-run quantities this section aggregates, as pb_derived columns. */
+typedef struct metric {
+    const char *name;
+    size_t off;
+    double scale;   /* display multiplier (overlap fraction -> percent) */
+    int digits;
+} metric;
+
+#define M(name, field, scale, digits) {name, offsetof(pb_derived, field), scale, digits}
+static const metric HEAD[] = {
+    M("estimated eff. %", est_efficiency, 1, 1),
+    M("measured eff. %", meas_efficiency, 1, 1),
+    M("measured speedup", meas_speedup, 1, 2),
+    M("token-norm. speedup", tok_speedup, 1, 2),
+    M("overlap %", overlap, 100, 1),
+    M("start skew ms", start_skew_ms, 1, 1),
+};
+static const metric REF[] = {
+    M("seq. ref speedup", ref_speedup, 1, 2),
+    M("seq. ref eff. %", ref_efficiency, 1, 1),
+};
+static const metric SPLIT[] = {
+    M("connect ms", req.connect_ms, 1, 1),
+    M("wait ms", req.wait_ms, 1, 1),
+    M("server queue ms", req.server_queue_ms, 1, 1),
+    M("load ms", req.load_ms, 1, 1),
+    M("prompt eval ms", req.prompt_eval_ms, 1, 1),
+    M("first-token gap ms", req.first_token_gap_ms, 1, 2),
+};
+static const metric STREAM[] = {
+    M("client decode tok/s", req.client_rate, 1, 1),
+    M("server eval tok/s", req.server_rate, 1, 1),
+    M("chunk gap p50 ms", gap_p50_ms, 1, 2),
+    M("chunk gap p90 ms", gap_p90_ms, 1, 2),
+    M("chunk gap p99 ms", gap_p99_ms, 1, 2),
+};
+#undef M
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static double col(const pb_derived *d, size_t off) {
+    return *(const double *)((const char *)d + off);
+}
+
+typedef struct sect {
+    FILE *out;
+    const pb_dataset *ds;
+    const pb_derived *dv;
+    const char **rt;          /* distinct runtimes, first-seen order */
+    size_t nrt;
+    double *buf;              /* scratch, n_runs values */
+} sect;
+
+static int usable(const sect *s, size_t i) {
+    return s->ds->runs[i].valid && s->ds->runs[i].runtime && s->ds->runs[i].config;
+}
+
+/* Summary of metric m over the usable runs of runtime rt (and config cf
+ * when not NULL). */
+static void summarize(const sect *s, const metric *m, const char *rt,
+                      const char *cf, pb_summary *out) {
+    size_t k = 0;
+    for (size_t i = 0; i < s->ds->n_runs; i++) {
+        const pb_run *r = &s->ds->runs[i];
+        if (!usable(s, i) || strcmp(r->runtime, rt) != 0) continue;
+        if (cf && strcmp(r->config, cf) != 0) continue;
+        s->buf[k++] = col(&s->dv[i], m->off) * m->scale;
+    }
+    pb_stats_summarize(s->buf, k, 0, 0, out);
+}
+
+static void cell_mean_ci(FILE *f, const pb_summary *x, int digits) {
+    if (x->n == 0) { fputs(" n/a |", f); return; }
+    fprintf(f, " %.*f", digits, x->mean);
+    if (x->n >= 2 && isfinite(x->ci_lo))
+        fprintf(f, " [%.*f, %.*f]", digits, x->ci_lo, digits, x->ci_hi);
+    fputs(" |", f);
+}
+
+/* One table: a row per runtime, a column per metric, "mean [95% CI]". */
+static void table_by_runtime(const sect *s, const metric *ms, size_t nm,
+                             int skip_empty) {
+    FILE *f = s->out;
+    /* Drop columns no runtime has (e.g. measured metrics without solo
+     * phases) so the table stays readable; they are named below it. */
+    int keep[16] = {0};
+    size_t kept = 0;
+    for (size_t j = 0; j < nm; j++) {
+        for (size_t r = 0; r < s->nrt && !keep[j]; r++) {
+            pb_summary x;
+            summarize(s, &ms[j], s->rt[r], NULL, &x);
+            keep[j] = x.n > 0;
+        }
+        if (!skip_empty) keep[j] = 1;
+        kept += keep[j];
+    }
+    if (kept == 0) {
+        fputs("_No run has these quantities (they need per-request timestamps "
+              "or server statistics)._\n\n", f);
+        return;
+    }
+    fputs("| runtime | runs |", f);
+    for (size_t j = 0; j < nm; j++)
+        if (keep[j]) fprintf(f, " %s |", ms[j].name);
+    fputs("\n|---|---:|", f);
+    for (size_t j = 0; j < nm; j++)
+        if (keep[j]) fputs("---:|", f);
+    fputc('\n', f);
+    for (size_t r = 0; r < s->nrt; r++) {
+        size_t runs = 0;
+        for (size_t i = 0; i < s->ds->n_runs; i++)
+            runs += usable(s, i) && strcmp(s->ds->runs[i].runtime, s->rt[r]) == 0;
+        fputs("| ", f);
+        pb_report_md_escape(f, s->rt[r]);
+        fprintf(f, " | %zu |", runs);
+        for (size_t j = 0; j < nm; j++) {
+            if (!keep[j]) continue;
+            pb_summary x;
+            summarize(s, &ms[j], s->rt[r], NULL, &x);
+            cell_mean_ci(f, &x, ms[j].digits);
+        }
+        fputc('\n', f);
+    }
+    int dropped = 0;
+    for (size_t j = 0; j < nm; j++) {
+        if (keep[j]) continue;
+        fprintf(f, "%s%s", dropped++ ? ", " : "\nNot available in this data: ", ms[j].name);
+    }
+    fputs(dropped ? ".\n\n" : "\n", f);
+}
+
+/* Per (runtime, config): the two efficiencies side by side and their gap. */
+static void table_by_config(const sect *s, int has_ref) {
+    FILE *f = s->out;
+    const metric *e = &HEAD[0], *m = &HEAD[1], *o = &HEAD[4], *t = &HEAD[3];
+    fprintf(f, "| runtime | config | runs | estimated eff. %% | measured eff. %% | "
+               "gap (pp) | token-norm. speedup | overlap %% |%s\n",
+            has_ref ? " seq. ref eff. % |" : "");
+    fprintf(f, "|---|---|---:|---:|---:|---:|---:|---:|%s\n", has_ref ? "---:|" : "");
+    for (size_t r = 0; r < s->nrt; r++) {
+        /* configs of this runtime, first-seen order */
+        for (size_t i = 0; i < s->ds->n_runs; i++) {
+            const pb_run *run = &s->ds->runs[i];
+            if (!usable(s, i) || strcmp(run->runtime, s->rt[r]) != 0) continue;
+            int seen = 0;
+            for (size_t j = 0; j < i && !seen; j++)
+                seen = usable(s, j) && strcmp(s->ds->runs[j].runtime, s->rt[r]) == 0 &&
+                       strcmp(s->ds->runs[j].config, run->config) == 0;
+            if (seen) continue;
+            pb_summary xe, xm, xo, xt, xr;
+            summarize(s, e, s->rt[r], run->config, &xe);
+            summarize(s, m, s->rt[r], run->config, &xm);
+            summarize(s, t, s->rt[r], run->config, &xt);
+            summarize(s, o, s->rt[r], run->config, &xo);
+            fputs("| ", f);
+            pb_report_md_escape(f, s->rt[r]);
+            fputs(" | ", f);
+            pb_report_md_escape(f, run->config);
+            fprintf(f, " | %zu |", xe.n > xm.n ? xe.n : xm.n);
+            cell_mean_ci(f, &xe, 1);
+            cell_mean_ci(f, &xm, 1);
+            if (xe.n && xm.n) fprintf(f, " %.1f |", xe.mean - xm.mean);
+            else fputs(" n/a |", f);
+            cell_mean_ci(f, &xt, 2);
+            cell_mean_ci(f, &xo, 1);
+            if (has_ref) {
+                summarize(s, &REF[1], s->rt[r], run->config, &xr);
+                cell_mean_ci(f, &xr, 1);
+            }
+            fputc('\n', f);
+        }
+    }
+    fputc('\n', f);
+}
+
+/* Plain words per runtime: what the measured figures say about the
+ * estimated one. Thresholds are for wording only, not statistics. */
+static void verdicts(const sect *s, const char *ref) {
+    FILE *f = s->out;
+    int said = 0;
+    for (size_t r = 0; r < s->nrt; r++) {
+        pb_summary e, ms, me, rs, re;
+        summarize(s, &HEAD[0], s->rt[r], NULL, &e);
+        summarize(s, &HEAD[2], s->rt[r], NULL, &ms);
+        summarize(s, &HEAD[1], s->rt[r], NULL, &me);
+        summarize(s, &REF[0], s->rt[r], NULL, &rs);
+        summarize(s, &REF[1], s->rt[r], NULL, &re);
+        if (ms.n == 0 && (rs.n == 0 || (ref && strcmp(ref, s->rt[r]) == 0))) continue;
+        fputs("- **", f);
+        pb_report_md_escape(f, s->rt[r]);
+        fputs("**: ", f);
+        if (e.n) fprintf(f, "the original metric says %.1f%% efficiency. ", e.mean);
+        if (ms.n) {
+            fprintf(f, "Against the agents' own solo durations the concurrent run is "
+                       "%.2fx faster than running them one after another (measured "
+                       "efficiency %.1f%%)", ms.mean, me.mean);
+            if (ms.mean < 1.0)
+                fputs(": it is *slower* than sequential execution", f);
+            else if (ms.mean < 1.15)
+                fputs(": there is little or no real parallelism, the server "
+                      "serialises the agents", f);
+            else
+                fputs(": a real speedup", f);
+            fputs(". ", f);
+            if (e.n && e.mean - me.mean > 15)
+                fprintf(f, "The original metric overstates efficiency by %.1f "
+                           "percentage points, because it counts an agent as busy "
+                           "while it only waits for the server. ", e.mean - me.mean);
+        }
+        if (rs.n && ref && strcmp(ref, s->rt[r]) != 0) {
+            fputs("With `", f);
+            pb_report_md_escape(f, ref);
+            fprintf(f, "`'s mean wall time per config as the sequential baseline, its "
+                       "runs are %.2fx faster (efficiency %.1f%%)", rs.mean, re.mean);
+            if (e.n) fprintf(f, " against an estimated %.1f%%", e.mean);
+            fputs(". ", f);
+        }
+        fputc('\n', f);
+        said = 1;
+    }
+    if (!said)
+        fputs("- No run has a sequential baseline (no solo phases, no "
+              "`--sequential-ref`): only the estimated efficiency is available, and "
+              "it cannot tell parallel execution from serialised execution.\n", f);
+    fputc('\n', f);
+}
+
+static void definitions(FILE *f) {
+    fputs(
+        "### Definitions (true parallel efficiency)\n\n"
+        "Per run, N agents, concurrent wall W (first request issued to last one "
+        "finished in the concurrent phase). Each metric is computed per run and then "
+        "aggregated per runtime and per (runtime, config): mean and 95% CI of the mean "
+        "(Student t, n-1 degrees of freedom) over the valid runs; runs that lack a "
+        "quantity are left out of that quantity only (n/a when none has it).\n\n"
+        "- **Estimated efficiency** (the original study's): sum of the agents' "
+        "durations inside the concurrent phase / (N x W) x 100; estimated speedup = "
+        "that sum / W. It is 100% whenever every agent is busy for the whole wall, "
+        "even if the server serves them one at a time.\n"
+        "- **Measured speedup**: sum of the agents' durations in their solo phases "
+        "(each alone) / W; **measured efficiency** = measured speedup / N x 100. "
+        "Needs every agent's solo phase.\n"
+        "- **Token-normalised speedup**: (sum of concurrent tokens / W) / (sum of solo "
+        "tokens / sum of solo durations); aggregate tokens/s together over tokens/s "
+        "alone, robust to responses of different lengths.\n"
+        "- **Overlap**: fraction of W during which at least two agents were "
+        "streaming; an agent streams from its first token (first byte when the token "
+        "time is missing) to the end of its request. Printed in percent.\n"
+        "- **Start skew**: latest minus earliest request start in the concurrent "
+        "phase (ms).\n"
+        "- **TTFT split** (concurrent phase, mean over the run's agents): *connect* = "
+        "connected - start; *wait* = first byte - connected (queueing, load and prompt "
+        "evaluation as the client sees it); *server queue* = Ollama's total - load - "
+        "prompt_eval - eval; *load* and *prompt eval* = Ollama's durations; "
+        "*first-token gap* = first non-empty token - first byte.\n"
+        "- **Client decode rate**: (tokens - 1) / (last chunk - first token), "
+        "tokens/s; beside the **server eval rate** eval_count / eval_duration. A "
+        "client rate well below the server's means delivery, not generation, is slow.\n"
+        "- **Chunk gap p50/p90/p99**: percentiles (R type 7) of the intervals between "
+        "consecutive chunk arrivals, pooled over the run's concurrent requests; "
+        "per runtime the table shows the mean of the per-run percentiles.\n"
+        "- **Sequential reference** (`--sequential-ref RUNTIME`, for data without solo "
+        "phases): per config, the mean wall time of RUNTIME's valid runs is taken as "
+        "the sequential time; a run's speedup = that mean / W, efficiency = speedup / "
+        "N x 100. Meaningful when RUNTIME is known to serialise the agents (async-std "
+        "in TR115); its own runs then read about 1x.\n\n",
+        f);
+}
+
+void pb_report_true(FILE *out, const pb_dataset *ds, const pb_report_opts *opts) {
+    const char *ref = opts ? opts->sequential_ref : NULL;
+    fputs("## True parallel efficiency\n\n", out);
+    sect s = {.out = out, .ds = ds};
+    s.dv = calloc(ds->n_runs ? ds->n_runs : 1, sizeof *s.dv);
+    s.buf = calloc(ds->n_runs ? ds->n_runs : 1, sizeof *s.buf);
+    s.rt = calloc(ds->n_runs ? ds->n_runs : 1, sizeof *s.rt);
+    if (!s.dv || !s.buf || !s.rt) {
+        fprintf(stderr, "analyze: out of memory deriving metrics for %zu runs\n",
+                ds->n_runs);
+        fputs("_Not computed: out of memory._\n\n", out);
+        goto done;
+    }
+    size_t ref_configs = pb_derive_dataset(ds, ref, (pb_derived *)s.dv);
+    for (size_t i = 0; i < ds->n_runs; i++) {
+        if (!usable(&s, i)) continue;
+        size_t r = 0;
+        while (r < s.nrt && strcmp(s.rt[r], ds->runs[i].runtime) != 0) r++;
+        if (r == s.nrt) s.rt[s.nrt++] = ds->runs[i].runtime;
+    }
+    if (s.nrt == 0) {
+        fputs("_No valid runs._\n\n", out);
+        definitions(out);
+        goto done;
+    }
+    if (ref && ref_configs == 0)
+        fprintf(stderr, "analyze: --sequential-ref %s: no valid runs of that runtime; "
+                "the reference columns stay n/a (check the runtime label in the "
+                "report's tables)\n", ref);
+
+    fputs("The original study's efficiency compares the agents' durations with "
+          "the concurrent wall time *of the same run*, so an agent that waits for the "
+          "server still counts as working. The measures below compare the concurrent "
+          "run with the cost of the same work done alone: the agents' solo phases "
+          "(parbench traces) or a serialised reference runtime (`--sequential-ref`).\n\n",
+          out);
+    fputs("### In plain words\n\n", out);
+    verdicts(&s, ref);
+
+    fputs("### Per runtime (mean [95% CI] over runs)\n\n", out);
+    table_by_runtime(&s, HEAD, COUNT(HEAD), 1);
+    if (ref) {
+        fputs("Sequential reference: `", out);
+        pb_report_md_escape(out, ref);
+        fprintf(out, "` (mean wall time per config, %zu config%s).\n\n", ref_configs,
+                ref_configs == 1 ? "" : "s");
+        table_by_runtime(&s, REF, COUNT(REF), 0);
+    }
+    fputs("### Per runtime and config\n\n", out);
+    table_by_config(&s, ref != NULL);
+    fputs("### Where the time to first token goes (ms, concurrent phase)\n\n", out);
+    table_by_runtime(&s, SPLIT, COUNT(SPLIT), 1);
+    fputs("### Streaming: client decode rate, server eval rate, chunk gaps\n\n", out);
+    table_by_runtime(&s, STREAM, COUNT(STREAM), 1);
+    definitions(out);
+done:
+    free((pb_derived *)s.dv);
+    free(s.buf);
+    free(s.rt);
+}
