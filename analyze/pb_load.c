@@ -188,15 +188,19 @@ static void group_from_dirs(walk_ctx *c, const char *path, pb_run *r)
         r->run_index = idx;
 }
 
-/* A Rust per-run summary.json has a sibling directory (or file) with the
- * run's metrics.json; without it the run would silently vanish. */
-static int has_metrics_near(const char *dir)
+/* A Rust per-run summary.json has the run's own file next to it (or one
+ * directory down, run_N/run_1/metrics.json); without one the run would
+ * silently vanish, so the caller reports it. Any *.json other than
+ * summary.json counts (fixtures use other names). */
+static int is_run_json(const char *name)
 {
-    char p[PATH_MAX + 64];
-    struct stat st;
-    snprintf(p, sizeof p, "%s/metrics.json", dir);
-    if (stat(p, &st) == 0)
-        return 1;
+    size_t l = strlen(name);
+    return name[0] != '.' && l > 5 && strcmp(name + l - 5, ".json") == 0 &&
+           strcmp(name, "summary.json") != 0;
+}
+
+static int has_metrics_near(const char *dir, int depth)
+{
     DIR *d = opendir(dir);
     if (!d)
         return 0;
@@ -205,8 +209,18 @@ static int has_metrics_near(const char *dir)
     while (!found && (e = readdir(d))) {
         if (e->d_name[0] == '.')
             continue;
-        snprintf(p, sizeof p, "%s/%s/metrics.json", dir, e->d_name);
-        found = stat(p, &st) == 0;
+        if (is_run_json(e->d_name)) {
+            found = 1;
+        } else if (depth > 0) {
+            char *p = malloc(strlen(dir) + strlen(e->d_name) + 2);
+            if (p) {
+                sprintf(p, "%s/%s", dir, e->d_name);
+                struct stat st;
+                if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
+                    found = has_metrics_near(p, depth - 1);
+                free(p);
+            }
+        }
     }
     closedir(d);
     return found;
@@ -262,7 +276,7 @@ static void load_file(walk_ctx *c, const char *path)
         if (pb_json_arr(root, "runs") && pb_json_obj(root, "aggregate")) {
             size_t dl = (size_t)(base_name(path) - path);
             char *dir = dl ? strndup(path, dl) : strdup(".");
-            int near = dir && has_metrics_near(dir);
+            int near = dir && has_metrics_near(dir, 1);
             free(dir);
             if (near) {
                 c->ds->files_duplicate++;

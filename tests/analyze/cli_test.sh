@@ -1,0 +1,37 @@
+#!/bin/sh
+# CLI contract of analyze: exit codes, stdout = report only, --csv headers,
+# Markdown escaping of labels. Usage: cli_test.sh ANALYZE_BIN FIXTURES_DIR
+set -u
+A=$1; FX=$2
+T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+"$A" --help | grep -q "exit status" || fail "--help lacks exit status"
+"$A" --version | grep -q "analyze" || fail "--version"
+"$A" >/dev/null 2>&1; [ $? -eq 2 ] || fail "no args must exit 2"
+"$A" --bogus x >/dev/null 2>&1; [ $? -eq 2 ] || fail "unknown option must exit 2"
+"$A" --ref TR114 x >/dev/null 2>&1; [ $? -eq 2 ] || fail "bad --ref must exit 2"
+
+mkdir "$T/empty"
+"$A" "$T/empty" >"$T/e.md" 2>"$T/e.err"; [ $? -eq 1 ] || fail "empty dir must exit 1"
+grep -q "No run could be loaded" "$T/e.md" || fail "empty report must say why"
+
+# A label with Markdown metacharacters, from the directory layout.
+mkdir -p "$T/in/runtime-a|b/cfg_*x*/run_1"
+cp "$FX/tr115_rust/results/runtime-alpha/cfg1/run_1/run_1/rust_run.json" "$T/in/runtime-a|b/cfg_*x*/run_1/"
+printf '{"summary": {"efficiency_percent": 8' > "$T/in/runtime-a|b/cfg_*x*/run_1/bad.json"
+"$A" --ref TR114=95.7 --baseline threads --csv "$T/csv" "$T/in" "$FX/trace" >"$T/r.md" 2>"$T/r.err"
+[ $? -eq 0 ] || fail "report exit status"
+grep -q 'a\\|b' "$T/r.md" || fail "| not escaped"
+grep -q 'cfg\\_\\\*x\\\*' "$T/r.md" || fail "* and _ not escaped"
+grep -q "vs TR114 (pp)" "$T/r.md" || fail "--ref column"
+grep -q "Against the baseline" "$T/r.md" || fail "--baseline table"
+grep -q "bad.json" "$T/r.err" || fail "skip not on stderr"
+grep -q "## Data quality" "$T/r.md" || fail "data quality section"
+grep -q "agent b: HTTP 503" "$T/r.md" || fail "invalid run not listed"
+grep -q "analyze:" "$T/r.md" && fail "stderr text leaked into stdout"
+head -1 "$T/csv/runs.csv" | grep -q "^path,format,runtime,config,run_index,valid" || fail "runs.csv header"
+head -1 "$T/csv/groups.csv" | grep -q "^runtime,config,eff_n,eff_mean" || fail "groups.csv header"
+head -1 "$T/csv/runtimes.csv" | grep -q "^runtime,n_configs,cfgmeans_peak" || fail "runtimes.csv header"
+[ "$(wc -l < "$T/csv/runs.csv")" -eq 5 ] || fail "runs.csv rows"
+echo "cli_test: ok"

@@ -1,0 +1,321 @@
+/* Loader and analysis tests: hand-written fixtures (expected values worked
+ * out by hand in tests/fixtures/README.md and trace/README.md), the TR115
+ * reproduction against the study's own runtime_comparison.csv, and bad
+ * input that must be reported, never crash. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "pb_analysis.h"
+#include "pb_load.h"
+#include "pb_stats.h"
+
+#define NEAR(a, b, tol) assert_true(fabs((a) - (b)) <= (tol))
+
+static pb_load_opts quiet_opts(void)
+{
+    pb_load_opts o;
+    pb_load_opts_init(&o);
+    o.quiet = 1;
+    return o;
+}
+
+static const pb_run *find_run(const pb_dataset *ds, const char *rt, int idx)
+{
+    for (size_t i = 0; i < ds->n_runs; i++)
+        if (strcmp(ds->runs[i].runtime, rt) == 0 && ds->runs[i].run_index == idx)
+            return &ds->runs[i];
+    return NULL;
+}
+
+static void test_parbench_fixtures(void **st)
+{
+    (void)st;
+    char *p[] = {PB_FIXTURES_DIR "/trace"};
+    pb_dataset ds = {0};
+    pb_load_opts o = quiet_opts();
+    assert_int_equal(pb_load_paths(&ds, p, 1, &o), 3);
+    assert_int_equal(ds.n_skips, 0);
+    assert_int_equal(ds.files_manifest, 1);
+    const pb_run *r = find_run(&ds, "uv", 1);
+    assert_non_null(r);
+    assert_string_equal(r->config, "cfg_a");
+    assert_true(r->valid);
+    /* trace/README.md: wall 22-14 = 8 s; (5+8)/8 = 1.625, 81.25 %;
+     * solo (4+6)/8 = 1.25, 62.5 %. */
+    NEAR(r->wall_s, 8, 1e-12);
+    NEAR(r->est_speedup, 1.625, 1e-12);
+    NEAR(r->est_efficiency, 81.25, 1e-10);
+    NEAR(r->meas_speedup, 1.25, 1e-12);
+    NEAR(r->meas_efficiency, 62.5, 1e-10);
+    assert_int_equal(r->n_agents, 2);
+    const pb_request *a = &r->agents[0].conc, *b = &r->agents[1].conc;
+    NEAR(a->ttft_ms, 500, 1e-6);
+    NEAR(a->server_rate, 50, 1e-9);
+    NEAR(a->queue_ms, 2200, 1e-6);
+    assert_int_equal(a->n_chunks, 3);
+    NEAR(a->chunks[1].t_s, 15, 1e-12);
+    assert_int_equal(a->chunks[1].bytes, 80);
+    NEAR(b->ttft_ms, 2000, 1e-6);
+    NEAR(b->server_rate, 30, 1e-9);
+    NEAR(b->queue_ms, 2000, 1e-6);
+    assert_true(r->agents[0].has_solo);
+    NEAR(r->agents[0].solo.duration_s, 4, 1e-12);
+    /* Invalid run: loaded, flagged, reason kept. */
+    const pb_run *inv = find_run(&ds, "uv", 2);
+    assert_non_null(inv);
+    assert_false(inv->valid);
+    assert_string_equal(inv->invalid_reason, "agent b: HTTP 503: server busy");
+    /* --no-solo run: (6+10)/10 = 1.6, 80 %; measured n/a. */
+    const pb_run *ns = find_run(&ds, "threads", 1);
+    assert_non_null(ns);
+    NEAR(ns->est_efficiency, 80, 1e-10);
+    assert_true(isnan(ns->meas_speedup));
+    assert_int_equal(pb_dataset_n_valid(&ds), 2);
+    pb_dataset_free(&ds);
+}
+
+static void test_tr115_fixtures(void **st)
+{
+    (void)st;
+    char *p[] = {PB_FIXTURES_DIR "/tr115_rust", PB_FIXTURES_DIR "/tr115_python"};
+    pb_dataset ds = {0};
+    pb_load_opts o = quiet_opts();
+    assert_int_equal(pb_load_paths(&ds, p, 2, &o), 9);
+    assert_int_equal(ds.n_skips, 0);
+    assert_int_equal(ds.files_duplicate, 6);   /* one summary.json per Rust run */
+    assert_int_equal(ds.files_aggregate, 2);   /* Python config summaries */
+    pb_analysis a;
+    assert_int_equal(pb_analysis_build(&ds, 200, 1, "beta", &a), 0);
+    long ia = pb_analysis_find_rt(&a, "alpha"), ib = pb_analysis_find_rt(&a, "beta");
+    long ip = pb_analysis_find_rt(&a, "pyrt");
+    assert_true(ia >= 0 && ib >= 0 && ip >= 0);
+    const pb_rt *al = &a.rts[ia];
+    /* fixtures/README.md: config means 85, 71 -> peak 85, mean 78,
+     * SD 14/sqrt(2); peak speedup 1.7; runs 80,90,70,72: mean 78,
+     * SD sqrt(((2)^2+12^2+8^2+6^2)/3) = sqrt(248/3) = 9.092121131323903. */
+    NEAR(al->cfg_peak, 85, 1e-12);
+    assert_string_equal(al->cfg_peak_config, "cfg1");
+    NEAR(al->cfg_mean, 78, 1e-12);
+    NEAR(al->cfg_sd, 9.899494936611665, 1e-12);
+    NEAR(al->cfg_peak_speedup, 1.7, 1e-12);
+    NEAR(al->eff.mean, 78, 1e-12);
+    NEAR(al->eff.sd, 9.092121131323903, 1e-12);
+    NEAR(al->run_peak, 90, 0);
+    assert_int_equal(ds.runs[al->run_peak_idx].run_index, 2);
+    /* Per-config SDs 50^0.5 = 7.0710678 (cfg1) and 2^0.5 (cfg2): most stable
+     * cfg2, least stable cfg1, mean of SDs (sqrt(50)+sqrt(2))/2. */
+    assert_string_equal(al->most_stable, "cfg2");
+    assert_string_equal(al->least_stable, "cfg1");
+    NEAR(al->cfg_mean_sd, (sqrt(50) + sqrt(2)) / 2, 1e-12);
+    /* Python: efficiency = speedup/2*100 -> 75, 85 | 95. */
+    NEAR(a.rts[ip].eff.mean, 85, 1e-12);
+    NEAR(a.rts[ip].cfg_peak, 95, 1e-12);
+    /* alpha vs beta (baseline): Mann-Whitney U = 8 of 4*2, exact,
+     * one ordering of C(6,2) = 15 is as extreme -> p = 2/15. */
+    assert_int_equal(a.n_vs_base, 2);
+    const pb_pair *pr = NULL;
+    for (size_t i = 0; i < a.n_vs_base; i++)
+        if (a.vs_base[i].a == (size_t)ia)
+            pr = &a.vs_base[i];
+    assert_non_null(pr);
+    NEAR(pr->c.diff, 16, 1e-12);
+    NEAR(pr->c.mw_u, 8, 0);
+    assert_int_equal(pr->c.mw_exact, 1);
+    NEAR(pr->c.mw_p, 2.0 / 15.0, 1e-15);
+    pb_analysis_free(&a);
+    pb_dataset_free(&ds);
+}
+
+/* The key test: the study's runtime_comparison.csv, every value, 1e-9
+ * relative. peak = max config mean; mean/SD (n-1) of config means; peak
+ * speedup = max config-mean speedup; gain_vs_tr114 = peak - 95.7;
+ * gap_vs_tr110 = 99.25 - peak. */
+static int rel_ok(double got, double want)
+{
+    double d = fabs(got - want), s = fabs(want) > 1e-300 ? fabs(want) : 1;
+    if (d / s <= 1e-9)
+        return 1;
+    fprintf(stderr, "mismatch: got %.17g want %.17g (rel %.3g)\n", got, want, d / s);
+    return 0;
+}
+
+static void test_tr115_reproduction(void **st)
+{
+    (void)st;
+    char dir[4096], csv[4200];
+    snprintf(dir, sizeof dir, "%s/data/tr115-v1", PB_SHARED_DIR);
+    snprintf(csv, sizeof csv, "%s/runtime_comparison.csv", dir);
+    FILE *f = fopen(csv, "r");
+    if (!f) {
+        fprintf(stderr, "SKIP test_tr115_reproduction: %s not found (../shared "
+                "absent; set -DPARBENCH_SHARED_DIR=...)\n", csv);
+        skip();
+    }
+    char *p[] = {dir};
+    pb_dataset ds = {0};
+    pb_load_opts o = quiet_opts();
+    assert_int_equal(pb_load_paths(&ds, p, 1, &o), 150);
+    assert_int_equal(ds.n_runs, 150);
+    assert_int_equal(ds.files_duplicate, 150);
+    assert_int_equal(ds.n_skips, 0);
+    pb_analysis a;
+    assert_int_equal(pb_analysis_build(&ds, 0, 1, NULL, &a), 0);
+    assert_int_equal(a.n_rts, 5);
+    char line[1024];
+    int rows = 0, ok = 1;
+    assert_non_null(fgets(line, sizeof line, f)); /* header */
+    while (fgets(line, sizeof line, f)) {
+        char name[128];
+        double v[6];
+        if (sscanf(line, "%127[^,],%lf,%lf,%lf,%lf,%lf,%lf", name, &v[0], &v[1],
+                   &v[2], &v[3], &v[4], &v[5]) != 7)
+            continue;
+        long k = pb_analysis_find_rt(&a, name);
+        assert_true(k >= 0);
+        const pb_rt *r = &a.rts[k];
+        assert_int_equal(r->eff.n, 30);
+        assert_int_equal(r->n_groups, 6);
+        ok &= rel_ok(r->cfg_peak, v[0]);
+        ok &= rel_ok(r->cfg_mean, v[1]);
+        ok &= rel_ok(r->cfg_sd, v[2]);
+        ok &= rel_ok(r->cfg_peak_speedup, v[3]);
+        ok &= rel_ok(r->cfg_peak - 95.7, v[4]);
+        ok &= rel_ok(99.25 - r->cfg_peak, v[5]);
+        rows++;
+    }
+    fclose(f);
+    assert_int_equal(rows, 5);
+    assert_true(ok);
+    pb_analysis_free(&a);
+    pb_dataset_free(&ds);
+}
+
+/* ---- bad input ---- */
+
+static char tmpdir[256];
+
+static void put(const char *rel, const char *text)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/%s", tmpdir, rel);
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static const char *reason_of(const pb_dataset *ds, const char *name_part)
+{
+    for (size_t i = 0; i < ds->n_skips; i++)
+        if (strstr(ds->skips[i].path, name_part))
+            return ds->skips[i].reason;
+    return NULL;
+}
+
+#define RUST(eff, sp, wall, t) \
+    "{\"collector\":{\"execution_time_s\":" t "},\"insight\":{\"execution_time_s\":" t "}," \
+    "\"summary\":{\"efficiency_percent\":" eff ",\"concurrency_speedup\":" sp \
+    ",\"concurrent_wall_time_s\":" wall "}}"
+
+static void test_bad_input(void **st)
+{
+    (void)st;
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/pb_test_load_XXXXXX");
+    assert_non_null(mkdtemp(tmpdir));
+    char p[512];
+    snprintf(p, sizeof p, "%s/rt/cfg/run_1", tmpdir);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "mkdir -p %s %s/empty %s/rt/cfg/run_2", p, tmpdir, tmpdir);
+    assert_int_equal(system(cmd), 0);
+    put("rt/cfg/run_1/good.json", RUST("80", "1.6", "10", "4"));
+    put("rt/cfg/run_2/good.json", RUST("90", "1.8", "10", "4.5"));
+    put("rt/cfg/truncated.json", "{\"summary\": {\"efficiency_percent\": 8");
+    put("rt/cfg/wrongtype.json", RUST("\"80\"", "1.6", "10", "4"));
+    put("rt/cfg/missing.json", "{\"collector\":{},\"summary\":{\"concurrency_speedup\":1.5}}");
+    put("rt/cfg/zerowall.json", RUST("80", "1.6", "0", "4"));
+    put("rt/cfg/negdur.json", RUST("80", "1.6", "10", "-4"));
+    put("rt/cfg/nan.json", RUST("NaN", "1.6", "10", "4"));
+    put("rt/cfg/inf.json", RUST("1e999", "1.6", "10", "4"));
+    put("rt/cfg/array.json", "[1, 2, 3]");
+    put("rt/cfg/.hidden.json", "garbage");
+    put("rt/cfg/notes.txt", "not json, ignored");
+    /* A parbench trace with a zero-length concurrent phase. */
+    put("rt/cfg/pbzero.json", "{\"format\":\"parbench-trace\",\"format_version\":1,"
+        "\"run\":{\"runtime\":\"x\",\"config\":\"y\",\"run_index\":1,\"valid\":true},"
+        "\"agents\":[{\"id\":\"a\"}],\"phases\":[{\"kind\":\"concurrent\",\"start_ns\":5,"
+        "\"end_ns\":5,\"requests\":[]}]}");
+    snprintf(p, sizeof p, "%s/rt/cfg/dangling.json", tmpdir);
+    assert_int_equal(symlink("/nonexistent/nowhere.json", p), 0);
+    snprintf(p, sizeof p, "%s/rt/cfg/fifo.json", tmpdir);
+    assert_int_equal(mkfifo(p, 0644), 0);
+    snprintf(p, sizeof p, "%s/rt/loop", tmpdir);
+    assert_int_equal(symlink("..", p), 0);      /* rt/loop -> tmpdir: a cycle */
+    /* 100 MB file: sparse, so creating it costs nothing; the loader must
+     * refuse it by size without reading it. */
+    snprintf(p, sizeof p, "%s/rt/cfg/huge.json", tmpdir);
+    int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, 100L * 1024 * 1024), 0);
+    close(fd);
+
+    char *paths[] = {tmpdir, tmpdir /* overlapping argument: counted once */};
+    pb_dataset ds = {0};
+    pb_load_opts o = quiet_opts();
+    size_t n = pb_load_paths(&ds, paths, 2, &o);
+    assert_int_equal(n, 2);
+    assert_int_equal(ds.n_runs, 2);
+    assert_string_equal(ds.runs[0].runtime, "rt");
+    assert_string_equal(ds.runs[0].config, "cfg");
+    assert_non_null(strstr(reason_of(&ds, "truncated.json"), "malformed JSON"));
+    assert_non_null(strstr(reason_of(&ds, "wrongtype.json"), "is a string, expected a number"));
+    assert_non_null(strstr(reason_of(&ds, "missing.json"), "missing field"));
+    assert_non_null(strstr(reason_of(&ds, "zerowall.json"), "must be > 0"));
+    assert_non_null(strstr(reason_of(&ds, "negdur.json"), "must be > 0"));
+    assert_non_null(strstr(reason_of(&ds, "nan.json"), "NaN"));
+    assert_non_null(strstr(reason_of(&ds, "inf.json"), "not a finite number"));
+    assert_non_null(strstr(reason_of(&ds, "array.json"), "expected an object"));
+    assert_non_null(strstr(reason_of(&ds, "pbzero.json"), "must be > 0"));
+    assert_non_null(strstr(reason_of(&ds, "dangling.json"), "symbolic link"));
+    assert_non_null(strstr(reason_of(&ds, "fifo.json"), "not a regular file"));
+    assert_non_null(strstr(reason_of(&ds, "huge.json"), "over the"));
+    assert_non_null(strstr(reason_of(&ds, "rt/loop"), "already visited"));
+    assert_null(reason_of(&ds, ".hidden"));
+    assert_null(reason_of(&ds, "notes.txt"));
+    /* An empty directory alone: nothing loaded, nothing crashes. */
+    pb_dataset e = {0};
+    char ep[300];
+    snprintf(ep, sizeof ep, "%s/empty", tmpdir);
+    char *epp[] = {ep};
+    assert_int_equal(pb_load_paths(&e, epp, 1, &o), 0);
+    pb_analysis a;
+    assert_int_equal(pb_analysis_build(&e, 100, 1, "nope", &a), 0);
+    assert_int_equal(a.n_rts, 0);
+    pb_analysis_free(&a);
+    pb_dataset_free(&e);
+    pb_dataset_free(&ds);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+    assert_int_equal(system(cmd), 0);
+}
+
+int main(void)
+{
+    pb_stats_init();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parbench_fixtures),
+        cmocka_unit_test(test_tr115_fixtures),
+        cmocka_unit_test(test_tr115_reproduction),
+        cmocka_unit_test(test_bad_input),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
