@@ -1,0 +1,189 @@
+/* Unit tests of the pure parts: g(k), fault specs, flags, the vocabulary. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <math.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "emu_internal.h"
+
+static void test_gpu_factor(void **state)
+{
+    (void)state;
+    assert_true(emu_gpu_factor(0, 1.3) == 1.0);
+    assert_true(emu_gpu_factor(1, 1.3) == 1.0);
+    /* 2^-1.3 = 0.40613 (hand: e^(-1.3 * 0.693147)) */
+    assert_true(fabs(emu_gpu_factor(2, 1.3) - 0.40613) < 1e-4);
+    assert_true(emu_gpu_factor(4, 1.0) == 0.25);
+    assert_true(emu_gpu_factor(8, 0.0) == 1.0);
+    /* The calibration: two instances sharing a GPU get 41-57 tok/s. */
+    emu_options o;
+    emu_options_init(&o);
+    double each = o.decode_rate * emu_gpu_factor(2, o.contention);
+    assert_true(each >= 41 && each <= 57);
+    assert_true(o.decode_rate == 122);
+}
+
+static void test_token_interval(void **state)
+{
+    (void)state;
+    emu_options o;
+    emu_options_init(&o);
+    o.jitter = 0;
+    o.time_scale = 2;
+    emu_gpu g = {.k = 1};
+    /* 1 / (122 * 2) s = 4098361 ns */
+    assert_int_equal(emu_gpu_token_ns(&o, &g, NULL), 4098361);
+    g.k = 2;
+    o.contention = 1;
+    assert_int_equal(emu_gpu_token_ns(&o, &g, NULL), 8196721);
+}
+
+static void test_fault_parse(void **state)
+{
+    (void)state;
+    emu_fault f;
+    char err[256];
+    assert_int_equal(emu_fault_parse("", &f, err, sizeof err), 0);
+    assert_int_equal(f.kind, EMU_FAULT_NONE);
+    assert_int_equal(emu_fault_parse("reset_after:5", &f, err, sizeof err), 0);
+    assert_int_equal(f.kind, EMU_FAULT_RESET_AFTER);
+    assert_int_equal(f.k, 5);
+    assert_int_equal(emu_fault_parse("stall:2.5", &f, err, sizeof err), 0);
+    assert_int_equal(f.kind, EMU_FAULT_STALL);
+    assert_true(f.seconds == 2.5 && !f.close && f.k == 1);
+    assert_int_equal(emu_fault_parse("stall:1:close@3", &f, err, sizeof err),
+                     0);
+    assert_true(f.seconds == 1 && f.close && f.k == 3);
+    assert_int_equal(emu_fault_parse("delay_headers:0.5", &f, err, sizeof err),
+                     0);
+    assert_true(f.kind == EMU_FAULT_DELAY_HEADERS && f.seconds == 0.5);
+    const char *ok[] = {"down", "truncate_final", "http500", "busy503",
+                        "malformed_line:1", "garbage:0", "error_after:2"};
+    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
+        assert_int_equal(emu_fault_parse(ok[i], &f, err, sizeof err), 0);
+    const char *bad[] = {"boom", "reset_after", "reset_after:-1",
+                         "reset_after:x", "stall:1:open", "malformed_line:0",
+                         "down:3", "delay_headers:abc"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        assert_int_equal(emu_fault_parse(bad[i], &f, err, sizeof err), -1);
+        assert_non_null(strstr(err, "invalid fault spec"));
+    }
+}
+
+static int parse(emu_options *o, const char *const *args, int n, char *err)
+{
+    char *argv[32];
+    argv[0] = "ollama-emu";
+    for (int i = 0; i < n; i++)
+        argv[i + 1] = (char *)args[i];
+    return emu_options_parse(o, n + 1, argv, err, 256);
+}
+
+static void test_options(void **state)
+{
+    (void)state;
+    emu_options o;
+    char err[256];
+    emu_options_init(&o);
+    assert_int_equal(o.n_instances, 1);
+    assert_int_equal(o.port[0], 11434);
+    assert_int_equal(o.num_parallel, 1);
+    assert_int_equal(o.max_queue, 512);
+    assert_int_equal(o.shared_gpu, 0);
+
+    const char *a[] = {"--listen", "127.0.0.1:0", "--listen=127.0.0.1:11435",
+                       "--shared-gpu", "--time-scale", "5", "--fault",
+                       "1=stall:2", "--model", "x:1b", "--seed", "9",
+                       "--contention=0.5", "--ideal"};
+    assert_int_equal(parse(&o, a, 14, err), 0);
+    assert_int_equal(o.n_instances, 2);
+    assert_int_equal(o.port[1], 11435);
+    assert_string_equal(o.host[1], "127.0.0.1");
+    /* --ideal is applied first: explicit flags win wherever they stand. */
+    assert_int_equal(o.shared_gpu, 1);
+    assert_true(o.contention == 0.5);
+    assert_true(o.jitter == 0 && o.len_sd == 0);
+    assert_true(o.time_scale == 5);
+    assert_string_equal(o.fault[1], "stall:2");
+    assert_int_equal(o.n_models, 1);
+    assert_string_equal(o.models[0], "x:1b");
+    assert_int_equal(o.seed, 9);
+
+    const char *bad[][2] = {{"--time-scale", "0"}, {"--listen", "nohost"},
+                            {"--fault", "7=down"}, {"--num-parallel", "x"},
+                            {"--what", "1"},       {"--instances", "65"}};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        emu_options_init(&o);
+        err[0] = '\0';
+        assert_int_equal(parse(&o, bad[i], 2, err), -1);
+        assert_true(strlen(err) > 10);
+    }
+    emu_options_init(&o);
+    const char *missing[] = {"--seed"};
+    assert_int_equal(parse(&o, missing, 1, err), -1);
+    assert_non_null(strstr(err, "needs a value"));
+
+    emu_options_ideal(&o);
+    assert_true(o.contention == 0 && o.jitter == 0 && o.len_sd == 0 &&
+                !o.shared_gpu && o.decode_rate == 122);
+}
+
+static void test_vocab_needs_no_escaping(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < emu_vocab_len; i++)
+        for (const char *p = emu_vocab[i]; *p; p++)
+            assert_true(*p >= 0x20 && *p != '"' && *p != '\\');
+}
+
+static void test_start_errors(void **state)
+{
+    (void)state;
+    emu_options o;
+    char err[256];
+    emu_options_init(&o);
+    o.port[0] = 0;
+    strcpy(o.host[0], "not-an-ip");
+    assert_null(emu_start(&o, err, sizeof err));
+    assert_non_null(strstr(err, "cannot listen on not-an-ip:0"));
+    emu_options_init(&o);
+    o.port[0] = 0;
+    strcpy(o.fault[0], "explode");
+    assert_null(emu_start(&o, err, sizeof err));
+    assert_non_null(strstr(err, "invalid fault spec"));
+    emu_options_init(&o);
+    o.port[0] = 0;
+    strcpy(o.trace_path, "/nonexistent-dir/trace.tsv");
+    assert_null(emu_start(&o, err, sizeof err));
+    assert_non_null(strstr(err, "cannot open trace file"));
+    /* Same port twice: the second listener fails, everything is undone. */
+    emu_options_init(&o);
+    o.port[0] = 0;
+    emu_t *e = emu_start(&o, err, sizeof err);
+    assert_non_null(e);
+    o.n_instances = 2;
+    o.port[0] = 0;
+    strcpy(o.host[1], "127.0.0.1");
+    o.port[1] = emu_port(e, 0);
+    assert_null(emu_start(&o, err, sizeof err));
+    assert_non_null(strstr(err, "address already in use"));
+    emu_stop(e);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_gpu_factor),
+        cmocka_unit_test(test_token_interval),
+        cmocka_unit_test(test_fault_parse),
+        cmocka_unit_test(test_options),
+        cmocka_unit_test(test_vocab_needs_no_escaping),
+        cmocka_unit_test(test_start_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
