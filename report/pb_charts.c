@@ -670,7 +670,6 @@ int pb_charts_write(const pb_dataset *ds, const pb_report_opts *opts,
                 "and data in %s but not rendered; install it (Debian: "
                 "sudo apt-get install gnuplot-nox) and run `gnuplot NAME.gp` there, "
                 "or re-run analyze\n", dir);
-    if (report_links) fputs("## Charts\n\n", report_links);
 
     static const struct {
         const char *name, *alt, *caption;
