@@ -248,84 +248,94 @@ static int chart_eff_box(const ctx *x, chart *c) {
 
 /* ---- 2. mean efficiency per config with 95% CI ------------------------ */
 
+/* Summary of efficiency kind k over the usable runs of (runtime r, config f). */
+static void group_summary(const ctx *x, double *v, size_t r, size_t f, int k,
+                          pb_summary *s) {
+    size_t m = 0;
+    for (size_t i = 0; i < x->ds->n_runs; i++)
+        if (usable(x, i) && strcmp(x->ds->runs[i].runtime, x->rt.v[r]) == 0 &&
+            strcmp(x->ds->runs[i].config, x->cf.v[f]) == 0)
+            v[m++] = col(&x->dv[i], KINDS[k].eff);
+    pb_stats_summarize(v, m, 0, 0, s);
+}
+
 static int chart_eff_config(const ctx *x, chart *c) {
-    size_t n = x->ds->n_runs;
+    size_t n = x->ds->n_runs, ng = x->rt.n * x->cf.n;
     double *v = malloc((n ? n : 1) * sizeof *v);
-    if (!v) return -1;
-    /* x positions: configs of a runtime side by side, a gap between
-     * runtimes. Positions that have data get an xtic with the config name. */
-    int nk = 0, kidx[NKINDS];
-    for (int k = 0; k < NKINDS; k++)
-        if (x->has_kind[k]) kidx[nk++] = k;
+    /* x position of each (runtime, config) group that has data, 0 if none:
+     * configs of a runtime side by side, a gap between runtimes. */
+    double *pos = calloc(ng ? ng : 1, sizeof *pos);
     char *tics = NULL;
     size_t ticslen = 0;
     FILE *t = open_memstream(&tics, &ticslen);
-    if (!t) { free(v); return -1; }
+    if (!v || !pos || !t) {
+        free(v);
+        free(pos);
+        if (t) fclose(t);
+        free(tics);
+        return -1;
+    }
+    int nk = 0, kidx[NKINDS];
+    for (int k = 0; k < NKINDS; k++)
+        if (x->has_kind[k]) kidx[nk++] = k;
+    double p = 0;
     int ntics = 0;
-    double pos = 0;
-    fputs("set title 'Mean efficiency per config, by runtime (bars: 95% CI of the mean, Student t)'\n"
-          "set ylabel 'efficiency (%)'\n"
-          "set bars small\n", c->b);
-    /* Blocks first (positions depend on which groups have data). */
-    typedef struct term { int blk, k; size_t r; } term;
-    term *terms = malloc((x->rt.n * nk + 1) * sizeof *terms);
-    size_t nterms = 0;
-    if (!terms) { fclose(t); free(tics); free(v); return -1; }
     for (size_t r = 0; r < x->rt.n; r++) {
-        int blk[NKINDS];
-        for (int j = 0; j < nk; j++) blk[j] = -1;
         int any = 0;
         for (size_t f = 0; f < x->cf.n; f++) {
-            int placed = 0;
-            for (int j = 0; j < nk; j++) {
-                const kind *k = &KINDS[kidx[j]];
-                size_t m = 0;
-                for (size_t i = 0; i < n; i++)
-                    if (usable(x, i) && strcmp(x->ds->runs[i].runtime, x->rt.v[r]) == 0 &&
-                        strcmp(x->ds->runs[i].config, x->cf.v[f]) == 0)
-                        v[m++] = col(&x->dv[i], k->eff);
+            for (int j = 0; j < nk && !pos[r * x->cf.n + f]; j++) {
                 pb_summary s;
-                pb_stats_summarize(v, m, 0, 0, &s);
-                if (s.n == 0) continue;
-                if (!placed) { pos += 1; placed = 1; }
-                if (blk[j] < 0) {
-                    blk[j] = block_begin(c, k->name, x->rt.v[r]);
-                    fputs("# x mean ci_lo ci_hi n config\n", c->d);
-                    terms[nterms++] = (term){blk[j], kidx[j], r};
-                }
-                double lo = isfinite(s.ci_lo) ? s.ci_lo : s.mean;
-                double hi = isfinite(s.ci_hi) ? s.ci_hi : s.mean;
-                double off = (j - (nk - 1) / 2.0) * 0.22;
-                fprintf(c->d, "%.4f %.9g %.9g %.9g %zu # ", pos + off, s.mean, lo, hi, s.n);
-                for (const char *p = x->cf.v[f]; *p; p++)
-                    fputc((unsigned char)*p < 0x20 ? ' ' : *p, c->d);
-                fputc('\n', c->d);
+                group_summary(x, v, r, f, kidx[j], &s);
+                if (s.n) pos[r * x->cf.n + f] = ++p;
             }
-            if (placed) {
-                fputs(ntics++ ? ", " : "", t);
-                pb_gnuplot_quote(t, x->cf.v[f]);
-                fprintf(t, " %.0f", pos);
-                any = 1;
-            }
+            if (!pos[r * x->cf.n + f]) continue;
+            fputs(ntics++ ? ", " : "", t);
+            pb_gnuplot_quote(t, x->cf.v[f]);
+            fprintf(t, " %.0f", p);
+            any = 1;
         }
-        if (any) pos += 1; /* gap before the next runtime */
+        if (any) p += 1; /* gap before the next runtime */
     }
     fclose(t);
-    fprintf(c->b, "set xrange [0.3:%.1f]\n", pos > 1 ? pos - 0.3 : 1.7);
-    fprintf(c->b, "set xtics (%s) rotate by 30 right font ',8'\n", tics ? tics : "");
-    fprintf(c->b, "set bmargin %d\n", 8);
+    /* Long config names: vertical tics, and a wider chart for many groups. */
+    c->w = 600 + 28 * (int)p > c->w ? 600 + 28 * (int)p : c->w;
+    fputs("set title 'Mean efficiency per config, by runtime (bars: 95% CI of the mean, Student t)'\n"
+          "set ylabel 'efficiency (%)'\nset bars small\n", c->b);
+    fprintf(c->b, "set xrange [0.3:%.1f]\n", p > 1 ? p - 0.3 : 1.7);
+    fprintf(c->b, "set xtics (%s) rotate by 90 right font ',8'\n", tics ? tics : "");
+    free(tics);
     plot_begin(c);
-    for (size_t i = 0; i < nterms; i++) {
-        plot_term(c, "'%s.dat' index %d using 1:2:3:4 with yerrorbars pt %d lc %zu",
-                  c->name, terms[i].blk, KINDS[terms[i].k].pt, terms[i].r + 1);
-        char lab[512];
-        snprintf(lab, sizeof lab, "%s: %s", x->rt.v[terms[i].r],
-                 KINDS[terms[i].k].name);
-        title(c, lab);
+    /* One block per (kind, runtime), its configs in order. */
+    for (int j = 0; j < nk; j++) {
+        int k = kidx[j];
+        double off = (j - (nk - 1) / 2.0) * 0.22;
+        for (size_t r = 0; r < x->rt.n; r++) {
+            int blk = -1;
+            for (size_t f = 0; f < x->cf.n; f++) {
+                pb_summary s;
+                group_summary(x, v, r, f, k, &s);
+                if (s.n == 0) continue;
+                if (blk < 0) {
+                    blk = block_begin(c, KINDS[k].name, x->rt.v[r]);
+                    fputs("# x mean ci_lo ci_hi n config\n", c->d);
+                }
+                fprintf(c->d, "%.4f %.9g %.9g %.9g %zu # ", pos[r * x->cf.n + f] + off,
+                        s.mean, isfinite(s.ci_lo) ? s.ci_lo : s.mean,
+                        isfinite(s.ci_hi) ? s.ci_hi : s.mean, s.n);
+                for (const char *q = x->cf.v[f]; *q; q++)
+                    fputc((unsigned char)*q < 0x20 ? ' ' : *q, c->d);
+                fputc('\n', c->d);
+            }
+            if (blk < 0) continue;
+            plot_term(c, "'%s.dat' index %d using 1:2:3:4 with yerrorbars pt %d lc %zu",
+                      c->name, blk, KINDS[k].pt, r + 1);
+            char lab[512];
+            snprintf(lab, sizeof lab, "%s: %s", x->rt.v[r], KINDS[k].name);
+            title(c, lab);
+        }
     }
     plot_end(c);
-    free(terms);
-    free(tics);
+    free(pos);
     free(v);
     return c->blocks > 0 ? 0 : 1;
 }
@@ -463,30 +473,49 @@ static int has_timestamps(const pb_run *r) {
     return 1;
 }
 
-/* The run closest to the median measured efficiency (a typical run, not the
- * best or worst); without solo phases, the first run with timestamps. */
+/* The run to draw: from the runtime with the highest mean estimated
+ * efficiency (the case the report questions), the run closest to that
+ * runtime's median measured efficiency (typical, not the best or worst).
+ * Without solo phases, that runtime's first run with timestamps. */
 static long timeline_pick(const ctx *x) {
     size_t n = x->ds->n_runs;
     double *v = malloc((n ? n : 1) * sizeof *v);
     if (!v) return -1;
-    size_t m = 0;
-    long first = -1;
-    for (size_t i = 0; i < n; i++) {
-        if (!usable(x, i) || !has_timestamps(&x->ds->runs[i])) continue;
-        if (first < 0) first = (long)i;
-        v[m++] = x->dv[i].meas_efficiency;
+    const char *best_rt = NULL;
+    double best_est = -INFINITY;
+    for (size_t r = 0; r < x->rt.n; r++) {
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++)
+            if (usable(x, i) && has_timestamps(&x->ds->runs[i]) &&
+                strcmp(x->ds->runs[i].runtime, x->rt.v[r]) == 0)
+                v[m++] = x->dv[i].est_efficiency;
+        pb_summary s;
+        pb_stats_summarize(v, m, 0, 0, &s);
+        /* A runtime whose runs have timestamps but no estimate still
+         * qualifies (m > 0), ranked last. */
+        double est = s.n ? s.mean : (m ? -1e300 : -INFINITY);
+        if (m && est > best_est) { best_est = est; best_rt = x->rt.v[r]; }
     }
-    double med = pb_stats_quantile(v, m, 0.5);
+    long pick = -1;
+    if (best_rt) {
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++)
+            if (usable(x, i) && has_timestamps(&x->ds->runs[i]) &&
+                strcmp(x->ds->runs[i].runtime, best_rt) == 0) {
+                if (pick < 0) pick = (long)i;
+                v[m++] = x->dv[i].meas_efficiency;
+            }
+        double med = pb_stats_quantile(v, m, 0.5), bd = INFINITY;
+        for (size_t i = 0; i < n && isfinite(med); i++) {
+            if (!usable(x, i) || !has_timestamps(&x->ds->runs[i]) ||
+                strcmp(x->ds->runs[i].runtime, best_rt) != 0)
+                continue;
+            double d = fabs(x->dv[i].meas_efficiency - med);
+            if (d < bd) { bd = d; pick = (long)i; }
+        }
+    }
     free(v);
-    if (!isfinite(med)) return first;
-    long best = first;
-    double bd = INFINITY;
-    for (size_t i = 0; i < n; i++) {
-        if (!usable(x, i) || !has_timestamps(&x->ds->runs[i])) continue;
-        double d = fabs(x->dv[i].meas_efficiency - med);
-        if (d < bd) { bd = d; best = (long)i; }
-    }
-    return best;
+    return pick;
 }
 
 static int chart_timeline(const ctx *x, chart *c, long pick) {
@@ -680,15 +709,16 @@ int pb_charts_write(const pb_dataset *ds, const pb_report_opts *opts,
          "for each efficiency definition the data supports.", 1000, 600},
         {"efficiency_config", "Mean efficiency per config",
          "Mean efficiency per config, grouped by runtime, with 95% Student-t confidence "
-         "intervals of the mean.", 1200, 650},
+         "intervals of the mean.", 1200, 760},
         {"ttft_ecdf", "TTFT ECDF", "Time to first token in the concurrent phase, "
          "empirical CDF per runtime.", 1000, 600},
         {"throughput_ecdf", "Throughput ECDF", "Per-request throughput in the concurrent "
          "phase, empirical CDF per runtime.", 1000, 600},
         {"scaling", "Scaling with agents", "Speedup and efficiency against the number "
          "of agents (mean and 95% CI per runtime).", 1200, 550},
-        {"timeline", "Timeline of one run", "Timeline of a typical run (closest to the "
-         "median measured efficiency): one lane per agent, solo and concurrent requests, "
+        {"timeline", "Timeline of one run", "Timeline of a typical run of the runtime with "
+         "the highest estimated efficiency (closest to its median measured efficiency): "
+         "one lane per agent, solo and concurrent requests, "
          "first token, chunk arrivals, end.", 1100, 500},
     };
     long pick = timeline_pick(&x);

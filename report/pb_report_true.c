@@ -82,11 +82,18 @@ static void summarize(const sect *s, const metric *m, const char *rt,
     pb_stats_summarize(s->buf, k, 0, 0, out);
 }
 
+/* A value that rounds to zero prints as 0, not -0.0 (server queue times
+ * are differences of nearly equal durations). */
+static double nz(double v, int digits) {
+    return fabs(v) < 0.5 * pow(10, -digits) ? 0.0 : v;
+}
+
 static void cell_mean_ci(FILE *f, const pb_summary *x, int digits) {
     if (x->n == 0) { fputs(" n/a |", f); return; }
-    fprintf(f, " %.*f", digits, x->mean);
+    fprintf(f, " %.*f", digits, nz(x->mean, digits));
     if (x->n >= 2 && isfinite(x->ci_lo))
-        fprintf(f, " [%.*f, %.*f]", digits, x->ci_lo, digits, x->ci_hi);
+        fprintf(f, " [%.*f, %.*f]", digits, nz(x->ci_lo, digits), digits,
+                nz(x->ci_hi, digits));
     fputs(" |", f);
 }
 
