@@ -138,8 +138,11 @@ static int on_line(void *ud, const char *line, size_t len)
     if (!cJSON_IsObject(j)) {
         cJSON_Delete(j);
         excerpt(line, len, ex, sizeof ex);
-        set_error(t, "malformed NDJSON line %llu from %s: %s",
-                  (unsigned long long)t->n_lines, t->url, ex);
+        if (t->at_eof)
+            set_error(t, "truncated last line from %s (no newline, not JSON): %s", t->url, ex);
+        else
+            set_error(t, "malformed NDJSON line %llu from %s: %s",
+                      (unsigned long long)t->n_lines, t->url, ex);
         return 1;
     }
     const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
@@ -294,16 +297,16 @@ void pb_transfer_finish(pb_transfer *t, CURLcode rc, uint64_t now_ns)
     t->t_end = tns;
     t->finished = 1;
     read_times(t);
-    if (t->status == 200 && !t->error) {
+    if ((t->status == 200 || t->status == 0) && !t->error && rc == CURLE_OK) {
         if (t->pending_len) {
             /* The rest of a --chunk-bytes batch is delivered at the end. */
             size_t len = t->pending_len;
             t->pending_len = 0;
             parse_batch(t, t->pending, len, tns);
         }
-        if (!t->error && pb_lines_finish(&t->lines, on_line, t) == 0 && !t->error &&
-            rc == CURLE_OK && t->lines.len == 0 && !t->done_seen)
-            set_error(t, "stream from %s ended without a final line (done:true)", t->url);
+        t->at_eof = 1;
+        if (!t->error)
+            pb_lines_finish(&t->lines, on_line, t);
     }
     if (rc != CURLE_OK && rc != CURLE_WRITE_ERROR)
         set_error(t, "POST %s: %s (curl error %d)", t->url,

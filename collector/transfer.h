@@ -50,6 +50,7 @@ typedef struct pb_transfer {
     cJSON *final;
     char *error;
     int ok, finished, aborted;
+    int at_eof;              /* parsing the tail after the stream ended */
     int64_t cur_t;           /* delivery time of the batch being parsed */
     curl_off_t times_us[5];  /* namelookup connect pretransfer starttransfer total */
     long num_connects;

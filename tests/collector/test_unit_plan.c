@@ -1,0 +1,194 @@
+/* plan: the built-in tr115 plan, JSON plans, overrides and run keys. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pb_fs.h"
+#include "plan.h"
+
+static double opt(const pb_agent_spec *a, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItem(a->options, k);
+    return v ? v->valuedouble : -1;
+}
+
+static void test_tr115(void **st)
+{
+    (void)st;
+    pb_plan p;
+    char err[512];
+    assert_int_equal(pb_plan_load(&p, "tr115", NULL, err, sizeof err), 0);
+    assert_int_equal(p.n_configs, 6);
+    assert_int_equal(p.runs, 5);
+    assert_int_equal(p.n_runtimes, 3);
+    assert_string_equal(p.runtimes[0].label, "uv");
+    assert_string_equal(p.runtimes[2].label, "serial");
+    assert_int_equal(p.n_endpoints, 2);
+    assert_string_equal(p.endpoints[1], "http://127.0.0.1:11435");
+    const pb_config *b = &p.configs[0];
+    assert_string_equal(b->name, "baseline_vs_chimera_gpu80_ctx512");
+    assert_int_equal(cJSON_GetArraySize(b->agents[0].options), 0);
+    assert_true(opt(&b->agents[1], "num_gpu") == 80 && opt(&b->agents[1], "num_ctx") == 512);
+    const pb_config *h = &p.configs[1];
+    assert_string_equal(h->name, "chimera_hetero_gpu80-100_ctx512-1024");
+    assert_true(opt(&h->agents[0], "num_ctx") == 512 && opt(&h->agents[1], "num_ctx") == 1024);
+    assert_true(opt(&h->agents[1], "num_gpu") == 100 && opt(&h->agents[1], "temperature") == 1.0);
+    const char *names[] = {"chimera_homo_gpu80_ctx512", "chimera_homo_gpu80_ctx1024",
+                           "chimera_homo_gpu80_ctx2048", "chimera_homo_gpu100_ctx512"};
+    double ctx[] = {512, 1024, 2048, 512}, gpu[] = {80, 80, 80, 100};
+    for (int i = 0; i < 4; i++) {
+        assert_string_equal(p.configs[2 + i].name, names[i]);
+        for (int a = 0; a < 2; a++) {
+            assert_true(opt(&p.configs[2 + i].agents[a], "num_ctx") == ctx[i]);
+            assert_true(opt(&p.configs[2 + i].agents[a], "num_gpu") == gpu[i]);
+        }
+    }
+    assert_string_equal(b->agents[0].model, "gemma3:latest");
+    pb_plan_free(&p);
+}
+
+/* The prompts are the study's, byte for byte (when its data is present). */
+static void test_tr115_prompts_verbatim(void **st)
+{
+    (void)st;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/data/tr115-v1/results/runtime-tokio-default/"
+             "chimera_homo_gpu80_ctx512/run_1/run_1/metrics.json", PARBENCH_SHARED_DIR);
+    char *buf;
+    size_t len;
+    char err[512];
+    if (pb_fs_read_all(path, 1u << 24, &buf, &len, err, sizeof err) != 0) {
+        printf("skipped: %s\n", err);
+        return;
+    }
+    cJSON *j = cJSON_Parse(buf);
+    free(buf);
+    pb_plan p;
+    assert_int_equal(pb_plan_load(&p, "tr115", NULL, err, sizeof err), 0);
+    const char *keys[2] = {"collector", "insight"};
+    for (int a = 0; a < 2; a++) {
+        const cJSON *pr = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(j, keys[a]), "config"), "prompt");
+        assert_non_null(pr);
+        assert_string_equal(p.configs[0].agents[a].prompt, pr->valuestring);
+    }
+    cJSON_Delete(j);
+    pb_plan_free(&p);
+}
+
+static void test_overrides(void **st)
+{
+    (void)st;
+    pb_overrides o;
+    pb_overrides_init(&o);
+    o.runtimes = "uv,threads-1kb";
+    o.configs = "chimera_homo_gpu100_ctx512";
+    o.runs = 2;
+    o.chunk_bytes = 512;
+    o.no_solo = 1;
+    o.timeout_s = 2.5;
+    pb_plan p;
+    char err[512];
+    assert_int_equal(pb_plan_load(&p, "tr115", &o, err, sizeof err), 0);
+    assert_int_equal(p.runs, 2);
+    assert_int_equal(p.solo, 0);
+    assert_true(p.timeout_s == 2.5);
+    assert_int_equal(p.n_configs, 1);
+    assert_string_equal(p.runtimes[0].label, "uv-512b");
+    assert_int_equal(p.runtimes[0].chunk_bytes, 512);
+    assert_string_equal(p.runtimes[1].label, "threads-1kb");
+    assert_int_equal(p.runtimes[1].chunk_bytes, 1024);
+    assert_int_equal(p.runtimes[1].driver, PB_DRIVER_THREADS);
+    pb_plan_free(&p);
+
+    pb_overrides_init(&o);
+    o.configs = "nosuch";
+    assert_int_equal(pb_plan_load(&p, "tr115", &o, err, sizeof err), -1);
+    assert_non_null(strstr(err, "nosuch"));
+    pb_overrides_init(&o);
+    o.runtimes = "tokio";
+    assert_int_equal(pb_plan_load(&p, "tr115", &o, err, sizeof err), -1);
+    assert_non_null(strstr(err, "unknown runtime 'tokio'"));
+}
+
+static void test_count_and_errors(void **st)
+{
+    (void)st;
+    const char *js = "{\"agents\":[{\"id\":\"w\",\"count\":5,\"api\":\"chat\",\"prompt\":\"x\","
+                     "\"endpoint\":[\"http://h:1/\",\"http://h:2\"],\"options\":{\"num_predict\":9}}],"
+                     "\"configs\":[{\"name\":\"c\",\"agents\":{\"w-3\":{\"num_predict\":1}}}]}";
+    pb_plan p;
+    char err[512];
+    assert_int_equal(pb_plan_from_json(&p, js, strlen(js), "t", NULL, NULL, err, sizeof err), 0);
+    assert_int_equal(p.configs[0].n_agents, 5);
+    assert_int_equal(p.n_endpoints, 2);
+    assert_string_equal(p.endpoints[0], "http://h:1");
+    assert_string_equal(p.configs[0].agents[2].id, "w-3");
+    assert_int_equal(p.configs[0].agents[2].endpoint_index, 0);
+    assert_int_equal(p.configs[0].agents[3].endpoint_index, 1);
+    assert_true(opt(&p.configs[0].agents[2], "num_predict") == 1);
+    assert_true(opt(&p.configs[0].agents[1], "num_predict") == 9);
+    assert_string_equal(p.configs[0].agents[0].api, "chat");
+    pb_plan_free(&p);
+
+    const char *bad[] = {
+        "{}", "[1]", "{\"agents\":[]}",
+        "{\"agents\":[{\"id\":\"a\",\"endpoint\":\"http://h\"}]}",
+        "{\"agents\":[{\"id\":\"a\",\"endpoint\":\"http://h\",\"prompt\":\"p\",\"api\":\"x\"}]}",
+        "{\"agents\":[{\"id\":\"a\",\"endpoint\":\"ftp://h\",\"prompt\":\"p\"}]}",
+        "{\"agents\":[{\"id\":\"a\",\"endpoint\":\"http://h\",\"prompt\":\"p\"},"
+        "{\"id\":\"a\",\"endpoint\":\"http://h\",\"prompt\":\"p\"}]}",
+        "{\"runs\":0,\"agents\":[{\"id\":\"a\",\"endpoint\":\"http://h\",\"prompt\":\"p\"}]}",
+        "{\"agents\":[{\"id\":\"a\",\"endpoint\":\"http://h\",\"prompt\":\"p\"}],"
+        "\"configs\":[{\"name\":\"c\",\"agents\":{\"zz\":{}}}]}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err[0] = '\0';
+        assert_int_equal(pb_plan_from_json(&p, bad[i], strlen(bad[i]), "t", NULL, NULL, err, sizeof err), -1);
+        assert_true(strlen(err) > 0);
+    }
+}
+
+/* Adding runtimes or runs keeps the identity of existing runs; changing
+ * what an agent sends changes it. */
+static void test_run_key(void **st)
+{
+    (void)st;
+    pb_overrides o;
+    pb_plan a, b, c;
+    char err[512], ka[32], kb[32], kc[32];
+    pb_overrides_init(&o);
+    o.runtimes = "uv";
+    assert_int_equal(pb_plan_load(&a, "tr115", &o, err, sizeof err), 0);
+    o.runtimes = "threads,uv";
+    o.runs = 9;
+    assert_int_equal(pb_plan_load(&b, "tr115", &o, err, sizeof err), 0);
+    o.timeout_s = 3;
+    assert_int_equal(pb_plan_load(&c, "tr115", &o, err, sizeof err), 0);
+    pb_plan_run_key(&a, &a.runtimes[0], &a.configs[0], 1, ka, sizeof ka);
+    pb_plan_run_key(&b, &b.runtimes[1], &b.configs[0], 1, kb, sizeof kb);
+    pb_plan_run_key(&c, &c.runtimes[1], &c.configs[0], 1, kc, sizeof kc);
+    assert_string_equal(ka, kb);
+    assert_string_not_equal(ka, kc);
+    assert_true(pb_plan_run_seed(&a, &a.runtimes[0], &a.configs[0], 1) !=
+                pb_plan_run_seed(&a, &a.runtimes[0], &a.configs[0], 2));
+    pb_plan_free(&a);
+    pb_plan_free(&b);
+    pb_plan_free(&c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tr115),
+        cmocka_unit_test(test_tr115_prompts_verbatim),
+        cmocka_unit_test(test_overrides),
+        cmocka_unit_test(test_count_and_errors),
+        cmocka_unit_test(test_run_key),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,139 @@
+/* transfer: the write-callback path without a network: chunk recording,
+ * TTFT, --chunk-bytes batching, final statistics and every parse failure. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "transfer.h"
+
+static const char stream[] =
+    "{\"model\":\"m\",\"created_at\":\"x\",\"response\":\"\",\"done\":false}\n"
+    "{\"model\":\"m\",\"created_at\":\"x\",\"response\":\"Hel\",\"done\":false}\n"
+    "{\"model\":\"m\",\"created_at\":\"x\",\"response\":\"lo\",\"done\":false}\n"
+    "{\"model\":\"m\",\"created_at\":\"x\",\"response\":\"\",\"done\":true,\"done_reason\":\"stop\","
+    "\"context\":[1,2,3,4],\"total_duration\":10706818083,\"eval_count\":2}\n";
+
+static pb_agent_spec g_agent;
+
+static pb_transfer *mk(long chunk)
+{
+    g_agent.id = "a";
+    g_agent.model = "m";
+    g_agent.api = "generate";
+    g_agent.prompt = "p";
+    g_agent.options = cJSON_CreateObject();
+    g_agent.headers = cJSON_CreateObject();
+    pb_transfer_opts o = {.url = "http://127.0.0.1:9", .request_id = "r1",
+                          .chunk_bytes = chunk, .timeout_s = 1};
+    char err[256];
+    pb_transfer *t = pb_transfer_new(&g_agent, &o, 1000, err, sizeof err);
+    assert_non_null(t);
+    cJSON_Delete(g_agent.options);
+    cJSON_Delete(g_agent.headers);
+    g_agent.options = g_agent.headers = NULL;
+    return t;
+}
+
+/* Feeds s in pieces of `piece` bytes at times 1000+10*i. */
+static void feed(pb_transfer *t, const char *s, size_t piece)
+{
+    size_t n = strlen(s);
+    uint64_t now = 1000;
+    for (size_t off = 0; off < n; off += piece) {
+        size_t k = n - off < piece ? n - off : piece;
+        now += 10;
+        if (pb_transfer_deliver(t, s + off, k, now) != k)
+            return;
+    }
+}
+
+static void test_pieces(void **st)
+{
+    (void)st;
+    size_t pieces[] = {1, 7, 64, 4096};
+    for (size_t i = 0; i < 4; i++) {
+        pb_transfer *t = mk(0);
+        pb_transfer_started(t, 1005);
+        feed(t, stream, pieces[i]);
+        pb_transfer_finish(t, CURLE_OK, 99999);
+        assert_true(t->ok);
+        assert_int_equal(t->tokens, 2);
+        assert_int_equal(t->n_lines, 4);
+        assert_int_equal(t->t_first_byte, 10);
+        /* First token: the chunk that completed line 2. */
+        const char *l2 = strstr(stream, "Hel");
+        size_t end2 = (size_t)(strchr(l2, '\n') - stream);
+        assert_int_equal(t->t_first_token, (int64_t)(10 * (end2 / pieces[i] + 1)));
+        size_t n = strlen(stream);
+        assert_int_equal(t->n_chunks, (n + pieces[i] - 1) / pieces[i]);
+        cJSON *j = pb_transfer_to_json(t);
+        const cJSON *f = cJSON_GetObjectItem(j, "final");
+        assert_null(cJSON_GetObjectItem(f, "context"));
+        assert_int_equal(cJSON_GetObjectItem(f, "context_len")->valueint, 4);
+        assert_true(cJSON_GetObjectItem(f, "total_duration")->valuedouble == 10706818083.0);
+        assert_string_equal(cJSON_GetObjectItem(j, "request_id")->valuestring, "r1");
+        assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "chunks")), (int)t->n_chunks);
+        cJSON_Delete(j);
+        pb_transfer_free(t);
+    }
+}
+
+static void test_chunk_bytes(void **st)
+{
+    (void)st;
+    pb_transfer *t = mk(100);
+    feed(t, stream, 30);
+    pb_transfer_finish(t, CURLE_OK, 5000);
+    assert_true(t->ok);
+    size_t total = 0;
+    for (size_t i = 0; i < t->n_chunks; i++) {
+        if (i + 1 < t->n_chunks)
+            assert_true(t->chunks[i][1] >= 100);
+        total += (size_t)t->chunks[i][1];
+    }
+    assert_int_equal(total, strlen(stream));
+    /* The remainder reached the parser when the transfer finished. */
+    assert_int_equal(t->chunks[t->n_chunks - 1][0], 4000);
+    pb_transfer_free(t);
+}
+
+static void expect_error(const char *s, const char *what)
+{
+    pb_transfer *t = mk(0);
+    feed(t, s, 5);
+    pb_transfer_finish(t, CURLE_OK, 5000);
+    assert_false(t->ok);
+    assert_non_null(t->error);
+    if (!strstr(t->error, what))
+        fail_msg("error '%s' lacks '%s'", t->error, what);
+    pb_transfer_free(t);
+}
+
+static void test_failures(void **st)
+{
+    (void)st;
+    expect_error("{\"response\":\"a\",\"done\":false}\nnot json\n", "malformed NDJSON line 2");
+    expect_error("{\"response\":\"a\",\"done\":false}\n{\"error\":\"boom\"}\n", "stream error from http://127.0.0.1:9/api/generate: boom");
+    expect_error("{\"response\":\"a\",\"done\":false}\n", "ended without a final line");
+    expect_error("{\"response\":\"a\",\"done\":false}\n{\"response\":\"\",\"do", "truncated last line");
+    pb_transfer *t = mk(0);
+    pb_transfer_finish(t, CURLE_COULDNT_CONNECT, 5000);
+    assert_false(t->ok);
+    assert_non_null(strstr(t->error, "curl error 7"));
+    pb_transfer_free(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pieces),
+        cmocka_unit_test(test_chunk_bytes),
+        cmocka_unit_test(test_failures),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
