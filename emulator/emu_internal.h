@@ -77,6 +77,7 @@ typedef struct emu_sched {
     emu_sched_item **heap;
     size_t n, cap;
     uint64_t armed; /* due time the timerfd is armed for, 0 = disarmed */
+    int dispatching; /* inside the expiry loop: arm once at its end */
 } emu_sched;
 
 int emu_sched_init(emu_sched *s, uv_loop_t *loop);

@@ -69,7 +69,7 @@ static void test_serialized(void **state)
                    final_field(b, "load_duration") -
                    final_field(b, "prompt_eval_duration") -
                    final_field(b, "eval_duration");
-    assert_true(queue >= final_field(a, "total_duration") - 1 * MS);
+    assert_true(queue >= final_field(a, "eval_duration"));
     xfer_free(x, 2);
 }
 
@@ -97,7 +97,7 @@ static void test_independent_instances_overlap(void **state)
     for (int i = 0; i < 2; i++) {
         double eval_ms = final_field(&x[i], "eval_duration") / MS;
         assert_true(eval_ms >= SOLO_EVAL_MS * 0.99);
-        assert_true(eval_ms < SOLO_EVAL_MS * 1.25);
+        assert_true(eval_ms < SOLO_EVAL_MS * 1.25 + 10);
     }
     xfer_free(x, 2);
 }
@@ -113,10 +113,12 @@ static void shared(double contention, double factor)
     for (int i = 0; i < 2; i++) {
         double eval_ms = final_field(&x[i], "eval_duration") / MS;
         double want = SOLO_EVAL_MS / factor;
-        /* The first token of the first stream may still run at full speed
-         * (k changes take effect from the next token): allow 10 %. */
-        assert_true(eval_ms >= want * 0.9);
-        assert_true(eval_ms < want * 1.2);
+        /* Slack for the edges: k changes take effect from the next token,
+         * and on a loaded machine the two requests may start a few ms
+         * apart (the head start runs at full speed). 0.75 still tells
+         * g(2) = 0.41 (80.7 ms) and 0.5 (65.6 ms) from solo (32.8 ms). */
+        assert_true(eval_ms >= want * 0.75);
+        assert_true(eval_ms < want * 1.2 + 10);
     }
     xfer_free(x, 2);
 }
