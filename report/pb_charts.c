@@ -18,7 +18,7 @@
 #include "pb_gnuplot.h"
 #include "pb_stats.h"
 
-/* ---- labels: distinct runtimes / configs in first-seen order ---------- */
+/* ---- labels: distinct runtimes / configs, sorted by name ------------- */
 
 typedef struct labels { const char **v; size_t n; } labels;
 
@@ -26,6 +26,10 @@ static size_t labels_find(const labels *l, const char *s) {
     for (size_t i = 0; i < l->n; i++)
         if (strcmp(l->v[i], s) == 0) return i;
     return (size_t)-1;
+}
+
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 static int labels_add(labels *l, const char *s) {
@@ -693,6 +697,9 @@ int pb_charts_write(const pb_dataset *ds, const pb_report_opts *opts,
             if (isfinite(col(&x.dv[i], KINDS[k].eff))) x.has_kind[k] = 1;
     }
 
+    /* Same order as the report's tables (pb_analysis sorts by name). */
+    if (x.rt.n) qsort(x.rt.v, x.rt.n, sizeof *x.rt.v, cmp_str);
+    if (x.cf.n) qsort(x.cf.v, x.cf.n, sizeof *x.cf.v, cmp_str);
     char *gnuplot = pb_gnuplot_find();
     if (!gnuplot)
         fprintf(stderr, "analyze: gnuplot not found on PATH: charts written as scripts "

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pb_analysis.h"
 #include "pb_derive.h"
 #include "pb_stats.h"
 
@@ -59,27 +60,38 @@ typedef struct sect {
     FILE *out;
     const pb_dataset *ds;
     const pb_derived *dv;
-    const char **rt;          /* distinct runtimes, first-seen order */
-    size_t nrt;
+    const pb_analysis *an;    /* groups (runtime x config), sorted by name */
     double *buf;              /* scratch, n_runs values */
 } sect;
 
-static int usable(const sect *s, size_t i) {
-    return s->ds->runs[i].valid && s->ds->runs[i].runtime && s->ds->runs[i].config;
+/* Appends metric m of the runs of group g to s->buf from position k. */
+static size_t gather(const sect *s, const metric *m, const pb_group *g, size_t k) {
+    for (size_t i = 0; i < g->n; i++)
+        s->buf[k++] = col(&s->dv[g->runs[i]], m->off) * m->scale;
+    return k;
 }
 
-/* Summary of metric m over the usable runs of runtime rt (and config cf
- * when not NULL). */
-static void summarize(const sect *s, const metric *m, const char *rt,
-                      const char *cf, pb_summary *out) {
+/* Summary of metric m over runtime r's valid runs (all its groups), or over
+ * one group when g is not NULL. Linear in the runs involved: the 100 000-run
+ * benchmark renders this section too. */
+static void summarize(const sect *s, const metric *m, size_t r, const pb_group *g,
+                      pb_summary *out) {
     size_t k = 0;
-    for (size_t i = 0; i < s->ds->n_runs; i++) {
-        const pb_run *r = &s->ds->runs[i];
-        if (!usable(s, i) || strcmp(r->runtime, rt) != 0) continue;
-        if (cf && strcmp(r->config, cf) != 0) continue;
-        s->buf[k++] = col(&s->dv[i], m->off) * m->scale;
+    if (g) {
+        k = gather(s, m, g, 0);
+    } else {
+        const pb_rt *rt = &s->an->rts[r];
+        for (size_t j = 0; j < rt->n_groups; j++)
+            k = gather(s, m, &s->an->groups[rt->first_group + j], k);
     }
     pb_stats_summarize(s->buf, k, 0, 0, out);
+}
+
+static size_t rt_runs(const sect *s, size_t r) {
+    const pb_rt *rt = &s->an->rts[r];
+    size_t n = 0;
+    for (size_t j = 0; j < rt->n_groups; j++) n += s->an->groups[rt->first_group + j].n;
+    return n;
 }
 
 /* A value that rounds to zero prints as 0, not -0.0 (server queue times
@@ -106,9 +118,9 @@ static void table_by_runtime(const sect *s, const metric *ms, size_t nm,
     int keep[16] = {0};
     size_t kept = 0;
     for (size_t j = 0; j < nm; j++) {
-        for (size_t r = 0; r < s->nrt && !keep[j]; r++) {
+        for (size_t r = 0; r < s->an->n_rts && !keep[j]; r++) {
             pb_summary x;
-            summarize(s, &ms[j], s->rt[r], NULL, &x);
+            summarize(s, &ms[j], r, NULL, &x);
             keep[j] = x.n > 0;
         }
         if (!skip_empty) keep[j] = 1;
@@ -126,17 +138,14 @@ static void table_by_runtime(const sect *s, const metric *ms, size_t nm,
     for (size_t j = 0; j < nm; j++)
         if (keep[j]) fputs("---:|", f);
     fputc('\n', f);
-    for (size_t r = 0; r < s->nrt; r++) {
-        size_t runs = 0;
-        for (size_t i = 0; i < s->ds->n_runs; i++)
-            runs += usable(s, i) && strcmp(s->ds->runs[i].runtime, s->rt[r]) == 0;
+    for (size_t r = 0; r < s->an->n_rts; r++) {
         fputs("| ", f);
-        pb_report_md_escape(f, s->rt[r]);
-        fprintf(f, " | %zu |", runs);
+        pb_report_md_escape(f, s->an->rts[r].runtime);
+        fprintf(f, " | %zu |", rt_runs(s, r));
         for (size_t j = 0; j < nm; j++) {
             if (!keep[j]) continue;
             pb_summary x;
-            summarize(s, &ms[j], s->rt[r], NULL, &x);
+            summarize(s, &ms[j], r, NULL, &x);
             cell_mean_ci(f, &x, ms[j].digits);
         }
         fputc('\n', f);
@@ -153,28 +162,17 @@ static void table_by_runtime(const sect *s, const metric *ms, size_t nm,
  * Columns no run has are dropped, as in table_by_runtime. */
 static void table_by_config(const sect *s, int has_ref) {
     FILE *f = s->out;
-    /* Distinct configs, first-seen order: O(runs x configs), not runs^2,
-     * so a 100 000-run benchmark stays linear. */
-    const char **cf = calloc(s->ds->n_runs ? s->ds->n_runs : 1, sizeof *cf);
-    size_t ncf = 0;
-    if (!cf) return;
-    for (size_t i = 0; i < s->ds->n_runs; i++) {
-        if (!usable(s, i)) continue;
-        size_t c = 0;
-        while (c < ncf && strcmp(cf[c], s->ds->runs[i].config) != 0) c++;
-        if (c == ncf) cf[ncf++] = s->ds->runs[i].config;
-    }
     /* est, meas, gap (derived from the first two), token, overlap, ref */
     const metric *cols[] = {&HEAD[0], &HEAD[1], NULL, &HEAD[3], &HEAD[4], &REF[1]};
     const char *names[] = {"estimated eff. %", "measured eff. %", "gap (pp)",
                            "token-norm. speedup", "overlap %", "seq. ref eff. %"};
     enum { NC = sizeof cols / sizeof cols[0] };
     int keep[NC] = {1, 0, 0, 0, 0, has_ref};
-    for (size_t r = 0; r < s->nrt; r++)
+    for (size_t r = 0; r < s->an->n_rts; r++)
         for (int j = 1; j < NC - 1; j++) {
             if (!cols[j] || keep[j]) continue;
             pb_summary x;
-            summarize(s, cols[j], s->rt[r], NULL, &x);
+            summarize(s, cols[j], r, NULL, &x);
             keep[j] = x.n > 0;
         }
     keep[2] = keep[1];
@@ -185,23 +183,20 @@ static void table_by_config(const sect *s, int has_ref) {
     for (int j = 0; j < NC; j++)
         if (keep[j]) fputs("---:|", f);
     fputc('\n', f);
-    for (size_t r = 0; r < s->nrt; r++) {
-        for (size_t c = 0; c < ncf; c++) {
+    /* Groups come sorted by runtime, then config. */
+    for (size_t gi = 0; gi < s->an->n_groups; gi++) {
+        {
+            const pb_group *g = &s->an->groups[gi];
             pb_summary x[NC];
-            size_t runs = 0;
             for (int j = 0; j < NC; j++) {
-                if (cols[j]) summarize(s, cols[j], s->rt[r], cf[c], &x[j]);
+                if (cols[j]) summarize(s, cols[j], 0, g, &x[j]);
                 else x[j].n = 0;
             }
-            for (size_t i = 0; i < s->ds->n_runs; i++)
-                runs += usable(s, i) && strcmp(s->ds->runs[i].runtime, s->rt[r]) == 0 &&
-                        strcmp(s->ds->runs[i].config, cf[c]) == 0;
-            if (runs == 0) continue;
             fputs("| ", f);
-            pb_report_md_escape(f, s->rt[r]);
+            pb_report_md_escape(f, g->runtime);
             fputs(" | ", f);
-            pb_report_md_escape(f, cf[c]);
-            fprintf(f, " | %zu |", runs);
+            pb_report_md_escape(f, g->config);
+            fprintf(f, " | %zu |", g->n);
             for (int j = 0; j < NC; j++) {
                 if (!keep[j]) continue;
                 if (j == 2) {
@@ -215,7 +210,6 @@ static void table_by_config(const sect *s, int has_ref) {
         }
     }
     fputc('\n', f);
-    free(cf);
 }
 
 /* Wording only, not statistics: within 15% of 1x reads as "no real
@@ -236,16 +230,17 @@ static void say_speedup(FILE *f, double x) {
 static void verdicts(const sect *s, const char *ref) {
     FILE *f = s->out;
     int said = 0;
-    for (size_t r = 0; r < s->nrt; r++) {
+    for (size_t r = 0; r < s->an->n_rts; r++) {
         pb_summary e, ms, me, rs, re;
-        summarize(s, &HEAD[0], s->rt[r], NULL, &e);
-        summarize(s, &HEAD[2], s->rt[r], NULL, &ms);
-        summarize(s, &HEAD[1], s->rt[r], NULL, &me);
-        summarize(s, &REF[0], s->rt[r], NULL, &rs);
-        summarize(s, &REF[1], s->rt[r], NULL, &re);
-        if (ms.n == 0 && (rs.n == 0 || (ref && strcmp(ref, s->rt[r]) == 0))) continue;
+        const char *name = s->an->rts[r].runtime;
+        summarize(s, &HEAD[0], r, NULL, &e);
+        summarize(s, &HEAD[2], r, NULL, &ms);
+        summarize(s, &HEAD[1], r, NULL, &me);
+        summarize(s, &REF[0], r, NULL, &rs);
+        summarize(s, &REF[1], r, NULL, &re);
+        if (ms.n == 0 && (rs.n == 0 || (ref && strcmp(ref, name) == 0))) continue;
         fputs("- **", f);
-        pb_report_md_escape(f, s->rt[r]);
+        pb_report_md_escape(f, name);
         fputs("**: ", f);
         if (e.n) fprintf(f, "the original metric says %.1f%% efficiency. ", e.mean);
         if (ms.n) {
@@ -257,7 +252,7 @@ static void verdicts(const sect *s, const char *ref) {
                            "percentage points, because it counts an agent as busy "
                            "while it only waits for the server. ", e.mean - me.mean);
         }
-        if (rs.n && ref && strcmp(ref, s->rt[r]) != 0) {
+        if (rs.n && ref && strcmp(ref, name) != 0) {
             fputs("With **", f);
             pb_report_md_escape(f, ref);
             fprintf(f, "**'s mean wall time per config as the sequential time, the "
@@ -321,24 +316,20 @@ static void definitions(FILE *f) {
 void pb_report_true(FILE *out, const pb_dataset *ds, const pb_report_opts *opts) {
     const char *ref = opts ? opts->sequential_ref : NULL;
     fputs("## True parallel efficiency\n\n", out);
-    sect s = {.out = out, .ds = ds};
+    pb_analysis an = {0};
+    sect s = {.out = out, .ds = ds, .an = &an};
     s.dv = calloc(ds->n_runs ? ds->n_runs : 1, sizeof *s.dv);
     s.buf = calloc(ds->n_runs ? ds->n_runs : 1, sizeof *s.buf);
-    s.rt = calloc(ds->n_runs ? ds->n_runs : 1, sizeof *s.rt);
-    if (!s.dv || !s.buf || !s.rt) {
+    /* The same grouping as the original tables (valid runs, sorted by
+     * name); without bootstrap, building it again is cheap. */
+    if (!s.dv || !s.buf || pb_analysis_build(ds, 0, 0, NULL, &an) != 0) {
         fprintf(stderr, "analyze: out of memory deriving metrics for %zu runs\n",
                 ds->n_runs);
         fputs("_Not computed: out of memory._\n\n", out);
         goto done;
     }
     size_t ref_configs = pb_derive_dataset(ds, ref, (pb_derived *)s.dv);
-    for (size_t i = 0; i < ds->n_runs; i++) {
-        if (!usable(&s, i)) continue;
-        size_t r = 0;
-        while (r < s.nrt && strcmp(s.rt[r], ds->runs[i].runtime) != 0) r++;
-        if (r == s.nrt) s.rt[s.nrt++] = ds->runs[i].runtime;
-    }
-    if (s.nrt == 0) {
+    if (an.n_rts == 0) {
         fputs("_No valid runs._\n\n", out);
         definitions(out);
         goto done;
@@ -375,7 +366,7 @@ void pb_report_true(FILE *out, const pb_dataset *ds, const pb_report_opts *opts)
     table_by_runtime(&s, STREAM, COUNT(STREAM), 1);
     definitions(out);
 done:
+    pb_analysis_free(&an);
     free((pb_derived *)s.dv);
     free(s.buf);
-    free(s.rt);
 }
