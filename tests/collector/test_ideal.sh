@@ -2,7 +2,7 @@
 # Ideal emulator, equal-length responses: 2 agents on 2 instances reach
 # >= 99.5% measured efficiency on uv and threads; serial gives speedup 1.
 . "$SRC/lib.sh"
-"$COLLECT" --plan "$SRC/ideal.json" --emulate-ideal --time-scale 5 --out "$WORK/out" --progress lines \
+"$COLLECT" --plan "$SRC/ideal.json" --emulate-ideal --time-scale 2 --out "$WORK/out" --progress lines \
     || fail "collect exited $?"
 "$TRACE_CHECK" "$WORK/out" --runs 9 --all-valid
 "$TRACE_CHECK" "$WORK/out/uv" --runtime uv --eff-min 99.5 >/dev/null || fail "uv below 99.5%"

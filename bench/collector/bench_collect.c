@@ -1,0 +1,315 @@
+/* bench_collect: how much the collector disturbs what it measures.
+ *
+ * For each runtime and agent count it starts `ollama-emu --ideal` as a
+ * separate process (so the emulator's CPU is not charged to collect), runs
+ * `collect` on N identical agents (fixed num_predict) against one instance
+ * with enough slots, and prints:
+ *   efficiency   D_solo / concurrent wall, where D_solo is the solo duration
+ *                measured by a 1-agent run on the same emulator (under the
+ *                ideal preset every agent's solo duration is identical, so
+ *                this equals sum(solo)/wall/N without N solo phases)
+ *   cpu/token    collect's user+system CPU (getrusage of the child) divided
+ *                by the tokens it received
+ *   peak RSS     collect's ru_maxrss
+ *   ts error     client chunk time (uv_hrtime in the write callback) minus
+ *                the emulator's own uv_hrtime when it wrote that chunk
+ *                (--trace; same CLOCK_MONOTONIC), median and p99
+ *
+ * Usage: bench_collect COLLECT OLLAMA_EMU [--agents 2,8,32,128,256]
+ *                      [--runtimes uv,threads] [--tokens 100] [--keep DIR] */
+#define _GNU_SOURCE
+#include <cjson/cJSON.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "pb_fs.h"
+
+static const char *g_collect, *g_emu;
+static int g_tokens = 100;
+static char g_dir[4096];
+
+static pid_t start_emu(const char *trace, int *port)
+{
+    int fd[2];
+    if (pipe(fd) != 0)
+        exit(1);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(fd[1], 1);
+        close(fd[0]);
+        execl(g_emu, g_emu, "--ideal", "--listen", "127.0.0.1:0", "--num-parallel", "1024",
+              "--max-queue", "4096", "--trace", trace, "--quiet", (char *)NULL);
+        perror(g_emu);
+        _exit(127);
+    }
+    close(fd[1]);
+    FILE *f = fdopen(fd[0], "r");
+    char line[256];
+    *port = 0;
+    while (fgets(line, sizeof line, f)) {
+        char *p = strstr(line, "127.0.0.1:");
+        if (p) {
+            *port = atoi(p + 10);
+            break;
+        }
+    }
+    fclose(f);
+    if (!*port) {
+        fprintf(stderr, "bench_collect: %s did not print its port\n", g_emu);
+        exit(1);
+    }
+    return pid;
+}
+
+static void stop_emu(pid_t pid)
+{
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+}
+
+static int run_collect(const char *plan, const char *out, int solo, struct rusage *ru)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        char log[4300];
+        snprintf(log, sizeof log, "%s.log", out);
+        if (!freopen(log, "w", stderr))
+            _exit(127);
+        execl(g_collect, g_collect, "--plan", plan, "--out", out, "--quiet",
+              "--runs=1", solo ? "--runs=1" : "--no-solo", (char *)NULL);
+        _exit(127);
+    }
+    int st;
+    wait4(pid, &st, 0, ru);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+static void write_plan(const char *path, int n, const char *rt, int port)
+{
+    char buf[1024];
+    int len = snprintf(buf, sizeof buf,
+        "{\"name\":\"bench\",\"runs\":1,\"runtimes\":[\"%s\"],\"agents\":[{\"id\":\"a\",\"count\":%d,"
+        "\"endpoint\":\"http://127.0.0.1:%d\",\"prompt\":\"Benchmark prompt.\","
+        "\"options\":{\"num_predict\":%d}}]}", rt, n, port, g_tokens);
+    char err[256];
+    if (pb_fs_write_atomic(path, buf, (size_t)len, err, sizeof err) != 0) {
+        fprintf(stderr, "%s\n", err);
+        exit(1);
+    }
+}
+
+static cJSON *load(const char *path)
+{
+    char *b;
+    size_t n;
+    char err[512];
+    if (pb_fs_read_all(path, 1u << 30, &b, &n, err, sizeof err) != 0) {
+        fprintf(stderr, "bench_collect: %s\n", err);
+        return NULL;
+    }
+    cJSON *j = cJSON_ParseWithLength(b, n);
+    free(b);
+    return j;
+}
+
+static const cJSON *phase(const cJSON *t, const char *kind)
+{
+    const cJSON *p;
+    cJSON_ArrayForEach(p, cJSON_GetObjectItem(t, "phases"))
+        if (!strcmp(cJSON_GetObjectItem(p, "kind")->valuestring, kind))
+            return p;
+    return NULL;
+}
+
+/* Emulator trace: request id -> ns per token index. */
+typedef struct ereq {
+    char id[64];
+    int n, cap;
+    long long *ns; /* index i at ns[i] (0 unused) */
+} ereq;
+static ereq *g_er;
+static int g_ner;
+
+static ereq *find(const char *id)
+{
+    for (int i = g_ner - 1; i >= 0; i--)
+        if (!strcmp(g_er[i].id, id))
+            return &g_er[i];
+    return NULL;
+}
+
+static void load_trace(const char *path)
+{
+    for (int i = 0; i < g_ner; i++)
+        free(g_er[i].ns);
+    free(g_er);
+    g_er = NULL;
+    g_ner = 0;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    char id[64];
+    int inst, idx;
+    unsigned long long ns;
+    char line[256];
+    while (fgets(line, sizeof line, f)) {
+        if (sscanf(line, "%d\t%63s\t%d\t%llu", &inst, id, &idx, &ns) != 4)
+            continue; /* the "#instance..." header */
+        ereq *r = find(id);
+        if (!r) {
+            g_er = realloc(g_er, sizeof *g_er * (g_ner + 1));
+            r = &g_er[g_ner++];
+            memset(r, 0, sizeof *r);
+            snprintf(r->id, sizeof r->id, "%s", id);
+        }
+        if (idx >= r->cap) {
+            int cap = idx * 2 + 8;
+            r->ns = realloc(r->ns, sizeof *r->ns * cap);
+            memset(r->ns + r->cap, 0, sizeof *r->ns * (cap - r->cap));
+            r->cap = cap;
+        }
+        r->ns[idx] = (long long)ns;
+        if (idx > r->n)
+            r->n = idx;
+    }
+    fclose(f);
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double solo_reference(const char *rt)
+{
+    char trace[4200], plan[4200], out[4200];
+    snprintf(trace, sizeof trace, "%s/ref-%s.trace", g_dir, rt);
+    snprintf(plan, sizeof plan, "%s/ref-%s.json", g_dir, rt);
+    snprintf(out, sizeof out, "%s/ref-%s", g_dir, rt);
+    int port;
+    pid_t e = start_emu(trace, &port);
+    write_plan(plan, 1, rt, port);
+    struct rusage ru;
+    int rc = run_collect(plan, out, 1, &ru);
+    stop_emu(e);
+    char path[4300];
+    snprintf(path, sizeof path, "%s/%s/default/run_1.json", out, rt);
+    cJSON *t = load(path);
+    const cJSON *s = t ? phase(t, "solo") : NULL;
+    if (rc != 0 || !s) {
+        fprintf(stderr, "bench_collect: reference run failed (exit %d)\n", rc);
+        exit(1);
+    }
+    const cJSON *r = cJSON_GetArrayItem(cJSON_GetObjectItem(s, "requests"), 0);
+    double d = cJSON_GetObjectItem(r, "t_end_ns")->valuedouble - cJSON_GetObjectItem(r, "t_start_ns")->valuedouble;
+    cJSON_Delete(t);
+    return d;
+}
+
+static void bench(const char *rt, int n, double dsolo)
+{
+    char trace[4200], plan[4200], out[4200], path[4300];
+    snprintf(trace, sizeof trace, "%s/%s-%d.trace", g_dir, rt, n);
+    snprintf(plan, sizeof plan, "%s/%s-%d.json", g_dir, rt, n);
+    snprintf(out, sizeof out, "%s/%s-%d", g_dir, rt, n);
+    int port;
+    pid_t e = start_emu(trace, &port);
+    write_plan(plan, n, rt, port);
+    struct rusage ru;
+    int rc = run_collect(plan, out, 0, &ru);
+    stop_emu(e);
+    snprintf(path, sizeof path, "%s/%s/default/run_1.json", out, rt);
+    cJSON *t = load(path);
+    const cJSON *c = t ? phase(t, "concurrent") : NULL;
+    if (!c) {
+        printf("%-8s %5d  collect exit %d, no trace\n", rt, n, rc);
+        cJSON_Delete(t);
+        return;
+    }
+    load_trace(trace);
+    double wall = cJSON_GetObjectItem(c, "end_ns")->valuedouble - cJSON_GetObjectItem(c, "start_ns")->valuedouble;
+    long long origin = atoll(cJSON_GetObjectItem(cJSON_GetObjectItem(t, "run"), "mono_origin_ns")->valuestring);
+    double tokens = 0;
+    size_t ne = 0, cap = 1024, unmatched = 0;
+    double *err = malloc(sizeof *err * cap);
+    const cJSON *p, *r;
+    int ok = 1;
+    cJSON_ArrayForEach(p, cJSON_GetObjectItem(t, "phases"))
+        cJSON_ArrayForEach(r, cJSON_GetObjectItem(p, "requests")) {
+            tokens += cJSON_GetObjectItem(r, "tokens")->valuedouble;
+            ok &= cJSON_IsTrue(cJSON_GetObjectItem(r, "ok"));
+            const cJSON *ch = cJSON_GetObjectItem(r, "chunks");
+            ereq *er = find(cJSON_GetObjectItem(r, "request_id")->valuestring);
+            int nch = cJSON_GetArraySize(ch);
+            /* One client chunk per emulator write (indices 1..n); when the
+             * kernel coalesced writes the pairing is ambiguous: skip. */
+            if (!er || er->n != nch) {
+                unmatched += (size_t)nch;
+                continue;
+            }
+            for (int i = 0; i < nch; i++) {
+                double tc = cJSON_GetArrayItem(cJSON_GetArrayItem(ch, i), 0)->valuedouble;
+                if (ne == cap)
+                    err = realloc(err, sizeof *err * (cap *= 2));
+                err[ne++] = ((double)origin + tc - (double)er->ns[i + 1]) / 1000.0;
+            }
+        }
+    qsort(err, ne, sizeof *err, cmp_d);
+    double cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+                 (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+    printf("%-8s %5d  %9.2f%%  %10.2f  %9.1f  %9.1f  %9.1f  %8zu  %s\n", rt, n,
+           dsolo / wall * 100, cpu / tokens * 1e6, ru.ru_maxrss / 1024.0,
+           ne ? err[ne / 2] : -1, ne ? err[(size_t)(ne * 0.99)] : -1, unmatched,
+           ok && rc == 0 ? "" : "(some requests failed)");
+    fflush(stdout);
+    free(err);
+    cJSON_Delete(t);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 3) {
+        fprintf(stderr, "usage: bench_collect COLLECT OLLAMA_EMU [--agents LIST] [--runtimes LIST] [--tokens N] [--keep DIR]\n");
+        return 2;
+    }
+    g_collect = argv[1];
+    g_emu = argv[2];
+    const char *agents = "2,8,32,128,256", *rts = "uv,threads", *keep = NULL;
+    for (int i = 3; i + 1 < argc; i += 2) {
+        if (!strcmp(argv[i], "--agents")) agents = argv[i + 1];
+        else if (!strcmp(argv[i], "--runtimes")) rts = argv[i + 1];
+        else if (!strcmp(argv[i], "--tokens")) g_tokens = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--keep")) keep = argv[i + 1];
+    }
+    if (keep) {
+        snprintf(g_dir, sizeof g_dir, "%s", keep);
+        char e[256];
+        pb_fs_mkdirs(g_dir, e, sizeof e);
+    } else {
+        snprintf(g_dir, sizeof g_dir, "/tmp/bench_collect.XXXXXX");
+        if (!mkdtemp(g_dir))
+            return 1;
+    }
+    printf("ideal emulator in a separate process, %d tokens per request, %ld CPUs\n", g_tokens,
+           sysconf(_SC_NPROCESSORS_ONLN));
+    printf("%-8s %5s  %10s  %10s  %9s  %9s  %9s  %8s\n", "runtime", "N", "efficiency",
+           "cpu/tok us", "RSS MiB", "err p50us", "err p99us", "unpaired");
+    char rbuf[256];
+    snprintf(rbuf, sizeof rbuf, "%s", rts);
+    for (char *s1, *rt = strtok_r(rbuf, ",", &s1); rt; rt = strtok_r(NULL, ",", &s1)) {
+        double dsolo = solo_reference(rt);
+        char abuf[256];
+        snprintf(abuf, sizeof abuf, "%s", agents);
+        for (char *s2, *a = strtok_r(abuf, ",", &s2); a; a = strtok_r(NULL, ",", &s2))
+            bench(rt, atoi(a), dsolo);
+    }
+    printf("data in %s\n", g_dir);
+    return 0;
+}
