@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pb_analysis.h"
 #include "pb_csv.h"
 #include "pb_load.h"
 #include "pb_report.h"
@@ -173,6 +174,16 @@ int main(int argc, char **argv)
                 ds.n_runs, pb_dataset_n_valid(&ds), ds.n_skips);
 
     int rc = ds.n_runs == 0 ? EXIT_NOTHING : EXIT_REPORT;
+    /* Statistics once (the bootstrap dominates): the report, its sections
+     * and the CSV files all read this one analysis. */
+    pb_analysis an;
+    if (pb_analysis_build(&ds, ro.boot_reps, ro.seed, ro.baseline, &an) != 0) {
+        fprintf(stderr, "analyze: out of memory while computing statistics "
+                "for %zu runs\n", ds.n_runs);
+        pb_dataset_free(&ds);
+        return EXIT_OUTPUT;
+    }
+    ro.analysis = &an;
     if (pb_report_markdown(stdout, &ds, &ro) != 0 || fflush(stdout) != 0) {
         fprintf(stderr, "analyze: cannot write the report to stdout: %s\n",
                 strerror(errno));
@@ -180,7 +191,7 @@ int main(int argc, char **argv)
     }
     if (ro.csv_dir && ds.n_runs > 0) {
         char err[600];
-        if (pb_csv_write(ro.csv_dir, &ds, ro.boot_reps, ro.seed, err, sizeof err)) {
+        if (pb_csv_write_analysis(ro.csv_dir, &ds, &an, err, sizeof err)) {
             fprintf(stderr, "analyze: --csv %s: %s; check the directory is "
                     "writable\n", ro.csv_dir, err);
             rc = EXIT_OUTPUT;
@@ -189,6 +200,7 @@ int main(int argc, char **argv)
     if (ds.n_runs == 0)
         fprintf(stderr, "analyze: no run could be loaded from the given "
                 "paths; see the messages above\n");
+    pb_analysis_free(&an);
     pb_dataset_free(&ds);
     return rc;
 }

@@ -160,11 +160,18 @@ int pb_csv_write(const char *dir, const pb_dataset *ds, unsigned boot_reps,
         snprintf(err, errlen, "out of memory computing statistics for CSV");
         return -1;
     }
-    int rc = emit(dir, "runs.csv", 0, ds, &a, err, errlen);
-    if (!rc)
-        rc = emit(dir, "groups.csv", 1, ds, &a, err, errlen);
-    if (!rc)
-        rc = emit(dir, "runtimes.csv", 2, ds, &a, err, errlen);
+    int rc = pb_csv_write_analysis(dir, ds, &a, err, errlen);
     pb_analysis_free(&a);
+    return rc;
+}
+
+int pb_csv_write_analysis(const char *dir, const pb_dataset *ds,
+                          const pb_analysis *a, char *err, size_t errlen)
+{
+    int rc = emit(dir, "runs.csv", 0, ds, a, err, errlen);
+    if (!rc)
+        rc = emit(dir, "groups.csv", 1, ds, a, err, errlen);
+    if (!rc)
+        rc = emit(dir, "runtimes.csv", 2, ds, a, err, errlen);
     return rc;
 }

@@ -15,4 +15,10 @@
 int pb_csv_write(const char *dir, const pb_dataset *ds, unsigned boot_reps,
                  uint64_t seed, char *err, size_t errlen);
 
+/* The same from an analysis already built (pb_analysis_build on ds), so
+ * the report and the CSV share one computation and one bootstrap. */
+struct pb_analysis;
+int pb_csv_write_analysis(const char *dir, const pb_dataset *ds,
+                          const struct pb_analysis *a, char *err, size_t errlen);
+
 #endif

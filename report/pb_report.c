@@ -436,25 +436,34 @@ static void section_methods(FILE *o, const pb_report_opts *op)
 
 int pb_report_markdown(FILE *out, const pb_dataset *ds, const pb_report_opts *op)
 {
-    pb_analysis a;
-    if (pb_analysis_build(ds, op->boot_reps, op->seed, op->baseline, &a) != 0) {
-        fprintf(stderr, "analyze: out of memory while computing statistics\n");
-        return -1;
+    /* One analysis (with its bootstrap, the costly part) for every section:
+     * the caller's when it built one, else ours. */
+    pb_analysis own;
+    const pb_analysis *an = op->analysis;
+    if (!an) {
+        if (pb_analysis_build(ds, op->boot_reps, op->seed, op->baseline, &own) != 0) {
+            fprintf(stderr, "analyze: out of memory while computing statistics\n");
+            return -1;
+        }
+        an = &own;
     }
-    section_summary(out, ds, &a, op);
+    pb_report_opts o2 = *op;
+    o2.analysis = an;
+    op = &o2;
+    section_summary(out, ds, an, op);
     if (ds->n_runs == 0) {
         fputs("**No run could be loaded.** Check the paths given and the "
               "Data quality section below.\n\n", out);
-    } else if (a.n_rts == 0) {
+    } else if (an->n_rts == 0) {
         fputs("**No valid run**: every loaded run is marked invalid.\n\n", out);
     }
-    if (a.n_rts > 0) {
-        section_aggregate(out, ds, &a, op);
-        section_configs(out, &a);
-        section_top3(out, &a);
-        section_stability(out, &a);
-        section_ci(out, &a);
-        section_compare(out, &a, op);
+    if (an->n_rts > 0) {
+        section_aggregate(out, ds, an, op);
+        section_configs(out, an);
+        section_top3(out, an);
+        section_stability(out, an);
+        section_ci(out, an);
+        section_compare(out, an, op);
         /* Hook: the true-efficiency section and charts are provided by
          * report/pb_report_true.c and report/pb_charts.c. */
         pb_report_true(out, ds, op);
@@ -466,6 +475,7 @@ int pb_report_markdown(FILE *out, const pb_dataset *ds, const pb_report_opts *op
     }
     section_quality(out, ds);
     section_methods(out, op);
-    pb_analysis_free(&a);
+    if (an == &own)
+        pb_analysis_free(&own);
     return ferror(out) ? -1 : 0;
 }

@@ -11,6 +11,8 @@
 
 #include "pb_model.h"
 
+struct pb_analysis; /* pb_analysis.h */
+
 #define PB_REPORT_MAX_REFS 16
 
 typedef struct pb_report_ref {
@@ -32,6 +34,10 @@ typedef struct pb_report_opts {
     /* For the report header: the command's inputs. */
     int n_inputs;
     char *const *inputs;
+    /* The statistics of the data set, built once by the caller
+     * (pb_analysis_build with boot_reps / seed / baseline above) and shared
+     * by every section and the CSV. NULL: each consumer builds its own. */
+    const struct pb_analysis *analysis;
 } pb_report_opts;
 
 /* Writes the whole Markdown report to out. Returns 0, or -1 on a write

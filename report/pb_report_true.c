@@ -316,20 +316,21 @@ static void definitions(FILE *f) {
 void pb_report_true(FILE *out, const pb_dataset *ds, const pb_report_opts *opts) {
     const char *ref = opts ? opts->sequential_ref : NULL;
     fputs("## True parallel efficiency\n\n", out);
-    pb_analysis an = {0};
-    sect s = {.out = out, .ds = ds, .an = &an};
+    pb_analysis own = {0};
+    const pb_analysis *shared = opts ? opts->analysis : NULL;
+    sect s = {.out = out, .ds = ds, .an = shared ? shared : &own};
     s.dv = calloc(ds->n_runs ? ds->n_runs : 1, sizeof *s.dv);
     s.buf = calloc(ds->n_runs ? ds->n_runs : 1, sizeof *s.buf);
     /* The same grouping as the original tables (valid runs, sorted by
-     * name); without bootstrap, building it again is cheap. */
-    if (!s.dv || !s.buf || pb_analysis_build(ds, 0, 0, NULL, &an) != 0) {
+     * name): the report's analysis when given, else one without bootstrap. */
+    if (!s.dv || !s.buf || (!shared && pb_analysis_build(ds, 0, 0, NULL, &own) != 0)) {
         fprintf(stderr, "analyze: out of memory deriving metrics for %zu runs\n",
                 ds->n_runs);
         fputs("_Not computed: out of memory._\n\n", out);
         goto done;
     }
     size_t ref_configs = pb_derive_dataset(ds, ref, (pb_derived *)s.dv);
-    if (an.n_rts == 0) {
+    if (s.an->n_rts == 0) {
         fputs("_No valid runs._\n\n", out);
         definitions(out);
         goto done;
@@ -366,7 +367,7 @@ void pb_report_true(FILE *out, const pb_dataset *ds, const pb_report_opts *opts)
     table_by_runtime(&s, STREAM, COUNT(STREAM), 1);
     definitions(out);
 done:
-    pb_analysis_free(&an);
+    pb_analysis_free(&own);
     free((pb_derived *)s.dv);
     free(s.buf);
 }
