@@ -178,6 +178,7 @@ typedef struct emu {
     emu_conn *conns;
     FILE *trace;
     char read_buf[64 * 1024];
+    emu_buf tok_out, tok_line; /* per-token scratch, reused (emu_req.c) */
     char started_at[40]; /* modified_at of the served models */
     pthread_mutex_t mu;  /* guards stats and lag_hist */
     emu_stats stats;

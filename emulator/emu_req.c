@@ -454,10 +454,14 @@ static void req_on_token(emu_req *r, uint64_t due)
     emu_conn *c = r->conn;
     const emu_fault *f = &r->fault;
     int fault_here = r->stream && f->k == r->n_sent;
-    emu_buf out = {0}, line = {0};
+    /* Scratch buffers owned by the emulator and reused for every token:
+     * no malloc/free pair per token (a write that cannot go out at once is
+     * copied by emu_conn_write, so reuse is safe). */
+    emu_buf *out = &e->tok_out, *line = &e->tok_line;
+    out->len = line->len = 0;
 
     if (!r->n_sent && r->stream)
-        emu_http_stream_headers(&out, c);
+        emu_http_stream_headers(out, c);
 
     if (fault_here && f->kind == EMU_FAULT_RESET_AFTER) {
         emu_log(e, "instance %d: request %s: fault reset_after:%d, sending "
@@ -470,9 +474,9 @@ static void req_on_token(emu_req *r, uint64_t due)
         char junk[64];
         for (size_t i = 0; i < sizeof junk; i++)
             junk[i] = (char)gsl_rng_uniform_int(r->rng, 256);
-        emu_buf_append(&out, junk, sizeof junk);
+        emu_buf_append(out, junk, sizeof junk);
         req_finish(r);
-        if (emu_conn_write(c, out.data, out.len) == 0)
+        if (emu_conn_write(c, out->data, out->len) == 0)
             emu_conn_shutdown(c);
         goto out;
     }
@@ -480,36 +484,36 @@ static void req_on_token(emu_req *r, uint64_t due)
         static const char msg[] =
             "{\"error\":\"an error was encountered while running the model: "
             "parbench fault error_after\"}\n";
-        emu_stream_chunk(&out, msg, sizeof msg - 1);
-        emu_buf_append(&out, "0\r\n\r\n", 5);
+        emu_stream_chunk(out, msg, sizeof msg - 1);
+        emu_buf_append(out, "0\r\n\r\n", 5);
         int idx = r->n_sent + 1;
         emu_trace_chunk(e, r->inst->index, r->id, idx, uv_hrtime());
         req_finish(r);
-        if (emu_conn_write(c, out.data, out.len) == 0)
+        if (emu_conn_write(c, out->data, out->len) == 0)
             emu_conn_response_done(c);
         goto out;
     }
 
     const char *tok = emu_stream_vocab(r->rng);
     if (r->stream) {
-        emu_stream_token_line(&line, r, tok);
+        emu_stream_token_line(line, r, tok);
         if (f->kind == EMU_FAULT_MALFORMED_LINE && f->k == r->n_sent + 1) {
             /* Drop the closing brace: the line is no longer JSON. */
-            line.data[line.len - 2] = '\n';
-            line.len--;
+            line->data[line->len - 2] = '\n';
+            line->len--;
         }
-        emu_stream_chunk(&out, line.data, line.len);
-        if (req_send(r, &out, r->n_sent + 1) < 0)
+        emu_stream_chunk(out, line->data, line->len);
+        if (req_send(r, out, r->n_sent + 1) < 0)
             goto out; /* r is gone */
         emu_record_lag(e, due, uv_hrtime());
-        out.len = 0;
+        out->len = 0;
     } else {
         emu_buf_append(&r->text, tok, strlen(tok));
     }
     r->n_sent++;
 
     if (r->n_sent >= r->n_tokens) {
-        req_final(r, due, &out);
+        req_final(r, due, out);
         goto out;
     }
     if (r->stream && f->kind == EMU_FAULT_STALL && f->k == r->n_sent &&
@@ -522,8 +526,7 @@ static void req_on_token(emu_req *r, uint64_t due)
     emu_sched_add(&e->sched, &r->item,
                   due + emu_gpu_token_ns(&e->o, r->inst->gpu, r->rng));
 out:
-    emu_buf_free(&out);
-    emu_buf_free(&line);
+    out->len = line->len = 0;
 }
 
 static void req_on_event(emu_sched_item *it, uint64_t now)
