@@ -9,13 +9,25 @@
  *                           was written vs. the instant the model set for it
  *                           (goal: p99 < 1000 us at 256 streams)
  *   emu_cpu_us_per_token    emulator thread CPU time / tokens written
+ *
+ * The client drives libcurl with curl_multi_socket_action on an epoll set,
+ * so a wake-up costs O(ready sockets), not O(streams) as curl_multi_perform
+ * did: the client shares the machine (2 cores) with the emulator thread, and
+ * its CPU time is taken from the emulator's. --pin puts the emulator thread
+ * on CPU 1 and the client on CPU 0 (sched_setaffinity), so they never
+ * compete for one core.
  * Exit status: 0 ok, 1 failure (emulator did not start, a stream failed),
  * 2 bad command line. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/epoll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -32,6 +44,46 @@ static size_t on_data(char *p, size_t sz, size_t n, void *ud)
     for (size_t i = 0; i < sz * n; i++)
         s->lines += p[i] == '\n';
     return sz * n;
+}
+
+/* curl_multi_socket_action on epoll: the socket callback keeps the epoll
+ * set equal to what libcurl wants, the timer callback a deadline. */
+typedef struct driver {
+    int ep;
+    long timeout_ms; /* -1: none */
+} driver;
+
+static int on_socket(CURL *e, curl_socket_t fd, int what, void *ud, void *sp)
+{
+    (void)e;
+    (void)sp;
+    driver *d = ud;
+    struct epoll_event ev = {0};
+    ev.data.fd = fd;
+    if (what == CURL_POLL_REMOVE) {
+        epoll_ctl(d->ep, EPOLL_CTL_DEL, fd, NULL);
+        return 0;
+    }
+    ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0) |
+                (what & CURL_POLL_OUT ? EPOLLOUT : 0);
+    if (epoll_ctl(d->ep, EPOLL_CTL_MOD, fd, &ev) != 0 && errno == ENOENT)
+        epoll_ctl(d->ep, EPOLL_CTL_ADD, fd, &ev);
+    return 0;
+}
+
+static int on_timer(CURLM *m, long ms, void *ud)
+{
+    (void)m;
+    ((driver *)ud)->timeout_ms = ms;
+    return 0;
+}
+
+static int pin_to(int cpu)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return sched_setaffinity(0, sizeof set, &set);
 }
 
 static double now_s(void)
@@ -53,7 +105,7 @@ static int arg_int(const char *v, int lo, int *out)
 
 int main(int argc, char **argv)
 {
-    int streams = 256, tokens = 200, instances = 8;
+    int streams = 256, tokens = 200, instances = 8, pin = 0;
     double scale = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -65,12 +117,14 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--instances") && v)
             bad = arg_int(v, 1, &instances) || instances > EMU_MAX_INSTANCES,
             i++;
+        else if (!strcmp(a, "--pin"))
+            pin = 1;
         else if (!strcmp(a, "--time-scale") && v)
             bad = !((scale = atof(v)) > 0), i++;
         else {
             fprintf(stderr,
                     "usage: emu_bench [--streams N (256)] [--tokens N (200)]"
-                    " [--instances N (8)] [--time-scale F (1)]\n");
+                    " [--instances N (8)] [--time-scale F (1)] [--pin]\n");
             return 2;
         }
         if (bad) {
@@ -93,7 +147,14 @@ int main(int argc, char **argv)
     o.time_scale = scale;
     o.quiet = 1;
     char err[256];
+    /* The emulator thread inherits the affinity of its creator. */
+    if (pin && pin_to(1) != 0) {
+        fprintf(stderr, "emu_bench: --pin needs 2 CPUs\n");
+        return 2;
+    }
     emu_t *e = emu_start(&o, err, sizeof err);
+    if (pin)
+        pin_to(0);
     if (!e) {
         fprintf(stderr, "emu_bench: cannot start the emulator: %s\n", err);
         return 1;
@@ -102,6 +163,11 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN); /* CURLOPT_NOSIGNAL leaves it to us */
     curl_global_init(CURL_GLOBAL_DEFAULT);
     CURLM *m = curl_multi_init();
+    driver drv = {epoll_create1(EPOLL_CLOEXEC), -1};
+    curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(m, CURLMOPT_SOCKETDATA, &drv);
+    curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, on_timer);
+    curl_multi_setopt(m, CURLMOPT_TIMERDATA, &drv);
     CURL **h = calloc((size_t)streams, sizeof *h);
     stream *st = calloc((size_t)streams, sizeof *st);
     char body[160];
@@ -127,8 +193,9 @@ int main(int argc, char **argv)
 
     double t0 = now_s();
     int running = 1, failed = 0;
+    curl_multi_socket_action(m, CURL_SOCKET_TIMEOUT, 0, &running);
+    struct epoll_event evs[512];
     while (running) {
-        curl_multi_perform(m, &running);
         CURLMsg *msg;
         int left;
         while ((msg = curl_multi_info_read(m, &left))) {
@@ -140,8 +207,30 @@ int main(int argc, char **argv)
                         curl_easy_strerror(msg->data.result));
             }
         }
-        if (running)
-            curl_multi_poll(m, NULL, 0, 100, NULL);
+        if (!running)
+            break;
+        long wait = drv.timeout_ms < 0 || drv.timeout_ms > 100
+                        ? 100 : drv.timeout_ms;
+        int n = epoll_wait(drv.ep, evs, 512, (int)wait);
+        for (int i = 0; i < n; i++) {
+            int fl = (evs[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
+                     (evs[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+                     (evs[i].events & (EPOLLERR | EPOLLHUP)
+                          ? CURL_CSELECT_ERR : 0);
+            curl_multi_socket_action(m, evs[i].data.fd, fl, &running);
+        }
+        if (n <= 0)
+            curl_multi_socket_action(m, CURL_SOCKET_TIMEOUT, 0, &running);
+    }
+    {
+        CURLMsg *msg;
+        int left;
+        while ((msg = curl_multi_info_read(m, &left)))
+            if (msg->msg == CURLMSG_DONE && msg->data.result != CURLE_OK) {
+                failed++;
+                fprintf(stderr, "emu_bench: a stream failed: %s\n",
+                        curl_easy_strerror(msg->data.result));
+            }
     }
     double wall = now_s() - t0;
 
@@ -155,6 +244,7 @@ int main(int argc, char **argv)
     }
     size_t toks = lines > (size_t)streams ? lines - (size_t)streams : 0;
     curl_multi_cleanup(m);
+    close(drv.ep);
     curl_global_cleanup();
     free(h);
     free(st);
@@ -165,6 +255,7 @@ int main(int argc, char **argv)
     printf("streams: %d\n", streams);
     printf("tokens_per_stream: %d\n", tokens);
     printf("time_scale: %g\n", scale);
+    printf("pinned: %s\n", pin ? "emulator cpu1, client cpu0" : "no");
     printf("tokens_received: %zu\n", toks);
     printf("wall_s: %.3f\n", wall);
     printf("aggregate_tokens_per_s: %.0f\n", (double)toks / wall);
