@@ -13,33 +13,15 @@
 
 #include <gsl/gsl_rng.h>
 
+#include "pb_analysis.h"
 #include "pb_derive.h"
 #include "pb_fs.h"
 #include "pb_gnuplot.h"
 #include "pb_stats.h"
 
-/* ---- labels: distinct runtimes / configs, sorted by name ------------- */
+/* ---- labels: distinct runtimes, sorted by name (pb_analysis order) ---- */
 
 typedef struct labels { const char **v; size_t n; } labels;
-
-static size_t labels_find(const labels *l, const char *s) {
-    for (size_t i = 0; i < l->n; i++)
-        if (strcmp(l->v[i], s) == 0) return i;
-    return (size_t)-1;
-}
-
-static int cmp_str(const void *a, const void *b) {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-static int labels_add(labels *l, const char *s) {
-    if (!s || labels_find(l, s) != (size_t)-1) return 0;
-    const char **g = realloc(l->v, (l->n + 1) * sizeof *g);
-    if (!g) return -1;
-    l->v = g;
-    l->v[l->n++] = s;
-    return 0;
-}
 
 /* ---- the three efficiency definitions, as columns of pb_derived ------- */
 
@@ -190,13 +172,28 @@ static void xtics_labels(chart *c, const labels *l, int rotate) {
 
 /* ---- chart context ---------------------------------------------------- */
 
+/* Runs are reached through the analysis' grouping, never by scanning all
+ * runs per runtime or per group: by_rt lists runtime r's valid runs in data
+ * set order as by_rt[rt_off[r] .. rt_off[r+1]), so every chart is linear in
+ * the runs (the 100 000-run benchmark). */
 typedef struct ctx {
     const pb_dataset *ds;
     const pb_derived *dv;
-    labels rt, cf;
+    const pb_analysis *an;
+    size_t *rt_off, *by_rt, *by_agents;
+    labels rt;
     int has_kind[NKINDS];
     const char *dir;
 } ctx;
+
+/* Orders run indices by agent count, then by index (qsort has no context). */
+static const pb_dataset *agents_ds;
+static int cmp_agents(const void *a, const void *b) {
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    size_t ni = agents_ds->runs[i].n_agents, nj = agents_ds->runs[j].n_agents;
+    if (ni != nj) return ni < nj ? -1 : 1;
+    return (i > j) - (i < j);
+}
 
 static int usable(const ctx *x, size_t i) {
     return x->ds->runs[i].valid && x->ds->runs[i].runtime && x->ds->runs[i].config;
@@ -227,9 +224,8 @@ static int chart_eff_box(const ctx *x, chart *c) {
         int titled = 0;
         for (size_t r = 0; r < x->rt.n; r++) {
             int blk = -1;
-            for (size_t i = 0; i < x->ds->n_runs; i++) {
-                if (!usable(x, i) || strcmp(x->ds->runs[i].runtime, x->rt.v[r]) != 0)
-                    continue;
+            for (size_t q = x->rt_off[r]; q < x->rt_off[r + 1]; q++) {
+                size_t i = x->by_rt[q];
                 double v = col(&x->dv[i], k->eff);
                 if (!isfinite(v)) continue;
                 if (blk < 0) blk = block_begin(c, k->name, x->rt.v[r]);
@@ -252,19 +248,16 @@ static int chart_eff_box(const ctx *x, chart *c) {
 
 /* ---- 2. mean efficiency per config with 95% CI ------------------------ */
 
-/* Summary of efficiency kind k over the usable runs of (runtime r, config f). */
-static void group_summary(const ctx *x, double *v, size_t r, size_t f, int k,
+/* Summary of efficiency kind k over the runs of one (runtime, config) group. */
+static void group_summary(const ctx *x, double *v, const pb_group *g, int k,
                           pb_summary *s) {
-    size_t m = 0;
-    for (size_t i = 0; i < x->ds->n_runs; i++)
-        if (usable(x, i) && strcmp(x->ds->runs[i].runtime, x->rt.v[r]) == 0 &&
-            strcmp(x->ds->runs[i].config, x->cf.v[f]) == 0)
-            v[m++] = col(&x->dv[i], KINDS[k].eff);
-    pb_stats_summarize(v, m, 0, 0, s);
+    for (size_t i = 0; i < g->n; i++)
+        v[i] = col(&x->dv[g->runs[i]], KINDS[k].eff);
+    pb_stats_summarize(v, g->n, 0, 0, s);
 }
 
 static int chart_eff_config(const ctx *x, chart *c) {
-    size_t n = x->ds->n_runs, ng = x->rt.n * x->cf.n;
+    size_t n = x->ds->n_runs, ng = x->an->n_groups;
     double *v = malloc((n ? n : 1) * sizeof *v);
     /* x position of each (runtime, config) group that has data, 0 if none:
      * configs of a runtime side by side, a gap between runtimes. */
@@ -284,17 +277,19 @@ static int chart_eff_config(const ctx *x, chart *c) {
         if (x->has_kind[k]) kidx[nk++] = k;
     double p = 0;
     int ntics = 0;
-    for (size_t r = 0; r < x->rt.n; r++) {
+    for (size_t r = 0; r < x->an->n_rts; r++) {
         int any = 0;
-        for (size_t f = 0; f < x->cf.n; f++) {
-            for (int j = 0; j < nk && !pos[r * x->cf.n + f]; j++) {
+        const pb_rt *rt = &x->an->rts[r];
+        for (size_t gi = rt->first_group; gi < rt->first_group + rt->n_groups; gi++) {
+            const pb_group *g = &x->an->groups[gi];
+            for (int j = 0; j < nk && !pos[gi]; j++) {
                 pb_summary s;
-                group_summary(x, v, r, f, kidx[j], &s);
-                if (s.n) pos[r * x->cf.n + f] = ++p;
+                group_summary(x, v, g, kidx[j], &s);
+                if (s.n) pos[gi] = ++p;
             }
-            if (!pos[r * x->cf.n + f]) continue;
+            if (!pos[gi]) continue;
             fputs(ntics++ ? ", " : "", t);
-            pb_gnuplot_quote(t, x->cf.v[f]);
+            pb_gnuplot_quote(t, g->config);
             fprintf(t, " %.0f", p);
             any = 1;
         }
@@ -313,20 +308,22 @@ static int chart_eff_config(const ctx *x, chart *c) {
     for (int j = 0; j < nk; j++) {
         int k = kidx[j];
         double off = (j - (nk - 1) / 2.0) * 0.22;
-        for (size_t r = 0; r < x->rt.n; r++) {
+        for (size_t r = 0; r < x->an->n_rts; r++) {
             int blk = -1;
-            for (size_t f = 0; f < x->cf.n; f++) {
+            const pb_rt *rt = &x->an->rts[r];
+            for (size_t gi = rt->first_group; gi < rt->first_group + rt->n_groups; gi++) {
+                const pb_group *g = &x->an->groups[gi];
                 pb_summary s;
-                group_summary(x, v, r, f, k, &s);
+                group_summary(x, v, g, k, &s);
                 if (s.n == 0) continue;
                 if (blk < 0) {
                     blk = block_begin(c, KINDS[k].name, x->rt.v[r]);
                     fputs("# x mean ci_lo ci_hi n config\n", c->d);
                 }
-                fprintf(c->d, "%.4f %.9g %.9g %.9g %zu # ", pos[r * x->cf.n + f] + off,
+                fprintf(c->d, "%.4f %.9g %.9g %.9g %zu # ", pos[gi] + off,
                         s.mean, isfinite(s.ci_lo) ? s.ci_lo : s.mean,
                         isfinite(s.ci_hi) ? s.ci_hi : s.mean, s.n);
-                for (const char *q = x->cf.v[f]; *q; q++)
+                for (const char *q = g->config; *q; q++)
                     fputc((unsigned char)*q < 0x20 ? ' ' : *q, c->d);
                 fputc('\n', c->d);
             }
@@ -363,9 +360,8 @@ static int chart_ecdf(const ctx *x, chart *c, int which) {
     for (size_t r = 0; r < x->rt.n; r++) {
         size_t m = 0, cap = 0;
         double *v = NULL;
-        for (size_t i = 0; i < x->ds->n_runs; i++) {
-            const pb_run *run = &x->ds->runs[i];
-            if (!usable(x, i) || strcmp(run->runtime, x->rt.v[r]) != 0) continue;
+        for (size_t q = x->rt_off[r]; q < x->rt_off[r + 1]; q++) {
+            const pb_run *run = &x->ds->runs[x->by_rt[q]];
             for (size_t a = 0; a < run->n_agents; a++) {
                 const pb_request *rq = &run->agents[a].conc;
                 double val = rq->ttft_ms;
@@ -410,12 +406,8 @@ static int chart_scaling(const ctx *x, chart *c) {
         if (x->ds->runs[i].n_agents > maxn) maxn = x->ds->runs[i].n_agents;
         if (x->ds->runs[i].n_agents < minn) minn = x->ds->runs[i].n_agents;
     }
-    /* Distinct agent counts; fewer than two makes no line. */
-    size_t distinct = 0;
-    for (size_t a = 1; a <= maxn; a++)
-        for (size_t i = 0; i < n; i++)
-            if (usable(x, i) && x->ds->runs[i].n_agents == a) { distinct++; break; }
-    if (distinct < 2) return 1;
+    /* Fewer than two distinct agent counts makes no line. */
+    if (maxn == 0 || minn == maxn) return 1;
     double *v = malloc(n * sizeof *v);
     if (!v) return -1;
     for (int panel = 0; panel < 2; panel++) {
@@ -434,12 +426,15 @@ static int chart_scaling(const ctx *x, chart *c) {
             if (!x->has_kind[k]) continue;
             for (size_t r = 0; r < x->rt.n; r++) {
                 int blk = -1;
-                for (size_t a = 1; a <= maxn; a++) {
-                    size_t m = 0;
-                    for (size_t i = 0; i < n; i++)
-                        if (usable(x, i) && x->ds->runs[i].n_agents == a &&
-                            strcmp(x->ds->runs[i].runtime, x->rt.v[r]) == 0)
-                            v[m++] = col(&x->dv[i], panel ? KINDS[k].eff : KINDS[k].spd);
+                /* by_agents: the runtime's runs sorted by agent count, so
+                 * each count is one contiguous bucket. */
+                for (size_t q = x->rt_off[r]; q < x->rt_off[r + 1];) {
+                    size_t a = x->ds->runs[x->by_agents[q]].n_agents, m = 0;
+                    for (; q < x->rt_off[r + 1] &&
+                           x->ds->runs[x->by_agents[q]].n_agents == a; q++)
+                        v[m++] = col(&x->dv[x->by_agents[q]],
+                                     panel ? KINDS[k].eff : KINDS[k].spd);
+                    if (a == 0) continue;
                     pb_summary s;
                     pb_stats_summarize(v, m, 0, 0, &s);
                     if (s.n == 0) continue;
@@ -485,34 +480,33 @@ static long timeline_pick(const ctx *x) {
     size_t n = x->ds->n_runs;
     double *v = malloc((n ? n : 1) * sizeof *v);
     if (!v) return -1;
-    const char *best_rt = NULL;
+    size_t best_rt = (size_t)-1;
     double best_est = -INFINITY;
     for (size_t r = 0; r < x->rt.n; r++) {
         size_t m = 0;
-        for (size_t i = 0; i < n; i++)
-            if (usable(x, i) && has_timestamps(&x->ds->runs[i]) &&
-                strcmp(x->ds->runs[i].runtime, x->rt.v[r]) == 0)
-                v[m++] = x->dv[i].est_efficiency;
+        for (size_t q = x->rt_off[r]; q < x->rt_off[r + 1]; q++)
+            if (has_timestamps(&x->ds->runs[x->by_rt[q]]))
+                v[m++] = x->dv[x->by_rt[q]].est_efficiency;
         pb_summary s;
         pb_stats_summarize(v, m, 0, 0, &s);
         /* A runtime whose runs have timestamps but no estimate still
          * qualifies (m > 0), ranked last. */
         double est = s.n ? s.mean : (m ? -1e300 : -INFINITY);
-        if (m && est > best_est) { best_est = est; best_rt = x->rt.v[r]; }
+        if (m && est > best_est) { best_est = est; best_rt = r; }
     }
     long pick = -1;
-    if (best_rt) {
-        size_t m = 0;
-        for (size_t i = 0; i < n; i++)
-            if (usable(x, i) && has_timestamps(&x->ds->runs[i]) &&
-                strcmp(x->ds->runs[i].runtime, best_rt) == 0) {
-                if (pick < 0) pick = (long)i;
-                v[m++] = x->dv[i].meas_efficiency;
-            }
+    if (best_rt != (size_t)-1) {
+        size_t m = 0, q0 = x->rt_off[best_rt], q1 = x->rt_off[best_rt + 1];
+        for (size_t q = q0; q < q1; q++) {
+            size_t i = x->by_rt[q];
+            if (!has_timestamps(&x->ds->runs[i])) continue;
+            if (pick < 0) pick = (long)i;
+            v[m++] = x->dv[i].meas_efficiency;
+        }
         double med = pb_stats_quantile(v, m, 0.5), bd = INFINITY;
-        for (size_t i = 0; i < n && isfinite(med); i++) {
-            if (!usable(x, i) || !has_timestamps(&x->ds->runs[i]) ||
-                strcmp(x->ds->runs[i].runtime, best_rt) != 0)
+        for (size_t q = q0; q < q1 && isfinite(med); q++) {
+            size_t i = x->by_rt[q];
+            if (!has_timestamps(&x->ds->runs[i]))
                 continue;
             double d = fabs(x->dv[i].meas_efficiency - med);
             if (d < bd) { bd = d; pick = (long)i; }
@@ -682,24 +676,55 @@ int pb_charts_write(const pb_dataset *ds, const pb_report_opts *opts,
         return -1;
     }
     ctx x = {.ds = ds, .dir = dir};
-    x.dv = calloc(ds->n_runs ? ds->n_runs : 1, sizeof *x.dv);
-    if (!x.dv) {
+    pb_analysis own = {0};
+    x.an = opts->analysis;
+    size_t nr = ds->n_runs ? ds->n_runs : 1;
+    x.dv = calloc(nr, sizeof *x.dv);
+    x.by_rt = malloc(nr * sizeof *x.by_rt);
+    x.by_agents = malloc(nr * sizeof *x.by_agents);
+    size_t *rt_of = malloc(nr * sizeof *rt_of);
+    /* Grouping as in the report's tables (runtimes sorted by name): the
+     * report's analysis, else one without bootstrap. */
+    if (!x.dv || !x.by_rt || !x.by_agents || !rt_of ||
+        (!x.an && pb_analysis_build(ds, 0, 0, NULL, &own) != 0)) {
         fprintf(stderr, "analyze: charts: out of memory for %zu runs\n", ds->n_runs);
+        free((pb_derived *)x.dv), free(x.by_rt), free(x.by_agents), free(rt_of);
         return -1;
     }
+    if (!x.an) x.an = &own;
+    x.rt.n = x.an->n_rts;
+    x.rt.v = malloc((x.rt.n ? x.rt.n : 1) * sizeof *x.rt.v);
+    x.rt_off = calloc(x.rt.n + 2, sizeof *x.rt_off);
+    int rc = (x.rt.v && x.rt_off) ? 0 : -1;
     pb_derive_dataset(ds, opts->sequential_ref, (pb_derived *)x.dv);
-    int rc = 0;
-    for (size_t i = 0; i < ds->n_runs; i++) {
-        if (!usable(&x, i)) continue;
-        if (labels_add(&x.rt, ds->runs[i].runtime) || labels_add(&x.cf, ds->runs[i].config))
-            rc = -1;
-        for (int k = 0; k < NKINDS; k++)
-            if (isfinite(col(&x.dv[i], KINDS[k].eff))) x.has_kind[k] = 1;
+    if (rc == 0) {
+        /* by_rt: counting sort of the valid runs by runtime, keeping the
+         * data set's order within a runtime (jitter and picks as before). */
+        for (size_t i = 0; i < ds->n_runs; i++) rt_of[i] = (size_t)-1;
+        for (size_t r = 0; r < x.rt.n; r++) {
+            const pb_rt *rt = &x.an->rts[r];
+            x.rt.v[r] = rt->runtime;
+            for (size_t g = rt->first_group; g < rt->first_group + rt->n_groups; g++)
+                for (size_t k = 0; k < x.an->groups[g].n; k++)
+                    rt_of[x.an->groups[g].runs[k]] = r;
+        }
+        for (size_t i = 0; i < ds->n_runs; i++)
+            if (rt_of[i] != (size_t)-1 && usable(&x, i)) x.rt_off[rt_of[i] + 2]++;
+        for (size_t r = 0; r < x.rt.n; r++) x.rt_off[r + 2] += x.rt_off[r + 1];
+        for (size_t i = 0; i < ds->n_runs; i++) {
+            if (rt_of[i] == (size_t)-1 || !usable(&x, i)) continue;
+            x.by_rt[x.rt_off[rt_of[i] + 1]++] = i;
+            for (int k = 0; k < NKINDS; k++)
+                if (isfinite(col(&x.dv[i], KINDS[k].eff))) x.has_kind[k] = 1;
+        }
+        /* Now rt_off[r] .. rt_off[r+1] is runtime r's slice. */
+        memcpy(x.by_agents, x.by_rt, nr * sizeof *x.by_agents);
+        agents_ds = ds;
+        for (size_t r = 0; r < x.rt.n; r++)
+            qsort(x.by_agents + x.rt_off[r], x.rt_off[r + 1] - x.rt_off[r],
+                  sizeof *x.by_agents, cmp_agents);
     }
-
-    /* Same order as the report's tables (pb_analysis sorts by name). */
-    if (x.rt.n) qsort(x.rt.v, x.rt.n, sizeof *x.rt.v, cmp_str);
-    if (x.cf.n) qsort(x.cf.v, x.cf.n, sizeof *x.cf.v, cmp_str);
+    free(rt_of);
     char *gnuplot = pb_gnuplot_find();
     if (!gnuplot)
         fprintf(stderr, "analyze: gnuplot not found on PATH: charts written as scripts "
@@ -728,7 +753,7 @@ int pb_charts_write(const pb_dataset *ds, const pb_report_opts *opts,
          "one lane per agent, solo and concurrent requests, "
          "first token, chunk arrivals, end.", 1100, 500},
     };
-    long pick = timeline_pick(&x);
+    long pick = rc == 0 ? timeline_pick(&x) : -1;
     for (size_t s = 0; s < sizeof SPEC / sizeof SPEC[0] && rc >= 0; s++) {
         chart c;
         if (chart_open(&c, dir, SPEC[s].name, SPEC[s].w, SPEC[s].h) != 0) {
@@ -767,7 +792,10 @@ int pb_charts_write(const pb_dataset *ds, const pb_report_opts *opts,
     }
     free(gnuplot);
     free(x.rt.v);
-    free(x.cf.v);
+    free(x.rt_off);
+    free(x.by_rt);
+    free(x.by_agents);
+    pb_analysis_free(&own);
     free((pb_derived *)x.dv);
     return rc;
 }
