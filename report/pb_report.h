@@ -45,8 +45,16 @@ typedef struct pb_report_opts {
 int pb_report_markdown(FILE *out, const pb_dataset *ds,
                        const pb_report_opts *opts);
 
-/* Appends s to out with Markdown metacharacters escaped (|, *, _, `, [, ],
- * <, >, #, \) and newlines/tabs turned into spaces, for table cells. */
+/* Text (outside code spans): appends s to out with Markdown metacharacters
+ * backslash-escaped (|, *, _, `, [, ], <, >, #, ~, \) and newlines/tabs
+ * turned into spaces; safe in table cells. */
 void pb_report_md_escape(FILE *out, const char *s);
+
+/* A whole code span holding s verbatim: no backslash escapes (they would
+ * print), a backtick fence longer than any backtick run in s, padding
+ * when s starts or ends with a backtick; newlines/tabs become spaces.
+ * in_table: also write "|" as "\|", which GFM tables require even inside
+ * code spans. */
+void pb_report_md_code(FILE *out, const char *s, int in_table);
 
 #endif
