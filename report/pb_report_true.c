@@ -212,17 +212,21 @@ static void table_by_config(const sect *s, int has_ref) {
     fputc('\n', f);
 }
 
-/* Wording only, not statistics: within 15% of 1x reads as "no real
- * parallelism" because run-to-run noise in these data is of that order. */
-static void say_speedup(FILE *f, double x) {
-    if (x < 0.85)
-        fputs("the concurrent run is *slower* than running the agents one after "
-              "another. ", f);
-    else if (x < 1.15)
-        fputs("about as long as running the agents one after another, so there is "
-              "little or no real parallelism (the server serialises them). ", f);
+/* The wording follows the 95% CI of the mean speedup, not a fixed band:
+ * "slower" or "faster" only when the whole interval is on one side of 1x.
+ * With a single run (no CI) it says so instead of guessing. */
+static void say_speedup(FILE *f, const pb_summary *x) {
+    if (x->n < 2 || isnan(x->ci_lo))
+        fputs("a single run, too few to tell parallel from serial execution. ", f);
+    else if (x->ci_hi < 1.0)
+        fprintf(f, "the concurrent run is *slower* than running the agents one after "
+                   "another (95%% CI [%.2f, %.2f]). ", x->ci_lo, x->ci_hi);
+    else if (x->ci_lo > 1.0)
+        fprintf(f, "a real speedup (95%% CI [%.2f, %.2f]). ", x->ci_lo, x->ci_hi);
     else
-        fputs("a real speedup. ", f);
+        fprintf(f, "not distinguishable from running the agents one after another "
+                   "(95%% CI [%.2f, %.2f] includes 1x), so there is little or no real "
+                   "parallelism. ", x->ci_lo, x->ci_hi);
 }
 
 /* Plain words per runtime: what the measured figures say about the
@@ -231,10 +235,11 @@ static void verdicts(const sect *s, const char *ref) {
     FILE *f = s->out;
     int said = 0;
     for (size_t r = 0; r < s->an->n_rts; r++) {
-        pb_summary e, ms, me, rs, re;
+        pb_summary e, ms, me, rs, re, ts;
         const char *name = s->an->rts[r].runtime;
         summarize(s, &HEAD[0], r, NULL, &e);
         summarize(s, &HEAD[2], r, NULL, &ms);
+        summarize(s, &HEAD[3], r, NULL, &ts);
         summarize(s, &HEAD[1], r, NULL, &me);
         summarize(s, &REF[0], r, NULL, &rs);
         summarize(s, &REF[1], r, NULL, &re);
@@ -246,7 +251,13 @@ static void verdicts(const sect *s, const char *ref) {
         if (ms.n) {
             fprintf(f, "Against the agents' own solo durations the measured speedup is "
                        "%.2fx (measured efficiency %.1f%%): ", ms.mean, me.mean);
-            say_speedup(f, ms.mean);
+            say_speedup(f, &ms);
+            /* Solo and concurrent requests may produce responses of different
+             * lengths; tokens/s is the comparison that does not care. */
+            if (ts.n)
+                fprintf(f, "Per token, which does not depend on response lengths, "
+                           "the agents together produce %.2fx the tokens/s of one "
+                           "agent alone (token-normalised speedup). ", ts.mean);
             if (e.n && e.mean - me.mean > 15)
                 fprintf(f, "The original metric overstates efficiency by %.1f "
                            "percentage points, because it counts an agent as busy "
@@ -259,7 +270,7 @@ static void verdicts(const sect *s, const char *ref) {
                        "speedup is %.2fx (efficiency %.1f%%", rs.mean, re.mean);
             if (e.n) fprintf(f, " against an estimated %.1f%%", e.mean);
             fputs("): ", f);
-            say_speedup(f, rs.mean);
+            say_speedup(f, &rs);
         }
         fputc('\n', f);
         said = 1;
