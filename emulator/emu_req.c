@@ -18,6 +18,8 @@
 #include <cjson/cJSON.h>
 #include <gsl/gsl_randist.h>
 
+#include "pb_hash.h"
+
 static const char busy_msg[] =
     "server busy, please try again.  maximum pending requests exceeded";
 
@@ -128,6 +130,12 @@ static int find_model(const emu_options *o, const char *name)
 static size_t str_len(const cJSON *j)
 {
     return cJSON_IsString(j) && j->valuestring ? strlen(j->valuestring) : 0;
+}
+
+static uint64_t str_hash(const cJSON *j)
+{
+    return pb_hash_fnv1a64(cJSON_IsString(j) && j->valuestring ? j->valuestring : "",
+                           str_len(j));
 }
 
 /* ---- slot queue ---- */
@@ -317,12 +325,8 @@ void emu_req_submit(emu_conn *c, int is_chat)
         snprintf(r->id, sizeof r->id, "i%d-%llu", inst->index,
                  (unsigned long long)nth);
 
-    /* Deterministic per request: seed + instance + n-th request there. */
-    r->rng = gsl_rng_alloc(gsl_rng_mt19937);
-    gsl_rng_set(r->rng, (unsigned long)(e->o.seed + 1000003ull *
-                                        (uint64_t)inst->index + nth));
-
     size_t prompt_bytes = 0;
+    uint64_t prompt_hash = 0;
     if (is_chat) {
         const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(root, "messages");
         const cJSON *m;
@@ -330,8 +334,9 @@ void emu_req_submit(emu_conn *c, int is_chat)
         cJSON_ArrayForEach(m, msgs)
         {
             n_msgs++;
-            prompt_bytes +=
-                str_len(cJSON_GetObjectItemCaseSensitive(m, "content"));
+            const cJSON *content = cJSON_GetObjectItemCaseSensitive(m, "content");
+            prompt_bytes += str_len(content);
+            prompt_hash = prompt_hash * 31 + str_hash(content);
         }
         r->load_only = n_msgs == 0;
     } else {
@@ -340,7 +345,23 @@ void emu_req_submit(emu_conn *c, int is_chat)
             str_len(cJSON_GetObjectItemCaseSensitive(root, "system"));
         r->load_only =
             !str_len(cJSON_GetObjectItemCaseSensitive(root, "prompt"));
+        prompt_hash = str_hash(cJSON_GetObjectItemCaseSensitive(root, "prompt"));
     }
+
+    /* Deterministic per request. With options.seed the response depends
+     * only on --seed, options.seed and the prompt, as Ollama's seeded
+     * sampling does: the same request gives the same length (and jitter)
+     * on any instance, which lets a client pair a solo request with a
+     * concurrent one. Without it: seed + instance + n-th request there. */
+    const cJSON *oseed =
+        opts ? cJSON_GetObjectItemCaseSensitive(opts, "seed") : NULL;
+    /* Through int64_t: a negative or huge seed must not be UB. */
+    int seeded = cJSON_IsNumber(oseed) && fabs(oseed->valuedouble) < 4e18;
+    uint64_t rseed = seeded
+        ? e->o.seed + 1000003ull * (uint64_t)(int64_t)oseed->valuedouble + prompt_hash
+        : e->o.seed + 1000003ull * (uint64_t)inst->index + nth;
+    r->rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r->rng, (unsigned long)rseed);
     /* ~4 bytes per token plus the chat template's own tokens. */
     r->prompt_tokens = (int)((prompt_bytes + 3) / 4) + 8;
 

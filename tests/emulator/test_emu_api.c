@@ -452,6 +452,49 @@ static void test_determinism(void **state)
     free(c);
 }
 
+/* eval_count of one generate request on instance i with the given body. */
+static int eval_count_on(emu_t *e, int i, const char *body)
+{
+    xfer x = {.port = emu_port(e, i), .path = "/api/generate", .body = body};
+    xfer_run(&x, 1);
+    char *lines[2048];
+    int n = split_lines(x.data, x.len, lines, 2048);
+    int count = n > 0 ? (int)json_num(lines[n - 1], "eval_count") : -1;
+    xfer_free(&x, 1);
+    return count;
+}
+
+/* options.seed makes the response a function of (--seed, options.seed,
+ * prompt), as Ollama's seeded sampling: the same request gives the same
+ * length on another instance and at another time, which is what lets
+ * collect pair a solo request with a concurrent one. */
+static void test_seeded_sampling(void **state)
+{
+    (void)state;
+    emu_options o;
+    test_opts(&o, 2, 200);
+    o.len_mean = 60;
+    o.len_sd = 20;
+    emu_t *e = test_start(&o);
+    const char *s1 = "{\"model\":\"gemma3\",\"prompt\":\"p\",\"options\":{\"seed\":41}}";
+    int a0 = eval_count_on(e, 0, s1), a1 = eval_count_on(e, 1, s1);
+    int a0again = eval_count_on(e, 0, s1);
+    assert_true(a0 > 0);
+    assert_int_equal(a0, a1);
+    assert_int_equal(a0, a0again);
+    /* Another seed: lengths are N(60, 20) draws, so of five other seeds at
+     * least one differs (all equal has probability well below 1e-6). */
+    int differs = 0;
+    char body[128];
+    for (int k = 0; k < 5; k++) {
+        snprintf(body, sizeof body,
+                 "{\"model\":\"gemma3\",\"prompt\":\"p\",\"options\":{\"seed\":%d}}", 100 + k);
+        differs |= eval_count_on(e, 0, body) != a0;
+    }
+    assert_true(differs);
+    emu_stop(e);
+}
+
 static void test_fixed_length(void **state)
 {
     (void)state;
@@ -490,6 +533,7 @@ int main(void)
         cmocka_unit_test(test_trace),
         cmocka_unit_test(test_determinism),
         cmocka_unit_test(test_fixed_length),
+        cmocka_unit_test(test_seeded_sampling),
     };
     int rc = cmocka_run_group_tests(tests, setup, teardown);
     curl_global_cleanup();
