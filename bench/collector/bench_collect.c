@@ -15,10 +15,19 @@
  *                the emulator's own uv_hrtime when it wrote that chunk
  *                (--trace; same CLOCK_MONOTONIC), median and p99
  *
+ * --pin: the emulator runs on CPU 1 and collect on CPU 0
+ * (sched_setaffinity in the forked child before exec), so on a 2-core
+ * machine the two busy processes never take each other's core; the
+ * emulator's bursts (every stream's token due at the same instant under
+ * --ideal) then no longer delay collect's reads. Without --pin the kernel
+ * places them.
+ *
  * Usage: bench_collect COLLECT OLLAMA_EMU [--agents 2,8,32,128,256]
- *                      [--runtimes uv,threads] [--tokens 100] [--keep DIR] */
+ *                      [--runtimes uv,threads] [--tokens 100] [--keep DIR]
+ *                      [--pin] */
 #define _GNU_SOURCE
 #include <cjson/cJSON.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +42,19 @@
 static const char *g_collect, *g_emu;
 static int g_tokens = 100;
 static char g_dir[4096];
+static int g_pin;
+
+/* In a forked child before exec: the affinity survives exec. */
+static void pin_child(int cpu)
+{
+    if (!g_pin)
+        return;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    if (sched_setaffinity(0, sizeof set, &set) != 0)
+        perror("bench_collect: sched_setaffinity");
+}
 
 static pid_t start_emu(const char *trace, int *port)
 {
@@ -43,6 +65,7 @@ static pid_t start_emu(const char *trace, int *port)
     if (pid == 0) {
         dup2(fd[1], 1);
         close(fd[0]);
+        pin_child(1);
         execl(g_emu, g_emu, "--ideal", "--listen", "127.0.0.1:0", "--num-parallel", "1024",
               "--max-queue", "4096", "--trace", trace, "--quiet", (char *)NULL);
         perror(g_emu);
@@ -81,6 +104,7 @@ static int run_collect(const char *plan, const char *out, int solo, struct rusag
         snprintf(log, sizeof log, "%s.log", out);
         if (!freopen(log, "w", stderr))
             _exit(127);
+        pin_child(0);
         execl(g_collect, g_collect, "--plan", plan, "--out", out, "--quiet",
               "--runs=1", solo ? "--runs=1" : "--no-solo", (char *)NULL);
         _exit(127);
@@ -276,13 +300,19 @@ static void bench(const char *rt, int n, double dsolo)
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: bench_collect COLLECT OLLAMA_EMU [--agents LIST] [--runtimes LIST] [--tokens N] [--keep DIR]\n");
+        fprintf(stderr, "usage: bench_collect COLLECT OLLAMA_EMU [--agents LIST] [--runtimes LIST] [--tokens N] [--keep DIR] [--pin]\n");
         return 2;
     }
     g_collect = argv[1];
     g_emu = argv[2];
     const char *agents = "2,8,32,128,256", *rts = "uv,threads", *keep = NULL;
-    for (int i = 3; i + 1 < argc; i += 2) {
+    for (int i = 3; i < argc; i += 2) {
+        if (!strcmp(argv[i], "--pin")) {
+            g_pin = 1;
+            i--;
+            continue;
+        }
+        if (i + 1 >= argc) break;
         if (!strcmp(argv[i], "--agents")) agents = argv[i + 1];
         else if (!strcmp(argv[i], "--runtimes")) rts = argv[i + 1];
         else if (!strcmp(argv[i], "--tokens")) g_tokens = atoi(argv[i + 1]);
@@ -297,8 +327,9 @@ int main(int argc, char **argv)
         if (!mkdtemp(g_dir))
             return 1;
     }
-    printf("ideal emulator in a separate process, %d tokens per request, %ld CPUs\n", g_tokens,
-           sysconf(_SC_NPROCESSORS_ONLN));
+    printf("ideal emulator in a separate process, %d tokens per request, %ld CPUs, %s\n",
+           g_tokens, sysconf(_SC_NPROCESSORS_ONLN),
+           g_pin ? "pinned: emulator CPU 1, collect CPU 0" : "not pinned");
     printf("%-8s %5s  %10s  %10s  %9s  %9s  %9s  %8s\n", "runtime", "N", "efficiency",
            "cpu/tok us", "RSS MiB", "err p50us", "err p99us", "unpaired");
     char rbuf[256];
