@@ -28,6 +28,8 @@ static const char usage[] =
 "                         default: the plan's, else uv,threads,serial\n"
 "  --runs N               runs per (runtime, config) (tr115: 5)\n"
 "  --no-solo              no solo phases (the original study's protocol)\n"
+"  --no-paired-seed       do not send an agent's solo and concurrent request the\n"
+"                         same options.seed (default: paired, fresh per run)\n"
 "  --no-warmup            no warm-up request per endpoint\n"
 "  --seed N               seed of the phase order (default: plan's, else 115)\n"
 "  --timeout SECONDS      per-request timeout, fractions allowed (default 600)\n"
@@ -66,7 +68,7 @@ static const char usage[] =
 "plan error, 3 preflight failed, 130 interrupted (Ctrl-C).\n";
 
 enum {
-    OPT_PLAN = 256, OPT_OUT, OPT_RUNTIME, OPT_CONFIG, OPT_RUNS, OPT_NO_SOLO,
+    OPT_PLAN = 256, OPT_OUT, OPT_RUNTIME, OPT_CONFIG, OPT_RUNS, OPT_NO_SOLO, OPT_NO_PAIRED,
     OPT_NO_WARMUP, OPT_SEED, OPT_TIMEOUT, OPT_CHUNK, OPT_REUSE, OPT_RETRY,
     OPT_EMULATE, OPT_IDEAL, OPT_SHARED, OPT_INDEP, OPT_PARALLEL, OPT_ETRACE,
     OPT_SCALE, OPT_DRY, OPT_PROGRESS, OPT_QUIET, OPT_SKIP_PRE, OPT_HELP, OPT_VERSION,
@@ -79,6 +81,7 @@ static const struct option longopts[] = {
     {"config", required_argument, 0, OPT_CONFIG},
     {"runs", required_argument, 0, OPT_RUNS},
     {"no-solo", no_argument, 0, OPT_NO_SOLO},
+    {"no-paired-seed", no_argument, 0, OPT_NO_PAIRED},
     {"no-warmup", no_argument, 0, OPT_NO_WARMUP},
     {"seed", required_argument, 0, OPT_SEED},
     {"timeout", required_argument, 0, OPT_TIMEOUT},
@@ -141,6 +144,7 @@ int main(int argc, char **argv)
             ov.runs = (int)v;
             break;
         case OPT_NO_SOLO: ov.no_solo = 1; break;
+        case OPT_NO_PAIRED: ov.no_paired_seed = 1; break;
         case OPT_NO_WARMUP: ov.no_warmup = 1; break;
         case OPT_SEED: {
             char *end;

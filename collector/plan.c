@@ -458,7 +458,7 @@ int pb_plan_from_json(pb_plan *p, const char *text, size_t len,
     int nb = 0, rc = -1;
     const char *name = "plan", *out = "data/", *trace = NULL;
     double runs = 1, seed = 115, timeout = 600, chunk = 0, wt = 8;
-    int warmup = 1, solo = 1, reuse = 0;
+    int warmup = 1, solo = 1, reuse = 0, paired = 1;
     if (get_str(root, "name", &name, origin, err, errlen) ||
         get_str(root, "out", &out, origin, err, errlen) ||
         get_num(root, "runs", &runs, 1, 1e6, origin, err, errlen) ||
@@ -468,6 +468,7 @@ int pb_plan_from_json(pb_plan *p, const char *text, size_t len,
         get_num(root, "warmup_tokens", &wt, 1, 1e6, origin, err, errlen) ||
         get_bool(root, "warmup", &warmup, origin, err, errlen) ||
         get_bool(root, "solo", &solo, origin, err, errlen) ||
+        get_bool(root, "paired_seed", &paired, origin, err, errlen) ||
         get_bool(root, "reuse_connections", &reuse, origin, err, errlen))
         goto done;
     const cJSON *em = cJSON_GetObjectItemCaseSensitive(root, "emulate");
@@ -507,6 +508,7 @@ int pb_plan_from_json(pb_plan *p, const char *text, size_t len,
         if (o->runs > 0) runs = o->runs;
         if (o->no_solo) solo = 0;
         if (o->no_warmup) warmup = 0;
+        if (o->no_paired_seed) paired = 0;
         if (o->have_seed) seed = (double)o->seed;
         if (o->timeout_s > 0) timeout = o->timeout_s;
         if (o->chunk_bytes >= 0) chunk = (double)o->chunk_bytes;
@@ -527,6 +529,7 @@ int pb_plan_from_json(pb_plan *p, const char *text, size_t len,
     p->warmup = warmup;
     p->warmup_tokens = (int)wt;
     p->solo = solo;
+    p->paired_seed = paired;
     p->reuse_connections = reuse;
     p->emulate.enabled = em_on;
     p->emulate.ideal = em_ideal;
@@ -665,6 +668,7 @@ static void add_protocol(cJSON *j, const pb_plan *p)
     cJSON_AddBoolToObject(j, "warmup", p->warmup);
     cJSON_AddNumberToObject(j, "warmup_tokens", p->warmup_tokens);
     cJSON_AddBoolToObject(j, "solo", p->solo);
+    cJSON_AddBoolToObject(j, "paired_seed", p->paired_seed);
     cJSON_AddNumberToObject(j, "seed", (double)p->seed);
     cJSON_AddNumberToObject(j, "timeout_s", p->timeout_s);
     cJSON_AddBoolToObject(j, "reuse_connections", p->reuse_connections);

@@ -63,6 +63,7 @@ typedef struct pb_plan {
     int warmup;
     int warmup_tokens;  /* num_predict of a warm-up request */
     int solo;
+    int paired_seed;    /* same options.seed for an agent's solo and concurrent request */
     uint64_t seed;
     double timeout_s;   /* per request */
     long chunk_bytes;   /* default for runtimes without a -Nkb suffix */
@@ -77,7 +78,7 @@ typedef struct pb_overrides {
     const char *runtimes;   /* comma list */
     const char *configs;    /* comma list (filter) */
     int runs;
-    int no_solo, no_warmup;
+    int no_solo, no_warmup, no_paired_seed;
     int have_seed;
     uint64_t seed;
     double timeout_s;       /* < 0: unset */

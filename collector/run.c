@@ -41,7 +41,8 @@ static const char *kind_name(phase_kind k)
 }
 
 static pb_transfer *make(pb_run_ctx *c, const pb_runtime *rt, const pb_agent_spec *a,
-                         int num_predict, uint64_t origin, char *err, size_t errlen)
+                         int num_predict, long sample_seed, uint64_t origin,
+                         char *err, size_t errlen)
 {
     char rid[96];
     snprintf(rid, sizeof rid, "pb-%s-%lu", c->nonce, ++c->seq);
@@ -53,11 +54,12 @@ static pb_transfer *make(pb_run_ctx *c, const pb_runtime *rt, const pb_agent_spe
         .reuse_connections = c->plan->reuse_connections,
         .share = c->share,
         .num_predict = num_predict,
+        .sample_seed = sample_seed,
     };
     return pb_transfer_new(a, &o, origin, err, errlen);
 }
 
-static cJSON *agents_json(pb_run_ctx *c, const pb_config *cfg)
+static cJSON *agents_json(pb_run_ctx *c, const pb_config *cfg, const long *seeds)
 {
     cJSON *arr = cJSON_CreateArray();
     for (int i = 0; i < cfg->n_agents; i++) {
@@ -73,6 +75,13 @@ static cJSON *agents_json(pb_run_ctx *c, const pb_config *cfg)
         cJSON_AddStringToObject(j, "prompt_digest",
                                 pb_hash_digest(a->prompt, strlen(a->prompt), dig, sizeof dig));
         cJSON_AddNumberToObject(j, "prompt_bytes", (double)strlen(a->prompt));
+        cJSON *own = cJSON_GetObjectItemCaseSensitive(a->options, "seed");
+        if (own)
+            cJSON_AddItemToObject(j, "sample_seed", cJSON_Duplicate(own, 1));
+        else if (seeds[i] >= 0)
+            cJSON_AddNumberToObject(j, "sample_seed", (double)seeds[i]);
+        else
+            cJSON_AddNullToObject(j, "sample_seed");
         if (cJSON_GetArraySize(a->headers) > 0)
             cJSON_AddItemToObject(j, "headers", cJSON_Duplicate(a->headers, 1));
         cJSON_AddItemToArray(arr, j);
@@ -111,6 +120,13 @@ int pb_run_execute(pb_run_ctx *c, const pb_runtime *rt, const pb_config *cfg,
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(rng, (unsigned long)seed);
     gsl_ran_shuffle(rng, ph + first_measured, (size_t)(nph - first_measured), sizeof *ph);
+    /* Paired sampling: an agent's solo and concurrent requests carry the
+     * same Ollama options.seed, so a sampling model produces the same
+     * response both times and solo vs concurrent compares the same work.
+     * A fresh seed per run keeps runs independent samples. */
+    long *seeds = malloc((size_t)n * sizeof *seeds);
+    for (int i = 0; i < n; i++)
+        seeds[i] = p->paired_seed ? (long)gsl_rng_uniform_int(rng, 2147483647UL) : -1;
     gsl_rng_free(rng);
 
     char wall[64];
@@ -126,13 +142,14 @@ int pb_run_execute(pb_run_ctx *c, const pb_runtime *rt, const pb_config *cfg,
         char name[512];
         if (ph[k].kind == PH_CONCURRENT) {
             for (int i = 0; i < n && rc == 0; i++)
-                if (!(ts[m++] = make(c, rt, &cfg->agents[i], 0, origin, err, errlen)))
+                if (!(ts[m++] = make(c, rt, &cfg->agents[i], 0, seeds[i], origin, err, errlen)))
                     rc = -1, m--;
             snprintf(name, sizeof name, "concurrent");
         } else {
             const pb_agent_spec *a = &cfg->agents[ph[k].agent];
             int np = ph[k].kind == PH_WARMUP ? p->warmup_tokens : 0;
-            if (!(ts[m++] = make(c, rt, a, np, origin, err, errlen)))
+            long sd = ph[k].kind == PH_WARMUP ? -1 : seeds[ph[k].agent];
+            if (!(ts[m++] = make(c, rt, a, np, sd, origin, err, errlen)))
                 rc = -1, m--;
             if (ph[k].kind == PH_WARMUP)
                 snprintf(name, sizeof name, "warmup:%s", a->endpoint);
@@ -178,6 +195,7 @@ int pb_run_execute(pb_run_ctx *c, const pb_runtime *rt, const pb_config *cfg,
     if (rc != 0) {
         cJSON_Delete(phases);
         free(invalid);
+        free(seeds);
         return rc;
     }
 
@@ -207,9 +225,10 @@ int pb_run_execute(pb_run_ctx *c, const pb_runtime *rt, const pb_config *cfg,
     cJSON_AddBoolToObject(r, "valid", invalid == NULL);
     cJSON_AddItemToObject(r, "invalid_reason", invalid ? cJSON_CreateString(invalid) : cJSON_CreateNull());
     cJSON_AddItemToObject(r, "emulator", c->emulator ? cJSON_Duplicate(c->emulator, 1) : cJSON_CreateNull());
-    cJSON_AddItemToObject(t, "agents", agents_json(c, cfg));
+    cJSON_AddItemToObject(t, "agents", agents_json(c, cfg, seeds));
     cJSON_AddItemToObject(t, "phases", phases);
     free(invalid);
+    free(seeds);
     *trace = t;
     return 0;
 }

@@ -211,6 +211,8 @@ pb_transfer *pb_transfer_new(const pb_agent_spec *agent, const pb_transfer_opts 
         cJSON_DeleteItemFromObjectCaseSensitive(opts, "num_predict");
         cJSON_AddNumberToObject(opts, "num_predict", o->num_predict);
     }
+    if (o->sample_seed >= 0 && !cJSON_GetObjectItemCaseSensitive(opts, "seed"))
+        cJSON_AddNumberToObject(opts, "seed", (double)o->sample_seed);
     /* No options at all is what the study's baseline agent sent. */
     if (cJSON_GetArraySize(opts) > 0)
         cJSON_AddItemToObject(body, "options", opts);

@@ -22,6 +22,7 @@ typedef struct pb_transfer_opts {
     int reuse_connections;
     CURLSH *share;           /* connection cache shared when reusing, or NULL */
     int num_predict;         /* > 0: override (warm-up requests) */
+    long sample_seed;        /* >= 0: add options.seed unless the agent sets one */
 } pb_transfer_opts;
 
 typedef struct pb_transfer {

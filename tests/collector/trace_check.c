@@ -8,7 +8,9 @@
  * Checks: every non-hidden run_*.json parses as a parbench trace whose
  * (runtime, config, run_index) matches its path; no (runtime, config, k)
  * twice; --runs N: exactly N run files; --all-valid: every run valid;
- * --invalid S: every run invalid with S in invalid_reason. Efficiency and
+ * --invalid S: every run invalid with S in invalid_reason; --paired: every
+ * agent has a sample_seed and its solo request produced as many tokens as its
+ * concurrent one (valid runs). Efficiency and
  * speedup are the measured ones (sum of solo durations / concurrent wall
  * [/ N]), checked on the mean over runs of --runtime (or all).
  * Exit 0 when every check passes, 1 otherwise (reasons on stderr). */
@@ -21,7 +23,7 @@
 
 #include "pb_fs.h"
 
-static int g_files, g_fail, g_all_valid;
+static int g_files, g_fail, g_all_valid, g_paired;
 static const char *g_invalid, *g_runtime;
 static double g_eff_sum, g_sp_sum;
 static int g_eff_n;
@@ -91,6 +93,32 @@ static int visit(const char *path, const struct stat *sb, int type, struct FTW *
             bad(path, err);
         }
     }
+    if (g_paired && valid) {
+        /* Tokens per agent in the solo phase must equal the concurrent ones:
+         * the same options.seed gives the same response. */
+        const cJSON *ag;
+        cJSON_ArrayForEach(ag, cJSON_GetObjectItem(j, "agents")) {
+            const char *id = cJSON_GetObjectItem(ag, "id")->valuestring;
+            if (!cJSON_IsNumber(cJSON_GetObjectItem(ag, "sample_seed")))
+                bad(path, "agent without sample_seed");
+            double tok[2] = {-1, -2};
+            const cJSON *p2, *rq;
+            cJSON_ArrayForEach(p2, cJSON_GetObjectItem(j, "phases")) {
+                const char *kind = cJSON_GetObjectItem(p2, "kind")->valuestring;
+                int slot = !strcmp(kind, "solo") ? 0 : !strcmp(kind, "concurrent") ? 1 : -1;
+                if (slot < 0)
+                    continue;
+                cJSON_ArrayForEach(rq, cJSON_GetObjectItem(p2, "requests"))
+                    if (!strcmp(cJSON_GetObjectItem(rq, "agent")->valuestring, id))
+                        tok[slot] = cJSON_GetObjectItem(rq, "tokens")->valuedouble;
+            }
+            if (tok[0] != tok[1]) {
+                snprintf(err, sizeof err, "agent %s: %g tokens alone, %g concurrently (not paired)",
+                         id, tok[0], tok[1]);
+                bad(path, err);
+            }
+        }
+    }
     /* Measured efficiency from the solo and concurrent phases. */
     double solo = 0, wall = -1;
     int n = 0, nsolo = 0;
@@ -139,6 +167,7 @@ int main(int argc, char **argv)
         const char *v = i + 1 < argc ? argv[i + 1] : "0";
         if (!strcmp(a, "--runs")) runs = atoi(v), i++;
         else if (!strcmp(a, "--all-valid")) g_all_valid = 1;
+        else if (!strcmp(a, "--paired")) g_paired = 1;
         else if (!strcmp(a, "--invalid")) g_invalid = v, i++;
         else if (!strcmp(a, "--runtime")) g_runtime = v, i++;
         else if (!strcmp(a, "--eff-min")) effmin = atof(v), i++;
