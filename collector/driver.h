@@ -21,7 +21,10 @@
 typedef struct pb_uvdrv {
     uv_loop_t loop;
     uv_timer_t timer;        /* libcurl's timeout */
-    uv_timer_t check;        /* Ctrl-C poll */
+    uv_timer_t check;        /* Ctrl-C poll (unless no_check) */
+    int no_check;            /* the owner polls Ctrl-C and stops the loop
+                                through pb_uvdrv_remote_stop (threads) */
+    uv_async_t stop;         /* initialised by pb_uvdrv_enable_remote_stop */
     CURLM *multi;
     int remaining;           /* transfers added and not finished */
     int interrupted;
@@ -32,6 +35,12 @@ typedef struct pb_uvdrv {
 int pb_uvdrv_init(pb_uvdrv *d, char *err, size_t errlen);
 /* Hands t to libcurl and stamps its t_start. */
 void pb_uvdrv_add(pb_uvdrv *d, pb_transfer *t);
+/* For a loop run on another thread: no Ctrl-C timer of its own (128
+ * threads x 50 wake-ups/s was pure overhead on a 2-core box); another
+ * thread calls pb_uvdrv_remote_stop instead. Before pb_uvdrv_run. */
+int pb_uvdrv_enable_remote_stop(pb_uvdrv *d);
+/* Thread-safe while the loop is alive: stop it as interrupted. */
+void pb_uvdrv_remote_stop(pb_uvdrv *d);
 /* Runs until every added transfer finished (0) or Ctrl-C (1). */
 int pb_uvdrv_run(pb_uvdrv *d);
 /* Removes unfinished transfers (marking them aborted), then frees

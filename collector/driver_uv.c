@@ -116,6 +116,25 @@ static void on_check(uv_timer_t *h)
     }
 }
 
+static void on_remote_stop(uv_async_t *a)
+{
+    pb_uvdrv *d = a->data;
+    d->interrupted = 1;
+    uv_stop(&d->loop);
+}
+
+int pb_uvdrv_enable_remote_stop(pb_uvdrv *d)
+{
+    int rc = uv_async_init(&d->loop, &d->stop, on_remote_stop);
+    if (rc == 0) {
+        d->stop.data = d;
+        d->no_check = 1;
+    }
+    return rc;
+}
+
+void pb_uvdrv_remote_stop(pb_uvdrv *d) { uv_async_send(&d->stop); }
+
 int pb_uvdrv_init(pb_uvdrv *d, char *err, size_t errlen)
 {
     memset(d, 0, sizeof *d);
@@ -161,10 +180,12 @@ int pb_uvdrv_run(pb_uvdrv *d)
 {
     if (pb_signals_interrupted())
         return 1;
-    uv_timer_start(&d->check, on_check, CHECK_MS, CHECK_MS);
+    if (!d->no_check)
+        uv_timer_start(&d->check, on_check, CHECK_MS, CHECK_MS);
     while (d->remaining > 0 && !d->interrupted)
         uv_run(&d->loop, UV_RUN_DEFAULT);
-    uv_timer_stop(&d->check);
+    if (!d->no_check)
+        uv_timer_stop(&d->check);
     return d->interrupted;
 }
 
