@@ -1,6 +1,5 @@
 /* transfer: libcurl easy setup, the write callback, NDJSON parsing and the
  * per-request record. */
-#define _GNU_SOURCE /* memmem */
 #include "transfer.h"
 
 #include <stdarg.h>
@@ -126,7 +125,25 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)
     return pb_transfer_deliver(ud, data, size * nmemb, now);
 }
 
-static int on_line_json(pb_transfer *t, cJSON *j, const char *line, size_t len, long ctx_len);
+static int parse_line(pb_transfer *t, const char *line, size_t len, uint64_t lineno);
+
+static void defer_line(pb_transfer *t, const char *line, size_t len)
+{
+    if (t->deferred_len + len + 1 > t->deferred_cap) {
+        size_t cap = t->deferred_cap ? t->deferred_cap : 16384;
+        while (cap < t->deferred_len + len + 1)
+            cap *= 2;
+        char *d = realloc(t->deferred, cap);
+        if (!d)
+            abort();
+        t->deferred = d;
+        t->deferred_cap = cap;
+    }
+    memcpy(t->deferred + t->deferred_len, line, len);
+    t->deferred[t->deferred_len + len] = '\n';
+    t->deferred_len += len + 1;
+    t->n_deferred++;
+}
 
 static int on_line(void *ud, const char *line, size_t len)
 {
@@ -136,59 +153,22 @@ static int on_line(void *ud, const char *line, size_t len)
     if (len == 0)
         return 0;
     t->n_lines++;
-    /* The final line's "context" (hundreds of token ids) is only recorded
-     * as its length: count the ids instead of parsing them (a cJSON node,
-     * a strtod and localeconv per id were most of a final line's cost, and
-     * 128 streams end within a few ms). The rest of the line is parsed. */
-    char *stripped = NULL;
-    long ctx_len = -1;
-    const char *cl = len > 12 ? memmem(line, len, "\"context\":[", 11) : NULL;
-    if (cl) {
-        const char *a = cl + 11, *end = line + len, *p = a;
-        /* A strict integer-array scanner; anything else falls back to the
-         * full parse (which then judges the line). States: 0 start, 1 in
-         * a number, 2 after a number, 3 after '-', 4 after ','. */
-        long n = 0;
-        int st = 0, ok = 0;
-        for (; p < end; p++) {
-            char ch = *p;
-            int dig = ch >= '0' && ch <= '9';
-            if (ch == ' ' && st != 3) {
-                if (st == 1)
-                    st = 2;
-            } else if (dig && st != 2) {
-                st = 1;
-            } else if (ch == '-' && (st == 0 || st == 4)) {
-                st = 3;
-            } else if (ch == ',' && (st == 1 || st == 2)) {
-                n++;
-                st = 4;
-            } else {
-                ok = ch == ']' && st != 3 && st != 4;
-                break;
-            }
-        }
-        if (ok) {
-            ctx_len = n + (st == 1 || st == 2);
-            size_t pre = (size_t)(a - line), post = (size_t)(end - p);
-            stripped = malloc(pre + post + 1);
-            if (!stripped)
-                abort();
-            memcpy(stripped, line, pre);
-            memcpy(stripped + pre, p, post);
-            line = stripped;
-            len = pre + post;
-        }
+    /* Until the first token, lines are parsed as they arrive: TTFT is the
+     * arrival of the first line with content. After it, a line is only
+     * copied and parsed by pb_transfer_settle() once the phase is over, so
+     * JSON parsing (the final line's context array alone is hundreds of
+     * numbers) never delays the timestamps of the streams still running. */
+    if (t->t_first_token >= 0 && !t->at_eof) {
+        defer_line(t, line, len);
+        return 0;
     }
-    cJSON *j = cJSON_ParseWithLength(line, len);
-    int rc = on_line_json(t, j, line, len, ctx_len);
-    free(stripped);
-    return rc;
+    return parse_line(t, line, len, t->n_lines);
 }
 
-static int on_line_json(pb_transfer *t, cJSON *j, const char *line, size_t len, long ctx_len)
+static int parse_line(pb_transfer *t, const char *line, size_t len, uint64_t lineno)
 {
     char ex[128];
+    cJSON *j = cJSON_ParseWithLength(line, len);
     if (!cJSON_IsObject(j)) {
         cJSON_Delete(j);
         excerpt(line, len, ex, sizeof ex);
@@ -196,7 +176,7 @@ static int on_line_json(pb_transfer *t, cJSON *j, const char *line, size_t len, 
             set_error(t, "truncated last line from %s (no newline, not JSON): %s", t->url, ex);
         else
             set_error(t, "malformed NDJSON line %llu from %s: %s",
-                      (unsigned long long)t->n_lines, t->url, ex);
+                      (unsigned long long)lineno, t->url, ex);
         return 1;
     }
     const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
@@ -223,9 +203,7 @@ static int on_line_json(pb_transfer *t, cJSON *j, const char *line, size_t len, 
         cJSON *ctx = cJSON_DetachItemFromObjectCaseSensitive(j, "context");
         if (ctx) {
             cJSON_AddNumberToObject(j, "context_len",
-                                    ctx_len >= 0          ? (double)ctx_len
-                                    : cJSON_IsArray(ctx) ? cJSON_GetArraySize(ctx)
-                                                         : 0);
+                                    cJSON_IsArray(ctx) ? cJSON_GetArraySize(ctx) : 0);
             cJSON_Delete(ctx);
         }
         cJSON_Delete(t->final);
@@ -356,10 +334,24 @@ static void read_times(pb_transfer *t)
 
 void pb_transfer_finish(pb_transfer *t, CURLcode rc, uint64_t now_ns)
 {
-    int64_t tns = (int64_t)(now_ns - t->origin_ns);
-    t->t_end = tns;
+    t->t_end = (int64_t)(now_ns - t->origin_ns);
     t->finished = 1;
+    t->curl_rc = rc;
     read_times(t);
+}
+
+void pb_transfer_settle(pb_transfer *t)
+{
+    if (t->settled)
+        return;
+    t->settled = 1;
+    CURLcode rc = t->curl_rc;
+    int64_t tns = t->t_end;
+    if (!t->finished) {
+        /* Interrupted (pb_transfer_abort): nothing more to judge. */
+        t->ok = 0;
+        return;
+    }
     if ((t->status == 200 || t->status == 0) && !t->error && rc == CURLE_OK) {
         if (t->pending_len) {
             /* The rest of a --chunk-bytes batch is delivered at the end. */
@@ -367,9 +359,20 @@ void pb_transfer_finish(pb_transfer *t, CURLcode rc, uint64_t now_ns)
             t->pending_len = 0;
             parse_batch(t, t->pending, len, tns);
         }
+    }
+    /* Lines that arrived after the first token, in arrival order. Their
+     * numbers continue from the lines parsed live. */
+    uint64_t lineno = t->n_lines - t->n_deferred;
+    for (size_t off = 0; off < t->deferred_len && !t->error;) {
+        const char *line = t->deferred + off;
+        const char *nl = memchr(line, '\n', t->deferred_len - off);
+        size_t len = (size_t)(nl - line);
+        parse_line(t, line, len, ++lineno);
+        off += len + 1;
+    }
+    if ((t->status == 200 || t->status == 0) && !t->error && rc == CURLE_OK) {
         t->at_eof = 1;
-        if (!t->error)
-            pb_lines_finish(&t->lines, on_line, t);
+        pb_lines_finish(&t->lines, on_line, t);
     }
     if (rc != CURLE_OK && rc != CURLE_WRITE_ERROR)
         set_error(t, "POST %s: %s (curl error %d)", t->url,
@@ -454,6 +457,7 @@ void pb_transfer_free(pb_transfer *t)
     free(t->request_id);
     free(t->chunks);
     free(t->pending);
+    free(t->deferred);
     free(t->errbody);
     pb_lines_free(&t->lines);
     cJSON_Delete(t->final);

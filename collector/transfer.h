@@ -52,6 +52,11 @@ typedef struct pb_transfer {
     char *error;
     int ok, finished, aborted;
     int at_eof;              /* parsing the tail after the stream ended */
+    char *deferred;          /* lines after the first token, '\n'-separated, */
+    size_t deferred_len, deferred_cap; /* parsed by pb_transfer_settle() */
+    uint64_t n_deferred;
+    int settled;
+    CURLcode curl_rc;        /* as reported by pb_transfer_finish() */
     int64_t cur_t;           /* delivery time of the batch being parsed */
     curl_off_t times_us[5];  /* namelookup connect pretransfer starttransfer total */
     long num_connects;
@@ -62,8 +67,13 @@ pb_transfer *pb_transfer_new(const pb_agent_spec *agent, const pb_transfer_opts 
                              uint64_t origin_ns, char *err, size_t errlen);
 /* Called by drivers when the transfer is handed to libcurl. */
 void pb_transfer_started(pb_transfer *t, uint64_t now_ns);
-/* Called by drivers with the CURLMsg result, outside libcurl callbacks. */
+/* Called by drivers with the CURLMsg result, outside libcurl callbacks.
+ * Records the end time and libcurl's timings only: judging the response is
+ * pb_transfer_settle()'s job, after the phase. */
 void pb_transfer_finish(pb_transfer *t, CURLcode rc, uint64_t now_ns);
+/* Parses the lines deferred during the stream and decides ok / error.
+ * Call once the phase is over (idempotent); ok and error are valid after. */
+void pb_transfer_settle(pb_transfer *t);
 /* Marks a transfer that never finished (Ctrl-C). */
 void pb_transfer_abort(pb_transfer *t, uint64_t now_ns);
 /* The request object of the trace format (data/FORMAT.md). */

@@ -61,6 +61,7 @@ static void test_pieces(void **st)
         pb_transfer_started(t, 1005);
         feed(t, stream, pieces[i]);
         pb_transfer_finish(t, CURLE_OK, 99999);
+        pb_transfer_settle(t);
         assert_true(t->ok);
         assert_int_equal(t->tokens, 2);
         assert_int_equal(t->n_lines, 4);
@@ -89,6 +90,7 @@ static void test_chunk_bytes(void **st)
     pb_transfer *t = mk(100);
     feed(t, stream, 30);
     pb_transfer_finish(t, CURLE_OK, 5000);
+    pb_transfer_settle(t);
     assert_true(t->ok);
     size_t total = 0;
     for (size_t i = 0; i < t->n_chunks; i++) {
@@ -107,6 +109,7 @@ static void expect_error(const char *s, const char *what)
     pb_transfer *t = mk(0);
     feed(t, s, 5);
     pb_transfer_finish(t, CURLE_OK, 5000);
+    pb_transfer_settle(t);
     assert_false(t->ok);
     assert_non_null(t->error);
     if (!strstr(t->error, what))
@@ -123,6 +126,7 @@ static void test_failures(void **st)
     expect_error("{\"response\":\"a\",\"done\":false}\n{\"response\":\"\",\"do", "truncated last line");
     pb_transfer *t = mk(0);
     pb_transfer_finish(t, CURLE_COULDNT_CONNECT, 5000);
+    pb_transfer_settle(t);
     assert_false(t->ok);
     assert_non_null(strstr(t->error, "curl error 7"));
     pb_transfer_free(t);
