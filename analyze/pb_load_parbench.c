@@ -1,4 +1,5 @@
 /* Parser for parbench trace format v1 (data/FORMAT.md). */
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,10 +80,13 @@ static int load_request(const cJSON *rq, pb_request *out, const char *where,
         const cJSON *c;
         cJSON_ArrayForEach(c, ch) {
             const cJSON *t = cJSON_GetArrayItem(c, 0), *b = cJSON_GetArrayItem(c, 1);
+            /* bytes is cast to int: a value outside int is undefined
+             * behaviour, so it is refused like any other bad pair. */
             if (!cJSON_IsArray(c) || !cJSON_IsNumber(t) || !cJSON_IsNumber(b) ||
-                !isfinite(t->valuedouble) || !isfinite(b->valuedouble)) {
-                snprintf(err, errlen, "%s.chunks[%zu] is not [t_ns, bytes]",
-                         where, out->n_chunks);
+                !isfinite(t->valuedouble) || !(b->valuedouble >= 0) ||
+                !(b->valuedouble <= INT_MAX)) {
+                snprintf(err, errlen, "%s.chunks[%zu] is not [t_ns, bytes] "
+                         "with 0 <= bytes <= %d", where, out->n_chunks, INT_MAX);
                 return -1;
             }
             out->chunks[out->n_chunks].t_s = t->valuedouble / NS;
@@ -128,6 +132,12 @@ int pb_load_parbench(const cJSON *root, pb_run *run, char *err, size_t errlen)
     double idx;
     if (pb_json_num(meta, "run_index", "run", &idx, err, errlen))
         return -1;
+    /* Cast to int below: out of range would be undefined behaviour. */
+    if (!(idx >= 0 && idx <= INT_MAX) || idx != floor(idx)) {
+        snprintf(err, errlen, "field run.run_index is %.17g, expected an "
+                 "integer in [0, %d]", idx, INT_MAX);
+        return -1;
+    }
     const cJSON *valid = cJSON_GetObjectItemCaseSensitive(meta, "valid");
     if (!cJSON_IsBool(valid)) {
         snprintf(err, errlen, "field run.valid is %s, expected a boolean",

@@ -4,6 +4,7 @@
  * harness (collector/insight aggregate_metrics, *_execution_time, summary
  * without efficiency). Neither carries runtime/config labels: pb_load
  * derives them from the directory layout. */
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,7 +96,9 @@ int pb_load_tr115_rust(const cJSON *root, pb_run *run, char *err, size_t errlen)
                 ? strdup(pb_json_str(pb_json_obj(ag, "config"), "base_url")) : NULL;
     }
     double rn = pb_json_opt_num(root, "run_number");
-    run->run_index = isnan(rn) ? 0 : (int)rn;
+    /* Optional and only a label: a value that does not fit an int is
+     * treated as absent (casting it would be undefined behaviour). */
+    run->run_index = (rn >= 0 && rn <= INT_MAX) ? (int)rn : 0;
     return 0;
 }
 

@@ -308,6 +308,62 @@ static void test_bad_input(void **st)
     assert_int_equal(system(cmd), 0);
 }
 
+/* Numbers that are finite but outside int: casting them to int is undefined
+ * behaviour (C11 6.3.1.4), which on x86 silently yields INT_MIN. Such a file
+ * must be refused with its reason (parbench), or the field treated as
+ * absent (TR115's optional run_number), never cast. */
+#define PBTRACE(idx, bytes) \
+    "{\"format\":\"parbench-trace\",\"format_version\":1," \
+    "\"run\":{\"runtime\":\"x\",\"config\":\"y\",\"run_index\":" idx ",\"valid\":true}," \
+    "\"agents\":[{\"id\":\"a\"}],\"phases\":[{\"kind\":\"concurrent\",\"start_ns\":0," \
+    "\"end_ns\":1000,\"requests\":[{\"agent\":\"a\",\"ok\":true,\"t_start_ns\":0," \
+    "\"t_end_ns\":1000,\"chunks\":[[500," bytes "]]}]}]}"
+
+static void test_out_of_range_ints(void **st)
+{
+    (void)st;
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/pb_test_range_XXXXXX");
+    assert_non_null(mkdtemp(tmpdir));
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "mkdir -p %s/pb %s/rs", tmpdir, tmpdir);
+    assert_int_equal(system(cmd), 0);
+    put("pb/ok.json", PBTRACE("3", "42"));
+    put("pb/bigidx.json", PBTRACE("1e20", "42"));
+    put("pb/fracidx.json", PBTRACE("1.5", "42"));
+    put("pb/bigbytes.json", PBTRACE("1", "1e20"));
+    put("pb/negbytes.json", PBTRACE("1", "-5"));
+    /* No run_N directory above it: run_index comes from run_number. */
+    put("rs/huge_run_number.json",
+        "{\"collector\":{\"execution_time_s\":4},\"insight\":{\"execution_time_s\":4},"
+        "\"summary\":{\"efficiency_percent\":80,\"concurrency_speedup\":1.6,"
+        "\"concurrent_wall_time_s\":10},\"run_number\":1e20}");
+    char *paths[] = {tmpdir};
+    pb_dataset ds = {0};
+    pb_load_opts o = quiet_opts();
+    pb_load_paths(&ds, paths, 1, &o);
+    assert_null(reason_of(&ds, "ok.json"));
+    assert_non_null(reason_of(&ds, "bigidx.json"));
+    assert_non_null(strstr(reason_of(&ds, "bigidx.json"), "run.run_index"));
+    assert_non_null(strstr(reason_of(&ds, "fracidx.json"), "run.run_index"));
+    assert_non_null(strstr(reason_of(&ds, "bigbytes.json"), "chunks[0]"));
+    assert_non_null(strstr(reason_of(&ds, "negbytes.json"), "chunks[0]"));
+    assert_int_equal(ds.n_runs, 2);
+    int seen_pb = 0, seen_rs = 0;
+    for (size_t i = 0; i < ds.n_runs; i++) {
+        if (ds.runs[i].format == PB_FMT_PARBENCH) {
+            seen_pb = 1;
+            assert_int_equal(ds.runs[i].run_index, 3);
+        } else {
+            seen_rs = 1;
+            assert_int_equal(ds.runs[i].run_index, 0); /* treated as absent */
+        }
+    }
+    assert_true(seen_pb && seen_rs);
+    pb_dataset_free(&ds);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     pb_stats_init();
@@ -316,6 +372,7 @@ int main(void)
         cmocka_unit_test(test_tr115_fixtures),
         cmocka_unit_test(test_tr115_reproduction),
         cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_out_of_range_ints),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
