@@ -213,6 +213,7 @@ void emu_http_stream_headers(emu_buf *b, const emu_conn *c)
 }
 
 static void conn_feed(emu_conn *c, const char *data, size_t len);
+static void conn_reject(emu_conn *c, enum http_errno en);
 
 void emu_conn_response_done(emu_conn *c)
 {
@@ -224,6 +225,12 @@ void emu_conn_response_done(emu_conn *c)
     }
     conn_reset_message(c);
     http_parser_pause(&c->parser, 0);
+    /* Answered from inside conn_feed (a short route): its loop goes on
+     * with the bytes after this request. Feeding them from here instead
+     * recursed once per pipelined request, each level holding a copy of
+     * the rest: O(n^2) memory and an n-deep stack. */
+    if (c->feeding)
+        return;
     if (c->pending.len) {
         emu_buf tmp = c->pending;
         memset(&c->pending, 0, sizeof c->pending);
@@ -516,18 +523,41 @@ static const http_parser_settings parser_settings = {
     .on_message_complete = on_message_complete,
 };
 
+/* Parses and serves the requests in data, one after another. A request
+ * answered at once lets the loop go on with the next; one still answering
+ * (a stream) leaves the rest in `pending` for emu_conn_response_done. */
 static void conn_feed(emu_conn *c, const char *data, size_t len)
 {
-    size_t done = http_parser_execute(&c->parser, &parser_settings, data, len);
-    enum http_errno en = HTTP_PARSER_ERRNO(&c->parser);
-    if (c->msg_complete) {
-        if (done < len)
-            emu_buf_append(&c->pending, data + done, len - done);
-        conn_dispatch(c);
-        return;
+    c->feeding = 1;
+    for (;;) {
+        size_t done = http_parser_execute(&c->parser, &parser_settings, data, len);
+        enum http_errno en = HTTP_PARSER_ERRNO(&c->parser);
+        if (c->msg_complete) {
+            data += done;
+            len -= done;
+            conn_dispatch(c);
+            if (c->closing || c->shutting_down)
+                break;
+            if (c->msg_complete) {
+                /* Still answering: the rest waits. */
+                if (len)
+                    emu_buf_append(&c->pending, data, len);
+                break;
+            }
+            if (len)
+                continue;
+            break;
+        }
+        if (en == HPE_OK)
+            break; /* need more bytes */
+        conn_reject(c, en);
+        break;
     }
-    if (en == HPE_OK)
-        return; /* need more bytes */
+    c->feeding = 0;
+}
+
+static void conn_reject(emu_conn *c, enum http_errno en)
+{
     /* A request we cannot serve: answer once, then close the connection,
      * since the rest of the byte stream cannot be trusted. */
     c->keep_alive = 0;

@@ -132,6 +132,8 @@ typedef struct emu_conn {
     int keep_alive;
     /* bytes received while a response is in flight (pipelining) */
     emu_buf pending;
+    int feeding;          /* inside conn_feed's loop: response_done must not
+                             feed `pending` itself (no recursion) */
     struct emu_req *req;
     int closing, shutting_down;
     int expect_continue;

@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -238,6 +240,67 @@ static void test_pipelining(void **state)
     assert_true(a < b && b < c);
 }
 
+/* Many requests pipelined behind a stream. They wait in `pending`; when the
+ * stream ends each one must be served in turn without holding a copy of the
+ * remaining bytes per request (that was O(n^2) memory and an n-deep
+ * recursion: 8000 tiny requests held ~0.5 GB, a 1 MB backlog exhausted
+ * memory or the stack). */
+static long max_rss_kb(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss;
+}
+
+static void test_pipelining_many(void **state)
+{
+    (void)state;
+    enum { N = 8000 };
+    static const char get[] = "GET / HTTP/1.1\n\n"; /* 16 bytes */
+    const char body[] = "{\"model\":\"gemma3\",\"prompt\":\"x\","
+                        "\"options\":{\"num_predict\":2}}";
+    size_t cap = 1024 + N * (sizeof get - 1) + 64;
+    char *req = malloc(cap);
+    assert_non_null(req);
+    int len = snprintf(req, cap,
+                       "POST /api/generate HTTP/1.1\r\nHost: x\r\n"
+                       "Content-Length: %zu\r\n\r\n%s",
+                       sizeof body - 1, body);
+    for (int i = 0; i < N; i++) {
+        memcpy(req + len, get, sizeof get - 1);
+        len += (int)(sizeof get - 1);
+    }
+    len += snprintf(req + len, cap - (size_t)len,
+                    "GET / HTTP/1.1\r\nConnection: close\r\n\r\n");
+    long rss0 = max_rss_kb();
+    int fd = raw_connect(PORT);
+    struct timeval tv = {20, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    assert_int_equal(send(fd, req, (size_t)len, MSG_NOSIGNAL), len);
+    free(req);
+    /* Count the answers as they stream in (about 150 bytes each). */
+    static const char needle[] = "Ollama is running";
+    char buf[65536 + sizeof needle];
+    size_t keep = 0;
+    int answers = 0;
+    ssize_t n;
+    while ((n = recv(fd, buf + keep, sizeof buf - 1 - keep, 0)) > 0) {
+        size_t tot = keep + (size_t)n;
+        buf[tot] = '\0';
+        for (char *q = buf; (q = strstr(q, needle)); q += sizeof needle - 1)
+            answers++;
+        /* Keep a tail shorter than the needle for a match split by recv. */
+        keep = tot < sizeof needle - 1 ? tot : sizeof needle - 2;
+        memmove(buf, buf + tot - keep, keep);
+    }
+    close(fd);
+    assert_int_equal(answers, N + 1);
+    long grew_mb = (max_rss_kb() - rss0) / 1024;
+    if (grew_mb > 64)
+        fail_msg("serving %d pipelined requests grew the peak RSS by %ld MB",
+                 N, grew_mb);
+}
+
 static void test_keep_alive_no_nagle_stall(void **state)
 {
     (void)state;
@@ -343,6 +406,7 @@ int main(void)
         cmocka_unit_test(test_disconnect_mid_stream_frees_slot),
         cmocka_unit_test(test_disconnect_while_queued),
         cmocka_unit_test(test_pipelining),
+        cmocka_unit_test(test_pipelining_many),
         cmocka_unit_test(test_keep_alive_no_nagle_stall),
         cmocka_unit_test(test_hundreds_of_connections),
         cmocka_unit_test(test_stop_with_streams_in_flight),
