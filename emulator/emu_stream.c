@@ -174,10 +174,13 @@ void emu_stream_final_line(emu_buf *b, const emu_req *r, const char *text,
         append_json_string(b, text);
         emu_buf_printf(b, ",\"done\":true,\"done_reason\":\"%s\",\"context\":[",
                        reason);
-        /* Token ids: deterministic filler, prompt then response. */
+        /* Token ids: deterministic filler, prompt then response. The
+         * product in 64 bits: i * 7919 overflows an int past ~271 000
+         * tokens (a 1 MB prompt is ~262 000). */
         int n = r->prompt_tokens + r->n_sent;
         for (int i = 0; i < n; i++)
-            emu_buf_printf(b, i ? ",%d" : "%d", 100 + (i * 7919) % 262000);
+            emu_buf_printf(b, i ? ",%d" : "%d",
+                           100 + (int)((long long)i * 7919 % 262000));
         emu_buf_printf(b, "],");
     }
     /* Every duration is a difference of instants on one monotonic clock, so

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -175,6 +176,39 @@ static void test_start_errors(void **state)
     emu_stop(e);
 }
 
+/* The final line's context array holds prompt + response token ids. With
+ * more than INT_MAX / 7919 (~271 000) of them the id formula overflowed a
+ * signed int (undefined behaviour; in practice ids below 100). A 1 MB
+ * prompt is ~262 000 tokens and num_predict may be up to 1 000 000. */
+static void test_final_line_many_context_ids(void **state)
+{
+    (void)state;
+    emu_req r;
+    memset(&r, 0, sizeof r);
+    char model[] = "\"gemma3:latest\"";
+    r.model_json = model;
+    r.prompt_tokens = 262152;
+    r.n_sent = 20000;
+    emu_buf b = {0};
+    emu_stream_final_line(&b, &r, "", 0, 0);
+    const char *ctx = strstr(b.data, "\"context\":[");
+    assert_non_null(ctx);
+    const char *p = ctx + strlen("\"context\":[");
+    long count = 0, bad = 0;
+    while (*p && *p != ']') {
+        char *end;
+        long v = strtol(p, &end, 10);
+        assert_true(end > p);
+        if (v < 100 || v >= 100 + 262000)
+            bad++;
+        count++;
+        p = *end == ',' ? end + 1 : end;
+    }
+    assert_int_equal(count, r.prompt_tokens + r.n_sent);
+    assert_int_equal(bad, 0);
+    emu_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -184,6 +218,7 @@ int main(void)
         cmocka_unit_test(test_options),
         cmocka_unit_test(test_vocab_needs_no_escaping),
         cmocka_unit_test(test_start_errors),
+        cmocka_unit_test(test_final_line_many_context_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
