@@ -78,8 +78,10 @@ emu_t *emu_start(const emu_options *o, char *err, size_t errlen);
 /* The bound port of instance i (useful after asking for port 0). */
 int emu_port(const emu_t *e, int i);
 
-/* Stops accepting, closes every connection, joins the thread, frees e. */
-void emu_stop(emu_t *e);
+/* Stops accepting, closes every connection, joins the thread, frees e.
+ * Returns 0, or -1 when the --trace file could not be written completely
+ * (a message naming it went to stderr). */
+int emu_stop(emu_t *e);
 
 /* What the emulator measured about itself, for benchmarks and tests.
  * Scheduling lag = how late a timed chunk (token, final line) was written

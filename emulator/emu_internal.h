@@ -179,6 +179,7 @@ typedef struct emu {
     emu_gpu gpu[EMU_MAX_INSTANCES];
     emu_conn *conns;
     FILE *trace;
+    int trace_errno;      /* first failed write of the trace (0 = none) */
     char read_buf[64 * 1024];
     emu_buf tok_out, tok_line; /* per-token scratch, reused (emu_req.c) */
     char started_at[40]; /* modified_at of the served models */

@@ -111,8 +111,8 @@ int emu_port(const emu_t *e, int i)
 static void on_housekeeping(uv_timer_t *t)
 {
     emu *e = t->data;
-    if (e->trace)
-        fflush(e->trace);
+    if (e->trace && fflush(e->trace) != 0 && !e->trace_errno)
+        e->trace_errno = errno ? errno : EIO;
     emu_http_sweep(e);
 }
 
@@ -142,16 +142,31 @@ static void *emu_thread(void *arg)
     return NULL;
 }
 
-/* Closes whatever emu_start had opened before failing. */
-static void emu_free(emu *e)
+/* Closes whatever emu_start had opened before failing. Returns -1 when the
+ * trace file could not be written completely: a disk-full trace must not
+ * pass for the ground truth of a timestamp measurement. */
+static int emu_free(emu *e)
 {
-    if (e->trace)
-        fclose(e->trace);
+    int rc = 0;
+    if (e->trace) {
+        int err = e->trace_errno;
+        if (ferror(e->trace) && !err)
+            err = EIO;
+        if (fclose(e->trace) != 0 && !err)
+            err = errno ? errno : EIO;
+        if (err) {
+            fprintf(stderr, "ollama-emu: cannot write the trace file %s: %s; "
+                    "it is incomplete (free some space or choose another "
+                    "--trace path)\n", e->o.trace_path, strerror(err));
+            rc = -1;
+        }
+    }
     free(e->lag_hist);
     emu_buf_free(&e->tok_out);
     emu_buf_free(&e->tok_line);
     pthread_mutex_destroy(&e->mu);
     free(e);
+    return rc;
 }
 
 static int check_options(const emu_options *o, char *err, size_t errlen)
@@ -318,15 +333,15 @@ fail_loop:
     return NULL;
 }
 
-void emu_stop(emu_t *e)
+int emu_stop(emu_t *e)
 {
     if (!e)
-        return;
+        return 0;
     uv_async_send(&e->stop_async);
     pthread_join(e->thread, NULL);
     int rc = uv_loop_close(&e->loop);
     if (rc)
         fprintf(stderr, "ollama-emu: stop: loop still busy (%s); this is a "
                 "bug, please report it\n", uv_strerror(rc));
-    emu_free(e);
+    return emu_free(e);
 }

@@ -41,6 +41,6 @@ int main(int argc, char **argv)
     int sig = 0;
     sigwait(&stop, &sig);
     fprintf(stderr, "ollama-emu: signal %d, stopping\n", sig);
-    emu_stop(e);
-    return 0;
+    /* 1 also when the --trace file could not be written completely. */
+    return emu_stop(e) == 0 ? 0 : 1;
 }

@@ -74,5 +74,14 @@ check "truncate last line cut" 0 "$(tail -c 1 "$TMP/t" | grep -c '}')"
 
 kill -TERM "${PIDS[0]}"; wait "${PIDS[0]}"; check "SIGTERM exit" 0 $?
 PIDS=("${PIDS[@]:1}")
+
+# A trace that cannot be written (disk full) must not pass for a complete
+# one: a message naming the file, and exit status 1.
+: >"$TMP/stderr"
+start --instances 1 --time-scale 20 --quiet --trace /dev/full
+C http://127.0.0.1:${PORTS[0]}/api/generate -d "$G" >/dev/null
+kill -TERM "${PIDS[0]}"; wait "${PIDS[0]}"; check "trace write failure exit" 1 $?
+PIDS=("${PIDS[@]:1}")
+check "trace write failure message" 1 "$(grep -c 'cannot write the trace file /dev/full' "$TMP/stderr")"
 echo "$pass passed, $fail failed"
 [[ $fail -eq 0 ]]
