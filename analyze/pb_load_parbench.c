@@ -150,6 +150,10 @@ int pb_load_parbench(const cJSON *root, pb_run *run, char *err, size_t errlen)
     run->run_index = (int)idx;
     run->valid = cJSON_IsTrue(valid);
     run->invalid_reason = dup_or_null(pb_json_str(meta, "invalid_reason"));
+    /* Emulated runs may be time-scaled; the report must say so, since
+     * durations and rates are then not the emulated GPU's. */
+    double ts = pb_json_opt_num(pb_json_obj(meta, "emulator"), "time_scale");
+    run->emu_time_scale = isfinite(ts) && ts > 0 ? ts : 0;
 
     int na = cJSON_GetArraySize(agents);
     if (na < 1) {

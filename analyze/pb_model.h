@@ -56,6 +56,8 @@ typedef struct pb_run {
     char *config;             /* owned */
     int run_index;            /* from the file, or the run_N directory */
     int valid;                /* parbench: run.valid; originals: 1 */
+    double emu_time_scale;    /* parbench run against `collect --emulate`:
+                               * the emulator's time scale; 0 otherwise */
     char *invalid_reason;     /* owned, may be NULL */
 
     size_t n_agents;

@@ -34,4 +34,13 @@ head -1 "$T/csv/runs.csv" | grep -q "^path,format,runtime,config,run_index,valid
 head -1 "$T/csv/groups.csv" | grep -q "^runtime,config,eff_n,eff_mean" || fail "groups.csv header"
 head -1 "$T/csv/runtimes.csv" | grep -q "^runtime,n_configs,cfgmeans_peak" || fail "runtimes.csv header"
 [ "$(wc -l < "$T/csv/runs.csv")" -eq 5 ] || fail "runs.csv rows"
+# Runs collected against a time-scaled emulator: the report says what that
+# does to durations and rates. A copy of the trace fixture with run.emulator.
+mkdir -p "$T/emu/uv/cfg_a"
+sed 's/"invalid_reason": null/"invalid_reason": null, "emulator": {"time_scale": 25}/' \
+    "$FX/trace/uv/cfg_a/run_1.json" > "$T/emu/uv/cfg_a/run_1.json"
+"$A" "$T/emu" >"$T/emu.md" 2>/dev/null || fail "emulated trace exit status"
+grep -q "1 runs were collected against the ollama-emu emulator running 25x faster" "$T/emu.md" \
+    || fail "time-scale note missing"
+grep -q "ollama-emu emulator" "$T/r.md" && fail "time-scale note on data that was not emulated"
 echo "cli_test: ok"
