@@ -25,7 +25,8 @@ static const char USAGE[] =
 "  --ref NAME=VALUE     reference efficiency in percent; adds a \"vs NAME (pp)\"\n"
 "                       column (repeatable, e.g. --ref TR114=95.7)\n"
 "  --baseline RUNTIME   also compare every runtime against RUNTIME\n"
-"  --seed N             bootstrap seed, printed in the report (default 1)\n"
+"  --seed N             bootstrap seed, 1 to 4294967295, printed in the report\n"
+"                       (default 1)\n"
 "  --bootstrap N        bootstrap resamples per interval, 0 = off (default 2000)\n"
 "  --group SPEC         directory levels naming runtime and config, counted up\n"
 "                       from the file (1 = its directory), e.g.\n"
@@ -132,8 +133,11 @@ int main(int argc, char **argv)
         }
         case O_BASE: ro.baseline = optarg; break;
         case O_SEED:
-            if (parse_ull(optarg, UINT64_MAX, &v))
-                return usage_error("--seed wants a non-negative integer, got '%s'", optarg);
+            /* GSL's mt19937 keeps 32 bits of the seed and maps 0 to 4357:
+             * accept only seeds that it uses as given, so the seed printed
+             * in the report reproduces the bootstrap. */
+            if (parse_ull(optarg, 4294967295ULL, &v) || v == 0)
+                return usage_error("--seed wants an integer from 1 to 4294967295, got '%s'", optarg);
             ro.seed = v;
             break;
         case O_BOOT:
