@@ -173,7 +173,13 @@ void pb_uvdrv_add(pb_uvdrv *d, pb_transfer *t)
     d->ts[d->n++] = t;
     d->remaining++;
     pb_transfer_started(t, uv_hrtime());
-    curl_multi_add_handle(d->multi, t->easy);
+    /* A handle libcurl refuses would never complete: the phase would wait
+     * for it forever. Record it as finished with the refusal instead. */
+    CURLMcode mc = curl_multi_add_handle(d->multi, t->easy);
+    if (mc != CURLM_OK) {
+        pb_transfer_finish(t, CURLE_FAILED_INIT, uv_hrtime());
+        d->remaining--;
+    }
 }
 
 int pb_uvdrv_run(pb_uvdrv *d)

@@ -262,14 +262,26 @@ pb_transfer *pb_transfer_new(const pb_agent_spec *agent, const pb_transfer_opts 
     char h[512];
     snprintf(h, sizeof h, "X-Parbench-Request: %s", o->request_id);
     t->headers = curl_slist_append(NULL, h);
+    char *hbuf = NULL;
+    size_t hcap = 0;
     t->headers = curl_slist_append(t->headers, "Content-Type: application/json");
     /* libcurl would wait up to 1 s for "100 Continue" on large bodies. */
     t->headers = curl_slist_append(t->headers, "Expect:");
     const cJSON *hd;
     cJSON_ArrayForEach(hd, agent->headers) {
-        snprintf(h, sizeof h, "%s: %s", hd->string, hd->valuestring);
-        t->headers = curl_slist_append(t->headers, h);
+        /* Sized per header: a fixed buffer would cut a long value silently. */
+        size_t need = strlen(hd->string) + strlen(hd->valuestring) + 3;
+        if (need > hcap) {
+            free(hbuf);
+            hcap = need;
+            hbuf = malloc(hcap);
+            if (!hbuf)
+                abort();
+        }
+        snprintf(hbuf, hcap, "%s: %s", hd->string, hd->valuestring);
+        t->headers = curl_slist_append(t->headers, hbuf);
     }
+    free(hbuf);
 
     CURL *e = curl_easy_init();
     if (!e || !t->body || !t->headers) {
