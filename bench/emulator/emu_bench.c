@@ -106,7 +106,7 @@ static int arg_int(const char *v, int lo, int *out)
 int main(int argc, char **argv)
 {
     int streams = 256, tokens = 200, instances = 8, pin = 0;
-    double scale = 1;
+    double scale = 1, jitter = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int bad = 0;
@@ -121,10 +121,13 @@ int main(int argc, char **argv)
             pin = 1;
         else if (!strcmp(a, "--time-scale") && v)
             bad = !((scale = atof(v)) > 0), i++;
+        else if (!strcmp(a, "--jitter") && v)
+            bad = !((jitter = atof(v)) >= 0), i++;
         else {
             fprintf(stderr,
                     "usage: emu_bench [--streams N (256)] [--tokens N (200)]"
-                    " [--instances N (8)] [--time-scale F (1)] [--pin]\n");
+                    " [--instances N (8)] [--time-scale F (1)] [--jitter J (0)]"
+                    " [--pin]\n");
             return 2;
         }
         if (bad) {
@@ -146,6 +149,11 @@ int main(int argc, char **argv)
     o.load_s = 0;
     o.time_scale = scale;
     o.quiet = 1;
+    /* The ideal preset has no jitter, so the tokens of streams started
+     * together fall due at the same nanosecond and one thread must write
+     * them one after another. --jitter (the emulator's default is 0.05)
+     * spreads due times as independent generations would. */
+    o.jitter = jitter;
     char err[256];
     /* The emulator thread inherits the affinity of its creator. */
     if (pin && pin_to(1) != 0) {
@@ -255,6 +263,7 @@ int main(int argc, char **argv)
     printf("streams: %d\n", streams);
     printf("tokens_per_stream: %d\n", tokens);
     printf("time_scale: %g\n", scale);
+    printf("jitter: %g\n", jitter);
     printf("pinned: %s\n", pin ? "emulator cpu1, client cpu0" : "no");
     printf("tokens_received: %zu\n", toks);
     printf("wall_s: %.3f\n", wall);
