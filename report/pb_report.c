@@ -239,9 +239,9 @@ static void section_aggregate(FILE *o, const pb_dataset *ds, const pb_analysis *
 static void section_configs(FILE *o, const pb_analysis *a)
 {
     fputs("## Per-config efficiency\n\n"
-          "| Runtime | Config | n | Mean ± SD (%) | Median (%) | 95% CI (t) "
-          "| 95% CI (bootstrap) | Mean speedup |\n"
-          "|---|---|---:|---:|---:|---:|---:|---:|\n", o);
+          "| Runtime | Config | n | Mean ± SD (%) | Median (%) | Min (%) | Max (%) "
+          "| 95% CI (t) | 95% CI (bootstrap) | Mean speedup |\n"
+          "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n", o);
     for (size_t i = 0; i < a->n_groups; i++) {
         const pb_group *g = &a->groups[i];
         fputs("| ", o);
@@ -254,6 +254,10 @@ static void section_configs(FILE *o, const pb_analysis *a)
         num(o, "%.2f", g->eff.sd);
         fputs(" | ", o);
         num(o, "%.2f", g->eff.median);
+        fputs(" | ", o);
+        num(o, "%.2f", g->eff.min);
+        fputs(" | ", o);
+        num(o, "%.2f", g->eff.max);
         fputs(" | ", o);
         ci(o, g->eff.ci_lo, g->eff.ci_hi);
         fputs(" | ", o);

@@ -27,7 +27,21 @@ grep -q 'cfg\\_\\\*x\\\*' "$T/r.md" || fail "* and _ not escaped"
 grep -q "vs TR114 (pp)" "$T/r.md" || fail "--ref column"
 grep -q "Against the baseline" "$T/r.md" || fail "--baseline table"
 grep -q "bad.json" "$T/r.err" || fail "skip not on stderr"
-grep -q "## Data quality" "$T/r.md" || fail "data quality section"
+# Every section of the report, in order (issue 2 and 5 lists).
+grep -n '^#' "$T/r.md" | sed 's/^[0-9]*://' > "$T/headings"
+prev=0
+for h in "# parbench analysis" "## Data summary" "## Aggregate efficiency per runtime" \
+         "## Per-config efficiency" "## Top 3 configs per runtime (by mean efficiency)" "## Variance and stability" \
+         "## Confidence intervals of the mean efficiency (over runs)" \
+         "## Comparisons and effect sizes (efficiency over runs)" "## True parallel efficiency" \
+         "## Data quality" "## Definitions and methods"; do
+    line=$(grep -n -x -F "$h" "$T/headings" | head -n 1 | cut -d: -f1)
+    [ -n "$line" ] || fail "section missing: $h"
+    [ "$line" -gt "$prev" ] || fail "section out of order: $h"
+    prev=$line
+done
+grep -q "| Runtime | Config | n | Mean ± SD (%) | Median (%) | Min (%) | Max (%) |" "$T/r.md" \
+    || fail "per-config table lacks min/max"
 grep -q "agent b: HTTP 503" "$T/r.md" || fail "invalid run not listed"
 grep -q "analyze:" "$T/r.md" && fail "stderr text leaked into stdout"
 head -1 "$T/csv/runs.csv" | grep -q "^path,format,runtime,config,run_index,valid" || fail "runs.csv header"
