@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
-scripts/build.sh build
+scripts/compile.sh build
 out=${OUT:-out/demo}
 scale=${TIME_SCALE:-25}
 echo "== collect: tr115 plan on the emulator (time scale ${scale}x) into ${out}/data ==" >&2

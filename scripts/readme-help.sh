@@ -13,7 +13,7 @@ trap 'rm -f "$new" "$new".*' EXIT
 cp README.md "$new"
 for name in collect analyze ollama-emu; do
   exe="$build/${bin[$name]}"
-  [ -x "$exe" ] || { echo "readme-help: $exe is missing: build first (scripts/build.sh $build)" >&2; exit 2; }
+  [ -x "$exe" ] || { echo "readme-help: $exe is missing: build first (scripts/compile.sh $build)" >&2; exit 2; }
   "$exe" --help > "$new.help" 2>&1
   # Replace everything between the two markers by a fenced copy of --help.
   awk -v start="<!-- help:$name -->" -v end="<!-- /help:$name -->" -v help="$new.help" '

@@ -13,11 +13,11 @@ jobs=$(nproc)
 scripts/deps.sh
 
 echo "== build (RelWithDebInfo) ==" >&2
-scripts/build.sh build
+scripts/compile.sh build
 ctest --test-dir build --output-on-failure -j "$jobs" --timeout 300
 
 echo "== build (ASan + UBSan) ==" >&2
-scripts/build.sh build-asan -DPARBENCH_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+scripts/compile.sh build-asan -DPARBENCH_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 ctest --test-dir build-asan --output-on-failure -j "$jobs" --timeout 300 -LE timing

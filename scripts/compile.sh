@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Configures and builds one tree. Usage: scripts/build.sh [BUILD_DIR] [extra cmake args...]
+# Configures and builds one tree. Usage: scripts/compile.sh [BUILD_DIR] [extra cmake args...]
 # Default BUILD_DIR is build/ (RelWithDebInfo, warnings as errors).
 set -euo pipefail
 cd "$(dirname "$0")/.."
