@@ -213,11 +213,17 @@ static void table_by_config(const sect *s, int has_ref) {
 }
 
 /* The wording follows the 95% CI of the mean speedup, not a fixed band:
- * "slower" or "faster" only when the whole interval is on one side of 1x.
+ * "slower" or "faster" only when the whole interval is on one side of 1x
+ * (and not entirely within 2% of it).
  * With a single run (no CI) it says so instead of guessing. */
 static void say_speedup(FILE *f, const pb_summary *x) {
     if (x->n < 2 || isnan(x->ci_lo))
         fputs("a single run, too few to tell parallel from serial execution. ", f);
+    else if (x->ci_lo >= 0.98 && x->ci_hi <= 1.02)
+        /* A CI a hair below 1x (the serial control) is "slower" only in
+         * the fourth digit: call it what it is. */
+        fprintf(f, "the same as running the agents one after another (95%% CI "
+                   "[%.3f, %.3f], within 2%% of 1x): no parallelism. ", x->ci_lo, x->ci_hi);
     else if (x->ci_hi < 1.0)
         fprintf(f, "the concurrent run is *slower* than running the agents one after "
                    "another (95%% CI [%.2f, %.2f]). ", x->ci_lo, x->ci_hi);

@@ -82,6 +82,25 @@ static void test_escape_and_ref(void **state) {
     tr_dataset_free(&ds);
 }
 
+/* A serial control: speedups 0.999, 1.000, 1.001 against the reference
+ * (walls 11/0.999, 11, 11/1.001 s; reference mean wall 11 s). Mean 1.000,
+ * SD 0.001, half-width 4.302653 * 0.001 / sqrt(3) = 0.00248: CI
+ * [0.998, 1.002], inside 1x +- 2%, so "the same", not "slower"/"faster". */
+static void test_equivalent_to_serial(void **state) {
+    (void)state;
+    pb_dataset ds = {0};
+    tr_add_run(&ds, "ref", "c1", 1, 2)->wall_s = 10;
+    tr_add_run(&ds, "ref", "c1", 2, 2)->wall_s = 12;
+    const double walls[] = {11 / 0.999, 11, 11 / 1.001};
+    for (int i = 0; i < 3; i++)
+        tr_add_run(&ds, "serial", "c1", i + 1, 2)->wall_s = walls[i];
+    char *md = section(&ds, "ref");
+    HAS(md, "the same as running the agents one after another (95% CI [0.998, 1.002], "
+            "within 2% of 1x)");
+    free(md);
+    tr_dataset_free(&ds);
+}
+
 /* The hand-written trace fixtures through analyze's loader:
  * uv/cfg_a/run_1: est 81.25 %, measured 62.5 % (speedup 1.25);
  * run_2 invalid (excluded); threads/cfg_a/run_1 no solo: 80 %, measured n/a. */
@@ -106,6 +125,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hand_run),
         cmocka_unit_test(test_escape_and_ref),
+        cmocka_unit_test(test_equivalent_to_serial),
         cmocka_unit_test(test_trace_fixtures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
