@@ -225,12 +225,21 @@ int pb_load_parbench(const cJSON *root, pb_run *run, char *err, size_t errlen)
                     return -1;
                 }
                 pb_request *dst = is_conc ? &ag->conc : &ag->solo;
+                /* One request per agent and phase (data/FORMAT.md): a
+                 * second one would silently replace the first. */
+                if (is_conc ? ag->has_conc : ag->has_solo) {
+                    snprintf(err, errlen, "%s: agent \"%s\" has a second request in "
+                             "this %s phase", where, ag->id, kind);
+                    return -1;
+                }
                 free(dst->chunks);
                 free(dst->error);
                 if (load_request(rq, dst, where, err, errlen))
                     return -1;
                 if (is_solo)
                     ag->has_solo = 1;
+                else
+                    ag->has_conc = 1;
             }
         }
         pi++;
@@ -245,6 +254,14 @@ int pb_load_parbench(const cJSON *root, pb_run *run, char *err, size_t errlen)
                  "it must be > 0", run->wall_s);
         return -1;
     }
+    /* Without every agent's concurrent request the efficiency would be a
+     * NaN that the statistics then drop without a word. */
+    for (size_t i = 0; i < run->n_agents; i++)
+        if (!run->agents[i].has_conc) {
+            snprintf(err, errlen, "agent \"%s\" has no request in the concurrent "
+                     "phase", run->agents[i].id);
+            return -1;
+        }
     /* Original metric: sum of the agents' durations inside the concurrent
      * phase / wall; measured: sum of their solo durations / wall. */
     double sum_c = 0, sum_s = 0;

@@ -44,6 +44,7 @@ typedef struct pb_request {
 typedef struct pb_agent {
     char *id;                 /* owned */
     char *endpoint;           /* owned, may be NULL */
+    int has_conc;
     pb_request conc;          /* request in the concurrent phase */
     int has_solo;
     pb_request solo;          /* request when it ran alone (parbench traces) */

@@ -319,6 +319,42 @@ static void test_bad_input(void **st)
     "\"end_ns\":1000,\"requests\":[{\"agent\":\"a\",\"ok\":true,\"t_start_ns\":0," \
     "\"t_end_ns\":1000,\"chunks\":[[500," bytes "]]}]}]}"
 
+/* One request per agent and phase, and every agent in the concurrent phase:
+ * otherwise a request would be silently replaced, or the run's efficiency
+ * would be a NaN that the statistics drop without a word. */
+#define PBREQ(agent) \
+    "{\"agent\":\"" agent "\",\"ok\":true,\"t_start_ns\":0,\"t_end_ns\":1000}"
+#define PBRUN2(reqs) \
+    "{\"format\":\"parbench-trace\",\"format_version\":1," \
+    "\"run\":{\"runtime\":\"x\",\"config\":\"y\",\"run_index\":1,\"valid\":true}," \
+    "\"agents\":[{\"id\":\"a\"},{\"id\":\"b\"}],\"phases\":[{\"kind\":\"concurrent\"," \
+    "\"start_ns\":0,\"end_ns\":1000,\"requests\":[" reqs "]}]}"
+
+static void test_requests_per_agent(void **st)
+{
+    (void)st;
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/pb_test_reqs_XXXXXX");
+    assert_non_null(mkdtemp(tmpdir));
+    put("ok.json", PBRUN2(PBREQ("a") "," PBREQ("b")));
+    put("missing_b.json", PBRUN2(PBREQ("a")));
+    put("twice_a.json", PBRUN2(PBREQ("a") "," PBREQ("a") "," PBREQ("b")));
+    char *paths[] = {tmpdir};
+    pb_dataset ds = {0};
+    pb_load_opts o = quiet_opts();
+    pb_load_paths(&ds, paths, 1, &o);
+    assert_int_equal(ds.n_runs, 1);
+    /* ok.json: both agents busy the whole 1 us wall: 100%. */
+    assert_true(fabs(ds.runs[0].est_efficiency - 100.0) < 1e-9);
+    assert_non_null(strstr(reason_of(&ds, "missing_b.json"),
+                           "agent \"b\" has no request in the concurrent phase"));
+    assert_non_null(strstr(reason_of(&ds, "twice_a.json"),
+                           "agent \"a\" has a second request in this concurrent phase"));
+    pb_dataset_free(&ds);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+    assert_int_equal(system(cmd), 0);
+}
+
 static void test_out_of_range_ints(void **st)
 {
     (void)st;
@@ -373,6 +409,7 @@ int main(void)
         cmocka_unit_test(test_tr115_reproduction),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_out_of_range_ints),
+        cmocka_unit_test(test_requests_per_agent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
