@@ -45,6 +45,23 @@ static void excerpt(const char *s, size_t n, char *out, size_t outlen)
 
 static int on_line(void *ud, const char *line, size_t len);
 
+/* Grows a byte buffer to hold at least `need` bytes, doubling from
+ * `initial`, so appends on the write-callback path stay amortised O(1). */
+static void buf_reserve(char **buf, size_t *cap, size_t need, size_t initial)
+{
+    if (need <= *cap)
+        return;
+    size_t c = *cap ? *cap : initial;
+    while (c < need)
+        c *= 2;
+    char *p = realloc(*buf, c);
+    if (!p)
+        abort();
+    *buf = p;
+    *cap = c;
+}
+
+
 static void record_chunk(pb_transfer *t, int64_t tns, size_t n)
 {
     if (t->n_chunks == t->cap_chunks) {
@@ -97,16 +114,8 @@ size_t pb_transfer_deliver(pb_transfer *t, const char *data, size_t n, uint64_t 
         return parse_batch(t, data, n, tns) == 0 ? n : 0;
     /* --chunk-bytes: the parser sees nothing until N bytes are buffered,
      * like the study's BytesStream1KB. */
-    if (t->pending_len + n > t->pending_cap) {
-        size_t cap = t->pending_cap ? t->pending_cap : (size_t)t->chunk_bytes * 2;
-        while (cap < t->pending_len + n)
-            cap *= 2;
-        char *p = realloc(t->pending, cap);
-        if (!p)
-            abort();
-        t->pending = p;
-        t->pending_cap = cap;
-    }
+    buf_reserve(&t->pending, &t->pending_cap, t->pending_len + n,
+                (size_t)t->chunk_bytes * 2);
     memcpy(t->pending + t->pending_len, data, n);
     t->pending_len += n;
     if (t->pending_len >= (size_t)t->chunk_bytes) {
@@ -129,16 +138,7 @@ static int parse_line(pb_transfer *t, const char *line, size_t len, uint64_t lin
 
 static void defer_line(pb_transfer *t, const char *line, size_t len)
 {
-    if (t->deferred_len + len + 1 > t->deferred_cap) {
-        size_t cap = t->deferred_cap ? t->deferred_cap : 16384;
-        while (cap < t->deferred_len + len + 1)
-            cap *= 2;
-        char *d = realloc(t->deferred, cap);
-        if (!d)
-            abort();
-        t->deferred = d;
-        t->deferred_cap = cap;
-    }
+    buf_reserve(&t->deferred, &t->deferred_cap, t->deferred_len + len + 1, 16384);
     memcpy(t->deferred + t->deferred_len, line, len);
     t->deferred[t->deferred_len + len] = '\n';
     t->deferred_len += len + 1;
