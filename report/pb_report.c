@@ -70,6 +70,13 @@ static void num(FILE *o, const char *fmt, double v)
         fprintf(o, fmt, v);
 }
 
+/* " | " then a number: the shape of almost every table cell here. */
+static void cell(FILE *o, const char *fmt, double v)
+{
+    fputs(" | ", o);
+    num(o, fmt, v);
+}
+
 static void ci(FILE *o, double lo, double hi)
 {
     if (isnan(lo) || isnan(hi)) {
@@ -202,26 +209,19 @@ static void section_aggregate(FILE *o, const pb_dataset *ds, const pb_analysis *
         num(o, "%.2f", r->cfg_peak);
         fputs(" | ", o);
         pb_report_md_escape(o, r->cfg_peak_config);
-        fputs(" | ", o);
-        num(o, "%.2f", r->run_peak);
+        cell(o, "%.2f", r->run_peak);
         fputs(" | ", o);
         if (!isnan(r->run_peak)) {
             const pb_run *pr = &ds->runs[r->run_peak_idx];
             pb_report_md_escape(o, pr->config);
             fprintf(o, " run %d", pr->run_index);
         }
-        fputs(" | ", o);
-        num(o, "%.2f", r->cfg_mean);
-        fputs(" | ", o);
-        num(o, "%.2f", r->cfg_sd);
-        fputs(" | ", o);
-        num(o, "%.2f", r->eff.mean);
-        fputs(" | ", o);
-        num(o, "%.2f", r->eff.sd);
-        fputs(" | ", o);
-        num(o, "%.2f", r->eff.min);
-        fputs(" | ", o);
-        num(o, "%.3fx", r->cfg_peak_speedup);
+        cell(o, "%.2f", r->cfg_mean);
+        cell(o, "%.2f", r->cfg_sd);
+        cell(o, "%.2f", r->eff.mean);
+        cell(o, "%.2f", r->eff.sd);
+        cell(o, "%.2f", r->eff.min);
+        cell(o, "%.3fx", r->cfg_peak_speedup);
         fputs(" |", o);
         for (size_t k = 0; k < op->n_refs; k++) {
             fputc(' ', o);
@@ -252,18 +252,14 @@ static void section_configs(FILE *o, const pb_analysis *a)
         num(o, "%.2f", g->eff.mean);
         fputs(" ± ", o);
         num(o, "%.2f", g->eff.sd);
-        fputs(" | ", o);
-        num(o, "%.2f", g->eff.median);
-        fputs(" | ", o);
-        num(o, "%.2f", g->eff.min);
-        fputs(" | ", o);
-        num(o, "%.2f", g->eff.max);
+        cell(o, "%.2f", g->eff.median);
+        cell(o, "%.2f", g->eff.min);
+        cell(o, "%.2f", g->eff.max);
         fputs(" | ", o);
         ci(o, g->eff.ci_lo, g->eff.ci_hi);
         fputs(" | ", o);
         ci(o, g->eff.boot_lo, g->eff.boot_hi);
-        fputs(" | ", o);
-        num(o, "%.3fx", g->speedup.mean);
+        cell(o, "%.3fx", g->speedup.mean);
         fputs(" |\n", o);
     }
     fputc('\n', o);
@@ -328,10 +324,8 @@ static void section_stability(FILE *o, const pb_analysis *a)
         const pb_rt *r = &a->rts[i];
         fputs("| ", o);
         pb_report_md_escape(o, r->runtime);
-        fputs(" | ", o);
-        num(o, "%.3f", r->cfg_sd);
-        fputs(" | ", o);
-        num(o, "%.3f", r->cfg_mean_sd);
+        cell(o, "%.3f", r->cfg_sd);
+        cell(o, "%.3f", r->cfg_mean_sd);
         fputs(" | ", o);
         if (r->most_stable) {
             pb_report_md_escape(o, r->most_stable);
@@ -363,20 +357,15 @@ static void section_ci(FILE *o, const pb_analysis *a)
         pb_report_md_escape(o, a->rts[i].runtime);
         fprintf(o, " | %zu | ", s->n);
         num(o, "%.2f", s->mean);
-        fputs(" | ", o);
-        num(o, "%.2f", s->sd);
-        fputs(" | ", o);
-        num(o, "%.2f", s->median);
-        fputs(" | ", o);
-        num(o, "%.2f", s->min);
-        fputs(" | ", o);
-        num(o, "%.2f", s->max);
+        cell(o, "%.2f", s->sd);
+        cell(o, "%.2f", s->median);
+        cell(o, "%.2f", s->min);
+        cell(o, "%.2f", s->max);
         fputs(" | ", o);
         ci(o, s->ci_lo, s->ci_hi);
         fputs(" | ", o);
         ci(o, s->boot_lo, s->boot_hi);
-        fputs(" | ", o);
-        num(o, "%.3fx", sp->mean);
+        cell(o, "%.3fx", sp->mean);
         fputs(" ", o);
         if (!isnan(sp->ci_lo))
             fprintf(o, "[%.3f, %.3f]", sp->ci_lo, sp->ci_hi);
@@ -406,17 +395,14 @@ static void compare_table(FILE *o, const pb_analysis *a, const pb_pair *p,
         pval(o, c->welch_p);
         fputs(" | ", o);
         pval(o, c->welch_p_holm);
-        fputs(" | ", o);
-        num(o, "%.1f", c->mw_u);
+        cell(o, "%.1f", c->mw_u);
         fputs(" | ", o);
         pval(o, c->mw_p);
         fputs(isnan(c->mw_p) ? "" : (c->mw_exact ? " (exact)" : " (normal)"), o);
         fputs(" | ", o);
         pval(o, c->mw_p_holm);
-        fputs(" | ", o);
-        num(o, "%.2f", c->cohen_d);
-        fputs(" | ", o);
-        num(o, "%.2f", c->hedges_g);
+        cell(o, "%.2f", c->cohen_d);
+        cell(o, "%.2f", c->hedges_g);
         fputc(' ', o);
         ci(o, c->g_lo, c->g_hi);
         fputs(" |\n", o);
