@@ -96,6 +96,8 @@ int pb_run_execute(pb_run_ctx *c, const pb_runtime *rt, const pb_config *cfg,
     *trace = NULL;
     int n = cfg->n_agents;
     phase *ph = calloc((size_t)(n + 1 + p->n_endpoints), sizeof *ph);
+    if (!ph)
+        abort(); /* as everywhere here: out of memory is not a run result */
     int nph = 0;
     if (p->warmup) {
         /* One warm-up per endpoint, with its first agent's options (a
@@ -125,6 +127,8 @@ int pb_run_execute(pb_run_ctx *c, const pb_runtime *rt, const pb_config *cfg,
      * response both times and solo vs concurrent compares the same work.
      * A fresh seed per run keeps runs independent samples. */
     long *seeds = malloc((size_t)n * sizeof *seeds);
+    if (!seeds)
+        abort();
     for (int i = 0; i < n; i++)
         seeds[i] = p->paired_seed ? (long)gsl_rng_uniform_int(rng, 2147483647UL) : -1;
     gsl_rng_free(rng);
