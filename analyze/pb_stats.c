@@ -2,13 +2,17 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_sort.h>
+#include <gsl/gsl_sf_gamma.h>
 #include <gsl/gsl_statistics_double.h>
+
+#include "pb_hash.h"
 
 void pb_stats_init(void)
 {
@@ -49,6 +53,78 @@ double pb_stats_quantile(const double *x, size_t n, double q)
     return r;
 }
 
+uint32_t pb_stats_stream_seed(uint64_t seed, const char *a, const char *b)
+{
+    char buf[512];
+    int len = snprintf(buf, sizeof buf, "%llu%c%s%c%s", (unsigned long long)seed,
+                       0, a ? a : "", 0, b ? b : "");
+    if (len < 0)
+        len = 0;
+    if ((size_t)len >= sizeof buf)
+        len = (int)sizeof buf - 1; /* very long names: their prefix decides */
+    uint64_t h = pb_hash_fnv1a64(buf, (size_t)len);
+    uint32_t s = (uint32_t)(h ^ (h >> 32));
+    return s ? s : 1; /* mt19937 maps 0 to 4357: keep seeds as used */
+}
+
+/* BCa interval (Efron 1987) of the mean of v[0..m), m >= 2, the way
+ * scipy.stats.bootstrap computes it: z0 = Phi^-1(share of replicates below
+ * the estimate), acceleration a from the jackknife means, and the
+ * adjusted levels Phi(z0 + (z0 + z) / (1 - a (z0 + z))) read off the sorted
+ * replicates by type-7 quantiles. */
+static void boot_bca(const double *v, size_t m, double mean, unsigned reps,
+                     uint64_t seed, double *lo, double *hi)
+{
+    double *bm = malloc((size_t)reps * sizeof *bm);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    if (!bm || !r)
+        goto out;
+    gsl_rng_set(r, (unsigned long)seed);
+    size_t below = 0;
+    for (unsigned b = 0; b < reps; b++) {
+        /* Running mean like gsl_stats_mean: no catastrophic growth for
+         * large values. */
+        double mu = 0;
+        for (size_t i = 0; i < m; i++)
+            mu += (v[gsl_rng_uniform_int(r, m)] - mu) / (double)(i + 1);
+        bm[b] = mu;
+        below += mu < mean;
+    }
+    gsl_sort(bm, 1, reps);
+    if (bm[0] == bm[reps - 1]) {   /* every value equal: no spread */
+        *lo = *hi = bm[0];
+        goto out;
+    }
+    /* Jackknife: leave-one-out means are (sum - v_i) / (m - 1). */
+    double sum = 0, num = 0, den = 0;
+    for (size_t i = 0; i < m; i++)
+        sum += v[i];
+    double jbar = 0;
+    for (size_t i = 0; i < m; i++)
+        jbar += (sum - v[i]) / (double)(m - 1);
+    jbar /= (double)m;
+    for (size_t i = 0; i < m; i++) {
+        double d = jbar - (sum - v[i]) / (double)(m - 1);
+        num += d * d * d;
+        den += d * d;
+    }
+    double acc = den > 0 ? num / (6.0 * pow(den, 1.5)) : 0;
+    double z0 = gsl_cdf_ugaussian_Pinv((double)below / (double)reps);
+    if (!isfinite(z0))
+        goto out; /* estimate outside the replicates: BCa undefined */
+    double q[2] = {0.025, 0.975};
+    for (int k = 0; k < 2; k++) {
+        double z = gsl_cdf_ugaussian_Pinv(q[k]);
+        q[k] = gsl_cdf_ugaussian_P(z0 + (z0 + z) / (1 - acc * (z0 + z)));
+    }
+    *lo = gsl_stats_quantile_from_sorted_data(bm, 1, reps, q[0]);
+    *hi = gsl_stats_quantile_from_sorted_data(bm, 1, reps, q[1]);
+out:
+    free(bm);
+    if (r)
+        gsl_rng_free(r);
+}
+
 void pb_stats_summarize(const double *x, size_t n, unsigned boot_reps,
                         uint64_t seed, pb_summary *out)
 {
@@ -75,53 +151,60 @@ void pb_stats_summarize(const double *x, size_t n, unsigned boot_reps,
         out->ci_lo = out->mean - h;
         out->ci_hi = out->mean + h;
     }
-    if (m >= 2 && boot_reps > 0) {
-        double *bm = malloc((size_t)boot_reps * sizeof *bm);
-        gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-        if (bm && r) {
-            gsl_rng_set(r, (unsigned long)seed);
-            for (unsigned b = 0; b < boot_reps; b++) {
-                /* Running mean like gsl_stats_mean: no catastrophic
-                 * growth for large values. */
-                double mu = 0;
-                for (size_t i = 0; i < m; i++)
-                    mu += (v[gsl_rng_uniform_int(r, m)] - mu) / (double)(i + 1);
-                bm[b] = mu;
-            }
-            gsl_sort(bm, 1, boot_reps);
-            out->boot_lo = gsl_stats_quantile_from_sorted_data(bm, 1, boot_reps, 0.025);
-            out->boot_hi = gsl_stats_quantile_from_sorted_data(bm, 1, boot_reps, 0.975);
-        }
-        free(bm);
-        if (r)
-            gsl_rng_free(r);
-    }
+    if (m >= PB_BOOT_MIN_N && boot_reps > 0)
+        boot_bca(v, m, out->mean, boot_reps, seed, &out->boot_lo, &out->boot_hi);
     free(v);
 }
 
-/* Coefficients of the Gaussian binomial [n1+n2 choose n1]_q: c[u] is the
- * number of orderings of n1 a's and n2 b's whose U statistic equals u.
- * Built as prod_{i=1..n1} (1 - q^(n2+i)) / (1 - q^i); after step i the
- * partial product is [n2+i choose i]_q, a polynomial with non-negative
- * coefficients, so every intermediate is exact until it exceeds 2^53. */
-static double *mw_counts(size_t n1, size_t n2)
+/* Coefficients c[0..top] of the Gaussian binomial [n1+n2 choose n1]_q:
+ * c[u] is the number of orderings of n1 a's and n2 b's whose U statistic
+ * equals u. Built as prod_{i=1..n1} (1 - q^(n2+i)) / (1 - q^i), truncated
+ * at degree top: both steps only move mass upwards, so the low coefficients
+ * are exact. After step i the partial product is [n2+i choose i]_q, whose
+ * coefficients are at most those of the final one, so every value at index
+ * u stays within the magnitude of the final c[u]: the lower tail keeps full
+ * relative precision. (The upper tail, computed the same way, subtracts
+ * numbers near C(n1+n2, n1) and loses everything: use the symmetry.) */
+static double *mw_counts(size_t n1, size_t n2, size_t top)
 {
-    size_t deg = n1 * n2;
-    double *c = calloc(deg + 1, sizeof *c);
+    double *c = calloc(top + 1, sizeof *c);
     if (!c)
         return NULL;
     c[0] = 1;
     for (size_t i = 1; i <= n1; i++) {
         size_t k = n2 + i;
-        for (size_t u = deg; u >= k; u--) {   /* multiply by (1 - q^k) */
+        for (size_t u = top; u >= k && k <= top; u--) { /* times (1 - q^k) */
             c[u] -= c[u - k];
             if (u == k)
                 break;
         }
-        for (size_t u = i; u <= deg; u++)     /* divide by (1 - q^i) */
+        for (size_t u = i; u <= top; u++)     /* divide by (1 - q^i) */
             c[u] += c[u - i];
     }
     return c;
+}
+
+double pb_stats_mw_cdf(size_t n1, size_t n2, double u)
+{
+    if (n1 == 0 || n2 == 0 || isnan(u))
+        return NAN;
+    if (u < 0)
+        return 0;
+    double deg = (double)n1 * (double)n2;
+    if (u >= deg)
+        return 1;
+    size_t top = (size_t)floor(u);
+    double *c = mw_counts(n1, n2, top);
+    if (!c)
+        return NAN;
+    double le = 0;
+    for (size_t k = 0; k <= top; k++)
+        le += c[k];
+    free(c);
+    /* The total C(n1+n2, n1) from GSL (relative error ~1e-15) rather than a
+     * sum of the rounded middle coefficients. */
+    double p = le / gsl_sf_choose((unsigned)(n1 + n2), (unsigned)n1);
+    return p > 1 ? 1 : p;
 }
 
 void pb_stats_mann_whitney(const double *a, size_t na, const double *b,
@@ -167,21 +250,14 @@ void pb_stats_mann_whitney(const double *a, size_t na, const double *b,
     *u_out = u;
     double mu = (double)n1 * (double)n2 / 2.0;
     if (tie_sum == 0 && n1 <= PB_MW_EXACT_MAX && n2 <= PB_MW_EXACT_MAX) {
-        double *c = mw_counts(n1, n2);
-        if (c) {
-            size_t deg = n1 * n2, ui = (size_t)u;
-            double total = 0, le = 0, ge = 0;
-            for (size_t k = 0; k <= deg; k++) {
-                total += c[k];
-                if (k <= ui)
-                    le += c[k];
-                if (k >= ui)
-                    ge += c[k];
-            }
-            double p = 2.0 * (le < ge ? le : ge) / total;
+        /* Two-sided: twice the smaller tail, each tail computed as a lower
+         * tail (P(U >= u) = P(U <= n1 n2 - u)). */
+        double lo_u = fmin(u, (double)n1 * (double)n2 - u);
+        double tail = pb_stats_mw_cdf(n1, n2, lo_u);
+        if (!isnan(tail)) {
+            double p = 2.0 * tail;
             *p_out = p > 1 ? 1 : p;
             *exact = 1;
-            free(c);
             goto out;
         }
     }
@@ -208,6 +284,56 @@ out:
     free(y);
 }
 
+void pb_stats_hodges_lehmann(const double *a, size_t na, const double *b,
+                             size_t nb, double *shift, double *lo, double *hi)
+{
+    *shift = *lo = *hi = NAN;
+    size_t n1, n2;
+    double *x = pb_stats_finite(a, na, &n1);
+    double *y = pb_stats_finite(b, nb, &n2);
+    size_t mn = n1 * n2;
+    double *d = x && y ? malloc(mn * sizeof *d) : NULL;
+    if (!d)
+        goto out;
+    for (size_t i = 0; i < n1; i++)
+        for (size_t j = 0; j < n2; j++)
+            d[i * n2 + j] = x[i] - y[j];
+    gsl_sort(d, 1, mn);
+    *shift = gsl_stats_median_from_sorted_data(d, 1, mn);
+    int ties = 0;
+    for (size_t i = 1; i < mn && !ties; i++)
+        ties = d[i] == d[i - 1];
+    /* k: the number of differences cut from each end. With the exact
+     * distribution, the largest k with P(U <= k - 1) <= 0.025. */
+    long k = 0;
+    if (!ties && n1 <= PB_MW_EXACT_MAX && n2 <= PB_MW_EXACT_MAX) {
+        /* One pass over the lower-tail counts (not a cdf call per k). */
+        size_t top = mn / 2;
+        double *c = mw_counts(n1, n2, top);
+        double total = gsl_sf_choose((unsigned)(n1 + n2), (unsigned)n1);
+        double cum = 0;
+        while (c && (size_t)k <= top) {
+            cum += c[k];               /* cum = count(U <= k) */
+            if (cum / total > 0.025)
+                break;
+            k++;                       /* P(U <= (k+1) - 1) <= 0.025 */
+        }
+        free(c);
+    } else {
+        double z = gsl_cdf_ugaussian_Pinv(0.975);
+        double nn = (double)n1, mm = (double)n2;
+        k = (long)floor(nn * mm / 2 - z * sqrt(nn * mm * (nn + mm + 1) / 12));
+    }
+    if (k >= 1 && (size_t)k <= mn) {
+        *lo = d[k - 1];
+        *hi = d[mn - (size_t)k];
+    }
+out:
+    free(d);
+    free(x);
+    free(y);
+}
+
 void pb_stats_compare(const double *a, size_t na, const double *b, size_t nb,
                       pb_compare *o)
 {
@@ -216,6 +342,7 @@ void pb_stats_compare(const double *a, size_t na, const double *b, size_t nb,
     o->welch_se = o->welch_df = o->welch_t = o->diff_lo = o->diff_hi = NAN;
     o->welch_p = o->mw_u = o->mw_p = o->cohen_d = NAN;
     o->hedges_g = o->g_lo = o->g_hi = o->welch_p_holm = o->mw_p_holm = NAN;
+    o->glass_delta = o->hl_shift = o->hl_lo = o->hl_hi = NAN;
     pb_summary s1, s2;
     pb_stats_summarize(a, na, 0, 0, &s1);
     pb_stats_summarize(b, nb, 0, 0, &s2);
@@ -227,6 +354,7 @@ void pb_stats_compare(const double *a, size_t na, const double *b, size_t nb,
     o->sd2 = s2.sd;
     o->diff = s1.mean - s2.mean;
     pb_stats_mann_whitney(a, na, b, nb, &o->mw_u, &o->mw_p, &o->mw_exact);
+    pb_stats_hodges_lehmann(a, na, b, nb, &o->hl_shift, &o->hl_lo, &o->hl_hi);
     if (s1.n < 2 || s2.n < 2)
         return;
     double n1 = (double)s1.n, n2 = (double)s2.n;
@@ -242,6 +370,10 @@ void pb_stats_compare(const double *a, size_t na, const double *b, size_t nb,
         o->diff_lo = o->diff - h;
         o->diff_hi = o->diff + h;
     }
+    /* Glass's delta: the baseline's SD alone, so a noisier comparison
+     * runtime does not shrink the effect (no equal-variance assumption). */
+    if (s2.sd > 0)
+        o->glass_delta = o->diff / s2.sd;
     double sp = sqrt(((n1 - 1) * s1.sd * s1.sd + (n2 - 1) * s2.sd * s2.sd) /
                      (n1 + n2 - 2));
     if (sp > 0) {
