@@ -1,0 +1,43 @@
+/* pb_power: see pb_power.h for the formulas. */
+#include "pb_power.h"
+
+#include <math.h>
+
+#include <gsl/gsl_cdf.h>
+
+static double mdd_df(double var_sum, double df, double alpha, double power)
+{
+    return (gsl_cdf_tdist_Pinv(1 - alpha / 2, df) + gsl_cdf_tdist_Pinv(power, df)) *
+           sqrt(var_sum);
+}
+
+double pb_power_mdd(double s1, size_t n1, double s2, size_t n2, double alpha,
+                    double power)
+{
+    if (!isfinite(s1) || !isfinite(s2) || n1 == 0 || n2 == 0 || n1 + n2 < 3)
+        return NAN;
+    return mdd_df(s1 * s1 / (double)n1 + s2 * s2 / (double)n2,
+                  (double)(n1 + n2 - 2), alpha, power);
+}
+
+double pb_power_n_needed(double s1, double s2, double delta, double alpha,
+                         double power)
+{
+    if (!isfinite(s1) || !isfinite(s2) || !(delta > 0))
+        return NAN;
+    double v = s1 * s1 + s2 * s2;
+    /* The MDD at n per group falls as n grows: bisection on n. */
+#define MDD_AT(n) mdd_df(v / (double)(n), 2.0 * (double)(n) - 2, alpha, power)
+    if (MDD_AT(2) <= delta)
+        return 2;
+    if (MDD_AT(PB_POWER_N_MAX) > delta)
+        return INFINITY;
+    long lo = 2, hi = PB_POWER_N_MAX;   /* MDD(lo) > delta >= MDD(hi) */
+    while (hi - lo > 1) {
+        long mid = lo + (hi - lo) / 2;
+        if (MDD_AT(mid) <= delta) hi = mid;
+        else lo = mid;
+    }
+#undef MDD_AT
+    return (double)hi;
+}
