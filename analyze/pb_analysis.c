@@ -6,6 +6,7 @@
 
 #include <gsl/gsl_statistics_double.h>
 
+#include "pb_design.h"
 #include "pb_hash.h"
 
 /* Labels are interned once: an open-addressing table (FNV-1a, linear
@@ -108,7 +109,9 @@ static void summarize_group(const pb_dataset *ds, pb_group *g, unsigned reps,
 {
     for (size_t i = 0; i < g->n; i++)
         tmp[i] = ds->runs[g->runs[i]].est_efficiency;
-    pb_stats_summarize(tmp, g->n, reps, seed, &g->eff);
+    /* Own stream per group: groups of equal n must not share indices. */
+    pb_stats_summarize(tmp, g->n, reps,
+                       pb_stats_stream_seed(seed, g->runtime, g->config), &g->eff);
     for (size_t i = 0; i < g->n; i++)
         tmp[i] = ds->runs[g->runs[i]].est_speedup;
     /* No bootstrap for speedup: no table shows it, and it would double
@@ -174,7 +177,8 @@ static void runtime_aggregate(const pb_dataset *ds, pb_analysis *a, pb_rt *r,
             }
         }
     }
-    pb_stats_summarize(r->values, n, reps, seed, &r->eff);
+    pb_stats_summarize(r->values, n, reps,
+                       pb_stats_stream_seed(seed, r->runtime, NULL), &r->eff);
     pb_stats_summarize(tmp, n, 0, seed, &r->speedup);
 }
 
@@ -208,8 +212,22 @@ static void holm_table(pb_pair *p, size_t n)
 int pb_analysis_build(const pb_dataset *ds, unsigned reps, uint64_t seed,
                       const char *baseline, pb_analysis *a)
 {
+    pb_analysis_opts o = {.boot_reps = reps, .seed = seed, .baseline = baseline};
+    return pb_analysis_build_opts(ds, &o, a);
+}
+
+int pb_analysis_build_opts(const pb_dataset *ds, const pb_analysis_opts *opt,
+                           pb_analysis *a)
+{
+    unsigned reps = opt->boot_reps;
+    uint64_t seed = opt->seed;
+    const char *baseline = opt->baseline;
     memset(a, 0, sizeof *a);
     a->baseline = -1;
+    a->seqref = -1;
+    a->seed = seed;
+    a->boot_reps = reps;
+    a->drop_first = opt->drop_first;
     run_key *keys = NULL;
     size_t nv = pb_dataset_n_valid(ds);
     size_t *idx = malloc((nv ? nv : 1) * sizeof *idx);
@@ -236,6 +254,12 @@ int pb_analysis_build(const pb_dataset *ds, unsigned reps, uint64_t seed,
         keys[i].rt = rank_rt[keys[i].rt];
         keys[i].cfg = rank_cf[keys[i].cfg];
     }
+    /* Config names by rank: the strata of the stratified statistics. */
+    a->configs = ok ? malloc((tcf.n ? tcf.n : 1) * sizeof *a->configs) : NULL;
+    ok = ok && a->configs;
+    for (size_t i = 0; ok && i < tcf.n; i++)
+        a->configs[rank_cf[i]] = tcf.by_id[i];
+    a->n_configs = ok ? tcf.n : 0;
     if (ok) {
         sort_ds = ds;
         qsort(keys, nv, sizeof *keys, cmp_key);
@@ -256,19 +280,28 @@ int pb_analysis_build(const pb_dataset *ds, unsigned reps, uint64_t seed,
         goto oom;
     for (size_t i = 0; i < nv;) {
         size_t j = i;
-        const pb_run *r0 = &ds->runs[idx[i]];
         while (j < nv && keys[j].rt == keys[i].rt && keys[j].cfg == keys[i].cfg)
             j++;
+        /* --drop-first: the group's first runs in run order (warm-up). */
+        size_t d = opt->drop_first < j - i ? opt->drop_first : j - i;
+        a->n_dropped += d;
+        if (d == j - i) {
+            i = j;
+            continue;   /* every run of the group dropped */
+        }
+        const pb_run *r0 = &ds->runs[idx[i]];
         pb_group *g = &a->groups[a->n_groups++];
         g->runtime = r0->runtime;
         g->config = r0->config;
-        g->n = j - i;
+        g->cfg = keys[i].cfg;
+        g->n_dropped = d;
+        g->n = j - i - d;
         g->runs = malloc(g->n * sizeof *g->runs);
         if (!g->runs)
             goto oom;
-        memcpy(g->runs, idx + i, g->n * sizeof *g->runs);
+        memcpy(g->runs, idx + i + d, g->n * sizeof *g->runs);
         summarize_group(ds, g, reps, seed, tmp);
-        if (i == 0 || keys[i - 1].rt != keys[i].rt) {
+        if (a->n_rts == 0 || strcmp(a->rts[a->n_rts - 1].runtime, g->runtime) != 0) {
             pb_rt *r = &a->rts[a->n_rts++];
             r->runtime = g->runtime;
             r->first_group = a->n_groups - 1;
@@ -313,9 +346,19 @@ int pb_analysis_build(const pb_dataset *ds, unsigned reps, uint64_t seed,
             p->b = b;
             pb_stats_compare(a->rts[i].values, rt_nruns(a, &a->rts[i]),
                              a->rts[b].values, rt_nruns(a, &a->rts[b]), &p->c);
+            /* A p value appears once: the baseline pairs are members of
+             * the all-pairs family and carry its Holm values. */
+            for (size_t k = 0; k < a->n_pairs; k++)
+                if ((a->pairs[k].a == i && a->pairs[k].b == b) ||
+                    (a->pairs[k].a == b && a->pairs[k].b == i)) {
+                    p->c.welch_p_holm = a->pairs[k].c.welch_p_holm;
+                    p->c.mw_p_holm = a->pairs[k].c.mw_p_holm;
+                }
         }
-        holm_table(a->vs_base, a->n_vs_base);
     }
+    a->seqref = pb_analysis_find_rt(a, opt->sequential_ref);
+    if (pb_design_build(ds, opt, a) != 0)
+        goto oom;
     free(idx);
     free(tmp);
     return 0;
@@ -329,14 +372,25 @@ oom:
 
 void pb_analysis_free(pb_analysis *a)
 {
-    for (size_t i = 0; i < a->n_groups; i++)
+    for (size_t i = 0; i < a->n_groups; i++) {
         free(a->groups[i].runs);
-    for (size_t i = 0; i < a->n_rts; i++)
+        free(a->groups[i].order.cls);
+    }
+    for (size_t i = 0; i < a->n_rts; i++) {
         free(a->rts[i].values);
+        free(a->rts[i].run_cfg);
+        for (int m = 0; m < PB_M_COUNT; m++)
+            free(a->rts[i].mvals[m]);
+    }
+    for (int m = 0; m < PB_M_COUNT; m++)
+        pb_anova_free(&a->anova[m]);
+    free(a->cmps);
+    free(a->configs);
     free(a->groups);
     free(a->rts);
     free(a->pairs);
     free(a->vs_base);
     memset(a, 0, sizeof *a);
     a->baseline = -1;
+    a->seqref = -1;
 }

@@ -10,14 +10,36 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pb_anova.h"
+#include "pb_metric.h"
 #include "pb_model.h"
+#include "pb_rank.h"
+#include "pb_ratio.h"
 #include "pb_stats.h"
+
+/* Order effects and outliers of one group, on the concurrent wall time
+ * (s) in run order (issue 8 section 6). */
+typedef struct pb_order {
+    size_t n;
+    double rho, rho_p;        /* Spearman: wall time vs run index */
+    double first_diff;        /* run 1 - mean of the rest, s */
+    double first_t, first_p;  /* prediction t test of run 1 (pb_rank_first_run) */
+    pb_tukey tukey;           /* fences of the wall times */
+    pb_outlier *cls;          /* per run of the group (owned), NULL if none */
+} pb_order;
 
 typedef struct pb_group {
     const char *runtime, *config;   /* borrowed from the dataset */
     size_t n;
-    size_t *runs;                   /* indices into ds->runs (owned) */
+    size_t *runs;                   /* indices into ds->runs (owned), run order */
+    size_t cfg;                     /* index into pb_analysis.configs */
+    size_t n_dropped;               /* first runs dropped by --drop-first */
     pb_summary eff, speedup;
+    pb_order order;
+    pb_ratio seqref;                /* --sequential-ref: mean wall of the
+                                     * reference in this config / mean wall
+                                     * here (Fieller; no bootstrap at n <
+                                     * PB_BOOT_MIN_N); est NAN without one */
 } pb_group;
 
 typedef struct pb_rt {
@@ -36,7 +58,54 @@ typedef struct pb_rt {
     double run_peak;                /* single-run max efficiency */
     size_t run_peak_idx;            /* index into ds->runs */
     double *values;                 /* efficiencies of its runs (owned) */
+    /* parbench's own statistics (issue 8): */
+    size_t n_runs;                  /* valid runs (after --drop-first) */
+    size_t *run_cfg;                /* config index of each run, group order (owned) */
+    double *mvals[PB_M_COUNT];      /* metric values per run, group order (owned) */
+    pb_summary msum[PB_M_COUNT];    /* per metric over runs (no bootstrap) */
+    pb_geomean paired_speedup;      /* measured speedup: geometric mean [t CI of
+                                     * the mean ln ratio], n; efficiency = / N */
+    pb_ratio seqref;                /* --sequential-ref ratio of means over
+                                     * configs (sums of config means): est,
+                                     * Fieller CI + df, bootstrap, unbounded */
+    int seqref_is_self;             /* the reference itself: exactly 1 */
+    /* Best config by mean efficiency (biased upwards: the maximum of noisy
+     * means): percentile bootstrap of the maximum, configs resampled
+     * within; NAN when off or a config has < 2 runs. */
+    double best_boot_lo, best_boot_hi;
 } pb_rt;
+
+/* One comparison of two runtimes on one metric (issue 8 sections 2-4, 7).
+ * Families: one Holm family per metric and test over all pairs; a pair
+ * with the --baseline is the same entry (oriented "other vs baseline"), so
+ * every p value appears once. */
+typedef struct pb_comparison {
+    pb_metric_id metric;
+    size_t a, b;                    /* indices into rts: a vs b */
+    int with_baseline;              /* b is --baseline */
+    int log_scale;                  /* values compared as ln */
+    /* Estimate: mean(a) - mean(b), or on the log scale the ratio of
+     * geometric means exp(mean ln a - mean ln b); 95% Welch CI. */
+    double estimate, lo, hi;
+    const char *test;               /* "Welch t (pooled over configs)" */
+    double statistic, df, p, p_holm;
+    char family[64];                /* "all pairs: <metric key>" */
+    pb_compare c;                   /* on the compared scale (ln for log):
+                                     * Welch, Mann-Whitney (pooled), Cohen's d,
+                                     * Hedges' g, Glass's delta, HL shift + CI */
+    /* van Elteren (Mann-Whitney stratified by config) and its Holm p in
+     * the same metric's van Elteren family. */
+    pb_vanelteren ve;
+    double ve_p_holm;
+    /* Runtime difference adjusted for config: difference of the ANOVA's
+     * estimated marginal means (ratio for log metrics) with its 95% CI. */
+    double adj, adj_lo, adj_hi;
+    /* Power (alpha 0.05, power 0.8) on the compared scale: minimum
+     * detectable difference (log metrics: as a ratio, exp(mdd)), the
+     * target difference (metric target: 1 pp, or 2%) and runs per group
+     * needed for it (INFINITY above 1e6). */
+    double mdd, target, n_needed;
+} pb_comparison;
 
 typedef struct pb_pair {
     size_t a, b;                    /* indices into rts: a vs b */
@@ -53,10 +122,37 @@ typedef struct pb_analysis {
     pb_pair *vs_base;               /* each runtime vs --baseline */
     size_t n_vs_base;
     long baseline;                  /* index into rts, -1 if none/unknown */
+    /* parbench's own statistics (issue 8); see pb_comparison. */
+    const char **configs;           /* sorted config names (owned array,
+                                     * borrowed strings) */
+    size_t n_configs;
+    size_t drop_first;              /* --drop-first N applied to every group */
+    size_t n_dropped;               /* runs dropped in total */
+    long seqref;                    /* --sequential-ref runtime in rts, -1 */
+    pb_comparison *cmps;            /* per metric, all pairs (metric-major) */
+    size_t n_cmps;
+    pb_anova anova[PB_M_COUNT];     /* runtime x config, per metric (ln for
+                                     * log metrics); n = 0 when no data */
+    uint64_t seed;                  /* printed seed (streams derive from it) */
+    unsigned boot_reps;
 } pb_analysis;
 
-/* Builds the analysis. boot_reps / seed go to every bootstrap CI.
- * baseline may be NULL. Returns 0, -1 when out of memory. */
+/* Options of pb_analysis_build_opts (zero = defaults: no bootstrap). */
+typedef struct pb_analysis_opts {
+    unsigned boot_reps;
+    uint64_t seed;
+    const char *baseline;           /* --baseline, or NULL */
+    const char *sequential_ref;     /* --sequential-ref, or NULL */
+    size_t drop_first;              /* --drop-first N */
+} pb_analysis_opts;
+
+int pb_analysis_build_opts(const pb_dataset *ds, const pb_analysis_opts *o,
+                           pb_analysis *out);
+
+/* Builds the analysis. boot_reps / seed go to every bootstrap CI (each
+ * group's stream derived from seed and its name). baseline may be NULL.
+ * Returns 0, -1 when out of memory. Same as pb_analysis_build_opts with
+ * no sequential reference and no dropped runs. */
 int pb_analysis_build(const pb_dataset *ds, unsigned boot_reps, uint64_t seed,
                       const char *baseline, pb_analysis *out);
 void pb_analysis_free(pb_analysis *a);
