@@ -37,6 +37,9 @@ static const char USAGE[] =
 "  --charts DIR         write charts into DIR and link them from the report\n"
 "  --sequential-ref RUNTIME  serialized runtime used as the sequential time\n"
 "                       of the true-efficiency section\n"
+"  --drop-first N       drop the first N runs (by run index) of every runtime x\n"
+"                       config group before any statistic (warm-up runs); the\n"
+"                       report says how many were dropped (default 0)\n"
 "  --max-file-mb N      refuse files larger than N MiB (default 32)\n"
 "  -q, --quiet          no per-file warnings on stderr\n"
 "  -h, --help           this help\n"
@@ -89,7 +92,7 @@ static int parse_group(char *spec, pb_load_opts *lo)
 int main(int argc, char **argv)
 {
     enum { O_REF = 256, O_BASE, O_SEED, O_BOOT, O_GROUP, O_CSV, O_CHARTS,
-           O_SEQ, O_MAXMB };
+           O_SEQ, O_MAXMB, O_DROP };
     static const struct option longopts[] = {
         {"ref", required_argument, NULL, O_REF},
         {"baseline", required_argument, NULL, O_BASE},
@@ -100,6 +103,7 @@ int main(int argc, char **argv)
         {"charts", required_argument, NULL, O_CHARTS},
         {"sequential-ref", required_argument, NULL, O_SEQ},
         {"max-file-mb", required_argument, NULL, O_MAXMB},
+        {"drop-first", required_argument, NULL, O_DROP},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -158,6 +162,11 @@ int main(int argc, char **argv)
                 return usage_error("--max-file-mb wants 1..1048576, got '%s'", optarg);
             lo.max_file_bytes = (size_t)v << 20;
             break;
+        case O_DROP:
+            if (parse_ull(optarg, 1000000, &v))
+                return usage_error("--drop-first wants 0..1000000 runs, got '%s'", optarg);
+            ro.drop_first = (size_t)v;
+            break;
         case 'q': lo.quiet = 1; break;
         case 'h': fputs(USAGE, stdout); return EXIT_REPORT;
         case 'V': printf("analyze (parbench) %s\n", PARBENCH_VERSION); return EXIT_REPORT;
@@ -181,7 +190,11 @@ int main(int argc, char **argv)
     /* Statistics once (the bootstrap dominates): the report, its sections
      * and the CSV files all read this one analysis. */
     pb_analysis an;
-    if (pb_analysis_build(&ds, ro.boot_reps, ro.seed, ro.baseline, &an) != 0) {
+    pb_analysis_opts ao = {.boot_reps = ro.boot_reps, .seed = ro.seed,
+                           .baseline = ro.baseline,
+                           .sequential_ref = ro.sequential_ref,
+                           .drop_first = ro.drop_first};
+    if (pb_analysis_build_opts(&ds, &ao, &an) != 0) {
         fprintf(stderr, "analyze: out of memory while computing statistics "
                 "for %zu runs\n", ds.n_runs);
         pb_dataset_free(&ds);

@@ -112,6 +112,7 @@ static void summarize_group(const pb_dataset *ds, pb_group *g, unsigned reps,
     /* Own stream per group: groups of equal n must not share indices. */
     pb_stats_summarize(tmp, g->n, reps,
                        pb_stats_stream_seed(seed, g->runtime, g->config), &g->eff);
+    pb_stats_clip(&g->eff, 0, 100);   /* an efficiency is a percentage */
     for (size_t i = 0; i < g->n; i++)
         tmp[i] = ds->runs[g->runs[i]].est_speedup;
     /* No bootstrap for speedup: no table shows it, and it would double
@@ -179,6 +180,7 @@ static void runtime_aggregate(const pb_dataset *ds, pb_analysis *a, pb_rt *r,
     }
     pb_stats_summarize(r->values, n, reps,
                        pb_stats_stream_seed(seed, r->runtime, NULL), &r->eff);
+    pb_stats_clip(&r->eff, 0, 100);
     pb_stats_summarize(tmp, n, 0, seed, &r->speedup);
 }
 

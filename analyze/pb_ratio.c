@@ -203,6 +203,10 @@ int pb_ratio_of_means(const double *num, const size_t *num_st, size_t n_num,
     double q = isfinite(o->df) ? gsl_cdf_tdist_Pinv(0.975, o->df)
                                : gsl_cdf_ugaussian_Pinv(0.975);
     pb_ratio_fieller(a, va, b, vb, q, &o->lo, &o->hi, &o->unbounded);
+    if (o->lo < 0 && a > 0 && b > 0) {
+        o->lo = 0;   /* never print an impossible bound; say it was clipped */
+        o->clipped = 1;
+    }
 
     if (reps > 0)
         ratio_boot(num, num_st, n_num, den, den_st, n_den, sn, sd, ns, reps,

@@ -24,6 +24,9 @@ typedef struct pb_ratio {
     double df;                /* Welch-Satterthwaite df of a - R b */
     int unbounded;            /* 1: b not significantly different from 0
                                * (g >= 1): lo = hi = NAN, say "unbounded" */
+    int clipped;              /* 1: Fieller's lower bound was below 0 (a
+                               * ratio of positive means cannot be) and
+                               * was set to 0 */
     double boot_lo, boot_hi;  /* 95% percentile bootstrap: both samples
                                * resampled within each stratum; NAN when off */
 } pb_ratio;

@@ -41,6 +41,15 @@ double *pb_stats_finite(const double *x, size_t n, size_t *m)
     return v;
 }
 
+void pb_stats_clip(pb_summary *s, double lo, double hi)
+{
+    double *v[] = {&s->ci_lo, &s->ci_hi, &s->boot_lo, &s->boot_hi};
+    for (int i = 0; i < 4; i++) {
+        if (*v[i] < lo) { *v[i] = lo; s->clipped = 1; }
+        if (*v[i] > hi) { *v[i] = hi; s->clipped = 1; }
+    }
+}
+
 double pb_stats_quantile(const double *x, size_t n, double q)
 {
     size_t m;
@@ -129,6 +138,7 @@ void pb_stats_summarize(const double *x, size_t n, unsigned boot_reps,
                         uint64_t seed, pb_summary *out)
 {
     out->n = 0;
+    out->clipped = 0;
     out->mean = out->sd = out->min = out->max = out->median = NAN;
     out->ci_lo = out->ci_hi = out->boot_lo = out->boot_hi = NAN;
     size_t m;

@@ -16,6 +16,8 @@ typedef struct pb_summary {
     double ci_lo, ci_hi;      /* 95% CI of the mean, Student t; NAN n < 2 */
     double boot_lo, boot_hi;  /* 95% BCa bootstrap CI of the mean; NAN when
                                * n < PB_BOOT_MIN_N or the bootstrap is off */
+    int clipped;              /* 1: an interval left the metric's range and
+                               * was clipped to it (pb_stats_clip) */
 } pb_summary;
 
 /* Below this many values no bootstrap interval is computed: the bootstrap
@@ -41,6 +43,11 @@ void pb_stats_summarize(const double *x, size_t n, unsigned boot_reps,
  * never 0. Groups of equal size then do not share resampling indices, and
  * the stream is still reproducible from the printed seed. */
 uint32_t pb_stats_stream_seed(uint64_t seed, const char *a, const char *b);
+
+/* Clips the t and bootstrap intervals of s to [lo, hi] (a mean efficiency
+ * cannot exceed 100%) and sets s->clipped when that changed anything, so
+ * the report can say so instead of printing an impossible bound. */
+void pb_stats_clip(pb_summary *s, double lo, double hi);
 
 /* Quantile q in [0,1] of x (NANs skipped), R type 7. NAN when empty. */
 double pb_stats_quantile(const double *x, size_t n, double q);

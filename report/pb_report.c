@@ -8,6 +8,7 @@
 
 #include "pb_analysis.h"
 #include "pb_charts.h"
+#include "pb_report_stats.h"
 #include "pb_report_true.h"
 
 void pb_report_md_escape(FILE *out, const char *s)
@@ -84,16 +85,6 @@ static void ci(FILE *o, double lo, double hi)
         return;
     }
     fprintf(o, "[%.2f, %.2f]", lo, hi);
-}
-
-static void pval(FILE *o, double p)
-{
-    if (isnan(p))
-        fputs("n/a", o);
-    else if (p < 1e-4)
-        fprintf(o, "%.2e", p);
-    else
-        fprintf(o, "%.4f", p);
 }
 
 static const char *fmt_name(pb_source_format f)
@@ -257,6 +248,7 @@ static void section_configs(FILE *o, const pb_analysis *a)
         cell(o, "%.2f", g->eff.max);
         fputs(" | ", o);
         ci(o, g->eff.ci_lo, g->eff.ci_hi);
+        fputs(g->eff.clipped ? " (clipped)" : "", o);
         fputs(" | ", o);
         ci(o, g->eff.boot_lo, g->eff.boot_hi);
         cell(o, "%.3fx", g->speedup.mean);
@@ -363,6 +355,7 @@ static void section_ci(FILE *o, const pb_analysis *a)
         cell(o, "%.2f", s->max);
         fputs(" | ", o);
         ci(o, s->ci_lo, s->ci_hi);
+        fputs(s->clipped ? " (clipped)" : "", o);
         fputs(" | ", o);
         ci(o, s->boot_lo, s->boot_hi);
         cell(o, "%.3fx", sp->mean);
@@ -372,63 +365,6 @@ static void section_ci(FILE *o, const pb_analysis *a)
         fputs(" |\n", o);
     }
     fputc('\n', o);
-}
-
-static void compare_table(FILE *o, const pb_analysis *a, const pb_pair *p,
-                          size_t n)
-{
-    fputs("| A | B | n A | n B | Δ mean A−B (pp) | 95% Welch CI | Welch p "
-          "| Welch p (Holm) | Mann-Whitney U | MW p | MW p (Holm) "
-          "| Cohen's d (pooled SD) | Hedges' g [95% CI] |\n"
-          "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n", o);
-    for (size_t i = 0; i < n; i++) {
-        const pb_compare *c = &p[i].c;
-        fputs("| ", o);
-        pb_report_md_escape(o, a->rts[p[i].a].runtime);
-        fputs(" | ", o);
-        pb_report_md_escape(o, a->rts[p[i].b].runtime);
-        fprintf(o, " | %zu | %zu | ", c->n1, c->n2);
-        num(o, "%+.2f", c->diff);
-        fputs(" | ", o);
-        ci(o, c->diff_lo, c->diff_hi);
-        fputs(" | ", o);
-        pval(o, c->welch_p);
-        fputs(" | ", o);
-        pval(o, c->welch_p_holm);
-        cell(o, "%.1f", c->mw_u);
-        fputs(" | ", o);
-        pval(o, c->mw_p);
-        fputs(isnan(c->mw_p) ? "" : (c->mw_exact ? " (exact)" : " (normal)"), o);
-        fputs(" | ", o);
-        pval(o, c->mw_p_holm);
-        cell(o, "%.2f", c->cohen_d);
-        cell(o, "%.2f", c->hedges_g);
-        fputc(' ', o);
-        ci(o, c->g_lo, c->g_hi);
-        fputs(" |\n", o);
-    }
-    fputc('\n', o);
-}
-
-static void section_compare(FILE *o, const pb_analysis *a,
-                            const pb_report_opts *op)
-{
-    fputs("## Comparisons and effect sizes (efficiency over runs)\n\n", o);
-    if (a->n_pairs == 0) {
-        fputs("_Fewer than two runtimes: nothing to compare._\n\n", o);
-    } else {
-        fputs("### All pairs of runtimes\n\nHolm adjustment across this table.\n\n", o);
-        compare_table(o, a, a->pairs, a->n_pairs);
-    }
-    if (op->baseline) {
-        fputs("### Against the baseline ", o);
-        pb_report_md_code(o, op->baseline, 0);
-        fputs("\n\n", o);
-        if (a->baseline < 0)
-            fputs("_The baseline runtime has no valid runs in this data._\n\n", o);
-        else
-            compare_table(o, a, a->vs_base, a->n_vs_base);
-    }
 }
 
 static void section_quality(FILE *o, const pb_dataset *ds)
@@ -510,7 +446,11 @@ int pb_report_markdown(FILE *out, const pb_dataset *ds, const pb_report_opts *op
     pb_analysis own;
     const pb_analysis *an = op->analysis;
     if (!an) {
-        if (pb_analysis_build(ds, op->boot_reps, op->seed, op->baseline, &own) != 0) {
+        pb_analysis_opts ao = {.boot_reps = op->boot_reps, .seed = op->seed,
+                               .baseline = op->baseline,
+                               .sequential_ref = op->sequential_ref,
+                               .drop_first = op->drop_first};
+        if (pb_analysis_build_opts(ds, &ao, &own) != 0) {
             fprintf(stderr, "analyze: out of memory while computing statistics\n");
             return -1;
         }
@@ -532,7 +472,11 @@ int pb_report_markdown(FILE *out, const pb_dataset *ds, const pb_report_opts *op
         section_top3(out, an);
         section_stability(out, an);
         section_ci(out, an);
-        section_compare(out, an, op);
+        /* The old efficiency-only comparison tables are replaced by
+         * comparisons on every metric (one Holm family per metric). */
+        pb_report_comparisons(out, ds, an, op);
+        pb_report_design(out, ds, an, op);
+        pb_report_order_outliers(out, ds, an, op);
         /* Hook: the true-efficiency section and charts are provided by
          * report/pb_report_true.c and report/pb_charts.c. */
         pb_report_true(out, ds, op);
@@ -544,6 +488,8 @@ int pb_report_markdown(FILE *out, const pb_dataset *ds, const pb_report_opts *op
     }
     section_quality(out, ds);
     section_methods(out, op);
+    pb_report_stats_methods(out, an, op);
+    fputc('\n', out);
     if (an == &own)
         pb_analysis_free(&own);
     return ferror(out) ? -1 : 0;

@@ -31,6 +31,7 @@ typedef struct pb_report_opts {
     /* Hooks for the charts / true-efficiency work: */
     const char *charts_dir;    /* --charts DIR, or NULL (no charts) */
     const char *sequential_ref;/* --sequential-ref RUNTIME, or NULL */
+    size_t drop_first;         /* --drop-first N: first runs dropped per group */
     /* For the report header: the command's inputs. */
     int n_inputs;
     char *const *inputs;

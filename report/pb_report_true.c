@@ -11,6 +11,8 @@
 
 #include "pb_analysis.h"
 #include "pb_derive.h"
+#include "pb_ratio.h"
+#include "pb_report_stats.h"
 #include "pb_stats.h"
 
 /* The per-run quantities this section aggregates, as pb_derived columns. */
@@ -19,20 +21,18 @@ typedef struct metric {
     size_t off;
     double scale;   /* display multiplier (overlap fraction -> percent) */
     int digits;
+    int geo;        /* a ratio: geometric mean with the log-scale t interval */
 } metric;
 
-#define M(name, field, scale, digits) {name, offsetof(pb_derived, field), scale, digits}
+#define M(name, field, scale, digits) {name, offsetof(pb_derived, field), scale, digits, 0}
+#define G(name, field, scale, digits) {name, offsetof(pb_derived, field), scale, digits, 1}
 static const metric HEAD[] = {
     M("estimated eff. %", est_efficiency, 1, 1),
-    M("measured eff. %", meas_efficiency, 1, 1),
-    M("measured speedup", meas_speedup, 1, 2),
-    M("token-norm. speedup", tok_speedup, 1, 2),
+    G("measured eff. %", meas_efficiency, 1, 1),
+    G("measured speedup", meas_speedup, 1, 2),
+    G("token-norm. speedup", tok_speedup, 1, 2),
     M("overlap %", overlap, 100, 1),
     M("start skew ms", start_skew_ms, 1, 1),
-};
-static const metric REF[] = {
-    M("seq. ref speedup", ref_speedup, 1, 2),
-    M("seq. ref eff. %", ref_efficiency, 1, 1),
 };
 static const metric SPLIT[] = {
     M("connect ms", req.connect_ms, 1, 1),
@@ -50,6 +50,7 @@ static const metric STREAM[] = {
     M("chunk gap p99 ms", gap_p99_ms, 1, 2),
 };
 #undef M
+#undef G
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static double col(const pb_derived *d, size_t off) {
@@ -85,6 +86,16 @@ static void summarize(const sect *s, const metric *m, size_t r, const pb_group *
             k = gather(s, m, &s->an->groups[rt->first_group + j], k);
     }
     pb_stats_summarize(s->buf, k, 0, 0, out);
+    if (m->geo) {
+        /* Ratios are summarised on the log scale (issue 8): the interval
+         * stays > 0 and treats x and 1/x alike. */
+        pb_geomean g;
+        pb_ratio_geomean(s->buf, k, &g);
+        out->n = g.n;
+        out->mean = g.gm;
+        out->ci_lo = g.lo;
+        out->ci_hi = g.hi;
+    }
 }
 
 static size_t rt_runs(const sect *s, size_t r) {
@@ -162,14 +173,17 @@ static void table_by_runtime(const sect *s, const metric *ms, size_t nm,
  * Columns no run has are dropped, as in table_by_runtime. */
 static void table_by_config(const sect *s, int has_ref) {
     FILE *f = s->out;
-    /* est, meas, gap (derived from the first two), token, overlap, ref */
-    const metric *cols[] = {&HEAD[0], &HEAD[1], NULL, &HEAD[3], &HEAD[4], &REF[1]};
+    /* est, meas, gap (derived from the first two), token, overlap; the
+     * sequential reference per config is a ratio of means, printed by
+     * pb_report_speedups. */
+    (void)has_ref;
+    const metric *cols[] = {&HEAD[0], &HEAD[1], NULL, &HEAD[3], &HEAD[4]};
     const char *names[] = {"estimated eff. %", "measured eff. %", "gap (pp)",
-                           "token-norm. speedup", "overlap %", "seq. ref eff. %"};
+                           "token-norm. speedup", "overlap %"};
     enum { NC = sizeof cols / sizeof cols[0] };
-    int keep[NC] = {1, 0, 0, 0, 0, has_ref};
+    int keep[NC] = {1, 0, 0, 0, 0};
     for (size_t r = 0; r < s->an->n_rts; r++)
-        for (int j = 1; j < NC - 1; j++) {
+        for (int j = 1; j < NC; j++) {
             if (!cols[j] || keep[j]) continue;
             pb_summary x;
             summarize(s, cols[j], r, NULL, &x);
@@ -212,52 +226,30 @@ static void table_by_config(const sect *s, int has_ref) {
     fputc('\n', f);
 }
 
-/* The wording follows the 95% CI of the mean speedup, not a fixed band:
- * "slower" or "faster" only when the whole interval is on one side of 1x
- * (and not entirely within 2% of it).
- * With a single run (no CI) it says so instead of guessing. */
-static void say_speedup(FILE *f, const pb_summary *x) {
-    if (x->n < 2 || isnan(x->ci_lo))
-        fputs("a single run, too few to tell parallel from serial execution. ", f);
-    else if (x->ci_lo >= 0.98 && x->ci_hi <= 1.02)
-        /* A CI a hair below 1x (the serial control) is "slower" only in
-         * the fourth digit: call it what it is. */
-        fprintf(f, "the same as running the agents one after another (95%% CI "
-                   "[%.3f, %.3f], within 2%% of 1x): no parallelism. ", x->ci_lo, x->ci_hi);
-    else if (x->ci_hi < 1.0)
-        fprintf(f, "the concurrent run is *slower* than running the agents one after "
-                   "another (95%% CI [%.2f, %.2f]). ", x->ci_lo, x->ci_hi);
-    else if (x->ci_lo > 1.0)
-        fprintf(f, "a real speedup (95%% CI [%.2f, %.2f]). ", x->ci_lo, x->ci_hi);
-    else
-        fprintf(f, "not distinguishable from running the agents one after another "
-                   "(95%% CI [%.2f, %.2f] includes 1x), so there is little or no real "
-                   "parallelism. ", x->ci_lo, x->ci_hi);
-}
-
 /* Plain words per runtime: what the measured figures say about the
  * estimated one. Thresholds are for wording only, not statistics. */
 static void verdicts(const sect *s, const char *ref) {
     FILE *f = s->out;
     int said = 0;
     for (size_t r = 0; r < s->an->n_rts; r++) {
-        pb_summary e, ms, me, rs, re, ts;
-        const char *name = s->an->rts[r].runtime;
+        pb_summary e, ms, me, ts;
+        const pb_rt *rt = &s->an->rts[r];
+        const char *name = rt->runtime;
         summarize(s, &HEAD[0], r, NULL, &e);
         summarize(s, &HEAD[2], r, NULL, &ms);
         summarize(s, &HEAD[3], r, NULL, &ts);
         summarize(s, &HEAD[1], r, NULL, &me);
-        summarize(s, &REF[0], r, NULL, &rs);
-        summarize(s, &REF[1], r, NULL, &re);
-        if (ms.n == 0 && (rs.n == 0 || (ref && strcmp(ref, name) == 0))) continue;
+        int has_ref = ref && !rt->seqref_is_self && isfinite(rt->seqref.est);
+        if (ms.n == 0 && !has_ref) continue;
         fputs("- **", f);
         pb_report_md_escape(f, name);
         fputs("**: ", f);
         if (e.n) fprintf(f, "the original metric says %.1f%% efficiency. ", e.mean);
         if (ms.n) {
+            /* ms and me are geometric means (HEAD marks them as ratios). */
             fprintf(f, "Against the agents' own solo durations the measured speedup is "
-                       "%.2fx (measured efficiency %.1f%%): ", ms.mean, me.mean);
-            say_speedup(f, &ms);
+                       "%.2fx (geometric mean; measured efficiency %.1f%%): ", ms.mean, me.mean);
+            pb_report_say_ratio(f, ms.ci_lo, ms.ci_hi, 0);
             /* Solo and concurrent requests may produce responses of different
              * lengths; tokens/s is the comparison that does not care. */
             if (ts.n)
@@ -269,14 +261,19 @@ static void verdicts(const sect *s, const char *ref) {
                            "percentage points, because it counts an agent as busy "
                            "while it only waits for the server. ", e.mean - me.mean);
         }
-        if (rs.n && ref && strcmp(ref, name) != 0) {
+        if (has_ref) {
+            /* Efficiency = speedup / N, N the agents of this runtime's runs
+             * (the first run's; TR115 and parbench plans keep N fixed). */
+            const pb_group *g0 = &s->an->groups[rt->first_group];
+            double n_ag = (double)s->ds->runs[g0->runs[0]].n_agents;
             fputs("With **", f);
             pb_report_md_escape(f, ref);
             fprintf(f, "**'s mean wall time per config as the sequential time, the "
-                       "speedup is %.2fx (efficiency %.1f%%", rs.mean, re.mean);
+                       "speedup (ratio of means) is %.4fx (efficiency %.1f%%",
+                    rt->seqref.est, n_ag > 0 ? rt->seqref.est / n_ag * 100 : NAN);
             if (e.n) fprintf(f, " against an estimated %.1f%%", e.mean);
             fputs("): ", f);
-            say_speedup(f, &rs);
+            pb_report_say_ratio(f, rt->seqref.lo, rt->seqref.hi, rt->seqref.unbounded);
         }
         fputc('\n', f);
         said = 1;
@@ -323,10 +320,15 @@ static void definitions(FILE *f) {
         "consecutive chunk arrivals, pooled over the run's concurrent requests; "
         "per runtime the table shows the mean of the per-run percentiles.\n"
         "- **Sequential reference** (`--sequential-ref RUNTIME`, for data without solo "
-        "phases): per config, the mean wall time of RUNTIME's valid runs is taken as "
-        "the sequential time; a run's speedup = that mean / W, efficiency = speedup / "
-        "N x 100. Meaningful when RUNTIME is known to serialise the agents (async-std "
-        "in TR115); its own runs then read about 1x.\n\n",
+        "phases): the speedup is a ratio of means, per config the mean wall time of "
+        "RUNTIME / the runtime's mean wall, over configs the sum of RUNTIME's config "
+        "means / the sum of the runtime's (every config weighs the same), with a "
+        "Fieller 95% interval and a bootstrap cross-check; efficiency = speedup / N x "
+        "100. RUNTIME against itself is exactly 1. Meaningful when RUNTIME is known "
+        "to serialise the agents (async-std in TR115).\n"
+        "- **Ratios** (measured and token-normalised speedup, measured efficiency) are "
+        "aggregated as geometric means with the Student t interval of the mean log "
+        "ratio, transformed back.\n\n",
         f);
 }
 
@@ -340,7 +342,9 @@ void pb_report_true(FILE *out, const pb_dataset *ds, const pb_report_opts *opts)
     s.buf = calloc(ds->n_runs ? ds->n_runs : 1, sizeof *s.buf);
     /* The same grouping as the original tables (valid runs, sorted by
      * name): the report's analysis when given, else one without bootstrap. */
-    if (!s.dv || !s.buf || (!shared && pb_analysis_build(ds, 0, 0, NULL, &own) != 0)) {
+    pb_analysis_opts ao = {.sequential_ref = ref,
+                           .drop_first = opts ? opts->drop_first : 0};
+    if (!s.dv || !s.buf || (!shared && pb_analysis_build_opts(ds, &ao, &own) != 0)) {
         fprintf(stderr, "analyze: out of memory deriving metrics for %zu runs\n",
                 ds->n_runs);
         fputs("_Not computed: out of memory._\n\n", out);
@@ -368,14 +372,8 @@ void pb_report_true(FILE *out, const pb_dataset *ds, const pb_report_opts *opts)
 
     fputs("### Per runtime (mean [95% CI] over runs)\n\n", out);
     table_by_runtime(&s, HEAD, COUNT(HEAD), 1);
-    if (ref) {
-        /* Bold, not a code span: escapes inside `...` would print. */
-        fputs("Sequential reference: **", out);
-        pb_report_md_escape(out, ref);
-        fprintf(out, "** (mean wall time per config, %zu config%s).\n\n", ref_configs,
-                ref_configs == 1 ? "" : "s");
-        table_by_runtime(&s, REF, COUNT(REF), 0);
-    }
+    pb_report_speedups(out, ds, s.an, opts);
+    (void)ref_configs;
     fputs("### Per runtime and config\n\n", out);
     table_by_config(&s, ref != NULL);
     fputs("### Where the time to first token goes (ms, concurrent phase)\n\n", out);

@@ -11,6 +11,8 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 "$A" >/dev/null 2>&1; [ $? -eq 2 ] || fail "no args must exit 2"
 "$A" --bogus x >/dev/null 2>&1; [ $? -eq 2 ] || fail "unknown option must exit 2"
 "$A" --ref TR114 x >/dev/null 2>&1; [ $? -eq 2 ] || fail "bad --ref must exit 2"
+"$A" --drop-first x "$FX" >/dev/null 2>&1; [ $? -eq 2 ] || fail "bad --drop-first must exit 2"
+"$A" --help | grep -q -- "--drop-first N" || fail "--help lacks --drop-first"
 
 mkdir "$T/empty"
 "$A" "$T/empty" >"$T/e.md" 2>"$T/e.err"; [ $? -eq 1 ] || fail "empty dir must exit 1"
@@ -33,7 +35,8 @@ prev=0
 for h in "# parbench analysis" "## Data summary" "## Aggregate efficiency per runtime" \
          "## Per-config efficiency" "## Top 3 configs per runtime (by mean efficiency)" "## Variance and stability" \
          "## Confidence intervals of the mean efficiency (over runs)" \
-         "## Comparisons and effect sizes (efficiency over runs)" "## True parallel efficiency" \
+         "## Comparisons of runtimes" "## Runtime × config design" \
+         "## Order effects and outliers (concurrent wall time)" "## True parallel efficiency" \
          "## Data quality" "## Definitions and methods"; do
     line=$(grep -n -x -F "$h" "$T/headings" | head -n 1 | cut -d: -f1)
     [ -n "$line" ] || fail "section missing: $h"
@@ -57,4 +60,9 @@ sed 's/"invalid_reason": null/"invalid_reason": null, "emulator": {"time_scale":
 grep -q "1 runs were collected against the ollama-emu emulator running 25x faster" "$T/emu.md" \
     || fail "time-scale note missing"
 grep -q "ollama-emu emulator" "$T/r.md" && fail "time-scale note on data that was not emulated"
+# --drop-first: the report says what was dropped (TR115 fixture: 2 runs per
+# group of alpha/cfg1, so 1 of them goes).
+"$A" --drop-first 1 "$FX/tr115_rust" >"$T/d.md" 2>/dev/null || fail "--drop-first exit status"
+grep -q "\*\*\`--drop-first 1\`\*\*: the first 1 run of every runtime × config group was dropped" "$T/d.md" \
+    || fail "--drop-first not stated in the report"
 echo "cli_test: ok"

@@ -47,7 +47,8 @@ static void test_hand_run(void **state) {
     /* 78.125 - 62.5 = 15.6 pp overstated; one run has no CI, so no verdict
      * on whether 1.25x differs from 1x. */
     HAS(md, "overstates efficiency by 15.6 percentage points");
-    HAS(md, "measured speedup is 1.25x (measured efficiency 62.5%): a single run, too few");
+    HAS(md, "measured speedup is 1.25x (geometric mean; measured efficiency 62.5%): "
+            "a single run, too few");
     free(md);
     tr_dataset_free(&ds);
 }
@@ -67,13 +68,20 @@ static void test_escape_and_ref(void **state) {
     }
     char *md = section(&ds, "a|b");
     HAS(md, "| a\\|b |");
-    HAS(md, "Sequential reference: **a\\|b**");
-    /* tokio speedups 11/5.5, 11/5.5, 11/5 = 2, 2, 2.2: mean 2.0667 (shown
-     * 2.07x), SD 0.11547, t(0.975, 2) = 4.302653, half-width
-     * 4.302653 * 0.11547 / sqrt(3) = 0.28684 -> CI [1.78, 2.35], above 1x;
-     * efficiency 2.0667 / 2 * 100 = 103.3 %. */
-    HAS(md, "speedup is 2.07x (efficiency 103.3% against an estimated 95.0%): "
-            "a real speedup (95% CI [1.78, 2.35])");
+    HAS(md, "### Speedup against the sequential reference **a\\|b** (ratio of means)");
+    /* Ratio of means (issue 8): R = mean(10, 12) / mean(5.5, 5.5, 5) =
+     * 11 / (16/3) = 2.0625; efficiency R / 2 = 103.1 %. Fieller: v_a =
+     * var(10, 12) / 2 = 1, v_b = var(5.5, 5.5, 5) / 3 = 0.0833333 / 3 =
+     * 0.0277778; Satterthwaite df of a - R b = (1 + R^2 v_b)^2 / (1^2 / 1 +
+     * (R^2 v_b)^2 / 2) = 1.24162; q = t(0.975, 1.24162); g = q^2 v_b / b^2 =
+     * 0.0644666; bounds (R -+ h) / (1 - g) = [0.5331, 3.8762] (recomputed
+     * with scipy 1.10's t quantile in /usr/bin/python3, formula from
+     * stats-methods.md). The old mean of per-run ratios said 2.07 [1.78, 2.35]
+     * as if the reference's mean were known. */
+    HAS(md, "the speedup (ratio of means) is 2.0625x (efficiency 103.1% against an "
+            "estimated 95.0%): not distinguishable from running the agents one after "
+            "another (95% CI [0.53, 3.88] includes 1x)");
+    HAS(md, "| tokio | 2.0625 | [0.5331, 3.8762] | 1.2 | n/a |");
     free(md);
     /* No baseline at all: says so instead of a verdict. */
     md = section(&ds, NULL);
@@ -82,21 +90,25 @@ static void test_escape_and_ref(void **state) {
     tr_dataset_free(&ds);
 }
 
-/* A serial control: speedups 0.999, 1.000, 1.001 against the reference
- * (walls 11/0.999, 11, 11/1.001 s; reference mean wall 11 s). Mean 1.000,
- * SD 0.001, half-width 4.302653 * 0.001 / sqrt(3) = 0.00248: CI
- * [0.998, 1.002], inside 1x +- 2%, so "the same", not "slower"/"faster". */
+/* A serial control against a reference of three runs: reference walls
+ * 10.99, 11, 11.01 (mean 11, v_a = 0.0001 / 3), serial walls 11/0.999, 11,
+ * 11/1.001 (mean 11.0000073, v_b = 3.6737e-5 / 3 approx.). R = 0.9999993,
+ * Satterthwaite df 3.964, Fieller [0.99783, 1.00218] (scipy 1.10, formula
+ * of stats-methods.md): inside 1x +- 2%, so "the same", not "slower". */
 static void test_equivalent_to_serial(void **state) {
     (void)state;
     pb_dataset ds = {0};
-    tr_add_run(&ds, "ref", "c1", 1, 2)->wall_s = 10;
-    tr_add_run(&ds, "ref", "c1", 2, 2)->wall_s = 12;
+    const double ref[] = {10.99, 11, 11.01};
+    for (int i = 0; i < 3; i++)
+        tr_add_run(&ds, "ref", "c1", i + 1, 2)->wall_s = ref[i];
     const double walls[] = {11 / 0.999, 11, 11 / 1.001};
     for (int i = 0; i < 3; i++)
         tr_add_run(&ds, "serial", "c1", i + 1, 2)->wall_s = walls[i];
     char *md = section(&ds, "ref");
     HAS(md, "the same as running the agents one after another (95% CI [0.998, 1.002], "
             "within 2% of 1x)");
+    /* The reference against itself: exactly 1 by construction. */
+    HAS(md, "| ref | 1 (the reference itself) | exactly 1 |");
     free(md);
     tr_dataset_free(&ds);
 }
