@@ -19,13 +19,18 @@
 #include "pb_load.h"
 #include "pb_stats.h"
 
-/* JSON has no NAN/inf: null. */
+/* JSON has no NAN/inf: null. 17 significant digits, raw: cJSON's own
+ * printer accepts 15 digits when they round-trip within DBL_EPSILON, which
+ * breaks exact ties the rank tests depend on. */
 static void num(cJSON *o, const char *k, double v)
 {
-    if (isfinite(v))
-        cJSON_AddNumberToObject(o, k, v);
-    else
+    if (isfinite(v)) {
+        char buf[40];
+        snprintf(buf, sizeof buf, "%.17g", v);
+        cJSON_AddRawToObject(o, k, buf);
+    } else {
         cJSON_AddNullToObject(o, k);
+    }
 }
 
 static void summary(cJSON *o, const char *k, const pb_summary *s)
