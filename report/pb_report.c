@@ -419,8 +419,9 @@ static void section_methods(FILE *o, const pb_report_opts *op)
 "- **n**: runs used; **SD**: sample standard deviation (divisor n − 1); **median**: "
 "quantile type 7 (linear interpolation, as R's default).\n"
 "- **95%% CI (t)**: mean ± t(0.975, n − 1) × SD / √n (`gsl_cdf_tdist_Pinv`).\n"
-"- **95%% CI (bootstrap)**: percentile bootstrap of the mean, %u resamples with replacement, "
-"GSL mt19937 seeded with %llu afresh for every interval (re-run with `--seed` to check stability).\n"
+"- **95%% CI (bootstrap)**: BCa bootstrap of the mean, %u resamples with replacement, "
+"GSL mt19937, one stream per group derived from the seed %llu and the group's name (re-run with "
+"`--seed` to check stability); n/a below %d runs (see below).\n"
 "- **Over config means** (the original script): each config's mean first; peak = the largest "
 "config mean; mean and SD (n − 1) of the config means; peak speedup = largest config-mean speedup. "
 "**Over runs**: every valid run counts once; single-run peak = the largest run.\n"
@@ -432,11 +433,11 @@ static void section_methods(FILE *o, const pb_report_opts *op)
 "- **Cohen's d** = Δ mean / pooled SD, pooled SD = √(((nA−1)s²A + (nB−1)s²B)/(nA+nB−2)). "
 "**Hedges' g** = J·d, J = 1 − 3/(4(nA+nB) − 9); 95%% CI g ± 1.96·√((nA+nB)/(nA·nB) + g²/(2(nA+nB))) "
 "(Hedges & Olkin large-sample variance).\n"
-"- **Holm**: step-down Holm adjustment of the p values across each comparison table "
-"(Welch and Mann-Whitney adjusted separately).\n"
+"- **Holm**: step-down Holm adjustment within each metric's family of all pairs "
+"(Welch, Mann-Whitney and van Elteren adjusted separately).\n"
 "- Variance of the mean and SD use GSL's running-mean and two-pass algorithms, which pass the NIST StRD "
 "NumAcc1–4 accuracy benchmarks (tested).\n\n",
-            op->boot_reps, (unsigned long long)op->seed, PB_MW_EXACT_MAX);
+            op->boot_reps, (unsigned long long)op->seed, PB_BOOT_MIN_N, PB_MW_EXACT_MAX);
 }
 
 int pb_report_markdown(FILE *out, const pb_dataset *ds, const pb_report_opts *op)
