@@ -86,6 +86,10 @@ static void summarize(const sect *s, const metric *m, size_t r, const pb_group *
             k = gather(s, m, &s->an->groups[rt->first_group + j], k);
     }
     pb_stats_summarize(s->buf, k, 0, 0, out);
+    /* Percentages of a whole (estimated efficiency, overlap) cannot leave
+     * [0, 100]: clip the t interval and mark it (issue 8, section 5). */
+    if (!m->geo && strchr(m->name, '%'))
+        pb_stats_clip(out, 0, 100);
     if (m->geo) {
         /* Ratios are summarised on the log scale (issue 8): the interval
          * stays > 0 and treats x and 1/x alike. */
@@ -115,8 +119,8 @@ static void cell_mean_ci(FILE *f, const pb_summary *x, int digits) {
     if (x->n == 0) { fputs(" n/a |", f); return; }
     fprintf(f, " %.*f", digits, nz(x->mean, digits));
     if (x->n >= 2 && isfinite(x->ci_lo))
-        fprintf(f, " [%.*f, %.*f]", digits, nz(x->ci_lo, digits), digits,
-                nz(x->ci_hi, digits));
+        fprintf(f, " [%.*f, %.*f]%s", digits, nz(x->ci_lo, digits), digits,
+                nz(x->ci_hi, digits), x->clipped ? " (clipped)" : "");
     fputs(" |", f);
 }
 
