@@ -487,7 +487,8 @@ void pb_report_stats_methods(FILE *o, const pb_analysis *a, const pb_report_opts
 "far in the tail.\n"
 "- **Hodges-Lehmann shift**: median of all differences A − B; 95%% interval from the k-th "
 "smallest to the k-th largest difference, k the largest integer with P(U ≤ k − 1) ≤ 0.025 "
-"(exact distribution without ties, ≤ %d per side; else the normal approximation).\n"
+"(exact distribution without ties, ≤ %d per side; else the normal approximation); n/a above "
+"%d pairs (all differences are sorted).\n"
 "- **Glass's Δ** = Δ mean / SD of B (the baseline's SD; no equal-variance assumption). "
 "Cohen's d and Hedges' g assume equal variances.\n"
 "- **van Elteren**: Mann-Whitney within each config, rank sums weighted 1 / (N_k + 1), "
@@ -504,5 +505,5 @@ void pb_report_stats_methods(FILE *o, const pb_analysis *a, const pb_report_opts
 "t(0.8, df)) √(s²A/nA + s²B/nB), df = nA + nB − 2; runs per runtime for the target (1 pp of "
 "efficiency, 2%% of the mean otherwise; on the log scale a 2%% ratio): smallest n with "
 "(t(0.975, 2n−2) + t(0.8, 2n−2)) √((s²A + s²B)/n) ≤ target.\n",
-            (unsigned long long)a->seed, PB_BOOT_MIN_N, PB_MW_EXACT_MAX);
+            (unsigned long long)a->seed, PB_BOOT_MIN_N, PB_MW_EXACT_MAX, PB_HL_MAX_PAIRS);
 }

@@ -254,6 +254,22 @@ static void test_bca_and_streams(void **st)
     assert_true(pb_stats_stream_seed(1, "ab", "c") != pb_stats_stream_seed(1, "a", "bc"));
 }
 
+/* {98, 100, 100}: mean 99.3333, SD 1.1547, t(0.975, 2) = 4.3026527 ->
+ * half-width 2.8684: [96.465, 102.202] -> clipped to 100 and flagged. */
+static void test_clip(void **st)
+{
+    (void)st;
+    double x[] = {98, 100, 100};
+    pb_summary s;
+    pb_stats_summarize(x, 3, 0, 1, &s);
+    NEAR(s.ci_hi, 99.0 + 1.0 / 3 + 4.302652729911275 * sqrt(4.0 / 3) / sqrt(3), 1e-9);
+    assert_int_equal(s.clipped, 0);
+    pb_stats_clip(&s, 0, 100);
+    NEAR(s.ci_hi, 100, 0);
+    NEAR(s.ci_lo, 99.0 + 1.0 / 3 - 4.302652729911275 * sqrt(4.0 / 3) / sqrt(3), 1e-9);
+    assert_int_equal(s.clipped, 1);
+}
+
 static int load_tr115(pb_dataset *ds)
 {
     char dir[4096];
@@ -396,6 +412,7 @@ int main(void)
         cmocka_unit_test(test_tukey),
         cmocka_unit_test(test_power),
         cmocka_unit_test(test_bca_and_streams),
+        cmocka_unit_test(test_clip),
         cmocka_unit_test(test_tr115_fieller),
         cmocka_unit_test(test_tr115_anova),
         cmocka_unit_test(test_families),
