@@ -202,14 +202,15 @@ void emu_http_reply_error(emu_conn *c, int status, const char *msg)
     cJSON_Delete(o);
 }
 
-void emu_http_stream_headers(emu_buf *b, const emu_conn *c)
+void emu_http_stream_headers(emu_buf *b, const emu_conn *c,
+                             const char *ctype)
 {
     char date[64];
     http_date(date, sizeof date);
     emu_buf_printf(b,
-                   "HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\n"
+                   "HTTP/1.1 200 OK\r\nContent-Type: %s\r\n"
                    "Date: %s\r\nTransfer-Encoding: chunked\r\n%s\r\n",
-                   date, c->keep_alive ? "" : "Connection: close\r\n");
+                   ctype, date, c->keep_alive ? "" : "Connection: close\r\n");
 }
 
 static void conn_feed(emu_conn *c, const char *data, size_t len);
@@ -347,6 +348,41 @@ static void reply_text(emu_conn *c, int status, const char *text,
                    strlen(text), head_only);
 }
 
+/* The routes of dialect modules, one table each (a new API is a new file
+ * and a line here). Returns 1 when path belongs to a table (answered or
+ * handed to a request), 0 to try the native routes. */
+static int route_table(emu_conn *c, const char *path, int method)
+{
+    static const struct {
+        const emu_route *routes;
+        const size_t *n;
+    } tables[] = {
+        {emu_openai_routes, &emu_openai_n_routes},
+    };
+    int path_known = 0;
+    for (size_t t = 0; t < sizeof tables / sizeof *tables; t++) {
+        for (size_t i = 0; i < *tables[t].n; i++) {
+            const emu_route *rt = &tables[t].routes[i];
+            size_t n = strlen(rt->path);
+            int match = rt->path[n - 1] == '/'
+                            ? !strncmp(path, rt->path, n) && path[n]
+                            : !strcmp(path, rt->path);
+            if (!match)
+                continue;
+            if (rt->method == method) {
+                rt->handle(c, path);
+                return 1;
+            }
+            path_known = 1;
+        }
+    }
+    if (!path_known)
+        return 0;
+    reply_text(c, 405, "405 method not allowed", 0);
+    emu_conn_response_done(c);
+    return 1;
+}
+
 /* Routes one complete request. Every branch either answers now and calls
  * emu_conn_response_done, or hands the connection to a request (emu_req)
  * that does so when its stream ends. */
@@ -366,6 +402,8 @@ static void conn_dispatch(emu_conn *c)
         emu_log(e, "instance %d: %s %s", c->inst->index,
                 http_method_str((enum http_method)m), path);
 
+    if (route_table(c, path, m))
+        return;
     if (!strcmp(path, "/")) {
         if (is_get || is_head)
             reply_text(c, 200, "Ollama is running", is_head);

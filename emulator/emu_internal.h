@@ -163,6 +163,11 @@ typedef struct emu_req {
     int decoding, stalled;
     uint64_t t_arrive, t_start, t_load_end, t_eval0;
     emu_buf text;        /* whole response when stream=false */
+    /* The wire dialect (Ollama native or OpenAI) and its per-request
+     * state: what the dialect module needs to shape events. */
+    const struct emu_dialect *dialect;
+    int include_usage;   /* OpenAI stream_options.include_usage */
+    long long created;   /* OpenAI `created` pinned for a chat stream */
 } emu_req;
 
 typedef struct emu {
@@ -203,14 +208,61 @@ void emu_http_reply(emu_conn *c, int status, const char *ctype,
 void emu_http_reply_error(emu_conn *c, int status, const char *msg);
 /* The response of the current message is complete: close or read on. */
 void emu_conn_response_done(emu_conn *c);
-/* "HTTP/1.1 200 OK\r\n...headers...\r\n\r\n" for a chunked stream. */
-void emu_http_stream_headers(emu_buf *b, const emu_conn *c);
+/* "HTTP/1.1 200 OK\r\n...headers...\r\n\r\n" for a chunked stream of
+ * Content-Type ctype. */
+void emu_http_stream_headers(emu_buf *b, const emu_conn *c,
+                             const char *ctype);
 /* Closes connections that linger after our FIN (called every second). */
 void emu_http_sweep(emu *e);
+
+/* ---- wire dialects (emu_ollama.c, emu_openai.c) ----
+ * A dialect shapes the bytes of a response; the request's scheduling,
+ * timing, faults and trace are shared (emu_req.c). Each function appends
+ * to b. */
+typedef struct emu_dialect {
+    const char *stream_ctype; /* Content-Type of a streamed response */
+    const char *json_ctype;   /* Content-Type of one JSON object */
+    /* One streamed token event (r->n_sent tokens went out before it). */
+    void (*token)(emu_buf *b, emu_req *r, const char *tok);
+    /* The last write of a stream (final line, or finish + usage + [DONE]). */
+    void (*stream_end)(emu_buf *b, emu_req *r, uint64_t t_final);
+    /* The whole body of a stream=false response. */
+    void (*whole)(emu_buf *b, emu_req *r, const char *text, uint64_t t_final);
+    /* The answer to a load-only request (empty prompt); returns its
+     * Content-Type. */
+    const char *(*load)(emu_buf *b, emu_req *r);
+    /* An error that ends a stream mid-way (fault error_after). */
+    void (*error_event)(emu_buf *b, emu_req *r, const char *msg);
+    /* A complete error response (status, message) before any streaming. */
+    void (*reply_error)(emu_conn *c, int status, const char *msg);
+} emu_dialect;
+
+extern const emu_dialect emu_dialect_ollama;
+
+/* A route served by a dialect module: `path` exact, or every path below it
+ * when it ends in '/'. handle() answers (calling emu_conn_response_done)
+ * or hands the connection to a request that answers later. */
+typedef struct emu_route {
+    const char *path;
+    int method; /* enum http_method */
+    void (*handle)(emu_conn *c, const char *path);
+} emu_route;
+
+/* emu_openai.c: Ollama's OpenAI compatibility layer (/v1/...). */
+extern const emu_route emu_openai_routes[];
+extern const size_t emu_openai_n_routes;
 
 /* emu_req.c */
 /* Handles POST /api/generate or /api/chat on connection c. */
 void emu_req_submit(emu_conn *c, int is_chat);
+/* The shared part: a request already translated into Ollama's native body
+ * `root` (a cJSON object, not taken over), answered in dialect d. */
+struct cJSON;
+void emu_req_submit_as(emu_conn *c, int is_chat, const emu_dialect *d,
+                       int include_usage, const struct cJSON *root);
+/* Index of the served model `name` means ("gemma3" = "gemma3:latest"), or
+ * -1. */
+int emu_model_find(const emu_options *o, const char *name);
 /* The connection of r goes away: drop r, free its slot. */
 void emu_req_cancel(emu_req *r);
 

@@ -106,7 +106,7 @@ static int check_options(const cJSON *opts, char *err, size_t errlen)
 }
 
 /* "gemma3" means "gemma3:latest", as in Ollama. */
-static int find_model(const emu_options *o, const char *name)
+int emu_model_find(const emu_options *o, const char *name)
 {
     char full[160];
     if (strchr(name, ':'))
@@ -221,53 +221,62 @@ void emu_req_cancel(emu_req *r)
 
 /* ---- submit ---- */
 
-static void reply_now(emu_conn *c, int status, const char *msg)
+static void reply_now(emu_conn *c, const emu_dialect *d, int status,
+                      const char *msg)
 {
-    emu_http_reply_error(c, status, msg);
+    d->reply_error(c, status, msg);
     emu_conn_response_done(c);
 }
 
 void emu_req_submit(emu_conn *c, int is_chat)
 {
-    emu_instance *inst = c->inst;
-    emu *e = inst->emu;
-    char err[256];
-
+    const emu_dialect *d = &emu_dialect_ollama;
     if (!c->body.len) {
-        reply_now(c, 400, "missing request body");
+        reply_now(c, d, 400, "missing request body");
         return;
     }
     cJSON *root = cJSON_ParseWithLength(c->body.data, c->body.len);
     if (!root || !cJSON_IsObject(root)) {
         cJSON_Delete(root);
-        reply_now(c, 400, "invalid JSON in request body");
+        reply_now(c, d, 400, "invalid JSON in request body");
         return;
     }
+    emu_req_submit_as(c, is_chat, d, 0, root);
+    cJSON_Delete(root);
+}
+
+void emu_req_submit_as(emu_conn *c, int is_chat, const emu_dialect *d,
+                       int include_usage, const cJSON *root)
+{
+    emu_instance *inst = c->inst;
+    emu *e = inst->emu;
+    char err[256];
+
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
     const cJSON *opts = cJSON_GetObjectItemCaseSensitive(root, "options");
     const cJSON *stream = cJSON_GetObjectItemCaseSensitive(root, "stream");
     int mi;
     if (model && !cJSON_IsString(model)) {
-        reply_now(c, 400, "json: cannot unmarshal model: expected a string");
+        reply_now(c, d, 400, "json: cannot unmarshal model: expected a string");
         goto out;
     }
     if (!model || !model->valuestring[0]) {
-        reply_now(c, 400, "model is required");
+        reply_now(c, d, 400, "model is required");
         goto out;
     }
-    if ((mi = find_model(&e->o, model->valuestring)) < 0) {
+    if ((mi = emu_model_find(&e->o, model->valuestring)) < 0) {
         snprintf(err, sizeof err, "model '%s' not found",
                  model->valuestring);
-        reply_now(c, 404, err);
+        reply_now(c, d, 404, err);
         goto out;
     }
     if (opts && !cJSON_IsNull(opts) && !cJSON_IsObject(opts)) {
-        reply_now(c, 400, "json: cannot unmarshal options: expected an "
+        reply_now(c, d, 400, "json: cannot unmarshal options: expected an "
                           "object");
         goto out;
     }
     if (opts && check_options(opts, err, sizeof err)) {
-        reply_now(c, 500, err);
+        reply_now(c, d, 500, err);
         goto out;
     }
 
@@ -280,7 +289,7 @@ void emu_req_submit(emu_conn *c, int is_chat)
                         : c->fault_spec[0] ? c->fault_spec
                                            : NULL;
     if (fspec && emu_fault_parse(fspec, &fault, err, sizeof err)) {
-        reply_now(c, 400, err);
+        reply_now(c, d, 400, err);
         goto out;
     }
     switch (fault.kind) {
@@ -289,11 +298,11 @@ void emu_req_submit(emu_conn *c, int is_chat)
         emu_conn_close(c);
         goto out;
     case EMU_FAULT_HTTP500:
-        reply_now(c, 500, "llama runner process has terminated: "
+        reply_now(c, d, 500, "llama runner process has terminated: "
                           "exit status 2 (parbench fault http500)");
         goto out;
     case EMU_FAULT_BUSY503:
-        reply_now(c, 503, busy_msg);
+        reply_now(c, d, 503, busy_msg);
         goto out;
     default:
         break;
@@ -301,7 +310,7 @@ void emu_req_submit(emu_conn *c, int is_chat)
 
     /* Admission: a slot now, a place in the queue, or 503. */
     if (inst->active >= e->o.num_parallel && inst->n_queued >= e->o.max_queue) {
-        reply_now(c, 503, busy_msg);
+        reply_now(c, d, 503, busy_msg);
         goto out;
     }
 
@@ -316,6 +325,8 @@ void emu_req_submit(emu_conn *c, int is_chat)
     r->stream = !cJSON_IsFalse(stream);
     r->model_index = mi;
     r->fault = fault;
+    r->dialect = d;
+    r->include_usage = include_usage;
     r->t_arrive = uv_hrtime();
     r->model_json = cJSON_PrintUnformatted(model);
     uint64_t nth = inst->n_requests++;
@@ -394,7 +405,7 @@ void emu_req_submit(emu_conn *c, int is_chat)
         inst->n_queued++;
     }
 out:
-    cJSON_Delete(root);
+    return;
 }
 
 /* ---- timed events ---- */
@@ -417,10 +428,9 @@ static void req_on_load_done(emu_req *r, uint64_t due)
         /* Ollama answers an empty prompt by loading the model only. */
         emu_buf line = {0};
         emu_conn *c = r->conn;
-        emu_stream_load_line(&line, r);
+        const char *ctype = r->dialect->load(&line, r);
         req_finish(r);
-        emu_http_reply(c, 200, "application/json; charset=utf-8", line.data,
-                       line.len, 0);
+        emu_http_reply(c, 200, ctype, line.data, line.len, 0);
         emu_buf_free(&line);
         emu_conn_response_done(c);
         return;
@@ -439,8 +449,7 @@ static void req_final(emu_req *r, uint64_t due, emu_buf *out)
     emu_buf line = {0};
     uint64_t t_final = uv_hrtime();
     if (r->stream) {
-        emu_stream_final_line(&line, r, "", 0, t_final);
-        emu_buf_append(&line, "\n", 1);
+        r->dialect->stream_end(&line, r, t_final);
         if (r->stream && r->fault.kind == EMU_FAULT_TRUNCATE_FINAL)
             line.len /= 2; /* cut mid-line, no newline */
         emu_stream_chunk(out, line.data, line.len);
@@ -449,11 +458,11 @@ static void req_final(emu_req *r, uint64_t due, emu_buf *out)
         if (emu_conn_write(c, out->data, out->len) < 0)
             goto done;
     } else {
-        emu_stream_final_line(&line, r, r->text.data ? r->text.data : "",
-                              r->text.len, t_final);
+        r->dialect->whole(&line, r, r->text.data ? r->text.data : "",
+                          t_final);
         emu_trace_chunk(e, r->inst->index, r->id, r->n_sent + 1, t_final);
-        emu_http_reply(c, 200, "application/json; charset=utf-8", line.data,
-                       line.len, 0);
+        emu_http_reply(c, 200, r->dialect->json_ctype, line.data, line.len,
+                       0);
         if (c->closing)
             goto done;
     }
@@ -482,7 +491,7 @@ static void req_on_token(emu_req *r, uint64_t due)
     out->len = line->len = 0;
 
     if (!r->n_sent && r->stream)
-        emu_http_stream_headers(out, c);
+        emu_http_stream_headers(out, c, r->dialect->stream_ctype);
 
     if (fault_here && f->kind == EMU_FAULT_RESET_AFTER) {
         emu_log(e, "instance %d: request %s: fault reset_after:%d, sending "
@@ -502,10 +511,10 @@ static void req_on_token(emu_req *r, uint64_t due)
         goto out;
     }
     if (fault_here && f->kind == EMU_FAULT_ERROR_AFTER) {
-        static const char msg[] =
-            "{\"error\":\"an error was encountered while running the model: "
-            "parbench fault error_after\"}\n";
-        emu_stream_chunk(out, msg, sizeof msg - 1);
+        r->dialect->error_event(line, r,
+                                "an error was encountered while running the "
+                                "model: parbench fault error_after");
+        emu_stream_chunk(out, line->data, line->len);
         emu_buf_append(out, "0\r\n\r\n", 5);
         int idx = r->n_sent + 1;
         emu_trace_chunk(e, r->inst->index, r->id, idx, uv_hrtime());
@@ -517,11 +526,17 @@ static void req_on_token(emu_req *r, uint64_t due)
 
     const char *tok = emu_stream_vocab(r->rng);
     if (r->stream) {
-        emu_stream_token_line(line, r, tok);
+        r->dialect->token(line, r, tok);
         if (f->kind == EMU_FAULT_MALFORMED_LINE && f->k == r->n_sent + 1) {
-            /* Drop the closing brace: the line is no longer JSON. */
-            line->data[line->len - 2] = '\n';
-            line->len--;
+            /* Drop the last closing brace: the line (or SSE event) is no
+             * longer JSON, its framing stays intact. */
+            size_t i = line->len;
+            while (i > 0 && line->data[i - 1] != '}')
+                i--;
+            if (i > 0) {
+                memmove(line->data + i - 1, line->data + i, line->len - i);
+                line->len--;
+            }
         }
         emu_stream_chunk(out, line->data, line->len);
         if (req_send(r, out, r->n_sent + 1) < 0)
