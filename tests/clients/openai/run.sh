@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# ctest wrapper: the official `openai` npm client against ollama-emu's /v1
+# routes. Usage: run.sh OLLAMA_EMU WORK_DIR
+# Installs the pinned client into WORK_DIR (npm ci, kept between runs),
+# starts one ideal emulator on a free port and runs `node --test`.
+# Exit 77 (skipped) when node or npm is missing or the install fails.
+set -euo pipefail
+emu=$1
+work=$2
+here=$(cd "${0%/*}" && pwd)
+
+skip() { echo "SKIP: $*" >&2; exit 77; }
+command -v node >/dev/null || skip "node is not installed (the openai client test needs node >= 18)"
+command -v npm >/dev/null || skip "npm is not installed (needed to install the openai client)"
+major=$(node -p 'process.versions.node.split(".")[0]')
+[ "$major" -ge 18 ] || skip "node $(node --version) is too old (the openai client needs >= 18)"
+
+mkdir -p "$work"
+cp "$here/package.json" "$here/package-lock.json" "$here/openai.test.mjs" "$work/"
+# Reinstall only when the lock file changed since the last install.
+if ! cmp -s "$work/package-lock.json" "$work/node_modules/.parbench-lock" 2>/dev/null; then
+  (cd "$work" && timeout 300 npm ci --no-audit --no-fund --loglevel=error >&2) ||
+    skip "npm ci failed in $work (no registry access?)"
+  cp "$work/package-lock.json" "$work/node_modules/.parbench-lock"
+fi
+
+out=$(mktemp)
+trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -f "$out"' EXIT
+"$emu" --listen 127.0.0.1:0 --ideal --time-scale 20 --quiet >"$out" &
+pid=$!
+for _ in $(seq 100); do
+  grep -q '^listening ' "$out" && break
+  sleep 0.05
+done
+url=$(sed -n 's/^listening //p' "$out" | head -1)
+[ -n "$url" ] || { echo "FAIL: ollama-emu did not print its address" >&2; exit 1; }
+
+cd "$work"
+EMU_URL=$url node --test --test-reporter=spec openai.test.mjs
