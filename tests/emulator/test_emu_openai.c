@@ -326,6 +326,18 @@ static void test_chat_stream_format(void **state)
             assert_string_equal(role->valuestring, "assistant");
         else
             assert_null(role);
+        /* Byte for byte, as Go's json.Marshal writes a ChatCompletionChunk
+         * (no spaces, omitempty fields absent) inside "data: ...\n\n". */
+        char want[512];
+        snprintf(want, sizeof want,
+                 "data: {\"id\":\"%s\",\"object\":\"chat.completion.chunk\","
+                 "\"created\":%.0f,\"model\":\"gemma3\",\"system_fingerprint\":"
+                 "\"fp_ollama\",\"choices\":[{\"index\":0,\"delta\":{%s"
+                 "\"content\":\"%s\"},\"finish_reason\":null}]}\n\n",
+                 id, created, i ? "" : "\"role\":\"assistant\",",
+                 str_at(d, "content"));
+        assert_int_equal(r.chunks[i].len, strlen(want));
+        assert_memory_equal(r.chunks[i].data, want, strlen(want));
         strcat(text, str_at(d, "content"));
         cJSON_Delete(j);
     }
@@ -356,6 +368,9 @@ static void test_chat_stream_format(void **state)
     cJSON_Delete(u);
     assert_string_equal(ev[2], "[DONE]");
     free_events(ev, n);
+    static const char done[] = "data: [DONE]\n\n";
+    assert_memory_equal(r.chunks[5].data + r.chunks[5].len - strlen(done),
+                        done, strlen(done));
 
     char *native = native_text(1);
     assert_string_equal(text, native);
