@@ -580,6 +580,68 @@ static void test_errors(void **state)
     }
 }
 
+/* Odd inputs: each gets an OpenAI error (never a crash or a hang). */
+static void test_odd_inputs(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *path, *body;
+        long status;
+    } cases[] = {
+        {"/v1/chat/completions", "[]", 400},
+        {"/v1/chat/completions", "null", 400},
+        {"/v1/chat/completions", "{\"model\":\"gemma3\",\"messages\":{}}", 400},
+        {"/v1/chat/completions", "{\"model\":\"gemma3\",\"messages\":[1]}", 400},
+        {"/v1/chat/completions",
+         "{\"model\":\"gemma3\",\"messages\":[{\"role\":\"user\","
+         "\"content\":[{\"type\":\"video\"}]}]}",
+         400},
+        {"/v1/chat/completions",
+         "{\"model\":\"gemma3\",\"messages\":[{\"role\":\"user\","
+         "\"content\":[7]}]}",
+         400},
+        {"/v1/chat/completions",
+         "{\"model\":\"gemma3\",\"messages\":[{\"role\":\"user\","
+         "\"content\":\"x\"}],\"stream_options\":{\"include_usage\":1}}",
+         400},
+        {"/v1/chat/completions",
+         "{\"model\":\"gemma3\",\"messages\":[{\"role\":\"user\","
+         "\"content\":\"x\"}],\"reasoning_effort\":\"extreme\"}",
+         400},
+        {"/v1/chat/completions",
+         "{\"model\":\"gemma3\",\"messages\":[{\"role\":\"user\","
+         "\"content\":\"x\"}],\"seed\":1e300}",
+         400},
+        {"/v1/chat/completions", "{\"model\":7,\"messages\":[]}", 400},
+        {"/v1/completions", "{\"model\":\"gemma3\",\"temperature\":\"hot\"}",
+         400},
+        {"/v1/embeddings", "{\"model\":\"gemma3\",\"input\":[]}", 400},
+        {"/v1/embeddings", "{\"model\":\"gemma3\",\"input\":{}}", 400},
+        {"/v1/embeddings", "{\"model\":\"gemma3\",\"input\":\"x\","
+                           "\"dimensions\":0.5}", 400},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        xfer x = post(cases[i].path, cases[i].body);
+        check_error(&x, cases[i].status, "invalid_request_error", NULL);
+        xfer_free(&x, 1);
+    }
+    /* Accepted oddities: a text part list, an image part (no prompt text),
+     * tool-call messages without content, a negative seed, stop as a
+     * string. */
+    xfer x = post("/v1/chat/completions",
+                  "{\"model\":\"gemma3\",\"max_tokens\":2,\"seed\":-5,"
+                  "\"stop\":\"\\n\",\"messages\":[{\"role\":\"user\","
+                  "\"content\":[{\"type\":\"text\",\"text\":\"abcd\"},"
+                  "{\"type\":\"image_url\",\"image_url\":\"data:;base64,\"}]},"
+                  "{\"role\":\"assistant\",\"tool_calls\":[]}]}");
+    assert_int_equal(x.status, 200);
+    cJSON *j = cJSON_Parse(x.data);
+    /* "abcd" + "" + "": 1 token + 8. */
+    check_usage(j, 9, 2);
+    cJSON_Delete(j);
+    xfer_free(&x, 1);
+}
+
 /* ---- embeddings ---- */
 
 static int b64_val(char ch)
@@ -905,6 +967,7 @@ int main(void)
         cmocka_unit_test(test_no_stream),
         cmocka_unit_test(test_load_only),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_odd_inputs),
         cmocka_unit_test(test_embeddings),
         cmocka_unit_test(test_fault_replies),
         cmocka_unit_test(test_fault_error_after),
