@@ -49,8 +49,9 @@ void emu_options_ideal(emu_options *o)
 
 static const char usage[] =
     "Usage: ollama-emu [OPTIONS]\n"
-    "Emulates the Ollama HTTP API (one instance per --listen) with a GPU\n"
-    "timing model and fault injection. Prints one line per instance on\n"
+    "Emulates the Ollama HTTP API (one instance per --listen; native /api\n"
+    "and OpenAI-compatible /v1 routes) with a GPU timing model and fault\n"
+    "injection. Prints one line per instance on\n"
     "stdout, 'listening http://HOST:PORT', then serves until SIGINT/SIGTERM.\n"
     "\n"
     "Listeners and models:\n"
@@ -84,7 +85,7 @@ static const char usage[] =
     "                       busy503, delay_headers:S, garbage:K,\n"
     "                       error_after:K. Per request: options\n"
     "                       {\"parbench_fault\":SPEC} or header\n"
-    "                       X-Parbench-Fault: SPEC\n"
+    "                       X-Parbench-Fault: SPEC (on /v1 the header)\n"
     "  --trace FILE         log every chunk written: instance, request id\n"
     "                       (header X-Parbench-Request), token index,\n"
     "                       uv_hrtime ns (tab-separated)\n"
