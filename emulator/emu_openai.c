@@ -860,7 +860,11 @@ static void route_embeddings(emu_conn *c, const char *path)
     if (embed_fault(c))
         goto out;
 
-    int dims = cJSON_IsNumber(dimj) ? (int)dimj->valuedouble : 0;
+    /* Compared as a double: a huge value must not overflow the cast. */
+    int dims = cJSON_IsNumber(dimj) && dimj->valuedouble > 0 &&
+                       dimj->valuedouble < OAI_EMBED_DIM
+                   ? (int)dimj->valuedouble
+                   : 0;
     int n_in = cJSON_IsString(input) ? 1 : cJSON_GetArraySize(input);
     emu_buf b = {0};
     APPEND_LIT(&b, "{\"object\":\"list\",\"data\":[");

@@ -732,6 +732,17 @@ static void test_embeddings(void **state)
         cJSON_GetArrayItem(cJSON_GetObjectItem(j, "data"), 0), "embedding");
     assert_int_equal(cJSON_GetArraySize(v), 4);
     double f4[4], norm = 0;
+    /* A width beyond the model's is no cut (and no overflow). */
+    xfer big = post("/v1/embeddings", "{\"model\":\"gemma3\",\"input\":\"abcd\","
+                                      "\"dimensions\":1e15}");
+    assert_int_equal(big.status, 200);
+    cJSON *bj = cJSON_Parse(big.data);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(
+                         cJSON_GetArrayItem(cJSON_GetObjectItem(bj, "data"), 0),
+                         "embedding")),
+                     768);
+    cJSON_Delete(bj);
+    xfer_free(&big, 1);
     for (int i = 0; i < 4; i++) {
         f4[i] = cJSON_GetArrayItem(v, i)->valuedouble;
         norm += f4[i] * f4[i];
