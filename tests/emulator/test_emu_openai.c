@@ -920,6 +920,35 @@ static void test_fault_transport(void **state)
     raw_free(&r);
 }
 
+/* The shared admission: with one slot and no queue, a second request gets
+ * Ollama's 503 as an OpenAI error while the first streams. */
+static void test_queue_full_503(void **state)
+{
+    (void)state;
+    emu_options o;
+    test_opts(&o, 1, SCALE);
+    o.num_parallel = 1;
+    o.max_queue = 0;
+    emu_t *e = test_start(&o);
+    assert_non_null(e);
+    /* 200 tokens hold the slot ~100 ms: the other request arrives within. */
+    static const char body[] =
+        "{\"model\":\"gemma3\",\"messages\":[{\"role\":\"user\","
+        "\"content\":\"x\"}],\"stream\":true,\"max_tokens\":200}";
+    xfer x[2];
+    for (int i = 0; i < 2; i++)
+        x[i] = (xfer){.port = emu_port(e, 0), .path = "/v1/chat/completions",
+                      .body = body};
+    xfer_run(x, 2);
+    emu_stop(e);
+    int ok = x[0].status == 200 ? 0 : 1;
+    assert_int_equal(x[ok].status, 200);
+    check_error(&x[1 - ok], 503, "api_error",
+                "server busy, please try again.  maximum pending requests "
+                "exceeded");
+    xfer_free(x, 2);
+}
+
 /* ---- trace ---- */
 
 static void test_trace(void **state)
@@ -984,6 +1013,7 @@ int main(void)
         cmocka_unit_test(test_fault_error_after),
         cmocka_unit_test(test_fault_malformed_truncate),
         cmocka_unit_test(test_fault_transport),
+        cmocka_unit_test(test_queue_full_503),
         cmocka_unit_test(test_trace),
     };
     curl_global_init(CURL_GLOBAL_DEFAULT);
