@@ -53,7 +53,15 @@ typedef struct emu_options {
     /* If non-empty, every chunk written is logged here (see README). */
     char trace_path[1024];
     int quiet;               /* no per-request logging on stderr */
+
+    /* Shape of /v1/chat/completions streams: EMU_OPENAI_0_6 as Ollama
+     * 0.6.5 (the version /api/version reports) or EMU_OPENAI_0_32 as
+     * Ollama >= 0.32.6 (see README, OpenAI compatibility). */
+    int openai_format;
 } emu_options;
+
+#define EMU_OPENAI_0_6 0
+#define EMU_OPENAI_0_32 1
 
 typedef struct emu emu_t;
 

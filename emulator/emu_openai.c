@@ -117,12 +117,20 @@ static void put_string(emu_buf *b, const char *text)
     cJSON_Delete(s);
 }
 
-/* "data: {id, object, created, model, system_fingerprint, choices:" of a
- * chat.completion.chunk. Every chunk of a stream carries the created time
- * of the first (Ollama pins it, as OpenAI does). */
-static void chat_chunk_head(emu_buf *b, emu_req *r)
+/* Ollama 0.6.5's chat chunks (the default) or those of >= 0.32.6, which
+ * match OpenAI's: role on the first delta only, one created per stream, a
+ * separate finish chunk (ollama commit 8edecb5, #17485). */
+static int chat_0_32(const emu_req *r)
 {
-    if (!r->created)
+    return r->inst->emu->o.openai_format == EMU_OPENAI_0_32;
+}
+
+/* "data: {id, object, created, model, system_fingerprint, choices:" of a
+ * chat.completion.chunk. 0.32 pins created to the first chunk's time;
+ * 0.6 stamps each chunk with its own. */
+static void chat_chunk_head(emu_buf *b, emu_req *r, int restamp)
+{
+    if (!r->created || (restamp && !chat_0_32(r)))
         r->created = (long long)time(NULL);
     APPEND_LIT(b, "data: {");
     put_id(b, r);
@@ -166,9 +174,9 @@ static void oai_token(emu_buf *b, emu_req *r, const char *tok)
 {
     /* Per-token path: appends only (vocabulary words need no escaping). */
     if (r->is_chat) {
-        chat_chunk_head(b, r);
-        /* The role goes only on the first chunk of a stream. */
-        if (r->n_sent == 0)
+        chat_chunk_head(b, r, 1);
+        /* 0.6 repeats the role on every delta, 0.32 sends it once. */
+        if (r->n_sent == 0 || !chat_0_32(r))
             APPEND_LIT(b, "[{\"index\":0,\"delta\":{\"role\":\"assistant\","
                           "\"content\":\"");
         else
@@ -190,20 +198,25 @@ static const char *finish_reason(const emu_req *r)
     return r->hit_limit ? "\"length\"" : "\"stop\"";
 }
 
-/* Ollama's native final line becomes, in one write: for chat a finish chunk
- * with an empty delta (its empty content is not sent), for completions a
+/* Ollama's native final line becomes, in one write: for chat the chunk of
+ * its empty content carrying finish_reason (0.6) or a finish chunk with an
+ * empty delta (0.32, the empty content is not sent); for completions a
  * chunk with empty text; then the usage-only chunk when include_usage is
  * set; then [DONE]. */
 static void oai_stream_end(emu_buf *b, emu_req *r, uint64_t t_final)
 {
     (void)t_final;
     if (r->is_chat) {
-        chat_chunk_head(b, r);
-        emu_buf_printf(b, "[{\"index\":0,\"delta\":{},\"finish_reason\":%s}]}"
-                          "\n\n",
+        chat_chunk_head(b, r, 1);
+        emu_buf_printf(b,
+                       "[{\"index\":0,\"delta\":{%s},\"finish_reason\":%s}]}"
+                       "\n\n",
+                       chat_0_32(r) ? ""
+                                    : "\"role\":\"assistant\",\"content\":\"\"",
                        finish_reason(r));
         if (r->include_usage) {
-            chat_chunk_head(b, r);
+            /* A copy of the chunk before it: same created. */
+            chat_chunk_head(b, r, 0);
             APPEND_LIT(b, "[],");
             put_usage(b, r->prompt_tokens, r->n_sent);
             APPEND_LIT(b, "}\n\n");

@@ -90,6 +90,10 @@ static const char usage[] =
     "                       (header X-Parbench-Request), token index,\n"
     "                       uv_hrtime ns (tab-separated)\n"
     "  --quiet              no per-request log lines on stderr\n"
+    "  --openai-format V    shape of /v1 chat streams: 0.6 (default; like\n"
+    "                       Ollama 0.6.5, finish_reason on the last chunk)\n"
+    "                       or 0.32 (Ollama >= 0.32.6: a separate finish\n"
+    "                       chunk with an empty delta)\n"
     "  --help, --version\n"
     "\n"
     "Exit status: 0 stopped by a signal, 1 could not start (e.g. port in\n"
@@ -261,6 +265,17 @@ int emu_options_parse(emu_options *o, int argc, char **argv, char *err,
             if (num(flag, v, 0, &d, err, errlen))
                 return -1;
             o->seed = (uint64_t)d;
+        } else if (FLAG("--openai-format")) {
+            VALUE();
+            if (!strcmp(v, "0.6")) {
+                o->openai_format = EMU_OPENAI_0_6;
+            } else if (!strcmp(v, "0.32")) {
+                o->openai_format = EMU_OPENAI_0_32;
+            } else {
+                snprintf(err, errlen,
+                         "--openai-format: expected 0.6 or 0.32, got '%s'", v);
+                return -1;
+            }
         } else if (FLAG("--trace")) {
             VALUE();
             if (strlen(v) >= sizeof o->trace_path) {

@@ -30,6 +30,7 @@ check "help mentions --shared-gpu" 1 "$(grep -c -- '--shared-gpu' "$TMP/help")"
 "$EMU" --bogus 2>/dev/null; check "bad flag exit" 2 $?
 "$EMU" --instances 1 --fault 3=down 2>/dev/null; check "fault index exit" 2 $?
 "$EMU" --decode-rate abc 2>/dev/null; check "bad number exit" 2 $?
+"$EMU" --openai-format 1.0 2>/dev/null; check "bad --openai-format exit" 2 $?
 
 start --instances 2 --time-scale 20 --quiet --fault 1=down
 check "two listening lines" 2 "${#PORTS[@]}"

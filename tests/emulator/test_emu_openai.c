@@ -26,8 +26,8 @@
 #define MS 1e6
 #define MAX_EVENTS 16
 
-static emu_t *E;
-static int PORT, PORT_BUSY;
+static emu_t *E, *E32;
+static int PORT, PORT_BUSY, PORT32;
 
 static int setup(void **state)
 {
@@ -41,6 +41,14 @@ static int setup(void **state)
         return -1;
     PORT = emu_port(E, 0);
     PORT_BUSY = emu_port(E, 1);
+    /* The chat stream shape of Ollama >= 0.32.6 (the default is 0.6.5's). */
+    test_opts(&o, 1, SCALE);
+    o.load_s = 0;
+    o.openai_format = EMU_OPENAI_0_32;
+    E32 = test_start(&o);
+    if (!E32)
+        return -1;
+    PORT32 = emu_port(E32, 0);
     return 0;
 }
 
@@ -48,6 +56,7 @@ static int teardown(void **state)
 {
     (void)state;
     emu_stop(E);
+    emu_stop(E32);
     return 0;
 }
 
@@ -278,11 +287,19 @@ static char *native_text(int is_chat)
     return s;
 }
 
-static void test_chat_stream_format(void **state)
+/* One streamed chat in either shape:
+ *   0.6 (Ollama 0.6.5): every delta {"role":"assistant","content":tok},
+ *     each chunk its own created, finish_reason on the chunk of the final
+ *     line's empty content;
+ *   0.32 (>= 0.32.6): role on the first delta only, one created, a finish
+ *     chunk with an empty delta.
+ * Both: usage-only chunk, then [DONE], all in the final write. */
+static void check_chat_stream(int port, int v0_32)
 {
-    (void)state;
+    long long t0 = (long long)time(NULL);
     raw_result r;
-    raw_post(PORT, "/v1/chat/completions", CHAT5, NULL, &r, 5000);
+    raw_post(port, "/v1/chat/completions", CHAT5, NULL, &r, 5000);
+    long long t1 = (long long)time(NULL);
     assert_int_equal(r.status, 200);
     assert_true(r.parse_ok);
     assert_string_equal(r.content_type, "text/event-stream");
@@ -310,9 +327,12 @@ static void test_chat_stream_format(void **state)
             snprintf(id, sizeof id, "%s", str_at(j, "id"));
             created = num_at(j, "created");
         }
-        /* One id ("chatcmpl-<0..998>") and one created per stream. */
+        /* One id ("chatcmpl-<0..998>") per stream; one created in 0.32,
+         * the chunk's own time in 0.6. */
         assert_string_equal(str_at(j, "id"), id);
-        assert_true(num_at(j, "created") == created);
+        if (v0_32)
+            assert_true(num_at(j, "created") == created);
+        assert_true(num_at(j, "created") >= t0 && num_at(j, "created") <= t1);
         assert_string_equal(str_at(j, "object"), "chat.completion.chunk");
         assert_string_equal(str_at(j, "model"), "gemma3");
         assert_string_equal(str_at(j, "system_fingerprint"), "fp_ollama");
@@ -320,9 +340,8 @@ static void test_chat_stream_format(void **state)
         assert_int_equal((int)num_at(c, "index"), 0);
         assert_true(cJSON_IsNull(cJSON_GetObjectItem(c, "finish_reason")));
         const cJSON *d = cJSON_GetObjectItem(c, "delta");
-        /* The role only on the first chunk. */
         const cJSON *role = cJSON_GetObjectItem(d, "role");
-        if (!i)
+        if (!i || !v0_32)
             assert_string_equal(role->valuestring, "assistant");
         else
             assert_null(role);
@@ -334,7 +353,8 @@ static void test_chat_stream_format(void **state)
                  "\"created\":%.0f,\"model\":\"gemma3\",\"system_fingerprint\":"
                  "\"fp_ollama\",\"choices\":[{\"index\":0,\"delta\":{%s"
                  "\"content\":\"%s\"},\"finish_reason\":null}]}\n\n",
-                 id, created, i ? "" : "\"role\":\"assistant\",",
+                 id, num_at(j, "created"),
+                 i && v0_32 ? "" : "\"role\":\"assistant\",",
                  str_at(d, "content"));
         assert_int_equal(r.chunks[i].len, strlen(want));
         assert_memory_equal(r.chunks[i].data, want, strlen(want));
@@ -344,9 +364,8 @@ static void test_chat_stream_format(void **state)
     assert_int_equal(strncmp(id, "chatcmpl-", 9), 0);
     int idn = atoi(id + 9);
     assert_true(idn >= 0 && idn < 999);
-    assert_true(fabs(created - (double)time(NULL)) < 5);
 
-    /* Final write: finish chunk (empty delta), usage chunk, [DONE]. */
+    /* Final write: finish chunk, usage chunk, [DONE]. */
     char *ev[MAX_EVENTS];
     int n = sse_split(r.chunks[5].data, r.chunks[5].len, ev, MAX_EVENTS);
     assert_int_equal(n, 3);
@@ -354,8 +373,16 @@ static void test_chat_stream_format(void **state)
     assert_true(keys_in_order(ev[0], keys, 6));
     assert_string_equal(str_at(fin, "id"), id);
     const cJSON *c = choice0(fin);
-    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(c, "delta")), 0);
+    const cJSON *fd = cJSON_GetObjectItem(c, "delta");
+    if (v0_32) {
+        assert_int_equal(cJSON_GetArraySize(fd), 0);
+    } else {
+        assert_int_equal(cJSON_GetArraySize(fd), 2);
+        assert_string_equal(str_at(fd, "role"), "assistant");
+        assert_string_equal(str_at(fd, "content"), "");
+    }
     assert_string_equal(str_at(c, "finish_reason"), "length");
+    double fin_created = num_at(fin, "created");
     cJSON_Delete(fin);
     static const char *const ukeys[] = {"id", "object", "created", "model",
                                         "system_fingerprint", "choices",
@@ -363,6 +390,7 @@ static void test_chat_stream_format(void **state)
     assert_true(keys_in_order(ev[1], ukeys, 7));
     cJSON *u = cJSON_Parse(ev[1]);
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(u, "choices")), 0);
+    assert_true(num_at(u, "created") == fin_created);
     /* "12345678": (8 + 3) / 4 = 2 tokens + 8 template tokens. */
     check_usage(u, 10, 5);
     cJSON_Delete(u);
@@ -378,11 +406,23 @@ static void test_chat_stream_format(void **state)
     raw_free(&r);
 }
 
+static void test_chat_stream_format(void **state)
+{
+    (void)state;
+    check_chat_stream(PORT, 0);
+}
+
+static void test_chat_stream_format_0_32(void **state)
+{
+    (void)state;
+    check_chat_stream(PORT32, 1);
+}
+
 static void test_chat_stream_no_usage(void **state)
 {
     (void)state;
     raw_result r;
-    raw_post(PORT, "/v1/chat/completions",
+    raw_post(PORT32, "/v1/chat/completions",
              "{\"model\":\"gemma3:latest\",\"messages\":[{\"role\":\"user\","
              "\"content\":\"x\"}],\"stream\":true,\"max_tokens\":2}",
              NULL, &r, 5000);
@@ -1000,6 +1040,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_chat_stream_format),
+        cmocka_unit_test(test_chat_stream_format_0_32),
         cmocka_unit_test(test_models),
         cmocka_unit_test(test_404_405),
         cmocka_unit_test(test_chat_stream_no_usage),
