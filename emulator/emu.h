@@ -54,9 +54,10 @@ typedef struct emu_options {
     char trace_path[1024];
     int quiet;               /* no per-request logging on stderr */
 
-    /* Shape of /v1/chat/completions streams: EMU_OPENAI_0_6 as Ollama
-     * 0.6.5 (the version /api/version reports) or EMU_OPENAI_0_32 as
-     * Ollama >= 0.32.6 (see README, OpenAI compatibility). */
+    /* Which Ollama's OpenAI layer /v1 imitates (chat chunk shape, error
+     * types): EMU_OPENAI_0_6 as Ollama 0.6.5 (the version /api/version
+     * reports) or EMU_OPENAI_0_32 as Ollama >= 0.32.6 (see README, OpenAI
+     * compatibility). */
     int openai_format;
 } emu_options;
 

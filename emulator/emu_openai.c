@@ -40,12 +40,24 @@ static const char *error_type(int status)
     }
 }
 
-static void error_object(emu_buf *b, int status, const char *msg)
+/* The type of an error the native handler produced and the middleware's
+ * writeError rewrapped: Ollama 0.6.5 called NewError(500, ...) there, so
+ * every such error was an api_error whatever its status; >= 0.32.6 passes
+ * the status. Errors of the middleware itself (bad JSON, no messages)
+ * always follow the status. */
+static const char *handler_error_type(const emu_conn *c, int status)
+{
+    return c->inst->emu->o.openai_format == EMU_OPENAI_0_32
+               ? error_type(status)
+               : "api_error";
+}
+
+static void error_object(emu_buf *b, const char *type, const char *msg)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON *err = cJSON_AddObjectToObject(o, "error");
     cJSON_AddStringToObject(err, "message", msg);
-    cJSON_AddStringToObject(err, "type", error_type(status));
+    cJSON_AddStringToObject(err, "type", type);
     cJSON_AddNullToObject(err, "param");
     cJSON_AddNullToObject(err, "code");
     char *s = cJSON_PrintUnformatted(o);
@@ -56,20 +68,34 @@ static void error_object(emu_buf *b, int status, const char *msg)
     cJSON_Delete(o);
 }
 
-/* Ollama's writeError: json.Encoder, so a trailing newline, and
- * Content-Type application/json. */
-static void oai_reply_error(emu_conn *c, int status, const char *msg)
+/* json.Encoder, so a trailing newline, and Content-Type application/json
+ * (Ollama's writeError and AbortWithStatusJSON alike). */
+static void reply_error_typed(emu_conn *c, int status, const char *type,
+                              const char *msg)
 {
     emu_buf b = {0};
-    error_object(&b, status, msg);
+    error_object(&b, type, msg);
     emu_buf_append(&b, "\n", 1);
     emu_http_reply(c, status, "application/json", b.data, b.len, 0);
     emu_buf_free(&b);
 }
 
-static void reply_error_done(emu_conn *c, int status, const char *msg)
+/* An error of the native handler (the dialect's reply_error). */
+static void oai_reply_error(emu_conn *c, int status, const char *msg)
+{
+    reply_error_typed(c, status, handler_error_type(c, status), msg);
+}
+
+static void handler_error_done(emu_conn *c, int status, const char *msg)
 {
     oai_reply_error(c, status, msg);
+    emu_conn_response_done(c);
+}
+
+/* An error of the middleware itself. */
+static void reply_error_done(emu_conn *c, int status, const char *msg)
+{
+    reply_error_typed(c, status, error_type(status), msg);
     emu_conn_response_done(c);
 }
 
@@ -285,7 +311,7 @@ static void oai_error_event(emu_buf *b, emu_req *r, const char *msg)
 {
     (void)r;
     APPEND_LIT(b, "data: ");
-    error_object(b, 500, msg);
+    error_object(b, "api_error", msg);
     APPEND_LIT(b, "\n\n");
 }
 
@@ -737,7 +763,7 @@ static void route_model(emu_conn *c, const char *path)
     } else if (emu_model_find(&e->o, name) < 0) {
         char err[320];
         snprintf(err, sizeof err, "model '%.256s' not found", name);
-        reply_error_done(c, 404, err);
+        handler_error_done(c, 404, err);
     } else {
         reply_cjson_done(c, model_object(e, name));
     }
@@ -799,7 +825,7 @@ static int embed_fault(emu_conn *c)
     char err[256];
     if (c->fault_spec[0] &&
         emu_fault_parse(c->fault_spec, &f, err, sizeof err)) {
-        reply_error_done(c, 400, err);
+        handler_error_done(c, 400, err);
         return 1;
     }
     switch (f.kind) {
@@ -807,11 +833,11 @@ static int embed_fault(emu_conn *c)
         emu_conn_close(c);
         return 1;
     case EMU_FAULT_HTTP500:
-        reply_error_done(c, 500, "llama runner process has terminated: exit "
+        handler_error_done(c, 500, "llama runner process has terminated: exit "
                                  "status 2 (parbench fault http500)");
         return 1;
     case EMU_FAULT_BUSY503:
-        reply_error_done(c, 503, "server busy, please try again.  maximum "
+        handler_error_done(c, 503, "server busy, please try again.  maximum "
                                  "pending requests exceeded");
         return 1;
     default:
@@ -836,7 +862,8 @@ static void route_embeddings(emu_conn *c, const char *path)
     const char *fs = cJSON_IsString(fmt) ? fmt->valuestring : "";
     int b64 = !strcasecmp(fs, "base64");
     const char *ms = cJSON_IsString(model) ? model->valuestring : "";
-    int status = 400;
+    /* Up to the model check these are the middleware's errors. */
+    int status = 400, from_handler = 0;
     if (check_fields(root, "EmbedRequest", embed_fields,
                      sizeof embed_fields / sizeof *embed_fields, err,
                      sizeof err))
@@ -853,6 +880,7 @@ static void route_embeddings(emu_conn *c, const char *path)
         snprintf(err, sizeof err, "invalid input");
         goto bad;
     }
+    from_handler = 1;
     if (emu_model_find(&e->o, ms) < 0) {
         snprintf(err, sizeof err, "model '%.256s' not found", ms);
         status = 404;
@@ -917,7 +945,10 @@ static void route_embeddings(emu_conn *c, const char *path)
     reply_json_done(c, &b);
     goto out;
 bad:
-    reply_error_done(c, status, err);
+    if (from_handler)
+        handler_error_done(c, status, err);
+    else
+        reply_error_done(c, status, err);
 out:
     cJSON_Delete(root);
 }

@@ -120,7 +120,9 @@ test('errors: unknown model is a NotFoundError', async () => {
     (err) => {
       assert.ok(err instanceof OpenAI.NotFoundError);
       assert.equal(err.status, 404);
-      assert.equal(err.error?.type ?? err.type, 'not_found_error');
+      // Ollama 0.6.5 typed every handler error api_error; >= 0.32.6 by status.
+      const want = process.env.EMU_FORMAT === '0.32' ? 'not_found_error' : 'api_error';
+      assert.equal(err.error?.type ?? err.type, want);
       assert.match(err.message, /model 'nope' not found/);
       return true;
     });

@@ -42,7 +42,7 @@ for format in 0.6 0.32; do
   url=$(sed -n 's/^listening //p' "$out" | head -1)
   [ -n "$url" ] || { echo "FAIL: ollama-emu did not print its address" >&2; exit 1; }
   echo "== openai client against ollama-emu --openai-format $format ($url)" >&2
-  EMU_URL=$url node --test --test-reporter=spec openai.test.mjs
+  EMU_URL=$url EMU_FORMAT=$format node --test --test-reporter=spec openai.test.mjs
   kill "$pid"
   wait "$pid" 2>/dev/null || true
   pid=
