@@ -1016,6 +1016,74 @@ static void test_queue_full_503(void **state)
     xfer_free(x, 2);
 }
 
+/* Reads a --trace file: the write time of (request id, token index). */
+static unsigned long long trace_ns(const char *path, const char *want_id,
+                                   int want_idx)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char line[256];
+    unsigned long long found = 0;
+    while (fgets(line, sizeof line, f)) {
+        int inst, idx;
+        char id[64];
+        unsigned long long ns;
+        if (line[0] != '#' &&
+            sscanf(line, "%d\t%63s\t%d\t%llu", &inst, id, &idx, &ns) == 4 &&
+            !strcmp(id, want_id) && idx == want_idx)
+            found = ns;
+    }
+    fclose(f);
+    assert_true(found > 0);
+    return found;
+}
+
+/* One slot shared by both dialects: a native and a /v1 request queue for
+ * it like two native ones. Checked on the emulator's own clock (--trace),
+ * which client scheduling cannot blur: the second's first token is written
+ * at least its prompt evaluation ((9/1500 + 0.3) / 20 = 15.3 ms) plus a
+ * token after the first's final line. */
+static void test_dialects_share_slots(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/emu-oai-slots-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    emu_options o;
+    test_opts(&o, 1, SCALE);
+    o.load_s = 0;
+    o.num_parallel = 1;
+    strcpy(o.trace_path, path);
+    emu_t *e = test_start(&o);
+    assert_non_null(e);
+    xfer x[2] = {
+        {.port = emu_port(e, 0), .path = "/api/chat",
+         .header = "X-Parbench-Request: native",
+         .body = "{\"model\":\"gemma3\",\"messages\":[{\"role\":\"user\","
+                 "\"content\":\"x\"}],\"options\":{\"num_predict\":20}}"},
+        {.port = emu_port(e, 0), .path = "/v1/chat/completions",
+         .header = "X-Parbench-Request: openai",
+         .body = "{\"model\":\"gemma3\",\"messages\":[{\"role\":\"user\","
+                 "\"content\":\"x\"}],\"stream\":true,\"max_tokens\":20}"},
+    };
+    xfer_run(x, 2);
+    emu_stop(e);
+    assert_int_equal(x[0].status, 200);
+    assert_int_equal(x[1].status, 200);
+    unsigned long long n1 = trace_ns(path, "native", 1);
+    unsigned long long n_end = trace_ns(path, "native", 21);
+    unsigned long long o1 = trace_ns(path, "openai", 1);
+    unsigned long long o_end = trace_ns(path, "openai", 21);
+    unlink(path);
+    /* Whichever got the slot first, the other waited for its end. */
+    if (n1 < o1)
+        assert_true((double)(o1 - n_end) >= 15.7 * MS);
+    else
+        assert_true((double)(n1 - o_end) >= 15.7 * MS);
+    xfer_free(x, 2);
+}
+
 /* ---- trace ---- */
 
 static void test_trace(void **state)
@@ -1082,6 +1150,7 @@ int main(void)
         cmocka_unit_test(test_fault_malformed_truncate),
         cmocka_unit_test(test_fault_transport),
         cmocka_unit_test(test_queue_full_503),
+        cmocka_unit_test(test_dialects_share_slots),
         cmocka_unit_test(test_trace),
     };
     curl_global_init(CURL_GLOBAL_DEFAULT);
