@@ -138,6 +138,8 @@ typedef struct emu_conn {
     int closing, shutting_down;
     int expect_continue;
     uint64_t drain_since; /* when our FIN went out (0 = not yet) */
+    /* Wire dialect of the current message, set by its route. */
+    const struct emu_dialect *dialect;
 } emu_conn;
 
 typedef enum emu_req_state {
@@ -256,10 +258,11 @@ extern const size_t emu_openai_n_routes;
 /* Handles POST /api/generate or /api/chat on connection c. */
 void emu_req_submit(emu_conn *c, int is_chat);
 /* The shared part: a request already translated into Ollama's native body
- * `root` (a cJSON object, not taken over), answered in dialect d. */
+ * `root` (a cJSON object, not taken over), answered in c->dialect (set by
+ * the caller). */
 struct cJSON;
-void emu_req_submit_as(emu_conn *c, int is_chat, const emu_dialect *d,
-                       int include_usage, const struct cJSON *root);
+void emu_req_submit_as(emu_conn *c, int is_chat, int include_usage,
+                       const struct cJSON *root);
 /* Index of the served model `name` means ("gemma3" = "gemma3:latest"), or
  * -1. */
 int emu_model_find(const emu_options *o, const char *name);

@@ -660,7 +660,8 @@ static void submit(emu_conn *c, int is_chat)
     opts = cJSON_AddObjectToObject(native, "options");
     if (map_options(root, opts, !is_chat, err, sizeof err))
         goto bad;
-    emu_req_submit_as(c, is_chat, &dialect_openai, usage, native);
+    c->dialect = &dialect_openai;
+    emu_req_submit_as(c, is_chat, usage, native);
     goto out;
 bad:
     reply_error_done(c, 400, err);

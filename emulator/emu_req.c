@@ -221,32 +221,32 @@ void emu_req_cancel(emu_req *r)
 
 /* ---- submit ---- */
 
-static void reply_now(emu_conn *c, const emu_dialect *d, int status,
-                      const char *msg)
+/* An error before streaming, in the dialect of the route (c->dialect). */
+static void reply_now(emu_conn *c, int status, const char *msg)
 {
-    d->reply_error(c, status, msg);
+    c->dialect->reply_error(c, status, msg);
     emu_conn_response_done(c);
 }
 
 void emu_req_submit(emu_conn *c, int is_chat)
 {
-    const emu_dialect *d = &emu_dialect_ollama;
+    c->dialect = &emu_dialect_ollama;
     if (!c->body.len) {
-        reply_now(c, d, 400, "missing request body");
+        reply_now(c, 400, "missing request body");
         return;
     }
     cJSON *root = cJSON_ParseWithLength(c->body.data, c->body.len);
     if (!root || !cJSON_IsObject(root)) {
         cJSON_Delete(root);
-        reply_now(c, d, 400, "invalid JSON in request body");
+        reply_now(c, 400, "invalid JSON in request body");
         return;
     }
-    emu_req_submit_as(c, is_chat, d, 0, root);
+    emu_req_submit_as(c, is_chat, 0, root);
     cJSON_Delete(root);
 }
 
-void emu_req_submit_as(emu_conn *c, int is_chat, const emu_dialect *d,
-                       int include_usage, const cJSON *root)
+void emu_req_submit_as(emu_conn *c, int is_chat, int include_usage,
+                       const cJSON *root)
 {
     emu_instance *inst = c->inst;
     emu *e = inst->emu;
@@ -257,26 +257,26 @@ void emu_req_submit_as(emu_conn *c, int is_chat, const emu_dialect *d,
     const cJSON *stream = cJSON_GetObjectItemCaseSensitive(root, "stream");
     int mi;
     if (model && !cJSON_IsString(model)) {
-        reply_now(c, d, 400, "json: cannot unmarshal model: expected a string");
+        reply_now(c, 400, "json: cannot unmarshal model: expected a string");
         goto out;
     }
     if (!model || !model->valuestring[0]) {
-        reply_now(c, d, 400, "model is required");
+        reply_now(c, 400, "model is required");
         goto out;
     }
     if ((mi = emu_model_find(&e->o, model->valuestring)) < 0) {
         snprintf(err, sizeof err, "model '%s' not found",
                  model->valuestring);
-        reply_now(c, d, 404, err);
+        reply_now(c, 404, err);
         goto out;
     }
     if (opts && !cJSON_IsNull(opts) && !cJSON_IsObject(opts)) {
-        reply_now(c, d, 400, "json: cannot unmarshal options: expected an "
+        reply_now(c, 400, "json: cannot unmarshal options: expected an "
                           "object");
         goto out;
     }
     if (opts && check_options(opts, err, sizeof err)) {
-        reply_now(c, d, 500, err);
+        reply_now(c, 500, err);
         goto out;
     }
 
@@ -289,7 +289,7 @@ void emu_req_submit_as(emu_conn *c, int is_chat, const emu_dialect *d,
                         : c->fault_spec[0] ? c->fault_spec
                                            : NULL;
     if (fspec && emu_fault_parse(fspec, &fault, err, sizeof err)) {
-        reply_now(c, d, 400, err);
+        reply_now(c, 400, err);
         goto out;
     }
     switch (fault.kind) {
@@ -298,11 +298,11 @@ void emu_req_submit_as(emu_conn *c, int is_chat, const emu_dialect *d,
         emu_conn_close(c);
         goto out;
     case EMU_FAULT_HTTP500:
-        reply_now(c, d, 500, "llama runner process has terminated: "
+        reply_now(c, 500, "llama runner process has terminated: "
                           "exit status 2 (parbench fault http500)");
         goto out;
     case EMU_FAULT_BUSY503:
-        reply_now(c, d, 503, busy_msg);
+        reply_now(c, 503, busy_msg);
         goto out;
     default:
         break;
@@ -310,7 +310,7 @@ void emu_req_submit_as(emu_conn *c, int is_chat, const emu_dialect *d,
 
     /* Admission: a slot now, a place in the queue, or 503. */
     if (inst->active >= e->o.num_parallel && inst->n_queued >= e->o.max_queue) {
-        reply_now(c, d, 503, busy_msg);
+        reply_now(c, 503, busy_msg);
         goto out;
     }
 
@@ -325,7 +325,7 @@ void emu_req_submit_as(emu_conn *c, int is_chat, const emu_dialect *d,
     r->stream = !cJSON_IsFalse(stream);
     r->model_index = mi;
     r->fault = fault;
-    r->dialect = d;
+    r->dialect = c->dialect;
     r->include_usage = include_usage;
     r->t_arrive = uv_hrtime();
     r->model_json = cJSON_PrintUnformatted(model);
