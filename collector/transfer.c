@@ -439,8 +439,6 @@ cJSON *pb_transfer_to_json(const pb_transfer *t)
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "agent", t->agent->id);
     cJSON_AddStringToObject(j, "request_id", t->request_id);
-    cJSON_AddStringToObject(j, "dialect", t->dialect->name);
-    cJSON_AddStringToObject(j, "url_path", t->dialect->path);
     cJSON_AddBoolToObject(j, "ok", t->ok);
     cJSON_AddNumberToObject(j, "http_status", (double)t->status);
     cJSON_AddItemToObject(j, "error", t->error ? cJSON_CreateString(t->error) : cJSON_CreateNull());
@@ -451,7 +449,6 @@ cJSON *pb_transfer_to_json(const pb_transfer *t)
                                     : cJSON_CreateNull());
     cJSON_AddItemToObject(j, "t_first_byte_ns", num_or_null(t->t_first_byte));
     cJSON_AddItemToObject(j, "t_first_token_ns", num_or_null(t->t_first_token));
-    cJSON_AddItemToObject(j, "t_first_reasoning_ns", num_or_null(t->t_first_reasoning));
     cJSON_AddNumberToObject(j, "t_end_ns", (double)t->t_end);
     cJSON *c = cJSON_AddObjectToObject(j, "curl");
     static const char *names[5] = {"namelookup_us", "connect_us", "pretransfer_us",
@@ -462,9 +459,6 @@ cJSON *pb_transfer_to_json(const pb_transfer *t)
     cJSON_AddNumberToObject(j, "bytes", (double)t->bytes);
     cJSON_AddNumberToObject(j, "lines", (double)t->n_lines);
     cJSON_AddNumberToObject(j, "tokens", (double)t->tokens);
-    /* The server's count when it sent one; else `tokens` stands in. */
-    cJSON_AddItemToObject(j, "completion_tokens", num_or_null(t->reply.server_tokens));
-    cJSON_AddBoolToObject(j, "tokens_estimated", t->reply.server_tokens < 0);
     cJSON *ch = cJSON_AddArrayToObject(j, "chunks");
     for (size_t i = 0; i < t->n_chunks; i++) {
         cJSON *p = cJSON_CreateArray();
@@ -474,6 +468,13 @@ cJSON *pb_transfer_to_json(const pb_transfer *t)
     }
     cJSON_AddItemToObject(j, "final", t->reply.final ? cJSON_Duplicate(t->reply.final, 1)
                                                      : cJSON_CreateNull());
+    /* Added compatibly in format v1, after every older key. */
+    cJSON_AddStringToObject(j, "dialect", t->dialect->name);
+    cJSON_AddStringToObject(j, "url_path", t->dialect->path);
+    cJSON_AddItemToObject(j, "t_first_reasoning_ns", num_or_null(t->t_first_reasoning));
+    /* The server's count when it sent one; else `tokens` stands in. */
+    cJSON_AddItemToObject(j, "completion_tokens", num_or_null(t->reply.server_tokens));
+    cJSON_AddBoolToObject(j, "tokens_estimated", t->reply.server_tokens < 0);
     return j;
 }
 
