@@ -12,7 +12,7 @@ typedef struct pb_http_answer {
     cJSON *json;             /* parsed body (NULL when not JSON) */
     char *server;            /* `Server` header, or NULL */
     char *emulator;          /* `X-Parbench-Emulator` header, or NULL */
-    char why[1200];          /* set when the GET failed or the body is no JSON */
+    char why[1600];          /* set when the GET failed or the body is no JSON */
 } pb_http_answer;
 
 /* GET base+path with an optional "Authorization: ..." header line. Returns
