@@ -395,8 +395,16 @@ static int build_config(pb_plan *p, pb_config *cfg, const char *name,
         /* Options the agent's API cannot carry are refused here, before
          * anything is measured, rather than dropped from the request. */
         char why[600];
-        if (pb_dialect_find(a->api)->check_options(a->options, why, sizeof why) != 0)
-            return fail(err, errlen, "%s: agent %s (api %s): %s", where, a->id, a->api, why);
+        if (pb_dialect_find(a->api)->check_options(a->options, why, sizeof why) != 0) {
+            fail(err, errlen, "%s: agent %s (api %s): %s", where, a->id, a->api, why);
+            /* Not yet counted in the plan: pb_plan_free would miss it. */
+            for (int k = 0; k <= i; k++)
+                agent_free(&cfg->agents[k]);
+            free(cfg->agents);
+            free(cfg->name);
+            memset(cfg, 0, sizeof *cfg);
+            return -1;
+        }
     }
     return 0;
 }
