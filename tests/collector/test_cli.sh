@@ -6,7 +6,7 @@
 # same plan; a typo'd model lists what the server has; flag misuse exits 2.
 . "$SRC/lib.sh"
 . "$SRC/emu_lib.sh"
-emu_start --time-scale 2
+emu_start --time-scale 1
 export PB_TEST_KEY="sk-parbench-test-7f3a9c"
 "$COLLECT" --api ollama --endpoint "$U1" --endpoint "$U2" --model gemma3:latest --agents 2 \
     --num-predict 30 --prompt "Say something." --runtime uv,threads --runs 2 \

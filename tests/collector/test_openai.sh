@@ -6,7 +6,7 @@
 # Skips (77) while the emulator answers 404 on /v1/models.
 . "$SRC/lib.sh"
 . "$SRC/emu_lib.sh"
-emu_start --time-scale 2
+emu_start --time-scale 1
 rc=0
 "$COLLECT" --api openai --endpoint "$U1" --endpoint "$U2" --model gemma3:latest --agents 2 \
     --num-predict 30 --prompt "Say something." --runtime uv,threads --runs 2 \
