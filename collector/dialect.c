@@ -6,6 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The dialects, one file each. */
+extern const pb_dialect pb_dialect_ollama_generate, pb_dialect_ollama_chat;
+extern const pb_dialect pb_dialect_openai_chat, pb_dialect_openai_completions;
+
 static const pb_dialect *const table[] = {
     &pb_dialect_ollama_generate,
     &pb_dialect_ollama_chat,

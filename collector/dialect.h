@@ -8,8 +8,8 @@
  * carried content. Preflight (preflight.c) uses the dialect's model list and
  * version routes.
  *
- * Adding an API is one file with one pb_dialect and one line in the table
- * of dialect.c. */
+ * Adding an API is one file defining a pb_dialect, and its line in the
+ * table of dialect.c. */
 #ifndef PB_DIALECT_H
 #define PB_DIALECT_H
 
@@ -100,11 +100,5 @@ void pb_reply_free(pb_reply *r);
 /* A text shortened for an error message: at most 80 bytes, control bytes
  * as '?', "..." when cut. */
 void pb_excerpt(const char *s, size_t n, char *out, size_t outlen);
-
-/* The dialects (one file each). */
-extern const pb_dialect pb_dialect_ollama_generate;
-extern const pb_dialect pb_dialect_ollama_chat;
-extern const pb_dialect pb_dialect_openai_chat;
-extern const pb_dialect pb_dialect_openai_completions;
 
 #endif
