@@ -61,12 +61,38 @@ void pb_reply_fail(pb_reply *r, const char *fmt, ...)
         abort();
 }
 
+void pb_reply_content(pb_reply *r, const char *text)
+{
+    r->content_events++;
+    size_t l = strlen(text);
+    r->text_total += l;
+    if (r->text_len >= r->keep_text)
+        return;
+    size_t take = l < r->keep_text - r->text_len ? l : r->keep_text - r->text_len;
+    if (r->text_len + take + 1 > r->text_cap) {
+        size_t c = r->text_cap ? r->text_cap : 1024;
+        while (c < r->text_len + take + 1)
+            c *= 2;
+        char *p = realloc(r->text, c);
+        if (!p)
+            abort();
+        r->text = p;
+        r->text_cap = c;
+    }
+    memcpy(r->text + r->text_len, text, take);
+    r->text_len += take;
+    r->text[r->text_len] = '\0';
+}
+
 void pb_reply_free(pb_reply *r)
 {
     cJSON_Delete(r->final);
     free(r->error);
+    free(r->text);
     r->final = NULL;
     r->error = NULL;
+    r->text = NULL;
+    r->text_len = r->text_cap = 0;
 }
 
 void pb_excerpt(const char *s, size_t n, char *out, size_t outlen)

@@ -48,6 +48,10 @@ typedef struct pb_reply {
     int done;                /* the stream's end marker arrived (done:true, data: [DONE]) */
     cJSON *final;            /* server statistics kept verbatim (FORMAT.md), or NULL */
     char *error;             /* first failure, NULL while none */
+    size_t keep_text;        /* > 0: keep up to this many bytes of answer text */
+    char *text;              /* answer text kept so far, NUL-terminated, or NULL */
+    size_t text_len, text_cap;
+    uint64_t text_total;     /* bytes of answer text, kept or not */
 } pb_reply;
 
 /* Bits of on_message's result. */
@@ -94,6 +98,9 @@ const char *pb_dialect_names(void);
 /* Records the first failure of a reply (later ones are echoes). */
 void pb_reply_fail(pb_reply *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* A message carried answer text: counts it (and keeps the text when asked).
+ * Every dialect calls this for each message with non-empty content. */
+void pb_reply_content(pb_reply *r, const char *text);
 /* Frees what a reply owns and resets it (url is borrowed). */
 void pb_reply_free(pb_reply *r);
 

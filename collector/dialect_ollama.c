@@ -83,7 +83,7 @@ static int interpret(pb_reply *r, const char *line, size_t len, uint64_t index, 
         th = cJSON_GetObjectItemCaseSensitive(m, "thinking");
     }
     if (cJSON_IsString(c) && c->valuestring[0]) {
-        r->content_events++;
+        pb_reply_content(r, c->valuestring);
         bits |= PB_MSG_CONTENT;
     }
     if (cJSON_IsString(th) && th->valuestring[0]) {

@@ -165,7 +165,7 @@ static int on_message(pb_reply *r, const pb_message *m)
         const cJSON *c = d ? cJSON_GetObjectItemCaseSensitive(d, "content")
                            : cJSON_GetObjectItemCaseSensitive(ch, "text");
         if (nonempty(c)) {
-            r->content_events++;
+            pb_reply_content(r, c->valuestring);
             bits |= PB_MSG_CONTENT;
         }
         /* vLLM and llama.cpp say reasoning_content, Ollama says reasoning. */

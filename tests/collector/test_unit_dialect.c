@@ -139,6 +139,7 @@ static void test_good_stream(void **st)
                 fail_msg("%s: %s", d->api, t->error);
             assert_int_equal(t->tokens, 2);
             assert_int_equal(t->reply.server_tokens, 2);
+            assert_int_equal(t->reply.text_total, 5); /* "Hel" + "lo" */
             /* TTFT: the chunk that completed the first message with text. */
             size_t end = end_of_message(d, d->good, d->has_reasoning ? 2 : 1);
             assert_int_equal(t->t_first_token, (int64_t)(10 * ((end - 1) / pieces[i] + 1)));
@@ -163,6 +164,20 @@ static void test_good_stream(void **st)
             cJSON_Delete(j);
             pb_transfer_free(t);
         }
+}
+
+/* The answer text, kept up to a cap (workflows feed it to a next step). */
+static void test_keep_text(void **st)
+{
+    (void)st;
+    pb_reply r = {.url = "u", .server_tokens = -1, .keep_text = 4};
+    const char *msgs[] = {"Hel", "lo", "!"};
+    for (int i = 0; i < 3; i++)
+        pb_reply_content(&r, msgs[i]);
+    assert_string_equal(r.text, "Hell");
+    assert_int_equal(r.text_total, 6);
+    assert_int_equal(r.content_events, 3);
+    pb_reply_free(&r);
 }
 
 static void test_no_server_count(void **st)
@@ -307,6 +322,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_good_stream),
         cmocka_unit_test(test_no_server_count),
+        cmocka_unit_test(test_keep_text),
         cmocka_unit_test(test_failures),
         cmocka_unit_test(test_error_body),
         cmocka_unit_test(test_requests),
