@@ -120,11 +120,17 @@ static int check_pair(const pb_plan *p, const char *const *urls, const pair *pr,
         goto out;
     }
     if (pb_http_get(url, d->models_path, auth, timeout_s, &models) != 0) {
+        size_t pl = strlen(plan_url);
+        int ends_v1 = pl >= 3 && strcmp(plan_url + pl - 3, "/v1") == 0;
         if (models.status == 0 && !d->version_path)
             snprintf(err, errlen,
                      "preflight: endpoint %s is not reachable: %s\n"
-                     "  start the server there, or check the URL (give the base URL, "
-                     "without %s)", plan_url, models.why, d->models_path);
+                     "  start the server there, or check the URL", plan_url, models.why);
+        else if (ends_v1 && models.status == 404)
+            snprintf(err, errlen,
+                     "preflight: endpoint %s: %s\n"
+                     "  give the base URL without /v1 (collect appends %s)",
+                     plan_url, models.why, d->path);
         else if (models.status == 401 || models.status == 403)
             snprintf(err, errlen,
                      "preflight: endpoint %s refused the request: %s\n"

@@ -63,6 +63,9 @@ rc=0; "$COLLECT" --api openai --endpoint "$U1" --model fake-modle --prompt hi --
 rc=0; "$COLLECT" --api ollama --endpoint "$U1" --model fake-model --prompt hi --api-key-env FAKE_KEY \
     --out "$WORK/x" 2>"$WORK/e3" || rc=$?
 [ "$rc" = 3 ] || fail "native API against an OpenAI-only server: rc $rc"
+rc=0; "$COLLECT" --api openai --endpoint "$U1/v1" --model fake-model --prompt hi --api-key-env FAKE_KEY \
+    --out "$WORK/x" 2>"$WORK/e5" || rc=$?
+[ "$rc" = 3 ] && grep -q "give the base URL without /v1" "$WORK/e5" || { cat "$WORK/e5"; fail "/v1 endpoint: rc $rc"; }
 # Options the OpenAI API cannot carry are refused before anything is sent.
 cat >"$WORK/plan.json" <<P
 {"api": "openai", "model": "fake-model", "runs": 1, "runtimes": ["uv"],
