@@ -30,4 +30,11 @@ grep -q '"servers":\[{"endpoint":"'"$U1"'","dialect":"openai-chat"' "$f" || fail
 if [ -n "${ANALYZE:-}" ]; then
     "$ANALYZE" -q "$WORK/out" >"$WORK/report.md" || fail "analyze exited $?"
 fi
+# The other OpenAI dialect, on collect's own --emulate instances.
+"$COLLECT" --emulate-ideal --time-scale 5 --emulate-trace "$WORK/inproc.trace" --api openai-completions \
+    --endpoint http://127.0.0.1:11434 --endpoint http://127.0.0.1:11435 --agents 2 --num-predict 10 \
+    --prompt "Say something." --runtime uv --runs 1 --out "$WORK/inproc" --quiet || fail "--emulate: exit $?"
+"$TRACE_CHECK" "$WORK/inproc" --runs 1 --all-valid >/dev/null || fail "--emulate: runs not valid"
+"$TRUTH_CHECK" "$WORK/inproc" "$WORK/inproc.trace" --tokens 10 || fail "--emulate: ground truth differs"
+grep -q '"url_path":"/v1/completions"' "$WORK/inproc/uv/default/run_1.json" || fail "--emulate: not /v1/completions"
 echo PASS
