@@ -22,6 +22,13 @@ grep -q '"dialect":"generate","url_path":"/api/generate"' "$WORK/out/uv/default/
     || fail "no dialect / url_path in the trace"
 grep -q '"servers":\[{"endpoint":"'"$U1"'","dialect":"generate"' "$WORK/out/uv/default/run_1.json" \
     || fail "no servers[] in the trace"
+# An emulator that announces itself is recorded as one (the header parsed).
+if "$OLLAMA_EMU" --help | grep -q "X-Parbench-Emulator"; then
+    grep -q '"emulator":{"time_scale":1,"preset":"ideal"}}' "$WORK/out/uv/default/run_1.json" \
+        || fail "servers[].emulator not parsed from X-Parbench-Emulator"
+else
+    echo "note: this ollama-emu sends no X-Parbench-Emulator header; servers[].emulator not checked"
+fi
 if grep -rq "$PB_TEST_KEY" "$WORK/out" "$WORK/log" "$WORK/stdout"; then fail "the API key was written"; fi
 if [ -n "${ANALYZE:-}" ]; then
     "$ANALYZE" -q "$WORK/out" >"$WORK/report.md" || fail "analyze exited $?"
