@@ -56,6 +56,10 @@ static int load_request(const cJSON *rq, pb_request *out, const char *where,
 
     const cJSON *fin = pb_json_obj(rq, "final");
     double ec = pb_json_opt_num(fin, "eval_count");
+    /* OpenAI dialects: the server's count is usage.completion_tokens,
+     * recorded as completion_tokens (FORMAT.md). */
+    if (isnan(ec))
+        ec = pb_json_opt_num(rq, "completion_tokens");
     double ed = pb_json_opt_num(fin, "eval_duration");
     out->tokens = !isnan(ec) ? ec : pb_json_opt_num(rq, "tokens");
     if (ec >= 0 && ed > 0)

@@ -9,6 +9,8 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "cli_plan.h"
+#include "dialect.h"
 #include "emulate.h"
 #include "manifest.h"
 #include "plan.h"
@@ -18,10 +20,15 @@
 
 static const char usage[] =
 "Usage: collect [OPTIONS]\n"
-"Drive agents against Ollama endpoints and write one trace file per run.\n"
+"Drive agents against Ollama or OpenAI-compatible endpoints and write one trace\n"
+"file per run.\n"
 "\n"
 "Plan\n"
 "  --plan NAME|FILE       built-in plan `tr115` (default) or a JSON plan file\n"
+"  --api API              every agent's API: generate, chat (Ollama's own),\n"
+"                         openai-chat (/v1/chat/completions), openai-completions\n"
+"                         (/v1/completions); openai = openai-chat, ollama =\n"
+"                         generate. Default: the plan's, else generate\n"
 "  --config LIST          only these configs (comma-separated names)\n"
 "  --runtime LIST         runtimes: uv, threads, serial, with an optional chunk\n"
 "                         suffix (uv-1kb = uv with --chunk-bytes 1024);\n"
@@ -38,6 +45,16 @@ static const char usage[] =
 "  --reuse-connections    keep connections between requests (default: a fresh\n"
 "                         connection per request, so all pay the same connect)\n"
 "  --dry-run              print the expanded plan as JSON on stdout and exit\n"
+"                         (with --endpoint: the plan file these flags make)\n"
+"\n"
+"Plan from the command line (instead of --plan)\n"
+"  --endpoint URL         a server's base URL, e.g. http://127.0.0.1:11434\n"
+"                         (repeatable; agents are spread round-robin)\n"
+"  --model NAME           model of every agent (default gemma3:latest)\n"
+"  --agents N             number of agents (default: one per endpoint)\n"
+"  --prompt TEXT|@FILE    every agent's prompt, or read from FILE (required)\n"
+"  --num-predict K        tokens per answer (OpenAI: max_tokens; default: the\n"
+"                         server's)\n"
 "\n"
 "Output\n"
 "  --out DIR              where runs go: DIR/<runtime>/<config>/run_<k>.json\n"
@@ -47,6 +64,8 @@ static const char usage[] =
 "  --progress MODE        auto (default), tty (live bar), lines, none\n"
 "  --quiet                no progress; errors only\n"
 "  --skip-preflight       do not check endpoints and models before the sweep\n"
+"  --api-key-env VAR      send `Authorization: Bearer $VAR` with every request;\n"
+"                         the key is never written anywhere\n"
 "\n"
 "Emulation (no GPU needed)\n"
 "  --emulate              run the Ollama emulator in-process, one instance per\n"
@@ -72,6 +91,7 @@ enum {
     OPT_NO_WARMUP, OPT_SEED, OPT_TIMEOUT, OPT_CHUNK, OPT_REUSE, OPT_RETRY,
     OPT_EMULATE, OPT_IDEAL, OPT_SHARED, OPT_INDEP, OPT_PARALLEL, OPT_ETRACE,
     OPT_SCALE, OPT_DRY, OPT_PROGRESS, OPT_QUIET, OPT_SKIP_PRE, OPT_HELP, OPT_VERSION,
+    OPT_API, OPT_ENDPOINT, OPT_MODEL, OPT_AGENTS, OPT_PROMPT, OPT_NUM_PREDICT, OPT_KEY_ENV,
 };
 
 static const struct option longopts[] = {
@@ -99,6 +119,13 @@ static const struct option longopts[] = {
     {"progress", required_argument, 0, OPT_PROGRESS},
     {"quiet", no_argument, 0, OPT_QUIET},
     {"skip-preflight", no_argument, 0, OPT_SKIP_PRE},
+    {"api", required_argument, 0, OPT_API},
+    {"endpoint", required_argument, 0, OPT_ENDPOINT},
+    {"model", required_argument, 0, OPT_MODEL},
+    {"agents", required_argument, 0, OPT_AGENTS},
+    {"prompt", required_argument, 0, OPT_PROMPT},
+    {"num-predict", required_argument, 0, OPT_NUM_PREDICT},
+    {"api-key-env", required_argument, 0, OPT_KEY_ENV},
     {"help", no_argument, 0, OPT_HELP},
     {"version", no_argument, 0, OPT_VERSION},
     {0, 0, 0, 0},
@@ -128,14 +155,45 @@ int main(int argc, char **argv)
     pb_overrides ov;
     pb_overrides_init(&ov);
     const char *plan_name = "tr115";
-    int dry = 0, skip_pre = 0;
+    int dry = 0, skip_pre = 0, have_plan = 0;
+    pb_cli_plan cli = {0};
+    const char *key_env = NULL, *cli_flag = NULL;
     pb_sweep_opts so = {0};
     double v;
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
-        case OPT_PLAN: plan_name = optarg; break;
+        case OPT_PLAN: plan_name = optarg; have_plan = 1; break;
+        case OPT_API:
+            if (!pb_dialect_find(optarg))
+                return usage_error("--api %s: use one of %s, or openai, ollama", optarg,
+                                   pb_dialect_names());
+            ov.api = optarg;
+            break;
+        case OPT_ENDPOINT:
+            if (strncmp(optarg, "http://", 7) != 0 || !optarg[7])
+                return usage_error("--endpoint %s: give an http:// base URL, e.g. "
+                                   "http://127.0.0.1:11434%s", optarg, "");
+            if (cli.n_endpoints == PB_CLI_MAX_ENDPOINTS)
+                return usage_error("--endpoint %s: at most 64 endpoints%s", optarg, "");
+            cli.endpoints[cli.n_endpoints++] = optarg;
+            break;
+        case OPT_MODEL: cli.model = optarg; cli_flag = "--model"; break;
+        case OPT_PROMPT: cli.prompt = optarg; cli_flag = "--prompt"; break;
+        case OPT_AGENTS:
+            if (parse_num(optarg, 1, 4096, &v) || v != (int)v)
+                return usage_error("--agents %s: give a whole number in 1..4096%s", optarg, "");
+            cli.agents = (int)v;
+            cli_flag = "--agents";
+            break;
+        case OPT_NUM_PREDICT:
+            if (parse_num(optarg, 1, 1e7, &v) || v != (int)v)
+                return usage_error("--num-predict %s: give a whole number of tokens >= 1%s", optarg, "");
+            cli.num_predict = (int)v;
+            cli_flag = "--num-predict";
+            break;
+        case OPT_KEY_ENV: key_env = optarg; break;
         case OPT_OUT: ov.out = optarg; break;
         case OPT_RUNTIME: ov.runtimes = optarg; break;
         case OPT_CONFIG: ov.configs = optarg; break;
@@ -197,15 +255,63 @@ int main(int argc, char **argv)
     }
     if (optind < argc)
         return usage_error("unexpected argument '%s'%s", argv[optind], "");
+    if (cli.n_endpoints && have_plan)
+        return usage_error("--endpoint and --plan %s: give one or the other (save the plan "
+                           "that --endpoint ... --dry-run prints and edit it)%s", plan_name, "");
+    if (cli_flag && !cli.n_endpoints)
+        return usage_error("%s builds a plan with --endpoint URL; with a plan file, set it "
+                           "in the file%s", cli_flag, "");
+    /* The key is read once and kept out of the plan: nothing that is
+     * written (trace, manifest, --dry-run) sees it. */
+    char *auth = NULL;
+    if (key_env) {
+        const char *key = getenv(key_env);
+        if (!key || !*key)
+            return usage_error("--api-key-env %s: the environment variable %s is not set "
+                               "or empty", key_env, key_env);
+        if (strpbrk(key, "\r\n"))
+            return usage_error("--api-key-env %s: the key in %s contains a line break",
+                               key_env, key_env);
+        size_t al = strlen(key) + 32;
+        auth = malloc(al);
+        if (!auth)
+            abort();
+        snprintf(auth, al, "Authorization: Bearer %s", key);
+    }
 
     char err[2048];
     pb_plan plan;
-    if (pb_plan_load(&plan, plan_name, &ov, err, sizeof err) != 0) {
+    int lrc;
+    if (cli.n_endpoints) {
+        char *json = NULL;
+        lrc = pb_cli_plan_build(&cli, &json, err, sizeof err);
+        if (lrc == 0)
+            lrc = pb_plan_from_json(&plan, json, strlen(json), "command line", ".", &ov,
+                                    err, sizeof err);
+        free(json);
+    } else {
+        lrc = pb_plan_load(&plan, plan_name, &ov, err, sizeof err);
+    }
+    if (lrc != 0) {
         fprintf(stderr, "collect: %s\n", err);
+        free(auth);
         return PB_EXIT_USAGE;
     }
     char hash[32];
     pb_plan_hash(&plan, hash, sizeof hash);
+    if (dry && cli.n_endpoints) {
+        /* A plan file to save and edit: `collect --plan FILE` measures the
+         * same plan (same hash, said on stderr). */
+        cJSON *j = pb_plan_file_json(&plan);
+        char *s = cJSON_Print(j);
+        puts(s);
+        cJSON_free(s);
+        cJSON_Delete(j);
+        fprintf(stderr, "collect: plan_hash %s\n", hash);
+        pb_plan_free(&plan);
+        free(auth);
+        return 0;
+    }
     if (dry) {
         cJSON *j = pb_plan_to_json(&plan);
         cJSON_AddStringToObject(j, "plan_hash", hash);
@@ -214,6 +320,7 @@ int main(int argc, char **argv)
         cJSON_free(s);
         cJSON_Delete(j);
         pb_plan_free(&plan);
+        free(auth);
         return 0;
     }
 
@@ -221,7 +328,7 @@ int main(int argc, char **argv)
     pb_signals_install();
     int rc = PB_EXIT_OK;
     pb_emu emu = {0};
-    cJSON *endpoints = NULL;
+    cJSON *endpoints = NULL, *servers = NULL;
     const char **urls = calloc((size_t)plan.n_endpoints, sizeof *urls);
     if (plan.emulate.enabled) {
         if (pb_emulate_start(&plan, &emu, err, sizeof err) != 0) {
@@ -236,13 +343,17 @@ int main(int argc, char **argv)
             urls[i] = plan.endpoints[i];
     }
     if (!skip_pre) {
-        endpoints = pb_preflight(&plan, urls, 10, err, sizeof err);
+        endpoints = pb_preflight(&plan, urls, 10, auth, &servers, err, sizeof err);
         if (!endpoints) {
             fprintf(stderr, "collect: %s\n", err);
             rc = PB_EXIT_PREFLIGHT;
             goto out;
         }
     }
+    if (!servers)
+        servers = pb_servers_unprobed(&plan, urls);
+    so.auth_header = auth;
+    so.servers = servers;
     char host[256] = "";
     gethostname(host, sizeof host - 1);
     char mpath[4200];
@@ -269,6 +380,8 @@ int main(int argc, char **argv)
 out:
     pb_emulate_stop(&emu);
     cJSON_Delete(endpoints);
+    cJSON_Delete(servers);
+    free(auth);
     free(urls);
     pb_plan_free(&plan);
     curl_global_cleanup();

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dialect.h"
 #include "pb_fs.h"
 #include "pb_hash.h"
 
@@ -218,7 +219,8 @@ static char *read_prompt_file(const char *base_dir, const char *file,
 }
 
 static int parse_agents(const cJSON *root, const char *origin, const char *base_dir,
-                        base_agent **out, int *n_out, char *err, size_t errlen)
+                        const char *force_api, base_agent **out, int *n_out,
+                        char *err, size_t errlen)
 {
     const char *dmodel = "gemma3:latest", *dapi = "generate";
     if (get_str(root, "model", &dmodel, origin, err, errlen) ||
@@ -253,10 +255,17 @@ static int parse_agents(const cJSON *root, const char *origin, const char *base_
             base_free(b, n);
             return fail(err, errlen, "%s: \"id\" is required (no spaces, quotes or '/')", where);
         }
-        if (strcmp(api, "generate") != 0 && strcmp(api, "chat") != 0) {
+        /* --api sets every agent's dialect; aliases are stored resolved. */
+        const pb_dialect *dl = pb_dialect_find(force_api ? force_api : api);
+        if (!dl) {
             base_free(b, n);
-            return fail(err, errlen, "%s: \"api\" must be \"generate\" or \"chat\"", where);
+            if (force_api)
+                return fail(err, errlen, "--api %s: use one of %s (or openai, ollama)",
+                            force_api, pb_dialect_names());
+            return fail(err, errlen, "%s: \"api\" \"%s\" is not one of %s (or openai, ollama)",
+                        where, api, pb_dialect_names());
         }
+        api = dl->name;
         if (!prompt == !pfile) {
             base_free(b, n);
             return fail(err, errlen, "%s: give exactly one of \"prompt\" and \"prompt_file\"", where);
@@ -383,6 +392,19 @@ static int build_config(pb_plan *p, pb_config *cfg, const char *name,
                              ? cJSON_GetObjectItemCaseSensitive(per, b[i].id) : NULL;
         if (s)
             merge_options(a->options, s);
+        /* Options the agent's API cannot carry are refused here, before
+         * anything is measured, rather than dropped from the request. */
+        char why[600];
+        if (pb_dialect_find(a->api)->check_options(a->options, why, sizeof why) != 0) {
+            fail(err, errlen, "%s: agent %s (api %s): %s", where, a->id, a->api, why);
+            /* Not yet counted in the plan: pb_plan_free would miss it. */
+            for (int k = 0; k <= i; k++)
+                agent_free(&cfg->agents[k]);
+            free(cfg->agents);
+            free(cfg->name);
+            memset(cfg, 0, sizeof *cfg);
+            return -1;
+        }
     }
     return 0;
 }
@@ -539,7 +561,7 @@ int pb_plan_from_json(pb_plan *p, const char *text, size_t len,
     p->emulate.trace = trace && *trace ? xstrdup(trace) : NULL;
 
     if (parse_runtimes(p, root, o, origin, err, errlen) != 0 ||
-        parse_agents(root, origin, base_dir, &b, &nb, err, errlen) != 0)
+        parse_agents(root, origin, base_dir, o ? o->api : NULL, &b, &nb, err, errlen) != 0)
         goto done;
 
     const cJSON *cfgs = cJSON_GetObjectItemCaseSensitive(root, "configs");

@@ -28,7 +28,7 @@ typedef struct pb_agent_spec {
     char *endpoint;     /* base URL as written in the plan */
     int endpoint_index; /* into pb_plan.endpoints */
     char *model;
-    char *api;          /* "generate" or "chat" */
+    char *api;          /* dialect name (dialect.h): generate, chat, openai-chat, ... */
     char *prompt;
     cJSON *options;     /* object (maybe empty), final after the config */
     cJSON *headers;     /* object name -> string; extra request headers */
@@ -88,6 +88,7 @@ typedef struct pb_overrides {
     double time_scale;      /* <= 0: unset */
     int emulate_parallel;   /* < 0: unset */
     const char *emulate_trace;
+    const char *api;        /* --api: every agent's dialect (aliases allowed) */
 } pb_overrides;
 
 void pb_overrides_init(pb_overrides *o);

@@ -1,5 +1,7 @@
-/* preflight: before a sweep, every endpoint must answer /api/version and
- * list the plan's models in /api/tags. Also fetches /api/ps for the
+/* preflight: before a sweep, every endpoint must answer and offer the
+ * models its agents use, asked in each agent's dialect (Ollama:
+ * /api/version and /api/tags; OpenAI: /v1/models). Also records who
+ * answered (the trace's "servers") and, for Ollama, /api/ps for the
  * manifest. Blocking libcurl easy calls: nothing is being measured yet. */
 #ifndef PB_PREFLIGHT_H
 #define PB_PREFLIGHT_H
@@ -9,9 +11,15 @@
 
 #include "plan.h"
 
-/* Returns an array (one object per endpoint: url, actual_url, version, ps)
- * or NULL with err set to a message naming the URL and the fix. */
+/* Returns an array for the manifest (one object per endpoint and dialect:
+ * url, actual_url, dialect, version, models, ps) and sets *servers to the
+ * trace's servers[] array; or NULL with err set to a message naming the
+ * URL and the fix. auth_header ("Authorization: Bearer ...") may be NULL. */
 cJSON *pb_preflight(const pb_plan *p, const char *const *urls, double timeout_s,
-                    char *err, size_t errlen);
+                    const char *auth_header, cJSON **servers, char *err, size_t errlen);
+
+/* servers[] without asking anyone (--skip-preflight): endpoint and dialect,
+ * every other field null. */
+cJSON *pb_servers_unprobed(const pb_plan *p, const char *const *urls);
 
 #endif

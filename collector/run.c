@@ -55,6 +55,7 @@ static pb_transfer *make(pb_run_ctx *c, const pb_runtime *rt, const pb_agent_spe
         .share = c->share,
         .num_predict = num_predict,
         .sample_seed = sample_seed,
+        .auth_header = c->auth_header,
     };
     return pb_transfer_new(a, &o, origin, err, errlen);
 }
@@ -234,6 +235,9 @@ int pb_run_execute(pb_run_ctx *c, const pb_runtime *rt, const pb_config *cfg,
     cJSON_AddItemToObject(r, "emulator", c->emulator ? cJSON_Duplicate(c->emulator, 1) : cJSON_CreateNull());
     cJSON_AddItemToObject(t, "agents", agents_json(c, cfg, seeds));
     cJSON_AddItemToObject(t, "phases", phases);
+    /* Who answered at each endpoint (added compatibly in format v1). */
+    cJSON_AddItemToObject(t, "servers", c->servers ? cJSON_Duplicate(c->servers, 1)
+                                                   : cJSON_CreateArray());
     free(invalid);
     free(seeds);
     *trace = t;

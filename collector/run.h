@@ -16,6 +16,8 @@ typedef struct pb_run_ctx {
     const char *host;
     cJSON *emulator;          /* borrowed: recorded as run.emulator, or NULL */
     CURLSH *share;            /* --reuse-connections cache, or NULL */
+    const char *auth_header;  /* sent with every request, never recorded; or NULL */
+    const cJSON *servers;     /* borrowed: recorded as the trace's "servers", or NULL */
     char nonce[24];           /* makes request ids unique across processes */
     unsigned long seq;
 } pb_run_ctx;

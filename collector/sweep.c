@@ -59,6 +59,8 @@ int pb_sweep_run(const pb_plan *p, const char *const *urls, const char *plan_has
     pb_run_ctx_init(&ctx, p, urls, plan_hash);
     ctx.host = host;
     ctx.emulator = emulator;
+    ctx.auth_header = o->auth_header;
+    ctx.servers = o->servers;
     if (p->reuse_connections) {
         for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
             pthread_mutex_init(&g_share_locks[i], NULL);

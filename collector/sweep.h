@@ -25,6 +25,8 @@ typedef struct pb_sweep_opts {
     int retry_failed;
     pb_progress_mode progress;
     int quiet;
+    const char *auth_header;  /* "Authorization: Bearer ..." or NULL; never written */
+    const cJSON *servers;     /* recorded as every trace's "servers", or NULL */
 } pb_sweep_opts;
 
 typedef struct pb_sweep_stats {

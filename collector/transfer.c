@@ -1,5 +1,6 @@
-/* transfer: libcurl easy setup, the write callback, NDJSON parsing and the
- * per-request record. */
+/* transfer: libcurl easy setup, the write callback, message framing (NDJSON
+ * or server-sent events), the per-request record; the dialect reads the
+ * messages. */
 #include "transfer.h"
 
 #include <stdarg.h>
@@ -20,30 +21,16 @@ static char *xstrdup(const char *s)
 
 static void set_error(pb_transfer *t, const char *fmt, ...)
 {
-    if (t->error)
+    if (t->reply.error)
         return; /* the first failure is the cause; later ones are echoes */
     char buf[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    t->error = xstrdup(buf);
+    pb_reply_fail(&t->reply, "%s", buf);
+    t->error = t->reply.error;
 }
-
-/* A line's text shortened for an error message (control bytes as '?'). */
-static void excerpt(const char *s, size_t n, char *out, size_t outlen)
-{
-    size_t k = 0;
-    for (size_t i = 0; i < n && k + 4 < outlen && i < 80; i++)
-        out[k++] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-    if (n > 80 && k + 4 < outlen) {
-        memcpy(out + k, "...", 3);
-        k += 3;
-    }
-    out[k] = '\0';
-}
-
-static int on_line(void *ud, const char *line, size_t len);
 
 /* Grows a byte buffer to hold at least `need` bytes, doubling from
  * `initial`, so appends on the write-callback path stay amortised O(1). */
@@ -77,15 +64,91 @@ static void record_chunk(pb_transfer *t, int64_t tns, size_t n)
     t->n_chunks++;
 }
 
-/* Hands a batch to the line parser, stamped with the instant it reached
- * the parser. */
+/* Hands one message to the dialect and stamps the first token and the
+ * first reasoning text with the arrival time of the bytes that completed
+ * the message. Returns nonzero to stop reading. */
+static int interpret(pb_transfer *t, const pb_message *m)
+{
+    int bits = t->dialect->on_message(&t->reply, m);
+    if ((bits & PB_MSG_CONTENT) && t->t_first_token < 0)
+        t->t_first_token = t->cur_t;
+    if ((bits & PB_MSG_REASONING) && t->t_first_reasoning < 0)
+        t->t_first_reasoning = t->cur_t;
+    t->tokens = t->reply.content_events;
+    t->error = t->reply.error;
+    return (bits & PB_MSG_STOP) ? 1 : 0;
+}
+
+/* A deferred message: its arrival time, SSE event type and data. */
+typedef struct defer_hdr {
+    int64_t t;
+    uint32_t type_len, len;
+    int32_t stray, is_sse;
+} defer_hdr;
+
+static void defer_message(pb_transfer *t, const pb_message *m)
+{
+    defer_hdr h = {t->cur_t, m->type ? (uint32_t)strlen(m->type) : 0, (uint32_t)m->len,
+                   m->stray, m->type != NULL};
+    size_t need = t->deferred_len + sizeof h + h.type_len + h.len;
+    buf_reserve(&t->deferred, &t->deferred_cap, need, 16384);
+    char *p = t->deferred + t->deferred_len;
+    memcpy(p, &h, sizeof h);
+    memcpy(p + sizeof h, m->type ? m->type : "", h.type_len);
+    memcpy(p + sizeof h + h.type_len, m->data, h.len);
+    t->deferred_len = need;
+    t->n_deferred++;
+}
+
+/* Every complete message of the stream, in arrival order. */
+static int on_message(pb_transfer *t, pb_message *m)
+{
+    m->index = ++t->n_lines;
+    /* Until the first token, messages are interpreted as they arrive: TTFT
+     * is the arrival of the first one with content. After it, a message is
+     * only copied and interpreted by pb_transfer_settle() once the phase is
+     * over, so JSON parsing (Ollama's final line alone carries hundreds of
+     * context ids) never delays the timestamps of the streams still
+     * running. */
+    if (t->t_first_token >= 0 && !t->at_eof) {
+        defer_message(t, m);
+        return 0;
+    }
+    return interpret(t, m);
+}
+
+static int on_line(void *ud, const char *line, size_t len)
+{
+    while (len && (line[len - 1] == '\r' || line[len - 1] == ' '))
+        len--;
+    if (len == 0)
+        return 0;
+    pb_message m = {.data = line, .len = len};
+    return on_message(ud, &m);
+}
+
+static int on_event(void *ud, const pb_sse_event *ev)
+{
+    pb_message m = {.data = ev->data, .len = ev->len, .type = ev->type, .stray = ev->stray};
+    return on_message(ud, &m);
+}
+
+/* Hands a batch to the framing, stamped with the instant it reached it. */
 static int parse_batch(pb_transfer *t, const char *d, size_t n, int64_t tns)
 {
     record_chunk(t, tns, n);
     t->cur_t = tns;
-    int rc = pb_lines_feed(&t->lines, d, n, on_line, t);
-    if (rc == -1)
-        set_error(t, "NDJSON line longer than %zu bytes from %s", t->lines.max, t->url);
+    int rc;
+    if (t->dialect->framing == PB_FRAMING_SSE) {
+        rc = pb_sse_feed(&t->sse, d, n, on_event, t);
+        if (rc == -1)
+            set_error(t, "event-stream line or event longer than %zu bytes from %s",
+                      t->sse.max, t->url);
+    } else {
+        rc = pb_lines_feed(&t->lines, d, n, on_line, t);
+        if (rc == -1)
+            set_error(t, "NDJSON line longer than %zu bytes from %s", t->lines.max, t->url);
+    }
     return rc;
 }
 
@@ -134,130 +197,40 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)
     return pb_transfer_deliver(ud, data, size * nmemb, now);
 }
 
-static int parse_line(pb_transfer *t, const char *line, size_t len, uint64_t lineno);
-
-static void defer_line(pb_transfer *t, const char *line, size_t len)
-{
-    buf_reserve(&t->deferred, &t->deferred_cap, t->deferred_len + len + 1, 16384);
-    memcpy(t->deferred + t->deferred_len, line, len);
-    t->deferred[t->deferred_len + len] = '\n';
-    t->deferred_len += len + 1;
-    t->n_deferred++;
-}
-
-static int on_line(void *ud, const char *line, size_t len)
-{
-    pb_transfer *t = ud;
-    while (len && (line[len - 1] == '\r' || line[len - 1] == ' '))
-        len--;
-    if (len == 0)
-        return 0;
-    t->n_lines++;
-    /* Until the first token, lines are parsed as they arrive: TTFT is the
-     * arrival of the first line with content. After it, a line is only
-     * copied and parsed by pb_transfer_settle() once the phase is over, so
-     * JSON parsing (the final line's context array alone is hundreds of
-     * numbers) never delays the timestamps of the streams still running. */
-    if (t->t_first_token >= 0 && !t->at_eof) {
-        defer_line(t, line, len);
-        return 0;
-    }
-    return parse_line(t, line, len, t->n_lines);
-}
-
-static int parse_line(pb_transfer *t, const char *line, size_t len, uint64_t lineno)
-{
-    char ex[128];
-    cJSON *j = cJSON_ParseWithLength(line, len);
-    if (!cJSON_IsObject(j)) {
-        cJSON_Delete(j);
-        excerpt(line, len, ex, sizeof ex);
-        if (t->at_eof)
-            set_error(t, "truncated last line from %s (no newline, not JSON): %s", t->url, ex);
-        else
-            set_error(t, "malformed NDJSON line %llu from %s: %s",
-                      (unsigned long long)lineno, t->url, ex);
-        return 1;
-    }
-    const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
-    if (e) {
-        set_error(t, "stream error from %s: %s", t->url,
-                  cJSON_IsString(e) ? e->valuestring : "(non-string error)");
-        cJSON_Delete(j);
-        return 1;
-    }
-    const cJSON *r = cJSON_GetObjectItemCaseSensitive(j, "response");
-    if (!r) {
-        const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "message");
-        r = m ? cJSON_GetObjectItemCaseSensitive(m, "content") : NULL;
-    }
-    if (cJSON_IsString(r) && r->valuestring[0]) {
-        t->tokens++;
-        if (t->t_first_token < 0)
-            t->t_first_token = t->cur_t;
-    }
-    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "done"))) {
-        t->done_seen = 1;
-        /* Ollama's statistics verbatim, except the context token array
-         * (hundreds of numbers that say nothing about timing). */
-        cJSON *ctx = cJSON_DetachItemFromObjectCaseSensitive(j, "context");
-        if (ctx) {
-            cJSON_AddNumberToObject(j, "context_len",
-                                    cJSON_IsArray(ctx) ? cJSON_GetArraySize(ctx) : 0);
-            cJSON_Delete(ctx);
-        }
-        cJSON_Delete(t->final);
-        t->final = j;
-        return 0;
-    }
-    cJSON_Delete(j);
-    return 0;
-}
-
 pb_transfer *pb_transfer_new(const pb_agent_spec *agent, const pb_transfer_opts *o,
                              uint64_t origin_ns, char *err, size_t errlen)
 {
+    const pb_dialect *d = pb_dialect_find(agent->api);
+    if (!d) {
+        snprintf(err, errlen, "agent %s: unknown api \"%s\" (use %s)", agent->id,
+                 agent->api ? agent->api : "", pb_dialect_names());
+        return NULL;
+    }
     pb_transfer *t = calloc(1, sizeof *t);
     if (!t)
         abort();
     t->agent = agent;
+    t->dialect = d;
     t->request_id = xstrdup(o->request_id);
     t->chunk_bytes = o->chunk_bytes;
     t->origin_ns = origin_ns;
     t->t_start = t->t_first_byte = t->t_first_token = t->t_end = -1;
+    t->t_first_reasoning = -1;
+    t->reply.server_tokens = -1;
     pb_lines_init(&t->lines, 0);
+    pb_sse_init(&t->sse, 0);
 
-    cJSON *body = cJSON_CreateObject();
-    cJSON_AddStringToObject(body, "model", agent->model);
-    int chat = strcmp(agent->api, "chat") == 0;
-    if (chat) {
-        cJSON *msgs = cJSON_AddArrayToObject(body, "messages");
-        cJSON *m = cJSON_CreateObject();
-        cJSON_AddStringToObject(m, "role", "user");
-        cJSON_AddStringToObject(m, "content", agent->prompt);
-        cJSON_AddItemToArray(msgs, m);
-    } else {
-        cJSON_AddStringToObject(body, "prompt", agent->prompt);
-    }
-    cJSON_AddBoolToObject(body, "stream", 1);
-    cJSON *opts = cJSON_Duplicate(agent->options, 1);
-    if (o->num_predict > 0) {
-        cJSON_DeleteItemFromObjectCaseSensitive(opts, "num_predict");
-        cJSON_AddNumberToObject(opts, "num_predict", o->num_predict);
-    }
-    if (o->sample_seed >= 0 && !cJSON_GetObjectItemCaseSensitive(opts, "seed"))
-        cJSON_AddNumberToObject(opts, "seed", (double)o->sample_seed);
-    /* No options at all is what the study's baseline agent sent. */
-    if (cJSON_GetArraySize(opts) > 0)
-        cJSON_AddItemToObject(body, "options", opts);
-    else
-        cJSON_Delete(opts);
-    t->body = cJSON_PrintUnformatted(body);
+    pb_request_params rp = {.num_predict = o->num_predict, .sample_seed = o->sample_seed};
+    cJSON *body = d->build_request(agent, &rp);
+    t->body = body ? cJSON_PrintUnformatted(body) : NULL;
     cJSON_Delete(body);
 
-    size_t ul = strlen(o->url) + 32;
+    size_t ul = strlen(o->url) + strlen(d->path) + 1;
     t->url = malloc(ul);
-    snprintf(t->url, ul, "%s/api/%s", o->url, chat ? "chat" : "generate");
+    if (!t->url)
+        abort();
+    snprintf(t->url, ul, "%s%s", o->url, d->path);
+    t->reply.url = t->url;
 
     char h[512];
     snprintf(h, sizeof h, "X-Parbench-Request: %s", o->request_id);
@@ -267,6 +240,8 @@ pb_transfer *pb_transfer_new(const pb_agent_spec *agent, const pb_transfer_opts 
     t->headers = curl_slist_append(t->headers, "Content-Type: application/json");
     /* libcurl would wait up to 1 s for "100 Continue" on large bodies. */
     t->headers = curl_slist_append(t->headers, "Expect:");
+    if (o->auth_header)
+        t->headers = curl_slist_append(t->headers, o->auth_header);
     const cJSON *hd;
     cJSON_ArrayForEach(hd, agent->headers) {
         /* Sized per header: a fixed buffer would cut a long value silently. */
@@ -352,6 +327,33 @@ void pb_transfer_finish(pb_transfer *t, CURLcode rc, uint64_t now_ns)
     read_times(t);
 }
 
+/* The unterminated rest of the stream, for the dialect's on_end. */
+static void take_partial(pb_transfer *t, const char **p, size_t *n)
+{
+    *p = NULL;
+    *n = 0;
+    if (t->dialect->framing == PB_FRAMING_SSE) {
+        if (t->sse.line_len) {
+            *p = t->sse.line;
+            *n = t->sse.line_len;
+        } else if (t->sse.has_data) {
+            *p = t->sse.data;
+            *n = t->sse.data_len;
+        }
+        pb_sse_finish(&t->sse);
+        return;
+    }
+    *p = t->lines.buf;
+    *n = t->lines.len;
+    t->lines.len = 0;
+    /* Counted like any line (an empty rest is no line). */
+    size_t k = *n;
+    while (k && ((*p)[k - 1] == '\r' || (*p)[k - 1] == ' '))
+        k--;
+    if (k)
+        t->n_lines++;
+}
+
 void pb_transfer_settle(pb_transfer *t)
 {
     if (t->settled)
@@ -372,19 +374,32 @@ void pb_transfer_settle(pb_transfer *t)
             parse_batch(t, t->pending, len, tns);
         }
     }
-    /* Lines that arrived after the first token, in arrival order. Their
-     * numbers continue from the lines parsed live. */
-    uint64_t lineno = t->n_lines - t->n_deferred;
+    /* Messages that arrived after the first token, in arrival order, each
+     * with the time its bytes arrived. */
     for (size_t off = 0; off < t->deferred_len && !t->error;) {
-        const char *line = t->deferred + off;
-        const char *nl = memchr(line, '\n', t->deferred_len - off);
-        size_t len = (size_t)(nl - line);
-        parse_line(t, line, len, ++lineno);
-        off += len + 1;
+        defer_hdr h;
+        memcpy(&h, t->deferred + off, sizeof h);
+        char type[64];
+        size_t tl = h.type_len < sizeof type - 1 ? h.type_len : sizeof type - 1;
+        memcpy(type, t->deferred + off + sizeof h, tl);
+        type[tl] = '\0';
+        pb_message m = {.data = t->deferred + off + sizeof h + h.type_len, .len = h.len,
+                        .type = h.is_sse ? type : NULL, .stray = h.stray,
+                        .index = t->n_lines - t->n_deferred + 1};
+        t->n_deferred--;
+        t->cur_t = h.t;
+        interpret(t, &m);
+        off += sizeof h + h.type_len + h.len;
     }
     if ((t->status == 200 || t->status == 0) && !t->error && rc == CURLE_OK) {
         t->at_eof = 1;
-        pb_lines_finish(&t->lines, on_line, t);
+        t->cur_t = tns;
+        const char *rest;
+        size_t rest_len;
+        take_partial(t, &rest, &rest_len);
+        t->dialect->on_end(&t->reply, rest, rest_len);
+        t->tokens = t->reply.content_events;
+        t->error = t->reply.error;
     }
     if (rc != CURLE_OK && rc != CURLE_WRITE_ERROR)
         set_error(t, "POST %s: %s (curl error %d)", t->url,
@@ -392,18 +407,16 @@ void pb_transfer_settle(pb_transfer *t)
     if (t->status != 200 && t->status != 0) {
         const char *msg = t->errbody ? t->errbody : "";
         cJSON *j = t->errbody ? cJSON_ParseWithLength(t->errbody, t->errbody_len) : NULL;
-        const cJSON *e = j ? cJSON_GetObjectItemCaseSensitive(j, "error") : NULL;
-        if (cJSON_IsString(e))
-            msg = e->valuestring;
+        const char *e = j ? t->dialect->error_text(j) : NULL;
+        if (e)
+            msg = e;
         char ex[128];
-        excerpt(msg, strlen(msg), ex, sizeof ex);
+        pb_excerpt(msg, strlen(msg), ex, sizeof ex);
         set_error(t, "HTTP %ld from %s: %s", t->status, t->url, ex);
         cJSON_Delete(j);
     }
     if (rc == CURLE_WRITE_ERROR)
         set_error(t, "POST %s: transfer aborted by the collector", t->url);
-    if (!t->error && !t->done_seen)
-        set_error(t, "stream from %s ended without a final line (done:true)", t->url);
     t->ok = !t->error;
 }
 
@@ -453,7 +466,15 @@ cJSON *pb_transfer_to_json(const pb_transfer *t)
         cJSON_AddItemToArray(p, cJSON_CreateNumber((double)t->chunks[i][1]));
         cJSON_AddItemToArray(ch, p);
     }
-    cJSON_AddItemToObject(j, "final", t->final ? cJSON_Duplicate(t->final, 1) : cJSON_CreateNull());
+    cJSON_AddItemToObject(j, "final", t->reply.final ? cJSON_Duplicate(t->reply.final, 1)
+                                                     : cJSON_CreateNull());
+    /* Added compatibly in format v1, after every older key. */
+    cJSON_AddStringToObject(j, "dialect", t->dialect->name);
+    cJSON_AddStringToObject(j, "url_path", t->dialect->path);
+    cJSON_AddItemToObject(j, "t_first_reasoning_ns", num_or_null(t->t_first_reasoning));
+    /* The server's count when it sent one; else `tokens` stands in. */
+    cJSON_AddItemToObject(j, "completion_tokens", num_or_null(t->reply.server_tokens));
+    cJSON_AddBoolToObject(j, "tokens_estimated", t->reply.server_tokens < 0);
     return j;
 }
 
@@ -472,7 +493,7 @@ void pb_transfer_free(pb_transfer *t)
     free(t->deferred);
     free(t->errbody);
     pb_lines_free(&t->lines);
-    cJSON_Delete(t->final);
-    free(t->error);
+    pb_sse_free(&t->sse);
+    pb_reply_free(&t->reply);
     free(t);
 }

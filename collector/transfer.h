@@ -1,8 +1,11 @@
-/* transfer: one streaming request of one agent, as a libcurl easy handle.
+/* transfer: one streaming request of one agent, as a libcurl easy handle:
+ * the transport shared by every dialect (dialect.h).
  *
- * The transfer owns its easy handle, request body, header list, chunk log and
- * result. Drivers only add the easy handle to a multi, stamp t_start, and
- * call pb_transfer_finish() when libcurl reports it done. */
+ * The transfer owns its easy handle, request body, header list, chunk log,
+ * the framing state (NDJSON lines or server-sent events) and the result.
+ * What the bytes mean is the agent's dialect's business. Drivers only add
+ * the easy handle to a multi, stamp t_start, and call pb_transfer_finish()
+ * when libcurl reports it done. */
 #ifndef PB_TRANSFER_H
 #define PB_TRANSFER_H
 
@@ -11,8 +14,10 @@
 #include <curl/curl.h>
 #include <cjson/cJSON.h>
 
+#include "dialect.h"
 #include "lines.h"
 #include "plan.h"
+#include "sse.h"
 
 typedef struct pb_transfer_opts {
     const char *url;         /* actual base URL (after --emulate mapping) */
@@ -23,10 +28,12 @@ typedef struct pb_transfer_opts {
     CURLSH *share;           /* connection cache shared when reusing, or NULL */
     int num_predict;         /* > 0: override (warm-up requests) */
     long sample_seed;        /* >= 0: add options.seed unless the agent sets one */
+    const char *auth_header; /* "Authorization: Bearer ..." or NULL; never recorded */
 } pb_transfer_opts;
 
 typedef struct pb_transfer {
     const pb_agent_spec *agent;
+    const pb_dialect *dialect;
     char *request_id;
     CURL *easy;
     char *body;
@@ -38,22 +45,23 @@ typedef struct pb_transfer {
 
     /* Results; times relative to origin_ns, -1 = never happened. */
     int64_t t_start, t_first_byte, t_first_token, t_end;
+    int64_t t_first_reasoning; /* first message with reasoning text */
     int64_t (*chunks)[2];
     size_t n_chunks, cap_chunks;
     char *pending;           /* --chunk-bytes batching */
     size_t pending_len, pending_cap;
-    pb_lines lines;
+    pb_lines lines;          /* framing of NDJSON dialects */
+    pb_sse sse;              /* framing of event-stream dialects */
+    pb_reply reply;          /* what the dialect made of the messages */
     long status;             /* HTTP status seen by the write callback */
     char *errbody;           /* body of a non-200 answer (capped) */
     size_t errbody_len;
-    uint64_t bytes, n_lines, tokens;
-    int done_seen;
-    cJSON *final;
-    char *error;
+    uint64_t bytes, n_lines, tokens; /* n_lines: messages (lines or events) */
+    char *error;             /* = reply.error once judged (owned by reply) */
     int ok, finished, aborted;
     int at_eof;              /* parsing the tail after the stream ended */
-    char *deferred;          /* lines after the first token, '\n'-separated, */
-    size_t deferred_len, deferred_cap; /* parsed by pb_transfer_settle() */
+    char *deferred;          /* messages after the first token, with their */
+    size_t deferred_len, deferred_cap; /* arrival times; read by pb_transfer_settle() */
     uint64_t n_deferred;
     int settled;
     CURLcode curl_rc;        /* as reported by pb_transfer_finish() */

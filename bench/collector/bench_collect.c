@@ -22,9 +22,12 @@
  * --ideal) then no longer delay collect's reads. Without --pin the kernel
  * places them.
  *
+ * --api API: collect's --api (e.g. openai: the same streams as event-stream
+ * chunks through /v1/chat/completions; needs an ollama-emu with /v1).
+ *
  * Usage: bench_collect COLLECT OLLAMA_EMU [--agents 2,8,32,128,256]
- *                      [--runtimes uv,threads] [--tokens 100] [--keep DIR]
- *                      [--pin] */
+ *                      [--runtimes uv,threads] [--tokens 100] [--api API]
+ *                      [--keep DIR] [--pin] */
 #define _GNU_SOURCE
 #include <cjson/cJSON.h>
 #include <sched.h>
@@ -43,6 +46,7 @@ static const char *g_collect, *g_emu;
 static int g_tokens = 100;
 static char g_dir[4096];
 static int g_pin;
+static char g_api_arg[64];  /* "--api=NAME", or empty: the plan's (generate) */
 
 /* In a forked child before exec: the affinity survives exec. */
 static void pin_child(int cpu)
@@ -106,7 +110,8 @@ static int run_collect(const char *plan, const char *out, int solo, struct rusag
             _exit(127);
         pin_child(0);
         execl(g_collect, g_collect, "--plan", plan, "--out", out, "--quiet",
-              "--runs=1", solo ? "--runs=1" : "--no-solo", (char *)NULL);
+              "--runs=1", solo ? "--runs=1" : "--no-solo",
+              g_api_arg[0] ? g_api_arg : (char *)NULL, (char *)NULL);
         _exit(127);
     }
     int st;
@@ -300,7 +305,7 @@ static void bench(const char *rt, int n, double dsolo)
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: bench_collect COLLECT OLLAMA_EMU [--agents LIST] [--runtimes LIST] [--tokens N] [--keep DIR] [--pin]\n");
+        fprintf(stderr, "usage: bench_collect COLLECT OLLAMA_EMU [--agents LIST] [--runtimes LIST] [--tokens N] [--api API] [--keep DIR] [--pin]\n");
         return 2;
     }
     g_collect = argv[1];
@@ -317,6 +322,8 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--runtimes")) rts = argv[i + 1];
         else if (!strcmp(argv[i], "--tokens")) g_tokens = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--keep")) keep = argv[i + 1];
+        else if (!strcmp(argv[i], "--api"))
+            snprintf(g_api_arg, sizeof g_api_arg, "--api=%s", argv[i + 1]);
     }
     if (keep) {
         snprintf(g_dir, sizeof g_dir, "%s", keep);

@@ -1,0 +1,118 @@
+#include "cli_plan.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pb_fs.h"
+
+int pb_cli_plan_build(const pb_cli_plan *c, char **json, char *err, size_t errlen)
+{
+    *json = NULL;
+    if (c->n_endpoints <= 0) {
+        snprintf(err, errlen, "give at least one --endpoint URL");
+        return -1;
+    }
+    if (!c->prompt) {
+        snprintf(err, errlen, "--endpoint needs --prompt TEXT (or --prompt @FILE)");
+        return -1;
+    }
+    char *text = NULL;
+    if (c->prompt[0] == '@') {
+        size_t len = 0;
+        char e[600];
+        if (pb_fs_read_all(c->prompt + 1, 16u << 20, &text, &len, e, sizeof e) != 0) {
+            snprintf(err, errlen, "--prompt %s: %s", c->prompt, e);
+            return -1;
+        }
+    } else {
+        text = strdup(c->prompt);
+        if (!text)
+            abort();
+    }
+    if (!text[0]) {
+        snprintf(err, errlen, "--prompt %s: the prompt is empty", c->prompt);
+        free(text);
+        return -1;
+    }
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "name", "cli");
+    cJSON_AddStringToObject(root, "model", c->model ? c->model : "gemma3:latest");
+    cJSON *agents = cJSON_AddArrayToObject(root, "agents");
+    cJSON *a = cJSON_CreateObject();
+    cJSON_AddStringToObject(a, "id", "agent");
+    cJSON_AddNumberToObject(a, "count", c->agents > 0 ? c->agents : c->n_endpoints);
+    /* A list is used round-robin by the plan's "count". */
+    cJSON *eps = cJSON_AddArrayToObject(a, "endpoint");
+    for (int i = 0; i < c->n_endpoints; i++)
+        cJSON_AddItemToArray(eps, cJSON_CreateString(c->endpoints[i]));
+    cJSON_AddStringToObject(a, "prompt", text);
+    cJSON *opts = cJSON_AddObjectToObject(a, "options");
+    if (c->num_predict > 0)
+        cJSON_AddNumberToObject(opts, "num_predict", c->num_predict);
+    cJSON_AddItemToArray(agents, a);
+    free(text);
+    char *s = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    if (!s)
+        abort();
+    *json = strdup(s);
+    cJSON_free(s);
+    if (!*json)
+        abort();
+    return 0;
+}
+
+cJSON *pb_plan_file_json(const pb_plan *p)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "name", p->name);
+    cJSON_AddStringToObject(j, "out", p->out);
+    cJSON_AddNumberToObject(j, "runs", p->runs);
+    cJSON *rts = cJSON_AddArrayToObject(j, "runtimes");
+    for (int i = 0; i < p->n_runtimes; i++)
+        cJSON_AddItemToArray(rts, cJSON_CreateString(p->runtimes[i].label));
+    cJSON_AddNumberToObject(j, "seed", (double)p->seed);
+    cJSON_AddNumberToObject(j, "timeout_s", p->timeout_s);
+    cJSON_AddNumberToObject(j, "chunk_bytes", (double)p->chunk_bytes);
+    cJSON_AddBoolToObject(j, "warmup", p->warmup);
+    cJSON_AddNumberToObject(j, "warmup_tokens", p->warmup_tokens);
+    cJSON_AddBoolToObject(j, "solo", p->solo);
+    cJSON_AddBoolToObject(j, "paired_seed", p->paired_seed);
+    cJSON_AddBoolToObject(j, "reuse_connections", p->reuse_connections);
+    if (p->emulate.enabled) {
+        cJSON *e = cJSON_AddObjectToObject(j, "emulate");
+        cJSON_AddBoolToObject(e, "enabled", 1);
+        cJSON_AddBoolToObject(e, "ideal", p->emulate.ideal);
+        if (p->emulate.shared_gpu >= 0)
+            cJSON_AddBoolToObject(e, "shared_gpu", p->emulate.shared_gpu);
+        cJSON_AddNumberToObject(e, "time_scale", p->emulate.time_scale);
+        cJSON_AddNumberToObject(e, "num_parallel", p->emulate.num_parallel);
+        if (p->emulate.trace)
+            cJSON_AddStringToObject(e, "trace", p->emulate.trace);
+        if (p->emulate.faults)
+            cJSON_AddItemToObject(e, "faults", cJSON_Duplicate(p->emulate.faults, 1));
+    }
+    cJSON *ag = cJSON_AddArrayToObject(j, "agents");
+    const pb_config *c = p->n_configs > 0 ? &p->configs[0] : NULL;
+    for (int i = 0; c && i < c->n_agents; i++) {
+        const pb_agent_spec *a = &c->agents[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "id", a->id);
+        cJSON_AddStringToObject(o, "endpoint", a->endpoint);
+        cJSON_AddStringToObject(o, "api", a->api);
+        cJSON_AddStringToObject(o, "model", a->model);
+        cJSON_AddStringToObject(o, "prompt", a->prompt);
+        cJSON_AddItemToObject(o, "options", cJSON_Duplicate(a->options, 1));
+        if (cJSON_GetArraySize(a->headers) > 0)
+            cJSON_AddItemToObject(o, "headers", cJSON_Duplicate(a->headers, 1));
+        cJSON_AddItemToArray(ag, o);
+    }
+    if (c && strcmp(c->name, "default") != 0) {
+        cJSON *cf = cJSON_AddArrayToObject(j, "configs");
+        cJSON *one = cJSON_CreateObject();
+        cJSON_AddStringToObject(one, "name", c->name);
+        cJSON_AddItemToArray(cf, one);
+    }
+    return j;
+}

@@ -1,0 +1,108 @@
+/* dialect: the table of dialects and what they share. */
+#include "dialect.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The dialects, one file each. */
+extern const pb_dialect pb_dialect_ollama_generate, pb_dialect_ollama_chat;
+extern const pb_dialect pb_dialect_openai_chat, pb_dialect_openai_completions;
+
+static const pb_dialect *const table[] = {
+    &pb_dialect_ollama_generate,
+    &pb_dialect_ollama_chat,
+    &pb_dialect_openai_chat,
+    &pb_dialect_openai_completions,
+};
+
+static const struct { const char *alias, *name; } aliases[] = {
+    {"ollama", "generate"},
+    {"openai", "openai-chat"},
+};
+
+const pb_dialect *pb_dialect_find(const char *name)
+{
+    if (!name)
+        return NULL;
+    for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
+        if (strcmp(name, aliases[i].alias) == 0)
+            name = aliases[i].name;
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+        if (strcmp(name, table[i]->name) == 0)
+            return table[i];
+    return NULL;
+}
+
+const char *pb_dialect_names(void)
+{
+    static char buf[256];
+    if (!buf[0]) {
+        size_t k = 0;
+        for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+            k += (size_t)snprintf(buf + k, sizeof buf - k, "%s%s", i ? ", " : "",
+                                  table[i]->name);
+    }
+    return buf;
+}
+
+void pb_reply_fail(pb_reply *r, const char *fmt, ...)
+{
+    if (r->error)
+        return; /* the first failure is the cause; later ones are echoes */
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    r->error = strdup(buf);
+    if (!r->error)
+        abort();
+}
+
+void pb_reply_content(pb_reply *r, const char *text)
+{
+    r->content_events++;
+    size_t l = strlen(text);
+    r->text_total += l;
+    if (r->text_len >= r->keep_text)
+        return;
+    size_t take = l < r->keep_text - r->text_len ? l : r->keep_text - r->text_len;
+    if (r->text_len + take + 1 > r->text_cap) {
+        size_t c = r->text_cap ? r->text_cap : 1024;
+        while (c < r->text_len + take + 1)
+            c *= 2;
+        char *p = realloc(r->text, c);
+        if (!p)
+            abort();
+        r->text = p;
+        r->text_cap = c;
+    }
+    memcpy(r->text + r->text_len, text, take);
+    r->text_len += take;
+    r->text[r->text_len] = '\0';
+}
+
+void pb_reply_free(pb_reply *r)
+{
+    cJSON_Delete(r->final);
+    free(r->error);
+    free(r->text);
+    r->final = NULL;
+    r->error = NULL;
+    r->text = NULL;
+    r->text_len = r->text_cap = 0;
+}
+
+void pb_excerpt(const char *s, size_t n, char *out, size_t outlen)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n && k + 4 < outlen && i < 80; i++)
+        out[k++] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+    if (n > 80 && k + 4 < outlen) {
+        memcpy(out + k, "...", 3);
+        k += 3;
+    }
+    out[k] = '\0';
+}

@@ -1,0 +1,111 @@
+/* dialect: one streaming LLM API, apart from the transport.
+ *
+ * A dialect says where a request goes, what its body is, how the reply is
+ * framed (NDJSON lines or server-sent events) and what each message means.
+ * The transport (transfer.c) owns libcurl, timestamps, the chunk log and the
+ * framing buffers; it hands every complete message to the dialect's
+ * on_message and stamps the first token when the dialect says a message
+ * carried content. Preflight (preflight.c) uses the dialect's model list and
+ * version routes.
+ *
+ * Adding an API is one file defining a pb_dialect, and its line in the
+ * table of dialect.c. */
+#ifndef PB_DIALECT_H
+#define PB_DIALECT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+
+#include "plan.h"
+
+typedef enum pb_framing {
+    PB_FRAMING_NDJSON = 0,   /* one JSON object per '\n'-terminated line */
+    PB_FRAMING_SSE,          /* text/event-stream (sse.h) */
+} pb_framing;
+
+/* What a request carries beyond the agent's spec. */
+typedef struct pb_request_params {
+    int num_predict;         /* > 0: this length instead of the agent's (warm-ups) */
+    long sample_seed;        /* >= 0: sampling seed unless the agent sets one */
+} pb_request_params;
+
+/* One complete message of the reply. */
+typedef struct pb_message {
+    const char *data;
+    size_t len;
+    const char *type;        /* SSE event type ("message" by default); NULL for NDJSON */
+    int stray;               /* SSE: a line that is no SSE field */
+    uint64_t index;          /* 1-based, in arrival order */
+} pb_message;
+
+/* What the dialect makes of the reply so far. The transport owns it. */
+typedef struct pb_reply {
+    const char *url;         /* full request URL, for error texts */
+    uint64_t content_events; /* messages with non-empty content: the client's token count */
+    uint64_t reasoning_events; /* messages with non-empty reasoning content */
+    int64_t server_tokens;   /* completion tokens counted by the server, -1 = none sent */
+    int done;                /* the stream's end marker arrived (done:true, data: [DONE]) */
+    cJSON *final;            /* server statistics kept verbatim (FORMAT.md), or NULL */
+    char *error;             /* first failure, NULL while none */
+    size_t keep_text;        /* > 0: keep up to this many bytes of answer text */
+    char *text;              /* answer text kept so far, NUL-terminated, or NULL */
+    size_t text_len, text_cap;
+    uint64_t text_total;     /* bytes of answer text, kept or not */
+} pb_reply;
+
+/* Bits of on_message's result. */
+enum {
+    PB_MSG_CONTENT = 1,      /* carried answer text: the first one is the first token */
+    PB_MSG_REASONING = 2,    /* carried reasoning text (timed apart from the answer) */
+    PB_MSG_STOP = 4,         /* a failure was recorded: stop reading */
+};
+
+typedef struct pb_dialect {
+    const char *name;        /* the plan's "api" */
+    const char *family;      /* "ollama" or "openai": what preflight and servers[] report */
+    const char *path;        /* appended to the endpoint's base URL */
+    pb_framing framing;
+    /* Refuses, before anything is measured, options the API cannot carry. */
+    int (*check_options)(const cJSON *options, char *err, size_t errlen);
+    /* The JSON request body (caller frees). */
+    cJSON *(*build_request)(const pb_agent_spec *a, const pb_request_params *p);
+    /* Interprets one message; returns PB_MSG_* bits. */
+    int (*on_message)(pb_reply *r, const pb_message *m);
+    /* After the last message of a stream that ended without a transport
+     * error: `partial` holds the unterminated rest (a line without '\n', or
+     * an event without its blank line), partial_len 0 when none. */
+    void (*on_end)(pb_reply *r, const char *partial, size_t partial_len);
+    /* The error text in a non-200 JSON body (or NULL). */
+    const char *(*error_text)(const cJSON *body);
+    /* Preflight: the route listing models, the ids in its answer (a new
+     * array of strings), and where the server tells its version. */
+    const char *models_path;
+    cJSON *(*model_ids)(const cJSON *models_answer);
+    const char *version_path;   /* NULL: the version comes from models_answer */
+    /* The server's version: from version_answer (may be NULL) or the
+     * models answer; a new string item or NULL. */
+    cJSON *(*server_version)(const cJSON *version_answer, const cJSON *models_answer,
+                             const char *model);
+} pb_dialect;
+
+/* The dialect named `name` (or an alias: "ollama" = generate, "openai" =
+ * openai-chat), NULL when unknown. */
+const pb_dialect *pb_dialect_find(const char *name);
+/* "generate, chat, openai-chat, openai-completions" for error texts. */
+const char *pb_dialect_names(void);
+
+/* Records the first failure of a reply (later ones are echoes). */
+void pb_reply_fail(pb_reply *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* A message carried answer text: counts it (and keeps the text when asked).
+ * Every dialect calls this for each message with non-empty content. */
+void pb_reply_content(pb_reply *r, const char *text);
+/* Frees what a reply owns and resets it (url is borrowed). */
+void pb_reply_free(pb_reply *r);
+
+/* A text shortened for an error message: at most 80 bytes, control bytes
+ * as '?', "..." when cut. */
+void pb_excerpt(const char *s, size_t n, char *out, size_t outlen);
+
+#endif
