@@ -59,6 +59,26 @@ typedef struct emu_options {
      * reports) or EMU_OPENAI_0_32 as Ollama >= 0.32.6 (see README, OpenAI
      * compatibility). */
     int openai_format;
+    /* ---- issue 11: Ollama's model lifecycle, scheduler and GPU model ---- */
+    /* Per-stream slowdown of n streams batched in one runner (one loaded
+     * model of one instance): R1 * n^-batching (see emu_gpu_rate()). */
+    double batching;
+    /* Default keep_alive in seconds (OLLAMA_KEEP_ALIVE, Ollama's 5 min);
+     * < 0 = forever, 0 = unload as soon as idle. Scaled by time_scale. */
+    double keep_alive_s;
+    /* Loaded runners per instance before the least useful idle one is
+     * evicted (OLLAMA_MAX_LOADED_MODELS; 0 = Ollama's automatic 3). */
+    int max_loaded;
+    /* VRAM budget per instance in GiB (0 = unlimited): model weights plus
+     * KV cache num_ctx * num_parallel * EMU_KV_BYTES_PER_TOKEN. */
+    double vram_gib;
+    /* /api/version answer. */
+    char version_string[32];
+    /* Length of the vectors of /api/embed and /api/embeddings. */
+    int embed_dim;
+    /* The preset the options started from, for the X-Parbench-Emulator
+     * response header: "default" or "ideal". */
+    char preset[16];
 } emu_options;
 
 #define EMU_OPENAI_0_6 0
@@ -112,5 +132,25 @@ void emu_get_stats(emu_t *e, emu_stats *s);
  * each stream runs at decode_rate * emu_gpu_factor(k, contention).
  * Exposed for tests and for documentation of the model. */
 double emu_gpu_factor(int k, double contention);
+
+/* Per-stream rate factor of a stream batched with n_batch - 1 others in one
+ * runner while n_runners runners decode on the same GPU:
+ *     n_batch^-batching * n_runners^-contention
+ * (batching inside one llama.cpp context, time-slicing across processes).
+ * With one stream per runner it equals emu_gpu_factor(n_runners, C). */
+double emu_gpu_rate(int n_batch, int n_runners, double batching,
+                    double contention);
+
+/* Go's time.ParseDuration ("300ms", "1h2m", "-1.5h"; a bare "0" is 0).
+ * Returns 0 and seconds in *out, or -1 with Go's message in err
+ * (`time: invalid duration "x"`). */
+int emu_duration_parse(const char *s, double *out, char *err, size_t errlen);
+
+/* Reads OLLAMA_NUM_PARALLEL, OLLAMA_MAX_QUEUE, OLLAMA_KEEP_ALIVE,
+ * OLLAMA_HOST and OLLAMA_MAX_LOADED_MODELS with getenv as Ollama's
+ * envconfig reads them (an invalid value warns on stderr and keeps the
+ * default). The ollama-emu program calls it before emu_options_parse, so
+ * flags win; library users (collect --emulate) do not. */
+void emu_options_env(emu_options *o);
 
 #endif

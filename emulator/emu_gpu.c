@@ -1,18 +1,26 @@
 /* emu_gpu: the decode timing model.
  *
- * One simulated GPU per instance (or one for all with shared_gpu). With k
- * streams decoding on a GPU at once, each stream decodes at
- *     decode_rate * g(k),   g(k) = k^(-contention)   (g(1) = 1)
- * so the GPU's aggregate rate is decode_rate * k^(1 - contention):
- *   contention 0   every stream keeps R1 (ideal batching / independent GPUs)
- *   contention 1   aggregate stays R1 (pure time-slicing)
- *   contention >1  aggregate falls below R1 (instances thrashing one GPU);
- *                  the default 1.3 gives g(2) = 0.406, i.e. ~50 tok/s each
- *                  for two instances at R1 = 122, inside the study's 41-57.
- *   0 < c < 1      aggregate grows with k (batching gains).
+ * A simulated GPU per instance (or one for all with shared_gpu) runs
+ * runners: one per loaded model per instance, as Ollama starts one
+ * llama.cpp process per model. Two mechanisms share a GPU, and they differ:
+ *
+ *  - batching: the n streams decoding in one runner (num_parallel > 1) are
+ *    decoded together, one batch per step. A step costs little more than a
+ *    single stream's (decode is memory-bound), so each stream slows down
+ *    less than 1/n: per-stream factor n^-B, aggregate R1 * n^(1-B).
+ *  - time-slicing: separate runners (other instances, other models) take
+ *    turns on the GPU: with m runners decoding each gets m^-C of it;
+ *    C > 1 models the thrashing TR115 saw (two instances: 122 tok/s alone,
+ *    ~50 each, aggregate 100 < 122).
+ *
+ * So a stream decodes at  R1 * n^-B * m^-C  (emu_gpu_rate). The defaults,
+ * B = 0.5 and C = 1.3, and their sources are in README.md ("GPU model").
+ * With one stream per runner (num_parallel 1, the TR115 setting) this is
+ * the old k^-C exactly.
+ *
  * The rate in force when a token is scheduled applies to that token; a
- * change of k takes effect from the next token (one token of lag, < 25 ms at
- * the defaults), which keeps the model simple and drift-free. */
+ * change of n or m takes effect from the next token (one token of lag, < 25
+ * ms at the defaults), which keeps the model simple and drift-free. */
 #include "emu_internal.h"
 
 #include <math.h>
@@ -26,10 +34,19 @@ double emu_gpu_factor(int k, double contention)
     return pow((double)k, -contention);
 }
 
-uint64_t emu_gpu_token_ns(const emu_options *o, const emu_gpu *g,
-                          gsl_rng *rng)
+double emu_gpu_rate(int n_batch, int n_runners, double batching,
+                    double contention)
 {
-    double rate = o->decode_rate * emu_gpu_factor(g->k, o->contention) *
+    return emu_gpu_factor(n_batch, batching) *
+           emu_gpu_factor(n_runners, contention);
+}
+
+uint64_t emu_gpu_token_ns(const emu_options *o, const emu_gpu *g,
+                          int n_batch, gsl_rng *rng)
+{
+    double rate = o->decode_rate *
+                  emu_gpu_rate(n_batch, g->runners, o->batching,
+                               o->contention) *
                   o->time_scale;
     double dt = 1e9 / rate;
     if (o->jitter > 0) {

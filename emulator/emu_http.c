@@ -182,8 +182,9 @@ void emu_http_reply(emu_conn *c, int status, const char *ctype,
     emu_buf b = {0};
     emu_buf_printf(&b,
                    "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nDate: %s\r\n"
-                   "Content-Length: %zu\r\n%s\r\n",
-                   status, status_text(status), ctype, date, len,
+                   "%sContent-Length: %zu\r\n%s\r\n",
+                   status, status_text(status), ctype, date,
+                   c->inst->emu->ident_header, len,
                    c->keep_alive ? "" : "Connection: close\r\n");
     if (!head_only)
         emu_buf_append(&b, body, len);
@@ -209,8 +210,9 @@ void emu_http_stream_headers(emu_buf *b, const emu_conn *c,
     http_date(date, sizeof date);
     emu_buf_printf(b,
                    "HTTP/1.1 200 OK\r\nContent-Type: %s\r\n"
-                   "Date: %s\r\nTransfer-Encoding: chunked\r\n%s\r\n",
-                   ctype, date, c->keep_alive ? "" : "Connection: close\r\n");
+                   "Date: %s\r\n%sTransfer-Encoding: chunked\r\n%s\r\n",
+                   ctype, date, c->inst->emu->ident_header,
+                   c->keep_alive ? "" : "Connection: close\r\n");
 }
 
 static void conn_feed(emu_conn *c, const char *data, size_t len);
@@ -251,20 +253,6 @@ static void reply_json(emu_conn *c, cJSON *o, int head_only)
     cJSON_Delete(o);
 }
 
-/* A stable fake sha256 digest per model name (FNV-1a seeds the RNG). */
-static void model_digest(const char *name, char out[65])
-{
-    uint64_t h = 1469598103934665603ull;
-    for (const char *p = name; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ull;
-    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-    gsl_rng_set(r, (unsigned long)h);
-    for (int i = 0; i < 64; i++)
-        out[i] = "0123456789abcdef"[gsl_rng_uniform_int(r, 16)];
-    out[64] = '\0';
-    gsl_rng_free(r);
-}
-
 static void add_model_fields(cJSON *m, const char *name)
 {
     cJSON_AddStringToObject(m, "name", name);
@@ -287,8 +275,6 @@ static cJSON *model_details(const char *name)
     return d;
 }
 
-#define EMU_MODEL_SIZE 3338801804.0
-
 static void route_tags(emu_conn *c, int head_only)
 {
     emu *e = c->inst->emu;
@@ -297,7 +283,7 @@ static void route_tags(emu_conn *c, int head_only)
     for (int i = 0; i < e->o.n_models; i++) {
         const char *name = e->o.models[i];
         char digest[65];
-        model_digest(name, digest);
+        emu_model_digest(name, digest);
         cJSON *m = cJSON_CreateObject();
         add_model_fields(m, name);
         cJSON_AddStringToObject(m, "modified_at", e->started_at);
@@ -309,33 +295,58 @@ static void route_tags(emu_conn *c, int head_only)
     reply_json(c, o, head_only);
 }
 
+/* GET /api/ps: the runners loaded now (a model still loading is listed,
+ * as Ollama lists it), longest time to expiry first; expires_at is the
+ * instant the keep-alive timer will unload it (scaled by --time-scale). */
 static void route_ps(emu_conn *c, int head_only)
 {
     emu *e = c->inst->emu;
     cJSON *o = cJSON_CreateObject();
     cJSON *arr = cJSON_AddArrayToObject(o, "models");
-    /* Loaded models stay loaded (Ollama's default keep_alive is 5 min). */
-    int64_t exp = pb_time_wall_ns() + 300 * (int64_t)1000000000;
-    time_t secs = (time_t)(exp / 1000000000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    char expires[48];
-    snprintf(expires, sizeof expires, "%04d-%02d-%02dT%02d:%02d:%02d.%09dZ",
-             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-             tm.tm_min, tm.tm_sec, (int)(exp % 1000000000));
+    int order[EMU_MAX_MODELS], n = 0;
+    int64_t exp[EMU_MAX_MODELS];
+    int64_t now = pb_time_wall_ns();
     for (int i = 0; i < e->o.n_models; i++) {
-        if (!(c->inst->loaded_mask & (1u << i)))
+        const emu_runner *run = &c->inst->runner[i];
+        if (!run->loaded)
             continue;
+        /* Not idle yet: Ollama estimates now + session duration. */
+        int64_t x = run->expires_wall_ns;
+        if (!x)
+            x = run->session_ns == INT64_MAX || now > INT64_MAX - run->session_ns
+                    ? INT64_MAX
+                    : now + run->session_ns;
+        exp[i] = x;
+        int k = n++;
+        while (k > 0 && exp[order[k - 1]] < x) {
+            order[k] = order[k - 1];
+            k--;
+        }
+        order[k] = i;
+    }
+    for (int j = 0; j < n; j++) {
+        int i = order[j];
+        const emu_runner *run = &c->inst->runner[i];
         const char *name = e->o.models[i];
-        char digest[65];
-        model_digest(name, digest);
+        char digest[65], expires[40];
+        emu_model_digest(name, digest);
+        if (exp[i] == INT64_MAX) {
+            /* Forever: Go's time.Now().Add(math.MaxInt64), ~292 years. */
+            long ns = (long)(now % 1000000000) + 854775807;
+            emu_rfc3339nano(now / 1000000000 + 9223372036 + ns / 1000000000,
+                            ns % 1000000000, expires);
+        } else {
+            emu_rfc3339nano(exp[i] / 1000000000, (long)(exp[i] % 1000000000),
+                            expires);
+        }
         cJSON *m = cJSON_CreateObject();
         add_model_fields(m, name);
-        cJSON_AddNumberToObject(m, "size", EMU_MODEL_SIZE);
+        cJSON_AddNumberToObject(m, "size", run->vram_bytes);
         cJSON_AddStringToObject(m, "digest", digest);
         cJSON_AddItemToObject(m, "details", model_details(name));
         cJSON_AddStringToObject(m, "expires_at", expires);
-        cJSON_AddNumberToObject(m, "size_vram", EMU_MODEL_SIZE);
+        cJSON_AddNumberToObject(m, "size_vram", run->vram_bytes);
+        cJSON_AddNumberToObject(m, "context_length", run->num_ctx);
         cJSON_AddItemToArray(arr, m);
     }
     reply_json(c, o, head_only);
@@ -412,7 +423,7 @@ static void conn_dispatch(emu_conn *c)
     } else if (!strcmp(path, "/api/version")) {
         if (is_get || is_head) {
             cJSON *o = cJSON_CreateObject();
-            cJSON_AddStringToObject(o, "version", EMU_OLLAMA_VERSION);
+            cJSON_AddStringToObject(o, "version", e->o.version_string);
             reply_json(c, o, is_head);
         } else {
             reply_text(c, 405, "405 method not allowed", 0);
@@ -427,6 +438,23 @@ static void conn_dispatch(emu_conn *c)
             route_ps(c, is_head);
         else
             reply_text(c, 405, "405 method not allowed", 0);
+    } else if (!strcmp(path, "/api/show") || !strcmp(path, "/api/pull") ||
+               !strcmp(path, "/api/embed") ||
+               !strcmp(path, "/api/embeddings")) {
+        if (m != HTTP_POST) {
+            reply_text(c, 405, "405 method not allowed", 0);
+        } else if (!strcmp(path, "/api/show")) {
+            emu_api_show(c);
+            return;
+        } else if (!strcmp(path, "/api/pull")) {
+            emu_api_pull(c);
+            return;
+        } else {
+            emu_req_submit_embed(c, !strcmp(path, "/api/embed")
+                                        ? EMU_API_EMBED
+                                        : EMU_API_EMBEDDINGS);
+            return;
+        }
     } else if (!strcmp(path, "/api/generate") || !strcmp(path, "/api/chat")) {
         if (m == HTTP_POST) {
             emu_req_submit(c, !strcmp(path, "/api/chat"));

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <uv.h>
 
+#include <cjson/cJSON.h>
 #include <gsl/gsl_rng.h>
 
 /* Limits of what a client may send; beyond them the answer is 431/413. */
@@ -24,7 +25,19 @@
 /* Lag histogram: 1 us buckets; the last bucket collects everything slower. */
 #define EMU_LAG_BUCKETS 100001
 
-#define EMU_OLLAMA_VERSION "0.6.5"
+/* Default /api/version: the newest Ollama release in the fetched source's
+ * tags when this was written (--version-string changes it). */
+#define EMU_OLLAMA_VERSION "0.32.15"
+/* Size of every emulated model (gemma3:4b Q4_K_M on disk) and its KV cache
+ * per token of context per slot (gemma3 4B: 34 layers x 4 KV heads x 256
+ * dims x K and V x f16 = 139 264 bytes). Used by --vram and /api/ps. */
+#define EMU_MODEL_SIZE 3338801804.0
+#define EMU_KV_BYTES_PER_TOKEN 139264.0
+/* Runner options a request gets when it names none (api/types.go
+ * DefaultOptions: num_ctx from OLLAMA_CONTEXT_LENGTH, 4096 when unset;
+ * num_batch 512; num_gpu -1 = decide from free VRAM). */
+#define EMU_DEFAULT_NUM_CTX 4096
+#define EMU_DEFAULT_NUM_BATCH 512
 
 /* ---- growable byte buffer (emu_stream.c) ---- */
 typedef struct emu_buf {
@@ -88,17 +101,38 @@ void emu_sched_close(emu_sched *s);
 
 /* ---- simulated GPU (emu_gpu.c) ---- */
 typedef struct emu_gpu {
-    int k; /* streams decoding now */
+    int k;        /* streams decoding now */
+    int runners;  /* runners (llama.cpp processes) with a stream decoding */
 } emu_gpu;
 
-/* Nanoseconds until the next token of one stream on gpu g, jitter drawn
- * from rng. */
+/* Nanoseconds until the next token of one stream batched with n_batch - 1
+ * others in its runner on gpu g, jitter drawn from rng. */
 uint64_t emu_gpu_token_ns(const emu_options *o, const emu_gpu *g,
-                          gsl_rng *rng);
+                          int n_batch, gsl_rng *rng);
 
 /* ---- server objects ---- */
 struct emu;
 struct emu_req;
+struct emu_instance;
+
+/* One model as loaded by one instance: Ollama's runnerRef (server/sched.go),
+ * i.e. one llama.cpp process with num_parallel slots. */
+typedef struct emu_runner {
+    emu_sched_item expire;        /* first member: keep-alive timer */
+    struct emu_instance *inst;
+    int model_index;
+    int loaded;
+    uint64_t load_end;            /* monotonic ns the load completes */
+    int num_ctx, num_batch, num_gpu; /* options it was loaded with */
+    int refcount;                 /* requests using it (in a slot or waiting) */
+    int active;                   /* slots in use */
+    struct emu_req *wait_head, *wait_tail; /* waiting for a slot */
+    int64_t session_ns;           /* keep-alive (scaled), INT64_MAX forever */
+    int64_t expires_wall_ns;      /* /api/ps expires_at (0 = not idle yet) */
+    int decoding;                 /* streams decoding: the batch size */
+    double vram_bytes;
+    uint64_t loads;               /* loads so far (tests, logs) */
+} emu_runner;
 
 typedef struct emu_instance {
     struct emu *emu;
@@ -107,12 +141,12 @@ typedef struct emu_instance {
     int port;
     emu_fault fault;
     emu_gpu *gpu;
-    int active;                       /* requests holding a slot */
-    struct emu_req *q_head, *q_tail;  /* waiting for a slot */
-    int n_queued;
     uint64_t n_requests;              /* seeds the per-request RNG */
-    uint32_t loaded_mask;             /* models loaded (bit = model index) */
-    uint64_t loaded_until[EMU_MAX_MODELS];
+    emu_runner runner[EMU_MAX_MODELS];
+    /* Ollama's pendingReqCh: requests that need a load or reload, bounded
+     * by max_queue; pend_cur is the one processPending works on. */
+    struct emu_req *pend_head, *pend_tail, *pend_cur;
+    int n_pending;
 } emu_instance;
 
 typedef struct emu_conn {
@@ -143,7 +177,8 @@ typedef struct emu_conn {
 } emu_conn;
 
 typedef enum emu_req_state {
-    EMU_REQ_QUEUED,
+    EMU_REQ_PENDING,     /* in the scheduler's pending queue (load/reload) */
+    EMU_REQ_QUEUED,      /* holds its runner, waits for a slot */
     EMU_REQ_LOAD,
     EMU_REQ_PROMPT,
     EMU_REQ_DECODE,
@@ -157,6 +192,14 @@ typedef struct emu_req {
     struct emu_req *qnext;
     emu_req_state state;
     int is_chat, stream, load_only, model_index;
+    int api;             /* EMU_API_* */
+    emu_runner *runner;  /* set once it uses a runner (holds a reference) */
+    int in_slot;         /* holds one of the runner's slots */
+    int num_ctx, num_batch, num_gpu; /* runner options requested */
+    int has_keep_alive;
+    int64_t keep_alive_ns; /* scaled; INT64_MAX forever */
+    int n_inputs;        /* /api/embed: vectors to return */
+    uint64_t input_hash;
     char *model_json;    /* the requested model name as a JSON string */
     char id[128];
     emu_fault fault;
@@ -190,6 +233,7 @@ typedef struct emu {
     char read_buf[64 * 1024];
     emu_buf tok_out, tok_line; /* per-token scratch, reused (emu_req.c) */
     char started_at[40]; /* modified_at of the served models */
+    char ident_header[96]; /* "X-Parbench-Emulator: ...\r\n" on every answer */
     pthread_mutex_t mu;  /* guards stats and lag_hist */
     emu_stats stats;
     uint32_t *lag_hist;
@@ -253,6 +297,7 @@ typedef struct emu_route {
 /* emu_openai.c: Ollama's OpenAI compatibility layer (/v1/...). */
 extern const emu_route emu_openai_routes[];
 extern const size_t emu_openai_n_routes;
+enum { EMU_API_GENERATE, EMU_API_CHAT, EMU_API_EMBED, EMU_API_EMBEDDINGS };
 
 /* emu_req.c */
 /* Handles POST /api/generate or /api/chat on connection c. */
@@ -263,9 +308,14 @@ void emu_req_submit(emu_conn *c, int is_chat);
 struct cJSON;
 void emu_req_submit_as(emu_conn *c, int is_chat, int include_usage,
                        const struct cJSON *root);
-/* Index of the served model `name` means ("gemma3" = "gemma3:latest"), or
- * -1. */
-int emu_model_find(const emu_options *o, const char *name);
+/* Handles POST /api/embed (api EMU_API_EMBED) or /api/embeddings. */
+void emu_req_submit_embed(emu_conn *c, int api);
+/* The request got its slot: schedule its load end (emu_model.c calls). */
+void emu_req_start(emu_req *r, uint64_t now);
+/* Parses a keep_alive JSON value as api.Duration does. Returns 0 with the
+ * scaled ns in *ns (INT64_MAX forever), or -1 with Go's message in err. */
+int emu_req_keep_alive(const emu *e, const cJSON *v, int64_t *ns, char *err,
+                       size_t errlen);
 /* The connection of r goes away: drop r, free its slot. */
 void emu_req_cancel(emu_req *r);
 
@@ -273,13 +323,43 @@ void emu_req_cancel(emu_req *r);
 void emu_stream_token_line(emu_buf *b, const emu_req *r, const char *tok);
 void emu_stream_final_line(emu_buf *b, const emu_req *r, const char *text,
                            size_t text_len, uint64_t t_final);
-void emu_stream_load_line(emu_buf *b, const emu_req *r);
+void emu_stream_load_line(emu_buf *b, const emu_req *r, const char *reason);
 /* Appends "<hex len>\r\n<data>\r\n". */
 void emu_stream_chunk(emu_buf *out, const char *data, size_t len);
 /* Token text number i of a request (from a fixed vocabulary). */
 const char *emu_stream_vocab(gsl_rng *rng);
 extern const char *const emu_vocab[];
 extern const size_t emu_vocab_len;
+
+/* emu_model.c: Ollama's scheduler over the runners of one instance. */
+void emu_model_init(emu_instance *inst);
+/* Routes r to a runner (now, or via the pending queue). Returns 0, or -1
+ * when the pending queue is full (the caller answers 503). */
+int emu_model_submit(emu_req *r);
+/* r is done or gone: its slot, reference or pending place is released. */
+void emu_model_release(emu_req *r);
+/* keep_alive 0 with nothing to do: unload the model once idle. */
+void emu_model_expire(emu_instance *inst, int model_index);
+/* The stream of r starts / stops decoding (batch and GPU accounting). */
+void emu_model_decode_begin(emu_req *r);
+void emu_model_decode_end(emu_req *r);
+
+/* emu_api.c: /api/show, /api/pull and the embed responses. */
+void emu_api_show(emu_conn *c);
+void emu_api_pull(emu_conn *c);
+/* Body of an /api/embed or /api/embeddings answer for r. */
+void emu_api_embed_body(emu_buf *b, const emu_req *r, uint64_t t_final);
+/* Parses c's body as a JSON object with Ollama's messages on failure
+ * (answers 400 itself and returns NULL). */
+cJSON *emu_api_parse_body(emu_conn *c);
+/* Go time.RFC3339Nano (UTC, trailing zeros of the fraction trimmed) of
+ * a wall-clock instant; NUL-terminated (emu_stream.c). */
+void emu_rfc3339nano(int64_t sec, long nsec, char out[40]);
+/* Index of the served model that name means ("gemma3" is
+ * "gemma3:latest", as in Ollama), or -1. */
+int emu_model_find(const emu_options *o, const char *name);
+/* A stable fake sha256 per model name. */
+void emu_model_digest(const char *name, char out[65]);
 
 /* emu_server.c */
 /* Logs one chunk to the trace file (if any), just before its write. */

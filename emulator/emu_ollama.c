@@ -24,7 +24,7 @@ static void ollama_whole(emu_buf *b, emu_req *r, const char *text,
 
 static const char *ollama_load(emu_buf *b, emu_req *r)
 {
-    emu_stream_load_line(b, r);
+    emu_stream_load_line(b, r, "load");
     return emu_dialect_ollama.json_ctype;
 }
 

@@ -31,14 +31,26 @@ void emu_options_init(emu_options *o)
     o->shared_gpu = 0;
     o->time_scale = 1;
     o->seed = 1;
+    /* Batching inside one runner (num_parallel > 1): n streams each at
+     * n^-0.5, aggregate sqrt(n) x R1; sources in README.md. */
+    o->batching = 0.5;
+    o->keep_alive_s = 300; /* Ollama's default keep_alive, 5 min */
+    o->max_loaded = 0;     /* Ollama's automatic: 3 per GPU */
+    o->vram_gib = 0;
+    snprintf(o->version_string, sizeof o->version_string, "%s",
+             "0.32.15");
+    o->embed_dim = 2560;   /* gemma3 4B's embedding_length */
+    strcpy(o->preset, "default");
 }
 
 static void apply_ideal(emu_options *o)
 {
     o->shared_gpu = 0;
     o->contention = 0;
+    o->batching = 0;
     o->jitter = 0;
     o->len_sd = 0;
+    strcpy(o->preset, "ideal");
 }
 
 void emu_options_ideal(emu_options *o)
@@ -61,21 +73,36 @@ static const char usage[] =
     "  --model NAME         serve this model (repeatable; default\n"
     "                       gemma3:latest); others answer 404\n"
     "Scheduling (per instance, like Ollama):\n"
-    "  --num-parallel N     requests decoding at once (default 1)\n"
-    "  --max-queue N        pending requests before 503 (default 512)\n"
+    "  --num-parallel N     slots per loaded model (default 1;\n"
+    "                       env OLLAMA_NUM_PARALLEL)\n"
+    "  --max-queue N        requests waiting for a model load before 503\n"
+    "                       (default 512; env OLLAMA_MAX_QUEUE)\n"
+    "  --keep-alive D       default keep_alive, Go duration or seconds;\n"
+    "                       negative = forever (default 5m; env\n"
+    "                       OLLAMA_KEEP_ALIVE)\n"
+    "  --max-loaded-models N  models loaded per instance before the\n"
+    "                       idle one is evicted (default 0 = 3; env\n"
+    "                       OLLAMA_MAX_LOADED_MODELS)\n"
+    "  --vram GiB           VRAM per instance: weights + num_ctx KV cache\n"
+    "                       must fit, else evict (default 0 = unlimited)\n"
     "Timing model (seconds, tokens/s; see README.md):\n"
     "  --load S             model load on first use (default 0.4)\n"
     "  --prompt-rate R      prompt evaluation tokens/s (default 1500)\n"
     "  --first-token S      extra latency before decoding (default 0.3)\n"
     "  --decode-rate R      R1, tokens/s of a lone stream (default 122)\n"
-    "  --contention C       k streams on one GPU each run at R1*k^-C\n"
-    "                       (default 1.3: 0 batching-free, 1 time-slicing)\n"
+    "  --contention C       m runners (instances, models) time-slicing one\n"
+    "                       GPU each run at R1*m^-C (default 1.3;\n"
+    "                       1 = pure time-slicing)\n"
+    "  --batching B         n streams batched in one runner each run at\n"
+    "                       R1*n^-B (default 0.5; 0 = free, 1 = no gain)\n"
     "  --shared-gpu         all instances share one simulated GPU\n"
     "  --jitter J           relative per-token jitter, sd (default 0.05)\n"
     "  --len-mean N         response tokens without num_predict (300)\n"
     "  --len-sd N           spread of that length (default 80)\n"
     "  --time-scale F       run F times faster (all durations / F)\n"
     "  --seed N             RNG seed (default 1); same seed, same output\n"
+    "  --embed-dim N        /api/embed vector length (default 2560)\n"
+    "  --version-string V   /api/version answer (default 0.32.15)\n"
     "  --ideal              no contention, no jitter, fixed lengths,\n"
     "                       independent GPUs (other flags still apply)\n"
     "Faults and tracing:\n"
@@ -96,6 +123,9 @@ static const char usage[] =
     "                       (>= 0.32.6: a separate finish chunk with an\n"
     "                       empty delta, error types by status)\n"
     "  --help, --version\n"
+    "\n"
+    "OLLAMA_HOST sets the first listener (flags win). Every response\n"
+    "carries 'X-Parbench-Emulator: time-scale=F; preset=default|ideal'.\n"
     "\n"
     "Exit status: 0 stopped by a signal, 1 could not start (e.g. port in\n"
     "use), 2 bad command line.\n";
@@ -249,6 +279,42 @@ int emu_options_parse(emu_options *o, int argc, char **argv, char *err,
             VALUE();
             if (num(flag, v, 0, &o->first_token_s, err, errlen))
                 return -1;
+        } else if (FLAG("--batching")) {
+            VALUE();
+            if (num(flag, v, 0, &o->batching, err, errlen))
+                return -1;
+        } else if (FLAG("--vram")) {
+            VALUE();
+            if (num(flag, v, 0, &o->vram_gib, err, errlen))
+                return -1;
+        } else if (FLAG("--max-loaded-models")) {
+            VALUE();
+            if (inum(flag, v, 0, EMU_MAX_MODELS, &o->max_loaded, err, errlen))
+                return -1;
+        } else if (FLAG("--embed-dim")) {
+            VALUE();
+            if (inum(flag, v, 1, 65536, &o->embed_dim, err, errlen))
+                return -1;
+        } else if (FLAG("--keep-alive")) {
+            VALUE();
+            char *end;
+            double secs = strtod(v, &end);
+            char derr[128];
+            if (end != v && !*end) {
+                /* a bare number: seconds, as in a request's keep_alive */
+            } else if (emu_duration_parse(v, &secs, derr, sizeof derr)) {
+                snprintf(err, errlen, "--keep-alive: %s", derr);
+                return -1;
+            }
+            o->keep_alive_s = secs < 0 ? -1 : secs;
+        } else if (FLAG("--version-string")) {
+            VALUE();
+            if (!*v || strlen(v) >= sizeof o->version_string) {
+                snprintf(err, errlen, "--version-string: 1..%zu bytes",
+                         sizeof o->version_string - 1);
+                return -1;
+            }
+            strcpy(o->version_string, v);
         } else if (FLAG("--contention")) {
             VALUE();
             if (num(flag, v, 0, &o->contention, err, errlen))

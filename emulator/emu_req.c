@@ -105,28 +105,6 @@ static int check_options(const cJSON *opts, char *err, size_t errlen)
     return 0;
 }
 
-/* "gemma3" means "gemma3:latest", as in Ollama. */
-int emu_model_find(const emu_options *o, const char *name)
-{
-    char full[160];
-    if (strchr(name, ':'))
-        snprintf(full, sizeof full, "%s", name);
-    else
-        snprintf(full, sizeof full, "%s:latest", name);
-    for (int i = 0; i < o->n_models; i++) {
-        const char *m = o->models[i];
-        if (!strcmp(m, full) || !strcmp(m, name))
-            return i;
-        if (!strchr(m, ':')) {
-            char mf[160];
-            snprintf(mf, sizeof mf, "%s:latest", m);
-            if (!strcmp(mf, full))
-                return i;
-        }
-    }
-    return -1;
-}
-
 static size_t str_len(const cJSON *j)
 {
     return cJSON_IsString(j) && j->valuestring ? strlen(j->valuestring) : 0;
@@ -138,7 +116,7 @@ static uint64_t str_hash(const cJSON *j)
                            str_len(j));
 }
 
-/* ---- slot queue ---- */
+/* ---- lifetime ---- */
 
 static void req_free(emu_req *r)
 {
@@ -149,65 +127,26 @@ static void req_free(emu_req *r)
     free(r);
 }
 
-static void req_start(emu_req *r, uint64_t now)
+void emu_req_start(emu_req *r, uint64_t now)
 {
-    emu_instance *inst = r->inst;
     r->t_start = now;
-    inst->active++;
-    uint32_t bit = 1u << r->model_index;
-    if (!(inst->loaded_mask & bit)) {
-        inst->loaded_mask |= bit;
-        inst->loaded_until[r->model_index] = now + emu_scale_ns(inst->emu,
-                                                                inst->emu->o.load_s);
-    }
-    uint64_t until = inst->loaded_until[r->model_index];
+    uint64_t until = r->runner->load_end;
     /* Always through the scheduler, even with nothing to wait for, so that
      * writes never happen inside submit or finish (see top of file). */
     r->state = EMU_REQ_LOAD;
-    emu_sched_add(&inst->emu->sched, &r->item, until > now ? until : now);
+    emu_sched_add(&r->inst->emu->sched, &r->item, until > now ? until : now);
 }
 
-static void inst_dequeue(emu_instance *inst)
-{
-    while (inst->active < inst->emu->o.num_parallel && inst->q_head) {
-        emu_req *r = inst->q_head;
-        inst->q_head = r->qnext;
-        if (!inst->q_head)
-            inst->q_tail = NULL;
-        r->qnext = NULL;
-        inst->n_queued--;
-        req_start(r, uv_hrtime());
-    }
-}
-
-/* Releases r's slot and GPU share, detaches and frees it, starts queued
- * work. The connection stays open (the caller decides what follows). */
+/* Releases r's slot, runner reference and GPU share (emu_model), detaches
+ * and frees it; queued work may start (it is only scheduled). The
+ * connection stays open (the caller decides what follows). */
 static void req_finish(emu_req *r)
 {
-    emu_instance *inst = r->inst;
-    emu_sched_remove(&inst->emu->sched, &r->item);
-    if (r->decoding)
-        inst->gpu->k--;
-    if (r->state == EMU_REQ_QUEUED) {
-        emu_req **pp = &inst->q_head;
-        emu_req *prev = NULL;
-        while (*pp && *pp != r) {
-            prev = *pp;
-            pp = &(*pp)->qnext;
-        }
-        if (*pp) {
-            *pp = r->qnext;
-            if (inst->q_tail == r)
-                inst->q_tail = prev;
-            inst->n_queued--;
-        }
-    } else {
-        inst->active--;
-    }
+    emu_sched_remove(&r->inst->emu->sched, &r->item);
     if (r->conn)
         r->conn->req = NULL;
+    emu_model_release(r);
     req_free(r);
-    inst_dequeue(inst);
 }
 
 void emu_req_cancel(emu_req *r)
@@ -228,19 +167,168 @@ static void reply_now(emu_conn *c, int status, const char *msg)
     emu_conn_response_done(c);
 }
 
+int emu_req_keep_alive(const emu *e, const cJSON *v, int64_t *ns, char *err,
+                       size_t errlen)
+{
+    double secs;
+    /* api.Duration.UnmarshalJSON: a number is seconds, a string a Go
+     * duration; negative means forever; other types are refused. */
+    if (cJSON_IsNumber(v)) {
+        secs = v->valuedouble;
+    } else if (cJSON_IsString(v)) {
+        if (emu_duration_parse(v->valuestring, &secs, err, errlen))
+            return -1;
+    } else {
+        snprintf(err, errlen, "Unsupported type: '%s'",
+                 cJSON_IsBool(v) ? "bool"
+                 : cJSON_IsArray(v) ? "[]interface {}"
+                                    : "map[string]interface {}");
+        return -1;
+    }
+    if (secs < 0 || secs > 9.2e9)
+        *ns = INT64_MAX;
+    else
+        *ns = (int64_t)emu_scale_ns(e, secs);
+    return 0;
+}
+
+/* Go's json type names for "cannot unmarshal X into ..." messages. */
+static const char *go_json_type(const cJSON *v)
+{
+    return cJSON_IsNumber(v) ? "number"
+           : cJSON_IsBool(v) ? "bool"
+           : cJSON_IsArray(v) ? "array"
+           : cJSON_IsObject(v) ? "object"
+                               : "string";
+}
+
+/* What every scheduled route checks before a request exists: the model
+ * (required, known), options and keep_alive. Returns the model index, or
+ * -1 after answering. missing_404: /api/generate and /api/embed answer a
+ * missing model with 404 "model '' not found", the others with 400. */
+static int req_check(emu_conn *c, const cJSON *root, const char *go_struct,
+                     int missing_404, int64_t *keep_alive, int *has_ka)
+{
+    emu *e = c->inst->emu;
+    char err[512];
+    const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
+    const cJSON *opts = cJSON_GetObjectItemCaseSensitive(root, "options");
+    const cJSON *ka = cJSON_GetObjectItemCaseSensitive(root, "keep_alive");
+    if (model && !cJSON_IsNull(model) && !cJSON_IsString(model)) {
+        snprintf(err, sizeof err,
+                 "json: cannot unmarshal %s into Go struct field %s.model "
+                 "of type string", go_json_type(model), go_struct);
+        reply_now(c, 400, err);
+        return -1;
+    }
+    if (!cJSON_IsString(model) || !model->valuestring[0]) {
+        if (missing_404)
+            reply_now(c, 404, "model '' not found");
+        else
+            reply_now(c, 400, "model is required");
+        return -1;
+    }
+    int mi = emu_model_find(&e->o, model->valuestring);
+    if (mi < 0) {
+        snprintf(err, sizeof err, "model '%s' not found",
+                 model->valuestring);
+        reply_now(c, 404, err);
+        return -1;
+    }
+    if (opts && !cJSON_IsNull(opts) && !cJSON_IsObject(opts)) {
+        snprintf(err, sizeof err,
+                 "json: cannot unmarshal %s into Go struct field %s.options "
+                 "of type map[string]interface {}", go_json_type(opts),
+                 go_struct);
+        reply_now(c, 400, err);
+        return -1;
+    }
+    if (opts && check_options(opts, err, sizeof err)) {
+        reply_now(c, 500, err);
+        return -1;
+    }
+    *has_ka = ka && !cJSON_IsNull(ka);
+    if (*has_ka && emu_req_keep_alive(e, ka, keep_alive, err, sizeof err)) {
+        reply_now(c, 400, err);
+        return -1;
+    }
+    return mi;
+}
+
+static int opt_int(const cJSON *opts, const char *name, int def)
+{
+    const cJSON *v = opts ? cJSON_GetObjectItemCaseSensitive(opts, name)
+                          : NULL;
+    if (!cJSON_IsNumber(v))
+        return def;
+    double d = v->valuedouble;
+    return d > 1e9 ? 1000000000 : d < -1e9 ? -1000000000 : (int)d;
+}
+
+static emu_req *req_new(emu_conn *c, const cJSON *root, int api, int mi,
+                        int64_t keep_alive, int has_ka)
+{
+    emu_instance *inst = c->inst;
+    const cJSON *opts = cJSON_GetObjectItemCaseSensitive(root, "options");
+    if (!cJSON_IsObject(opts))
+        opts = NULL;
+    emu_req *r = calloc(1, sizeof *r);
+    if (!r)
+        abort();
+    r->item.idx = SIZE_MAX;
+    r->item.cb = req_on_event;
+    r->conn = c;
+    r->inst = inst;
+    r->api = api;
+    r->is_chat = api == EMU_API_CHAT;
+    r->model_index = mi;
+    r->fault = inst->fault;
+    r->t_arrive = uv_hrtime();
+    r->model_json = cJSON_PrintUnformatted(
+        cJSON_GetObjectItemCaseSensitive(root, "model"));
+    r->dialect = c->dialect;
+    r->has_keep_alive = has_ka;
+    r->keep_alive_ns = keep_alive;
+    /* Runner options as Ollama fills them (getRunner: num_ctx >= 4). */
+    r->num_ctx = opt_int(opts, "num_ctx", EMU_DEFAULT_NUM_CTX);
+    if (r->num_ctx < 4)
+        r->num_ctx = 4;
+    r->num_batch = opt_int(opts, "num_batch", EMU_DEFAULT_NUM_BATCH);
+    r->num_gpu = opt_int(opts, "num_gpu", -1);
+    uint64_t nth = inst->n_requests++;
+    if (c->req_id[0])
+        snprintf(r->id, sizeof r->id, "%s", c->req_id);
+    else
+        snprintf(r->id, sizeof r->id, "i%d-%llu", inst->index,
+                 (unsigned long long)nth);
+    r->rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r->rng, (unsigned long)(inst->emu->o.seed +
+                                        1000003ull * (uint64_t)inst->index +
+                                        nth));
+    return r;
+}
+
+/* Hands r to the scheduler; a full pending queue is Ollama's 503. */
+static void req_schedule(emu_conn *c, emu_req *r)
+{
+    emu *e = c->inst->emu;
+    c->req = r;
+    pthread_mutex_lock(&e->mu);
+    e->stats.requests++;
+    pthread_mutex_unlock(&e->mu);
+    if (emu_model_submit(r) < 0) {
+        c->req = NULL;
+        req_free(r);
+        reply_now(c, 503, busy_msg);
+    }
+}
+
 void emu_req_submit(emu_conn *c, int is_chat)
 {
     c->dialect = &emu_dialect_ollama;
-    if (!c->body.len) {
-        reply_now(c, 400, "missing request body");
+    cJSON *root = emu_api_parse_body(c);
+    if (!root)
         return;
-    }
-    cJSON *root = cJSON_ParseWithLength(c->body.data, c->body.len);
-    if (!root || !cJSON_IsObject(root)) {
-        cJSON_Delete(root);
-        reply_now(c, 400, "invalid JSON in request body");
-        return;
-    }
     emu_req_submit_as(c, is_chat, 0, root);
     cJSON_Delete(root);
 }
@@ -252,39 +340,65 @@ void emu_req_submit_as(emu_conn *c, int is_chat, int include_usage,
     emu *e = inst->emu;
     char err[256];
 
-    const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
     const cJSON *opts = cJSON_GetObjectItemCaseSensitive(root, "options");
     const cJSON *stream = cJSON_GetObjectItemCaseSensitive(root, "stream");
-    int mi;
-    if (model && !cJSON_IsString(model)) {
-        reply_now(c, 400, "json: cannot unmarshal model: expected a string");
+    int64_t keep_alive = 0;
+    int has_ka = 0;
+    int mi = req_check(c, root, is_chat ? "ChatRequest" : "GenerateRequest",
+                       !is_chat, &keep_alive, &has_ka);
+    if (mi < 0)
         goto out;
+
+    size_t prompt_bytes = 0;
+    uint64_t prompt_hash = 0;
+    int load_only;
+    if (is_chat) {
+        const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(root, "messages");
+        const cJSON *m;
+        int n_msgs = 0;
+        cJSON_ArrayForEach(m, msgs)
+        {
+            n_msgs++;
+            const cJSON *content = cJSON_GetObjectItemCaseSensitive(m, "content");
+            prompt_bytes += str_len(content);
+            prompt_hash = prompt_hash * 31 + str_hash(content);
+        }
+        load_only = n_msgs == 0;
+    } else {
+        prompt_bytes =
+            str_len(cJSON_GetObjectItemCaseSensitive(root, "prompt")) +
+            str_len(cJSON_GetObjectItemCaseSensitive(root, "system"));
+        load_only =
+            !str_len(cJSON_GetObjectItemCaseSensitive(root, "prompt"));
+        prompt_hash = str_hash(cJSON_GetObjectItemCaseSensitive(root, "prompt"));
     }
-    if (!model || !model->valuestring[0]) {
-        reply_now(c, 400, "model is required");
-        goto out;
-    }
-    if ((mi = emu_model_find(&e->o, model->valuestring)) < 0) {
-        snprintf(err, sizeof err, "model '%s' not found",
-                 model->valuestring);
-        reply_now(c, 404, err);
-        goto out;
-    }
-    if (opts && !cJSON_IsNull(opts) && !cJSON_IsObject(opts)) {
-        reply_now(c, 400, "json: cannot unmarshal options: expected an "
-                          "object");
-        goto out;
-    }
-    if (opts && check_options(opts, err, sizeof err)) {
-        reply_now(c, 500, err);
+
+    /* routes.go: an empty prompt with keep_alive 0 unloads the model at
+     * once (when idle) and answers without touching the scheduler. */
+    if (load_only && has_ka && keep_alive == 0 &&
+        c->dialect == &emu_dialect_ollama) {
+        emu_model_expire(inst, mi);
+        emu_req tmp;
+        memset(&tmp, 0, sizeof tmp);
+        tmp.is_chat = is_chat;
+        tmp.model_json = cJSON_PrintUnformatted(
+            cJSON_GetObjectItemCaseSensitive(root, "model"));
+        emu_buf line = {0};
+        emu_stream_load_line(&line, &tmp, "unload");
+        emu_http_reply(c, 200, "application/json; charset=utf-8", line.data,
+                       line.len, 0);
+        emu_buf_free(&line);
+        cJSON_free(tmp.model_json);
+        emu_conn_response_done(c);
         goto out;
     }
 
     /* Fault: per request (option, then header) overrides the instance's. */
     emu_fault fault = inst->fault;
-    const cJSON *fopt = opts ? cJSON_GetObjectItemCaseSensitive(
-                                   opts, "parbench_fault")
-                             : NULL;
+    const cJSON *fopt = cJSON_IsObject(opts)
+                            ? cJSON_GetObjectItemCaseSensitive(opts,
+                                                               "parbench_fault")
+                            : NULL;
     const char *fspec = cJSON_IsString(fopt) ? fopt->valuestring
                         : c->fault_spec[0] ? c->fault_spec
                                            : NULL;
@@ -308,104 +422,110 @@ void emu_req_submit_as(emu_conn *c, int is_chat, int include_usage,
         break;
     }
 
-    /* Admission: a slot now, a place in the queue, or 503. */
-    if (inst->active >= e->o.num_parallel && inst->n_queued >= e->o.max_queue) {
-        reply_now(c, 503, busy_msg);
-        goto out;
-    }
-
-    emu_req *r = calloc(1, sizeof *r);
-    if (!r)
-        abort();
-    r->item.idx = SIZE_MAX;
-    r->item.cb = req_on_event;
-    r->conn = c;
-    r->inst = inst;
-    r->is_chat = is_chat;
+    emu_req *r = req_new(c, root, is_chat ? EMU_API_CHAT : EMU_API_GENERATE,
+                         mi, keep_alive, has_ka);
     r->stream = !cJSON_IsFalse(stream);
-    r->model_index = mi;
     r->fault = fault;
     r->dialect = c->dialect;
     r->include_usage = include_usage;
-    r->t_arrive = uv_hrtime();
-    r->model_json = cJSON_PrintUnformatted(model);
-    uint64_t nth = inst->n_requests++;
-    if (c->req_id[0])
-        snprintf(r->id, sizeof r->id, "%s", c->req_id);
-    else
-        snprintf(r->id, sizeof r->id, "i%d-%llu", inst->index,
-                 (unsigned long long)nth);
-
-    size_t prompt_bytes = 0;
-    uint64_t prompt_hash = 0;
-    if (is_chat) {
-        const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(root, "messages");
-        const cJSON *m;
-        int n_msgs = 0;
-        cJSON_ArrayForEach(m, msgs)
-        {
-            n_msgs++;
-            const cJSON *content = cJSON_GetObjectItemCaseSensitive(m, "content");
-            prompt_bytes += str_len(content);
-            prompt_hash = prompt_hash * 31 + str_hash(content);
-        }
-        r->load_only = n_msgs == 0;
-    } else {
-        prompt_bytes =
-            str_len(cJSON_GetObjectItemCaseSensitive(root, "prompt")) +
-            str_len(cJSON_GetObjectItemCaseSensitive(root, "system"));
-        r->load_only =
-            !str_len(cJSON_GetObjectItemCaseSensitive(root, "prompt"));
-        prompt_hash = str_hash(cJSON_GetObjectItemCaseSensitive(root, "prompt"));
-    }
+    r->load_only = load_only;
 
     /* Deterministic per request. With options.seed the response depends
      * only on --seed, options.seed and the prompt, as Ollama's seeded
      * sampling does: the same request gives the same length (and jitter)
      * on any instance, which lets a client pair a solo request with a
-     * concurrent one. Without it: seed + instance + n-th request there. */
-    const cJSON *oseed =
-        opts ? cJSON_GetObjectItemCaseSensitive(opts, "seed") : NULL;
+     * concurrent one. Without it: seed + instance + n-th request there
+     * (req_new). */
+    const cJSON *oseed = cJSON_IsObject(opts)
+                             ? cJSON_GetObjectItemCaseSensitive(opts, "seed")
+                             : NULL;
     /* Through int64_t: a negative or huge seed must not be UB. */
     int seeded = cJSON_IsNumber(oseed) && fabs(oseed->valuedouble) < 4e18;
-    uint64_t rseed = seeded
-        ? e->o.seed + 1000003ull * (uint64_t)(int64_t)oseed->valuedouble + prompt_hash
-        : e->o.seed + 1000003ull * (uint64_t)inst->index + nth;
-    r->rng = gsl_rng_alloc(gsl_rng_mt19937);
-    gsl_rng_set(r->rng, (unsigned long)rseed);
+    if (seeded)
+        gsl_rng_set(r->rng,
+                    (unsigned long)(e->o.seed +
+                                    1000003ull *
+                                        (uint64_t)(int64_t)oseed->valuedouble +
+                                    prompt_hash));
     /* ~4 bytes per token plus the chat template's own tokens. */
     r->prompt_tokens = (int)((prompt_bytes + 3) / 4) + 8;
 
-    const cJSON *np =
-        opts ? cJSON_GetObjectItemCaseSensitive(opts, "num_predict") : NULL;
+    /* The response's natural length (where the model would emit its end
+     * token); num_predict caps it. A seeded response is a fixed sample, so
+     * it may end before the cap ("stop"); an unseeded one is drawn fresh
+     * and runs to the cap, as before (the collector's fixed-length
+     * requests rely on it). */
+    double len = e->o.len_mean;
+    if (e->o.len_sd > 0)
+        len += gsl_ran_gaussian(r->rng, e->o.len_sd);
+    int natural = len < 1 ? 1 : len > 1e6 ? 1000000 : (int)lround(len);
+    const cJSON *np = cJSON_IsObject(opts)
+                          ? cJSON_GetObjectItemCaseSensitive(opts, "num_predict")
+                          : NULL;
     if (cJSON_IsNumber(np) && np->valuedouble >= 1) {
-        r->n_tokens = np->valuedouble > 1e6 ? 1000000 : (int)np->valuedouble;
-        r->hit_limit = 1;
+        int cap = np->valuedouble > 1e6 ? 1000000 : (int)np->valuedouble;
+        r->n_tokens = seeded && natural < cap ? natural : cap;
+        r->hit_limit = r->n_tokens == cap;
     } else {
-        double len = e->o.len_mean;
-        if (e->o.len_sd > 0)
-            len += gsl_ran_gaussian(r->rng, e->o.len_sd);
-        r->n_tokens = len < 1 ? 1 : (int)lround(len);
+        r->n_tokens = natural;
     }
-
-    c->req = r;
-    pthread_mutex_lock(&e->mu);
-    e->stats.requests++;
-    pthread_mutex_unlock(&e->mu);
-
-    if (inst->active < e->o.num_parallel) {
-        req_start(r, r->t_arrive);
-    } else {
-        r->state = EMU_REQ_QUEUED;
-        if (inst->q_tail)
-            inst->q_tail->qnext = r;
-        else
-            inst->q_head = r;
-        inst->q_tail = r;
-        inst->n_queued++;
-    }
+    req_schedule(c, r);
 out:
     return;
+}
+
+void emu_req_submit_embed(emu_conn *c, int api)
+{
+    c->dialect = &emu_dialect_ollama;
+    cJSON *root = emu_api_parse_body(c);
+    if (!root)
+        return;
+    int64_t keep_alive = 0;
+    int has_ka = 0;
+    int embed = api == EMU_API_EMBED;
+    int mi = req_check(c, root, embed ? "EmbedRequest" : "EmbeddingRequest",
+                       embed, &keep_alive, &has_ka);
+    if (mi < 0)
+        goto out;
+    /* EmbedHandler: input is a string (empty = none) or an array of
+     * strings; /api/embeddings takes one prompt. */
+    const cJSON *in = cJSON_GetObjectItemCaseSensitive(
+        root, embed ? "input" : "prompt");
+    size_t tokens = 0;
+    int n = 0;
+    uint64_t h = 1469598103934665603ull;
+    if (cJSON_IsString(in)) {
+        n = in->valuestring[0] ? 1 : 0;
+        tokens = (str_len(in) + 3) / 4 + 2;
+        h = str_hash(in);
+    } else if (embed && cJSON_IsArray(in)) {
+        const cJSON *s;
+        cJSON_ArrayForEach(s, in)
+        {
+            if (!cJSON_IsString(s)) {
+                reply_now(c, 400, "invalid input type");
+                goto out;
+            }
+            n++;
+            tokens += (str_len(s) + 3) / 4 + 2;
+            h = h * 31 + str_hash(s);
+        }
+    } else if (in && !cJSON_IsNull(in)) {
+        if (embed)
+            reply_now(c, 400, "invalid input type");
+        else
+            reply_now(c, 400, "json: cannot unmarshal into Go struct field "
+                              "EmbeddingRequest.prompt of type string");
+        goto out;
+    }
+    emu_req *r = req_new(c, root, api, mi, keep_alive, has_ka);
+    r->stream = 0;
+    r->n_inputs = n;
+    r->input_hash = h;
+    r->prompt_tokens = n ? (int)tokens : 0;
+    req_schedule(c, r);
+out:
+    cJSON_Delete(root);
 }
 
 /* ---- timed events ---- */
@@ -435,11 +555,36 @@ static void req_on_load_done(emu_req *r, uint64_t due)
         emu_conn_response_done(c);
         return;
     }
+    if (r->api == EMU_API_EMBED || r->api == EMU_API_EMBEDDINGS) {
+        /* The embedding is one forward pass over the inputs: the timing
+         * model's prompt cost, no first-token latency. */
+        r->state = EMU_REQ_PROMPT;
+        emu_sched_add(&e->sched, &r->item,
+                      due + emu_scale_ns(e, r->prompt_tokens /
+                                                e->o.prompt_rate));
+        return;
+    }
     double secs = r->prompt_tokens / e->o.prompt_rate + e->o.first_token_s;
     if (r->fault.kind == EMU_FAULT_DELAY_HEADERS)
         secs += r->fault.seconds;
     r->state = EMU_REQ_PROMPT;
     emu_sched_add(&e->sched, &r->item, due + emu_scale_ns(e, secs));
+}
+
+static void req_embed_done(emu_req *r, uint64_t due)
+{
+    emu_conn *c = r->conn;
+    emu *e = r->inst->emu;
+    r->t_eval0 = due;
+    emu_buf body = {0};
+    uint64_t t_final = uv_hrtime();
+    emu_api_embed_body(&body, r, t_final);
+    emu_trace_chunk(e, r->inst->index, r->id, 1, t_final);
+    req_finish(r);
+    emu_http_reply(c, 200, "application/json; charset=utf-8", body.data,
+                   body.len, 0);
+    emu_buf_free(&body);
+    emu_conn_response_done(c);
 }
 
 static void req_final(emu_req *r, uint64_t due, emu_buf *out)
@@ -560,7 +705,8 @@ static void req_on_token(emu_req *r, uint64_t due)
         goto out;
     }
     emu_sched_add(&e->sched, &r->item,
-                  due + emu_gpu_token_ns(&e->o, r->inst->gpu, r->rng));
+                  due + emu_gpu_token_ns(&e->o, r->inst->gpu, r->runner->decoding,
+                                   r->rng));
 out:
     out->len = line->len = 0;
 }
@@ -576,14 +722,18 @@ static void req_on_event(emu_sched_item *it, uint64_t now)
         req_on_load_done(r, due);
         break;
     case EMU_REQ_PROMPT:
+        if (r->api == EMU_API_EMBED || r->api == EMU_API_EMBEDDINGS) {
+            req_embed_done(r, due);
+            break;
+        }
         /* Decoding starts: this stream now shares its GPU. The schedule
          * runs from the due instant, not from now, so lag never drifts. */
         r->t_eval0 = due;
-        r->decoding = 1;
-        r->inst->gpu->k++;
+        emu_model_decode_begin(r);
         r->state = EMU_REQ_DECODE;
         emu_sched_add(&e->sched, &r->item,
-                      due + emu_gpu_token_ns(&e->o, r->inst->gpu, r->rng));
+                      due + emu_gpu_token_ns(&e->o, r->inst->gpu, r->runner->decoding,
+                                   r->rng));
         break;
     case EMU_REQ_DECODE:
         req_on_token(r, due);
@@ -599,9 +749,11 @@ static void req_on_event(emu_sched_item *it, uint64_t now)
         }
         r->state = EMU_REQ_DECODE;
         emu_sched_add(&e->sched, &r->item,
-                      due + emu_gpu_token_ns(&e->o, r->inst->gpu, r->rng));
+                      due + emu_gpu_token_ns(&e->o, r->inst->gpu, r->runner->decoding,
+                                   r->rng));
         break;
     case EMU_REQ_QUEUED:
+    case EMU_REQ_PENDING:
         break;
     }
 }

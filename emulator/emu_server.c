@@ -3,6 +3,7 @@
 #include "emu_internal.h"
 
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -184,11 +185,17 @@ static int check_options(const emu_options *o, char *err, size_t errlen)
     if (!(o->time_scale > 0) || !(o->decode_rate > 0) ||
         !(o->prompt_rate > 0) || o->num_parallel < 1 || o->max_queue < 0 ||
         o->load_s < 0 || o->first_token_s < 0 || o->jitter < 0 ||
-        o->contention < 0 || o->len_mean < 1 || o->len_sd < 0) {
+        o->contention < 0 || o->len_mean < 1 || o->len_sd < 0 ||
+        !(o->batching >= 0) || !(o->vram_gib >= 0) || o->max_loaded < 0 ||
+        o->embed_dim < 1 || o->embed_dim > 65536 || isnan(o->keep_alive_s)) {
         snprintf(err, errlen,
                  "invalid timing options: rates and --time-scale must be "
-                 "> 0, --num-parallel >= 1, --len-mean >= 1, the others "
-                 ">= 0");
+                 "> 0, --num-parallel >= 1, --len-mean >= 1, --embed-dim "
+                 "1..65536, the others >= 0");
+        return -1;
+    }
+    if (!o->version_string[0]) {
+        snprintf(err, errlen, "--version-string must not be empty");
         return -1;
     }
     return 0;
@@ -249,11 +256,17 @@ emu_t *emu_start(const emu_options *o, char *err, size_t errlen)
     pthread_mutex_init(&e->mu, NULL);
     e->lag_hist = calloc(EMU_LAG_BUCKETS, sizeof *e->lag_hist);
     pb_time_rfc3339_now(e->started_at, sizeof e->started_at);
+    /* Issue 9: a client (collect) learns the time scale and preset of an
+     * emulator it did not start from every response. */
+    snprintf(e->ident_header, sizeof e->ident_header,
+             "X-Parbench-Emulator: time-scale=%g; preset=%s\r\n",
+             o->time_scale, o->preset[0] ? o->preset : "default");
     for (int i = 0; i < o->n_instances; i++) {
         emu_instance *inst = &e->inst[i];
         inst->emu = e;
         inst->index = i;
         inst->gpu = o->shared_gpu ? &e->gpu[0] : &e->gpu[i];
+        emu_model_init(inst);
         char ferr[256];
         if (emu_fault_parse(o->fault[i], &inst->fault, ferr, sizeof ferr)) {
             snprintf(err, errlen, "instance %d: %s", i, ferr);

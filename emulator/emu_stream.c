@@ -8,6 +8,7 @@
 #include "emu_internal.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -78,42 +79,80 @@ const char *emu_stream_vocab(gsl_rng *rng)
     return emu_vocab[gsl_rng_uniform_int(rng, emu_vocab_len)];
 }
 
-/* RFC 3339 UTC with nanoseconds, like pb_time_rfc3339_now, but the
+/* Go's time.RFC3339Nano in UTC, as Ollama's created_at: the fraction of
+ * the second has its trailing zeros trimmed (no '.' at all when zero). The
  * calendar part is cached per second and per thread: gmtime_r on every
  * token of 256 streams is measurable; the nanoseconds are written by hand
- * (snprintf was the largest user-space cost of a token line). Writes
- * exactly EMU_CREATED_AT_LEN bytes, no NUL. */
-#define EMU_CREATED_AT_LEN 30 /* 2006-01-02T15:04:05.123456789Z */
-static void created_at(char out[EMU_CREATED_AT_LEN])
+ * (snprintf was the largest user-space cost of a token line). Returns the
+ * length written (at most 30 bytes, no NUL). */
+#define EMU_CREATED_AT_MAX 30 /* 2006-01-02T15:04:05.123456789Z */
+static size_t rfc3339nano(int64_t sec, long nsec, char out[EMU_CREATED_AT_MAX])
 {
-    static _Thread_local time_t cached_sec = -1;
+    static _Thread_local int64_t cached_sec = INT64_MIN;
     static _Thread_local char cached[24];
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    if (ts.tv_sec != cached_sec) {
+    if (sec != cached_sec) {
         struct tm tm;
-        gmtime_r(&ts.tv_sec, &tm);
+        time_t t = (time_t)sec;
+        gmtime_r(&t, &tm);
         strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &tm);
-        cached_sec = ts.tv_sec;
+        cached_sec = sec;
     }
     memcpy(out, cached, 19);
-    out[19] = '.';
-    unsigned long ns = (unsigned long)ts.tv_nsec;
-    for (int i = 28; i >= 20; i--) {
-        out[i] = (char)('0' + ns % 10);
-        ns /= 10;
+    size_t n = 19;
+    if (nsec > 0) {
+        char frac[9];
+        unsigned long ns = (unsigned long)nsec;
+        for (int i = 8; i >= 0; i--) {
+            frac[i] = (char)('0' + ns % 10);
+            ns /= 10;
+        }
+        int len = 9;
+        while (len > 0 && frac[len - 1] == '0')
+            len--;
+        out[n++] = '.';
+        memcpy(out + n, frac, (size_t)len);
+        n += (size_t)len;
     }
-    out[29] = 'Z';
+    out[n++] = 'Z';
+    return n;
+}
+
+void emu_rfc3339nano(int64_t sec, long nsec, char out[40])
+{
+    size_t n;
+    if (sec > 253402300799) {
+        /* Past year 9999 (a keep-alive of "forever"): Go still prints it;
+         * gmtime's year field takes it, the cache does not matter. */
+        struct tm tm;
+        time_t t = (time_t)sec;
+        gmtime_r(&t, &tm);
+        n = strftime(out, 40, "%Y-%m-%dT%H:%M:%S", &tm);
+        if (nsec) {
+            char frac[16];
+            snprintf(frac, sizeof frac, ".%09ld", (long)nsec);
+            size_t fl = strlen(frac);
+            while (fl > 1 && frac[fl - 1] == '0')
+                frac[--fl] = '\0';
+            memcpy(out + n, frac, fl);
+            n += fl;
+        }
+        out[n++] = 'Z';
+    } else {
+        n = rfc3339nano(sec, (long)nsec, out);
+    }
+    out[n] = '\0';
 }
 
 static void line_head(emu_buf *b, const emu_req *r)
 {
-    char ts[EMU_CREATED_AT_LEN];
-    created_at(ts);
+    char ts[EMU_CREATED_AT_MAX];
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    size_t n = rfc3339nano(now.tv_sec, now.tv_nsec, ts);
     emu_buf_append(b, "{\"model\":", 9);
     emu_buf_append(b, r->model_json, strlen(r->model_json));
     emu_buf_append(b, ",\"created_at\":\"", 15);
-    emu_buf_append(b, ts, sizeof ts);
+    emu_buf_append(b, ts, n);
     emu_buf_append(b, "\",", 2);
 }
 
@@ -135,15 +174,16 @@ void emu_stream_token_line(emu_buf *b, const emu_req *r, const char *tok)
         APPEND_LIT(b, "\",\"done\":false}\n");
 }
 
-void emu_stream_load_line(emu_buf *b, const emu_req *r)
+void emu_stream_load_line(emu_buf *b, const emu_req *r, const char *reason)
 {
     line_head(b, r);
     if (r->is_chat)
         emu_buf_printf(b, "\"message\":{\"role\":\"assistant\",\"content\":"
-                          "\"\"},\"done_reason\":\"load\",\"done\":true}");
+                          "\"\"},\"done_reason\":\"%s\",\"done\":true}",
+                       reason);
     else
         emu_buf_printf(b, "\"response\":\"\",\"done\":true,"
-                          "\"done_reason\":\"load\"}");
+                          "\"done_reason\":\"%s\"}", reason);
 }
 
 /* JSON string literal for text (escaped by cJSON). */
@@ -168,7 +208,7 @@ void emu_stream_final_line(emu_buf *b, const emu_req *r, const char *text,
     if (r->is_chat) {
         emu_buf_printf(b, "\"message\":{\"role\":\"assistant\",\"content\":");
         append_json_string(b, text);
-        emu_buf_printf(b, "},\"done_reason\":\"%s\",\"done\":true,", reason);
+        emu_buf_printf(b, "},\"done_reason\":\"%s\",\"done\":true", reason);
     } else {
         emu_buf_printf(b, "\"response\":");
         append_json_string(b, text);
@@ -181,7 +221,7 @@ void emu_stream_final_line(emu_buf *b, const emu_req *r, const char *text,
         for (int i = 0; i < n; i++)
             emu_buf_printf(b, i ? ",%d" : "%d",
                            100 + (int)((long long)i * 7919 % 262000));
-        emu_buf_printf(b, "],");
+        emu_buf_printf(b, "]");
     }
     /* Every duration is a difference of instants on one monotonic clock, so
      * total = queue wait + load + prompt_eval + eval holds exactly. */
@@ -189,11 +229,16 @@ void emu_stream_final_line(emu_buf *b, const emu_req *r, const char *text,
     long long load = (long long)(r->t_load_end - r->t_start);
     long long prompt = (long long)(r->t_eval0 - r->t_load_end);
     long long eval = (long long)(t_final - r->t_eval0);
-    emu_buf_printf(b,
-                   "\"total_duration\":%lld,\"load_duration\":%lld,"
-                   "\"prompt_eval_count\":%d,\"prompt_eval_duration\":%lld,"
-                   "\"eval_count\":%d,\"eval_duration\":%lld}",
-                   total, load, r->prompt_tokens, prompt, r->n_sent, eval);
+    /* api.Metrics fields are omitempty: a zero (a warm model's load) is
+     * left out, as Ollama leaves it out. */
+    static const char *const keys[] = {
+        "total_duration", "load_duration", "prompt_eval_count",
+        "prompt_eval_duration", "eval_count", "eval_duration"};
+    long long vals[] = {total, load, r->prompt_tokens, prompt, r->n_sent, eval};
+    for (int i = 0; i < 6; i++)
+        if (vals[i])
+            emu_buf_printf(b, ",\"%s\":%lld", keys[i], vals[i]);
+    emu_buf_append(b, "}", 1);
 }
 
 void emu_stream_chunk(emu_buf *out, const char *data, size_t len)

@@ -12,6 +12,8 @@ int main(int argc, char **argv)
     emu_options o;
     char err[512];
     emu_options_init(&o);
+    /* Ollama's environment first, so that flags win. */
+    emu_options_env(&o);
     int rc = emu_options_parse(&o, argc, argv, err, sizeof err);
     if (rc == 1)
         return 0;

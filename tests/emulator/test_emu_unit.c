@@ -36,12 +36,68 @@ static void test_token_interval(void **state)
     emu_options_init(&o);
     o.jitter = 0;
     o.time_scale = 2;
-    emu_gpu g = {.k = 1};
+    emu_gpu g = {.k = 1, .runners = 1};
     /* 1 / (122 * 2) s = 4098361 ns */
-    assert_int_equal(emu_gpu_token_ns(&o, &g, NULL), 4098361);
+    assert_int_equal(emu_gpu_token_ns(&o, &g, 1, NULL), 4098361);
+    /* Two runners time-slicing at C = 1: half the rate each. */
     g.k = 2;
+    g.runners = 2;
     o.contention = 1;
-    assert_int_equal(emu_gpu_token_ns(&o, &g, NULL), 8196721);
+    assert_int_equal(emu_gpu_token_ns(&o, &g, 1, NULL), 8196721);
+    /* Two streams batched in one runner at B = 0.5: 1e9 / (244 / sqrt 2)
+     * = 5795957 ns (hand: 244 * 0.70710678 = 172.53405). */
+    g.runners = 1;
+    o.batching = 0.5;
+    assert_int_equal(emu_gpu_token_ns(&o, &g, 2, NULL), 5795957);
+}
+
+static void test_gpu_rate_formulas(void **state)
+{
+    (void)state;
+    /* Issue 11: at the same stream count (2), batching in one runner
+     * beats time-slicing across two: aggregate 2 * 2^-B vs 2 * 2^-C. With
+     * the defaults B = 0.5, C = 1.3: 1.414 x R1 vs 0.812 x R1. */
+    emu_options o;
+    emu_options_init(&o);
+    double batched = 2 * emu_gpu_rate(2, 1, o.batching, o.contention);
+    double sliced = 2 * emu_gpu_rate(1, 2, o.batching, o.contention);
+    assert_true(fabs(batched - 1.41421356) < 1e-6);
+    assert_true(fabs(sliced - 0.81225) < 1e-4); /* 2^-0.3 = 0.812252 */
+    assert_true(batched > sliced);
+    /* One stream per runner: the old k^-C exactly. */
+    assert_true(emu_gpu_rate(1, 3, 0.5, 1.3) == emu_gpu_factor(3, 1.3));
+    /* Both at once: 2 runners with 4 streams each at B = 0.5, C = 1:
+     * 4^-0.5 * 2^-1 = 0.25. */
+    assert_true(fabs(emu_gpu_rate(4, 2, 0.5, 1.0) - 0.25) < 1e-12);
+}
+
+static void test_duration_parse(void **state)
+{
+    (void)state;
+    double d;
+    char err[128];
+    /* Go's time.ParseDuration, by hand. */
+    assert_int_equal(emu_duration_parse("5m", &d, err, sizeof err), 0);
+    assert_true(d == 300);
+    assert_int_equal(emu_duration_parse("1h2m3.5s", &d, err, sizeof err), 0);
+    assert_true(fabs(d - 3723.5) < 1e-9);
+    assert_int_equal(emu_duration_parse("-1.5h", &d, err, sizeof err), 0);
+    assert_true(d == -5400);
+    assert_int_equal(emu_duration_parse("300ms", &d, err, sizeof err), 0);
+    assert_true(fabs(d - 0.3) < 1e-12);
+    assert_int_equal(emu_duration_parse("0", &d, err, sizeof err), 0);
+    assert_true(d == 0);
+    assert_int_equal(emu_duration_parse(".5us", &d, err, sizeof err), 0);
+    assert_true(fabs(d - 5e-7) < 1e-15);
+    assert_int_equal(emu_duration_parse("abc", &d, err, sizeof err), -1);
+    assert_string_equal(err, "time: invalid duration \"abc\"");
+    assert_int_equal(emu_duration_parse("5", &d, err, sizeof err), -1);
+    assert_string_equal(err, "time: missing unit in duration \"5\"");
+    assert_int_equal(emu_duration_parse("5x", &d, err, sizeof err), -1);
+    assert_string_equal(err, "time: unknown unit \"x\" in duration \"5x\"");
+    assert_int_equal(emu_duration_parse("", &d, err, sizeof err), -1);
+    assert_int_equal(emu_duration_parse("1.s", &d, err, sizeof err), 0);
+    assert_true(d == 1);
 }
 
 static void test_fault_parse(void **state)
@@ -214,6 +270,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gpu_factor),
         cmocka_unit_test(test_token_interval),
+        cmocka_unit_test(test_gpu_rate_formulas),
+        cmocka_unit_test(test_duration_parse),
         cmocka_unit_test(test_fault_parse),
         cmocka_unit_test(test_options),
         cmocka_unit_test(test_vocab_needs_no_escaping),
