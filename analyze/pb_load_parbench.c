@@ -65,6 +65,12 @@ static int load_request(const cJSON *rq, pb_request *out, const char *where,
     if (ec >= 0 && ed > 0)
         out->server_rate = ec / (ed / NS);
     out->load_ms = pb_json_opt_num(fin, "load_duration") / 1e6;
+    /* Ollama's durations are omitempty: a final line with a total but no
+     * load_duration had no load (an emulator warm model; Ollama itself
+     * always spends a little). */
+    if (isnan(out->load_ms) && fin &&
+        !isnan(pb_json_opt_num(fin, "total_duration")))
+        out->load_ms = 0;
     out->prompt_eval_ms = pb_json_opt_num(fin, "prompt_eval_duration") / 1e6;
     out->eval_ms = ed / 1e6;
     out->server_total_ms = pb_json_opt_num(fin, "total_duration") / 1e6;

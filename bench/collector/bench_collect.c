@@ -70,8 +70,12 @@ static pid_t start_emu(const char *trace, int *port)
         dup2(fd[1], 1);
         close(fd[0]);
         pin_child(1);
+        /* --len-mean: collect's requests are seeded, and a seeded response
+         * stops at its natural length when num_predict is longer; a huge
+         * natural length keeps every response at num_predict tokens. */
         execl(g_emu, g_emu, "--ideal", "--listen", "127.0.0.1:0", "--num-parallel", "1024",
-              "--max-queue", "4096", "--trace", trace, "--quiet", (char *)NULL);
+              "--max-queue", "4096", "--len-mean", "1000000", "--trace", trace, "--quiet",
+              (char *)NULL);
         perror(g_emu);
         _exit(127);
     }
