@@ -76,6 +76,18 @@ check "truncate last line cut" 0 "$(tail -c 1 "$TMP/t" | grep -c '}')"
 kill -TERM "${PIDS[0]}"; wait "${PIDS[0]}"; check "SIGTERM exit" 0 $?
 PIDS=("${PIDS[@]:1}")
 
+# Ollama's environment, read by the program (flags win): OLLAMA_HOST is the
+# listener; OLLAMA_KEEP_ALIVE=0 unloads after each request.
+"$EMU" --keep-alive 5x 2>/dev/null; check "bad --keep-alive exit" 2 $?
+OLLAMA_HOST=127.0.0.1:0 OLLAMA_KEEP_ALIVE=0 start --time-scale 20 --quiet
+check "OLLAMA_HOST listener" 1 "${#PORTS[@]}"
+U=http://127.0.0.1:${PORTS[0]}
+C $U/api/generate -d "$G" >/dev/null
+check "OLLAMA_KEEP_ALIVE=0 unloads" '{"models":[]}' "$(C $U/api/ps)"
+check "identification header" 1 "$(C -D - -o /dev/null $U/api/tags | grep -c '^X-Parbench-Emulator: time-scale=20; preset=default')"
+kill -TERM "${PIDS[0]}"; wait "${PIDS[0]}"
+PIDS=("${PIDS[@]:1}")
+
 # A trace that cannot be written (disk full) must not pass for a complete
 # one: a message naming the file, and exit status 1.
 : >"$TMP/stderr"
