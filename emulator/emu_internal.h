@@ -22,6 +22,8 @@
 /* A client that reads nothing while we keep streaming is dropped once this
  * much is queued for it (a slow reader must not grow memory without bound). */
 #define EMU_MAX_WRITE_QUEUE (8 * 1024 * 1024)
+/* Floats one /api/embed answer may hold (~50 MB of JSON). */
+#define EMU_MAX_EMBED_FLOATS (4 * 1024 * 1024)
 /* Lag histogram: 1 us buckets; the last bucket collects everything slower. */
 #define EMU_LAG_BUCKETS 100001
 

@@ -518,6 +518,17 @@ void emu_req_submit_embed(emu_conn *c, int api)
                               "EmbeddingRequest.prompt of type string");
         goto out;
     }
+    /* An emulator limit, not Ollama's: a 1 MiB body of one-letter inputs
+     * would otherwise ask for gigabytes of vectors. */
+    if ((long long)n * c->inst->emu->o.embed_dim > EMU_MAX_EMBED_FLOATS) {
+        char err[160];
+        snprintf(err, sizeof err,
+                 "ollama-emu: at most %d inputs of %d dimensions per request",
+                 EMU_MAX_EMBED_FLOATS / c->inst->emu->o.embed_dim,
+                 c->inst->emu->o.embed_dim);
+        reply_now(c, 400, err);
+        goto out;
+    }
     emu_req *r = req_new(c, root, api, mi, keep_alive, has_ka);
     r->stream = 0;
     r->n_inputs = n;

@@ -181,6 +181,28 @@ static void test_embed(void **state)
     xfer_free(&x, 1);
 }
 
+static void test_embed_limit(void **state)
+{
+    (void)state;
+    /* Too many vectors for one answer: refused, not gigabytes of output.
+     * At 65536 dimensions the limit (4 Mi floats) is 64 inputs. */
+    emu_options o;
+    test_opts(&o, 1, 50);
+    o.embed_dim = 65536;
+    emu_t *e = test_start(&o);
+    char body[1024];
+    size_t k = (size_t)sprintf(body, "{\"model\":\"gemma3\",\"input\":[");
+    for (int i = 0; i < 65; i++)
+        k += (size_t)sprintf(body + k, i ? ",\"a\"" : "\"a\"");
+    strcpy(body + k, "]}");
+    xfer x = {.port = emu_port(e, 0), .path = "/api/embed", .body = body};
+    xfer_run(&x, 1);
+    assert_int_equal(x.status, 400);
+    assert_non_null(strstr(x.data, "at most 64 inputs"));
+    xfer_free(&x, 1);
+    emu_stop(e);
+}
+
 static void test_created_at_and_cap(void **state)
 {
     (void)state;
@@ -260,6 +282,7 @@ int main(void)
         cmocka_unit_test(test_show),
         cmocka_unit_test(test_pull),
         cmocka_unit_test(test_embed),
+        cmocka_unit_test(test_embed_limit),
         cmocka_unit_test(test_created_at_and_cap),
         cmocka_unit_test(test_env),
     };
