@@ -3,7 +3,7 @@
 # Uses sudo when not root. Safe to run again: it does nothing when all is there.
 set -euo pipefail
 pkgs=(build-essential cmake ninja-build pkg-config libcurl4-openssl-dev libuv1-dev
-      libgsl-dev libcjson-dev libcmocka-dev libhttp-parser-dev gnuplot-nox curl)
+      libgsl-dev libcjson-dev libcmocka-dev libhttp-parser-dev gnuplot-nox curl jq)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
