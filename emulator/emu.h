@@ -16,6 +16,9 @@
 
 #define EMU_MAX_INSTANCES 64
 #define EMU_MAX_MODELS 16
+/* Default /api/version: the newest Ollama release among the tags of the
+ * Ollama source this emulator follows (--version-string changes it). */
+#define EMU_DEFAULT_VERSION_STRING "0.32.15"
 
 typedef struct emu_options {
     /* Listeners: one emulated Ollama instance each. host "127.0.0.1",

@@ -117,7 +117,7 @@ int emu_model_find(const emu_options *o, const char *name)
     return -1;
 }
 
-static cJSON *details_json(const char *name)
+cJSON *emu_model_details(const char *name)
 {
     char family[128];
     snprintf(family, sizeof family, "%s", name);
@@ -187,7 +187,7 @@ void emu_api_show(emu_conn *c)
                             "stop                           \"<end_of_turn>\"\n"
                             "temperature                    1");
     cJSON_AddStringToObject(o, "template", "{{ .Prompt }}");
-    cJSON_AddItemToObject(o, "details", details_json(name));
+    cJSON_AddItemToObject(o, "details", emu_model_details(name));
     cJSON *mi_json = cJSON_AddObjectToObject(o, "model_info");
     cJSON_AddStringToObject(mi_json, "general.architecture", family);
     cJSON_AddNumberToObject(mi_json, "general.parameter_count", 4300079472.0);

@@ -259,22 +259,6 @@ static void add_model_fields(cJSON *m, const char *name)
     cJSON_AddStringToObject(m, "model", name);
 }
 
-static cJSON *model_details(const char *name)
-{
-    char family[128];
-    snprintf(family, sizeof family, "%s", name);
-    family[strcspn(family, ":")] = '\0';
-    cJSON *d = cJSON_CreateObject();
-    cJSON_AddStringToObject(d, "parent_model", "");
-    cJSON_AddStringToObject(d, "format", "gguf");
-    cJSON_AddStringToObject(d, "family", family);
-    cJSON *fams = cJSON_AddArrayToObject(d, "families");
-    cJSON_AddItemToArray(fams, cJSON_CreateString(family));
-    cJSON_AddStringToObject(d, "parameter_size", "4.3B");
-    cJSON_AddStringToObject(d, "quantization_level", "Q4_K_M");
-    return d;
-}
-
 static void route_tags(emu_conn *c, int head_only)
 {
     emu *e = c->inst->emu;
@@ -289,7 +273,7 @@ static void route_tags(emu_conn *c, int head_only)
         cJSON_AddStringToObject(m, "modified_at", e->started_at);
         cJSON_AddNumberToObject(m, "size", EMU_MODEL_SIZE);
         cJSON_AddStringToObject(m, "digest", digest);
-        cJSON_AddItemToObject(m, "details", model_details(name));
+        cJSON_AddItemToObject(m, "details", emu_model_details(name));
         cJSON_AddItemToArray(arr, m);
     }
     reply_json(c, o, head_only);
@@ -343,7 +327,7 @@ static void route_ps(emu_conn *c, int head_only)
         add_model_fields(m, name);
         cJSON_AddNumberToObject(m, "size", run->vram_bytes);
         cJSON_AddStringToObject(m, "digest", digest);
-        cJSON_AddItemToObject(m, "details", model_details(name));
+        cJSON_AddItemToObject(m, "details", emu_model_details(name));
         cJSON_AddStringToObject(m, "expires_at", expires);
         cJSON_AddNumberToObject(m, "size_vram", run->vram_bytes);
         cJSON_AddNumberToObject(m, "context_length", run->num_ctx);

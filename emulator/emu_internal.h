@@ -27,9 +27,6 @@
 /* Lag histogram: 1 us buckets; the last bucket collects everything slower. */
 #define EMU_LAG_BUCKETS 100001
 
-/* Default /api/version: the newest Ollama release in the fetched source's
- * tags when this was written (--version-string changes it). */
-#define EMU_OLLAMA_VERSION "0.32.15"
 /* Size of every emulated model (gemma3:4b Q4_K_M on disk) and its KV cache
  * per token of context per slot (gemma3 4B: 34 layers x 4 KV heads x 256
  * dims x K and V x f16 = 139 264 bytes). Used by --vram and /api/ps. */
@@ -360,6 +357,8 @@ void emu_rfc3339nano(int64_t sec, long nsec, char out[40]);
 /* Index of the served model that name means ("gemma3" is
  * "gemma3:latest", as in Ollama), or -1. */
 int emu_model_find(const emu_options *o, const char *name);
+/* The "details" object of /api/tags, /api/ps and /api/show. */
+cJSON *emu_model_details(const char *name);
 /* A stable fake sha256 per model name. */
 void emu_model_digest(const char *name, char out[65]);
 

@@ -38,7 +38,7 @@ void emu_options_init(emu_options *o)
     o->max_loaded = 0;     /* Ollama's automatic: 3 per GPU */
     o->vram_gib = 0;
     snprintf(o->version_string, sizeof o->version_string, "%s",
-             "0.32.15");
+             EMU_DEFAULT_VERSION_STRING);
     o->embed_dim = 2560;   /* gemma3 4B's embedding_length */
     strcpy(o->preset, "default");
 }
