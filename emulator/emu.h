@@ -31,8 +31,9 @@ typedef struct emu_options {
     int n_models;
     char models[EMU_MAX_MODELS][128];
 
-    /* Ollama's scheduling: slots that decode at once, and the pending queue
-     * beyond which requests get 503. */
+    /* Ollama's scheduling: decode slots per loaded model, and how many
+     * requests may wait for a model load or reload before 503 (waiting for
+     * a slot is not bounded, as in Ollama; see emu_model.c). */
     int num_parallel;        /* default 1 */
     int max_queue;           /* default 512 */
 
@@ -40,7 +41,7 @@ typedef struct emu_options {
     double load_s;           /* first request on an instance loads the model */
     double prompt_rate;      /* prompt tokens/s during prompt evaluation */
     double decode_rate;      /* R1: tokens/s of a lone stream */
-    double contention;       /* g(k) exponent: see emu_gpu_factor() */
+    double contention;       /* time-slicing exponent: see emu_gpu_rate() */
     double first_token_s;    /* extra latency before the first token */
     double jitter;           /* relative per-token jitter (0 = none) */
     int len_mean;            /* response length (tokens) when no num_predict */
