@@ -1,6 +1,7 @@
-/* emu_req: one /api/generate or /api/chat request, from validation through
- * the slot queue, model load, prompt evaluation and token decoding, to the
- * final line.
+/* emu_req: one /api/generate, /api/chat, /api/embed or /api/embeddings
+ * request, from validation through the scheduler (emu_model.c: runner,
+ * pending queue, slot), model load, prompt evaluation and token decoding,
+ * to the final line.
  *
  * Every write of a request happens inside a scheduler callback, never in
  * emu_req_submit or while another request finishes: that keeps re-entrancy

@@ -203,6 +203,18 @@ static void test_keep_alive_expiry(void **state)
     left = secs_until(cJSON_GetObjectItem(m, "expires_at")->valuestring);
     assert_true(left > 2.5 && left <= 3.0);
     cJSON_Delete(j);
+    /* keep_alive -1: forever; Go shows now + math.MaxInt64 ns (~292 y). */
+    x = req(e, 0, "/api/generate",
+            "{\"model\":\"gemma3\",\"prompt\":\"x\",\"keep_alive\":-1,"
+            "\"options\":{\"num_predict\":1}}");
+    xfer_free(&x, 1);
+    j = ps(e, 0);
+    m = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "models"), 0);
+    int year = atoi(cJSON_GetObjectItem(m, "expires_at")->valuestring);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    assert_true(year >= 1970 + (int)(ts.tv_sec / 31556952) + 291);
+    cJSON_Delete(j);
     /* keep_alive 0 with an empty prompt: unload now, done_reason "unload". */
     x = req(e, 0, "/api/generate", "{\"model\":\"gemma3\",\"keep_alive\":0}");
     assert_int_equal(x.status, 200);
@@ -291,6 +303,17 @@ static void test_vram_eviction(void **state)
         "llama3:latest");
     cJSON_Delete(j);
     emu_stop(e);
+    /* OLLAMA_MAX_LOADED_MODELS=1 evicts the same way without a budget. */
+    o.vram_gib = 0;
+    o.max_loaded = 1;
+    e = test_start(&o);
+    x = req(e, 0, "/api/generate", g);
+    xfer_free(&x, 1);
+    x = req(e, 0, "/api/generate", l);
+    xfer_free(&x, 1);
+    assert_int_equal(ps_count(e, 0), 1);
+    emu_stop(e);
+    o.max_loaded = 0;
     /* Without a budget both stay loaded (up to 3, Ollama's default). */
     o.vram_gib = 0;
     e = test_start(&o);
