@@ -177,9 +177,10 @@ static void test_keep_alive_expiry(void **state)
     emu_options o;
     test_opts(&o, 1, 100);
     emu_t *e = test_start(&o);
-    /* keep_alive 8 s at time scale 100: unloaded 80 ms after it is idle. */
+    /* keep_alive 30 s at time scale 100: unloaded 300 ms after it is idle
+     * (long enough that a loaded machine still sees it in /api/ps). */
     xfer x = req(e, 0, "/api/generate",
-                 "{\"model\":\"gemma3\",\"prompt\":\"x\",\"keep_alive\":\"8s\","
+                 "{\"model\":\"gemma3\",\"prompt\":\"x\",\"keep_alive\":\"30s\","
                  "\"options\":{\"num_predict\":2}}");
     assert_int_equal(x.status, 200);
     assert_true(final_field(&x, "load_duration") > 0);
@@ -188,9 +189,9 @@ static void test_keep_alive_expiry(void **state)
     const cJSON *m = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "models"), 0);
     assert_non_null(m);
     double left = secs_until(cJSON_GetObjectItem(m, "expires_at")->valuestring);
-    assert_true(left > 0.0 && left <= 0.081);
+    assert_true(left > 0.0 && left <= 0.301);
     cJSON_Delete(j);
-    sleep_ms(200);
+    sleep_ms(600);
     assert_int_equal(ps_count(e, 0), 0);
     /* The next request pays the load again. */
     x = req(e, 0, "/api/generate",
@@ -201,7 +202,7 @@ static void test_keep_alive_expiry(void **state)
     j = ps(e, 0);
     m = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "models"), 0);
     left = secs_until(cJSON_GetObjectItem(m, "expires_at")->valuestring);
-    assert_true(left > 2.5 && left <= 3.0);
+    assert_true(left > 1.5 && left <= 3.0);
     cJSON_Delete(j);
     /* keep_alive -1: forever; Go shows now + math.MaxInt64 ns (~292 y). */
     x = req(e, 0, "/api/generate",
