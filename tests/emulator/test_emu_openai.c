@@ -6,6 +6,7 @@
  * middleware/openai.go) and the timing model in emulator/README.md, or
  * cross-checked against the native API of the same emulator. */
 #include <math.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -989,6 +990,23 @@ static void test_fault_transport(void **state)
 
 /* The shared admission: with one slot and no queue, a second request gets
  * Ollama's 503 as an OpenAI error while the first streams. */
+typedef struct bg_xfer {
+    pthread_t t;
+    xfer x;
+} bg_xfer;
+
+static void *bg_xfer_run(void *arg)
+{
+    bg_xfer *b = arg;
+    xfer_run(&b->x, 1);
+    return NULL;
+}
+
+/* Ollama's 503 comes from the scheduler's pending queue (requests waiting
+ * for a model load), not from requests waiting for a slot (issue 11): with
+ * one model loadable at a time, A streams gemma3; B asks for llama3, which
+ * must wait for A to finish before gemma3 can be evicted; C (the same as B)
+ * then finds the pending queue (max_queue 0) full. */
 static void test_queue_full_503(void **state)
 {
     (void)state;
@@ -996,24 +1014,45 @@ static void test_queue_full_503(void **state)
     test_opts(&o, 1, SCALE);
     o.num_parallel = 1;
     o.max_queue = 0;
+    o.max_loaded = 1;
+    o.n_models = 2;
+    strcpy(o.models[1], "llama3:latest");
     emu_t *e = test_start(&o);
     assert_non_null(e);
-    /* 200 tokens hold the slot ~100 ms: the other request arrives within. */
-    static const char body[] =
+    /* 400 tokens hold gemma3 ~160 ms at time scale 20. */
+    static const char a[] =
         "{\"model\":\"gemma3\",\"messages\":[{\"role\":\"user\","
-        "\"content\":\"x\"}],\"stream\":true,\"max_tokens\":200}";
-    xfer x[2];
-    for (int i = 0; i < 2; i++)
-        x[i] = (xfer){.port = emu_port(e, 0), .path = "/v1/chat/completions",
-                      .body = body};
-    xfer_run(x, 2);
+        "\"content\":\"x\"}],\"stream\":true,\"max_tokens\":400}";
+    static const char b[] =
+        "{\"model\":\"llama3\",\"messages\":[{\"role\":\"user\","
+        "\"content\":\"x\"}],\"max_tokens\":2}";
+    xfer w = {.port = emu_port(e, 0), .path = "/v1/chat/completions",
+              .body = a};
+    xfer_run(&w, 1); /* gemma3 loaded */
+    xfer_free(&w, 1);
+    bg_xfer ba = {.x = {.port = emu_port(e, 0), .path = "/v1/chat/completions",
+                        .body = a}};
+    pthread_create(&ba.t, NULL, bg_xfer_run, &ba);
+    struct timespec ts = {0, 30 * 1000000L};
+    nanosleep(&ts, NULL);
+    bg_xfer bb = {.x = {.port = emu_port(e, 0), .path = "/v1/chat/completions",
+                        .body = b}};
+    pthread_create(&bb.t, NULL, bg_xfer_run, &bb);
+    nanosleep(&ts, NULL);
+    xfer c = {.port = emu_port(e, 0), .path = "/v1/chat/completions", .body = b};
+    xfer_run(&c, 1);
+    pthread_join(ba.t, NULL);
+    pthread_join(bb.t, NULL);
     emu_stop(e);
-    int ok = x[0].status == 200 ? 0 : 1;
-    assert_int_equal(x[ok].status, 200);
-    check_error(&x[1 - ok], 503, "api_error",
+    assert_int_equal(ba.x.status, 200);
+    /* B and C are the same request: whichever came second is refused. */
+    assert_true((bb.x.status == 200) != (c.status == 200));
+    check_error(bb.x.status == 200 ? &c : &bb.x, 503, "api_error",
                 "server busy, please try again.  maximum pending requests "
                 "exceeded");
-    xfer_free(x, 2);
+    xfer_free(&ba.x, 1);
+    xfer_free(&bb.x, 1);
+    xfer_free(&c, 1);
 }
 
 /* Reads a --trace file: the write time of (request id, token index). */
