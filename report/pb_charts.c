@@ -785,7 +785,8 @@ int pb_charts_write(const pb_dataset *ds, const pb_report_opts *opts,
             int ok = gnuplot ? render(gnuplot, dir, SPEC[s].name) : 0;
             if (gnuplot && !ok) rc = -1;
             const char *shown = (s == 5 && pick >= 0) ? ds->runs[pick].path : NULL;
-            md_chart(report_links, dir, SPEC[s].name, SPEC[s].alt, SPEC[s].caption,
+            md_chart(report_links, opts->charts_link ? opts->charts_link : dir,
+                     SPEC[s].name, SPEC[s].alt, SPEC[s].caption,
                      shown, ok);
         }
         chart_discard(&c);
