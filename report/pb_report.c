@@ -665,33 +665,34 @@ static void section_quality(FILE *o, const pb_dataset *ds)
         fputs("No invalid runs and no skipped files.\n\n", o);
         return;
     }
+    /* Lists, not tables: a path and a reason each run to 200 characters,
+     * and a list item wraps where a table row cannot. */
     if (ninv) {
         fprintf(o, "### Invalid runs (loaded, excluded from statistics): %zu\n\n", ninv);
-        fputs("| File | Runtime | Config | Run | Reason |\n|---|---|---|---:|---|\n", o);
         for (size_t i = 0; i < ds->n_runs; i++) {
             const pb_run *r = &ds->runs[i];
             if (r->valid)
                 continue;
-            fputs("| ", o);
-            pb_report_md_escape(o, r->path);
-            fputs(" | ", o);
+            fputs("- ", o);
             pb_report_md_escape(o, r->runtime);
-            fputs(" | ", o);
+            fputs(" / ", o);
             pb_report_md_escape(o, r->config);
-            fprintf(o, " | %d | ", r->run_index);
+            fprintf(o, " run %d (", r->run_index);
+            pb_report_md_escape(o, r->path);
+            fputs("): ", o);
             pb_report_md_escape(o, r->invalid_reason ? r->invalid_reason : "(no reason given)");
-            fputs(" |\n", o);
+            fputc('\n', o);
         }
         fputc('\n', o);
     }
     if (ds->n_skips) {
-        fprintf(o, "### Skipped files: %zu\n\n| File | Reason |\n|---|---|\n", ds->n_skips);
+        fprintf(o, "### Skipped files: %zu\n\n", ds->n_skips);
         for (size_t i = 0; i < ds->n_skips; i++) {
-            fputs("| ", o);
+            fputs("- ", o);
             pb_report_md_escape(o, ds->skips[i].path);
-            fputs(" | ", o);
+            fputs(": ", o);
             pb_report_md_escape(o, ds->skips[i].reason);
-            fputs(" |\n", o);
+            fputc('\n', o);
         }
         fputc('\n', o);
     }
