@@ -305,7 +305,8 @@ int main(int argc, char **argv)
     free(link);
     if (ro.csv_dir && ds.n_runs > 0) {
         char err[600];
-        if (pb_csv_write_analysis(ro.csv_dir, &ds, &an, err, sizeof err)) {
+        if (pb_csv_write_analysis(ro.csv_dir, &ds, &an, ro.sequential_ref,
+                                  err, sizeof err)) {
             fprintf(stderr, "analyze: --csv %s: %s; check the directory is "
                     "writable\n", ro.csv_dir, err);
             rc = EXIT_OUTPUT;
