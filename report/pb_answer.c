@@ -28,6 +28,11 @@ pb_verdict pb_answer_verdict(size_t n, double lo, double hi)
     return PB_VERDICT_INCONCLUSIVE;
 }
 
+int pb_answer_self_ref(const pb_answer_rt *r)
+{
+    return r->is_reference && r->estimator && strcmp(r->estimator, "seqref_mean_t") == 0;
+}
+
 const char *pb_answer_verdict_word(pb_verdict v)
 {
     switch (v) {
@@ -112,7 +117,7 @@ int pb_answer_build(const pb_dataset *ds, const pb_analysis *an,
             a->hi = s.ci_hi;
             a->verdict = pb_answer_verdict(s.n, s.ci_lo, s.ci_hi);
         }
-        if (a->estimator && !(a->is_reference && strcmp(a->estimator, "seqref_mean_t") == 0))
+        if (a->estimator && !pb_answer_self_ref(a))
             out->n_answered++;
     }
     free(buf);

@@ -50,6 +50,10 @@ int pb_answer_build(const pb_dataset *ds, const struct pb_analysis *an,
                     const pb_derived *dv, const char *seq_ref, pb_answer *out);
 void pb_answer_free(pb_answer *a);
 
+/* 1 when r's estimate is the reference against itself (--sequential-ref
+ * runtime without solo phases): 1x by definition, not an answer. */
+int pb_answer_self_ref(const pb_answer_rt *r);
+
 /* The verdict of an interval (the rule above). */
 pb_verdict pb_answer_verdict(size_t n, double lo, double hi);
 

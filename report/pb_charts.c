@@ -220,7 +220,7 @@ static int chart_speedup(const ctx *x, chart *c) {
     size_t shown = 0;
     for (size_t r = 0; a && r < a->n_rts; r++) {
         const pb_answer_rt *t = &a->rts[r];
-        if (!t->estimator || !isfinite(t->estimate) || t->is_reference) continue;
+        if (!t->estimator || !isfinite(t->estimate) || pb_answer_self_ref(t)) continue;
         shown++;
         if (t->n_agents > maxn) maxn = t->n_agents;
         double hi = isfinite(t->hi) ? t->hi : t->estimate;
@@ -232,7 +232,7 @@ static int chart_speedup(const ctx *x, chart *c) {
     for (size_t r = 0; r < a->n_rts; r++) {
         const pb_answer_rt *t = &a->rts[r];
         /* The sequential reference is 1x by definition (the summary says so). */
-        if (!t->estimator || !isfinite(t->estimate) || t->is_reference) continue;
+        if (!t->estimator || !isfinite(t->estimate) || pb_answer_self_ref(t)) continue;
         fprintf(c->d, "%zu %.9g %.9g %.9g %zu\n", r + 1, t->estimate,
                 isfinite(t->lo) ? t->lo : t->estimate, isfinite(t->hi) ? t->hi : t->estimate,
                 t->n);

@@ -362,7 +362,7 @@ static void answer_compare(FILE *o, const pb_answer *ans)
     size_t usable = 0;
     for (size_t i = 0; i < ans->n_rts; i++) {
         const pb_answer_rt *r = &ans->rts[i];
-        if (!r->estimator || r->n < 2 || (r->is_reference && strcmp(r->estimator, "seqref_mean_t") == 0))
+        if (!r->estimator || r->n < 2 || pb_answer_self_ref(r))
             continue;
         usable++;
         if (best < 0 || r->estimate > ans->rts[best].estimate)
@@ -377,7 +377,7 @@ static void answer_compare(FILE *o, const pb_answer *ans)
     for (size_t i = 0; i < ans->n_rts; i++) {
         const pb_answer_rt *r = &ans->rts[i];
         if ((long)i == best || !r->estimator || r->n < 2 ||
-            (r->is_reference && strcmp(r->estimator, "seqref_mean_t") == 0))
+            pb_answer_self_ref(r))
             continue;
         double ratio = b->estimate / r->estimate;
         double eb = b->sd / sqrt((double)b->n) / b->estimate;
@@ -422,7 +422,7 @@ static void section_summary(FILE *o, const pb_dataset *ds, const pb_analysis *a,
         const pb_answer_rt *r = &ans->rts[i];
         if (!r->estimator)
             continue;
-        if (r->is_reference && strcmp(r->estimator, "seqref_mean_t") == 0) {
+        if (pb_answer_self_ref(r)) {
             fputs("- **", o);
             pb_report_md_escape(o, r->runtime);
             fputs("**: the sequential reference (1x by definition).\n", o);
