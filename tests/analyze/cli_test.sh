@@ -73,4 +73,25 @@ grep -q "ollama-emu" "$T/r.md" && fail "time-scale note on data that was not emu
 "$A" --drop-first 1 "$FX/tr115_rust" >"$T/d.md" 2>/dev/null || fail "--drop-first exit status"
 grep -q "\*\*\`--drop-first 1\`\*\*: the first 1 run of every runtime × config group was dropped" "$T/d.md" \
     || fail "--drop-first not stated in the report"
+# A standalone emulator announces its scale in a header; the collector
+# records it under "servers" (fixture README): the summary says so, with the
+# preset, the server, and what was measured (model, agents, host, date).
+"$A" "$FX/trace_servers" >"$T/srv0.md" 2>/dev/null || fail "servers trace exit status"
+# List items are wrapped at 100 characters (continuation lines indented by
+# two spaces): join them back before matching a whole item.
+awk 'NR > 1 && /^  [^ ]/ { sub(/^  /, " "); printf "%s", $0; next } NR > 1 { print "" } { printf "%s", $0 } END { print "" }' \
+    "$T/srv0.md" > "$T/srv.md"
+grep -q "Emulated: 1 runs against ollama-emu (preset gemma3-shared-gpu), time scale 20x" "$T/srv.md" \
+    || fail "time scale from servers[] missing"
+grep -q "^- Model: gemma3:latest; 2 agents per run; endpoints: http://127.0.0.1:11434, http://127.0.0.1:11435 (server: ollama-emu)" "$T/srv.md" \
+    || fail "model / agents / endpoints / server missing"
+grep -q "^- Collected on fixture-host, 2026-11-27T09:30:00.000000000Z, by collect 0.1.0." "$T/srv.md" \
+    || fail "host / date / collect version missing"
+# Without solo phases and without --sequential-ref the summary says plainly
+# that the data cannot tell (threads fixture: --no-solo).
+"$A" "$FX/trace/threads" >"$T/nosolo.md" 2>/dev/null || fail "no-solo exit status"
+grep -q "These data cannot tell true parallel efficiency" "$T/nosolo.md" || fail "no-baseline wording"
+# The answer for the uv fixture (one run: measured speedup 10 s / 8 s = 1.25x,
+# no interval) comes before the original study's tables.
+grep -q "^- \*\*uv\*\* (n = 1): speedup 1.25x from a single run" "$T/srv.md" || fail "uv answer"
 echo "cli_test: ok"
