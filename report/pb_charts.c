@@ -282,6 +282,7 @@ static int chart_eff_box(const ctx *x, chart *c) {
           "circled: Tukey outliers)'\n"
           "set ylabel 'efficiency (%)'\n"
           "set style boxplot nooutliers\n"
+          "set offsets 0, 0, graph 0.05, graph 0.05\n"
           "set style fill solid 0.25 border\n", c->b);
     fprintf(c->b, "set xrange [0.4:%zu.6]\n", x->rt.n);
     xtics_labels(c, &x->rt, x->rt.n > 4);
@@ -794,7 +795,9 @@ static void md_chart(FILE *f, const char *dir, const char *name, const char *alt
         pb_report_md_escape(f, run_path);
         fputc('.', f);
     }
-    fputc(' ', f);
+    /* The links on a line of their own (same paragraph): the report wraps
+     * prose lines, never lines holding links. */
+    fputc('\n', f);
     if (rendered) {
         fputs("[SVG](", f);
         md_link(f, dir, name, "svg");

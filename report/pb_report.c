@@ -231,10 +231,22 @@ static void summary_measured(FILE *o, const pb_dataset *ds, const pb_analysis *a
             n_emu++;
         }
     }
+    /* The manifest's host line ("vm (Linux ... x86_64, 2 CPUs)") says more
+     * than a run's host name: it replaces the name it starts with. */
+    distinct mhosts = {0};
     for (size_t i = 0; i < ds->n_manifests; i++) {
-        distinct_add(&hosts, ds->manifests[i].host);
+        distinct_add(&mhosts, ds->manifests[i].host);
         distinct_add(&versions, ds->manifests[i].version);
     }
+    for (size_t i = 0; i < hosts.n; i++) {
+        size_t l = strlen(hosts.v[i]);
+        int covered = 0;
+        for (size_t k = 0; k < mhosts.n && !covered; k++)
+            covered = strncmp(mhosts.v[k], hosts.v[i], l) == 0 && mhosts.v[k][l] == ' ';
+        if (!covered)
+            distinct_add(&mhosts, hosts.v[i]);
+    }
+    hosts = mhosts;
     fputs("### What was measured\n\n", o);
     fputs("- Model: ", o);
     distinct_print(o, &models, "not recorded in these files");
