@@ -262,6 +262,186 @@ static int chart_speedup(const ctx *x, chart *c) {
     return 0;
 }
 
+/* ---- 1b. violins: efficiency distributions per runtime ----------------- */
+
+/* One violin per runtime and efficiency definition: gnuplot's own kernel
+ * density (smooth kdensity) of the runs, mirrored around the runtime's
+ * position, and the Tukey outliers marked. The bandwidth is Silverman's
+ * rule of thumb, computed here so a block of identical values (the serial
+ * control's 50.0%) gets a small positive one instead of gnuplot's zero. */
+static int chart_violin(const ctx *x, chart *c) {
+    double *vals = malloc((x->ds->n_runs ? x->ds->n_runs : 1) * sizeof *vals);
+    if (!vals) return -1;
+    int nk = 0, kidx[NKINDS];
+    for (int k = 0; k < NKINDS; k++)
+        if (x->has_kind[k]) kidx[nk++] = k;
+    double width = 0.8 / (nk ? nk : 1);
+    fputs("set title 'Efficiency distributions per runtime (violins: kernel density of the runs; "
+          "circled: Tukey outliers)'\n"
+          "set ylabel 'efficiency (%)'\nset style fill transparent solid 0.35 noborder\n",
+          c->b);
+    /* Density tables first (set table, autoscaled on the values), then the
+     * axes of the picture, then one plot command. */
+    char *plot = NULL;
+    size_t plotlen = 0;
+    FILE *pl = open_memstream(&plot, &plotlen);
+    if (!pl) { free(vals); return -1; }
+    int terms = 0, titled[NKINDS] = {0}, out_titled = 0, ntab = 0;
+    double ylo = INFINITY, yhi = -INFINITY;
+    for (int j = 0; j < nk; j++) {
+        const kind *k = &KINDS[kidx[j]];
+        double off = (j - (nk - 1) / 2.0) * width;
+        for (size_t r = 0; r < x->rt.n; r++) {
+            size_t m = 0;
+            for (size_t q = x->rt_off[r]; q < x->rt_off[r + 1]; q++) {
+                double v = col(&x->dv[x->by_rt[q]], k->eff);
+                if (isfinite(v)) vals[m++] = v;
+            }
+            if (m < 2) continue;
+            for (size_t i = 0; i < m; i++) {
+                ylo = fmin(ylo, vals[i]);
+                yhi = fmax(yhi, vals[i]);
+            }
+            pb_summary sm;
+            pb_stats_summarize(vals, m, 0, 0, &sm);
+            double q1 = pb_stats_quantile(vals, m, 0.25), q3 = pb_stats_quantile(vals, m, 0.75);
+            double spread = fmin(sm.sd, (q3 - q1) / 1.34);
+            if (!(spread > 0)) spread = sm.sd > 0 ? sm.sd : 0.25;
+            double bw = 0.9 * spread * pow((double)m, -0.2);
+            int blk = block_begin(c, k->name, x->rt.v[r]);
+            fputs("# value weight(1/n) x tukey_outlier_value\n", c->d);
+            size_t nout = 0;
+            double lo = q1 - 1.5 * (q3 - q1), hi = q3 + 1.5 * (q3 - q1);
+            for (size_t i = 0; i < m; i++) {
+                int out = vals[i] < lo || vals[i] > hi;
+                fprintf(c->d, "%.9g %.9g %.6f ", vals[i], 1.0 / (double)m, r + 1 + off);
+                if (out) { fprintf(c->d, "%.9g\n", vals[i]); nout++; }
+                else fputs("NaN\n", c->d);
+            }
+            fprintf(c->b, "set table $kd%d\nplot '%s.dat' index %d using 1:2 smooth kdensity "
+                          "bandwidth %.6g\nunset table\n"
+                          "stats $kd%d using 2 nooutput\nkmax%d = STATS_max\n",
+                    ntab, c->name, blk, bw, ntab, ntab);
+            /* Half-width of the widest point = 45% of the slot. */
+            /* filledcurves x=POS fills between the curve and the vertical
+             * line at the runtime's position: one half of the violin. */
+            fprintf(pl, "%s$kd%d using (%.6f + $2 / kmax%d * %.4f):1 with filledcurves "
+                        "x=%.6f lc %d notitle", terms++ ? ", \\\n     " : "", ntab, r + 1 + off,
+                    ntab, width * 0.45, r + 1 + off, kidx[j] + 1);
+            fprintf(pl, ", \\\n     $kd%d using (%.6f - $2 / kmax%d * %.4f):1 with "
+                        "filledcurves x=%.6f lc %d ", ntab, r + 1 + off, ntab, width * 0.45,
+                    r + 1 + off, kidx[j] + 1);
+            if (!titled[j]) {
+                fputs("title ", pl);
+                pb_gnuplot_quote(pl, k->name);
+                titled[j] = 1;
+            } else {
+                fputs("notitle", pl);
+            }
+            fprintf(pl, ", \\\n     '%s.dat' index %d using 3:1 with points pt 7 ps 0.3 "
+                        "lc rgb '#444444' notitle", c->name, blk);
+            if (nout) {
+                fprintf(pl, ", \\\n     '%s.dat' index %d using 3:4 with points pt 6 ps 1.6 "
+                            "lw 1.5 lc rgb '#d62728' %s", c->name, blk,
+                        out_titled ? "notitle" : "title 'Tukey outlier (beyond 1.5 IQR)'");
+                out_titled = 1;
+            }
+            ntab++;
+        }
+    }
+    fclose(pl);
+    /* y spans the runs (the density tails beyond them carry no runs). */
+    double pad = yhi > ylo ? 0.08 * (yhi - ylo) : 1;
+    fprintf(c->b, "set xrange [0.4:%zu.6]\nset yrange [%.6g:%.6g]\n", x->rt.n, ylo - pad,
+            yhi + pad);
+    xtics_labels(c, &x->rt, x->rt.n > 6);
+    if (terms) fprintf(c->b, "plot %s\n", plot);
+    free(plot);
+    free(vals);
+    return terms ? 0 : 1;
+}
+
+/* ---- 1c. aggregate throughput per runtime ------------------------------ */
+
+/* Tokens per second of all agents together (sum of concurrent tokens /
+ * concurrent wall) beside one agent alone (sum of solo tokens / sum of solo
+ * durations), mean and 95% CI per runtime: the GPU's total output, which a
+ * per-request rate does not show. */
+static int chart_throughput_agg(const ctx *x, chart *c) {
+    double *tog = malloc((x->ds->n_runs ? x->ds->n_runs : 1) * sizeof *tog);
+    double *alone = malloc((x->ds->n_runs ? x->ds->n_runs : 1) * sizeof *alone);
+    if (!tog || !alone) { free(tog); free(alone); return -1; }
+    int blk[2] = {-1, -1};
+    double top = 0;
+    char *rows[2] = {NULL, NULL};
+    size_t rowlen[2] = {0, 0};
+    FILE *rf[2] = {open_memstream(&rows[0], &rowlen[0]), open_memstream(&rows[1], &rowlen[1])};
+    if (!rf[0] || !rf[1]) {
+        if (rf[0]) fclose(rf[0]);
+        if (rf[1]) fclose(rf[1]);
+        free(rows[0]), free(rows[1]), free(tog), free(alone);
+        return -1;
+    }
+    size_t nrow[2] = {0, 0};
+    for (size_t r = 0; r < x->rt.n; r++) {
+        size_t m = 0;
+        for (size_t q = x->rt_off[r]; q < x->rt_off[r + 1]; q++) {
+            const pb_run *run = &x->ds->runs[x->by_rt[q]];
+            double ct = 0, st = 0, sd = 0;
+            int cok = run->n_agents > 0, sok = run->n_agents > 0;
+            for (size_t a = 0; a < run->n_agents; a++) {
+                const pb_agent *ag = &run->agents[a];
+                if (isfinite(ag->conc.tokens)) ct += ag->conc.tokens; else cok = 0;
+                if (ag->has_solo && isfinite(ag->solo.tokens) && ag->solo.duration_s > 0) {
+                    st += ag->solo.tokens;
+                    sd += ag->solo.duration_s;
+                } else {
+                    sok = 0;
+                }
+            }
+            tog[m] = cok && run->wall_s > 0 ? ct / run->wall_s : NAN;
+            alone[m] = sok && sd > 0 ? st / sd : NAN;
+            m++;
+        }
+        double *src[2] = {tog, alone};
+        for (int k = 0; k < 2; k++) {
+            pb_summary s;
+            pb_stats_summarize(src[k], m, 0, 0, &s);
+            if (s.n == 0) continue;
+            double lo = isfinite(s.ci_lo) ? s.ci_lo : s.mean, hi = isfinite(s.ci_hi) ? s.ci_hi : s.mean;
+            fprintf(rf[k], "%.4f %.9g %.9g %.9g %zu\n", r + 1 + (k ? 0.12 : -0.12), s.mean, lo,
+                    hi, s.n);
+            nrow[k]++;
+            if (hi > top) top = hi;
+        }
+    }
+    fclose(rf[0]);
+    fclose(rf[1]);
+    static const char *const WHAT[2] = {"all agents together (concurrent tokens / wall)",
+                                        "one agent alone (solo tokens / solo time)"};
+    for (int k = 0; k < 2; k++)
+        if (nrow[k]) {
+            blk[k] = block_begin(c, "x tokens_per_s ci_lo ci_hi n:", WHAT[k]);
+            fputs(rows[k], c->d);
+        }
+    free(rows[0]), free(rows[1]), free(tog), free(alone);
+    if (blk[0] < 0 && blk[1] < 0) return 1;
+    fputs("set title 'Aggregate throughput per runtime (mean and 95% CI over runs)'\n"
+          "set ylabel 'tokens/s'\nset bars 2\nset key inside bottom right\n", c->b);
+    fprintf(c->b, "set xrange [0.4:%zu.6]\nset yrange [0:%.6g]\n", x->rt.n, top * 1.1);
+    xtics_labels(c, &x->rt, x->rt.n > 6);
+    plot_begin(c);
+    static const char *const COL[2] = {"#ff7f0e", "#1f77b4"};
+    for (int k = 0; k < 2; k++) {
+        if (blk[k] < 0) continue;
+        plot_term(c, "'%s.dat' index %d using 1:2:3:4 with yerrorbars pt %d ps 1.4 lw 2 "
+                     "lc rgb '%s'", c->name, blk[k], k ? 5 : 7, COL[k]);
+        title(c, WHAT[k]);
+    }
+    plot_end(c);
+    return 0;
+}
+
 static int chart_eff_box(const ctx *x, chart *c) {
     /* Deterministic jitter: a fixed seed makes the same data give the same
      * picture, so charts can be diffed between report versions. */
@@ -902,7 +1082,8 @@ int pb_charts_write(const pb_dataset *ds, const pb_report_opts *opts,
                 "sudo apt-get install gnuplot-nox) and run `gnuplot NAME.gp` there, "
                 "or re-run analyze\n", dir);
 
-    enum { C_SPEEDUP, C_BOX, C_CONFIG, C_TTFT, C_SERVER, C_CLIENT, C_SCALING, C_TIMELINE };
+    enum { C_SPEEDUP, C_BOX, C_VIOLIN, C_CONFIG, C_TTFT, C_SERVER, C_CLIENT, C_AGG, C_SCALING,
+           C_TIMELINE };
     static const struct {
         int id;
         const char *name, *alt, *caption;
@@ -914,6 +1095,9 @@ int pb_charts_write(const pb_dataset *ds, const pb_report_opts *opts,
         {C_BOX, "efficiency_box", "Efficiency per runtime",
          "Efficiency per runtime: box plot (quartiles) with every run as a jittered point, "
          "Tukey outliers circled, for each efficiency definition the data supports.", 1000, 600},
+        {C_VIOLIN, "efficiency_violin", "Efficiency distributions",
+         "Efficiency distributions per runtime: a violin (kernel density of the runs) per "
+         "efficiency definition, every run as a dot, Tukey outliers circled.", 1000, 600},
         {C_CONFIG, "efficiency_config", "Mean efficiency per config",
          "Mean efficiency per config, grouped by runtime, with 95% Student-t confidence "
          "intervals of the mean.", 1200, 640},
@@ -923,6 +1107,9 @@ int pb_charts_write(const pb_dataset *ds, const pb_report_opts *opts,
          "in the concurrent phase, empirical CDF per runtime.", 1000, 600},
         {C_CLIENT, "client_rate_ecdf", "Client decode rate ECDF", "Client decode rate per "
          "request in the concurrent phase, empirical CDF per runtime.", 1000, 600},
+        {C_AGG, "throughput_aggregate", "Aggregate throughput", "Aggregate throughput per "
+         "runtime: tokens/s of all agents together and of one agent alone (mean and 95% CI).",
+         1000, 560},
         {C_SCALING, "scaling", "Scaling with agents", "Speedup and efficiency against the "
          "number of agents (mean and 95% CI per runtime).", 1200, 550},
         {C_TIMELINE, "timeline", "Timeline of one run", "Timeline of a typical run of the "
@@ -960,7 +1147,9 @@ int pb_charts_write(const pb_dataset *ds, const pb_report_opts *opts,
         switch (SPEC[s].id) {
         case C_SPEEDUP: r = x.rt.n ? chart_speedup(&x, &c) : 1; break;
         case C_BOX: r = x.rt.n ? chart_eff_box(&x, &c) : 1; break;
+        case C_VIOLIN: r = x.rt.n ? chart_violin(&x, &c) : 1; break;
         case C_CONFIG: r = x.rt.n ? chart_eff_config(&x, &c) : 1; break;
+        case C_AGG: r = x.rt.n ? chart_throughput_agg(&x, &c) : 1; break;
         case C_TTFT: r = chart_ecdf(&x, &c, 0); break;
         case C_SERVER: r = chart_ecdf(&x, &c, 1); break;
         case C_CLIENT: r = chart_ecdf(&x, &c, 2); break;
