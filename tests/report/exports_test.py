@@ -123,6 +123,9 @@ if len(names) != 4 or not all(n.endswith(("/uv", "/threads")) for n in names):
 p = run("--baseline", "old/uv", "old=" + trace, "new=" + copy)
 if "Against the baseline" not in p.stdout:
     fail("--baseline old/uv: no baseline table")
+p = run("a=" + trace, "a=" + copy, ok=(2,))
+if "label 'a' is given to two inputs" not in p.stderr:
+    fail("a label given twice must be a usage error: %r" % p.stderr)
 p = run("--baseline", "nosuch", trace, ok=(2,))
 if "runtimes found: threads, uv" not in p.stderr:
     fail("unknown --baseline must list the runtimes: %r" % p.stderr)
