@@ -638,7 +638,7 @@ static void section_top3(FILE *o, const pb_analysis *a)
     fputc('\n', o);
 }
 
-static void section_stability(FILE *o, const pb_analysis *a)
+static void section_stability(FILE *o, const pb_analysis *a, const pb_report_opts *op)
 {
     fputs("### Variance and stability\n\n"
           "| Runtime | SD of config means (pp) | Mean of per-config SDs (pp) "
@@ -652,14 +652,14 @@ static void section_stability(FILE *o, const pb_analysis *a)
         cell(o, "%.3f", r->cfg_mean_sd);
         fputs(" | ", o);
         if (r->most_stable) {
-            pb_report_md_escape(o, r->most_stable);
+            pb_report_config(o, op, r->most_stable);
             fprintf(o, " (%.3f)", r->most_stable_sd);
         } else {
             fputs("n/a", o);
         }
         fputs(" | ", o);
         if (r->least_stable) {
-            pb_report_md_escape(o, r->least_stable);
+            pb_report_config(o, op, r->least_stable);
             fprintf(o, " (%.3f)", r->least_stable_sd);
         } else {
             fputs("n/a", o);
@@ -879,7 +879,7 @@ static int report_body(FILE *out, const pb_dataset *ds, const pb_report_opts *op
         section_aggregate(out, ds, an, op);
         section_configs(out, an, op);
         section_top3(out, an);
-        section_stability(out, an);
+        section_stability(out, an, op);
         /* The original study's comparisons on efficiency are among the
          * comparisons on every metric (pb_report_comparisons, above). */
         if (op->charts_dir) {
