@@ -153,8 +153,10 @@ static int chart_save(chart *c, const char *caption) {
          * PNG alone must see it, not only a reader of the report. */
         fputs("set label 99 ", g);
         pb_gnuplot_quote(g, c->note);
-        fputs(" at screen 0.01, screen 0.015 left font ',8' tc rgb '#555555'\n"
-              "set bmargin 5\n", g);
+        /* At the top, above the title: the bottom belongs to keys and
+         * axis labels (the timeline's key sits there). */
+        fputs(" at screen 0.5, screen 0.975 center font ',8' tc rgb '#555555'\n"
+              "set tmargin 4\n", g);
     }
     fprintf(g, "%s"
             "unset output\n"
@@ -598,7 +600,8 @@ static int chart_eff_config(const ctx *x, chart *c) {
         if (any) {
             fprintf(gl, "set label %d ", 10 + nlab++);
             pb_gnuplot_quote(gl, rt->runtime);
-            fprintf(gl, " at first %.2f, graph -0.09 center font ',10'\n", (first + p) / 2);
+            fprintf(gl, " at first %.2f, graph %s center font ',10'\n", (first + p) / 2,
+                    x->op && !x->op->cfg_abbrev ? "-0.15" : "-0.09");
             p += 1; /* gap before the next runtime */
         }
     }
@@ -606,7 +609,8 @@ static int chart_eff_config(const ctx *x, chart *c) {
     fclose(gl);
     c->w = 600 + 40 * (int)p > c->w ? 600 + 40 * (int)p : c->w;
     fputs("set title 'Mean efficiency per config, by runtime (bars: 95% CI of the mean, Student t)'\n"
-          "set ylabel 'efficiency (%)'\nset bars small\nset bmargin 6\nset key top right\n", c->b);
+          "set ylabel 'efficiency (%)'\nset bars small\nset key top right\n", c->b);
+    fprintf(c->b, "set bmargin %d\n", x->op && !x->op->cfg_abbrev ? 8 : 6);
     fprintf(c->b, "set xrange [0.3:%.1f]\n", p > 1 ? p - 0.3 : 1.7);
     fprintf(c->b, "set yrange [0:%.1f]\n", ymax > 0 ? ymax * 1.05 : 100);
     int longtics = x->op && !x->op->cfg_abbrev && ntics > 0;
@@ -757,9 +761,18 @@ static int chart_scaling(const ctx *x, chart *c) {
     for (int panel = 0; panel < 2; panel++) {
         /* Both panels carry the same key below them, so they keep the same
          * height and the lines stay clear of the legend. */
-        if (panel == 0)
-            fputs("set multiplot layout 1,2 title 'Scaling with the number of agents (mean, 95% CI)'\n"
-                  "set key below font ',8'\n", c->b);
+        if (panel == 0) {
+            /* The multiplot title sits where the time-scale note goes:
+             * the note becomes its second line instead. */
+            fputs("set multiplot layout 1,2 title \"Scaling with the number of agents (mean, "
+                  "95% CI)", c->b);
+            if (c->note) {
+                fputs("\\n", c->b);
+                for (const char *q = c->note; *q; q++)
+                    if (*q != '"' && *q != '\\') fputc(*q, c->b);
+            }
+            fputs("\"\nunset label 99\nset key below font ',8'\n", c->b);
+        }
         fprintf(c->b, "set xlabel 'agents'\nset ylabel '%s'\nset xrange [%zu.5:%zu.5]\n"
                       "set xtics 1\nset yrange [0:*]\n",
                 panel ? "efficiency (%)" : "speedup (x)", minn - 1, maxn);
