@@ -172,5 +172,12 @@ head = p.stdout[:first_table]
 for name in ["smol", "smol-1kb", "tokio-default", "tokio-localset"]:
     if ("**%s** (n = 30)" % name) not in head:
         fail("TR115: %s's measured speedup is not before the original tables" % name)
+# Without a baseline the summary says it cannot tell, and names async-std
+# (every run 50.0% = 100/N in runtime_comparison.csv) as the reference to use.
+p = run(TR115)
+head = " ".join(p.stdout[:p.stdout.index("## Comparisons")].split())
+if "cannot tell true parallel efficiency" not in head or \
+        "its agents ran one after the other): `async-std`." not in head:
+    fail("TR115 without --sequential-ref: no plain statement / candidate reference")
 print("exports_test: ok")
 shutil.rmtree(T, ignore_errors=True)
