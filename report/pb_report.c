@@ -409,7 +409,7 @@ static void section_summary(FILE *o, const pb_dataset *ds, const pb_analysis *a,
         fputc(' ', o);
         pb_report_md_code(o, op->inputs[i], 0);
     }
-    fprintf(o, ". Bootstrap: %u resamples, seed %llu.\n\n", op->boot_reps,
+    fprintf(o, ".\nBootstrap: %u resamples, seed %llu.\n\n", op->boot_reps,
             (unsigned long long)op->seed);
     fputs("## Summary\n\n", o);
     summary_measured(o, ds, a);
