@@ -3,16 +3,16 @@
  * n, and the name of the estimator that produced it).
  *
  * Why one module: the summary at the top of report.md, the headline chart
- * and the JSON export all print this answer, and the estimator behind it
- * will change (the statistics work replaces the mean of per-run ratios
- * with a ratio of means / a geometric mean). Switching it here switches it
- * everywhere. */
+ * and the JSON export all print this answer; the estimators are the
+ * analysis' (pb_analysis.h, pb_ratio.h): the geometric mean of the paired
+ * per-run speedups against the solo phases, else the ratio of means against
+ * --sequential-ref with Fieller's interval. Changing the estimator here
+ * changes it everywhere. */
 #ifndef PB_ANSWER_H
 #define PB_ANSWER_H
 
 #include <stddef.h>
 
-#include "pb_derive.h"
 #include "pb_model.h"
 
 struct pb_analysis;
@@ -28,11 +28,14 @@ typedef enum pb_verdict {
 
 typedef struct pb_answer_rt {
     const char *runtime;      /* borrowed from the analysis */
-    const char *estimator;    /* stable id: "solo_mean_t", "seqref_mean_t"; NULL = none */
+    const char *estimator;    /* stable id: "solo_geomean_t", "seqref_ratio_fieller";
+                               * NULL = no sequential baseline */
     size_t n;                 /* runs behind the estimate */
     double n_agents;          /* agents per run (the largest, for "perfect = N") */
     double estimate, lo, hi;  /* speedup (x) and 95% interval; NAN when absent */
-    double sd;                /* SD of the per-run values (NAN for n < 2) */
+    double rel_se;            /* relative standard error of the estimate
+                               * (hyperfine's ± line); NAN when unknown */
+    int unbounded;            /* Fieller: no finite interval at this n */
     int is_reference;         /* the --sequential-ref runtime itself */
     pb_verdict verdict;
 } pb_answer_rt;
@@ -44,18 +47,18 @@ typedef struct pb_answer {
     size_t n_answered;        /* runtimes with an estimate (reference excluded) */
 } pb_answer;
 
-/* Builds the answer from the per-run derived metrics dv[0..ds->n_runs)
- * (pb_derive_dataset with seq_ref). Returns 0, -1 when out of memory. */
+/* Builds the answer from the analysis (its paired_speedup and seqref per
+ * runtime). Returns 0, -1 when out of memory. */
 int pb_answer_build(const pb_dataset *ds, const struct pb_analysis *an,
-                    const pb_derived *dv, const char *seq_ref, pb_answer *out);
+                    const char *seq_ref, pb_answer *out);
 void pb_answer_free(pb_answer *a);
 
 /* 1 when r's estimate is the reference against itself (--sequential-ref
- * runtime without solo phases): 1x by definition, not an answer. */
+ * runtime without solo phases): exactly 1x, not an answer. */
 int pb_answer_self_ref(const pb_answer_rt *r);
 
-/* The verdict of an interval (the rule above). */
-pb_verdict pb_answer_verdict(size_t n, double lo, double hi);
+/* The verdict of an interval (the rule above; unbounded: inconclusive). */
+pb_verdict pb_answer_verdict(size_t n, double lo, double hi, int unbounded);
 
 /* "slower", "faster", "the same", "inconclusive", "one run", "n/a". */
 const char *pb_answer_verdict_word(pb_verdict v);

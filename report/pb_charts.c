@@ -1057,7 +1057,7 @@ int pb_charts_write(const pb_dataset *ds, const pb_report_opts *opts,
     int rc = (x.rt.v && x.rt_off) ? 0 : -1;
     pb_derive_dataset(ds, opts->sequential_ref, (pb_derived *)x.dv);
     pb_answer ans = {0};
-    if (rc == 0 && pb_answer_build(ds, x.an, x.dv, opts->sequential_ref, &ans) == 0)
+    if (rc == 0 && pb_answer_build(ds, x.an, opts->sequential_ref, &ans) == 0)
         x.ans = &ans;
     x.op = opts;
     if (rc == 0) {

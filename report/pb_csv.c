@@ -218,49 +218,56 @@ static void write_requests(FILE *f, const pb_dataset *ds)
     }
 }
 
-/* One row per comparison and metric: the Welch test as the primary test
- * (estimate = difference of means, its CI, Holm-adjusted p, Hedges' g)
- * and the Mann-Whitney test beside it. */
-static void compare_rows(FILE *f, const pb_analysis *a, const pb_pair *p, size_t n,
-                         const char *family)
+/* One row per comparison and metric (the statistics' comparisons, as the
+ * report prints them): the estimate with its Welch CI and test, Holm within
+ * the metric's family, Mann-Whitney, Hodges-Lehmann, van Elteren, the
+ * difference adjusted for config, effect sizes and power. Log-scale
+ * metrics: estimate and intervals are ratios, d and g on ln values. */
+static void write_comparisons(FILE *f, const pb_analysis *a)
 {
-    for (size_t i = 0; i < n; i++) {
-        const pb_compare *c = &p[i].c;
-        fprintf(f, "%s,est_efficiency,", family);
-        str(f, a->rts[p[i].a].runtime);
+    fputs("family,metric,scale,a,b,with_baseline,n_a,n_b,estimate,ci_lo,ci_hi,test,statistic,"
+          "df,p,p_adj,adjust,mw_u,mw_p,mw_p_adj,mw_method,hl_shift,hl_ci_lo,hl_ci_hi,"
+          "van_elteren_p,van_elteren_p_adj,adjusted_for_config,adjusted_ci_lo,adjusted_ci_hi,"
+          "cohen_d,hedges_g,hedges_g_ci_lo,hedges_g_ci_hi,glass_delta,"
+          "min_detectable_difference,target_difference,runs_needed\n", f);
+    for (size_t i = 0; i < a->n_cmps; i++) {
+        const pb_comparison *c = &a->cmps[i];
+        str(f, c->family);
         fputc(',', f);
-        str(f, a->rts[p[i].b].runtime);
-        fprintf(f, ",%zu,%zu,", c->n1, c->n2);
-        double v1[] = {c->mean1, c->mean2, c->diff, c->diff_lo, c->diff_hi};
-        for (size_t k = 0; k < 5; k++) {
+        str(f, pb_metrics[c->metric].key);
+        fprintf(f, ",%s,", c->log_scale ? "log" : "linear");
+        str(f, a->rts[c->a].runtime);
+        fputc(',', f);
+        str(f, a->rts[c->b].runtime);
+        fprintf(f, ",%d,%zu,%zu,", c->with_baseline ? 1 : 0, c->c.n1, c->c.n2);
+        double v1[] = {c->estimate, c->lo, c->hi};
+        for (size_t k = 0; k < 3; k++) {
             num(f, v1[k]);
             fputc(',', f);
         }
-        fputs("welch,", f);
-        double v2[] = {c->welch_t, c->welch_df, c->welch_p, c->welch_p_holm};
+        str(f, c->test);
+        fputc(',', f);
+        double v2[] = {c->statistic, c->df, c->p, c->p_holm};
         for (size_t k = 0; k < 4; k++) {
             num(f, v2[k]);
             fputc(',', f);
         }
         fputs("holm,", f);
-        double v3[] = {c->cohen_d, c->hedges_g, c->g_lo, c->g_hi, c->mw_u, c->mw_p,
-                       c->mw_p_holm};
-        for (size_t k = 0; k < 7; k++) {
+        double v3[] = {c->c.mw_u, c->c.mw_p, c->c.mw_p_holm};
+        for (size_t k = 0; k < 3; k++) {
             num(f, v3[k]);
             fputc(',', f);
         }
-        fputs(isnan(c->mw_p) ? "" : c->mw_exact ? "exact" : "normal", f);
+        fputs(isnan(c->c.mw_p) ? "" : c->c.mw_exact ? "exact" : "normal", f);
+        double v4[] = {c->c.hl_shift, c->c.hl_lo, c->c.hl_hi, c->ve.p, c->ve_p_holm, c->adj,
+                       c->adj_lo, c->adj_hi, c->c.cohen_d, c->c.hedges_g, c->c.g_lo,
+                       c->c.g_hi, c->c.glass_delta, c->mdd, c->target, c->n_needed};
+        for (size_t k = 0; k < sizeof v4 / sizeof v4[0]; k++) {
+            fputc(',', f);
+            num(f, v4[k]);
+        }
         fputc('\n', f);
     }
-}
-
-static void write_comparisons(FILE *f, const pb_analysis *a)
-{
-    fputs("family,metric,a,b,n_a,n_b,mean_a,mean_b,estimate,ci_lo,ci_hi,test,statistic,df,"
-          "p,p_adj,adjust,cohen_d,hedges_g,hedges_g_ci_lo,hedges_g_ci_hi,mw_u,mw_p,"
-          "mw_p_adj,mw_method\n", f);
-    compare_rows(f, a, a->pairs, a->n_pairs, "all_pairs");
-    compare_rows(f, a, a->vs_base, a->n_vs_base, "vs_baseline");
 }
 
 static int emit(const char *dir, const char *name, int which,

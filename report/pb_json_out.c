@@ -46,6 +46,182 @@ static cJSON *json_summary(const pb_summary *s)
     add_num(o, "ci_hi", s->ci_hi);
     add_num(o, "boot_lo", s->boot_lo);
     add_num(o, "boot_hi", s->boot_hi);
+    cJSON_AddBoolToObject(o, "clipped", s->clipped);
+    return o;
+}
+
+/* ---- the statistics' structs (analyze/pb_ratio.h, pb_anova.h, pb_rank.h,
+ *      pb_analysis.h), one function each ------------------------------- */
+
+static cJSON *json_ratio(const pb_ratio *r)
+{
+    cJSON *o = cJSON_CreateObject();
+    add_num(o, "estimate", r->est);
+    add_num(o, "ci_lo", r->lo);
+    add_num(o, "ci_hi", r->hi);
+    add_num(o, "df", r->df);
+    cJSON_AddBoolToObject(o, "unbounded", r->unbounded);
+    cJSON_AddBoolToObject(o, "clipped", r->clipped);
+    add_num(o, "boot_lo", r->boot_lo);
+    add_num(o, "boot_hi", r->boot_hi);
+    cJSON_AddNumberToObject(o, "n_strata", (double)r->n_strata);
+    cJSON_AddNumberToObject(o, "n_num", (double)r->n_num);
+    cJSON_AddNumberToObject(o, "n_den", (double)r->n_den);
+    return o;
+}
+
+static cJSON *json_geomean(const pb_geomean *g)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "n", (double)g->n);
+    add_num(o, "estimate", g->gm);
+    add_num(o, "ci_lo", g->lo);
+    add_num(o, "ci_hi", g->hi);
+    add_num(o, "log_mean", g->log_mean);
+    add_num(o, "log_sd", g->log_sd);
+    return o;
+}
+
+static cJSON *json_tukey(const pb_tukey *t)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "n", (double)t->n);
+    add_num(o, "q1", t->q1);
+    add_num(o, "q3", t->q3);
+    add_num(o, "iqr", t->iqr);
+    add_num(o, "lo_severe", t->lo_severe);
+    add_num(o, "lo_mild", t->lo_mild);
+    add_num(o, "hi_mild", t->hi_mild);
+    add_num(o, "hi_severe", t->hi_severe);
+    cJSON_AddNumberToObject(o, "n_mild", (double)t->n_mild);
+    cJSON_AddNumberToObject(o, "n_severe", (double)t->n_severe);
+    return o;
+}
+
+static const char *outlier_name(pb_outlier c)
+{
+    switch (c) {
+    case PB_OUT_LOW_SEVERE: return "low severe";
+    case PB_OUT_LOW_MILD: return "low mild";
+    case PB_OUT_HIGH_MILD: return "high mild";
+    case PB_OUT_HIGH_SEVERE: return "high severe";
+    case PB_OUT_NONE: break;
+    }
+    return "none";
+}
+
+/* Order effects of one group; the outliers as a list of runs. */
+static cJSON *json_order(const pb_dataset *ds, const pb_group *g)
+{
+    const pb_order *r = &g->order;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "n", (double)r->n);
+    add_num(o, "spearman_rho", r->rho);
+    add_num(o, "spearman_p", r->rho_p);
+    add_num(o, "first_run_diff_s", r->first_diff);
+    add_num(o, "first_run_t", r->first_t);
+    add_num(o, "first_run_p", r->first_p);
+    cJSON_AddItemToObject(o, "wall_tukey", json_tukey(&r->tukey));
+    cJSON *out = cJSON_AddArrayToObject(o, "outliers");
+    for (size_t k = 0; r->cls && k < g->n; k++) {
+        if (r->cls[k] == PB_OUT_NONE)
+            continue;
+        const pb_run *run = &ds->runs[g->runs[k]];
+        cJSON *j = cJSON_CreateObject();
+        cJSON_AddNumberToObject(j, "run_index", run->run_index);
+        add_str(j, "path", run->path);
+        add_num(j, "wall_s", run->wall_s);
+        cJSON_AddStringToObject(j, "class", outlier_name(r->cls[k]));
+        cJSON_AddItemToArray(out, j);
+    }
+    return o;
+}
+
+static cJSON *json_anova_row(const pb_anova_row *r)
+{
+    cJSON *o = cJSON_CreateObject();
+    add_num(o, "ss", r->ss);
+    add_num(o, "df", r->df);
+    add_num(o, "ms", r->ms);
+    add_num(o, "F", r->F);
+    add_num(o, "p", r->p);
+    return o;
+}
+
+static cJSON *json_anova(const pb_analysis *a, int m)
+{
+    const pb_anova *v = &a->anova[m];
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "metric", pb_metrics[m].key);
+    cJSON_AddBoolToObject(o, "log_scale", pb_metrics[m].log_scale);
+    cJSON_AddNumberToObject(o, "n", (double)v->n);
+    add_str(o, "ss_type", v->ss_type);
+    cJSON_AddBoolToObject(o, "balanced", v->balanced);
+    cJSON_AddNumberToObject(o, "cells_used", (double)v->cells_used);
+    cJSON *rows = cJSON_AddArrayToObject(o, "rows");
+    const struct { const char *name; const pb_anova_row *r; } R[] = {
+        {"runtime", &v->a}, {"config", &v->b}, {"runtime x config", &v->ab},
+        {"error", &v->err}};
+    for (size_t i = 0; i < 4; i++) {
+        cJSON *r = json_anova_row(R[i].r);
+        cJSON_AddStringToObject(r, "term", R[i].name);
+        cJSON_AddItemToArray(rows, r);
+    }
+    /* Estimated marginal means per runtime (factor A = the analysis'
+     * runtimes, in its order). */
+    cJSON *emm = cJSON_AddArrayToObject(o, "emm");
+    for (size_t i = 0; v->emm && i < v->na && i < a->n_rts; i++) {
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "runtime", a->rts[i].runtime);
+        add_num(e, "mean", v->emm[i]);
+        add_num(e, "ci_lo", v->emm_lo[i]);
+        add_num(e, "ci_hi", v->emm_hi[i]);
+        cJSON_AddItemToArray(emm, e);
+    }
+    return o;
+}
+
+/* One comparison of the statistics (every metric, Holm per family). */
+static cJSON *json_comparison(const pb_analysis *a, const pb_comparison *c)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "family", c->family);
+    cJSON_AddStringToObject(o, "metric", pb_metrics[c->metric].key);
+    cJSON_AddStringToObject(o, "a", a->rts[c->a].runtime);
+    cJSON_AddStringToObject(o, "b", a->rts[c->b].runtime);
+    cJSON_AddBoolToObject(o, "with_baseline", c->with_baseline);
+    cJSON_AddBoolToObject(o, "log_scale", c->log_scale);
+    cJSON_AddNumberToObject(o, "n_a", (double)c->c.n1);
+    cJSON_AddNumberToObject(o, "n_b", (double)c->c.n2);
+    add_num(o, "estimate", c->estimate);
+    add_num(o, "ci_lo", c->lo);
+    add_num(o, "ci_hi", c->hi);
+    add_str(o, "test", c->test);
+    add_num(o, "statistic", c->statistic);
+    add_num(o, "df", c->df);
+    add_num(o, "p", c->p);
+    add_num(o, "p_holm", c->p_holm);
+    add_num(o, "mw_u", c->c.mw_u);
+    add_num(o, "mw_p", c->c.mw_p);
+    add_num(o, "mw_p_holm", c->c.mw_p_holm);
+    cJSON_AddStringToObject(o, "mw_method", c->c.mw_exact ? "exact" : "normal");
+    add_num(o, "hl_shift", c->c.hl_shift);
+    add_num(o, "hl_ci_lo", c->c.hl_lo);
+    add_num(o, "hl_ci_hi", c->c.hl_hi);
+    add_num(o, "van_elteren_z", c->ve.z);
+    add_num(o, "van_elteren_p", c->ve.p);
+    add_num(o, "van_elteren_p_holm", c->ve_p_holm);
+    add_num(o, "adjusted_for_config", c->adj);
+    add_num(o, "adjusted_ci_lo", c->adj_lo);
+    add_num(o, "adjusted_ci_hi", c->adj_hi);
+    add_num(o, "cohen_d", c->c.cohen_d);
+    add_num(o, "hedges_g", c->c.hedges_g);
+    add_num(o, "hedges_g_ci_lo", c->c.g_lo);
+    add_num(o, "hedges_g_ci_hi", c->c.g_hi);
+    add_num(o, "glass_delta", c->c.glass_delta);
+    add_num(o, "min_detectable_difference", c->mdd);
+    add_num(o, "target_difference", c->target);
+    add_num(o, "runs_needed", c->n_needed);
     return o;
 }
 
@@ -67,38 +243,6 @@ static cJSON *json_metrics(const pb_derived *dv, const size_t *runs, size_t n, d
         cJSON_AddItemToArray(arr, o);
     }
     return arr;
-}
-
-static cJSON *json_compare(const pb_analysis *a, const pb_pair *p, const char *family)
-{
-    const pb_compare *c = &p->c;
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "family", family);
-    cJSON_AddStringToObject(o, "metric", "est_efficiency");
-    cJSON_AddStringToObject(o, "a", a->rts[p->a].runtime);
-    cJSON_AddStringToObject(o, "b", a->rts[p->b].runtime);
-    cJSON_AddNumberToObject(o, "n_a", (double)c->n1);
-    cJSON_AddNumberToObject(o, "n_b", (double)c->n2);
-    add_num(o, "mean_a", c->mean1);
-    add_num(o, "mean_b", c->mean2);
-    add_num(o, "sd_a", c->sd1);
-    add_num(o, "sd_b", c->sd2);
-    add_num(o, "diff", c->diff);
-    add_num(o, "diff_ci_lo", c->diff_lo);
-    add_num(o, "diff_ci_hi", c->diff_hi);
-    add_num(o, "welch_t", c->welch_t);
-    add_num(o, "welch_df", c->welch_df);
-    add_num(o, "welch_p", c->welch_p);
-    add_num(o, "welch_p_holm", c->welch_p_holm);
-    add_num(o, "mw_u", c->mw_u);
-    add_num(o, "mw_p", c->mw_p);
-    add_num(o, "mw_p_holm", c->mw_p_holm);
-    cJSON_AddStringToObject(o, "mw_method", c->mw_exact ? "exact" : "normal");
-    add_num(o, "cohen_d", c->cohen_d);
-    add_num(o, "hedges_g", c->hedges_g);
-    add_num(o, "hedges_g_ci_lo", c->g_lo);
-    add_num(o, "hedges_g_ci_hi", c->g_hi);
-    return o;
 }
 
 static cJSON *json_runtime(const pb_dataset *ds, const pb_analysis *a, const pb_rt *r,
@@ -132,10 +276,19 @@ static cJSON *json_runtime(const pb_dataset *ds, const pb_analysis *a, const pb_
         for (size_t k = 0; k < a->groups[g].n; k++)
             idx[n++] = a->groups[g].runs[k];
     cJSON_AddItemToObject(o, "metrics", json_metrics(dv, idx, n, buf));
+    cJSON_AddItemToObject(o, "paired_speedup", json_geomean(&r->paired_speedup));
+    if (a->seqref >= 0 && !r->seqref_is_self)
+        cJSON_AddItemToObject(o, "seqref_speedup", json_ratio(&r->seqref));
+    else
+        cJSON_AddNullToObject(o, "seqref_speedup");
+    cJSON_AddBoolToObject(o, "is_sequential_reference", r->seqref_is_self);
+    add_num(o, "best_config_boot_lo", r->best_boot_lo);
+    add_num(o, "best_config_boot_hi", r->best_boot_hi);
     return o;
 }
 
-static cJSON *json_group(const pb_group *g, const pb_derived *dv, double *buf)
+static cJSON *json_group(const pb_dataset *ds, const pb_analysis *a, const pb_group *g,
+                         const pb_derived *dv, double *buf)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "runtime", g->runtime);
@@ -144,6 +297,12 @@ static cJSON *json_group(const pb_group *g, const pb_derived *dv, double *buf)
     cJSON_AddItemToObject(o, "efficiency", json_summary(&g->eff));
     cJSON_AddItemToObject(o, "speedup", json_summary(&g->speedup));
     cJSON_AddItemToObject(o, "metrics", json_metrics(dv, g->runs, g->n, buf));
+    cJSON_AddNumberToObject(o, "n_dropped", (double)g->n_dropped);
+    if (a->seqref >= 0 && isfinite(g->seqref.est))
+        cJSON_AddItemToObject(o, "seqref_speedup", json_ratio(&g->seqref));
+    else
+        cJSON_AddNullToObject(o, "seqref_speedup");
+    cJSON_AddItemToObject(o, "order", json_order(ds, g));
     return o;
 }
 
@@ -158,7 +317,8 @@ static cJSON *json_answer(const pb_answer_rt *r)
     add_num(o, "speedup", r->estimate);
     add_num(o, "ci_lo", r->lo);
     add_num(o, "ci_hi", r->hi);
-    add_num(o, "sd", r->sd);
+    add_num(o, "rel_se", r->rel_se);
+    cJSON_AddBoolToObject(o, "unbounded", r->unbounded);
     cJSON_AddStringToObject(o, "verdict", pb_answer_verdict_word(r->verdict));
     cJSON_AddBoolToObject(o, "is_sequential_reference", r->is_reference);
     return o;
@@ -237,6 +397,7 @@ static cJSON *json_options(const pb_report_opts *op)
         cJSON_AddItemToArray(in, cJSON_CreateString(op->inputs[i]));
     cJSON_AddNumberToObject(o, "seed", (double)op->seed);
     cJSON_AddNumberToObject(o, "bootstrap", op->boot_reps);
+    cJSON_AddNumberToObject(o, "drop_first", (double)op->drop_first);
     add_str(o, "baseline", op->baseline);
     add_str(o, "sequential_ref", op->sequential_ref);
     cJSON *refs = cJSON_AddArrayToObject(o, "refs");
@@ -297,7 +458,7 @@ int pb_json_out_write(const char *path, const pb_dataset *ds,
         goto done;
     }
     pb_derive_dataset(ds, op->sequential_ref, dv);
-    if (pb_answer_build(ds, a, dv, op->sequential_ref, &ans) != 0) {
+    if (pb_answer_build(ds, a, op->sequential_ref, &ans) != 0) {
         snprintf(err, errlen, "out of memory building the answer");
         goto done;
     }
@@ -316,12 +477,16 @@ int pb_json_out_write(const char *path, const pb_dataset *ds,
         cJSON_AddItemToArray(rts, json_runtime(ds, a, &a->rts[i], dv, idx, buf));
     cJSON *gs = cJSON_AddArrayToObject(root, "groups");
     for (size_t i = 0; i < a->n_groups; i++)
-        cJSON_AddItemToArray(gs, json_group(&a->groups[i], dv, buf));
+        cJSON_AddItemToArray(gs, json_group(ds, a, &a->groups[i], dv, buf));
+    /* The comparisons the report prints: every metric, one Holm family per
+     * metric and test, pairs with --baseline marked (not repeated). */
     cJSON *cs = cJSON_AddArrayToObject(root, "comparisons");
-    for (size_t i = 0; i < a->n_pairs; i++)
-        cJSON_AddItemToArray(cs, json_compare(a, &a->pairs[i], "all_pairs"));
-    for (size_t i = 0; i < a->n_vs_base; i++)
-        cJSON_AddItemToArray(cs, json_compare(a, &a->vs_base[i], "vs_baseline"));
+    for (size_t i = 0; i < a->n_cmps; i++)
+        cJSON_AddItemToArray(cs, json_comparison(a, &a->cmps[i]));
+    cJSON *av = cJSON_AddArrayToObject(root, "anova");
+    for (int m = 0; m < PB_M_COUNT; m++)
+        if (a->anova[m].n > 0)
+            cJSON_AddItemToArray(av, json_anova(a, m));
     cJSON *runs = cJSON_AddArrayToObject(root, "runs");
     for (size_t i = 0; i < ds->n_runs; i++)
         cJSON_AddItemToArray(runs, json_run(&ds->runs[i], &dv[i]));

@@ -349,16 +349,34 @@ static void answer_sentence(FILE *o, const pb_answer_rt *r)
                    "verdict.\n", r->estimate);
         return;
     }
-    fprintf(o, "the %.0f agents together took %.2fx [%.2f, %.2f] as long as one after "
-               "the other (speedup %.2fx [%.2f, %.2f]): **%s**", r->n_agents,
-            1 / r->estimate, 1 / r->hi, 1 / r->lo, r->estimate, r->lo, r->hi,
-            pb_answer_verdict_word(r->verdict));
+    if (r->unbounded) {
+        fprintf(o, "speedup %.2fx, but no interval: the reference's wall time is not "
+                   "distinguishable from 0 at this n (Fieller): **%s**", r->estimate,
+                pb_answer_verdict_word(r->verdict));
+    } else {
+        /* The same interval as a ratio of times; Fieller's lower bound may
+         * be clipped to 0, which makes the time ratio unbounded above. */
+        /* A bound within 0.005 of 1x would print as 1.00 beside "slower":
+         * one more digit shows which side it is on. */
+        int d = fabs(r->lo - 1) < 0.005 || fabs(r->hi - 1) < 0.005 ? 3 : 2;
+        fprintf(o, "the %.0f agents together took %.*fx [%.*f, ", r->n_agents, d,
+                1 / r->estimate, d, 1 / r->hi);
+        if (r->lo > 0)
+            fprintf(o, "%.*f]", d, 1 / r->lo);
+        else
+            fputs("unbounded)", o);
+        fprintf(o, " as long as one after the other (speedup %.*fx [%.*f, %.*f]): **%s**",
+                d, r->estimate, d, r->lo, d, r->hi, pb_answer_verdict_word(r->verdict));
+    }
     switch (r->verdict) {
     case PB_VERDICT_SAME: fputs(" as one after the other (within 2%)", o); break;
     case PB_VERDICT_SLOWER: fputs(" than one after the other", o); break;
     case PB_VERDICT_FASTER: fprintf(o, " than one after the other (perfect overlap: %.0fx)",
                                     r->n_agents); break;
-    case PB_VERDICT_INCONCLUSIVE: fputs(" (the interval includes 1x)", o); break;
+    case PB_VERDICT_INCONCLUSIVE:
+        if (!r->unbounded)
+            fputs(" (the interval includes 1x)", o);
+        break;
     default: break;
     }
     fputs(".\n", o);
@@ -366,8 +384,9 @@ static void answer_sentence(FILE *o, const pb_answer_rt *r)
 
 /* hyperfine's comparison line: the best runtime against each other one.
  * Both speedups are against the same sequential work, so their ratio is
- * the ratio of wall times; ± is the standard error propagated from the
- * two means (first order, as hyperfine does with its SDs). */
+ * the ratio of wall times; ± propagates the two estimates' relative
+ * standard errors (first order, as hyperfine does with its SDs; against a
+ * shared --sequential-ref the two are correlated, so it is approximate). */
 static void answer_compare(FILE *o, const pb_answer *ans)
 {
     long best = -1;
@@ -392,9 +411,11 @@ static void answer_compare(FILE *o, const pb_answer *ans)
             pb_answer_self_ref(r))
             continue;
         double ratio = b->estimate / r->estimate;
-        double eb = b->sd / sqrt((double)b->n) / b->estimate;
-        double er = r->sd / sqrt((double)r->n) / r->estimate;
-        fprintf(o, "- %.2f ± %.2f times faster than ", ratio, ratio * sqrt(eb * eb + er * er));
+        double eb = b->rel_se, er = r->rel_se;
+        if (isfinite(eb) && isfinite(er))
+            fprintf(o, "- %.2f ± %.2f times faster than ", ratio, ratio * sqrt(eb * eb + er * er));
+        else
+            fprintf(o, "- %.2f times faster than ", ratio);
         pb_report_md_code(o, r->runtime, 0);
         fputc('\n', o);
     }
@@ -853,13 +874,10 @@ static int report_body(FILE *out, const pb_dataset *ds, const pb_report_opts *op
     op = &o2;
     const char **cfgs = config_names(an, &o2.n_cfg, &o2.cfg_abbrev);
     o2.cfg_names = cfgs;
-    pb_derived *dv = calloc(ds->n_runs ? ds->n_runs : 1, sizeof *dv);
     pb_answer ans = {0};
-    if (dv)
-        pb_derive_dataset(ds, op->sequential_ref, dv);
-    if (!dv || pb_answer_build(ds, an, dv, op->sequential_ref, &ans) != 0) {
-        fprintf(stderr, "analyze: out of memory while deriving the per-run metrics\n");
-        free(dv);
+    if (pb_answer_build(ds, an, op->sequential_ref, &ans) != 0) {
+        fprintf(stderr, "analyze: out of memory while building the answer\n");
+        free(cfgs);
         if (an == &own)
             pb_analysis_free(&own);
         return -1;
@@ -910,7 +928,6 @@ static int report_body(FILE *out, const pb_dataset *ds, const pb_report_opts *op
     fputc('\n', out);
     pb_report_true_part(out, ds, op, PB_TRUE_DEFS);
     pb_answer_free(&ans);
-    free(dv);
     free(cfgs);
     if (an == &own)
         pb_analysis_free(&own);

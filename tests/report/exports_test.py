@@ -94,10 +94,12 @@ if thr["meas_speedup_mean"] != "" or thr["meas_speedup_n"] != "0":
 rt = rows(os.path.join(T, "fx", "runtimes.csv"))
 if [r["runtime"] for r in rt] != ["threads", "uv"]:
     fail("runtimes.csv runtimes %r" % [r["runtime"] for r in rt])
-cmp = check_types(os.path.join(T, "fx", "comparisons.csv"),
-                  ["estimate", "ci_lo", "ci_hi", "p", "p_adj", "mw_p"], ["n_a", "n_b"])
-if len(cmp) != 1 or cmp[0]["metric"] != "est_efficiency":
-    fail("fixture comparisons.csv: %d rows" % len(cmp))
+# Comparisons need two valid runs per runtime; the fixtures have one each:
+# a header and no rows (the TR115 part below checks rows).
+with open(os.path.join(T, "fx", "comparisons.csv"), newline="") as f:
+    cr = list(csv.reader(f))
+if len(cr) != 1 or cr[0][:5] != ["family", "metric", "scale", "a", "b"]:
+    fail("fixture comparisons.csv: %r" % cr[:2])
 
 # 2. Two labelled sweeps with the same runtime names stay apart; --merge
 # pools them; an unlabelled pair with the same names is kept apart by path.
@@ -136,7 +138,8 @@ d = json.load(open(os.path.join(T, "fx.json")))
 if d["schema"] != "parbench-analysis" or d["schema_version"] != 1:
     fail("json schema")
 ans = {a["runtime"]: a for a in d["answer"]}
-if ans["uv"]["speedup"] != 1.25 or ans["uv"]["n"] != 1 or ans["threads"]["estimator"] is not None:
+if abs(ans["uv"]["speedup"] - 1.25) > 1e-12 or ans["uv"]["n"] != 1 or \
+        ans["uv"]["estimator"] != "solo_geomean_t" or ans["threads"]["estimator"] is not None:
     fail("json answer %r" % d["answer"])
 if len(d["runs"]) != 3 or sum(len(r["requests"]) for r in d["runs"]) != 8:
     fail("json runs/requests count")
@@ -163,10 +166,28 @@ req = check_types(os.path.join(T, "tr", "requests.csv"), REQ_NUM, REQ_INT)
 if len(req) != 300:
     fail("TR115 requests.csv: %d rows, expected 300" % len(req))
 d = json.load(open(os.path.join(T, "tr.json")))
-# 5 runtimes: C(5,2) = 10 pairs, each with Welch and Mann-Whitney p.
-if len(d["comparisons"]) != 10 or not all(
-        isinstance(c["welch_p"], float) and isinstance(c["mw_p"], float) for c in d["comparisons"]):
-    fail("TR115 json comparisons")
+# 5 runtimes: C(5,2) = 10 pairs on each metric TR115's files have (duration,
+# TTFT, aggregate throughput, original efficiency; no solo phases, no
+# chunks): 40 comparisons, each with its Welch and Mann-Whitney p.
+if len(d["comparisons"]) != 40 or not all(
+        isinstance(c["p"], float) and isinstance(c["mw_p"], float) for c in d["comparisons"]):
+    fail("TR115 json comparisons: %d" % len(d["comparisons"]))
+cmp = check_types(os.path.join(T, "tr", "comparisons.csv"),
+                  ["estimate", "ci_lo", "ci_hi", "p", "p_adj", "mw_p", "van_elteren_p"],
+                  ["n_a", "n_b", "with_baseline"])
+if len(cmp) != 40 or {r["metric"] for r in cmp} != {"duration_s", "ttft_ms", "throughput_tok_s",
+                                                    "est_efficiency"}:
+    fail("TR115 comparisons.csv: %d rows, metrics %r" % (len(cmp), {r["metric"] for r in cmp}))
+# The answer is the statistics' ratio of means with Fieller's interval:
+# /work/shared/notes/stats-methods.md gives smol R = 0.877701, t interval
+# [0.7665, 0.9981] (slower), smol-1kb [0.7825, 1.0484] (inconclusive).
+ans = {a["runtime"]: a for a in d["answer"]}
+sm, sk = ans["smol"], ans["smol-1kb"]
+if sm["estimator"] != "seqref_ratio_fieller" or abs(sm["speedup"] - 0.877701) > 5e-7 or \
+        abs(sm["ci_lo"] - 0.7665) > 5e-5 or abs(sm["ci_hi"] - 0.9981) > 5e-5 or \
+        sm["verdict"] != "slower" or sk["verdict"] != "inconclusive" or \
+        abs(sk["ci_lo"] - 0.7825) > 5e-5 or abs(sk["ci_hi"] - 1.0484) > 5e-5:
+    fail("TR115 answer: %r / %r" % (sm, sk))
 first_table = p.stdout.index("### Aggregate efficiency per runtime")
 head = p.stdout[:first_table]
 for name in ["smol", "smol-1kb", "tokio-default", "tokio-localset"]:
