@@ -240,7 +240,7 @@ static int chart_speedup(const ctx *x, chart *c) {
                 t->n);
     }
     fputs("set title 'Measured speedup per runtime: together vs one after the other "
-          "(mean and 95% CI)'\n"
+          "(estimate and 95% CI)'\n"
           "set ylabel 'speedup (x)'\nset bars 2\nset key inside bottom right\n", c->b);
     fprintf(c->b, "set xrange [0.4:%zu.6]\nset yrange [0:%.3f]\n", x->rt.n, top * 1.12);
     xtics_labels(c, &x->rt, x->rt.n > 6);
@@ -1103,8 +1103,10 @@ int pb_charts_write(const pb_dataset *ds, const pb_report_opts *opts,
         int w, h;
     } SPEC[] = {
         {C_SPEEDUP, "speedup", "Measured speedup per runtime",
-         "The answer: measured speedup per runtime (together vs one after the other), mean "
-         "and 95% CI; dashed: 1x (no gain), dotted: N (perfect overlap).", 1000, 560},
+         "The answer: measured speedup per runtime (together vs one after the other) as in "
+         "the summary (geometric mean of the paired speedups, or ratio of means against "
+         "--sequential-ref) with its 95% CI; dashed: 1x (no gain), dotted: N (perfect "
+         "overlap).", 1000, 560},
         {C_BOX, "efficiency_box", "Efficiency per runtime",
          "Efficiency per runtime: box plot (quartiles) with every run as a jittered point, "
          "Tukey outliers circled, for each efficiency definition the data supports.", 1000, 600},
