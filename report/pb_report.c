@@ -196,6 +196,8 @@ static void distinct_print(FILE *o, const distinct *d, const char *none)
  * the smallest and largest by strcmp. */
 static void summary_measured(FILE *o, const pb_dataset *ds, const pb_analysis *a)
 {
+    char *desc[MAXV];
+    size_t n_desc = 0;
     distinct models = {0}, endpoints = {0}, hosts = {0}, versions = {0},
              presets = {0}, servers = {0}, inputs = {0};
     size_t amin = (size_t)-1, amax = 0;
@@ -216,9 +218,22 @@ static void summary_measured(FILE *o, const pb_dataset *ds, const pb_analysis *a
         distinct_add(&versions, r->tool_version);
         distinct_add(&presets, r->emu_preset);
         distinct_add(&inputs, r->input);
-        for (size_t k = 0; k < r->n_servers; k++)
-            distinct_add(&servers, r->servers[k].server_header ? r->servers[k].server_header
-                                                               : r->servers[k].dialect);
+        /* "ollama-emu 0.1.0, dialect generate": what answered, as the
+         * collector's preflight recorded it (descriptions kept until the
+         * section is written: distinct stores pointers). */
+        for (size_t k = 0; k < r->n_servers && n_desc < MAXV; k++) {
+            const pb_server *sv = &r->servers[k];
+            char buf[256];
+            snprintf(buf, sizeof buf, "%s%s%s%s%s", sv->server_header ? sv->server_header :
+                     sv->version ? "version" : "", sv->version ? " " : "",
+                     sv->version ? sv->version : "", sv->dialect ? ", dialect " : "",
+                     sv->dialect ? sv->dialect : "");
+            int seen = 0;
+            for (size_t q = 0; q < n_desc && !seen; q++)
+                seen = strcmp(desc[q], buf) == 0;
+            if (!seen && (desc[n_desc] = strdup(buf)) != NULL)
+                distinct_add(&servers, desc[n_desc++]);
+        }
         if (r->wall_origin) {
             if (!d0 || strcmp(r->wall_origin, d0) < 0)
                 d0 = r->wall_origin;
@@ -261,6 +276,8 @@ static void summary_measured(FILE *o, const pb_dataset *ds, const pb_analysis *a
         distinct_print(o, &servers, "");
         fputc(')', o);
     }
+    for (size_t q = 0; q < n_desc; q++)
+        free(desc[q]);
     fputs(".\n", o);
     /* Groups are few (runtimes x configs): a quadratic count is fine. */
     size_t ncfg = 0;

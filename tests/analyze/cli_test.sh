@@ -83,7 +83,7 @@ awk 'NR > 1 && /^  [^ ]/ { sub(/^  /, " "); printf "%s", $0; next } NR > 1 { pri
     "$T/srv0.md" > "$T/srv.md"
 grep -q "Emulated: 1 runs against ollama-emu (preset gemma3-shared-gpu), time scale 20x" "$T/srv.md" \
     || fail "time scale from servers[] missing"
-grep -q "^- Model: gemma3:latest; 2 agents per run; endpoints: http://127.0.0.1:11434, http://127.0.0.1:11435 (server: ollama-emu)" "$T/srv.md" \
+grep -q "^- Model: gemma3:latest; 2 agents per run; endpoints: http://127.0.0.1:11434, http://127.0.0.1:11435 (server: ollama-emu 0.1.0, dialect ollama)" "$T/srv.md" \
     || fail "model / agents / endpoints / server missing"
 grep -q "^- Collected on fixture-host, 2026-11-27T09:30:00.000000000Z, by collect 0.1.0." "$T/srv.md" \
     || fail "host / date / collect version missing"
