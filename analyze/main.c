@@ -5,9 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "pb_analysis.h"
 #include "pb_csv.h"
+#include "pb_fs.h"
+#include "pb_json_out.h"
 #include "pb_load.h"
 #include "pb_report.h"
 #include "pb_stats.h"
@@ -15,16 +18,28 @@
 enum { EXIT_REPORT = 0, EXIT_NOTHING = 1, EXIT_USAGE = 2, EXIT_OUTPUT = 3 };
 
 static const char USAGE[] =
-"usage: analyze [options] DIR|FILE... > report.md\n"
+"usage: analyze [options] [LABEL=]DIR|FILE... > report.md\n"
 "\n"
 "Reads benchmark runs (parbench traces, TR115 Rust/Python metrics.json) found\n"
-"at any depth under each DIR, and writes a Markdown report on stdout.\n"
+"at any depth under each DIR, and writes a Markdown report on stdout (or -o).\n"
 "Progress, warnings and errors go to stderr.\n"
+"\n"
+"Inputs may be labelled to compare sweeps: analyze old=DIR1 new=DIR2 keeps\n"
+"their runtimes apart as old/uv and new/uv (--baseline old/uv). Unlabelled\n"
+"inputs sharing a runtime name are kept apart by their paths.\n"
 "\n"
 "options:\n"
 "  --ref NAME=VALUE     reference efficiency in percent; adds a \"vs NAME (pp)\"\n"
 "                       column (repeatable, e.g. --ref TR114=95.7)\n"
-"  --baseline RUNTIME   also compare every runtime against RUNTIME\n"
+"  --baseline RUNTIME   also compare every runtime against RUNTIME (a name\n"
+"                       the data does not have is a usage error)\n"
+"  --merge              pool runs of different inputs that share a runtime\n"
+"                       name instead of keeping them apart\n"
+"  -o, --output FILE    write the report to FILE (atomically) instead of\n"
+"                       stdout; chart links are then relative to FILE's\n"
+"                       folder (on stdout: relative to the current directory)\n"
+"  --json FILE          also write every statistic, at full precision, as JSON\n"
+"                       (schema parbench-analysis v1, analyze/README.md)\n"
 "  --seed N             bootstrap seed, 1 to 4294967295, printed in the report\n"
 "                       (default 1)\n"
 "  --bootstrap N        bootstrap resamples per interval, 0 = off (default 2000)\n"
@@ -33,7 +48,8 @@ static const char USAGE[] =
 "                       --group runtime=3,config=2; overrides file metadata.\n"
 "                       Default: metadata, else config = the directory holding\n"
 "                       the run_N directories and runtime = its parent.\n"
-"  --csv DIR            also write DIR/runs.csv, groups.csv, runtimes.csv\n"
+"  --csv DIR            also write DIR/runs.csv, groups.csv, runtimes.csv,\n"
+"                       requests.csv, comparisons.csv\n"
 "  --charts DIR         write charts into DIR and link them from the report\n"
 "  --sequential-ref RUNTIME  serialized runtime used as the sequential time\n"
 "                       of the true-efficiency section\n"
@@ -46,8 +62,8 @@ static const char USAGE[] =
 "  -V, --version        version\n"
 "\n"
 "exit status: 0 report written; 1 nothing could be loaded (a report saying\n"
-"why is still written); 2 usage error; 3 the report or CSV could not be\n"
-"written.\n";
+"why is still written); 2 usage error (unknown --baseline included); 3 the\n"
+"report, CSV or JSON could not be written.\n";
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -92,7 +108,7 @@ static int parse_group(char *spec, pb_load_opts *lo)
 int main(int argc, char **argv)
 {
     enum { O_REF = 256, O_BASE, O_SEED, O_BOOT, O_GROUP, O_CSV, O_CHARTS,
-           O_SEQ, O_MAXMB, O_DROP };
+           O_SEQ, O_MAXMB, O_DROP, O_MERGE, O_JSON };
     static const struct option longopts[] = {
         {"ref", required_argument, NULL, O_REF},
         {"baseline", required_argument, NULL, O_BASE},
@@ -104,6 +120,9 @@ int main(int argc, char **argv)
         {"sequential-ref", required_argument, NULL, O_SEQ},
         {"max-file-mb", required_argument, NULL, O_MAXMB},
         {"drop-first", required_argument, NULL, O_DROP},
+        {"merge", no_argument, NULL, O_MERGE},
+        {"json", required_argument, NULL, O_JSON},
+        {"output", required_argument, NULL, 'o'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -115,10 +134,11 @@ int main(int argc, char **argv)
     ro.boot_reps = 2000;
     pb_load_opts lo;
     pb_load_opts_init(&lo);
-    int c;
+    int c, merge = 0;
+    const char *out_path = NULL, *json_path = NULL;
     unsigned long long v;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "qhV", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "qhVo:", longopts, NULL)) != -1) {
         switch (c) {
         case O_REF: {
             char *eq = strchr(optarg, '=');
@@ -167,6 +187,9 @@ int main(int argc, char **argv)
                 return usage_error("--drop-first wants 0..1000000 runs, got '%s'", optarg);
             ro.drop_first = (size_t)v;
             break;
+        case O_MERGE: merge = 1; break;
+        case O_JSON: json_path = optarg; break;
+        case 'o': out_path = optarg; break;
         case 'q': lo.quiet = 1; break;
         case 'h': fputs(USAGE, stdout); return EXIT_REPORT;
         case 'V': printf("analyze (parbench) %s\n", PARBENCH_VERSION); return EXIT_REPORT;
@@ -177,11 +200,54 @@ int main(int argc, char **argv)
     if (optind >= argc)
         return usage_error("%s", "no DIR or FILE given");
 
+    /* LABEL=PATH, unless the whole argument is an existing path (a
+     * directory may contain '='); a label has no '/'. */
+    int n_in = argc - optind;
+    pb_load_input *in = calloc((size_t)n_in, sizeof *in);
+    char **labels = calloc((size_t)n_in, sizeof *labels);
+    if (!in || !labels) {
+        fprintf(stderr, "analyze: out of memory for %d inputs\n", n_in);
+        free(in), free(labels);
+        return EXIT_OUTPUT;
+    }
+    for (int i = 0; i < n_in; i++) {
+        const char *arg = argv[optind + i];
+        const char *eq = strchr(arg, '=');
+        struct stat st;
+        in[i].path = arg;
+        if (eq && eq > arg && eq[1] && memchr(arg, '/', (size_t)(eq - arg)) == NULL &&
+            stat(arg, &st) != 0) {
+            labels[i] = strndup(arg, (size_t)(eq - arg));
+            in[i].label = labels[i];
+            in[i].path = eq + 1;
+        }
+    }
+    for (int i = 0; i < n_in; i++)
+        for (int j = 0; j < i; j++)
+            if (in[i].label && in[j].label && strcmp(in[i].label, in[j].label) == 0) {
+                fprintf(stderr, "analyze: label '%s' is given to two inputs (%s and %s); "
+                        "labels keep sweeps apart, so each must be unique\n"
+                        "Try 'analyze --help'.\n", in[i].label, in[j].path, in[i].path);
+                for (int k = 0; k < n_in; k++)
+                    free(labels[k]);
+                free(in), free(labels);
+                return EXIT_USAGE;
+            }
+
     pb_stats_init();
     pb_dataset ds = {0};
     ro.inputs = argv + optind;
-    ro.n_inputs = argc - optind;
-    pb_load_paths(&ds, argv + optind, argc - optind, &lo);
+    ro.n_inputs = n_in;
+    pb_load_inputs(&ds, in, n_in, &lo);
+    int lrc = pb_load_label_inputs(&ds, in, n_in, merge);
+    for (int k = 0; k < n_in; k++)
+        free(labels[k]);
+    free(in), free(labels);
+    if (lrc != 0) {
+        fprintf(stderr, "analyze: out of memory while labelling the inputs' runs\n");
+        pb_dataset_free(&ds);
+        return EXIT_OUTPUT;
+    }
     if (!lo.quiet)
         fprintf(stderr, "analyze: %zu runs loaded (%zu valid), %zu files skipped\n",
                 ds.n_runs, pb_dataset_n_valid(&ds), ds.n_skips);
@@ -200,17 +266,56 @@ int main(int argc, char **argv)
         pb_dataset_free(&ds);
         return EXIT_OUTPUT;
     }
+    /* A misspelt baseline used to give a report without its table and no
+     * word: it is a usage error naming what the data has. */
+    if (ro.baseline && an.baseline < 0 && ds.n_runs > 0) {
+        fprintf(stderr, "analyze: --baseline '%s' is not a runtime with valid runs in "
+                "this data; runtimes found:", ro.baseline);
+        for (size_t i = 0; i < an.n_rts; i++)
+            fprintf(stderr, "%s %s", i ? "," : "", an.rts[i].runtime);
+        fprintf(stderr, "%s\nTry 'analyze --help'.\n", an.n_rts ? "" : " none");
+        pb_analysis_free(&an);
+        pb_dataset_free(&ds);
+        return EXIT_USAGE;
+    }
     ro.analysis = &an;
-    if (pb_report_markdown(stdout, &ds, &ro) != 0 || fflush(stdout) != 0) {
-        fprintf(stderr, "analyze: cannot write the report to stdout: %s\n",
-                strerror(errno));
+    char *link = NULL;
+    if (out_path && ro.charts_dir) {
+        link = pb_report_rel_dir(out_path, ro.charts_dir);
+        ro.charts_link = link;
+    }
+    char *md = NULL;
+    size_t mdlen = 0;
+    FILE *mf = out_path ? open_memstream(&md, &mdlen) : stdout;
+    if (!mf || pb_report_markdown(mf, &ds, &ro) != 0 || fflush(mf) != 0) {
+        fprintf(stderr, "analyze: cannot write the report to %s: %s\n",
+                out_path ? "memory" : "stdout", strerror(errno));
         rc = EXIT_OUTPUT;
     }
+    if (out_path && mf) {
+        char err[600];
+        fclose(mf);
+        if (rc != EXIT_OUTPUT && pb_fs_write_atomic(out_path, md, mdlen, err, sizeof err)) {
+            fprintf(stderr, "analyze: -o %s: %s; check the folder exists and is "
+                    "writable\n", out_path, err);
+            rc = EXIT_OUTPUT;
+        }
+    }
+    free(md);
+    free(link);
     if (ro.csv_dir && ds.n_runs > 0) {
         char err[600];
-        if (pb_csv_write_analysis(ro.csv_dir, &ds, &an, err, sizeof err)) {
+        if (pb_csv_write_analysis(ro.csv_dir, &ds, &an, ro.sequential_ref,
+                                  err, sizeof err)) {
             fprintf(stderr, "analyze: --csv %s: %s; check the directory is "
                     "writable\n", ro.csv_dir, err);
+            rc = EXIT_OUTPUT;
+        }
+    }
+    if (json_path) {
+        char err[600];
+        if (pb_json_out_write(json_path, &ds, &ro, err, sizeof err)) {
+            fprintf(stderr, "analyze: --json %s: %s\n", json_path, err);
             rc = EXIT_OUTPUT;
         }
     }

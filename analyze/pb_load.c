@@ -226,6 +226,55 @@ static int has_metrics_near(const char *dir, int depth)
     return found;
 }
 
+static char *dup_str(const cJSON *o, const char *key)
+{
+    const char *v = pb_json_str(o, key);
+    return v ? strdup(v) : NULL;
+}
+
+/* Keeps what a manifest says about the sweep (the report's "What was
+ * measured"); a manifest that cannot be kept is still not a run. */
+static void keep_manifest(pb_dataset *ds, const char *path, const cJSON *root)
+{
+    pb_manifest *n = realloc(ds->manifests, (ds->n_manifests + 1) * sizeof *n);
+    if (!n)
+        return;
+    ds->manifests = n;
+    pb_manifest *m = &n[ds->n_manifests++];
+    memset(m, 0, sizeof *m);
+    m->path = strdup(path);
+    m->created = dup_str(root, "created");
+    m->version = dup_str(root, "parbench_version");
+    const cJSON *h = pb_json_obj(root, "host");
+    if (h && pb_json_str(h, "name")) {
+        char buf[512];
+        double cpus = pb_json_opt_num(h, "cpus");
+        snprintf(buf, sizeof buf, "%s (%s %s %s, %.0f CPUs)", pb_json_str(h, "name"),
+                 pb_json_str(h, "sysname") ? pb_json_str(h, "sysname") : "?",
+                 pb_json_str(h, "release") ? pb_json_str(h, "release") : "?",
+                 pb_json_str(h, "machine") ? pb_json_str(h, "machine") : "?",
+                 isfinite(cpus) ? cpus : 0.0);
+        m->host = strdup(buf);
+    }
+    const cJSON *argv = pb_json_arr(root, "argv"), *a;
+    if (argv) {
+        char *cmd = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&cmd, &len);
+        if (f) {
+            int first = 1;
+            cJSON_ArrayForEach(a, argv) {
+                if (cJSON_IsString(a)) {
+                    fprintf(f, "%s%s", first ? "" : " ", a->valuestring);
+                    first = 0;
+                }
+            }
+            fclose(f);
+            m->command = cmd;
+        }
+    }
+}
+
 static void load_file(walk_ctx *c, const char *path)
 {
     char err[512], reason[700];
@@ -269,6 +318,7 @@ static void load_file(walk_ctx *c, const char *path)
     int (*parse)(const cJSON *, pb_run *, char *, size_t) = NULL;
     if (fmt && strcmp(fmt, "parbench-manifest") == 0) {
         c->ds->files_manifest++;
+        keep_manifest(c->ds, path, root);
     } else if (fmt && strcmp(fmt, "parbench-trace") == 0) {
         parse = pb_load_parbench;
     } else if (strcmp(base_name(path), "summary.json") == 0) {
@@ -399,6 +449,92 @@ static void walk(walk_ctx *c, const char *path, int depth, int explicit_arg)
         return;
     }
     load_file(c, path);
+}
+
+size_t pb_load_inputs(pb_dataset *ds, pb_load_input *in, int n,
+                      const pb_load_opts *o)
+{
+    pb_load_opts def;
+    if (!o) {
+        pb_load_opts_init(&def);
+        o = &def;
+    }
+    /* One walk context for all inputs: a file reached from two inputs
+     * still counts once (under the first). */
+    walk_ctx c = {.ds = ds, .o = o};
+    for (int i = 0; i < n; i++) {
+        in[i].first_run = ds->n_runs;
+        walk(&c, in[i].path, 0, 1);
+        in[i].n_runs = ds->n_runs - in[i].first_run;
+    }
+    free(c.dirs.dev), free(c.dirs.ino), free(c.dirs.used);
+    free(c.files.dev), free(c.files.ino), free(c.files.used);
+    return c.added;
+}
+
+/* Appends "label/" to the runtime of runs [first, first + n). */
+static int prefix_runtimes(pb_dataset *ds, size_t first, size_t n, const char *label)
+{
+    /* "data/" and "data" name the same input: no "data//uv". */
+    int ll = (int)strlen(label);
+    while (ll > 1 && label[ll - 1] == '/')
+        ll--;
+    for (size_t k = first; k < first + n; k++) {
+        pb_run *r = &ds->runs[k];
+        size_t len = (size_t)ll + 1 + strlen(r->runtime) + 1;
+        char *v = malloc(len);
+        if (!v)
+            return -1;
+        snprintf(v, len, "%.*s/%s", ll, label, r->runtime);
+        free(r->runtime);
+        r->runtime = v;
+    }
+    return 0;
+}
+
+int pb_load_label_inputs(pb_dataset *ds, const pb_load_input *in, int n, int merge)
+{
+    for (int i = 0; i < n; i++) {
+        const char *label = in[i].label ? in[i].label : in[i].path;
+        for (size_t k = in[i].first_run; k < in[i].first_run + in[i].n_runs; k++) {
+            free(ds->runs[k].input);
+            if (!(ds->runs[k].input = strdup(label)))
+                return -1;
+        }
+    }
+    if (merge)
+        return 0;
+    /* Runs of two inputs under one runtime name would pool two sweeps into
+     * one mean: an explicitly labelled input always gets its label as a
+     * prefix ("old/uv"), an unlabelled one only when its runtime names
+     * collide with another input's. */
+    int *clash = calloc(n > 0 ? (size_t)n : 1, sizeof *clash);
+    if (!clash)
+        return -1;
+    /* Decide for every input before renaming any (a renamed runtime no
+     * longer collides). */
+    for (int i = 0; i < n; i++) {
+        clash[i] = in[i].label != NULL;
+        /* Runs of one directory are contiguous: comparing only where the
+         * runtime changes keeps this near-linear for large sweeps. */
+        for (size_t k = in[i].first_run; !clash[i] && k < in[i].first_run + in[i].n_runs; k++) {
+            if (k > in[i].first_run && strcmp(ds->runs[k].runtime, ds->runs[k - 1].runtime) == 0)
+                continue;
+            for (int j = 0; j < n && !clash[i]; j++)
+                for (size_t m = in[j].first_run; j != i && m < in[j].first_run + in[j].n_runs; m++)
+                    if (strcmp(ds->runs[k].runtime, ds->runs[m].runtime) == 0) {
+                        clash[i] = 1;
+                        break;
+                    }
+        }
+    }
+    int rc = 0;
+    for (int i = 0; i < n && rc == 0; i++)
+        if (clash[i])
+            rc = prefix_runtimes(ds, in[i].first_run, in[i].n_runs,
+                                 in[i].label ? in[i].label : in[i].path);
+    free(clash);
+    return rc;
 }
 
 size_t pb_load_paths(pb_dataset *ds, char *const *paths, int n,

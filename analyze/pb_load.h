@@ -36,6 +36,23 @@ void pb_load_opts_init(pb_load_opts *o);
 size_t pb_load_paths(pb_dataset *ds, char *const *paths, int n,
                      const pb_load_opts *o);
 
+/* One command-line input: `analyze old=DIR new=DIR` (label may be NULL).
+ * first_run / n_runs are filled by pb_load_inputs: the runs it added. */
+typedef struct pb_load_input {
+    const char *label, *path;
+    size_t first_run, n_runs;
+} pb_load_input;
+
+/* pb_load_paths over labelled inputs, recording each input's runs. */
+size_t pb_load_inputs(pb_dataset *ds, pb_load_input *in, int n,
+                      const pb_load_opts *o);
+
+/* Sets every run's `input` (label, else path) and, unless merge, keeps
+ * the inputs' runtimes apart: a labelled input's runtimes become
+ * "LABEL/runtime"; an unlabelled input's become "PATH/runtime" when one of
+ * its runtime names also appears in another input. -1 when out of memory. */
+int pb_load_label_inputs(pb_dataset *ds, const pb_load_input *in, int n, int merge);
+
 /* Per-format parsers of an already parsed document into a run the caller
  * appended (pb_dataset_add_run). 0 on success; -1 with err saying what is
  * wrong (the caller drops the run and records a skip). They set everything

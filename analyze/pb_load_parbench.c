@@ -53,6 +53,8 @@ static int load_request(const cJSON *rq, pb_request *out, const char *where,
         out->ttft_ms = (out->t_first_token - out->t_start) * 1e3;
     const char *e = pb_json_str(rq, "error");
     out->error = dup_or_null(e);
+    double hs = pb_json_opt_num(rq, "http_status");
+    out->http_status = hs >= 0 && hs <= 999 ? (int)hs : -1;
 
     const cJSON *fin = pb_json_obj(rq, "final");
     double ec = pb_json_opt_num(fin, "eval_count");
@@ -105,6 +107,37 @@ static int load_request(const cJSON *rq, pb_request *out, const char *where,
         }
     }
     return 0;
+}
+
+/* "servers" (added compatibly in v1): what answered at each endpoint, the
+ * emulator's announced time scale and preset included. Optional: a trace
+ * without it, or an entry of the wrong shape, only loses this description. */
+static void load_servers(const cJSON *root, pb_run *run)
+{
+    const cJSON *arr = pb_json_arr(root, "servers");
+    int n = arr ? cJSON_GetArraySize(arr) : 0;
+    if (n <= 0 || !(run->servers = calloc((size_t)n, sizeof *run->servers)))
+        return;
+    const cJSON *sv;
+    cJSON_ArrayForEach(sv, arr) {
+        if (!cJSON_IsObject(sv))
+            continue;
+        pb_server *o = &run->servers[run->n_servers++];
+        o->endpoint = dup_or_null(pb_json_str(sv, "endpoint"));
+        o->dialect = dup_or_null(pb_json_str(sv, "dialect"));
+        o->server_header = dup_or_null(pb_json_str(sv, "server_header"));
+        o->version = dup_or_null(pb_json_str(sv, "version"));
+        const cJSON *emu = pb_json_obj(sv, "emulator");
+        double ts = pb_json_opt_num(emu, "time_scale");
+        o->emu_time_scale = isfinite(ts) && ts > 0 ? ts : 0;
+        o->emu_preset = dup_or_null(pb_json_str(emu, "preset"));
+        /* A standalone `ollama-emu --time-scale` leaves run.emulator null:
+         * the header is then the only record that durations are scaled. */
+        if (run->emu_time_scale == 0 && o->emu_time_scale > 0)
+            run->emu_time_scale = o->emu_time_scale;
+        if (!run->emu_preset && o->emu_preset)
+            run->emu_preset = strdup(o->emu_preset);
+    }
 }
 
 static pb_agent *find_agent(pb_run *run, const char *id)
@@ -164,6 +197,11 @@ int pb_load_parbench(const cJSON *root, pb_run *run, char *err, size_t errlen)
      * durations and rates are then not the emulated GPU's. */
     double ts = pb_json_opt_num(pb_json_obj(meta, "emulator"), "time_scale");
     run->emu_time_scale = isfinite(ts) && ts > 0 ? ts : 0;
+    run->emu_preset = dup_or_null(pb_json_str(pb_json_obj(meta, "emulator"), "preset"));
+    run->host = dup_or_null(pb_json_str(meta, "host"));
+    run->wall_origin = dup_or_null(pb_json_str(meta, "wall_origin"));
+    run->tool_version = dup_or_null(pb_json_str(pb_json_obj(root, "tool"), "version"));
+    load_servers(root, run);
 
     int na = cJSON_GetArraySize(agents);
     if (na < 1) {
@@ -190,6 +228,7 @@ int pb_load_parbench(const cJSON *root, pb_run *run, char *err, size_t errlen)
         pb_agent *ag = &run->agents[run->n_agents++];
         ag->id = strdup(id);
         ag->endpoint = dup_or_null(pb_json_str(a, "endpoint"));
+        ag->model = dup_or_null(pb_json_str(a, "model"));
         pb_request_clear(&ag->conc);
         pb_request_clear(&ag->solo);
     }

@@ -91,9 +91,10 @@ int pb_load_tr115_rust(const cJSON *root, pb_run *run, char *err, size_t errlen)
         } else {
             rq->ok = 1;
         }
-        run->agents[i].endpoint =
-            pb_json_str(pb_json_obj(ag, "config"), "base_url")
-                ? strdup(pb_json_str(pb_json_obj(ag, "config"), "base_url")) : NULL;
+        const cJSON *cfg = pb_json_obj(ag, "config");
+        const char *url = pb_json_str(cfg, "base_url"), *model = pb_json_str(cfg, "model");
+        run->agents[i].endpoint = url ? strdup(url) : NULL;
+        run->agents[i].model = model ? strdup(model) : NULL;
     }
     double rn = pb_json_opt_num(root, "run_number");
     /* Optional and only a label: a value that does not fit an int is

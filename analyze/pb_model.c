@@ -11,6 +11,7 @@ void pb_request_clear(pb_request *rq)
     rq->t_first_token = rq->t_end = rq->duration_s = rq->ttft_ms = NAN;
     rq->tokens = rq->server_rate = rq->load_ms = rq->prompt_eval_ms = NAN;
     rq->eval_ms = rq->server_total_ms = rq->queue_ms = NAN;
+    rq->http_status = -1;
 }
 
 static void request_free(pb_request *rq)
@@ -19,11 +20,21 @@ static void request_free(pb_request *rq)
     free(rq->error);
 }
 
+static void server_free(pb_server *sv)
+{
+    free(sv->endpoint);
+    free(sv->dialect);
+    free(sv->server_header);
+    free(sv->version);
+    free(sv->emu_preset);
+}
+
 static void run_free(pb_run *r)
 {
     for (size_t i = 0; i < r->n_agents; i++) {
         free(r->agents[i].id);
         free(r->agents[i].endpoint);
+        free(r->agents[i].model);
         request_free(&r->agents[i].conc);
         request_free(&r->agents[i].solo);
     }
@@ -32,6 +43,14 @@ static void run_free(pb_run *r)
     free(r->runtime);
     free(r->config);
     free(r->invalid_reason);
+    free(r->input);
+    free(r->host);
+    free(r->wall_origin);
+    free(r->tool_version);
+    free(r->emu_preset);
+    for (size_t i = 0; i < r->n_servers; i++)
+        server_free(&r->servers[i]);
+    free(r->servers);
 }
 
 void pb_dataset_free(pb_dataset *ds)
@@ -44,6 +63,12 @@ void pb_dataset_free(pb_dataset *ds)
         free(ds->skips[i].reason);
     }
     free(ds->skips);
+    for (size_t i = 0; i < ds->n_manifests; i++) {
+        pb_manifest *m = &ds->manifests[i];
+        free(m->path), free(m->created), free(m->version), free(m->host);
+        free(m->command);
+    }
+    free(ds->manifests);
     memset(ds, 0, sizeof *ds);
 }
 

@@ -39,16 +39,26 @@ typedef struct pb_request {
     size_t n_chunks;
     pb_chunk *chunks;         /* owned; NULL when the source has none */
     char *error;              /* owned; NULL when ok */
+    int http_status;          /* parbench traces: 0 = no response; -1 unknown */
 } pb_request;
 
 typedef struct pb_agent {
     char *id;                 /* owned */
     char *endpoint;           /* owned, may be NULL */
+    char *model;              /* owned, may be NULL (parbench: agents[].model) */
     int has_conc;
     pb_request conc;          /* request in the concurrent phase */
     int has_solo;
     pb_request solo;          /* request when it ran alone (parbench traces) */
 } pb_agent;
+
+/* One server as the collector saw it (trace key "servers"): the emulator
+ * announces itself in the response header X-Parbench-Emulator. */
+typedef struct pb_server {
+    char *endpoint, *dialect, *server_header, *version; /* owned, may be NULL */
+    double emu_time_scale;    /* 0 when not an emulator */
+    char *emu_preset;         /* owned, may be NULL */
+} pb_server;
 
 typedef struct pb_run {
     char *path;               /* owned: file it came from */
@@ -60,6 +70,16 @@ typedef struct pb_run {
     double emu_time_scale;    /* parbench run against `collect --emulate`:
                                * the emulator's time scale; 0 otherwise */
     char *invalid_reason;     /* owned, may be NULL */
+    /* What was measured (parbench traces; NULL when the source lacks it),
+     * for the report's summary and the JSON export. */
+    char *input;              /* owned: the command-line input it came from
+                               * (LABEL of LABEL=PATH, else the path) */
+    char *host;               /* run.host */
+    char *wall_origin;        /* run.wall_origin (RFC 3339 UTC) */
+    char *tool_version;       /* tool.version of collect */
+    char *emu_preset;         /* emulator preset (run.emulator or servers[]) */
+    size_t n_servers;
+    struct pb_server *servers;/* owned: the trace's top-level "servers" */
 
     size_t n_agents;
     pb_agent *agents;         /* owned */
@@ -87,6 +107,16 @@ typedef struct pb_skip {
     char *reason;
 } pb_skip;
 
+/* A sweep manifest (format "parbench-manifest"): never a run, but it says
+ * where, when and how the sweep was collected. Strings owned, may be NULL. */
+typedef struct pb_manifest {
+    char *path;
+    char *created;            /* RFC 3339 UTC */
+    char *version;            /* parbench_version of collect */
+    char *host;               /* "name (sysname release machine, N CPUs)" */
+    char *command;            /* argv joined by spaces */
+} pb_manifest;
+
 typedef struct pb_dataset {
     pb_run *runs;
     size_t n_runs, cap_runs;
@@ -97,6 +127,8 @@ typedef struct pb_dataset {
     size_t files_aggregate;   /* config-level summary.json (Python harness) */
     size_t files_manifest;    /* parbench manifests (skipped silently) */
     size_t files_revisited;   /* same file reached twice (links, overlapping args) */
+    pb_manifest *manifests;   /* owned, n_manifests of them */
+    size_t n_manifests;
 } pb_dataset;
 
 /* Releases everything ds owns and zeroes it (safe on a zeroed dataset). */

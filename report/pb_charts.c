@@ -14,6 +14,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "pb_analysis.h"
+#include "pb_answer.h"
 #include "pb_derive.h"
 #include "pb_fs.h"
 #include "pb_gnuplot.h"
@@ -53,6 +54,7 @@ typedef struct chart {
     size_t datlen, bodylen;
     FILE *d, *b;       /* memstreams: data blocks, plot commands */
     int blocks;        /* data blocks begun (gnuplot "index" of the next) */
+    const char *note;  /* a line printed at the bottom (time scale), or NULL */
     int terms;         /* terms in the current plot command */
     int w, h;
 } chart;
@@ -144,12 +146,21 @@ static int chart_save(chart *c, const char *caption) {
             "set termoption noenhanced\n"
             "set datafile missing NaN\n"
             "set key outside right top\n"
-            "set grid ytics lc rgb '#dddddd'\n"
-            "%s"
+            "set grid ytics lc rgb '#dddddd'\n",
+            caption, c->name, c->name, c->w, c->h, c->w, c->h, c->name);
+    if (c->note) {
+        /* Emulated data: durations and rates are scaled; a reader of the
+         * PNG alone must see it, not only a reader of the report. */
+        fputs("set label 99 ", g);
+        pb_gnuplot_quote(g, c->note);
+        /* At the top, above the title: the bottom belongs to keys and
+         * axis labels (the timeline's key sits there). */
+        fputs(" at screen 0.5, screen 0.975 center font ',8' tc rgb '#555555'\n"
+              "set tmargin 4\n", g);
+    }
+    fprintf(g, "%s"
             "unset output\n"
-            "}\n",
-            caption, c->name, c->name, c->w, c->h, c->w, c->h, c->name,
-            c->body ? c->body : "");
+            "}\n", c->body ? c->body : "");
     fclose(g);
     int rc = write_file(c->dir, c->name, "dat", c->dat, c->datlen);
     if (rc == 0) rc = write_file(c->dir, c->name, "gp", gp, gplen);
@@ -184,6 +195,8 @@ typedef struct ctx {
     labels rt;
     int has_kind[NKINDS];
     const char *dir;
+    const pb_answer *ans;       /* the report's answer (headline chart) */
+    const pb_report_opts *op;   /* config abbreviations */
 } ctx;
 
 /* Orders run indices by agent count, then by index (qsort has no context). */
@@ -201,19 +214,257 @@ static int usable(const ctx *x, size_t i) {
 
 /* ---- 1. efficiency distribution per runtime --------------------------- */
 
+/* ---- 0. the headline: measured speedup per runtime with its interval --- */
+
+static int chart_speedup(const ctx *x, chart *c) {
+    const pb_answer *a = x->ans;
+    double maxn = 0, top = 1;
+    size_t shown = 0;
+    for (size_t r = 0; a && r < a->n_rts; r++) {
+        const pb_answer_rt *t = &a->rts[r];
+        if (!t->estimator || !isfinite(t->estimate) || pb_answer_self_ref(t)) continue;
+        shown++;
+        if (t->n_agents > maxn) maxn = t->n_agents;
+        double hi = isfinite(t->hi) ? t->hi : t->estimate;
+        if (hi > top) top = hi;
+    }
+    if (shown == 0) return 1;
+    if (maxn > top) top = maxn;
+    int blk = block_begin(c, "x speedup ci_lo ci_hi n", "per runtime");
+    for (size_t r = 0; r < a->n_rts; r++) {
+        const pb_answer_rt *t = &a->rts[r];
+        /* The sequential reference is 1x by definition (the summary says so). */
+        if (!t->estimator || !isfinite(t->estimate) || pb_answer_self_ref(t)) continue;
+        fprintf(c->d, "%zu %.9g %.9g %.9g %zu\n", r + 1, t->estimate,
+                isfinite(t->lo) ? t->lo : t->estimate, isfinite(t->hi) ? t->hi : t->estimate,
+                t->n);
+    }
+    fputs("set title 'Measured speedup per runtime: together vs one after the other "
+          "(estimate and 95% CI)'\n"
+          "set ylabel 'speedup (x)'\nset bars 2\nset key inside bottom right\n", c->b);
+    fprintf(c->b, "set xrange [0.4:%zu.6]\nset yrange [0:%.3f]\n", x->rt.n, top * 1.12);
+    xtics_labels(c, &x->rt, x->rt.n > 6);
+    /* The two reference lines name what they mean (in the key, where no
+     * point can hide them), so the picture reads without the report. */
+    fputs("set arrow 1 from graph 0, first 1 to graph 1, first 1 nohead dt 2 lw 2 "
+          "lc rgb '#d62728'\n", c->b);
+    if (maxn > 1)
+        fprintf(c->b, "set arrow 2 from graph 0, first %g to graph 1, first %g nohead dt 3 "
+                      "lw 2 lc rgb '#2ca02c'\n", maxn, maxn);
+    plot_begin(c);
+    plot_term(c, "'%s.dat' index %d using 1:2:3:4 with yerrorbars pt 7 ps 1.5 lw 2 "
+                 "lc rgb '#1f77b4' title 'speedup, 95%% CI'", c->name, blk);
+    plot_term(c, "'%s.dat' index %d using 1:2:(sprintf('%%.2fx', $2)) with labels "
+                 "offset 3.5,0 notitle", c->name, blk);
+    plot_term(c, "NaN with lines dt 2 lw 2 lc rgb '#d62728' title '1x: one after the other'");
+    if (maxn > 1)
+        plot_term(c, "NaN with lines dt 3 lw 2 lc rgb '#2ca02c' title '%gx: perfect overlap "
+                     "(%g agents)'", maxn, maxn);
+    plot_end(c);
+    return 0;
+}
+
+/* ---- 1b. violins: efficiency distributions per runtime ----------------- */
+
+/* One violin per runtime and efficiency definition: gnuplot's own kernel
+ * density (smooth kdensity) of the runs, mirrored around the runtime's
+ * position, and the Tukey outliers marked. The bandwidth is Silverman's
+ * rule of thumb, computed here so a block of identical values (the serial
+ * control's 50.0%) gets a small positive one instead of gnuplot's zero. */
+static int chart_violin(const ctx *x, chart *c) {
+    double *vals = malloc((x->ds->n_runs ? x->ds->n_runs : 1) * sizeof *vals);
+    if (!vals) return -1;
+    int nk = 0, kidx[NKINDS];
+    for (int k = 0; k < NKINDS; k++)
+        if (x->has_kind[k]) kidx[nk++] = k;
+    double width = 0.8 / (nk ? nk : 1);
+    fputs("set title 'Efficiency distributions per runtime (violins: kernel density of the runs; "
+          "circled: Tukey outliers)'\n"
+          "set ylabel 'efficiency (%)'\nset style fill transparent solid 0.35 noborder\n",
+          c->b);
+    /* Density tables first (set table, autoscaled on the values), then the
+     * axes of the picture, then one plot command. */
+    char *plot = NULL;
+    size_t plotlen = 0;
+    FILE *pl = open_memstream(&plot, &plotlen);
+    if (!pl) { free(vals); return -1; }
+    int terms = 0, titled[NKINDS] = {0}, out_titled = 0, ntab = 0;
+    double ylo = INFINITY, yhi = -INFINITY;
+    for (int j = 0; j < nk; j++) {
+        const kind *k = &KINDS[kidx[j]];
+        double off = (j - (nk - 1) / 2.0) * width;
+        for (size_t r = 0; r < x->rt.n; r++) {
+            size_t m = 0;
+            for (size_t q = x->rt_off[r]; q < x->rt_off[r + 1]; q++) {
+                double v = col(&x->dv[x->by_rt[q]], k->eff);
+                if (isfinite(v)) vals[m++] = v;
+            }
+            if (m < 2) continue;
+            for (size_t i = 0; i < m; i++) {
+                ylo = fmin(ylo, vals[i]);
+                yhi = fmax(yhi, vals[i]);
+            }
+            pb_summary sm;
+            pb_stats_summarize(vals, m, 0, 0, &sm);
+            double q1 = pb_stats_quantile(vals, m, 0.25), q3 = pb_stats_quantile(vals, m, 0.75);
+            double spread = fmin(sm.sd, (q3 - q1) / 1.34);
+            if (!(spread > 0)) spread = sm.sd > 0 ? sm.sd : 0.25;
+            double bw = 0.9 * spread * pow((double)m, -0.2);
+            int blk = block_begin(c, k->name, x->rt.v[r]);
+            fputs("# value weight(1/n) x tukey_outlier_value\n", c->d);
+            size_t nout = 0;
+            double lo = q1 - 1.5 * (q3 - q1), hi = q3 + 1.5 * (q3 - q1);
+            for (size_t i = 0; i < m; i++) {
+                int out = vals[i] < lo || vals[i] > hi;
+                fprintf(c->d, "%.9g %.9g %.6f ", vals[i], 1.0 / (double)m, r + 1 + off);
+                if (out) { fprintf(c->d, "%.9g\n", vals[i]); nout++; }
+                else fputs("NaN\n", c->d);
+            }
+            fprintf(c->b, "set table $kd%d\nplot '%s.dat' index %d using 1:2 smooth kdensity "
+                          "bandwidth %.6g\nunset table\n"
+                          "stats $kd%d using 2 nooutput\nkmax%d = STATS_max\n",
+                    ntab, c->name, blk, bw, ntab, ntab);
+            /* Half-width of the widest point = 45% of the slot. */
+            /* filledcurves x=POS fills between the curve and the vertical
+             * line at the runtime's position: one half of the violin. */
+            fprintf(pl, "%s$kd%d using (%.6f + $2 / kmax%d * %.4f):1 with filledcurves "
+                        "x=%.6f lc %d notitle", terms++ ? ", \\\n     " : "", ntab, r + 1 + off,
+                    ntab, width * 0.45, r + 1 + off, kidx[j] + 1);
+            fprintf(pl, ", \\\n     $kd%d using (%.6f - $2 / kmax%d * %.4f):1 with "
+                        "filledcurves x=%.6f lc %d ", ntab, r + 1 + off, ntab, width * 0.45,
+                    r + 1 + off, kidx[j] + 1);
+            if (!titled[j]) {
+                fputs("title ", pl);
+                pb_gnuplot_quote(pl, k->name);
+                titled[j] = 1;
+            } else {
+                fputs("notitle", pl);
+            }
+            fprintf(pl, ", \\\n     '%s.dat' index %d using 3:1 with points pt 7 ps 0.3 "
+                        "lc rgb '#444444' notitle", c->name, blk);
+            if (nout) {
+                fprintf(pl, ", \\\n     '%s.dat' index %d using 3:4 with points pt 6 ps 1.6 "
+                            "lw 1.5 lc rgb '#d62728' %s", c->name, blk,
+                        out_titled ? "notitle" : "title 'Tukey outlier (beyond 1.5 IQR)'");
+                out_titled = 1;
+            }
+            ntab++;
+        }
+    }
+    fclose(pl);
+    /* y spans the runs (the density tails beyond them carry no runs). */
+    double pad = yhi > ylo ? 0.08 * (yhi - ylo) : 1;
+    fprintf(c->b, "set xrange [0.4:%zu.6]\nset yrange [%.6g:%.6g]\n", x->rt.n, ylo - pad,
+            yhi + pad);
+    xtics_labels(c, &x->rt, x->rt.n > 6);
+    if (terms) fprintf(c->b, "plot %s\n", plot);
+    free(plot);
+    free(vals);
+    return terms ? 0 : 1;
+}
+
+/* ---- 1c. aggregate throughput per runtime ------------------------------ */
+
+/* Tokens per second of all agents together (sum of concurrent tokens /
+ * concurrent wall) beside one agent alone (sum of solo tokens / sum of solo
+ * durations), mean and 95% CI per runtime: the GPU's total output, which a
+ * per-request rate does not show. */
+static int chart_throughput_agg(const ctx *x, chart *c) {
+    double *tog = malloc((x->ds->n_runs ? x->ds->n_runs : 1) * sizeof *tog);
+    double *alone = malloc((x->ds->n_runs ? x->ds->n_runs : 1) * sizeof *alone);
+    if (!tog || !alone) { free(tog); free(alone); return -1; }
+    int blk[2] = {-1, -1};
+    double top = 0;
+    char *rows[2] = {NULL, NULL};
+    size_t rowlen[2] = {0, 0};
+    FILE *rf[2] = {open_memstream(&rows[0], &rowlen[0]), open_memstream(&rows[1], &rowlen[1])};
+    if (!rf[0] || !rf[1]) {
+        if (rf[0]) fclose(rf[0]);
+        if (rf[1]) fclose(rf[1]);
+        free(rows[0]), free(rows[1]), free(tog), free(alone);
+        return -1;
+    }
+    size_t nrow[2] = {0, 0};
+    for (size_t r = 0; r < x->rt.n; r++) {
+        size_t m = 0;
+        for (size_t q = x->rt_off[r]; q < x->rt_off[r + 1]; q++) {
+            const pb_run *run = &x->ds->runs[x->by_rt[q]];
+            double ct = 0, st = 0, sd = 0;
+            int cok = run->n_agents > 0, sok = run->n_agents > 0;
+            for (size_t a = 0; a < run->n_agents; a++) {
+                const pb_agent *ag = &run->agents[a];
+                if (isfinite(ag->conc.tokens)) ct += ag->conc.tokens; else cok = 0;
+                if (ag->has_solo && isfinite(ag->solo.tokens) && ag->solo.duration_s > 0) {
+                    st += ag->solo.tokens;
+                    sd += ag->solo.duration_s;
+                } else {
+                    sok = 0;
+                }
+            }
+            tog[m] = cok && run->wall_s > 0 ? ct / run->wall_s : NAN;
+            alone[m] = sok && sd > 0 ? st / sd : NAN;
+            m++;
+        }
+        double *src[2] = {tog, alone};
+        for (int k = 0; k < 2; k++) {
+            pb_summary s;
+            pb_stats_summarize(src[k], m, 0, 0, &s);
+            if (s.n == 0) continue;
+            double lo = isfinite(s.ci_lo) ? s.ci_lo : s.mean, hi = isfinite(s.ci_hi) ? s.ci_hi : s.mean;
+            fprintf(rf[k], "%.4f %.9g %.9g %.9g %zu\n", r + 1 + (k ? 0.12 : -0.12), s.mean, lo,
+                    hi, s.n);
+            nrow[k]++;
+            if (hi > top) top = hi;
+        }
+    }
+    fclose(rf[0]);
+    fclose(rf[1]);
+    static const char *const WHAT[2] = {"all agents together (concurrent tokens / wall)",
+                                        "one agent alone (solo tokens / solo time)"};
+    for (int k = 0; k < 2; k++)
+        if (nrow[k]) {
+            blk[k] = block_begin(c, "x tokens_per_s ci_lo ci_hi n:", WHAT[k]);
+            fputs(rows[k], c->d);
+        }
+    free(rows[0]), free(rows[1]), free(tog), free(alone);
+    if (blk[0] < 0 && blk[1] < 0) return 1;
+    fputs("set title 'Aggregate throughput per runtime (mean and 95% CI over runs)'\n"
+          "set ylabel 'tokens/s'\nset bars 2\nset key inside bottom right\n", c->b);
+    fprintf(c->b, "set xrange [0.4:%zu.6]\nset yrange [0:%.6g]\n", x->rt.n, top * 1.1);
+    xtics_labels(c, &x->rt, x->rt.n > 6);
+    plot_begin(c);
+    static const char *const COL[2] = {"#ff7f0e", "#1f77b4"};
+    for (int k = 0; k < 2; k++) {
+        if (blk[k] < 0) continue;
+        plot_term(c, "'%s.dat' index %d using 1:2:3:4 with yerrorbars pt %d ps 1.4 lw 2 "
+                     "lc rgb '%s'", c->name, blk[k], k ? 5 : 7, COL[k]);
+        title(c, WHAT[k]);
+    }
+    plot_end(c);
+    return 0;
+}
+
 static int chart_eff_box(const ctx *x, chart *c) {
     /* Deterministic jitter: a fixed seed makes the same data give the same
      * picture, so charts can be diffed between report versions. */
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
     if (!rng) return -1;
     gsl_rng_set(rng, 20261126);
+    double *vals = malloc((x->ds->n_runs ? x->ds->n_runs : 1) * sizeof *vals);
+    if (!vals) {
+        gsl_rng_free(rng);
+        return -1;
+    }
+    int out_titled = 0;
     int nk = 0, kidx[NKINDS];
     for (int k = 0; k < NKINDS; k++)
         if (x->has_kind[k]) kidx[nk++] = k;
     double width = 0.7 / nk;
-    fputs("set title 'Efficiency per runtime (box: quartiles, whiskers 1.5 IQR; points: runs)'\n"
+    fputs("set title 'Efficiency per runtime (box: quartiles, whiskers 1.5 IQR; points: runs; "
+          "circled: Tukey outliers)'\n"
           "set ylabel 'efficiency (%)'\n"
           "set style boxplot nooutliers\n"
+          "set offsets 0, 0, graph 0.05, graph 0.05\n"
           "set style fill solid 0.25 border\n", c->b);
     fprintf(c->b, "set xrange [0.4:%zu.6]\n", x->rt.n);
     xtics_labels(c, &x->rt, x->rt.n > 4);
@@ -224,13 +475,31 @@ static int chart_eff_box(const ctx *x, chart *c) {
         int titled = 0;
         for (size_t r = 0; r < x->rt.n; r++) {
             int blk = -1;
+            size_t blk_out = 0;
+            /* Tukey fences (1.5 IQR beyond the quartiles, type-7 quantiles)
+             * of this runtime and definition: points outside are circled. */
+            size_t m = 0;
+            for (size_t q = x->rt_off[r]; q < x->rt_off[r + 1]; q++)
+                vals[m++] = col(&x->dv[x->by_rt[q]], k->eff);
+            double q1 = pb_stats_quantile(vals, m, 0.25), q3 = pb_stats_quantile(vals, m, 0.75);
+            double lo = q1 - 1.5 * (q3 - q1), hi = q3 + 1.5 * (q3 - q1);
             for (size_t q = x->rt_off[r]; q < x->rt_off[r + 1]; q++) {
                 size_t i = x->by_rt[q];
                 double v = col(&x->dv[i], k->eff);
                 if (!isfinite(v)) continue;
-                if (blk < 0) blk = block_begin(c, k->name, x->rt.v[r]);
+                if (blk < 0) {
+                    blk = block_begin(c, k->name, x->rt.v[r]);
+                    fputs("# box_x value jitter_x tukey_outlier_value\n", c->d);
+                }
                 double jit = (gsl_rng_uniform(rng) - 0.5) * width * 0.6;
-                fprintf(c->d, "%.6f %.9g %.6f\n", r + 1 + off, v, r + 1 + off + jit);
+                int out = v < lo || v > hi;
+                fprintf(c->d, "%.6f %.9g %.6f ", r + 1 + off, v, r + 1 + off + jit);
+                if (out) {
+                    fprintf(c->d, "%.9g\n", v);
+                    blk_out++;
+                } else {
+                    fputs("NaN\n", c->d);
+                }
             }
             if (blk < 0) continue;
             plot_term(c, "'%s.dat' index %d using (%.6f):2:(%.4f) with boxplot lc %d",
@@ -239,10 +508,18 @@ static int chart_eff_box(const ctx *x, chart *c) {
             titled = 1;
             plot_term(c, "'%s.dat' index %d using 3:2 with points pt %d ps 0.5 lc %d notitle",
                       c->name, blk, k->pt, kidx[j] + 1);
+            /* Only blocks with an outlier: an all-NaN column makes gnuplot
+             * warn, and a warning fails the chart. */
+            if (blk_out == 0) continue;
+            plot_term(c, "'%s.dat' index %d using 3:4 with points pt 6 ps 1.6 lw 1.5 "
+                         "lc rgb '#d62728' %s", c->name, blk,
+                      out_titled ? "notitle" : "title 'Tukey outlier (beyond 1.5 IQR)'");
+            out_titled = 1;
         }
     }
     plot_end(c);
     gsl_rng_free(rng);
+    free(vals);
     return c->blocks > 0 ? 0 : 1;
 }
 
@@ -275,39 +552,79 @@ static int chart_eff_config(const ctx *x, chart *c) {
     int nk = 0, kidx[NKINDS];
     for (int k = 0; k < NKINDS; k++)
         if (x->has_kind[k]) kidx[nk++] = k;
-    double p = 0;
+    double p = 0, ymax = 0;
     int ntics = 0;
+    /* Runtime names go under their group of configs (labels at the group's
+     * centre); configs are the tics, abbreviated as in the report's legend
+     * when long, so nothing needs rotating. */
+    char *glab = NULL;
+    size_t glablen = 0;
+    FILE *gl = open_memstream(&glab, &glablen);
+    if (!gl) {
+        free(v), free(pos);
+        return -1;
+    }
+    int nlab = 0;
     for (size_t r = 0; r < x->an->n_rts; r++) {
         int any = 0;
+        double first = 0;
         const pb_rt *rt = &x->an->rts[r];
         for (size_t gi = rt->first_group; gi < rt->first_group + rt->n_groups; gi++) {
             const pb_group *g = &x->an->groups[gi];
-            for (int j = 0; j < nk && !pos[gi]; j++) {
+            for (int j = 0; j < nk; j++) {
                 pb_summary s;
                 group_summary(x, v, g, kidx[j], &s);
-                if (s.n) pos[gi] = ++p;
+                if (s.n && !pos[gi]) pos[gi] = ++p;
+                double hi = isfinite(s.ci_hi) ? s.ci_hi : s.mean;
+                if (s.n && hi > ymax) ymax = hi;
             }
             if (!pos[gi]) continue;
+            if (!any) first = pos[gi];
             fputs(ntics++ ? ", " : "", t);
-            pb_gnuplot_quote(t, g->config);
+            if (x->op && x->op->cfg_abbrev) {
+                char *ab = NULL;
+                size_t abl = 0;
+                FILE *m = open_memstream(&ab, &abl);
+                if (m) {
+                    pb_report_config(m, x->op, g->config);
+                    fclose(m);
+                }
+                pb_gnuplot_quote(t, ab ? ab : g->config);
+                free(ab);
+            } else {
+                pb_gnuplot_quote(t, g->config);
+            }
             fprintf(t, " %.0f", p);
             any = 1;
         }
-        if (any) p += 1; /* gap before the next runtime */
+        if (any) {
+            fprintf(gl, "set label %d ", 10 + nlab++);
+            pb_gnuplot_quote(gl, rt->runtime);
+            fprintf(gl, " at first %.2f, graph %s center font ',10'\n", (first + p) / 2,
+                    x->op && !x->op->cfg_abbrev ? "-0.15" : "-0.09");
+            p += 1; /* gap before the next runtime */
+        }
     }
     fclose(t);
-    /* Long config names: vertical tics, and a wider chart for many groups. */
-    c->w = 600 + 28 * (int)p > c->w ? 600 + 28 * (int)p : c->w;
+    fclose(gl);
+    c->w = 600 + 40 * (int)p > c->w ? 600 + 40 * (int)p : c->w;
     fputs("set title 'Mean efficiency per config, by runtime (bars: 95% CI of the mean, Student t)'\n"
-          "set ylabel 'efficiency (%)'\nset bars small\n", c->b);
+          "set ylabel 'efficiency (%)'\nset bars small\nset key top right\n", c->b);
+    fprintf(c->b, "set bmargin %d\n", x->op && !x->op->cfg_abbrev ? 8 : 6);
     fprintf(c->b, "set xrange [0.3:%.1f]\n", p > 1 ? p - 0.3 : 1.7);
-    fprintf(c->b, "set xtics (%s) rotate by 90 right font ',8'\n", tics ? tics : "");
+    fprintf(c->b, "set yrange [0:%.1f]\n", ymax > 0 ? ymax * 1.05 : 100);
+    int longtics = x->op && !x->op->cfg_abbrev && ntics > 0;
+    fprintf(c->b, "set xtics (%s)%s\n", tics ? tics : "", longtics ? " rotate by 20 right" : "");
+    fputs(glab ? glab : "", c->b);
+    free(glab);
     free(tics);
     plot_begin(c);
-    /* One block per (kind, runtime), its configs in order. */
+    /* One block per (kind, runtime), its configs in order; colour and
+     * symbol by definition, so the key has one entry per definition. */
     for (int j = 0; j < nk; j++) {
         int k = kidx[j];
         double off = (j - (nk - 1) / 2.0) * 0.22;
+        int titled = 0;
         for (size_t r = 0; r < x->an->n_rts; r++) {
             int blk = -1;
             const pb_rt *rt = &x->an->rts[r];
@@ -328,11 +645,10 @@ static int chart_eff_config(const ctx *x, chart *c) {
                 fputc('\n', c->d);
             }
             if (blk < 0) continue;
-            plot_term(c, "'%s.dat' index %d using 1:2:3:4 with yerrorbars pt %d lc %zu",
-                      c->name, blk, KINDS[k].pt, r + 1);
-            char lab[512];
-            snprintf(lab, sizeof lab, "%s: %s", x->rt.v[r], KINDS[k].name);
-            title(c, lab);
+            plot_term(c, "'%s.dat' index %d using 1:2:3:4 with yerrorbars pt %d ps 1.2 lc %d",
+                      c->name, blk, KINDS[k].pt, k + 1);
+            if (!titled) title(c, KINDS[k].name); else fputs(" notitle", c->b);
+            titled = 1;
         }
     }
     plot_end(c);
@@ -348,14 +664,53 @@ static int cmp_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-/* which: 0 = TTFT (ms), 1 = throughput (tokens/s). */
+static double ecdf_value(const pb_request *rq, int which) {
+    if (which == 0) return rq->ttft_ms;
+    pb_derive_req d;
+    pb_derive_request(rq, &d);
+    return which == 1 ? d.server_rate : d.client_rate;
+}
+
+/* which: 0 = TTFT (ms), 1 = server eval rate, 2 = client decode rate
+ * (tokens/s): the two rates apart, since a client rate well below the
+ * server's means delivery, not generation, is slow. */
 static int chart_ecdf(const ctx *x, chart *c, int which) {
-    fprintf(c->b, "set title '%s'\nset xlabel '%s'\nset ylabel 'fraction of requests'\n"
-                  "set yrange [0:1.02]\nset xrange [0:*]\n",
-            which ? "Throughput per request, concurrent phase (empirical CDF)"
-                  : "Time to first token, concurrent phase (empirical CDF)",
-            which ? "tokens/s (server eval rate; client rate when absent)"
-                  : "TTFT (ms)");
+    static const char *const TITLE[] = {
+        "Time to first token, concurrent phase (empirical CDF)",
+        "Server eval rate per request, concurrent phase (empirical CDF)",
+        "Client decode rate per request, concurrent phase (empirical CDF)"};
+    static const char *const XLAB[] = {"TTFT (ms)", "server eval rate (tokens/s)",
+                                       "client decode rate (tokens/s)"};
+    /* x fitted to the data (TTFT of 15-26 ms drawn from 0 was a flat line);
+     * a logarithmic x when the values span more than a factor of 10 (a
+     * queueing tail would squash the body of the curve into one edge). */
+    double lo = INFINITY, hi = 0;
+    for (size_t q = 0; q < (x->rt.n ? x->rt_off[x->rt.n] : 0); q++) {
+        const pb_run *run = &x->ds->runs[x->by_rt[q]];
+        for (size_t a = 0; a < run->n_agents; a++) {
+            double val = ecdf_value(&run->agents[a].conc, which);
+            if (!isfinite(val) || val <= 0) continue;
+            if (val < lo) lo = val;
+            if (val > hi) hi = val;
+        }
+    }
+    int logx = isfinite(lo) && hi > 10 * lo;
+    fprintf(c->b, "set title '%s'\nset xlabel '%s%s'\nset ylabel 'fraction of requests'\n"
+                  "set yrange [0:1.02]\nset autoscale xfix\n%s",
+            TITLE[which], XLAB[which], logx ? ", log scale" : "",
+            logx ? "set logscale x\n" : "set offsets graph 0.03, graph 0.03, 0, 0\n");
+    if (logx) {
+        /* Tics at 1, 2, 5 x 10^k: round numbers a reader can place. */
+        fprintf(c->b, "set xrange [%.6g:%.6g]\nset xtics (", lo / 1.1, hi * 1.1);
+        int n = 0;
+        for (int d = (int)floor(log10(lo / 1.1)); d <= (int)ceil(log10(hi * 1.1)); d++)
+            for (int m = 0; m < 3; m++) {
+                double t = (m == 0 ? 1 : m == 1 ? 2 : 5) * pow(10, d);
+                if (t >= lo / 1.1 && t <= hi * 1.1)
+                    fprintf(c->b, "%s%g", n++ ? ", " : "", t);
+            }
+        fputs(")\n", c->b);
+    }
     plot_begin(c);
     for (size_t r = 0; r < x->rt.n; r++) {
         size_t m = 0, cap = 0;
@@ -363,14 +718,8 @@ static int chart_ecdf(const ctx *x, chart *c, int which) {
         for (size_t q = x->rt_off[r]; q < x->rt_off[r + 1]; q++) {
             const pb_run *run = &x->ds->runs[x->by_rt[q]];
             for (size_t a = 0; a < run->n_agents; a++) {
-                const pb_request *rq = &run->agents[a].conc;
-                double val = rq->ttft_ms;
-                if (which) {
-                    pb_derive_req d;
-                    pb_derive_request(rq, &d);
-                    val = isfinite(d.server_rate) ? d.server_rate : d.client_rate;
-                }
-                if (!isfinite(val)) continue;
+                double val = ecdf_value(&run->agents[a].conc, which);
+                if (!isfinite(val) || (logx && val <= 0)) continue;
                 if (m == cap) {
                     cap = cap ? cap * 2 : 64;
                     double *g = realloc(v, cap * sizeof *g);
@@ -382,8 +731,7 @@ static int chart_ecdf(const ctx *x, chart *c, int which) {
         }
         if (m == 0) { free(v); continue; }
         qsort(v, m, sizeof *v, cmp_double);
-        int blk = block_begin(c, which ? "throughput tokens/s, F" : "TTFT ms, F",
-                              x->rt.v[r]);
+        int blk = block_begin(c, which ? "rate tokens/s, F" : "TTFT ms, F", x->rt.v[r]);
         /* Start at F=0 so the step rises at the smallest value. */
         fprintf(c->d, "%.9g 0\n", v[0]);
         for (size_t i = 0; i < m; i++)
@@ -413,9 +761,18 @@ static int chart_scaling(const ctx *x, chart *c) {
     for (int panel = 0; panel < 2; panel++) {
         /* Both panels carry the same key below them, so they keep the same
          * height and the lines stay clear of the legend. */
-        if (panel == 0)
-            fputs("set multiplot layout 1,2 title 'Scaling with the number of agents (mean, 95% CI)'\n"
-                  "set key below font ',8'\n", c->b);
+        if (panel == 0) {
+            /* The multiplot title sits where the time-scale note goes:
+             * the note becomes its second line instead. */
+            fputs("set multiplot layout 1,2 title \"Scaling with the number of agents (mean, "
+                  "95% CI)", c->b);
+            if (c->note) {
+                fputs("\\n", c->b);
+                for (const char *q = c->note; *q; q++)
+                    if (*q != '"' && *q != '\\') fputc(*q, c->b);
+            }
+            fputs("\"\nunset label 99\nset key below font ',8'\n", c->b);
+        }
         fprintf(c->b, "set xlabel 'agents'\nset ylabel '%s'\nset xrange [%zu.5:%zu.5]\n"
                       "set xtics 1\nset yrange [0:*]\n",
                 panel ? "efficiency (%)" : "speedup (x)", minn - 1, maxn);
@@ -631,7 +988,9 @@ static void md_chart(FILE *f, const char *dir, const char *name, const char *alt
         pb_report_md_escape(f, run_path);
         fputc('.', f);
     }
-    fputc(' ', f);
+    /* The links on a line of their own (same paragraph): the report wraps
+     * prose lines, never lines holding links. */
+    fputc('\n', f);
     if (rendered) {
         fputs("[SVG](", f);
         md_link(f, dir, name, "svg");
@@ -697,6 +1056,10 @@ int pb_charts_write(const pb_dataset *ds, const pb_report_opts *opts,
     x.rt_off = calloc(x.rt.n + 2, sizeof *x.rt_off);
     int rc = (x.rt.v && x.rt_off) ? 0 : -1;
     pb_derive_dataset(ds, opts->sequential_ref, (pb_derived *)x.dv);
+    pb_answer ans = {0};
+    if (rc == 0 && pb_answer_build(ds, x.an, opts->sequential_ref, &ans) == 0)
+        x.ans = &ans;
+    x.op = opts;
     if (rc == 0) {
         /* by_rt: counting sort of the valid runs by runtime, keeping the
          * data set's order within a runtime (jitter and picks as before). */
@@ -732,27 +1095,59 @@ int pb_charts_write(const pb_dataset *ds, const pb_report_opts *opts,
                 "sudo apt-get install gnuplot-nox) and run `gnuplot NAME.gp` there, "
                 "or re-run analyze\n", dir);
 
+    enum { C_SPEEDUP, C_BOX, C_VIOLIN, C_CONFIG, C_TTFT, C_SERVER, C_CLIENT, C_AGG, C_SCALING,
+           C_TIMELINE };
     static const struct {
+        int id;
         const char *name, *alt, *caption;
         int w, h;
     } SPEC[] = {
-        {"efficiency_box", "Efficiency per runtime",
+        {C_SPEEDUP, "speedup", "Measured speedup per runtime",
+         "The answer: measured speedup per runtime (together vs one after the other) as in "
+         "the summary (geometric mean of the paired speedups, or ratio of means against "
+         "--sequential-ref) with its 95% CI; dashed: 1x (no gain), dotted: N (perfect "
+         "overlap).", 1000, 560},
+        {C_BOX, "efficiency_box", "Efficiency per runtime",
          "Efficiency per runtime: box plot (quartiles) with every run as a jittered point, "
-         "for each efficiency definition the data supports.", 1000, 600},
-        {"efficiency_config", "Mean efficiency per config",
+         "Tukey outliers circled, for each efficiency definition the data supports.", 1000, 600},
+        {C_VIOLIN, "efficiency_violin", "Efficiency distributions",
+         "Efficiency distributions per runtime: a violin (kernel density of the runs) per "
+         "efficiency definition, every run as a dot, Tukey outliers circled.", 1000, 600},
+        {C_CONFIG, "efficiency_config", "Mean efficiency per config",
          "Mean efficiency per config, grouped by runtime, with 95% Student-t confidence "
-         "intervals of the mean.", 1200, 760},
-        {"ttft_ecdf", "TTFT ECDF", "Time to first token in the concurrent phase, "
+         "intervals of the mean.", 1200, 640},
+        {C_TTFT, "ttft_ecdf", "TTFT ECDF", "Time to first token in the concurrent phase, "
          "empirical CDF per runtime.", 1000, 600},
-        {"throughput_ecdf", "Throughput ECDF", "Per-request throughput in the concurrent "
-         "phase, empirical CDF per runtime.", 1000, 600},
-        {"scaling", "Scaling with agents", "Speedup and efficiency against the number "
-         "of agents (mean and 95% CI per runtime).", 1200, 550},
-        {"timeline", "Timeline of one run", "Timeline of a typical run of the runtime with "
-         "the highest estimated efficiency (closest to its median measured efficiency): "
-         "one lane per agent, solo and concurrent requests, "
+        {C_SERVER, "throughput_ecdf", "Server eval rate ECDF", "Server eval rate per request "
+         "in the concurrent phase, empirical CDF per runtime.", 1000, 600},
+        {C_CLIENT, "client_rate_ecdf", "Client decode rate ECDF", "Client decode rate per "
+         "request in the concurrent phase, empirical CDF per runtime.", 1000, 600},
+        {C_AGG, "throughput_aggregate", "Aggregate throughput", "Aggregate throughput per "
+         "runtime: tokens/s of all agents together and of one agent alone (mean and 95% CI).",
+         1000, 560},
+        {C_SCALING, "scaling", "Scaling with agents", "Speedup and efficiency against the "
+         "number of agents (mean and 95% CI per runtime).", 1200, 550},
+        {C_TIMELINE, "timeline", "Timeline of one run", "Timeline of a typical run of the "
+         "runtime with the highest estimated efficiency (closest to its median measured "
+         "efficiency): one lane per agent, solo and concurrent requests, "
          "first token, chunk arrivals, end.", 1100, 500},
     };
+    /* The time scale of emulated runs, on every chart. */
+    char note[160] = "";
+    double ts_lo = 0, ts_hi = 0;
+    for (size_t i = 0; i < ds->n_runs; i++) {
+        double f = ds->runs[i].emu_time_scale;
+        if (f <= 0) continue;
+        ts_lo = ts_lo == 0 || f < ts_lo ? f : ts_lo;
+        ts_hi = f > ts_hi ? f : ts_hi;
+    }
+    if (ts_lo > 0 && ts_lo == ts_hi)
+        snprintf(note, sizeof note, "Emulated data, time scale %gx: durations %g times shorter "
+                 "and rates %g times higher than the emulated GPU's; ratios unaffected.",
+                 ts_lo, ts_lo, ts_lo);
+    else if (ts_lo > 0)
+        snprintf(note, sizeof note, "Emulated data, time scales %gx to %gx: durations and "
+                 "rates not comparable across runs; ratios are.", ts_lo, ts_hi);
     long pick = rc == 0 ? timeline_pick(&x) : -1;
     for (size_t s = 0; s < sizeof SPEC / sizeof SPEC[0] && rc >= 0; s++) {
         chart c;
@@ -762,34 +1157,43 @@ int pb_charts_write(const pb_dataset *ds, const pb_report_opts *opts,
             rc = -1;
             break;
         }
+        c.note = note[0] ? note : NULL;
         int r;
-        switch (s) {
-        case 0: r = x.rt.n ? chart_eff_box(&x, &c) : 1; break;
-        case 1: r = x.rt.n ? chart_eff_config(&x, &c) : 1; break;
-        case 2: r = chart_ecdf(&x, &c, 0); break;
-        case 3: r = chart_ecdf(&x, &c, 1); break;
-        case 4: r = chart_scaling(&x, &c); break;
+        switch (SPEC[s].id) {
+        case C_SPEEDUP: r = x.rt.n ? chart_speedup(&x, &c) : 1; break;
+        case C_BOX: r = x.rt.n ? chart_eff_box(&x, &c) : 1; break;
+        case C_VIOLIN: r = x.rt.n ? chart_violin(&x, &c) : 1; break;
+        case C_CONFIG: r = x.rt.n ? chart_eff_config(&x, &c) : 1; break;
+        case C_AGG: r = x.rt.n ? chart_throughput_agg(&x, &c) : 1; break;
+        case C_TTFT: r = chart_ecdf(&x, &c, 0); break;
+        case C_SERVER: r = chart_ecdf(&x, &c, 1); break;
+        case C_CLIENT: r = chart_ecdf(&x, &c, 2); break;
+        case C_SCALING: r = chart_scaling(&x, &c); break;
         default: r = pick >= 0 ? chart_timeline(&x, &c, pick) : 1; break;
         }
         if (r == 1) {
             /* Nothing to draw (e.g. a single agent count, no timestamps):
              * say so instead of writing a script gnuplot would warn about. */
-            if (report_links && s >= 4)
-                fprintf(report_links, "*%s: not drawn, the data has %s.*\n\n", SPEC[s].alt,
-                        s == 4 ? "a single number of agents" : "no per-request timestamps");
-            else if (report_links)
-                fprintf(report_links, "*%s: not drawn, no data.*\n\n", SPEC[s].alt);
+            const char *why = SPEC[s].id == C_SCALING ? "the data has a single number of agents"
+                            : SPEC[s].id == C_TIMELINE ? "the data has no per-request timestamps"
+                            : SPEC[s].id == C_SPEEDUP ? "no runtime has a sequential baseline "
+                                                        "(solo phases or --sequential-ref)"
+                            : "no data";
+            if (report_links)
+                fprintf(report_links, "*%s: not drawn, %s.*\n\n", SPEC[s].alt, why);
         } else if (r < 0 || chart_save(&c, SPEC[s].caption) != 0) {
             rc = -1;
         } else {
             int ok = gnuplot ? render(gnuplot, dir, SPEC[s].name) : 0;
             if (gnuplot && !ok) rc = -1;
-            const char *shown = (s == 5 && pick >= 0) ? ds->runs[pick].path : NULL;
-            md_chart(report_links, dir, SPEC[s].name, SPEC[s].alt, SPEC[s].caption,
-                     shown, ok);
+            const char *shown = (SPEC[s].id == C_TIMELINE && pick >= 0) ? ds->runs[pick].path
+                                                                         : NULL;
+            md_chart(report_links, opts->charts_link ? opts->charts_link : dir,
+                     SPEC[s].name, SPEC[s].alt, SPEC[s].caption, shown, ok);
         }
         chart_discard(&c);
     }
+    pb_answer_free(&ans);
     free(gnuplot);
     free(x.rt.v);
     free(x.rt_off);

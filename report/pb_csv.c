@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include "pb_analysis.h"
+#include "pb_derive.h"
 #include "pb_fs.h"
+#include "pb_metrics.h"
 
 static void str(FILE *f, const char *s)
 {
@@ -76,9 +78,44 @@ static void write_runs(FILE *f, const pb_dataset *ds)
     }
 }
 
-static void write_groups(FILE *f, const pb_analysis *a)
+/* The measured metrics (pb_metrics.h) as column stems: ID_n, ID_mean,
+ * ID_ci_lo, ID_ci_hi (Student t over the runs that have it). */
+static void metrics_hdr(FILE *f)
 {
-    fputs("runtime,config," SUMMARY_HDR("eff_") "speedup_mean,speedup_sd\n", f);
+    for (size_t m = 0; m < PB_N_METRICS; m++)
+        fprintf(f, ",%s_n,%s_mean,%s_ci_lo,%s_ci_hi", PB_METRICS[m].id, PB_METRICS[m].id,
+                PB_METRICS[m].id, PB_METRICS[m].id);
+}
+
+typedef struct csv_ctx {
+    const pb_derived *dv;
+    double *buf;
+} csv_ctx;
+
+static void metrics_cols(FILE *f, const csv_ctx *x, const pb_analysis *a,
+                         size_t first_group, size_t n_groups)
+{
+    for (size_t m = 0; m < PB_N_METRICS; m++) {
+        size_t k = 0;
+        for (size_t g = first_group; g < first_group + n_groups; g++)
+            for (size_t i = 0; i < a->groups[g].n; i++)
+                x->buf[k++] = pb_metric_get(&x->dv[a->groups[g].runs[i]], &PB_METRICS[m]);
+        pb_summary s;
+        pb_stats_summarize(x->buf, k, 0, 0, &s);
+        fprintf(f, ",%zu,", s.n);
+        num(f, s.mean);
+        fputc(',', f);
+        num(f, s.ci_lo);
+        fputc(',', f);
+        num(f, s.ci_hi);
+    }
+}
+
+static void write_groups(FILE *f, const pb_analysis *a, const csv_ctx *x)
+{
+    fputs("runtime,config," SUMMARY_HDR("eff_") "speedup_mean,speedup_sd", f);
+    metrics_hdr(f);
+    fputc('\n', f);
     for (size_t i = 0; i < a->n_groups; i++) {
         const pb_group *g = &a->groups[i];
         str(f, g->runtime);
@@ -89,16 +126,20 @@ static void write_groups(FILE *f, const pb_analysis *a)
         num(f, g->speedup.mean);
         fputc(',', f);
         num(f, g->speedup.sd);
+        metrics_cols(f, x, a, i, 1);
         fputc('\n', f);
     }
 }
 
-static void write_runtimes(FILE *f, const pb_dataset *ds, const pb_analysis *a)
+static void write_runtimes(FILE *f, const pb_dataset *ds, const pb_analysis *a,
+                           const csv_ctx *x)
 {
     fputs("runtime,n_configs,cfgmeans_peak,cfgmeans_peak_config,cfgmeans_mean,"
           "cfgmeans_sd,cfgmeans_peak_speedup,cfg_sd_mean,most_stable_config,"
           "least_stable_config," SUMMARY_HDR("runs_")
-          "runs_peak_config,runs_peak_run,runs_speedup_mean\n", f);
+          "runs_peak_config,runs_peak_run,runs_speedup_mean", f);
+    metrics_hdr(f);
+    fputc('\n', f);
     for (size_t i = 0; i < a->n_rts; i++) {
         const pb_rt *r = &a->rts[i];
         str(f, r->runtime);
@@ -124,13 +165,114 @@ static void write_runtimes(FILE *f, const pb_dataset *ds, const pb_analysis *a)
             fputs(",,", f);
         }
         num(f, r->speedup.mean);
+        metrics_cols(f, x, a, r->first_group, r->n_groups);
+        fputc('\n', f);
+    }
+}
+
+/* One row per request (agent x phase x run), invalid runs included: the
+ * raw material for any per-request question (TTFT distributions, rates). */
+static void request_row(FILE *f, const pb_run *r, const pb_agent *ag, const pb_request *rq,
+                        const char *phase)
+{
+    pb_derive_req d;
+    pb_derive_request(rq, &d);
+    str(f, r->input);
+    fputc(',', f);
+    str(f, r->runtime);
+    fputc(',', f);
+    str(f, r->config);
+    fprintf(f, ",%d,%d,%s,", r->run_index, r->valid ? 1 : 0, phase);
+    str(f, ag->id);
+    fputc(',', f);
+    double v[] = {rq->t_start - r->conc_start, rq->ttft_ms, rq->tokens, rq->duration_s,
+                  d.client_rate, rq->server_rate};
+    for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) {
+        num(f, v[k]);
+        fputc(',', f);
+    }
+    if (rq->http_status >= 0)
+        fprintf(f, "%d", rq->http_status);
+    fprintf(f, ",%d,", rq->ok ? 1 : 0);
+    str(f, rq->error);
+    fputc(',', f);
+    str(f, r->path);
+    fputc('\n', f);
+}
+
+static void write_requests(FILE *f, const pb_dataset *ds)
+{
+    fputs("input,runtime,config,run_index,valid,phase,agent,start_offset_s,ttft_ms,tokens,"
+          "duration_s,client_rate,server_rate,http_status,ok,error,path\n", f);
+    for (size_t i = 0; i < ds->n_runs; i++) {
+        const pb_run *r = &ds->runs[i];
+        for (size_t k = 0; k < r->n_agents; k++) {
+            const pb_agent *ag = &r->agents[k];
+            if (ag->has_solo)
+                request_row(f, r, ag, &ag->solo, "solo");
+            /* The original study's files have one (concurrent) request per
+             * agent without the has_conc flag of a trace. */
+            if (ag->has_conc || r->format != PB_FMT_PARBENCH)
+                request_row(f, r, ag, &ag->conc, "concurrent");
+        }
+    }
+}
+
+/* One row per comparison and metric (the statistics' comparisons, as the
+ * report prints them): the estimate with its Welch CI and test, Holm within
+ * the metric's family, Mann-Whitney, Hodges-Lehmann, van Elteren, the
+ * difference adjusted for config, effect sizes and power. Log-scale
+ * metrics: estimate and intervals are ratios, d and g on ln values. */
+static void write_comparisons(FILE *f, const pb_analysis *a)
+{
+    fputs("family,metric,scale,a,b,with_baseline,n_a,n_b,estimate,ci_lo,ci_hi,test,statistic,"
+          "df,p,p_adj,adjust,mw_u,mw_p,mw_p_adj,mw_method,hl_shift,hl_ci_lo,hl_ci_hi,"
+          "van_elteren_p,van_elteren_p_adj,adjusted_for_config,adjusted_ci_lo,adjusted_ci_hi,"
+          "cohen_d,hedges_g,hedges_g_ci_lo,hedges_g_ci_hi,glass_delta,"
+          "min_detectable_difference,target_difference,runs_needed\n", f);
+    for (size_t i = 0; i < a->n_cmps; i++) {
+        const pb_comparison *c = &a->cmps[i];
+        str(f, c->family);
+        fputc(',', f);
+        str(f, pb_metrics[c->metric].key);
+        fprintf(f, ",%s,", c->log_scale ? "log" : "linear");
+        str(f, a->rts[c->a].runtime);
+        fputc(',', f);
+        str(f, a->rts[c->b].runtime);
+        fprintf(f, ",%d,%zu,%zu,", c->with_baseline ? 1 : 0, c->c.n1, c->c.n2);
+        double v1[] = {c->estimate, c->lo, c->hi};
+        for (size_t k = 0; k < 3; k++) {
+            num(f, v1[k]);
+            fputc(',', f);
+        }
+        str(f, c->test);
+        fputc(',', f);
+        double v2[] = {c->statistic, c->df, c->p, c->p_holm};
+        for (size_t k = 0; k < 4; k++) {
+            num(f, v2[k]);
+            fputc(',', f);
+        }
+        fputs("holm,", f);
+        double v3[] = {c->c.mw_u, c->c.mw_p, c->c.mw_p_holm};
+        for (size_t k = 0; k < 3; k++) {
+            num(f, v3[k]);
+            fputc(',', f);
+        }
+        fputs(isnan(c->c.mw_p) ? "" : c->c.mw_exact ? "exact" : "normal", f);
+        double v4[] = {c->c.hl_shift, c->c.hl_lo, c->c.hl_hi, c->ve.p, c->ve_p_holm, c->adj,
+                       c->adj_lo, c->adj_hi, c->c.cohen_d, c->c.hedges_g, c->c.g_lo,
+                       c->c.g_hi, c->c.glass_delta, c->mdd, c->target, c->n_needed};
+        for (size_t k = 0; k < sizeof v4 / sizeof v4[0]; k++) {
+            fputc(',', f);
+            num(f, v4[k]);
+        }
         fputc('\n', f);
     }
 }
 
 static int emit(const char *dir, const char *name, int which,
-                const pb_dataset *ds, const pb_analysis *a, char *err,
-                size_t errlen)
+                const pb_dataset *ds, const pb_analysis *a, const csv_ctx *x,
+                char *err, size_t errlen)
 {
     char *buf = NULL, path[4096];
     size_t len = 0;
@@ -139,12 +281,13 @@ static int emit(const char *dir, const char *name, int which,
         snprintf(err, errlen, "cannot build %s in memory", name);
         return -1;
     }
-    if (which == 0)
-        write_runs(f, ds);
-    else if (which == 1)
-        write_groups(f, a);
-    else
-        write_runtimes(f, ds, a);
+    switch (which) {
+    case 0: write_runs(f, ds); break;
+    case 1: write_groups(f, a, x); break;
+    case 2: write_runtimes(f, ds, a, x); break;
+    case 3: write_requests(f, ds); break;
+    default: write_comparisons(f, a); break;
+    }
     fclose(f);
     snprintf(path, sizeof path, "%s/%s", dir, name);
     int rc = pb_fs_write_atomic(path, buf, len, err, errlen);
@@ -160,18 +303,29 @@ int pb_csv_write(const char *dir, const pb_dataset *ds, unsigned boot_reps,
         snprintf(err, errlen, "out of memory computing statistics for CSV");
         return -1;
     }
-    int rc = pb_csv_write_analysis(dir, ds, &a, err, errlen);
+    int rc = pb_csv_write_analysis(dir, ds, &a, NULL, err, errlen);
     pb_analysis_free(&a);
     return rc;
 }
 
 int pb_csv_write_analysis(const char *dir, const pb_dataset *ds,
-                          const pb_analysis *a, char *err, size_t errlen)
+                          const pb_analysis *a, const char *seq_ref,
+                          char *err, size_t errlen)
 {
-    int rc = emit(dir, "runs.csv", 0, ds, a, err, errlen);
-    if (!rc)
-        rc = emit(dir, "groups.csv", 1, ds, a, err, errlen);
-    if (!rc)
-        rc = emit(dir, "runtimes.csv", 2, ds, a, err, errlen);
+    size_t nr = ds->n_runs ? ds->n_runs : 1;
+    csv_ctx x = {calloc(nr, sizeof(pb_derived)), malloc(nr * sizeof(double))};
+    if (!x.dv || !x.buf) {
+        free((pb_derived *)x.dv), free(x.buf);
+        snprintf(err, errlen, "out of memory deriving metrics for %zu runs", ds->n_runs);
+        return -1;
+    }
+    pb_derive_dataset(ds, seq_ref, (pb_derived *)x.dv);
+    static const char *const NAMES[] = {"runs.csv", "groups.csv", "runtimes.csv",
+                                        "requests.csv", "comparisons.csv"};
+    int rc = 0;
+    for (int i = 0; i < 5 && rc == 0; i++)
+        rc = emit(dir, NAMES[i], i, ds, a, &x, err, errlen);
+    free((pb_derived *)x.dv);
+    free(x.buf);
     return rc;
 }

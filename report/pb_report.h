@@ -30,6 +30,9 @@ typedef struct pb_report_opts {
     const char *csv_dir;       /* --csv DIR, or NULL */
     /* Hooks for the charts / true-efficiency work: */
     const char *charts_dir;    /* --charts DIR, or NULL (no charts) */
+    const char *charts_link;   /* the same directory as the report's links
+                                * name it (relative to -o FILE's folder);
+                                * NULL = charts_dir as given */
     const char *sequential_ref;/* --sequential-ref RUNTIME, or NULL */
     size_t drop_first;         /* --drop-first N: first runs dropped per group */
     /* For the report header: the command's inputs. */
@@ -39,6 +42,11 @@ typedef struct pb_report_opts {
      * (pb_analysis_build with boot_reps / seed / baseline above) and shared
      * by every section and the CSV. NULL: each consumer builds its own. */
     const struct pb_analysis *analysis;
+    /* Config names as table cells: when the longest is long, tables print
+     * "c1", "c2", ... and a legend (set by pb_report_markdown). */
+    const char *const *cfg_names;  /* distinct configs, sorted by strcmp */
+    size_t n_cfg;
+    int cfg_abbrev;
 } pb_report_opts;
 
 /* Writes the whole Markdown report to out. Returns 0, or -1 on a write
@@ -57,5 +65,20 @@ void pb_report_md_escape(FILE *out, const char *s);
  * in_table: also write "|" as "\|", which GFM tables require even inside
  * code spans. */
 void pb_report_md_code(FILE *out, const char *s, int in_table);
+
+/* A config name in a table cell: "cN" (its legend number) when
+ * opts->cfg_abbrev, else the escaped name. */
+void pb_report_config(FILE *out, const pb_report_opts *opts, const char *config);
+
+/* The legend "c1 = name; ..." when configs are abbreviated (else nothing). */
+void pb_report_config_legend(FILE *out, const pb_report_opts *opts);
+
+/* The path of directory dir as seen from the folder holding file
+ * (`-o FILE` with `--charts DIR`: links that work when FILE is opened from
+ * its folder). Both are taken relative to the current directory when not
+ * absolute, and normalised lexically ("." and ".." resolved, symlinks are
+ * not). Returns a malloc'd string ("." for the same folder), NULL when out
+ * of memory or the current directory is unknown. */
+char *pb_report_rel_dir(const char *file, const char *dir);
 
 #endif

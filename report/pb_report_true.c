@@ -62,6 +62,7 @@ typedef struct sect {
     const pb_dataset *ds;
     const pb_derived *dv;
     const pb_analysis *an;    /* groups (runtime x config), sorted by name */
+    const pb_report_opts *op; /* config abbreviations */
     double *buf;              /* scratch, n_runs values */
 } sect;
 
@@ -182,7 +183,7 @@ static void table_by_config(const sect *s, int has_ref) {
      * pb_report_speedups. */
     (void)has_ref;
     const metric *cols[] = {&HEAD[0], &HEAD[1], NULL, &HEAD[3], &HEAD[4]};
-    const char *names[] = {"estimated eff. %", "measured eff. %", "gap (pp)",
+    const char *names[] = {"orig. eff. % (mean)", "measured eff. %", "gap (pp)",
                            "token-norm. speedup", "overlap %"};
     enum { NC = sizeof cols / sizeof cols[0] };
     int keep[NC] = {1, 0, 0, 0, 0};
@@ -213,12 +214,17 @@ static void table_by_config(const sect *s, int has_ref) {
             fputs("| ", f);
             pb_report_md_escape(f, g->runtime);
             fputs(" | ", f);
-            pb_report_md_escape(f, g->config);
+            pb_report_config(f, s->op, g->config);
             fprintf(f, " | %zu |", g->n);
             for (int j = 0; j < NC; j++) {
                 if (!keep[j]) continue;
                 if (j == 2) {
                     if (x[0].n && x[1].n) fprintf(f, " %.1f |", x[0].mean - x[1].mean);
+                    else fputs(" n/a |", f);
+                } else if (j == 0) {
+                    /* Its interval is in the original study's per-config
+                     * table: the mean here is only the gap's reference. */
+                    if (x[0].n) fprintf(f, " %.1f |", x[0].mean);
                     else fputs(" n/a |", f);
                 } else {
                     cell_mean_ci(f, &x[j], cols[j]->digits);
@@ -336,12 +342,17 @@ static void definitions(FILE *f) {
         f);
 }
 
-void pb_report_true(FILE *out, const pb_dataset *ds, const pb_report_opts *opts) {
+void pb_report_true_part(FILE *out, const pb_dataset *ds, const pb_report_opts *opts,
+                         int parts) {
     const char *ref = opts ? opts->sequential_ref : NULL;
-    fputs("## True parallel efficiency\n\n", out);
+    if (parts == PB_TRUE_DEFS) {
+        /* Text only: no need to derive 100 000 runs for it. */
+        definitions(out);
+        return;
+    }
     pb_analysis own = {0};
     const pb_analysis *shared = opts ? opts->analysis : NULL;
-    sect s = {.out = out, .ds = ds, .an = shared ? shared : &own};
+    sect s = {.out = out, .ds = ds, .an = shared ? shared : &own, .op = opts};
     s.dv = calloc(ds->n_runs ? ds->n_runs : 1, sizeof *s.dv);
     s.buf = calloc(ds->n_runs ? ds->n_runs : 1, sizeof *s.buf);
     /* The same grouping as the original tables (valid runs, sorted by
@@ -356,37 +367,46 @@ void pb_report_true(FILE *out, const pb_dataset *ds, const pb_report_opts *opts)
     }
     size_t ref_configs = pb_derive_dataset(ds, ref, (pb_derived *)s.dv);
     if (s.an->n_rts == 0) {
-        fputs("_No valid runs._\n\n", out);
-        definitions(out);
+        if (parts & PB_TRUE_COMPARE)
+            fputs("_No valid runs._\n\n", out);
+        if (parts & PB_TRUE_DEFS)
+            definitions(out);
         goto done;
     }
-    if (ref && ref_configs == 0)
-        fprintf(stderr, "analyze: --sequential-ref %s: no valid runs of that runtime; "
-                "the reference columns stay n/a (check the runtime label in the "
-                "report's tables)\n", ref);
-
-    fputs("The original study's efficiency compares the agents' durations with "
-          "the concurrent wall time *of the same run*, so an agent that waits for the "
-          "server still counts as working. The measures below compare the concurrent "
-          "run with the cost of the same work done alone: the agents' solo phases "
-          "(parbench traces) or a serialised reference runtime (`--sequential-ref`).\n\n",
-          out);
-    fputs("### In plain words\n\n", out);
-    verdicts(&s, ref);
-
-    fputs("### Per runtime (mean [95% CI] over runs)\n\n", out);
-    table_by_runtime(&s, HEAD, COUNT(HEAD), 1);
-    pb_report_speedups(out, ds, s.an, opts);
-    (void)ref_configs;
-    fputs("### Per runtime and config\n\n", out);
-    table_by_config(&s, ref != NULL);
-    fputs("### Where the time to first token goes (ms, concurrent phase)\n\n", out);
-    table_by_runtime(&s, SPLIT, COUNT(SPLIT), 1);
-    fputs("### Streaming: client decode rate, server eval rate, chunk gaps\n\n", out);
-    table_by_runtime(&s, STREAM, COUNT(STREAM), 1);
-    definitions(out);
+    if (parts & PB_TRUE_COMPARE) {
+        if (ref && ref_configs == 0)
+            fprintf(stderr, "analyze: --sequential-ref %s: no valid runs of that runtime; "
+                    "the reference columns stay n/a (check the runtime label in the "
+                    "report's tables)\n", ref);
+        fputs("The original study's efficiency compares the agents' durations with "
+              "the concurrent wall time *of the same run*, so an agent that waits for the "
+              "server still counts as working. The measures below compare the concurrent "
+              "run with the cost of the same work done alone: the agents' solo phases "
+              "(parbench traces) or a serialised reference runtime (`--sequential-ref`).\n\n",
+              out);
+        fputs("### In plain words\n\n", out);
+        verdicts(&s, ref);
+        fputs("### Per runtime (mean [95% CI] over runs)\n\n", out);
+        table_by_runtime(&s, HEAD, COUNT(HEAD), 1);
+        pb_report_speedups(out, ds, s.an, opts);
+        fputs("### Where the time to first token goes (ms, concurrent phase)\n\n", out);
+        table_by_runtime(&s, SPLIT, COUNT(SPLIT), 1);
+        fputs("### Streaming: client decode rate, server eval rate, chunk gaps\n\n", out);
+        table_by_runtime(&s, STREAM, COUNT(STREAM), 1);
+    }
+    if (parts & PB_TRUE_CONFIGS)
+        table_by_config(&s, ref != NULL);
+    if (parts & PB_TRUE_DEFS)
+        definitions(out);
 done:
     pb_analysis_free(&own);
     free((pb_derived *)s.dv);
     free(s.buf);
+}
+
+void pb_report_true(FILE *out, const pb_dataset *ds, const pb_report_opts *opts) {
+    fputs("## True parallel efficiency\n\n", out);
+    pb_report_true_part(out, ds, opts, PB_TRUE_COMPARE);
+    fputs("### Per runtime and config\n\n", out);
+    pb_report_true_part(out, ds, opts, PB_TRUE_CONFIGS | PB_TRUE_DEFS);
 }

@@ -5,7 +5,8 @@
 #   3. runs the TR115 plan (runtimes uv, threads, serial and uv-1kb, the C
 #      counterparts of the study's variants) against the built-in Ollama emulator (two instances
 #      sharing one simulated GPU, time-scaled so it ends in about a minute),
-#   4. analyzes it: report.md, charts in charts/, tidy CSV files in csv/.
+#   4. analyzes it into OUT: report.md, charts in charts/, tidy CSV files in
+#      csv/, every statistic in analysis.json.
 # Environment: TIME_SCALE (default 25), OUT (default out/demo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,10 @@ scale=${TIME_SCALE:-25}
 echo "== collect: tr115 plan on the emulator (time scale ${scale}x) into ${out}/data ==" >&2
 build/collector/collect --emulate --plan tr115 --runtime uv,threads,serial,uv-1kb \
     --time-scale "$scale" --out "$out/data"
-echo "== analyze: report.md, charts/, csv/ ==" >&2
-build/analyze/analyze --charts charts --csv csv "$out/data" > report.md
-echo "done: report.md (charts in charts/, CSV in csv/, raw traces in ${out}/data)" >&2
+echo "== analyze: ${out}/report.md, charts/, csv/, analysis.json ==" >&2
+# -o: the report's chart links are relative to its own folder, so
+# ${out}/report.md opens with its pictures from anywhere.
+build/analyze/analyze -o "$out/report.md" --charts "$out/charts" --csv "$out/csv" \
+    --json "$out/analysis.json" "$out/data"
+echo "done: ${out}/report.md (charts in ${out}/charts/, CSV in ${out}/csv/, JSON in" \
+     "${out}/analysis.json, raw traces in ${out}/data)" >&2

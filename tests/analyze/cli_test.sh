@@ -29,20 +29,28 @@ grep -q 'cfg\\_\\\*x\\\*' "$T/r.md" || fail "* and _ not escaped"
 grep -q "vs TR114 (pp)" "$T/r.md" || fail "--ref column"
 grep -q "Against the baseline" "$T/r.md" || fail "--baseline table"
 grep -q "bad.json" "$T/r.err" || fail "skip not on stderr"
-# Every section of the report, in order (issue 2 and 5 lists).
+# Every section of the report, in order (issue 9: the answer first, the
+# original study's tables after the measured metrics, definitions last).
 grep -n '^#' "$T/r.md" | sed 's/^[0-9]*://' > "$T/headings"
 prev=0
-for h in "# parbench analysis" "## Data summary" "## Aggregate efficiency per runtime" \
-         "## Per-config efficiency" "## Top 3 configs per runtime (by mean efficiency)" "## Variance and stability" \
-         "## Confidence intervals of the mean efficiency (over runs)" \
-         "## Comparisons of runtimes" "## Runtime × config design" \
-         "## Order effects and outliers (concurrent wall time)" "## True parallel efficiency" \
-         "## Data quality" "## Definitions and methods"; do
+for h in "# parbench analysis" "## Summary" "### What was measured" \
+         "### The answer: together vs one after the other" \
+         "## Comparisons (measured metrics)" "## Comparisons of runtimes" "## Runtime × config design" \
+         "## Per-config details" "## Order effects and outliers (concurrent wall time)" \
+         "## The original study's metric (TR115 tables)" "### Aggregate efficiency per runtime" \
+         "### Per-config efficiency" "### Top 3 configs per runtime (by mean efficiency)" \
+         "### Variance and stability" \
+         "## Data quality" "## Definitions and methods" "### Definitions (true parallel efficiency)"; do
     line=$(grep -n -x -F "$h" "$T/headings" | head -n 1 | cut -d: -f1)
     [ -n "$line" ] || fail "section missing: $h"
     [ "$line" -gt "$prev" ] || fail "section out of order: $h"
     prev=$line
 done
+# The removed duplicates stay removed.
+grep -q "Confidence intervals of the mean efficiency" "$T/r.md" && fail "duplicate CI table is back"
+[ "$(grep -c '^## ' "$T/r.md")" -eq 9 ] || fail "expected 9 top-level sections"
+# No line wider than 160 characters (laptop screen).
+awk 'length($0) > 160 { exit 1 }' "$T/r.md" || fail "a line is wider than 160 characters"
 grep -q "| Runtime | Config | n | Mean ± SD (%) | Median (%) | Min (%) | Max (%) |" "$T/r.md" \
     || fail "per-config table lacks min/max"
 grep -q "agent b: HTTP 503" "$T/r.md" || fail "invalid run not listed"
@@ -57,12 +65,33 @@ mkdir -p "$T/emu/uv/cfg_a"
 sed 's/"invalid_reason": null/"invalid_reason": null, "emulator": {"time_scale": 25}/' \
     "$FX/trace/uv/cfg_a/run_1.json" > "$T/emu/uv/cfg_a/run_1.json"
 "$A" "$T/emu" >"$T/emu.md" 2>/dev/null || fail "emulated trace exit status"
-grep -q "1 runs were collected against the ollama-emu emulator running 25x faster" "$T/emu.md" \
+grep -q "Emulated: 1 runs against ollama-emu, time scale 25x" "$T/emu.md" \
     || fail "time-scale note missing"
-grep -q "ollama-emu emulator" "$T/r.md" && fail "time-scale note on data that was not emulated"
+grep -q "ollama-emu" "$T/r.md" && fail "time-scale note on data that was not emulated"
 # --drop-first: the report says what was dropped (TR115 fixture: 2 runs per
 # group of alpha/cfg1, so 1 of them goes).
 "$A" --drop-first 1 "$FX/tr115_rust" >"$T/d.md" 2>/dev/null || fail "--drop-first exit status"
 grep -q "\*\*\`--drop-first 1\`\*\*: the first 1 run of every runtime × config group was dropped" "$T/d.md" \
     || fail "--drop-first not stated in the report"
+# A standalone emulator announces its scale in a header; the collector
+# records it under "servers" (fixture README): the summary says so, with the
+# preset, the server, and what was measured (model, agents, host, date).
+"$A" "$FX/trace_servers" >"$T/srv0.md" 2>/dev/null || fail "servers trace exit status"
+# List items are wrapped at 100 characters (continuation lines indented by
+# two spaces): join them back before matching a whole item.
+awk 'NR > 1 && /^  [^ ]/ { sub(/^  /, " "); printf "%s", $0; next } NR > 1 { print "" } { printf "%s", $0 } END { print "" }' \
+    "$T/srv0.md" > "$T/srv.md"
+grep -q "Emulated: 1 runs against ollama-emu (preset gemma3-shared-gpu), time scale 20x" "$T/srv.md" \
+    || fail "time scale from servers[] missing"
+grep -q "^- Model: gemma3:latest; 2 agents per run; endpoints: http://127.0.0.1:11434, http://127.0.0.1:11435 (server: ollama-emu 0.1.0, dialect ollama)" "$T/srv.md" \
+    || fail "model / agents / endpoints / server missing"
+grep -q "^- Collected on fixture-host, 2026-11-27T09:30:00.000000000Z, by collect 0.1.0." "$T/srv.md" \
+    || fail "host / date / collect version missing"
+# Without solo phases and without --sequential-ref the summary says plainly
+# that the data cannot tell (threads fixture: --no-solo).
+"$A" "$FX/trace/threads" >"$T/nosolo.md" 2>/dev/null || fail "no-solo exit status"
+grep -q "These data cannot tell true parallel efficiency" "$T/nosolo.md" || fail "no-baseline wording"
+# The answer for the uv fixture (one run: measured speedup 10 s / 8 s = 1.25x,
+# no interval) comes before the original study's tables.
+grep -q "^- \*\*uv\*\* (n = 1): speedup 1.25x from a single run" "$T/srv.md" || fail "uv answer"
 echo "cli_test: ok"

@@ -19,8 +19,9 @@
 #include "pb_stats.h"
 #include "pb_test_runs.h"
 
-static const char *NAMES[] = {"efficiency_box", "efficiency_config", "ttft_ecdf",
-                              "throughput_ecdf", "scaling", "timeline"};
+static const char *NAMES[] = {"speedup", "efficiency_box", "efficiency_violin", "efficiency_config",
+                              "ttft_ecdf", "throughput_aggregate",
+                              "throughput_ecdf", "client_rate_ecdf", "scaling", "timeline"};
 enum { NNAMES = sizeof NAMES / sizeof NAMES[0] };
 
 static long file_size(const char *dir, const char *name, const char *ext) {
@@ -97,6 +98,9 @@ static void test_all_charts(void **state) {
     }
     pb_dataset ds = {0};
     tr_chart_dataset(&ds);
+    /* Emulated at 50x: every chart must say so in its own picture. */
+    for (size_t i = 0; i < ds.n_runs; i++)
+        ds.runs[i].emu_time_scale = 50;
     /* A relative directory with a space: the links must stay relative and
      * usable. --sequential-ref adds the third efficiency definition. */
     const char *dir = "charts all";
@@ -125,6 +129,12 @@ static void test_all_charts(void **state) {
         read_head(dir, NAMES[i], "svg", head, sizeof head);
         assert_true(strncmp(head, "<?xml", 5) == 0 || strncmp(head, "<svg", 4) == 0);
         assert_true(file_size(dir, NAMES[i], "gp") > 100);
+        char gpp[256], *gtxt = NULL;
+        size_t glen;
+        snprintf(gpp, sizeof gpp, "%s/%s.gp", dir, NAMES[i]);
+        assert_int_equal(pb_fs_read_all(gpp, 1 << 20, &gtxt, &glen, gpp, sizeof gpp), 0);
+        assert_non_null(strstr(gtxt, "Emulated data, time scale 50x"));
+        free(gtxt);
         assert_true(file_size(dir, NAMES[i], "dat") > 20);
         /* Links are relative, in <...> because of the space. */
         char want[256];
@@ -146,6 +156,12 @@ static void test_all_charts(void **state) {
     assert_int_equal(pb_fs_read_all(p, 1 << 20, &txt, &len, p, sizeof p), 0);
     assert_non_null(strstr(txt, "'it''s_a {odd}|label \"x\" @&~^'"));
     assert_non_null(strstr(txt, "noenhanced"));
+    free(txt);
+    /* The headline chart: both reference lines, named in the key. */
+    snprintf(p, sizeof p, "%s/speedup.gp", dir);
+    assert_int_equal(pb_fs_read_all(p, 1 << 20, &txt, &len, p, sizeof p), 0);
+    assert_non_null(strstr(txt, "title '1x: one after the other'"));
+    assert_non_null(strstr(txt, "perfect overlap"));
     free(txt);
     free(md);
     free(gp);

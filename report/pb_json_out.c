@@ -1,0 +1,513 @@
+/* pb_json_out: --json FILE (see pb_json_out.h; schema in analyze/README.md).
+ * Numbers are written by cJSON with 17 significant digits (full double
+ * precision); a quantity that could not be computed (NAN) is null. */
+#include "pb_json_out.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "pb_analysis.h"
+#include "pb_answer.h"
+#include "pb_derive.h"
+#include "pb_fs.h"
+#include "pb_metrics.h"
+#include "pb_stats.h"
+
+/* NAN and infinities are not JSON: null says "not available". */
+static void add_num(cJSON *o, const char *k, double v)
+{
+    if (isfinite(v))
+        cJSON_AddNumberToObject(o, k, v);
+    else
+        cJSON_AddNullToObject(o, k);
+}
+
+static void add_str(cJSON *o, const char *k, const char *v)
+{
+    if (v)
+        cJSON_AddStringToObject(o, k, v);
+    else
+        cJSON_AddNullToObject(o, k);
+}
+
+static cJSON *json_summary(const pb_summary *s)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "n", (double)s->n);
+    add_num(o, "mean", s->mean);
+    add_num(o, "sd", s->sd);
+    add_num(o, "min", s->min);
+    add_num(o, "max", s->max);
+    add_num(o, "median", s->median);
+    add_num(o, "ci_lo", s->ci_lo);
+    add_num(o, "ci_hi", s->ci_hi);
+    add_num(o, "boot_lo", s->boot_lo);
+    add_num(o, "boot_hi", s->boot_hi);
+    cJSON_AddBoolToObject(o, "clipped", s->clipped);
+    return o;
+}
+
+/* ---- the statistics' structs (analyze/pb_ratio.h, pb_anova.h, pb_rank.h,
+ *      pb_analysis.h), one function each ------------------------------- */
+
+static cJSON *json_ratio(const pb_ratio *r)
+{
+    cJSON *o = cJSON_CreateObject();
+    add_num(o, "estimate", r->est);
+    add_num(o, "ci_lo", r->lo);
+    add_num(o, "ci_hi", r->hi);
+    add_num(o, "df", r->df);
+    cJSON_AddBoolToObject(o, "unbounded", r->unbounded);
+    cJSON_AddBoolToObject(o, "clipped", r->clipped);
+    add_num(o, "boot_lo", r->boot_lo);
+    add_num(o, "boot_hi", r->boot_hi);
+    cJSON_AddNumberToObject(o, "n_strata", (double)r->n_strata);
+    cJSON_AddNumberToObject(o, "n_num", (double)r->n_num);
+    cJSON_AddNumberToObject(o, "n_den", (double)r->n_den);
+    return o;
+}
+
+static cJSON *json_geomean(const pb_geomean *g)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "n", (double)g->n);
+    add_num(o, "estimate", g->gm);
+    add_num(o, "ci_lo", g->lo);
+    add_num(o, "ci_hi", g->hi);
+    add_num(o, "log_mean", g->log_mean);
+    add_num(o, "log_sd", g->log_sd);
+    return o;
+}
+
+static cJSON *json_tukey(const pb_tukey *t)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "n", (double)t->n);
+    add_num(o, "q1", t->q1);
+    add_num(o, "q3", t->q3);
+    add_num(o, "iqr", t->iqr);
+    add_num(o, "lo_severe", t->lo_severe);
+    add_num(o, "lo_mild", t->lo_mild);
+    add_num(o, "hi_mild", t->hi_mild);
+    add_num(o, "hi_severe", t->hi_severe);
+    cJSON_AddNumberToObject(o, "n_mild", (double)t->n_mild);
+    cJSON_AddNumberToObject(o, "n_severe", (double)t->n_severe);
+    return o;
+}
+
+static const char *outlier_name(pb_outlier c)
+{
+    switch (c) {
+    case PB_OUT_LOW_SEVERE: return "low severe";
+    case PB_OUT_LOW_MILD: return "low mild";
+    case PB_OUT_HIGH_MILD: return "high mild";
+    case PB_OUT_HIGH_SEVERE: return "high severe";
+    case PB_OUT_NONE: break;
+    }
+    return "none";
+}
+
+/* Order effects of one group; the outliers as a list of runs. */
+static cJSON *json_order(const pb_dataset *ds, const pb_group *g)
+{
+    const pb_order *r = &g->order;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "n", (double)r->n);
+    add_num(o, "spearman_rho", r->rho);
+    add_num(o, "spearman_p", r->rho_p);
+    add_num(o, "first_run_diff_s", r->first_diff);
+    add_num(o, "first_run_t", r->first_t);
+    add_num(o, "first_run_p", r->first_p);
+    cJSON_AddItemToObject(o, "wall_tukey", json_tukey(&r->tukey));
+    cJSON *out = cJSON_AddArrayToObject(o, "outliers");
+    for (size_t k = 0; r->cls && k < g->n; k++) {
+        if (r->cls[k] == PB_OUT_NONE)
+            continue;
+        const pb_run *run = &ds->runs[g->runs[k]];
+        cJSON *j = cJSON_CreateObject();
+        cJSON_AddNumberToObject(j, "run_index", run->run_index);
+        add_str(j, "path", run->path);
+        add_num(j, "wall_s", run->wall_s);
+        cJSON_AddStringToObject(j, "class", outlier_name(r->cls[k]));
+        cJSON_AddItemToArray(out, j);
+    }
+    return o;
+}
+
+static cJSON *json_anova_row(const pb_anova_row *r)
+{
+    cJSON *o = cJSON_CreateObject();
+    add_num(o, "ss", r->ss);
+    add_num(o, "df", r->df);
+    add_num(o, "ms", r->ms);
+    add_num(o, "F", r->F);
+    add_num(o, "p", r->p);
+    return o;
+}
+
+static cJSON *json_anova(const pb_analysis *a, int m)
+{
+    const pb_anova *v = &a->anova[m];
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "metric", pb_metrics[m].key);
+    cJSON_AddBoolToObject(o, "log_scale", pb_metrics[m].log_scale);
+    cJSON_AddNumberToObject(o, "n", (double)v->n);
+    add_str(o, "ss_type", v->ss_type);
+    cJSON_AddBoolToObject(o, "balanced", v->balanced);
+    cJSON_AddNumberToObject(o, "cells_used", (double)v->cells_used);
+    cJSON *rows = cJSON_AddArrayToObject(o, "rows");
+    const struct { const char *name; const pb_anova_row *r; } R[] = {
+        {"runtime", &v->a}, {"config", &v->b}, {"runtime x config", &v->ab},
+        {"error", &v->err}};
+    for (size_t i = 0; i < 4; i++) {
+        cJSON *r = json_anova_row(R[i].r);
+        cJSON_AddStringToObject(r, "term", R[i].name);
+        cJSON_AddItemToArray(rows, r);
+    }
+    /* Estimated marginal means per runtime (factor A = the analysis'
+     * runtimes, in its order). */
+    cJSON *emm = cJSON_AddArrayToObject(o, "emm");
+    for (size_t i = 0; v->emm && i < v->na && i < a->n_rts; i++) {
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "runtime", a->rts[i].runtime);
+        add_num(e, "mean", v->emm[i]);
+        add_num(e, "ci_lo", v->emm_lo[i]);
+        add_num(e, "ci_hi", v->emm_hi[i]);
+        cJSON_AddItemToArray(emm, e);
+    }
+    return o;
+}
+
+/* One comparison of the statistics (every metric, Holm per family). */
+static cJSON *json_comparison(const pb_analysis *a, const pb_comparison *c)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "family", c->family);
+    cJSON_AddStringToObject(o, "metric", pb_metrics[c->metric].key);
+    cJSON_AddStringToObject(o, "a", a->rts[c->a].runtime);
+    cJSON_AddStringToObject(o, "b", a->rts[c->b].runtime);
+    cJSON_AddBoolToObject(o, "with_baseline", c->with_baseline);
+    cJSON_AddBoolToObject(o, "log_scale", c->log_scale);
+    cJSON_AddNumberToObject(o, "n_a", (double)c->c.n1);
+    cJSON_AddNumberToObject(o, "n_b", (double)c->c.n2);
+    add_num(o, "estimate", c->estimate);
+    add_num(o, "ci_lo", c->lo);
+    add_num(o, "ci_hi", c->hi);
+    add_str(o, "test", c->test);
+    add_num(o, "statistic", c->statistic);
+    add_num(o, "df", c->df);
+    add_num(o, "p", c->p);
+    add_num(o, "p_holm", c->p_holm);
+    add_num(o, "mw_u", c->c.mw_u);
+    add_num(o, "mw_p", c->c.mw_p);
+    add_num(o, "mw_p_holm", c->c.mw_p_holm);
+    cJSON_AddStringToObject(o, "mw_method", c->c.mw_exact ? "exact" : "normal");
+    add_num(o, "hl_shift", c->c.hl_shift);
+    add_num(o, "hl_ci_lo", c->c.hl_lo);
+    add_num(o, "hl_ci_hi", c->c.hl_hi);
+    add_num(o, "van_elteren_z", c->ve.z);
+    add_num(o, "van_elteren_p", c->ve.p);
+    add_num(o, "van_elteren_p_holm", c->ve_p_holm);
+    add_num(o, "adjusted_for_config", c->adj);
+    add_num(o, "adjusted_ci_lo", c->adj_lo);
+    add_num(o, "adjusted_ci_hi", c->adj_hi);
+    add_num(o, "cohen_d", c->c.cohen_d);
+    add_num(o, "hedges_g", c->c.hedges_g);
+    add_num(o, "hedges_g_ci_lo", c->c.g_lo);
+    add_num(o, "hedges_g_ci_hi", c->c.g_hi);
+    add_num(o, "glass_delta", c->c.glass_delta);
+    add_num(o, "min_detectable_difference", c->mdd);
+    add_num(o, "target_difference", c->target);
+    add_num(o, "runs_needed", c->n_needed);
+    return o;
+}
+
+/* The derived metrics of a set of runs, one object per metric (names as
+ * values), mean and Student-t CI over the runs that have it. */
+static cJSON *json_metrics(const pb_derived *dv, const size_t *runs, size_t n, double *buf)
+{
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t m = 0; m < PB_N_METRICS; m++) {
+        for (size_t i = 0; i < n; i++)
+            buf[i] = pb_metric_get(&dv[runs[i]], &PB_METRICS[m]);
+        pb_summary s;
+        pb_stats_summarize(buf, n, 0, 0, &s);
+        if (s.n == 0)
+            continue;   /* absent metrics are left out, not listed as null */
+        cJSON *o = json_summary(&s);
+        cJSON_AddStringToObject(o, "metric", PB_METRICS[m].id);
+        cJSON_AddStringToObject(o, "unit", PB_METRICS[m].unit);
+        cJSON_AddItemToArray(arr, o);
+    }
+    return arr;
+}
+
+static cJSON *json_runtime(const pb_dataset *ds, const pb_analysis *a, const pb_rt *r,
+                           const pb_derived *dv, size_t *idx, double *buf)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "runtime", r->runtime);
+    cJSON_AddNumberToObject(o, "n_configs", (double)r->n_groups);
+    cJSON *cm = cJSON_AddObjectToObject(o, "over_config_means");
+    add_num(cm, "peak", r->cfg_peak);
+    add_str(cm, "peak_config", r->cfg_peak_config);
+    add_num(cm, "mean", r->cfg_mean);
+    add_num(cm, "sd", r->cfg_sd);
+    add_num(cm, "peak_speedup", r->cfg_peak_speedup);
+    add_num(cm, "mean_of_config_sds", r->cfg_mean_sd);
+    add_str(cm, "most_stable_config", r->most_stable);
+    add_num(cm, "most_stable_sd", r->most_stable ? r->most_stable_sd : NAN);
+    add_str(cm, "least_stable_config", r->least_stable);
+    add_num(cm, "least_stable_sd", r->least_stable ? r->least_stable_sd : NAN);
+    cJSON *ov = cJSON_AddObjectToObject(o, "over_runs");
+    cJSON_AddItemToObject(ov, "efficiency", json_summary(&r->eff));
+    cJSON_AddItemToObject(ov, "speedup", json_summary(&r->speedup));
+    add_num(ov, "peak_run_efficiency", r->run_peak);
+    if (!isnan(r->run_peak)) {
+        add_str(ov, "peak_run_path", ds->runs[r->run_peak_idx].path);
+        add_str(ov, "peak_run_config", ds->runs[r->run_peak_idx].config);
+        cJSON_AddNumberToObject(ov, "peak_run_index", ds->runs[r->run_peak_idx].run_index);
+    }
+    size_t n = 0;
+    for (size_t g = r->first_group; g < r->first_group + r->n_groups; g++)
+        for (size_t k = 0; k < a->groups[g].n; k++)
+            idx[n++] = a->groups[g].runs[k];
+    cJSON_AddItemToObject(o, "metrics", json_metrics(dv, idx, n, buf));
+    cJSON_AddItemToObject(o, "paired_speedup", json_geomean(&r->paired_speedup));
+    if (a->seqref >= 0 && !r->seqref_is_self)
+        cJSON_AddItemToObject(o, "seqref_speedup", json_ratio(&r->seqref));
+    else
+        cJSON_AddNullToObject(o, "seqref_speedup");
+    cJSON_AddBoolToObject(o, "is_sequential_reference", r->seqref_is_self);
+    add_num(o, "best_config_boot_lo", r->best_boot_lo);
+    add_num(o, "best_config_boot_hi", r->best_boot_hi);
+    return o;
+}
+
+static cJSON *json_group(const pb_dataset *ds, const pb_analysis *a, const pb_group *g,
+                         const pb_derived *dv, double *buf)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "runtime", g->runtime);
+    cJSON_AddStringToObject(o, "config", g->config);
+    cJSON_AddNumberToObject(o, "n", (double)g->n);
+    cJSON_AddItemToObject(o, "efficiency", json_summary(&g->eff));
+    cJSON_AddItemToObject(o, "speedup", json_summary(&g->speedup));
+    cJSON_AddItemToObject(o, "metrics", json_metrics(dv, g->runs, g->n, buf));
+    cJSON_AddNumberToObject(o, "n_dropped", (double)g->n_dropped);
+    if (a->seqref >= 0 && isfinite(g->seqref.est))
+        cJSON_AddItemToObject(o, "seqref_speedup", json_ratio(&g->seqref));
+    else
+        cJSON_AddNullToObject(o, "seqref_speedup");
+    cJSON_AddItemToObject(o, "order", json_order(ds, g));
+    return o;
+}
+
+static cJSON *json_answer(const pb_answer_rt *r)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "runtime", r->runtime);
+    add_str(o, "estimator", r->estimator);
+    cJSON_AddStringToObject(o, "estimator_name", pb_answer_estimator_name(r->estimator));
+    cJSON_AddNumberToObject(o, "n", (double)r->n);
+    add_num(o, "n_agents", r->estimator ? r->n_agents : NAN);
+    add_num(o, "speedup", r->estimate);
+    add_num(o, "ci_lo", r->lo);
+    add_num(o, "ci_hi", r->hi);
+    add_num(o, "rel_se", r->rel_se);
+    cJSON_AddBoolToObject(o, "unbounded", r->unbounded);
+    cJSON_AddStringToObject(o, "verdict", pb_answer_verdict_word(r->verdict));
+    cJSON_AddBoolToObject(o, "is_sequential_reference", r->is_reference);
+    return o;
+}
+
+static const char *fmt_id(pb_source_format f)
+{
+    return f == PB_FMT_PARBENCH ? "parbench" :
+           f == PB_FMT_TR115_RUST ? "tr115-rust" : "tr115-python";
+}
+
+static cJSON *json_request(const pb_agent *ag, const pb_request *rq, const char *phase)
+{
+    pb_derive_req d;
+    pb_derive_request(rq, &d);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "agent", ag->id);
+    cJSON_AddStringToObject(o, "phase", phase);
+    cJSON_AddBoolToObject(o, "ok", rq->ok);
+    add_num(o, "http_status", rq->http_status >= 0 ? rq->http_status : NAN);
+    add_num(o, "t_start_s", rq->t_start);
+    add_num(o, "ttft_ms", rq->ttft_ms);
+    add_num(o, "tokens", rq->tokens);
+    add_num(o, "duration_s", rq->duration_s);
+    add_num(o, "client_rate", d.client_rate);
+    add_num(o, "server_rate", rq->server_rate);
+    cJSON_AddNumberToObject(o, "n_chunks", (double)rq->n_chunks);
+    add_str(o, "error", rq->error);
+    return o;
+}
+
+static cJSON *json_run(const pb_run *r, const pb_derived *d)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "path", r->path ? r->path : "");
+    cJSON_AddStringToObject(o, "format", fmt_id(r->format));
+    add_str(o, "input", r->input);
+    add_str(o, "runtime", r->runtime);
+    add_str(o, "config", r->config);
+    cJSON_AddNumberToObject(o, "run_index", r->run_index);
+    cJSON_AddBoolToObject(o, "valid", r->valid);
+    add_str(o, "invalid_reason", r->invalid_reason);
+    cJSON_AddNumberToObject(o, "n_agents", (double)r->n_agents);
+    add_num(o, "wall_s", r->wall_s);
+    add_str(o, "host", r->host);
+    add_str(o, "wall_origin", r->wall_origin);
+    add_str(o, "collect_version", r->tool_version);
+    if (r->emu_time_scale > 0) {
+        cJSON *e = cJSON_AddObjectToObject(o, "emulator");
+        cJSON_AddNumberToObject(e, "time_scale", r->emu_time_scale);
+        add_str(e, "preset", r->emu_preset);
+    } else {
+        cJSON_AddNullToObject(o, "emulator");
+    }
+    /* Per-run metrics are record fields (fixed names, one per column), so
+     * a reader can build a table of runs without pivoting. */
+    cJSON *m = cJSON_AddObjectToObject(o, "metrics");
+    for (size_t k = 0; k < PB_N_METRICS; k++)
+        add_num(m, PB_METRICS[k].id, pb_metric_get(d, &PB_METRICS[k]));
+    cJSON *rq = cJSON_AddArrayToObject(o, "requests");
+    for (size_t k = 0; k < r->n_agents; k++) {
+        const pb_agent *ag = &r->agents[k];
+        if (ag->has_solo)
+            cJSON_AddItemToArray(rq, json_request(ag, &ag->solo, "solo"));
+        if (ag->has_conc || r->format != PB_FMT_PARBENCH)
+            cJSON_AddItemToArray(rq, json_request(ag, &ag->conc, "concurrent"));
+    }
+    return o;
+}
+
+static cJSON *json_options(const pb_report_opts *op)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON *in = cJSON_AddArrayToObject(o, "inputs");
+    for (int i = 0; i < op->n_inputs; i++)
+        cJSON_AddItemToArray(in, cJSON_CreateString(op->inputs[i]));
+    cJSON_AddNumberToObject(o, "seed", (double)op->seed);
+    cJSON_AddNumberToObject(o, "bootstrap", op->boot_reps);
+    cJSON_AddNumberToObject(o, "drop_first", (double)op->drop_first);
+    add_str(o, "baseline", op->baseline);
+    add_str(o, "sequential_ref", op->sequential_ref);
+    cJSON *refs = cJSON_AddArrayToObject(o, "refs");
+    for (size_t i = 0; i < op->n_refs; i++) {
+        cJSON *r = cJSON_CreateObject();
+        cJSON_AddStringToObject(r, "name", op->refs[i].name);
+        cJSON_AddNumberToObject(r, "value", op->refs[i].value);
+        cJSON_AddItemToArray(refs, r);
+    }
+    return o;
+}
+
+static cJSON *json_quality(const pb_dataset *ds)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "files_seen", (double)ds->files_seen);
+    cJSON_AddNumberToObject(o, "runs_loaded", (double)ds->n_runs);
+    cJSON_AddNumberToObject(o, "runs_valid", (double)pb_dataset_n_valid(ds));
+    cJSON_AddNumberToObject(o, "files_duplicate", (double)ds->files_duplicate);
+    cJSON_AddNumberToObject(o, "files_aggregate", (double)ds->files_aggregate);
+    cJSON_AddNumberToObject(o, "files_manifest", (double)ds->files_manifest);
+    cJSON_AddNumberToObject(o, "files_revisited", (double)ds->files_revisited);
+    cJSON *sk = cJSON_AddArrayToObject(o, "skipped");
+    for (size_t i = 0; i < ds->n_skips; i++) {
+        cJSON *s = cJSON_CreateObject();
+        cJSON_AddStringToObject(s, "path", ds->skips[i].path ? ds->skips[i].path : "");
+        cJSON_AddStringToObject(s, "reason", ds->skips[i].reason ? ds->skips[i].reason : "");
+        cJSON_AddItemToArray(sk, s);
+    }
+    cJSON *mf = cJSON_AddArrayToObject(o, "manifests");
+    for (size_t i = 0; i < ds->n_manifests; i++) {
+        const pb_manifest *m = &ds->manifests[i];
+        cJSON *j = cJSON_CreateObject();
+        add_str(j, "path", m->path);
+        add_str(j, "created", m->created);
+        add_str(j, "collect_version", m->version);
+        add_str(j, "host", m->host);
+        add_str(j, "command", m->command);
+        cJSON_AddItemToArray(mf, j);
+    }
+    return o;
+}
+
+int pb_json_out_write(const char *path, const pb_dataset *ds,
+                      const pb_report_opts *op, char *err, size_t errlen)
+{
+    const pb_analysis *a = op->analysis;
+    size_t nr = ds->n_runs ? ds->n_runs : 1;
+    pb_derived *dv = calloc(nr, sizeof *dv);
+    double *buf = malloc(nr * sizeof *buf);
+    size_t *idx = malloc(nr * sizeof *idx);
+    pb_answer ans = {0};
+    cJSON *root = NULL;
+    char *text = NULL;
+    int rc = -1;
+    if (!a || !dv || !buf || !idx) {
+        snprintf(err, errlen, "out of memory for %zu runs", ds->n_runs);
+        goto done;
+    }
+    pb_derive_dataset(ds, op->sequential_ref, dv);
+    if (pb_answer_build(ds, a, op->sequential_ref, &ans) != 0) {
+        snprintf(err, errlen, "out of memory building the answer");
+        goto done;
+    }
+    root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "schema", PB_JSON_SCHEMA);
+    cJSON_AddNumberToObject(root, "schema_version", PB_JSON_SCHEMA_VERSION);
+    cJSON *gen = cJSON_AddObjectToObject(root, "generator");
+    cJSON_AddStringToObject(gen, "name", "analyze");
+    cJSON_AddStringToObject(gen, "version", PARBENCH_VERSION);
+    cJSON_AddItemToObject(root, "options", json_options(op));
+    cJSON *an = cJSON_AddArrayToObject(root, "answer");
+    for (size_t i = 0; i < ans.n_rts; i++)
+        cJSON_AddItemToArray(an, json_answer(&ans.rts[i]));
+    cJSON *rts = cJSON_AddArrayToObject(root, "runtimes");
+    for (size_t i = 0; i < a->n_rts; i++)
+        cJSON_AddItemToArray(rts, json_runtime(ds, a, &a->rts[i], dv, idx, buf));
+    cJSON *gs = cJSON_AddArrayToObject(root, "groups");
+    for (size_t i = 0; i < a->n_groups; i++)
+        cJSON_AddItemToArray(gs, json_group(ds, a, &a->groups[i], dv, buf));
+    /* The comparisons the report prints: every metric, one Holm family per
+     * metric and test, pairs with --baseline marked (not repeated). */
+    cJSON *cs = cJSON_AddArrayToObject(root, "comparisons");
+    for (size_t i = 0; i < a->n_cmps; i++)
+        cJSON_AddItemToArray(cs, json_comparison(a, &a->cmps[i]));
+    cJSON *av = cJSON_AddArrayToObject(root, "anova");
+    for (int m = 0; m < PB_M_COUNT; m++)
+        if (a->anova[m].n > 0)
+            cJSON_AddItemToArray(av, json_anova(a, m));
+    cJSON *runs = cJSON_AddArrayToObject(root, "runs");
+    for (size_t i = 0; i < ds->n_runs; i++)
+        cJSON_AddItemToArray(runs, json_run(&ds->runs[i], &dv[i]));
+    cJSON_AddItemToObject(root, "data_quality", json_quality(ds));
+    cJSON_AddStringToObject(root, "left_out", "per-chunk arrival times (in the traces); "
+                            "per-request timestamps other than t_start_s (in the traces)");
+    text = cJSON_PrintBuffered(root, 1 << 16, 1);
+    if (!text) {
+        snprintf(err, errlen, "out of memory serialising the JSON");
+        goto done;
+    }
+    /* The terminator's byte becomes the file's final newline. */
+    size_t len = strlen(text);
+    text[len] = '\n';
+    rc = pb_fs_write_atomic(path, text, len + 1, err, errlen);
+done:
+    free(text);
+    cJSON_Delete(root);
+    pb_answer_free(&ans);
+    free(dv);
+    free(buf);
+    free(idx);
+    return rc;
+}
