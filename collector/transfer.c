@@ -157,6 +157,7 @@ size_t pb_transfer_deliver(pb_transfer *t, const char *data, size_t n, uint64_t 
     int64_t tns = (int64_t)(now_ns - t->origin_ns);
     if (t->t_first_byte < 0)
         t->t_first_byte = tns;
+    t->t_last_byte = tns;
     t->bytes += n;
     if (t->status == 0 && t->easy)
         curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->status);
@@ -217,6 +218,7 @@ pb_transfer *pb_transfer_new(const pb_agent_spec *agent, const pb_transfer_opts 
     t->t_start = t->t_first_byte = t->t_first_token = t->t_end = -1;
     t->t_first_reasoning = -1;
     t->reply.server_tokens = -1;
+    t->t_last_byte = t->t_done = -1;
     pb_lines_init(&t->lines, 0);
     pb_sse_init(&t->sse, 0);
 
@@ -321,7 +323,12 @@ static void read_times(pb_transfer *t)
 
 void pb_transfer_finish(pb_transfer *t, CURLcode rc, uint64_t now_ns)
 {
-    t->t_end = (int64_t)(now_ns - t->origin_ns);
+    t->t_done = (int64_t)(now_ns - t->origin_ns);
+    /* The stream ended when its last bytes arrived (the final line and the
+     * chunked terminator come in one segment), not when the loop came
+     * round to libcurl's completion message: with many streams ending at
+     * once that is later by every other stream's work in between. */
+    t->t_end = rc == CURLE_OK && t->t_last_byte >= 0 ? t->t_last_byte : t->t_done;
     t->finished = 1;
     t->curl_rc = rc;
     read_times(t);
@@ -484,6 +491,7 @@ cJSON *pb_transfer_to_json(const pb_transfer *t)
     /* The server's count when it sent one; else `tokens` stands in. */
     cJSON_AddItemToObject(j, "completion_tokens", num_or_null(t->reply.server_tokens));
     cJSON_AddBoolToObject(j, "tokens_estimated", t->reply.server_tokens < 0);
+    cJSON_AddItemToObject(j, "t_done_ns", num_or_null(t->t_done));
     return j;
 }
 
