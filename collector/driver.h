@@ -30,6 +30,14 @@ typedef struct pb_uvdrv {
     int interrupted;
     int n, cap;
     pb_transfer **ts;        /* borrowed */
+    /* Transfers libcurl reported done during this loop iteration's I/O
+     * callbacks: removed from the multi handle in `after_io`, once every
+     * socket that was ready got its read (see driver_uv.c). */
+    uv_check_t after_io;
+    int n_done;
+    pb_transfer **done;      /* cap entries */
+    CURLcode *done_rc;
+    uint64_t *done_ns;
 } pb_uvdrv;
 
 int pb_uvdrv_init(pb_uvdrv *d, char *err, size_t errlen);

@@ -14,6 +14,11 @@ typedef struct pb_sock {
     pb_uvdrv *d;
 } pb_sock;
 
+/* Collects libcurl's completion messages. The bookkeeping of a finished
+ * transfer (curl_multi_remove_handle, reading its timings) is deferred to
+ * finish_done(), run after the I/O callbacks of this loop iteration: when
+ * many streams end at once, the sockets still waiting in this iteration
+ * are read first, so their timestamps are not delayed by it. */
 static void drain(pb_uvdrv *d)
 {
     CURLMsg *m;
@@ -21,16 +26,30 @@ static void drain(pb_uvdrv *d)
     while ((m = curl_multi_info_read(d->multi, &left))) {
         if (m->msg != CURLMSG_DONE)
             continue;
-        uint64_t now = uv_hrtime();
-        CURL *e = m->easy_handle;
-        CURLcode rc = m->data.result;
         pb_transfer *t = NULL;
-        curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&t);
-        curl_multi_remove_handle(d->multi, e);
-        pb_transfer_finish(t, rc, now);
-        if (--d->remaining == 0)
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+        /* n_done < cap: a transfer completes once, and cap >= added. */
+        d->done[d->n_done] = t;
+        d->done_rc[d->n_done] = m->data.result;
+        d->done_ns[d->n_done++] = uv_hrtime();
+    }
+}
+
+static void finish_done(pb_uvdrv *d, int running)
+{
+    for (int i = 0; i < d->n_done; i++) {
+        curl_multi_remove_handle(d->multi, d->done[i]->easy);
+        pb_transfer_finish(d->done[i], d->done_rc[i], d->done_ns[i]);
+        if (--d->remaining == 0 && running)
             uv_stop(&d->loop);
     }
+    d->n_done = 0;
+}
+
+/* uv_check: runs right after the poll phase of every loop iteration. */
+static void on_after_io(uv_check_t *h)
+{
+    finish_done(h->data, 1);
 }
 
 static void on_poll(uv_poll_t *h, int status, int events)
@@ -145,7 +164,8 @@ int pb_uvdrv_init(pb_uvdrv *d, char *err, size_t errlen)
     }
     uv_timer_init(&d->loop, &d->timer);
     uv_timer_init(&d->loop, &d->check);
-    d->timer.data = d->check.data = d;
+    uv_check_init(&d->loop, &d->after_io);
+    d->timer.data = d->check.data = d->after_io.data = d;
     d->multi = curl_multi_init();
     if (!d->multi) {
         snprintf(err, errlen, "cannot create a libcurl multi handle");
@@ -167,7 +187,10 @@ void pb_uvdrv_add(pb_uvdrv *d, pb_transfer *t)
     if (d->n == d->cap) {
         d->cap = d->cap ? d->cap * 2 : 8;
         d->ts = realloc(d->ts, sizeof *d->ts * d->cap);
-        if (!d->ts)
+        d->done = realloc(d->done, sizeof *d->done * d->cap);
+        d->done_rc = realloc(d->done_rc, sizeof *d->done_rc * d->cap);
+        d->done_ns = realloc(d->done_ns, sizeof *d->done_ns * d->cap);
+        if (!d->ts || !d->done || !d->done_rc || !d->done_ns)
             abort();
     }
     d->ts[d->n++] = t;
@@ -188,8 +211,10 @@ int pb_uvdrv_run(pb_uvdrv *d)
         return 1;
     if (!d->no_check)
         uv_timer_start(&d->check, on_check, CHECK_MS, CHECK_MS);
+    uv_check_start(&d->after_io, on_after_io);
     while (d->remaining > 0 && !d->interrupted)
         uv_run(&d->loop, UV_RUN_DEFAULT);
+    uv_check_stop(&d->after_io);
     if (!d->no_check)
         uv_timer_stop(&d->check);
     return d->interrupted;
@@ -204,6 +229,10 @@ static void close_any(uv_handle_t *h, void *arg)
 
 void pb_uvdrv_close(pb_uvdrv *d)
 {
+    /* Completions collected but not yet finished (an interrupt stopped the
+     * loop first) are finished, not aborted: they did complete. */
+    if (d->multi)
+        finish_done(d, 0); /* 0: a uv_stop would skip the closing run below */
     uint64_t now = uv_hrtime();
     if (d->multi) {
         for (int i = 0; i < d->n; i++)
@@ -219,7 +248,13 @@ void pb_uvdrv_close(pb_uvdrv *d)
     uv_run(&d->loop, UV_RUN_DEFAULT);
     uv_loop_close(&d->loop);
     free(d->ts);
+    free(d->done);
+    free(d->done_rc);
+    free(d->done_ns);
     d->ts = NULL;
+    d->done = NULL;
+    d->done_rc = NULL;
+    d->done_ns = NULL;
 }
 
 int pb_driver_uv_run_all(pb_transfer **ts, int n, char *err, size_t errlen)

@@ -367,7 +367,9 @@ void pb_transfer_settle(pb_transfer *t)
         return;
     t->settled = 1;
     CURLcode rc = t->curl_rc;
-    int64_t tns = t->t_end;
+    /* The rest of a --chunk-bytes batch reached the parser when libcurl
+     * reported the end. */
+    int64_t tns = t->t_done;
     if (!t->finished) {
         /* Interrupted (pb_transfer_abort): nothing more to judge. */
         t->ok = 0;
@@ -398,6 +400,12 @@ void pb_transfer_settle(pb_transfer *t)
         interpret(t, &m);
         off += sizeof h + h.type_len + h.len;
     }
+    /* Parsed: the copies are not needed any more. Freed before the run's
+     * trace is built, so the trace reuses this memory instead of adding to
+     * the peak (128 agents x 400 lines: ~6 MB). */
+    free(t->deferred);
+    t->deferred = NULL;
+    t->deferred_len = t->deferred_cap = 0;
     if ((t->status == 200 || t->status == 0) && !t->error && rc == CURLE_OK) {
         t->at_eof = 1;
         t->cur_t = tns;
