@@ -21,7 +21,10 @@
 typedef struct pb_uvdrv {
     uv_loop_t loop;
     uv_timer_t timer;        /* libcurl's timeout */
-    uv_timer_t check;        /* Ctrl-C poll (unless no_check) */
+    uv_timer_t check;        /* Ctrl-C poll (unless no_check), when there
+                                is no signal pipe (pb_signals_fd) */
+    uv_poll_t sigpipe;       /* Ctrl-C wake-up through the signal pipe */
+    int has_sigpipe;
     int no_check;            /* the owner polls Ctrl-C and stops the loop
                                 through pb_uvdrv_remote_stop (threads) */
     uv_async_t stop;         /* initialised by pb_uvdrv_enable_remote_stop */
