@@ -143,9 +143,10 @@ int pb_driver_threads_run_all(pb_transfer **ts, int n, char *err, size_t errlen)
     /* Non-blocking both ways: a worker never blocks on a full pipe, and
      * the main thread drains it without blocking. */
     if (pipe(sh.done_pipe) == 0) {
-        for (int i = 0; i < 2; i++)
-            fcntl(sh.done_pipe[i], F_SETFL, fcntl(sh.done_pipe[i], F_GETFL) | O_NONBLOCK),
-                fcntl(sh.done_pipe[i], F_SETFD, FD_CLOEXEC);
+        for (int i = 0; i < 2; i++) {
+            fcntl(sh.done_pipe[i], F_SETFL, fcntl(sh.done_pipe[i], F_GETFL) | O_NONBLOCK);
+            fcntl(sh.done_pipe[i], F_SETFD, FD_CLOEXEC);
+        }
     } else {
         sh.done_pipe[0] = sh.done_pipe[1] = -1;
     }
