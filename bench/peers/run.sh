@@ -22,11 +22,12 @@ else
 fi
 # Debian's cargo (/usr/bin/cargo): a rustup cargo on PATH would ignore the
 # offline Debian registry of .cargo/config.toml.
-if [ -x /usr/bin/cargo ] && [ -d /usr/share/cargo/registry/tokio-1.24.2 ] ||
-   ls -d /usr/share/cargo/registry/tokio-1.* >/dev/null 2>&1 && [ -x /usr/bin/cargo ]; then
+reg=/usr/share/cargo/registry
+if [ -x /usr/bin/cargo ] && ls -d "$reg"/tokio-1.* "$reg"/reqwest-0.11.* "$reg"/serde_json-1.* \
+     "$reg"/libc-0.2.* >/dev/null 2>&1; then
   (cd "$here/rust" && CARGO_TARGET_DIR="$build/peers/rust" /usr/bin/cargo build --release -q) >&2 ||
     echo "run.sh: the Rust peer did not build: it is left out" >&2
 else
-  echo "run.sh: Debian cargo or librust-tokio-dev absent: the Rust peers are left out" >&2
+  echo "run.sh: Debian cargo or one of librust-{tokio,reqwest,serde-json,libc}-dev absent: the Rust peers are left out" >&2
 fi
 exec /usr/bin/python3 "$here/bench_peers.py" --build "$build" "$@"
