@@ -68,9 +68,13 @@ static const char usage[] =
 "                         the key is never written anywhere\n"
 "\n"
 "Emulation (no GPU needed)\n"
-"  --emulate              run the Ollama emulator in-process, one instance per\n"
-"                         plan endpoint on a free loopback port; by default the\n"
-"                         instances share one simulated GPU, as in the study\n"
+"  --emulate              run the Ollama emulator (the ollama-emu binary, as a\n"
+"                         child process), one instance per plan endpoint on a\n"
+"                         free loopback port, serving the plan's models; by\n"
+"                         default the instances share one simulated GPU, as in\n"
+"                         the study\n"
+"  --emulator PATH        the ollama-emu binary for --emulate (default: beside\n"
+"                         collect, else ../emulator/ollama-emu)\n"
 "  --emulate-ideal        the emulator's ideal preset (independent instances,\n"
 "                         no contention or jitter, fixed lengths); implies\n"
 "                         --emulate\n"
@@ -89,7 +93,7 @@ static const char usage[] =
 enum {
     OPT_PLAN = 256, OPT_OUT, OPT_RUNTIME, OPT_CONFIG, OPT_RUNS, OPT_NO_SOLO, OPT_NO_PAIRED,
     OPT_NO_WARMUP, OPT_SEED, OPT_TIMEOUT, OPT_CHUNK, OPT_REUSE, OPT_RETRY,
-    OPT_EMULATE, OPT_IDEAL, OPT_SHARED, OPT_INDEP, OPT_PARALLEL, OPT_ETRACE,
+    OPT_EMULATE, OPT_EMULATOR, OPT_IDEAL, OPT_SHARED, OPT_INDEP, OPT_PARALLEL, OPT_ETRACE,
     OPT_SCALE, OPT_DRY, OPT_PROGRESS, OPT_QUIET, OPT_SKIP_PRE, OPT_HELP, OPT_VERSION,
     OPT_API, OPT_ENDPOINT, OPT_MODEL, OPT_AGENTS, OPT_PROMPT, OPT_NUM_PREDICT, OPT_KEY_ENV,
 };
@@ -109,6 +113,7 @@ static const struct option longopts[] = {
     {"reuse-connections", no_argument, 0, OPT_REUSE},
     {"retry-failed", no_argument, 0, OPT_RETRY},
     {"emulate", no_argument, 0, OPT_EMULATE},
+    {"emulator", required_argument, 0, OPT_EMULATOR},
     {"emulate-ideal", no_argument, 0, OPT_IDEAL},
     {"emulate-shared-gpu", no_argument, 0, OPT_SHARED},
     {"emulate-independent", no_argument, 0, OPT_INDEP},
@@ -154,7 +159,7 @@ int main(int argc, char **argv)
 {
     pb_overrides ov;
     pb_overrides_init(&ov);
-    const char *plan_name = "tr115";
+    const char *plan_name = "tr115", *emulator = NULL;
     int dry = 0, skip_pre = 0, have_plan = 0;
     pb_cli_plan cli = {0};
     const char *key_env = NULL, *cli_flag = NULL;
@@ -225,6 +230,7 @@ int main(int argc, char **argv)
         case OPT_REUSE: ov.reuse_connections = 1; break;
         case OPT_RETRY: so.retry_failed = 1; break;
         case OPT_EMULATE: ov.emulate = 1; break;
+        case OPT_EMULATOR: emulator = optarg; break;
         case OPT_IDEAL: ov.emulate_ideal = 1; break;
         case OPT_SHARED: ov.emulate_shared_gpu = 1; break;
         case OPT_INDEP: ov.emulate_shared_gpu = 0; break;
@@ -331,7 +337,9 @@ int main(int argc, char **argv)
     cJSON *endpoints = NULL, *servers = NULL;
     const char **urls = calloc((size_t)plan.n_endpoints, sizeof *urls);
     if (plan.emulate.enabled) {
-        if (pb_emulate_start(&plan, &emu, err, sizeof err) != 0) {
+        char bin[4096];
+        if (pb_emulate_find(emulator, bin, sizeof bin, err, sizeof err) != 0 ||
+            pb_emulate_start(&plan, bin, &emu, err, sizeof err) != 0) {
             fprintf(stderr, "collect: %s\n", err);
             rc = PB_EXIT_PREFLIGHT;
             goto out;
@@ -378,7 +386,9 @@ int main(int argc, char **argv)
             rc == PB_EXIT_INTERRUPTED ? "; run the same command again to resume" :
             st.kept_invalid || st.failed_new ? "; --retry-failed measures invalid runs again" : "");
 out:
-    pb_emulate_stop(&emu);
+    /* A failing emulator (e.g. its --trace incomplete) fails the sweep. */
+    if (pb_emulate_stop(&emu) != 0 && rc == PB_EXIT_OK)
+        rc = PB_EXIT_FAILED;
     cJSON_Delete(endpoints);
     cJSON_Delete(servers);
     free(auth);

@@ -127,6 +127,9 @@ void pb_plan_free(pb_plan *p)
     free(p->runtimes);
     free(p->emulate.trace);
     cJSON_Delete(p->emulate.faults);
+    for (int i = 0; i < p->emulate.n_models; i++)
+        free(p->emulate.models[i]);
+    free(p->emulate.models);
     memset(p, 0, sizeof *p);
 }
 
@@ -524,6 +527,41 @@ int pb_plan_from_json(pb_plan *p, const char *text, size_t len,
         }
         if (f)
             p->emulate.faults = cJSON_Duplicate(f, 1);
+        const cJSON *ms = cJSON_GetObjectItemCaseSensitive(em, "models"), *m;
+        if (ms) {
+            /* 16: the most models one ollama-emu serves (EMU_MAX_MODELS). */
+            int nm = cJSON_GetArraySize(ms);
+            if (!cJSON_IsArray(ms) || nm < 1 || nm > 16) {
+                fail(err, errlen, "%s: \"models\" must be a list of 1 to 16 model names", where);
+                goto done;
+            }
+            p->emulate.models = calloc((size_t)nm, sizeof *p->emulate.models);
+            if (!p->emulate.models) {
+                fail(err, errlen, "%s: out of memory", where);
+                goto done;
+            }
+            cJSON_ArrayForEach(m, ms) {
+                if (!cJSON_IsString(m) || !m->valuestring[0] || strlen(m->valuestring) >= 128) {
+                    fail(err, errlen, "%s: \"models\" entries must be non-empty strings of < 128 bytes", where);
+                    goto done;
+                }
+                p->emulate.models[p->emulate.n_models++] = xstrdup(m->valuestring);
+            }
+            p->emulate.models_given = 1;
+        }
+    }
+    if (!p->emulate.models) {
+        /* The served model defaults to the plan's own default model, so a
+         * typo in one agent's "model" fails the preflight. */
+        const char *dm = "gemma3:latest";
+        if (get_str(root, "model", &dm, origin, err, errlen))
+            goto done;
+        p->emulate.models = calloc(1, sizeof *p->emulate.models);
+        if (!p->emulate.models) {
+            fail(err, errlen, "%s: out of memory", origin);
+            goto done;
+        }
+        p->emulate.models[p->emulate.n_models++] = xstrdup(dm);
     }
     if (o) {
         if (o->out) out = o->out;
@@ -681,6 +719,12 @@ static cJSON *emulate_json(const pb_plan *p)
     cJSON_AddNumberToObject(j, "num_parallel", p->emulate.num_parallel);
     cJSON_AddItemToObject(j, "faults", p->emulate.faults ? cJSON_Duplicate(p->emulate.faults, 1)
                                                          : cJSON_CreateObject());
+    /* Only when given, so that the hash of every older plan is unchanged. */
+    if (p->emulate.models_given) {
+        cJSON *ms = cJSON_AddArrayToObject(j, "models");
+        for (int i = 0; i < p->emulate.n_models; i++)
+            cJSON_AddItemToArray(ms, cJSON_CreateString(p->emulate.models[i]));
+    }
     return j;
 }
 

@@ -41,13 +41,19 @@ typedef struct pb_config {
 } pb_config;
 
 typedef struct pb_emulate {
-    int enabled;        /* --emulate: run the emulator in-process */
+    int enabled;        /* --emulate: run ollama-emu as a child process */
     int ideal;          /* --emulate-ideal preset */
     int shared_gpu;     /* 1 shared GPU, 0 independent, -1 preset default */
     double time_scale;
     int num_parallel;   /* 0 = emulator default (1, like Ollama) */
     char *trace;        /* NULL or the emulator's --trace file */
     cJSON *faults;      /* object endpoint URL -> fault spec, or NULL */
+    /* The models the emulated instances serve, like the models pulled on a
+     * real server: `emulate.models`, else the plan's top-level "model". An
+     * agent naming another model fails the preflight, as against Ollama. */
+    int n_models;
+    char **models;
+    int models_given;   /* 1: from `emulate.models` (then part of the plan hash) */
 } pb_emulate;
 
 typedef struct pb_plan {

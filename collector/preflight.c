@@ -158,7 +158,15 @@ static int check_pair(const pb_plan *p, const char *const *urls, const pair *pr,
                 continue;
             char list[2048];
             id_list(ids, list, sizeof list);
-            if (ollama)
+            /* The emulated instances serve the plan's models only: a typo
+             * fails here, as against a real server. */
+            if (p->emulate.enabled)
+                snprintf(err, errlen,
+                         "preflight: endpoint %s (emulated) does not have model '%s' (GET %s%s)\n"
+                         "  it has: %s\n"
+                         "  check the agent's \"model\", or list it in the plan's \"emulate\": {\"models\": [...]}",
+                         plan_url, ag->model, url, d->models_path, list);
+            else if (ollama)
                 snprintf(err, errlen,
                          "preflight: endpoint %s does not have model '%s' (GET %s%s)\n"
                          "  it has: %s\n"

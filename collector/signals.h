@@ -9,5 +9,10 @@ void pb_signals_install(void);
 int pb_signals_interrupted(void);
 /* For tests: set or clear the flag. */
 void pb_signals_set(int v);
+/* The read end of a non-blocking pipe that gets a byte at every SIGINT /
+ * SIGTERM, so an event loop can wait for Ctrl-C without a polling timer;
+ * -1 before pb_signals_install() (or if the pipe could not be made). It
+ * stays open for the life of the process. */
+int pb_signals_fd(void);
 
 #endif

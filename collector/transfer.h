@@ -46,6 +46,10 @@ typedef struct pb_transfer {
     /* Results; times relative to origin_ns, -1 = never happened. */
     int64_t t_start, t_first_byte, t_first_token, t_end;
     int64_t t_first_reasoning; /* first message with reasoning text */
+    /* t_end of a completed transfer is the arrival of its last body bytes
+     * (t_last_byte); t_done is when libcurl reported it finished, later by
+     * the time the loop took to get there. */
+    int64_t t_last_byte, t_done;
     int64_t (*chunks)[2];
     size_t n_chunks, cap_chunks;
     char *pending;           /* --chunk-bytes batching */

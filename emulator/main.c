@@ -42,7 +42,8 @@ int main(int argc, char **argv)
 
     int sig = 0;
     sigwait(&stop, &sig);
-    fprintf(stderr, "ollama-emu: signal %d, stopping\n", sig);
+    if (!o.quiet)
+        fprintf(stderr, "ollama-emu: signal %d, stopping\n", sig);
     /* 1 also when the --trace file could not be written completely. */
     return emu_stop(e) == 0 ? 0 : 1;
 }

@@ -24,7 +24,7 @@ rc=0
 # A real (separate) emulator process serving another model only.
 "$OLLAMA_EMU" --listen 127.0.0.1:0 --model other:1b --quiet >"$WORK/emu.out" 2>"$WORK/emu.err" &
 emu=$!
-trap 'kill $emu 2>/dev/null; rm -rf "$WORK"' EXIT
+trap 'kill $emu 2>/dev/null || true; rm -rf "$WORK"' EXIT
 for _ in $(seq 50); do grep -q listening "$WORK/emu.out" && break; sleep 0.1; done
 url=$(sed -n 's/^listening //p' "$WORK/emu.out" | head -n 1)
 [ -n "$url" ] || fail "ollama-emu did not start: $(cat "$WORK/emu.err")"
