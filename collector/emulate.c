@@ -102,6 +102,9 @@ static int build_argv(const pb_plan *p, const char *binary, argv_buf *a)
             return -1;                   \
     } while (0)
     ADD("%s", binary);
+    /* The emulator reads Ollama's OLLAMA_* variables; an emulated run must
+     * depend on its plan only, not on the user's shell. */
+    ADD("--no-env");
     ADD("--quiet");
     ADD("--seed");
     ADD("%llu", (unsigned long long)p->seed);

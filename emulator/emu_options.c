@@ -123,9 +123,12 @@ static const char usage[] =
     "                       chunk, handler errors typed api_error) or 0.32\n"
     "                       (>= 0.32.6: a separate finish chunk with an\n"
     "                       empty delta, error types by status)\n"
+    "  --no-env             ignore the OLLAMA_* variables below\n"
     "  --help, --version\n"
     "\n"
-    "OLLAMA_HOST sets the first listener (flags win). Every response\n"
+    "OLLAMA_NUM_PARALLEL, OLLAMA_MAX_QUEUE, OLLAMA_KEEP_ALIVE,\n"
+    "OLLAMA_MAX_LOADED_MODELS and OLLAMA_HOST (the first listener) are read\n"
+    "as Ollama reads them; flags win. Every response\n"
     "carries 'X-Parbench-Emulator: time-scale=F; preset=default|ideal'.\n"
     "\n"
     "Exit status: 0 stopped by a signal, 1 could not start (e.g. port in\n"
@@ -202,6 +205,8 @@ int emu_options_parse(emu_options *o, int argc, char **argv, char *err,
             return 1;
         } else if (FLAG("--ideal")) {
             /* applied above */
+        } else if (FLAG("--no-env")) {
+            /* read by main() before the environment is applied */
         } else if (FLAG("--shared-gpu")) {
             o->shared_gpu = 1;
         } else if (FLAG("--quiet")) {

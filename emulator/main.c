@@ -6,14 +6,21 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 
 int main(int argc, char **argv)
 {
     emu_options o;
     char err[512];
     emu_options_init(&o);
-    /* Ollama's environment first, so that flags win. */
-    emu_options_env(&o);
+    /* Ollama's environment first, so that flags win; --no-env (which
+     * collect --emulate passes) ignores it. */
+    int use_env = 1;
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--no-env"))
+            use_env = 0;
+    if (use_env)
+        emu_options_env(&o);
     int rc = emu_options_parse(&o, argc, argv, err, sizeof err);
     if (rc == 1)
         return 0;

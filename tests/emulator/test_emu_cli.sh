@@ -87,6 +87,13 @@ check "OLLAMA_KEEP_ALIVE=0 unloads" '{"models":[]}' "$(C $U/api/ps)"
 check "identification header" 1 "$(C -D - -o /dev/null $U/api/tags | grep -c '^X-Parbench-Emulator: time-scale=20; preset=default')"
 kill -TERM "${PIDS[0]}"; wait "${PIDS[0]}"
 PIDS=("${PIDS[@]:1}")
+# --no-env (collect --emulate passes it): the variables are ignored.
+OLLAMA_KEEP_ALIVE=0 start --instances 1 --time-scale 20 --quiet --no-env
+U=http://127.0.0.1:${PORTS[0]}
+C $U/api/generate -d "$G" >/dev/null
+check "--no-env keeps the model" 1 "$(C $U/api/ps | grep -c '"name":"gemma3:latest"')"
+kill -TERM "${PIDS[0]}"; wait "${PIDS[0]}"
+PIDS=("${PIDS[@]:1}")
 
 # A trace that cannot be written (disk full) must not pass for a complete
 # one: a message naming the file, and exit status 1.
