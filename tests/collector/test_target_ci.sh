@@ -5,7 +5,7 @@
 # robin, until narrow enough or --max-runs (ci_check.py re-derives the rule).
 . "$SRC/lib.sh"
 [ -x /usr/bin/python3 ] || { echo "SKIP: /usr/bin/python3 absent (checks the traces)"; exit 77; }
-"$COLLECT" --plan "$SRC/target_ci.json" --emulate --time-scale 6 --target-ci 3 --max-runs 8 \
+"$COLLECT" --plan "$SRC/target_ci.json" --emulate --time-scale 4 --target-ci 3 --max-runs 8 \
     --out "$WORK/out" --progress none 2> "$WORK/err" || { cat "$WORK/err" >&2; fail "collect exited"; }
 /usr/bin/python3 "$SRC/ci_check.py" "$WORK/out" 3 3 8 uv/quiet uv/noisy || fail "stopping rule"
 grep -q "target-ci 3: uv noisy" "$WORK/err" || fail "no per-group summary on stderr"
