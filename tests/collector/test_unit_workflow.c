@@ -105,6 +105,32 @@ static void test_steps_errors(void **st)
     assert_non_null(strstr(err, "exactly one of"));
 }
 
+/* A step's api is a dialect like an agent's: aliases resolved, unknown
+ * names refused, and --api sets every step's. */
+static void test_step_api(void **st)
+{
+    (void)st;
+    pb_plan p;
+    char err[512];
+    const char *json = "{\"agents\": [{\"id\": \"a\", \"endpoint\": \"http://h:1\", \"steps\": ["
+                       "{\"llm\": {\"prompt\": \"x\", \"api\": \"openai\"}},"
+                       "{\"llm\": {\"prompt\": \"y\"}}]}]}";
+    assert_int_equal(load(&p, json, NULL, err, sizeof err), 0);
+    assert_string_equal(p.configs[0].agents[0].steps[0].api, "openai-chat");
+    assert_string_equal(p.configs[0].agents[0].steps[1].api, "generate");
+    pb_plan_free(&p);
+    pb_overrides o;
+    pb_overrides_init(&o);
+    o.api = "chat";
+    assert_int_equal(load(&p, json, &o, err, sizeof err), 0);
+    assert_string_equal(p.configs[0].agents[0].steps[0].api, "chat");
+    assert_string_equal(p.configs[0].agents[0].steps[1].api, "chat");
+    pb_plan_free(&p);
+    assert_int_equal(load(&p, "{\"agents\": [{\"id\": \"a\", \"endpoint\": \"http://h:1\", \"steps\": ["
+                              "{\"llm\": {\"prompt\": \"x\", \"api\": \"nope\"}}]}]}", NULL, err, sizeof err), -1);
+    assert_non_null(strstr(err, "\"nope\" is not one of"));
+}
+
 static void test_fill_and_cap(void **st)
 {
     (void)st;
@@ -319,6 +345,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_steps_parsed_and_merged),
         cmocka_unit_test(test_steps_errors),
+        cmocka_unit_test(test_step_api),
         cmocka_unit_test(test_fill_and_cap),
         cmocka_unit_test(test_counts),
         cmocka_unit_test(test_arrival_and_target),
