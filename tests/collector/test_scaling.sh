@@ -12,8 +12,12 @@
 [ "$(ls "$WORK/out" | grep -c '^manifest')" = 1 ] || fail "more than one manifest"
 grep -q '"agent_counts"' "$WORK/out/manifest.json" || fail "manifest lacks agent_counts"
 if [ -n "${ANALYZE:-}" ]; then
-    "$ANALYZE" --knee 40 --charts "$WORK/charts" "$WORK/out" > "$WORK/report.md" 2>/dev/null \
-        || fail "analyze exited $?"
+    "$ANALYZE" --knee 40 --charts "$WORK/charts" --json "$WORK/a.json" "$WORK/out" \
+        > "$WORK/report.md" 2>/dev/null || fail "analyze exited $?"
+    # The JSON export carries the same numbers (pb_scaling).
+    /usr/bin/python3 -c 'import json, sys; s = json.load(open(sys.argv[1]))["scaling"]["series"][0]
+assert s["knee_n"] == 2 and [p["n_agents"] for p in s["points"]] == [1, 2, 4, 8], s' "$WORK/a.json" \
+        || fail "scaling in --json"
     grep -q "^## Scaling with the number of agents" "$WORK/report.md" || fail "no scaling section"
     # 100/N: N=1 and N=2 (50%) pass 40%, N=4 (25%) does not.
     grep -q "Knee at 40%: \*\*N = 2\*\*" "$WORK/report.md" || fail "knee at 40% is not N = 2"
