@@ -56,6 +56,9 @@ static const char USAGE[] =
 "  --drop-first N       drop the first N runs (by run index) of every runtime x\n"
 "                       config group before any statistic (warm-up runs); the\n"
 "                       report says how many were dropped (default 0)\n"
+"  --knee PCT           efficiency threshold of the scaling section's knee:\n"
+"                       the largest agent count that keeps efficiency >= PCT\n"
+"                       (default 90)\n"
 "  --max-file-mb N      refuse files larger than N MiB (default 32)\n"
 "  -q, --quiet          no per-file warnings on stderr\n"
 "  -h, --help           this help\n"
@@ -108,7 +111,7 @@ static int parse_group(char *spec, pb_load_opts *lo)
 int main(int argc, char **argv)
 {
     enum { O_REF = 256, O_BASE, O_SEED, O_BOOT, O_GROUP, O_CSV, O_CHARTS,
-           O_SEQ, O_MAXMB, O_DROP, O_MERGE, O_JSON };
+           O_SEQ, O_MAXMB, O_DROP, O_MERGE, O_JSON, O_KNEE };
     static const struct option longopts[] = {
         {"ref", required_argument, NULL, O_REF},
         {"baseline", required_argument, NULL, O_BASE},
@@ -123,6 +126,7 @@ int main(int argc, char **argv)
         {"merge", no_argument, NULL, O_MERGE},
         {"json", required_argument, NULL, O_JSON},
         {"output", required_argument, NULL, 'o'},
+        {"knee", required_argument, NULL, O_KNEE},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -177,6 +181,15 @@ int main(int argc, char **argv)
         case O_CSV: ro.csv_dir = optarg; break;
         case O_CHARTS: ro.charts_dir = optarg; break;
         case O_SEQ: ro.sequential_ref = optarg; break;
+        case O_KNEE: {
+            char *end;
+            errno = 0;
+            double k = strtod(optarg, &end);
+            if (errno || end == optarg || *end || !(k > 0 && k <= 100))
+                return usage_error("--knee wants a percentage in (0, 100], got '%s'", optarg);
+            ro.knee_pct = k;
+            break;
+        }
         case O_MAXMB:
             if (parse_ull(optarg, 1u << 20, &v) || v == 0)
                 return usage_error("--max-file-mb wants 1..1048576, got '%s'", optarg);

@@ -148,6 +148,102 @@ static pb_agent *find_agent(pb_run *run, const char *id)
     return NULL;
 }
 
+/* A workflow step's request after the first in the same phase: the
+ * agent's request becomes the whole workflow (pb_model.h). */
+static void merge_step(pb_request *dst, pb_request *add)
+{
+    dst->ok = dst->ok && add->ok;
+    if (!dst->error && add->error) {
+        dst->error = add->error;
+        add->error = NULL;
+    }
+    if (add->t_start < dst->t_start)
+        dst->t_start = add->t_start;
+    if (add->t_end > dst->t_end)
+        dst->t_end = add->t_end;
+    dst->duration_s = dst->t_end - dst->t_start;
+    dst->tokens += add->tokens;
+    dst->n_llm++;
+    dst->llm_s += add->t_end - add->t_start;
+    free(add->chunks);
+    free(add->error);
+}
+
+/* A workflow phase ("steps", "agents"): each agent's span covers its work
+ * steps too, and the time is split into llm, work and waiting. */
+static int load_workflow_phase(const cJSON *ph, pb_run *run, int is_conc,
+                               const char *where, char *err, size_t errlen)
+{
+    const cJSON *steps = pb_json_arr(ph, "steps");
+    const cJSON *st;
+    cJSON_ArrayForEach(st, steps) {
+        pb_agent *ag = find_agent(run, pb_json_str(st, "agent"));
+        const char *kind = pb_json_str(st, "kind");
+        if (!ag || !kind) {
+            snprintf(err, errlen, "%s.steps: an entry lacks a known agent or kind", where);
+            return -1;
+        }
+        pb_request *rq = is_conc ? &ag->conc : &ag->solo;
+        double s = pb_json_opt_num(st, "start_ns") / NS, e = pb_json_opt_num(st, "end_ns") / NS;
+        if (!isfinite(s) || !isfinite(e))
+            continue;
+        if (!(s >= rq->t_start))
+            rq->t_start = s;
+        if (!(e <= rq->t_end))
+            rq->t_end = e;
+        if (strcmp(kind, "work") == 0)
+            rq->work_s = (isfinite(rq->work_s) ? rq->work_s : 0) + (e - s);
+        if (is_conc) {
+            char name[64];
+            snprintf(name, sizeof name, "step%d %s", (int)pb_json_opt_num(st, "step"), kind);
+            if (pb_agent_add_stage(ag, name, e - s) != 0) {
+                snprintf(err, errlen, "%s: out of memory", where);
+                return -1;
+            }
+            /* An llm step's call: client TTFT and the server's eval rate. */
+            const char *rid = pb_json_str(st, "request_id");
+            const cJSON *rq2;
+            cJSON_ArrayForEach(rq2, pb_json_arr(ph, "requests")) {
+                const char *id2 = pb_json_str(rq2, "request_id");
+                if (!rid || !id2 || strcmp(rid, id2) != 0)
+                    continue;
+                pb_stage *sg = &ag->stages[ag->n_stages - 1];
+                double t0 = pb_json_opt_num(rq2, "t_start_ns"), tf = pb_json_opt_num(rq2, "t_first_token_ns");
+                if (isfinite(t0) && isfinite(tf))
+                    sg->ttft_ms = (tf - t0) / 1e6;
+                const cJSON *fin = pb_json_obj(rq2, "final");
+                double ec = pb_json_opt_num(fin, "eval_count"), ed = pb_json_opt_num(fin, "eval_duration");
+                if (ec >= 0 && ed > 0)
+                    sg->tokens_per_s = ec / (ed / NS);
+                sg->tokens = !isnan(ec) ? ec : pb_json_opt_num(rq2, "tokens");
+                break;
+            }
+        }
+    }
+    for (size_t i = 0; i < run->n_agents; i++) {
+        pb_request *rq = is_conc ? &run->agents[i].conc : &run->agents[i].solo;
+        if (!isfinite(rq->t_start))
+            continue;
+        rq->duration_s = rq->t_end - rq->t_start;
+        if (!isfinite(rq->work_s))
+            rq->work_s = 0;
+        rq->wait_s = rq->duration_s - rq->llm_s - rq->work_s;
+        if (rq->wait_s < 0)
+            rq->wait_s = 0; /* rounding of ns stamps */
+    }
+    const cJSON *ags = pb_json_arr(ph, "agents");
+    const cJSON *a;
+    cJSON_ArrayForEach(a, ags) {
+        double off = pb_json_opt_num(a, "offset_ns");
+        if (isfinite(off) && off > 0)
+            run->staggered = 1;
+        if (is_conc && isfinite(off) && !(off / NS <= run->max_offset_s))
+            run->max_offset_s = off / NS;
+    }
+    return 0;
+}
+
+
 int pb_load_parbench(const cJSON *root, pb_run *run, char *err, size_t errlen)
 {
     double ver;
@@ -193,6 +289,18 @@ int pb_load_parbench(const cJSON *root, pb_run *run, char *err, size_t errlen)
     run->run_index = (int)idx;
     run->valid = cJSON_IsTrue(valid);
     run->invalid_reason = dup_or_null(pb_json_str(meta, "invalid_reason"));
+    run->base_config = dup_or_null(pb_json_str(meta, "base_config"));
+    run->workflow = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(meta, "workflow"));
+    run->arrival = dup_or_null(pb_json_str(pb_json_obj(meta, "arrival"), "kind"));
+    const cJSON *sm = pb_json_obj(meta, "sampling");
+    double tci = pb_json_opt_num(sm, "target_ci_pct");
+    if (isfinite(tci) && tci > 0) {
+        double pr = pb_json_opt_num(sm, "planned_runs"), mr = pb_json_opt_num(sm, "max_runs");
+        run->target_ci_pct = tci;
+        run->planned_runs = pr >= 0 && pr <= INT_MAX ? (int)pr : 0;
+        run->max_runs = mr >= 0 && mr <= INT_MAX ? (int)mr : 0;
+        run->sampling_added = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(sm, "added"));
+    }
     /* Emulated runs may be time-scaled; the report must say so, since
      * durations and rates are then not the emulated GPU's. */
     double ts = pb_json_opt_num(pb_json_obj(meta, "emulator"), "time_scale");
@@ -274,9 +382,20 @@ int pb_load_parbench(const cJSON *root, pb_run *run, char *err, size_t errlen)
                     return -1;
                 }
                 pb_request *dst = is_conc ? &ag->conc : &ag->solo;
+                int has = is_conc ? ag->has_conc : ag->has_solo;
+                if (has && dst->n_llm > 0 && cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(rq, "step"))) {
+                    pb_request add;
+                    if (load_request(rq, &add, where, err, errlen)) {
+                        free(add.chunks);
+                        free(add.error);
+                        return -1;
+                    }
+                    merge_step(dst, &add);
+                    continue;
+                }
                 /* One request per agent and phase (data/FORMAT.md): a
                  * second one would silently replace the first. */
-                if (is_conc ? ag->has_conc : ag->has_solo) {
+                if (has) {
                     snprintf(err, errlen, "%s: agent \"%s\" has a second request in "
                              "this %s phase", where, ag->id, kind);
                     return -1;
@@ -285,11 +404,19 @@ int pb_load_parbench(const cJSON *root, pb_run *run, char *err, size_t errlen)
                 free(dst->error);
                 if (load_request(rq, dst, where, err, errlen))
                     return -1;
+                if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(rq, "step"))) {
+                    dst->n_llm = 1;
+                    dst->llm_s = dst->duration_s;
+                }
                 if (is_solo)
                     ag->has_solo = 1;
                 else
                     ag->has_conc = 1;
             }
+            snprintf(where, sizeof where, "phases[%zu]", pi);
+            if (pb_json_arr(ph, "steps") &&
+                load_workflow_phase(ph, run, is_conc, where, err, errlen))
+                return -1;
         }
         pi++;
     }
@@ -328,6 +455,15 @@ int pb_load_parbench(const cJSON *root, pb_run *run, char *err, size_t errlen)
     if (all_solo) {
         run->meas_speedup = sum_s / run->wall_s;
         run->meas_efficiency = run->meas_speedup / n * 100.0;
+    }
+    if (run->workflow && all_solo) {
+        double ls = 0, lc = 0;
+        for (size_t i = 0; i < run->n_agents; i++) {
+            ls += run->agents[i].solo.llm_s;
+            lc += run->agents[i].conc.llm_s;
+        }
+        if (isfinite(ls) && lc > 0)
+            run->llm_efficiency = ls / lc * 100.0;
     }
     return 0;
 }

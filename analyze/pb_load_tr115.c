@@ -31,6 +31,73 @@ static void from_aggregate(const cJSON *am, pb_request *rq)
                    rq->eval_ms;
 }
 
+/* The study team's workflow schema: result.workflow holds the seconds of
+ * the ingest, analysis and report stages and their total; result.llm_calls[]
+ * one entry per model call, {stage, metrics} with the metric names of the
+ * Rust harness's individual_runs (ttft_ms, throughput_tokens_per_sec,
+ * tokens_generated). Stages are the workflow's keys in the order ingest,
+ * analysis, report, then llm figures are attached by stage name. */
+static int load_workflow_result(const cJSON *res, pb_agent *ag, const char *where,
+                                char *err, size_t errlen)
+{
+    static const char *const STAGES[3] = {"ingest", "analysis", "report"};
+    const cJSON *wf = pb_json_obj(res, "workflow");
+    double sec[3], total = pb_json_opt_num(wf, "total_seconds");
+    for (int k = 0; k < 3; k++) {
+        char key[32];
+        snprintf(key, sizeof key, "%s_seconds", STAGES[k]);
+        sec[k] = pb_json_opt_num(wf, key);
+        if (!isnan(sec[k]) && !(sec[k] >= 0)) {
+            snprintf(err, errlen, "%s.result.workflow.%s is %.9g; it must be >= 0", where, key, sec[k]);
+            return -1;
+        }
+        if (!isnan(sec[k]) && pb_agent_add_stage(ag, STAGES[k], sec[k]) != 0) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+    }
+    const cJSON *calls = pb_json_arr(res, "llm_calls");
+    const cJSON *c;
+    size_t ci = 0;
+    cJSON_ArrayForEach(c, calls) {
+        const char *stage = pb_json_str(c, "stage");
+        const cJSON *m = pb_json_obj(c, "metrics");
+        if (!stage || !m) {
+            snprintf(err, errlen, "%s.result.llm_calls[%zu]: needs \"stage\" (string) and "
+                     "\"metrics\" (object)", where, ci);
+            return -1;
+        }
+        ci++;
+        pb_stage *s = NULL;
+        for (size_t k = 0; k < ag->n_stages && !s; k++)
+            if (strcmp(ag->stages[k].name, stage) == 0)
+                s = &ag->stages[k];
+        if (!s) {
+            /* A call of a stage the workflow object does not time. */
+            if (pb_agent_add_stage(ag, stage, NAN) != 0) {
+                snprintf(err, errlen, "out of memory");
+                return -1;
+            }
+            s = &ag->stages[ag->n_stages - 1];
+        }
+        s->ttft_ms = pb_json_opt_num(m, "ttft_ms");
+        s->tokens_per_s = pb_json_opt_num(m, "throughput_tokens_per_sec");
+        s->tokens = pb_json_opt_num(m, "tokens_generated");
+    }
+    /* The whole-workflow split (pb_model.h): llm = analysis + report,
+     * work = ingest, waiting = the rest of the total. */
+    pb_request *rq = &ag->conc;
+    rq->n_llm = (int)ci;
+    rq->llm_s = (isnan(sec[1]) ? 0 : sec[1]) + (isnan(sec[2]) ? 0 : sec[2]);
+    rq->work_s = isnan(sec[0]) ? 0 : sec[0];
+    if (isnan(total))
+        total = rq->duration_s;
+    rq->wait_s = total - rq->llm_s - rq->work_s;
+    if (rq->wait_s < 0)
+        rq->wait_s = 0;
+    return 0;
+}
+
 static int alloc_agents(pb_run *run, char *err, size_t errlen)
 {
     run->agents = calloc(2, sizeof *run->agents);
@@ -91,6 +158,11 @@ int pb_load_tr115_rust(const cJSON *root, pb_run *run, char *err, size_t errlen)
         } else {
             rq->ok = 1;
         }
+        if (pb_json_obj(res, "workflow") &&
+            load_workflow_result(res, &run->agents[i], where, err, errlen))
+            return -1;
+        if (pb_json_obj(res, "workflow"))
+            run->workflow = 1;
         const cJSON *cfg = pb_json_obj(ag, "config");
         const char *url = pb_json_str(cfg, "base_url"), *model = pb_json_str(cfg, "model");
         run->agents[i].endpoint = url ? strdup(url) : NULL;

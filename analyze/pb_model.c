@@ -4,6 +4,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+int pb_agent_add_stage(pb_agent *a, const char *name, double seconds)
+{
+    pb_stage *s = realloc(a->stages, (a->n_stages + 1) * sizeof *s);
+    if (!s)
+        return -1;
+    a->stages = s;
+    s = &a->stages[a->n_stages];
+    s->name = strdup(name ? name : "?");
+    if (!s->name)
+        return -1;
+    a->n_stages++;
+    s->seconds = seconds;
+    s->ttft_ms = s->tokens_per_s = s->tokens = NAN;
+    return 0;
+}
+
 void pb_request_clear(pb_request *rq)
 {
     memset(rq, 0, sizeof *rq);
@@ -12,6 +28,7 @@ void pb_request_clear(pb_request *rq)
     rq->tokens = rq->server_rate = rq->load_ms = rq->prompt_eval_ms = NAN;
     rq->eval_ms = rq->server_total_ms = rq->queue_ms = NAN;
     rq->http_status = -1;
+    rq->llm_s = rq->work_s = rq->wait_s = NAN;
 }
 
 static void request_free(pb_request *rq)
@@ -35,6 +52,9 @@ static void run_free(pb_run *r)
         free(r->agents[i].id);
         free(r->agents[i].endpoint);
         free(r->agents[i].model);
+        for (size_t k = 0; k < r->agents[i].n_stages; k++)
+            free(r->agents[i].stages[k].name);
+        free(r->agents[i].stages);
         request_free(&r->agents[i].conc);
         request_free(&r->agents[i].solo);
     }
@@ -42,6 +62,8 @@ static void run_free(pb_run *r)
     free(r->path);
     free(r->runtime);
     free(r->config);
+    free(r->base_config);
+    free(r->arrival);
     free(r->invalid_reason);
     free(r->input);
     free(r->host);
@@ -89,6 +111,8 @@ pb_run *pb_dataset_add_run(pb_dataset *ds)
     r->conc_start = r->conc_end = r->wall_s = NAN;
     r->est_speedup = r->est_efficiency = NAN;
     r->meas_speedup = r->meas_efficiency = NAN;
+    r->llm_efficiency = NAN;
+    r->max_offset_s = NAN;
     return r;
 }
 

@@ -40,10 +40,27 @@ typedef struct pb_request {
     pb_chunk *chunks;         /* owned; NULL when the source has none */
     char *error;              /* owned; NULL when ok */
     int http_status;          /* parbench traces: 0 = no response; -1 unknown */
+    /* Workflow agents (several steps per phase): the request stands for the
+     * whole workflow (t_start..t_end = first step start .. last step end,
+     * tokens summed, chunks and TTFT of the first llm call); n_llm > 0.
+     * Time in llm calls, in work steps, and neither (waiting), seconds. */
+    int n_llm;
+    double llm_s, work_s, wait_s;
 } pb_request;
+
+/* One stage of a workflow agent in the concurrent phase: a parbench step
+ * ("step0 llm", "step1 work", ...) or a stage of the TR115 team's
+ * workflow-schema files ("ingest", "analysis", "report"). NAN = absent. */
+typedef struct pb_stage {
+    char *name;               /* owned */
+    double seconds;
+    double ttft_ms, tokens_per_s, tokens; /* llm stages */
+} pb_stage;
 
 typedef struct pb_agent {
     char *id;                 /* owned */
+    size_t n_stages;
+    pb_stage *stages;         /* owned; concurrent phase, workflow agents */
     char *endpoint;           /* owned, may be NULL */
     char *model;              /* owned, may be NULL (parbench: agents[].model) */
     int has_conc;
@@ -98,6 +115,22 @@ typedef struct pb_run {
      * / N * 100. NAN when the run has no solo phase. */
     double meas_speedup;
     double meas_efficiency;
+
+    /* Agent-count sweeps and workflows (parbench traces; NULL / 0 / NAN
+     * otherwise). */
+    char *base_config;        /* owned: run.base_config, else NULL */
+    int workflow;             /* the agents ran multi-step workflows */
+    /* Sum of the agents' solo llm-call time / their concurrent llm-call
+     * time * 100: how much the model calls alone slowed down. */
+    double llm_efficiency;
+    /* Arrival pattern: start offsets were not all 0. */
+    int staggered;
+    char *arrival;            /* owned: run.arrival.kind, or NULL */
+    /* collect --target-ci: the target (percent, 0 = none), the planned runs
+     * per group, and whether this run was added by the rule. */
+    double target_ci_pct;
+    int planned_runs, max_runs, sampling_added;
+    double max_offset_s;      /* largest start offset (NAN if unknown) */
 } pb_run;
 
 /* A file that could not be used, with the reason (for stderr and the
@@ -143,6 +176,9 @@ void pb_dataset_pop_run(pb_dataset *ds);
 
 /* Records a file that could not be used (copies both strings). */
 void pb_dataset_add_skip(pb_dataset *ds, const char *path, const char *reason);
+
+/* Appends a stage (name copied, llm figures NAN). 0, or -1 out of memory. */
+int pb_agent_add_stage(pb_agent *a, const char *name, double seconds);
 
 /* Zeroes a request with every number NAN (the "absent" value). */
 void pb_request_clear(pb_request *rq);

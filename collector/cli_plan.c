@@ -93,8 +93,38 @@ cJSON *pb_plan_file_json(const pb_plan *p)
         if (p->emulate.faults)
             cJSON_AddItemToObject(e, "faults", cJSON_Duplicate(p->emulate.faults, 1));
     }
+    if (p->arrival != PB_ARRIVAL_TOGETHER) {
+        cJSON *ar = pb_arrival_to_json(p->arrival, p->arrival_param);
+        cJSON_DeleteItemFromObjectCaseSensitive(ar, "kind");
+        cJSON_AddItemToObject(j, "arrival", ar);
+    }
+    if (p->target_ci_pct > 0) {
+        cJSON_AddNumberToObject(j, "target_ci_pct", p->target_ci_pct);
+        cJSON_AddNumberToObject(j, "max_runs", p->max_runs);
+    }
     cJSON *ag = cJSON_AddArrayToObject(j, "agents");
     const pb_config *c = p->n_configs > 0 ? &p->configs[0] : NULL;
+    if (c && p->n_counts > 1 && c->n_agents == 1) {
+        /* A count sweep of --endpoint's one agent: the agent once, with the
+         * list of counts and the endpoints it goes round-robin over. */
+        const pb_agent_spec *a = &c->agents[0];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "id", a->id);
+        cJSON *cn = cJSON_AddArrayToObject(o, "count");
+        for (int i = 0; i < p->n_counts; i++)
+            cJSON_AddItemToArray(cn, cJSON_CreateNumber(p->counts[i]));
+        cJSON *eps = cJSON_AddArrayToObject(o, "endpoint");
+        for (int i = 0; i < p->n_endpoints; i++)
+            cJSON_AddItemToArray(eps, cJSON_CreateString(p->endpoints[i]));
+        cJSON_AddStringToObject(o, "api", a->api);
+        cJSON_AddStringToObject(o, "model", a->model);
+        cJSON_AddStringToObject(o, "prompt", a->prompt);
+        cJSON_AddItemToObject(o, "options", cJSON_Duplicate(a->options, 1));
+        if (cJSON_GetArraySize(a->headers) > 0)
+            cJSON_AddItemToObject(o, "headers", cJSON_Duplicate(a->headers, 1));
+        cJSON_AddItemToArray(ag, o);
+        c = NULL; /* configs: the default one */
+    }
     for (int i = 0; c && i < c->n_agents; i++) {
         const pb_agent_spec *a = &c->agents[i];
         cJSON *o = cJSON_CreateObject();
@@ -108,10 +138,10 @@ cJSON *pb_plan_file_json(const pb_plan *p)
             cJSON_AddItemToObject(o, "headers", cJSON_Duplicate(a->headers, 1));
         cJSON_AddItemToArray(ag, o);
     }
-    if (c && strcmp(c->name, "default") != 0) {
+    if (c && strcmp(c->base_name, "default") != 0) {
         cJSON *cf = cJSON_AddArrayToObject(j, "configs");
         cJSON *one = cJSON_CreateObject();
-        cJSON_AddStringToObject(one, "name", c->name);
+        cJSON_AddStringToObject(one, "name", c->base_name);
         cJSON_AddItemToArray(cf, one);
     }
     return j;

@@ -38,11 +38,21 @@ typedef struct pb_uvdrv {
     pb_transfer **done;      /* cap entries */
     CURLcode *done_rc;
     uint64_t *done_ns;
+    /* Called after a transfer finished, before the loop may stop: a
+     * workflow starts its next step from here (pb_uvdrv_add or
+     * pb_uvdrv_hold). NULL for plain phases. */
+    void (*on_done)(struct pb_uvdrv *d, pb_transfer *t);
+    void *user;
 } pb_uvdrv;
 
 int pb_uvdrv_init(pb_uvdrv *d, char *err, size_t errlen);
 /* Hands t to libcurl and stamps its t_start. */
 void pb_uvdrv_add(pb_uvdrv *d, pb_transfer *t);
+/* Keeps the loop running without a transfer (a workflow's work step or
+ * its not yet started first step); pb_uvdrv_release undoes one hold and
+ * stops the loop when nothing is left. */
+void pb_uvdrv_hold(pb_uvdrv *d);
+void pb_uvdrv_release(pb_uvdrv *d);
 /* Runs until every added transfer finished (0) or Ctrl-C (1). */
 int pb_uvdrv_run(pb_uvdrv *d);
 /* Removes unfinished transfers (marking them aborted), then frees

@@ -41,6 +41,11 @@ static void finish_done(pb_uvdrv *d, int running)
     for (int i = 0; i < d->n_done; i++) {
         curl_multi_remove_handle(d->multi, d->done[i]->easy);
         pb_transfer_finish(d->done[i], d->done_rc[i], d->done_ns[i]);
+        /* A workflow starts its next step here (it may add a transfer:
+         * d->done is then reallocated, hence d->done[i] read afresh). Not
+         * while closing after Ctrl-C. */
+        if (d->on_done && running)
+            d->on_done(d, d->done[i]);
         if (--d->remaining == 0 && running)
             uv_stop(&d->loop);
     }
@@ -201,6 +206,14 @@ void pb_uvdrv_add(pb_uvdrv *d, pb_transfer *t)
         pb_transfer_finish(t, CURLE_FAILED_INIT, uv_hrtime());
         d->remaining--;
     }
+}
+
+void pb_uvdrv_hold(pb_uvdrv *d) { d->remaining++; }
+
+void pb_uvdrv_release(pb_uvdrv *d)
+{
+    if (--d->remaining == 0)
+        uv_stop(&d->loop);
 }
 
 int pb_uvdrv_run(pb_uvdrv *d)

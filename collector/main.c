@@ -24,7 +24,10 @@ static const char usage[] =
 "file per run.\n"
 "\n"
 "Plan\n"
-"  --plan NAME|FILE       built-in plan `tr115` (default) or a JSON plan file\n"
+"  --plan NAME|FILE       built-in plan `tr115` (default), `tr115-workflow`\n"
+"                         (the study's agents as ingest -> analysis -> report\n"
+"                         workflows; the later prompts are parbench's own, not\n"
+"                         the study's) or a JSON plan file\n"
 "  --api API              every agent's API: generate, chat (Ollama's own),\n"
 "                         openai-chat (/v1/chat/completions), openai-completions\n"
 "                         (/v1/completions); openai = openai-chat, ollama =\n"
@@ -34,6 +37,19 @@ static const char usage[] =
 "                         suffix (uv-1kb = uv with --chunk-bytes 1024);\n"
 "                         default: the plan's, else uv,threads,serial\n"
 "  --runs N               runs per (runtime, config) (tr115: 5)\n"
+"  --agents N|LIST        agent count, or counts such as 1,2,4,8: one sweep runs\n"
+"                         the plan's counted agent (the one with \"count\", else\n"
+"                         its only agent) at every count; configs become\n"
+"                         <name>-n<N>. With --endpoint: the agents it makes\n"
+"                         (default one per endpoint)\n"
+"  --target-ci PCT        after the planned runs, add runs round-robin to every\n"
+"                         (runtime, config) whose 95% CI of the measured\n"
+"                         speedup is wider than +-PCT% of its mean\n"
+"  --max-runs N           with --target-ci: at most N runs per (runtime,\n"
+"                         config) (default max(20, --runs))\n"
+"  --stagger SECONDS      concurrent phase: agent i starts i x SECONDS late\n"
+"  --arrival-rate R       concurrent phase: agents start as a Poisson process of\n"
+"                         R per second, seeded by the run (default: together)\n"
 "  --no-solo              no solo phases (the original study's protocol)\n"
 "  --no-paired-seed       do not send an agent's solo and concurrent request the\n"
 "                         same options.seed (default: paired, fresh per run)\n"
@@ -51,7 +67,7 @@ static const char usage[] =
 "  --endpoint URL         a server's base URL, e.g. http://127.0.0.1:11434\n"
 "                         (repeatable; agents are spread round-robin)\n"
 "  --model NAME           model of every agent (default gemma3:latest)\n"
-"  --agents N             number of agents (default: one per endpoint)\n"
+"  --agents N|LIST        as above\n"
 "  --prompt TEXT|@FILE    every agent's prompt, or read from FILE (required)\n"
 "  --num-predict K        tokens per answer (OpenAI: max_tokens; default: the\n"
 "                         server's)\n"
@@ -96,6 +112,7 @@ enum {
     OPT_EMULATE, OPT_EMULATOR, OPT_IDEAL, OPT_SHARED, OPT_INDEP, OPT_PARALLEL, OPT_ETRACE,
     OPT_SCALE, OPT_DRY, OPT_PROGRESS, OPT_QUIET, OPT_SKIP_PRE, OPT_HELP, OPT_VERSION,
     OPT_API, OPT_ENDPOINT, OPT_MODEL, OPT_AGENTS, OPT_PROMPT, OPT_NUM_PREDICT, OPT_KEY_ENV,
+    OPT_TARGET_CI, OPT_MAX_RUNS, OPT_STAGGER, OPT_RATE,
 };
 
 static const struct option longopts[] = {
@@ -104,6 +121,10 @@ static const struct option longopts[] = {
     {"runtime", required_argument, 0, OPT_RUNTIME},
     {"config", required_argument, 0, OPT_CONFIG},
     {"runs", required_argument, 0, OPT_RUNS},
+    {"target-ci", required_argument, 0, OPT_TARGET_CI},
+    {"max-runs", required_argument, 0, OPT_MAX_RUNS},
+    {"stagger", required_argument, 0, OPT_STAGGER},
+    {"arrival-rate", required_argument, 0, OPT_RATE},
     {"no-solo", no_argument, 0, OPT_NO_SOLO},
     {"no-paired-seed", no_argument, 0, OPT_NO_PAIRED},
     {"no-warmup", no_argument, 0, OPT_NO_WARMUP},
@@ -186,12 +207,18 @@ int main(int argc, char **argv)
             break;
         case OPT_MODEL: cli.model = optarg; cli_flag = "--model"; break;
         case OPT_PROMPT: cli.prompt = optarg; cli_flag = "--prompt"; break;
-        case OPT_AGENTS:
-            if (parse_num(optarg, 1, 4096, &v) || v != (int)v)
-                return usage_error("--agents %s: give a whole number in 1..4096%s", optarg, "");
-            cli.agents = (int)v;
-            cli_flag = "--agents";
+        case OPT_AGENTS: {
+            /* One parser for both uses: a plan's counted agent (pb_plan_load
+             * applies ov.agents) and --endpoint's plan, which gets the
+             * largest count and is then swept like any plan. */
+            int counts[PB_COUNTS_MAX], nc;
+            char e[256];
+            if (pb_counts_parse(optarg, counts, &nc, 4096, e, sizeof e) != 0)
+                return usage_error("%s%s", e, "");
+            ov.agents = optarg;
+            cli.agents = counts[nc - 1];
             break;
+        }
         case OPT_NUM_PREDICT:
             if (parse_num(optarg, 1, 1e7, &v) || v != (int)v)
                 return usage_error("--num-predict %s: give a whole number of tokens >= 1%s", optarg, "");
@@ -205,6 +232,22 @@ int main(int argc, char **argv)
         case OPT_RUNS:
             if (parse_num(optarg, 1, 1e6, &v)) return usage_error("--runs %s: give a whole number >= 1%s", optarg, "");
             ov.runs = (int)v;
+            break;
+        case OPT_TARGET_CI:
+            if (parse_num(optarg, 0.001, 100, &v)) return usage_error("--target-ci %s: give a percentage in (0, 100], e.g. 2%s", optarg, "");
+            ov.target_ci_pct = v;
+            break;
+        case OPT_STAGGER:
+            if (parse_num(optarg, 0, 3600, &v)) return usage_error("--stagger %s: give seconds in [0, 3600]%s", optarg, "");
+            ov.stagger_s = v;
+            break;
+        case OPT_RATE:
+            if (parse_num(optarg, 1e-6, 1e6, &v)) return usage_error("--arrival-rate %s: give agents per second > 0%s", optarg, "");
+            ov.rate_per_s = v;
+            break;
+        case OPT_MAX_RUNS:
+            if (parse_num(optarg, 1, 1e6, &v) || v != (int)v) return usage_error("--max-runs %s: give a whole number >= 1%s", optarg, "");
+            ov.max_runs = (int)v;
             break;
         case OPT_NO_SOLO: ov.no_solo = 1; break;
         case OPT_NO_PAIRED: ov.no_paired_seed = 1; break;
@@ -371,10 +414,17 @@ int main(int argc, char **argv)
         rc = PB_EXIT_FAILED;
         goto out;
     }
-    if (!so.quiet)
-        fprintf(stderr, "collect: plan %s (%s): %d runtimes x %d configs x %d runs, %d agents on %d endpoints%s\n",
-                plan.name, hash, plan.n_runtimes, plan.n_configs, plan.runs,
-                plan.configs[0].n_agents, plan.n_endpoints, plan.emulate.enabled ? " (emulated)" : "");
+    if (!so.quiet) {
+        char agents[160];
+        if (plan.n_counts > 1) /* a count sweep: configs differ in N */
+            snprintf(agents, sizeof agents, "%d to %d agents (count sweep)",
+                     plan.configs[0].n_agents, plan.configs[plan.n_configs - 1].n_agents);
+        else
+            snprintf(agents, sizeof agents, "%d agents", plan.configs[0].n_agents);
+        fprintf(stderr, "collect: plan %s (%s): %d runtimes x %d configs x %d runs, %s on %d endpoints%s\n",
+                plan.name, hash, plan.n_runtimes, plan.n_configs, plan.runs, agents,
+                plan.n_endpoints, plan.emulate.enabled ? " (emulated)" : "");
+    }
     pb_sweep_stats st;
     rc = pb_sweep_run(&plan, urls, hash, host, emu.info, &so, &st);
     fprintf(stderr,
@@ -382,6 +432,9 @@ int main(int argc, char **argv)
             "%d kept invalid from before, %d conflicting files left untouched, %d not written\n",
             rc == PB_EXIT_INTERRUPTED ? "interrupted" : "done", st.executed, st.total,
             st.skipped_valid, st.failed_new, st.kept_invalid, st.conflicts, st.write_errors);
+    if (st.added)
+        fprintf(stderr, "collect: --target-ci added %d runs beyond the planned %d per group\n",
+                st.added, plan.runs);
     fprintf(stderr, "collect: data in %s (manifest %s)%s\n", plan.out, mpath,
             rc == PB_EXIT_INTERRUPTED ? "; run the same command again to resume" :
             st.kept_invalid || st.failed_new ? "; --retry-failed measures invalid runs again" : "");

@@ -12,6 +12,7 @@
 #include "dialect.h"
 #include "pb_fs.h"
 #include "pb_hash.h"
+#include "precision.h"
 
 #define PLAN_MAX_BYTES (64u << 20)
 #define PLAN_MAX_AGENTS 4096
@@ -45,6 +46,10 @@ void pb_overrides_init(pb_overrides *o)
     o->emulate = o->emulate_ideal = o->emulate_shared_gpu = -1;
     o->time_scale = -1;
     o->emulate_parallel = -1;
+    o->target_ci_pct = -1;
+    o->max_runs = -1;
+    o->stagger_s = -1;
+    o->rate_per_s = -1;
 }
 
 int pb_runtime_parse(pb_runtime *r, const char *label, long default_chunk,
@@ -106,6 +111,7 @@ static void agent_free(pb_agent_spec *a)
     free(a->prompt);
     cJSON_Delete(a->options);
     cJSON_Delete(a->headers);
+    pb_steps_free(a->steps, a->n_steps);
 }
 
 void pb_plan_free(pb_plan *p)
@@ -120,6 +126,7 @@ void pb_plan_free(pb_plan *p)
             agent_free(&p->configs[c].agents[a]);
         free(p->configs[c].agents);
         free(p->configs[c].name);
+        free(p->configs[c].base_name);
     }
     free(p->configs);
     for (int i = 0; i < p->n_runtimes; i++)
@@ -186,6 +193,8 @@ static int endpoint_index(pb_plan *p, const char *url)
 typedef struct base_agent {
     char *id, *group, *endpoint, *model, *api, *prompt;
     cJSON *options, *headers;
+    int n_steps;
+    pb_step *steps;     /* options as the plan wrote them (merged later) */
 } base_agent;
 
 static void base_free(base_agent *b, int n)
@@ -199,6 +208,7 @@ static void base_free(base_agent *b, int n)
         free(b[i].prompt);
         cJSON_Delete(b[i].options);
         cJSON_Delete(b[i].headers);
+        pb_steps_free(b[i].steps, b[i].n_steps);
     }
     free(b);
 }
@@ -221,9 +231,12 @@ static char *read_prompt_file(const char *base_dir, const char *file,
     return buf;
 }
 
+/* counted: index of the agent whose count a count sweep sets, and count_n
+ * that count (count_n 0: every agent's own "count", which must be a
+ * number). */
 static int parse_agents(const cJSON *root, const char *origin, const char *base_dir,
-                        const char *force_api, base_agent **out, int *n_out,
-                        char *err, size_t errlen)
+                        const char *force_api, int counted, int count_n,
+                        base_agent **out, int *n_out, char *err, size_t errlen)
 {
     const char *dmodel = "gemma3:latest", *dapi = "generate";
     if (get_str(root, "model", &dmodel, origin, err, errlen) ||
@@ -250,10 +263,13 @@ static int parse_agents(const cJSON *root, const char *origin, const char *base_
             get_str(a, "api", &api, where, err, errlen) ||
             get_str(a, "prompt", &prompt, where, err, errlen) ||
             get_str(a, "prompt_file", &pfile, where, err, errlen) ||
-            get_num(a, "count", &count, 1, PLAN_MAX_AGENTS, where, err, errlen)) {
+            (!(count_n > 0 && idx - 1 == counted) &&
+             get_num(a, "count", &count, 1, PLAN_MAX_AGENTS, where, err, errlen))) {
             base_free(b, n);
             return -1;
         }
+        if (count_n > 0 && idx - 1 == counted)
+            count = count_n;
         if (!id || !*id || strpbrk(id, "/\t\n\" ")) {
             base_free(b, n);
             return fail(err, errlen, "%s: \"id\" is required (no spaces, quotes or '/')", where);
@@ -269,9 +285,32 @@ static int parse_agents(const cJSON *root, const char *origin, const char *base_
                         where, api, pb_dialect_names());
         }
         api = dl->name;
-        if (!prompt == !pfile) {
+        const cJSON *steps = cJSON_GetObjectItemCaseSensitive(a, "steps");
+        if ((prompt != NULL) + (pfile != NULL) + (steps != NULL) != 1) {
             base_free(b, n);
-            return fail(err, errlen, "%s: give exactly one of \"prompt\" and \"prompt_file\"", where);
+            return fail(err, errlen, "%s: give exactly one of \"prompt\", \"prompt_file\" and \"steps\"", where);
+        }
+        pb_step *st = NULL;
+        int n_st = 0;
+        if (steps && pb_steps_parse(steps, where, base_dir, &st, &n_st, err, errlen) != 0) {
+            base_free(b, n);
+            return -1;
+        }
+        /* A step's own api is resolved like the agent's; --api sets every
+         * step's too. */
+        for (int k = 0; k < n_st; k++) {
+            if (st[k].kind != PB_STEP_LLM || (!st[k].api && !force_api))
+                continue;
+            const pb_dialect *sd = pb_dialect_find(force_api ? force_api : st[k].api);
+            if (!sd) {
+                int rc = fail(err, errlen, "%s.steps[%d].llm: \"api\" \"%s\" is not one of %s "
+                              "(or openai, ollama)", where, k, st[k].api, pb_dialect_names());
+                pb_steps_free(st, n_st);
+                base_free(b, n);
+                return rc;
+            }
+            free(st[k].api);
+            st[k].api = xstrdup(sd->name);
         }
         const cJSON *ep = cJSON_GetObjectItemCaseSensitive(a, "endpoint");
         int n_ep = cJSON_IsArray(ep) ? cJSON_GetArraySize(ep) : 1;
@@ -293,7 +332,8 @@ static int parse_agents(const cJSON *root, const char *origin, const char *base_
                 return fail(err, errlen, "%s: header \"%s\" must be a one-line string", where, h->string);
             }
         }
-        char *ptext = pfile ? read_prompt_file(base_dir, pfile, err, errlen) : xstrdup(prompt);
+        char *ptext = st ? xstrdup(st[pb_steps_first_llm(st, n_st)].prompt)
+                    : pfile ? read_prompt_file(base_dir, pfile, err, errlen) : xstrdup(prompt);
         if (!ptext) {
             base_free(b, n);
             return -1;
@@ -301,6 +341,7 @@ static int parse_agents(const cJSON *root, const char *origin, const char *base_
         int c = (int)count;
         if (n + c > PLAN_MAX_AGENTS) {
             free(ptext);
+            pb_steps_free(st, n_st);
             base_free(b, n);
             return fail(err, errlen, "%s: more than %d agents", where, PLAN_MAX_AGENTS);
         }
@@ -318,6 +359,7 @@ static int parse_agents(const cJSON *root, const char *origin, const char *base_
             const cJSON *e = cJSON_IsArray(ep) ? cJSON_GetArrayItem(ep, k % n_ep) : ep;
             if (!cJSON_IsString(e) || strncmp(e->valuestring, "http://", 7) != 0) {
                 free(ptext);
+                pb_steps_free(st, n_st);
                 base_free(b, n);
                 return fail(err, errlen, "%s: endpoint must be an http:// URL", where);
             }
@@ -331,7 +373,13 @@ static int parse_agents(const cJSON *root, const char *origin, const char *base_
             x->prompt = xstrdup(ptext);
             x->options = opts ? cJSON_Duplicate(opts, 1) : cJSON_CreateObject();
             x->headers = hdrs ? cJSON_Duplicate(hdrs, 1) : cJSON_CreateObject();
+            if (st) {
+                x->steps = pb_steps_build(st, n_st, NULL, NULL, NULL, 0);
+                x->n_steps = n_st;
+                /* build_steps() merges the agent's options in per config. */
+            }
         }
+        pb_steps_free(st, n_st);
         free(ptext);
     }
     for (int i = 0; i < n; i++)
@@ -357,7 +405,7 @@ static void merge_options(cJSON *dst, const cJSON *src)
 }
 
 static int build_config(pb_plan *p, pb_config *cfg, const char *name,
-                        const cJSON *c, const base_agent *b, int nb,
+                        int sweep_n, const cJSON *c, const base_agent *b, int nb,
                         const char *where, char *err, size_t errlen)
 {
     const cJSON *opts = c ? cJSON_GetObjectItemCaseSensitive(c, "options") : NULL;
@@ -373,7 +421,15 @@ static int build_config(pb_plan *p, pb_config *cfg, const char *name,
             return fail(err, errlen, "%s: \"agents\" names unknown agent \"%s\" (or its value is not an object)",
                         where, it->string);
     }
-    cfg->name = xstrdup(name);
+    if (sweep_n > 0) {
+        char nb_name[600];
+        snprintf(nb_name, sizeof nb_name, "%s-n%d", name, sweep_n);
+        cfg->name = xstrdup(nb_name);
+    } else {
+        cfg->name = xstrdup(name);
+    }
+    cfg->base_name = xstrdup(name);
+    cfg->sweep_n = sweep_n;
     cfg->n_agents = nb;
     cfg->agents = calloc(nb, sizeof *cfg->agents);
     for (int i = 0; i < nb; i++) {
@@ -395,16 +451,43 @@ static int build_config(pb_plan *p, pb_config *cfg, const char *name,
                              ? cJSON_GetObjectItemCaseSensitive(per, b[i].id) : NULL;
         if (s)
             merge_options(a->options, s);
+        if (b[i].n_steps > 0) {
+            /* Each llm step: agent options, step options, then the config's
+             * (the same precedence as for a single-request agent). */
+            const cJSON *ov[3] = {opts, g, s};
+            a->steps = pb_steps_build(b[i].steps, b[i].n_steps, b[i].options,
+                                      b[i].headers, ov, 3);
+            a->n_steps = b[i].n_steps;
+            for (int k = 0; k < a->n_steps; k++)
+                if (a->steps[k].kind == PB_STEP_LLM && !a->steps[k].api)
+                    a->steps[k].api = xstrdup(b[i].api);
+            const pb_step *f = &a->steps[pb_steps_first_llm(a->steps, a->n_steps)];
+            cJSON_Delete(a->options);
+            a->options = cJSON_Duplicate(f->options, 1);
+            free(a->api);
+            a->api = xstrdup(f->api);
+        }
         /* Options the agent's API cannot carry are refused here, before
-         * anything is measured, rather than dropped from the request. */
+         * anything is measured, rather than dropped from the request
+         * (every llm step of a workflow agent with its own API). */
         char why[600];
-        if (pb_dialect_find(a->api)->check_options(a->options, why, sizeof why) != 0) {
-            fail(err, errlen, "%s: agent %s (api %s): %s", where, a->id, a->api, why);
+        int bad = pb_dialect_find(a->api)->check_options(a->options, why, sizeof why) != 0;
+        const char *bad_api = a->api;
+        for (int k = 0; !bad && k < a->n_steps; k++)
+            if (a->steps[k].kind == PB_STEP_LLM &&
+                pb_dialect_find(a->steps[k].api)->check_options(a->steps[k].options, why,
+                                                                sizeof why) != 0) {
+                bad = 1;
+                bad_api = a->steps[k].api;
+            }
+        if (bad) {
+            fail(err, errlen, "%s: agent %s (api %s): %s", where, a->id, bad_api, why);
             /* Not yet counted in the plan: pb_plan_free would miss it. */
             for (int k = 0; k <= i; k++)
                 agent_free(&cfg->agents[k]);
             free(cfg->agents);
             free(cfg->name);
+            free(cfg->base_name);
             memset(cfg, 0, sizeof *cfg);
             return -1;
         }
@@ -421,6 +504,51 @@ static int in_list(const char *list, const char *name)
         if (l == n && strncmp(s, name, n) == 0)
             return 1;
         s = e ? e + 1 : NULL;
+    }
+    return 0;
+}
+
+/* A count sweep: the agent counts (from --agents, else an agent's
+ * "count": [..]) and which agent they replicate. --agents picks the one
+ * agent with a "count", else the plan's only agent. n = 0: no sweep. */
+static int plan_counts(const cJSON *root, const pb_overrides *o, const char *origin,
+                       int *counted, int *counts, int *n, char *err, size_t errlen)
+{
+    *n = 0;
+    *counted = -1;
+    const cJSON *agents = cJSON_GetObjectItemCaseSensitive(root, "agents");
+    int idx = 0, n_with = 0, with = -1;
+    const cJSON *a;
+    cJSON_ArrayForEach(a, agents) {
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(a, "count");
+        if (c) {
+            n_with++;
+            if (with < 0 || cJSON_IsArray(c))
+                with = idx;
+        }
+        if (cJSON_IsArray(c)) {
+            char where[600];
+            snprintf(where, sizeof where, "%s: agents[%d]", origin, idx);
+            if (*n > 0)
+                return fail(err, errlen, "%s: only one agent may have a list of counts", where);
+            if (pb_counts_from_json(c, counts, n, PLAN_MAX_AGENTS, where, err, errlen) != 0)
+                return -1;
+            *counted = idx;
+        }
+        idx++;
+    }
+    if (o && o->agents) {
+        if (pb_counts_parse(o->agents, counts, n, PLAN_MAX_AGENTS, err, errlen) != 0)
+            return -1;
+        if (*counted < 0) {
+            if (n_with > 1)
+                return fail(err, errlen, "--agents: %s has %d agents with \"count\"; give the "
+                            "list in the plan instead (\"count\": [1, 2, 4])", origin, n_with);
+            if (n_with == 0 && idx != 1)
+                return fail(err, errlen, "--agents: %s has %d agents and none with \"count\"; "
+                            "mark the one to replicate with \"count\"", origin, idx);
+            *counted = n_with ? with : 0;
+        }
     }
     return 0;
 }
@@ -482,7 +610,7 @@ int pb_plan_from_json(pb_plan *p, const char *text, size_t len,
     base_agent *b = NULL;
     int nb = 0, rc = -1;
     const char *name = "plan", *out = "data/", *trace = NULL;
-    double runs = 1, seed = 115, timeout = 600, chunk = 0, wt = 8;
+    double runs = 1, seed = 115, timeout = 600, chunk = 0, wt = 8, tci = 0, maxr = 0;
     int warmup = 1, solo = 1, reuse = 0, paired = 1;
     if (get_str(root, "name", &name, origin, err, errlen) ||
         get_str(root, "out", &out, origin, err, errlen) ||
@@ -491,6 +619,8 @@ int pb_plan_from_json(pb_plan *p, const char *text, size_t len,
         get_num(root, "timeout_s", &timeout, 0.001, 1e7, origin, err, errlen) ||
         get_num(root, "chunk_bytes", &chunk, 0, 1 << 24, origin, err, errlen) ||
         get_num(root, "warmup_tokens", &wt, 1, 1e6, origin, err, errlen) ||
+        get_num(root, "target_ci_pct", &tci, 0, 100, origin, err, errlen) ||
+        get_num(root, "max_runs", &maxr, 1, 1e6, origin, err, errlen) ||
         get_bool(root, "warmup", &warmup, origin, err, errlen) ||
         get_bool(root, "solo", &solo, origin, err, errlen) ||
         get_bool(root, "paired_seed", &paired, origin, err, errlen) ||
@@ -579,6 +709,33 @@ int pb_plan_from_json(pb_plan *p, const char *text, size_t len,
         if (o->time_scale > 0) em_scale = o->time_scale;
         if (o->emulate_parallel >= 0) em_par = o->emulate_parallel;
         if (o->emulate_trace) trace = o->emulate_trace;
+        if (o->target_ci_pct > 0) tci = o->target_ci_pct;
+        if (o->max_runs > 0) maxr = o->max_runs;
+    }
+    if (pb_arrival_parse(cJSON_GetObjectItemCaseSensitive(root, "arrival"), origin,
+                         &p->arrival, &p->arrival_param, err, errlen) != 0)
+        goto done;
+    if (o && o->stagger_s >= 0 && o->rate_per_s > 0) {
+        fail(err, errlen, "--stagger and --arrival-rate exclude each other");
+        goto done;
+    }
+    if (o && o->stagger_s >= 0) {
+        p->arrival = o->stagger_s > 0 ? PB_ARRIVAL_STAGGER : PB_ARRIVAL_TOGETHER;
+        p->arrival_param = o->stagger_s;
+    } else if (o && o->rate_per_s > 0) {
+        p->arrival = PB_ARRIVAL_POISSON;
+        p->arrival_param = o->rate_per_s;
+    }
+    if (tci > 0 && !solo) {
+        fail(err, errlen, "--target-ci needs solo phases (it judges the measured speedup): "
+             "drop --no-solo or \"solo\": false");
+        goto done;
+    }
+    if (tci > 0 && maxr == 0)
+        maxr = runs > 20 ? runs : 20;
+    if (tci > 0 && maxr < runs) {
+        fail(err, errlen, "--max-runs %g is below the planned --runs %g", maxr, runs);
+        goto done;
     }
     p->name = xstrdup(name);
     p->out = xstrdup(out);
@@ -591,6 +748,8 @@ int pb_plan_from_json(pb_plan *p, const char *text, size_t len,
     p->solo = solo;
     p->paired_seed = paired;
     p->reuse_connections = reuse;
+    p->target_ci_pct = tci;
+    p->max_runs = tci > 0 ? (int)maxr : 0;
     p->emulate.enabled = em_on;
     p->emulate.ideal = em_ideal;
     p->emulate.shared_gpu = em_shared;
@@ -598,8 +757,19 @@ int pb_plan_from_json(pb_plan *p, const char *text, size_t len,
     p->emulate.num_parallel = (int)em_par;
     p->emulate.trace = trace && *trace ? xstrdup(trace) : NULL;
 
+    int counted = -1;
     if (parse_runtimes(p, root, o, origin, err, errlen) != 0 ||
-        parse_agents(root, origin, base_dir, o ? o->api : NULL, &b, &nb, err, errlen) != 0)
+        plan_counts(root, o, origin, &counted, p->counts, &p->n_counts, err, errlen) != 0)
+        goto done;
+    /* A single count (--agents 4) is no sweep: names stay the plan's. */
+    int suffix = p->n_counts > 1;
+    for (int ci = 0; ci < (p->n_counts ? p->n_counts : 1); ci++) {
+    int count_n = p->n_counts ? p->counts[ci] : 0;
+    base_free(b, nb);
+    b = NULL;
+    nb = 0;
+    if (parse_agents(root, origin, base_dir, o ? o->api : NULL, counted, count_n, &b, &nb,
+                     err, errlen) != 0)
         goto done;
 
     const cJSON *cfgs = cJSON_GetObjectItemCaseSensitive(root, "configs");
@@ -608,7 +778,10 @@ int pb_plan_from_json(pb_plan *p, const char *text, size_t len,
         goto done;
     }
     int ncfg = cfgs ? cJSON_GetArraySize(cfgs) : 1;
-    p->configs = calloc(ncfg, sizeof *p->configs);
+    p->configs = realloc(p->configs, sizeof *p->configs * (size_t)(p->n_configs + ncfg));
+    if (!p->configs)
+        abort();
+    memset(p->configs + p->n_configs, 0, sizeof *p->configs * (size_t)ncfg);
     for (int i = 0; i < ncfg; i++) {
         const cJSON *c = cfgs ? cJSON_GetArrayItem(cfgs, i) : NULL;
         char where[600];
@@ -626,13 +799,18 @@ int pb_plan_from_json(pb_plan *p, const char *text, size_t len,
         if (o && o->configs && !in_list(o->configs, cname))
             continue;
         for (int j = 0; j < p->n_configs; j++)
-            if (strcmp(p->configs[j].name, cname) == 0) {
+            if (strcmp(p->configs[j].base_name, cname) == 0 &&
+                p->configs[j].sweep_n == (suffix ? count_n : 0)) {
                 fail(err, errlen, "%s: config name \"%s\" is used twice", where, cname);
                 goto done;
             }
-        if (build_config(p, &p->configs[p->n_configs], cname, c, b, nb, where, err, errlen) != 0)
+        if (build_config(p, &p->configs[p->n_configs], cname, suffix ? count_n : 0, c, b, nb,
+                         where, err, errlen) != 0) {
+            p->n_configs++; /* freed with the plan, even half-built */
             goto done;
+        }
         p->n_configs++;
+    }
     }
     if (o && o->configs) {
         /* Every name in --config must exist: a typo must not run nothing. */
@@ -641,7 +819,7 @@ int pb_plan_from_json(pb_plan *p, const char *text, size_t len,
         for (char *save, *t = strtok_r(listbuf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
             int found = 0;
             for (int j = 0; j < p->n_configs; j++)
-                found |= strcmp(p->configs[j].name, t) == 0;
+                found |= strcmp(p->configs[j].base_name, t) == 0;
             if (!found) {
                 fail(err, errlen, "--config: %s has no config \"%s\" (see --dry-run for the list)", origin, t);
                 goto done;
@@ -667,11 +845,17 @@ int pb_plan_load(pb_plan *p, const char *name_or_path, const pb_overrides *o,
     if (strcmp(name_or_path, "tr115") == 0)
         return pb_plan_from_json(p, pb_plan_tr115_json, strlen(pb_plan_tr115_json),
                                  "plan tr115", NULL, o, err, errlen);
+    if (strcmp(name_or_path, "tr115-workflow") == 0) {
+        char *j = pb_plan_tr115_workflow_json();
+        int rc = pb_plan_from_json(p, j, strlen(j), "plan tr115-workflow", NULL, o, err, errlen);
+        cJSON_free(j);
+        return rc;
+    }
     char *buf = NULL;
     size_t len = 0;
     char e[600];
     if (pb_fs_read_all(name_or_path, PLAN_MAX_BYTES, &buf, &len, e, sizeof e) != 0)
-        return fail(err, errlen, "cannot read plan: %s (give a JSON plan file or `--plan tr115`)", e);
+        return fail(err, errlen, "cannot read plan: %s (give a JSON plan file, `--plan tr115` or `--plan tr115-workflow`)", e);
     char dir[4096];
     snprintf(dir, sizeof dir, "%s", name_or_path);
     char *slash = strrchr(dir, '/');
@@ -694,6 +878,8 @@ static cJSON *agent_json(const pb_agent_spec *a)
     cJSON_AddItemToObject(j, "options", cJSON_Duplicate(a->options, 1));
     cJSON_AddItemToObject(j, "headers", cJSON_Duplicate(a->headers, 1));
     cJSON_AddStringToObject(j, "prompt", a->prompt);
+    if (a->n_steps > 0)
+        cJSON_AddItemToObject(j, "steps", pb_steps_to_json(a->steps, a->n_steps));
     return j;
 }
 
@@ -739,6 +925,9 @@ static void add_protocol(cJSON *j, const pb_plan *p)
     cJSON_AddNumberToObject(j, "timeout_s", p->timeout_s);
     cJSON_AddBoolToObject(j, "reuse_connections", p->reuse_connections);
     cJSON_AddItemToObject(j, "emulate", emulate_json(p));
+    /* Only when set: run keys of plans without one stay as they were. */
+    if (p->arrival != PB_ARRIVAL_TOGETHER)
+        cJSON_AddItemToObject(j, "arrival", pb_arrival_to_json(p->arrival, p->arrival_param));
 }
 
 cJSON *pb_plan_to_json(const pb_plan *p)
@@ -759,10 +948,25 @@ cJSON *pb_plan_to_json(const pb_plan *p)
     for (int c = 0; c < p->n_configs; c++) {
         cJSON *cj = cJSON_CreateObject();
         cJSON_AddStringToObject(cj, "name", p->configs[c].name);
+        if (p->configs[c].sweep_n > 0) {
+            cJSON_AddStringToObject(cj, "base_name", p->configs[c].base_name);
+            cJSON_AddNumberToObject(cj, "n_agents", p->configs[c].sweep_n);
+        }
         cJSON *ag = cJSON_AddArrayToObject(cj, "agents");
         for (int a = 0; a < p->configs[c].n_agents; a++)
             cJSON_AddItemToArray(ag, agent_json(&p->configs[c].agents[a]));
         cJSON_AddItemToArray(cfgs, cj);
+    }
+    if (p->target_ci_pct > 0) {
+        cJSON *sm = cJSON_AddObjectToObject(j, "sampling");
+        cJSON_AddNumberToObject(sm, "target_ci_pct", p->target_ci_pct);
+        cJSON_AddNumberToObject(sm, "max_runs", p->max_runs);
+        cJSON_AddStringToObject(sm, "rule", PB_PRECISION_RULE);
+    }
+    if (p->n_counts > 1) {
+        cJSON *cn = cJSON_AddArrayToObject(j, "agent_counts");
+        for (int i = 0; i < p->n_counts; i++)
+            cJSON_AddItemToArray(cn, cJSON_CreateNumber(p->counts[i]));
     }
     cJSON_AddNumberToObject(j, "total_runs", (double)p->runs * p->n_configs * p->n_runtimes);
     return j;

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <cjson/cJSON.h>
 
+#include "plan_steps.h"
+
 typedef enum pb_driver_kind {
     PB_DRIVER_UV = 0,   /* one loop, curl multi + uv_poll + uv_timer */
     PB_DRIVER_THREADS,  /* one thread per agent, each its own loop */
@@ -32,10 +34,16 @@ typedef struct pb_agent_spec {
     char *prompt;
     cJSON *options;     /* object (maybe empty), final after the config */
     cJSON *headers;     /* object name -> string; extra request headers */
+    /* Workflow agents ("steps"): n_steps > 0, and prompt / options above are
+     * those of the first llm step (what a warm-up sends). 0 = one request. */
+    int n_steps;
+    pb_step *steps;
 } pb_agent_spec;
 
 typedef struct pb_config {
-    char *name;
+    char *name;         /* base_name, or "<base_name>-n<N>" in a count sweep */
+    char *base_name;    /* the plan's config name */
+    int sweep_n;        /* agent count of a count sweep (0: not one) */
     int n_agents;
     pb_agent_spec *agents;
 } pb_config;
@@ -75,6 +83,12 @@ typedef struct pb_plan {
     long chunk_bytes;   /* default for runtimes without a -Nkb suffix */
     int reuse_connections;
     pb_emulate emulate;
+    pb_arrival_kind arrival; /* concurrent phase's start pattern */
+    double arrival_param;    /* stagger_s or rate_per_s */
+    double target_ci_pct; /* --target-ci: > 0 adds runs (precision.h) */
+    int max_runs;       /* with target_ci_pct: runs per group at most */
+    int n_counts;       /* agent counts of a count sweep (0: none) */
+    int counts[PB_COUNTS_MAX];
 } pb_plan;
 
 /* Flags that override the plan; a field left at its "unset" value (NULL or
@@ -95,6 +109,11 @@ typedef struct pb_overrides {
     int emulate_parallel;   /* < 0: unset */
     const char *emulate_trace;
     const char *api;        /* --api: every agent's dialect (aliases allowed) */
+    const char *agents;     /* --agents: comma list of agent counts */
+    double target_ci_pct;   /* <= 0: unset */
+    double stagger_s;       /* < 0: unset (--stagger) */
+    double rate_per_s;      /* <= 0: unset (--arrival-rate) */
+    int max_runs;           /* <= 0: unset */
 } pb_overrides;
 
 void pb_overrides_init(pb_overrides *o);
@@ -129,5 +148,7 @@ uint64_t pb_plan_run_seed(const pb_plan *p, const pb_runtime *rt,
                           const pb_config *cfg, int run_index);
 
 extern const char pb_plan_tr115_json[];
+/* The `tr115-workflow` plan's JSON text (cJSON_free it). */
+char *pb_plan_tr115_workflow_json(void);
 
 #endif

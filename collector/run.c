@@ -3,6 +3,7 @@
 
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,8 @@
 #include "pb_hash.h"
 #include "pb_time.h"
 #include "transfer.h"
+#include "precision.h"
+#include "workflow.h"
 
 void pb_run_ctx_init(pb_run_ctx *c, const pb_plan *p, const char *const *urls,
                      const char *plan_hash)
@@ -60,7 +63,32 @@ static pb_transfer *make(pb_run_ctx *c, const pb_runtime *rt, const pb_agent_spe
     return pb_transfer_new(a, &o, origin, err, errlen);
 }
 
-static cJSON *agents_json(pb_run_ctx *c, const pb_config *cfg, const long *seeds)
+/* A workflow agent's steps as run: kind, and for work the seconds drawn
+ * for this run (before time scaling). */
+static cJSON *pb_run_steps_json(const pb_agent_spec *a, const double *work)
+{
+    cJSON *arr = cJSON_CreateArray();
+    for (int k = 0; k < a->n_steps; k++) {
+        const pb_step *s = &a->steps[k];
+        cJSON *j = cJSON_CreateObject();
+        cJSON_AddStringToObject(j, "kind", s->kind == PB_STEP_LLM ? "llm" : "work");
+        if (s->kind == PB_STEP_WORK) {
+            cJSON_AddNumberToObject(j, "seconds", work ? work[k] : s->seconds);
+            cJSON_AddStringToObject(j, "dist", s->sd > 0 ? "lognormal" : "fixed");
+            cJSON_AddBoolToObject(j, "cpu", s->cpu);
+        } else {
+            char dig[32];
+            cJSON_AddStringToObject(j, "prompt_digest", pb_hash_digest(s->prompt, strlen(s->prompt), dig, sizeof dig));
+            cJSON_AddBoolToObject(j, "uses_previous", strstr(s->prompt, PB_PREVIOUS_MARK) != NULL);
+            cJSON_AddItemToObject(j, "options", cJSON_Duplicate(s->options, 1));
+        }
+        cJSON_AddItemToArray(arr, j);
+    }
+    return arr;
+}
+
+static cJSON *agents_json(pb_run_ctx *c, const pb_config *cfg, const long *seeds,
+                          double *const *work)
 {
     cJSON *arr = cJSON_CreateArray();
     for (int i = 0; i < cfg->n_agents; i++) {
@@ -85,6 +113,8 @@ static cJSON *agents_json(pb_run_ctx *c, const pb_config *cfg, const long *seeds
             cJSON_AddNullToObject(j, "sample_seed");
         if (cJSON_GetArraySize(a->headers) > 0)
             cJSON_AddItemToObject(j, "headers", cJSON_Duplicate(a->headers, 1));
+        if (a->n_steps > 0)
+            cJSON_AddItemToObject(j, "steps", pb_run_steps_json(a, work ? work[i] : NULL));
         cJSON_AddItemToArray(arr, j);
     }
     return arr;
@@ -133,6 +163,63 @@ int pb_run_execute(pb_run_ctx *c, const pb_runtime *rt, const pb_config *cfg,
     for (int i = 0; i < n; i++)
         seeds[i] = p->paired_seed ? (long)gsl_rng_uniform_int(rng, 2147483647UL) : -1;
     gsl_rng_free(rng);
+    int has_steps = 0;
+    for (int i = 0; i < n; i++)
+        has_steps |= cfg->agents[i].n_steps > 0;
+    /* Staggered starts need the workflow engine's per-agent timers; plain
+     * agents then run there as one-step workflows (solo phases too, so
+     * that solo and concurrent pay the same machinery). */
+    int use_wf = has_steps || p->arrival != PB_ARRIVAL_TOGETHER;
+    double divisor = p->emulate.enabled && p->emulate.time_scale > 0 ? p->emulate.time_scale : 1.0;
+    int64_t *offsets = NULL;
+    if (p->arrival != PB_ARRIVAL_TOGETHER) {
+        /* Offsets in emulated time (divided by the time scale like work
+         * steps), from their own stream of the run's seed. Poisson: the
+         * first agent opens the phase, the others follow at exponential
+         * gaps of mean 1/rate. */
+        offsets = calloc((size_t)n, sizeof *offsets);
+        gsl_rng *ar = gsl_rng_alloc(gsl_rng_mt19937);
+        if (!offsets || !ar)
+            abort();
+        gsl_rng_set(ar, (unsigned long)(seed ^ 0x2545f491UL));
+        double t = 0;
+        for (int i = 0; i < n; i++) {
+            if (i > 0)
+                t += p->arrival == PB_ARRIVAL_STAGGER ? p->arrival_param
+                                                      : gsl_ran_exponential(ar, 1.0 / p->arrival_param);
+            offsets[i] = (int64_t)(t / divisor * 1e9);
+        }
+        gsl_rng_free(ar);
+    }
+    /* Work durations: drawn once per run and agent step from their own
+     * stream of the run's seed (the phase order's draws stay as they
+     * were), and shared by the solo and concurrent phases: paired like
+     * the sampling seeds. */
+    double **work = use_wf ? calloc((size_t)n, sizeof *work) : NULL;
+    if (use_wf) {
+        gsl_rng *wr = gsl_rng_alloc(gsl_rng_mt19937);
+        gsl_rng_set(wr, (unsigned long)(seed ^ 0x5bd1e995UL));
+        for (int i = 0; i < n; i++) {
+            const pb_agent_spec *a = &cfg->agents[i];
+            work[i] = calloc((size_t)(a->n_steps > 0 ? a->n_steps : 1), sizeof **work);
+            if (!work[i])
+                abort();
+            for (int k = 0; k < a->n_steps; k++) {
+                const pb_step *st = &a->steps[k];
+                if (st->kind != PB_STEP_WORK)
+                    continue;
+                if (st->sd > 0) {
+                    /* mean m and SD s of the lognormal itself:
+                     * sigma^2 = ln(1 + s^2/m^2), mu = ln m - sigma^2/2. */
+                    double s2 = log1p(st->sd * st->sd / (st->seconds * st->seconds));
+                    work[i][k] = gsl_ran_lognormal(wr, log(st->seconds) - s2 / 2, sqrt(s2));
+                } else {
+                    work[i][k] = st->seconds;
+                }
+            }
+        }
+        gsl_rng_free(wr);
+    }
 
     char wall[64];
     uint64_t origin = uv_hrtime();
@@ -160,6 +247,53 @@ int pb_run_execute(pb_run_ctx *c, const pb_runtime *rt, const pb_config *cfg,
                 snprintf(name, sizeof name, "warmup:%s", a->endpoint);
             else
                 snprintf(name, sizeof name, "solo:%s", a->id);
+        }
+        if (rc == 0 && use_wf && ph[k].kind != PH_WARMUP) {
+            /* Workflow agents: each agent's whole workflow per phase. */
+            for (int i = 0; i < m; i++)
+                pb_transfer_free(ts[i]);
+            const pb_agent_spec **ags = calloc((size_t)n, sizeof *ags);
+            long *sds = calloc((size_t)n, sizeof *sds);
+            const double **wk = calloc((size_t)n, sizeof *wk);
+            if (!ags || !sds || !wk)
+                abort();
+            int na = 0;
+            for (int i = 0; i < n; i++)
+                if (ph[k].kind == PH_CONCURRENT || i == ph[k].agent) {
+                    ags[na] = &cfg->agents[i];
+                    sds[na] = seeds[i];
+                    wk[na++] = work[i];
+                }
+            pb_wf_phase wp = {
+                .ctx = c, .rt = rt, .driver = rt->driver, .origin = origin, .n = na,
+                .agents = ags, .seeds = sds, .work_s = wk,
+                .offsets_ns = ph[k].kind == PH_CONCURRENT ? offsets : NULL,
+                .work_divisor = divisor,
+            };
+            pb_wf_result wr;
+            rc = pb_workflow_run(&wp, &wr, err, errlen);
+            if (rc == 0) {
+                cJSON *pj = cJSON_CreateObject();
+                cJSON_AddStringToObject(pj, "name", name);
+                cJSON_AddStringToObject(pj, "kind", kind_name(ph[k].kind));
+                cJSON_AddNumberToObject(pj, "start_ns", (double)wr.start_ns);
+                cJSON_AddNumberToObject(pj, "end_ns", (double)wr.end_ns);
+                cJSON_AddNumberToObject(pj, "release_ns", (double)wr.release_ns);
+                cJSON_AddItemToObject(pj, "requests", wr.requests);
+                cJSON_AddItemToObject(pj, "steps", wr.steps);
+                cJSON_AddItemToObject(pj, "agents", wr.agents);
+                wr.requests = wr.steps = wr.agents = NULL;
+                cJSON_AddItemToArray(phases, pj);
+                if (wr.invalid && !invalid) {
+                    invalid = wr.invalid;
+                    wr.invalid = NULL;
+                }
+            }
+            pb_wf_result_free(&wr);
+            free(ags);
+            free(sds);
+            free(wk);
+            continue;
         }
         if (rc == 0) {
             pb_driver_kind dk = ph[k].kind == PH_CONCURRENT ? rt->driver : PB_DRIVER_UV;
@@ -204,6 +338,10 @@ int pb_run_execute(pb_run_ctx *c, const pb_runtime *rt, const pb_config *cfg,
         cJSON_Delete(phases);
         free(invalid);
         free(seeds);
+        for (int i = 0; work && i < n; i++)
+            free(work[i]);
+        free(work);
+        free(offsets);
         return rc;
     }
 
@@ -221,6 +359,21 @@ int pb_run_execute(pb_run_ctx *c, const pb_runtime *rt, const pb_config *cfg,
     snprintf(mono, sizeof mono, "%llu", (unsigned long long)origin);
     cJSON_AddStringToObject(r, "runtime", rt->label);
     cJSON_AddStringToObject(r, "config", cfg->name);
+    /* N of a count sweep: analyze's scaling section groups by it. */
+    cJSON_AddStringToObject(r, "base_config", cfg->base_name ? cfg->base_name : cfg->name);
+    cJSON_AddNumberToObject(r, "n_agents", cfg->n_agents);
+    cJSON_AddBoolToObject(r, "workflow", has_steps);
+    cJSON_AddItemToObject(r, "arrival", pb_arrival_to_json(p->arrival, p->arrival_param));
+    if (p->target_ci_pct > 0) {
+        /* The stopping rule travels with every run, so analyze can state
+         * it (and which runs it added) without the manifest. */
+        cJSON *sm = cJSON_AddObjectToObject(r, "sampling");
+        cJSON_AddNumberToObject(sm, "target_ci_pct", p->target_ci_pct);
+        cJSON_AddNumberToObject(sm, "max_runs", p->max_runs);
+        cJSON_AddNumberToObject(sm, "planned_runs", p->runs);
+        cJSON_AddBoolToObject(sm, "added", run_index > p->runs);
+        cJSON_AddStringToObject(sm, "rule", PB_PRECISION_RULE);
+    }
     cJSON_AddNumberToObject(r, "run_index", run_index);
     cJSON_AddStringToObject(r, "plan_hash", c->plan_hash);
     cJSON_AddStringToObject(r, "run_key", key);
@@ -233,13 +386,17 @@ int pb_run_execute(pb_run_ctx *c, const pb_runtime *rt, const pb_config *cfg,
     cJSON_AddBoolToObject(r, "valid", invalid == NULL);
     cJSON_AddItemToObject(r, "invalid_reason", invalid ? cJSON_CreateString(invalid) : cJSON_CreateNull());
     cJSON_AddItemToObject(r, "emulator", c->emulator ? cJSON_Duplicate(c->emulator, 1) : cJSON_CreateNull());
-    cJSON_AddItemToObject(t, "agents", agents_json(c, cfg, seeds));
+    cJSON_AddItemToObject(t, "agents", agents_json(c, cfg, seeds, work));
     cJSON_AddItemToObject(t, "phases", phases);
     /* Who answered at each endpoint (added compatibly in format v1). */
     cJSON_AddItemToObject(t, "servers", c->servers ? cJSON_Duplicate(c->servers, 1)
                                                    : cJSON_CreateArray());
     free(invalid);
     free(seeds);
+    for (int i = 0; work && i < n; i++)
+        free(work[i]);
+    free(work);
+    free(offsets);
     *trace = t;
     return 0;
 }

@@ -1,5 +1,6 @@
 #include "sweep.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 #include <time.h>
 
 #include "pb_fs.h"
+#include "precision.h"
 #include "run.h"
 #include "signals.h"
 
@@ -49,6 +51,150 @@ static int preserve_failed(const char *path, char *err, size_t errlen)
     return rc;
 }
 
+/* Measures run k of (rt, cfg) unless its file already holds it. Returns 1
+ * when interrupted, else 0 (the outcome is counted in st). */
+static int sweep_one(pb_run_ctx *ctx, const pb_plan *p, const pb_runtime *rt,
+                     const pb_config *cfg, int k, const pb_sweep_opts *o,
+                     pb_sweep_stats *st, pb_progress *pr)
+{
+    char path[4200], why[600], key[32], err[1200];
+    pb_run_path(path, sizeof path, p->out, rt->label, cfg->name, k);
+    pb_plan_run_key(p, rt, cfg, k, key, sizeof key);
+    pb_existing ex = pb_run_check_file(path, key, why, sizeof why);
+    pb_progress_begin(pr, rt->label, cfg->name, k);
+    char status[10000];
+    if (ex == PB_EXIST_VALID) {
+        st->skipped_valid++;
+        pb_progress_end(pr, rt->label, cfg->name, k, 0, "skipped (already valid)");
+        return 0;
+    }
+    if (ex == PB_EXIST_INVALID && !o->retry_failed) {
+        st->kept_invalid++;
+        pb_progress_end(pr, rt->label, cfg->name, k, 0,
+                        "skipped (recorded as invalid; --retry-failed measures it again)");
+        return 0;
+    }
+    if (ex == PB_EXIST_FOREIGN || ex == PB_EXIST_UNREADABLE) {
+        /* Never overwrite what we cannot account for. */
+        st->conflicts++;
+        snprintf(status, sizeof status,
+                 "NOT RUN: %s exists and is %s; left untouched (use another --out)", path, why);
+        pb_progress_end(pr, rt->label, cfg->name, k, 0, status);
+        return 0;
+    }
+    if (ex == PB_EXIST_INVALID) {
+        if (preserve_failed(path, err, sizeof err) != 0) {
+            st->write_errors++;
+            snprintf(status, sizeof status, "NOT RUN: cannot preserve the failed run: %s", err);
+            pb_progress_end(pr, rt->label, cfg->name, k, 0, status);
+            return 0;
+        }
+        st->retried++;
+    }
+    cJSON *trace = NULL;
+    int rc = pb_run_execute(ctx, rt, cfg, k, &trace, err, sizeof err);
+    if (rc == 1) {
+        pb_progress_clear(pr);
+        return 1;
+    }
+    if (rc < 0) {
+        st->write_errors++;
+        snprintf(status, sizeof status, "NOT RUN: %s", err);
+        pb_progress_end(pr, rt->label, cfg->name, k, 1, status);
+        return 0;
+    }
+    st->executed++;
+    const cJSON *run = cJSON_GetObjectItemCaseSensitive(trace, "run");
+    int valid = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(run, "valid"));
+    const cJSON *reason = cJSON_GetObjectItemCaseSensitive(run, "invalid_reason");
+    if (pb_trace_write(path, trace, err, sizeof err) != 0) {
+        st->write_errors++;
+        snprintf(status, sizeof status, "NOT WRITTEN: %s (check free space and permissions)", err);
+    } else if (!valid) {
+        st->failed_new++;
+        snprintf(status, sizeof status, "INVALID: %s",
+                 cJSON_IsString(reason) ? reason->valuestring : "?");
+    } else {
+        snprintf(status, sizeof status, "ok");
+    }
+    cJSON_Delete(trace);
+    pb_progress_end(pr, rt->label, cfg->name, k, 1, status);
+    return 0;
+}
+
+/* Speedups of the valid runs 1..n of (rt, cfg), read back from their
+ * files (runs kept from an earlier sweep count too). Returns how many. */
+static int group_speedups(const pb_plan *p, const pb_runtime *rt, const pb_config *cfg,
+                          int n, double *x)
+{
+    int m = 0;
+    for (int k = 1; k <= n; k++) {
+        char path[4200], e[600];
+        pb_run_path(path, sizeof path, p->out, rt->label, cfg->name, k);
+        char *buf = NULL;
+        size_t len = 0;
+        if (pb_fs_read_all(path, 1u << 30, &buf, &len, e, sizeof e) != 0)
+            continue;
+        cJSON *j = cJSON_ParseWithLength(buf, len);
+        free(buf);
+        double v = pb_precision_speedup(j);
+        cJSON_Delete(j);
+        if (isfinite(v))
+            x[m++] = v;
+    }
+    return m;
+}
+
+/* --target-ci: rounds over the groups, one more run for each group whose
+ * interval is still too wide (precision.h). Returns 1 when interrupted. */
+static int sweep_precision(pb_run_ctx *ctx, const pb_plan *p, const pb_sweep_opts *o,
+                           pb_sweep_stats *st, pb_progress *pr)
+{
+    int ng = p->n_configs * p->n_runtimes;
+    int *have = malloc((size_t)ng * sizeof *have);
+    double *x = malloc((size_t)p->max_runs * sizeof *x);
+    if (!have || !x)
+        abort();
+    for (int g = 0; g < ng; g++)
+        have[g] = p->runs;
+    int interrupted = 0;
+    for (int added = 1; added && !interrupted;) {
+        added = 0;
+        for (int c = 0; c < p->n_configs && !interrupted; c++)
+            for (int r = 0; r < p->n_runtimes && !interrupted; r++) {
+                int g = c * p->n_runtimes + r;
+                if (have[g] >= p->max_runs)
+                    continue;
+                int m = group_speedups(p, &p->runtimes[r], &p->configs[c], have[g], x);
+                if (pb_precision_halfwidth_pct(x, m) <= p->target_ci_pct)
+                    continue;
+                have[g]++;
+                st->total++;
+                st->added++;
+                pr->total++;
+                pr->to_run++;
+                interrupted = sweep_one(ctx, p, &p->runtimes[r], &p->configs[c], have[g], o, st, pr);
+                added++;
+            }
+    }
+    if (!interrupted && !o->quiet) {
+        pb_progress_clear(pr);
+        for (int c = 0; c < p->n_configs; c++)
+            for (int r = 0; r < p->n_runtimes; r++) {
+                int g = c * p->n_runtimes + r;
+                int m = group_speedups(p, &p->runtimes[r], &p->configs[c], have[g], x);
+                double hw = pb_precision_halfwidth_pct(x, m);
+                fprintf(stderr, "collect: --target-ci %g: %s %s: %d runs (%d valid), "
+                        "speedup 95%% CI +-%.2f%%%s\n", p->target_ci_pct, p->runtimes[r].label,
+                        p->configs[c].name, have[g], m, hw,
+                        hw <= p->target_ci_pct ? "" : " (stopped at --max-runs)");
+            }
+    }
+    free(have);
+    free(x);
+    return interrupted;
+}
+
 int pb_sweep_run(const pb_plan *p, const char *const *urls, const char *plan_hash,
                  const char *host, cJSON *emulator, const pb_sweep_opts *o,
                  pb_sweep_stats *st)
@@ -73,7 +219,7 @@ int pb_sweep_run(const pb_plan *p, const char *const *urls, const char *plan_has
 
     /* First pass: how many runs are left (for the ETA). */
     int to_run = 0;
-    char path[4200], why[600], key[32], err[1200];
+    char path[4200], why[600], key[32];
     for (int k = 1; k <= p->runs; k++)
         for (int c = 0; c < p->n_configs; c++)
             for (int r = 0; r < p->n_runtimes; r++) {
@@ -88,72 +234,10 @@ int pb_sweep_run(const pb_plan *p, const char *const *urls, const char *plan_has
     int interrupted = 0;
     for (int k = 1; k <= p->runs && !interrupted; k++)
         for (int c = 0; c < p->n_configs && !interrupted; c++)
-            for (int r = 0; r < p->n_runtimes && !interrupted; r++) {
-                const pb_runtime *rt = &p->runtimes[r];
-                const pb_config *cfg = &p->configs[c];
-                pb_run_path(path, sizeof path, p->out, rt->label, cfg->name, k);
-                pb_plan_run_key(p, rt, cfg, k, key, sizeof key);
-                pb_existing ex = pb_run_check_file(path, key, why, sizeof why);
-                pb_progress_begin(&pr, rt->label, cfg->name, k);
-                char status[10000];
-                if (ex == PB_EXIST_VALID) {
-                    st->skipped_valid++;
-                    pb_progress_end(&pr, rt->label, cfg->name, k, 0, "skipped (already valid)");
-                    continue;
-                }
-                if (ex == PB_EXIST_INVALID && !o->retry_failed) {
-                    st->kept_invalid++;
-                    pb_progress_end(&pr, rt->label, cfg->name, k, 0,
-                                    "skipped (recorded as invalid; --retry-failed measures it again)");
-                    continue;
-                }
-                if (ex == PB_EXIST_FOREIGN || ex == PB_EXIST_UNREADABLE) {
-                    /* Never overwrite what we cannot account for. */
-                    st->conflicts++;
-                    snprintf(status, sizeof status,
-                             "NOT RUN: %s exists and is %s; left untouched (use another --out)", path, why);
-                    pb_progress_end(&pr, rt->label, cfg->name, k, 0, status);
-                    continue;
-                }
-                if (ex == PB_EXIST_INVALID) {
-                    if (preserve_failed(path, err, sizeof err) != 0) {
-                        st->write_errors++;
-                        snprintf(status, sizeof status, "NOT RUN: cannot preserve the failed run: %s", err);
-                        pb_progress_end(&pr, rt->label, cfg->name, k, 0, status);
-                        continue;
-                    }
-                    st->retried++;
-                }
-                cJSON *trace = NULL;
-                int rc = pb_run_execute(&ctx, rt, cfg, k, &trace, err, sizeof err);
-                if (rc == 1) {
-                    interrupted = 1;
-                    pb_progress_clear(&pr);
-                    break;
-                }
-                if (rc < 0) {
-                    st->write_errors++;
-                    snprintf(status, sizeof status, "NOT RUN: %s", err);
-                    pb_progress_end(&pr, rt->label, cfg->name, k, 1, status);
-                    continue;
-                }
-                st->executed++;
-                const cJSON *run = cJSON_GetObjectItemCaseSensitive(trace, "run");
-                int valid = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(run, "valid"));
-                const cJSON *reason = cJSON_GetObjectItemCaseSensitive(run, "invalid_reason");
-                if (pb_trace_write(path, trace, err, sizeof err) != 0) {
-                    st->write_errors++;
-                    snprintf(status, sizeof status, "NOT WRITTEN: %s (check free space and permissions)", err);
-                } else if (!valid) {
-                    st->failed_new++;
-                    snprintf(status, sizeof status, "INVALID: %s",
-                             cJSON_IsString(reason) ? reason->valuestring : "?");
-                } else {
-                    snprintf(status, sizeof status, "ok");
-                }
-                cJSON_Delete(trace);
-                pb_progress_end(&pr, rt->label, cfg->name, k, 1, status);
-            }
+            for (int r = 0; r < p->n_runtimes && !interrupted; r++)
+                interrupted = sweep_one(&ctx, p, &p->runtimes[r], &p->configs[c], k, o, st, &pr);
+    if (!interrupted && p->target_ci_pct > 0)
+        interrupted = sweep_precision(&ctx, p, o, st, &pr);
     pb_progress_clear(&pr);
     if (ctx.share) {
         curl_share_cleanup(ctx.share);

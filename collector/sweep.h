@@ -31,7 +31,8 @@ typedef struct pb_sweep_opts {
 
 typedef struct pb_sweep_stats {
     int total, executed, skipped_valid, kept_invalid, failed_new, conflicts,
-        write_errors, retried;
+        write_errors, retried,
+        added;               /* runs added by --target-ci */
 } pb_sweep_stats;
 
 int pb_sweep_run(const pb_plan *p, const char *const *urls, const char *plan_hash,

@@ -219,6 +219,7 @@ pb_transfer *pb_transfer_new(const pb_agent_spec *agent, const pb_transfer_opts 
     t->t_first_reasoning = -1;
     t->reply.server_tokens = -1;
     t->t_last_byte = t->t_done = -1;
+    t->reply.keep_text = o->keep_text;
     pb_lines_init(&t->lines, 0);
     pb_sse_init(&t->sse, 0);
 
@@ -501,6 +502,14 @@ cJSON *pb_transfer_to_json(const pb_transfer *t)
     cJSON_AddBoolToObject(j, "tokens_estimated", t->reply.server_tokens < 0);
     cJSON_AddItemToObject(j, "t_done_ns", num_or_null(t->t_done));
     return j;
+}
+
+const char *pb_transfer_text(const pb_transfer *t, size_t *kept, uint64_t *total)
+{
+    *kept = t->reply.text ? t->reply.text_len : 0;
+    if (total)
+        *total = t->reply.text_total;
+    return t->reply.text ? t->reply.text : "";
 }
 
 void pb_transfer_free(pb_transfer *t)

@@ -29,6 +29,8 @@ typedef struct pb_transfer_opts {
     int num_predict;         /* > 0: override (warm-up requests) */
     long sample_seed;        /* >= 0: add options.seed unless the agent sets one */
     const char *auth_header; /* "Authorization: Bearer ..." or NULL; never recorded */
+    size_t keep_text;        /* > 0: keep up to this many bytes of the answer
+                                text (workflows feed it to the next step) */
 } pb_transfer_opts;
 
 typedef struct pb_transfer {
@@ -91,6 +93,10 @@ void pb_transfer_abort(pb_transfer *t, uint64_t now_ns);
 /* The request object of the trace format (data/FORMAT.md). */
 cJSON *pb_transfer_to_json(const pb_transfer *t);
 void pb_transfer_free(pb_transfer *t);
+
+/* The answer text kept (opts.keep_text): never NULL ("" when none), *kept
+ * its length; *total (may be NULL) the answer's full length. */
+const char *pb_transfer_text(const pb_transfer *t, size_t *kept, uint64_t *total);
 
 /* Exposed for unit tests: feeds bytes as if a write callback got them at
  * now_ns. Returns bytes consumed (!= n aborts the transfer). */

@@ -18,6 +18,7 @@
 #include "pb_derive.h"
 #include "pb_fs.h"
 #include "pb_gnuplot.h"
+#include "pb_scaling.h"
 #include "pb_stats.h"
 
 /* ---- labels: distinct runtimes, sorted by name (pb_analysis order) ---- */
@@ -745,77 +746,70 @@ static int chart_ecdf(const ctx *x, chart *c, int which) {
     return c->blocks > 0 ? 0 : 1;
 }
 
-/* ---- 4. speedup and efficiency against the number of agents ----------- */
+/* ---- 4. efficiency and aggregate throughput against N ---------------- */
 
+/* Drawn from pb_scaling, the numbers of the report's scaling section, so
+ * chart and table cannot disagree. */
 static int chart_scaling(const ctx *x, chart *c) {
-    size_t n = x->ds->n_runs, maxn = 0, minn = (size_t)-1;
-    for (size_t i = 0; i < n; i++) {
-        if (!usable(x, i) || x->ds->runs[i].n_agents == 0) continue;
-        if (x->ds->runs[i].n_agents > maxn) maxn = x->ds->runs[i].n_agents;
-        if (x->ds->runs[i].n_agents < minn) minn = x->ds->runs[i].n_agents;
-    }
-    /* Fewer than two distinct agent counts makes no line. */
-    if (maxn == 0 || minn == maxn) return 1;
-    double *v = malloc(n * sizeof *v);
-    if (!v) return -1;
-    for (int panel = 0; panel < 2; panel++) {
-        /* Both panels carry the same key below them, so they keep the same
-         * height and the lines stay clear of the legend. */
-        if (panel == 0) {
-            /* The multiplot title sits where the time-scale note goes:
-             * the note becomes its second line instead. */
-            fputs("set multiplot layout 1,2 title \"Scaling with the number of agents (mean, "
-                  "95% CI)", c->b);
-            if (c->note) {
-                fputs("\\n", c->b);
-                for (const char *q = c->note; *q; q++)
-                    if (*q != '"' && *q != '\\') fputc(*q, c->b);
-            }
-            fputs("\"\nunset label 99\nset key below font ',8'\n", c->b);
+    pb_scaling sc;
+    if (pb_scaling_build(x->ds, PB_KNEE_DEFAULT, &sc) != 0) return -1;
+    size_t maxn = 0, has[2] = {0, 0};
+    for (size_t i = 0; i < sc.n_series; i++)
+        for (size_t k = 0; k < sc.series[i].n_points; k++) {
+            if (sc.series[i].pts[k].n_agents > maxn) maxn = sc.series[i].pts[k].n_agents;
+            has[0] += sc.series[i].pts[k].eff.n > 0;
+            has[1] += sc.series[i].pts[k].throughput.n > 0;
         }
-        fprintf(c->b, "set xlabel 'agents'\nset ylabel '%s'\nset xrange [%zu.5:%zu.5]\n"
-                      "set xtics 1\nset yrange [0:*]\n",
-                panel ? "efficiency (%)" : "speedup (x)", minn - 1, maxn);
+    if (!has[0] && !has[1]) {
+        pb_scaling_free(&sc);
+        return 1;
+    }
+    /* A panel without a single value would make gnuplot warn: leave it
+     * out. The multiplot title sits where the time-scale note goes: the
+     * note becomes its second line instead. Both panels carry the same key
+     * below them, so they keep the same height. */
+    fprintf(c->b, "set multiplot layout 1,%d title \"Scaling with the number of agents (mean, "
+                  "95%% CI)", (has[0] > 0) + (has[1] > 0));
+    if (c->note) {
+        fputs("\\n", c->b);
+        for (const char *q = c->note; *q; q++)
+            if (*q != '"' && *q != '\\') fputc(*q, c->b);
+    }
+    fputs("\"\nunset label 99\nset key below font ',8'\nset logscale x 2\n", c->b);
+    for (int panel = 0; panel < 2; panel++) {
+        if (!has[panel]) continue;
+        fprintf(c->b, "set xlabel 'agents (N)'\nset ylabel '%s'\nset xrange [0.8:%g]\n"
+                      "set yrange [0:*]\n",
+                panel ? "aggregate tokens/s" : "efficiency (%)", (double)maxn * 1.25);
         plot_begin(c);
-        if (panel == 0) plot_term(c, "x with lines dt 2 lc rgb '#888888' title 'ideal'");
-        else plot_term(c, "100 with lines dt 2 lc rgb '#888888' title 'ideal'");
-        for (int k = 0; k < NKINDS; k++) {
-            if (!x->has_kind[k]) continue;
-            for (size_t r = 0; r < x->rt.n; r++) {
-                int blk = -1;
-                /* by_agents: the runtime's runs sorted by agent count, so
-                 * each count is one contiguous bucket. */
-                for (size_t q = x->rt_off[r]; q < x->rt_off[r + 1];) {
-                    size_t a = x->ds->runs[x->by_agents[q]].n_agents, m = 0;
-                    for (; q < x->rt_off[r + 1] &&
-                           x->ds->runs[x->by_agents[q]].n_agents == a; q++)
-                        v[m++] = col(&x->dv[x->by_agents[q]],
-                                     panel ? KINDS[k].eff : KINDS[k].spd);
-                    if (a == 0) continue;
-                    pb_summary s;
-                    pb_stats_summarize(v, m, 0, 0, &s);
-                    if (s.n == 0) continue;
-                    if (blk < 0) {
-                        blk = block_begin(c, KINDS[k].name, x->rt.v[r]);
-                        fprintf(c->d, "# agents mean ci_lo ci_hi n (%s)\n",
-                                panel ? "efficiency %" : "speedup");
-                    }
-                    fprintf(c->d, "%zu %.9g %.9g %.9g %zu\n", a, s.mean,
-                            isfinite(s.ci_lo) ? s.ci_lo : s.mean,
-                            isfinite(s.ci_hi) ? s.ci_hi : s.mean, s.n);
-                }
-                if (blk < 0) continue;
-                plot_term(c, "'%s.dat' index %d using 1:2:3:4 with yerrorlines pt %d lc %zu",
-                          c->name, blk, KINDS[k].pt, r + 1);
-                char lab[512];
-                snprintf(lab, sizeof lab, "%s: %s", x->rt.v[r], KINDS[k].name);
-                title(c, lab);
+        if (panel == 0) plot_term(c, "100 with lines dt 2 lc rgb '#888888' title 'ideal'");
+        for (size_t i = 0; i < sc.n_series; i++) {
+            const pb_scaling_series *s = &sc.series[i];
+            size_t pts = 0;
+            for (size_t k = 0; k < s->n_points; k++)
+                pts += (panel ? s->pts[k].throughput.n : s->pts[k].eff.n) > 0;
+            if (pts == 0) continue;
+            char lab[512];
+            snprintf(lab, sizeof lab, "%s, %s", s->runtime, s->config);
+            int blk = block_begin(c, panel ? "throughput" : "efficiency", lab);
+            fprintf(c->d, "# agents mean ci_lo ci_hi runs (%s)\n",
+                    panel ? "aggregate tokens/s" : s->eff_measured ? "measured efficiency %"
+                                                                    : "estimated efficiency %");
+            for (size_t k = 0; k < s->n_points; k++) {
+                const pb_summary *m = panel ? &s->pts[k].throughput : &s->pts[k].eff;
+                if (m->n == 0) continue;
+                fprintf(c->d, "%zu %.9g %.9g %.9g %zu\n", s->pts[k].n_agents, m->mean,
+                        isfinite(m->ci_lo) ? m->ci_lo : m->mean,
+                        isfinite(m->ci_hi) ? m->ci_hi : m->mean, m->n);
             }
+            plot_term(c, "'%s.dat' index %d using 1:2:3:4 with yerrorlines pt 7 lc %zu",
+                      c->name, blk, i + 1);
+            title(c, lab);
         }
         plot_end(c);
     }
     fputs("unset multiplot\n", c->b);
-    free(v);
+    pb_scaling_free(&sc);
     return 0;
 }
 
@@ -1125,8 +1119,8 @@ int pb_charts_write(const pb_dataset *ds, const pb_report_opts *opts,
         {C_AGG, "throughput_aggregate", "Aggregate throughput", "Aggregate throughput per "
          "runtime: tokens/s of all agents together and of one agent alone (mean and 95% CI).",
          1000, 560},
-        {C_SCALING, "scaling", "Scaling with agents", "Speedup and efficiency against the "
-         "number of agents (mean and 95% CI per runtime).", 1200, 550},
+        {C_SCALING, "scaling", "Scaling with agents", "Efficiency and aggregate throughput "
+         "against the number of agents (mean and 95% CI per runtime and config).", 1200, 550},
         {C_TIMELINE, "timeline", "Timeline of one run", "Timeline of a typical run of the "
          "runtime with the highest estimated efficiency (closest to its median measured "
          "efficiency): one lane per agent, solo and concurrent requests, "

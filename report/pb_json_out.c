@@ -14,6 +14,7 @@
 #include "pb_derive.h"
 #include "pb_fs.h"
 #include "pb_metrics.h"
+#include "pb_scaling.h"
 #include "pb_stats.h"
 
 /* NAN and infinities are not JSON: null says "not available". */
@@ -389,6 +390,36 @@ static cJSON *json_run(const pb_run *r, const pb_derived *d)
     return o;
 }
 
+/* pb_scaling (issue 12): the report's scaling section at full precision. */
+static cJSON *json_scaling(const pb_scaling *sc)
+{
+    cJSON *o = cJSON_CreateObject();
+    add_num(o, "knee_pct", sc->knee_pct);
+    cJSON *ss = cJSON_AddArrayToObject(o, "series");
+    for (size_t i = 0; i < sc->n_series; i++) {
+        const pb_scaling_series *s = &sc->series[i];
+        cJSON *j = cJSON_CreateObject();
+        add_str(j, "runtime", s->runtime);
+        add_str(j, "config", s->config);
+        add_str(j, "efficiency", s->eff_measured ? "measured" : "estimated");
+        cJSON_AddNumberToObject(j, "knee_n", (double)s->knee_n);
+        cJSON_AddNumberToObject(j, "knee_n_ci", (double)s->knee_n_ci);
+        cJSON *pts = cJSON_AddArrayToObject(j, "points");
+        for (size_t k = 0; k < s->n_points; k++) {
+            const pb_scaling_point *p = &s->pts[k];
+            cJSON *q = cJSON_CreateObject();
+            cJSON_AddNumberToObject(q, "n_agents", (double)p->n_agents);
+            cJSON_AddNumberToObject(q, "runs", (double)p->runs);
+            cJSON_AddItemToObject(q, "efficiency", json_summary(&p->eff));
+            cJSON_AddItemToObject(q, "speedup", json_summary(&p->speedup));
+            cJSON_AddItemToObject(q, "throughput", json_summary(&p->throughput));
+            cJSON_AddItemToArray(pts, q);
+        }
+        cJSON_AddItemToArray(ss, j);
+    }
+    return o;
+}
+
 static cJSON *json_options(const pb_report_opts *op)
 {
     cJSON *o = cJSON_CreateObject();
@@ -490,6 +521,13 @@ int pb_json_out_write(const char *path, const pb_dataset *ds,
     cJSON *runs = cJSON_AddArrayToObject(root, "runs");
     for (size_t i = 0; i < ds->n_runs; i++)
         cJSON_AddItemToArray(runs, json_run(&ds->runs[i], &dv[i]));
+    pb_scaling sc;
+    if (pb_scaling_build(ds, op->knee_pct > 0 ? op->knee_pct : PB_KNEE_DEFAULT, &sc) != 0) {
+        snprintf(err, errlen, "out of memory building the scaling section");
+        goto done;
+    }
+    cJSON_AddItemToObject(root, "scaling", json_scaling(&sc));
+    pb_scaling_free(&sc);
     cJSON_AddItemToObject(root, "data_quality", json_quality(ds));
     cJSON_AddStringToObject(root, "left_out", "per-chunk arrival times (in the traces); "
                             "per-request timestamps other than t_start_s (in the traces)");

@@ -16,6 +16,7 @@
 #include "pb_report_stats.h"
 #include "pb_derive.h"
 #include "pb_report_true.h"
+#include "pb_report_scaling.h"
 
 void pb_report_md_escape(FILE *out, const char *s)
 {
@@ -919,6 +920,12 @@ static int report_body(FILE *out, const pb_dataset *ds, const pb_report_opts *op
         pb_report_config_legend(out, op);
         pb_report_true_part(out, ds, op, PB_TRUE_CONFIGS);
         pb_report_order_outliers(out, ds, an, op);
+        /* Issue 12 (report/pb_report_scaling.c): each prints nothing when
+         * the data has nothing for it. */
+        pb_report_scaling(out, ds, op);
+        pb_report_workflow(out, ds);
+        pb_report_arrival(out, ds);
+        pb_report_sampling(out, ds);
         fputs("## The original study's metric (TR115 tables)\n\n"
               "The tables of the original study, regenerated exactly from the raw runs. "
               "Their *efficiency* is the original metric: the agents' summed durations "

@@ -47,6 +47,9 @@ typedef struct pb_report_opts {
     const char *const *cfg_names;  /* distinct configs, sorted by strcmp */
     size_t n_cfg;
     int cfg_abbrev;
+    /* --knee: efficiency threshold (percent) of the scaling section's knee;
+     * <= 0: PB_KNEE_DEFAULT (90). */
+    double knee_pct;
 } pb_report_opts;
 
 /* Writes the whole Markdown report to out. Returns 0, or -1 on a write

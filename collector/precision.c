@@ -1,0 +1,45 @@
+/* precision: see precision.h. */
+#include "precision.h"
+
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_statistics_double.h>
+#include <math.h>
+#include <string.h>
+
+double pb_precision_speedup(const cJSON *trace)
+{
+    const cJSON *run = cJSON_GetObjectItemCaseSensitive(trace, "run");
+    if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(run, "valid")))
+        return NAN;
+    double solo = 0, conc = NAN;
+    int n_solo = 0;
+    const cJSON *ph;
+    cJSON_ArrayForEach(ph, cJSON_GetObjectItemCaseSensitive(trace, "phases")) {
+        const cJSON *k = cJSON_GetObjectItemCaseSensitive(ph, "kind");
+        const cJSON *s = cJSON_GetObjectItemCaseSensitive(ph, "start_ns");
+        const cJSON *e = cJSON_GetObjectItemCaseSensitive(ph, "end_ns");
+        if (!cJSON_IsString(k) || !cJSON_IsNumber(s) || !cJSON_IsNumber(e))
+            continue;
+        double span = (e->valuedouble - s->valuedouble) / 1e9;
+        if (strcmp(k->valuestring, "solo") == 0)
+            solo += span, n_solo++;
+        else if (strcmp(k->valuestring, "concurrent") == 0)
+            conc = span;
+    }
+    int n_agents = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(trace, "agents"));
+    if (n_solo != n_agents || !(conc > 0))
+        return NAN;
+    return solo / conc;
+}
+
+double pb_precision_halfwidth_pct(const double *x, int n)
+{
+    if (n < 2)
+        return INFINITY;
+    double m = gsl_stats_mean(x, 1, (size_t)n);
+    double sd = gsl_stats_sd_m(x, 1, (size_t)n, m);
+    if (m == 0)
+        return INFINITY;
+    double t = gsl_cdf_tdist_Pinv(0.975, (double)(n - 1));
+    return t * sd / sqrt((double)n) / fabs(m) * 100.0;
+}

@@ -1,0 +1,351 @@
+/* pb_report_scaling: see pb_report_scaling.h; definitions are printed with
+ * each section. */
+#include "pb_report_scaling.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pb_stats.h"
+
+/* "| a | b" with Markdown escaping (b may be NULL): labels come from data. */
+static void cells2(FILE *o, const char *a, const char *b)
+{
+    fputs("| ", o);
+    pb_report_md_escape(o, a);
+    if (b) {
+        fputs(" | ", o);
+        pb_report_md_escape(o, b);
+    }
+}
+
+/* "mean [lo, hi]" with the given decimals; the interval only when known. */
+static void mean_ci(FILE *o, const pb_summary *s, int digits)
+{
+    fputs(" | ", o);
+    if (s->n == 0) {
+        fputs("n/a", o);
+        return;
+    }
+    fprintf(o, "%.*f", digits, s->mean);
+    if (isfinite(s->ci_lo) && isfinite(s->ci_hi))
+        fprintf(o, " [%.*f, %.*f]", digits, s->ci_lo, digits, s->ci_hi);
+}
+
+void pb_report_scaling_section(FILE *o, const pb_scaling *sc)
+{
+    if (sc->n_series == 0)
+        return;
+    fputs("## Scaling with the number of agents\n\n", o);
+    fprintf(o, "Runs of one runtime and config at several agent counts N (`collect --agents`). "
+               "Per N: mean and 95%% CI over runs (Student t). The knee is the largest N whose "
+               "mean efficiency, and that of every smaller N, is at least %.4g%% (`--knee`); "
+               "the same rule applied to the lower 95%% bound is given too.\n\n", sc->knee_pct);
+    for (size_t i = 0; i < sc->n_series; i++) {
+        const pb_scaling_series *s = &sc->series[i];
+        fputs("### ", o);
+        pb_report_md_escape(o, s->runtime);
+        fputs(", ", o);
+        pb_report_md_escape(o, s->config);
+        fputs("\n\n", o);
+        fprintf(o, "| N | runs | %s efficiency %% | %s speedup | aggregate tokens/s |\n",
+                s->eff_measured ? "measured" : "estimated", s->eff_measured ? "measured" : "estimated");
+        fputs("|---:|---:|---:|---:|---:|\n", o);
+        for (size_t k = 0; k < s->n_points; k++) {
+            const pb_scaling_point *p = &s->pts[k];
+            fprintf(o, "| %zu | %zu", p->n_agents, p->runs);
+            mean_ci(o, &p->eff, 1);
+            mean_ci(o, &p->speedup, 2);
+            mean_ci(o, &p->throughput, 1);
+            fputs(" |\n", o);
+        }
+        fputc('\n', o);
+        if (s->knee_n > 0)
+            fprintf(o, "Knee at %.4g%%: **N = %zu** (mean)", sc->knee_pct, s->knee_n);
+        else
+            fprintf(o, "Knee at %.4g%%: **none** (already N = %zu is below it)", sc->knee_pct,
+                    s->n_points ? s->pts[0].n_agents : (size_t)0);
+        if (s->knee_n_ci > 0)
+            fprintf(o, ", N = %zu by the lower 95%% bound.\n\n", s->knee_n_ci);
+        else
+            fputs(", none by the lower 95% bound.\n\n", o);
+    }
+    fputs("Definitions: *efficiency* is the measured one (sum of the agents' solo durations / "
+          "(N x concurrent wall) x 100) when every run has solo phases, else the original "
+          "study's estimate; *aggregate tokens/s* = sum of the agents' tokens in the concurrent "
+          "phase / concurrent wall. With staggered arrivals the wall runs from the first start "
+          "to the last end.\n\n", o);
+}
+
+void pb_report_scaling(FILE *out, const pb_dataset *ds, const pb_report_opts *op)
+{
+    pb_scaling sc;
+    double knee = op->knee_pct > 0 ? op->knee_pct : PB_KNEE_DEFAULT;
+    if (pb_scaling_build(ds, knee, &sc) != 0) {
+        fprintf(stderr, "analyze: out of memory in the scaling section\n");
+        return;
+    }
+    pb_report_scaling_section(out, &sc);
+    pb_scaling_free(&sc);
+}
+
+/* Sums over a run's agents of one phase's workflow times. */
+static void phase_split(const pb_run *r, int conc, double *llm, double *work, double *wait)
+{
+    *llm = *work = *wait = 0;
+    for (size_t i = 0; i < r->n_agents; i++) {
+        const pb_request *q = conc ? &r->agents[i].conc : &r->agents[i].solo;
+        *llm += q->llm_s;
+        *work += q->work_s;
+        *wait += q->wait_s;
+    }
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Per runtime and stage (name), pooled over the runs' agents: seconds,
+ * and for llm stages TTFT and tokens/s where the source has them. */
+static void stage_table(FILE *o, const pb_dataset *ds, const char **rts, size_t n)
+{
+    size_t cap = 0;
+    for (size_t i = 0; i < ds->n_runs; i++)
+        for (size_t a = 0; a < ds->runs[i].n_agents; a++)
+            cap += ds->runs[i].agents[a].n_stages;
+    if (cap == 0)
+        return;
+    double *v = malloc(3 * cap * sizeof *v);
+    const char **names = malloc(cap * sizeof *names);
+    if (!v || !names) {
+        free(v);
+        free(names);
+        return;
+    }
+    fputs("### Per stage\n\n"
+          "Each workflow stage of the concurrent phase, pooled over the runs' agents "
+          "(n = agent-runs): duration, and for model calls the time to first token "
+          "(parbench: client-side, from the request's start) and the decode rate "
+          "(parbench: the server's eval_count / eval_duration; the study team's files: "
+          "their throughput_tokens_per_sec). Mean and 95% CI.\n\n"
+          "| runtime | stage | n | seconds | TTFT ms | tokens/s |\n"
+          "|---|---|---:|---:|---:|---:|\n", o);
+    for (size_t k = 0; k < n;) {
+        const char *rt = rts[k];
+        while (k < n && strcmp(rts[k], rt) == 0)
+            k++;
+        /* Stage names in order of first appearance. */
+        size_t nn = 0;
+        for (size_t i = 0; i < ds->n_runs; i++) {
+            const pb_run *r = &ds->runs[i];
+            if (!r->valid || !r->workflow || strcmp(r->runtime, rt) != 0)
+                continue;
+            for (size_t a = 0; a < r->n_agents; a++)
+                for (size_t s = 0; s < r->agents[a].n_stages; s++) {
+                    const char *nm = r->agents[a].stages[s].name;
+                    size_t q = 0;
+                    while (q < nn && strcmp(names[q], nm) != 0)
+                        q++;
+                    if (q == nn)
+                        names[nn++] = nm;
+                }
+        }
+        for (size_t q = 0; q < nn; q++) {
+            size_t m = 0;
+            for (size_t i = 0; i < ds->n_runs; i++) {
+                const pb_run *r = &ds->runs[i];
+                if (!r->valid || !r->workflow || strcmp(r->runtime, rt) != 0)
+                    continue;
+                for (size_t a = 0; a < r->n_agents; a++)
+                    for (size_t s = 0; s < r->agents[a].n_stages; s++) {
+                        const pb_stage *st = &r->agents[a].stages[s];
+                        if (strcmp(st->name, names[q]) != 0)
+                            continue;
+                        v[m] = st->seconds;
+                        v[cap + m] = st->ttft_ms;
+                        v[2 * cap + m] = st->tokens_per_s;
+                        m++;
+                    }
+            }
+            cells2(o, rt, names[q]);
+            fprintf(o, " | %zu", m);
+            for (int c = 0; c < 3; c++) {
+                pb_summary sm;
+                pb_stats_summarize(v + (size_t)c * cap, m, 0, 0, &sm);
+                mean_ci(o, &sm, c == 0 ? 3 : 1);
+            }
+            fputs(" |\n", o);
+        }
+    }
+    fputc('\n', o);
+    free(v);
+    free(names);
+}
+
+void pb_report_workflow(FILE *o, const pb_dataset *ds)
+{
+    size_t n = 0;
+    const char **rts = malloc((ds->n_runs + 1) * sizeof *rts);
+    if (!rts)
+        return;
+    for (size_t i = 0; i < ds->n_runs; i++)
+        if (ds->runs[i].valid && ds->runs[i].workflow)
+            rts[n++] = ds->runs[i].runtime;
+    if (n == 0) {
+        free(rts);
+        return;
+    }
+    qsort(rts, n, sizeof *rts, cmp_str);
+    double *v = malloc(8 * n * sizeof *v);
+    if (!v) {
+        free(rts);
+        return;
+    }
+    fputs("## Workflow steps\n\n", o);
+    fputs("Runs whose agents ran multi-step workflows (plan `steps`). Per agent and phase the "
+          "time from its first step's start to its last step's end splits into *llm* (its "
+          "model calls), *work* (its local work steps) and *waiting* (the rest: arrival "
+          "offsets, hand-over between steps). Seconds summed over the run's agents; mean "
+          "and 95% CI over runs.\n\n", o);
+    fputs("| runtime | runs | solo llm s | solo work s | solo waiting s | concurrent llm s | "
+          "concurrent work s | concurrent waiting s | workflow efficiency % | llm-part efficiency % |\n"
+          "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n", o);
+    for (size_t k = 0; k < n;) {
+        const char *rt = rts[k];
+        while (k < n && strcmp(rts[k], rt) == 0)
+            k++;
+        size_t m = 0;
+        for (size_t i = 0; i < ds->n_runs; i++) {
+            const pb_run *r = &ds->runs[i];
+            if (!r->valid || !r->workflow || strcmp(r->runtime, rt) != 0)
+                continue;
+            phase_split(r, 0, &v[0 * n + m], &v[1 * n + m], &v[2 * n + m]);
+            phase_split(r, 1, &v[3 * n + m], &v[4 * n + m], &v[5 * n + m]);
+            v[6 * n + m] = r->meas_efficiency;
+            v[7 * n + m] = r->llm_efficiency;
+            m++;
+        }
+        cells2(o, rt, NULL);
+        fprintf(o, " | %zu", m);
+        for (int c = 0; c < 8; c++) {
+            pb_summary s;
+            pb_stats_summarize(&v[(size_t)c * n], m, 0, 0, &s);
+            mean_ci(o, &s, c < 6 ? 3 : 1);
+        }
+        fputs(" |\n", o);
+    }
+    fputs("\n*Workflow efficiency* is the measured efficiency of whole workflows (sum of the "
+          "agents' solo workflow spans / (N x concurrent wall) x 100). *llm-part efficiency* = "
+          "sum of the agents' solo llm time / their concurrent llm time x 100: 100% when the "
+          "model calls ran as fast together as alone, whatever the local work did.\n\n", o);
+    stage_table(o, ds, rts, n);
+    free(v);
+    free(rts);
+}
+
+void pb_report_arrival(FILE *o, const pb_dataset *ds)
+{
+    size_t n = 0;
+    const char **rts = malloc((ds->n_runs + 1) * sizeof *rts);
+    if (!rts)
+        return;
+    for (size_t i = 0; i < ds->n_runs; i++)
+        if (ds->runs[i].valid && ds->runs[i].arrival && strcmp(ds->runs[i].arrival, "together") != 0)
+            rts[n++] = ds->runs[i].runtime;
+    if (n == 0) {
+        free(rts);
+        return;
+    }
+    qsort(rts, n, sizeof *rts, cmp_str);
+    double *v = malloc(2 * n * sizeof *v);
+    if (!v) {
+        free(rts);
+        return;
+    }
+    fputs("## Arrival patterns\n\n", o);
+    fputs("In these runs the agents of the concurrent phase did not start together: "
+          "*stagger* starts agent i at i x stagger_s, *poisson* at the arrival times of a "
+          "Poisson process of rate_per_s drawn from the run's seed (the first agent at 0). "
+          "The offsets are recorded per run (`phases[].agents[].offset_ns`). Definitions "
+          "for staggered starts: the solo baseline is still each agent alone; the "
+          "concurrent wall runs from the first agent's start to the last agent's end, so "
+          "it includes the offsets, and an efficiency of 100% is out of reach once the "
+          "offsets exceed what overlap can hide.\n\n", o);
+    fputs("| runtime | pattern | runs | largest offset s | measured efficiency % |\n"
+          "|---|---|---:|---:|---:|\n", o);
+    for (size_t k = 0; k < n;) {
+        const char *rt = rts[k];
+        while (k < n && strcmp(rts[k], rt) == 0)
+            k++;
+        size_t m = 0;
+        const char *pat = NULL;
+        int mixed = 0;
+        for (size_t i = 0; i < ds->n_runs; i++) {
+            const pb_run *r = &ds->runs[i];
+            if (!r->valid || !r->arrival || strcmp(r->arrival, "together") == 0 ||
+                strcmp(r->runtime, rt) != 0)
+                continue;
+            if (pat && strcmp(pat, r->arrival) != 0)
+                mixed = 1;
+            pat = r->arrival;
+            v[m] = r->max_offset_s;
+            v[n + m] = r->meas_efficiency;
+            m++;
+        }
+        cells2(o, rt, mixed ? "mixed" : pat);
+        fprintf(o, " | %zu", m);
+        pb_summary s;
+        pb_stats_summarize(v, m, 0, 0, &s);
+        mean_ci(o, &s, 3);
+        pb_stats_summarize(v + n, m, 0, 0, &s);
+        mean_ci(o, &s, 1);
+        fputs(" |\n", o);
+    }
+    fputc('\n', o);
+    free(v);
+    free(rts);
+}
+
+void pb_report_sampling(FILE *o, const pb_dataset *ds)
+{
+    const pb_run *first = NULL;
+    for (size_t i = 0; i < ds->n_runs && !first; i++)
+        if (ds->runs[i].target_ci_pct > 0)
+            first = &ds->runs[i];
+    if (!first)
+        return;
+    fputs("## Sampling to a precision\n\n", o);
+    fprintf(o, "These runs were collected with `collect --target-ci %g --max-runs %d`: after "
+               "the %d planned runs, runs were added round-robin (one per group and round) to "
+               "every (runtime, config) whose 95%% Student-t interval of the measured speedup "
+               "was wider than +-%g%% of its mean, until every group was narrow enough or had "
+               "%d runs. The rule looks only at the interval's width: unlike stopping once a "
+               "difference looks significant, it does not keep the runs that happen to look "
+               "extreme, so the estimate is not biased by when sampling stopped.\n\n",
+            first->target_ci_pct, first->max_runs, first->planned_runs, first->target_ci_pct,
+            first->max_runs);
+    fputs("| runtime | config | runs | of which added |\n|---|---|---:|---:|\n", o);
+    /* Groups in the order first seen; the data set is small here. */
+    for (size_t i = 0; i < ds->n_runs; i++) {
+        const pb_run *r = &ds->runs[i];
+        if (!(r->target_ci_pct > 0))
+            continue;
+        int seen = 0;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = ds->runs[j].target_ci_pct > 0 && strcmp(ds->runs[j].runtime, r->runtime) == 0 &&
+                   strcmp(ds->runs[j].config, r->config) == 0;
+        if (seen)
+            continue;
+        size_t n = 0, added = 0;
+        for (size_t j = i; j < ds->n_runs; j++)
+            if (ds->runs[j].target_ci_pct > 0 && strcmp(ds->runs[j].runtime, r->runtime) == 0 &&
+                strcmp(ds->runs[j].config, r->config) == 0) {
+                n++;
+                added += ds->runs[j].sampling_added;
+            }
+        cells2(o, r->runtime, r->config);
+        fprintf(o, " | %zu | %zu |\n", n, added);
+    }
+    fputc('\n', o);
+}

@@ -1,0 +1,35 @@
+#!/bin/sh
+# Issue 12: analyze on the study team's workflow-schema files (fixtures
+# tests/fixtures/tr115_workflow, values worked out in fixtures/README.md):
+# they load as Rust-harness runs and the report adds the workflow split and
+# per-stage statistics. Usage: workflow_cli.sh ANALYZE_BIN FIXTURES_DIR
+set -u
+A=$1; FX=$2
+T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+"$A" "$FX/tr115_workflow" > "$T/r.md" 2> "$T/err" || fail "analyze exited $?"
+grep -q "2 runs loaded (2 valid)" "$T/err" || fail "runs not loaded: $(cat "$T/err")"
+grep -q "^## Workflow steps" "$T/r.md" || fail "no workflow section"
+grep -qF "| wf | 2 | n/a | n/a | n/a | 107.000 [81.588, 132.412] | 0.080 [0.080, 0.080] | 0.035 [" "$T/r.md" \
+    || fail "workflow split (llm 105/109, work 0.08, waiting 0.07/0)"
+grep -qF "| wf | ingest | 4 | 0.040 [" "$T/r.md" || fail "ingest stage"
+grep -qF "| wf | analysis | 4 | 23.500 [18.553, 28.447] | 450.0 [244.6, 655.4] | 49.5 [" "$T/r.md" \
+    || fail "analysis stage"
+grep -qF "| wf | report | 4 | 30.000 [" "$T/r.md" || fail "report stage"
+grep -qF "| 550.0 [344.6, 755.4] | 38.5 [" "$T/r.md" || fail "report stage llm figures"
+# parbench's own workflow trace (fixtures/trace_workflow/README.md): each
+# agent's several requests per phase form one workflow.
+"$A" "$FX/trace_workflow" > "$T/p.md" 2> "$T/perr" || fail "analyze on trace_workflow exited $?"
+grep -q "1 runs loaded (1 valid)" "$T/perr" || fail "workflow trace not loaded: $(cat "$T/perr")"
+grep -qF "| wfrt | 1 | 3.500 | 0.400 | 0.100 | 5.500 | 0.400 | 0.000 | 66.7 | 63.6 |" "$T/p.md" \
+    || fail "workflow split / efficiencies of trace_workflow"
+grep -qF "| wfrt | 1 | 98.3 | 66.7 | 1.33 |" "$T/p.md" || fail "estimated 98.33% / measured 66.67% / speedup 1.33"
+grep -qF "| wfrt | step0 llm | 2 | 1.450 [" "$T/p.md" || fail "step0 stage"
+grep -qF "| 100.0 [100.0, 100.0] | 20.0 [20.0, 20.0] |" "$T/p.md" || fail "stage TTFT / rate"
+# A malformed llm call is a skip with its reason, not a crash.
+mkdir -p "$T/bad/runtime-x/c/run_1/run_1"
+sed 's/"stage": "analysis"/"stage": 7/' "$FX/tr115_workflow/results/runtime-wf/cfgA/run_1/run_1/rust_run.json" \
+    > "$T/bad/runtime-x/c/run_1/run_1/rust_run.json"
+"$A" "$T/bad" > /dev/null 2> "$T/err2"
+grep -q "llm_calls\[0\]" "$T/err2" || fail "bad llm_calls not reported: $(cat "$T/err2")"
+echo PASS
