@@ -55,7 +55,7 @@ grep -q "| Runtime | Config | n | Mean ± SD (%) | Median (%) | Min (%) | Max (%
     || fail "per-config table lacks min/max"
 # The report wraps prose lines, and where depends on the fixture path's
 # length (checkout directory): join the lines before looking.
-tr '\n' ' ' < "$T/r.md" | grep -q "agent b: HTTP  *503" || fail "invalid run not listed"
+tr '\n' ' ' < "$T/r.md" | grep -q "agent b:  *HTTP  *503" || fail "invalid run not listed"
 grep -q "analyze:" "$T/r.md" && fail "stderr text leaked into stdout"
 head -1 "$T/csv/runs.csv" | grep -q "^path,format,runtime,config,run_index,valid" || fail "runs.csv header"
 head -1 "$T/csv/groups.csv" | grep -q "^runtime,config,eff_n,eff_mean" || fail "groups.csv header"
