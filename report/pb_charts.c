@@ -192,22 +192,13 @@ typedef struct ctx {
     const pb_dataset *ds;
     const pb_derived *dv;
     const pb_analysis *an;
-    size_t *rt_off, *by_rt, *by_agents;
+    size_t *rt_off, *by_rt;
     labels rt;
     int has_kind[NKINDS];
     const char *dir;
     const pb_answer *ans;       /* the report's answer (headline chart) */
     const pb_report_opts *op;   /* config abbreviations */
 } ctx;
-
-/* Orders run indices by agent count, then by index (qsort has no context). */
-static const pb_dataset *agents_ds;
-static int cmp_agents(const void *a, const void *b) {
-    size_t i = *(const size_t *)a, j = *(const size_t *)b;
-    size_t ni = agents_ds->runs[i].n_agents, nj = agents_ds->runs[j].n_agents;
-    if (ni != nj) return ni < nj ? -1 : 1;
-    return (i > j) - (i < j);
-}
 
 static int usable(const ctx *x, size_t i) {
     return x->ds->runs[i].valid && x->ds->runs[i].runtime && x->ds->runs[i].config;
@@ -1034,14 +1025,13 @@ int pb_charts_write(const pb_dataset *ds, const pb_report_opts *opts,
     size_t nr = ds->n_runs ? ds->n_runs : 1;
     x.dv = calloc(nr, sizeof *x.dv);
     x.by_rt = malloc(nr * sizeof *x.by_rt);
-    x.by_agents = malloc(nr * sizeof *x.by_agents);
     size_t *rt_of = malloc(nr * sizeof *rt_of);
     /* Grouping as in the report's tables (runtimes sorted by name): the
      * report's analysis, else one without bootstrap. */
-    if (!x.dv || !x.by_rt || !x.by_agents || !rt_of ||
+    if (!x.dv || !x.by_rt || !rt_of ||
         (!x.an && pb_analysis_build(ds, 0, 0, NULL, &own) != 0)) {
         fprintf(stderr, "analyze: charts: out of memory for %zu runs\n", ds->n_runs);
-        free((pb_derived *)x.dv), free(x.by_rt), free(x.by_agents), free(rt_of);
+        free((pb_derived *)x.dv), free(x.by_rt), free(rt_of);
         return -1;
     }
     if (!x.an) x.an = &own;
@@ -1075,11 +1065,6 @@ int pb_charts_write(const pb_dataset *ds, const pb_report_opts *opts,
                 if (isfinite(col(&x.dv[i], KINDS[k].eff))) x.has_kind[k] = 1;
         }
         /* Now rt_off[r] .. rt_off[r+1] is runtime r's slice. */
-        memcpy(x.by_agents, x.by_rt, nr * sizeof *x.by_agents);
-        agents_ds = ds;
-        for (size_t r = 0; r < x.rt.n; r++)
-            qsort(x.by_agents + x.rt_off[r], x.rt_off[r + 1] - x.rt_off[r],
-                  sizeof *x.by_agents, cmp_agents);
     }
     free(rt_of);
     char *gnuplot = pb_gnuplot_find();
@@ -1192,7 +1177,6 @@ int pb_charts_write(const pb_dataset *ds, const pb_report_opts *opts,
     free(x.rt.v);
     free(x.rt_off);
     free(x.by_rt);
-    free(x.by_agents);
     pb_analysis_free(&own);
     free((pb_derived *)x.dv);
     return rc;
