@@ -1,0 +1,45 @@
+/* pb_text: small validators and text repairs shared by collect, analyze and
+ * the emulator.
+ *
+ * Why a module of its own: a label that becomes a directory name, a header
+ * name that becomes a request line, a server's error text that becomes a
+ * JSON string or a Markdown cell must be checked the same way everywhere;
+ * one definition keeps the rules from drifting apart. */
+#ifndef PB_TEXT_H
+#define PB_TEXT_H
+
+#include <stddef.h>
+
+/* Longest label that becomes a path component (runtime, config). */
+#define PB_LABEL_MAX 128
+
+/* Checks a label that becomes one path component. Returns 0 when it is
+ * usable, else -1 with `why` saying what is wrong ("is empty", "starts with
+ * a dot", ...), phrased to follow the label's name in a message. */
+int pb_label_check(const char *s, char *why, size_t whylen);
+
+/* 1 when s is a non-empty RFC 9110 token (the characters a header name may
+ * have), else 0. */
+int pb_http_token_ok(const char *s);
+
+/* Length of the longest prefix of s[0..n) that does not end inside a UTF-8
+ * sequence: cutting there never splits a character. */
+size_t pb_utf8_cut(const char *s, size_t n);
+
+/* 1 when s[0..n) is valid UTF-8 without NUL bytes, else 0. */
+int pb_utf8_valid(const char *s, size_t n);
+
+/* A malloc'd NUL-terminated copy of s[0..n) in which every invalid UTF-8
+ * sequence (and every NUL byte) is replaced by U+FFFD. *repaired (if not
+ * NULL) is set to the number of replacements. NULL only when out of memory. */
+char *pb_utf8_repair(const char *s, size_t n, size_t *repaired);
+
+/* Levenshtein distance of two strings (bytes), capped at 255. */
+int pb_edit_distance(const char *a, const char *b);
+
+/* The candidate closest to `word` when it is close enough to be the likely
+ * intent (distance <= 2, or <= a third of the word's length for longer
+ * words), else NULL. */
+const char *pb_nearest(const char *word, const char *const *cands, size_t n);
+
+#endif
