@@ -13,9 +13,13 @@
 #include "pb_fs.h"
 #include "pb_hash.h"
 #include "precision.h"
+#include "pb_text.h"
 
 #define PLAN_MAX_BYTES (64u << 20)
 #define PLAN_MAX_AGENTS 4096
+/* Same cap as --chunk-bytes: a batch larger than this is a typo, and the
+ * parser would allocate it. */
+#define PLAN_MAX_CHUNK (1L << 24)
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -69,14 +73,16 @@ int pb_runtime_parse(pb_runtime *r, const char *label, long default_chunk,
             char *end;
             errno = 0;
             long v = strtol(rest + 1, &end, 10);
-            if (errno || v < 0 || end == rest + 1)
+            if (v < 0 || end == rest + 1 || (strcmp(end, "kb") != 0 && strcmp(end, "b") != 0))
                 continue;
-            if (strcmp(end, "kb") == 0)
-                chunk = v * 1024;
-            else if (strcmp(end, "b") == 0)
-                chunk = v;
-            else
-                continue;
+            /* Bound before multiplying: "kb" of a huge number overflows. */
+            long unit = strcmp(end, "kb") == 0 ? 1024 : 1;
+            if (errno == ERANGE || v > PLAN_MAX_CHUNK / unit)
+                return fail(err, errlen,
+                            "runtime '%s': the chunk suffix must be at most %ld bytes "
+                            "(%ldkb), like --chunk-bytes", label, PLAN_MAX_CHUNK,
+                            PLAN_MAX_CHUNK / 1024);
+            chunk = v * unit;
         } else if (*rest != '\0') {
             continue;
         }
@@ -92,6 +98,15 @@ int pb_runtime_parse(pb_runtime *r, const char *label, long default_chunk,
             r->label = xstrdup(buf);
         } else {
             r->label = xstrdup(label);
+        }
+        char why[128];
+        if (pb_label_check(r->label, why, sizeof why) != 0) {
+            /* Unreachable for labels built above; kept so a future driver
+             * name cannot become an unsafe directory. */
+            int rc = fail(err, errlen, "runtime '%s' %s", r->label, why);
+            free(r->label);
+            r->label = NULL;
+            return rc;
         }
         return 0;
     }
@@ -138,6 +153,46 @@ void pb_plan_free(pb_plan *p)
         free(p->emulate.models[i]);
     free(p->emulate.models);
     memset(p, 0, sizeof *p);
+}
+
+/* --- the keys each plan object may have ---
+ *
+ * A key that is not in its object's table is refused: a typo such as
+ * "run": 3 would otherwise run once without a word. To add a plan key, add
+ * it to its table here (and to README's "Plan files"). */
+#define KEYS(...) ((const char *const[]){__VA_ARGS__, NULL})
+static const char *const *const plan_root_keys =
+    KEYS("name", "out", "runs", "seed", "timeout_s", "chunk_bytes", "warmup_tokens",
+         "warmup", "solo", "paired_seed", "reuse_connections", "emulate", "runtimes",
+         "model", "api", "agents", "configs", "arrival", "max_runs", "target_ci_pct");
+static const char *const *const plan_emulate_keys =
+    KEYS("enabled", "ideal", "time_scale", "num_parallel", "trace", "shared_gpu", "faults");
+static const char *const *const plan_agent_keys =
+    KEYS("id", "model", "api", "prompt", "prompt_file", "count", "endpoint", "options",
+         "headers", "steps");
+static const char *const *const plan_config_keys = KEYS("name", "options", "agents");
+
+static int check_keys(const cJSON *o, const char *const *known, const char *where,
+                      char *err, size_t errlen)
+{
+    size_t n = 0;
+    while (known[n])
+        n++;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, o) {
+        int ok = 0;
+        for (size_t i = 0; i < n && !ok; i++)
+            ok = strcmp(it->string, known[i]) == 0;
+        if (ok)
+            continue;
+        const char *near = pb_nearest(it->string, known, n);
+        if (near)
+            return fail(err, errlen, "%s: unknown key \"%s\"; did you mean \"%s\"?",
+                        where, it->string, near);
+        return fail(err, errlen, "%s: unknown key \"%s\" (known keys are listed in "
+                    "collector/README.md, \"Plan files\")", where, it->string);
+    }
+    return 0;
 }
 
 /* --- small typed getters that name the offending key on error --- */
@@ -258,7 +313,8 @@ static int parse_agents(const cJSON *root, const char *origin, const char *base_
         const char *id = NULL, *model = dmodel, *api = dapi, *prompt = NULL,
                    *pfile = NULL;
         double count = 1;
-        if (get_str(a, "id", &id, where, err, errlen) ||
+        if (check_keys(a, plan_agent_keys, where, err, errlen) ||
+            get_str(a, "id", &id, where, err, errlen) ||
             get_str(a, "model", &model, where, err, errlen) ||
             get_str(a, "api", &api, where, err, errlen) ||
             get_str(a, "prompt", &prompt, where, err, errlen) ||
@@ -270,9 +326,15 @@ static int parse_agents(const cJSON *root, const char *origin, const char *base_
         }
         if (count_n > 0 && idx - 1 == counted)
             count = count_n;
-        if (!id || !*id || strpbrk(id, "/\t\n\" ")) {
+        char why[128];
+        if (!id || !*id) {
             base_free(b, n);
             return fail(err, errlen, "%s: \"id\" is required (no spaces, quotes or '/')", where);
+        }
+        if (pb_label_check(id, why, sizeof why) != 0) {
+            /* Ids name report rows and request headers: the path rules fit. */
+            base_free(b, n);
+            return fail(err, errlen, "%s: \"id\" %s; use letters, digits, '-' or '_'", where, why);
         }
         /* --api sets every agent's dialect; aliases are stored resolved. */
         const pb_dialect *dl = pb_dialect_find(force_api ? force_api : api);
@@ -327,6 +389,13 @@ static int parse_agents(const cJSON *root, const char *origin, const char *base_
         }
         const cJSON *h;
         cJSON_ArrayForEach(h, hdrs) {
+            if (!pb_http_token_ok(h->string)) {
+                /* A name with ':' or CRLF would inject a header of its own. */
+                base_free(b, n);
+                return fail(err, errlen, "%s: header name \"%s\" is not an HTTP token "
+                            "(letters, digits and !#$%%&'*+-.^_`|~ only, e.g. \"X-Trace-Id\")",
+                            where, h->string);
+            }
             if (!cJSON_IsString(h) || strpbrk(h->valuestring, "\r\n")) {
                 base_free(b, n);
                 return fail(err, errlen, "%s: header \"%s\" must be a one-line string", where, h->string);
@@ -596,23 +665,85 @@ static int parse_runtimes(pb_plan *p, const cJSON *root, const pb_overrides *o,
     return 0;
 }
 
+/* "a/./b/../c" -> "a/c": the directory a relative path names, worked out
+ * lexically (the runs do not exist yet). */
+static void path_normalise(const char *in, char *out, size_t outlen)
+{
+    char tmp[1024];
+    snprintf(tmp, sizeof tmp, "%s", in);
+    const char *parts[64];
+    int n = 0;
+    for (char *save, *t = strtok_r(tmp, "/", &save); t; t = strtok_r(NULL, "/", &save)) {
+        if (strcmp(t, ".") == 0)
+            continue;
+        if (strcmp(t, "..") == 0 && n > 0 && strcmp(parts[n - 1], "..") != 0)
+            n--;
+        else if (n < 64)
+            parts[n++] = t;
+    }
+    size_t k = 0;
+    out[0] = '\0';
+    for (int i = 0; i < n && k < outlen; i++)
+        k += (size_t)snprintf(out + k, outlen - k, "%s%s", i ? "/" : "", parts[i]);
+}
+
+int pb_plan_check_paths(const pb_plan *p, char *err, size_t errlen)
+{
+    int n = p->n_runtimes * p->n_configs;
+    char (*dirs)[600] = calloc((size_t)(n ? n : 1), sizeof *dirs);
+    if (!dirs)
+        return fail(err, errlen, "out of memory");
+    int rc = 0;
+    for (int i = 0; i < n && rc == 0; i++) {
+        const pb_runtime *rt = &p->runtimes[i / p->n_configs];
+        const pb_config *cfg = &p->configs[i % p->n_configs];
+        char joined[600];
+        snprintf(joined, sizeof joined, "%s/%s", rt->label, cfg->name);
+        path_normalise(joined, dirs[i], sizeof dirs[i]);
+        for (int j = 0; j < i && rc == 0; j++)
+            if (strcmp(dirs[i], dirs[j]) == 0)
+                rc = fail(err, errlen, "runtime \"%s\" with config \"%s\" writes to the "
+                          "same directory (%s) as another pair: its runs would overwrite "
+                          "theirs; rename the config", rt->label, cfg->name, dirs[i]);
+    }
+    free(dirs);
+    return rc;
+}
+
 int pb_plan_from_json(pb_plan *p, const char *text, size_t len,
                       const char *origin, const char *base_dir,
                       const pb_overrides *o, char *err, size_t errlen)
 {
     memset(p, 0, sizeof *p);
-    cJSON *root = cJSON_ParseWithLength(text, len);
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    if (!root) {
+        /* Where the parser stopped, as an editor counts it (1-based). */
+        size_t off = end && end >= text && end <= text + len ? (size_t)(end - text) : 0;
+        int line = 1, col = 1;
+        for (size_t i = 0; i < off; i++) {
+            if (text[i] == '\n') {
+                line++;
+                col = 1;
+            } else {
+                col++;
+            }
+        }
+        return fail(err, errlen, "%s: JSON syntax error at line %d, column %d (a missing "
+                    "comma or quote just before it?)", origin, line, col);
+    }
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
-        return fail(err, errlen, "%s: not a JSON object (check the syntax, e.g. with `python3 -m json.tool %s`)",
-                    origin, origin);
+        return fail(err, errlen, "%s: not a JSON object: a plan is {...} with \"agents\" "
+                    "(see collector/README.md, \"Plan files\")", origin);
     }
     base_agent *b = NULL;
     int nb = 0, rc = -1;
     const char *name = "plan", *out = "data/", *trace = NULL;
     double runs = 1, seed = 115, timeout = 600, chunk = 0, wt = 8, tci = 0, maxr = 0;
     int warmup = 1, solo = 1, reuse = 0, paired = 1;
-    if (get_str(root, "name", &name, origin, err, errlen) ||
+    if (check_keys(root, plan_root_keys, origin, err, errlen) ||
+        get_str(root, "name", &name, origin, err, errlen) ||
         get_str(root, "out", &out, origin, err, errlen) ||
         get_num(root, "runs", &runs, 1, 1e6, origin, err, errlen) ||
         get_num(root, "seed", &seed, 0, 9007199254740992.0, origin, err, errlen) ||
@@ -636,7 +767,8 @@ int pb_plan_from_json(pb_plan *p, const char *text, size_t len,
             fail(err, errlen, "%s must be an object", where);
             goto done;
         }
-        if (get_bool(em, "enabled", &em_on, where, err, errlen) ||
+        if (check_keys(em, plan_emulate_keys, where, err, errlen) ||
+            get_bool(em, "enabled", &em_on, where, err, errlen) ||
             get_bool(em, "ideal", &em_ideal, where, err, errlen) ||
             get_num(em, "time_scale", &em_scale, 1e-3, 1e6, where, err, errlen) ||
             get_num(em, "num_parallel", &em_par, 0, 1 << 20, where, err, errlen) ||
@@ -787,13 +919,18 @@ int pb_plan_from_json(pb_plan *p, const char *text, size_t len,
         char where[600];
         snprintf(where, sizeof where, "%s: configs[%d]", origin, i);
         const char *cname = "default";
-        if (c && (!cJSON_IsObject(c) || get_str(c, "name", &cname, where, err, errlen))) {
+        if (c && (!cJSON_IsObject(c) || check_keys(c, plan_config_keys, where, err, errlen) ||
+                  get_str(c, "name", &cname, where, err, errlen))) {
             if (!cJSON_IsObject(c))
                 fail(err, errlen, "%s must be an object", where);
             goto done;
         }
-        if (!*cname || strpbrk(cname, "/\t\n\" ")) {
-            fail(err, errlen, "%s: \"name\" must be non-empty, without spaces, quotes or '/'", where);
+        char why[128];
+        if (pb_label_check(cname, why, sizeof why) != 0) {
+            /* The name is a directory: DIR/<runtime>/<name>/run_k.json. */
+            fail(err, errlen, "%s: \"name\" %s; a config name becomes a directory, "
+                 "use letters, digits, '-', '_' or '.' (not first), at most %d bytes",
+                 where, why, PB_LABEL_MAX);
             goto done;
         }
         if (o && o->configs && !in_list(o->configs, cname))
@@ -830,6 +967,8 @@ int pb_plan_from_json(pb_plan *p, const char *text, size_t len,
         fail(err, errlen, "%s: no config selected", origin);
         goto done;
     }
+    if (pb_plan_check_paths(p, err, errlen) != 0)
+        goto done;
     rc = 0;
 done:
     base_free(b, nb);

@@ -133,6 +133,10 @@ void pb_plan_free(pb_plan *p);
 int pb_runtime_parse(pb_runtime *r, const char *label, long default_chunk,
                      char *err, size_t errlen);
 
+/* 0 when every (runtime, config) pair has a directory of its own, else -1
+ * with err naming the pair: two runs must never share one file. */
+int pb_plan_check_paths(const pb_plan *p, char *err, size_t errlen);
+
 /* The expanded plan as JSON (what --dry-run prints and the manifest holds). */
 cJSON *pb_plan_to_json(const pb_plan *p);
 /* fnv1a64 digest of the expanded plan (without `out`). */

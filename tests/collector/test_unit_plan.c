@@ -181,6 +181,120 @@ static void test_run_key(void **st)
     pb_plan_free(&c);
 }
 
+
+/* Issue 13: every plan input that becomes a path, a header or a message is
+ * refused before anything is measured, naming the input and the fix. */
+static int plan_err(const char *js, const pb_overrides *o, char *err, size_t errlen)
+{
+    pb_plan p;
+    err[0] = '\0';
+    int rc = pb_plan_from_json(&p, js, strlen(js), "t.json", NULL, o, err, errlen);
+    if (rc == 0)
+        pb_plan_free(&p);
+    return rc;
+}
+
+#define AGENT "\"agents\":[{\"id\":\"a\",\"endpoint\":\"http://h\",\"prompt\":\"p\"}]"
+
+static void test_labels_become_paths(void **st)
+{
+    (void)st;
+    char err[1024];
+    const char *names[] = {"..", ".", ".hidden", "esc\\u001b[31m"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char js[512];
+        snprintf(js, sizeof js, "{" AGENT ",\"configs\":[{\"name\":\"%s\"}]}", names[i]);
+        assert_int_equal(plan_err(js, NULL, err, sizeof err), -1);
+        assert_non_null(strstr(err, "configs[0]"));
+    }
+    char js[1024], name[300];
+    memset(name, 'n', 200);
+    name[200] = '\0';
+    snprintf(js, sizeof js, "{" AGENT ",\"configs\":[{\"name\":\"%s\"}]}", name);
+    assert_int_equal(plan_err(js, NULL, err, sizeof err), -1);
+    assert_non_null(strstr(err, "128"));
+    /* The runtime label is a directory too. */
+    pb_overrides o;
+    pb_overrides_init(&o);
+    o.runtimes = "uv-99999999999999999kb";
+    assert_int_equal(plan_err("{" AGENT "}", &o, err, sizeof err), -1);
+    assert_non_null(strstr(err, "16777216"));
+    o.runtimes = "uv-1099511627776b";
+    assert_int_equal(plan_err("{" AGENT "}", &o, err, sizeof err), -1);
+    assert_non_null(strstr(err, "16777216"));
+    o.runtimes = "uv-16384kb";
+    assert_int_equal(plan_err("{" AGENT "}", &o, err, sizeof err), 0);
+    o.runtimes = "uv-16385kb";
+    assert_int_equal(plan_err("{" AGENT "}", &o, err, sizeof err), -1);
+}
+
+/* The check behind the label rules: two pairs naming one directory are
+ * refused even if a label slipped through (built by hand here). */
+static void test_path_collision(void **st)
+{
+    (void)st;
+    pb_runtime rts[2] = {{.label = "uv"}, {.label = "threads"}};
+    pb_config cfgs[1] = {{.name = ".."}};
+    pb_plan p = {.n_runtimes = 2, .runtimes = rts, .n_configs = 1, .configs = cfgs};
+    char err[512];
+    assert_int_equal(pb_plan_check_paths(&p, err, sizeof err), -1);
+    assert_non_null(strstr(err, "same directory"));
+    cfgs[0].name = "c";
+    assert_int_equal(pb_plan_check_paths(&p, err, sizeof err), 0);
+    pb_config two[2] = {{.name = "a/../b"}, {.name = "b"}};
+    p.configs = two;
+    p.n_configs = 2;
+    p.n_runtimes = 1;
+    assert_int_equal(pb_plan_check_paths(&p, err, sizeof err), -1);
+}
+
+static void test_header_names(void **st)
+{
+    (void)st;
+    char err[1024];
+    const char *js = "{\"agents\":[{\"id\":\"a\",\"endpoint\":\"http://h\",\"prompt\":\"p\","
+                     "\"headers\":{\"X-Dummy: 1\\r\\nX-Parbench-Fault\":\"http500\"}}]}";
+    assert_int_equal(plan_err(js, NULL, err, sizeof err), -1);
+    assert_non_null(strstr(err, "header name"));
+    js = "{\"agents\":[{\"id\":\"a\",\"endpoint\":\"http://h\",\"prompt\":\"p\","
+         "\"headers\":{\"X-Ok\":\"v\"}}]}";
+    assert_int_equal(plan_err(js, NULL, err, sizeof err), 0);
+}
+
+static void test_unknown_keys(void **st)
+{
+    (void)st;
+    char err[1024];
+    assert_int_equal(plan_err("{\"run\":3," AGENT "}", NULL, err, sizeof err), -1);
+    assert_non_null(strstr(err, "\"run\""));
+    assert_non_null(strstr(err, "\"runs\""));
+    assert_int_equal(plan_err("{\"agents\":[{\"id\":\"a\",\"endpoint\":\"http://h\",\"prompt\":\"p\","
+                              "\"optoins\":{}}]}", NULL, err, sizeof err), -1);
+    assert_non_null(strstr(err, "agents[0]"));
+    assert_non_null(strstr(err, "\"options\""));
+    assert_int_equal(plan_err("{" AGENT ",\"configs\":[{\"name\":\"c\",\"option\":{}}]}",
+                              NULL, err, sizeof err), -1);
+    assert_non_null(strstr(err, "configs[0]"));
+    assert_non_null(strstr(err, "\"options\""));
+    assert_int_equal(plan_err("{" AGENT ",\"emulate\":{\"time_scal\":2}}", NULL, err, sizeof err), -1);
+    assert_non_null(strstr(err, "\"time_scale\""));
+    /* Far from every key: no suggestion, but the key is named. */
+    assert_int_equal(plan_err("{" AGENT ",\"zzzzzzzz\":1}", NULL, err, sizeof err), -1);
+    assert_non_null(strstr(err, "zzzzzzzz"));
+}
+
+static void test_syntax_position(void **st)
+{
+    (void)st;
+    char err[1024];
+    /* The missing comma is on line 3, before column 3 ("runs"). */
+    assert_int_equal(plan_err("{\n  \"name\": \"x\"\n  \"runs\": 2\n}", NULL, err, sizeof err), -1);
+    assert_non_null(strstr(err, "line 3"));
+    assert_non_null(strstr(err, "column 3"));
+    assert_int_equal(plan_err("[1]", NULL, err, sizeof err), -1);
+    assert_non_null(strstr(err, "not a JSON object"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -189,6 +303,11 @@ int main(void)
         cmocka_unit_test(test_overrides),
         cmocka_unit_test(test_count_and_errors),
         cmocka_unit_test(test_run_key),
+        cmocka_unit_test(test_labels_become_paths),
+        cmocka_unit_test(test_header_names),
+        cmocka_unit_test(test_path_collision),
+        cmocka_unit_test(test_unknown_keys),
+        cmocka_unit_test(test_syntax_position),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
