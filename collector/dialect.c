@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pb_text.h"
+
 /* The dialects, one file each. */
 extern const pb_dialect pb_dialect_ollama_generate, pb_dialect_ollama_chat;
 extern const pb_dialect pb_dialect_openai_chat, pb_dialect_openai_completions;
@@ -54,8 +56,11 @@ void pb_reply_fail(pb_reply *r, const char *fmt, ...)
     char buf[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
+    /* Cut on a character boundary: the trace must stay valid UTF-8. */
+    if (n >= (int)sizeof buf)
+        buf[pb_utf8_cut(buf, sizeof buf - 1)] = '\0';
     r->error = strdup(buf);
     if (!r->error)
         abort();

@@ -13,6 +13,7 @@
 
 #include "driver.h"
 #include "pb_fs.h"
+#include "pb_text.h"
 #include "pb_hash.h"
 #include "pb_time.h"
 #include "transfer.h"
@@ -410,8 +411,47 @@ void pb_run_path(char *buf, size_t len, const char *out, const char *runtime,
     snprintf(buf, len, "%.*s/%s/%s/run_%d.json", (int)ol, out, runtime, config, k);
 }
 
-int pb_trace_write(const char *path, const cJSON *trace, char *err, size_t errlen)
+/* Replaces every invalid UTF-8 sequence in the strings (keys and values) of
+ * a tree with U+FFFD; returns how many strings were repaired. */
+static size_t repair_utf8(cJSON *j)
 {
+    size_t n = 0;
+    for (; j; j = j->next) {
+        if (j->string && !pb_utf8_valid(j->string, strlen(j->string))) {
+            char *r = pb_utf8_repair(j->string, strlen(j->string), NULL);
+            if (r && !(j->type & cJSON_StringIsConst)) {
+                cJSON_free(j->string);
+                j->string = cJSON_malloc(strlen(r) + 1);
+                if (j->string)
+                    strcpy(j->string, r);
+                n++;
+            }
+            free(r);
+        }
+        if (cJSON_IsString(j) && j->valuestring &&
+            !pb_utf8_valid(j->valuestring, strlen(j->valuestring))) {
+            char *r = pb_utf8_repair(j->valuestring, strlen(j->valuestring), NULL);
+            if (r && cJSON_SetValuestring(j, r))
+                n++;
+            free(r);
+        }
+        n += repair_utf8(j->child);
+    }
+    return n;
+}
+
+int pb_trace_write(const char *path, cJSON *trace, char *err, size_t errlen)
+{
+    /* A server's raw bytes (an error body, the final line) must not make
+     * the file unreadable to strict JSON readers such as Python's: repair
+     * them and say so in the run. */
+    size_t repaired = repair_utf8(trace->child);
+    if (repaired) {
+        cJSON *run = cJSON_GetObjectItemCaseSensitive(trace, "run");
+        cJSON *at = cJSON_IsObject(run) ? run : trace;
+        cJSON_DeleteItemFromObjectCaseSensitive(at, "text_repaired");
+        cJSON_AddNumberToObject(at, "text_repaired", (double)repaired);
+    }
     char *s = cJSON_PrintUnformatted(trace);
     if (!s) {
         snprintf(err, errlen, "out of memory serialising %s", path);

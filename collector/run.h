@@ -46,7 +46,9 @@ pb_existing pb_run_check_file(const char *path, const char *run_key,
 void pb_run_path(char *buf, size_t len, const char *out, const char *runtime,
                  const char *config, int k);
 
-/* Serialises and writes atomically (temp + fsync + rename). */
-int pb_trace_write(const char *path, const cJSON *trace, char *err, size_t errlen);
+/* Serialises and writes atomically (temp + fsync + rename). Invalid UTF-8
+ * in any string is first replaced by U+FFFD and counted in run.text_repaired
+ * (so the file is valid JSON for strict readers). */
+int pb_trace_write(const char *path, cJSON *trace, char *err, size_t errlen);
 
 #endif

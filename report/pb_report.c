@@ -27,6 +27,8 @@ void pb_report_md_escape(FILE *out, const char *s)
             fputc('\\', out), fputc(*s, out);
         else if (*s == '\n' || *s == '\r' || *s == '\t')
             fputc(' ', out);
+        else if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            fputs("\xef\xbf\xbd", out); /* ESC & co. would reach a terminal */
         else
             fputc(*s, out);
     }
@@ -57,6 +59,8 @@ void pb_report_md_code(FILE *out, const char *s, int in_table)
     for (const char *p = s; *p; p++) {
         if (*p == '\n' || *p == '\r' || *p == '\t')
             fputc(' ', out);
+        else if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            fputs("\xef\xbf\xbd", out); /* U+FFFD: no raw control bytes */
         else if (*p == '|' && in_table)
             fputs("\\|", out);
         else

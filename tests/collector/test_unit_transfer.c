@@ -8,7 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "pb_fs.h"
+#include "pb_text.h"
+#include "run.h"
 #include "transfer.h"
 
 static const char stream[] =
@@ -149,12 +153,82 @@ static void test_failures(void **st)
     pb_transfer_free(t);
 }
 
+
+/* Issue 13: an error text cut at its 1024-byte cap never ends inside a
+ * UTF-8 character (both parities of the cut are tried). */
+static void test_error_cut_utf8(void **st)
+{
+    (void)st;
+    for (int pad = 0; pad < 2; pad++) {
+        char url[1600];
+        int k = snprintf(url, sizeof url, "http://h%s/", pad ? "h" : "");
+        for (int i = 0; i < 600; i++)
+            k += snprintf(url + k, sizeof url - (size_t)k, "\xc3\xa9");
+        g_agent.id = "a";
+        g_agent.model = "m";
+        g_agent.api = "generate";
+        g_agent.prompt = "p";
+        g_agent.options = cJSON_CreateObject();
+        g_agent.headers = cJSON_CreateObject();
+        pb_transfer_opts o = {.url = url, .request_id = "r1", .timeout_s = 1};
+        char err[256];
+        pb_transfer *t = pb_transfer_new(&g_agent, &o, 1000, err, sizeof err);
+        cJSON_Delete(g_agent.options);
+        cJSON_Delete(g_agent.headers);
+        assert_non_null(t);
+        pb_transfer_started(t, 1005);
+        pb_transfer_finish(t, CURLE_OK, 2000);
+        pb_transfer_settle(t);
+        assert_non_null(t->error);
+        assert_true(strlen(t->error) > 1000);
+        assert_true(pb_utf8_valid(t->error, strlen(t->error)));
+        pb_transfer_free(t);
+    }
+}
+
+/* Issue 13: invalid bytes from the server (here in the final line) are
+ * replaced by U+FFFD in the written trace, which says it was repaired; the
+ * file is valid UTF-8 JSON. */
+static void test_trace_repaired(void **st)
+{
+    (void)st;
+    pb_transfer *t = mk(0);
+    pb_transfer_started(t, 1005);
+    feed(t, "{\"model\":\"m\",\"response\":\"x\",\"done\":false}\n"
+            "{\"model\":\"m\",\"response\":\"\",\"done\":true,\"done_reason\":\"st\xff" "op\"}\n", 4096);
+    pb_transfer_finish(t, CURLE_OK, 99999);
+    pb_transfer_settle(t);
+    cJSON *trace = cJSON_CreateObject();
+    cJSON_AddObjectToObject(trace, "run");
+    cJSON_AddItemToObject(trace, "request", pb_transfer_to_json(t));
+    pb_transfer_free(t);
+    char dir[] = "/tmp/pb_repair_XXXXXX", path[64], err[512];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/run_1.json", dir);
+    assert_int_equal(pb_trace_write(path, trace, err, sizeof err), 0);
+    cJSON_Delete(trace);
+    char *buf;
+    size_t len;
+    assert_int_equal(pb_fs_read_all(path, 1 << 20, &buf, &len, err, sizeof err), 0);
+    assert_true(pb_utf8_valid(buf, len));
+    assert_non_null(strstr(buf, "st\xef\xbf\xbdop"));
+    cJSON *j = cJSON_Parse(buf);
+    const cJSON *rep = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "run"), "text_repaired");
+    assert_true(cJSON_IsNumber(rep) && rep->valuedouble == 1);
+    cJSON_Delete(j);
+    free(buf);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pieces),
         cmocka_unit_test(test_chunk_bytes),
         cmocka_unit_test(test_failures),
+        cmocka_unit_test(test_error_cut_utf8),
+        cmocka_unit_test(test_trace_repaired),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

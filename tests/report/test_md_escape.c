@@ -47,6 +47,9 @@ static void test_text(void **state)
     (void)state;
     EXPECT(text, "chimera_homo*gpu|80`ctx", 0, "chimera\\_homo\\*gpu\\|80\\`ctx");
     EXPECT(text, "a\\b\nc", 0, "a\\\\b c");
+    /* Issue 13: no raw control character reaches the report (ESC would
+     * recolour a terminal showing it); each becomes U+FFFD. */
+    EXPECT(text, "esc\x1b[31m\x7f", 0, "esc\xef\xbf\xbd\\[31m\xef\xbf\xbd");
 }
 
 static void test_code_span(void **state)
@@ -64,6 +67,7 @@ static void test_code_span(void **state)
     EXPECT(code, "a``b", 0, "```a``b```");
     EXPECT(code, "`x", 0, "`` `x ``");
     EXPECT(code, "x\ty", 0, "`x y`");
+    EXPECT(code, "x\x1by\x01", 0, "`x\xef\xbf\xbdy\xef\xbf\xbd`");
 }
 
 int main(void)
