@@ -12,6 +12,7 @@
 typedef struct pb_sock {
     uv_poll_t poll;
     curl_socket_t fd;
+    int events;         /* UV_READABLE/UV_WRITABLE libcurl asked for */
     pb_uvdrv *d;
 } pb_sock;
 
@@ -63,8 +64,14 @@ static void on_poll(uv_poll_t *h, int status, int events)
     pb_sock *s = h->data;
     pb_uvdrv *d = s->d;
     int flags = 0;
-    if (status < 0)
+    if (status < 0) {
+        /* libuv reports no events with an error (a reset, say). Tell curl
+         * the socket is also ready for what it waits on, so its own read
+         * or write finds the real error (56 "Connection reset by peer")
+         * instead of a bare 55 "select/poll returned error". */
         flags = CURL_CSELECT_ERR;
+        events = s->events;
+    }
     if (events & UV_READABLE)
         flags |= CURL_CSELECT_IN;
     if (events & UV_WRITABLE)
@@ -117,6 +124,7 @@ static int on_socket(CURL *e, curl_socket_t fd, int what, void *userp, void *soc
         ev |= UV_READABLE;
     if (what & CURL_POLL_OUT)
         ev |= UV_WRITABLE;
+    s->events = ev;
     uv_poll_start(&s->poll, ev, on_poll);
     return 0;
 }

@@ -15,7 +15,7 @@ check() { # config substring
             || fail "$rt/$1: reason lacks '$2'"
     done
 }
-check reset_after "curl error"
+check reset_after "curl error 56"   # a reset is a receive failure, not a poll error (55)
 check stall "curl error 28"
 check stall_close "agent a"
 check malformed_line "malformed NDJSON line"
