@@ -14,6 +14,8 @@
 #include "emulate.h"
 #include "manifest.h"
 #include "plan.h"
+#include "pb_fs.h"
+#include "pb_text.h"
 #include "preflight.h"
 #include "signals.h"
 #include "sweep.h"
@@ -82,6 +84,9 @@ static const char usage[] =
 "  --skip-preflight       do not check endpoints and models before the sweep\n"
 "  --api-key-env VAR      send `Authorization: Bearer $VAR` with every request;\n"
 "                         the key is never written anywhere\n"
+"  --proxy URL            send requests to real endpoints through this HTTP\n"
+"                         proxy; without it http_proxy, HTTPS_PROXY, ALL_PROXY\n"
+"                         and the like are ignored (the emulator: never)\n"
 "\n"
 "Emulation (no GPU needed)\n"
 "  --emulate              run the Ollama emulator (the ollama-emu binary, as a\n"
@@ -100,7 +105,7 @@ static const char usage[] =
 "  --emulate-trace FILE   the emulator logs every chunk it writes to FILE\n"
 "  --time-scale F         emulated time runs F times faster (default 1)\n"
 "\n"
-"  --help                 this text\n"
+"  -h, --help             this text\n"
 "  --version              version and library versions\n"
 "\n"
 "Exit status: 0 every run valid, 1 some runs invalid or not written, 2 usage or\n"
@@ -110,7 +115,7 @@ enum {
     OPT_PLAN = 256, OPT_OUT, OPT_RUNTIME, OPT_CONFIG, OPT_RUNS, OPT_NO_SOLO, OPT_NO_PAIRED,
     OPT_NO_WARMUP, OPT_SEED, OPT_TIMEOUT, OPT_CHUNK, OPT_REUSE, OPT_RETRY,
     OPT_EMULATE, OPT_EMULATOR, OPT_IDEAL, OPT_SHARED, OPT_INDEP, OPT_PARALLEL, OPT_ETRACE,
-    OPT_SCALE, OPT_DRY, OPT_PROGRESS, OPT_QUIET, OPT_SKIP_PRE, OPT_HELP, OPT_VERSION,
+    OPT_SCALE, OPT_DRY, OPT_PROGRESS, OPT_QUIET, OPT_SKIP_PRE, OPT_PROXY, OPT_HELP, OPT_VERSION,
     OPT_API, OPT_ENDPOINT, OPT_MODEL, OPT_AGENTS, OPT_PROMPT, OPT_NUM_PREDICT, OPT_KEY_ENV,
     OPT_TARGET_CI, OPT_MAX_RUNS, OPT_STAGGER, OPT_RATE,
 };
@@ -152,6 +157,7 @@ static const struct option longopts[] = {
     {"prompt", required_argument, 0, OPT_PROMPT},
     {"num-predict", required_argument, 0, OPT_NUM_PREDICT},
     {"api-key-env", required_argument, 0, OPT_KEY_ENV},
+    {"proxy", required_argument, 0, OPT_PROXY},
     {"help", no_argument, 0, OPT_HELP},
     {"version", no_argument, 0, OPT_VERSION},
     {0, 0, 0, 0},
@@ -165,12 +171,56 @@ static int usage_error(const char *fmt, const char *a, const char *b)
     return PB_EXIT_USAGE;
 }
 
+/* An unknown option: name it and suggest the nearest known one. */
+static int unknown_option(const char *arg)
+{
+    const char *names[sizeof longopts / sizeof longopts[0]];
+    size_t n = 0;
+    for (const struct option *o = longopts; o->name; o++)
+        names[n++] = o->name;
+    char word[128];
+    snprintf(word, sizeof word, "%s", arg + strspn(arg, "-"));
+    word[strcspn(word, "=")] = '\0';
+    const char *near = pb_nearest(word, names, n);
+    fprintf(stderr, "collect: unknown option '%s'", arg);
+    if (near)
+        fprintf(stderr, "; did you mean --%s?", near);
+    fprintf(stderr, "\n(see collect --help for every option)\n");
+    return PB_EXIT_USAGE;
+}
+
+/* A finite number in [lo, hi] (NaN fails both comparisons' negation). */
+/* The manifest is written lazily, just before the first run file (see
+ * pb_sweep_opts.before_first_write). */
+typedef struct manifest_ctx {
+    const pb_plan *plan;
+    const char *hash, *host;
+    const cJSON *endpoints, *emulator;
+    int argc;
+    char **argv;
+    char path[4200];
+    int written;
+} manifest_ctx;
+
+static int manifest_write(void *ud, char *err, size_t errlen)
+{
+    manifest_ctx *m = ud;
+    char e[1200];
+    if (pb_manifest_write(m->plan, m->hash, m->host, m->endpoints, m->emulator, m->argc,
+                          m->argv, m->path, sizeof m->path, e, sizeof e) != 0) {
+        snprintf(err, errlen, "cannot write the manifest: %s (check --out %s)", e, m->plan->out);
+        return -1;
+    }
+    m->written = 1;
+    return 0;
+}
+
 static int parse_num(const char *s, double lo, double hi, double *out)
 {
     char *end;
     errno = 0;
     double v = strtod(s, &end);
-    if (errno || end == s || *end || v < lo || v > hi)
+    if (errno || end == s || *end || !(v >= lo && v <= hi))
         return -1;
     *out = v;
     return 0;
@@ -188,7 +238,8 @@ int main(int argc, char **argv)
     double v;
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    /* ":h": a missing value returns ':' (not '?'), and -h is --help. */
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (c) {
         case OPT_PLAN: plan_name = optarg; have_plan = 1; break;
         case OPT_API:
@@ -230,7 +281,7 @@ int main(int argc, char **argv)
         case OPT_RUNTIME: ov.runtimes = optarg; break;
         case OPT_CONFIG: ov.configs = optarg; break;
         case OPT_RUNS:
-            if (parse_num(optarg, 1, 1e6, &v)) return usage_error("--runs %s: give a whole number >= 1%s", optarg, "");
+            if (parse_num(optarg, 1, 1e6, &v)) return usage_error("--runs %s: give a whole number in [1, 1e6]%s", optarg, "");
             ov.runs = (int)v;
             break;
         case OPT_TARGET_CI:
@@ -263,11 +314,11 @@ int main(int argc, char **argv)
             break;
         }
         case OPT_TIMEOUT:
-            if (parse_num(optarg, 0.001, 1e7, &v)) return usage_error("--timeout %s: give seconds > 0%s", optarg, "");
+            if (parse_num(optarg, 0.001, 1e7, &v)) return usage_error("--timeout %s: give seconds in [0.001, 1e7]%s", optarg, "");
             ov.timeout_s = v;
             break;
         case OPT_CHUNK:
-            if (parse_num(optarg, 0, 1 << 24, &v)) return usage_error("--chunk-bytes %s: give 0..16777216%s", optarg, "");
+            if (parse_num(optarg, 0, 1 << 24, &v)) return usage_error("--chunk-bytes %s: give a whole number in [0, 16777216]%s", optarg, "");
             ov.chunk_bytes = (long)v;
             break;
         case OPT_REUSE: ov.reuse_connections = 1; break;
@@ -278,12 +329,12 @@ int main(int argc, char **argv)
         case OPT_SHARED: ov.emulate_shared_gpu = 1; break;
         case OPT_INDEP: ov.emulate_shared_gpu = 0; break;
         case OPT_PARALLEL:
-            if (parse_num(optarg, 1, 1 << 20, &v)) return usage_error("--emulate-parallel %s: give a number >= 1%s", optarg, "");
+            if (parse_num(optarg, 1, 1 << 20, &v)) return usage_error("--emulate-parallel %s: give a whole number in [1, 1048576]%s", optarg, "");
             ov.emulate_parallel = (int)v;
             break;
         case OPT_ETRACE: ov.emulate_trace = optarg; break;
         case OPT_SCALE:
-            if (parse_num(optarg, 1e-3, 1e6, &v)) return usage_error("--time-scale %s: give a factor > 0 (e.g. 20)%s", optarg, "");
+            if (parse_num(optarg, 1e-3, 1e6, &v)) return usage_error("--time-scale %s: give a factor in [1e-3, 1e6] (e.g. 20)%s", optarg, "");
             ov.time_scale = v;
             break;
         case OPT_DRY: dry = 1; break;
@@ -293,13 +344,23 @@ int main(int argc, char **argv)
             break;
         case OPT_QUIET: so.quiet = 1; break;
         case OPT_SKIP_PRE: skip_pre = 1; break;
+        case OPT_PROXY:
+            if (strncmp(optarg, "http://", 7) != 0 && strncmp(optarg, "https://", 8) != 0 &&
+                strncmp(optarg, "socks5://", 9) != 0 && strncmp(optarg, "socks5h://", 10) != 0)
+                return usage_error("--proxy %s: give a proxy URL such as http://proxy:3128 "
+                                   "(http://, https://, socks5:// or socks5h://)%s", optarg, "");
+            ov.proxy = optarg;
+            break;
+        case 'h':
         case OPT_HELP: fputs(usage, stdout); return 0;
         case OPT_VERSION:
             printf("collect (parbench) %s\nlibcurl %s\nlibuv %s\n", PARBENCH_VERSION,
                    curl_version_info(CURLVERSION_NOW)->version, uv_version_string());
             return 0;
+        case ':':
+            return usage_error("option '%s' needs a value%s", argv[optind - 1], "");
         default:
-            return usage_error("unknown or incomplete option '%s'%s", argv[optind - 1], "");
+            return unknown_option(argv[optind - 1]);
         }
     }
     if (optind < argc)
@@ -407,13 +468,17 @@ int main(int argc, char **argv)
     so.servers = servers;
     char host[256] = "";
     gethostname(host, sizeof host - 1);
-    char mpath[4200];
-    if (pb_manifest_write(&plan, hash, host, endpoints, emu.info, argc, argv, mpath,
-                          sizeof mpath, err, sizeof err) != 0) {
-        fprintf(stderr, "collect: cannot write the manifest: %s (check --out %s)\n", err, plan.out);
+    /* Find an unwritable --out now, not after the first measured run. */
+    err[0] = '\0';
+    if (pb_fs_mkdirs(plan.out, err, sizeof err) != 0 || access(plan.out, W_OK) != 0) {
+        fprintf(stderr, "collect: cannot write to --out %s: %s (choose a writable directory)\n",
+                plan.out, err[0] ? err : strerror(errno));
         rc = PB_EXIT_FAILED;
         goto out;
     }
+    manifest_ctx mc = {&plan, hash, host, endpoints, emu.info, argc, argv, "", 0};
+    so.before_first_write = manifest_write;
+    so.ud = &mc;
     if (!so.quiet) {
         char agents[160];
         if (plan.n_counts > 1) /* a count sweep: configs differ in N */
@@ -435,7 +500,12 @@ int main(int argc, char **argv)
     if (st.added)
         fprintf(stderr, "collect: --target-ci added %d runs beyond the planned %d per group\n",
                 st.added, plan.runs);
-    fprintf(stderr, "collect: data in %s (manifest %s)%s\n", plan.out, mpath,
+    char mnote[4300];
+    if (mc.written)
+        snprintf(mnote, sizeof mnote, "manifest %s", mc.path);
+    else
+        snprintf(mnote, sizeof mnote, "no run written now, so no new manifest");
+    fprintf(stderr, "collect: data in %s (%s)%s\n", plan.out, mnote,
             rc == PB_EXIT_INTERRUPTED ? "; run the same command again to resume" :
             st.kept_invalid || st.failed_new ? "; --retry-failed measures invalid runs again" : "");
 out:

@@ -148,6 +148,7 @@ void pb_plan_free(pb_plan *p)
         runtime_free(&p->runtimes[i]);
     free(p->runtimes);
     free(p->emulate.trace);
+    free(p->proxy);
     cJSON_Delete(p->emulate.faults);
     for (int i = 0; i < p->emulate.n_models; i++)
         free(p->emulate.models[i]);
@@ -888,6 +889,8 @@ int pb_plan_from_json(pb_plan *p, const char *text, size_t len,
     p->emulate.time_scale = em_scale;
     p->emulate.num_parallel = (int)em_par;
     p->emulate.trace = trace && *trace ? xstrdup(trace) : NULL;
+    /* The in-process emulator is on loopback: never through a proxy. */
+    p->proxy = o && o->proxy && !em_on ? xstrdup(o->proxy) : NULL;
 
     int counted = -1;
     if (parse_runtimes(p, root, o, origin, err, errlen) != 0 ||

@@ -89,6 +89,9 @@ typedef struct pb_plan {
     int max_runs;       /* with target_ci_pct: runs per group at most */
     int n_counts;       /* agent counts of a count sweep (0: none) */
     int counts[PB_COUNTS_MAX];
+    /* --proxy for real endpoints; NULL = no proxy at all, whatever the
+     * environment says. Not part of the plan hash: it is not measured. */
+    char *proxy;
 } pb_plan;
 
 /* Flags that override the plan; a field left at its "unset" value (NULL or
@@ -114,6 +117,7 @@ typedef struct pb_overrides {
     double stagger_s;       /* < 0: unset (--stagger) */
     double rate_per_s;      /* <= 0: unset (--arrival-rate) */
     int max_runs;           /* <= 0: unset */
+    const char *proxy;      /* --proxy URL, or NULL */
 } pb_overrides;
 
 void pb_overrides_init(pb_overrides *o);

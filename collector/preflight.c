@@ -111,7 +111,7 @@ static int check_pair(const pb_plan *p, const char *const *urls, const pair *pr,
     hostport(plan_url, hp, sizeof hp);
     pb_http_answer ver = {0}, models = {0};
     int rc = -1;
-    if (d->version_path && pb_http_get(url, d->version_path, auth, timeout_s, &ver) != 0) {
+    if (d->version_path && pb_http_get(url, d->version_path, auth, p->proxy, timeout_s, &ver) != 0) {
         snprintf(err, errlen,
                  "preflight: endpoint %s is not reachable: %s\n"
                  "  start an instance there: OLLAMA_HOST=%s ollama serve\n"
@@ -119,7 +119,7 @@ static int check_pair(const pb_plan *p, const char *const *urls, const pair *pr,
                  plan_url, ver.why, hp);
         goto out;
     }
-    if (pb_http_get(url, d->models_path, auth, timeout_s, &models) != 0) {
+    if (pb_http_get(url, d->models_path, auth, p->proxy, timeout_s, &models) != 0) {
         size_t pl = strlen(plan_url);
         int ends_v1 = pl >= 3 && strcmp(plan_url + pl - 3, "/v1") == 0;
         if (models.status == 0 && !d->version_path)
@@ -194,7 +194,7 @@ static int check_pair(const pb_plan *p, const char *const *urls, const pair *pr,
     cJSON_AddItemToObject(o, "models", ids);
     if (ollama) {
         pb_http_answer ps = {0};
-        pb_http_get(url, "/api/ps", auth, timeout_s, &ps);
+        pb_http_get(url, "/api/ps", auth, p->proxy, timeout_s, &ps);
         cJSON_AddItemToObject(o, "ps", ps.json && ps.status == 200 ? cJSON_Duplicate(ps.json, 1)
                                                                    : cJSON_CreateNull());
         pb_http_answer_free(&ps);

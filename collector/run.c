@@ -52,6 +52,7 @@ static pb_transfer *make(pb_run_ctx *c, const pb_runtime *rt, const pb_agent_spe
     snprintf(rid, sizeof rid, "pb-%s-%lu", c->nonce, ++c->seq);
     pb_transfer_opts o = {
         .url = c->urls[a->endpoint_index],
+        .proxy = c->plan->proxy,
         .request_id = rid,
         .chunk_bytes = rt->chunk_bytes,
         .timeout_s = c->plan->timeout_s,

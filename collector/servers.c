@@ -67,7 +67,7 @@ static size_t on_header(char *p, size_t s, size_t n, void *ud)
 }
 
 int pb_http_get(const char *base, const char *path, const char *auth_header,
-                double timeout_s, pb_http_answer *a)
+                const char *proxy, double timeout_s, pb_http_answer *a)
 {
     memset(a, 0, sizeof *a);
     char url[1024];
@@ -87,6 +87,7 @@ int pb_http_get(const char *base, const char *path, const char *auth_header,
     curl_easy_setopt(e, CURLOPT_HEADERDATA, a);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, eb);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_PROXY, proxy ? proxy : ""); /* as the sweep */
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(timeout_s * 1000));
     if (h)
         curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);

@@ -15,10 +15,11 @@ typedef struct pb_http_answer {
     char why[1600];          /* set when the GET failed or the body is no JSON */
 } pb_http_answer;
 
-/* GET base+path with an optional "Authorization: ..." header line. Returns
- * 0 when the answer is 200 with a JSON body, else -1 (why set). */
+/* GET base+path with an optional "Authorization: ..." header line, through
+ * proxy (NULL: no proxy, whatever http_proxy & co. say). Returns 0 when the
+ * answer is 200 with a JSON body, else -1 (why set). */
 int pb_http_get(const char *base, const char *path, const char *auth_header,
-                double timeout_s, pb_http_answer *a);
+                const char *proxy, double timeout_s, pb_http_answer *a);
 void pb_http_answer_free(pb_http_answer *a);
 
 /* `X-Parbench-Emulator: time-scale=F; preset=NAME` as

@@ -1,11 +1,15 @@
 #include "sweep.h"
 
 #include <math.h>
+#include <dirent.h>
+#include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "pb_fs.h"
 #include "precision.h"
@@ -107,7 +111,11 @@ static int sweep_one(pb_run_ctx *ctx, const pb_plan *p, const pb_runtime *rt,
     const cJSON *run = cJSON_GetObjectItemCaseSensitive(trace, "run");
     int valid = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(run, "valid"));
     const cJSON *reason = cJSON_GetObjectItemCaseSensitive(run, "invalid_reason");
-    if (pb_trace_write(path, trace, err, sizeof err) != 0) {
+    if (o->before_first_write && !st->first_written &&
+        o->before_first_write(o->ud, err, sizeof err) != 0) {
+        st->write_errors++;
+        snprintf(status, sizeof status, "NOT WRITTEN: %s", err);
+    } else if ((st->first_written = 1, pb_trace_write(path, trace, err, sizeof err) != 0)) {
         st->write_errors++;
         snprintf(status, sizeof status, "NOT WRITTEN: %s (check free space and permissions)", err);
     } else if (!valid) {
@@ -195,6 +203,41 @@ static int sweep_precision(pb_run_ctx *ctx, const pb_plan *p, const pb_sweep_opt
     return interrupted;
 }
 
+/* Removes the hidden temp files (".NAME.tmp.PID", see pb_fs_write_atomic)
+ * in dir whose writer is gone: a kill -9 during a write leaves them, and
+ * nobody else would ever remove them. A live pid's file is left alone (it
+ * may be another collect writing now). Returns how many were removed. */
+static int remove_stale_tmp(const char *dir, int quiet)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        const char *t = e->d_name[0] == '.' ? strstr(e->d_name, ".tmp.") : NULL;
+        if (!t)
+            continue;
+        char *end;
+        errno = 0;
+        long pid = strtol(t + 5, &end, 10);
+        if (errno || *end || end == t + 5 || pid <= 0)
+            continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue;
+        char path[4400];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (unlink(path) == 0) {
+            n++;
+            if (!quiet)
+                fprintf(stderr, "collect: removed %s (a temp file whose writer, pid %ld, is gone)\n",
+                        path, pid);
+        }
+    }
+    closedir(d);
+    return n;
+}
+
 int pb_sweep_run(const pb_plan *p, const char *const *urls, const char *plan_hash,
                  const char *host, cJSON *emulator, const pb_sweep_opts *o,
                  pb_sweep_stats *st)
@@ -216,6 +259,17 @@ int pb_sweep_run(const pb_plan *p, const char *const *urls, const char *plan_has
         curl_share_setopt(ctx.share, CURLSHOPT_LOCKFUNC, share_lock);
         curl_share_setopt(ctx.share, CURLSHOPT_UNLOCKFUNC, share_unlock);
     }
+
+    /* Temp files of killed writers, in the out dir and every run dir. */
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s", p->out);
+    remove_stale_tmp(dir, o->quiet);
+    for (int c = 0; c < p->n_configs; c++)
+        for (int r = 0; r < p->n_runtimes; r++) {
+            pb_run_path(dir, sizeof dir, p->out, p->runtimes[r].label, p->configs[c].name, 1);
+            *strrchr(dir, '/') = '\0';
+            remove_stale_tmp(dir, o->quiet);
+        }
 
     /* First pass: how many runs are left (for the ETA). */
     int to_run = 0;

@@ -27,12 +27,19 @@ typedef struct pb_sweep_opts {
     int quiet;
     const char *auth_header;  /* "Authorization: Bearer ..." or NULL; never written */
     const cJSON *servers;     /* recorded as every trace's "servers", or NULL */
+    /* Called once, just before the first run file is written (NULL: not
+     * called). collect writes the manifest there, so a sweep killed before
+     * it measured anything leaves no manifest behind. Nonzero: the run is
+     * not written (err says why). */
+    int (*before_first_write)(void *ud, char *err, size_t errlen);
+    void *ud;
 } pb_sweep_opts;
 
 typedef struct pb_sweep_stats {
     int total, executed, skipped_valid, kept_invalid, failed_new, conflicts,
         write_errors, retried,
         added;               /* runs added by --target-ci */
+    int first_written;       /* a run file was written (before_first_write ran) */
 } pb_sweep_stats;
 
 int pb_sweep_run(const pb_plan *p, const char *const *urls, const char *plan_hash,

@@ -284,6 +284,9 @@ pb_transfer *pb_transfer_new(const pb_agent_spec *agent, const pb_transfer_opts 
     curl_easy_setopt(e, CURLOPT_PRIVATE, t);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    /* "" turns off curl's reading of http_proxy & co.: timings through a
+     * proxy nobody asked for would be measured as the server's. */
+    curl_easy_setopt(e, CURLOPT_PROXY, o->proxy ? o->proxy : "");
     curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(o->timeout_s * 1000.0 + 0.5));
     long cto = (long)(o->timeout_s * 1000.0 + 0.5);

@@ -22,6 +22,7 @@
 typedef struct pb_transfer_opts {
     const char *url;         /* actual base URL (after --emulate mapping) */
     const char *request_id;
+    const char *proxy;       /* NULL: no proxy (environment ignored) */
     long chunk_bytes;
     double timeout_s;
     int reuse_connections;
