@@ -1,7 +1,9 @@
 #include "progress.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -46,6 +48,32 @@ void pb_progress_clear(pb_progress *p)
     }
 }
 
+/* Columns of the terminal on stderr (asked each time: it may be resized),
+ * else $COLUMNS, else 80. */
+static int term_columns(void)
+{
+    struct winsize ws;
+    if (ioctl(2, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        return ws.ws_col;
+    const char *c = getenv("COLUMNS");
+    int n = c ? atoi(c) : 0;
+    return n > 0 && n < 10000 ? n : 80;
+}
+
+/* Cuts s to at most `cols` characters (UTF-8 sequences count once). */
+static void fit_columns(char *s, int cols)
+{
+    int n = 0;
+    for (char *p = s; *p; p++) {
+        if (((unsigned char)*p & 0xc0) == 0x80)
+            continue;
+        if (n++ == cols) {
+            *p = '\0';
+            return;
+        }
+    }
+}
+
 void pb_progress_begin(pb_progress *p, const char *runtime, const char *config, int k)
 {
     p->index++;
@@ -62,8 +90,14 @@ void pb_progress_begin(pb_progress *p, const char *runtime, const char *config, 
     for (int i = 0; i < width; i++)
         bar[i] = i < fill ? '#' : '.';
     bar[width] = '\0';
-    fprintf(stderr, "\r\033[K[%s] run %d of %d  %s  %s  #%d  ETA %s", bar, p->index,
-            p->total, runtime, config, k, e);
+    /* A line as wide as the terminal wraps, and "\r" then returns only to
+     * the start of the last row: every update would leave a line behind.
+     * Stay one column short of the width. */
+    char line[1024];
+    snprintf(line, sizeof line, "[%s] run %d of %d  %s  %s  #%d  ETA %s", bar, p->index,
+             p->total, runtime, config, k, e);
+    fit_columns(line, term_columns() - 1);
+    fprintf(stderr, "\r\033[K%s", line);
     fflush(stderr);
     p->bar_drawn = 1;
 }
