@@ -108,6 +108,25 @@ static int parse_group(char *spec, pb_load_opts *lo)
     return 0;
 }
 
+/* Nothing loaded: say what was there instead, so the next step is clear. */
+static void explain_nothing(const pb_dataset *ds)
+{
+    fprintf(stderr, "analyze: no run could be loaded: ");
+    if (ds->files_seen == 0)
+        fprintf(stderr, "no .json file was found under the given paths");
+    else
+        fprintf(stderr, "%zu .json files examined: %zu manifest%s, %zu summar%s, %zu skipped%s",
+                ds->files_seen, ds->files_manifest, ds->files_manifest == 1 ? "" : "s",
+                ds->files_duplicate + ds->files_aggregate,
+                ds->files_duplicate + ds->files_aggregate == 1 ? "y" : "ies", ds->n_skips,
+                ds->n_skips ? " (reasons above)" : "");
+    if (ds->files_hidden)
+        fprintf(stderr, "; %zu hidden entries not read (e.g. %s)", ds->files_hidden,
+                ds->hidden_first);
+    fprintf(stderr, ".\n  Runs are the files DIR/<runtime>/<config>/run_<k>.json that collect "
+            "writes (a manifest only describes the sweep); give that DIR.\n");
+}
+
 int main(int argc, char **argv)
 {
     enum { O_REF = 256, O_BASE, O_SEED, O_BOOT, O_GROUP, O_CSV, O_CHARTS,
@@ -261,9 +280,15 @@ int main(int argc, char **argv)
         pb_dataset_free(&ds);
         return EXIT_OUTPUT;
     }
-    if (!lo.quiet)
+    if (!lo.quiet) {
         fprintf(stderr, "analyze: %zu runs loaded (%zu valid), %zu files skipped\n",
                 ds.n_runs, pb_dataset_n_valid(&ds), ds.n_skips);
+        if (ds.files_hidden)
+            fprintf(stderr, "analyze: %zu hidden entries not read (names starting with '.', "
+                    "e.g. %s): the collector's temp files and preserved failed runs are "
+                    "hidden on purpose; rename anything else to load it\n",
+                    ds.files_hidden, ds.hidden_first);
+    }
 
     int rc = ds.n_runs == 0 ? EXIT_NOTHING : EXIT_REPORT;
     /* Statistics once (the bootstrap dominates): the report, its sections
@@ -333,8 +358,7 @@ int main(int argc, char **argv)
         }
     }
     if (ds.n_runs == 0)
-        fprintf(stderr, "analyze: no run could be loaded from the given "
-                "paths; see the messages above\n");
+        explain_nothing(&ds);
     pb_analysis_free(&an);
     pb_dataset_free(&ds);
     return rc;

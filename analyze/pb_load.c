@@ -295,6 +295,17 @@ static void load_file(walk_ctx *c, const char *path)
         return;
     }
     cJSON *root = cJSON_ParseWithLength(buf, len);
+    size_t lead = 0;
+    while (lead < len && strchr(" \t\r\n", buf[lead]))
+        lead++;
+    if (!root && (lead == len || buf[lead] != '{')) {
+        /* Not even the start of a JSON object: not a damaged run, but a
+         * file that never was one (README.md given by mistake). */
+        skip(c, path, "not JSON, so not a run file; give the directory collect "
+             "wrote (--out) or its run_<k>.json files");
+        free(buf);
+        return;
+    }
     if (!root) {
         const char *ep = cJSON_GetErrorPtr();
         long off = ep && ep >= buf && ep <= buf + len ? (long)(ep - buf) : -1;
@@ -421,7 +432,14 @@ static void walk(walk_ctx *c, const char *path, int depth, int explicit_arg)
         size_t pl = strlen(path);
         for (int i = 0; i < n; i++) {
             const char *nm = ents[i]->d_name;
-            /* Hidden entries: ".", "..", and the collector's temp files. */
+            /* Hidden entries: ".", "..", and the collector's temp files
+             * and preserved failed runs; counted so that analyze can say
+             * what it did not read (a config named ".x" hid its runs). */
+            if (nm[0] == '.' && strcmp(nm, ".") != 0 && strcmp(nm, "..") != 0) {
+                if (c->ds->files_hidden++ == 0)
+                    snprintf(c->ds->hidden_first, sizeof c->ds->hidden_first, "%s%s%s", path,
+                             pl && path[pl - 1] == '/' ? "" : "/", nm);
+            }
             if (nm[0] != '.') {
                 char *child = malloc(pl + strlen(nm) + 2);
                 if (child) {

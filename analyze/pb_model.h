@@ -162,6 +162,8 @@ typedef struct pb_dataset {
     size_t files_revisited;   /* same file reached twice (links, overlapping args) */
     pb_manifest *manifests;   /* owned, n_manifests of them */
     size_t n_manifests;
+    size_t files_hidden;      /* hidden entries not descended/read (".x") */
+    char hidden_first[512];   /* the first of them, to name in a message */
 } pb_dataset;
 
 /* Releases everything ds owns and zeroes it (safe on a zeroed dataset). */

@@ -1,0 +1,37 @@
+#!/bin/sh
+# Issue 13: when analyze loads nothing, or ignores something, stderr says
+# what was found and why. Usage: inputs_test.sh ANALYZE_BIN FIXTURES_DIR SRC_DIR
+set -u
+A=$1; FX=$2; SRC=$3
+T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+# run_a NAME ARGS...: exit status in $rc, stderr in $T/NAME.err
+run_a() { n=$1; shift; rc=0; "$A" "$@" >"$T/$n.md" 2>"$T/$n.err" || rc=$?; }
+
+mkdir "$T/empty"
+run_a empty "$T/empty"
+[ "$rc" = 1 ] || fail "empty: exit $rc"
+grep -q "no .json file" "$T/empty.err" || { cat "$T/empty.err"; fail "empty: does not say nothing was found"; }
+grep -q "see the messages above" "$T/empty.err" && fail "empty: points at messages that are not there"
+
+mkdir "$T/mo"
+printf '{"format":"parbench-manifest","format_version":1}\n' >"$T/mo/manifest.json"
+run_a mo "$T/mo"
+[ "$rc" = 1 ] || fail "manifest only: exit $rc"
+grep -q "1 manifest" "$T/mo.err" || { cat "$T/mo.err"; fail "manifest only: manifest not mentioned"; }
+grep -q "run_<k>.json" "$T/mo.err" || fail "manifest only: does not say where runs are"
+
+run_a readme "$SRC/README.md"
+[ "$rc" = 1 ] || fail "README: exit $rc"
+grep -q "not a run file" "$T/readme.err" || { cat "$T/readme.err"; fail "README: not called 'not a run file'"; }
+grep -q "re-collect" "$T/readme.err" && fail "README: told to re-collect a file that is no run"
+
+mkdir -p "$T/h/uv/cfg_a" "$T/h/uv/.hidden"
+cp "$FX/trace/uv/cfg_a/run_1.json" "$T/h/uv/cfg_a/"
+cp "$FX/trace/uv/cfg_a/run_2.json" "$T/h/uv/.hidden/run_1.json"
+cp "$FX/trace/uv/cfg_a/run_2.json" "$T/h/uv/cfg_a/.run_2.json.tmp.1"
+run_a hidden "$T/h"
+[ "$rc" = 0 ] || fail "hidden: exit $rc"
+grep -q "2 hidden" "$T/hidden.err" || { cat "$T/hidden.err"; fail "hidden entries not reported"; }
+grep -q "\.hidden" "$T/hidden.err" || fail "hidden: example path not named"
+echo "inputs_test: ok"
