@@ -11,6 +11,7 @@
 #include "pb_csv.h"
 #include "pb_fs.h"
 #include "pb_json_out.h"
+#include "pb_text.h"
 #include "pb_load.h"
 #include "pb_report.h"
 #include "pb_stats.h"
@@ -115,7 +116,7 @@ static void explain_nothing(const pb_dataset *ds)
     if (ds->files_seen == 0)
         fprintf(stderr, "no .json file was found under the given paths");
     else
-        fprintf(stderr, "%zu .json files examined: %zu manifest%s, %zu summar%s, %zu skipped%s",
+        fprintf(stderr, "%zu files examined: %zu manifest%s, %zu summar%s, %zu skipped%s",
                 ds->files_seen, ds->files_manifest, ds->files_manifest == 1 ? "" : "s",
                 ds->files_duplicate + ds->files_aggregate,
                 ds->files_duplicate + ds->files_aggregate == 1 ? "y" : "ies", ds->n_skips,
@@ -161,7 +162,7 @@ int main(int argc, char **argv)
     const char *out_path = NULL, *json_path = NULL;
     unsigned long long v;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "qhVo:", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":qhVo:", longopts, NULL)) != -1) {
         switch (c) {
         case O_REF: {
             char *eq = strchr(optarg, '=');
@@ -225,8 +226,23 @@ int main(int argc, char **argv)
         case 'q': lo.quiet = 1; break;
         case 'h': fputs(USAGE, stdout); return EXIT_REPORT;
         case 'V': printf("analyze (parbench) %s\n", PARBENCH_VERSION); return EXIT_REPORT;
-        default:
-            return usage_error("unknown or incomplete option '%s'", argv[optind - 1]);
+        case ':':
+            return usage_error("option '%s' needs a value", argv[optind - 1]);
+        default: {
+            /* Name the nearest option: "--bootstraps" is "--bootstrap". */
+            const char *names[sizeof longopts / sizeof longopts[0]];
+            size_t n = 0;
+            for (const struct option *o = longopts; o->name; o++)
+                names[n++] = o->name;
+            char word[128], msg[300];
+            const char *arg = argv[optind - 1];
+            snprintf(word, sizeof word, "%s", arg + strspn(arg, "-"));
+            word[strcspn(word, "=")] = '\0';
+            const char *near = pb_nearest(word, names, n);
+            snprintf(msg, sizeof msg, "unknown option '%%s'%s%s%s", near ? "; did you mean --" : "",
+                     near ? near : "", near ? "?" : "");
+            return usage_error(msg, arg);
+        }
         }
     }
     if (optind >= argc)

@@ -34,4 +34,7 @@ run_a hidden "$T/h"
 [ "$rc" = 0 ] || fail "hidden: exit $rc"
 grep -q "2 hidden" "$T/hidden.err" || { cat "$T/hidden.err"; fail "hidden entries not reported"; }
 grep -q "\.hidden" "$T/hidden.err" || fail "hidden: example path not named"
+run_a flag --bootstraps 5 "$T/h"
+[ "$rc" = 2 ] || fail "unknown flag: exit $rc"
+grep -q "did you mean --bootstrap?" "$T/flag.err" || { cat "$T/flag.err"; fail "no nearest flag"; }
 echo "inputs_test: ok"
