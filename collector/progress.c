@@ -110,7 +110,7 @@ void pb_progress_end(pb_progress *p, const char *runtime, const char *config, in
         p->executed++;
         p->exec_ns += uv_hrtime() - p->run_t0;
     }
-    if (p->mode == PB_PROGRESS_NONE)
+    if (p->mode == PB_PROGRESS_NONE || !status)
         return;
     if (p->mode == PB_PROGRESS_TTY) {
         /* The bar is redrawn by the next begin; only noteworthy runs leave

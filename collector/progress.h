@@ -21,7 +21,8 @@ typedef struct pb_progress {
 int pb_progress_parse(const char *s, pb_progress_mode *m);
 void pb_progress_init(pb_progress *p, pb_progress_mode m, int total, int to_run);
 void pb_progress_begin(pb_progress *p, const char *runtime, const char *config, int k);
-/* status: "ok", "INVALID: reason", "skipped (...)" ... */
+/* status: "ok", "INVALID: reason", "skipped (...)" ..., or NULL: nothing to
+ * show for this run (it is counted in the sweep's summary). */
 void pb_progress_end(pb_progress *p, const char *runtime, const char *config, int k,
                      int executed, const char *status);
 /* Prints a warning without breaking the bar. */

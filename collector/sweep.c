@@ -55,6 +55,121 @@ static int preserve_failed(const char *path, char *err, size_t errlen)
     return rc;
 }
 
+/* Appends "path: old there, new here" for each differing leaf of a and b
+ * (at most `max` in total, counted in *n). */
+static void diff_json(const cJSON *a, const cJSON *b, const char *path, char *out,
+                      size_t outlen, int *n, int max)
+{
+    if (*n >= max)
+        return;
+    if (cJSON_IsObject(a) && cJSON_IsObject(b)) {
+        const cJSON *it;
+        char sub[300];
+        cJSON_ArrayForEach(it, a) {
+            snprintf(sub, sizeof sub, "%s.%s", path, it->string);
+            diff_json(it, cJSON_GetObjectItemCaseSensitive(b, it->string), sub, out, outlen, n, max);
+        }
+        cJSON_ArrayForEach(it, b)
+            if (!cJSON_GetObjectItemCaseSensitive(a, it->string)) {
+                snprintf(sub, sizeof sub, "%s.%s", path, it->string);
+                diff_json(NULL, it, sub, out, outlen, n, max);
+            }
+        return;
+    }
+    if (cJSON_IsArray(a) && cJSON_IsArray(b) && cJSON_GetArraySize(a) == cJSON_GetArraySize(b)) {
+        char sub[300];
+        for (int i = 0; i < cJSON_GetArraySize(a); i++) {
+            snprintf(sub, sizeof sub, "%s[%d]", path, i);
+            diff_json(cJSON_GetArrayItem(a, i), cJSON_GetArrayItem(b, i), sub, out, outlen, n, max);
+        }
+        return;
+    }
+    if (a && b && cJSON_Compare(a, b, 1))
+        return;
+    char *sa = a ? cJSON_PrintUnformatted(a) : NULL, *sb = b ? cJSON_PrintUnformatted(b) : NULL;
+    size_t l = strlen(out);
+    snprintf(out + l, outlen - l, "%s%s is %.60s%s there, %.60s%s here", *n ? "; " : "", path + 1,
+             sa ? sa : "absent", sa && strlen(sa) > 60 ? "..." : "", sb ? sb : "absent",
+             sb && strlen(sb) > 60 ? "..." : "");
+    cJSON_free(sa);
+    cJSON_free(sb);
+    (*n)++;
+}
+
+static const cJSON *find_named(const cJSON *arr, const char *key, const char *name)
+{
+    const cJSON *it;
+    cJSON_ArrayForEach(it, arr) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(it, key);
+        if (cJSON_IsString(v) && strcmp(v->valuestring, name) == 0)
+            return it;
+    }
+    return NULL;
+}
+
+/* Why the file at path, written by another plan, conflicts: the settings
+ * that differ between the plan in the manifest that wrote it (found in the
+ * out dir by its plan_hash) and this plan, for this runtime and config. */
+static void explain_conflict(const pb_plan *p, const pb_runtime *rt, const pb_config *cfg,
+                             const char *path, char *out, size_t outlen)
+{
+    out[0] = '\0';
+    char *buf = NULL, e[600];
+    size_t len = 0;
+    if (pb_fs_read_all(path, 1u << 30, &buf, &len, e, sizeof e) != 0)
+        return;
+    cJSON *t = cJSON_ParseWithLength(buf, len);
+    free(buf);
+    const cJSON *h = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(t, "run"), "plan_hash");
+    cJSON *old = NULL;
+    DIR *d = cJSON_IsString(h) ? opendir(p->out) : NULL;
+    struct dirent *de;
+    while (d && !old && (de = readdir(d))) {
+        if (strncmp(de->d_name, "manifest", 8) != 0)
+            continue;
+        char mp[4400];
+        snprintf(mp, sizeof mp, "%s/%s", p->out, de->d_name);
+        if (pb_fs_read_all(mp, 64u << 20, &buf, &len, e, sizeof e) != 0)
+            continue;
+        cJSON *m = cJSON_ParseWithLength(buf, len);
+        free(buf);
+        const cJSON *mh = cJSON_GetObjectItemCaseSensitive(m, "plan_hash");
+        if (cJSON_IsString(mh) && strcmp(mh->valuestring, h->valuestring) == 0)
+            old = cJSON_DetachItemFromObjectCaseSensitive(m, "plan");
+        cJSON_Delete(m);
+    }
+    if (d)
+        closedir(d);
+    cJSON_Delete(t);
+    if (!old) {
+        snprintf(out, outlen, "the manifest of the plan that wrote it is not in %s, so the "
+                 "differing setting is unknown", p->out);
+        return;
+    }
+    cJSON *cur = pb_plan_to_json(p);
+    int n = 0;
+    static const char *const protocol[] = {"warmup", "warmup_tokens", "solo", "paired_seed",
+                                           "seed", "timeout_s", "reuse_connections", "emulate"};
+    char where[300];
+    for (size_t i = 0; i < sizeof protocol / sizeof protocol[0]; i++) {
+        snprintf(where, sizeof where, ".%s", protocol[i]);
+        diff_json(cJSON_GetObjectItemCaseSensitive(old, protocol[i]),
+                  cJSON_GetObjectItemCaseSensitive(cur, protocol[i]), where, out, outlen, &n, 3);
+    }
+    snprintf(where, sizeof where, ".runtime %s", rt->label);
+    diff_json(find_named(cJSON_GetObjectItemCaseSensitive(old, "runtimes"), "label", rt->label),
+              find_named(cJSON_GetObjectItemCaseSensitive(cur, "runtimes"), "label", rt->label),
+              where, out, outlen, &n, 3);
+    snprintf(where, sizeof where, ".config %s", cfg->name);
+    diff_json(find_named(cJSON_GetObjectItemCaseSensitive(old, "configs"), "name", cfg->name),
+              find_named(cJSON_GetObjectItemCaseSensitive(cur, "configs"), "name", cfg->name),
+              where, out, outlen, &n, 3);
+    if (n == 0)
+        snprintf(out, outlen, "no plan setting differs; the collector version may");
+    cJSON_Delete(old);
+    cJSON_Delete(cur);
+}
+
 /* Measures run k of (rt, cfg) unless its file already holds it. Returns 1
  * when interrupted, else 0 (the outcome is counted in st). */
 static int sweep_one(pb_run_ctx *ctx, const pb_plan *p, const pb_runtime *rt,
@@ -79,10 +194,22 @@ static int sweep_one(pb_run_ctx *ctx, const pb_plan *p, const pb_runtime *rt,
         return 0;
     }
     if (ex == PB_EXIST_FOREIGN || ex == PB_EXIST_UNREADABLE) {
-        /* Never overwrite what we cannot account for. */
+        /* Never overwrite what we cannot account for. The first foreign
+         * file says which setting differs; the others (usually the whole
+         * directory) are only counted. */
         st->conflicts++;
+        if (ex == PB_EXIST_FOREIGN && st->foreign_seen++ > 0) {
+            pb_progress_end(pr, rt->label, cfg->name, k, 0, NULL);
+            return 0;
+        }
+        char diff[1500] = "";
+        if (ex == PB_EXIST_FOREIGN)
+            explain_conflict(p, rt, cfg, path, diff, sizeof diff);
         snprintf(status, sizeof status,
-                 "NOT RUN: %s exists and is %s; left untouched (use another --out)", path, why);
+                 "NOT RUN: %s exists and is %s%s%s; left untouched (use another --out%s)",
+                 path, why, diff[0] ? ": " : "", diff,
+                 ex == PB_EXIST_FOREIGN ? ", or the same settings; later conflicts "
+                 "are only counted" : "");
         pb_progress_end(pr, rt->label, cfg->name, k, 0, status);
         return 0;
     }

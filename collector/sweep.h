@@ -40,6 +40,7 @@ typedef struct pb_sweep_stats {
         write_errors, retried,
         added;               /* runs added by --target-ci */
     int first_written;       /* a run file was written (before_first_write ran) */
+    int foreign_seen;        /* files of another plan met (the first is explained) */
 } pb_sweep_stats;
 
 int pb_sweep_run(const pb_plan *p, const char *const *urls, const char *plan_hash,

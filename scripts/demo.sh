@@ -7,16 +7,23 @@
 #      sharing one simulated GPU, time-scaled so it ends in about a minute),
 #   4. analyzes it into OUT: report.md, charts in charts/, tidy CSV files in
 #      csv/, every statistic in analysis.json.
-# Environment: TIME_SCALE (default 25), OUT (default out/demo).
+# Environment: TIME_SCALE (default 25), OUT (default out/demo-x<TIME_SCALE>).
+# Re-runnable with any settings: each time scale has its own folder (a rerun
+# with the same settings resumes and measures nothing twice), and when
+# collect fails the script says that the report was not updated.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
 scripts/compile.sh build
-out=${OUT:-out/demo}
 scale=${TIME_SCALE:-25}
+out=${OUT:-out/demo-x${scale}}
 echo "== collect: tr115 plan on the emulator (time scale ${scale}x) into ${out}/data ==" >&2
 build/collector/collect --emulate --plan tr115 --runtime uv,threads,serial,uv-1kb \
-    --time-scale "$scale" --out "$out/data"
+    --time-scale "$scale" --out "$out/data" || {
+    rc=$?
+    echo "demo: collect exited $rc (see above); ${out}/report.md was NOT updated" >&2
+    exit "$rc"
+}
 echo "== analyze: ${out}/report.md, charts/, csv/, analysis.json ==" >&2
 # -o: the report's chart links are relative to its own folder, so
 # ${out}/report.md opens with its pictures from anywhere.

@@ -67,4 +67,20 @@ sleep 1
 kill -KILL $pid
 wait $pid 2>/dev/null || true
 [ -z "$(find "$WORK/k" -name 'manifest*.json' 2>/dev/null)" ] || fail "a sweep killed before measuring left a manifest"
+
+# Same --out, another setting: one message that names the setting, not a
+# line per run; nothing is measured or overwritten.
+cat >"$WORK/two.json" <<'P'
+{"name": "two", "runs": 2, "runtimes": ["uv", "threads"], "warmup": false,
+ "agents": [{"id": "a", "endpoint": "http://127.0.0.1:21434", "prompt": "hi", "options": {"num_predict": 3}}]}
+P
+"$COLLECT" --plan "$WORK/two.json" --emulate-ideal --time-scale 50 --out "$WORK/c" --quiet 2>/dev/null \
+    || fail "first sweep for the conflict test"
+rc=0
+"$COLLECT" --plan "$WORK/two.json" --emulate-ideal --time-scale 40 --out "$WORK/c" --progress lines \
+    2>"$WORK/c.err" || rc=$?
+[ "$rc" = 1 ] || { cat "$WORK/c.err"; fail "conflict: expected exit 1, got $rc"; }
+grep -q 'emulate.time_scale is 50 there, 40 here' "$WORK/c.err" || { cat "$WORK/c.err"; fail "conflict: setting not named"; }
+[ "$(grep -c 'NOT RUN' "$WORK/c.err")" = 1 ] || { cat "$WORK/c.err"; fail "conflict: not one message"; }
+grep -q '4 conflicting files' "$WORK/c.err" || fail "conflict: count missing"
 echo PASS
