@@ -83,6 +83,11 @@ typedef struct emu_options {
     /* The preset the options started from, for the X-Parbench-Emulator
      * response header: "default" or "ideal". */
     char preset[16];
+
+    /* Connection limits (real seconds, not time-scaled). */
+    double header_timeout_s; /* a request must arrive within this (10) */
+    double idle_timeout_s;   /* keep-alive wait for the next request (300) */
+    int max_connections;     /* open connections per emulator (1024) */
 } emu_options;
 
 #define EMU_OPENAI_0_6 0

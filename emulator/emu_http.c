@@ -30,9 +30,11 @@ static const char *status_text(int status)
     case 400: return "Bad Request";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
     case 413: return "Request Entity Too Large";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
     case 503: return "Service Unavailable";
     default: return "Unknown";
     }
@@ -57,6 +59,7 @@ static void conn_reset_message(emu_conn *c)
     c->err_status = 0;
     c->msg_complete = 0;
     c->keep_alive = 0;
+    c->bad_te = 0;
 }
 
 static void conn_on_close(uv_handle_t *h)
@@ -76,6 +79,7 @@ static void conn_detach(emu_conn *c)
     if (c->req)
         emu_req_cancel(c->req);
     emu *e = c->inst->emu;
+    e->n_conns--;
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -228,6 +232,9 @@ void emu_conn_response_done(emu_conn *c)
     }
     conn_reset_message(c);
     http_parser_pause(&c->parser, 0);
+    /* Waiting for the next request: idle until its first byte. */
+    c->wait_since = uv_hrtime();
+    c->idle = c->pending.len == 0;
     /* Answered from inside conn_feed (a short route): its loop goes on
      * with the bytes after this request. Feeding them from here instead
      * recursed once per pipelined request, each level holding a copy of
@@ -485,6 +492,12 @@ static void header_done(emu_conn *c)
     else if (!strcasecmp(c->hname.data, "Expect") && c->hval.data &&
              !strcasecmp(c->hval.data, "100-continue"))
         c->expect_continue = 1;
+    else if (!strcasecmp(c->hname.data, "Transfer-Encoding") &&
+             (!c->hval.data || strcasecmp(c->hval.data, "chunked")))
+        /* http_parser reads "gzip, chunked" as chunked and would hand us
+         * gzip bytes as JSON; like Go's server, refuse codings we do not
+         * implement (RFC 9112 6.1: 501). */
+        c->bad_te = 1;
     c->hname.len = c->hval.len = 0;
     if (c->hname.data)
         c->hname.data[0] = '\0';
@@ -529,6 +542,10 @@ static int on_headers_complete(http_parser *p)
     if (c->hstate == 2)
         header_done(c);
     c->hstate = 0;
+    if (c->bad_te) {
+        c->err_status = 501;
+        return -1;
+    }
     if (p->content_length != ULLONG_MAX &&
         p->content_length > EMU_MAX_BODY_BYTES) {
         c->err_status = 413;
@@ -557,6 +574,7 @@ static int on_message_complete(http_parser *p)
 {
     emu_conn *c = p->data;
     c->msg_complete = 1;
+    c->wait_since = 0; /* answering: no request timeout */
     c->keep_alive = http_should_keep_alive(p);
     /* Stop here: bytes after this message belong to the next request and
      * wait until this response is complete. */
@@ -620,6 +638,8 @@ static void conn_reject(emu_conn *c, enum http_errno en)
         emu_http_reply_error(c, 413, "http: request body too large");
     else if (status == 431)
         reply_text(c, 431, "431 Request Header Fields Too Large", 0);
+    else if (status == 501)
+        reply_text(c, 501, "unsupported transfer encoding", 0);
     else
         reply_text(c, 400, "400 Bad Request", 0);
     c->msg_complete = 1; /* ignore whatever else the client sends */
@@ -655,6 +675,11 @@ static void conn_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         emu_buf_append(&c->pending, buf->base, (size_t)nread);
         return;
     }
+    if (c->idle) {
+        /* The first byte of the next request: the header timeout runs. */
+        c->idle = 0;
+        c->wait_since = uv_hrtime();
+    }
     conn_feed(c, buf->base, (size_t)nread);
 }
 
@@ -687,19 +712,60 @@ void emu_http_on_connection(uv_stream_t *server, int status)
     if (e->conns)
         e->conns->prev = c;
     e->conns = c;
+    c->wait_since = uv_hrtime(); /* the first request: header timeout */
+    if (e->n_conns++ >= e->o.max_connections) {
+        /* Over the limit: a 503 the client can read beats a reset, and
+         * the log says why (one line a second at most under a flood). */
+        e->refused++;
+        uint64_t now = uv_hrtime();
+        if (now - e->refused_logged_at >= 1000000000ull || !e->refused_logged_at) {
+            emu_log(e, "instance %d: refusing a connection: %d open, the limit "
+                    "(--max-connections %d); %llu refused so far", inst->index,
+                    e->n_conns - 1, e->o.max_connections,
+                    (unsigned long long)e->refused);
+            e->refused_logged_at = now;
+        }
+        c->keep_alive = 0;
+        c->msg_complete = 1; /* whatever the client sends is ignored */
+        reply_text(c, 503, "too many connections", 0);
+        emu_conn_shutdown(c);
+        /* Read on, so the client's close ends the drain at once. */
+        uv_read_start((uv_stream_t *)&c->tcp, conn_alloc, conn_on_read);
+        return;
+    }
     uv_read_start((uv_stream_t *)&c->tcp, conn_alloc, conn_on_read);
 }
 
 /* Called periodically: connections that we shut down but whose client never
- * closed are closed after 2 s. */
+ * closed are closed after 2 s; a request that does not arrive within
+ * --header-timeout gets a 408 and the connection is shut down (a client
+ * sending a byte a second would hold it forever); a keep-alive connection
+ * idle for --idle-timeout is closed. */
 void emu_http_sweep(emu *e)
 {
     uint64_t now = uv_hrtime();
+    uint64_t head_ns = (uint64_t)(e->o.header_timeout_s * 1e9);
+    uint64_t idle_ns = (uint64_t)(e->o.idle_timeout_s * 1e9);
     emu_conn *c = e->conns;
     while (c) {
         emu_conn *next = c->next;
-        if (c->drain_since && now - c->drain_since > 2000000000ull)
+        if (c->drain_since && now - c->drain_since > 2000000000ull) {
             emu_conn_close(c);
+        } else if (c->wait_since && !c->shutting_down && !c->closing) {
+            uint64_t waited = now - c->wait_since;
+            if (c->idle && waited > idle_ns) {
+                emu_conn_close(c);
+            } else if (!c->idle && waited > head_ns) {
+                emu_log(e, "instance %d: closing a connection: no complete request "
+                        "within %g s (--header-timeout)", c->inst->index,
+                        e->o.header_timeout_s);
+                c->keep_alive = 0;
+                c->msg_complete = 1;
+                c->wait_since = 0;
+                reply_text(c, 408, "408 Request Timeout", 0);
+                emu_conn_shutdown(c);
+            }
+        }
         c = next;
     }
 }

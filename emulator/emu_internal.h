@@ -173,6 +173,13 @@ typedef struct emu_conn {
     uint64_t drain_since; /* when our FIN went out (0 = not yet) */
     /* Wire dialect of the current message, set by its route. */
     const struct emu_dialect *dialect;
+    /* Timeouts (emu_http_sweep): since when we wait for the current
+     * request (0 = answering one); idle = no byte of it yet after a
+     * keep-alive response, so --idle-timeout applies, else
+     * --header-timeout. */
+    uint64_t wait_since;
+    int idle;
+    int bad_te;           /* a Transfer-Encoding other than "chunked" */
 } emu_conn;
 
 typedef enum emu_req_state {
@@ -227,6 +234,8 @@ typedef struct emu {
     emu_instance inst[EMU_MAX_INSTANCES];
     emu_gpu gpu[EMU_MAX_INSTANCES];
     emu_conn *conns;
+    int n_conns;          /* open connections (for --max-connections) */
+    uint64_t refused, refused_logged_at; /* refusals; last log line (ns) */
     FILE *trace;
     int trace_errno;      /* first failed write of the trace (0 = none) */
     char read_buf[64 * 1024];

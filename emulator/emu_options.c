@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pb_text.h"
+
 void emu_options_init(emu_options *o)
 {
     memset(o, 0, sizeof *o);
@@ -41,6 +43,9 @@ void emu_options_init(emu_options *o)
              EMU_DEFAULT_VERSION_STRING);
     o->embed_dim = 2560;   /* gemma3 4B's embedding_length */
     strcpy(o->preset, "default");
+    o->header_timeout_s = 10;
+    o->idle_timeout_s = 300;
+    o->max_connections = 1024;
 }
 
 static void apply_ideal(emu_options *o)
@@ -123,6 +128,13 @@ static const char usage[] =
     "                       chunk, handler errors typed api_error) or 0.32\n"
     "                       (>= 0.32.6: a separate finish chunk with an\n"
     "                       empty delta, error types by status)\n"
+    "Connections (real seconds, not scaled):\n"
+    "  --header-timeout S   a request (line, headers, body) must arrive\n"
+    "                       within S, else 408 and close (default 10)\n"
+    "  --idle-timeout S     close a keep-alive connection idle for S\n"
+    "                       (default 300)\n"
+    "  --max-connections N  open connections at most; more get 503 and a\n"
+    "                       log line (default 1024)\n"
     "  --no-env             ignore the OLLAMA_* variables below\n"
     "  --help, --version\n"
     "\n"
@@ -134,15 +146,17 @@ static const char usage[] =
     "Exit status: 0 stopped by a signal, 1 could not start (e.g. port in\n"
     "use), 2 bad command line.\n";
 
-static int num(const char *flag, const char *v, double lo, double *out,
-               char *err, size_t errlen)
+/* Every numeric flag has a range: a huge or non-finite value (inf, nan,
+ * 1e30) would overflow a float-to-integer cast in the timing model. */
+static int num(const char *flag, const char *v, double lo, double hi,
+               double *out, char *err, size_t errlen)
 {
     char *end;
     errno = 0;
     double d = strtod(v, &end);
-    if (end == v || *end || errno || !(d >= lo)) {
-        snprintf(err, errlen, "%s: expected a number >= %g, got '%s'", flag,
-                 lo, v);
+    if (end == v || *end || errno || !(d >= lo && d <= hi)) {
+        snprintf(err, errlen, "%s: expected a number in [%g, %g], got '%s'",
+                 flag, lo, hi, v);
         return -1;
     }
     *out = d;
@@ -156,7 +170,7 @@ static int inum(const char *flag, const char *v, long lo, long hi, int *out,
     errno = 0;
     long n = strtol(v, &end, 10);
     if (end == v || *end || errno || n < lo || n > hi) {
-        snprintf(err, errlen, "%s: expected an integer in %ld..%ld, got '%s'",
+        snprintf(err, errlen, "%s: expected an integer in [%ld, %ld], got '%s'",
                  flag, lo, hi, v);
         return -1;
     }
@@ -271,27 +285,27 @@ int emu_options_parse(emu_options *o, int argc, char **argv, char *err,
                 return -1;
         } else if (FLAG("--load")) {
             VALUE();
-            if (num(flag, v, 0, &o->load_s, err, errlen))
+            if (num(flag, v, 0, 3600, &o->load_s, err, errlen))
                 return -1;
         } else if (FLAG("--prompt-rate")) {
             VALUE();
-            if (num(flag, v, 1e-9, &o->prompt_rate, err, errlen))
+            if (num(flag, v, 1e-3, 1e9, &o->prompt_rate, err, errlen))
                 return -1;
         } else if (FLAG("--decode-rate")) {
             VALUE();
-            if (num(flag, v, 1e-9, &o->decode_rate, err, errlen))
+            if (num(flag, v, 1e-3, 1e9, &o->decode_rate, err, errlen))
                 return -1;
         } else if (FLAG("--first-token")) {
             VALUE();
-            if (num(flag, v, 0, &o->first_token_s, err, errlen))
+            if (num(flag, v, 0, 3600, &o->first_token_s, err, errlen))
                 return -1;
         } else if (FLAG("--batching")) {
             VALUE();
-            if (num(flag, v, 0, &o->batching, err, errlen))
+            if (num(flag, v, 0, 10, &o->batching, err, errlen))
                 return -1;
         } else if (FLAG("--vram")) {
             VALUE();
-            if (num(flag, v, 0, &o->vram_gib, err, errlen))
+            if (num(flag, v, 0, 1e6, &o->vram_gib, err, errlen))
                 return -1;
         } else if (FLAG("--max-loaded-models")) {
             VALUE();
@@ -312,6 +326,11 @@ int emu_options_parse(emu_options *o, int argc, char **argv, char *err,
                 snprintf(err, errlen, "--keep-alive: %s", derr);
                 return -1;
             }
+            if (!(secs <= 1e9)) { /* also NaN; negative = forever */
+                snprintf(err, errlen, "--keep-alive: expected seconds or a "
+                         "duration in [-inf, 1e9] s (negative: forever), got '%s'", v);
+                return -1;
+            }
             o->keep_alive_s = secs < 0 ? -1 : secs;
         } else if (FLAG("--version-string")) {
             VALUE();
@@ -323,19 +342,20 @@ int emu_options_parse(emu_options *o, int argc, char **argv, char *err,
             strcpy(o->version_string, v);
         } else if (FLAG("--contention")) {
             VALUE();
-            if (num(flag, v, 0, &o->contention, err, errlen))
+            if (num(flag, v, 0, 10, &o->contention, err, errlen))
                 return -1;
         } else if (FLAG("--jitter")) {
             VALUE();
-            if (num(flag, v, 0, &o->jitter, err, errlen))
+            if (num(flag, v, 0, 10, &o->jitter, err, errlen))
                 return -1;
         } else if (FLAG("--time-scale")) {
             VALUE();
-            if (num(flag, v, 1e-9, &o->time_scale, err, errlen))
+            if (num(flag, v, 1e-3, 1e6, &o->time_scale, err, errlen))
                 return -1;
         } else if (FLAG("--seed")) {
             VALUE();
-            if (num(flag, v, 0, &d, err, errlen))
+            /* Exact integers only: a double above 2^53 rounds. */
+            if (num(flag, v, 0, 9007199254740992.0, &d, err, errlen))
                 return -1;
             o->seed = (uint64_t)d;
         } else if (FLAG("--openai-format")) {
@@ -349,6 +369,18 @@ int emu_options_parse(emu_options *o, int argc, char **argv, char *err,
                          "--openai-format: expected 0.6 or 0.32, got '%s'", v);
                 return -1;
             }
+        } else if (FLAG("--header-timeout")) {
+            VALUE();
+            if (num(flag, v, 1e-3, 3600, &o->header_timeout_s, err, errlen))
+                return -1;
+        } else if (FLAG("--idle-timeout")) {
+            VALUE();
+            if (num(flag, v, 1e-3, 86400, &o->idle_timeout_s, err, errlen))
+                return -1;
+        } else if (FLAG("--max-connections")) {
+            VALUE();
+            if (inum(flag, v, 1, 1000000, &o->max_connections, err, errlen))
+                return -1;
         } else if (FLAG("--trace")) {
             VALUE();
             if (strlen(v) >= sizeof o->trace_path) {
@@ -378,7 +410,25 @@ int emu_options_parse(emu_options *o, int argc, char **argv, char *err,
             }
             strcpy(o->fault[idx], sep + 1);
         } else {
-            snprintf(err, errlen, "unknown option '%s' (see --help)", a);
+            /* Suggest the nearest flag; the list is read from the usage
+             * text, so a new flag is suggested once it is documented. */
+            const char *names[64];
+            char words[64][32];
+            size_t n = 0;
+            for (const char *u = strstr(usage, "  --"); u && n < 64; u = strstr(u + 1, "  --")) {
+                size_t l = strspn(u + 4, "abcdefghijklmnopqrstuvwxyz-");
+                if (l && l < sizeof words[0]) {
+                    memcpy(words[n], u + 4, l);
+                    words[n][l] = '\0';
+                    names[n] = words[n];
+                    n++;
+                }
+            }
+            const char *near = pb_nearest(flag + strspn(flag, "-"), names, n);
+            if (near)
+                snprintf(err, errlen, "unknown option '%s'; did you mean --%s? (see --help)", a, near);
+            else
+                snprintf(err, errlen, "unknown option '%s' (see --help)", a);
             return -1;
         }
 #undef FLAG

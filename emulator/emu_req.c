@@ -11,6 +11,7 @@
  * So after any emu_conn_write() that returns -1 the request is gone and the
  * code returns at once without touching it. */
 #include "emu_internal.h"
+#include "pb_text.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -168,6 +169,40 @@ static void reply_now(emu_conn *c, int status, const char *msg)
     emu_conn_response_done(c);
 }
 
+/* 1 when the "model" string of the JSON body holds a NUL (a \u0000
+ * escape). cJSON ends its C string there, so "gemma3:latest\u0000x" would
+ * read as "gemma3:latest"; Go keeps the NUL and finds no such model. Found
+ * by parsing a copy in which each \u0000 escape is \u0001 and comparing
+ * the model's length. */
+static int model_has_nul(const char *s, size_t n, const char *model)
+{
+    char *copy = NULL;
+    for (size_t i = 0; i + 6 <= n; i++) {
+        if (s[i] != '\\')
+            continue;
+        size_t k = i; /* an odd run of backslashes escapes the next char */
+        while (k < n && s[k] == '\\')
+            k++;
+        if ((k - i) % 2 == 1 && k + 5 <= n && s[k] == 'u' && !memcmp(s + k + 1, "0000", 4)) {
+            if (!copy) {
+                if (!(copy = malloc(n)))
+                    return 0;
+                memcpy(copy, s, n);
+            }
+            copy[k + 4] = '1';
+        }
+        i = k - 1;
+    }
+    if (!copy)
+        return 0;
+    cJSON *j = cJSON_ParseWithLength(copy, n);
+    free(copy);
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "model");
+    int nul = cJSON_IsString(m) && strlen(m->valuestring) != strlen(model);
+    cJSON_Delete(j);
+    return nul;
+}
+
 int emu_req_keep_alive(const emu *e, const cJSON *v, int64_t *ns, char *err,
                        size_t errlen)
 {
@@ -230,9 +265,13 @@ static int req_check(emu_conn *c, const cJSON *root, const char *go_struct,
         return -1;
     }
     int mi = emu_model_find(&e->o, model->valuestring);
-    if (mi < 0) {
-        snprintf(err, sizeof err, "model '%s' not found",
-                 model->valuestring);
+    if (mi < 0 || model_has_nul(c->body.data, c->body.len, model->valuestring)) {
+        /* Echo the name as valid UTF-8 (U+FFFD for bad bytes), as Go's
+         * JSON decoder would have read it; a name holding a NUL matches
+         * no model. */
+        char *safe = pb_utf8_repair(model->valuestring, strlen(model->valuestring), NULL);
+        snprintf(err, sizeof err, "model '%.200s' not found", safe ? safe : "?");
+        free(safe);
         reply_now(c, 404, err);
         return -1;
     }

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include <pb_time.h>
@@ -182,6 +183,29 @@ static int check_options(const emu_options *o, char *err, size_t errlen)
                  o->n_models);
         return -1;
     }
+    /* The same ranges as the flags (emu_options.c): callers that fill the
+     * options in code get the same protection. NaN fails every test. */
+    if (!(o->time_scale >= 1e-3 && o->time_scale <= 1e6) ||
+        !(o->decode_rate >= 1e-3 && o->decode_rate <= 1e9) ||
+        !(o->prompt_rate >= 1e-3 && o->prompt_rate <= 1e9) ||
+        !(o->load_s >= 0 && o->load_s <= 3600) ||
+        !(o->first_token_s >= 0 && o->first_token_s <= 3600) ||
+        !(o->jitter >= 0 && o->jitter <= 10) ||
+        !(o->contention >= 0 && o->contention <= 10)) {
+        snprintf(err, errlen,
+                 "invalid timing options: --time-scale in [1e-3, 1e6], rates in "
+                 "[1e-3, 1e9], --load and --first-token in [0, 3600], --jitter and "
+                 "--contention in [0, 10]");
+        return -1;
+    }
+    if (!(o->header_timeout_s >= 1e-3 && o->header_timeout_s <= 3600) ||
+        !(o->idle_timeout_s >= 1e-3 && o->idle_timeout_s <= 86400) ||
+        o->max_connections < 1 || o->max_connections > 1000000) {
+        snprintf(err, errlen,
+                 "invalid connection options: --header-timeout in [1e-3, 3600], "
+                 "--idle-timeout in [1e-3, 86400], --max-connections in [1, 1000000]");
+        return -1;
+    }
     if (!(o->time_scale > 0) || !(o->decode_rate > 0) ||
         !(o->prompt_rate > 0) || o->num_parallel < 1 || o->max_queue < 0 ||
         o->load_s < 0 || o->first_token_s < 0 || o->jitter < 0 ||
@@ -243,10 +267,22 @@ static int instance_listen(emu *e, emu_instance *inst, char *err,
     return 0;
 }
 
+/* Up to the hard limit: each connection is a descriptor, and the soft
+ * default (often 1024) is below what --max-connections allows. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
 emu_t *emu_start(const emu_options *o, char *err, size_t errlen)
 {
     if (check_options(o, err, errlen))
         return NULL;
+    raise_fd_limit();
     emu *e = calloc(1, sizeof *e);
     if (!e) {
         snprintf(err, errlen, "out of memory starting the emulator");
@@ -303,7 +339,13 @@ emu_t *emu_start(const emu_options *o, char *err, size_t errlen)
     e->stop_async.data = e;
     uv_timer_init(&e->loop, &e->flush_timer);
     e->flush_timer.data = e;
-    uv_timer_start(&e->flush_timer, on_housekeeping, 1000, 1000);
+    /* The tick also enforces the connection timeouts: a quarter of the
+     * shortest one, so none is overrun by more than 25% (1 s at most). */
+    double tick_s = e->o.header_timeout_s < e->o.idle_timeout_s ? e->o.header_timeout_s
+                                                                 : e->o.idle_timeout_s;
+    uint64_t tick_ms = (uint64_t)(tick_s * 250);
+    tick_ms = tick_ms < 10 ? 10 : tick_ms > 1000 ? 1000 : tick_ms;
+    uv_timer_start(&e->flush_timer, on_housekeeping, tick_ms, tick_ms);
     rc = emu_sched_init(&e->sched, &e->loop);
     if (rc) {
         snprintf(err, errlen, "cannot create a timerfd: %s", uv_strerror(rc));
