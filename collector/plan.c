@@ -187,11 +187,13 @@ static int check_keys(const cJSON *o, const char *const *known, const char *wher
         if (ok)
             continue;
         const char *near = pb_nearest(it->string, known, n);
+        char q[300];
+        pb_text_quote(it->string, q, sizeof q);
         if (near)
             return fail(err, errlen, "%s: unknown key \"%s\"; did you mean \"%s\"?",
-                        where, it->string, near);
+                        where, q, near);
         return fail(err, errlen, "%s: unknown key \"%s\" (known keys are listed in "
-                    "collector/README.md, \"Plan files\")", where, it->string);
+                    "collector/README.md, \"Plan files\")", where, q);
     }
     return 0;
 }
@@ -392,10 +394,12 @@ static int parse_agents(const cJSON *root, const char *origin, const char *base_
         cJSON_ArrayForEach(h, hdrs) {
             if (!pb_http_token_ok(h->string)) {
                 /* A name with ':' or CRLF would inject a header of its own. */
+                char q[300];
+                pb_text_quote(h->string, q, sizeof q);
                 base_free(b, n);
                 return fail(err, errlen, "%s: header name \"%s\" is not an HTTP token "
                             "(letters, digits and !#$%%&'*+-.^_`|~ only, e.g. \"X-Trace-Id\")",
-                            where, h->string);
+                            where, q);
             }
             if (!cJSON_IsString(h) || strpbrk(h->valuestring, "\r\n")) {
                 base_free(b, n);
@@ -487,9 +491,10 @@ static int build_config(pb_plan *p, pb_config *cfg, const char *name,
         int found = 0;
         for (int i = 0; i < nb && !found; i++)
             found = strcmp(b[i].group, it->string) == 0 || strcmp(b[i].id, it->string) == 0;
+        char q[300];
         if (!found || !cJSON_IsObject(it))
             return fail(err, errlen, "%s: \"agents\" names unknown agent \"%s\" (or its value is not an object)",
-                        where, it->string);
+                        where, pb_text_quote(it->string, q, sizeof q));
     }
     if (sweep_n > 0) {
         char nb_name[600];

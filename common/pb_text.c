@@ -137,6 +137,29 @@ char *pb_utf8_repair(const char *s, size_t n, size_t *repaired)
     return out;
 }
 
+const char *pb_text_quote(const char *s, char *out, size_t outlen)
+{
+    size_t k = 0, shown = 0;
+    if (!outlen)
+        return out;
+    for (; *s && k + 8 < outlen; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (shown >= 60) {
+            memcpy(out + k, "...", 3);
+            k += 3;
+            break;
+        }
+        if (c < 0x20 || c == 0x7f)
+            k += (size_t)snprintf(out + k, outlen - k, "\\x%02x", c);
+        else
+            out[k++] = (char)c;
+        if ((c & 0xc0) != 0x80)
+            shown++;
+    }
+    out[k] = '\0';
+    return out;
+}
+
 int pb_edit_distance(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);

@@ -34,6 +34,11 @@ int pb_utf8_valid(const char *s, size_t n);
  * NULL) is set to the number of replacements. NULL only when out of memory. */
 char *pb_utf8_repair(const char *s, size_t n, size_t *repaired);
 
+/* Copies s into out for an error message: control bytes as \xNN (so CR,
+ * LF or ESC from an input never reach the terminal raw), cut to about 60
+ * characters with "...". Returns out. */
+const char *pb_text_quote(const char *s, char *out, size_t outlen);
+
 /* Levenshtein distance of two strings (bytes), capped at 255. */
 int pb_edit_distance(const char *a, const char *b);
 

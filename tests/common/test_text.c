@@ -81,6 +81,22 @@ static void test_valid_repair(void **st)
     free(r);
 }
 
+static void test_quote(void **st)
+{
+    (void)st;
+    char q[128];
+    assert_string_equal(pb_text_quote("X-Dummy: 1\r\nX", q, sizeof q), "X-Dummy: 1\\x0d\\x0aX");
+    assert_string_equal(pb_text_quote("a\x1b[31m", q, sizeof q), "a\\x1b[31m");
+    char longs[200];
+    memset(longs, 'z', 199);
+    longs[199] = '\0';
+    pb_text_quote(longs, q, sizeof q);
+    assert_int_equal(strlen(q), 63);
+    assert_string_equal(q + 60, "...");
+    pb_text_quote("abc", q, 4); /* too small a buffer: empty, never overrun */
+    assert_true(strlen(q) < 4);
+}
+
 static void test_nearest(void **st)
 {
     (void)st;
@@ -99,7 +115,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_label), cmocka_unit_test(test_token),
         cmocka_unit_test(test_cut), cmocka_unit_test(test_valid_repair),
-        cmocka_unit_test(test_nearest),
+        cmocka_unit_test(test_nearest), cmocka_unit_test(test_quote),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
