@@ -16,7 +16,11 @@
 uint64_t emu_scale_ns(const emu *e, double seconds)
 {
     double ns = seconds * 1e9 / e->o.time_scale;
-    return ns <= 0 ? 0 : (uint64_t)ns;
+    /* The options are bounded (check_options); this clamp keeps any
+     * future path from a float-to-integer overflow (UB): 1e18 ns = 31 y. */
+    if (!(ns > 0))
+        return 0;
+    return ns >= 1e18 ? (uint64_t)1e18 : (uint64_t)ns;
 }
 
 void emu_log(const emu *e, const char *fmt, ...)
