@@ -74,10 +74,26 @@ void pb_load_opts_init(pb_load_opts *o)
     o->max_file_bytes = PB_LOAD_DEFAULT_MAX_BYTES;
 }
 
+/* A path as text for the terminal: control bytes (ESC would recolour it)
+ * as \xNN. */
+static void put_path(FILE *f, const char *p)
+{
+    for (; *p; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (ch < 0x20 || ch == 0x7f)
+            fprintf(f, "\\x%02x", ch);
+        else
+            fputc(ch, f);
+    }
+}
+
 static void skip(walk_ctx *c, const char *path, const char *reason)
 {
-    if (!c->o->quiet)
-        fprintf(stderr, "analyze: skipped %s: %s\n", path, reason);
+    if (!c->o->quiet) {
+        fputs("analyze: skipped ", stderr);
+        put_path(stderr, path);
+        fprintf(stderr, ": %s\n", reason);
+    }
     pb_dataset_add_skip(c->ds, path, reason);
 }
 
@@ -436,9 +452,13 @@ static void walk(walk_ctx *c, const char *path, int depth, int explicit_arg)
              * and preserved failed runs; counted so that analyze can say
              * what it did not read (a config named ".x" hid its runs). */
             if (nm[0] == '.' && strcmp(nm, ".") != 0 && strcmp(nm, "..") != 0) {
-                if (c->ds->files_hidden++ == 0)
+                if (c->ds->files_hidden++ == 0) {
                     snprintf(c->ds->hidden_first, sizeof c->ds->hidden_first, "%s%s%s", path,
                              pl && path[pl - 1] == '/' ? "" : "/", nm);
+                    for (char *q = c->ds->hidden_first; *q; q++)
+                        if ((unsigned char)*q < 0x20 || *q == 0x7f)
+                            *q = '?'; /* shown on the terminal */
+                }
             }
             if (nm[0] != '.') {
                 char *child = malloc(pl + strlen(nm) + 2);

@@ -34,6 +34,14 @@ run_a hidden "$T/h"
 [ "$rc" = 0 ] || fail "hidden: exit $rc"
 grep -q "2 hidden" "$T/hidden.err" || { cat "$T/hidden.err"; fail "hidden entries not reported"; }
 grep -q "\.hidden" "$T/hidden.err" || fail "hidden: example path not named"
+# A directory name with ESC: analyze's messages carry it escaped, not raw.
+esc=$(printf 'e\033[31m')
+mkdir -p "$T/x/$esc"
+printf '{"summary": {"efficiency_percent": 8' >"$T/x/$esc/bad.json"
+run_a esc "$T/x"
+grep -q 'x1b' "$T/esc.err" || { cat "$T/esc.err"; fail "esc: path not shown escaped"; }
+if grep -q "$(printf '\033')" "$T/esc.err"; then fail "esc: raw ESC on stderr"; fi
+
 run_a flag --bootstraps 5 "$T/h"
 [ "$rc" = 2 ] || fail "unknown flag: exit $rc"
 grep -q "did you mean --bootstrap?" "$T/flag.err" || { cat "$T/flag.err"; fail "no nearest flag"; }
