@@ -420,11 +420,11 @@ static size_t repair_utf8(cJSON *j)
     for (; j; j = j->next) {
         if (j->string && !pb_utf8_valid(j->string, strlen(j->string))) {
             char *r = pb_utf8_repair(j->string, strlen(j->string), NULL);
-            if (r && !(j->type & cJSON_StringIsConst)) {
+            char *k = r && !(j->type & cJSON_StringIsConst) ? cJSON_malloc(strlen(r) + 1) : NULL;
+            if (k) { /* out of memory: the key stays as it was */
+                strcpy(k, r);
                 cJSON_free(j->string);
-                j->string = cJSON_malloc(strlen(r) + 1);
-                if (j->string)
-                    strcpy(j->string, r);
+                j->string = k;
                 n++;
             }
             free(r);
