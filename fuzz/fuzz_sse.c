@@ -68,7 +68,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t n = size - 1, piece = (size_t)data[0] % 13 + 1;
     log_t whole = {0}, cut = {0};
     int a = run(s, n, n ? n : 1, &whole), b = run(s, n, piece, &cut);
-    if (a == 0 && b == 0 && (whole.len != cut.len || memcmp(whole.buf, cut.buf, whole.len) != 0))
+    if (a == 0 && b == 0 &&
+        (whole.len != cut.len || (whole.len && memcmp(whole.buf, cut.buf, whole.len) != 0)))
         __builtin_trap();
     free(whole.buf);
     free(cut.buf);
