@@ -167,7 +167,8 @@ static const char *const *const plan_root_keys =
          "warmup", "solo", "paired_seed", "reuse_connections", "emulate", "runtimes",
          "model", "api", "agents", "configs", "arrival", "max_runs", "target_ci_pct");
 static const char *const *const plan_emulate_keys =
-    KEYS("enabled", "ideal", "time_scale", "num_parallel", "trace", "shared_gpu", "faults");
+    KEYS("enabled", "ideal", "time_scale", "num_parallel", "trace", "shared_gpu", "faults",
+         "models");
 static const char *const *const plan_agent_keys =
     KEYS("id", "model", "api", "prompt", "prompt_file", "count", "endpoint", "options",
          "headers", "steps");

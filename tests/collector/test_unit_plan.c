@@ -278,6 +278,9 @@ static void test_unknown_keys(void **st)
     assert_non_null(strstr(err, "\"options\""));
     assert_int_equal(plan_err("{" AGENT ",\"emulate\":{\"time_scal\":2}}", NULL, err, sizeof err), -1);
     assert_non_null(strstr(err, "\"time_scale\""));
+    /* Every key the parser reads is known (emulate.models came later). */
+    assert_int_equal(plan_err("{" AGENT ",\"emulate\":{\"models\":[\"gemma3:latest\"]}}",
+                              NULL, err, sizeof err), 0);
     /* Far from every key: no suggestion, but the key is named. */
     assert_int_equal(plan_err("{" AGENT ",\"zzzzzzzz\":1}", NULL, err, sizeof err), -1);
     assert_non_null(strstr(err, "zzzzzzzz"));
