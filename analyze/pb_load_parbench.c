@@ -195,7 +195,11 @@ static int load_workflow_phase(const cJSON *ph, pb_run *run, int is_conc,
             rq->work_s = (isfinite(rq->work_s) ? rq->work_s : 0) + (e - s);
         if (is_conc) {
             char name[64];
-            snprintf(name, sizeof name, "step%d %s", (int)pb_json_opt_num(st, "step"), kind);
+            /* A missing (NaN) or huge step number must not reach an int
+             * cast (undefined behaviour; found by fuzz_load). */
+            double stepv = pb_json_opt_num(st, "step");
+            int step = isfinite(stepv) && fabs(stepv) < 1e9 ? (int)stepv : -1;
+            snprintf(name, sizeof name, "step%d %s", step, kind);
             if (pb_agent_add_stage(ag, name, e - s) != 0) {
                 snprintf(err, errlen, "%s: out of memory", where);
                 return -1;
