@@ -59,9 +59,9 @@ typedef struct emu_options {
     int quiet;               /* no per-request logging on stderr */
 
     /* Which Ollama's OpenAI layer /v1 imitates (chat chunk shape, error
-     * types): EMU_OPENAI_0_6 as Ollama 0.6.5 (the version /api/version
-     * reports) or EMU_OPENAI_0_32 as Ollama >= 0.32.6 (see README, OpenAI
-     * compatibility). */
+     * types): EMU_OPENAI_0_32 as Ollama >= 0.32.6 (the default, matching
+     * the default --version-string) or EMU_OPENAI_0_6 as Ollama 0.6.5 (see
+     * README, OpenAI compatibility). */
     int openai_format;
     /* ---- issue 11: Ollama's model lifecycle, scheduler and GPU model ---- */
     /* Per-stream slowdown of n streams batched in one runner (one loaded

@@ -42,6 +42,9 @@ void emu_options_init(emu_options *o)
     snprintf(o->version_string, sizeof o->version_string, "%s",
              EMU_DEFAULT_VERSION_STRING);
     o->embed_dim = 2560;   /* gemma3 4B's embedding_length */
+    /* /v1 speaks as the Ollama /api/version claims to be (0.32.x): a
+     * client that reads the version and the stream sees one server. */
+    o->openai_format = EMU_OPENAI_0_32;
     strcpy(o->preset, "default");
     o->header_timeout_s = 10;
     o->idle_timeout_s = 300;
@@ -123,11 +126,11 @@ static const char usage[] =
     "                       (header X-Parbench-Request), token index,\n"
     "                       uv_hrtime ns (tab-separated)\n"
     "  --quiet              no per-request log lines on stderr\n"
-    "  --openai-format V    which Ollama's /v1 layer: 0.6 (default; like\n"
-    "                       Ollama 0.6.5: finish_reason on the last chat\n"
-    "                       chunk, handler errors typed api_error) or 0.32\n"
-    "                       (>= 0.32.6: a separate finish chunk with an\n"
-    "                       empty delta, error types by status)\n"
+    "  --openai-format V    which Ollama's /v1 layer: 0.32 (default, as\n"
+    "                       the version reported: >= 0.32.6, a separate\n"
+    "                       finish chunk with an empty delta, error types\n"
+    "                       by status) or 0.6 (Ollama 0.6.5: finish_reason\n"
+    "                       on the last chat chunk, errors api_error)\n"
     "Connections (real seconds, not scaled):\n"
     "  --header-timeout S   a request (line, headers, body) must arrive\n"
     "                       within S, else 408 and close (default 10)\n"

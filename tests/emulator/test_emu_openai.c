@@ -37,12 +37,13 @@ static int setup(void **state)
     test_opts(&o, 2, SCALE);
     o.load_s = 0; /* first-byte times below need no load term */
     strcpy(o.fault[1], "busy503");
+    o.openai_format = EMU_OPENAI_0_6; /* E: Ollama 0.6.5's layer, E32: the default */
     E = test_start(&o);
     if (!E)
         return -1;
     PORT = emu_port(E, 0);
     PORT_BUSY = emu_port(E, 1);
-    /* The chat stream shape of Ollama >= 0.32.6 (the default is 0.6.5's). */
+    /* The chat stream shape of Ollama >= 0.32.6 (the default). */
     test_opts(&o, 1, SCALE);
     o.load_s = 0;
     o.openai_format = EMU_OPENAI_0_32;
