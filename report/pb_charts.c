@@ -523,6 +523,8 @@ static void group_summary(const ctx *x, double *v, const pb_group *g, int k,
     for (size_t i = 0; i < g->n; i++)
         v[i] = col(&x->dv[g->runs[i]], KINDS[k].eff);
     pb_stats_summarize(v, g->n, 0, 0, s);
+    /* As in the report's tables: an efficiency bar never leaves [0, 100]. */
+    pb_stats_clip(s, 0, 100);
 }
 
 static int chart_eff_config(const ctx *x, chart *c) {
@@ -600,7 +602,7 @@ static int chart_eff_config(const ctx *x, chart *c) {
     fclose(t);
     fclose(gl);
     c->w = 600 + 40 * (int)p > c->w ? 600 + 40 * (int)p : c->w;
-    fputs("set title 'Mean efficiency per config, by runtime (bars: 95% CI of the mean, Student t)'\n"
+    fputs("set title 'Mean efficiency per config, by runtime (bars: 95% CI of the mean, Student t, clipped to [0, 100])'\n"
           "set ylabel 'efficiency (%)'\nset bars small\nset key top right\n", c->b);
     fprintf(c->b, "set bmargin %d\n", x->op && !x->op->cfg_abbrev ? 8 : 6);
     fprintf(c->b, "set xrange [0.3:%.1f]\n", p > 1 ? p - 0.3 : 1.7);
