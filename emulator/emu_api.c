@@ -5,6 +5,7 @@
  * with Go's encoding/json messages (server/routes.go answers bind errors
  * with err.Error()). */
 #include "emu_internal.h"
+#include "pb_text.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -117,6 +118,15 @@ int emu_model_find(const emu_options *o, const char *name)
     return -1;
 }
 
+void emu_model_not_found(char *err, size_t errlen, const char *name)
+{
+    /* Echo the name as valid UTF-8 (U+FFFD for bad bytes), as Go's JSON
+     * decoder would have read it: an error body must stay valid JSON text. */
+    char *safe = pb_utf8_repair(name, strlen(name), NULL);
+    snprintf(err, errlen, "model '%.200s' not found", safe ? safe : "?");
+    free(safe);
+}
+
 cJSON *emu_model_details(const char *name)
 {
     char family[128];
@@ -162,7 +172,7 @@ void emu_api_show(emu_conn *c)
     int mi = emu_model_find(&e->o, m->valuestring);
     if (mi < 0) {
         char err[256];
-        snprintf(err, sizeof err, "model '%s' not found", m->valuestring);
+        emu_model_not_found(err, sizeof err, m->valuestring);
         reply_error(c, 404, err);
         cJSON_Delete(root);
         return;

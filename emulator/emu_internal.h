@@ -366,6 +366,8 @@ void emu_rfc3339nano(int64_t sec, long nsec, char out[40]);
 /* Index of the served model that name means ("gemma3" is
  * "gemma3:latest", as in Ollama), or -1. */
 int emu_model_find(const emu_options *o, const char *name);
+/* "model 'NAME' not found" into err, NAME repaired to valid UTF-8. */
+void emu_model_not_found(char *err, size_t errlen, const char *name);
 /* The "details" object of /api/tags, /api/ps and /api/show. */
 cJSON *emu_model_details(const char *name);
 /* A stable fake sha256 per model name. */

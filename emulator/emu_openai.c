@@ -763,7 +763,7 @@ static void route_model(emu_conn *c, const char *path)
         emu_conn_response_done(c);
     } else if (emu_model_find(&e->o, name) < 0) {
         char err[320];
-        snprintf(err, sizeof err, "model '%.256s' not found", name);
+        emu_model_not_found(err, sizeof err, name);
         handler_error_done(c, 404, err);
     } else {
         reply_cjson_done(c, model_object(e, name));
@@ -883,7 +883,7 @@ static void route_embeddings(emu_conn *c, const char *path)
     }
     from_handler = 1;
     if (emu_model_find(&e->o, ms) < 0) {
-        snprintf(err, sizeof err, "model '%.256s' not found", ms);
+        emu_model_not_found(err, sizeof err, ms);
         status = 404;
         goto bad;
     }

@@ -266,12 +266,8 @@ static int req_check(emu_conn *c, const cJSON *root, const char *go_struct,
     }
     int mi = emu_model_find(&e->o, model->valuestring);
     if (mi < 0 || model_has_nul(c->body.data, c->body.len, model->valuestring)) {
-        /* Echo the name as valid UTF-8 (U+FFFD for bad bytes), as Go's
-         * JSON decoder would have read it; a name holding a NUL matches
-         * no model. */
-        char *safe = pb_utf8_repair(model->valuestring, strlen(model->valuestring), NULL);
-        snprintf(err, sizeof err, "model '%.200s' not found", safe ? safe : "?");
-        free(safe);
+        /* A name holding a NUL matches no model. */
+        emu_model_not_found(err, sizeof err, model->valuestring);
         reply_now(c, 404, err);
         return -1;
     }

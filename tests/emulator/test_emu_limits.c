@@ -182,6 +182,20 @@ static void test_model_names(void **state)
     assert_non_null(cJSON_GetObjectItem(j, "error"));
     cJSON_Delete(j);
     raw_free(&r);
+    /* The same on every route that names the model back: /api/show, and
+     * the OpenAI layer's chat, embeddings and models/{model}. */
+    static const char *const paths[][2] = {
+        {"/api/show", "{\"model\":\"gem\xff\xfe\"}"},
+        {"/v1/chat/completions", "{\"model\":\"gem\xff\xfe\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"},
+        {"/v1/embeddings", "{\"model\":\"gem\xff\xfe\",\"input\":\"hi\"}"},
+    };
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        raw_post(PORT, paths[i][0], paths[i][1], NULL, &r, 2000);
+        assert_int_equal(r.status, 404);
+        assert_non_null(r.body);
+        assert_true(pb_utf8_valid(r.body, r.body_len));
+        raw_free(&r);
+    }
     /* A plain name still works. */
     raw_post(PORT, "/api/generate",
              "{\"model\":\"gemma3:latest\",\"prompt\":\"hi\",\"stream\":false,"
