@@ -9,31 +9,7 @@
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 
-/* Mid-ranks of v[0..n) into rank[], and sum of (t^3 - t) over ties.
- * -1 when out of memory. */
-static int midranks(const double *v, size_t n, double *rank, double *tie_sum)
-{
-    size_t *idx = malloc((n ? n : 1) * sizeof *idx);
-    if (!idx)
-        return -1;
-    gsl_sort_index(idx, v, 1, n);
-    double ts = 0;
-    for (size_t i = 0; i < n;) {
-        size_t j = i;
-        while (j + 1 < n && v[idx[j + 1]] == v[idx[i]])
-            j++;
-        double r = (double)(i + j) / 2.0 + 1.0;
-        for (size_t k = i; k <= j; k++)
-            rank[idx[k]] = r;
-        double t = (double)(j - i + 1);
-        ts += t * t * t - t;
-        i = j + 1;
-    }
-    if (tie_sum)
-        *tie_sum = ts;
-    free(idx);
-    return 0;
-}
+#include "pb_stats.h"
 
 int pb_rank_van_elteren(const double *a, const size_t *sa, size_t na,
                         const double *b, const size_t *sb, size_t nb,
@@ -59,7 +35,7 @@ int pb_rank_van_elteren(const double *a, const size_t *sa, size_t na,
         if (m == 0 || k == 0)
             continue;
         double ts;
-        if (midranks(v, N, rk, &ts) != 0) {
+        if (pb_stats_midranks(v, N, rk, &ts) != 0) {
             free(v), free(rk);
             return -1;
         }
@@ -105,7 +81,8 @@ void pb_rank_spearman(const double *x, const double *y, size_t n, double *rho,
             ys[m++] = y[i];
         }
     *used = m;
-    if (m >= 3 && midranks(xs, m, rx, NULL) == 0 && midranks(ys, m, ry, NULL) == 0) {
+    if (m >= 3 && pb_stats_midranks(xs, m, rx, NULL) == 0 &&
+        pb_stats_midranks(ys, m, ry, NULL) == 0) {
         double r = gsl_stats_correlation(rx, 1, ry, 1, m);
         if (isfinite(r)) {
             *rho = r;

@@ -217,6 +217,30 @@ double pb_stats_mw_cdf(size_t n1, size_t n2, double u)
     return p > 1 ? 1 : p;
 }
 
+int pb_stats_midranks(const double *v, size_t n, double *rank, double *tie_sum)
+{
+    size_t *idx = malloc((n ? n : 1) * sizeof *idx);
+    if (!idx)
+        return -1;
+    gsl_sort_index(idx, v, 1, n);
+    double ts = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j + 1 < n && v[idx[j + 1]] == v[idx[i]])
+            j++;
+        double r = (double)(i + j) / 2.0 + 1.0;
+        for (size_t k = i; k <= j; k++)
+            rank[idx[k]] = r;
+        double t = (double)(j - i + 1);
+        ts += t * t * t - t;
+        i = j + 1;
+    }
+    if (tie_sum)
+        *tie_sum = ts;
+    free(idx);
+    return 0;
+}
+
 void pb_stats_mann_whitney(const double *a, size_t na, const double *b,
                            size_t nb, double *u_out, double *p_out, int *exact)
 {
@@ -232,27 +256,16 @@ void pb_stats_mann_whitney(const double *a, size_t na, const double *b,
     }
     size_t n = n1 + n2;
     double *all = malloc(n * sizeof *all);
-    size_t *idx = malloc(n * sizeof *idx);
     double *rank = malloc(n * sizeof *rank);
-    if (!all || !idx || !rank)
+    double tie_sum = 0;
+    if (!all || !rank)
         goto out;
     memcpy(all, x, n1 * sizeof *all);
     memcpy(all + n1, y, n2 * sizeof *all);
-    gsl_sort_index(idx, all, 1, n);
     /* Mid-ranks for ties; sum of (t^3 - t) over tie groups for the
      * variance correction. */
-    double tie_sum = 0;
-    for (size_t i = 0; i < n;) {
-        size_t j = i;
-        while (j + 1 < n && all[idx[j + 1]] == all[idx[i]])
-            j++;
-        double r = (double)(i + j) / 2.0 + 1.0;
-        for (size_t k = i; k <= j; k++)
-            rank[idx[k]] = r;
-        double t = (double)(j - i + 1);
-        tie_sum += t * t * t - t;
-        i = j + 1;
-    }
+    if (pb_stats_midranks(all, n, rank, &tie_sum) != 0)
+        goto out;
     double r1 = 0;
     for (size_t i = 0; i < n1; i++)
         r1 += rank[i];
@@ -288,7 +301,6 @@ void pb_stats_mann_whitney(const double *a, size_t na, const double *b,
     }
 out:
     free(all);
-    free(idx);
     free(rank);
     free(x);
     free(y);

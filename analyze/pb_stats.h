@@ -81,6 +81,12 @@ typedef struct pb_compare {
 void pb_stats_compare(const double *a, size_t na, const double *b, size_t nb,
                       pb_compare *out);
 
+/* Mid-ranks of v[0..n) into rank[] (ties share the mean of their ranks,
+ * 1-based) and, when tie_sum is not NULL, the sum of (t^3 - t) over tie
+ * groups for the variance corrections. -1 when out of memory. Shared by
+ * Mann-Whitney, van Elteren and Spearman. */
+int pb_stats_midranks(const double *v, size_t n, double *rank, double *tie_sum);
+
 /* Mann-Whitney alone. Exact null distribution when both samples have at
  * most PB_MW_EXACT_MAX values and there are no ties; otherwise the normal
  * approximation with tie correction and continuity correction 0.5. */
