@@ -49,6 +49,25 @@ const char *pb_dialect_names(void)
     return buf;
 }
 
+/* Both families name these fields alike (Ollama's native API and the
+ * OpenAI one), so each dialect adds only what differs. */
+cJSON *pb_request_body_new(const pb_agent_spec *a, int chat)
+{
+    cJSON *body = cJSON_CreateObject();
+    cJSON_AddStringToObject(body, "model", a->model);
+    if (chat) {
+        cJSON *msgs = cJSON_AddArrayToObject(body, "messages");
+        cJSON *m = cJSON_CreateObject();
+        cJSON_AddStringToObject(m, "role", "user");
+        cJSON_AddStringToObject(m, "content", a->prompt);
+        cJSON_AddItemToArray(msgs, m);
+    } else {
+        cJSON_AddStringToObject(body, "prompt", a->prompt);
+    }
+    cJSON_AddBoolToObject(body, "stream", 1);
+    return body;
+}
+
 void pb_reply_fail(pb_reply *r, const char *fmt, ...)
 {
     if (r->error)

@@ -95,6 +95,11 @@ const pb_dialect *pb_dialect_find(const char *name);
 /* "generate, chat, openai-chat, openai-completions" for error texts. */
 const char *pb_dialect_names(void);
 
+/* A new streaming request body with what every dialect sends: "model",
+ * the agent's prompt as one user message under "messages" (chat != 0) or
+ * as "prompt", and "stream": true. The caller adds the rest and frees it. */
+cJSON *pb_request_body_new(const pb_agent_spec *a, int chat);
+
 /* Records the first failure of a reply (later ones are echoes). */
 void pb_reply_fail(pb_reply *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -16,18 +16,7 @@ static int check_options(const cJSON *options, char *err, size_t errlen)
 
 static cJSON *build(const pb_agent_spec *a, const pb_request_params *p, int chat)
 {
-    cJSON *body = cJSON_CreateObject();
-    cJSON_AddStringToObject(body, "model", a->model);
-    if (chat) {
-        cJSON *msgs = cJSON_AddArrayToObject(body, "messages");
-        cJSON *m = cJSON_CreateObject();
-        cJSON_AddStringToObject(m, "role", "user");
-        cJSON_AddStringToObject(m, "content", a->prompt);
-        cJSON_AddItemToArray(msgs, m);
-    } else {
-        cJSON_AddStringToObject(body, "prompt", a->prompt);
-    }
-    cJSON_AddBoolToObject(body, "stream", 1);
+    cJSON *body = pb_request_body_new(a, chat);
     cJSON *opts = a->options ? cJSON_Duplicate(a->options, 1) : cJSON_CreateObject();
     if (p->num_predict > 0) {
         cJSON_DeleteItemFromObjectCaseSensitive(opts, "num_predict");
