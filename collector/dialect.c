@@ -68,21 +68,26 @@ cJSON *pb_request_body_new(const pb_agent_spec *a, int chat)
     return body;
 }
 
-void pb_reply_fail(pb_reply *r, const char *fmt, ...)
+void pb_reply_vfail(pb_reply *r, const char *fmt, va_list ap)
 {
     if (r->error)
         return; /* the first failure is the cause; later ones are echoes */
     char buf[1024];
-    va_list ap;
-    va_start(ap, fmt);
     int n = vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
     /* Cut on a character boundary: the trace must stay valid UTF-8. */
     if (n >= (int)sizeof buf)
         buf[pb_utf8_cut(buf, sizeof buf - 1)] = '\0';
     r->error = strdup(buf);
     if (!r->error)
         abort();
+}
+
+void pb_reply_fail(pb_reply *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    pb_reply_vfail(r, fmt, ap);
+    va_end(ap);
 }
 
 void pb_reply_content(pb_reply *r, const char *text)

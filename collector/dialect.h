@@ -13,6 +13,7 @@
 #ifndef PB_DIALECT_H
 #define PB_DIALECT_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cjson/cJSON.h>
@@ -103,6 +104,9 @@ cJSON *pb_request_body_new(const pb_agent_spec *a, int chat);
 /* Records the first failure of a reply (later ones are echoes). */
 void pb_reply_fail(pb_reply *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* The same with a va_list, for callers that wrap it (transfer.c). */
+void pb_reply_vfail(pb_reply *r, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 /* A message carried answer text: counts it (and keeps the text when asked).
  * Every dialect calls this for each message with non-empty content. */
 void pb_reply_content(pb_reply *r, const char *text);

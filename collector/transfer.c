@@ -9,7 +9,6 @@
 #include <string.h>
 #include <uv.h>
 
-#include "pb_text.h"
 
 #define ERRBODY_MAX 4096
 
@@ -25,16 +24,11 @@ static void set_error(pb_transfer *t, const char *fmt, ...)
 {
     if (t->reply.error)
         return; /* the first failure is the cause; later ones are echoes */
-    char buf[1024];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    /* pb_reply_vfail cuts a long text on a character boundary. */
+    pb_reply_vfail(&t->reply, fmt, ap);
     va_end(ap);
-    /* A text longer than buf was cut at a byte count: move the cut back to
-     * a character boundary so the trace stays valid UTF-8. */
-    if (n >= (int)sizeof buf)
-        buf[pb_utf8_cut(buf, sizeof buf - 1)] = '\0';
-    pb_reply_fail(&t->reply, "%s", buf);
     t->error = t->reply.error;
 }
 
