@@ -153,6 +153,17 @@ static void reply_json(emu_conn *c, int status, cJSON *o)
     emu_conn_response_done(c);
 }
 
+/* The model a /api/show or /api/pull body names: "model", or "name" when
+ * that is absent or empty (the field's older spelling, still accepted by
+ * Ollama). */
+static const cJSON *model_field(const cJSON *root)
+{
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(root, "model");
+    if (!cJSON_IsString(m) || !m->valuestring[0])
+        m = cJSON_GetObjectItemCaseSensitive(root, "name");
+    return m;
+}
+
 /* POST /api/show: ShowResponse in api/types.go's field order (omitempty
  * fields that would be empty are left out). */
 void emu_api_show(emu_conn *c)
@@ -161,9 +172,7 @@ void emu_api_show(emu_conn *c)
     cJSON *root = emu_api_parse_body(c);
     if (!root)
         return;
-    const cJSON *m = cJSON_GetObjectItemCaseSensitive(root, "model");
-    if (!cJSON_IsString(m) || !m->valuestring[0])
-        m = cJSON_GetObjectItemCaseSensitive(root, "name");
+    const cJSON *m = model_field(root);
     if (!cJSON_IsString(m) || !m->valuestring[0]) {
         reply_error(c, 400, "model is required");
         cJSON_Delete(root);
@@ -224,9 +233,7 @@ void emu_api_pull(emu_conn *c)
     cJSON *root = emu_api_parse_body(c);
     if (!root)
         return;
-    const cJSON *m = cJSON_GetObjectItemCaseSensitive(root, "model");
-    if (!cJSON_IsString(m) || !m->valuestring[0])
-        m = cJSON_GetObjectItemCaseSensitive(root, "name");
+    const cJSON *m = model_field(root);
     const cJSON *stream = cJSON_GetObjectItemCaseSensitive(root, "stream");
     int streaming = !cJSON_IsFalse(stream);
     if (!cJSON_IsString(m) || !m->valuestring[0]) {
