@@ -106,6 +106,38 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static int is_workflow(const pb_run *r)
+{
+    return r->valid && r->workflow;
+}
+
+static int is_staggered(const pb_run *r)
+{
+    return r->valid && r->arrival && strcmp(r->arrival, "together") != 0;
+}
+
+/* The runtime of every run `keep` accepts (one entry per run), sorted so
+ * that a runtime's runs are adjacent: the sections below walk it group by
+ * group. NULL when no run qualifies (the section is left out) or memory
+ * ran out; the caller frees the array, whose strings are borrowed. */
+static const char **sorted_runtimes(const pb_dataset *ds, int (*keep)(const pb_run *),
+                                    size_t *n)
+{
+    *n = 0;
+    const char **rts = malloc((ds->n_runs + 1) * sizeof *rts);
+    if (!rts)
+        return NULL;
+    for (size_t i = 0; i < ds->n_runs; i++)
+        if (keep(&ds->runs[i]))
+            rts[(*n)++] = ds->runs[i].runtime;
+    if (*n == 0) {
+        free(rts);
+        return NULL;
+    }
+    qsort(rts, *n, sizeof *rts, cmp_str);
+    return rts;
+}
+
 /* Per runtime and stage (name), pooled over the runs' agents: seconds,
  * and for llm stages TTFT and tokens/s where the source has them. */
 static void stage_table(FILE *o, const pb_dataset *ds, const char **rts, size_t n)
@@ -139,7 +171,7 @@ static void stage_table(FILE *o, const pb_dataset *ds, const char **rts, size_t 
         size_t nn = 0;
         for (size_t i = 0; i < ds->n_runs; i++) {
             const pb_run *r = &ds->runs[i];
-            if (!r->valid || !r->workflow || strcmp(r->runtime, rt) != 0)
+            if (!is_workflow(r) || strcmp(r->runtime, rt) != 0)
                 continue;
             for (size_t a = 0; a < r->n_agents; a++)
                 for (size_t s = 0; s < r->agents[a].n_stages; s++) {
@@ -155,7 +187,7 @@ static void stage_table(FILE *o, const pb_dataset *ds, const char **rts, size_t 
             size_t m = 0;
             for (size_t i = 0; i < ds->n_runs; i++) {
                 const pb_run *r = &ds->runs[i];
-                if (!r->valid || !r->workflow || strcmp(r->runtime, rt) != 0)
+                if (!is_workflow(r) || strcmp(r->runtime, rt) != 0)
                     continue;
                 for (size_t a = 0; a < r->n_agents; a++)
                     for (size_t s = 0; s < r->agents[a].n_stages; s++) {
@@ -185,18 +217,10 @@ static void stage_table(FILE *o, const pb_dataset *ds, const char **rts, size_t 
 
 void pb_report_workflow(FILE *o, const pb_dataset *ds)
 {
-    size_t n = 0;
-    const char **rts = malloc((ds->n_runs + 1) * sizeof *rts);
+    size_t n;
+    const char **rts = sorted_runtimes(ds, is_workflow, &n);
     if (!rts)
         return;
-    for (size_t i = 0; i < ds->n_runs; i++)
-        if (ds->runs[i].valid && ds->runs[i].workflow)
-            rts[n++] = ds->runs[i].runtime;
-    if (n == 0) {
-        free(rts);
-        return;
-    }
-    qsort(rts, n, sizeof *rts, cmp_str);
     double *v = malloc(8 * n * sizeof *v);
     if (!v) {
         free(rts);
@@ -218,7 +242,7 @@ void pb_report_workflow(FILE *o, const pb_dataset *ds)
         size_t m = 0;
         for (size_t i = 0; i < ds->n_runs; i++) {
             const pb_run *r = &ds->runs[i];
-            if (!r->valid || !r->workflow || strcmp(r->runtime, rt) != 0)
+            if (!is_workflow(r) || strcmp(r->runtime, rt) != 0)
                 continue;
             phase_split(r, 0, &v[0 * n + m], &v[1 * n + m], &v[2 * n + m]);
             phase_split(r, 1, &v[3 * n + m], &v[4 * n + m], &v[5 * n + m]);
@@ -246,18 +270,10 @@ void pb_report_workflow(FILE *o, const pb_dataset *ds)
 
 void pb_report_arrival(FILE *o, const pb_dataset *ds)
 {
-    size_t n = 0;
-    const char **rts = malloc((ds->n_runs + 1) * sizeof *rts);
+    size_t n;
+    const char **rts = sorted_runtimes(ds, is_staggered, &n);
     if (!rts)
         return;
-    for (size_t i = 0; i < ds->n_runs; i++)
-        if (ds->runs[i].valid && ds->runs[i].arrival && strcmp(ds->runs[i].arrival, "together") != 0)
-            rts[n++] = ds->runs[i].runtime;
-    if (n == 0) {
-        free(rts);
-        return;
-    }
-    qsort(rts, n, sizeof *rts, cmp_str);
     double *v = malloc(2 * n * sizeof *v);
     if (!v) {
         free(rts);
@@ -283,8 +299,7 @@ void pb_report_arrival(FILE *o, const pb_dataset *ds)
         int mixed = 0;
         for (size_t i = 0; i < ds->n_runs; i++) {
             const pb_run *r = &ds->runs[i];
-            if (!r->valid || !r->arrival || strcmp(r->arrival, "together") == 0 ||
-                strcmp(r->runtime, rt) != 0)
+            if (!is_staggered(r) || strcmp(r->runtime, rt) != 0)
                 continue;
             if (pat && strcmp(pat, r->arrival) != 0)
                 mixed = 1;
