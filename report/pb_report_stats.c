@@ -60,6 +60,19 @@ void pb_report_say_ratio(FILE *f, double lo, double hi, int unbounded)
                    "parallelism. ", lo, hi);
 }
 
+/* The first two cells of a comparison row, "| A | B", B starred when the
+ * pair is one of the comparisons with the named baseline; the three
+ * comparison tables start their rows alike. */
+static void pair_cells(FILE *o, const pb_analysis *a, const pb_comparison *c)
+{
+    fputs("| ", o);
+    name(o, a->rts[c->a].runtime);
+    fputs(" | ", o);
+    name(o, a->rts[c->b].runtime);
+    if (c->with_baseline)
+        fputs(" ★", o);
+}
+
 static void ratio_cells(FILE *o, const pb_ratio *r, int self)
 {
     if (self) {
@@ -208,11 +221,7 @@ void pb_report_comparisons(FILE *o, const pb_dataset *ds, const pb_analysis *a,
               "|---|---|---:|---:|---:|---|---:|---:|---:|---:|\n", o);
         for (size_t i = first; i < first + count; i++) {
             const pb_comparison *c = &a->cmps[i];
-            fputs("| ", o);
-            name(o, a->rts[c->a].runtime);
-            fputs(" | ", o);
-            name(o, a->rts[c->b].runtime);
-            if (c->with_baseline) fputs(" ★", o);
+            pair_cells(o, a, c);
             fprintf(o, " | %zu | %zu | ", c->c.n1, c->c.n2);
             num(o, fs, c->estimate);
             fputs(" | ", o);
@@ -234,11 +243,7 @@ void pb_report_comparisons(FILE *o, const pb_dataset *ds, const pb_analysis *a,
               "|---|---|---|---:|---:|---|\n", o);
         for (size_t i = first; i < first + count; i++) {
             const pb_comparison *c = &a->cmps[i];
-            fputs("| ", o);
-            name(o, a->rts[c->a].runtime);
-            fputs(" | ", o);
-            name(o, a->rts[c->b].runtime);
-            if (c->with_baseline) fputs(" ★", o);
+            pair_cells(o, a, c);
             fputs(" | ", o);
             /* HL on the compared scale: ln ratio for log metrics, shown as
              * a ratio. */
@@ -268,11 +273,7 @@ void pb_report_comparisons(FILE *o, const pb_dataset *ds, const pb_analysis *a,
               "|---|---|---:|---|---:|---:|---:|---:|\n", o);
         for (size_t i = first; i < first + count; i++) {
             const pb_comparison *c = &a->cmps[i];
-            fputs("| ", o);
-            name(o, a->rts[c->a].runtime);
-            fputs(" | ", o);
-            name(o, a->rts[c->b].runtime);
-            if (c->with_baseline) fputs(" ★", o);
+            pair_cells(o, a, c);
             fputs(" | ", o);
             num(o, "%.2f", c->c.cohen_d);
             fputs(" | ", o);
