@@ -63,6 +63,18 @@ int pb_cli_plan_build(const pb_cli_plan *c, char **json, char *err, size_t errle
     return 0;
 }
 
+/* What an agent sends, in plan-file field order: the same in a count
+ * sweep's single agent and in each agent of a config. */
+static void add_request_fields(cJSON *o, const pb_agent_spec *a)
+{
+    cJSON_AddStringToObject(o, "api", a->api);
+    cJSON_AddStringToObject(o, "model", a->model);
+    cJSON_AddStringToObject(o, "prompt", a->prompt);
+    cJSON_AddItemToObject(o, "options", cJSON_Duplicate(a->options, 1));
+    if (cJSON_GetArraySize(a->headers) > 0)
+        cJSON_AddItemToObject(o, "headers", cJSON_Duplicate(a->headers, 1));
+}
+
 cJSON *pb_plan_file_json(const pb_plan *p)
 {
     cJSON *j = cJSON_CreateObject();
@@ -116,12 +128,7 @@ cJSON *pb_plan_file_json(const pb_plan *p)
         cJSON *eps = cJSON_AddArrayToObject(o, "endpoint");
         for (int i = 0; i < p->n_endpoints; i++)
             cJSON_AddItemToArray(eps, cJSON_CreateString(p->endpoints[i]));
-        cJSON_AddStringToObject(o, "api", a->api);
-        cJSON_AddStringToObject(o, "model", a->model);
-        cJSON_AddStringToObject(o, "prompt", a->prompt);
-        cJSON_AddItemToObject(o, "options", cJSON_Duplicate(a->options, 1));
-        if (cJSON_GetArraySize(a->headers) > 0)
-            cJSON_AddItemToObject(o, "headers", cJSON_Duplicate(a->headers, 1));
+        add_request_fields(o, a);
         cJSON_AddItemToArray(ag, o);
         c = NULL; /* configs: the default one */
     }
@@ -130,12 +137,7 @@ cJSON *pb_plan_file_json(const pb_plan *p)
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "id", a->id);
         cJSON_AddStringToObject(o, "endpoint", a->endpoint);
-        cJSON_AddStringToObject(o, "api", a->api);
-        cJSON_AddStringToObject(o, "model", a->model);
-        cJSON_AddStringToObject(o, "prompt", a->prompt);
-        cJSON_AddItemToObject(o, "options", cJSON_Duplicate(a->options, 1));
-        if (cJSON_GetArraySize(a->headers) > 0)
-            cJSON_AddItemToObject(o, "headers", cJSON_Duplicate(a->headers, 1));
+        add_request_fields(o, a);
         cJSON_AddItemToArray(ag, o);
     }
     if (c && strcmp(c->base_name, "default") != 0) {
