@@ -489,8 +489,10 @@ static void walk(walk_ctx *c, const char *path, int depth, int explicit_arg)
     load_file(c, path);
 }
 
-size_t pb_load_inputs(pb_dataset *ds, pb_load_input *in, int n,
-                      const pb_load_opts *o)
+/* Both public loaders: the n inputs are paths[i], or in[i].path when `in`
+ * is given (then each input's runs are recorded in it). */
+static size_t load_all(pb_dataset *ds, char *const *paths, pb_load_input *in, int n,
+                       const pb_load_opts *o)
 {
     pb_load_opts def;
     if (!o) {
@@ -501,6 +503,10 @@ size_t pb_load_inputs(pb_dataset *ds, pb_load_input *in, int n,
      * still counts once (under the first). */
     walk_ctx c = {.ds = ds, .o = o};
     for (int i = 0; i < n; i++) {
+        if (!in) {
+            walk(&c, paths[i], 0, 1);
+            continue;
+        }
         in[i].first_run = ds->n_runs;
         walk(&c, in[i].path, 0, 1);
         in[i].n_runs = ds->n_runs - in[i].first_run;
@@ -508,6 +514,12 @@ size_t pb_load_inputs(pb_dataset *ds, pb_load_input *in, int n,
     free(c.dirs.dev), free(c.dirs.ino), free(c.dirs.used);
     free(c.files.dev), free(c.files.ino), free(c.files.used);
     return c.added;
+}
+
+size_t pb_load_inputs(pb_dataset *ds, pb_load_input *in, int n,
+                      const pb_load_opts *o)
+{
+    return load_all(ds, NULL, in, n, o);
 }
 
 /* Appends "label/" to the runtime of runs [first, first + n). */
@@ -578,15 +590,5 @@ int pb_load_label_inputs(pb_dataset *ds, const pb_load_input *in, int n, int mer
 size_t pb_load_paths(pb_dataset *ds, char *const *paths, int n,
                      const pb_load_opts *o)
 {
-    pb_load_opts def;
-    if (!o) {
-        pb_load_opts_init(&def);
-        o = &def;
-    }
-    walk_ctx c = {.ds = ds, .o = o};
-    for (int i = 0; i < n; i++)
-        walk(&c, paths[i], 0, 1);
-    free(c.dirs.dev), free(c.dirs.ino), free(c.dirs.used);
-    free(c.files.dev), free(c.files.ino), free(c.files.used);
-    return c.added;
+    return load_all(ds, paths, NULL, n, o);
 }
