@@ -330,6 +330,13 @@ void xfer_run(xfer *x, int n)
     curl_multi_cleanup(m);
 }
 
+xfer xfer_one(int port, const char *path, const char *body)
+{
+    xfer x = {.port = port, .path = path, .body = body};
+    xfer_run(&x, 1);
+    return x;
+}
+
 void xfer_free(xfer *x, int n)
 {
     for (int i = 0; i < n; i++) {

@@ -73,6 +73,9 @@ typedef struct xfer {
 /* Runs all transfers at once (curl multi), each on its own connection. */
 void xfer_run(xfer *x, int n);
 void xfer_free(xfer *x, int n);
+/* One request to 127.0.0.1:port run to its end: a POST of `body`, or a
+ * GET when body is NULL (free with xfer_free(&x, 1)). */
+xfer xfer_one(int port, const char *path, const char *body);
 
 /* Splits NDJSON text into lines; returns count (lines are NUL-terminated in
  * place). */

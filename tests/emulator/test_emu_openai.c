@@ -62,19 +62,8 @@ static int teardown(void **state)
     return 0;
 }
 
-static xfer get(const char *path)
-{
-    xfer x = {.port = PORT, .path = path};
-    xfer_run(&x, 1);
-    return x;
-}
-
-static xfer post(const char *path, const char *body)
-{
-    xfer x = {.port = PORT, .path = path, .body = body};
-    xfer_run(&x, 1);
-    return x;
-}
+static xfer get(const char *path) { return xfer_one(PORT, path, NULL); }
+static xfer post(const char *path, const char *body) { return xfer_one(PORT, path, body); }
 
 /* 1 when the n bytes of needle occur in hay[0..len) (memmem is a GNU
  * extension). */

@@ -40,9 +40,7 @@ static int teardown(void **state)
 
 static xfer post(const char *path, const char *body)
 {
-    xfer x = {.port = emu_port(g_emu, 0), .path = path, .body = body};
-    xfer_run(&x, 1);
-    return x;
+    return xfer_one(emu_port(g_emu, 0), path, body);
 }
 
 static void test_version_and_header(void **state)
