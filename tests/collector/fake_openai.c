@@ -210,14 +210,22 @@ static void route(conn *c, const char *method)
     uv_timer_start(&c->timer, on_tick, (uint64_t)g_gap_ms, (uint64_t)g_gap_ms);
 }
 
+/* http-parser may hand a URL or header value over in pieces: appends one
+ * piece to the NUL-terminated dst, or drops the piece when it would not
+ * fit in cap bytes (the checks below only need the start). */
+static void append_capped(char *dst, size_t cap, const char *at, size_t n)
+{
+    size_t l = strlen(dst);
+    if (l + n < cap) {
+        memcpy(dst + l, at, n);
+        dst[l + n] = '\0';
+    }
+}
+
 static int on_url(http_parser *p, const char *at, size_t n)
 {
     conn *c = p->data;
-    size_t l = strlen(c->url);
-    if (l + n < sizeof c->url) {
-        memcpy(c->url + l, at, n);
-        c->url[l + n] = '\0';
-    }
+    append_capped(c->url, sizeof c->url, at, n);
     return 0;
 }
 
@@ -241,13 +249,8 @@ static int on_value(http_parser *p, const char *at, size_t n)
     if (!c->last_was_value)
         c->is_auth = strcasecmp(c->field, "Authorization") == 0;
     c->last_was_value = 1;
-    if (c->is_auth) {
-        size_t l = strlen(c->auth);
-        if (l + n < sizeof c->auth) {
-            memcpy(c->auth + l, at, n);
-            c->auth[l + n] = '\0';
-        }
-    }
+    if (c->is_auth)
+        append_capped(c->auth, sizeof c->auth, at, n);
     return 0;
 }
 
