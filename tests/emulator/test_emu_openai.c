@@ -978,8 +978,7 @@ static void test_fault_transport(void **state)
     raw_free(&r);
 }
 
-/* The shared admission: with one slot and no queue, a second request gets
- * Ollama's 503 as an OpenAI error while the first streams. */
+/* A transfer on its own thread (for requests that must start in order). */
 typedef struct bg_xfer {
     pthread_t t;
     xfer x;
