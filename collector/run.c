@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 #include <uv.h>
@@ -38,6 +39,34 @@ typedef struct phase {
     int agent;                /* solo: agent index; warm-up: endpoint's agent */
     int endpoint;
 } phase;
+
+/* The collector's own CPU time so far, in microseconds: total (the
+ * scheduler's exact count, CLOCK_PROCESS_CPUTIME_ID), user, system (getrusage,
+ * split at tick granularity); every thread. The trace records what each
+ * phase cost the measuring process, so its overhead is data, not a guess. */
+static void cpu_now(int64_t us[3])
+{
+    struct rusage ru;
+    struct timespec ts;
+    us[0] = us[1] = us[2] = -1;
+    if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) == 0 && getrusage(RUSAGE_SELF, &ru) == 0) {
+        us[0] = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+        us[1] = (int64_t)ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec;
+        us[2] = (int64_t)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec;
+    }
+}
+
+static void add_cpu(cJSON *pj, const int64_t before[3])
+{
+    int64_t after[3];
+    cpu_now(after);
+    if (before[0] < 0 || after[0] < 0)
+        return;
+    cJSON *c = cJSON_AddObjectToObject(pj, "collector_cpu");
+    cJSON_AddNumberToObject(c, "cpu_us", (double)(after[0] - before[0]));
+    cJSON_AddNumberToObject(c, "user_us", (double)(after[1] - before[1]));
+    cJSON_AddNumberToObject(c, "system_us", (double)(after[2] - before[2]));
+}
 
 static const char *kind_name(phase_kind k)
 {
@@ -234,6 +263,8 @@ int pb_run_execute(pb_run_ctx *c, const pb_runtime *rt, const pb_config *cfg,
     for (int k = 0; k < nph && rc == 0; k++) {
         int m = 0;
         char name[512];
+        int64_t cpu0[3];
+        cpu_now(cpu0);
         if (ph[k].kind == PH_CONCURRENT) {
             for (int i = 0; i < n && rc == 0; i++)
                 if (!(ts[m++] = make(c, rt, &cfg->agents[i], 0, seeds[i], origin, err, errlen)))
@@ -284,6 +315,7 @@ int pb_run_execute(pb_run_ctx *c, const pb_runtime *rt, const pb_config *cfg,
                 cJSON_AddItemToObject(pj, "requests", wr.requests);
                 cJSON_AddItemToObject(pj, "steps", wr.steps);
                 cJSON_AddItemToObject(pj, "agents", wr.agents);
+                add_cpu(pj, cpu0);
                 wr.requests = wr.steps = wr.agents = NULL;
                 cJSON_AddItemToArray(phases, pj);
                 if (wr.invalid && !invalid) {
@@ -329,6 +361,7 @@ int pb_run_execute(pb_run_ctx *c, const pb_runtime *rt, const pb_config *cfg,
             cJSON_AddNumberToObject(pj, "start_ns", (double)s);
             cJSON_AddNumberToObject(pj, "end_ns", (double)e);
             cJSON_AddItemToObject(pj, "requests", reqs);
+            add_cpu(pj, cpu0);
             cJSON_AddItemToArray(phases, pj);
         }
         for (int i = 0; i < m; i++)

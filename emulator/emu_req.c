@@ -626,7 +626,7 @@ static void req_embed_done(emu_req *r, uint64_t due)
     emu_buf body = {0};
     uint64_t t_final = uv_hrtime();
     emu_api_embed_body(&body, r, t_final);
-    emu_trace_chunk(e, r->inst->index, r->id, 1, t_final);
+    emu_trace_chunk(e, r->inst->index, r->id, 1, uv_hrtime());
     req_finish(r);
     emu_http_reply(c, 200, "application/json; charset=utf-8", body.data,
                    body.len, 0);
@@ -646,13 +646,17 @@ static void req_final(emu_req *r, uint64_t due, emu_buf *out)
             line.len /= 2; /* cut mid-line, no newline */
         emu_stream_chunk(out, line.data, line.len);
         emu_buf_append(out, "0\r\n\r\n", 5);
-        emu_trace_chunk(e, r->inst->index, r->id, r->n_sent + 1, t_final);
+        /* The trace is the ground truth of when bytes went out: stamped
+         * now, not at t_final (the line's own clock), so the time spent
+         * formatting Ollama's final line (its context ids) is not counted
+         * as the client's lateness. */
+        emu_trace_chunk(e, r->inst->index, r->id, r->n_sent + 1, uv_hrtime());
         if (emu_conn_write(c, out->data, out->len) < 0)
             goto done;
     } else {
         r->dialect->whole(&line, r, r->text.data ? r->text.data : "",
                           t_final);
-        emu_trace_chunk(e, r->inst->index, r->id, r->n_sent + 1, t_final);
+        emu_trace_chunk(e, r->inst->index, r->id, r->n_sent + 1, uv_hrtime());
         emu_http_reply(c, 200, r->dialect->json_ctype, line.data, line.len,
                        0);
         if (c->closing)

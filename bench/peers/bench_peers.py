@@ -12,6 +12,9 @@ reads the client's own timestamps:
                 the reference runs): 100% = N agents cost no more than one
   CPU / 1k tok  user+system CPU of the client process (wait4, whole process:
                 start-up included, as a user would pay it) per 1000 tokens
+  streaming     the same for the streaming alone, as each client measured it
+                with getrusage around its N requests (collect: the phase's
+                collector_cpu record): start-up, preflight and output outside
   first / end   client time of the first token line / of the final line
                 minus the emulator's write time of that line (p50 / p99 over
                 every agent of every repetition)
@@ -84,19 +87,22 @@ def run_child(argv, stdout_path):
 
 
 def parse_peer(path):
-    """The peers' shared format -> {id: agent dict}."""
+    """The peers' shared format -> ({id: agent dict}, streaming CPU in us or None)."""
     agents = {}
+    cpu = None
     with open(path) as f:
         for line in f:
             w = line.split()
             if not w:
                 continue
-            if w[0] == "A":
+            if w[0] == "R":
+                cpu = int(w[1])
+            elif w[0] == "A":
                 agents[w[1]] = {"start": int(w[2]), "first": int(w[3]), "end": int(w[4]),
                                 "tokens": int(w[5]), "lines": []}
             elif w[0] == "C":
                 agents[w[1]]["lines"] = [int(x) for x in w[2:]]
-    return agents
+    return agents, cpu
 
 
 def parse_collect(out_dir, rt):
@@ -104,9 +110,13 @@ def parse_collect(out_dir, rt):
         t = json.load(f)
     origin = int(t["run"]["mono_origin_ns"])
     agents = {}
+    cpu = None
     for ph in t["phases"]:
         if ph["kind"] != "concurrent":
             continue
+        c = ph.get("collector_cpu")
+        if c:
+            cpu = c["cpu_us"]
         for r in ph["requests"]:
             agents[r["request_id"]] = {
                 "start": origin + r["t_start_ns"],
@@ -115,7 +125,7 @@ def parse_collect(out_dir, rt):
                 "tokens": r["tokens"],
                 "lines": [origin + c[0] for c in r["chunks"]],
             }
-    return agents
+    return agents, cpu
 
 
 class Client:
@@ -136,15 +146,15 @@ class Client:
                                        "options": {"num_predict": tokens}}]}, f)
             argv = self.argv_fn(plan, out)
             rc, ru = run_child(argv, out + ".stdout")
-            agents = parse_collect(out, rt) if rc == 0 else {}
+            agents, cpu = parse_collect(out, rt) if rc == 0 else ({}, None)
         else:
             rc, ru = run_child(self.argv_fn(url, n, tokens), out + ".stdout")
-            agents = parse_peer(out + ".stdout") if rc == 0 else {}
+            agents, cpu = parse_peer(out + ".stdout") if rc == 0 else ({}, None)
         if rc != 0 or len(agents) != n:
             log("bench_peers: %s with %d agents failed (exit %d, %d agents); see %s*"
                 % (self.name, n, rc, len(agents), out))
-            return None, ru
-        return agents, ru
+            return None, ru, None
+        return agents, ru, cpu
 
 
 def pct(xs, q):
@@ -157,19 +167,21 @@ def pct(xs, q):
 def measure(client, emu_bin, n, tokens, work, stats, dsolo):
     emu = Emulator(emu_bin, os.path.join(work, "emu.trace"))
     try:
-        agents, ru = client.run(emu.url, n, tokens, work)
+        agents, ru, scpu = client.run(emu.url, n, tokens, work)
     finally:
         truth = emu.stop()
     if agents is None:
         return None
     wall = max(a["end"] for a in agents.values()) - min(a["start"] for a in agents.values())
     toks = sum(a["tokens"] for a in agents.values())
-    s = stats.setdefault((client.name, n), {"eff": [], "cpu": [], "rss": [], "first": [], "end": [],
+    s = stats.setdefault((client.name, n), {"eff": [], "cpu": [], "scpu": [], "rss": [], "first": [], "end": [],
                                             "chunk": [], "unpaired": 0, "reps": 0})
     cpu = ru.ru_utime + ru.ru_stime
     if dsolo:
         s["eff"].append(dsolo / wall)
     s["cpu"].append(cpu / toks * 1000 * 1000)  # ms per 1000 tokens
+    if scpu is not None:
+        s["scpu"].append(scpu / toks)            # us per token = ms per 1000 tokens
     s["rss"].append(ru.ru_maxrss / 1024)      # MiB
     s["reps"] += 1
     for rid, a in agents.items():
@@ -260,25 +272,27 @@ def main():
           "%d interleaved repetitions, %d CPUs, load average %.2f at start, %.2f at end"
           % (t0, o.tokens, o.reps, os.cpu_count(), load0[0], load1[0]))
     print()
-    print("| client | N | efficiency | CPU per 1k tokens | end error p50 / p99 | "
-          "first-token error p50 / p99 | chunk error p50 / p99 | peak RSS |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("| client | N | efficiency | CPU per 1k tokens | streaming CPU per 1k tokens | "
+          "end error p50 / p99 | first-token error p50 / p99 | chunk error p50 / p99 | peak RSS |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for n in ns:
         for c in clients:
             s = stats.get((c.name, n))
             if not s or not s["reps"]:
-                print("| %s | %d | failed | | | | | |" % (c.name, n))
+                print("| %s | %d | failed | | | | | | |" % (c.name, n))
                 continue
             eff = "%.2f%%" % (100 * statistics.median(s["eff"])) if s["eff"] else "-"
             chunk = ("%s / %s" % (fmt_us(pct(s["chunk"], .5)), fmt_us(pct(s["chunk"], .99)))
                      if s["chunk"] else "unpaired")
-            print("| %s | %d | %s | %.1f ms | %s / %s | %s / %s | %s | %.1f MiB |" % (
-                c.name, n, eff, statistics.median(s["cpu"]),
+            scpu = "%.1f ms" % statistics.median(s["scpu"]) if s["scpu"] else "-"
+            print("| %s | %d | %s | %.1f ms | %s | %s / %s | %s / %s | %s | %.1f MiB |" % (
+                c.name, n, eff, statistics.median(s["cpu"]), scpu,
                 fmt_us(pct(s["end"], .5)), fmt_us(pct(s["end"], .99)),
                 fmt_us(pct(s["first"], .5)), fmt_us(pct(s["first"], .99)),
                 chunk, max(s["rss"])))
     print()
-    print("parbench / peer ratios (CPU per token, end-of-stream p99, first-token p99; < 1: parbench leaner):")
+    print("parbench / peer ratios (CPU per token: whole process, streaming alone; end-of-stream p99, "
+          "first-token p99; < 1: parbench leaner):")
     pairs = [("collect-uv", "tokio-current"), ("collect-threads", "tokio-multi"),
              ("collect-uv", "httpx")]
     for n in ns:
@@ -288,8 +302,10 @@ def main():
                 continue
             def r(x, y):
                 return "%.2f" % (x / y) if y else "-"
-            print("  N = %3d  %-15s / %-13s  CPU %s  end p99 %s  first p99 %s" % (
-                n, a, b, r(statistics.median(sa["cpu"]), statistics.median(sb["cpu"])),
+            sc = (r(statistics.median(sa["scpu"]), statistics.median(sb["scpu"]))
+                  if sa["scpu"] and sb["scpu"] else "-")
+            print("  N = %3d  %-15s / %-13s  CPU %s  streaming %s  end p99 %s  first p99 %s" % (
+                n, a, b, r(statistics.median(sa["cpu"]), statistics.median(sb["cpu"])), sc,
                 r(pct(sa["end"], .99), pct(sb["end"], .99)),
                 r(pct(sa["first"], .99), pct(sb["first"], .99))))
     print()

@@ -5,15 +5,22 @@ would pick). Prints absolute CLOCK_MONOTONIC times (ns) per agent on stdout,
 in the format every peer shares (bench/peers/README.md):
   A <request_id> <start> <first_token> <end> <tokens> <bytes>
   C <request_id> <t_line_1> <t_line_2> ...   (one time per line received)
+  R <cpu_us> <user_us> <system_us>   (CPU used while streaming)
 Usage: /usr/bin/python3 peer_httpx.py URL N TOKENS [PROMPT]
 (Debian's python3-httpx; `python3` on PATH may be another interpreter.)"""
 import asyncio
 import json
 import os
+import resource
 import sys
 import time
 
 import httpx
+
+
+def cpu_us():
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return time.process_time_ns() // 1000, int(ru.ru_utime * 1e6), int(ru.ru_stime * 1e6)
 
 
 def mono_ns():
@@ -57,12 +64,14 @@ async def main():
     prompt = sys.argv[4] if len(sys.argv) > 4 else "Benchmark prompt."
     # httpx allows 100 connections by default: 128 agents would queue for
     # one. No timeout: a request lasts as long as the server streams.
+    cpu0 = cpu_us()  # the streaming's CPU, as collect records per phase
     limits = httpx.Limits(max_connections=n, max_keepalive_connections=n)
     async with httpx.AsyncClient(limits=limits, timeout=None, trust_env=False) as client:
         body = json.dumps({"model": "gemma3:latest", "prompt": prompt, "stream": True,
                            "options": {"num_predict": tokens}})
         agents = await asyncio.gather(*(agent(client, url, "httpx-%d-%d" % (os.getpid(), i + 1), body)
                                         for i in range(n)))
+    cpu1 = cpu_us()
     out = []
     failed = 0
     for a in agents:
@@ -72,6 +81,7 @@ async def main():
         out.append("A %s %d %d %d %d %d" % (a["id"], a["start"], a["first"], a["end"],
                                             a["tokens"], a["bytes"]))
         out.append("C %s %s" % (a["id"], " ".join(map(str, a["lines"]))))
+    out.append("R %d %d %d" % tuple(b - a for a, b in zip(cpu0, cpu1)))
     sys.stdout.write("\n".join(out) + "\n")
     return 1 if failed else 0
 

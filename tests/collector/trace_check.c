@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pb_fs.h"
 
@@ -126,6 +127,24 @@ static int visit(const char *path, const struct stat *sb, int type, struct FTW *
     cJSON_ArrayForEach(ph, cJSON_GetObjectItem(j, "phases")) {
         const char *kind = cJSON_GetObjectItem(ph, "kind")->valuestring;
         const cJSON *req;
+        /* The collector's own CPU for the phase: present, and no more than
+         * the phase could have used (wall plus set-up slack on every core). */
+        const cJSON *cpu = cJSON_GetObjectItem(ph, "collector_cpu");
+        const cJSON *cu = cJSON_GetObjectItem(cpu, "user_us"), *cs = cJSON_GetObjectItem(cpu, "system_us");
+        const cJSON *ct = cJSON_GetObjectItem(cpu, "cpu_us");
+        if (!cJSON_IsNumber(cu) || !cJSON_IsNumber(cs) || !cJSON_IsNumber(ct) || cu->valuedouble < 0 ||
+            cs->valuedouble < 0 || ct->valuedouble <= 0) {
+            bad(path, "phase without a collector_cpu {cpu_us > 0, user_us, system_us} record");
+        } else {
+            double ph_us = (cJSON_GetObjectItem(ph, "end_ns")->valuedouble -
+                            cJSON_GetObjectItem(ph, "start_ns")->valuedouble) / 1e3;
+            long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+            if (ct->valuedouble > (ph_us + 2e6) * (double)(ncpu > 0 ? ncpu : 1)) {
+                snprintf(err, sizeof err, "collector_cpu %.0f us for a %.0f us phase on %ld CPUs",
+                         ct->valuedouble, ph_us, ncpu);
+                bad(path, err);
+            }
+        }
         if (!strcmp(kind, "solo")) {
             cJSON_ArrayForEach(req, cJSON_GetObjectItem(ph, "requests")) {
                 solo += dur(req);

@@ -4,6 +4,7 @@
 //! stdout, in the format every peer shares (bench/peers/README.md):
 //!   A <request_id> <start> <first_token> <end> <tokens> <bytes>
 //!   C <request_id> <t_line_1> <t_line_2> ...   (one time per line received)
+//!   R <cpu_us> <user_us> <system_us>   (CPU used while streaming, every thread)
 //! Usage: peer-tokio URL N TOKENS current|multi [PROMPT]
 use std::io::Write;
 
@@ -12,6 +13,21 @@ fn mono_ns() -> u64 {
     // SAFETY: clock_gettime writes into the timespec we own.
     unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+/// The process's CPU time so far in microseconds, every thread: total
+/// (CLOCK_PROCESS_CPUTIME_ID, exact), user, system (getrusage, tick-split).
+fn cpu_us() -> (i64, i64, i64) {
+    // SAFETY: clock_gettime and getrusage write into structs we own.
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe {
+        libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts);
+        libc::getrusage(libc::RUSAGE_SELF, &mut ru);
+    }
+    (ts.tv_sec as i64 * 1_000_000 + ts.tv_nsec as i64 / 1000,
+     ru.ru_utime.tv_sec as i64 * 1_000_000 + ru.ru_utime.tv_usec as i64,
+     ru.ru_stime.tv_sec as i64 * 1_000_000 + ru.ru_stime.tv_usec as i64)
 }
 
 struct Agent {
@@ -111,7 +127,11 @@ fn main() {
         f => { eprintln!("peer-tokio: flavour must be current or multi, got {}", f); std::process::exit(2); }
     }
     .expect("tokio runtime");
+    // CPU of the streaming alone (client set-up, connections, streams),
+    // as collect records per phase: start-up and output stay outside.
+    let cpu0 = cpu_us();
     let agents = rt.block_on(run(url, n, tokens, prompt));
+    let cpu1 = cpu_us();
     let stdout = std::io::stdout();
     let mut o = std::io::BufWriter::new(stdout.lock());
     let mut failed = 0;
@@ -122,6 +142,7 @@ fn main() {
         for t in &a.lines { write!(o, " {}", t).unwrap(); }
         writeln!(o).unwrap();
     }
+    writeln!(o, "R {} {} {}", cpu1.0 - cpu0.0, cpu1.1 - cpu0.1, cpu1.2 - cpu0.2).unwrap();
     o.flush().unwrap();
     std::process::exit(if failed > 0 { 1 } else { 0 });
 }
