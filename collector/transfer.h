@@ -67,7 +67,7 @@ typedef struct pb_transfer {
     char *error;             /* = reply.error once judged (owned by reply) */
     int ok, finished, aborted;
     int at_eof;              /* parsing the tail after the stream ended */
-    char *deferred;          /* messages after the first token, with their */
+    char *deferred;          /* long messages after the first token (and all after them), with their */
     size_t deferred_len, deferred_cap; /* arrival times; read by pb_transfer_settle() */
     uint64_t n_deferred;
     int settled;
@@ -91,8 +91,10 @@ void pb_transfer_finish(pb_transfer *t, CURLcode rc, uint64_t now_ns);
 void pb_transfer_settle(pb_transfer *t);
 /* Marks a transfer that never finished (Ctrl-C). */
 void pb_transfer_abort(pb_transfer *t, uint64_t now_ns);
-/* The request object of the trace format (data/FORMAT.md). */
-cJSON *pb_transfer_to_json(const pb_transfer *t);
+/* The request object of the trace format (data/FORMAT.md). Takes the
+ * server's final object from the transfer (once: a second call records
+ * "final": null). */
+cJSON *pb_transfer_to_json(pb_transfer *t);
 void pb_transfer_free(pb_transfer *t);
 
 /* The answer text kept (opts.keep_text): never NULL ("" when none), *kept

@@ -153,6 +153,60 @@ static void test_failures(void **st)
     pb_transfer_free(t);
 }
 
+/* After the first token, a token's short message is interpreted as it
+ * arrives (no copy kept); a message longer than 1024 bytes, and every one
+ * after it, is kept and interpreted after the phase, in arrival order. */
+static void test_inline_then_deferred(void **st)
+{
+    (void)st;
+    static const char tok[] = "{\"model\":\"m\",\"response\":\"a\",\"done\":false}\n";
+    char longtok[1400];
+    int k = snprintf(longtok, sizeof longtok, "{\"model\":\"m\",\"response\":\"");
+    memset(longtok + k, 'b', 1200);
+    k += 1200;
+    snprintf(longtok + k, sizeof longtok - (size_t)k, "\",\"done\":false}\n");
+    static const char fin[] = "{\"model\":\"m\",\"response\":\"\",\"done\":true,\"eval_count\":5}\n";
+
+    pb_transfer *t = mk(0);
+    pb_transfer_started(t, 1000);
+    assert_int_equal(pb_transfer_deliver(t, tok, strlen(tok), 1010), strlen(tok));
+    assert_int_equal(pb_transfer_deliver(t, tok, strlen(tok), 1020), strlen(tok));
+    /* Both interpreted already, before settling. */
+    assert_int_equal(t->tokens, 2);
+    assert_int_equal(t->t_first_token, 10);
+    assert_int_equal(pb_transfer_deliver(t, longtok, strlen(longtok), 1030), strlen(longtok));
+    assert_int_equal(pb_transfer_deliver(t, tok, strlen(tok), 1040), strlen(tok));
+    assert_int_equal(pb_transfer_deliver(t, tok, strlen(tok), 1050), strlen(tok));
+    assert_int_equal(pb_transfer_deliver(t, fin, strlen(fin), 1060), strlen(fin));
+    /* The long one and the three after it wait: 2 tokens so far. */
+    assert_int_equal(t->tokens, 2);
+    assert_int_equal(t->n_deferred, 4);
+    pb_transfer_finish(t, CURLE_OK, 2000);
+    pb_transfer_settle(t);
+    assert_true(t->ok);
+    assert_int_equal(t->tokens, 5);
+    assert_int_equal(t->n_lines, 6);
+    assert_int_equal(t->reply.server_tokens, 5);
+    assert_int_equal(t->t_end, 60);
+    pb_transfer_free(t);
+
+    /* A failure after the first token does not stop reading (every chunk
+     * is recorded), and what follows it is not interpreted. */
+    static const char err_line[] = "{\"error\":\"boom\"}\n";
+    t = mk(0);
+    assert_int_equal(pb_transfer_deliver(t, tok, strlen(tok), 1010), strlen(tok));
+    assert_int_equal(pb_transfer_deliver(t, err_line, strlen(err_line), 1020), strlen(err_line));
+    assert_int_equal(pb_transfer_deliver(t, tok, strlen(tok), 1030), strlen(tok));
+    assert_int_equal(pb_transfer_deliver(t, fin, strlen(fin), 1040), strlen(fin));
+    assert_int_equal(t->n_chunks, 4);
+    pb_transfer_finish(t, CURLE_OK, 2000);
+    pb_transfer_settle(t);
+    assert_false(t->ok);
+    assert_non_null(strstr(t->error, "boom"));
+    assert_int_equal(t->tokens, 1);
+    pb_transfer_free(t);
+}
+
 
 /* Issue 13: an error text cut at its 1024-byte cap never ends inside a
  * UTF-8 character (both parities of the cut are tried). */
@@ -227,6 +281,7 @@ int main(void)
         cmocka_unit_test(test_pieces),
         cmocka_unit_test(test_chunk_bytes),
         cmocka_unit_test(test_failures),
+        cmocka_unit_test(test_inline_then_deferred),
         cmocka_unit_test(test_error_cut_utf8),
         cmocka_unit_test(test_trace_repaired),
     };
