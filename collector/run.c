@@ -357,6 +357,11 @@ int pb_run_execute(pb_run_ctx *c, const pb_runtime *rt, const pb_config *cfg,
                     invalid = malloc(l);
                     snprintf(invalid, l, "agent %s: %s", ts[i]->agent->id, ts[i]->error);
                 }
+                /* Recorded: freed now, so the next request's record reuses
+                 * its memory (chunk list, libcurl handle) instead of adding
+                 * to the run's peak. */
+                pb_transfer_free(ts[i]);
+                ts[i] = NULL;
             }
             cJSON_AddNumberToObject(pj, "start_ns", (double)s);
             cJSON_AddNumberToObject(pj, "end_ns", (double)e);
@@ -474,6 +479,54 @@ static size_t repair_utf8(cJSON *j)
     return n;
 }
 
+/* Writes j as cJSON_PrintUnformatted would, byte for byte, but containers
+ * down to `depth` levels are written member by member: a run's trace (128
+ * agents x 400 chunks: ~1.5 MB of text) never exists as one string next
+ * to its tree. */
+static int emit_json(pb_fs_out *o, const cJSON *j, int depth)
+{
+    if (depth <= 0 || !(cJSON_IsObject(j) || cJSON_IsArray(j))) {
+        char *s = cJSON_PrintUnformatted(j);
+        if (!s)
+            return -1;
+        int rc = pb_fs_out_write(o, s, strlen(s));
+        cJSON_free(s);
+        return rc;
+    }
+    int obj = cJSON_IsObject(j);
+    if (pb_fs_out_write(o, obj ? "{" : "[", 1) != 0)
+        return -1;
+    for (const cJSON *c = j->child; c; c = c->next) {
+        if (c != j->child && pb_fs_out_write(o, ",", 1) != 0)
+            return -1;
+        if (obj) {
+            /* The key, escaped as cJSON escapes it. */
+            cJSON *k = cJSON_CreateStringReference(c->string ? c->string : "");
+            char *ks = k ? cJSON_PrintUnformatted(k) : NULL;
+            cJSON_Delete(k);
+            if (!ks)
+                return -1;
+            int rc = pb_fs_out_write(o, ks, strlen(ks));
+            cJSON_free(ks);
+            if (rc != 0 || pb_fs_out_write(o, ":", 1) != 0)
+                return -1;
+        }
+        if (emit_json(o, c, depth - 1) != 0)
+            return -1;
+    }
+    return pb_fs_out_write(o, obj ? "}" : "]", 1);
+}
+
+static int emit_trace(pb_fs_out *o, void *ud)
+{
+    /* trace > phases > phase > requests > request: each request is one
+     * piece. A failed piece is out of memory (a failed write is recorded
+     * by pb_fs_out_write itself). */
+    if (emit_json(o, ud, 4) != 0)
+        return -1;
+    return pb_fs_out_write(o, "\n", 1); /* the file ends with a newline */
+}
+
 int pb_trace_write(const char *path, cJSON *trace, char *err, size_t errlen)
 {
     /* A server's raw bytes (an error body, the final line) must not make
@@ -486,16 +539,7 @@ int pb_trace_write(const char *path, cJSON *trace, char *err, size_t errlen)
         cJSON_DeleteItemFromObjectCaseSensitive(at, "text_repaired");
         cJSON_AddNumberToObject(at, "text_repaired", (double)repaired);
     }
-    char *s = cJSON_PrintUnformatted(trace);
-    if (!s) {
-        snprintf(err, errlen, "out of memory serialising %s", path);
-        return -1;
-    }
-    size_t n = strlen(s);
-    s[n] = '\n'; /* replaces the NUL: the written file ends with a newline */
-    int rc = pb_fs_write_atomic(path, s, n + 1, err, errlen);
-    cJSON_free(s);
-    return rc;
+    return pb_fs_write_atomic_with(path, emit_trace, trace, err, errlen);
 }
 
 pb_existing pb_run_check_file(const char *path, const char *run_key, char *why, size_t whylen)

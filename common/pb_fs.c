@@ -48,10 +48,59 @@ static void dir_of(const char *path, char *out, size_t outlen)
     }
 }
 
-int pb_fs_write_atomic(const char *path, const void *data, size_t len,
-                       char *err, size_t errlen)
+struct pb_fs_out {
+    int fd;
+    const char *tmp;
+    char *err;
+    size_t errlen;
+    int failed;
+    size_t used;
+    char buf[64 * 1024];
+};
+
+static int out_flush(pb_fs_out *o)
+{
+    const char *p = o->buf;
+    size_t left = o->used;
+    while (left > 0 && !o->failed) {
+        ssize_t w = write(o->fd, p, left);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            snprintf(o->err, o->errlen, "cannot write %s: %s", o->tmp, strerror(errno));
+            o->failed = 1;
+            break;
+        }
+        p += w;
+        left -= (size_t)w;
+    }
+    o->used = 0;
+    return o->failed ? -1 : 0;
+}
+
+int pb_fs_out_write(pb_fs_out *o, const void *data, size_t len)
+{
+    const char *p = data;
+    while (len > 0 && !o->failed) {
+        size_t k = sizeof o->buf - o->used;
+        if (k > len)
+            k = len;
+        memcpy(o->buf + o->used, p, k);
+        o->used += k;
+        p += k;
+        len -= k;
+        if (o->used == sizeof o->buf)
+            out_flush(o);
+    }
+    return o->failed ? -1 : 0;
+}
+
+int pb_fs_write_atomic_with(const char *path, pb_fs_emit_fn emit, void *ud,
+                            char *err, size_t errlen)
 {
     char dir[4096], tmp[4200];
+    if (errlen)
+        err[0] = '\0';
     dir_of(path, dir, sizeof dir);
     if (pb_fs_mkdirs(dir, err, errlen) != 0)
         return -1;
@@ -66,19 +115,23 @@ int pb_fs_write_atomic(const char *path, const void *data, size_t len,
         snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
         return -1;
     }
-    const char *p = data;
-    size_t left = len;
-    while (left > 0) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-            goto fail;
-        }
-        p += w;
-        left -= (size_t)w;
+    pb_fs_out *o = malloc(sizeof *o);
+    if (!o) {
+        snprintf(err, errlen, "out of memory writing %s", tmp);
+        goto fail;
     }
+    *o = (pb_fs_out){.fd = fd, .tmp = tmp, .err = err, .errlen = errlen};
+    /* The emitter's own failure (out of memory, say) leaves its reason in
+     * err; a write failure is recorded by pb_fs_out_write. */
+    int erc = emit(o, ud);
+    if (erc == 0)
+        out_flush(o);
+    int failed = erc != 0 || o->failed;
+    if (erc != 0 && !o->failed && !err[0])
+        snprintf(err, errlen, "cannot produce the content of %s", path);
+    free(o);
+    if (failed)
+        goto fail;
     /* fsync before rename: otherwise a power cut can leave the new name
      * pointing at an empty file on some file systems. */
     if (fsync(fd) != 0) {
@@ -109,6 +162,24 @@ fail:
         close(fd);
     unlink(tmp);
     return -1;
+}
+
+typedef struct whole {
+    const void *data;
+    size_t len;
+} whole;
+
+static int emit_whole(pb_fs_out *o, void *ud)
+{
+    const whole *w = ud;
+    return pb_fs_out_write(o, w->data, w->len);
+}
+
+int pb_fs_write_atomic(const char *path, const void *data, size_t len,
+                       char *err, size_t errlen)
+{
+    whole w = {data, len};
+    return pb_fs_write_atomic_with(path, emit_whole, &w, err, errlen);
 }
 
 int pb_fs_read_all(const char *path, size_t max_bytes, char **out,

@@ -16,6 +16,17 @@
 int pb_fs_write_atomic(const char *path, const void *data, size_t len,
                        char *err, size_t errlen);
 
+/* The same, for content produced piece by piece (a large trace need not
+ * exist as one string in memory): emit() writes it through
+ * pb_fs_out_write() (buffered) and returns 0, or nonzero to abandon the
+ * file (with its reason in err, or a generic one is put there). */
+typedef struct pb_fs_out pb_fs_out;
+typedef int (*pb_fs_emit_fn)(pb_fs_out *o, void *ud);
+int pb_fs_write_atomic_with(const char *path, pb_fs_emit_fn emit, void *ud,
+                            char *err, size_t errlen);
+/* Returns 0, or -1 once a write failed (err of the call above is set). */
+int pb_fs_out_write(pb_fs_out *o, const void *data, size_t len);
+
 /* mkdir -p. Returns 0 on success (also if it exists), -1 with err set. */
 int pb_fs_mkdirs(const char *dir, char *err, size_t errlen);
 

@@ -207,6 +207,38 @@ static void test_inline_then_deferred(void **st)
     pb_transfer_free(t);
 }
 
+/* The trace is written piece by piece; the file must be exactly what one
+ * cJSON_PrintUnformatted of the tree gives (cJSON's printer is the oracle),
+ * for every kind of member at every depth, with a final newline. */
+static void test_trace_streamed_identical(void **st)
+{
+    (void)st;
+    const char *src =
+        "{\"format\":\"parbench-trace\",\"e\\\"sc\\u00e9\\n\":{},\"empty\":[],"
+        "\"phases\":[{\"name\":\"concurrent\",\"requests\":[{\"a\":1,\"chunks\":[[1,2],[3,4]],"
+        "\"final\":{\"x\":[1,{\"y\":null}],\"t\":true}},{}],\"n\":-0.5},[],{}],"
+        "\"deep\":[[[[[[1]]]]]],\"s\":\"\\u0001\\t\",\"f\":1e300,\"b\":false}";
+    cJSON *tree = cJSON_Parse(src);
+    assert_non_null(tree);
+    cJSON_AddItemToObject(tree, "raw", cJSON_CreateRaw("[[10,20],[30,40]]"));
+    char *want = cJSON_PrintUnformatted(tree);
+    char dir[] = "/tmp/pb_stream_XXXXXX", path[64], err[512];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/run_1.json", dir);
+    assert_int_equal(pb_trace_write(path, tree, err, sizeof err), 0);
+    char *buf;
+    size_t len;
+    assert_int_equal(pb_fs_read_all(path, 1 << 20, &buf, &len, err, sizeof err), 0);
+    assert_int_equal(len, strlen(want) + 1);
+    assert_memory_equal(buf, want, strlen(want));
+    assert_int_equal(buf[len - 1], '\n');
+    free(buf);
+    cJSON_free(want);
+    cJSON_Delete(tree);
+    unlink(path);
+    rmdir(dir);
+}
+
 
 /* Issue 13: an error text cut at its 1024-byte cap never ends inside a
  * UTF-8 character (both parities of the cut are tried). */
@@ -284,6 +316,7 @@ int main(void)
         cmocka_unit_test(test_inline_then_deferred),
         cmocka_unit_test(test_error_cut_utf8),
         cmocka_unit_test(test_trace_repaired),
+        cmocka_unit_test(test_trace_streamed_identical),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,84 @@
+/* pb_fs: the streamed atomic write. Content written in pieces (across the
+ * 64 KiB buffer) arrives whole and in order; an emitter that gives up
+ * leaves neither the file nor its temp file behind, and an old file of
+ * that name untouched. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pb_fs.h"
+
+typedef struct emit_state {
+    int pieces;     /* how many pieces of 1000 bytes */
+    int fail_after; /* give up after this many (-1: never) */
+} emit_state;
+
+static int emit_pieces(pb_fs_out *o, void *ud)
+{
+    const emit_state *e = ud;
+    char piece[1000];
+    for (int i = 0; i < e->pieces; i++) {
+        if (i == e->fail_after)
+            return -1;
+        memset(piece, 'a' + i % 26, sizeof piece);
+        if (pb_fs_out_write(o, piece, sizeof piece) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int count_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d));)
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+            n++;
+    if (d)
+        closedir(d);
+    return n;
+}
+
+static void test_streamed(void **st)
+{
+    (void)st;
+    char dir[] = "/tmp/pb_fs_XXXXXX", path[64], err[512];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/out.txt", dir);
+    /* 150 pieces: 150,000 bytes, more than twice the buffer. */
+    emit_state e = {150, -1};
+    assert_int_equal(pb_fs_write_atomic_with(path, emit_pieces, &e, err, sizeof err), 0);
+    char *buf;
+    size_t len;
+    assert_int_equal(pb_fs_read_all(path, 1 << 20, &buf, &len, err, sizeof err), 0);
+    assert_int_equal(len, 150000);
+    for (size_t i = 0; i < len; i++)
+        if (buf[i] != 'a' + (char)((i / 1000) % 26))
+            fail_msg("byte %zu is %c", i, buf[i]);
+    free(buf);
+
+    /* Giving up mid-way: the old file stays as it was, no temp file. */
+    emit_state bad = {150, 100};
+    err[0] = '\0';
+    assert_int_equal(pb_fs_write_atomic_with(path, emit_pieces, &bad, err, sizeof err), -1);
+    assert_non_null(strstr(err, path));
+    assert_int_equal(count_entries(dir), 1);
+    assert_int_equal(pb_fs_read_all(path, 1 << 20, &buf, &len, err, sizeof err), 0);
+    assert_int_equal(len, 150000);
+    free(buf);
+    unlink(path);
+    rmdir(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_streamed)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
