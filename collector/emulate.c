@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cpus.h"
 #include "emu.h" /* emu_options only: the server itself is not linked */
 
 enum { START_TIMEOUT_MS = 10000, STOP_TIMEOUT_MS = 5000 };
@@ -183,6 +184,9 @@ static pid_t spawn(char **argv, int out_w, int out_r)
      * getppid() check closes the race of a parent that died before. */
     if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
         _exit(127);
+    /* --cpus: the server's work stays off collect's CPUs. */
+    if (pb_cpus_move_to_others() != 0)
+        _exit(127);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
@@ -264,6 +268,9 @@ static cJSON *info_json(const pb_plan *p, const emu_options *o, const char *bina
     cJSON_AddNumberToObject(j, "decode_rate", o->decode_rate);
     cJSON_AddNumberToObject(j, "contention", o->contention);
     cJSON_AddStringToObject(j, "process", binary);
+    char cpus[256];
+    pb_cpus_others(cpus, sizeof cpus);
+    cJSON_AddStringToObject(j, "cpus", cpus);
     cJSON *ms = cJSON_AddArrayToObject(j, "models");
     for (int i = 0; i < o->n_models; i++)
         cJSON_AddItemToArray(ms, cJSON_CreateString(o->models[i]));

@@ -10,6 +10,7 @@
 #include <uv.h>
 
 #include "cli_plan.h"
+#include "cpus.h"
 #include "dialect.h"
 #include "emulate.h"
 #include "manifest.h"
@@ -87,6 +88,9 @@ static const char usage[] =
 "  --proxy URL            send requests to real endpoints through this HTTP\n"
 "                         proxy; without it http_proxy, HTTPS_PROXY, ALL_PROXY\n"
 "                         and the like are ignored (the emulator: never)\n"
+"  --cpus LIST            run collect on these CPUs only (e.g. 0, 0-1, 0,2);\n"
+"                         an --emulate child runs on the other CPUs. Recorded\n"
+"                         in every run (run.collector_cpus)\n"
 "\n"
 "Emulation (no GPU needed)\n"
 "  --emulate              run the Ollama emulator (the ollama-emu binary, as a\n"
@@ -115,7 +119,7 @@ enum {
     OPT_PLAN = 256, OPT_OUT, OPT_RUNTIME, OPT_CONFIG, OPT_RUNS, OPT_NO_SOLO, OPT_NO_PAIRED,
     OPT_NO_WARMUP, OPT_SEED, OPT_TIMEOUT, OPT_CHUNK, OPT_REUSE, OPT_RETRY,
     OPT_EMULATE, OPT_EMULATOR, OPT_IDEAL, OPT_SHARED, OPT_INDEP, OPT_PARALLEL, OPT_ETRACE,
-    OPT_SCALE, OPT_DRY, OPT_PROGRESS, OPT_QUIET, OPT_SKIP_PRE, OPT_PROXY, OPT_HELP, OPT_VERSION,
+    OPT_SCALE, OPT_DRY, OPT_PROGRESS, OPT_QUIET, OPT_SKIP_PRE, OPT_PROXY, OPT_CPUS, OPT_HELP, OPT_VERSION,
     OPT_API, OPT_ENDPOINT, OPT_MODEL, OPT_AGENTS, OPT_PROMPT, OPT_NUM_PREDICT, OPT_KEY_ENV,
     OPT_TARGET_CI, OPT_MAX_RUNS, OPT_STAGGER, OPT_RATE,
 };
@@ -158,6 +162,7 @@ static const struct option longopts[] = {
     {"num-predict", required_argument, 0, OPT_NUM_PREDICT},
     {"api-key-env", required_argument, 0, OPT_KEY_ENV},
     {"proxy", required_argument, 0, OPT_PROXY},
+    {"cpus", required_argument, 0, OPT_CPUS},
     {"help", no_argument, 0, OPT_HELP},
     {"version", no_argument, 0, OPT_VERSION},
     {0, 0, 0, 0},
@@ -233,7 +238,7 @@ int main(int argc, char **argv)
     const char *plan_name = "tr115", *emulator = NULL;
     int dry = 0, skip_pre = 0, have_plan = 0;
     pb_cli_plan cli = {0};
-    const char *key_env = NULL, *cli_flag = NULL;
+    const char *key_env = NULL, *cli_flag = NULL, *cpus = NULL;
     pb_sweep_opts so = {0};
     double v;
     int c;
@@ -351,6 +356,13 @@ int main(int argc, char **argv)
                                    "(http://, https://, socks5:// or socks5h://)%s", optarg, "");
             ov.proxy = optarg;
             break;
+        case OPT_CPUS: {
+            char norm[256], e[512];
+            if (pb_cpus_normalize(optarg, norm, sizeof norm, e, sizeof e) != 0)
+                return usage_error("%s%s", e, "");
+            cpus = optarg;
+            break;
+        }
         case 'h':
         case OPT_HELP: fputs(usage, stdout); return 0;
         case OPT_VERSION:
@@ -365,6 +377,12 @@ int main(int argc, char **argv)
     }
     if (optind < argc)
         return usage_error("unexpected argument '%s'%s", argv[optind], "");
+    /* Before any thread or child exists: both inherit it. */
+    if (cpus) {
+        char e[600];
+        if (pb_cpus_apply(cpus, e, sizeof e) != 0)
+            return usage_error("%s%s", e, "");
+    }
     if (cli.n_endpoints && have_plan)
         return usage_error("--endpoint and --plan %s: give one or the other (save the plan "
                            "that --endpoint ... --dry-run prints and edit it)%s", plan_name, "");

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "cpus.h"
 #include "driver.h"
 #include "pb_fs.h"
 #include "pb_text.h"
@@ -418,6 +419,9 @@ int pb_run_execute(pb_run_ctx *c, const pb_runtime *rt, const pb_config *cfg,
     cJSON_AddStringToObject(r, "plan_hash", c->plan_hash);
     cJSON_AddStringToObject(r, "run_key", key);
     cJSON_AddStringToObject(r, "host", c->host ? c->host : "");
+    char cpus[256];
+    pb_cpus_current(cpus, sizeof cpus);
+    cJSON_AddStringToObject(r, "collector_cpus", cpus);
     cJSON_AddStringToObject(r, "wall_origin", wall);
     cJSON_AddStringToObject(r, "mono_origin_ns", mono);
     cJSON_AddNumberToObject(r, "seed", (double)seed);

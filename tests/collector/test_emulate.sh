@@ -3,7 +3,7 @@
 # plan's models (a typo'd agent model fails the preflight with exit 3), a
 # missing emulator binary is exit 3 naming the fix, collect does not link the
 # emulator's server, and no emulator outlives its collect (normal end,
-# SIGINT, kill -9).
+# SIGINT, kill -9); --cpus splits the CPUs between collect and its child.
 . "$SRC/lib.sh"
 cat >"$WORK/typo.json" <<'P'
 {"name": "typo", "runs": 1, "runtimes": ["uv"], "warmup": false, "solo": false,
@@ -40,6 +40,25 @@ grep -q -- "--emulator $WORK/nope: not an executable" "$WORK/log3" || fail "mess
 if command -v nm >/dev/null; then
     ! nm "$COLLECT" 2>/dev/null | grep -q ' T emu_start$' || fail "collect still links emu_start"
 fi
+
+# --cpus: collect keeps to its CPUs, the emulator child gets the others,
+# both recorded in the run; a CPU this process may not use is exit 2.
+allowed=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status)
+first=${allowed%%[-,]*}
+if [ "$(nproc)" -ge 2 ]; then
+    "$COLLECT" --plan "$WORK/models.json" --emulate-ideal --cpus "$first" --time-scale 20 \
+        --out "$WORK/out5" --quiet || fail "--cpus $first: exit $?"
+    grep -q "\"collector_cpus\":\"$first\"" "$WORK/out5/uv/default/run_1.json" ||
+        fail "--cpus $first: run.collector_cpus not recorded"
+    ecpus=$(sed 's/.*"emulator":{[^}]*"cpus":"\([^"]*\)".*/\1/' "$WORK/out5/uv/default/run_1.json")
+    [ -n "$ecpus" ] && [ "$ecpus" != "$first" ] || fail "--cpus $first: emulator cpus '$ecpus'"
+else
+    echo "one CPU only: the --cpus split is not checked"
+fi
+rc=0
+"$COLLECT" --plan "$WORK/models.json" --cpus 1023 --out "$WORK/out6" 2>"$WORK/log6" || rc=$?
+[ "$rc" = 2 ] || fail "--cpus 1023: expected exit 2, got $rc"
+grep -q "may only run on CPUs $allowed" "$WORK/log6" || fail "--cpus 1023: $(cat "$WORK/log6")"
 
 # No orphan: the child is gone after kill -9 of collect, and after SIGINT.
 emu_child() { # $1: collect's pid; prints the emulator's pid once it runs
