@@ -41,6 +41,19 @@ def log(*a):
     print(*a, file=sys.stderr, flush=True)
 
 
+# --pin: the server's CPUs and the clients' (None: the scheduler decides).
+# The kernel wakes a socket's reader on its writer's CPU: unpinned, client
+# and emulator often share one CPU while the other idles, and every client's
+# timestamps then include the emulator's work. Pinned, the emulator stands
+# for a server on its own hardware; every client is pinned the same way.
+PIN_EMU = None
+PIN_CLIENT = None
+
+
+def pinned(cpus):
+    return (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
+
+
 class Emulator:
     """ollama-emu --ideal in its own process, one instance, every agent decoding at once."""
 
@@ -49,7 +62,7 @@ class Emulator:
         self.p = subprocess.Popen([binary, "--ideal", "--load", "0", "--listen", "127.0.0.1:0",
                                    "--num-parallel", "1024", "--max-queue", "4096",
                                    "--trace", trace, "--quiet"],
-                                  stdout=subprocess.PIPE, text=True)
+                                  stdout=subprocess.PIPE, text=True, preexec_fn=pinned(PIN_EMU))
         line = self.p.stdout.readline()
         if not line.startswith("listening "):
             raise SystemExit("bench_peers: %s did not start" % binary)
@@ -80,7 +93,8 @@ def run_child(argv, stdout_path):
     """Runs argv, stdout to a file; returns (exit code, its CPU and peak RSS)."""
     ufile = stdout_path + ".rusage"
     with open(stdout_path, "w") as out, open(stdout_path + ".err", "w") as err:
-        subprocess.run([RUSAGE, ufile] + argv, stdout=out, stderr=err)
+        subprocess.run([RUSAGE, ufile] + argv, stdout=out, stderr=err,
+                       preexec_fn=pinned(PIN_CLIENT))
     with open(ufile) as f:
         rc, user, system, maxrss = f.read().split()
     return int(rc), Usage(float(user), float(system), int(maxrss))
@@ -212,9 +226,17 @@ def main():
     ap.add_argument("--tokens", type=int, default=400)
     ap.add_argument("--clients", default="collect-uv,collect-threads,tokio-current,tokio-multi,httpx")
     ap.add_argument("--keep", default=None, help="keep the raw outputs in this folder")
+    ap.add_argument("--pin", choices=["auto", "on", "off"], default="auto",
+                    help="emulator on the last allowed CPU, every client on the others "
+                         "(auto: on with 2 CPUs or more)")
     o = ap.parse_args()
 
-    global RUSAGE
+    global RUSAGE, PIN_EMU, PIN_CLIENT
+    allowed = sorted(os.sched_getaffinity(0))
+    if o.pin == "on" and len(allowed) < 2:
+        raise SystemExit("bench_peers: --pin on needs 2 CPUs, this process may use %d" % len(allowed))
+    if o.pin == "on" or (o.pin == "auto" and len(allowed) >= 2):
+        PIN_EMU, PIN_CLIENT = {allowed[-1]}, set(allowed[:-1])
     RUSAGE = os.path.join(o.build, "bench", "peers", "peer_rusage")
     collect = os.path.join(o.build, "collector", "collect")
     emu_bin = os.path.join(o.build, "emulator", "ollama-emu")
@@ -268,9 +290,12 @@ def main():
                 measure(c, emu_bin, n, o.tokens, work, stats, dsolo.get(c.name))
     load1 = os.getloadavg()
 
+    pin = ("emulator on CPU %s, clients on CPU %s" % (
+        ",".join(map(str, sorted(PIN_EMU))), ",".join(map(str, sorted(PIN_CLIENT))))
+           if PIN_EMU else "not pinned")
     print("bench_peers %s: ideal ollama-emu (own process, --load 0), %d tokens per request, "
-          "%d interleaved repetitions, %d CPUs, load average %.2f at start, %.2f at end"
-          % (t0, o.tokens, o.reps, os.cpu_count(), load0[0], load1[0]))
+          "%d interleaved repetitions, %d CPUs (%s), load average %.2f at start, %.2f at end"
+          % (t0, o.tokens, o.reps, os.cpu_count(), pin, load0[0], load1[0]))
     print()
     print("| client | N | efficiency | CPU per 1k tokens | streaming CPU per 1k tokens | "
           "end error p50 / p99 | first-token error p50 / p99 | chunk error p50 / p99 | peak RSS |")

@@ -4,7 +4,8 @@
 # peer (and the tokio peer when run.sh built it). Checks every client gives
 # a row with 5 tokens' worth of figures, and that the httpx peer's own
 # output has one A and one C line per agent with 6 line times (5 tokens and
-# the final line). Skips (77) without Debian's python3-httpx.
+# the final line) and an R line (its streaming CPU). Skips (77) without
+# Debian's python3-httpx.
 set -eu
 BUILD=$1
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -23,4 +24,8 @@ done
 a=$(grep -c '^A httpx-[0-9]*-[12] [0-9]* [0-9]* [0-9]* 5 ' "$WORK/httpx-2.stdout")
 c=$(awk '$1 == "C" && NF == 8' "$WORK/httpx-2.stdout" | wc -l)
 [ "$a" = 2 ] && [ "$c" = 2 ] || { echo "FAIL: httpx output: $a A lines, $c C lines"; cat "$WORK/httpx-2.stdout"; exit 1; }
+# The streaming's own CPU: an R line from the peer, a figure in the table.
+grep -q '^R [0-9]* [0-9]* [0-9]*$' "$WORK/httpx-2.stdout" || { echo "FAIL: no R line from httpx"; exit 1; }
+grep -q '^| collect-uv | 2 | [0-9.]*% | [0-9.]* ms | [0-9.]* ms |' "$WORK/table.md" ||
+    { echo "FAIL: no streaming CPU for collect-uv"; exit 1; }
 echo PASS
