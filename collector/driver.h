@@ -21,13 +21,10 @@
 typedef struct pb_uvdrv {
     uv_loop_t loop;
     uv_timer_t timer;        /* libcurl's timeout */
-    uv_timer_t check;        /* Ctrl-C poll (unless no_check), when there
-                                is no signal pipe (pb_signals_fd) */
+    uv_timer_t check;        /* Ctrl-C poll when there is no signal pipe
+                                (pb_signals_fd) */
     uv_poll_t sigpipe;       /* Ctrl-C wake-up through the signal pipe */
     int has_sigpipe;
-    int no_check;            /* the owner polls Ctrl-C and stops the loop
-                                through pb_uvdrv_remote_stop (threads) */
-    uv_async_t stop;         /* initialised by pb_uvdrv_enable_remote_stop */
     CURLM *multi;
     int remaining;           /* transfers added and not finished */
     int interrupted;
@@ -56,12 +53,6 @@ void pb_uvdrv_add(pb_uvdrv *d, pb_transfer *t);
  * stops the loop when nothing is left. */
 void pb_uvdrv_hold(pb_uvdrv *d);
 void pb_uvdrv_release(pb_uvdrv *d);
-/* For a loop run on another thread: no Ctrl-C timer of its own (128
- * threads x 50 wake-ups/s was pure overhead on a 2-core box); another
- * thread calls pb_uvdrv_remote_stop instead. Before pb_uvdrv_run. */
-int pb_uvdrv_enable_remote_stop(pb_uvdrv *d);
-/* Thread-safe while the loop is alive: stop it as interrupted. */
-void pb_uvdrv_remote_stop(pb_uvdrv *d);
 /* Runs until every added transfer finished (0) or Ctrl-C (1). */
 int pb_uvdrv_run(pb_uvdrv *d);
 /* Removes unfinished transfers (marking them aborted), then frees

@@ -165,25 +165,6 @@ static void on_sigpipe(uv_poll_t *h, int status, int events)
     }
 }
 
-static void on_remote_stop(uv_async_t *a)
-{
-    pb_uvdrv *d = a->data;
-    d->interrupted = 1;
-    uv_stop(&d->loop);
-}
-
-int pb_uvdrv_enable_remote_stop(pb_uvdrv *d)
-{
-    int rc = uv_async_init(&d->loop, &d->stop, on_remote_stop);
-    if (rc == 0) {
-        d->stop.data = d;
-        d->no_check = 1;
-    }
-    return rc;
-}
-
-void pb_uvdrv_remote_stop(pb_uvdrv *d) { uv_async_send(&d->stop); }
-
 int pb_uvdrv_init(pb_uvdrv *d, char *err, size_t errlen)
 {
     memset(d, 0, sizeof *d);
@@ -250,14 +231,14 @@ int pb_uvdrv_run(pb_uvdrv *d)
     /* Ctrl-C: a poll on the signal pipe wakes the loop only when a signal
      * came; the 20 ms timer (50 wake-ups/s, ~1 in 5 of all wake-ups with 2
      * agents) remains only when there is no pipe. */
-    int pipe_fd = d->no_check ? -1 : pb_signals_fd();
+    int pipe_fd = pb_signals_fd();
     if (pipe_fd >= 0 && !d->has_sigpipe && uv_poll_init(&d->loop, &d->sigpipe, pipe_fd) == 0) {
         d->sigpipe.data = d;
         d->has_sigpipe = 1;
     }
     if (d->has_sigpipe)
         uv_poll_start(&d->sigpipe, UV_READABLE, on_sigpipe);
-    else if (!d->no_check)
+    else
         uv_timer_start(&d->check, on_check, CHECK_MS, CHECK_MS);
     uv_check_start(&d->after_io, on_after_io);
     /* A signal between the check above and the poll start: its byte is in
@@ -267,7 +248,7 @@ int pb_uvdrv_run(pb_uvdrv *d)
     uv_check_stop(&d->after_io);
     if (d->has_sigpipe)
         uv_poll_stop(&d->sigpipe);
-    else if (!d->no_check)
+    else
         uv_timer_stop(&d->check);
     return d->interrupted;
 }
