@@ -119,6 +119,11 @@ def parse_peer(path):
     return agents, cpu
 
 
+# collect --no-paired-seed: by default collect sends each agent an Ollama
+# options.seed, and a seeded response may stop before num_predict (the
+# emulator's natural length is ~300 tokens); the peers send no seed. Without
+# it collect's streams were 300 tokens long and the peers' 400: not the same
+# work.
 def parse_collect(out_dir, rt):
     with open(os.path.join(out_dir, rt, "default", "run_1.json")) as f:
         t = json.load(f)
@@ -186,6 +191,11 @@ def measure(client, emu_bin, n, tokens, work, stats, dsolo):
         truth = emu.stop()
     if agents is None:
         return None
+    short = [rid for rid, a in agents.items() if a["tokens"] != tokens]
+    if short:
+        # Every client must do the same work, or per-token figures mislead.
+        log("bench_peers: %s, N = %d: %d of %d agents got a number of tokens other than %d"
+            % (client.name, n, len(short), len(agents), tokens))
     wall = max(a["end"] for a in agents.values()) - min(a["start"] for a in agents.values())
     toks = sum(a["tokens"] for a in agents.values())
     s = stats.setdefault((client.name, n), {"eff": [], "cpu": [], "scpu": [], "rss": [], "first": [], "end": [],
@@ -243,9 +253,11 @@ def main():
     tokio = os.path.join(o.peers_build or os.path.join(o.build, "peers"), "rust", "release", "peer-tokio")
     known = {
         "collect-uv": (os.access(collect, os.X_OK), Client("collect-uv", "collect",
-            lambda plan, out: [collect, "--plan", plan, "--out", out, "--quiet", "--runs", "1"])),
+            lambda plan, out: [collect, "--plan", plan, "--out", out, "--quiet", "--runs", "1",
+                               "--no-paired-seed"])),
         "collect-threads": (os.access(collect, os.X_OK), Client("collect-threads", "collect",
-            lambda plan, out: [collect, "--plan", plan, "--out", out, "--quiet", "--runs", "1"])),
+            lambda plan, out: [collect, "--plan", plan, "--out", out, "--quiet", "--runs", "1",
+                               "--no-paired-seed"])),
         "tokio-current": (os.access(tokio, os.X_OK), Client("tokio-current", "peer",
             lambda url, n, t: [tokio, url, str(n), str(t), "current", PROMPT])),
         "tokio-multi": (os.access(tokio, os.X_OK), Client("tokio-multi", "peer",

@@ -21,6 +21,8 @@ for c in $(echo "$clients" | tr , ' '); do
     grep -q "^| $c | 2 | [0-9.]*% | " "$WORK/table.md" || { echo "FAIL: no row for $c"; cat "$WORK/log"; exit 1; }
 done
 ! grep -q "failed" "$WORK/table.md" "$WORK/log" || { echo "FAIL: a client failed"; cat "$WORK/log"; exit 1; }
+# The same work for every client: 5 tokens per agent, no seeded early stop.
+! grep -q "tokens other than" "$WORK/log" || { echo "FAIL: unequal work"; cat "$WORK/log"; exit 1; }
 a=$(grep -c '^A httpx-[0-9]*-[12] [0-9]* [0-9]* [0-9]* 5 ' "$WORK/httpx-2.stdout")
 c=$(awk '$1 == "C" && NF == 8' "$WORK/httpx-2.stdout" | wc -l)
 [ "$a" = 2 ] && [ "$c" = 2 ] || { echo "FAIL: httpx output: $a A lines, $c C lines"; cat "$WORK/httpx-2.stdout"; exit 1; }
