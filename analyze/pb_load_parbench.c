@@ -313,6 +313,7 @@ int pb_load_parbench(const cJSON *root, pb_run *run, char *err, size_t errlen)
     run->host = dup_or_null(pb_json_str(meta, "host"));
     run->wall_origin = dup_or_null(pb_json_str(meta, "wall_origin"));
     run->tool_version = dup_or_null(pb_json_str(pb_json_obj(root, "tool"), "version"));
+    run->collector_cpus = dup_or_null(pb_json_str(meta, "collector_cpus"));
     load_servers(root, run);
 
     int na = cJSON_GetArraySize(agents);
@@ -373,6 +374,11 @@ int pb_load_parbench(const cJSON *root, pb_run *run, char *err, size_t errlen)
             run->conc_start = s / NS;
             run->conc_end = e / NS;
             run->wall_s = run->conc_end - run->conc_start;
+            /* Optional (collect since format v1's collector_cpu): a value
+             * that is not a finite number >= 0 is not used. */
+            double cpu = pb_json_opt_num(pb_json_obj(ph, "collector_cpu"), "cpu_us");
+            if (isfinite(cpu) && cpu >= 0)
+                run->collector_cpu_s = cpu / 1e6;
         }
         if (is_conc || is_solo) {
             size_t ri = 0;

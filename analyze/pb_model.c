@@ -69,6 +69,7 @@ static void run_free(pb_run *r)
     free(r->host);
     free(r->wall_origin);
     free(r->tool_version);
+    free(r->collector_cpus);
     free(r->emu_preset);
     for (size_t i = 0; i < r->n_servers; i++)
         server_free(&r->servers[i]);
@@ -113,6 +114,7 @@ pb_run *pb_dataset_add_run(pb_dataset *ds)
     r->meas_speedup = r->meas_efficiency = NAN;
     r->llm_efficiency = NAN;
     r->max_offset_s = NAN;
+    r->collector_cpu_s = NAN;
     return r;
 }
 

@@ -95,6 +95,11 @@ typedef struct pb_run {
     char *wall_origin;        /* run.wall_origin (RFC 3339 UTC) */
     char *tool_version;       /* tool.version of collect */
     char *emu_preset;         /* emulator preset (run.emulator or servers[]) */
+    /* The measuring process itself (parbench traces from collect with
+     * collector_cpu; NAN / NULL otherwise): CPU collect used in the
+     * concurrent phase, seconds, and the CPUs it ran on. */
+    double collector_cpu_s;
+    char *collector_cpus;     /* owned: run.collector_cpus */
     size_t n_servers;
     struct pb_server *servers;/* owned: the trace's top-level "servers" */
 

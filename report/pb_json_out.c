@@ -367,6 +367,8 @@ static cJSON *json_run(const pb_run *r, const pb_derived *d)
     add_str(o, "host", r->host);
     add_str(o, "wall_origin", r->wall_origin);
     add_str(o, "collect_version", r->tool_version);
+    add_num(o, "collector_cpu_s", r->collector_cpu_s);
+    add_str(o, "collector_cpus", r->collector_cpus);
     if (r->emu_time_scale > 0) {
         cJSON *e = cJSON_AddObjectToObject(o, "emulator");
         cJSON_AddNumberToObject(e, "time_scale", r->emu_time_scale);

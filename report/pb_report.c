@@ -196,6 +196,60 @@ static void distinct_print(FILE *o, const distinct *d, const char *none)
         fputs(", and more", o);
 }
 
+/* The measuring process's own cost, from the traces' collector_cpu: how
+ * much of a CPU collect took during the concurrent phases (it shares the
+ * machine with a local server) and its CPU per streamed token. Medians
+ * with the range, over the valid runs that recorded it. */
+static void summary_collector_cost(FILE *o, const pb_dataset *ds)
+{
+    size_t n = 0, nt = 0;
+    double *share = malloc(sizeof *share * (ds->n_runs + 1));
+    double *per_tok = malloc(sizeof *per_tok * (ds->n_runs + 1));
+    distinct cpus = {0};
+    if (!share || !per_tok)
+        goto out;
+    for (size_t i = 0; i < ds->n_runs; i++) {
+        const pb_run *r = &ds->runs[i];
+        if (!r->valid || !isfinite(r->collector_cpu_s) || !(r->wall_s > 0))
+            continue;
+        share[n++] = r->collector_cpu_s / r->wall_s * 100;
+        double tok = 0;
+        for (size_t k = 0; k < r->n_agents; k++)
+            if (isfinite(r->agents[k].conc.tokens))
+                tok += r->agents[k].conc.tokens;
+        if (tok > 0)
+            per_tok[nt++] = r->collector_cpu_s * 1e6 / tok;
+        distinct_add(&cpus, r->collector_cpus);
+    }
+    if (!n)
+        goto out;
+    pb_summary a, b;
+    pb_stats_summarize(share, n, 0, 0, &a);
+    if (n == 1)
+        fprintf(o, "- The measuring process: collect itself used %.1f%% of one CPU in the "
+                   "concurrent phase (1 run)", a.median);
+    else
+        fprintf(o, "- The measuring process: collect itself used %.1f%% of one CPU in the "
+                   "concurrent phases (median; %.1f%% to %.1f%%, %zu runs)",
+                a.median, a.min, a.max, n);
+    if (nt) {
+        pb_stats_summarize(per_tok, nt, 0, 0, &b);
+        if (nt == 1)
+            fprintf(o, ", %.1f us of CPU per streamed token", b.median);
+        else
+            fprintf(o, ", %.1f us of CPU per streamed token (median; %.1f to %.1f)", b.median,
+                    b.min, b.max);
+    }
+    if (cpus.n) {
+        fputs(", on CPUs ", o);
+        distinct_print(o, &cpus, "");
+    }
+    fputs(".\n", o);
+out:
+    free(share);
+    free(per_tok);
+}
+
 /* What was measured: from the runs (traces and TR115 files) and the sweep
  * manifests. Dates are RFC 3339 strings, so the earliest and latest are
  * the smallest and largest by strcmp. */
@@ -321,6 +375,7 @@ static void summary_measured(FILE *o, const pb_dataset *ds, const pb_analysis *a
         }
         fputs(".\n", o);
     }
+    summary_collector_cost(o, ds);
     if (n_emu) {
         fprintf(o, "- Emulated: %zu runs against ollama-emu", n_emu);
         if (presets.n) {

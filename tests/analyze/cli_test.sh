@@ -89,10 +89,17 @@ grep -q "^- Model: gemma3:latest; 2 agents per run; endpoints: http://127.0.0.1:
     || fail "model / agents / endpoints / server missing"
 grep -q "^- Collected on fixture-host, 2026-11-27T09:30:00.000000000Z, by collect 0.1.0." "$T/srv.md" \
     || fail "host / date / collect version missing"
+# The measuring process's own cost, from the concurrent phase's
+# collector_cpu: 0.2 s of CPU in an 8 s phase is 2.5% of one CPU; over the
+# 2 x 125 tokens the server counted (eval_count), 800 us per token.
+grep -q "^- The measuring process: collect itself used 2.5% of one CPU in the concurrent phase (1 run), 800.0 us of CPU per streamed token, on CPUs 0.$" "$T/srv.md" \
+    || fail "collector cost line: $(grep 'measuring process' "$T/srv.md")"
 # Without solo phases and without --sequential-ref the summary says plainly
 # that the data cannot tell (threads fixture: --no-solo).
 "$A" "$FX/trace/threads" >"$T/nosolo.md" 2>/dev/null || fail "no-solo exit status"
 grep -q "These data cannot tell true parallel efficiency" "$T/nosolo.md" || fail "no-baseline wording"
+# A trace without collector_cpu (the threads fixture): no such line.
+! grep -q "measuring process" "$T/nosolo.md" || fail "collector cost line without data"
 # The answer for the uv fixture (one run: measured speedup 10 s / 8 s = 1.25x,
 # no interval) comes before the original study's tables.
 grep -q "^- \*\*uv\*\* (n = 1): speedup 1.25x from a single run" "$T/srv.md" || fail "uv answer"

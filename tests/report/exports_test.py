@@ -143,6 +143,11 @@ if abs(ans["uv"]["speedup"] - 1.25) > 1e-12 or ans["uv"]["n"] != 1 or \
     fail("json answer %r" % d["answer"])
 if len(d["runs"]) != 3 or sum(len(r["requests"]) for r in d["runs"]) != 8:
     fail("json runs/requests count")
+# The collector's own CPU: 0.4 s in uv run 1's concurrent phase, null in
+# the two runs that do not record it.
+cpu = sorted("%s/%d:%s" % (r["runtime"], r["run_index"], r["collector_cpu_s"]) for r in d["runs"])
+if cpu != ["threads/1:None", "uv/1:0.4", "uv/2:None"]:
+    fail("json runs[].collector_cpu_s: %r" % cpu)
 
 # 4. -o FILE: links relative to FILE's folder, whatever the current dir.
 out = os.path.join(T, "o", "sub")
