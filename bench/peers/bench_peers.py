@@ -14,7 +14,9 @@ reads the client's own timestamps:
                 start-up included, as a user would pay it) per 1000 tokens
   streaming     the same for the streaming alone, as each client measured it
                 with getrusage around its N requests (collect: the phase's
-                collector_cpu record): start-up, preflight and output outside
+                collector_cpu record): start-up, preflight and output outside;
+                in parentheses the part spent in the kernel (getrusage's
+                system time, tick-granular)
   first / end   client time of the first token line / of the final line
                 minus the emulator's write time of that line (p50 / p99 over
                 every agent of every repetition)
@@ -110,7 +112,7 @@ def parse_peer(path):
             if not w:
                 continue
             if w[0] == "R":
-                cpu = int(w[1])
+                cpu = (int(w[1]), int(w[3]))  # total, system
             elif w[0] == "A":
                 agents[w[1]] = {"start": int(w[2]), "first": int(w[3]), "end": int(w[4]),
                                 "tokens": int(w[5]), "lines": []}
@@ -135,7 +137,7 @@ def parse_collect(out_dir, rt):
             continue
         c = ph.get("collector_cpu")
         if c:
-            cpu = c["cpu_us"]
+            cpu = (c["cpu_us"], c["system_us"])
         for r in ph["requests"]:
             agents[r["request_id"]] = {
                 "start": origin + r["t_start_ns"],
@@ -198,14 +200,15 @@ def measure(client, emu_bin, n, tokens, work, stats, dsolo):
             % (client.name, n, len(short), len(agents), tokens))
     wall = max(a["end"] for a in agents.values()) - min(a["start"] for a in agents.values())
     toks = sum(a["tokens"] for a in agents.values())
-    s = stats.setdefault((client.name, n), {"eff": [], "cpu": [], "scpu": [], "rss": [], "first": [], "end": [],
+    s = stats.setdefault((client.name, n), {"eff": [], "cpu": [], "scpu": [], "ssys": [], "rss": [], "first": [], "end": [],
                                             "chunk": [], "unpaired": 0, "reps": 0})
     cpu = ru.ru_utime + ru.ru_stime
     if dsolo:
         s["eff"].append(dsolo / wall)
     s["cpu"].append(cpu / toks * 1000 * 1000)  # ms per 1000 tokens
     if scpu is not None:
-        s["scpu"].append(scpu / toks)            # us per token = ms per 1000 tokens
+        s["scpu"].append(scpu[0] / toks)         # us per token = ms per 1000 tokens
+        s["ssys"].append(scpu[1] / toks)         # of which in the kernel
     s["rss"].append(ru.ru_maxrss / 1024)      # MiB
     s["reps"] += 1
     for rid, a in agents.items():
@@ -309,7 +312,7 @@ def main():
           "%d interleaved repetitions, %d CPUs (%s), load average %.2f at start, %.2f at end"
           % (t0, o.tokens, o.reps, os.cpu_count(), pin, load0[0], load1[0]))
     print()
-    print("| client | N | efficiency | CPU per 1k tokens | streaming CPU per 1k tokens | "
+    print("| client | N | efficiency | CPU per 1k tokens | streaming CPU per 1k tokens (kernel) | "
           "end error p50 / p99 | first-token error p50 / p99 | chunk error p50 / p99 | peak RSS |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for n in ns:
@@ -321,7 +324,8 @@ def main():
             eff = "%.2f%%" % (100 * statistics.median(s["eff"])) if s["eff"] else "-"
             chunk = ("%s / %s" % (fmt_us(pct(s["chunk"], .5)), fmt_us(pct(s["chunk"], .99)))
                      if s["chunk"] else "unpaired")
-            scpu = "%.1f ms" % statistics.median(s["scpu"]) if s["scpu"] else "-"
+            scpu = ("%.1f ms (%.1f)" % (statistics.median(s["scpu"]), statistics.median(s["ssys"]))
+                    if s["scpu"] else "-")
             print("| %s | %d | %s | %.1f ms | %s | %s / %s | %s / %s | %s | %.1f MiB |" % (
                 c.name, n, eff, statistics.median(s["cpu"]), scpu,
                 fmt_us(pct(s["end"], .5)), fmt_us(pct(s["end"], .99)),
