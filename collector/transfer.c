@@ -210,7 +210,10 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)
     return pb_transfer_deliver(ud, data, size * nmemb, now);
 }
 
-/* Expected messages of the stream: the token budget when one is set. */
+/* Chunk-list entries to prepare: the token budget when one is set, at most
+ * 4096 (64 KiB): a budget of 65536 tokens for 128 agents must not commit
+ * 128 MiB up front for answers that may be short; a longer stream grows
+ * the list as before. */
 static size_t expected_chunks(const pb_agent_spec *agent, const pb_transfer_opts *o)
 {
     double np = o->num_predict > 0 ? o->num_predict : -1;
@@ -219,7 +222,7 @@ static size_t expected_chunks(const pb_agent_spec *agent, const pb_transfer_opts
         np = v->valuedouble;
     if (!(np > 0))
         return 512;
-    return np > 65536 ? 65536 : (size_t)np + 8;
+    return np > 4088 ? 4096 : (size_t)np + 8;
 }
 
 /* The chunk list and the buffer for a long final message are allocated and
