@@ -149,9 +149,11 @@ static void stage_table(FILE *o, const pb_dataset *ds, const char **rts, size_t 
     if (cap == 0)
         return;
     double *v = malloc(3 * cap * sizeof *v);
+    size_t *run_of = malloc(cap * sizeof *run_of);   /* cluster: the run */
     const char **names = malloc(cap * sizeof *names);
-    if (!v || !names) {
+    if (!v || !names || !run_of) {
         free(v);
+        free(run_of);
         free(names);
         return;
     }
@@ -160,7 +162,8 @@ static void stage_table(FILE *o, const pb_dataset *ds, const char **rts, size_t 
           "(n = agent-runs): duration, and for model calls the time to first token "
           "(parbench: client-side, from the request's start) and the decode rate "
           "(parbench: the server's eval_count / eval_duration; the study team's files: "
-          "their throughput_tokens_per_sec). Mean and 95% CI.\n\n"
+          "their throughput_tokens_per_sec). Mean and 95% CI clustered by run (agents of one "
+          "run are not independent).\n\n"
           "| runtime | stage | n | seconds | TTFT ms | tokens/s |\n"
           "|---|---|---:|---:|---:|---:|\n", o);
     for (size_t k = 0; k < n;) {
@@ -197,6 +200,7 @@ static void stage_table(FILE *o, const pb_dataset *ds, const char **rts, size_t 
                         v[m] = st->seconds;
                         v[cap + m] = st->ttft_ms;
                         v[2 * cap + m] = st->tokens_per_s;
+                        run_of[m] = i;
                         m++;
                     }
             }
@@ -204,7 +208,7 @@ static void stage_table(FILE *o, const pb_dataset *ds, const char **rts, size_t 
             fprintf(o, " | %zu", m);
             for (int c = 0; c < 3; c++) {
                 pb_summary sm;
-                pb_stats_summarize(v + (size_t)c * cap, m, 0, 0, &sm);
+                pb_stats_summarize_clustered(v + (size_t)c * cap, run_of, m, &sm);
                 mean_ci(o, &sm, c == 0 ? 3 : 1);
             }
             fputs(" |\n", o);
@@ -212,6 +216,7 @@ static void stage_table(FILE *o, const pb_dataset *ds, const char **rts, size_t 
     }
     fputc('\n', o);
     free(v);
+    free(run_of);
     free(names);
 }
 

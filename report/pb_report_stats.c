@@ -245,12 +245,11 @@ void pb_report_comparisons(FILE *o, const pb_dataset *ds, const pb_analysis *a,
             const pb_comparison *c = &a->cmps[i];
             pair_cells(o, a, c);
             fputs(" | ", o);
-            /* HL on the compared scale: ln ratio for log metrics, shown as
-             * a ratio. */
+            /* HL: a ratio for log metrics (pb_design exponentiates it). */
             if (mi->log_scale) {
-                num(o, f, exp(c->c.hl_shift));
+                num(o, f, c->c.hl_shift);
                 fputc(' ', o);
-                interval(o, f, exp(c->c.hl_lo), exp(c->c.hl_hi));
+                interval(o, f, c->c.hl_lo, c->c.hl_hi);
             } else {
                 num(o, fs, c->c.hl_shift);
                 fputc(' ', o);
