@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "pb_fs.h"
+#include "pb_hash.h"
+#include "pb_text.h"
 #include "pb_json.h"
 
 /* Set of (dev, ino) pairs: directories already walked (symlink loops) and
@@ -61,12 +63,123 @@ static int seen_add(seen_set *s, uint64_t d, uint64_t i)
     return 0;
 }
 
+/* Runs loaded so far by content (FNV-1a 64 of the bytes, and the length):
+ * a copy of a run (`cp -r sweep sweep.bak` beside it) has another inode but
+ * the same bytes, and must not count twice. Open addressing; the first
+ * path is kept to name in the Data quality line. */
+typedef struct content_set {
+    uint64_t *h;
+    size_t *len;
+    char **path;
+    size_t cap, n;
+} content_set;
+
 typedef struct walk_ctx {
     pb_dataset *ds;
     const pb_load_opts *o;
     seen_set dirs, files;
+    content_set runs;
     size_t added;
 } walk_ctx;
+
+/* The path of an earlier run with the same content, or NULL after adding
+ * this one (NULL too when out of memory: counted rather than lost). */
+static const char *content_seen(content_set *s, uint64_t h, size_t len, const char *path)
+{
+    if (2 * (s->n + 1) > s->cap) {
+        content_set g = {0};
+        g.cap = s->cap ? s->cap * 2 : 1024;
+        g.h = calloc(g.cap, sizeof *g.h);
+        g.len = calloc(g.cap, sizeof *g.len);
+        g.path = calloc(g.cap, sizeof *g.path);
+        if (!g.h || !g.len || !g.path) {
+            free(g.h), free(g.len), free(g.path);
+            return NULL;
+        }
+        for (size_t k = 0; k < s->cap; k++) {
+            if (!s->path[k])
+                continue;
+            size_t j = (size_t)(s->h[k] ^ (s->h[k] >> 31)) & (g.cap - 1);
+            while (g.path[j])
+                j = (j + 1) & (g.cap - 1);
+            g.h[j] = s->h[k], g.len[j] = s->len[k], g.path[j] = s->path[k];
+            g.n++;
+        }
+        free(s->h), free(s->len), free(s->path);
+        *s = g;
+    }
+    size_t k = (size_t)(h ^ (h >> 31)) & (s->cap - 1);
+    while (s->path[k]) {
+        if (s->h[k] == h && s->len[k] == len)
+            return s->path[k];
+        k = (k + 1) & (s->cap - 1);
+    }
+    if ((s->path[k] = strdup(path))) {
+        s->h[k] = h;
+        s->len[k] = len;
+        s->n++;
+    }
+    return NULL;
+}
+
+static void content_free(content_set *s)
+{
+    for (size_t k = 0; k < s->cap; k++)
+        free(s->path[k]);
+    free(s->h), free(s->len), free(s->path);
+}
+
+/* Values no measurement can produce (a corrupted or hand-edited file):
+ * the run is refused at load, with the reason, instead of entering a mean
+ * (efficiency -6e9%, 168.8% for 2 agents, a 292-digit wall time, negative
+ * token counts). Returns NULL when plausible, else the reason in buf. */
+#define PB_LOAD_MAX_SECONDS 1e7     /* 115 days: no run lasts longer */
+#define PB_LOAD_MAX_TOKENS 1e9
+static const char *run_implausible(const pb_run *r, char *buf, size_t len)
+{
+    /* Rounding in the files' own percentages: 100.0001 is still 100. */
+    const double tol = 1e-6;
+    if (!r->valid)
+        return NULL;   /* kept as invalid, never enters a statistic */
+    if (r->n_agents == 0)
+        snprintf(buf, len, "no agents");
+    else if (!isnan(r->wall_s) && !(r->wall_s > 0 && r->wall_s <= PB_LOAD_MAX_SECONDS))
+        snprintf(buf, len, "concurrent wall time %.6g s is not in (0, %.0g]", r->wall_s,
+                 PB_LOAD_MAX_SECONDS);
+    else if (!isfinite(r->est_efficiency))
+        snprintf(buf, len, "efficiency is not a number");
+    else if (r->est_efficiency < 0 || r->est_efficiency > 100 * (1 + tol))
+        snprintf(buf, len, "efficiency %.6g%% is outside 0..100%%: the agents' time inside "
+                 "the concurrent phase cannot exceed N x its wall time", r->est_efficiency);
+    else if (isfinite(r->est_speedup) &&
+             (r->est_speedup < 0 || r->est_speedup > (double)r->n_agents * (1 + tol)))
+        snprintf(buf, len, "speedup %.6g is outside 0..%zu (the number of agents)",
+                 r->est_speedup, r->n_agents);
+    else if (!isnan(r->meas_efficiency) && !(isfinite(r->meas_efficiency) &&
+                                              r->meas_efficiency >= 0))
+        snprintf(buf, len, "measured efficiency %.6g%% is negative or not finite",
+                 r->meas_efficiency);
+    else {
+        buf[0] = '\0';
+        for (size_t a = 0; a < r->n_agents && !buf[0]; a++) {
+            /* The original study's loaders fill conc without has_conc;
+             * absent fields are NAN or 0, which pass. */
+            const pb_request *q[2] = {&r->agents[a].conc, &r->agents[a].solo};
+            for (int k = 0; k < 2 && !buf[0]; k++) {
+                double v[] = {q[k]->tokens, q[k]->duration_s, q[k]->ttft_ms / 1e3};
+                const char *what[] = {"token count", "duration (s)", "TTFT (s)"};
+                double max[] = {PB_LOAD_MAX_TOKENS, PB_LOAD_MAX_SECONDS, PB_LOAD_MAX_SECONDS};
+                for (int f = 0; f < 3 && !buf[0]; f++)
+                    if (!isnan(v[f]) && !(v[f] >= 0 && v[f] <= max[f]))
+                        snprintf(buf, len, "agent %zu: %s %.6g is negative or beyond "
+                                 "%.0g", a + 1, what[f], v[f], max[f]);
+            }
+        }
+        if (!buf[0])
+            return NULL;
+    }
+    return buf;
+}
 
 void pb_load_opts_init(pb_load_opts *o)
 {
@@ -310,7 +423,8 @@ static void load_file(walk_ctx *c, const char *path)
         skip(c, path, reason);
         return;
     }
-    cJSON *root = cJSON_ParseWithLength(buf, len);
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
     size_t lead = 0;
     while (lead < len && strchr(" \t\r\n", buf[lead]))
         lead++;
@@ -332,6 +446,28 @@ static void load_file(walk_ctx *c, const char *path)
         free(buf);
         return;
     }
+    /* One JSON document per file: bytes after it ("{run}}{...}") mean a
+     * damaged or concatenated file, not a run. */
+    size_t tail = end && end >= buf && end <= buf + len ? (size_t)(end - buf) : len;
+    while (tail < len && strchr(" \t\r\n", buf[tail]))
+        tail++;
+    if (tail < len) {
+        snprintf(reason, sizeof reason, "%zu bytes after the JSON document (from byte "
+                 "%zu): a damaged or concatenated file; re-collect or repair the run",
+                 len - tail, tail);
+        skip(c, path, reason);
+        cJSON_Delete(root);
+        free(buf);
+        return;
+    }
+    if (pb_json_has_nul_escape(buf, len)) {
+        skip(c, path, "a string holds \\u0000 (a NUL character), which would cut a name "
+             "short; remove it");
+        cJSON_Delete(root);
+        free(buf);
+        return;
+    }
+    uint64_t ident = pb_hash_fnv1a64(buf, len);
     free(buf);
     if (!cJSON_IsObject(root)) {
         snprintf(reason, sizeof reason, "top-level JSON value is %s, expected "
@@ -383,12 +519,24 @@ static void load_file(walk_ctx *c, const char *path)
              "\"parbench-trace\" and no TR115 \"summary\" object); ignored");
     }
     if (parse) {
+        const char *first;
         pb_run *r = pb_dataset_add_run(c->ds);
         if (!r) {
             skip(c, path, "out of memory");
         } else if (parse(root, r, err, sizeof err) != 0) {
             pb_dataset_pop_run(c->ds);
             skip(c, path, err);
+        } else if (run_implausible(r, err, sizeof err)) {
+            pb_dataset_pop_run(c->ds);
+            snprintf(reason, sizeof reason, "impossible value: %s; the run is not used "
+                     "(a damaged or edited file?)", err);
+            skip(c, path, reason);
+        } else if ((first = content_seen(&c->runs, ident, len, path))) {
+            pb_dataset_pop_run(c->ds);
+            snprintf(reason, sizeof reason, "same content as %.300s (a copy of a run "
+                     "already loaded); counted once", first);
+            c->ds->files_copies++;
+            skip(c, path, reason);
         } else {
             r->path = strdup(path);
             group_from_dirs(c, path, r);
@@ -508,11 +656,17 @@ static size_t load_all(pb_dataset *ds, char *const *paths, pb_load_input *in, in
             continue;
         }
         in[i].first_run = ds->n_runs;
+        /* Copies are looked for within one input: two labelled inputs with
+         * equal files are two sweeps the user asked to compare, kept apart
+         * under their labels anyway. */
+        content_free(&c.runs);
+        memset(&c.runs, 0, sizeof c.runs);
         walk(&c, in[i].path, 0, 1);
         in[i].n_runs = ds->n_runs - in[i].first_run;
     }
     free(c.dirs.dev), free(c.dirs.ino), free(c.dirs.used);
     free(c.files.dev), free(c.files.ino), free(c.files.used);
+    content_free(&c.runs);
     return c.added;
 }
 

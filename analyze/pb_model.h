@@ -165,6 +165,8 @@ typedef struct pb_dataset {
     size_t files_aggregate;   /* config-level summary.json (Python harness) */
     size_t files_manifest;    /* parbench manifests (skipped silently) */
     size_t files_revisited;   /* same file reached twice (links, overlapping args) */
+    size_t files_copies;      /* a copy of a run already loaded (same bytes,
+                               * another file): listed as a skip, counted once */
     pb_manifest *manifests;   /* owned, n_manifests of them */
     size_t n_manifests;
     size_t files_hidden;      /* hidden entries not descended/read (".x") */

@@ -739,6 +739,13 @@ int pb_plan_from_json(pb_plan *p, const char *text, size_t len,
         return fail(err, errlen, "%s: JSON syntax error at line %d, column %d (a missing "
                     "comma or quote just before it?)", origin, line, col);
     }
+    /* cJSON decodes \u0000 to a NUL byte and the name ends there: "a\u0000b"
+     * would silently run as "a". */
+    if (pb_json_has_nul_escape(text, len)) {
+        cJSON_Delete(root);
+        return fail(err, errlen, "%s: a string holds \\u0000 (a NUL character), which "
+                    "would cut a name short; remove it", origin);
+    }
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
         return fail(err, errlen, "%s: not a JSON object: a plan is {...} with \"agents\" "

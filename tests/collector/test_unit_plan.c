@@ -298,6 +298,19 @@ static void test_syntax_position(void **st)
     assert_non_null(strstr(err, "not a JSON object"));
 }
 
+/* Issue 22 §4: a name with \u0000 is refused, not cut short ("a\u0000b"
+ * ran as "a"); an escaped backslash before "u0000" is plain text. */
+static void test_nul_escape(void **st)
+{
+    (void)st;
+    char err[1024];
+    assert_int_equal(plan_err("{\"name\":\"x\\u0000y\"," AGENT "}", NULL, err, sizeof err), -1);
+    assert_non_null(strstr(err, "u0000"));
+    assert_int_equal(plan_err("{" AGENT ",\"configs\":[{\"name\":\"c\\u0000\"}]}", NULL, err,
+                              sizeof err), -1);
+    assert_int_equal(plan_err("{\"name\":\"x\\\\u0000y\"," AGENT "}", NULL, err, sizeof err), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -311,6 +324,7 @@ int main(void)
         cmocka_unit_test(test_path_collision),
         cmocka_unit_test(test_unknown_keys),
         cmocka_unit_test(test_syntax_position),
+        cmocka_unit_test(test_nul_escape),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
