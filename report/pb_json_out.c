@@ -13,6 +13,7 @@
 #include "pb_answer.h"
 #include "pb_derive.h"
 #include "pb_fs.h"
+#include "pb_json.h"
 #include "pb_metrics.h"
 #include "pb_scaling.h"
 #include "pb_stats.h"
@@ -533,6 +534,7 @@ int pb_json_out_write(const char *path, const pb_dataset *ds,
     cJSON_AddItemToObject(root, "data_quality", json_quality(ds));
     cJSON_AddStringToObject(root, "left_out", "per-chunk arrival times (in the traces); "
                             "per-request timestamps other than t_start_s (in the traces)");
+    pb_json_utf8_repair(root);   /* untrusted names: always valid UTF-8 */
     text = cJSON_PrintBuffered(root, 1 << 16, 1);
     if (!text) {
         snprintf(err, errlen, "out of memory serialising the JSON");

@@ -68,4 +68,27 @@ cp "$FX/trace/uv/cfg_a/run_2.json" "$T/z/uv/cfg_a/run_2.json"
 run_a nul "$T/z"
 grep -q "1 runs loaded" "$T/nul.err" || { cat "$T/nul.err"; fail "nul: run loaded"; }
 grep -q 'u0000' "$T/nul.err" || fail "nul: reason not given"
+# --- untrusted names in outputs ------------------------------------------
+# A runtime named with ESC (JSON escape), a config with a raw invalid UTF-8
+# byte and a C1 CSI: --json is valid UTF-8 (strict decoder), no CSV file
+# and neither stdout nor stderr carries a raw ESC or CSI.
+mkdir -p "$T/u/d"
+for k in 1 2; do
+  sed -e 's/"runtime": *"uv"/"runtime": "uv\\u001b[31mred"/' \
+      -e "s/\"config\": *\"cfg_a\"/\"config\": \"c$(printf '\377')fg\\\\u009b2J\"/" \
+      "$FX/trace/uv/cfg_a/run_$k.json" > "$T/u/d/run_$k.json"
+done
+grep -q 'u001b' "$T/u/d/run_1.json" && grep -q 'u009b' "$T/u/d/run_1.json" || fail "names: fixture not changed"
+run_a names --json "$T/u.json" --csv "$T/ucsv" "$T/u/d"
+[ "$rc" = 0 ] || { cat "$T/names.err"; fail "names: exit $rc"; }
+if [ -x /usr/bin/python3 ]; then
+  /usr/bin/python3 -c 'import json,sys; json.loads(open(sys.argv[1],"rb").read().decode("utf-8","strict"))' \
+    "$T/u.json" || fail "names: --json is not valid UTF-8 JSON"
+fi
+esc=$(printf '\033'); csi=$(printf '\302\233')
+for f in "$T"/ucsv/*.csv "$T/names.md" "$T/names.err"; do
+  if grep -q "$esc" "$f"; then fail "names: raw ESC in $f"; fi
+  if grep -q "$csi" "$f"; then fail "names: raw CSI in $f"; fi
+done
+grep -q 'uv\\x1b\[31mred' "$T/ucsv/runs.csv" || fail "names: runtime not escaped as \\x1b in runs.csv"
 echo "untrusted_test: ok"
