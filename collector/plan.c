@@ -877,6 +877,11 @@ int pb_plan_from_json(pb_plan *p, const char *text, size_t len,
              "drop --no-solo or \"solo\": false");
         goto done;
     }
+    if (tci > 0 && runs < PB_STEIN_MIN_PILOT) {
+        fail(err, errlen, "--target-ci plans from a pilot of the planned runs, at least %d "
+             "(%g given): add --runs %d or more", PB_STEIN_MIN_PILOT, runs, PB_STEIN_MIN_PILOT);
+        goto done;
+    }
     if (tci > 0 && maxr == 0)
         maxr = runs > 20 ? runs : 20;
     if (tci > 0 && maxr < runs) {

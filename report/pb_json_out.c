@@ -15,6 +15,7 @@
 #include "pb_fs.h"
 #include "pb_json.h"
 #include "pb_metrics.h"
+#include "pb_sampling.h"
 #include "pb_scaling.h"
 #include "pb_stats.h"
 
@@ -444,6 +445,35 @@ static cJSON *json_options(const pb_report_opts *op)
     return o;
 }
 
+/* collect --target-ci groups (pb_sampling): the final interval and
+ * whether the target was met; an empty array without such runs. */
+static cJSON *json_sampling(const pb_dataset *ds)
+{
+    cJSON *arr = cJSON_CreateArray();
+    pb_sampling_group *sg;
+    size_t n;
+    if (pb_sampling_build(ds, &sg, &n) != 0)
+        return arr;
+    for (size_t i = 0; i < n; i++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "runtime", sg[i].runtime);
+        cJSON_AddStringToObject(o, "config", sg[i].config);
+        add_num(o, "target_ci_pct", sg[i].target_pct);
+        add_num(o, "pilot_runs", sg[i].planned);
+        add_num(o, "max_runs", sg[i].max_runs);
+        add_num(o, "runs", (double)sg[i].n_runs);
+        add_num(o, "added", (double)sg[i].n_added);
+        add_num(o, "speedup", sg[i].mean);
+        add_num(o, "ci_lo", sg[i].lo);
+        add_num(o, "ci_hi", sg[i].hi);
+        add_num(o, "halfwidth_pct", sg[i].halfwidth_pct);
+        cJSON_AddBoolToObject(o, "target_met", sg[i].met);
+        cJSON_AddItemToArray(arr, o);
+    }
+    free(sg);
+    return arr;
+}
+
 static cJSON *json_quality(const pb_dataset *ds)
 {
     cJSON *o = cJSON_CreateObject();
@@ -531,6 +561,7 @@ int pb_json_out_write(const char *path, const pb_dataset *ds,
     }
     cJSON_AddItemToObject(root, "scaling", json_scaling(&sc));
     pb_scaling_free(&sc);
+    cJSON_AddItemToObject(root, "sampling", json_sampling(ds));
     cJSON_AddItemToObject(root, "data_quality", json_quality(ds));
     cJSON_AddStringToObject(root, "left_out", "per-chunk arrival times (in the traces); "
                             "per-request timestamps other than t_start_s (in the traces)");
