@@ -98,7 +98,7 @@ int pb_answer_build(const pb_dataset *ds, const pb_analysis *an, const char *seq
                 a->rel_se = gm->log_sd / sqrt((double)gm->n);
         } else if (an->seqref >= 0 && (rt->seqref_is_self || isfinite(sr->est))) {
             a->estimator = "seqref_ratio_fieller";
-            a->n = sr->n_num;
+            a->n = sr->n_den;   /* this runtime's runs (num = the reference's) */
             a->estimate = rt->seqref_is_self ? 1.0 : sr->est;
             a->lo = rt->seqref_is_self ? 1.0 : sr->lo;
             a->hi = rt->seqref_is_self ? 1.0 : sr->hi;

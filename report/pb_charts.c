@@ -1041,7 +1041,7 @@ int pb_charts_write(const pb_dataset *ds, const pb_report_opts *opts,
     x.rt.v = malloc((x.rt.n ? x.rt.n : 1) * sizeof *x.rt.v);
     x.rt_off = calloc(x.rt.n + 2, sizeof *x.rt_off);
     int rc = (x.rt.v && x.rt_off) ? 0 : -1;
-    pb_derive_dataset(ds, opts->sequential_ref, (pb_derived *)x.dv);
+    pb_derive_dataset(ds, opts->sequential_ref, x.an->drop_first, (pb_derived *)x.dv);
     pb_answer ans = {0};
     if (rc == 0 && pb_answer_build(ds, x.an, opts->sequential_ref, &ans) == 0)
         x.ans = &ans;

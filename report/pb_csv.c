@@ -115,8 +115,14 @@ typedef struct csv_ctx {
 } csv_ctx;
 
 static void metrics_cols(FILE *f, const csv_ctx *x, const pb_analysis *a,
-                         size_t first_group, size_t n_groups)
+                         size_t first_group, size_t n_groups, const pb_ratio *seqref)
 {
+    double nag = NAN;   /* the runs' common agent count, NAN when mixed */
+    for (size_t g = first_group; g < first_group + n_groups; g++)
+        for (size_t i = 0; i < a->groups[g].n; i++) {
+            double v = (double)x->dv[a->groups[g].runs[i]].n_agents;
+            nag = g == first_group && i == 0 ? v : (nag == v ? nag : NAN);
+        }
     for (size_t m = 0; m < PB_N_METRICS; m++) {
         size_t k = 0;
         for (size_t g = first_group; g < first_group + n_groups; g++)
@@ -124,6 +130,10 @@ static void metrics_cols(FILE *f, const csv_ctx *x, const pb_analysis *a,
                 x->buf[k++] = pb_metric_get(&x->dv[a->groups[g].runs[i]], &PB_METRICS[m]);
         pb_summary s;
         pb_stats_summarize(x->buf, k, 0, 0, &s);
+        /* ref_*: ratio of means with Fieller's interval (pb_derive.h). */
+        if (strncmp(PB_METRICS[m].id, "ref_", 4) == 0)
+            pb_derive_ref_summary(&s, seqref, strcmp(PB_METRICS[m].id, "ref_efficiency") == 0,
+                                  nag);
         fprintf(f, ",%zu,", s.n);
         num(f, s.mean);
         fputc(',', f);
@@ -148,7 +158,7 @@ static void write_groups(FILE *f, const pb_analysis *a, const csv_ctx *x)
         num(f, g->speedup.mean);
         fputc(',', f);
         num(f, g->speedup.sd);
-        metrics_cols(f, x, a, i, 1);
+        metrics_cols(f, x, a, i, 1, &a->groups[i].seqref);
         fputc('\n', f);
     }
 }
@@ -187,7 +197,7 @@ static void write_runtimes(FILE *f, const pb_dataset *ds, const pb_analysis *a,
             fputs(",,", f);
         }
         num(f, r->speedup.mean);
-        metrics_cols(f, x, a, r->first_group, r->n_groups);
+        metrics_cols(f, x, a, r->first_group, r->n_groups, &r->seqref);
         fputc('\n', f);
     }
 }
@@ -341,7 +351,7 @@ int pb_csv_write_analysis(const char *dir, const pb_dataset *ds,
         snprintf(err, errlen, "out of memory deriving metrics for %zu runs", ds->n_runs);
         return -1;
     }
-    pb_derive_dataset(ds, seq_ref, (pb_derived *)x.dv);
+    pb_derive_dataset(ds, seq_ref, a->drop_first, (pb_derived *)x.dv);
     static const char *const NAMES[] = {"runs.csv", "groups.csv", "runtimes.csv",
                                         "requests.csv", "comparisons.csv"};
     int rc = 0;

@@ -230,14 +230,23 @@ static cJSON *json_comparison(const pb_analysis *a, const pb_comparison *c)
 
 /* The derived metrics of a set of runs, one object per metric (names as
  * values), mean and Student-t CI over the runs that have it. */
-static cJSON *json_metrics(const pb_derived *dv, const size_t *runs, size_t n, double *buf)
+static cJSON *json_metrics(const pb_derived *dv, const size_t *runs, size_t n, double *buf,
+                           const pb_ratio *seqref)
 {
     cJSON *arr = cJSON_CreateArray();
+    double nag = NAN;   /* the runs' common agent count, NAN when mixed */
+    for (size_t i = 0; i < n; i++)
+        nag = i == 0 ? (double)dv[runs[i]].n_agents
+                     : (nag == (double)dv[runs[i]].n_agents ? nag : NAN);
     for (size_t m = 0; m < PB_N_METRICS; m++) {
         for (size_t i = 0; i < n; i++)
             buf[i] = pb_metric_get(&dv[runs[i]], &PB_METRICS[m]);
         pb_summary s;
         pb_stats_summarize(buf, n, 0, 0, &s);
+        /* ref_*: ratio of means with Fieller's interval (pb_derive.h). */
+        if (strncmp(PB_METRICS[m].id, "ref_", 4) == 0)
+            pb_derive_ref_summary(&s, seqref, strcmp(PB_METRICS[m].id, "ref_efficiency") == 0,
+                                  nag);
         if (s.n == 0)
             continue;   /* absent metrics are left out, not listed as null */
         cJSON *o = json_summary(&s);
@@ -278,7 +287,7 @@ static cJSON *json_runtime(const pb_dataset *ds, const pb_analysis *a, const pb_
     for (size_t g = r->first_group; g < r->first_group + r->n_groups; g++)
         for (size_t k = 0; k < a->groups[g].n; k++)
             idx[n++] = a->groups[g].runs[k];
-    cJSON_AddItemToObject(o, "metrics", json_metrics(dv, idx, n, buf));
+    cJSON_AddItemToObject(o, "metrics", json_metrics(dv, idx, n, buf, &r->seqref));
     cJSON_AddItemToObject(o, "paired_speedup", json_geomean(&r->paired_speedup));
     if (a->seqref >= 0 && !r->seqref_is_self)
         cJSON_AddItemToObject(o, "seqref_speedup", json_ratio(&r->seqref));
@@ -299,7 +308,7 @@ static cJSON *json_group(const pb_dataset *ds, const pb_analysis *a, const pb_gr
     cJSON_AddNumberToObject(o, "n", (double)g->n);
     cJSON_AddItemToObject(o, "efficiency", json_summary(&g->eff));
     cJSON_AddItemToObject(o, "speedup", json_summary(&g->speedup));
-    cJSON_AddItemToObject(o, "metrics", json_metrics(dv, g->runs, g->n, buf));
+    cJSON_AddItemToObject(o, "metrics", json_metrics(dv, g->runs, g->n, buf, &g->seqref));
     cJSON_AddNumberToObject(o, "n_dropped", (double)g->n_dropped);
     if (a->seqref >= 0 && isfinite(g->seqref.est))
         cJSON_AddItemToObject(o, "seqref_speedup", json_ratio(&g->seqref));
@@ -521,7 +530,7 @@ int pb_json_out_write(const char *path, const pb_dataset *ds,
         snprintf(err, errlen, "out of memory for %zu runs", ds->n_runs);
         goto done;
     }
-    pb_derive_dataset(ds, op->sequential_ref, dv);
+    pb_derive_dataset(ds, op->sequential_ref, a->drop_first, dv);
     if (pb_answer_build(ds, a, op->sequential_ref, &ans) != 0) {
         snprintf(err, errlen, "out of memory building the answer");
         goto done;

@@ -365,7 +365,7 @@ void pb_report_true_part(FILE *out, const pb_dataset *ds, const pb_report_opts *
         fputs("_Not computed: out of memory._\n\n", out);
         goto done;
     }
-    size_t ref_configs = pb_derive_dataset(ds, ref, (pb_derived *)s.dv);
+    size_t ref_configs = pb_derive_dataset(ds, ref, s.an->drop_first, (pb_derived *)s.dv);
     if (s.an->n_rts == 0) {
         if (parts & PB_TRUE_COMPARE)
             fputs("_No valid runs._\n\n", out);
