@@ -637,6 +637,102 @@ static void walk(walk_ctx *c, const char *path, int depth, int explicit_arg)
     load_file(c, path);
 }
 
+/* The directory above the runtime's, by the default layout rule (run_N
+ * skipped, config, runtime, then this one), into out; "" when none. */
+static void parent_of_runtime(const char *path, char *out, size_t outlen)
+{
+    char buf[PATH_MAX * 2];
+    const char *comp[64];
+    int n = dir_components(path, buf, sizeof buf, comp, 64), i = 0;
+    while (i < n && run_dir_index(comp[i], strlen(comp[i])) >= 0)
+        i++;
+    snprintf(out, outlen, "%s", i + 2 < n ? comp[i + 2] : "");
+}
+
+typedef struct run_key { const pb_run *r; size_t i; } run_key;
+
+static int run_key_cmp(const void *a, const void *b)
+{
+    const pb_run *x = ((const run_key *)a)->r, *y = ((const run_key *)b)->r;
+    int c = strcmp(x->runtime, y->runtime);
+    if (!c) c = strcmp(x->config, y->config);
+    if (!c) c = (x->run_index > y->run_index) - (x->run_index < y->run_index);
+    return c;
+}
+
+/* The study team's TR114 layout holds two phases side by side
+ * (phase1/chimera-homo/CONFIG/run_1..5 and phase2/chimera-homo/CONFIG/
+ * run_1..5): grouped by directory, both land in one (runtime, config) with
+ * run indexes 1..5 twice, pooling two experiments silently. When runs of an
+ * input (grouped by directory, default levels) repeat a (runtime, config,
+ * run index) and differ in the directory above the runtime's, every run of
+ * those runtimes gets that directory as a prefix ("phase1/chimera-homo"),
+ * and Data quality says so. */
+static int split_phases(pb_dataset *ds, size_t first, size_t n, const pb_load_opts *o)
+{
+    if (o->runtime_level > 0 || o->config_level > 0 || n < 2)
+        return 0;
+    run_key *k = malloc(n * sizeof *k);
+    char (*split)[PB_LABEL_MAX * 2] = NULL;
+    size_t n_split = 0;
+    if (!k)
+        return -1;
+    size_t m = 0;
+    for (size_t i = first; i < first + n; i++)
+        if (ds->runs[i].format != PB_FMT_PARBENCH && ds->runs[i].runtime && ds->runs[i].config)
+            k[m++] = (run_key){&ds->runs[i], i};
+    qsort(k, m, sizeof *k, run_key_cmp);
+    for (size_t j = 1; j < m; j++) {
+        if (run_key_cmp(&k[j], &k[j - 1]) != 0)
+            continue;
+        char a[512], b[512];
+        parent_of_runtime(k[j].r->path, a, sizeof a);
+        parent_of_runtime(k[j - 1].r->path, b, sizeof b);
+        if (strcmp(a, b) == 0 || !*a || !*b)
+            continue;
+        int seen = 0;
+        for (size_t s = 0; s < n_split && !seen; s++)
+            seen = strcmp(split[s], k[j].r->runtime) == 0;
+        if (seen)
+            continue;
+        void *g = realloc(split, (n_split + 1) * sizeof *split);
+        if (!g)
+            break;
+        split = g;
+        snprintf(split[n_split++], sizeof *split, "%s", k[j].r->runtime);
+    }
+    free(k);
+    for (size_t s = 0; s < n_split; s++) {
+        char note[1024], parents[512] = "";
+        for (size_t i = first; i < first + n; i++) {
+            pb_run *r = &ds->runs[i];
+            if (r->format == PB_FMT_PARBENCH || strcmp(r->runtime, split[s]) != 0)
+                continue;
+            char p[256];
+            parent_of_runtime(r->path, p, sizeof p);
+            if (!strstr(parents, p) && strlen(parents) + strlen(p) + 3 < sizeof parents)
+                snprintf(parents + strlen(parents), sizeof parents - strlen(parents), "%s%s",
+                         *parents ? ", " : "", p);
+            size_t len = strlen(p) + 1 + strlen(r->runtime) + 1;
+            char *v = malloc(len);
+            if (!v)
+                continue;
+            snprintf(v, len, "%s/%s", p, r->runtime);
+            free(r->runtime);
+            r->runtime = v;
+        }
+        snprintf(note, sizeof note, "runtime \"%.128s\" held the same configs and run "
+                 "indexes under several directories (%s), e.g. the phases of the study "
+                 "team's TR114 layout: kept apart as DIR/%.128s instead of pooled",
+                 split[s], parents, split[s]);
+        pb_dataset_add_note(ds, note);
+        if (!o->quiet)
+            fprintf(stderr, "analyze: note: %s\n", note);
+    }
+    free(split);
+    return 0;
+}
+
 /* Both public loaders: the n inputs are paths[i], or in[i].path when `in`
  * is given (then each input's runs are recorded in it). */
 static size_t load_all(pb_dataset *ds, char *const *paths, pb_load_input *in, int n,
@@ -652,7 +748,9 @@ static size_t load_all(pb_dataset *ds, char *const *paths, pb_load_input *in, in
     walk_ctx c = {.ds = ds, .o = o};
     for (int i = 0; i < n; i++) {
         if (!in) {
+            size_t first = ds->n_runs;
             walk(&c, paths[i], 0, 1);
+            split_phases(ds, first, ds->n_runs - first, o);
             continue;
         }
         in[i].first_run = ds->n_runs;
@@ -663,6 +761,7 @@ static size_t load_all(pb_dataset *ds, char *const *paths, pb_load_input *in, in
         memset(&c.runs, 0, sizeof c.runs);
         walk(&c, in[i].path, 0, 1);
         in[i].n_runs = ds->n_runs - in[i].first_run;
+        split_phases(ds, in[i].first_run, in[i].n_runs, o);
     }
     free(c.dirs.dev), free(c.dirs.ino), free(c.dirs.used);
     free(c.files.dev), free(c.files.ino), free(c.files.used);

@@ -493,6 +493,10 @@ static cJSON *json_quality(const pb_dataset *ds)
     cJSON_AddNumberToObject(o, "files_aggregate", (double)ds->files_aggregate);
     cJSON_AddNumberToObject(o, "files_manifest", (double)ds->files_manifest);
     cJSON_AddNumberToObject(o, "files_revisited", (double)ds->files_revisited);
+    cJSON_AddNumberToObject(o, "files_copies", (double)ds->files_copies);
+    cJSON *nt = cJSON_AddArrayToObject(o, "notes");
+    for (size_t i = 0; i < ds->n_notes; i++)
+        cJSON_AddItemToArray(nt, cJSON_CreateString(ds->notes[i]));
     cJSON *sk = cJSON_AddArrayToObject(o, "skipped");
     for (size_t i = 0; i < ds->n_skips; i++) {
         cJSON *s = cJSON_CreateObject();

@@ -793,6 +793,11 @@ static void section_quality(FILE *o, const pb_dataset *ds)
 {
     fputs("## Data quality\n\n", o);
     size_t ninv = ds->n_runs - pb_dataset_n_valid(ds);
+    for (size_t i = 0; i < ds->n_notes; i++) {   /* loader notes (pb_model.h) */
+        fputs("- Note: ", o);
+        pb_report_md_escape(o, ds->notes[i]);
+        fputs(i + 1 == ds->n_notes ? "\n\n" : "\n", o);
+    }
     if (ninv == 0 && ds->n_skips == 0) {
         fputs("No invalid runs and no skipped files.\n\n", o);
         return;

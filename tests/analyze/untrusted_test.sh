@@ -91,4 +91,24 @@ for f in "$T"/ucsv/*.csv "$T/names.md" "$T/names.err"; do
   if grep -q "$csi" "$f"; then fail "names: raw CSI in $f"; fi
 done
 grep -q 'uv\\x1b\[31mred' "$T/ucsv/runs.csv" || fail "names: runtime not escaped as \\x1b in runs.csv"
+# --- two phases in one tree (the study team's TR114 layout) --------------
+# phase1/chimera-homo/cfg1/run_1..2 and phase2/chimera-homo/cfg1/run_1..2:
+# by directory both are runtime chimera-homo, config cfg1, runs 1 and 2
+# twice. They must stay two runtimes of 2 runs each, and Data quality says
+# so (counted by hand: 4 files, 2 + 2 runs).
+for ph in phase1 phase2; do
+  for k in 1 2; do
+    rust "$T/p/$ph/chimera-homo/cfg1/run_$k/run_1" 80 1.6 1${ph#phase}.$k
+  done
+done
+run_a phases --json "$T/p.json" "$T/p"
+grep -q "4 runs loaded" "$T/phases.err" || { cat "$T/phases.err"; fail "phases: not 4 runs"; }
+grep -q "kept apart" "$T/phases.md" || fail "phases: no Data quality note"
+/usr/bin/python3 - "$T/p.json" <<'PY' || fail "phases: runtimes not kept apart in the JSON"
+import json, sys
+d = json.load(open(sys.argv[1]))
+rts = sorted((g["runtime"], g["n"]) for g in d["groups"])
+assert rts == [("phase1/chimera-homo", 2), ("phase2/chimera-homo", 2)], rts
+assert any("kept apart" in n for n in d["data_quality"]["notes"])
+PY
 echo "untrusted_test: ok"
