@@ -234,6 +234,16 @@ static int get_str(const cJSON *o, const char *key, const char **out,
         return 0;
     if (!cJSON_IsString(v))
         return fail(err, errlen, "%s: \"%s\" must be a string", origin, key);
+    /* Names, models, paths and URLs reach the terminal in collect's
+     * messages: no control characters (ESC would drive the terminal), C1
+     * included. A prompt is text sent to the model: newlines allowed. */
+    if (strcmp(key, "prompt") != 0)
+        for (const unsigned char *c = (const unsigned char *)v->valuestring; *c; c++)
+            if (*c < 0x20 || *c == 0x7f || (c[0] == 0xc2 && c[1] >= 0x80 && c[1] <= 0x9f)) {
+                char q[128];
+                return fail(err, errlen, "%s: \"%s\" holds a control character (%s); "
+                            "remove it", origin, key, pb_text_quote(v->valuestring, q, sizeof q));
+            }
     *out = v->valuestring;
     return 0;
 }

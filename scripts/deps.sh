@@ -4,7 +4,8 @@
 set -euo pipefail
 pkgs=(build-essential cmake ninja-build pkg-config libcurl4-openssl-dev libuv1-dev
       libgsl-dev libcjson-dev libcmocka-dev libhttp-parser-dev gnuplot-nox curl jq
-      clang libclang-rt-14-dev)  # clang: the libFuzzer targets in fuzz/ (test fuzz_smoke)
+      clang libclang-rt-14-dev   # clang: the libFuzzer targets in fuzz/ (test fuzz_smoke)
+      python3-scipy)             # the statistics' independent checks (skipped without it)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -309,6 +309,15 @@ static void test_nul_escape(void **st)
     assert_int_equal(plan_err("{" AGENT ",\"configs\":[{\"name\":\"c\\u0000\"}]}", NULL, err,
                               sizeof err), -1);
     assert_int_equal(plan_err("{\"name\":\"x\\\\u0000y\"," AGENT "}", NULL, err, sizeof err), 0);
+    /* Control characters in a name or model would reach the terminal in
+     * collect's messages: refused (ESC, and the C1 CSI U+009B); a prompt
+     * may hold newlines. */
+    assert_int_equal(plan_err("{\"model\":\"m\\u001b[2J\"," AGENT "}", NULL, err, sizeof err), -1);
+    assert_non_null(strstr(err, "control character"));
+    assert_null(strchr(err, 0x1b));
+    assert_int_equal(plan_err("{\"name\":\"n\\u009b2J\"," AGENT "}", NULL, err, sizeof err), -1);
+    assert_int_equal(plan_err("{\"agents\":[{\"id\":\"a\",\"endpoint\":\"http://h\","
+                              "\"prompt\":\"line 1\\nline 2\"}]}", NULL, err, sizeof err), 0);
 }
 
 int main(void)
