@@ -63,6 +63,9 @@ typedef struct pb_rt {
     size_t *run_cfg;                /* config index of each run, group order (owned) */
     double *mvals[PB_M_COUNT];      /* metric values per run, group order (owned) */
     pb_summary msum[PB_M_COUNT];    /* per metric over runs (no bootstrap) */
+    double mcenter[PB_M_COUNT];     /* per metric, the centre comparisons use:
+                                     * geometric mean for log-scale metrics,
+                                     * else the mean; NAN without values */
     pb_geomean paired_speedup;      /* measured speedup: geometric mean [t CI of
                                      * the mean ln ratio], n; efficiency = / N */
     pb_ratio seqref;                /* --sequential-ref ratio of means over
@@ -156,6 +159,12 @@ int pb_analysis_build_opts(const pb_dataset *ds, const pb_analysis_opts *o,
 int pb_analysis_build(const pb_dataset *ds, unsigned boot_reps, uint64_t seed,
                       const char *baseline, pb_analysis *out);
 void pb_analysis_free(pb_analysis *a);
+
+/* Concurrent wall times (s) of runtime r's analysed runs into w and their
+ * config ids (strata) into st, in group order; returns the count. w and st
+ * hold at least the runtime's run count. */
+size_t pb_analysis_walls(const pb_dataset *ds, const pb_analysis *a, size_t r,
+                         double *w, size_t *st);
 
 /* Index of runtime name in a->rts, or -1. */
 long pb_analysis_find_rt(const pb_analysis *a, const char *name);

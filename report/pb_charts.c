@@ -18,6 +18,7 @@
 #include "pb_derive.h"
 #include "pb_fs.h"
 #include "pb_gnuplot.h"
+#include "pb_md.h"
 #include "pb_scaling.h"
 #include "pb_stats.h"
 
@@ -197,6 +198,7 @@ typedef struct ctx {
     int has_kind[NKINDS];
     const char *dir;
     const pb_answer *ans;       /* the report's answer (headline chart) */
+    const pb_scaling *sc;       /* agent-count series */
     const pb_report_opts *op;   /* config abbreviations */
 } ctx;
 
@@ -580,7 +582,7 @@ static int chart_eff_config(const ctx *x, chart *c) {
                 size_t abl = 0;
                 FILE *m = open_memstream(&ab, &abl);
                 if (m) {
-                    pb_report_config(m, x->op, g->config);
+                    pb_md_config(m, x->op, g->config);
                     fclose(m);
                 }
                 pb_gnuplot_quote(t, ab ? ab : g->config);
@@ -744,8 +746,7 @@ static int chart_ecdf(const ctx *x, chart *c, int which) {
 /* Drawn from pb_scaling, the numbers of the report's scaling section, so
  * chart and table cannot disagree. */
 static int chart_scaling(const ctx *x, chart *c) {
-    pb_scaling sc;
-    if (pb_scaling_build(x->ds, PB_KNEE_DEFAULT, &sc) != 0) return -1;
+    const pb_scaling sc = *x->sc;
     size_t maxn = 0, has[2] = {0, 0};
     for (size_t i = 0; i < sc.n_series; i++)
         for (size_t k = 0; k < sc.series[i].n_points; k++) {
@@ -753,10 +754,8 @@ static int chart_scaling(const ctx *x, chart *c) {
             has[0] += sc.series[i].pts[k].eff.n > 0;
             has[1] += sc.series[i].pts[k].throughput.n > 0;
         }
-    if (!has[0] && !has[1]) {
-        pb_scaling_free(&sc);
+    if (!has[0] && !has[1])
         return 1;
-    }
     /* A panel without a single value would make gnuplot warn: leave it
      * out. The multiplot title sits where the time-scale note goes: the
      * note becomes its second line instead. Both panels carry the same key
@@ -802,7 +801,6 @@ static int chart_scaling(const ctx *x, chart *c) {
         plot_end(c);
     }
     fputs("unset multiplot\n", c->b);
-    pb_scaling_free(&sc);
     return 0;
 }
 
@@ -956,23 +954,18 @@ static int chart_timeline(const ctx *x, chart *c, long pick) {
 /* Markdown link target: the directory as the user gave it (relative paths
  * stay relative to where the report is written), in <...> when it has
  * characters that end a plain link destination. */
-static void md_link(FILE *f, const char *dir, const char *name, const char *ext) {
-    int angle = strpbrk(dir, " ()<>") != NULL;
-    fprintf(f, "%s%s/%s.%s%s", angle ? "<" : "", dir, name, ext, angle ? ">" : "");
-}
-
 static void md_chart(FILE *f, const char *dir, const char *name, const char *alt,
                      const char *caption, const char *run_path, int rendered) {
     if (!f) return;
     if (rendered) {
         fprintf(f, "![%s](", alt);
-        md_link(f, dir, name, "png");
+        pb_md_link(f, dir, name, "png");
         fputs(")\n\n", f);
     }
     fprintf(f, "*%s*", caption);
     if (run_path) {
         fputs(" Run shown: ", f);
-        pb_report_md_escape(f, run_path);
+        pb_md_escape(f, run_path);
         fputc('.', f);
     }
     /* The links on a line of their own (same paragraph): the report wraps
@@ -980,13 +973,13 @@ static void md_chart(FILE *f, const char *dir, const char *name, const char *alt
     fputc('\n', f);
     if (rendered) {
         fputs("[SVG](", f);
-        md_link(f, dir, name, "svg");
+        pb_md_link(f, dir, name, "svg");
         fputs(") · ", f);
     }
     fputs("[gnuplot script](", f);
-    md_link(f, dir, name, "gp");
+    pb_md_link(f, dir, name, "gp");
     fputs(") · [data](", f);
-    md_link(f, dir, name, "dat");
+    pb_md_link(f, dir, name, "dat");
     fputs(")\n\n", f);
 }
 
@@ -1012,39 +1005,31 @@ static int render(const char *gnuplot, const char *dir, const char *name) {
     return ok;
 }
 
-int pb_charts_write(const pb_dataset *ds, const pb_report_opts *opts,
-                    FILE *report_links) {
+int pb_charts_write(const pb_report_opts *opts, FILE *report_links, int *speedup_drawn) {
+    if (speedup_drawn) *speedup_drawn = 0;
     if (!opts || !opts->charts_dir) return 0;
+    const pb_result *res = opts->res;
+    const pb_dataset *ds = res->ds;
     const char *dir = opts->charts_dir;
     char err[512];
     if (pb_fs_mkdirs(dir, err, sizeof err) != 0) {
         fprintf(stderr, "analyze: charts: %s\n", err);
         return -1;
     }
-    ctx x = {.ds = ds, .dir = dir};
-    pb_analysis own = {0};
-    x.an = opts->analysis;
+    ctx x = {.ds = ds, .dir = dir, .an = &res->an, .dv = res->dv, .ans = &res->ans,
+             .sc = &res->sc};
     size_t nr = ds->n_runs ? ds->n_runs : 1;
-    x.dv = calloc(nr, sizeof *x.dv);
     x.by_rt = malloc(nr * sizeof *x.by_rt);
     size_t *rt_of = malloc(nr * sizeof *rt_of);
-    /* Grouping as in the report's tables (runtimes sorted by name): the
-     * report's analysis, else one without bootstrap. */
-    if (!x.dv || !x.by_rt || !rt_of ||
-        (!x.an && pb_analysis_build(ds, 0, 0, NULL, &own) != 0)) {
+    if (!x.by_rt || !rt_of) {
         fprintf(stderr, "analyze: charts: out of memory for %zu runs\n", ds->n_runs);
-        free((pb_derived *)x.dv), free(x.by_rt), free(rt_of);
+        free(x.by_rt), free(rt_of);
         return -1;
     }
-    if (!x.an) x.an = &own;
     x.rt.n = x.an->n_rts;
     x.rt.v = malloc((x.rt.n ? x.rt.n : 1) * sizeof *x.rt.v);
     x.rt_off = calloc(x.rt.n + 2, sizeof *x.rt_off);
     int rc = (x.rt.v && x.rt_off) ? 0 : -1;
-    pb_derive_dataset(ds, opts->sequential_ref, (pb_derived *)x.dv);
-    pb_answer ans = {0};
-    if (rc == 0 && pb_answer_build(ds, x.an, opts->sequential_ref, &ans) == 0)
-        x.ans = &ans;
     x.op = opts;
     if (rc == 0) {
         /* by_rt: counting sort of the valid runs by runtime, keeping the
@@ -1167,6 +1152,7 @@ int pb_charts_write(const pb_dataset *ds, const pb_report_opts *opts,
         } else {
             int ok = gnuplot ? render(gnuplot, dir, SPEC[s].name) : 0;
             if (gnuplot && !ok) rc = -1;
+            if (ok && SPEC[s].id == C_SPEEDUP && speedup_drawn) *speedup_drawn = 1;
             const char *shown = (SPEC[s].id == C_TIMELINE && pick >= 0) ? ds->runs[pick].path
                                                                          : NULL;
             md_chart(report_links, opts->charts_link ? opts->charts_link : dir,
@@ -1174,12 +1160,9 @@ int pb_charts_write(const pb_dataset *ds, const pb_report_opts *opts,
         }
         chart_discard(&c);
     }
-    pb_answer_free(&ans);
     free(gnuplot);
     free(x.rt.v);
     free(x.rt_off);
     free(x.by_rt);
-    pb_analysis_free(&own);
-    free((pb_derived *)x.dv);
     return rc;
 }

@@ -295,37 +295,20 @@ static int emit(const char *dir, const char *name, int which,
     return rc;
 }
 
-int pb_csv_write(const char *dir, const pb_dataset *ds, unsigned boot_reps,
-                 uint64_t seed, char *err, size_t errlen)
+int pb_csv_write(const char *dir, const pb_result *res, char *err, size_t errlen)
 {
-    pb_analysis a;
-    if (pb_analysis_build(ds, boot_reps, seed, NULL, &a) != 0) {
-        snprintf(err, errlen, "out of memory computing statistics for CSV");
-        return -1;
-    }
-    int rc = pb_csv_write_analysis(dir, ds, &a, NULL, err, errlen);
-    pb_analysis_free(&a);
-    return rc;
-}
-
-int pb_csv_write_analysis(const char *dir, const pb_dataset *ds,
-                          const pb_analysis *a, const char *seq_ref,
-                          char *err, size_t errlen)
-{
+    const pb_dataset *ds = res->ds;
     size_t nr = ds->n_runs ? ds->n_runs : 1;
-    csv_ctx x = {calloc(nr, sizeof(pb_derived)), malloc(nr * sizeof(double))};
-    if (!x.dv || !x.buf) {
-        free((pb_derived *)x.dv), free(x.buf);
-        snprintf(err, errlen, "out of memory deriving metrics for %zu runs", ds->n_runs);
+    csv_ctx x = {res->dv, malloc(nr * sizeof(double))};
+    if (!x.buf) {
+        snprintf(err, errlen, "out of memory for %zu runs", ds->n_runs);
         return -1;
     }
-    pb_derive_dataset(ds, seq_ref, (pb_derived *)x.dv);
     static const char *const NAMES[] = {"runs.csv", "groups.csv", "runtimes.csv",
                                         "requests.csv", "comparisons.csv"};
     int rc = 0;
     for (int i = 0; i < 5 && rc == 0; i++)
-        rc = emit(dir, NAMES[i], i, ds, a, &x, err, errlen);
-    free((pb_derived *)x.dv);
+        rc = emit(dir, NAMES[i], i, ds, &res->an, &x, err, errlen);
     free(x.buf);
     return rc;
 }

@@ -322,6 +322,23 @@ static cJSON *json_answer(const pb_answer_rt *r)
     cJSON_AddBoolToObject(o, "unbounded", r->unbounded);
     cJSON_AddStringToObject(o, "verdict", pb_answer_verdict_word(r->verdict));
     cJSON_AddBoolToObject(o, "is_sequential_reference", r->is_reference);
+    cJSON_AddBoolToObject(o, "is_control", r->is_control);
+    cJSON_AddBoolToObject(o, "per_n", r->per_n);
+    return o;
+}
+
+/* hyperfine's line: fast ran ratio ± se times faster than slow. */
+static cJSON *json_answer_vs(const pb_answer *a, const pb_answer_vs *v)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "fast", a->rts[v->fast].runtime);
+    cJSON_AddStringToObject(o, "slow", a->rts[v->slow].runtime);
+    add_num(o, "n_agents", a->rts[v->fast].n_agents);
+    add_num(o, "ratio", v->ratio);
+    add_num(o, "se", v->pm);
+    add_num(o, "ci_lo", v->lo);
+    add_num(o, "ci_hi", v->hi);
+    cJSON_AddBoolToObject(o, "significant", v->significant);
     return o;
 }
 
@@ -428,11 +445,12 @@ static cJSON *json_options(const pb_report_opts *op)
     cJSON *in = cJSON_AddArrayToObject(o, "inputs");
     for (int i = 0; i < op->n_inputs; i++)
         cJSON_AddItemToArray(in, cJSON_CreateString(op->inputs[i]));
-    cJSON_AddNumberToObject(o, "seed", (double)op->seed);
-    cJSON_AddNumberToObject(o, "bootstrap", op->boot_reps);
-    cJSON_AddNumberToObject(o, "drop_first", (double)op->drop_first);
-    add_str(o, "baseline", op->baseline);
-    add_str(o, "sequential_ref", op->sequential_ref);
+    const pb_result_opts *ro = &op->res->opts;
+    cJSON_AddNumberToObject(o, "seed", (double)ro->seed);
+    cJSON_AddNumberToObject(o, "bootstrap", ro->boot_reps);
+    cJSON_AddNumberToObject(o, "drop_first", (double)ro->drop_first);
+    add_str(o, "baseline", ro->baseline);
+    add_str(o, "sequential_ref", ro->sequential_ref);
     cJSON *refs = cJSON_AddArrayToObject(o, "refs");
     for (size_t i = 0; i < op->n_refs; i++) {
         cJSON *r = cJSON_CreateObject();
@@ -474,25 +492,21 @@ static cJSON *json_quality(const pb_dataset *ds)
     return o;
 }
 
-int pb_json_out_write(const char *path, const pb_dataset *ds,
-                      const pb_report_opts *op, char *err, size_t errlen)
+int pb_json_out_write(const char *path, const pb_report_opts *op, char *err, size_t errlen)
 {
-    const pb_analysis *a = op->analysis;
+    const pb_result *res = op->res;
+    const pb_dataset *ds = res->ds;
+    const pb_analysis *a = &res->an;
+    const pb_derived *dv = res->dv;
+    const pb_answer ans = res->ans;
     size_t nr = ds->n_runs ? ds->n_runs : 1;
-    pb_derived *dv = calloc(nr, sizeof *dv);
     double *buf = malloc(nr * sizeof *buf);
     size_t *idx = malloc(nr * sizeof *idx);
-    pb_answer ans = {0};
     cJSON *root = NULL;
     char *text = NULL;
     int rc = -1;
-    if (!a || !dv || !buf || !idx) {
+    if (!buf || !idx) {
         snprintf(err, errlen, "out of memory for %zu runs", ds->n_runs);
-        goto done;
-    }
-    pb_derive_dataset(ds, op->sequential_ref, dv);
-    if (pb_answer_build(ds, a, op->sequential_ref, &ans) != 0) {
-        snprintf(err, errlen, "out of memory building the answer");
         goto done;
     }
     root = cJSON_CreateObject();
@@ -505,6 +519,9 @@ int pb_json_out_write(const char *path, const pb_dataset *ds,
     cJSON *an = cJSON_AddArrayToObject(root, "answer");
     for (size_t i = 0; i < ans.n_rts; i++)
         cJSON_AddItemToArray(an, json_answer(&ans.rts[i]));
+    cJSON *vs = cJSON_AddArrayToObject(root, "answer_vs");
+    for (size_t i = 0; i < ans.n_vs; i++)
+        cJSON_AddItemToArray(vs, json_answer_vs(&ans, &ans.vs[i]));
     cJSON *rts = cJSON_AddArrayToObject(root, "runtimes");
     for (size_t i = 0; i < a->n_rts; i++)
         cJSON_AddItemToArray(rts, json_runtime(ds, a, &a->rts[i], dv, idx, buf));
@@ -523,13 +540,7 @@ int pb_json_out_write(const char *path, const pb_dataset *ds,
     cJSON *runs = cJSON_AddArrayToObject(root, "runs");
     for (size_t i = 0; i < ds->n_runs; i++)
         cJSON_AddItemToArray(runs, json_run(&ds->runs[i], &dv[i]));
-    pb_scaling sc;
-    if (pb_scaling_build(ds, op->knee_pct > 0 ? op->knee_pct : PB_KNEE_DEFAULT, &sc) != 0) {
-        snprintf(err, errlen, "out of memory building the scaling section");
-        goto done;
-    }
-    cJSON_AddItemToObject(root, "scaling", json_scaling(&sc));
-    pb_scaling_free(&sc);
+    cJSON_AddItemToObject(root, "scaling", json_scaling(&res->sc));
     cJSON_AddItemToObject(root, "data_quality", json_quality(ds));
     cJSON_AddStringToObject(root, "left_out", "per-chunk arrival times (in the traces); "
                             "per-request timestamps other than t_start_s (in the traces)");
@@ -545,8 +556,6 @@ int pb_json_out_write(const char *path, const pb_dataset *ds,
 done:
     free(text);
     cJSON_Delete(root);
-    pb_answer_free(&ans);
-    free(dv);
     free(buf);
     free(idx);
     return rc;

@@ -6,16 +6,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pb_md.h"
 #include "pb_stats.h"
 
 /* "| a | b" with Markdown escaping (b may be NULL): labels come from data. */
 static void cells2(FILE *o, const char *a, const char *b)
 {
     fputs("| ", o);
-    pb_report_md_escape(o, a);
+    pb_md_escape(o, a);
     if (b) {
         fputs(" | ", o);
-        pb_report_md_escape(o, b);
+        pb_md_escape(o, b);
     }
 }
 
@@ -44,9 +45,9 @@ void pb_report_scaling_section(FILE *o, const pb_scaling *sc)
     for (size_t i = 0; i < sc->n_series; i++) {
         const pb_scaling_series *s = &sc->series[i];
         fputs("### ", o);
-        pb_report_md_escape(o, s->runtime);
+        pb_md_escape(o, s->runtime);
         fputs(", ", o);
-        pb_report_md_escape(o, s->config);
+        pb_md_escape(o, s->config);
         fputs("\n\n", o);
         fprintf(o, "| N | runs | %s efficiency %% | %s speedup | aggregate tokens/s |\n",
                 s->eff_measured ? "measured" : "estimated", s->eff_measured ? "measured" : "estimated");
@@ -75,18 +76,6 @@ void pb_report_scaling_section(FILE *o, const pb_scaling *sc)
           "study's estimate; *aggregate tokens/s* = sum of the agents' tokens in the concurrent "
           "phase / concurrent wall. With staggered arrivals the wall runs from the first start "
           "to the last end.\n\n", o);
-}
-
-void pb_report_scaling(FILE *out, const pb_dataset *ds, const pb_report_opts *op)
-{
-    pb_scaling sc;
-    double knee = op->knee_pct > 0 ? op->knee_pct : PB_KNEE_DEFAULT;
-    if (pb_scaling_build(ds, knee, &sc) != 0) {
-        fprintf(stderr, "analyze: out of memory in the scaling section\n");
-        return;
-    }
-    pb_report_scaling_section(out, &sc);
-    pb_scaling_free(&sc);
 }
 
 /* Sums over a run's agents of one phase's workflow times. */

@@ -17,7 +17,6 @@
 /* Writes the section from an already built pb_scaling. */
 void pb_report_scaling_section(FILE *out, const pb_scaling *sc);
 /* Builds the scaling with op->knee_pct and writes the section. */
-void pb_report_scaling(FILE *out, const pb_dataset *ds, const pb_report_opts *op);
 void pb_report_workflow(FILE *out, const pb_dataset *ds);
 /* "Sampling to a precision": the stopping rule, when runs were collected
  * with collect --target-ci. */

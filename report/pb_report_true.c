@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "pb_analysis.h"
+#include "pb_md.h"
 #include "pb_derive.h"
 #include "pb_ratio.h"
 #include "pb_report_stats.h"
@@ -156,7 +157,7 @@ static void table_by_runtime(const sect *s, const metric *ms, size_t nm,
     fputc('\n', f);
     for (size_t r = 0; r < s->an->n_rts; r++) {
         fputs("| ", f);
-        pb_report_md_escape(f, s->an->rts[r].runtime);
+        pb_md_escape(f, s->an->rts[r].runtime);
         fprintf(f, " | %zu |", rt_runs(s, r));
         for (size_t j = 0; j < nm; j++) {
             if (!keep[j]) continue;
@@ -212,9 +213,9 @@ static void table_by_config(const sect *s, int has_ref) {
                 else x[j].n = 0;
             }
             fputs("| ", f);
-            pb_report_md_escape(f, g->runtime);
+            pb_md_escape(f, g->runtime);
             fputs(" | ", f);
-            pb_report_config(f, s->op, g->config);
+            pb_md_config(f, s->op, g->config);
             fprintf(f, " | %zu |", g->n);
             for (int j = 0; j < NC; j++) {
                 if (!keep[j]) continue;
@@ -252,7 +253,7 @@ static void verdicts(const sect *s, const char *ref) {
         int has_ref = ref && !rt->seqref_is_self && isfinite(rt->seqref.est);
         if (ms.n == 0 && !has_ref) continue;
         fputs("- **", f);
-        pb_report_md_escape(f, name);
+        pb_md_escape(f, name);
         fputs("**: ", f);
         if (e.n) fprintf(f, "the original metric says %.1f%% efficiency. ", e.mean);
         if (ms.n) {
@@ -277,7 +278,7 @@ static void verdicts(const sect *s, const char *ref) {
             const pb_group *g0 = &s->an->groups[rt->first_group];
             double n_ag = (double)s->ds->runs[g0->runs[0]].n_agents;
             fputs("With **", f);
-            pb_report_md_escape(f, ref);
+            pb_md_escape(f, ref);
             fprintf(f, "**'s mean wall time per config as the sequential time, the "
                        "speedup (ratio of means) is %.4fx (efficiency %.1f%%",
                     rt->seqref.est, n_ag > 0 ? rt->seqref.est / n_ag * 100 : NAN);
@@ -342,30 +343,22 @@ static void definitions(FILE *f) {
         f);
 }
 
-void pb_report_true_part(FILE *out, const pb_dataset *ds, const pb_report_opts *opts,
-                         int parts) {
-    const char *ref = opts ? opts->sequential_ref : NULL;
+void pb_report_true_part(FILE *out, const pb_report_opts *opts, int parts) {
+    const pb_result *res = opts->res;
+    const pb_dataset *ds = res->ds;
+    const char *ref = res->opts.sequential_ref;
     if (parts == PB_TRUE_DEFS) {
-        /* Text only: no need to derive 100 000 runs for it. */
         definitions(out);
         return;
     }
-    pb_analysis own = {0};
-    const pb_analysis *shared = opts ? opts->analysis : NULL;
-    sect s = {.out = out, .ds = ds, .an = shared ? shared : &own, .op = opts};
-    s.dv = calloc(ds->n_runs ? ds->n_runs : 1, sizeof *s.dv);
+    sect s = {.out = out, .ds = ds, .an = &res->an, .op = opts, .dv = res->dv};
     s.buf = calloc(ds->n_runs ? ds->n_runs : 1, sizeof *s.buf);
-    /* The same grouping as the original tables (valid runs, sorted by
-     * name): the report's analysis when given, else one without bootstrap. */
-    pb_analysis_opts ao = {.sequential_ref = ref,
-                           .drop_first = opts ? opts->drop_first : 0};
-    if (!s.dv || !s.buf || (!shared && pb_analysis_build_opts(ds, &ao, &own) != 0)) {
-        fprintf(stderr, "analyze: out of memory deriving metrics for %zu runs\n",
-                ds->n_runs);
+    if (!s.buf) {
+        fprintf(stderr, "analyze: out of memory for %zu runs\n", ds->n_runs);
         fputs("_Not computed: out of memory._\n\n", out);
-        goto done;
+        return;
     }
-    size_t ref_configs = pb_derive_dataset(ds, ref, (pb_derived *)s.dv);
+    size_t ref_configs = res->ref_configs;
     if (s.an->n_rts == 0) {
         if (parts & PB_TRUE_COMPARE)
             fputs("_No valid runs._\n\n", out);
@@ -399,14 +392,12 @@ void pb_report_true_part(FILE *out, const pb_dataset *ds, const pb_report_opts *
     if (parts & PB_TRUE_DEFS)
         definitions(out);
 done:
-    pb_analysis_free(&own);
-    free((pb_derived *)s.dv);
     free(s.buf);
 }
 
-void pb_report_true(FILE *out, const pb_dataset *ds, const pb_report_opts *opts) {
+void pb_report_true(FILE *out, const pb_report_opts *opts) {
     fputs("## True parallel efficiency\n\n", out);
-    pb_report_true_part(out, ds, opts, PB_TRUE_COMPARE);
+    pb_report_true_part(out, opts, PB_TRUE_COMPARE);
     fputs("### Per runtime and config\n\n", out);
-    pb_report_true_part(out, ds, opts, PB_TRUE_CONFIGS | PB_TRUE_DEFS);
+    pb_report_true_part(out, opts, PB_TRUE_CONFIGS | PB_TRUE_DEFS);
 }

@@ -7,7 +7,7 @@ set -u
 A=$1; FX=$2
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
-"$A" "$FX/tr115_workflow" > "$T/r.md" 2> "$T/err" || fail "analyze exited $?"
+"$A" --full "$T/r.md" "$FX/tr115_workflow" > "$T/front.md" 2> "$T/err" || fail "analyze exited $?"
 grep -q "2 runs loaded (2 valid)" "$T/err" || fail "runs not loaded: $(cat "$T/err")"
 grep -q "^## Workflow steps" "$T/r.md" || fail "no workflow section"
 grep -qF "| wf | 2 | n/a | n/a | n/a | 107.000 [81.588, 132.412] | 0.080 [0.080, 0.080] | 0.035 [" "$T/r.md" \
@@ -19,7 +19,7 @@ grep -qF "| wf | report | 4 | 30.000 [" "$T/r.md" || fail "report stage"
 grep -qF "| 550.0 [344.6, 755.4] | 38.5 [" "$T/r.md" || fail "report stage llm figures"
 # parbench's own workflow trace (fixtures/trace_workflow/README.md): each
 # agent's several requests per phase form one workflow.
-"$A" "$FX/trace_workflow" > "$T/p.md" 2> "$T/perr" || fail "analyze on trace_workflow exited $?"
+"$A" --full "$T/p.md" "$FX/trace_workflow" > "$T/pfront.md" 2> "$T/perr" || fail "analyze on trace_workflow exited $?"
 grep -q "1 runs loaded (1 valid)" "$T/perr" || fail "workflow trace not loaded: $(cat "$T/perr")"
 grep -qF "| wfrt | 1 | 3.500 | 0.400 | 0.100 | 5.500 | 0.400 | 0.000 | 66.7 | 63.6 |" "$T/p.md" \
     || fail "workflow split / efficiencies of trace_workflow"

@@ -123,8 +123,8 @@ names = [r["runtime"] for r in rows(os.path.join(T, "apart", "runtimes.csv"))]
 if len(names) != 4 or not all(n.endswith(("/uv", "/threads")) for n in names):
     fail("unlabelled inputs sharing runtime names were merged: %r" % names)
 p = run("--baseline", "old/uv", "old=" + trace, "new=" + copy)
-if "Against the baseline" not in p.stdout:
-    fail("--baseline old/uv: no baseline table")
+if "## Comparisons against `old/uv`" not in p.stdout:
+    fail("--baseline old/uv: no baseline table on the front page")
 p = run("a=" + trace, "a=" + copy, ok=(2,))
 if "label 'a' is given to two inputs" not in p.stderr:
     fail("a label given twice must be a usage error: %r" % p.stderr)
@@ -156,8 +156,11 @@ p = run("-o", os.path.join(out, "report.md"), "--charts", os.path.join(T, "o", "
 if p.stdout != "":
     fail("-o: stdout must stay empty")
 md = open(os.path.join(out, "report.md")).read()
-if "](../charts/efficiency_box." not in md:
+full = open(os.path.join(out, "report-full.md")).read()
+if "](../charts/efficiency_box." not in full:
     fail("-o: chart links not relative to the report's folder")
+if "](report-full.md)" not in md or "](../charts/speedup.png)" not in md:
+    fail("-o: the front page must link report-full.md beside it and the speedup chart")
 
 # 5. TR115 (read in place): 150 runs x 2 agents = 300 requests; every
 # comparison's p in the JSON; the answer before the original metric.
@@ -193,11 +196,46 @@ if sm["estimator"] != "seqref_ratio_fieller" or abs(sm["speedup"] - 0.877701) > 
         sm["verdict"] != "slower" or sk["verdict"] != "inconclusive" or \
         abs(sk["ci_lo"] - 0.7825) > 5e-5 or abs(sk["ci_hi"] - 1.0484) > 5e-5:
     fail("TR115 answer: %r / %r" % (sm, sk))
-first_table = p.stdout.index("### Aggregate efficiency per runtime")
-head = p.stdout[:first_table]
+# Issue 20: the front page is at most 100 lines and opens with the answer;
+# the original study's tables are in the full report only.
+lines = p.stdout.splitlines()
+if len(lines) > 100 or "### Aggregate efficiency per runtime" in p.stdout:
+    fail("TR115 front page: %d lines" % len(lines))
+heads = [l for l in lines if l.startswith("#")]
+if heads[:2] != ["# parbench analysis", "## The answer: together vs one after the other"]:
+    fail("TR115 front page does not open with the answer: %r" % heads[:3])
 for name in ["smol", "smol-1kb", "tokio-default", "tokio-localset"]:
-    if ("**%s** (n = 30)" % name) not in head:
-        fail("TR115: %s's measured speedup is not before the original tables" % name)
+    if ("**%s** (N = 2, n = 30)" % name) not in p.stdout:
+        fail("TR115: %s's answer line missing" % name)
+# hyperfine's lines (issue 20): the ratio computed directly between the two
+# runtimes, fastest first: the sums of their config-mean walls, ± the
+# delta-method SE, worked here from runs.csv's walls (the shared reference
+# is not in it, so its variance is not counted twice: 0.060/0.074/0.073,
+# where dividing the two speedups printed 0.104/0.117/0.111). The control
+# (async-std, the reference) is never "the fastest".
+import statistics
+walls = {}
+for r in rows(os.path.join(T, "tr", "runs.csv")):
+    walls.setdefault(r["runtime"], {}).setdefault(r["config"], []).append(float(r["wall_s"]))
+def sums(rt):
+    c = walls[rt].values()
+    return (sum(statistics.mean(v) for v in c), sum(statistics.variance(v) / len(v) for v in c))
+fast = min(["smol", "smol-1kb", "tokio-default", "tokio-localset"], key=lambda n: sums(n)[0])
+if "`%s` ran" % fast not in p.stdout or "`async-std` ran" in p.stdout:
+    fail("TR115: the fastest runtime is %s" % fast)
+sf, vf = sums(fast)
+for other, want in [("smol", 0.060), ("tokio-default", 0.074), ("tokio-localset", 0.073)]:
+    so, vo = sums(other)
+    ratio = so / sf
+    se = ratio * (vf / sf ** 2 + vo / so ** 2) ** 0.5
+    if abs(se - want) > 0.0006:
+        fail("independent SE %s: %.4f" % (other, se))
+    line = "- %.3f ± %.3f times faster than `%s` (~ not significant" % (ratio, se, other)
+    if line not in p.stdout:
+        fail("TR115 hyperfine line for %s: want %r" % (other, line))
+vs = {v["slow"]: v for v in d["answer_vs"]}
+if abs(vs["smol"]["ratio"] - sums("smol")[0] / sf) > 1e-12 or vs["smol"]["significant"]:
+    fail("json answer_vs %r" % vs["smol"])
 # Without a baseline the summary says it cannot tell, and names async-std
 # (every run 50.0% = 100/N in runtime_comparison.csv) as the reference to use.
 p = run(TR115)

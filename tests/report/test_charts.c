@@ -74,10 +74,18 @@ static char *capture_stderr(int (*fn)(void *), void *arg, int *rc) {
     return s;
 }
 
-typedef struct call { pb_dataset *ds; pb_report_opts *opts; FILE *links; } call;
+typedef struct call { pb_dataset *ds; pb_report_opts *opts; FILE *links; const char *seq; } call;
+/* The charts of ds, from the one result analyze computes (pb_result). */
 static int do_write(void *arg) {
     call *c = arg;
-    return pb_charts_write(c->ds, c->opts, c->links);
+    pb_result_opts so = {.sequential_ref = c->seq};
+    pb_result res;
+    assert_int_equal(pb_result_build(c->ds, &so, &res), 0);
+    c->opts->res = &res;
+    int rc = pb_charts_write(c->opts, c->links, NULL);
+    c->opts->res = NULL;
+    pb_result_free(&res);
+    return rc;
 }
 
 static int setup(void **state) {
@@ -107,11 +115,10 @@ static void test_all_charts(void **state) {
     clean_dir(dir);
     pb_report_opts opts = {0};
     opts.charts_dir = dir;
-    opts.sequential_ref = "uv";
     char *md = NULL;
     size_t mdlen = 0;
     FILE *links = open_memstream(&md, &mdlen);
-    call c = {&ds, &opts, links};
+    call c = {&ds, &opts, links, "uv"};
     int rc;
     char *err = capture_stderr(do_write, &c, &rc);
     fclose(links);
@@ -181,7 +188,7 @@ static void test_without_gnuplot(void **state) {
     FILE *links = open_memstream(&md, &mdlen);
     char *old = strdup(getenv("PATH") ? getenv("PATH") : "");
     setenv("PATH", "/nonexistent", 1);
-    call c = {&ds, &opts, links};
+    call c = {&ds, &opts, links, NULL};
     int rc;
     char *err = capture_stderr(do_write, &c, &rc);
     setenv("PATH", old, 1);
@@ -224,7 +231,7 @@ static void test_sparse(void **state) {
     char *md = NULL;
     size_t mdlen = 0;
     FILE *links = open_memstream(&md, &mdlen);
-    call c = {&ds, &opts, links};
+    call c = {&ds, &opts, links, NULL};
     int rc;
     char *err = capture_stderr(do_write, &c, &rc);
     fclose(links);
@@ -250,7 +257,8 @@ static void test_sparse(void **state) {
     /* An empty data set: nothing to draw, still no failure. */
     pb_dataset empty = {0};
     links = open_memstream(&md, &mdlen);
-    assert_int_equal(pb_charts_write(&empty, &opts, links), 0);
+    call ce = {&empty, &opts, links, NULL};
+    assert_int_equal(do_write(&ce), 0);
     fclose(links);
     free(md);
     tr_dataset_free(&ds);
