@@ -18,6 +18,21 @@ mkdir "$T/empty"
 "$A" "$T/empty" >"$T/e.md" 2>"$T/e.err"; [ $? -eq 1 ] || fail "empty dir must exit 1"
 grep -q "No run could be loaded" "$T/e.md" || fail "empty report must say why"
 
+# Issue 20 section 6: exit codes. --sequential-ref naming no runtime is a
+# usage error listing the runtimes (as --baseline); no valid run exits 1;
+# charts that cannot be written exit 3.
+"$A" --sequential-ref nosuch "$FX/trace" >/dev/null 2>"$T/sr.err"; rc=$?
+[ $rc -eq 2 ] || fail "unknown --sequential-ref must exit 2, got $rc"
+grep -q "runtimes found: threads, uv" "$T/sr.err" || fail "unknown --sequential-ref: $(cat "$T/sr.err")"
+mkdir -p "$T/inv/uv/cfg_a"
+sed 's/"valid": true/"valid": false/' "$FX/trace/uv/cfg_a/run_1.json" > "$T/inv/uv/cfg_a/run_1.json"
+"$A" "$T/inv" >"$T/inv.md" 2>"$T/inv.err"; rc=$?
+[ $rc -eq 1 ] || fail "no valid run must exit 1, got $rc"
+grep -q "No valid run" "$T/inv.md" || fail "no valid run: the report must say so"
+: > "$T/notadir"
+"$A" --charts "$T/notadir/charts" "$FX/trace" >/dev/null 2>"$T/ch.err"; rc=$?
+[ $rc -eq 3 ] || fail "charts that cannot be written must exit 3, got $rc"
+
 # A label with Markdown metacharacters, from the directory layout.
 mkdir -p "$T/in/runtime-a|b/cfg_*x*/run_1"
 cp "$FX/tr115_rust/results/runtime-alpha/cfg1/run_1/run_1/rust_run.json" "$T/in/runtime-a|b/cfg_*x*/run_1/"
