@@ -39,9 +39,11 @@ void pb_report_scaling_section(FILE *o, const pb_scaling *sc)
         return;
     fputs("## Scaling with the number of agents\n\n", o);
     fprintf(o, "Runs of one runtime and config at several agent counts N (`collect --agents`). "
-               "Per N: mean and 95%% CI over runs (Student t). The knee is the largest N whose "
-               "mean efficiency, and that of every smaller N, is at least %.4g%% (`--knee`); "
-               "the same rule applied to the lower 95%% bound is given too.\n\n", sc->knee_pct);
+               "Per N: geometric mean and 95%% CI over runs (Student t on the log scale, so "
+               "never below 0); ideal: speedup N, efficiency 100%%. The knee is the largest N "
+               "whose mean efficiency, and that of every smaller N, is at least %.4g%% "
+               "(`--knee`; N = 1 is 100%% by definition and never decides it); the same rule "
+               "applied to the lower 95%% bound is given too.\n\n", sc->knee_pct);
     for (size_t i = 0; i < sc->n_series; i++) {
         const pb_scaling_series *s = &sc->series[i];
         fputs("### ", o);
