@@ -210,8 +210,61 @@ static int usable(const ctx *x, size_t i) {
 
 /* ---- 0. the headline: measured speedup per runtime with its interval --- */
 
+/* An agent-count sweep: the answer per N, one series per runtime, against
+ * N on log scales with the ideal speedup = N (a speedup pooled over N
+ * against "N x perfect overlap" mixed different quantities). */
+static int chart_speedup_n(const ctx *x, chart *c) {
+    const pb_answer *a = x->ans;
+    double maxn = 1, lo = 1, hi = 1;
+    size_t shown = 0;
+    for (size_t r = 0; r < a->n_rts; r++) {
+        const pb_answer_rt *t = &a->rts[r];
+        if (!t->estimator || !(t->estimate > 0) || pb_answer_self_ref(t)) continue;
+        shown++;
+        if (t->n_agents > maxn) maxn = t->n_agents;
+        double l = isfinite(t->lo) && t->lo > 0 ? t->lo : t->estimate;
+        double h = isfinite(t->hi) ? t->hi : t->estimate;
+        if (l < lo) lo = l;
+        if (h > hi) hi = h;
+    }
+    if (shown == 0) return 1;
+    if (maxn > hi) hi = maxn;
+    fputs("set title 'Measured speedup against the number of agents: together vs one after "
+          "the other (estimate and 95% CI, log scales)'\n"
+          "set xlabel 'agents (N)'\nset ylabel 'speedup (x)'\nset logscale xy 2\n"
+          "set bars 1.5\nset key inside top left\n", c->b);
+    fprintf(c->b, "set xrange [0.8:%g]\nset yrange [%g:%g]\n", maxn * 1.25, lo / 1.25,
+            hi * 1.25);
+    plot_begin(c);
+    plot_term(c, "x with lines dt 2 lw 2 lc rgb '#2ca02c' title 'ideal: speedup = N'");
+    plot_term(c, "1 with lines dt 3 lw 2 lc rgb '#d62728' title '1x: one after the other'");
+    size_t nrt = x->rt.n;
+    for (size_t rt = 0; rt < nrt; rt++) {
+        int blk = -1;
+        double off = pow(2, 0.08 * ((double)rt - ((double)nrt - 1) / 2));
+        for (size_t r = 0; r < a->n_rts; r++) {
+            const pb_answer_rt *t = &a->rts[r];
+            if (t->rt != rt || !t->estimator || !(t->estimate > 0) || pb_answer_self_ref(t))
+                continue;
+            if (blk < 0) {
+                blk = block_begin(c, "N speedup ci_lo ci_hi n x_drawn", t->runtime);
+            }
+            fprintf(c->d, "%.0f %.9g %.9g %.9g %zu %.9g\n", t->n_agents, t->estimate,
+                    isfinite(t->lo) && t->lo > 0 ? t->lo : t->estimate,
+                    isfinite(t->hi) ? t->hi : t->estimate, t->n, t->n_agents * off);
+        }
+        if (blk < 0) continue;
+        plot_term(c, "'%s.dat' index %d using 6:2:3:4 with yerrorlines pt 7 lw 2 lc %zu",
+                  c->name, blk, rt + 1);
+        title(c, x->rt.v[rt]);
+    }
+    plot_end(c);
+    return 0;
+}
+
 static int chart_speedup(const ctx *x, chart *c) {
     const pb_answer *a = x->ans;
+    if (a && a->several_n) return chart_speedup_n(x, c);
     double maxn = 0, top = 1;
     size_t shown = 0;
     for (size_t r = 0; a && r < a->n_rts; r++) {
@@ -748,55 +801,87 @@ static int chart_ecdf(const ctx *x, chart *c, int which) {
 static int chart_scaling(const ctx *x, chart *c) {
     const pb_scaling sc = *x->sc;
     size_t maxn = 0, has[2] = {0, 0};
+    /* y ranges from the intervals, so every error bar is inside the frame. */
+    double lo[2] = {INFINITY, INFINITY}, hi[2] = {0, 0};
     for (size_t i = 0; i < sc.n_series; i++)
         for (size_t k = 0; k < sc.series[i].n_points; k++) {
-            if (sc.series[i].pts[k].n_agents > maxn) maxn = sc.series[i].pts[k].n_agents;
-            has[0] += sc.series[i].pts[k].eff.n > 0;
-            has[1] += sc.series[i].pts[k].throughput.n > 0;
+            const pb_scaling_point *p = &sc.series[i].pts[k];
+            if (p->n_agents > maxn) maxn = p->n_agents;
+            const pb_summary *m[2] = {&p->speedup, &p->throughput};
+            for (int q = 0; q < 2; q++) {
+                if (m[q]->n == 0 || !(m[q]->mean > 0)) continue;
+                has[q]++;
+                double l = isfinite(m[q]->ci_lo) && m[q]->ci_lo > 0 ? m[q]->ci_lo : m[q]->mean;
+                double h = isfinite(m[q]->ci_hi) ? m[q]->ci_hi : m[q]->mean;
+                if (l < lo[q]) lo[q] = l;
+                if (h > hi[q]) hi[q] = h;
+            }
         }
     if (!has[0] && !has[1])
         return 1;
+    if (maxn > hi[0]) hi[0] = (double)maxn;  /* the ideal line's end */
+    if (lo[0] > 1) lo[0] = 1;                 /* and the 1x line */
     /* A panel without a single value would make gnuplot warn: leave it
      * out. The multiplot title sits where the time-scale note goes: the
      * note becomes its second line instead. Both panels carry the same key
      * below them, so they keep the same height. */
-    fprintf(c->b, "set multiplot layout 1,%d title \"Scaling with the number of agents (mean, "
-                  "95%% CI)", (has[0] > 0) + (has[1] > 0));
+    fprintf(c->b, "set multiplot layout 1,%d title \"Scaling with the number of agents "
+                  "(geometric mean, 95%% CI; log scales)", (has[0] > 0) + (has[1] > 0));
     if (c->note) {
         fputs("\\n", c->b);
         for (const char *q = c->note; *q; q++)
             if (*q != '"' && *q != '\\') fputc(*q, c->b);
     }
-    fputs("\"\nunset label 99\nset key below font ',8'\nset logscale x 2\n", c->b);
+    fputs("\"\nunset label 99\nset key below font ',8'\nset logscale xy 2\nset bars 1.5\n",
+          c->b);
+    /* Series side by side: each a small factor off N on the log axis. */
+    double ns = (double)sc.n_series;
     for (int panel = 0; panel < 2; panel++) {
         if (!has[panel]) continue;
         fprintf(c->b, "set xlabel 'agents (N)'\nset ylabel '%s'\nset xrange [0.8:%g]\n"
-                      "set yrange [0:*]\n",
-                panel ? "aggregate tokens/s" : "efficiency (%)", (double)maxn * 1.25);
+                      "set yrange [%g:%g]\n",
+                panel ? "aggregate tokens/s" : "speedup (x)", (double)maxn * 1.25,
+                lo[panel] / 1.25, hi[panel] * 1.25);
         plot_begin(c);
-        if (panel == 0) plot_term(c, "100 with lines dt 2 lc rgb '#888888' title 'ideal'");
+        if (panel == 0) {
+            plot_term(c, "x with lines dt 2 lc rgb '#2ca02c' title 'ideal: speedup = N'");
+            plot_term(c, "1 with lines dt 3 lc rgb '#d62728' title '1x: one after the other'");
+        }
         for (size_t i = 0; i < sc.n_series; i++) {
             const pb_scaling_series *s = &sc.series[i];
             size_t pts = 0;
-            for (size_t k = 0; k < s->n_points; k++)
-                pts += (panel ? s->pts[k].throughput.n : s->pts[k].eff.n) > 0;
+            const pb_scaling_point *first = NULL;
+            for (size_t k = 0; k < s->n_points; k++) {
+                const pb_summary *m = panel ? &s->pts[k].throughput : &s->pts[k].speedup;
+                if (m->n > 0 && m->mean > 0) {
+                    pts++;
+                    if (!first) first = &s->pts[k];
+                }
+            }
             if (pts == 0) continue;
             char lab[512];
             snprintf(lab, sizeof lab, "%s, %s", s->runtime, s->config);
-            int blk = block_begin(c, panel ? "throughput" : "efficiency", lab);
-            fprintf(c->d, "# agents mean ci_lo ci_hi runs (%s)\n",
-                    panel ? "aggregate tokens/s" : s->eff_measured ? "measured efficiency %"
-                                                                    : "estimated efficiency %");
+            int blk = block_begin(c, panel ? "throughput" : "speedup", lab);
+            fprintf(c->d, "# agents mean ci_lo ci_hi runs x_drawn (%s)\n",
+                    panel ? "aggregate tokens/s" : s->eff_measured ? "measured speedup"
+                                                                    : "estimated speedup");
+            double off = pow(2, 0.08 * ((double)i - (ns - 1) / 2));
             for (size_t k = 0; k < s->n_points; k++) {
-                const pb_summary *m = panel ? &s->pts[k].throughput : &s->pts[k].eff;
-                if (m->n == 0) continue;
-                fprintf(c->d, "%zu %.9g %.9g %.9g %zu\n", s->pts[k].n_agents, m->mean,
-                        isfinite(m->ci_lo) ? m->ci_lo : m->mean,
-                        isfinite(m->ci_hi) ? m->ci_hi : m->mean, m->n);
+                const pb_summary *m = panel ? &s->pts[k].throughput : &s->pts[k].speedup;
+                if (m->n == 0 || !(m->mean > 0)) continue;
+                fprintf(c->d, "%zu %.9g %.9g %.9g %zu %.9g\n", s->pts[k].n_agents, m->mean,
+                        isfinite(m->ci_lo) && m->ci_lo > 0 ? m->ci_lo : m->mean,
+                        isfinite(m->ci_hi) ? m->ci_hi : m->mean, m->n,
+                        (double)s->pts[k].n_agents * off);
             }
-            plot_term(c, "'%s.dat' index %d using 1:2:3:4 with yerrorlines pt 7 lc %zu",
+            plot_term(c, "'%s.dat' index %d using 6:2:3:4 with yerrorlines pt 7 lc %zu",
                       c->name, blk, i + 1);
             title(c, lab);
+            /* Linear scaling from the series' smallest N: its tokens/s x N / N0. */
+            if (panel == 1)
+                plot_term(c, "%.9g * x with lines dt 2 lc %zu %s", first->throughput.mean /
+                          (double)first->n_agents, i + 1,
+                          i == 0 ? "title 'linear scaling (dashed, per series)'" : "notitle");
         }
         plot_end(c);
     }

@@ -430,6 +430,16 @@ static void answer_none(FILE *o, const pb_dataset *ds, const pb_analysis *a)
         fputs(".\n\n", o);
 }
 
+/* The smallest agent count of the answer above prev (INFINITY: none). */
+static double answer_next_n(const pb_answer *ans, double prev)
+{
+    double nx = INFINITY;
+    for (size_t i = 0; i < ans->n_rts; i++)
+        if (ans->rts[i].n_agents > prev && ans->rts[i].n_agents < nx)
+            nx = ans->rts[i].n_agents;
+    return nx;
+}
+
 static void front_answer(FILE *o, const pb_result *res)
 {
     const pb_analysis *a = &res->an;
@@ -445,7 +455,30 @@ static void front_answer(FILE *o, const pb_result *res)
         return;
     }
     const char *est = NULL;
-    for (size_t i = 0; i < ans->n_rts; i++) {
+    if (ans->several_n) {
+        /* A sweep: one row per runtime and N, as a table (rows grow with N). */
+        fputs("| N | runtime | n | speedup [95% CI] | verdict |\n|---:|---|---:|---:|---|\n", o);
+        /* Grouped by N: runtimes of one N are compared with each other. */
+        for (double nx = answer_next_n(ans, 0); isfinite(nx); nx = answer_next_n(ans, nx))
+            for (size_t i = 0; i < ans->n_rts; i++) {
+                const pb_answer_rt *r = &ans->rts[i];
+                if (!r->estimator || r->n_agents != nx)
+                    continue;
+                fprintf(o, "| %.0f | ", r->n_agents);
+                pb_md_escape(o, r->runtime);
+                fprintf(o, " | %zu | ", r->n);
+                if (pb_answer_self_ref(r))
+                    fputs("1 (the reference) | |\n", o);
+                else if (isfinite(r->lo) && isfinite(r->hi))
+                    fprintf(o, "%.2fx [%.2f, %.2f] | %s |\n", r->estimate, r->lo, r->hi,
+                            pb_answer_verdict_word(r->verdict));
+                else
+                    fprintf(o, "%.2fx | %s |\n", r->estimate,
+                            pb_answer_verdict_word(r->verdict));
+                est = r->estimator;
+            }
+    }
+    for (size_t i = 0; i < ans->n_rts && !ans->several_n; i++) {
         const pb_answer_rt *r = &ans->rts[i];
         if (!r->estimator)
             continue;
@@ -970,7 +1003,7 @@ static int front_body(FILE *out, const pb_report_opts *op)
         fputs("**No valid run**: every loaded run is marked invalid.\n\n", out);
     summary_measured(out, ds, an);
     /* An agent-count sweep: how the answer changes with N is the answer. */
-    pb_report_scaling_section(out, &res->sc);
+    pb_report_scaling_section(out, &res->sc, 1);
     if (an->n_rts > 0)
         front_comparisons(out, res);
     if (op->speedup_chart) {
@@ -1004,6 +1037,7 @@ static int full_body(FILE *out, const pb_report_opts *op)
         pb_report_order_outliers(out, ds, an, op);
         /* Issue 12 (report/pb_report_scaling.c): each prints nothing when
          * the data has nothing for it. */
+        pb_report_scaling_section(out, &res->sc, 0);
         pb_report_workflow(out, ds);
         pb_report_arrival(out, ds);
         pb_report_sampling(out, ds);

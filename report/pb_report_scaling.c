@@ -33,7 +33,20 @@ static void mean_ci(FILE *o, const pb_summary *s, int digits)
         fprintf(o, " [%.*f, %.*f]", digits, s->ci_lo, digits, s->ci_hi);
 }
 
-void pb_report_scaling_section(FILE *o, const pb_scaling *sc)
+static void knee_line(FILE *o, const pb_scaling *sc, const pb_scaling_series *s)
+{
+    if (s->knee_n > 0)
+        fprintf(o, "Knee at %.4g%%: **N = %zu** (mean)", sc->knee_pct, s->knee_n);
+    else
+        fprintf(o, "Knee at %.4g%%: **none** (already N = %zu is below it)", sc->knee_pct,
+                s->n_points ? s->pts[0].n_agents : (size_t)0);
+    if (s->knee_n_ci > 0)
+        fprintf(o, ", N = %zu by the lower 95%% bound", s->knee_n_ci);
+    else
+        fputs(", none by the lower 95% bound", o);
+}
+
+void pb_report_scaling_section(FILE *o, const pb_scaling *sc, int brief)
 {
     if (sc->n_series == 0)
         return;
@@ -44,6 +57,38 @@ void pb_report_scaling_section(FILE *o, const pb_scaling *sc)
                "whose mean efficiency, and that of every smaller N, is at least %.4g%% "
                "(`--knee`; N = 1 is 100%% by definition and never decides it); the same rule "
                "applied to the lower 95%% bound is given too.\n\n", sc->knee_pct);
+    if (brief) {
+        /* The front page: one table (the speedups are in the answer). */
+        fputs("| runtime, config | N | runs | efficiency % | aggregate tokens/s |\n"
+              "|---|---:|---:|---:|---:|\n", o);
+        for (size_t i = 0; i < sc->n_series; i++) {
+            const pb_scaling_series *s = &sc->series[i];
+            for (size_t k = 0; k < s->n_points; k++) {
+                const pb_scaling_point *p = &s->pts[k];
+                fputs("| ", o);
+                pb_md_escape(o, s->runtime);
+                fputs(", ", o);
+                pb_md_escape(o, s->config);
+                fprintf(o, "%s | %zu | %zu", s->eff_measured ? "" : " (estimated)", p->n_agents,
+                        p->runs);
+                mean_ci(o, &p->eff, 1);
+                mean_ci(o, &p->throughput, 1);
+                fputs(" |\n", o);
+            }
+        }
+        fputc('\n', o);
+        for (size_t i = 0; i < sc->n_series; i++) {
+            fputs("- ", o);
+            pb_md_escape(o, sc->series[i].runtime);
+            fputs(", ", o);
+            pb_md_escape(o, sc->series[i].config);
+            fputs(": ", o);
+            knee_line(o, sc, &sc->series[i]);
+            fputs(".\n", o);
+        }
+        fputc('\n', o);
+        return;
+    }
     for (size_t i = 0; i < sc->n_series; i++) {
         const pb_scaling_series *s = &sc->series[i];
         fputs("### ", o);
@@ -62,16 +107,9 @@ void pb_report_scaling_section(FILE *o, const pb_scaling *sc)
             mean_ci(o, &p->throughput, 1);
             fputs(" |\n", o);
         }
-        fputc('\n', o);
-        if (s->knee_n > 0)
-            fprintf(o, "Knee at %.4g%%: **N = %zu** (mean)", sc->knee_pct, s->knee_n);
-        else
-            fprintf(o, "Knee at %.4g%%: **none** (already N = %zu is below it)", sc->knee_pct,
-                    s->n_points ? s->pts[0].n_agents : (size_t)0);
-        if (s->knee_n_ci > 0)
-            fprintf(o, ", N = %zu by the lower 95%% bound.\n\n", s->knee_n_ci);
-        else
-            fputs(", none by the lower 95% bound.\n\n", o);
+        fputs("\n", o);
+        knee_line(o, sc, s);
+        fputs(".\n\n", o);
     }
     fputs("Definitions: *efficiency* is the measured one (sum of the agents' solo durations / "
           "(N x concurrent wall) x 100) when every run has solo phases, else the original "

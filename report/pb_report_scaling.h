@@ -15,7 +15,7 @@
 #include "pb_scaling.h"
 
 /* Writes the section from an already built pb_scaling. */
-void pb_report_scaling_section(FILE *out, const pb_scaling *sc);
+void pb_report_scaling_section(FILE *out, const pb_scaling *sc, int brief);
 /* Builds the scaling with op->knee_pct and writes the section. */
 void pb_report_workflow(FILE *out, const pb_dataset *ds);
 /* "Sampling to a precision": the stopping rule, when runs were collected
