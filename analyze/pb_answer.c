@@ -160,6 +160,7 @@ static int row_fill(const pb_analysis *an, const rt_vals *v, const rt_vals *ref,
         a->hi = rt->seqref_is_self ? 1.0 : sr.hi;
         a->unbounded = sr.unbounded && !rt->seqref_is_self;
         a->rel_se = rt->seqref_is_self ? 0 : sr.se / sr.est;
+        a->ratio = sr;
     }
     if (a->estimator)
         a->verdict = pb_answer_verdict(a->n, a->lo, a->hi, a->unbounded);

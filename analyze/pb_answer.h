@@ -16,6 +16,7 @@
 #include <stddef.h>
 
 #include "pb_model.h"
+#include "pb_ratio.h"
 
 struct pb_analysis;
 
@@ -45,6 +46,8 @@ typedef struct pb_answer_rt {
     int is_control;           /* a control (the reference, or a runtime named
                                * "serial"): never "the fastest" */
     pb_verdict verdict;
+    pb_ratio ratio;           /* seqref_ratio_fieller rows: the ratio with its
+                               * sums (other levels via pb_ratio_fieller) */
 } pb_answer_rt;
 
 /* hyperfine's comparison line: row fast against row slow (same N), with a

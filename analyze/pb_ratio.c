@@ -181,6 +181,7 @@ int pb_ratio_of_means(const double *num, const size_t *num_st, size_t n_num,
     }
     o->est = a / b;
     o->se = fabs(o->est) * sqrt(va / (a * a) + vb / (b * b));
+    o->a = a, o->va = va, o->b = b, o->vb = vb;
     /* The same sample on both sides (a runtime against itself): the ratio
      * is 1 by construction, not an estimate. */
     if (num == den && num_st == den_st && n_num == n_den) {

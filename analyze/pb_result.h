@@ -16,6 +16,7 @@
 #include "pb_derive.h"
 #include "pb_model.h"
 #include "pb_scaling.h"
+#include "pb_warn.h"
 
 typedef struct pb_result_opts {
     unsigned boot_reps;             /* --bootstrap (0 = off) */
@@ -34,6 +35,7 @@ typedef struct pb_result {
     size_t ref_configs;             /* configs with a --sequential-ref mean */
     pb_answer ans;                  /* the answer, per runtime and N */
     pb_scaling sc;                  /* agent-count series (empty without a sweep) */
+    pb_warnings warn;               /* the front page's warnings (pb_warn.h) */
 } pb_result;
 
 /* Builds every part. Returns 0, -1 when out of memory (*out is then empty

@@ -522,6 +522,14 @@ int pb_json_out_write(const char *path, const pb_report_opts *op, char *err, siz
     cJSON *vs = cJSON_AddArrayToObject(root, "answer_vs");
     for (size_t i = 0; i < ans.n_vs; i++)
         cJSON_AddItemToArray(vs, json_answer_vs(&ans, &ans.vs[i]));
+    cJSON *wa = cJSON_AddArrayToObject(root, "warnings");
+    for (size_t i = 0; i < res->warn.n; i++) {
+        cJSON *x = cJSON_CreateObject();
+        cJSON_AddStringToObject(x, "kind", pb_warn_kind_id(res->warn.v[i].kind));
+        cJSON_AddStringToObject(x, "subject", res->warn.v[i].subject);
+        cJSON_AddStringToObject(x, "text", res->warn.v[i].text);
+        cJSON_AddItemToArray(wa, x);
+    }
     cJSON *rts = cJSON_AddArrayToObject(root, "runtimes");
     for (size_t i = 0; i < a->n_rts; i++)
         cJSON_AddItemToArray(rts, json_runtime(ds, a, &a->rts[i], dv, idx, buf));

@@ -510,6 +510,27 @@ static void front_answer(FILE *o, const pb_result *res)
           "of 1x, *the same* within 2% of 1x, else *inconclusive*.\n\n", o);
 }
 
+/* The warnings (pb_warn), one line each, or that there are none. */
+static void front_warnings(FILE *o, const pb_result *res)
+{
+    const pb_warnings *w = &res->warn;
+    fputs("## Warnings\n\n", o);
+    if (res->an.n_dropped)
+        fprintf(o, "- `--drop-first %zu`: the first %zu run(s) of every runtime x config group "
+                   "were dropped before every statistic (%zu runs).\n", res->opts.drop_first,
+                res->opts.drop_first, res->an.n_dropped);
+    for (size_t i = 0; i < w->n; i++) {
+        fputs("- ", o);
+        pb_md_escape(o, w->v[i].text);
+        fputc('\n', o);
+    }
+    if (w->n == 0 && !res->an.n_dropped)
+        fputs("None: no speedup above N, no departing solo phase, no first-run effect, no "
+              "disagreeing tests, no differing setting, no runtime collected in one block, no "
+              "verdict a robustness check flips.\n", o);
+    fputc('\n', o);
+}
+
 /* The runtime the front page's comparisons table compares with: --baseline,
  * else the control (--sequential-ref, a runtime named "serial"), else the
  * first by name. */
@@ -554,8 +575,8 @@ static void front_comparisons(FILE *o, const pb_result *res)
               "and the scaling section of the full report.\n\n", o);
         return;
     }
-    fputs("| metric | baseline | candidate | runtime | delta [95% CI] | p (Holm) |\n"
-          "|---|---:|---:|---|---:|---:|\n", o);
+    fputs("| metric | runtime | baseline | candidate | delta [95% CI] | p (Holm) |\n"
+          "|---|---|---:|---:|---:|---:|\n", o);
     size_t rows = 0;
     for (size_t i = 0; i < a->n_cmps; i++) {
         const pb_comparison *c = &a->cmps[i];
@@ -574,21 +595,30 @@ static void front_comparisons(FILE *o, const pb_result *res)
             est = -c->estimate, lo = -c->hi, hi = -c->lo;
         }
         fprintf(o, "| %s | ", mi->name);
+        pb_md_escape(o, a->rts[cand].runtime);
+        fputs(" | ", o);
         cmp_value(o, mi, a->rts[b].mcenter[c->metric]);
         fputs(" | ", o);
         cmp_value(o, mi, a->rts[cand].mcenter[c->metric]);
-        fputs(" | ", o);
-        pb_md_escape(o, a->rts[cand].runtime);
         fputs(" | ", o);
         if (c->p_holm >= 0.05)
             fputs("~ ", o);
         if (c->log_scale)
             fprintf(o, "%+.1f%% [%+.1f%%, %+.1f%%]", (est - 1) * 100, (lo - 1) * 100,
                     (hi - 1) * 100);
+        else {
+            /* Two significant digits of the interval's half-width. */
+            double half = (hi - lo) / 2;
+            int d = half > 0 ? 1 - (int)floor(log10(half)) : 2;
+            d = d < 0 ? 0 : d > 6 ? 6 : d;
+            if (fabs(est) < 0.5 * pow(10, -d))
+                est = 0;   /* no "-0.000" */
+            fprintf(o, "%+.*f [%+.*f, %+.*f]", d, est, d, lo, d, hi);
+        }
+        if (c->p_holm < 0.001)
+            fputs(" | <0.001 |\n", o);
         else
-            fprintf(o, "%+.3g [%+.3g, %+.3g]", est, lo, hi);
-        fprintf(o, " | %s%.2g |\n", c->p_holm < 0.001 ? "<" : "",
-                c->p_holm < 0.001 ? 0.001 : c->p_holm);
+            fprintf(o, " | %.3f |\n", c->p_holm);
         rows++;
     }
     if (!rows)
@@ -1001,6 +1031,8 @@ static int front_body(FILE *out, const pb_report_opts *op)
               "section of the full report.\n\n", out);
     else if (an->n_rts == 0)
         fputs("**No valid run**: every loaded run is marked invalid.\n\n", out);
+    if (an->n_rts > 0)
+        front_warnings(out, res);
     summary_measured(out, ds, an);
     /* An agent-count sweep: how the answer changes with N is the answer. */
     pb_report_scaling_section(out, &res->sc, 1);
