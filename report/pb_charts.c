@@ -311,105 +311,6 @@ static int chart_speedup(const ctx *x, chart *c) {
     return 0;
 }
 
-/* ---- 1b. violins: efficiency distributions per runtime ----------------- */
-
-/* One violin per runtime and efficiency definition: gnuplot's own kernel
- * density (smooth kdensity) of the runs, mirrored around the runtime's
- * position, and the Tukey outliers marked. The bandwidth is Silverman's
- * rule of thumb, computed here so a block of identical values (the serial
- * control's 50.0%) gets a small positive one instead of gnuplot's zero. */
-static int chart_violin(const ctx *x, chart *c) {
-    double *vals = malloc((x->ds->n_runs ? x->ds->n_runs : 1) * sizeof *vals);
-    if (!vals) return -1;
-    int nk = 0, kidx[NKINDS];
-    for (int k = 0; k < NKINDS; k++)
-        if (x->has_kind[k]) kidx[nk++] = k;
-    double width = 0.8 / (nk ? nk : 1);
-    fputs("set title 'Efficiency distributions per runtime (violins: kernel density of the runs; "
-          "circled: Tukey outliers)'\n"
-          "set ylabel 'efficiency (%)'\nset style fill transparent solid 0.35 noborder\n",
-          c->b);
-    /* Density tables first (set table, autoscaled on the values), then the
-     * axes of the picture, then one plot command. */
-    char *plot = NULL;
-    size_t plotlen = 0;
-    FILE *pl = open_memstream(&plot, &plotlen);
-    if (!pl) { free(vals); return -1; }
-    int terms = 0, titled[NKINDS] = {0}, out_titled = 0, ntab = 0;
-    double ylo = INFINITY, yhi = -INFINITY;
-    for (int j = 0; j < nk; j++) {
-        const kind *k = &KINDS[kidx[j]];
-        double off = (j - (nk - 1) / 2.0) * width;
-        for (size_t r = 0; r < x->rt.n; r++) {
-            size_t m = 0;
-            for (size_t q = x->rt_off[r]; q < x->rt_off[r + 1]; q++) {
-                double v = col(&x->dv[x->by_rt[q]], k->eff);
-                if (isfinite(v)) vals[m++] = v;
-            }
-            if (m < 2) continue;
-            for (size_t i = 0; i < m; i++) {
-                ylo = fmin(ylo, vals[i]);
-                yhi = fmax(yhi, vals[i]);
-            }
-            pb_summary sm;
-            pb_stats_summarize(vals, m, 0, 0, &sm);
-            double q1 = pb_stats_quantile(vals, m, 0.25), q3 = pb_stats_quantile(vals, m, 0.75);
-            double spread = fmin(sm.sd, (q3 - q1) / 1.34);
-            if (!(spread > 0)) spread = sm.sd > 0 ? sm.sd : 0.25;
-            double bw = 0.9 * spread * pow((double)m, -0.2);
-            int blk = block_begin(c, k->name, x->rt.v[r]);
-            fputs("# value weight(1/n) x tukey_outlier_value\n", c->d);
-            size_t nout = 0;
-            double lo = q1 - 1.5 * (q3 - q1), hi = q3 + 1.5 * (q3 - q1);
-            for (size_t i = 0; i < m; i++) {
-                int out = vals[i] < lo || vals[i] > hi;
-                fprintf(c->d, "%.9g %.9g %.6f ", vals[i], 1.0 / (double)m, r + 1 + off);
-                if (out) { fprintf(c->d, "%.9g\n", vals[i]); nout++; }
-                else fputs("NaN\n", c->d);
-            }
-            fprintf(c->b, "set table $kd%d\nplot '%s.dat' index %d using 1:2 smooth kdensity "
-                          "bandwidth %.6g\nunset table\n"
-                          "stats $kd%d using 2 nooutput\nkmax%d = STATS_max\n",
-                    ntab, c->name, blk, bw, ntab, ntab);
-            /* Half-width of the widest point = 45% of the slot. */
-            /* filledcurves x=POS fills between the curve and the vertical
-             * line at the runtime's position: one half of the violin. */
-            fprintf(pl, "%s$kd%d using (%.6f + $2 / kmax%d * %.4f):1 with filledcurves "
-                        "x=%.6f lc %d notitle", terms++ ? ", \\\n     " : "", ntab, r + 1 + off,
-                    ntab, width * 0.45, r + 1 + off, kidx[j] + 1);
-            fprintf(pl, ", \\\n     $kd%d using (%.6f - $2 / kmax%d * %.4f):1 with "
-                        "filledcurves x=%.6f lc %d ", ntab, r + 1 + off, ntab, width * 0.45,
-                    r + 1 + off, kidx[j] + 1);
-            if (!titled[j]) {
-                fputs("title ", pl);
-                pb_gnuplot_quote(pl, k->name);
-                titled[j] = 1;
-            } else {
-                fputs("notitle", pl);
-            }
-            fprintf(pl, ", \\\n     '%s.dat' index %d using 3:1 with points pt 7 ps 0.3 "
-                        "lc rgb '#444444' notitle", c->name, blk);
-            if (nout) {
-                fprintf(pl, ", \\\n     '%s.dat' index %d using 3:4 with points pt 6 ps 1.6 "
-                            "lw 1.5 lc rgb '#d62728' %s", c->name, blk,
-                        out_titled ? "notitle" : "title 'Tukey outlier (beyond 1.5 IQR)'");
-                out_titled = 1;
-            }
-            ntab++;
-        }
-    }
-    fclose(pl);
-    /* y spans the runs (the density tails beyond them carry no runs). */
-    double pad = yhi > ylo ? 0.08 * (yhi - ylo) : 1;
-    fprintf(c->b, "set xrange [0.4:%zu.6]\nset yrange [%.6g:%.6g]\n", x->rt.n, ylo - pad,
-            yhi + pad);
-    xtics_labels(c, &x->rt, x->rt.n > 6);
-    if (terms) fprintf(c->b, "plot %s\n", plot);
-    free(plot);
-    free(vals);
-    return terms ? 0 : 1;
-}
-
 /* ---- 1c. aggregate throughput per runtime ------------------------------ */
 
 /* Tokens per second of all agents together (sum of concurrent tokens /
@@ -733,21 +634,27 @@ static int chart_ecdf(const ctx *x, chart *c, int which) {
     /* x fitted to the data (TTFT of 15-26 ms drawn from 0 was a flat line);
      * a logarithmic x when the values span more than a factor of 10 (a
      * queueing tail would squash the body of the curve into one edge). */
+    /* The two rate charts share one x range, so they can be read side by
+     * side (server vs client rate); TTFT is always on a log x: its tail of
+     * queued requests is what the chart is for. */
     double lo = INFINITY, hi = 0;
-    for (size_t q = 0; q < (x->rt.n ? x->rt_off[x->rt.n] : 0); q++) {
-        const pb_run *run = &x->ds->runs[x->by_rt[q]];
-        for (size_t a = 0; a < run->n_agents; a++) {
-            double val = ecdf_value(&run->agents[a].conc, which);
-            if (!isfinite(val) || val <= 0) continue;
-            if (val < lo) lo = val;
-            if (val > hi) hi = val;
+    for (int w = which ? 1 : 0; w <= (which ? 2 : 0); w++)
+        for (size_t q = 0; q < (x->rt.n ? x->rt_off[x->rt.n] : 0); q++) {
+            const pb_run *run = &x->ds->runs[x->by_rt[q]];
+            for (size_t a = 0; a < run->n_agents; a++) {
+                double val = ecdf_value(&run->agents[a].conc, w);
+                if (!isfinite(val) || val <= 0) continue;
+                if (val < lo) lo = val;
+                if (val > hi) hi = val;
+            }
         }
-    }
-    int logx = isfinite(lo) && hi > 10 * lo;
+    int logx = isfinite(lo) && (which == 0 || hi > 10 * lo);
     fprintf(c->b, "set title '%s'\nset xlabel '%s%s'\nset ylabel 'fraction of requests'\n"
                   "set yrange [0:1.02]\nset autoscale xfix\n%s",
             TITLE[which], XLAB[which], logx ? ", log scale" : "",
             logx ? "set logscale x\n" : "set offsets graph 0.03, graph 0.03, 0, 0\n");
+    if (!logx && isfinite(lo) && hi > lo)
+        fprintf(c->b, "set xrange [%.6g:%.6g]\n", lo - 0.03 * (hi - lo), hi + 0.03 * (hi - lo));
     if (logx) {
         /* Tics at 1, 2, 5 x 10^k: round numbers a reader can place. */
         fprintf(c->b, "set xrange [%.6g:%.6g]\nset xtics (", lo / 1.1, hi * 1.1);
@@ -1021,8 +928,10 @@ static int chart_timeline(const ctx *x, chart *c, long pick) {
                   c->name, blk[b], hh, hh, span_color[b]);
         title(c, span_name[b]);
     }
+    /* Chunk ticks above the lane's bar, not across it: through the bar
+     * they hid its colours (solo / concurrent, waiting / streaming). */
     if (blk[5] >= 0)
-        plot_term(c, "'%s.dat' index %d using 1:($2-0.25):(0):(0.5) with vectors nohead "
+        plot_term(c, "'%s.dat' index %d using 1:($2+0.2):(0):(0.15) with vectors nohead "
                      "lw 0.5 lc rgb '#222222' title 'chunk arrival'", c->name, blk[5]);
     if (blk[4] >= 0)
         plot_term(c, "'%s.dat' index %d using 1:2 with points pt 9 ps 1.4 lc rgb '#31a354' "
@@ -1146,7 +1055,7 @@ int pb_charts_write(const pb_report_opts *opts, FILE *report_links, int *speedup
                 "sudo apt-get install gnuplot-nox) and run `gnuplot NAME.gp` there, "
                 "or re-run analyze\n", dir);
 
-    enum { C_SPEEDUP, C_BOX, C_VIOLIN, C_CONFIG, C_TTFT, C_SERVER, C_CLIENT, C_AGG, C_SCALING,
+    enum { C_SPEEDUP, C_BOX, C_CONFIG, C_TTFT, C_SERVER, C_CLIENT, C_AGG, C_SCALING,
            C_TIMELINE };
     static const struct {
         int id;
@@ -1161,9 +1070,6 @@ int pb_charts_write(const pb_report_opts *opts, FILE *report_links, int *speedup
         {C_BOX, "efficiency_box", "Efficiency per runtime",
          "Efficiency per runtime: box plot (quartiles) with every run as a jittered point, "
          "Tukey outliers circled, for each efficiency definition the data supports.", 1000, 600},
-        {C_VIOLIN, "efficiency_violin", "Efficiency distributions",
-         "Efficiency distributions per runtime: a violin (kernel density of the runs) per "
-         "efficiency definition, every run as a dot, Tukey outliers circled.", 1000, 600},
         {C_CONFIG, "efficiency_config", "Mean efficiency per config",
          "Mean efficiency per config, grouped by runtime, with 95% Student-t confidence "
          "intervals of the mean.", 1200, 640},
@@ -1213,7 +1119,6 @@ int pb_charts_write(const pb_report_opts *opts, FILE *report_links, int *speedup
         switch (SPEC[s].id) {
         case C_SPEEDUP: r = x.rt.n ? chart_speedup(&x, &c) : 1; break;
         case C_BOX: r = x.rt.n ? chart_eff_box(&x, &c) : 1; break;
-        case C_VIOLIN: r = x.rt.n ? chart_violin(&x, &c) : 1; break;
         case C_CONFIG: r = x.rt.n ? chart_eff_config(&x, &c) : 1; break;
         case C_AGG: r = x.rt.n ? chart_throughput_agg(&x, &c) : 1; break;
         case C_TTFT: r = chart_ecdf(&x, &c, 0); break;

@@ -19,7 +19,7 @@
 #include "pb_stats.h"
 #include "pb_test_runs.h"
 
-static const char *NAMES[] = {"speedup", "efficiency_box", "efficiency_violin", "efficiency_config",
+static const char *NAMES[] = {"speedup", "efficiency_box", "efficiency_config",
                               "ttft_ecdf", "throughput_aggregate",
                               "throughput_ecdf", "client_rate_ecdf", "scaling", "timeline"};
 enum { NNAMES = sizeof NAMES / sizeof NAMES[0] };
