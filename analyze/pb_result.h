@@ -14,6 +14,7 @@
 #include "pb_analysis.h"
 #include "pb_answer.h"
 #include "pb_derive.h"
+#include "pb_metrics.h"
 #include "pb_model.h"
 #include "pb_scaling.h"
 #include "pb_warn.h"
@@ -36,10 +37,24 @@ typedef struct pb_result {
     pb_answer ans;                  /* the answer, per runtime and N */
     pb_scaling sc;                  /* agent-count series (empty without a sweep) */
     pb_warnings warn;               /* the front page's warnings (pb_warn.h) */
+    /* Every derived metric (PB_METRICS) summarised once, by its definition:
+     * gsum[g * PB_N_METRICS + m] over group g's runs, rsum[r * ... + m]
+     * over runtime r's. */
+    pb_summary *gsum, *rsum;
 } pb_result;
 
 /* Builds every part. Returns 0, -1 when out of memory (*out is then empty
  * and safe to free). */
+/* The summary of metric m over group g / runtime r. */
+static inline const pb_summary *pb_result_gsum(const pb_result *r, size_t g, size_t m)
+{
+    return &r->gsum[g * PB_N_METRICS + m];
+}
+static inline const pb_summary *pb_result_rsum(const pb_result *r, size_t rt, size_t m)
+{
+    return &r->rsum[rt * PB_N_METRICS + m];
+}
+
 int pb_result_build(const pb_dataset *ds, const pb_result_opts *o, pb_result *out);
 void pb_result_free(pb_result *r);
 

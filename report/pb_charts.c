@@ -32,15 +32,16 @@ typedef struct kind {
     const char *name;
     size_t eff, spd;   /* offsets into pb_derived */
     int pt;            /* gnuplot point type */
+    const char *id;    /* the efficiency's PB_METRICS id (its summaries) */
 } kind;
 
 static const kind KINDS[] = {
     {"estimated (original)", offsetof(pb_derived, est_efficiency),
-     offsetof(pb_derived, est_speedup), 7},
+     offsetof(pb_derived, est_speedup), 7, "est_efficiency"},
     {"measured (solo phases)", offsetof(pb_derived, meas_efficiency),
-     offsetof(pb_derived, meas_speedup), 5},
+     offsetof(pb_derived, meas_speedup), 5, "meas_efficiency"},
     {"vs sequential reference", offsetof(pb_derived, ref_efficiency),
-     offsetof(pb_derived, ref_speedup), 9},
+     offsetof(pb_derived, ref_speedup), 9, "ref_efficiency"},
 };
 enum { NKINDS = sizeof KINDS / sizeof KINDS[0] };
 
@@ -199,6 +200,7 @@ typedef struct ctx {
     const char *dir;
     const pb_answer *ans;       /* the report's answer (headline chart) */
     const pb_scaling *sc;       /* agent-count series */
+    const pb_result *res;       /* the metrics' summaries */
     const pb_report_opts *op;   /* config abbreviations */
 } ctx;
 
@@ -473,14 +475,11 @@ static int chart_eff_box(const ctx *x, chart *c) {
 
 /* ---- 2. mean efficiency per config with 95% CI ------------------------ */
 
-/* Summary of efficiency kind k over the runs of one (runtime, config) group. */
-static void group_summary(const ctx *x, double *v, const pb_group *g, int k,
-                          pb_summary *s) {
-    for (size_t i = 0; i < g->n; i++)
-        v[i] = col(&x->dv[g->runs[i]], KINDS[k].eff);
-    pb_stats_summarize(v, g->n, 0, 0, s);
-    /* As in the report's tables: an efficiency bar never leaves [0, 100]. */
-    pb_stats_clip(s, 0, 100);
+/* Summary of efficiency kind k over the runs of one (runtime, config)
+ * group: the one the report's tables and the exports print (pb_result). */
+static void group_summary(const ctx *x, const pb_group *g, int k, pb_summary *s) {
+    long m = pb_metric_index(KINDS[k].id);
+    *s = *pb_result_gsum(x->res, (size_t)(g - x->an->groups), (size_t)m);
 }
 
 static int chart_eff_config(const ctx *x, chart *c) {
@@ -523,7 +522,7 @@ static int chart_eff_config(const ctx *x, chart *c) {
             const pb_group *g = &x->an->groups[gi];
             for (int j = 0; j < nk; j++) {
                 pb_summary s;
-                group_summary(x, v, g, kidx[j], &s);
+                group_summary(x, g, kidx[j], &s);
                 if (s.n && !pos[gi]) pos[gi] = ++p;
                 double hi = isfinite(s.ci_hi) ? s.ci_hi : s.mean;
                 if (s.n && hi > ymax) ymax = hi;
@@ -581,7 +580,7 @@ static int chart_eff_config(const ctx *x, chart *c) {
             for (size_t gi = rt->first_group; gi < rt->first_group + rt->n_groups; gi++) {
                 const pb_group *g = &x->an->groups[gi];
                 pb_summary s;
-                group_summary(x, v, g, k, &s);
+                group_summary(x, g, k, &s);
                 if (s.n == 0) continue;
                 if (blk < 0) {
                     blk = block_begin(c, KINDS[k].name, x->rt.v[r]);
@@ -1011,7 +1010,7 @@ int pb_charts_write(const pb_report_opts *opts, FILE *report_links, int *speedup
         return -1;
     }
     ctx x = {.ds = ds, .dir = dir, .an = &res->an, .dv = res->dv, .ans = &res->ans,
-             .sc = &res->sc};
+             .sc = &res->sc, .res = res};
     size_t nr = ds->n_runs ? ds->n_runs : 1;
     x.by_rt = malloc(nr * sizeof *x.by_rt);
     size_t *rt_of = malloc(nr * sizeof *rt_of);

@@ -226,29 +226,27 @@ static cJSON *json_comparison(const pb_analysis *a, const pb_comparison *c)
     return o;
 }
 
-/* The derived metrics of a set of runs, one object per metric (names as
- * values), mean and Student-t CI over the runs that have it. */
-static cJSON *json_metrics(const pb_derived *dv, const size_t *runs, size_t n, double *buf)
+/* The derived metrics' summaries (pb_result, one definition per metric:
+ * geometric for ratios), one object per metric (names as values). */
+static cJSON *json_metrics(const pb_summary *s)
 {
     cJSON *arr = cJSON_CreateArray();
     for (size_t m = 0; m < PB_N_METRICS; m++) {
-        for (size_t i = 0; i < n; i++)
-            buf[i] = pb_metric_get(&dv[runs[i]], &PB_METRICS[m]);
-        pb_summary s;
-        pb_stats_summarize(buf, n, 0, 0, &s);
-        if (s.n == 0)
+        if (s[m].n == 0)
             continue;   /* absent metrics are left out, not listed as null */
-        cJSON *o = json_summary(&s);
+        cJSON *o = json_summary(&s[m]);
         cJSON_AddStringToObject(o, "metric", PB_METRICS[m].id);
         cJSON_AddStringToObject(o, "unit", PB_METRICS[m].unit);
+        cJSON_AddStringToObject(o, "mean_kind", PB_METRICS[m].geo ? "geometric" : "arithmetic");
         cJSON_AddItemToArray(arr, o);
     }
     return arr;
 }
 
-static cJSON *json_runtime(const pb_dataset *ds, const pb_analysis *a, const pb_rt *r,
-                           const pb_derived *dv, size_t *idx, double *buf)
+static cJSON *json_runtime(const pb_result *res, const pb_rt *r)
 {
+    const pb_dataset *ds = res->ds;
+    const pb_analysis *a = &res->an;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "runtime", r->runtime);
     cJSON_AddNumberToObject(o, "n_configs", (double)r->n_groups);
@@ -272,11 +270,8 @@ static cJSON *json_runtime(const pb_dataset *ds, const pb_analysis *a, const pb_
         add_str(ov, "peak_run_config", ds->runs[r->run_peak_idx].config);
         cJSON_AddNumberToObject(ov, "peak_run_index", ds->runs[r->run_peak_idx].run_index);
     }
-    size_t n = 0;
-    for (size_t g = r->first_group; g < r->first_group + r->n_groups; g++)
-        for (size_t k = 0; k < a->groups[g].n; k++)
-            idx[n++] = a->groups[g].runs[k];
-    cJSON_AddItemToObject(o, "metrics", json_metrics(dv, idx, n, buf));
+    cJSON_AddItemToObject(o, "metrics",
+                          json_metrics(pb_result_rsum(res, (size_t)(r - a->rts), 0)));
     cJSON_AddItemToObject(o, "paired_speedup", json_geomean(&r->paired_speedup));
     if (a->seqref >= 0 && !r->seqref_is_self)
         cJSON_AddItemToObject(o, "seqref_speedup", json_ratio(&r->seqref));
@@ -288,16 +283,18 @@ static cJSON *json_runtime(const pb_dataset *ds, const pb_analysis *a, const pb_
     return o;
 }
 
-static cJSON *json_group(const pb_dataset *ds, const pb_analysis *a, const pb_group *g,
-                         const pb_derived *dv, double *buf)
+static cJSON *json_group(const pb_result *res, const pb_group *g)
 {
+    const pb_dataset *ds = res->ds;
+    const pb_analysis *a = &res->an;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "runtime", g->runtime);
     cJSON_AddStringToObject(o, "config", g->config);
     cJSON_AddNumberToObject(o, "n", (double)g->n);
     cJSON_AddItemToObject(o, "efficiency", json_summary(&g->eff));
     cJSON_AddItemToObject(o, "speedup", json_summary(&g->speedup));
-    cJSON_AddItemToObject(o, "metrics", json_metrics(dv, g->runs, g->n, buf));
+    cJSON_AddItemToObject(o, "metrics",
+                          json_metrics(pb_result_gsum(res, (size_t)(g - a->groups), 0)));
     cJSON_AddNumberToObject(o, "n_dropped", (double)g->n_dropped);
     if (a->seqref >= 0 && isfinite(g->seqref.est))
         cJSON_AddItemToObject(o, "seqref_speedup", json_ratio(&g->seqref));
@@ -499,16 +496,9 @@ int pb_json_out_write(const char *path, const pb_report_opts *op, char *err, siz
     const pb_analysis *a = &res->an;
     const pb_derived *dv = res->dv;
     const pb_answer ans = res->ans;
-    size_t nr = ds->n_runs ? ds->n_runs : 1;
-    double *buf = malloc(nr * sizeof *buf);
-    size_t *idx = malloc(nr * sizeof *idx);
     cJSON *root = NULL;
     char *text = NULL;
     int rc = -1;
-    if (!buf || !idx) {
-        snprintf(err, errlen, "out of memory for %zu runs", ds->n_runs);
-        goto done;
-    }
     root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "schema", PB_JSON_SCHEMA);
     cJSON_AddNumberToObject(root, "schema_version", PB_JSON_SCHEMA_VERSION);
@@ -532,10 +522,10 @@ int pb_json_out_write(const char *path, const pb_report_opts *op, char *err, siz
     }
     cJSON *rts = cJSON_AddArrayToObject(root, "runtimes");
     for (size_t i = 0; i < a->n_rts; i++)
-        cJSON_AddItemToArray(rts, json_runtime(ds, a, &a->rts[i], dv, idx, buf));
+        cJSON_AddItemToArray(rts, json_runtime(res, &a->rts[i]));
     cJSON *gs = cJSON_AddArrayToObject(root, "groups");
     for (size_t i = 0; i < a->n_groups; i++)
-        cJSON_AddItemToArray(gs, json_group(ds, a, &a->groups[i], dv, buf));
+        cJSON_AddItemToArray(gs, json_group(res, &a->groups[i]));
     /* The comparisons the report prints: every metric, one Holm family per
      * metric and test, pairs with --baseline marked (not repeated). */
     cJSON *cs = cJSON_AddArrayToObject(root, "comparisons");
@@ -564,7 +554,5 @@ int pb_json_out_write(const char *path, const pb_report_opts *op, char *err, siz
 done:
     free(text);
     cJSON_Delete(root);
-    free(buf);
-    free(idx);
     return rc;
 }

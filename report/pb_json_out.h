@@ -13,7 +13,9 @@
 #include "pb_report.h"
 
 #define PB_JSON_SCHEMA "parbench-analysis"
-#define PB_JSON_SCHEMA_VERSION 1
+/* 2: overlap is overlap_pct (percent); ratio metrics' means are geometric
+ * (mean_kind); warnings[] and answer_vs[] added; the answer is per N. */
+#define PB_JSON_SCHEMA_VERSION 2
 
 /* Writes the document atomically to path ("-" = stdout is not accepted:
  * stdout carries the report). opts->res must be set. Returns 0, or -1

@@ -99,6 +99,38 @@ md, warns = analyze(os.path.join(T, "clean"))
 if warns or "## Warnings\n\nNone:" not in md:
     fail("clean data: unexpected warnings %r" % warns)
 
+# Issue 20 section 5, one number and one definition: the measured speedup
+# of a group is the geometric mean of its runs' values in groups.csv,
+# groups_long.csv, the JSON and the full report alike (worked here from
+# runs.csv); overlap is in percent everywhere; booleans are true/false.
+import csv
+csvd = os.path.join(T, "clean_csv")
+full = os.path.join(T, "clean_full.md")
+subprocess.run([A, "-q", "--bootstrap", "0", "--csv", csvd, "--json", os.path.join(T, "c.json"),
+                "--full", full, os.path.join(T, "clean")], check=True, capture_output=True)
+rr = list(csv.DictReader(open(os.path.join(csvd, "runs.csv"))))
+uvs = [float(r["meas_speedup"]) for r in rr if r["runtime"] == "uv"]
+gm = math.exp(sum(math.log(v) for v in uvs) / len(uvs))
+am = sum(uvs) / len(uvs)
+g = [r for r in csv.DictReader(open(os.path.join(csvd, "groups.csv"))) if r["runtime"] == "uv"][0]
+lg = {(r["runtime"], r["config"], r["metric"], r["statistic"]): float(r["value"])
+      for r in csv.DictReader(open(os.path.join(csvd, "groups_long.csv")))}
+js = json.load(open(os.path.join(T, "c.json")))
+jm = [m for grp in js["groups"] if grp["runtime"] == "uv" for m in grp["metrics"]
+      if m["metric"] == "meas_speedup"][0]
+if abs(float(g["meas_speedup_mean"]) - gm) > 1e-12 or abs(gm - am) < 1e-9 or \
+        abs(lg[("uv", "c", "meas_speedup", "mean")] - gm) > 1e-12 or abs(jm["mean"] - gm) > 1e-12:
+    fail("meas_speedup mean: geometric %.12g, csv %s, long %r, json %r" %
+         (gm, g["meas_speedup_mean"], lg.get(("uv", "c", "meas_speedup", "mean")), jm["mean"]))
+row = [l for l in open(full) if l.startswith("| uv |") and "|" in l][0]
+if ("%.2f" % gm) not in row:
+    fail("full report's uv row lacks the geometric mean %.2f: %s" % (gm, row))
+ov = [float(r["overlap_pct"]) for r in rr if r["overlap_pct"]]
+if not ov or not all(0 <= v <= 100 for v in ov) or max(ov) <= 1:
+    fail("overlap_pct not in percent: %r" % ov)
+if {r["valid"] for r in rr} != {"true"}:
+    fail("runs.csv valid is not a boolean")
+
 # 1. Speedup above N: solo 10 s each, together 4 s: 20 / 4 = 5x for N = 2.
 for k in range(1, 5):
     run_file(os.path.join(T, "above"), "uv", "c", k, stamp(k), solo=(10.0, 10.0),

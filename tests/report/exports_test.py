@@ -61,14 +61,24 @@ def check_types(path, numeric, integer=()):
 
 
 REQ_NUM = ["start_offset_s", "ttft_ms", "tokens", "duration_s", "client_rate", "server_rate"]
-REQ_INT = ["run_index", "valid", "http_status", "ok"]
+REQ_INT = ["run_index", "http_status"]
+REQ_BOOL = ["valid", "ok"]
+
+
+def check_bools(r, keys):
+    """Booleans are booleans (issue 20 section 5): true / false."""
+    for i, row in enumerate(r):
+        for k in keys:
+            if row[k] not in ("true", "false"):
+                fail("row %d: %s = %r is not true/false" % (i + 1, k, row[k]))
+    return r
 
 # 1. The hand-written trace fixtures: 3 runs. uv run 1 has 2 agents x
 # (solo + concurrent) = 4 requests, uv run 2 (invalid, no solo) 2,
 # threads run 1 (no solo) 2: 8 rows, 2 of them solo.
 trace = os.path.join(FX, "trace")
 run("--csv", os.path.join(T, "fx"), trace)
-req = check_types(os.path.join(T, "fx", "requests.csv"), REQ_NUM, REQ_INT)
+req = check_bools(check_types(os.path.join(T, "fx", "requests.csv"), REQ_NUM, REQ_INT), REQ_BOOL)
 if len(req) != 8:
     fail("fixture requests.csv: %d rows, expected 8" % len(req))
 if sorted(r["phase"] for r in req).count("solo") != 2:
@@ -81,7 +91,7 @@ if float(a_solo["duration_s"]) != 4.0 or float(a_solo["start_offset_s"]) != -12.
     fail("uv run 1 solo a: duration %s, offset %s; expected 4, -12" %
          (a_solo["duration_s"], a_solo["start_offset_s"]))
 b503 = [r for r in req if r["http_status"] == "503"]
-if len(b503) != 1 or b503[0]["ok"] != "0" or "503" not in b503[0]["error"]:
+if len(b503) != 1 or b503[0]["ok"] != "false" or "503" not in b503[0]["error"]:
     fail("the HTTP 503 request is not in requests.csv as failed")
 g = rows(os.path.join(T, "fx", "groups.csv"))
 uv = [r for r in g if r["runtime"] == "uv"][0]
@@ -135,7 +145,7 @@ if "runtimes found: threads, uv" not in p.stderr:
 # 3. --json on the fixtures: schema, answer, requests.
 run("--json", os.path.join(T, "fx.json"), trace)
 d = json.load(open(os.path.join(T, "fx.json")))
-if d["schema"] != "parbench-analysis" or d["schema_version"] != 1:
+if d["schema"] != "parbench-analysis" or d["schema_version"] != 2:
     fail("json schema")
 ans = {a["runtime"]: a for a in d["answer"]}
 if abs(ans["uv"]["speedup"] - 1.25) > 1e-12 or ans["uv"]["n"] != 1 or \
@@ -170,7 +180,7 @@ if not os.path.isdir(TR115):
     sys.exit(0)
 p = run("--sequential-ref", "async-std", "--csv", os.path.join(T, "tr"), "--json",
         os.path.join(T, "tr.json"), TR115)
-req = check_types(os.path.join(T, "tr", "requests.csv"), REQ_NUM, REQ_INT)
+req = check_bools(check_types(os.path.join(T, "tr", "requests.csv"), REQ_NUM, REQ_INT), REQ_BOOL)
 if len(req) != 300:
     fail("TR115 requests.csv: %d rows, expected 300" % len(req))
 d = json.load(open(os.path.join(T, "tr.json")))
@@ -181,8 +191,9 @@ if len(d["comparisons"]) != 40 or not all(
         isinstance(c["p"], float) and isinstance(c["mw_p"], float) for c in d["comparisons"]):
     fail("TR115 json comparisons: %d" % len(d["comparisons"]))
 cmp = check_types(os.path.join(T, "tr", "comparisons.csv"),
-                  ["estimate", "ci_lo", "ci_hi", "p", "p_adj", "mw_p", "van_elteren_p"],
-                  ["n_a", "n_b", "with_baseline"])
+                  ["estimate", "ci_lo", "ci_hi", "p", "p_holm", "mw_p", "van_elteren_p"],
+                  ["n_a", "n_b"])
+check_bools(cmp, ["with_baseline"])
 if len(cmp) != 40 or {r["metric"] for r in cmp} != {"duration_s", "ttft_ms", "throughput_tok_s",
                                                     "est_efficiency"}:
     fail("TR115 comparisons.csv: %d rows, metrics %r" % (len(cmp), {r["metric"] for r in cmp}))
