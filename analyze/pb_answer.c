@@ -281,8 +281,9 @@ int pb_answer_build(const pb_dataset *ds, const pb_analysis *an, const char *seq
             continue;
         for (size_t j = 0; j < out->n_rts && rc == 0; j++) {
             const pb_answer_rt *y = &out->rts[j];
+            /* Controls are the answer's baseline, not contenders. */
             if (j == i || y->n_agents != x->n_agents || !y->estimator || y->n < 2 ||
-                pb_answer_self_ref(y))
+                y->is_control || pb_answer_self_ref(y))
                 continue;
             rc = vs_fill(an, vals, out, i, j, w1, s1, m1, w2, s2, m2, &out->vs[out->n_vs++]);
         }

@@ -122,7 +122,9 @@ static void write_groups(FILE *f, const pb_result *res)
     /* The original efficiency's fuller summary (sd, median, range, the
      * bootstrap) under its own name; its mean and t interval are the
      * est_efficiency columns' (one definition). */
-    fputs("runtime,config," SUMMARY_HDR("est_efficiency_") "est_speedup_sd", f);
+    fputs("runtime,config,est_efficiency_sd,est_efficiency_min,est_efficiency_max,"
+          "est_efficiency_median,est_efficiency_boot_lo,est_efficiency_boot_hi,est_speedup_sd",
+          f);
     metrics_hdr(f);
     fputc('\n', f);
     for (size_t i = 0; i < a->n_groups; i++) {
@@ -131,8 +133,13 @@ static void write_groups(FILE *f, const pb_result *res)
         fputc(',', f);
         str(f, g->config);
         fputc(',', f);
-        summary_cols(f, &g->eff);
-        num(f, g->speedup.sd);
+        double v[] = {g->eff.sd, g->eff.min, g->eff.max, g->eff.median, g->eff.boot_lo,
+                      g->eff.boot_hi, g->speedup.sd};
+        for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) {
+            if (k)
+                fputc(',', f);
+            num(f, v[k]);
+        }
         metrics_cols(f, pb_result_gsum(res, i, 0));
         fputc('\n', f);
     }

@@ -83,7 +83,7 @@ grep -q "| Runtime | Config | n | Mean ± SD (%) | Median (%) | Min (%) | Max (%
 tr '\n' ' ' < "$T/f.md" | grep -q "agent b:  *HTTP  *503" || fail "invalid run not listed"
 grep -q "analyze:" "$T/r.md" && fail "stderr text leaked into stdout"
 head -1 "$T/csv/runs.csv" | grep -q "^path,format,runtime,config,run_index,valid" || fail "runs.csv header"
-head -1 "$T/csv/groups.csv" | grep -q "^runtime,config,est_efficiency_n,est_efficiency_mean" || fail "groups.csv header"
+head -1 "$T/csv/groups.csv" | grep -q "^runtime,config,est_efficiency_sd,est_efficiency_min" || fail "groups.csv header"
 head -1 "$T/csv/groups_long.csv" | grep -qx "runtime,config,metric,statistic,value" || fail "groups_long.csv header"
 head -1 "$T/csv/runtimes.csv" | grep -q "^runtime,n_configs,cfgmeans_peak" || fail "runtimes.csv header"
 [ "$(wc -l < "$T/csv/runs.csv")" -eq 5 ] || fail "runs.csv rows"

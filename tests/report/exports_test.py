@@ -93,6 +93,13 @@ if float(a_solo["duration_s"]) != 4.0 or float(a_solo["start_offset_s"]) != -12.
 b503 = [r for r in req if r["http_status"] == "503"]
 if len(b503) != 1 or b503[0]["ok"] != "false" or "503" not in b503[0]["error"]:
     fail("the HTTP 503 request is not in requests.csv as failed")
+# One name per quantity: no CSV repeats a column, every row is complete.
+for name in ["runs", "groups", "runtimes", "requests", "comparisons", "groups_long"]:
+    with open(os.path.join(T, "fx", name + ".csv"), newline="") as f:
+        table = list(csv.reader(f))
+    dup = sorted({h for h in table[0] if table[0].count(h) > 1})
+    if dup or any(len(r) != len(table[0]) for r in table):
+        fail("%s.csv: repeated columns %r or ragged rows" % (name, dup))
 g = rows(os.path.join(T, "fx", "groups.csv"))
 uv = [r for r in g if r["runtime"] == "uv"][0]
 # measured speedup of the one valid uv run: 10 s solo / 8 s wall = 1.25
