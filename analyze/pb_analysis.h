@@ -110,20 +110,11 @@ typedef struct pb_comparison {
     double mdd, target, n_needed;
 } pb_comparison;
 
-typedef struct pb_pair {
-    size_t a, b;                    /* indices into rts: a vs b */
-    pb_compare c;
-} pb_pair;
-
 typedef struct pb_analysis {
     pb_group *groups;
     size_t n_groups;
     pb_rt *rts;
     size_t n_rts;
-    pb_pair *pairs;                 /* all pairs a < b, Holm across them */
-    size_t n_pairs;
-    pb_pair *vs_base;               /* each runtime vs --baseline */
-    size_t n_vs_base;
     long baseline;                  /* index into rts, -1 if none/unknown */
     /* parbench's own statistics (issue 8); see pb_comparison. */
     const char **configs;           /* sorted config names (owned array,
@@ -147,6 +138,11 @@ typedef struct pb_analysis_opts {
     const char *baseline;           /* --baseline, or NULL */
     const char *sequential_ref;     /* --sequential-ref, or NULL */
     size_t drop_first;              /* --drop-first N */
+    int answer_only;                /* only what pb_answer reads: groups,
+                                     * runtime values, paired speedups and
+                                     * the reference ratio (no comparisons,
+                                     * ANOVA, order effects):
+                                     * the robustness re-analyses */
 } pb_analysis_opts;
 
 int pb_analysis_build_opts(const pb_dataset *ds, const pb_analysis_opts *o,

@@ -490,7 +490,7 @@ int pb_warn_build(const pb_result *r, pb_warnings *out)
     pb_answer drop1 = {0};
     pb_analysis_opts ao = {.seed = r->opts.seed, .baseline = r->opts.baseline,
                            .sequential_ref = r->opts.sequential_ref,
-                           .drop_first = r->opts.drop_first + 1};
+                           .drop_first = r->opts.drop_first + 1, .answer_only = 1};
     int have = pb_analysis_build_opts(r->ds, &ao, &alt) == 0;
     if (have && pb_answer_build(r->ds, &alt, r->opts.sequential_ref, &drop1) != 0) {
         pb_analysis_free(&alt);
