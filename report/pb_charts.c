@@ -1115,6 +1115,18 @@ int pb_charts_write(const pb_report_opts *opts, FILE *report_links, int *speedup
         }
         c.note = note[0] ? note : NULL;
         int r;
+        /* A sweep: distributions over a runtime's runs would pool agent
+         * counts (the per-config chart keeps one N per bar). */
+        int pools = SPEC[s].id == C_BOX || SPEC[s].id == C_AGG || SPEC[s].id == C_TTFT ||
+                    SPEC[s].id == C_SERVER || SPEC[s].id == C_CLIENT;
+        if (x.ans->several_n && pools) {
+            if (report_links)
+                fprintf(report_links, "*%s: not drawn, the runs hold several agent counts and "
+                        "the chart would pool them (see the speedup and scaling charts).*\n\n",
+                        SPEC[s].alt);
+            chart_discard(&c);
+            continue;
+        }
         switch (SPEC[s].id) {
         case C_SPEEDUP: r = x.rt.n ? chart_speedup(&x, &c) : 1; break;
         case C_BOX: r = x.rt.n ? chart_eff_box(&x, &c) : 1; break;

@@ -1056,13 +1056,27 @@ static int full_body(FILE *out, const pb_report_opts *op)
     header(out, op, "parbench analysis: full report");
     fputs(" The answer, warnings and the main comparisons are on the front page "
           "(report.md).\n\n", out);
+    /* An agent-count sweep: a table over a runtime's runs would pool
+     * different N (N = 1 then reads as the best config, trivially 100%);
+     * only the per-(runtime, config) tables, each one N, are printed. */
+    int pooled = res->ans.several_n;
+    if (an->n_rts > 0 && pooled)
+        fputs("## Agent-count sweep: tables per runtime left out\n\n"
+              "The runs hold several agent counts. Every table over a runtime's runs (the "
+              "measured metrics per runtime, the comparisons of runtimes, the ANOVA, the "
+              "original study's aggregates, top configs and stability) would pool different "
+              "N, so they are left out; the answer per N and the scaling section are on the "
+              "front page, and the per-config tables below hold one N each (configs named "
+              "`<config>-n<N>`). Compare configs of one N with each other only.\n\n", out);
     if (an->n_rts > 0) {
-        fputs("## Comparisons (measured metrics)\n\n", out);
-        pb_report_true_part(out, op, PB_TRUE_COMPARE);
-        /* The design-aware tests (statistics issue): runtimes compared on
-         * every metric, then the runtime x config design. */
-        pb_report_comparisons(out, ds, an, op);
-        pb_report_design(out, ds, an, op);
+        if (!pooled) {
+            fputs("## Comparisons (measured metrics)\n\n", out);
+            pb_report_true_part(out, op, PB_TRUE_COMPARE);
+            /* The design-aware tests (statistics issue): runtimes compared
+             * on every metric, then the runtime x config design. */
+            pb_report_comparisons(out, ds, an, op);
+            pb_report_design(out, ds, an, op);
+        }
         fputs("## Per-config details\n\n", out);
         pb_md_config_legend(out, op);
         pb_report_true_part(out, op, PB_TRUE_CONFIGS);
@@ -1081,10 +1095,13 @@ static int full_body(FILE *out, const pb_report_opts *op)
               "the front page for that).\n\n", out);
         if (op->cfg_abbrev)
             fputs("Configs are abbreviated as in the legend of the per-config details.\n\n", out);
-        section_aggregate(out, ds, an, op);
+        if (!pooled)
+            section_aggregate(out, ds, an, op);
         section_configs(out, an, op);
-        section_top3(out, an);
-        section_stability(out, an, op);
+        if (!pooled) {
+            section_top3(out, an);
+            section_stability(out, an, op);
+        }
         if (op->charts_md) {
             fputs("## Charts\n\n", out);
             fputs(op->charts_md, out);

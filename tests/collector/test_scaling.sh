@@ -12,7 +12,7 @@
 [ "$(ls "$WORK/out" | grep -c '^manifest')" = 1 ] || fail "more than one manifest"
 grep -q '"agent_counts"' "$WORK/out/manifest.json" || fail "manifest lacks agent_counts"
 if [ -n "${ANALYZE:-}" ]; then
-    "$ANALYZE" --knee 40 --charts "$WORK/charts" --json "$WORK/a.json" "$WORK/out" \
+    "$ANALYZE" --knee 40 --charts "$WORK/charts" --json "$WORK/a.json" --full "$WORK/full.md" "$WORK/out" \
         > "$WORK/report.md" 2>/dev/null || fail "analyze exited $?"
     # The JSON export carries the same numbers (pb_scaling).
     /usr/bin/python3 -c 'import json, sys; s = json.load(open(sys.argv[1]))["scaling"]["series"][0]
@@ -31,6 +31,12 @@ assert s["knee_n"] == 2 and [p["n_agents"] for p in s["points"]] == [1, 2, 4, 8]
     done
     grep -q "n = 20\|| 20 |" "$WORK/report.md" && fail "a number pooled over every N"
     [ "$(wc -l < "$WORK/report.md")" -le 100 ] || fail "front page over 100 lines"
+    # No table of the full report pools N: the per-runtime tables are left
+    # out, saying why; distribution charts over a runtime's runs too.
+    grep -q "^## Agent-count sweep: tables per runtime left out" "$WORK/full.md" || fail "full report pools N"
+    grep -q "^### Aggregate efficiency per runtime\|^## Comparisons of runtimes" "$WORK/full.md" \
+        && fail "a per-runtime table pooled over N"
+    [ ! -e "$WORK/charts/efficiency_box.gp" ] || fail "box plot pooled over N"
     grep -q "logscale xy" "$WORK/charts/speedup.gp" && grep -q "ideal: speedup = N" "$WORK/charts/speedup.gp" \
         || fail "speedup chart is not against N on log scales"
     /usr/bin/python3 -c 'import json, sys
