@@ -131,6 +131,16 @@ if not ov or not all(0 <= v <= 100 for v in ov) or max(ov) <= 1:
 if {r["valid"] for r in rr} != {"true"}:
     fail("runs.csv valid is not a boolean")
 
+# Many runtimes: the front page still fits in 100 lines (the comparisons
+# table keeps its first 24 rows and says where the rest are).
+for k in range(1, 4):
+    for j in range(8):
+        run_file(os.path.join(T, "many"), "rt%d" % j, "c", k, stamp(8 * k + j),
+                 conc=(6.0 + 0.1 * j + 0.01 * k, 6.0 + 0.1 * j))
+md, _ = analyze(os.path.join(T, "many"))
+if len(md.splitlines()) > 100 or "more rows (further metrics) in the full report" not in md:
+    fail("8 runtimes: front page of %d lines:\n%s" % (len(md.splitlines()), md))
+
 # 1. Speedup above N: solo 10 s each, together 4 s: 20 / 4 = 5x for N = 2.
 for k in range(1, 5):
     run_file(os.path.join(T, "above"), "uv", "c", k, stamp(k), solo=(10.0, 10.0),
