@@ -528,11 +528,15 @@ int pb_json_out_write(const char *path, const pb_report_opts *op, char *err, siz
         cJSON_AddItemToArray(gs, json_group(res, &a->groups[i]));
     /* The comparisons the report prints: every metric, one Holm family per
      * metric and test, pairs with --baseline marked (not repeated). */
+    /* A sweep (a runtime with several agent counts): comparisons and
+     * ANOVA over a runtime's runs would pool N; left out as in the report. */
+    int pooled = ans.several_n;
+    cJSON_AddBoolToObject(root, "several_agent_counts", pooled);
     cJSON *cs = cJSON_AddArrayToObject(root, "comparisons");
-    for (size_t i = 0; i < a->n_cmps; i++)
+    for (size_t i = 0; i < a->n_cmps && !pooled; i++)
         cJSON_AddItemToArray(cs, json_comparison(a, &a->cmps[i]));
     cJSON *av = cJSON_AddArrayToObject(root, "anova");
-    for (int m = 0; m < PB_M_COUNT; m++)
+    for (int m = 0; m < PB_M_COUNT && !pooled; m++)
         if (a->anova[m].n > 0)
             cJSON_AddItemToArray(av, json_anova(a, m));
     cJSON *runs = cJSON_AddArrayToObject(root, "runs");
@@ -540,7 +544,12 @@ int pb_json_out_write(const char *path, const pb_report_opts *op, char *err, siz
         cJSON_AddItemToArray(runs, json_run(&ds->runs[i], &dv[i]));
     cJSON_AddItemToObject(root, "scaling", json_scaling(&res->sc));
     cJSON_AddItemToObject(root, "data_quality", json_quality(ds));
-    cJSON_AddStringToObject(root, "left_out", "per-chunk arrival times (in the traces); "
+    cJSON_AddStringToObject(root, "left_out", pooled ?
+                            "per-chunk arrival times (in the traces); per-request timestamps "
+                            "other than t_start_s (in the traces); with several agent counts "
+                            "the comparisons and the ANOVA (they would pool N; runtimes[] "
+                            "summaries pool N, use groups[] or answer[])" :
+                            "per-chunk arrival times (in the traces); "
                             "per-request timestamps other than t_start_s (in the traces)");
     text = cJSON_PrintBuffered(root, 1 << 16, 1);
     if (!text) {
