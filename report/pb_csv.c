@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "pb_analysis.h"
+#include "pb_derive.h"
 #include "pb_fs.h"
 #include "pb_metric.h"
 #include "pb_metrics.h"
@@ -184,10 +185,28 @@ static void write_runtimes(FILE *f, const pb_result *res)
     }
 }
 
-/* One row per request (agent x phase x run), invalid runs included: the
- * raw material for any per-request question (TTFT distributions, rates). */
+/* A workflow stage that was an LLM call: parbench names its steps
+ * "stepN llm" / "stepN work"; the study team's files give llm stages their
+ * call's TTFT or tokens and work stages (ingest) neither. */
+static int stage_is_llm(const pb_stage *sg)
+{
+    size_t l = strlen(sg->name);
+    if (l >= 5 && strcmp(sg->name + l - 5, " work") == 0)
+        return 0;
+    if (l >= 4 && strcmp(sg->name + l - 4, " llm") == 0)
+        return 1;
+    return isfinite(sg->ttft_ms) || isfinite(sg->tokens);
+}
+
+/* One row per LLM call, invalid runs included: the raw material for any
+ * per-call question (TTFT distributions, rates). An agent with one request
+ * per phase is one call (step 0); a workflow agent's concurrent phase is
+ * one row per llm step, with its index among the agent's steps and its
+ * stage name; its solo phase, whose calls the traces do not break down
+ * here, one row of kind "workflow" (all its steps). */
 static void request_row(FILE *f, const pb_run *r, const pb_agent *ag, const pb_request *rq,
-                        const char *phase)
+                        const char *phase, long step, const char *kind, const char *stage,
+                        const pb_stage *sg)
 {
     pb_derive_req d;
     pb_derive_request(rq, &d);
@@ -198,9 +217,16 @@ static void request_row(FILE *f, const pb_run *r, const pb_agent *ag, const pb_r
     str(f, r->config);
     fprintf(f, ",%d,%s,%s,", r->run_index, boolean(r->valid), phase);
     str(f, ag->id);
+    if (step >= 0)
+        fprintf(f, ",%ld,%s,", step, kind);
+    else
+        fprintf(f, ",,%s,", kind);
+    str(f, stage);
     fputc(',', f);
-    double v[] = {rq->t_start - r->conc_start, rq->ttft_ms, rq->tokens, rq->duration_s,
-                  d.client_rate, rq->server_rate};
+    /* A step row has its stage's own figures (its start is not kept). */
+    double v[] = {sg ? NAN : rq->t_start - r->conc_start, sg ? sg->ttft_ms : rq->ttft_ms,
+                  sg ? sg->tokens : rq->tokens, sg ? sg->seconds : rq->duration_s,
+                  sg ? NAN : d.client_rate, sg ? sg->tokens_per_s : rq->server_rate};
     for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) {
         num(f, v[k]);
         fputc(',', f);
@@ -216,18 +242,28 @@ static void request_row(FILE *f, const pb_run *r, const pb_agent *ag, const pb_r
 
 static void write_requests(FILE *f, const pb_dataset *ds)
 {
-    fputs("input,runtime,config,run_index,valid,phase,agent,start_offset_s,ttft_ms,tokens,"
-          "duration_s,client_rate,server_rate,http_status,ok,error,path\n", f);
+    fputs("input,runtime,config,run_index,valid,phase,agent,step,kind,stage,start_offset_s,"
+          "ttft_ms,tokens,duration_s,client_rate,server_rate,http_status,ok,error,path\n", f);
     for (size_t i = 0; i < ds->n_runs; i++) {
         const pb_run *r = &ds->runs[i];
         for (size_t k = 0; k < r->n_agents; k++) {
             const pb_agent *ag = &r->agents[k];
+            int wf = ag->n_stages > 0;
             if (ag->has_solo)
-                request_row(f, r, ag, &ag->solo, "solo");
+                request_row(f, r, ag, &ag->solo, "solo", wf ? -1 : 0, wf ? "workflow" : "llm",
+                            "", NULL);
             /* The original study's files have one (concurrent) request per
              * agent without the has_conc flag of a trace. */
-            if (ag->has_conc || r->format != PB_FMT_PARBENCH)
-                request_row(f, r, ag, &ag->conc, "concurrent");
+            if (!ag->has_conc && r->format == PB_FMT_PARBENCH)
+                continue;
+            if (!wf) {
+                request_row(f, r, ag, &ag->conc, "concurrent", 0, "llm", "", NULL);
+                continue;
+            }
+            for (size_t q = 0; q < ag->n_stages; q++)
+                if (stage_is_llm(&ag->stages[q]))
+                    request_row(f, r, ag, &ag->conc, "concurrent", (long)q, "llm",
+                                ag->stages[q].name, &ag->stages[q]);
         }
     }
 }

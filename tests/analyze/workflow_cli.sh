@@ -17,6 +17,16 @@ grep -qF "| wf | analysis | 4 | 23.500 [18.553, 28.447] | 450.0 [244.6, 655.4] |
     || fail "analysis stage"
 grep -qF "| wf | report | 4 | 30.000 [" "$T/r.md" || fail "report stage"
 grep -qF "| 550.0 [344.6, 755.4] | 38.5 [" "$T/r.md" || fail "report stage llm figures"
+# requests.csv: one row per LLM call (issue 20 section 5), with its step
+# index, kind and stage: 2 runs x 2 agents x (analysis, report) = 8 rows;
+# the calls' TTFT average 450 ms (analysis) and 550 ms (report) as in the
+# stage table above (fixtures/README.md).
+"$A" -q --csv "$T/csv" "$FX/tr115_workflow" > /dev/null || fail "analyze --csv exited $?"
+awk -F, 'NR > 1 { n[$10]++; t[$10] += $12; if ($9 != "llm") bad = 1 }
+         END { if (bad || n["analysis"] != 4 || n["report"] != 4 || t["analysis"] != 1800 ||
+                   t["report"] != 2200 || length(n) != 2) exit 1 }' "$T/csv/requests.csv" \
+    || fail "requests.csv per LLM call: $(cut -d, -f7-12 "$T/csv/requests.csv")"
+head -1 "$T/csv/requests.csv" | grep -q ",agent,step,kind,stage," || fail "requests.csv header"
 # parbench's own workflow trace (fixtures/trace_workflow/README.md): each
 # agent's several requests per phase form one workflow.
 "$A" --full "$T/p.md" "$FX/trace_workflow" > "$T/pfront.md" 2> "$T/perr" || fail "analyze on trace_workflow exited $?"
