@@ -326,7 +326,7 @@ void pb_report_true_part(FILE *out, const pb_report_opts *opts, int parts) {
             fputs("_No valid runs._\n\n", out);
         if (parts & PB_TRUE_DEFS)
             definitions(out);
-        goto done;
+        return;
     }
     if (parts & PB_TRUE_COMPARE) {
         if (ref && ref_configs == 0)
@@ -341,7 +341,7 @@ void pb_report_true_part(FILE *out, const pb_report_opts *opts, int parts) {
               out);
         fputs("### In plain words\n\n", out);
         verdicts(&s, ref);
-        fputs("### Per runtime (mean [95% CI] over runs)\n\n", out);
+        fputs("### Per runtime (mean [95% CI] over runs; geometric for ratios)\n\n", out);
         table_by_runtime(&s, HEAD, COUNT(HEAD), 1);
         pb_report_speedups(out, ds, s.an, opts);
         fputs("### Where the time to first token goes (ms, concurrent phase)\n\n", out);
@@ -353,8 +353,6 @@ void pb_report_true_part(FILE *out, const pb_report_opts *opts, int parts) {
         table_by_config(&s, ref != NULL);
     if (parts & PB_TRUE_DEFS)
         definitions(out);
-done:
-    return;
 }
 
 void pb_report_true(FILE *out, const pb_report_opts *opts) {
