@@ -1,5 +1,6 @@
 /* pb_report_scaling: the Markdown sections of issue 12, each a
- * self-contained function pb_report_markdown() calls:
+ * self-contained function the front page (scaling, brief) or the full report
+ * (pb_report.c) calls:
  *   "Scaling with the number of agents" (pb_scaling: efficiency and
  *   aggregate throughput against N, the knee) and
  *   "Workflow steps" (time in llm calls, local work and waiting; efficiency

@@ -1,7 +1,6 @@
 /* pb_report_true: the Markdown section "True parallel efficiency"
- * (measured against the solo phases), implemented in pb_report_true.c by
- * the charts / true-efficiency work. pb_report_markdown() calls it after
- * the original study's tables. */
+ * (measured against the solo phases): parts of the full report
+ * (pb_report_full), read from the result (pb_result). */
 #ifndef PB_REPORT_TRUE_H
 #define PB_REPORT_TRUE_H
 
