@@ -557,7 +557,7 @@ static int chart_eff_config(const ctx *x, chart *c) {
     fclose(t);
     fclose(gl);
     c->w = 600 + 40 * (int)p > c->w ? 600 + 40 * (int)p : c->w;
-    fputs("set title 'Mean efficiency per config, by runtime (bars: 95% CI of the mean, Student t, clipped to [0, 100])'\n"
+    fputs("set title 'Mean efficiency per config, by runtime (bars: 95% CI; geometric for measured and reference)'\n"
           "set ylabel 'efficiency (%)'\nset bars small\nset key top right\n", c->b);
     fprintf(c->b, "set bmargin %d\n", x->op && !x->op->cfg_abbrev ? 8 : 6);
     fprintf(c->b, "set xrange [0.3:%.1f]\n", p > 1 ? p - 0.3 : 1.7);
@@ -1009,6 +1009,10 @@ int pb_charts_write(const pb_report_opts *opts, FILE *report_links, int *speedup
         fprintf(stderr, "analyze: charts: %s\n", err);
         return -1;
     }
+    /* Config names as the report prints them (c1, c2, ... when long). */
+    pb_report_opts o2 = *opts;
+    const char **cfgs = pb_md_config_names(&res->an, &o2.n_cfg, &o2.cfg_abbrev);
+    o2.cfg_names = cfgs;
     ctx x = {.ds = ds, .dir = dir, .an = &res->an, .dv = res->dv, .ans = &res->ans,
              .sc = &res->sc, .res = res};
     size_t nr = ds->n_runs ? ds->n_runs : 1;
@@ -1016,14 +1020,14 @@ int pb_charts_write(const pb_report_opts *opts, FILE *report_links, int *speedup
     size_t *rt_of = malloc(nr * sizeof *rt_of);
     if (!x.by_rt || !rt_of) {
         fprintf(stderr, "analyze: charts: out of memory for %zu runs\n", ds->n_runs);
-        free(x.by_rt), free(rt_of);
+        free(x.by_rt), free(rt_of), free(cfgs);
         return -1;
     }
     x.rt.n = x.an->n_rts;
     x.rt.v = malloc((x.rt.n ? x.rt.n : 1) * sizeof *x.rt.v);
     x.rt_off = calloc(x.rt.n + 2, sizeof *x.rt_off);
     int rc = (x.rt.v && x.rt_off) ? 0 : -1;
-    x.op = opts;
+    x.op = cfgs ? &o2 : opts;
     if (rc == 0) {
         /* by_rt: counting sort of the valid runs by runtime, keeping the
          * data set's order within a runtime (jitter and picks as before). */
@@ -1070,8 +1074,9 @@ int pb_charts_write(const pb_report_opts *opts, FILE *report_links, int *speedup
          "Efficiency per runtime: box plot (quartiles) with every run as a jittered point, "
          "Tukey outliers circled, for each efficiency definition the data supports.", 1000, 600},
         {C_CONFIG, "efficiency_config", "Mean efficiency per config",
-         "Mean efficiency per config, grouped by runtime, with 95% Student-t confidence "
-         "intervals of the mean.", 1200, 640},
+         "Mean efficiency per config, grouped by runtime, with 95% confidence intervals "
+         "(as in the report's per-config table: geometric mean and log-scale interval for "
+         "measured and reference efficiencies).", 1200, 640},
         {C_TTFT, "ttft_ecdf", "TTFT ECDF", "Time to first token in the concurrent phase, "
          "empirical CDF per runtime.", 1000, 600},
         {C_SERVER, "throughput_ecdf", "Server eval rate ECDF", "Server eval rate per request "
@@ -1165,5 +1170,6 @@ int pb_charts_write(const pb_report_opts *opts, FILE *report_links, int *speedup
     free(x.rt.v);
     free(x.rt_off);
     free(x.by_rt);
+    free(cfgs);
     return rc;
 }

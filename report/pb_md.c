@@ -4,6 +4,8 @@
  * includes them. */
 #include "pb_md.h"
 
+#include "pb_analysis.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -98,3 +100,28 @@ void pb_md_link(FILE *out, const char *dir, const char *name, const char *ext)
             strcmp(dir, ".") ? "/" : "", name, ext ? "." : "", ext ? ext : "",
             angle ? ">" : "");
 }
+
+/* Distinct configs of the analysis, sorted; abbreviated in tables when one
+ * is longer than 16 characters (TR115's reach 36, and two of them in a
+ * row pushed tables past a laptop screen). */
+const char **pb_md_config_names(const pb_analysis *a, size_t *n, int *abbrev)
+{
+    const char **v = malloc((a->n_groups ? a->n_groups : 1) * sizeof *v);
+    *n = 0;
+    *abbrev = 0;
+    if (!v)
+        return NULL;
+    for (size_t g = 0; g < a->n_groups; g++)
+        v[(*n)++] = a->groups[g].config;
+    qsort(v, *n, sizeof *v, cmp_str);
+    size_t k = 0;
+    for (size_t i = 0; i < *n; i++)
+        if (k == 0 || strcmp(v[k - 1], v[i]) != 0)
+            v[k++] = v[i];
+    *n = k;
+    for (size_t i = 0; i < k; i++)
+        if (strlen(v[i]) > 16)
+            *abbrev = 1;
+    return v;
+}
+

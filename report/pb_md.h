@@ -29,4 +29,9 @@ void pb_md_config_legend(FILE *out, const pb_report_opts *opts);
  * parentheses); dir "." is left out, ext NULL adds none. */
 void pb_md_link(FILE *out, const char *dir, const char *name, const char *ext);
 
+/* The analysis' distinct configs, sorted (malloc'd array of borrowed
+ * names, NULL when out of memory); *abbrev = 1 when one is longer than 16
+ * characters: tables and charts then print "c1", "c2", ... and a legend. */
+const char **pb_md_config_names(const struct pb_analysis *a, size_t *n, int *abbrev);
+
 #endif

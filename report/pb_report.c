@@ -15,35 +15,6 @@
 #include "pb_report_stats.h"
 #include "pb_report_true.h"
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* Distinct configs of the analysis, sorted; abbreviated in tables when one
- * is longer than 16 characters (TR115's reach 36, and two of them in a
- * row pushed tables past a laptop screen). */
-static const char **config_names(const pb_analysis *a, size_t *n, int *abbrev)
-{
-    const char **v = malloc((a->n_groups ? a->n_groups : 1) * sizeof *v);
-    *n = 0;
-    *abbrev = 0;
-    if (!v)
-        return NULL;
-    for (size_t g = 0; g < a->n_groups; g++)
-        v[(*n)++] = a->groups[g].config;
-    qsort(v, *n, sizeof *v, cmp_str);
-    size_t k = 0;
-    for (size_t i = 0; i < *n; i++)
-        if (k == 0 || strcmp(v[k - 1], v[i]) != 0)
-            v[k++] = v[i];
-    *n = k;
-    for (size_t i = 0; i < k; i++)
-        if (strlen(v[i]) > 16)
-            *abbrev = 1;
-    return v;
-}
-
 /* Numbers: fixed decimals, "n/a" for a quantity that could not be
  * computed (NAN), never "nan". */
 static void num(FILE *o, const char *fmt, double v)
@@ -986,7 +957,7 @@ static int render(FILE *out, const pb_report_opts *op,
         return -1;
     /* Config names as table cells: the renderer's own presentation. */
     pb_report_opts o2 = *op;
-    const char **cfgs = config_names(&op->res->an, &o2.n_cfg, &o2.cfg_abbrev);
+    const char **cfgs = pb_md_config_names(&op->res->an, &o2.n_cfg, &o2.cfg_abbrev);
     o2.cfg_names = cfgs;
     int rc = cfgs ? body(m, &o2) : -1;
     if (!cfgs)
