@@ -199,7 +199,7 @@ if not os.path.isdir(tr) or stats is None:
     print("warn_test: ok (TR115 part skipped: %s)" % ("scipy absent" if stats is None else tr + " absent"))
     shutil.rmtree(T, ignore_errors=True)
     sys.exit(0)
-runs, walls, later, dur = {}, {}, {}, {}
+runs, walls, later, dur, load1, load_rest = {}, {}, {}, {}, [], []
 for dp, _, fs in os.walk(os.path.join(tr, "results")):
     if "metrics.json" not in fs:
         continue
@@ -214,6 +214,8 @@ for dp, _, fs in os.walk(os.path.join(tr, "results")):
     walls.setdefault(rt, {}).setdefault(cfg, []).append(wall)
     dur.setdefault(rt, []).append(sum(a["execution_time_s"] for a in ag) / 2)
     # The run index is the outermost run_N directory (TR115 nests run_N/run_1).
+    load = sum(a["result"]["aggregate_metrics"]["load_duration_ms"] for a in ag) / 2
+    (load1 if parts[parts.index(cfg) + 1] == "run_1" else load_rest).append(load)
     if parts[parts.index(cfg) + 1] != "run_1":
         later.setdefault(rt, {}).setdefault(cfg, []).append(wall)
 
@@ -250,6 +252,14 @@ if not (lo < 1 < hi and hi95 < 1) or "98.75% intervals) it is inconclusive" not 
 R, lo, hi = fieller(later["async-std"], later["smol-1kb"], 0.95)
 if not hi < 1 or ("--drop-first 1 says slower (%.3gx)" % R) not in text["smol-1kb"]:
     fail("TR115 smol-1kb --drop-first 1: scipy %.4f [%.4f, %.4f]; %r" % (R, lo, hi, text["smol-1kb"]))
+# The first-run effect's cause: run 1's model load over all groups against
+# the later runs' (the issue's 3762 ms vs ~315 ms).
+fw = [w["text"] for w in warns if w["kind"] == "first_run"]
+cause = "run 1's model load takes %.0f ms against %.0f ms" % (sum(load1) / len(load1),
+                                                               sum(load_rest) / len(load_rest))
+if len(fw) != 1 or cause not in fw[0]:
+    fail("TR115 first-run cause: want %r in %r" % (cause, fw))
+
 # The front page's benchstat row: end-to-end duration per agent (mean of
 # the two agents' execution_time_s), smol against async-std, Welch.
 a, b = dur["smol"], dur["async-std"]
