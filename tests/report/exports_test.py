@@ -133,8 +133,8 @@ if inputs != {"old", "new"}:
     fail("requests.csv input labels %r" % inputs)
 run("--csv", os.path.join(T, "mer"), "--merge", trace, copy)
 m = rows(os.path.join(T, "mer", "runtimes.csv"))
-if [r["runtime"] for r in m] != ["threads", "uv"] or m[1]["runs_n"] != "2":
-    fail("--merge: %r" % [(r["runtime"], r["runs_n"]) for r in m])
+if [r["runtime"] for r in m] != ["threads", "uv"] or m[1]["est_efficiency_n"] != "2":
+    fail("--merge: %r" % [(r["runtime"], r["est_efficiency_n"]) for r in m])
 run("--csv", os.path.join(T, "apart"), trace, copy)
 names = [r["runtime"] for r in rows(os.path.join(T, "apart", "runtimes.csv"))]
 if len(names) != 4 or not all(n.endswith(("/uv", "/threads")) for n in names):
