@@ -652,8 +652,12 @@ static int chart_ecdf(const ctx *x, chart *c, int which) {
                   "set yrange [0:1.02]\nset autoscale xfix\n%s",
             TITLE[which], XLAB[which], logx ? ", log scale" : "",
             logx ? "set logscale x\n" : "set offsets graph 0.03, graph 0.03, 0, 0\n");
-    if (!logx && isfinite(lo) && hi > lo)
-        fprintf(c->b, "set xrange [%.6g:%.6g]\n", lo - 0.03 * (hi - lo), hi + 0.03 * (hi - lo));
+    if (!logx && isfinite(lo)) {
+        /* One distinct value (every request alike) still needs a range:
+         * gnuplot warns about an empty one. */
+        double pad = hi > lo ? 0.03 * (hi - lo) : 0.1 * fabs(lo) + 1e-9;
+        fprintf(c->b, "set xrange [%.6g:%.6g]\n", lo - pad, hi + pad);
+    }
     if (logx) {
         /* Tics at 1, 2, 5 x 10^k: round numbers a reader can place. */
         fprintf(c->b, "set xrange [%.6g:%.6g]\nset xtics (", lo / 1.1, hi * 1.1);
@@ -885,10 +889,13 @@ static int chart_timeline(const ctx *x, chart *c, long pick) {
                 if (solo && !ag->has_solo) continue;
                 const pb_request *rq = solo ? &ag->solo : &ag->conc;
                 if (b == 1) {
-                    for (size_t k = 0; k < rq->n_chunks; k++) {
-                        if (!isfinite(rq->chunks[k].t_s)) continue;
+                    /* Every llm call's chunks: a workflow's later calls too. */
+                    for (size_t k = 0; k < rq->n_chunks + rq->n_step_chunks; k++) {
+                        const pb_chunk *ch = k < rq->n_chunks ? &rq->chunks[k]
+                                                              : &rq->step_chunks[k - rq->n_chunks];
+                        if (!isfinite(ch->t_s)) continue;
                         if (blk[4 + b] < 0) blk[4 + b] = block_begin(c, pt_name[b], "");
-                        fprintf(c->d, "%.9f %zu\n", rq->chunks[k].t_s, a + 1);
+                        fprintf(c->d, "%.9f %zu\n", ch->t_s, a + 1);
                     }
                     continue;
                 }

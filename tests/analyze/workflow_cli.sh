@@ -36,6 +36,22 @@ grep -qF "| wfrt | 1 | 3.500 | 0.400 | 0.100 | 5.500 | 0.400 | 0.000 | 66.7 | 63
 grep -qF "| wfrt | 1 | 98.3 | 66.7 | 1.33 |" "$T/p.md" || fail "estimated 98.33% / measured 66.67% / speedup 1.33"
 grep -qF "| wfrt | step0 llm | 2 | 1.450 [" "$T/p.md" || fail "step0 stage"
 grep -qF "| 100.0 [100.0, 100.0] | 20.0 [20.0, 20.0] |" "$T/p.md" || fail "stage TTFT / rate"
+# The timeline draws every llm call's chunks, not only the first call's
+# (issue 20 section 5): the fixture with two chunks per request (first
+# token, end) gives 2 x 8 requests = 16 chunk ticks.
+mkdir -p "$T/wfch"
+f=$(find "$FX/trace_workflow" -name '*.json' | head -n 1)
+python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+for p in d["phases"]:
+    for r in p["requests"]:
+        r["chunks"] = [[r["t_first_token_ns"], 10], [r["t_end_ns"], 10]]
+json.dump(d, open(sys.argv[2], "w"))' "$f" "$T/wfch/run_1.json" || fail "fixture with chunks"
+if command -v gnuplot > /dev/null; then
+    "$A" -q --charts "$T/wfch/charts" "$T/wfch" > /dev/null || fail "charts of the workflow trace"
+    n=$(awk '/^# index/ { on = /chunk arrival/ } on && /^[0-9]/' "$T/wfch/charts/timeline.dat" | wc -l)
+    [ "$n" -eq 16 ] || fail "timeline draws $n chunk ticks, expected 16 (every call's)"
+fi
 # A malformed llm call is a skip with its reason, not a crash.
 mkdir -p "$T/bad/runtime-x/c/run_1/run_1"
 sed 's/"stage": "analysis"/"stage": 7/' "$FX/tr115_workflow/results/runtime-wf/cfgA/run_1/run_1/rust_run.json" \
