@@ -301,7 +301,7 @@ static void summary_measured(FILE *o, const pb_dataset *ds, const pb_analysis *a
     size_t ninv = ds->n_runs - pb_dataset_n_valid(ds);
     if (ninv)
         fprintf(o, ", %zu runs marked invalid and excluded", ninv);
-    fputs(" (see Data quality).\n\n", o);
+    fputs(" (see the full report's Data quality).\n\n", o);
 }
 
 /* One row of the answer: the speedup once, with n, N, its interval and
