@@ -1,14 +1,17 @@
-/* driver: runs a set of transfers to completion.
+/* driver: how a runtime runs a phase's agents (workflow.h: what they do).
  *
- * pb_driver_uv_* is the building block: one uv loop + one curl multi handle,
+ * pb_uvdrv is the building block: one uv loop + one curl multi handle,
  * driven by curl_multi_socket_action with a uv_poll per socket and a single
- * uv_timer. The three runtimes use it differently:
- *   uv       all transfers of a phase on one loop (driver_uv.c)
- *   threads  one thread per transfer, each with its own loop, released
- *            together by a barrier (driver_threads.c)
- *   serial   one transfer after another (driver_serial.c)
- * Every driver polls pb_signals_interrupted() and, on Ctrl-C, stops its
- * transfers and returns 1 (0 when everything finished). */
+ * uv_timer. The three runtimes:
+ *   uv       every agent on one loop (driver_uv.c)
+ *   threads  one thread per agent running its steps with curl_easy_perform,
+ *            released together by a barrier (driver_threads.c)
+ *   serial   one agent after another, each on the uv driver
+ *            (driver_serial.c)
+ * Every driver stops on Ctrl-C (pb_signals_interrupted()) and returns 1;
+ * 0 when every agent finished; -1 on a setup error (err set). *release is
+ * set to the phase's release (uv_hrtime), which agents' offsets count
+ * from. */
 #ifndef PB_DRIVER_H
 #define PB_DRIVER_H
 
@@ -17,6 +20,7 @@
 
 #include "plan.h"
 #include "transfer.h"
+#include "workflow.h"
 
 typedef struct pb_uvdrv {
     uv_loop_t loop;
@@ -38,9 +42,8 @@ typedef struct pb_uvdrv {
     pb_transfer **done;      /* cap entries */
     CURLcode *done_rc;
     uint64_t *done_ns;
-    /* Called after a transfer finished, before the loop may stop: a
-     * workflow starts its next step from here (pb_uvdrv_add or
-     * pb_uvdrv_hold). NULL for plain phases. */
+    /* Called after a transfer finished, before the loop may stop: the
+     * agent's next step starts from here (pb_uvdrv_add or pb_uvdrv_hold). */
     void (*on_done)(struct pb_uvdrv *d, pb_transfer *t);
     void *user;
 } pb_uvdrv;
@@ -59,12 +62,11 @@ int pb_uvdrv_run(pb_uvdrv *d);
  * everything in libcurl's then libuv's required order. */
 void pb_uvdrv_close(pb_uvdrv *d);
 
-/* Runs ts[0..n) with the runtime's driver. Returns 0, 1 on Ctrl-C, -1 on a
- * setup error (err set). */
-int pb_driver_run(pb_driver_kind kind, pb_transfer **ts, int n, char *err,
-                  size_t errlen);
-int pb_driver_uv_run_all(pb_transfer **ts, int n, char *err, size_t errlen);
-int pb_driver_threads_run_all(pb_transfer **ts, int n, char *err, size_t errlen);
-int pb_driver_serial_run_all(pb_transfer **ts, int n, char *err, size_t errlen);
+int pb_driver_uv_run(pb_wf_agent **ws, int n, uint64_t *release, char *err, size_t errlen);
+int pb_driver_threads_run(pb_wf_agent **ws, int n, uint64_t *release, char *err, size_t errlen);
+int pb_driver_serial_run(pb_wf_agent **ws, int n, uint64_t *release, char *err, size_t errlen);
+/* The uv driver for agents released at a given time (serial runs each agent
+ * this way, all counting from one release). */
+int pb_driver_uv_run_from(pb_wf_agent **ws, int n, uint64_t release, char *err, size_t errlen);
 
 #endif

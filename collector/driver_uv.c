@@ -1,6 +1,10 @@
-/* driver_uv: libcurl multi driven by libuv (curl_multi_socket_action). */
+/* driver_uv: libcurl multi driven by libuv (curl_multi_socket_action),
+ * and the uv runtime: every agent's steps on one loop. */
 #include "driver.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -294,26 +298,171 @@ void pb_uvdrv_close(pb_uvdrv *d)
     d->done_ns = NULL;
 }
 
-int pb_driver_uv_run_all(pb_transfer **ts, int n, char *err, size_t errlen)
+/* ---- Agents on one loop. */
+
+typedef struct uv_agent {
+    pb_wf_agent *w;
+    pb_uvdrv *d;
+    uint64_t release;
+    uv_timer_t timer;         /* arrival offset and idle work */
+    uv_async_t cpu_done;      /* the CPU-burning thread finished */
+    pthread_t cpu_tid;
+    int cpu_running;
+    double cpu_target_s, cpu_s;
+    atomic_int cpu_stop;
+} uv_agent;
+
+static void agent_step(uv_agent *u);
+
+static void on_work_timer(uv_timer_t *h)
+{
+    uv_agent *u = h->data;
+    pb_wf_work_end(u->w, 0);
+    agent_step(u);
+    pb_uvdrv_release(u->d); /* the hold of the work step */
+}
+
+static void on_arrival(uv_timer_t *h)
+{
+    uv_agent *u = h->data;
+    agent_step(u);
+    pb_uvdrv_release(u->d); /* the hold of the wait */
+}
+
+/* CPU work runs on a thread of its own, so the loop keeps serving the
+ * other agents' streams meanwhile. */
+static void *cpu_main(void *arg)
+{
+    uv_agent *u = arg;
+    u->cpu_s = pb_wf_burn_cpu(u->cpu_target_s, &u->cpu_stop);
+    uv_async_send(&u->cpu_done);
+    return NULL;
+}
+
+static void on_cpu_done(uv_async_t *h)
+{
+    uv_agent *u = h->data;
+    if (!u->cpu_running)
+        return;
+    pthread_join(u->cpu_tid, NULL);
+    u->cpu_running = 0;
+    pb_wf_work_end(u->w, u->cpu_s);
+    agent_step(u);
+    pb_uvdrv_release(u->d);
+}
+
+/* Starts the agent's next step, or lets go of its hold on the loop after
+ * the last one (or a failed one). */
+static void agent_step(uv_agent *u)
+{
+    for (;;) {
+        switch (pb_wf_agent_next(u->w)) {
+        case PB_WF_DONE:
+            pb_uvdrv_release(u->d); /* the hold of the whole workflow */
+            return;
+        case PB_WF_LLM: {
+            pb_transfer *t = pb_wf_llm_begin(u->w);
+            if (!t)
+                continue; /* failed: next is DONE */
+            t->user = u;
+            pb_uvdrv_add(u->d, t);
+            return;
+        }
+        case PB_WF_IDLE: {
+            double s = pb_wf_work_begin(u->w);
+            uint64_t ms = (uint64_t)(s * 1000.0 + 0.5);
+            pb_uvdrv_hold(u->d);
+            uv_update_time(&u->d->loop);
+            uv_timer_start(&u->timer, on_work_timer, ms, 0);
+            return;
+        }
+        case PB_WF_CPU:
+            u->cpu_target_s = pb_wf_work_begin(u->w);
+            atomic_store(&u->cpu_stop, 0);
+            pb_uvdrv_hold(u->d);
+            if (pthread_create(&u->cpu_tid, NULL, cpu_main, u) != 0) {
+                /* As if no CPU could be had: the step ends at once. */
+                fprintf(stderr, "collect: cannot start a CPU work thread; the work step is skipped\n");
+                pb_wf_work_end(u->w, 0);
+                pb_uvdrv_release(u->d);
+                continue;
+            }
+            u->cpu_running = 1;
+            return;
+        }
+    }
+}
+
+static void on_agent_transfer_done(pb_uvdrv *d, pb_transfer *t)
+{
+    (void)d;
+    uv_agent *u = t->user;
+    pb_wf_llm_end(u->w);
+    agent_step(u);
+}
+
+/* Starts an agent: at once, or after its arrival offset. */
+static void agent_launch(uv_agent *u)
+{
+    pb_uvdrv_hold(u->d); /* the whole workflow */
+    int64_t off = pb_wf_agent_offset(u->w);
+    if (off > 0) {
+        int64_t now = (int64_t)(uv_hrtime() - u->release);
+        /* Rounded up and from a fresh loop time: a timer counts from the
+         * loop's cached time, which may be a while old, and would fire
+         * early. */
+        uint64_t ms = off > now ? (uint64_t)((off - now + 999999) / 1000000) : 0;
+        uv_update_time(&u->d->loop);
+        pb_uvdrv_hold(u->d);
+        uv_timer_start(&u->timer, on_arrival, ms, 0);
+    } else {
+        agent_step(u);
+    }
+}
+
+int pb_driver_uv_run_from(pb_wf_agent **ws, int n, uint64_t release, char *err, size_t errlen)
 {
     pb_uvdrv d;
     if (pb_uvdrv_init(&d, err, errlen) != 0)
         return -1;
-    for (int i = 0; i < n; i++)
-        pb_uvdrv_add(&d, ts[i]);
-    int rc = pb_uvdrv_run(&d);
+    uv_agent *us = calloc((size_t)n, sizeof *us);
+    if (!us)
+        abort();
+    int rc = 0;
+    for (int i = 0; i < n && rc == 0; i++) {
+        uv_agent *u = &us[i];
+        u->w = ws[i];
+        u->d = &d;
+        u->release = release;
+        if (uv_timer_init(&d.loop, &u->timer) != 0 ||
+            uv_async_init(&d.loop, &u->cpu_done, on_cpu_done) != 0) {
+            snprintf(err, errlen, "cannot set up the agents' timers on the event loop");
+            rc = -1;
+        }
+        u->timer.data = u->cpu_done.data = u;
+    }
+    d.on_done = on_agent_transfer_done;
+    if (rc == 0) {
+        for (int i = 0; i < n; i++)
+            agent_launch(&us[i]);
+        rc = pb_uvdrv_run(&d);
+    }
+    for (int i = 0; i < n; i++) {
+        if (us[i].cpu_running) {
+            atomic_store(&us[i].cpu_stop, 1);
+            pthread_join(us[i].cpu_tid, NULL);
+            us[i].cpu_running = 0;
+        }
+    }
     pb_uvdrv_close(&d);
+    for (int i = 0; i < n; i++)
+        pb_wf_agent_stop(ws[i]);
+    free(us);
     return rc;
 }
 
-int pb_driver_run(pb_driver_kind kind, pb_transfer **ts, int n, char *err, size_t errlen)
+int pb_driver_uv_run(pb_wf_agent **ws, int n, uint64_t *release, char *err, size_t errlen)
 {
-    switch (kind) {
-    case PB_DRIVER_THREADS:
-        return pb_driver_threads_run_all(ts, n, err, errlen);
-    case PB_DRIVER_SERIAL:
-        return pb_driver_serial_run_all(ts, n, err, errlen);
-    default:
-        return pb_driver_uv_run_all(ts, n, err, errlen);
-    }
+    *release = uv_hrtime();
+    return pb_driver_uv_run_from(ws, n, *release, err, errlen);
 }
