@@ -42,6 +42,11 @@ typedef struct pb_uvdrv {
     pb_transfer **done;      /* cap entries */
     CURLcode *done_rc;
     uint64_t *done_ns;
+    uv_idle_t pending;       /* active while done[] waits: the poll must
+                                not block (see drain in driver_uv.c) */
+    uv_timer_t guard;        /* --timeout, enforced by collect itself */
+    uint64_t guard_due;      /* when it fires (uv_hrtime ns) */
+    uint64_t *deadline;      /* per ts[]: uv_hrtime ns, or 0 */
     /* Called after a transfer finished, before the loop may stop: the
      * agent's next step starts from here (pb_uvdrv_add or pb_uvdrv_hold). */
     void (*on_done)(struct pb_uvdrv *d, pb_transfer *t);

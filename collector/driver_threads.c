@@ -49,15 +49,32 @@ typedef struct worker {
     int rc; /* 0 done, 1 interrupted */
 } worker;
 
-/* CURLOPT_XFERINFOFUNCTION: abort the transfer on Ctrl-C. */
+/* Grace after --timeout before collect's own check ends a transfer that
+ * libcurl's CURLOPT_TIMEOUT did not (as driver_uv's guard). */
+#define GUARD_GRACE_NS (250 * 1000000ULL)
+
+typedef struct llm_run {
+    pb_transfer *t;
+    uint64_t deadline;        /* uv_hrtime ns, or 0 */
+    int timed_out;
+} llm_run;
+
+/* CURLOPT_XFERINFOFUNCTION, called after every read and at least once a
+ * second: abort the transfer on Ctrl-C or past its --timeout. */
 static int on_progress(void *p, curl_off_t dlt, curl_off_t dln, curl_off_t ult, curl_off_t uln)
 {
-    (void)p;
+    llm_run *r = p;
     (void)dlt;
     (void)dln;
     (void)ult;
     (void)uln;
-    return pb_signals_interrupted() ? 1 : 0;
+    if (pb_signals_interrupted())
+        return 1;
+    if (r->deadline && uv_hrtime() > r->deadline) {
+        r->timed_out = 1;
+        return 1;
+    }
+    return 0;
 }
 
 /* Sleeps until `due` on uv_hrtime's clock (CLOCK_MONOTONIC, as the trace),
@@ -80,14 +97,22 @@ static int sleep_until(uint64_t due)
 /* One llm step, blocking. Returns 1 when interrupted. */
 static int run_llm(pb_transfer *t)
 {
-    curl_easy_setopt(t->easy, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(t->easy, CURLOPT_NOPROGRESS, 0L);
-    pb_transfer_started(t, uv_hrtime());
-    CURLcode rc = curl_easy_perform(t->easy);
     uint64_t now = uv_hrtime();
+    llm_run r = {t, t->timeout_s > 0 ? now + (uint64_t)(t->timeout_s * 1e9) + GUARD_GRACE_NS : 0, 0};
+    curl_easy_setopt(t->easy, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(t->easy, CURLOPT_XFERINFODATA, &r);
+    curl_easy_setopt(t->easy, CURLOPT_NOPROGRESS, 0L);
+    pb_transfer_started(t, now);
+    CURLcode rc = curl_easy_perform(t->easy);
+    now = uv_hrtime();
     if (rc == CURLE_ABORTED_BY_CALLBACK && pb_signals_interrupted()) {
         pb_transfer_abort(t, now);
         return 1;
+    }
+    if (rc == CURLE_ABORTED_BY_CALLBACK && r.timed_out) {
+        snprintf(t->errbuf, sizeof t->errbuf, "no end within --timeout %.3g s (stopped by collect)",
+                 t->timeout_s);
+        rc = CURLE_OPERATION_TIMEDOUT;
     }
     pb_transfer_finish(t, rc, now);
     return 0;

@@ -12,6 +12,7 @@
 #include "signals.h"
 
 #define CHECK_MS 20 /* Ctrl-C reaction time; costs 50 wakeups/s */
+#define GUARD_GRACE_NS (250 * 1000000ULL) /* after --timeout, before collect's own */
 
 typedef struct pb_sock {
     uv_poll_t poll;
@@ -20,11 +21,18 @@ typedef struct pb_sock {
     pb_uvdrv *d;
 } pb_sock;
 
-/* Collects libcurl's completion messages. The bookkeeping of a finished
- * transfer (curl_multi_remove_handle, reading its timings) is deferred to
+static void on_pending(uv_idle_t *h) { (void)h; }
+
+/* Collects libcurl's completion messages; called after every
+ * curl_multi_socket_action. The bookkeeping of a finished transfer
+ * (curl_multi_remove_handle, reading its timings) is deferred to
  * finish_done(), run after the I/O callbacks of this loop iteration: when
  * many streams end at once, the sockets still waiting in this iteration
- * are read first, so their timestamps are not delayed by it. */
+ * are read first, so their timestamps are not delayed by it. While any
+ * completion waits, an idle handle keeps the next poll from blocking: a
+ * transfer finished in the timer callback (a reused connection answering
+ * at once) left no socket or timer to wake the poll, and the loop hung
+ * forever in epoll_wait (issue 22). */
 static void drain(pb_uvdrv *d)
 {
     CURLMsg *m;
@@ -39,10 +47,13 @@ static void drain(pb_uvdrv *d)
         d->done_rc[d->n_done] = m->data.result;
         d->done_ns[d->n_done++] = uv_hrtime();
     }
+    if (d->n_done > 0 && !uv_is_active((uv_handle_t *)&d->pending))
+        uv_idle_start(&d->pending, on_pending);
 }
 
 static void finish_done(pb_uvdrv *d, int running)
 {
+    uv_idle_stop(&d->pending);
     for (int i = 0; i < d->n_done; i++) {
         curl_multi_remove_handle(d->multi, d->done[i]->easy);
         pb_transfer_finish(d->done[i], d->done_rc[i], d->done_ns[i]);
@@ -144,6 +155,51 @@ static int on_timer(CURLM *m, long ms, void *userp)
     return 0;
 }
 
+static void guard_arm(pb_uvdrv *d);
+
+/* --timeout, enforced by collect itself whatever libcurl does: a transfer
+ * still running GUARD_GRACE_NS after its deadline is removed and recorded
+ * as timed out (libcurl's own CURLOPT_TIMEOUT normally ends it first, with
+ * its own message). */
+static void on_guard(uv_timer_t *h)
+{
+    pb_uvdrv *d = h->data;
+    finish_done(d, 1); /* completions first: they are not timeouts */
+    uint64_t now = uv_hrtime();
+    for (int i = 0; i < d->n; i++) {
+        pb_transfer *t = d->ts[i];
+        if (t->finished || d->deadline[i] == 0 || d->deadline[i] > now)
+            continue;
+        curl_multi_remove_handle(d->multi, t->easy);
+        snprintf(t->errbuf, sizeof t->errbuf, "no end within --timeout %.3g s (stopped by collect)",
+                 t->timeout_s);
+        pb_transfer_finish(t, CURLE_OPERATION_TIMEDOUT, now);
+        if (d->on_done)
+            d->on_done(d, t); /* may add transfers: d->ts re-read */
+        if (--d->remaining == 0)
+            uv_stop(&d->loop);
+    }
+    guard_arm(d);
+}
+
+/* Arms the guard for the earliest deadline of a running transfer. */
+static void guard_arm(pb_uvdrv *d)
+{
+    uint64_t first = 0;
+    for (int i = 0; i < d->n; i++)
+        if (!d->ts[i]->finished && d->deadline[i] && (!first || d->deadline[i] < first))
+            first = d->deadline[i];
+    if (!first) {
+        uv_timer_stop(&d->guard);
+        return;
+    }
+    uv_update_time(&d->loop);
+    uint64_t now = uv_hrtime();
+    uint64_t ms = first > now ? (first - now + 999999) / 1000000 : 0;
+    d->guard_due = first;
+    uv_timer_start(&d->guard, on_guard, ms, 0);
+}
+
 static void on_check(uv_timer_t *h)
 {
     pb_uvdrv *d = h->data;
@@ -180,7 +236,10 @@ int pb_uvdrv_init(pb_uvdrv *d, char *err, size_t errlen)
     uv_timer_init(&d->loop, &d->timer);
     uv_timer_init(&d->loop, &d->check);
     uv_check_init(&d->loop, &d->after_io);
-    d->timer.data = d->check.data = d->after_io.data = d;
+    uv_idle_init(&d->loop, &d->pending);
+    uv_timer_init(&d->loop, &d->guard);
+    d->timer.data = d->check.data = d->after_io.data = d->guard.data = d;
+    d->pending.data = d;
     d->multi = curl_multi_init();
     if (!d->multi) {
         snprintf(err, errlen, "cannot create a libcurl multi handle");
@@ -205,19 +264,26 @@ void pb_uvdrv_add(pb_uvdrv *d, pb_transfer *t)
         d->done = realloc(d->done, sizeof *d->done * d->cap);
         d->done_rc = realloc(d->done_rc, sizeof *d->done_rc * d->cap);
         d->done_ns = realloc(d->done_ns, sizeof *d->done_ns * d->cap);
-        if (!d->ts || !d->done || !d->done_rc || !d->done_ns)
+        d->deadline = realloc(d->deadline, sizeof *d->deadline * d->cap);
+        if (!d->ts || !d->done || !d->done_rc || !d->done_ns || !d->deadline)
             abort();
     }
+    uint64_t now = uv_hrtime();
+    d->deadline[d->n] = t->timeout_s > 0 ? now + (uint64_t)(t->timeout_s * 1e9) + GUARD_GRACE_NS : 0;
     d->ts[d->n++] = t;
     d->remaining++;
-    pb_transfer_started(t, uv_hrtime());
+    pb_transfer_started(t, now);
     /* A handle libcurl refuses would never complete: the phase would wait
      * for it forever. Record it as finished with the refusal instead. */
     CURLMcode mc = curl_multi_add_handle(d->multi, t->easy);
     if (mc != CURLM_OK) {
         pb_transfer_finish(t, CURLE_FAILED_INIT, uv_hrtime());
         d->remaining--;
+        return;
     }
+    if (d->deadline[d->n - 1] && (!uv_is_active((uv_handle_t *)&d->guard) ||
+                                  d->deadline[d->n - 1] < d->guard_due))
+        guard_arm(d);
 }
 
 void pb_uvdrv_hold(pb_uvdrv *d) { d->remaining++; }
@@ -292,6 +358,8 @@ void pb_uvdrv_close(pb_uvdrv *d)
     free(d->done);
     free(d->done_rc);
     free(d->done_ns);
+    free(d->deadline);
+    d->deadline = NULL;
     d->ts = NULL;
     d->done = NULL;
     d->done_rc = NULL;
