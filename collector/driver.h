@@ -54,6 +54,23 @@ typedef struct pb_uvdrv {
 } pb_uvdrv;
 
 int pb_uvdrv_init(pb_uvdrv *d, char *err, size_t errlen);
+
+/* A start at a due time on uv_hrtime's clock (CLOCK_MONOTONIC, the trace's
+ * clock), never before it. A uv timer alone can fire up to a kernel tick
+ * early on that clock: libuv's loop time is read from
+ * CLOCK_MONOTONIC_COARSE when that is precise to 1 ms or better, and lags.
+ * An alarm that fires early is re-armed for what is left, or, under 1 ms,
+ * waits it out with an absolute clock_nanosleep (issue 23). */
+typedef struct pb_uvdrv_alarm {
+    uv_timer_t timer;
+    uint64_t due;            /* uv_hrtime ns */
+    void (*cb)(struct pb_uvdrv_alarm *a);
+    void *data;
+} pb_uvdrv_alarm;
+
+int pb_uvdrv_alarm_init(pb_uvdrv *d, pb_uvdrv_alarm *a);
+/* Calls cb at or after due (at once, from the loop, when due is past). */
+void pb_uvdrv_alarm_at(pb_uvdrv_alarm *a, uint64_t due, void (*cb)(pb_uvdrv_alarm *a));
 /* Hands t to libcurl and stamps its t_start. */
 void pb_uvdrv_add(pb_uvdrv *d, pb_transfer *t);
 /* Keeps the loop running without a transfer (a workflow's work step or

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <errno.h>
 #include <unistd.h>
 
 #include "signals.h"
@@ -225,6 +227,42 @@ static void on_sigpipe(uv_poll_t *h, int status, int events)
     }
 }
 
+static void on_alarm(uv_timer_t *h)
+{
+    pb_uvdrv_alarm *a = h->data;
+    uint64_t now = uv_hrtime();
+    if (now < a->due) {
+        uint64_t rem = a->due - now;
+        if (rem >= 1000000) {
+            uv_update_time(h->loop);
+            uv_timer_start(h, on_alarm, (rem + 999999) / 1000000, 0);
+            return;
+        }
+        /* Under a millisecond: a timer cannot do it; the loop waits. */
+        struct timespec ts = {(time_t)(a->due / 1000000000ULL), (long)(a->due % 1000000000ULL)};
+        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
+        }
+    }
+    a->cb(a);
+}
+
+int pb_uvdrv_alarm_init(pb_uvdrv *d, pb_uvdrv_alarm *a)
+{
+    a->timer.data = a;
+    return uv_timer_init(&d->loop, &a->timer);
+}
+
+void pb_uvdrv_alarm_at(pb_uvdrv_alarm *a, uint64_t due, void (*cb)(pb_uvdrv_alarm *a))
+{
+    a->due = due;
+    a->cb = cb;
+    /* Rounded up from a fresh loop time: most alarms then fire on time or
+     * just after, and only the loop clock's lag is left to wait out. */
+    uv_update_time(a->timer.loop);
+    uint64_t now = uv_hrtime();
+    uv_timer_start(&a->timer, on_alarm, due > now ? (due - now + 999999) / 1000000 : 0, 0);
+}
+
 int pb_uvdrv_init(pb_uvdrv *d, char *err, size_t errlen)
 {
     memset(d, 0, sizeof *d);
@@ -372,7 +410,7 @@ typedef struct uv_agent {
     pb_wf_agent *w;
     pb_uvdrv *d;
     uint64_t release;
-    uv_timer_t timer;         /* arrival offset and idle work */
+    pb_uvdrv_alarm alarm;     /* arrival offset and idle work */
     uv_async_t cpu_done;      /* the CPU-burning thread finished */
     pthread_t cpu_tid;
     int cpu_running;
@@ -382,17 +420,17 @@ typedef struct uv_agent {
 
 static void agent_step(uv_agent *u);
 
-static void on_work_timer(uv_timer_t *h)
+static void on_work_timer(pb_uvdrv_alarm *a)
 {
-    uv_agent *u = h->data;
+    uv_agent *u = a->data;
     pb_wf_work_end(u->w, 0);
     agent_step(u);
     pb_uvdrv_release(u->d); /* the hold of the work step */
 }
 
-static void on_arrival(uv_timer_t *h)
+static void on_arrival(pb_uvdrv_alarm *a)
 {
-    uv_agent *u = h->data;
+    uv_agent *u = a->data;
     agent_step(u);
     pb_uvdrv_release(u->d); /* the hold of the wait */
 }
@@ -437,11 +475,9 @@ static void agent_step(uv_agent *u)
             return;
         }
         case PB_WF_IDLE: {
-            double s = pb_wf_work_begin(u->w);
-            uint64_t ms = (uint64_t)(s * 1000.0 + 0.5);
+            pb_wf_work_begin(u->w);
             pb_uvdrv_hold(u->d);
-            uv_update_time(&u->d->loop);
-            uv_timer_start(&u->timer, on_work_timer, ms, 0);
+            pb_uvdrv_alarm_at(&u->alarm, pb_wf_work_due(u->w), on_work_timer);
             return;
         }
         case PB_WF_CPU:
@@ -475,14 +511,8 @@ static void agent_launch(uv_agent *u)
     pb_uvdrv_hold(u->d); /* the whole workflow */
     int64_t off = pb_wf_agent_offset(u->w);
     if (off > 0) {
-        int64_t now = (int64_t)(uv_hrtime() - u->release);
-        /* Rounded up and from a fresh loop time: a timer counts from the
-         * loop's cached time, which may be a while old, and would fire
-         * early. */
-        uint64_t ms = off > now ? (uint64_t)((off - now + 999999) / 1000000) : 0;
-        uv_update_time(&u->d->loop);
         pb_uvdrv_hold(u->d);
-        uv_timer_start(&u->timer, on_arrival, ms, 0);
+        pb_uvdrv_alarm_at(&u->alarm, u->release + (uint64_t)off, on_arrival);
     } else {
         agent_step(u);
     }
@@ -502,12 +532,12 @@ int pb_driver_uv_run_from(pb_wf_agent **ws, int n, uint64_t release, char *err, 
         u->w = ws[i];
         u->d = &d;
         u->release = release;
-        if (uv_timer_init(&d.loop, &u->timer) != 0 ||
+        if (pb_uvdrv_alarm_init(&d, &u->alarm) != 0 ||
             uv_async_init(&d.loop, &u->cpu_done, on_cpu_done) != 0) {
             snprintf(err, errlen, "cannot set up the agents' timers on the event loop");
             rc = -1;
         }
-        u->timer.data = u->cpu_done.data = u;
+        u->alarm.data = u->cpu_done.data = u;
     }
     d.on_done = on_agent_transfer_done;
     if (rc == 0) {
