@@ -258,6 +258,7 @@ pb_transfer *pb_transfer_new(const pb_agent_spec *agent, const pb_transfer_opts 
     t->dialect = d;
     t->request_id = xstrdup(o->request_id);
     t->chunk_bytes = o->chunk_bytes;
+    t->timeout_s = o->timeout_s;
     t->origin_ns = origin_ns;
     t->t_start = t->t_first_byte = t->t_first_token = t->t_end = -1;
     t->t_first_reasoning = -1;
