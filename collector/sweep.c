@@ -330,7 +330,7 @@ static int sweep_precision(pb_run_ctx *ctx, const pb_plan *p, const pb_sweep_opt
     return interrupted;
 }
 
-/* Removes the hidden temp files (".NAME.tmp.PID", see pb_fs_write_atomic)
+/* Removes the hidden temp files (see pb_fs_tmp_pid)
  * in dir whose writer is gone: a kill -9 during a write leaves them, and
  * nobody else would ever remove them. A live pid's file is left alone (it
  * may be another collect writing now). Returns how many were removed. */
@@ -342,13 +342,8 @@ static int remove_stale_tmp(const char *dir, int quiet)
     int n = 0;
     struct dirent *e;
     while ((e = readdir(d))) {
-        const char *t = e->d_name[0] == '.' ? strstr(e->d_name, ".tmp.") : NULL;
-        if (!t)
-            continue;
-        char *end;
-        errno = 0;
-        long pid = strtol(t + 5, &end, 10);
-        if (errno || *end || end == t + 5 || pid <= 0)
+        long pid = pb_fs_tmp_pid(e->d_name);
+        if (pid <= 0)
             continue;
         if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
             continue;
