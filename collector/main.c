@@ -63,6 +63,9 @@ static const char usage[] =
 "                         (0 = every network chunk at once; default 0)\n"
 "  --reuse-connections    keep connections between requests (default: a fresh\n"
 "                         connection per request, so all pay the same connect)\n"
+"  --max-connect-failures K  stop the sweep after K runs in a row in which a\n"
+"                         request could not connect to its server (default 3;\n"
+"                         0 = never stop)\n"
 "  --dry-run              print the expanded plan as JSON on stdout and exit\n"
 "                         (with --endpoint: the plan file these flags make)\n"
 "\n"
@@ -77,7 +80,8 @@ static const char usage[] =
 "\n"
 "Output\n"
 "  --out DIR              where runs go: DIR/<runtime>/<config>/run_<k>.json\n"
-"                         and DIR/manifest.json (default data/)\n"
+"                         and DIR/manifest.json (default runs/); refused before\n"
+"                         anything is measured when it cannot hold them\n"
 "  --retry-failed         measure again runs recorded as invalid (the old file\n"
 "                         is kept as a hidden .run_<k>.json.failed-<n>)\n"
 "  --progress MODE        auto (default), tty (live bar), lines, none\n"
@@ -113,7 +117,8 @@ static const char usage[] =
 "  --version              version and library versions\n"
 "\n"
 "Exit status: 0 every run valid, 1 some runs invalid or not written, 2 usage or\n"
-"plan error, 3 preflight failed, 130 interrupted (Ctrl-C).\n";
+"plan error (an --out that cannot hold the runs included), 3 preflight failed,\n"
+"130 interrupted (Ctrl-C).\n";
 
 enum {
     OPT_PLAN = 256, OPT_OUT, OPT_RUNTIME, OPT_CONFIG, OPT_RUNS, OPT_NO_SOLO, OPT_NO_PAIRED,
@@ -121,12 +126,13 @@ enum {
     OPT_EMULATE, OPT_EMULATOR, OPT_IDEAL, OPT_SHARED, OPT_INDEP, OPT_PARALLEL, OPT_ETRACE,
     OPT_SCALE, OPT_DRY, OPT_PROGRESS, OPT_QUIET, OPT_SKIP_PRE, OPT_PROXY, OPT_CPUS, OPT_HELP, OPT_VERSION,
     OPT_API, OPT_ENDPOINT, OPT_MODEL, OPT_AGENTS, OPT_PROMPT, OPT_NUM_PREDICT, OPT_KEY_ENV,
-    OPT_TARGET_CI, OPT_MAX_RUNS, OPT_STAGGER, OPT_RATE,
+    OPT_TARGET_CI, OPT_MAX_RUNS, OPT_STAGGER, OPT_RATE, OPT_MAX_CONNECT_FAIL,
 };
 
 static const struct option longopts[] = {
     {"plan", required_argument, 0, OPT_PLAN},
     {"out", required_argument, 0, OPT_OUT},
+    {"max-connect-failures", required_argument, 0, OPT_MAX_CONNECT_FAIL},
     {"runtime", required_argument, 0, OPT_RUNTIME},
     {"config", required_argument, 0, OPT_CONFIG},
     {"runs", required_argument, 0, OPT_RUNS},
@@ -239,7 +245,7 @@ int main(int argc, char **argv)
     int dry = 0, skip_pre = 0, have_plan = 0;
     pb_cli_plan cli = {0};
     const char *key_env = NULL, *cli_flag = NULL, *cpus = NULL;
-    pb_sweep_opts so = {0};
+    pb_sweep_opts so = {.max_connect_failures = 3};
     double v;
     int c;
     opterr = 0;
@@ -327,6 +333,12 @@ int main(int argc, char **argv)
             ov.chunk_bytes = (long)v;
             break;
         case OPT_REUSE: ov.reuse_connections = 1; break;
+        case OPT_MAX_CONNECT_FAIL:
+            if (parse_num(optarg, 0, 1e6, &v) || v != (int)v)
+                return usage_error("--max-connect-failures %s: give a whole number of runs >= 0 "
+                                   "(0 = never stop)%s", optarg, "");
+            so.max_connect_failures = (int)v;
+            break;
         case OPT_RETRY: so.retry_failed = 1; break;
         case OPT_EMULATE: ov.emulate = 1; break;
         case OPT_EMULATOR: emulator = optarg; break;
@@ -452,6 +464,15 @@ int main(int argc, char **argv)
         return 0;
     }
 
+    /* An --out that cannot keep the runs is refused before the emulator,
+     * preflight or any request: never measure what cannot be kept. */
+    if (pb_sweep_check_out(&plan, err, sizeof err) != 0) {
+        fprintf(stderr, "collect: %s\n", err);
+        pb_plan_free(&plan);
+        free(auth);
+        return PB_EXIT_USAGE;
+    }
+
     curl_global_init(CURL_GLOBAL_DEFAULT);
     pb_signals_install();
     int rc = PB_EXIT_OK;
@@ -486,14 +507,6 @@ int main(int argc, char **argv)
     so.servers = servers;
     char host[256] = "";
     gethostname(host, sizeof host - 1);
-    /* Find an unwritable --out now, not after the first measured run. */
-    err[0] = '\0';
-    if (pb_fs_mkdirs(plan.out, err, sizeof err) != 0 || access(plan.out, W_OK) != 0) {
-        fprintf(stderr, "collect: cannot write to --out %s: %s (choose a writable directory)\n",
-                plan.out, err[0] ? err : strerror(errno));
-        rc = PB_EXIT_FAILED;
-        goto out;
-    }
     manifest_ctx mc = {&plan, hash, host, endpoints, emu.info, argc, argv, "", 0};
     so.before_first_write = manifest_write;
     so.ud = &mc;
@@ -513,7 +526,8 @@ int main(int argc, char **argv)
     fprintf(stderr,
             "collect: %s: %d of %d runs measured now, %d already valid (skipped), %d invalid now, "
             "%d kept invalid from before, %d conflicting files left untouched, %d not written\n",
-            rc == PB_EXIT_INTERRUPTED ? "interrupted" : "done", st.executed, st.total,
+            rc == PB_EXIT_INTERRUPTED ? "interrupted" : st.stopped ? "stopped" : "done",
+            st.executed, st.total,
             st.skipped_valid, st.failed_new, st.kept_invalid, st.conflicts, st.write_errors);
     if (st.added)
         fprintf(stderr, "collect: --target-ci added %d runs beyond the planned %d per group\n",

@@ -31,6 +31,13 @@ int pb_fs_mkdirs(const char *dir, char *err, size_t errlen)
                          strerror(errno));
                 return -1;
             }
+            /* EEXIST says a name is there, not that it is a folder. */
+            struct stat st;
+            if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) {
+                snprintf(err, errlen, "cannot create directory %s: %s", buf,
+                         strerror(ENOTDIR));
+                return -1;
+            }
             *p = saved;
             if (saved == '\0')
                 break;
@@ -91,6 +98,53 @@ static int tmp_create(const char *dir, const char *base, char *tmp, size_t tmple
         return -1;
     }
     return fd;
+}
+
+int pb_fs_check_dir(const char *dir, char *err, size_t errlen)
+{
+    char cur[4096];
+    if (snprintf(cur, sizeof cur, "%s", dir[0] ? dir : ".") >= (int)sizeof cur) {
+        snprintf(err, errlen, "path too long: %.64s...", dir);
+        return -1;
+    }
+    /* Up to the deepest part that exists: that one must be a folder, and
+     * everything below it will be created there. */
+    for (int depth = 0;; depth++) {
+        struct stat st;
+        if (stat(cur, &st) == 0) {
+            if (!S_ISDIR(st.st_mode)) {
+                snprintf(err, errlen, "%s exists and is not a folder%s%s", cur,
+                         depth ? ", so " : "", depth ? dir : "");
+                if (depth)
+                    snprintf(err + strlen(err), errlen - strlen(err), " cannot be one");
+                return -1;
+            }
+            break;
+        }
+        if (errno != ENOENT && errno != ENOTDIR) {
+            snprintf(err, errlen, "cannot reach %s: %s", cur, strerror(errno));
+            return -1;
+        }
+        char up[4096];
+        dir_of(cur, up, sizeof up);
+        if (strcmp(up, cur) == 0) {
+            snprintf(err, errlen, "cannot reach %s: %s", cur, strerror(errno));
+            return -1;
+        }
+        memcpy(cur, up, sizeof cur);
+    }
+    /* A file created and removed is the only test that holds: permission
+     * bits do not stop root, and a read-only mount or a pseudo file system
+     * (/proc) refuses only at creation. */
+    char tmp[4200];
+    int fd = tmp_create(cur, "parbench-probe", tmp, sizeof tmp);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot create files in %s: %s", cur, strerror(errno));
+        return -1;
+    }
+    close(fd);
+    unlink(tmp);
+    return 0;
 }
 
 long pb_fs_tmp_pid(const char *name)

@@ -34,6 +34,13 @@ int pb_fs_out_write(pb_fs_out *o, const void *data, size_t len);
  * Lets a sweep remove the leftovers of a writer that was killed. */
 long pb_fs_tmp_pid(const char *name);
 
+/* Whether files can be written in dir, before anything is measured: the
+ * deepest existing part of dir must be a folder in which a file can be
+ * created (tried: a temp file made and removed, since permission bits do
+ * not stop root and a read-only mount refuses only then). Creates nothing
+ * that stays. Returns 0, or -1 with err saying which part fails and why. */
+int pb_fs_check_dir(const char *dir, char *err, size_t errlen);
+
 /* mkdir -p. Returns 0 on success (also if it exists), -1 with err set. */
 int pb_fs_mkdirs(const char *dir, char *err, size_t errlen);
 
