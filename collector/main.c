@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,6 +225,32 @@ static int manifest_write(void *ud, char *err, size_t errlen)
     }
     m->written = 1;
     return 0;
+}
+
+/* The analyze command to run next: the analyze binary of this build tree
+ * or installation when there is one (beside collect, or ../analyze/ in the
+ * build tree), else plain `analyze`; the folder quoted for a shell. */
+static void analyze_hint(const char *out)
+{
+    char self[PATH_MAX], cand[PATH_MAX + 32], real[PATH_MAX];
+    const char *tool = "analyze";
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n > 0) {
+        self[n] = '\0';
+        char *slash = strrchr(self, '/');
+        if (slash)
+            *slash = '\0';
+        static const char *const rel[] = {"analyze", "../analyze/analyze"};
+        for (int i = 0; i < 2 && tool[0] == 'a'; i++) {
+            snprintf(cand, sizeof cand, "%s/%s", self, rel[i]);
+            if (access(cand, X_OK) == 0 && realpath(cand, real))
+                tool = real;
+        }
+    }
+    int plain = out[strspn(out, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                "0123456789/._-+:,")] == '\0';
+    fprintf(stderr, "collect: the full report: %s %s%s%s > report.md\n", tool, plain ? "" : "'",
+            out, plain ? "" : "'");
 }
 
 static int parse_num(const char *s, double lo, double hi, double *out)
@@ -481,8 +508,9 @@ int main(int argc, char **argv)
     const char **urls = calloc((size_t)plan.n_endpoints, sizeof *urls);
     if (plan.emulate.enabled) {
         char bin[4096];
+        /* The child's messages are printed above the progress bar. */
         if (pb_emulate_find(emulator, bin, sizeof bin, err, sizeof err) != 0 ||
-            pb_emulate_start(&plan, bin, &emu, err, sizeof err) != 0) {
+            pb_emulate_start(&plan, bin, pb_progress_relay_start(), &emu, err, sizeof err) != 0) {
             fprintf(stderr, "collect: %s\n", err);
             rc = PB_EXIT_PREFLIGHT;
             goto out;
@@ -540,10 +568,13 @@ int main(int argc, char **argv)
     fprintf(stderr, "collect: data in %s (%s)%s\n", plan.out, mnote,
             rc == PB_EXIT_INTERRUPTED ? "; run the same command again to resume" :
             st.kept_invalid || st.failed_new ? "; --retry-failed measures invalid runs again" : "");
+    if (!so.quiet && rc != PB_EXIT_INTERRUPTED && st.executed + st.skipped_valid > 0)
+        analyze_hint(plan.out);
 out:
     /* A failing emulator (e.g. its --trace incomplete) fails the sweep. */
     if (pb_emulate_stop(&emu) != 0 && rc == PB_EXIT_OK)
         rc = PB_EXIT_FAILED;
+    pb_progress_relay_stop();
     cJSON_Delete(endpoints);
     cJSON_Delete(servers);
     free(auth);

@@ -297,6 +297,9 @@ static int sweep_one(pb_run_ctx *ctx, const pb_plan *p, const pb_runtime *rt,
     } else {
         snprintf(status, sizeof status, "ok");
     }
+    /* A run kept counts in the answer (an invalid one as "without"). */
+    if (!write_failed && st->answers)
+        pb_progress_answer_add(&st->answers[rt - p->runtimes], pb_precision_speedup(trace));
     cJSON_Delete(trace);
     pb_progress_end(pr, rt->label, cfg->name, k, 1, status);
     if (write_failed) {
@@ -432,6 +435,28 @@ static int remove_stale_tmp(const char *dir, int quiet)
     return n;
 }
 
+/* The sweep's answer, one line per runtime, from the runs just made (as
+ * hyperfine ends with its summary): what a user came for, without waiting
+ * for analyze. */
+static void print_answers(const pb_plan *p, const pb_sweep_stats *st)
+{
+    if (!st->answers)
+        return;
+    int width = 0;
+    for (int r = 0; r < p->n_runtimes; r++) {
+        int w = (int)strlen(p->runtimes[r].label);
+        width = w > width ? w : width;
+    }
+    for (int r = 0; r < p->n_runtimes; r++) {
+        const pb_progress_answer *a = &st->answers[r];
+        if (a->n + a->n_without == 0)
+            continue;
+        char line[512];
+        pb_progress_answer_line(line, sizeof line, p->runtimes[r].label, width, a);
+        fprintf(stderr, "collect: %s\n", line);
+    }
+}
+
 int pb_sweep_check_out(const pb_plan *p, char *err, size_t errlen)
 {
     char e[4600], dir[4200];
@@ -500,6 +525,7 @@ int pb_sweep_run(const pb_plan *p, const char *const *urls, const char *plan_has
                 pb_existing ex = pb_run_check_file(path, key, why, sizeof why);
                 to_run += ex == PB_EXIST_ABSENT || (ex == PB_EXIST_INVALID && o->retry_failed);
             }
+    st->answers = calloc((size_t)p->n_runtimes, sizeof *st->answers);
     pb_progress pr;
     pb_progress_init(&pr, o->quiet ? PB_PROGRESS_NONE : o->progress, st->total, to_run);
 
@@ -511,7 +537,11 @@ int pb_sweep_run(const pb_plan *p, const char *const *urls, const char *plan_has
     if (!interrupted && p->target_ci_pct > 0)
         interrupted = sweep_precision(&ctx, p, o, st, &pr);
     /* interrupted: SWEEP_INTERRUPTED, or SWEEP_STOP (st->stopped, said). */
-    pb_progress_clear(&pr);
+    pb_progress_finish(&pr);
+    if (!o->quiet && interrupted != SWEEP_INTERRUPTED && st->executed > 0)
+        print_answers(p, st);
+    free(st->answers);
+    st->answers = NULL;
     if (ctx.share) {
         curl_share_cleanup(ctx.share);
         for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)

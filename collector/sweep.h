@@ -46,6 +46,7 @@ typedef struct pb_sweep_stats {
     int foreign_seen;        /* files of another plan met (the first is explained) */
     int connect_failures_in_row; /* measured runs in a row that could not connect */
     int stopped;             /* ended early: a run not written, or the server gone */
+    pb_progress_answer *answers; /* per runtime, during pb_sweep_run only */
 } pb_sweep_stats;
 
 /* Whether every run file of the plan can be written under p->out (each
