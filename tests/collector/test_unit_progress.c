@@ -35,7 +35,7 @@ static size_t longest_update(const char *cols, const char *config)
         pb_progress_begin(&p, "threads-1kb", config, k);
         pb_progress_end(&p, "threads-1kb", config, k, 1, "ok");
     }
-    pb_progress_clear(&p);
+    pb_progress_finish(&p);
     fflush(stderr);
     dup2(saved, 2);
     close(saved);
