@@ -201,7 +201,6 @@ static int unknown_option(const char *arg)
     return PB_EXIT_USAGE;
 }
 
-/* A finite number in [lo, hi] (NaN fails both comparisons' negation). */
 /* The manifest is written lazily, just before the first run file (see
  * pb_sweep_opts.before_first_write). */
 typedef struct manifest_ctx {
@@ -253,6 +252,7 @@ static void analyze_hint(const char *out)
             out, plain ? "" : "'");
 }
 
+/* A finite number in [lo, hi] (NaN fails both comparisons' negation). */
 static int parse_num(const char *s, double lo, double hi, double *out)
 {
     char *end;
