@@ -38,4 +38,4 @@ echo "== analyze: ${out}/report.md, charts/, csv/, analysis.json ==" >&2
 build/analyze/analyze -o "$out/report.md" --charts "$out/charts" --csv "$out/csv" \
     --json "$out/analysis.json" "$out/runs"
 echo "done: ${out}/report.md (charts in ${out}/charts/, CSV in ${out}/csv/, JSON in" \
-     "${out}/analysis.json, raw traces in ${out}/data)" >&2
+     "${out}/analysis.json, raw traces in ${out}/runs)" >&2
