@@ -415,6 +415,8 @@ void pb_progress_answer_line(char *out, size_t outlen, const char *runtime, int 
     double g = exp(a->sum_log / a->n);
     int l = snprintf(out, outlen, "%-*s speedup %.2fx vs sequential (geometric mean of %d "
                      "run%s measured now", width, runtime, g, a->n, a->n == 1 ? "" : "s");
+    if (l > 0 && (size_t)l < outlen && a->configs > 1)
+        l += snprintf(out + l, outlen - (size_t)l, " over %d configs", a->configs);
     if (l > 0 && (size_t)l < outlen && a->n > 1)
         l += snprintf(out + l, outlen - (size_t)l, ", %.2fx to %.2fx", a->min, a->max);
     if (l > 0 && (size_t)l < outlen && a->n_without)

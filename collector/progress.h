@@ -79,6 +79,7 @@ void pb_progress_relay_stop(void);
 typedef struct pb_progress_answer {
     int n, n_without;        /* runs with a speedup, runs without */
     double sum_log, min, max;
+    int configs;             /* configs the runs come from (said when > 1) */
 } pb_progress_answer;
 void pb_progress_answer_add(pb_progress_answer *a, double speedup);
 /* "uv      speedup 1.93x vs sequential (geometric mean of 6 runs ...)";

@@ -526,6 +526,8 @@ int pb_sweep_run(const pb_plan *p, const char *const *urls, const char *plan_has
                 to_run += ex == PB_EXIST_ABSENT || (ex == PB_EXIST_INVALID && o->retry_failed);
             }
     st->answers = calloc((size_t)p->n_runtimes, sizeof *st->answers);
+    for (int r = 0; st->answers && r < p->n_runtimes; r++)
+        st->answers[r].configs = p->n_configs;
     pb_progress pr;
     pb_progress_init(&pr, o->quiet ? PB_PROGRESS_NONE : o->progress, st->total, to_run);
 

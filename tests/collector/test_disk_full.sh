@@ -30,5 +30,9 @@ left=$(find "$WORK/out" -name '.*tmp*' | wc -l)
 # Space again: the same command resumes and completes.
 "$@" 2>"$WORK/log2" || { cat "$WORK/log2"; fail "resume exited $?"; }
 grep -q "5 of 6 runs measured now, 1 already valid" "$WORK/log2" || fail "resume: $(tail -2 "$WORK/log2")"
+# The sweep's answer and the next command (issue 22 §5).
+grep -q "^collect: uv speedup [0-9.]*x vs sequential (geometric mean of 5 runs measured now over 2 configs" \
+    "$WORK/log2" || fail "no answer line: $(cat "$WORK/log2")"
+grep -q "^collect: the full report: .*analyze $WORK/out > report.md" "$WORK/log2" || fail "no analyze command"
 "$TRACE_CHECK" "$WORK/out" --runs 6 --all-valid >/dev/null || fail "after resume: not all valid"
 echo "ok: stopped at the first failed write, resumed"

@@ -232,6 +232,10 @@ static void test_answer_line(void **st)
     pb_progress_answer_line(line, sizeof line, "threads", 7, &b);
     assert_string_equal(line, "threads speedup 1.94x vs sequential (geometric mean of 2 runs "
                               "measured now, 1.50x to 2.50x; 1 without a speedup)");
+    b.configs = 3;
+    pb_progress_answer_line(line, sizeof line, "threads", 7, &b);
+    assert_string_equal(line, "threads speedup 1.94x vs sequential (geometric mean of 2 runs "
+                              "measured now over 3 configs, 1.50x to 2.50x; 1 without a speedup)");
     pb_progress_answer c = {0};
     pb_progress_answer_add(&c, NAN);
     pb_progress_answer_line(line, sizeof line, "serial", 6, &c);
