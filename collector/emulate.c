@@ -171,7 +171,7 @@ static int reap(pid_t pid, int ms)
     }
 }
 
-static pid_t spawn(char **argv, int out_w, int out_r)
+static pid_t spawn(char **argv, int out_w, int out_r, int err_w)
 {
     pid_t parent = getpid();
     pid_t pid = fork();
@@ -199,6 +199,9 @@ static pid_t spawn(char **argv, int out_w, int out_r)
             _exit(127);
         close(out_w);
     }
+    /* Its messages go through collect, which prints them above the bar. */
+    if (err_w >= 0 && err_w != STDERR_FILENO && dup2(err_w, STDERR_FILENO) < 0)
+        _exit(127);
     execv(argv[0], argv);
     static const char msg[] = "collect: cannot execute the emulator binary\n";
     (void)!write(2, msg, sizeof msg - 1);
@@ -278,7 +281,8 @@ static cJSON *info_json(const pb_plan *p, const emu_options *o, const char *bina
     return j;
 }
 
-int pb_emulate_start(const pb_plan *p, const char *binary, pb_emu *m, char *err, size_t errlen)
+int pb_emulate_start(const pb_plan *p, const char *binary, int err_fd, pb_emu *m, char *err,
+                     size_t errlen)
 {
     memset(m, 0, sizeof *m);
     m->out_fd = -1;
@@ -310,7 +314,7 @@ int pb_emulate_start(const pb_plan *p, const char *binary, pb_emu *m, char *err,
         goto out;
     }
     fflush(NULL);
-    m->pid = spawn(a.v, fds[1], fds[0]);
+    m->pid = spawn(a.v, fds[1], fds[0], err_fd);
     if (m->pid < 0) {
         snprintf(err, errlen, "--emulate: fork: %s", strerror(errno));
         m->pid = 0;

@@ -33,9 +33,10 @@ int pb_emulate_find(const char *explicit_path, char *out, size_t outlen, char *e
                     size_t errlen);
 
 /* Starts the emulator binary at `binary` for the plan and waits (at most
- * 10 s) for one "listening" line per endpoint. Returns 0, or -1 with err
- * set and no child left. */
-int pb_emulate_start(const pb_plan *p, const char *binary, pb_emu *m, char *err,
+ * 10 s) for one "listening" line per endpoint. err_fd becomes the child's
+ * stderr (-1: collect's own). Returns 0, or -1 with err set and no child
+ * left. */
+int pb_emulate_start(const pb_plan *p, const char *binary, int err_fd, pb_emu *m, char *err,
                      size_t errlen);
 
 /* Stops the child (SIGTERM, then SIGKILL after 5 s), reaps it and frees m.

@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,9 @@ static const char usage[] =
 "                         (0 = every network chunk at once; default 0)\n"
 "  --reuse-connections    keep connections between requests (default: a fresh\n"
 "                         connection per request, so all pay the same connect)\n"
+"  --max-connect-failures K  stop the sweep after K runs in a row in which a\n"
+"                         request could not connect to its server (default 3;\n"
+"                         0 = never stop)\n"
 "  --dry-run              print the expanded plan as JSON on stdout and exit\n"
 "                         (with --endpoint: the plan file these flags make)\n"
 "\n"
@@ -77,7 +81,8 @@ static const char usage[] =
 "\n"
 "Output\n"
 "  --out DIR              where runs go: DIR/<runtime>/<config>/run_<k>.json\n"
-"                         and DIR/manifest.json (default data/)\n"
+"                         and DIR/manifest.json (default runs/); refused before\n"
+"                         anything is measured when it cannot hold them\n"
 "  --retry-failed         measure again runs recorded as invalid (the old file\n"
 "                         is kept as a hidden .run_<k>.json.failed-<n>)\n"
 "  --progress MODE        auto (default), tty (live bar), lines, none\n"
@@ -113,7 +118,8 @@ static const char usage[] =
 "  --version              version and library versions\n"
 "\n"
 "Exit status: 0 every run valid, 1 some runs invalid or not written, 2 usage or\n"
-"plan error, 3 preflight failed, 130 interrupted (Ctrl-C).\n";
+"plan error (an --out that cannot hold the runs included), 3 preflight failed,\n"
+"130 interrupted (Ctrl-C).\n";
 
 enum {
     OPT_PLAN = 256, OPT_OUT, OPT_RUNTIME, OPT_CONFIG, OPT_RUNS, OPT_NO_SOLO, OPT_NO_PAIRED,
@@ -121,12 +127,13 @@ enum {
     OPT_EMULATE, OPT_EMULATOR, OPT_IDEAL, OPT_SHARED, OPT_INDEP, OPT_PARALLEL, OPT_ETRACE,
     OPT_SCALE, OPT_DRY, OPT_PROGRESS, OPT_QUIET, OPT_SKIP_PRE, OPT_PROXY, OPT_CPUS, OPT_HELP, OPT_VERSION,
     OPT_API, OPT_ENDPOINT, OPT_MODEL, OPT_AGENTS, OPT_PROMPT, OPT_NUM_PREDICT, OPT_KEY_ENV,
-    OPT_TARGET_CI, OPT_MAX_RUNS, OPT_STAGGER, OPT_RATE,
+    OPT_TARGET_CI, OPT_MAX_RUNS, OPT_STAGGER, OPT_RATE, OPT_MAX_CONNECT_FAIL,
 };
 
 static const struct option longopts[] = {
     {"plan", required_argument, 0, OPT_PLAN},
     {"out", required_argument, 0, OPT_OUT},
+    {"max-connect-failures", required_argument, 0, OPT_MAX_CONNECT_FAIL},
     {"runtime", required_argument, 0, OPT_RUNTIME},
     {"config", required_argument, 0, OPT_CONFIG},
     {"runs", required_argument, 0, OPT_RUNS},
@@ -194,7 +201,6 @@ static int unknown_option(const char *arg)
     return PB_EXIT_USAGE;
 }
 
-/* A finite number in [lo, hi] (NaN fails both comparisons' negation). */
 /* The manifest is written lazily, just before the first run file (see
  * pb_sweep_opts.before_first_write). */
 typedef struct manifest_ctx {
@@ -220,6 +226,33 @@ static int manifest_write(void *ud, char *err, size_t errlen)
     return 0;
 }
 
+/* The analyze command to run next: the analyze binary of this build tree
+ * or installation when there is one (beside collect, or ../analyze/ in the
+ * build tree), else plain `analyze`; the folder quoted for a shell. */
+static void analyze_hint(const char *out)
+{
+    char self[PATH_MAX], cand[PATH_MAX + 32], real[PATH_MAX];
+    const char *tool = "analyze";
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n > 0) {
+        self[n] = '\0';
+        char *slash = strrchr(self, '/');
+        if (slash)
+            *slash = '\0';
+        static const char *const rel[] = {"analyze", "../analyze/analyze"};
+        for (int i = 0; i < 2 && tool[0] == 'a'; i++) {
+            snprintf(cand, sizeof cand, "%s/%s", self, rel[i]);
+            if (access(cand, X_OK) == 0 && realpath(cand, real))
+                tool = real;
+        }
+    }
+    int plain = out[strspn(out, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                "0123456789/._-+:,")] == '\0';
+    fprintf(stderr, "collect: the full report: %s %s%s%s > report.md\n", tool, plain ? "" : "'",
+            out, plain ? "" : "'");
+}
+
+/* A finite number in [lo, hi] (NaN fails both comparisons' negation). */
 static int parse_num(const char *s, double lo, double hi, double *out)
 {
     char *end;
@@ -239,7 +272,7 @@ int main(int argc, char **argv)
     int dry = 0, skip_pre = 0, have_plan = 0;
     pb_cli_plan cli = {0};
     const char *key_env = NULL, *cli_flag = NULL, *cpus = NULL;
-    pb_sweep_opts so = {0};
+    pb_sweep_opts so = {.max_connect_failures = 3};
     double v;
     int c;
     opterr = 0;
@@ -327,6 +360,12 @@ int main(int argc, char **argv)
             ov.chunk_bytes = (long)v;
             break;
         case OPT_REUSE: ov.reuse_connections = 1; break;
+        case OPT_MAX_CONNECT_FAIL:
+            if (parse_num(optarg, 0, 1e6, &v) || v != (int)v)
+                return usage_error("--max-connect-failures %s: give a whole number of runs >= 0 "
+                                   "(0 = never stop)%s", optarg, "");
+            so.max_connect_failures = (int)v;
+            break;
         case OPT_RETRY: so.retry_failed = 1; break;
         case OPT_EMULATE: ov.emulate = 1; break;
         case OPT_EMULATOR: emulator = optarg; break;
@@ -452,6 +491,15 @@ int main(int argc, char **argv)
         return 0;
     }
 
+    /* An --out that cannot keep the runs is refused before the emulator,
+     * preflight or any request: never measure what cannot be kept. */
+    if (pb_sweep_check_out(&plan, err, sizeof err) != 0) {
+        fprintf(stderr, "collect: %s\n", err);
+        pb_plan_free(&plan);
+        free(auth);
+        return PB_EXIT_USAGE;
+    }
+
     curl_global_init(CURL_GLOBAL_DEFAULT);
     pb_signals_install();
     int rc = PB_EXIT_OK;
@@ -460,8 +508,9 @@ int main(int argc, char **argv)
     const char **urls = calloc((size_t)plan.n_endpoints, sizeof *urls);
     if (plan.emulate.enabled) {
         char bin[4096];
+        /* The child's messages are printed above the progress bar. */
         if (pb_emulate_find(emulator, bin, sizeof bin, err, sizeof err) != 0 ||
-            pb_emulate_start(&plan, bin, &emu, err, sizeof err) != 0) {
+            pb_emulate_start(&plan, bin, pb_progress_relay_start(), &emu, err, sizeof err) != 0) {
             fprintf(stderr, "collect: %s\n", err);
             rc = PB_EXIT_PREFLIGHT;
             goto out;
@@ -486,14 +535,6 @@ int main(int argc, char **argv)
     so.servers = servers;
     char host[256] = "";
     gethostname(host, sizeof host - 1);
-    /* Find an unwritable --out now, not after the first measured run. */
-    err[0] = '\0';
-    if (pb_fs_mkdirs(plan.out, err, sizeof err) != 0 || access(plan.out, W_OK) != 0) {
-        fprintf(stderr, "collect: cannot write to --out %s: %s (choose a writable directory)\n",
-                plan.out, err[0] ? err : strerror(errno));
-        rc = PB_EXIT_FAILED;
-        goto out;
-    }
     manifest_ctx mc = {&plan, hash, host, endpoints, emu.info, argc, argv, "", 0};
     so.before_first_write = manifest_write;
     so.ud = &mc;
@@ -513,7 +554,8 @@ int main(int argc, char **argv)
     fprintf(stderr,
             "collect: %s: %d of %d runs measured now, %d already valid (skipped), %d invalid now, "
             "%d kept invalid from before, %d conflicting files left untouched, %d not written\n",
-            rc == PB_EXIT_INTERRUPTED ? "interrupted" : "done", st.executed, st.total,
+            rc == PB_EXIT_INTERRUPTED ? "interrupted" : st.stopped ? "stopped" : "done",
+            st.executed, st.total,
             st.skipped_valid, st.failed_new, st.kept_invalid, st.conflicts, st.write_errors);
     if (st.added)
         fprintf(stderr, "collect: --target-ci added %d runs beyond the planned %d per group\n",
@@ -526,10 +568,13 @@ int main(int argc, char **argv)
     fprintf(stderr, "collect: data in %s (%s)%s\n", plan.out, mnote,
             rc == PB_EXIT_INTERRUPTED ? "; run the same command again to resume" :
             st.kept_invalid || st.failed_new ? "; --retry-failed measures invalid runs again" : "");
+    if (!so.quiet && rc != PB_EXIT_INTERRUPTED && st.executed + st.skipped_valid > 0)
+        analyze_hint(plan.out);
 out:
     /* A failing emulator (e.g. its --trace incomplete) fails the sweep. */
     if (pb_emulate_stop(&emu) != 0 && rc == PB_EXIT_OK)
         rc = PB_EXIT_FAILED;
+    pb_progress_relay_stop();
     cJSON_Delete(endpoints);
     cJSON_Delete(servers);
     free(auth);

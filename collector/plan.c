@@ -746,7 +746,7 @@ int pb_plan_from_json(pb_plan *p, const char *text, size_t len,
     }
     base_agent *b = NULL;
     int nb = 0, rc = -1;
-    const char *name = "plan", *out = "data/", *trace = NULL;
+    const char *name = "plan", *out = "runs/", *trace = NULL;
     double runs = 1, seed = 115, timeout = 600, chunk = 0, wt = 8, tci = 0, maxr = 0;
     int warmup = 1, solo = 1, reuse = 0, paired = 1;
     if (check_keys(root, plan_root_keys, origin, err, errlen) ||

@@ -33,6 +33,9 @@ typedef struct pb_sweep_opts {
      * not written (err says why). */
     int (*before_first_write)(void *ud, char *err, size_t errlen);
     void *ud;
+    /* Stop the sweep after this many runs in a row in which a request
+     * could not connect to its server (0: never). */
+    int max_connect_failures;
 } pb_sweep_opts;
 
 typedef struct pb_sweep_stats {
@@ -41,7 +44,16 @@ typedef struct pb_sweep_stats {
         added;               /* runs added by --target-ci */
     int first_written;       /* a run file was written (before_first_write ran) */
     int foreign_seen;        /* files of another plan met (the first is explained) */
+    int connect_failures_in_row; /* measured runs in a row that could not connect */
+    int stopped;             /* ended early: a run not written, or the server gone */
+    pb_progress_answer *answers; /* per runtime, during pb_sweep_run only */
 } pb_sweep_stats;
+
+/* Whether every run file of the plan can be written under p->out (each
+ * folder a folder, files creatable: pb_fs_check_dir), checked before the
+ * first request so nothing is measured that cannot be kept. Returns 0, or
+ * -1 with err naming the flag, the failing part and what to do. */
+int pb_sweep_check_out(const pb_plan *p, char *err, size_t errlen);
 
 int pb_sweep_run(const pb_plan *p, const char *const *urls, const char *plan_hash,
                  const char *host, cJSON *emulator, const pb_sweep_opts *o,

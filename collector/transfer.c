@@ -9,6 +9,7 @@
 #include <string.h>
 #include <uv.h>
 
+#include "progress.h"
 
 #define ERRBODY_MAX 4096
 
@@ -107,6 +108,9 @@ static void defer_message(pb_transfer *t, const pb_message *m)
 static int on_message(pb_transfer *t, pb_message *m)
 {
     m->index = ++t->n_lines;
+    /* The live bar's token count (a relaxed atomic add, after the
+     * chunk's timestamp was taken). */
+    pb_progress_count_message();
     /* Until the first token, messages are interpreted as they arrive and a
      * failure stops the transfer: TTFT is the arrival of the first one with
      * content. After it, a token's message (~100-300 bytes) is still

@@ -79,6 +79,7 @@ typedef struct emu_sched_item emu_sched_item;
 typedef void (*emu_sched_cb)(emu_sched_item *it, uint64_t now);
 struct emu_sched_item {
     uint64_t due;  /* uv_hrtime() ns */
+    uint64_t seq;  /* when it was added: breaks ties of due (FIFO) */
     size_t idx;    /* position in the heap, SIZE_MAX when not scheduled */
     emu_sched_cb cb;
 };
@@ -90,6 +91,7 @@ typedef struct emu_sched {
     size_t n, cap;
     uint64_t armed; /* due time the timerfd is armed for, 0 = disarmed */
     int dispatching; /* inside the expiry loop: arm once at its end */
+    uint64_t next_seq; /* emu_sched_item.seq of the next add */
 } emu_sched;
 
 int emu_sched_init(emu_sched *s, uv_loop_t *loop);

@@ -37,8 +37,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    emu_stop(E);
-    return 0;
+    /* A failed stop fails the group (cmocka reports the teardown). */
+    return emu_stop(E);
 }
 
 static xfer get(const char *path) { return xfer_one(PORT, path, NULL); }
@@ -369,7 +369,7 @@ static void test_trace(void **state)
              "{\"num_predict\":3}}",
              "X-Parbench-Request: req-42\r\n", &r, 5000);
     assert_int_equal(r.n_chunks, 4);
-    emu_stop(e);
+    assert_int_equal(emu_stop(e), 0);
 
     FILE *f = fopen(path, "r");
     assert_non_null(f);
@@ -412,7 +412,7 @@ static char *run_once(uint64_t seed)
     xfer x = {.port = emu_port(e, 0), .path = "/api/generate",
               .body = "{\"model\":\"gemma3\",\"prompt\":\"x\",\"stream\":false}"};
     xfer_run(&x, 1);
-    emu_stop(e);
+    assert_int_equal(emu_stop(e), 0);
     cJSON *j = cJSON_Parse(x.data);
     char *s = strdup(cJSON_GetObjectItem(j, "response")->valuestring);
     assert_string_equal(cJSON_GetObjectItem(j, "done_reason")->valuestring,
@@ -473,7 +473,7 @@ static void test_seeded_sampling(void **state)
         differs |= eval_count_on(e, 0, body) != a0;
     }
     assert_true(differs);
-    emu_stop(e);
+    assert_int_equal(emu_stop(e), 0);
 }
 
 static void test_fixed_length(void **state)
@@ -494,7 +494,7 @@ static void test_fixed_length(void **state)
     assert_int_equal((int)json_num(lines[7], "eval_count"), 7);
     assert_non_null(strstr(lines[7], "\"done_reason\":\"stop\""));
     xfer_free(&x, 1);
-    emu_stop(e);
+    assert_int_equal(emu_stop(e), 0);
 }
 
 int main(void)

@@ -14,7 +14,8 @@ check() { # check NAME EXPECTED ACTUAL
 }
 # Starts the emulator in the background; sets PORTS=(...) from its stdout.
 start() {
-  local out=$TMP/out.$RANDOM
+  local out
+  out=$(mktemp "$TMP/out.XXXXXX") # never an earlier start's file
   "$EMU" "$@" >"$out" 2>>"$TMP/stderr" & PIDS+=($!)
   for _ in $(seq 100); do
     [[ $(grep -c '^listening ' "$out" 2>/dev/null) -ge 1 ]] && break; sleep 0.05

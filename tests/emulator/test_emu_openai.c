@@ -57,9 +57,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    emu_stop(E);
-    emu_stop(E32);
-    return 0;
+    /* A failed stop fails the group (cmocka reports the teardown). */
+    int rc = emu_stop(E);
+    rc |= emu_stop(E32);
+    return rc;
 }
 
 static xfer get(const char *path) { return xfer_one(PORT, path, NULL); }
@@ -1032,7 +1033,7 @@ static void test_queue_full_503(void **state)
     xfer_run(&c, 1);
     pthread_join(ba.t, NULL);
     pthread_join(bb.t, NULL);
-    emu_stop(e);
+    assert_int_equal(emu_stop(e), 0);
     assert_int_equal(ba.x.status, 200);
     /* B and C are the same request: whichever came second is refused. */
     assert_true((bb.x.status == 200) != (c.status == 200));
@@ -1096,7 +1097,7 @@ static void test_dialects_share_slots(void **state)
                  "\"content\":\"x\"}],\"stream\":true,\"max_tokens\":20}"},
     };
     xfer_run(x, 2);
-    emu_stop(e);
+    assert_int_equal(emu_stop(e), 0);
     assert_int_equal(x[0].status, 200);
     assert_int_equal(x[1].status, 200);
     unsigned long long n1 = trace_ns(path, "native", 1);
@@ -1133,7 +1134,7 @@ static void test_trace(void **state)
              "\"stream_options\":{\"include_usage\":true}}",
              "X-Parbench-Request: req-7\r\n", &r, 5000);
     assert_int_equal(r.n_chunks, 4);
-    emu_stop(e);
+    assert_int_equal(emu_stop(e), 0);
 
     /* One line per write: token events 1..3, the final write as 4. */
     FILE *f = fopen(path, "r");
