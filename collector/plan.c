@@ -142,6 +142,7 @@ void pb_plan_free(pb_plan *p)
         free(p->configs[c].agents);
         free(p->configs[c].name);
         free(p->configs[c].base_name);
+        cJSON_Delete(p->configs[c].server_env);
     }
     free(p->configs);
     for (int i = 0; i < p->n_runtimes; i++)
@@ -153,6 +154,9 @@ void pb_plan_free(pb_plan *p)
     for (int i = 0; i < p->emulate.n_models; i++)
         free(p->emulate.models[i]);
     free(p->emulate.models);
+    for (int i = 0; i < p->n_servers; i++)
+        pb_server_spec_free(&p->servers[i]);
+    free(p->servers);
     memset(p, 0, sizeof *p);
 }
 
@@ -165,14 +169,15 @@ void pb_plan_free(pb_plan *p)
 static const char *const *const plan_root_keys =
     KEYS("name", "out", "runs", "seed", "timeout_s", "chunk_bytes", "warmup_tokens",
          "warmup", "solo", "paired_seed", "reuse_connections", "emulate", "runtimes",
-         "model", "api", "agents", "configs", "arrival", "max_runs", "target_ci_pct");
+         "model", "api", "agents", "configs", "arrival", "max_runs", "target_ci_pct",
+         "servers");
 static const char *const *const plan_emulate_keys =
     KEYS("enabled", "ideal", "time_scale", "num_parallel", "trace", "shared_gpu", "faults",
          "models");
 static const char *const *const plan_agent_keys =
     KEYS("id", "model", "api", "prompt", "prompt_file", "count", "endpoint", "options",
          "headers", "steps");
-static const char *const *const plan_config_keys = KEYS("name", "options", "agents");
+static const char *const *const plan_config_keys = KEYS("name", "options", "agents", "server_env");
 
 static int check_keys(const cJSON *o, const char *const *known, const char *where,
                       char *err, size_t errlen)
@@ -432,11 +437,14 @@ static int parse_agents(const cJSON *root, const char *origin, const char *base_
             x->id = xstrdup(idbuf);
             x->group = xstrdup(id);
             const cJSON *e = cJSON_IsArray(ep) ? cJSON_GetArrayItem(ep, k % n_ep) : ep;
-            if (!cJSON_IsString(e) || strncmp(e->valuestring, "http://", 7) != 0) {
+            /* "server:NAME" is checked against "servers" once the plan is read. */
+            if (!cJSON_IsString(e) || (strncmp(e->valuestring, "http://", 7) != 0 &&
+                                       !pb_server_ref(e->valuestring))) {
                 free(ptext);
                 pb_steps_free(st, n_st);
                 base_free(b, n);
-                return fail(err, errlen, "%s: endpoint must be an http:// URL", where);
+                return fail(err, errlen, "%s: endpoint must be an http:// URL or "
+                            "\"server:NAME\" (a server in \"servers\")", where);
             }
             /* Normalise: no trailing slash, so "/api/..." can be appended. */
             x->endpoint = xstrdup(e->valuestring);
@@ -506,6 +514,9 @@ static int build_config(pb_plan *p, pb_config *cfg, const char *name,
     }
     cfg->base_name = xstrdup(name);
     cfg->sweep_n = sweep_n;
+    const cJSON *senv = c ? cJSON_GetObjectItemCaseSensitive(c, "server_env") : NULL;
+    if (senv && !(cfg->server_env = pb_server_env_parse(senv, where, err, errlen)))
+        return -1;
     cfg->n_agents = nb;
     cfg->agents = calloc(nb, sizeof *cfg->agents);
     for (int i = 0; i < nb; i++) {
@@ -715,6 +726,38 @@ int pb_plan_check_paths(const pb_plan *p, char *err, size_t errlen)
     }
     free(dirs);
     return rc;
+}
+
+/* "servers", and every "server:NAME" endpoint and "server_env" checked
+ * against them (before anything is measured). */
+static int plan_servers(pb_plan *p, const cJSON *root, const char *origin, char *err,
+                        size_t errlen)
+{
+    const cJSON *sv = cJSON_GetObjectItemCaseSensitive(root, "servers");
+    if (sv && pb_servers_parse(sv, origin, &p->servers, &p->n_servers, err, errlen) != 0)
+        return -1;
+    int refs = 0;
+    for (int i = 0; i < p->n_endpoints; i++) {
+        const char *name = pb_server_ref(p->endpoints[i]);
+        if (!name)
+            continue;
+        refs++;
+        int found = 0;
+        for (int k = 0; k < p->n_servers && !found; k++)
+            found = strcmp(p->servers[k].name, name) == 0;
+        if (!found)
+            return fail(err, errlen, "%s: endpoint \"%s\" names no server in \"servers\"%s",
+                        origin, p->endpoints[i], p->n_servers ? "" : " (the plan has none)");
+    }
+    if (refs && p->emulate.enabled)
+        return fail(err, errlen, "%s: --emulate starts its own servers; endpoints must be "
+                    "URLs, not \"server:NAME\" (drop --emulate or the servers)", origin);
+    for (int c = 0; c < p->n_configs; c++)
+        if (p->configs[c].server_env && !p->n_servers && !p->emulate.enabled)
+            return fail(err, errlen, "%s: config %s has \"server_env\", but collect starts no "
+                        "server (add \"servers\" or --server CMD, or --emulate)", origin,
+                        p->configs[c].name);
+    return 0;
 }
 
 int pb_plan_from_json(pb_plan *p, const char *text, size_t len,
@@ -976,7 +1019,8 @@ int pb_plan_from_json(pb_plan *p, const char *text, size_t len,
         fail(err, errlen, "%s: no config selected", origin);
         goto done;
     }
-    if (pb_plan_check_paths(p, err, errlen) != 0)
+    if (pb_plan_check_paths(p, err, errlen) != 0 ||
+        plan_servers(p, root, origin, err, errlen) != 0)
         goto done;
     rc = 0;
 done:
@@ -1076,6 +1120,12 @@ static void add_protocol(cJSON *j, const pb_plan *p)
     /* Only when set: run keys of plans without one stay as they were. */
     if (p->arrival != PB_ARRIVAL_TOGETHER)
         cJSON_AddItemToObject(j, "arrival", pb_arrival_to_json(p->arrival, p->arrival_param));
+    /* Only when set, as arrival: the servers collect runs are measured too. */
+    if (p->n_servers) {
+        cJSON *sv = cJSON_AddObjectToObject(j, "servers");
+        for (int i = 0; i < p->n_servers; i++)
+            cJSON_AddItemToObject(sv, p->servers[i].name, pb_server_spec_json(&p->servers[i]));
+    }
 }
 
 cJSON *pb_plan_to_json(const pb_plan *p)
@@ -1100,6 +1150,8 @@ cJSON *pb_plan_to_json(const pb_plan *p)
             cJSON_AddStringToObject(cj, "base_name", p->configs[c].base_name);
             cJSON_AddNumberToObject(cj, "n_agents", p->configs[c].sweep_n);
         }
+        if (p->configs[c].server_env)
+            cJSON_AddItemToObject(cj, "server_env", cJSON_Duplicate(p->configs[c].server_env, 1));
         cJSON *ag = cJSON_AddArrayToObject(cj, "agents");
         for (int a = 0; a < p->configs[c].n_agents; a++)
             cJSON_AddItemToArray(ag, agent_json(&p->configs[c].agents[a]));
@@ -1143,6 +1195,8 @@ void pb_plan_run_key(const pb_plan *p, const pb_runtime *rt, const pb_config *cf
     add_protocol(j, p);
     cJSON_AddItemToObject(j, "runtime", runtime_json(rt));
     cJSON_AddStringToObject(j, "config", cfg->name);
+    if (cfg->server_env)
+        cJSON_AddItemToObject(j, "server_env", cJSON_Duplicate(cfg->server_env, 1));
     cJSON_AddNumberToObject(j, "run_index", run_index);
     cJSON *ag = cJSON_AddArrayToObject(j, "agents");
     for (int a = 0; a < cfg->n_agents; a++)

@@ -33,6 +33,15 @@ typedef struct pb_sweep_opts {
      * not written (err says why). */
     int (*before_first_write)(void *ud, char *err, size_t errlen);
     void *ud;
+    /* Server hooks (server_proc.h), all NULL when collect runs no server
+     * and samples nothing. before_run: 0 go, -1 this run is not run, -2
+     * the sweep stops (err says why). after_run: adds to the trace before
+     * it is written; -2 stops the sweep after it. config_at: the config
+     * the i-th step of round k measures (default i). */
+    int (*before_run)(void *hud, const pb_config *cfg, char *err, size_t errlen);
+    int (*after_run)(void *hud, const pb_config *cfg, cJSON *trace, char *err, size_t errlen);
+    int (*config_at)(void *hud, int k, int i);
+    void *hud;
 } pb_sweep_opts;
 
 typedef struct pb_sweep_stats {
@@ -41,6 +50,7 @@ typedef struct pb_sweep_stats {
         added;               /* runs added by --target-ci */
     int first_written;       /* a run file was written (before_first_write ran) */
     int foreign_seen;        /* files of another plan met (the first is explained) */
+    int stopped;             /* a hook stopped the sweep (it said why) */
 } pb_sweep_stats;
 
 int pb_sweep_run(const pb_plan *p, const char *const *urls, const char *plan_hash,
