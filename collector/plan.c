@@ -1151,7 +1151,7 @@ cJSON *pb_plan_to_json(const pb_plan *p)
             cJSON_AddNumberToObject(cj, "n_agents", p->configs[c].sweep_n);
         }
         if (p->configs[c].server_env)
-            cJSON_AddItemToObject(cj, "server_env", cJSON_Duplicate(p->configs[c].server_env, 1));
+            cJSON_AddItemToObject(cj, "server_env", pb_server_env_masked(p->configs[c].server_env));
         cJSON *ag = cJSON_AddArrayToObject(cj, "agents");
         for (int a = 0; a < p->configs[c].n_agents; a++)
             cJSON_AddItemToArray(ag, agent_json(&p->configs[c].agents[a]));
@@ -1196,7 +1196,7 @@ void pb_plan_run_key(const pb_plan *p, const pb_runtime *rt, const pb_config *cf
     cJSON_AddItemToObject(j, "runtime", runtime_json(rt));
     cJSON_AddStringToObject(j, "config", cfg->name);
     if (cfg->server_env)
-        cJSON_AddItemToObject(j, "server_env", cJSON_Duplicate(cfg->server_env, 1));
+        cJSON_AddItemToObject(j, "server_env", pb_server_env_masked(cfg->server_env));
     cJSON_AddNumberToObject(j, "run_index", run_index);
     cJSON *ag = cJSON_AddArrayToObject(j, "agents");
     for (int a = 0; a < cfg->n_agents; a++)

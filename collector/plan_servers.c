@@ -51,6 +51,16 @@ int pb_server_env_secret(const char *name)
     return 0;
 }
 
+cJSON *pb_server_env_masked(const cJSON *env)
+{
+    cJSON *o = cJSON_CreateObject();
+    const cJSON *it;
+    cJSON_ArrayForEach(it, env)
+        cJSON_AddStringToObject(o, it->string, pb_server_env_secret(it->string) || !cJSON_IsString(it)
+                                                   ? "***" : it->valuestring);
+    return o;
+}
+
 /* An env name as the shell accepts one: [A-Za-z_][A-Za-z0-9_]*. */
 static int env_name_ok(const char *s)
 {
@@ -250,11 +260,7 @@ cJSON *pb_server_spec_json(const pb_server_spec *s)
     cJSON *cmd = cJSON_AddArrayToObject(j, "command");
     for (int i = 0; i < s->argc; i++)
         cJSON_AddItemToArray(cmd, cJSON_CreateString(s->argv[i]));
-    cJSON *env = cJSON_AddObjectToObject(j, "env");
-    const cJSON *it;
-    cJSON_ArrayForEach(it, s->env)
-        cJSON_AddStringToObject(env, it->string,
-                                pb_server_env_secret(it->string) ? "***" : it->valuestring);
+    cJSON_AddItemToObject(j, "env", pb_server_env_masked(s->env));
     cJSON_AddNumberToObject(j, "ready_timeout_s", s->ready_timeout_s);
     cJSON_AddNumberToObject(j, "stop_grace_s", s->stop_grace_s);
     return j;

@@ -60,5 +60,7 @@ cJSON *pb_server_env_configs(const char *const *lists, int n, char *err, size_t 
 /* 1 when a variable's name looks like it holds a secret (its value is then
  * masked in every record). */
 int pb_server_env_secret(const char *name);
+/* A copy of an env object with those values masked ("***"). */
+cJSON *pb_server_env_masked(const cJSON *env);
 
 #endif

@@ -87,6 +87,7 @@ static char *xstrdup(const char *s)
 
 /* --- configs grouped by settings --- */
 
+/* The settings as JSON text, to compare (never printed: unmasked). */
 static char *settings_text(const pb_config *c)
 {
     if (!c->server_env)
@@ -214,7 +215,13 @@ pb_srvset *pb_srvset_new(const pb_plan *p, const pb_srv_extra *extra, const char
             "groups in plan order for odd k and reversed for even k" : "plan order");
         cJSON *gs = cJSON_AddArrayToObject(s->order, "settings");
         for (int g = 0; g < s->n_groups; g++)
-            cJSON_AddItemToArray(gs, cJSON_Parse(keys[g]));
+            for (int c = 0; c < p->n_configs; c++)
+                if (s->group_of[c] == g) {
+                    cJSON_AddItemToArray(gs, p->configs[c].server_env
+                                                 ? pb_server_env_masked(p->configs[c].server_env)
+                                                 : cJSON_CreateObject());
+                    break;
+                }
         cJSON_AddNumberToObject(s->order, "restarts_per_round",
                                 s->n_groups > 1 ? s->n_groups - 1 : 0);
     }
@@ -707,12 +714,9 @@ static int srv_start(pb_srvset *set, srv *v, const pb_config *cfg, const char *w
     cJSON *cmd = cJSON_AddArrayToObject(v->record, "command");
     for (int i = 0; i < sp->argc; i++)
         cJSON_AddItemToArray(cmd, cJSON_CreateString(argv[i]));
-    cJSON *env = cJSON_AddObjectToObject(v->record, "env");
-    cJSON_ArrayForEach(it, given)
-        cJSON_AddStringToObject(env, it->string,
-                                pb_server_env_secret(it->string) ? "***" : it->valuestring);
+    cJSON_AddItemToObject(v->record, "env", pb_server_env_masked(given));
     cJSON_AddItemToObject(v->record, "settings", cfg && cfg->server_env ?
-                          cJSON_Duplicate(cfg->server_env, 1) : cJSON_CreateObject());
+                          pb_server_env_masked(cfg->server_env) : cJSON_CreateObject());
     cJSON *us = cJSON_AddArrayToObject(v->record, "urls");
     for (int i = 0; i < sp->n_ports; i++)
         cJSON_AddItemToArray(us, cJSON_CreateString(v->urls[i]));
@@ -736,10 +740,14 @@ static int srv_start(pb_srvset *set, srv *v, const pb_config *cfg, const char *w
             cJSON_AddStringToObject(w, "error", why);
         cJSON_AddItemToArray(wm, w);
     }
-    if (!set->quiet)
+    if (!set->quiet) {
+        char *shown = cfg && cfg->server_env ? cJSON_PrintUnformatted(
+                          cJSON_GetObjectItemCaseSensitive(v->record, "settings")) : NULL;
         fprintf(stderr, "collect: server %s started (pid %d, %s, %s) in %.2f s%s%s\n", sp->name,
                 (int)v->pid, v->urls[0], v->version, (double)(v->ready_ns - v->start_ns) / 1e9,
-                cfg && cfg->server_env ? " with " : "", cfg && cfg->server_env ? v->settings : "");
+                shown ? " with " : "", shown ? shown : "");
+        cJSON_free(shown);
+    }
     rc = 0;
 out:
     if (fds[0] >= 0)
