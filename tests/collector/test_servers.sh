@@ -13,8 +13,9 @@
 command -v python3 >/dev/null || { echo "SKIP: python3 not found"; exit 77; }
 EMU="$OLLAMA_EMU"
 
-# 1. Three settings in one sweep, three runs each.
-"$COLLECT" --server "$EMU --listen {host} --time-scale 20" \
+# 1. Three settings in one sweep, three runs each (time scale 10: a busy
+# shared machine shifts a 20x-scaled 100-token run by a few pp).
+"$COLLECT" --server "$EMU --listen {host} --time-scale 10" \
     --server-env OLLAMA_NUM_PARALLEL=1,2,4 --agents 4 --prompt hi --num-predict 100 --runs 3 \
     --runtime uv --telemetry-interval 20 --out "$WORK/np" 2>"$WORK/np.log" ||
     fail "NUM_PARALLEL sweep: exit $? ($(cat "$WORK/np.log"))"
@@ -47,6 +48,26 @@ for f in glob.glob(out + "/uv/*/run_*.json"):
 print("server records ok")
 PY
 [ "$(grep -c 'nvidia-smi is not on PATH' "$WORK/np.log")" -le 1 ] || fail "nvidia-smi absence said more than once"
+# analyze answers per setting: its efficiency lines equal the means that
+# servers_check.py computes from the traces itself (to the printed 0.1).
+if [ -n "${ANALYZE:-}" ]; then
+    "$ANALYZE" "$WORK/np" >"$WORK/np.md" 2>/dev/null || fail "analyze: exit $?"
+    python3 "$SRC/servers_check.py" "$WORK/np" 4 100 2 3 >"$WORK/np.check"
+    python3 - "$WORK/np.md" "$WORK/np.check" <<'PY' || fail "analyze's per-setting lines"
+import re, sys
+md, check = open(sys.argv[1]).read(), open(sys.argv[2]).read()
+want = {m.group(1): float(m.group(2)) for m in
+        re.finditer(r"OLLAMA_NUM_PARALLEL=(\d+): measured efficiency ([\d.]+)%", check)}
+got = {m.group(1): float(m.group(2)) for m in
+       re.finditer(r"\*\*OLLAMA\\_NUM\\_PARALLEL=(\d+)\*\* \(uv\): measured speedup [\d.]+x, "
+                   r"efficiency ([\d.]+)%", md)}
+assert want.keys() == got.keys() == {"1", "2", "4"}, (want, got)
+for k in want:
+    assert abs(want[k] - got[k]) <= 0.051, (k, want[k], got[k])
+assert "reloaded or evicted" not in md, "a model event where the model stayed loaded"
+print("analyze per setting ok:", got)
+PY
+fi
 
 # 2. Two servers (the study's two instances), OLLAMA_MAX_LOADED_MODELS=1,2.
 "$COLLECT" --server "$EMU --listen {host} --time-scale 20" --server "$EMU --listen {host} --time-scale 20" \
@@ -63,6 +84,23 @@ for v in ("1", "2"):
     assert eps == sorted(p["urls"][0] for p in ps) and eps[0] != eps[1], (eps, ps)
 print("two servers ok")
 PY
+
+# A reload inside a measured phase (agent "big" asks another num_ctx than
+# the warm-up's, so Ollama reloads the model in its solo phase): in the
+# /api/ps samples, and noted by analyze.
+cat >"$WORK/reload.json" <<P
+{"name": "reload", "runs": 1, "runtimes": ["uv"],
+ "servers": {"a": {"command": ["$EMU", "--listen", "{host}", "--time-scale", "5"]}},
+ "agents": [{"id": "small", "endpoint": "server:a", "prompt": "hi", "options": {"num_ctx": 2048, "num_predict": 20}},
+            {"id": "big", "endpoint": "server:a", "prompt": "hi", "options": {"num_ctx": 8192, "num_predict": 20}}]}
+P
+"$COLLECT" --plan "$WORK/reload.json" --telemetry-interval 10 --out "$WORK/rl" --quiet || fail "reload plan: exit $?"
+grep -q '"context_length":8192' "$WORK/rl/uv/default/run_1.json" || fail "no /api/ps sample of the reloaded model"
+if [ -n "${ANALYZE:-}" ]; then
+    "$ANALYZE" "$WORK/rl" >"$WORK/rl.md" 2>/dev/null || fail "analyze reload: exit $?"
+    grep -q 'uv/default run 1: gemma3:latest [a-z]* during solo:big (server:a' "$WORK/rl.md" ||
+        fail "analyze: no reload note: $(sed -n '/Server settings/,/^## The/p' "$WORK/rl.md")"
+fi
 
 # 3. --emulate is the same mechanism: --server-env reaches the emulator.
 "$COLLECT" --endpoint http://127.0.0.1:1 --emulate --time-scale 20 --server-env OLLAMA_NUM_PARALLEL=1,4 \
