@@ -141,6 +141,7 @@ typedef struct pb_run {
      * or evicted during a measured phase (a note), GPU utilisation (%) in
      * the concurrent phase. */
     char *server_setting;     /* owned */
+    char *server_order;       /* owned: server_processes.order.rule */
     char *model_events;       /* owned */
     double gpu_util_mean, gpu_util_max;
 } pb_run;

@@ -147,6 +147,8 @@ static void gpu_util(const cJSON *root, pb_run *run)
 void pb_servers_load(pb_run *run, const cJSON *root)
 {
     run->server_setting = setting_text(root);
+    const char *rule = pb_json_str(pb_json_obj(pb_json_obj(root, "server_processes"), "order"), "rule");
+    run->server_order = rule ? strdup(rule) : NULL;
     run->model_events = model_events(root);
     gpu_util(root, run);
 }

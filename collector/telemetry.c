@@ -31,6 +31,7 @@ struct pb_telemetry {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int stop, kick;
+    unsigned gen;               /* bumped by begin and targets: older samples are stale */
     pthread_t thread;
     int thread_on;
     /* targets (under mu) */
@@ -131,6 +132,7 @@ static void *sample_main(void *ud)
     while (!t->stop) {
         /* A copy of the targets: the GETs run unlocked. */
         int nu = t->n_urls, np = t->n_pids;
+        unsigned gen = t->gen;
         for (int i = 0; i < nu; i++) {
             urls[i] = strdup(t->urls[i]);
             names[i] = strdup(t->names[i]);
@@ -141,10 +143,10 @@ static void *sample_main(void *ud)
         }
         pthread_mutex_unlock(&t->mu);
         cJSON *got_ps[PB_TELEMETRY_MAX_TARGETS] = {0}, *got_proc[PB_TELEMETRY_MAX_TARGETS] = {0};
-        /* A slow /api/ps must not stretch the period much. */
+        /* A slow /api/ps must not stretch the period much, nor a busy
+         * server's answer be lost to a short interval: 0.5 to 2 s. */
         double timeout = t->interval_ms * 4 / 1000.0;
-        if (timeout > 2)
-            timeout = 2;
+        timeout = timeout < 0.5 ? 0.5 : timeout > 2 ? 2 : timeout;
         for (int i = 0; i < nu; i++) {
             if (!urls[i] || !names[i])
                 continue;
@@ -179,12 +181,19 @@ static void *sample_main(void *ud)
         for (int i = 0; i < np; i++)
             free(pnames[i]);
         pthread_mutex_lock(&t->mu);
+        /* Taken for a server that was replaced, or before the window:
+         * dropped, not recorded as the new window's. */
+        int stale = gen != t->gen;
         for (int i = 0; i < nu; i++)
-            if (got_ps[i])
+            if (got_ps[i] && !stale)
                 add_sample(t, t->ps, got_ps[i]);
+            else
+                cJSON_Delete(got_ps[i]);
         for (int i = 0; i < np; i++)
-            if (got_proc[i])
+            if (got_proc[i] && !stale)
                 add_sample(t, t->proc, got_proc[i]);
+            else
+                cJSON_Delete(got_proc[i]);
         /* Fixed ticks: a slow sample does not shift the later ones. */
         next += (uint64_t)t->interval_ms * 1000000u;
         uint64_t now = uv_hrtime();
@@ -403,6 +412,7 @@ void pb_telemetry_targets(pb_telemetry *t, int n_urls, const char *const *urls,
         if (!(t->pid_names[i] = strdup(pid_names[i])))
             abort();
     }
+    t->gen++;
     pthread_mutex_unlock(&t->mu);
 }
 
@@ -418,6 +428,7 @@ void pb_telemetry_begin(pb_telemetry *t)
     t->proc = cJSON_CreateArray();
     t->gpu = cJSON_CreateArray();
     t->n_samples = t->dropped = 0;
+    t->gen++;
     t->kick = 1;
     pthread_cond_signal(&t->cv);
     pthread_mutex_unlock(&t->mu);

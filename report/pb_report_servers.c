@@ -18,7 +18,16 @@ void pb_report_servers(FILE *o, const pb_dataset *ds, const pb_analysis *a)
     if (settings) {
         fputs("collect started the servers with each config's settings (`--server-env`, "
               "`server_env`). Per setting and runtime, the mean over its valid runs of the "
-              "measured speedup (solo durations / concurrent wall) and efficiency (speedup / N):\n\n", o);
+              "measured speedup (solo durations / concurrent wall) and efficiency (speedup / N)", o);
+        const char *order = NULL;
+        for (size_t i = 0; i < ds->n_runs && !order; i++)
+            order = ds->runs[i].server_order;
+        if (order) {
+            /* Restarts follow the settings; the order says what ran next to what. */
+            fputs(". Run order: ", o);
+            pb_report_md_escape(o, order);
+        }
+        fputs(":\n\n", o);
         for (size_t r = 0; r < a->n_rts; r++) {
             const pb_rt *rt = &a->rts[r];
             for (size_t gi = rt->first_group; gi < rt->first_group + rt->n_groups; gi++) {
