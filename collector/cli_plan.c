@@ -18,7 +18,7 @@ int pb_cli_plan_build(const pb_cli_plan *c, char **json, char *err, size_t errle
                  "makes the endpoints of the servers collect starts)");
         return -1;
     }
-    cJSON *servers = NULL, *configs = NULL;
+    cJSON *servers = NULL;
     for (int i = 0; i < c->n_servers; i++) {
         cJSON *argv = pb_server_split(c->servers[i], err, errlen);
         if (!argv) {
@@ -32,11 +32,7 @@ int pb_cli_plan_build(const pb_cli_plan *c, char **json, char *err, size_t errle
         cJSON *one = cJSON_AddObjectToObject(servers, name);
         cJSON_AddItemToObject(one, "command", argv);
     }
-    if (c->n_server_env > 0 &&
-        !(configs = pb_server_env_configs(c->server_env, c->n_server_env, err, errlen))) {
-        cJSON_Delete(servers);
-        return -1;
-    }
+
     if (!c->prompt) {
         snprintf(err, errlen, "%s needs --prompt TEXT (or --prompt @FILE)",
                  c->n_servers ? "--server" : "--endpoint");
@@ -59,7 +55,6 @@ int pb_cli_plan_build(const pb_cli_plan *c, char **json, char *err, size_t errle
         snprintf(err, errlen, "--prompt %s: the prompt is empty", c->prompt);
         free(text);
         cJSON_Delete(servers);
-        cJSON_Delete(configs);
         return -1;
     }
     cJSON *root = cJSON_CreateObject();
@@ -84,8 +79,6 @@ int pb_cli_plan_build(const pb_cli_plan *c, char **json, char *err, size_t errle
     cJSON_AddItemToArray(agents, a);
     if (servers)
         cJSON_AddItemToObject(root, "servers", servers);
-    if (configs)
-        cJSON_AddItemToObject(root, "configs", configs);
     free(text);
     char *s = cJSON_PrintUnformatted(root);
     cJSON_Delete(root);

@@ -22,13 +22,10 @@ typedef struct pb_cli_plan {
      * "server:s1", ... (instead of --endpoint). */
     const char *servers[PB_SERVER_MAX];
     int n_servers;
-    /* --server-env KEY=V1,V2: one config per combination of values. */
-    const char *server_env[PB_CLI_MAX_ENDPOINTS];
-    int n_server_env;
 } pb_cli_plan;
 
 /* The plan file text these flags describe (--server: the servers and their
- * endpoints; --server-env: the configs) (agents spread round-robin over
+ * endpoints) (agents spread round-robin over
  * the endpoints); the caller frees *json with free(). Returns 0, or -1 with
  * err saying which flag is wrong. */
 int pb_cli_plan_build(const pb_cli_plan *c, char **json, char *err, size_t errlen);

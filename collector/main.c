@@ -89,11 +89,12 @@ static const char usage[] =
 "                         OUT/server-logs/. A server that dies during a run\n"
 "                         makes the run invalid and is restarted; 3 such runs\n"
 "                         in a row stop the sweep\n"
-"  --server-env KEY=V1,V2 one config per value (repeatable: every\n"
-"                         combination), named KEY=V1 (KEY=V1+KEY2=W1); the\n"
-"                         servers (and --emulate) are started with it in their\n"
-"                         environment. Configs are grouped by setting in each\n"
-"                         round, alternate rounds reversed, to restart little\n"
+"  --server-env KEY=V1,V2 every config once per value (repeatable: every\n"
+"                         combination), named KEY=V1 (a plan's config c:\n"
+"                         c+KEY=V1+KEY2=W1); the servers collect runs (and\n"
+"                         --emulate) are started with it in their environment.\n"
+"                         Configs are grouped by setting in each round,\n"
+"                         alternate rounds reversed, to restart little\n"
 "  --telemetry-interval MS  sample /api/ps of every Ollama endpoint and\n"
 "                         /proc of every server collect started every MS ms\n"
 "                         during runs (default 250; 0 = off)\n"
@@ -271,6 +272,7 @@ int main(int argc, char **argv)
     const char *key_env = NULL, *cli_flag = NULL, *cpus = NULL;
     pb_sweep_opts so = {0};
     int telemetry_ms = 250, smi = 1;
+    const char *server_env[16];
     double v;
     int c;
     opterr = 0;
@@ -400,9 +402,10 @@ int main(int argc, char **argv)
             cli.servers[cli.n_servers++] = optarg;
             break;
         case OPT_SERVER_ENV:
-            if (cli.n_server_env == PB_CLI_MAX_ENDPOINTS)
-                return usage_error("--server-env %s: at most 64 of them%s", optarg, "");
-            cli.server_env[cli.n_server_env++] = optarg;
+            if (ov.n_server_env == (int)(sizeof server_env / sizeof server_env[0]))
+                return usage_error("--server-env %s: at most 16 of them%s", optarg, "");
+            server_env[ov.n_server_env++] = optarg;
+            ov.server_env = server_env;
             break;
         case OPT_TELEMETRY:
             if (parse_num(optarg, 0, 60000, &v) || v != (int)v || (v > 0 && v < 10))
@@ -440,10 +443,7 @@ int main(int argc, char **argv)
     if (cli_flag && !cli_plan)
         return usage_error("%s builds a plan with --endpoint URL or --server CMD; with a plan "
                            "file, set it in the file%s", cli_flag, "");
-    if (cli.n_server_env && !cli_plan)
-        return usage_error("--server-env builds configs of a plan made with --server CMD (or "
-                           "--endpoint URL --emulate); in a plan file give each config its "
-                           "\"server_env\"%s%s", "", "");
+
     /* The key is read once and kept out of the plan: nothing that is
      * written (trace, manifest, --dry-run) sees it. */
     char *auth = NULL;

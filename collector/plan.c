@@ -728,6 +728,63 @@ int pb_plan_check_paths(const pb_plan *p, char *err, size_t errlen)
     return rc;
 }
 
+/* --server-env: the plan's configs (or its one default config), each once
+ * per combination of the values, named "<config>+KEY=V" (just "KEY=V" for
+ * a plan without configs), its server_env merged with the combination's. */
+static int server_env_configs(cJSON *root, const pb_overrides *o, char *err, size_t errlen)
+{
+    cJSON *combos = pb_server_env_configs(o->server_env, o->n_server_env, err, errlen);
+    if (!combos)
+        return -1;
+    const cJSON *cfgs = cJSON_GetObjectItemCaseSensitive(root, "configs");
+    cJSON *plain = NULL;
+    if (!cfgs) {
+        plain = cJSON_CreateArray();
+        cJSON_AddItemToArray(plain, cJSON_CreateObject());
+        cfgs = plain;
+    }
+    cJSON *out = cJSON_CreateArray();
+    const cJSON *c, *k;
+    int rc = 0;
+    cJSON_ArrayForEach(c, cfgs) {
+        cJSON_ArrayForEach(k, combos) {
+            if (!cJSON_IsObject(c)) {
+                rc = fail(err, errlen, "\"configs\" entries must be objects");
+                break;
+            }
+            cJSON *x = cJSON_Duplicate(c, 1);
+            const cJSON *cn = cJSON_GetObjectItemCaseSensitive(c, "name");
+            const cJSON *kn = cJSON_GetObjectItemCaseSensitive(k, "name");
+            char nm[1200];
+            snprintf(nm, sizeof nm, "%s%s%s", cJSON_IsString(cn) ? cn->valuestring : "",
+                     cJSON_IsString(cn) ? "+" : "", kn->valuestring);
+            cJSON_DeleteItemFromObjectCaseSensitive(x, "name");
+            cJSON_AddStringToObject(x, "name", nm);
+            cJSON *env = cJSON_GetObjectItemCaseSensitive(x, "server_env");
+            if (!cJSON_IsObject(env)) {
+                cJSON_DeleteItemFromObjectCaseSensitive(x, "server_env");
+                env = cJSON_AddObjectToObject(x, "server_env");
+            }
+            const cJSON *v;
+            cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(k, "server_env")) {
+                /* The flag wins over the plan, as every flag does. */
+                cJSON_DeleteItemFromObjectCaseSensitive(env, v->string);
+                cJSON_AddItemToObject(env, v->string, cJSON_Duplicate(v, 1));
+            }
+            cJSON_AddItemToArray(out, x);
+        }
+    }
+    cJSON_Delete(plain);
+    cJSON_Delete(combos);
+    if (rc != 0) {
+        cJSON_Delete(out);
+        return -1;
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(root, "configs");
+    cJSON_AddItemToObject(root, "configs", out);
+    return 0;
+}
+
 /* "servers", and every "server:NAME" endpoint and "server_env" checked
  * against them (before anything is measured). */
 static int plan_servers(pb_plan *p, const cJSON *root, const char *origin, char *err,
@@ -786,6 +843,10 @@ int pb_plan_from_json(pb_plan *p, const char *text, size_t len,
         cJSON_Delete(root);
         return fail(err, errlen, "%s: not a JSON object: a plan is {...} with \"agents\" "
                     "(see collector/README.md, \"Plan files\")", origin);
+    }
+    if (o && o->n_server_env && server_env_configs(root, o, err, errlen) != 0) {
+        cJSON_Delete(root);
+        return -1;
     }
     base_agent *b = NULL;
     int nb = 0, rc = -1;

@@ -123,6 +123,9 @@ typedef struct pb_overrides {
     double rate_per_s;      /* <= 0: unset (--arrival-rate) */
     int max_runs;           /* <= 0: unset */
     const char *proxy;      /* --proxy URL, or NULL */
+    /* --server-env KEY=V1,V2 lists: every config once per combination. */
+    const char *const *server_env;
+    int n_server_env;
 } pb_overrides;
 
 void pb_overrides_init(pb_overrides *o);

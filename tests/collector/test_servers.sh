@@ -157,4 +157,20 @@ rc=0
 "$COLLECT" --plan "$WORK/never.json" --dry-run >"$WORK/dry.json" || fail "--dry-run: exit $?"
 grep -q '"MY_API_KEY":[[:space:]]*"\*\*\*"' "$WORK/dry.json" && ! grep -q hunter2 "$WORK/dry.json" ||
     fail "secret not masked: $(grep -A2 MY_API "$WORK/dry.json")"
+# --server-env over a plan file: each config once per value, named by it.
+"$COLLECT" --plan "$WORK/never.json" --server-env OLLAMA_NUM_PARALLEL=1,2 --dry-run >"$WORK/dry2.json" ||
+    fail "--plan --server-env --dry-run: exit $?"
+python3 - "$WORK/dry2.json" <<'PY' || fail "--server-env over a plan's configs"
+import json, sys
+p = json.load(open(sys.argv[1]))
+got = [(c["name"], c["server_env"]) for c in p["configs"]]
+assert got == [("OLLAMA_NUM_PARALLEL=1", {"OLLAMA_NUM_PARALLEL": "1"}),
+               ("OLLAMA_NUM_PARALLEL=2", {"OLLAMA_NUM_PARALLEL": "2"})], got
+PY
+sed 's/"agents": \[/"configs": [{"name": "c", "server_env": {"OLLAMA_KEEP_ALIVE": "1m"}}], "agents": [/' \
+    "$WORK/never.json" >"$WORK/cfg.json"
+"$COLLECT" --plan "$WORK/cfg.json" --server-env OLLAMA_NUM_PARALLEL=4 --dry-run >"$WORK/dry3.json" ||
+    fail "configs + --server-env: exit $?"
+tr -d ' \t\n' <"$WORK/dry3.json" | grep -q '"name":"c+OLLAMA_NUM_PARALLEL=4","server_env":{"OLLAMA_KEEP_ALIVE":"1m","OLLAMA_NUM_PARALLEL":"4"}' ||
+    fail "config c with --server-env: $(grep -A4 '"c+' "$WORK/dry3.json")"
 echo "servers: ok"
