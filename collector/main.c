@@ -529,7 +529,7 @@ int main(int argc, char **argv)
     srv = pb_srvset_new(&plan, plan.emulate.enabled ? &extra : NULL, plan.out, tel, so.quiet);
     if (pb_srvset_start(srv, err, sizeof err) != 0) {
         fprintf(stderr, "collect: %s\n", err);
-        rc = PB_EXIT_PREFLIGHT;
+        rc = pb_signals_interrupted() ? PB_EXIT_INTERRUPTED : PB_EXIT_PREFLIGHT;
         goto out;
     }
     const char *const *urls = pb_srvset_urls(srv);

@@ -25,6 +25,7 @@
 #include "pb_fs.h"
 #include "pb_time.h"
 #include "servers.h"
+#include "signals.h"
 
 extern char **environ;
 
@@ -59,6 +60,7 @@ struct pb_srvset {
     int n;
     srv *s;
     char **urls;               /* per plan endpoint */
+    char **first_urls;         /* per plan endpoint, at the first start (preflight's) */
     int *srv_of, *port_of;     /* per plan endpoint: server (-1: a URL) and port */
     pb_telemetry *tel;
     int deaths_in_row;
@@ -162,7 +164,8 @@ pb_srvset *pb_srvset_new(const pb_plan *p, const pb_srv_extra *extra, const char
     s->srv_of = calloc((size_t)p->n_endpoints + 1, sizeof *s->srv_of);
     s->port_of = calloc((size_t)p->n_endpoints + 1, sizeof *s->port_of);
     s->group_of = calloc((size_t)p->n_configs + 1, sizeof *s->group_of);
-    if (!s->s || !s->urls || !s->srv_of || !s->port_of || !s->group_of)
+    s->first_urls = calloc((size_t)p->n_endpoints + 1, sizeof *s->first_urls);
+    if (!s->s || !s->urls || !s->srv_of || !s->port_of || !s->group_of || !s->first_urls)
         abort();
     for (int i = 0; i < s->n; i++) {
         s->s[i].spec = extra && extra->spec ? extra->spec : &p->servers[i];
@@ -694,6 +697,11 @@ static int srv_start(pb_srvset *set, srv *v, const pb_config *cfg, const char *w
         pb_http_answer_free(&a);
         if (ready)
             break;
+        if (pb_signals_interrupted()) {
+            srv_stop(v);
+            snprintf(err, errlen, "server %s: interrupted while waiting for it to answer", sp->name);
+            goto out;
+        }
         if (now_ns() >= deadline) {
             srv_stop(v);
             snprintf(err, errlen, "server %s: no answer at %s/api/version or /v1/models within "
@@ -810,6 +818,8 @@ int pb_srvset_start(pb_srvset *s, char *err, size_t errlen)
         }
     s->first_started = 1;
     publish(s);
+    for (int e = 0; e < s->p->n_endpoints; e++)
+        s->first_urls[e] = xstrdup(s->urls[e]);
     return 0;
 }
 
@@ -844,9 +854,12 @@ void pb_srvset_free(pb_srvset *s)
             free(s->s[k].models[i]);
         free(s->s[k].models);
     }
-    for (int e = 0; e < s->p->n_endpoints; e++)
+    for (int e = 0; e < s->p->n_endpoints; e++) {
         free(s->urls[e]);
+        free(s->first_urls[e]);
+    }
     free(s->urls);
+    free(s->first_urls);
     free(s->srv_of);
     free(s->port_of);
     free(s->group_of);
@@ -873,7 +886,9 @@ int pb_srvset_before_run(void *ud, const pb_config *cfg, char *err, size_t errle
             srv_stop(v);
         if (srv_start(s, v, cfg, why, err, errlen) != 0) {
             /* A start that fails mid-sweep counts like a death. */
-            if (++s->deaths_in_row >= PB_SRV_MAX_DEATHS) {
+            if (pb_signals_interrupted()) {
+                rc = -2;
+            } else if (++s->deaths_in_row >= PB_SRV_MAX_DEATHS) {
                 size_t l = strlen(err);
                 snprintf(err + l, errlen - l, "; %d failures in a row: the sweep stops (run "
                          "the same command again to resume)", s->deaths_in_row);
@@ -904,6 +919,17 @@ int pb_srvset_after_run(void *ud, const pb_config *cfg, cJSON *trace, char *err,
         cJSON_AddItemToObject(trace, "telemetry", pb_telemetry_take(s->tel, origin));
     if (s->n == 0)
         return 0;
+    /* servers[] is the preflight's, taken at the first start: after a
+     * restart on other ports its endpoints are the run's current ones. */
+    cJSON *sv;
+    cJSON_ArrayForEach(sv, cJSON_GetObjectItemCaseSensitive(trace, "servers")) {
+        cJSON *ep = cJSON_GetObjectItemCaseSensitive(sv, "endpoint");
+        for (int e = 0; cJSON_IsString(ep) && e < s->p->n_endpoints; e++)
+            if (s->first_urls[e] && strcmp(ep->valuestring, s->first_urls[e]) == 0) {
+                cJSON_SetValuestring(ep, s->urls[e]);
+                break;
+            }
+    }
     char death[800] = "";
     cJSON *sp = cJSON_AddObjectToObject(trace, "server_processes");
     cJSON_AddItemToObject(sp, "order", cJSON_Duplicate(s->order, 1));

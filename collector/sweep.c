@@ -446,9 +446,11 @@ int pb_sweep_run(const pb_plan *p, const char *const *urls, const char *plan_has
         for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
             pthread_mutex_destroy(&g_share_locks[i]);
     }
+    if (pb_signals_interrupted())
+        return PB_EXIT_INTERRUPTED;
     if (st->stopped)
         return PB_EXIT_FAILED;
-    if (interrupted || pb_signals_interrupted())
+    if (interrupted)
         return PB_EXIT_INTERRUPTED;
     if (st->kept_invalid || st->failed_new || st->conflicts || st->write_errors)
         return PB_EXIT_FAILED;
