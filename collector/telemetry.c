@@ -480,6 +480,9 @@ void pb_telemetry_free(pb_telemetry *t)
     if (t->thread_on)
         pthread_join(t->thread, NULL);
     if (t->smi_pid > 0) {
+        /* Its process group: a wrapper script's children hold the pipe too,
+         * and the reader below joins only at end of file. */
+        kill(-t->smi_pid, SIGTERM);
         kill(t->smi_pid, SIGTERM);
         /* Bounded: SIGKILL after 2 s. */
         int st;
@@ -491,6 +494,7 @@ void pb_telemetry_free(pb_telemetry *t)
             kill(t->smi_pid, SIGKILL);
             waitpid(t->smi_pid, &st, 0);
         }
+        kill(-t->smi_pid, SIGKILL);
     }
     if (t->smi_on)
         pthread_join(t->smi_thread, NULL);
