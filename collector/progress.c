@@ -14,11 +14,10 @@
 #include <uv.h>
 
 /* One lock for every write to stderr made by the sweep's thread, the
- * ticker and the relay, so a bar is never drawn into a message. */
+ * ticker, so a bar is never drawn into a message. */
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t g_wake;
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
-static pb_progress *g_active; /* the bar the relay redraws, if any */
 static pthread_t g_ticker;
 static int g_ticker_stop;
 static atomic_uint_least64_t g_tokens;
@@ -227,7 +226,6 @@ void pb_progress_init(pb_progress *p, pb_progress_mode m, int total, int to_run)
     p->total = total;
     p->to_run = to_run;
     pthread_mutex_lock(&g_lock);
-    g_active = p;
     g_ticker_stop = 0;
     pthread_mutex_unlock(&g_lock);
     /* Without a ticker the bar still updates per run, as before. */
@@ -248,8 +246,6 @@ void pb_progress_finish(pb_progress *p)
     pthread_mutex_lock(&g_lock);
     p->running = 0;
     clear_locked(p);
-    if (g_active == p)
-        g_active = NULL;
     pthread_mutex_unlock(&g_lock);
 }
 
@@ -304,90 +300,6 @@ void pb_progress_end(pb_progress *p, const char *runtime, const char *config, in
         fprintf(stderr, " (%.2fs)", (double)dt_ns / 1e9);
     fputc('\n', stderr);
     pthread_mutex_unlock(&g_lock);
-}
-
-/* ---- the emulator's stderr, relayed above the bar ---------------------- */
-
-static pthread_t g_relay;
-static int g_relay_r = -1, g_relay_w = -1;
-
-/* Prints one line of the child above the bar: erase the bar, the line,
- * the bar again. */
-static void relay_line(const char *s, size_t n)
-{
-    pthread_mutex_lock(&g_lock);
-    pb_progress *p = g_active;
-    int redraw = p && p->bar_drawn;
-    if (redraw)
-        clear_locked(p);
-    fwrite(s, 1, n, stderr);
-    fputc('\n', stderr);
-    if (redraw)
-        draw_locked(p);
-    fflush(stderr);
-    pthread_mutex_unlock(&g_lock);
-}
-
-static void *relay_main(void *arg)
-{
-    (void)arg;
-    char buf[4096];
-    size_t len = 0;
-    for (;;) {
-        ssize_t r = read(g_relay_r, buf + len, sizeof buf - len);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        len += (size_t)r;
-        size_t start = 0;
-        for (size_t i = 0; i < len; i++)
-            if (buf[i] == '\n') {
-                relay_line(buf + start, i - start);
-                start = i + 1;
-            }
-        memmove(buf, buf + start, len - start);
-        len -= start;
-        /* A line longer than the buffer goes out in pieces. */
-        if (len == sizeof buf) {
-            relay_line(buf, len);
-            len = 0;
-        }
-    }
-    if (len)
-        relay_line(buf, len);
-    return NULL;
-}
-
-int pb_progress_relay_start(void)
-{
-    pthread_once(&g_once, once_init);
-    int fds[2];
-    if (g_relay_w >= 0 || pipe(fds) != 0)
-        return -1;
-    fcntl(fds[0], F_SETFD, FD_CLOEXEC);
-    fcntl(fds[1], F_SETFD, FD_CLOEXEC);
-    g_relay_r = fds[0];
-    g_relay_w = fds[1];
-    if (pthread_create(&g_relay, NULL, relay_main, NULL) != 0) {
-        close(fds[0]);
-        close(fds[1]);
-        g_relay_r = g_relay_w = -1;
-        return -1;
-    }
-    return g_relay_w;
-}
-
-void pb_progress_relay_stop(void)
-{
-    if (g_relay_w < 0)
-        return;
-    /* Our copy of the write end closed, the relay reads to EOF once the
-     * child (the only other writer) is gone. */
-    close(g_relay_w);
-    pthread_join(g_relay, NULL);
-    close(g_relay_r);
-    g_relay_r = g_relay_w = -1;
 }
 
 /* ---- the answer ---------------------------------------------------------- */

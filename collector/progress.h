@@ -1,13 +1,13 @@
 /* progress: what a person watching stderr sees. On a TTY a live bar (run k
  * of N, runtime, config, the current run's elapsed time and streamed
  * tokens, ETA), redrawn a few times a second so a 40 s run never looks
- * frozen; otherwise one line per run. Messages of the emulator child are
- * relayed above the bar, never into it. At the end, one answer line per
- * runtime (the measured speedup of the runs just made).
+ * frozen; otherwise one line per run. Servers collect starts (the
+ * emulator included) write to OUT/server-logs/, never into the bar. At the
+ * end, one answer line per runtime (the measured speedup of the runs just
+ * made).
  *
- * Threads: the bar is drawn by the sweep's thread and by a ticker thread,
- * emulator lines by a relay thread; one lock in progress.c orders every
- * write to stderr they make. */
+ * Threads: the bar is drawn by the sweep's thread and by a ticker thread;
+ * one lock in progress.c orders every write to stderr they make. */
 #ifndef PB_PROGRESS_H
 #define PB_PROGRESS_H
 
@@ -63,14 +63,6 @@ typedef struct pb_progress_view {
     double eta_s;            /* < 0: unknown */
 } pb_progress_view;
 void pb_progress_format(char *out, size_t outlen, int cols, const pb_progress_view *v);
-
-/* Relays the emulator child's stderr above the bar. Returns the write end
- * of a pipe to give the child as its stderr (close-on-exec here), or -1
- * (then the child keeps collect's stderr). relay_stop closes it and waits
- * for the relay to print everything the child wrote: call it after the
- * child is gone. */
-int pb_progress_relay_start(void);
-void pb_progress_relay_stop(void);
 
 /* The answer line of one runtime: the geometric mean of the measured
  * speedups (solo time / concurrent time) of the runs just made, as

@@ -265,7 +265,22 @@ static int sweep_one(pb_run_ctx *ctx, const pb_plan *p, const pb_runtime *rt,
         st->retried++;
     }
     cJSON *trace = NULL;
+    int hr = o->before_run ? o->before_run(o->hud, cfg, err, sizeof err) : 0;
+    if (hr != 0) {
+        st->write_errors++;
+        st->stopped = hr == -2;
+        snprintf(status, sizeof status, "NOT RUN: %s", err);
+        pb_progress_end(pr, rt->label, cfg->name, k, 1, status);
+        if (hr == -2) {
+            pb_progress_clear(pr);
+            fprintf(stderr, "collect: %s\n", err);
+        }
+        return hr == -2 ? SWEEP_STOP : SWEEP_GO;
+    }
     int rc = pb_run_execute(ctx, rt, cfg, k, &trace, err, sizeof err);
+    char herr[1200] = "";
+    if (rc == 0 && o->after_run)
+        st->stopped = o->after_run(o->hud, cfg, trace, herr, sizeof herr) == -2;
     if (rc == 1) {
         pb_progress_clear(pr);
         return SWEEP_INTERRUPTED;
@@ -302,6 +317,13 @@ static int sweep_one(pb_run_ctx *ctx, const pb_plan *p, const pb_runtime *rt,
         pb_progress_answer_add(&st->answers[rt - p->runtimes], pb_precision_speedup(trace));
     cJSON_Delete(trace);
     pb_progress_end(pr, rt->label, cfg->name, k, 1, status);
+    /* A server hook (after_run) may stop the sweep: a server that keeps
+     * dying. The run itself is written above. */
+    if (st->stopped && !write_failed) {
+        pb_progress_clear(pr);
+        fprintf(stderr, "collect: %s\n", herr);
+        return SWEEP_STOP;
+    }
     if (write_failed) {
         /* Disk full, quota, a folder gone: every later run would be
          * measured and thrown away the same way. Runs already written are
@@ -533,9 +555,11 @@ int pb_sweep_run(const pb_plan *p, const char *const *urls, const char *plan_has
 
     int interrupted = 0;
     for (int k = 1; k <= p->runs && !interrupted; k++)
-        for (int c = 0; c < p->n_configs && !interrupted; c++)
+        for (int i = 0; i < p->n_configs && !interrupted; i++) {
+            int c = o->config_at ? o->config_at(o->hud, k, i) : i;
             for (int r = 0; r < p->n_runtimes && !interrupted; r++)
                 interrupted = sweep_one(&ctx, p, &p->runtimes[r], &p->configs[c], k, o, st, &pr);
+        }
     if (!interrupted && p->target_ci_pct > 0)
         interrupted = sweep_precision(&ctx, p, o, st, &pr);
     /* interrupted: SWEEP_INTERRUPTED, or SWEEP_STOP (st->stopped, said). */
@@ -550,6 +574,10 @@ int pb_sweep_run(const pb_plan *p, const char *const *urls, const char *plan_has
             pthread_mutex_destroy(&g_share_locks[i]);
     }
     if (interrupted == SWEEP_INTERRUPTED || pb_signals_interrupted())
+        return PB_EXIT_INTERRUPTED;
+    if (st->stopped)
+        return PB_EXIT_FAILED;
+    if (interrupted)
         return PB_EXIT_INTERRUPTED;
     if (st->kept_invalid || st->failed_new || st->conflicts || st->write_errors)
         return PB_EXIT_FAILED;

@@ -36,6 +36,15 @@ typedef struct pb_sweep_opts {
     /* Stop the sweep after this many runs in a row in which a request
      * could not connect to its server (0: never). */
     int max_connect_failures;
+    /* Server hooks (server_proc.h), all NULL when collect runs no server
+     * and samples nothing. before_run: 0 go, -1 this run is not run, -2
+     * the sweep stops (err says why). after_run: adds to the trace before
+     * it is written; -2 stops the sweep after it. config_at: the config
+     * the i-th step of round k measures (default i). */
+    int (*before_run)(void *hud, const pb_config *cfg, char *err, size_t errlen);
+    int (*after_run)(void *hud, const pb_config *cfg, cJSON *trace, char *err, size_t errlen);
+    int (*config_at)(void *hud, int k, int i);
+    void *hud;
 } pb_sweep_opts;
 
 typedef struct pb_sweep_stats {
@@ -45,7 +54,8 @@ typedef struct pb_sweep_stats {
     int first_written;       /* a run file was written (before_first_write ran) */
     int foreign_seen;        /* files of another plan met (the first is explained) */
     int connect_failures_in_row; /* measured runs in a row that could not connect */
-    int stopped;             /* ended early: a run not written, or the server gone */
+    int stopped;             /* ended early: a run not written, the server
+                                gone, or a server hook stopped it (said) */
     pb_progress_answer *answers; /* per runtime, during pb_sweep_run only */
 } pb_sweep_stats;
 

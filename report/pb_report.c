@@ -17,6 +17,7 @@
 #include "pb_derive.h"
 #include "pb_report_true.h"
 #include "pb_report_scaling.h"
+#include "pb_report_servers.h"
 
 void pb_report_md_escape(FILE *out, const char *s)
 {
@@ -985,6 +986,7 @@ static int report_body(FILE *out, const pb_dataset *ds, const pb_report_opts *op
         pb_report_workflow(out, ds);
         pb_report_arrival(out, ds);
         pb_report_sampling(out, ds);
+        pb_report_servers(out, ds, an); /* issue 21: report/pb_report_servers.c */
         fputs("## The original study's metric (TR115 tables)\n\n"
               "The tables of the original study, regenerated exactly from the raw runs. "
               "Their *efficiency* is the original metric: the agents' summed durations "

@@ -180,38 +180,6 @@ static void test_moves_during_a_run(void **st)
     free(out);
 }
 
-/* The emulator's stderr, relayed: each of its lines starts on a cleared
- * line (never after the bar's text) and the bar is drawn again below. */
-static void test_emulator_lines_above_the_bar(void **st)
-{
-    (void)st;
-    setenv("COLUMNS", "120", 1);
-    capture c;
-    capture_begin(&c);
-    pb_progress p;
-    pb_progress_init(&p, PB_PROGRESS_TTY, 4, 4);
-    pb_progress_begin(&p, "uv", "default", 1);
-    int w = pb_progress_relay_start();
-    assert_true(w >= 0);
-    const char msg[] = "ollama-emu: warning one\nollama-emu: warning two\n";
-    assert_int_equal(write(w, msg, sizeof msg - 1), (ssize_t)(sizeof msg - 1));
-    pb_progress_relay_stop();
-    pb_progress_end(&p, "uv", "default", 1, 1, "ok");
-    pb_progress_finish(&p);
-    char *out = capture_end(&c);
-    for (const char *m = out; (m = strstr(m, "ollama-emu: ")); m++) {
-        if (m - out < 4 || memcmp(m - 4, "\r\033[K", 4) != 0)
-            fail_msg("an emulator line was printed into the bar: [%s]", out);
-        const char *nl = strchr(m, '\n');
-        assert_non_null(nl);
-        /* The bar comes back after the line. */
-        assert_non_null(strstr(nl, "run 1/4"));
-    }
-    assert_non_null(strstr(out, "ollama-emu: warning one\n"));
-    assert_non_null(strstr(out, "ollama-emu: warning two\n"));
-    free(out);
-}
-
 /* Hand-worked: the geometric mean of 1, 2 and 4 is (1*2*4)^(1/3) = 2; of
  * 1.5 and 2.5, sqrt(3.75) = 1.9365. */
 static void test_answer_line(void **st)
@@ -248,7 +216,6 @@ int main(void)
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_never_wraps),
                                        cmocka_unit_test(test_narrow_keeps_run_and_eta),
                                        cmocka_unit_test(test_moves_during_a_run),
-                                       cmocka_unit_test(test_emulator_lines_above_the_bar),
                                        cmocka_unit_test(test_answer_line)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
