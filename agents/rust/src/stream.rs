@@ -108,3 +108,86 @@ impl Parser {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    // The fixtures of tests/agents/test_pb_job.py (the Python reader's),
+    // token counts counted by hand; every stream also cut at every byte.
+    use super::Parser;
+
+    const NDJSON: &[u8] = b"{\"model\":\"m\",\"response\":\"a\",\"done\":false}\n\
+{\"model\":\"m\",\"response\":\"b\",\"done\":false}\r\n\
+\n\
+{\"model\":\"m\",\"response\":\"c\",\"done\":false}\n\
+{\"model\":\"m\",\"response\":\"\",\"done\":true,\"eval_count\":3}\n";
+    const SSE: &[u8] = b"data: {\"choices\":[{\"delta\":{\"role\":\"assistant\",\"content\":\"a\"},\"finish_reason\":null}]}\n\n\
+: a comment\n\
+event: message\n\
+data: {\"choices\":[{\"delta\":{\"content\":\"b\"},\"finish_reason\":null}]}\n\n\
+data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"length\"}]}\n\n\
+data: {\"choices\":[],\"usage\":{\"completion_tokens\":2}}\n\n\
+data: [DONE]\n\n";
+
+    fn read(s: &[u8], sse: bool, cut: usize) -> (Parser, Result<(), String>) {
+        let mut p = Parser::new(sse);
+        p.feed(&s[..cut]);
+        p.feed(&s[cut..]);
+        let r = p.finish();
+        (p, r)
+    }
+
+    #[test]
+    fn ndjson_at_every_cut() {
+        for cut in 0..=NDJSON.len() {
+            let (p, r) = read(NDJSON, false, cut);
+            assert_eq!(r, Ok(()), "cut {}", cut);
+            assert_eq!((p.tokens, p.bytes), (3, NDJSON.len() as u64), "cut {}", cut);
+        }
+    }
+
+    #[test]
+    fn sse_at_every_cut() {
+        // 2 token events; the finish event and the usage event are not tokens.
+        for cut in 0..=SSE.len() {
+            let (p, r) = read(SSE, true, cut);
+            assert_eq!(r, Ok(()), "cut {}", cut);
+            assert_eq!(p.tokens, 2, "cut {}", cut);
+        }
+    }
+
+    fn find(hay: &[u8], needle: &[u8]) -> usize {
+        hay.windows(needle.len()).position(|w| w == needle).unwrap()
+    }
+
+    #[test]
+    fn clean_end_without_final_line() {
+        let end = find(NDJSON, b"{\"model\":\"m\",\"response\":\"\",\"done\":true");
+        let (p, r) = read(&NDJSON[..end], false, 0);
+        assert_eq!(p.tokens, 3);
+        assert!(r.unwrap_err().contains("without its final line (\"done\": true)"));
+        let (_, r) = read(&SSE[..find(SSE, b"data: [DONE]")], true, 0);
+        assert!(r.unwrap_err().contains("without its final line (data: [DONE])"));
+    }
+
+    #[test]
+    fn cut_final_line() {
+        let (_, r) = read(&NDJSON[..NDJSON.len() - 20], false, 0);
+        assert!(r.unwrap_err().starts_with("bad line"));
+    }
+
+    #[test]
+    fn error_line() {
+        let (_, r) = read(b"{\"response\":\"a\",\"done\":false}\n{\"error\":\"runner died\"}\n", false, 0);
+        assert!(r.unwrap_err().contains("server error in the stream"));
+        let (_, r) = read(b"data: {\"error\":{\"message\":\"x\"}}\n\n", true, 0);
+        assert!(r.unwrap_err().contains("server error in the stream"));
+    }
+
+    #[test]
+    fn after_final_line_ignored() {
+        let mut s = NDJSON.to_vec();
+        s.extend_from_slice(b"{\"response\":\"late\",\"done\":false}\n");
+        let (p, r) = read(&s, false, 0);
+        assert_eq!((r, p.tokens), (Ok(()), 3));
+    }
+}
