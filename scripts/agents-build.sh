@@ -21,8 +21,8 @@ say() { echo "agents-build: $*" >&2; }
 # The crates the Rust agent needs, as Debian names them in its registry
 # (dirs <crate>-<version>) and as packages.
 reg=/usr/share/cargo/registry
-crates="tokio-1. reqwest-0.11. smol-1. async-std-1. once_cell-1. serde_json-1. futures-0.3. bytes-1."
-pkgs="cargo librust-tokio-dev librust-reqwest-dev librust-smol-dev librust-async-std-dev librust-once-cell-dev librust-serde-json-dev librust-futures-dev librust-bytes-dev"
+crates="tokio-1. reqwest-0.11. smol-1. async-std-1. once_cell-1. serde_json-1. futures-0.3."
+pkgs="cargo librust-tokio-dev librust-reqwest-dev librust-smol-dev librust-async-std-dev librust-once-cell-dev librust-serde-json-dev librust-futures-dev"
 missing=""
 [ -x /usr/bin/cargo ] && [ -x /usr/bin/rustc ] || missing="Debian's cargo/rustc"
 for c in $crates; do

@@ -10,7 +10,7 @@ pkgs=(build-essential cmake ninja-build pkg-config libcurl4-openssl-dev libuv1-d
 # offline; the Python ones run on Debian's python3. A release that lacks one
 # of these packages only loses that agent: installed one by one, never fatal.
 optional=(cargo librust-tokio-dev librust-reqwest-dev librust-smol-dev librust-async-std-dev
-          librust-once-cell-dev librust-serde-json-dev librust-futures-dev librust-bytes-dev
+          librust-once-cell-dev librust-serde-json-dev librust-futures-dev
           python3-httpx python3-aiohttp)
 absent() {
   local p

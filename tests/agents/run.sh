@@ -4,14 +4,18 @@
 #   1. a job of three agents (generate, chat, openai-chat, each its own
 #      X-Parbench-Request id and num_predict): exit 0, one ok JSON line per
 #      agent with the token count asked for, and the emulator's --trace shows
-#      exactly those request ids, each written to its final line (tokens +1);
+#      exactly those request ids, each written to its final line (tokens +1),
+#      all three streaming at the same time;
 #   2. the same job with faults (http500 through the body's options, a cut
 #      final line through X-Parbench-Fault): exit 1, one stderr line naming
 #      both failed agents, the healthy agent still ok;
 #   3. no job file: exit 2 with a message;
 #   4. Rust only: where the agents and their HTTP calls ran (--describe and
 #      PB_AGENT_VERBOSE): smol, smol-1kb and async-std through the 2-worker
-#      tokio bridge, tokio-localset on one thread.
+#      tokio bridge, tokio-localset on one thread;
+#   5. Rust only: with --study-harness, how many agents stream at once
+#      (from the trace): 2 of 3 (the study's 2-permit coordinator), 1 on
+#      async-std (its coordinator was a Mutex); without it, all 3.
 # Skips (77), naming what is missing, when the agent is not available.
 # Usage: run.sh OLLAMA_EMU BUILD_DIR rust RUNTIME | python httpx|aiohttp
 set -eu
@@ -56,18 +60,33 @@ agent_is() {
 }
 fail() { echo "FAIL ($kind $which): $*"; for f in "$w"/*.out "$w"/*.err; do [ -s "$f" ] && { echo "--- $f"; cat "$f"; }; done; exit 1; }
 
-"$emu" --listen 127.0.0.1:0 --ideal --time-scale 50 --quiet --trace "$w/trace.tsv" \
-    >"$w/emu.out" 2>"$w/emu.err" &
-emu_pid=$!
-i=0
-while ! grep -q '^listening http://' "$w/emu.out" 2>/dev/null; do
-    i=$((i + 1))
-    [ $i -le 100 ] || fail "ollama-emu printed no listening line in 5 s"
-    kill -0 "$emu_pid" 2>/dev/null || fail "ollama-emu exited"
-    sleep 0.05
-done
-url=$(sed -n 's/^listening //p' "$w/emu.out" | head -1)
+# start_emu NAME [FLAGS]: a fresh ollama-emu (3 slots, so the server never
+# serialises the agents itself) whose listening line goes to NAME.out;
+# sets url and emu_pid. stop_emu stops it (which flushes its --trace).
+start_emu() {
+    n=$1; shift
+    "$emu" --listen 127.0.0.1:0 --ideal --num-parallel 3 --time-scale 50 --quiet "$@" \
+        >"$w/$n.out" 2>"$w/$n.err" &
+    emu_pid=$!
+    i=0
+    while ! grep -q '^listening http://' "$w/$n.out" 2>/dev/null; do
+        i=$((i + 1))
+        [ $i -le 100 ] || fail "ollama-emu printed no listening line in 5 s"
+        kill -0 "$emu_pid" 2>/dev/null || fail "ollama-emu exited"
+        sleep 0.05
+    done
+    url=$(sed -n 's/^listening //p' "$w/$n.out" | head -1)
+}
+stop_emu() { kill "$emu_pid"; wait "$emu_pid" 2>/dev/null || true; emu_pid=""; }
+# most_at_once TRACE: the most of the job's requests streaming at one time,
+# each from its first token line to its final line in the emulator's trace.
+most_at_once() {
+    awk -F'\t' '!/^#/ { if (!($2 in s) || $4 < s[$2]) s[$2] = $4; if ($4 > e[$2]) e[$2] = $4 }
+        END { for (r in s) { print s[r], 1; print e[r], -1 } }' "$1" |
+        sort -k1,1n -k2,2n | awk '{ c += $2; if (c > m) m = c } END { print m + 0 }'
+}
 
+start_emu emu --trace "$w/trace.tsv"
 # job FILE FAULT_BODY FAULT_HEADER: the generate agent's options carry
 # FAULT_BODY (empty: none), the chat agent's headers FAULT_HEADER.
 tag=$$
@@ -110,7 +129,7 @@ for a in collector:gen:12 insight:chat:9 oa:oa:7; do
     agent_is "$w/ok.out" "$id" ".ok == true and .status == 200 and .request == \"$rid\" and .tokens == $n" || fail "agent $id: not ok with $n tokens and request $rid"
 done
 # The server's side: stop the emulator (it flushes its trace at stop).
-kill "$emu_pid"; wait "$emu_pid" 2>/dev/null || true; emu_pid=""
+stop_emu
 for a in gen:12 chat:9 oa:7; do
     rid=${a%%:*}-$tag; n=${a##*:}
     got=$(awk -F'\t' -v r="$rid" '$2 == r { c++; if ($3 > m) m = $3 } END { printf "%d %d", c, m }' "$w/trace.tsv")
@@ -119,17 +138,11 @@ for a in gen:12 chat:9 oa:7; do
 done
 others=$(awk -F'\t' '!/^#/ && $2 !~ /^(gen|chat|oa)-'"$tag"'$/' "$w/trace.tsv" | wc -l)
 [ "$others" = 0 ] || fail "the trace has $others lines of requests the job did not make"
+# Joined, not one after the other: all three stream at once.
+[ "$(most_at_once "$w/trace.tsv")" = 3 ] || fail "the three agents did not stream at the same time"
 
 # 2. Faults: the generate agent gets a 500, the chat agent a cut final line.
-"$emu" --listen 127.0.0.1:0 --ideal --time-scale 50 --quiet >"$w/emu2.out" 2>"$w/emu2.err" &
-emu_pid=$!
-i=0
-while ! grep -q '^listening http://' "$w/emu2.out" 2>/dev/null; do
-    i=$((i + 1))
-    [ $i -le 100 ] || fail "ollama-emu printed no listening line in 5 s"
-    sleep 0.05
-done
-url=$(sed -n 's/^listening //p' "$w/emu2.out" | head -1)
+start_emu emu2
 job "$w/fault.json" http500 truncate_final
 rc=0
 PARBENCH_JOB=$w/fault.json timeout 60 "$@" >"$w/fault.out" 2>"$w/fault.err" || rc=$?
@@ -152,7 +165,7 @@ if [ "$kind" = rust ]; then
     d=$("$@" --describe)
     case "$which" in
     smol|smol-1kb|async-std)
-        echo "$d" | grep -q "every reqwest call spawned onto the HTTP bridge (once_cell::Lazy multi-thread tokio runtime, 2 workers)" ||
+        echo "$d" | grep -q "a task spawned onto the HTTP bridge (once_cell::Lazy multi-thread tokio runtime, 2 workers)" ||
             fail "--describe does not name the bridge: $d"
         [ "$(grep -c "agent polled on thread 'main', HTTP calls on thread 'pb-http-bridge'" "$w/ok.err")" = 3 ] ||
             fail "the HTTP calls did not all run on the bridge"
@@ -167,5 +180,18 @@ if [ "$kind" = rust ]; then
         ;;
     esac
     [ "$which" != smol-1kb ] || echo "$d" | grep -q "at most 1024 bytes" || fail "--describe: no 1 KB re-chunking"
+
+    # 5. The study's harness (--study-harness): its coordinator lets 2 of
+    # the 3 agents run at once (2 permits); on async-std it was a Mutex,
+    # one at a time.
+    want=2; [ "$which" != async-std ] || want=1
+    start_emu emu3 --trace "$w/trace3.tsv"
+    job "$w/study.json" "" ""
+    rc=0
+    PARBENCH_JOB=$w/study.json timeout 60 "$@" --study-harness >"$w/study.out" 2>"$w/study.err" || rc=$?
+    stop_emu
+    [ "$rc" = 0 ] || fail "--study-harness: exit $rc"
+    got=$(most_at_once "$w/trace3.tsv")
+    [ "$got" = "$want" ] || fail "--study-harness: $got agents streamed at once; the study's coordinator allows $want"
 fi
 echo "PASS ($kind $which)"

@@ -1,5 +1,5 @@
 //! One agent: one streamed request, read to its end.
-use crate::http::{self, Transport};
+use crate::http::{self, Transport, BRIDGE};
 use crate::job::Agent;
 use crate::stream::Parser;
 
@@ -18,14 +18,11 @@ pub struct Outcome {
 /// An error body is read for its message, up to this many bytes.
 const ERROR_BODY_MAX: usize = 4096;
 
-async fn error_body(t: Transport, mut resp: reqwest::Response) -> String {
+async fn error_body(mut resp: reqwest::Response) -> String {
     let mut body = Vec::new();
     while body.len() < ERROR_BODY_MAX {
-        match http::chunk(t, resp).await {
-            (Some(r), Ok(Some(c))) => {
-                body.extend_from_slice(&c);
-                resp = r;
-            }
+        match resp.chunk().await {
+            Ok(Some(c)) => body.extend_from_slice(&c),
             _ => break,
         }
     }
@@ -33,25 +30,48 @@ async fn error_body(t: Transport, mut resp: reqwest::Response) -> String {
     s.trim().to_string()
 }
 
-/// Runs `a`; `rechunk` cuts every piece of the body into pieces of at most
-/// that many bytes before the line parser sees it (smol-1kb).
+impl Outcome {
+    pub fn failed(id: &str, request_id: &str, why: String) -> Outcome {
+        Outcome {
+            id: id.to_string(),
+            request_id: request_id.to_string(),
+            status: 0,
+            tokens: 0,
+            bytes: 0,
+            error: Some(why),
+            agent_thread: String::new(),
+            http_thread: String::new(),
+        }
+    }
+}
+
+/// Runs `a` on transport `t`; `rechunk` cuts every piece of the body into
+/// pieces of at most that many bytes before the line parser sees it
+/// (smol-1kb).
 pub async fn run(a: Agent, client: reqwest::Client, t: Transport, rechunk: Option<usize>) -> Outcome {
-    let mut o = Outcome {
-        id: a.id.clone(),
-        request_id: a.request_id.clone(),
-        status: 0,
-        tokens: 0,
-        bytes: 0,
-        error: None,
-        agent_thread: http::thread_name(),
-        http_thread: String::new(),
+    let agent_thread = http::thread_name();
+    let (id, rid) = (a.id.clone(), a.request_id.clone());
+    let mut o = match t {
+        Transport::Direct => call(a, client, rechunk).await,
+        Transport::Bridge => match BRIDGE.spawn(call(a, client, rechunk)).await {
+            Ok(o) => o,
+            Err(e) => Outcome::failed(&id, &rid, format!("HTTP bridge task: {}", e)),
+        },
     };
+    o.agent_thread = agent_thread;
+    o
+}
+
+/// The model call: the request, its streamed answer read to the end, parsed.
+async fn call(a: Agent, client: reqwest::Client, rechunk: Option<usize>) -> Outcome {
+    let mut o = Outcome::failed(&a.id, &a.request_id, String::new());
+    o.error = None;
     let mut req = client.post(&a.url).header("Content-Type", "application/json");
     for (k, v) in &a.headers {
         req = req.header(k.as_str(), v.as_str());
     }
-    let (sent, thread) = http::send(t, req.body(a.body)).await;
-    o.http_thread = thread;
+    let sent = req.body(a.body).send().await;
+    o.http_thread = http::thread_name();
     let mut resp = match sent {
         Ok(r) => r,
         Err(e) => {
@@ -62,13 +82,12 @@ pub async fn run(a: Agent, client: reqwest::Client, t: Transport, rechunk: Optio
     o.status = resp.status().as_u16();
     if o.status != 200 {
         let why = resp.status().to_string();
-        o.error = Some(format!("POST {}: HTTP {}: {}", a.url, why, error_body(t, resp).await));
+        o.error = Some(format!("POST {}: HTTP {}: {}", a.url, why, error_body(resp).await));
         return o;
     }
     let mut p = Parser::new(a.sse);
     loop {
-        let (r, c) = http::chunk(t, resp).await;
-        match c {
+        match resp.chunk().await {
             Ok(Some(bytes)) => match rechunk {
                 Some(n) => bytes.chunks(n).for_each(|piece| p.feed(piece)),
                 None => p.feed(&bytes),
@@ -78,10 +97,6 @@ pub async fn run(a: Agent, client: reqwest::Client, t: Transport, rechunk: Optio
                 o.error = Some(format!("POST {}: stream error after {} tokens: {}", a.url, p.tokens, e));
                 break;
             }
-        }
-        match r {
-            Some(r) => resp = r,
-            None => break,
         }
     }
     if o.error.is_none() {
