@@ -180,6 +180,12 @@ if [ "$kind" = rust ]; then
         ;;
     esac
     [ "$which" != smol-1kb ] || echo "$d" | grep -q "at most 1024 bytes" || fail "--describe: no 1 KB re-chunking"
+    # agents/README.md quotes --help: it must be the current one.
+    "$@" --help >"$w/help.out"
+    sed -n '/^<!-- help:pb-agent -->$/,/^<!-- \/help:pb-agent -->$/p' "$root/agents/README.md" |
+        sed '1,2d;$d' | sed '$d' >"$w/readme-help.out"
+    diff "$w/readme-help.out" "$w/help.out" >"$w/help.diff" ||
+        fail "agents/README.md's pb-agent help block differs from --help: $(cat "$w/help.diff")"
 
     # 5. The study's harness (--study-harness): its coordinator lets 2 of
     # the 3 agents run at once (2 permits); on async-std it was a Mutex,
