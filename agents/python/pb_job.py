@@ -35,6 +35,8 @@ def _agent(v, i):
     endpoint = _text(v, "endpoint", where).rstrip("/")
     if not endpoint.startswith(("http://", "https://")):
         raise JobError('%s: endpoint "%s" is not an http:// URL' % (where, endpoint))
+    if "request" not in v and "steps" in v:
+        raise JobError('%s: a workflow agent ("steps"): this agent runs one request per agent' % where)
     req = v.get("request")
     if not isinstance(req, dict):
         raise JobError('%s: "request" must be an object' % where)

@@ -102,7 +102,10 @@ class JobTest(unittest.TestCase):
                            ({"parbench_job": 1, "agents": []}, "non-empty array"),
                            ({"parbench_job": 1, "agents": [self.agent(api="grpc")]}, 'unknown api "grpc"'),
                            ({"parbench_job": 1, "agents": [self.agent(endpoint="127.0.0.1:1")]}, "not an http:// URL"),
-                           ({"parbench_job": 1, "agents": [self.agent(request={"path": "/x"})]}, "request.body")]:
+                           ({"parbench_job": 1, "agents": [self.agent(request={"path": "/x"})]}, "request.body"),
+                           ({"parbench_job": 1, "agents": [{"id": "w", "api": "chat", "endpoint": "http://h",
+                                                            "steps": [{"llm": {"prompt": "p"}}]}]},
+                            'a workflow agent ("steps")')]:
             with self.assertRaises(pb_job.JobError) as e:
                 self.load(obj)
             self.assertIn(words, str(e.exception))

@@ -38,6 +38,9 @@ fn agent(v: &Value, i: usize) -> Result<Agent, String> {
     if !endpoint.starts_with("http://") && !endpoint.starts_with("https://") {
         return Err(format!("{}: endpoint \"{}\" is not an http:// URL", at, endpoint));
     }
+    if v.get("request").is_none() && v.get("steps").is_some() {
+        return Err(format!("{}: a workflow agent (\"steps\"): pb-agent runs one request per agent", at));
+    }
     let req = v
         .get("request")
         .filter(|r| r.is_object())

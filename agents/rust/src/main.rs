@@ -18,7 +18,7 @@ use std::time::Duration;
 const USAGE: &str = "usage: PARBENCH_JOB=job.json pb-agent --runtime NAME [--study-harness] [--timeout SECONDS]
        pb-agent --runtime NAME [--study-harness] --describe
   --runtime NAME   tokio-default | tokio-localset | smol | smol-1kb | async-std
-  --study-harness  run the agents exactly as the study's harness did: joined in
+  --study-harness  run the agents the way the study's harness did: joined in
                    one task on every runtime (tokio-localset: a LocalSet on a
                    multi-thread runtime), each holding its runtime's 2-permit
                    coordinator for its whole run; async-std's coordinator
@@ -190,7 +190,7 @@ fn main() {
     if describe {
         println!("{}", rt.describe());
         if study {
-            println!("study harness: {}", match rt {
+            println!("study harness, instead of the agents' scheduling above: {}", match rt {
                 Runtime::AsyncStd => "agents joined in one task, each holding an async Mutex for its whole run (one agent at a time)",
                 Runtime::TokioLocalSet => "agents joined in one task in a LocalSet on a multi-thread runtime, each holding a 2-permit semaphore",
                 _ => "agents joined in one task, each holding a 2-permit semaphore",
