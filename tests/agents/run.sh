@@ -154,6 +154,7 @@ agent_is "$w/fault.out" oa '.ok == true and .tokens == 7' ||
     fail "the healthy agent should still stream its 7 tokens"
 agent_is "$w/fault.out" collector '.ok == false and .status == 500' ||
     fail "collector should be reported failed with status 500"
+stop_emu
 
 # 3. No job file.
 rc=0
