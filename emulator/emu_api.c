@@ -218,7 +218,7 @@ void emu_api_show(emu_conn *c)
     snprintf(buf, sizeof buf, "%s.block_count", family);
     cJSON_AddNumberToObject(mi_json, buf, 34);
     cJSON *caps = cJSON_AddArrayToObject(o, "capabilities");
-    cJSON_AddItemToArray(caps, cJSON_CreateString("completion"));
+    emu_caps_json(caps, emu_caps_of(name));
     cJSON_AddStringToObject(o, "modified_at", e->started_at);
     cJSON_Delete(root);
     reply_json(c, 200, o);

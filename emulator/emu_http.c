@@ -281,6 +281,9 @@ static void route_tags(emu_conn *c, int head_only)
         cJSON_AddNumberToObject(m, "size", EMU_MODEL_SIZE);
         cJSON_AddStringToObject(m, "digest", digest);
         cJSON_AddItemToObject(m, "details", emu_model_details(name));
+        /* ListModelResponse.Capabilities (omitempty, never empty here). */
+        emu_caps_json(cJSON_AddArrayToObject(m, "capabilities"),
+                      emu_caps_of(name));
         cJSON_AddItemToArray(arr, m);
     }
     reply_json(c, o, head_only);

@@ -219,6 +219,12 @@ typedef struct emu_req {
     const struct emu_dialect *dialect;
     int include_usage;   /* OpenAI stream_options.include_usage */
     long long created;   /* OpenAI `created` pinned for a chat stream */
+    /* Thinking, tool call or JSON document (emu_output.c); NULL: words. */
+    struct emu_output *out;
+    int n_written;       /* stream events written (hidden tokens are not) */
+    /* Dialect state of /v1/responses (emu_responses.c), owned by r. */
+    void *dialect_state;
+    void (*dialect_free)(void *state);
 } emu_req;
 
 typedef struct emu {
@@ -240,6 +246,7 @@ typedef struct emu {
     int trace_errno;      /* first failed write of the trace (0 = none) */
     char read_buf[64 * 1024];
     emu_buf tok_out, tok_line; /* per-token scratch, reused (emu_req.c) */
+    emu_buf tok_json, tok_raw; /* token text of a planned output */
     char started_at[40]; /* modified_at of the served models */
     char ident_header[96]; /* "X-Parbench-Emulator: ...\r\n" on every answer */
     pthread_mutex_t mu;  /* guards stats and lag_hist */
@@ -276,8 +283,10 @@ void emu_http_sweep(emu *e);
 typedef struct emu_dialect {
     const char *stream_ctype; /* Content-Type of a streamed response */
     const char *json_ctype;   /* Content-Type of one JSON object */
-    /* One streamed token event (r->n_sent tokens went out before it). */
-    void (*token)(emu_buf *b, emu_req *r, const char *tok);
+    /* One streamed token event (r->n_written events went out before it)
+     * of kind EMU_TOK_CONTENT, _THINK (tok: JSON-escaped text) or _TOOLS
+     * (the call is r->out->call). */
+    void (*token)(emu_buf *b, emu_req *r, int kind, const char *tok);
     /* The last write of a stream (final line, or finish + usage + [DONE]). */
     void (*stream_end)(emu_buf *b, emu_req *r, uint64_t t_final);
     /* The whole body of a stream=false response. */
@@ -328,7 +337,8 @@ int emu_req_keep_alive(const emu *e, const cJSON *v, int64_t *ns, char *err,
 void emu_req_cancel(emu_req *r);
 
 /* emu_stream.c: JSON lines in Ollama's key order. */
-void emu_stream_token_line(emu_buf *b, const emu_req *r, const char *tok);
+void emu_stream_token_line(emu_buf *b, const emu_req *r, int kind,
+                           const char *tok);
 void emu_stream_final_line(emu_buf *b, const emu_req *r, const char *text,
                            size_t text_len, uint64_t t_final);
 void emu_stream_load_line(emu_buf *b, const emu_req *r, const char *reason);
@@ -372,6 +382,78 @@ void emu_model_not_found(char *err, size_t errlen, const char *name);
 cJSON *emu_model_details(const char *name);
 /* A stable fake sha256 per model name. */
 void emu_model_digest(const char *name, char out[65]);
+
+/* emu_caps.c: Ollama's model capabilities (types/model/capability.go). */
+enum {
+    EMU_CAP_COMPLETION = 1u << 0,
+    EMU_CAP_TOOLS = 1u << 1,
+    EMU_CAP_INSERT = 1u << 2,
+    EMU_CAP_VISION = 1u << 3,
+    EMU_CAP_EMBEDDING = 1u << 4,
+    EMU_CAP_THINKING = 1u << 5,
+};
+/* The capabilities of a served model, from its name. */
+unsigned emu_caps_of(const char *name);
+/* Appends the capability names of caps to the JSON array arr, in Ollama's
+ * order. */
+void emu_caps_json(cJSON *arr, unsigned caps);
+
+/* emu_schema.c: appends a JSON value valid against schema (the subset of
+ * JSON Schema listed there), drawn from rng. */
+void emu_schema_value(emu_buf *out, const cJSON *schema, gsl_rng *rng);
+
+/* emu_tools.c: one tool call of the emulated model. */
+typedef struct emu_call {
+    char id[16];  /* "call_" + 8 of [a-z0-9], as routes.go toolCallId */
+    char *name;
+    char *args;   /* JSON object text */
+} emu_call;
+/* api.Tools as Go decodes it: 0, or -1 with encoding/json's message. */
+int emu_tools_check(const cJSON *tools, const char *go_struct, char *err,
+                    size_t errlen);
+/* Tools with a function name (the ones a model can call). */
+int emu_tools_count(const cJSON *tools);
+/* Picks a tool and draws arguments valid against its parameters. */
+void emu_tools_call(emu_call *call, const cJSON *tools, gsl_rng *rng);
+void emu_call_free(emu_call *call);
+/* The call as a JSON array: Ollama's message.tool_calls, or OpenAI's. */
+void emu_tools_native(emu_buf *b, const emu_call *call);
+void emu_tools_openai(emu_buf *b, const emu_call *call);
+/* Tokens the model decodes to write the call. */
+int emu_tools_tokens(const emu_call *call);
+
+/* emu_output.c: what the model writes (thinking, then a tool call, a JSON
+ * document or words), token by token. */
+typedef enum emu_tok_kind {
+    EMU_TOK_CONTENT, /* answer text */
+    EMU_TOK_THINK,   /* thinking text */
+    EMU_TOK_HIDDEN,  /* decoded, not streamed (inside a tool call) */
+    EMU_TOK_TOOLS,   /* the last token of the call: the call goes out */
+} emu_tok_kind;
+typedef struct emu_output {
+    int n_think;       /* thinking tokens first */
+    int n_answer;      /* then the answer's tokens */
+    int has_call, call_sent;
+    emu_call call;
+    char *doc;         /* the JSON document of `format` (or NULL) */
+    size_t doc_len, doc_pos;
+    emu_buf thinking;  /* thinking written so far */
+} emu_output;
+/* Validates think, tools and format of a native body against the served
+ * model's capabilities and draws the plan. Returns 0 with *out (NULL for
+ * plain words), or -1 with Ollama's status and message. natural: the
+ * answer length drawn for plain words. */
+int emu_output_plan(emu_output **out, const cJSON *root, int is_chat,
+                    const char *served_name, gsl_rng *rng, int natural,
+                    int *status, char *err, size_t errlen);
+int emu_output_length(const emu_output *o);
+/* 1: the answer ends by itself (a call, a document). */
+int emu_output_fixed(const emu_output *o);
+/* Token i (0-based): its kind, its text as the inside of a JSON string
+ * (tok) and raw (raw). */
+emu_tok_kind emu_output_next(emu_output *o, int i, gsl_rng *rng,
+                             emu_buf *tok, emu_buf *raw);
+void emu_output_free(emu_output *o);
 
 /* emu_server.c */
 /* Logs one chunk to the trace file (if any), just before its write. */

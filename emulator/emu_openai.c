@@ -196,21 +196,33 @@ static void cmpl_chunk(emu_buf *b, emu_req *r, const char *text_json,
     APPEND_LIT(b, "}\n\n");
 }
 
-static void oai_token(emu_buf *b, emu_req *r, const char *tok)
+static void oai_token(emu_buf *b, emu_req *r, int kind, const char *tok)
 {
-    /* Per-token path: appends only (vocabulary words need no escaping). */
+    /* Per-token path: appends only (token text comes escaped). */
     if (r->is_chat) {
         chat_chunk_head(b, r, 1);
         /* 0.6 repeats the role on every delta, 0.32 sends it once. */
-        if (r->n_sent == 0 || !chat_0_32(r))
+        if (r->n_written == 0 || !chat_0_32(r))
             APPEND_LIT(b, "[{\"index\":0,\"delta\":{\"role\":\"assistant\","
                           "\"content\":\"");
         else
             APPEND_LIT(b, "[{\"index\":0,\"delta\":{\"content\":\"");
+        /* Thinking is Delta.reasoning, a call Delta.tool_calls, each
+         * beside an empty content (openai.go toChunk). */
+        if (kind == EMU_TOK_THINK) {
+            APPEND_LIT(b, "\",\"reasoning\":\"");
+        } else if (kind == EMU_TOK_TOOLS) {
+            APPEND_LIT(b, "\",\"tool_calls\":");
+            emu_tools_openai(b, &r->out->call);
+            APPEND_LIT(b, "},\"finish_reason\":null}]}\n\n");
+            return;
+        }
         emu_buf_append(b, tok, strlen(tok));
         APPEND_LIT(b, "\"},\"finish_reason\":null}]}\n\n");
         return;
     }
+    if (kind != EMU_TOK_CONTENT)
+        tok = ""; /* CompleteChunk has no thinking: an empty text */
     emu_buf q = {0};
     APPEND_LIT(&q, "\"");
     emu_buf_append(&q, tok, strlen(tok));
@@ -221,7 +233,10 @@ static void oai_token(emu_buf *b, emu_req *r, const char *tok)
 
 static const char *finish_reason(const emu_req *r)
 {
-    return r->hit_limit ? "\"length\"" : "\"stop\"";
+    /* FinishChunk / ToChatCompletion: a stop after a call is tool_calls. */
+    return r->hit_limit                     ? "\"length\""
+           : r->out && r->out->call_sent ? "\"tool_calls\""
+                                           : "\"stop\"";
 }
 
 /* Ollama's native final line becomes, in one write: for chat the chunk of
@@ -270,6 +285,14 @@ static void whole_object(emu_buf *b, emu_req *r, const char *text,
         APPEND_LIT(b, "\"index\":0,\"message\":{\"role\":\"assistant\","
                       "\"content\":");
         put_string(b, text);
+        if (r->out && r->out->thinking.len) {
+            APPEND_LIT(b, ",\"reasoning\":");
+            put_string(b, r->out->thinking.data);
+        }
+        if (r->out && r->out->call_sent) {
+            APPEND_LIT(b, ",\"tool_calls\":");
+            emu_tools_openai(b, &r->out->call);
+        }
         emu_buf_printf(b, "},\"finish_reason\":%s}],", reason);
     } else {
         APPEND_LIT(b, "\"text\":");
@@ -532,9 +555,10 @@ static int include_usage(const cJSON *root, const char *st, char *err,
     return cJSON_IsTrue(iu);
 }
 
-/* thinkFromReasoningEffort's accepted values (the emulated model does not
- * think; the value is only checked). */
-static int check_effort(const cJSON *root, char *err, size_t errlen)
+/* thinkFromReasoningEffort: the effort as the native `think` (none is
+ * false, OpenAI's extra tiers clamp to Ollama's). */
+static int map_effort(const cJSON *root, cJSON *native, char *err,
+                      size_t errlen)
 {
     const cJSON *r = cJSON_GetObjectItemCaseSensitive(root, "reasoning");
     const cJSON *e = r ? cJSON_GetObjectItemCaseSensitive(r, "effort")
@@ -542,11 +566,19 @@ static int check_effort(const cJSON *root, char *err, size_t errlen)
                                                           "reasoning_effort");
     if (!cJSON_IsString(e) || !e->valuestring[0])
         return 0;
-    static const char *const ok[] = {"none", "minimal", "low", "medium",
-                                     "high", "max", "xhigh", "ultra"};
-    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
-        if (!strcmp(e->valuestring, ok[i]))
-            return 0;
+    static const char *const ok[][2] = {
+        {"none", NULL},    {"minimal", "low"}, {"low", "low"},
+        {"medium", "medium"}, {"high", "high"}, {"max", "max"},
+        {"xhigh", "max"},  {"ultra", "max"}};
+    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+        if (strcmp(e->valuestring, ok[i][0]))
+            continue;
+        if (ok[i][1])
+            cJSON_AddStringToObject(native, "think", ok[i][1]);
+        else
+            cJSON_AddFalseToObject(native, "think");
+        return 0;
+    }
     snprintf(err, errlen,
              "invalid reasoning value: \"%.64s\" (must be \"minimal\", "
              "\"low\", \"medium\", \"high\", \"xhigh\", \"ultra\", \"max\", "
@@ -646,8 +678,23 @@ static void submit(emu_conn *c, int is_chat)
         }
         if (map_messages(msgs, cJSON_AddArrayToObject(native, "messages"),
                          err, sizeof err) ||
-            check_effort(root, err, sizeof err))
+            map_effort(root, native, err, sizeof err) ||
+            emu_tools_check(cJSON_GetObjectItemCaseSensitive(root, "tools"),
+                            st, err, sizeof err))
             goto bad;
+        copy_item(native, "tools", root);
+        /* response_format: json_object is "json", json_schema its schema
+         * (FromChatRequest). */
+        const cJSON *rf = cJSON_GetObjectItemCaseSensitive(root,
+                                                           "response_format");
+        const cJSON *rt = cJSON_GetObjectItemCaseSensitive(rf, "type");
+        const cJSON *js = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(rf, "json_schema"), "schema");
+        if (cJSON_IsString(rt) && !strcasecmp(rt->valuestring, "json_object"))
+            cJSON_AddStringToObject(native, "format", "json");
+        else if (cJSON_IsString(rt) &&
+                 !strcasecmp(rt->valuestring, "json_schema") && js)
+            cJSON_AddItemToObject(native, "format", cJSON_Duplicate(js, 1));
     } else {
         const cJSON *p = cJSON_GetObjectItemCaseSensitive(root, "prompt");
         cJSON_AddStringToObject(native, "prompt",

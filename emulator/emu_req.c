@@ -126,6 +126,9 @@ static void req_free(emu_req *r)
         gsl_rng_free(r->rng);
     free(r->model_json);
     emu_buf_free(&r->text);
+    emu_output_free(r->out);
+    if (r->dialect_free)
+        r->dialect_free(r->dialect_state);
     free(r);
 }
 
@@ -374,7 +377,7 @@ void emu_req_submit_as(emu_conn *c, int is_chat, int include_usage,
 {
     emu_instance *inst = c->inst;
     emu *e = inst->emu;
-    char err[256];
+    char err[512];
 
     const cJSON *opts = cJSON_GetObjectItemCaseSensitive(root, "options");
     const cJSON *stream = cJSON_GetObjectItemCaseSensitive(root, "stream");
@@ -495,13 +498,34 @@ void emu_req_submit_as(emu_conn *c, int is_chat, int include_usage,
     if (e->o.len_sd > 0)
         len += gsl_ran_gaussian(r->rng, e->o.len_sd);
     int natural = len < 1 ? 1 : len > 1e6 ? 1000000 : (int)lround(len);
+    /* Thinking, a tool call or a JSON document (emu_output.c): checked
+     * against the model's capabilities, drawn from the seeded RNG. A call
+     * or a document ends by itself, seeded or not. */
+    int status, fixed = 0;
+    if (emu_output_plan(&r->out, root, is_chat, e->o.models[mi], r->rng,
+                        natural, &status, err, sizeof err)) {
+        req_free(r);
+        reply_now(c, status, err);
+        goto out;
+    }
+    if (r->out) {
+        natural = emu_output_length(r->out);
+        fixed = emu_output_fixed(r->out);
+    }
     const cJSON *np = cJSON_IsObject(opts)
                           ? cJSON_GetObjectItemCaseSensitive(opts, "num_predict")
                           : NULL;
     if (cJSON_IsNumber(np) && np->valuedouble >= 1) {
         int cap = np->valuedouble > 1e6 ? 1000000 : (int)np->valuedouble;
-        r->n_tokens = seeded && natural < cap ? natural : cap;
-        r->hit_limit = r->n_tokens == cap;
+        if (fixed) {
+            /* Cut where llama.cpp stops: after num_predict tokens, even
+             * mid-document ("length"). */
+            r->n_tokens = natural < cap ? natural : cap;
+            r->hit_limit = natural > cap;
+        } else {
+            r->n_tokens = seeded && natural < cap ? natural : cap;
+            r->hit_limit = r->n_tokens == cap;
+        }
     } else {
         r->n_tokens = natural;
     }
@@ -686,7 +710,7 @@ static void req_on_token(emu_req *r, uint64_t due)
     emu_buf *out = &e->tok_out, *line = &e->tok_line;
     out->len = line->len = 0;
 
-    if (!r->n_sent && r->stream)
+    if (!r->n_written && r->stream)
         emu_http_stream_headers(out, c, r->dialect->stream_ctype);
 
     if (fault_here && f->kind == EMU_FAULT_RESET_AFTER) {
@@ -720,9 +744,19 @@ static void req_on_token(emu_req *r, uint64_t due)
         goto out;
     }
 
-    const char *tok = emu_stream_vocab(r->rng);
-    if (r->stream) {
-        r->dialect->token(line, r, tok);
+    const char *tok;
+    emu_tok_kind kind = EMU_TOK_CONTENT;
+    if (r->out) {
+        kind = emu_output_next(r->out, r->n_sent, r->rng, &e->tok_json,
+                               &e->tok_raw);
+        tok = e->tok_json.data ? e->tok_json.data : "";
+    } else {
+        tok = emu_stream_vocab(r->rng);
+    }
+    if (kind == EMU_TOK_HIDDEN) {
+        /* Held back by Ollama's tool parser: decoded, not sent. */
+    } else if (r->stream) {
+        r->dialect->token(line, r, (int)kind, tok);
         if (f->kind == EMU_FAULT_MALFORMED_LINE && f->k == r->n_sent + 1) {
             /* Drop the last closing brace: the line (or SSE event) is no
              * longer JSON, its framing stays intact. */
@@ -735,12 +769,16 @@ static void req_on_token(emu_req *r, uint64_t due)
             }
         }
         emu_stream_chunk(out, line->data, line->len);
+        r->n_written++;
         if (req_send(r, out, r->n_sent + 1) < 0)
             goto out; /* r is gone */
         emu_record_lag(e, due, uv_hrtime());
         out->len = 0;
-    } else {
-        emu_buf_append(&r->text, tok, strlen(tok));
+    } else if (kind == EMU_TOK_CONTENT) {
+        if (r->out)
+            emu_buf_append(&r->text, e->tok_raw.data, e->tok_raw.len);
+        else
+            emu_buf_append(&r->text, tok, strlen(tok));
     }
     r->n_sent++;
 

@@ -170,6 +170,8 @@ static int emu_free(emu *e)
     free(e->lag_hist);
     emu_buf_free(&e->tok_out);
     emu_buf_free(&e->tok_line);
+    emu_buf_free(&e->tok_json);
+    emu_buf_free(&e->tok_raw);
     pthread_mutex_destroy(&e->mu);
     free(e);
     return rc;

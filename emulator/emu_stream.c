@@ -158,10 +158,40 @@ static void line_head(emu_buf *b, const emu_req *r)
 
 #define APPEND_LIT(b, s) emu_buf_append((b), (s), sizeof(s) - 1)
 
-void emu_stream_token_line(emu_buf *b, const emu_req *r, const char *tok)
+/* A thinking token (GenerateResponse/Message "thinking" after the empty
+ * response/content) or the tool call (Message.tool_calls, chat only). */
+static void planned_token_line(emu_buf *b, const emu_req *r, int kind,
+                               const char *tok)
 {
+    line_head(b, r);
+    if (r->is_chat)
+        APPEND_LIT(b, "\"message\":{\"role\":\"assistant\",\"content\":\"\",");
+    else
+        APPEND_LIT(b, "\"response\":\"\",");
+    if (kind == EMU_TOK_TOOLS) {
+        APPEND_LIT(b, "\"tool_calls\":");
+        emu_tools_native(b, &r->out->call);
+    } else {
+        APPEND_LIT(b, "\"thinking\":\"");
+        emu_buf_append(b, tok, strlen(tok));
+        APPEND_LIT(b, "\"");
+    }
+    if (r->is_chat)
+        APPEND_LIT(b, "},\"done\":false}\n");
+    else
+        APPEND_LIT(b, ",\"done\":false}\n");
+}
+
+void emu_stream_token_line(emu_buf *b, const emu_req *r, int kind,
+                           const char *tok)
+{
+    if (kind != EMU_TOK_CONTENT) {
+        planned_token_line(b, r, kind, tok);
+        return;
+    }
     /* Hot path (every token of every stream): only memcpy, no formatting.
-     * Vocabulary words need no JSON escaping (a unit test checks). */
+     * Vocabulary words need no JSON escaping (a unit test checks); planned
+     * text comes escaped. */
     line_head(b, r);
     if (r->is_chat)
         APPEND_LIT(b, "\"message\":{\"role\":\"assistant\",\"content\":\"");
@@ -204,14 +234,30 @@ void emu_stream_final_line(emu_buf *b, const emu_req *r, const char *text,
 {
     (void)text_len;
     const char *reason = r->hit_limit ? "length" : "stop";
+    /* stream=false: the whole thinking and the call ride on the final
+     * object (writeChatResponse gathers them; GenerateResponse has the
+     * thinking after the response). */
+    const emu_output *o = r->stream ? NULL : r->out;
     line_head(b, r);
     if (r->is_chat) {
         emu_buf_printf(b, "\"message\":{\"role\":\"assistant\",\"content\":");
         append_json_string(b, text);
+        if (o && o->thinking.len) {
+            APPEND_LIT(b, ",\"thinking\":");
+            append_json_string(b, o->thinking.data);
+        }
+        if (o && o->call_sent) {
+            APPEND_LIT(b, ",\"tool_calls\":");
+            emu_tools_native(b, &o->call);
+        }
         emu_buf_printf(b, "},\"done_reason\":\"%s\",\"done\":true", reason);
     } else {
         emu_buf_printf(b, "\"response\":");
         append_json_string(b, text);
+        if (o && o->thinking.len) {
+            APPEND_LIT(b, ",\"thinking\":");
+            append_json_string(b, o->thinking.data);
+        }
         emu_buf_printf(b, ",\"done\":true,\"done_reason\":\"%s\",\"context\":[",
                        reason);
         /* Token ids: deterministic filler, prompt then response. The

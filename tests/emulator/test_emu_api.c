@@ -77,12 +77,18 @@ static void test_version_tags(void **state)
     assert_int_equal(x.status, 200);
     j = cJSON_Parse(x.data);
     cJSON *models = cJSON_GetObjectItem(j, "models");
-    assert_int_equal(cJSON_GetArraySize(models), 1);
+    /* The default catalogue: gemma3 and a tool/thinking model (issue 19). */
+    assert_int_equal(cJSON_GetArraySize(models), 2);
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(models, 1),
+                                            "name")->valuestring,
+                        "qwen3:latest");
     cJSON *m = cJSON_GetArrayItem(models, 0);
     char *line = cJSON_PrintUnformatted(m);
+    /* ListModelResponse's order, capabilities last. */
     static const char *const keys[] = {"name", "model", "modified_at",
-                                       "size", "digest", "details"};
-    assert_true(keys_in_order(line, keys, 6));
+                                       "size", "digest", "details",
+                                       "capabilities"};
+    assert_true(keys_in_order(line, keys, 7));
     cJSON_free(line);
     assert_string_equal(cJSON_GetObjectItem(m, "name")->valuestring,
                         "gemma3:latest");

@@ -194,7 +194,7 @@ static void test_models(void **state)
     assert_true(keys_in_order(x.data, keys, 2));
     assert_string_equal(str_at(j, "object"), "list");
     const cJSON *data = cJSON_GetObjectItemCaseSensitive(j, "data");
-    assert_int_equal(cJSON_GetArraySize(data), 1);
+    assert_int_equal(cJSON_GetArraySize(data), 2); /* gemma3, qwen3 */
     const cJSON *m = cJSON_GetArrayItem(data, 0);
     assert_string_equal(str_at(m, "id"), "gemma3:latest");
     assert_string_equal(str_at(m, "object"), "model");

@@ -1,0 +1,449 @@
+/* What agents send (issue 19): model capabilities, tool calls, structured
+ * output and thinking, on /api/chat, /api/generate and /v1/chat/completions.
+ * Expected shapes and texts are worked from Ollama's source (api/types.go,
+ * server/routes.go, server/images.go CheckCapabilities, openai/openai.go,
+ * middleware/openai.go). Generated JSON is checked by a small JSON-schema
+ * validator written here, independently of emu_schema.c. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <cjson/cJSON.h>
+
+#include "emu_test_util.h"
+
+static emu_t *E;
+static int PORT;
+
+static int setup(void **state)
+{
+    (void)state;
+    emu_options o;
+    test_opts(&o, 1, 50.0);
+    o.load_s = 0;
+    E = test_start(&o);
+    if (!E)
+        return -1;
+    PORT = emu_port(E, 0);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    return emu_stop(E);
+}
+
+/* ---- an independent validator for the schema subset used below ---- */
+
+static int validate(const cJSON *v, const cJSON *s, const cJSON *root)
+{
+    const cJSON *ref = cJSON_GetObjectItem(s, "$ref");
+    if (cJSON_IsString(ref)) {
+        const char *name = strrchr(ref->valuestring, '/') + 1;
+        return validate(v, cJSON_GetObjectItem(cJSON_GetObjectItem(root, "$defs"), name), root);
+    }
+    const cJSON *en = cJSON_GetObjectItem(s, "enum");
+    if (en) {
+        const cJSON *e;
+        cJSON_ArrayForEach(e, en) if (cJSON_Compare(e, v, 1)) return 1;
+        return 0;
+    }
+    const cJSON *any = cJSON_GetObjectItem(s, "anyOf");
+    if (any) {
+        const cJSON *e;
+        cJSON_ArrayForEach(e, any) if (validate(v, e, root)) return 1;
+        return 0;
+    }
+    const cJSON *t = cJSON_GetObjectItem(s, "type");
+    const char *ty = cJSON_IsString(t) ? t->valuestring : NULL;
+    if (!ty)
+        return 1;
+    if (!strcmp(ty, "object")) {
+        if (!cJSON_IsObject(v))
+            return 0;
+        const cJSON *r;
+        cJSON_ArrayForEach(r, cJSON_GetObjectItem(s, "required"))
+        {
+            if (!cJSON_GetObjectItem(v, r->valuestring))
+                return 0;
+        }
+        const cJSON *props = cJSON_GetObjectItem(s, "properties"), *m;
+        cJSON_ArrayForEach(m, v)
+        {
+            const cJSON *ps = cJSON_GetObjectItem(props, m->string);
+            if (!ps) {
+                if (cJSON_IsFalse(cJSON_GetObjectItem(s, "additionalProperties")))
+                    return 0;
+                continue;
+            }
+            if (!validate(m, ps, root))
+                return 0;
+        }
+        return 1;
+    }
+    if (!strcmp(ty, "array")) {
+        if (!cJSON_IsArray(v))
+            return 0;
+        int n = cJSON_GetArraySize(v);
+        const cJSON *mn = cJSON_GetObjectItem(s, "minItems"),
+                    *mx = cJSON_GetObjectItem(s, "maxItems");
+        if ((mn && n < mn->valueint) || (mx && n > mx->valueint))
+            return 0;
+        const cJSON *e;
+        cJSON_ArrayForEach(e, v) if (!validate(e, cJSON_GetObjectItem(s, "items"), root)) return 0;
+        return 1;
+    }
+    if (!strcmp(ty, "string")) {
+        if (!cJSON_IsString(v))
+            return 0;
+        size_t n = strlen(v->valuestring);
+        const cJSON *mn = cJSON_GetObjectItem(s, "minLength"),
+                    *mx = cJSON_GetObjectItem(s, "maxLength");
+        return !((mn && n < (size_t)mn->valueint) || (mx && n > (size_t)mx->valueint));
+    }
+    if (!strcmp(ty, "integer") || !strcmp(ty, "number")) {
+        if (!cJSON_IsNumber(v))
+            return 0;
+        double d = v->valuedouble;
+        if (!strcmp(ty, "integer") && d != floor(d))
+            return 0;
+        const cJSON *mn = cJSON_GetObjectItem(s, "minimum"),
+                    *mx = cJSON_GetObjectItem(s, "maximum");
+        return !((mn && d < mn->valuedouble) || (mx && d > mx->valuedouble));
+    }
+    if (!strcmp(ty, "boolean"))
+        return cJSON_IsBool(v);
+    return 0;
+}
+
+static const char WEATHER_TOOL[] =
+    "[{\"type\":\"function\",\"function\":{\"name\":\"get_weather\","
+    "\"description\":\"weather\",\"parameters\":{\"type\":\"object\","
+    "\"properties\":{\"city\":{\"type\":\"string\",\"minLength\":3,"
+    "\"maxLength\":12},\"unit\":{\"type\":\"string\",\"enum\":[\"c\",\"f\"]},"
+    "\"days\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":7}},"
+    "\"required\":[\"city\",\"unit\",\"days\"]}}},"
+    "{\"type\":\"function\",\"function\":{\"name\":\"search\","
+    "\"parameters\":{\"type\":\"object\",\"properties\":{\"query\":"
+    "{\"type\":\"string\"},\"filters\":{\"type\":\"object\",\"properties\":"
+    "{\"tags\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},"
+    "\"minItems\":1,\"maxItems\":3},\"exact\":{\"type\":\"boolean\"}},"
+    "\"required\":[\"tags\",\"exact\"]}},\"required\":[\"query\","
+    "\"filters\"]}}}]";
+
+/* The parameters schema of the tool called name. */
+static cJSON *tool_schema(const char *name)
+{
+    cJSON *tools = cJSON_Parse(WEATHER_TOOL), *t;
+    cJSON_ArrayForEach(t, tools)
+    {
+        cJSON *f = cJSON_GetObjectItem(t, "function");
+        if (!strcmp(cJSON_GetObjectItem(f, "name")->valuestring, name)) {
+            cJSON *p = cJSON_DetachItemFromObject(f, "parameters");
+            cJSON_Delete(tools);
+            return p;
+        }
+    }
+    cJSON_Delete(tools);
+    return NULL;
+}
+
+static char *body_printf(const char *fmt, ...)
+{
+    static char buf[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    return buf;
+}
+
+static cJSON *post_json(const char *path, const char *body, long *status)
+{
+    xfer x = xfer_one(PORT, path, body);
+    *status = x.status;
+    cJSON *j = cJSON_ParseWithLength(x.data, x.len);
+    xfer_free(&x, 1);
+    return j;
+}
+
+/* ---- 1. capabilities ---- */
+
+static void test_capabilities(void **state)
+{
+    (void)state;
+    long st;
+    cJSON *tags = post_json("/api/tags", NULL, &st);
+    assert_int_equal(st, 200);
+    const cJSON *m;
+    int seen = 0;
+    cJSON_ArrayForEach(m, cJSON_GetObjectItem(tags, "models"))
+    {
+        char *caps = cJSON_PrintUnformatted(cJSON_GetObjectItem(m, "capabilities"));
+        const char *name = cJSON_GetObjectItem(m, "name")->valuestring;
+        if (!strcmp(name, "gemma3:latest")) {
+            assert_string_equal(caps, "[\"completion\",\"vision\"]");
+            seen |= 1;
+        } else if (!strcmp(name, "qwen3:latest")) {
+            assert_string_equal(caps, "[\"completion\",\"tools\",\"thinking\"]");
+            seen |= 2;
+        }
+        free(caps);
+    }
+    assert_int_equal(seen, 3);
+    cJSON_Delete(tags);
+    cJSON *show = post_json("/api/show", "{\"model\":\"qwen3\"}", &st);
+    char *caps = cJSON_PrintUnformatted(cJSON_GetObjectItem(show, "capabilities"));
+    assert_string_equal(caps, "[\"completion\",\"tools\",\"thinking\"]");
+    free(caps);
+    cJSON_Delete(show);
+
+    /* The 400s of a model without the capability, Ollama's texts. */
+    cJSON *e = post_json("/api/chat", body_printf(
+        "{\"model\":\"gemma3\",\"messages\":[{\"role\":\"user\",\"content\":"
+        "\"x\"}],\"tools\":%s}", WEATHER_TOOL), &st);
+    assert_int_equal(st, 400);
+    assert_string_equal(cJSON_GetObjectItem(e, "error")->valuestring,
+                        "registry.ollama.ai/library/gemma3:latest does not support tools");
+    cJSON_Delete(e);
+    e = post_json("/api/chat", "{\"model\":\"gemma3\",\"messages\":[{\"role\":"
+                  "\"user\",\"content\":\"x\"}],\"think\":\"high\"}", &st);
+    assert_int_equal(st, 400);
+    assert_string_equal(cJSON_GetObjectItem(e, "error")->valuestring,
+                        "\"gemma3\" does not support thinking");
+    cJSON_Delete(e);
+    e = post_json("/api/generate", "{\"model\":\"gemma3:latest\",\"prompt\":"
+                  "\"x\",\"think\":true}", &st);
+    assert_int_equal(st, 400);
+    assert_string_equal(cJSON_GetObjectItem(e, "error")->valuestring,
+                        "\"gemma3:latest\" does not support thinking");
+    cJSON_Delete(e);
+    e = post_json("/api/chat", "{\"model\":\"qwen3\",\"messages\":[],"
+                  "\"think\":\"hot\"}", &st);
+    assert_int_equal(st, 400);
+    assert_string_equal(cJSON_GetObjectItem(e, "error")->valuestring,
+                        "invalid think value: \"hot\" (must be \"high\", "
+                        "\"medium\", \"low\", \"max\", true, or false)");
+    cJSON_Delete(e);
+    /* think:false on a model without thinking is fine. */
+    e = post_json("/api/chat", "{\"model\":\"gemma3\",\"stream\":false,"
+                  "\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],"
+                  "\"think\":false,\"options\":{\"num_predict\":3}}", &st);
+    assert_int_equal(st, 200);
+    cJSON_Delete(e);
+    /* OpenAI layer: the native 400 in OpenAI's error object. */
+    e = post_json("/v1/chat/completions", body_printf(
+        "{\"model\":\"gemma3\",\"messages\":[{\"role\":\"user\",\"content\":"
+        "\"x\"}],\"tools\":%s}", WEATHER_TOOL), &st);
+    assert_int_equal(st, 400);
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(e, "error"),
+                                            "message")->valuestring,
+                        "registry.ollama.ai/library/gemma3:latest does not support tools");
+    cJSON_Delete(e);
+}
+
+/* ---- 2. tool calls ---- */
+
+static void check_native_call(const cJSON *calls, char *name_out)
+{
+    assert_int_equal(cJSON_GetArraySize(calls), 1);
+    const cJSON *c = cJSON_GetArrayItem(calls, 0);
+    const cJSON *id = cJSON_GetObjectItem(c, "id");
+    assert_true(cJSON_IsString(id));
+    assert_int_equal(strlen(id->valuestring), 13);
+    assert_memory_equal(id->valuestring, "call_", 5);
+    const cJSON *f = cJSON_GetObjectItem(c, "function");
+    assert_int_equal(cJSON_GetObjectItem(f, "index")->valueint, 0);
+    const char *name = cJSON_GetObjectItem(f, "name")->valuestring;
+    cJSON *schema = tool_schema(name);
+    assert_non_null(schema);
+    const cJSON *args = cJSON_GetObjectItem(f, "arguments");
+    assert_true(cJSON_IsObject(args));
+    assert_true(validate(args, schema, schema));
+    cJSON_Delete(schema);
+    strcpy(name_out, name);
+}
+
+static void test_tools_native(void **state)
+{
+    (void)state;
+    char body[8192], name[64], again[64];
+    long st;
+    for (int seed = 1; seed <= 6; seed++) {
+        snprintf(body, sizeof body,
+                 "{\"model\":\"qwen3\",\"stream\":false,\"think\":false,"
+                 "\"messages\":[{\"role\":\"user\",\"content\":\"weather?\"}],"
+                 "\"tools\":%s,\"options\":{\"seed\":%d}}", WEATHER_TOOL, seed);
+        cJSON *j = post_json("/api/chat", body, &st);
+        assert_int_equal(st, 200);
+        const cJSON *msg = cJSON_GetObjectItem(j, "message");
+        assert_string_equal(cJSON_GetObjectItem(msg, "content")->valuestring, "");
+        check_native_call(cJSON_GetObjectItem(msg, "tool_calls"), name);
+        assert_string_equal(cJSON_GetObjectItem(j, "done_reason")->valuestring, "stop");
+        /* The call's tokens are decoded and counted. */
+        assert_true(cJSON_GetObjectItem(j, "eval_count")->valuedouble > 5);
+        char *a1 = cJSON_PrintUnformatted(cJSON_GetObjectItem(
+            cJSON_GetArrayItem(cJSON_GetObjectItem(msg, "tool_calls"), 0), "function"));
+        cJSON_Delete(j);
+        /* Same seed, same call (arguments and all). */
+        j = post_json("/api/chat", body, &st);
+        msg = cJSON_GetObjectItem(j, "message");
+        check_native_call(cJSON_GetObjectItem(msg, "tool_calls"), again);
+        char *a2 = cJSON_PrintUnformatted(cJSON_GetObjectItem(
+            cJSON_GetArrayItem(cJSON_GetObjectItem(msg, "tool_calls"), 0), "function"));
+        assert_string_equal(a1, a2);
+        free(a1);
+        free(a2);
+        cJSON_Delete(j);
+    }
+
+    /* Streamed: no line until the call is complete, then one line with
+     * message.tool_calls and an empty content, then the final line. */
+    snprintf(body, sizeof body,
+             "{\"model\":\"qwen3\",\"think\":false,\"messages\":[{\"role\":"
+             "\"user\",\"content\":\"weather?\"}],\"tools\":%s,"
+             "\"options\":{\"seed\":3}}", WEATHER_TOOL);
+    xfer x = xfer_one(PORT, "/api/chat", body);
+    assert_int_equal(x.status, 200);
+    char *lines[64];
+    int n = split_lines(x.data, x.len, lines, 64);
+    assert_int_equal(n, 2);
+    cJSON *l0 = cJSON_Parse(lines[0]);
+    static const char *const k0[] = {"model", "created_at", "message", "done"};
+    assert_true(keys_in_order(lines[0], k0, 4));
+    assert_false(cJSON_IsTrue(cJSON_GetObjectItem(l0, "done")));
+    check_native_call(cJSON_GetObjectItem(cJSON_GetObjectItem(l0, "message"),
+                                          "tool_calls"), name);
+    cJSON_Delete(l0);
+    cJSON *l1 = cJSON_Parse(lines[1]);
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(l1, "done")));
+    assert_true(cJSON_GetObjectItem(l1, "eval_count")->valuedouble > 5);
+    cJSON_Delete(l1);
+    xfer_free(&x, 1);
+
+    /* After the tool's result the model answers in text. */
+    snprintf(body, sizeof body,
+             "{\"model\":\"qwen3\",\"stream\":false,\"think\":false,"
+             "\"messages\":[{\"role\":\"user\",\"content\":\"weather?\"},"
+             "{\"role\":\"assistant\",\"content\":\"\",\"tool_calls\":[{"
+             "\"function\":{\"name\":\"get_weather\",\"arguments\":{"
+             "\"city\":\"Paris\"}}}]},{\"role\":\"tool\",\"content\":\"20C\","
+             "\"tool_name\":\"get_weather\"}],\"tools\":%s,"
+             "\"options\":{\"seed\":3,\"num_predict\":5}}", WEATHER_TOOL);
+    cJSON *j = post_json("/api/chat", body, &st);
+    const cJSON *msg = cJSON_GetObjectItem(j, "message");
+    assert_null(cJSON_GetObjectItem(msg, "tool_calls"));
+    assert_true(strlen(cJSON_GetObjectItem(msg, "content")->valuestring) > 0);
+    cJSON_Delete(j);
+}
+
+/* SSE events of a body into cJSON objects (data lines, [DONE] skipped). */
+static int sse_events(char *data, size_t len, cJSON **ev, int max, int *done)
+{
+    int n = 0;
+    *done = 0;
+    char *lines[512];
+    int nl = split_lines(data, len, lines, 512);
+    for (int i = 0; i < nl; i++) {
+        if (strncmp(lines[i], "data: ", 6))
+            continue;
+        if (!strcmp(lines[i] + 6, "[DONE]")) {
+            *done = 1;
+            continue;
+        }
+        if (n < max)
+            ev[n++] = cJSON_Parse(lines[i] + 6);
+    }
+    return n;
+}
+
+static void check_openai_call(const cJSON *calls)
+{
+    assert_int_equal(cJSON_GetArraySize(calls), 1);
+    const cJSON *c = cJSON_GetArrayItem(calls, 0);
+    assert_memory_equal(cJSON_GetObjectItem(c, "id")->valuestring, "call_", 5);
+    assert_int_equal(cJSON_GetObjectItem(c, "index")->valueint, 0);
+    assert_string_equal(cJSON_GetObjectItem(c, "type")->valuestring, "function");
+    const cJSON *f = cJSON_GetObjectItem(c, "function");
+    cJSON *schema = tool_schema(cJSON_GetObjectItem(f, "name")->valuestring);
+    assert_non_null(schema);
+    /* arguments: a JSON string holding the object. */
+    cJSON *args = cJSON_Parse(cJSON_GetObjectItem(f, "arguments")->valuestring);
+    assert_true(cJSON_IsObject(args));
+    assert_true(validate(args, schema, schema));
+    cJSON_Delete(args);
+    cJSON_Delete(schema);
+}
+
+static void test_tools_openai(void **state)
+{
+    (void)state;
+    char body[8192];
+    long st;
+    snprintf(body, sizeof body,
+             "{\"model\":\"qwen3\",\"reasoning_effort\":\"none\",\"seed\":4,"
+             "\"messages\":[{\"role\":\"user\",\"content\":\"weather?\"}],"
+             "\"tools\":%s}", WEATHER_TOOL);
+    cJSON *j = post_json("/v1/chat/completions", body, &st);
+    assert_int_equal(st, 200);
+    const cJSON *ch = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "choices"), 0);
+    assert_string_equal(cJSON_GetObjectItem(ch, "finish_reason")->valuestring,
+                        "tool_calls");
+    check_openai_call(cJSON_GetObjectItem(cJSON_GetObjectItem(ch, "message"),
+                                          "tool_calls"));
+    cJSON_Delete(j);
+
+    snprintf(body, sizeof body,
+             "{\"model\":\"qwen3\",\"reasoning_effort\":\"none\",\"seed\":4,"
+             "\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":"
+             "\"weather?\"}],\"tools\":%s}", WEATHER_TOOL);
+    xfer x = xfer_one(PORT, "/v1/chat/completions", body);
+    cJSON *ev[16];
+    int done, n = sse_events(x.data, x.len, ev, 16, &done);
+    assert_true(done);
+    assert_int_equal(n, 2); /* the call, the finish chunk */
+    const cJSON *d0 = cJSON_GetObjectItem(
+        cJSON_GetArrayItem(cJSON_GetObjectItem(ev[0], "choices"), 0), "delta");
+    assert_string_equal(cJSON_GetObjectItem(d0, "role")->valuestring, "assistant");
+    check_openai_call(cJSON_GetObjectItem(d0, "tool_calls"));
+    const cJSON *c1 = cJSON_GetArrayItem(cJSON_GetObjectItem(ev[1], "choices"), 0);
+    assert_string_equal(cJSON_GetObjectItem(c1, "finish_reason")->valuestring,
+                        "tool_calls");
+    for (int i = 0; i < n; i++)
+        cJSON_Delete(ev[i]);
+    xfer_free(&x, 1);
+
+    /* The tool result (role tool, tool_call_id): a text answer. */
+    snprintf(body, sizeof body,
+             "{\"model\":\"qwen3\",\"reasoning_effort\":\"none\",\"seed\":4,"
+             "\"max_tokens\":4,\"messages\":[{\"role\":\"user\",\"content\":"
+             "\"weather?\"},{\"role\":\"assistant\",\"content\":null,"
+             "\"tool_calls\":[{\"id\":\"call_1\",\"type\":\"function\","
+             "\"function\":{\"name\":\"get_weather\",\"arguments\":\"{}\"}}]},"
+             "{\"role\":\"tool\",\"tool_call_id\":\"call_1\",\"content\":"
+             "\"20C\"}],\"tools\":%s}", WEATHER_TOOL);
+    j = post_json("/v1/chat/completions", body, &st);
+    assert_int_equal(st, 200);
+    ch = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "choices"), 0);
+    assert_string_equal(cJSON_GetObjectItem(ch, "finish_reason")->valuestring,
+                        "length");
+    assert_null(cJSON_GetObjectItem(cJSON_GetObjectItem(ch, "message"), "tool_calls"));
+    cJSON_Delete(j);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_capabilities),
+        cmocka_unit_test(test_tools_native),
+        cmocka_unit_test(test_tools_openai),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
