@@ -349,8 +349,8 @@ static int sse_events(char *data, size_t len, cJSON **ev, int max, int *done)
 {
     int n = 0;
     *done = 0;
-    char *lines[512];
-    int nl = split_lines(data, len, lines, 512);
+    static char *lines[8192];
+    int nl = split_lines(data, len, lines, 8192);
     for (int i = 0; i < nl; i++) {
         if (strncmp(lines[i], "data: ", 6))
             continue;
@@ -438,12 +438,243 @@ static void test_tools_openai(void **state)
     cJSON_Delete(j);
 }
 
+/* ---- 3. structured output ---- */
+
+static const char NESTED_SCHEMA[] =
+    "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\","
+    "\"minLength\":2,\"maxLength\":10},\"age\":{\"type\":\"integer\","
+    "\"minimum\":0,\"maximum\":120},\"role\":{\"enum\":[\"dev\",\"ops\"]},"
+    "\"address\":{\"$ref\":\"#/$defs/addr\"},\"tags\":{\"type\":\"array\","
+    "\"items\":{\"type\":\"object\",\"properties\":{\"k\":{\"type\":"
+    "\"string\"},\"v\":{\"type\":\"number\"}},\"required\":[\"k\",\"v\"],"
+    "\"additionalProperties\":false},\"minItems\":2,\"maxItems\":4},"
+    "\"note\":{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"null\"}]}},"
+    "\"required\":[\"name\",\"age\",\"role\",\"address\",\"tags\",\"note\"],"
+    "\"additionalProperties\":false,\"$defs\":{\"addr\":{\"type\":"
+    "\"object\",\"properties\":{\"city\":{\"type\":\"string\"},\"zip\":"
+    "{\"type\":\"integer\"},\"ok\":{\"type\":\"boolean\"}},\"required\":"
+    "[\"city\",\"zip\",\"ok\"]}}}";
+
+/* Concatenates message.content (or response) of every NDJSON line but the
+ * last; *n_tokens: the lines that carried text. */
+static char *ndjson_text(xfer *x, const char *field, int *n_tokens,
+                         cJSON **final)
+{
+    char *lines[4096];
+    int n = split_lines(x->data, x->len, lines, 4096);
+    static char text[65536];
+    size_t len = 0;
+    *n_tokens = 0;
+    for (int i = 0; i < n; i++) {
+        cJSON *l = cJSON_Parse(lines[i]);
+        assert_non_null(l);
+        if (cJSON_IsTrue(cJSON_GetObjectItem(l, "done"))) {
+            *final = l;
+            break;
+        }
+        const cJSON *msg = cJSON_GetObjectItem(l, "message");
+        const cJSON *t = cJSON_GetObjectItem(msg ? msg : l, field);
+        if (cJSON_IsString(t) && t->valuestring[0]) {
+            size_t k = strlen(t->valuestring);
+            memcpy(text + len, t->valuestring, k);
+            len += k;
+            (*n_tokens)++;
+        }
+        cJSON_Delete(l);
+    }
+    text[len] = '\0';
+    return text;
+}
+
+static void test_format_schema(void **state)
+{
+    (void)state;
+    cJSON *schema = cJSON_Parse(NESTED_SCHEMA);
+    char body[8192];
+    for (int seed = 1; seed <= 8; seed++) {
+        snprintf(body, sizeof body,
+                 "{\"model\":\"gemma3\",\"messages\":[{\"role\":\"user\","
+                 "\"content\":\"a person\"}],\"format\":%s,"
+                 "\"options\":{\"seed\":%d}}", NESTED_SCHEMA, seed);
+        xfer x = xfer_one(PORT, "/api/chat", body);
+        assert_int_equal(x.status, 200);
+        int n;
+        cJSON *final = NULL;
+        char *text = ndjson_text(&x, "content", &n, &final);
+        cJSON *doc = cJSON_Parse(text);
+        assert_non_null(doc);
+        assert_true(validate(doc, schema, schema));
+        /* Token by token: one line per ~4 bytes, all counted. */
+        assert_int_equal(n, (int)((strlen(text) + 3) / 4));
+        assert_int_equal((int)cJSON_GetObjectItem(final, "eval_count")->valuedouble, n);
+        assert_string_equal(cJSON_GetObjectItem(final, "done_reason")->valuestring, "stop");
+        cJSON_Delete(final);
+        cJSON_Delete(doc);
+        xfer_free(&x, 1);
+    }
+    /* Cut by num_predict mid-document: "length", not JSON. */
+    snprintf(body, sizeof body,
+             "{\"model\":\"gemma3\",\"stream\":false,\"messages\":[{\"role\":"
+             "\"user\",\"content\":\"a person\"}],\"format\":%s,"
+             "\"options\":{\"seed\":1,\"num_predict\":5}}", NESTED_SCHEMA);
+    long st;
+    cJSON *j = post_json("/api/chat", body, &st);
+    assert_string_equal(cJSON_GetObjectItem(j, "done_reason")->valuestring, "length");
+    assert_int_equal((int)cJSON_GetObjectItem(j, "eval_count")->valuedouble, 5);
+    const char *c = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "message"), "content")->valuestring;
+    assert_int_equal(strlen(c), 20);
+    cJSON *bad = cJSON_Parse(c);
+    assert_null(bad);
+    cJSON_Delete(j);
+
+    /* OpenAI response_format json_schema and json_object; generate "json". */
+    snprintf(body, sizeof body,
+             "{\"model\":\"gemma3\",\"seed\":2,\"messages\":[{\"role\":\"user\","
+             "\"content\":\"a person\"}],\"response_format\":{\"type\":"
+             "\"json_schema\",\"json_schema\":{\"name\":\"p\",\"strict\":true,"
+             "\"schema\":%s}}}", NESTED_SCHEMA);
+    j = post_json("/v1/chat/completions", body, &st);
+    assert_int_equal(st, 200);
+    const cJSON *ch = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "choices"), 0);
+    cJSON *doc = cJSON_Parse(cJSON_GetObjectItem(cJSON_GetObjectItem(ch, "message"),
+                                                 "content")->valuestring);
+    assert_true(validate(doc, schema, schema));
+    assert_string_equal(cJSON_GetObjectItem(ch, "finish_reason")->valuestring, "stop");
+    cJSON_Delete(doc);
+    cJSON_Delete(j);
+    j = post_json("/v1/chat/completions",
+                  "{\"model\":\"gemma3\",\"messages\":[{\"role\":\"user\","
+                  "\"content\":\"x\"}],\"response_format\":{\"type\":"
+                  "\"json_object\"}}", &st);
+    ch = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "choices"), 0);
+    doc = cJSON_Parse(cJSON_GetObjectItem(cJSON_GetObjectItem(ch, "message"),
+                                          "content")->valuestring);
+    assert_true(cJSON_IsObject(doc));
+    cJSON_Delete(doc);
+    cJSON_Delete(j);
+    j = post_json("/api/generate", "{\"model\":\"gemma3\",\"prompt\":\"x\","
+                  "\"stream\":false,\"format\":\"json\"}", &st);
+    doc = cJSON_Parse(cJSON_GetObjectItem(j, "response")->valuestring);
+    assert_true(cJSON_IsObject(doc));
+    cJSON_Delete(doc);
+    cJSON_Delete(j);
+    cJSON_Delete(schema);
+}
+
+/* ---- 4. thinking ---- */
+
+/* Streamed /api/chat on qwen3: thinking lines, then content lines. */
+static void think_counts(const char *think_json, int *n_think, int *n_content)
+{
+    char body[1024];
+    snprintf(body, sizeof body,
+             "{\"model\":\"qwen3\",\"messages\":[{\"role\":\"user\",\"content\":"
+             "\"why?\"}],%s%s\"options\":{\"seed\":9}}",
+             think_json ? "\"think\":" : "", think_json ? think_json : "");
+    xfer x = xfer_one(PORT, "/api/chat", body);
+    assert_int_equal(x.status, 200);
+    char *lines[4096];
+    int n = split_lines(x.data, x.len, lines, 4096);
+    *n_think = *n_content = 0;
+    for (int i = 0; i < n - 1; i++) {
+        cJSON *l = cJSON_Parse(lines[i]);
+        const cJSON *m = cJSON_GetObjectItem(l, "message");
+        const cJSON *t = cJSON_GetObjectItem(m, "thinking");
+        const char *c = cJSON_GetObjectItem(m, "content")->valuestring;
+        if (t) {
+            assert_string_equal(c, ""); /* thinking lines carry no content */
+            assert_int_equal(*n_content, 0); /* and come first */
+            (*n_think)++;
+        } else {
+            assert_true(c[0] != '\0');
+            (*n_content)++;
+        }
+        cJSON_Delete(l);
+    }
+    cJSON *fin = cJSON_Parse(lines[n - 1]);
+    assert_int_equal((int)cJSON_GetObjectItem(fin, "eval_count")->valuedouble,
+                     *n_think + *n_content);
+    cJSON_Delete(fin);
+    xfer_free(&x, 1);
+}
+
+static void test_thinking(void **state)
+{
+    (void)state;
+    int t_def, c_def, t_off, c_off, t_low, c_low, t_high, c_high;
+    think_counts(NULL, &t_def, &c_def);
+    think_counts("true,", &t_off, &c_off);
+    assert_int_equal(t_off, t_def); /* a thinking model thinks by default */
+    assert_true(t_def > 0);
+    think_counts("false,", &t_off, &c_off);
+    assert_int_equal(t_off, 0);
+    assert_int_equal(c_off, c_def); /* same seed, same answer length */
+    think_counts("\"low\",", &t_low, &c_low);
+    think_counts("\"high\",", &t_high, &c_high);
+    assert_true(t_low < t_def && t_def < t_high);
+    assert_true(abs(t_high - 4 * t_low) <= 2);
+
+    /* stream=false: the whole thinking on the message; generate too. */
+    long st;
+    cJSON *j = post_json("/api/chat", "{\"model\":\"qwen3\",\"stream\":false,"
+                         "\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],"
+                         "\"options\":{\"seed\":9}}", &st);
+    static const char *const mk[] = {"role", "content", "thinking"};
+    char *msg = cJSON_PrintUnformatted(cJSON_GetObjectItem(j, "message"));
+    assert_true(keys_in_order(msg, mk, 3));
+    free(msg);
+    cJSON_Delete(j);
+    j = post_json("/api/generate", "{\"model\":\"qwen3\",\"stream\":false,"
+                  "\"prompt\":\"x\",\"think\":\"medium\"}", &st);
+    assert_true(strlen(cJSON_GetObjectItem(j, "thinking")->valuestring) > 0);
+    cJSON_Delete(j);
+
+    /* OpenAI: reasoning deltas before content; reasoning_effort none: no
+     * reasoning at all. */
+    xfer x = xfer_one(PORT, "/v1/chat/completions",
+                      "{\"model\":\"qwen3\",\"stream\":true,\"seed\":9,"
+                      "\"reasoning_effort\":\"low\",\"messages\":[{\"role\":"
+                      "\"user\",\"content\":\"why?\"}]}");
+    cJSON *ev[1024];
+    int done, n = sse_events(x.data, x.len, ev, 1024, &done), nr = 0, nc = 0;
+    for (int i = 0; i < n; i++) {
+        const cJSON *d = cJSON_GetObjectItem(
+            cJSON_GetArrayItem(cJSON_GetObjectItem(ev[i], "choices"), 0), "delta");
+        if (cJSON_GetObjectItem(d, "reasoning")) {
+            assert_int_equal(nc, 0);
+            nr++;
+        } else if (cJSON_IsString(cJSON_GetObjectItem(d, "content"))) {
+            nc++;
+        }
+        cJSON_Delete(ev[i]);
+    }
+    xfer_free(&x, 1);
+    assert_int_equal(nr, t_low);
+    assert_int_equal(nc, c_low);
+    j = post_json("/v1/chat/completions",
+                  "{\"model\":\"qwen3\",\"reasoning_effort\":\"none\","
+                  "\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", &st);
+    const cJSON *m = cJSON_GetObjectItem(
+        cJSON_GetArrayItem(cJSON_GetObjectItem(j, "choices"), 0), "message");
+    assert_null(cJSON_GetObjectItem(m, "reasoning"));
+    cJSON_Delete(j);
+    j = post_json("/v1/chat/completions",
+                  "{\"model\":\"qwen3\",\"messages\":[{\"role\":\"user\","
+                  "\"content\":\"x\"}]}", &st);
+    m = cJSON_GetObjectItem(
+        cJSON_GetArrayItem(cJSON_GetObjectItem(j, "choices"), 0), "message");
+    assert_true(cJSON_IsString(cJSON_GetObjectItem(m, "reasoning")));
+    cJSON_Delete(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_capabilities),
         cmocka_unit_test(test_tools_native),
         cmocka_unit_test(test_tools_openai),
+        cmocka_unit_test(test_format_schema),
+        cmocka_unit_test(test_thinking),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
