@@ -363,6 +363,7 @@ static int route_table(emu_conn *c, const char *path, int method)
         const size_t *n;
     } tables[] = {
         {emu_openai_routes, &emu_openai_n_routes},
+        {emu_responses_routes, &emu_responses_n_routes},
     };
     int path_known = 0;
     for (size_t t = 0; t < sizeof tables / sizeof *tables; t++) {

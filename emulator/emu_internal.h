@@ -171,8 +171,11 @@ typedef struct emu_conn {
     int closing, shutting_down;
     int expect_continue;
     uint64_t drain_since; /* when our FIN went out (0 = not yet) */
-    /* Wire dialect of the current message, set by its route. */
+    /* Wire dialect of the current message, set by its route, and its
+     * per-request state (taken over by the request, emu_req.c). */
     const struct emu_dialect *dialect;
+    void *dialect_state;
+    void (*dialect_free)(void *state);
     /* Timeouts (emu_http_sweep): since when we wait for the current
      * request (0 = answering one); idle = no byte of it yet after a
      * keep-alive response, so --idle-timeout applies, else
@@ -301,6 +304,7 @@ typedef struct emu_dialect {
 } emu_dialect;
 
 extern const emu_dialect emu_dialect_ollama;
+extern const emu_dialect emu_dialect_responses;
 
 /* A route served by a dialect module: `path` exact, or every path below it
  * when it ends in '/'. handle() answers (calling emu_conn_response_done)
@@ -314,6 +318,17 @@ typedef struct emu_route {
 /* emu_openai.c: Ollama's OpenAI compatibility layer (/v1/...). */
 extern const emu_route emu_openai_routes[];
 extern const size_t emu_openai_n_routes;
+/* An OpenAI error object answer (openai.NewError); from_handler: an error
+ * of the native handler, typed as the --openai-format layer does. */
+void emu_openai_error(emu_conn *c, int status, const char *msg,
+                      int from_handler);
+/* thinkFromReasoningEffort: an effort string (NULL/"" = none given) as the
+ * native `think` of body native. Returns 0, or -1 with Ollama's message. */
+int emu_openai_effort(const cJSON *effort, cJSON *native, char *err,
+                      size_t errlen);
+/* emu_responses.c: /v1/responses (openai/responses.go). */
+extern const emu_route emu_responses_routes[];
+extern const size_t emu_responses_n_routes;
 enum { EMU_API_GENERATE, EMU_API_CHAT, EMU_API_EMBED, EMU_API_EMBEDDINGS };
 
 /* emu_req.c */

@@ -92,6 +92,15 @@ static void handler_error_done(emu_conn *c, int status, const char *msg)
     emu_conn_response_done(c);
 }
 
+void emu_openai_error(emu_conn *c, int status, const char *msg,
+                      int from_handler)
+{
+    reply_error_typed(c, status,
+                      from_handler ? handler_error_type(c, status)
+                                   : error_type(status),
+                      msg);
+}
+
 /* An error of the middleware itself. */
 static void reply_error_done(emu_conn *c, int status, const char *msg)
 {
@@ -557,13 +566,9 @@ static int include_usage(const cJSON *root, const char *st, char *err,
 
 /* thinkFromReasoningEffort: the effort as the native `think` (none is
  * false, OpenAI's extra tiers clamp to Ollama's). */
-static int map_effort(const cJSON *root, cJSON *native, char *err,
+int emu_openai_effort(const cJSON *e, cJSON *native, char *err,
                       size_t errlen)
 {
-    const cJSON *r = cJSON_GetObjectItemCaseSensitive(root, "reasoning");
-    const cJSON *e = r ? cJSON_GetObjectItemCaseSensitive(r, "effort")
-                       : cJSON_GetObjectItemCaseSensitive(root,
-                                                          "reasoning_effort");
     if (!cJSON_IsString(e) || !e->valuestring[0])
         return 0;
     static const char *const ok[][2] = {
@@ -678,7 +683,14 @@ static void submit(emu_conn *c, int is_chat)
         }
         if (map_messages(msgs, cJSON_AddArrayToObject(native, "messages"),
                          err, sizeof err) ||
-            map_effort(root, native, err, sizeof err) ||
+            emu_openai_effort(
+                cJSON_GetObjectItemCaseSensitive(root, "reasoning")
+                    ? cJSON_GetObjectItemCaseSensitive(
+                          cJSON_GetObjectItemCaseSensitive(root, "reasoning"),
+                          "effort")
+                    : cJSON_GetObjectItemCaseSensitive(root,
+                                                       "reasoning_effort"),
+                native, err, sizeof err) ||
             emu_tools_check(cJSON_GetObjectItemCaseSensitive(root, "tools"),
                             st, err, sizeof err))
             goto bad;

@@ -326,6 +326,9 @@ static emu_req *req_new(emu_conn *c, const cJSON *root, int api, int mi,
     r->model_json = cJSON_PrintUnformatted(
         cJSON_GetObjectItemCaseSensitive(root, "model"));
     r->dialect = c->dialect;
+    r->dialect_state = c->dialect_state;
+    r->dialect_free = c->dialect_free;
+    c->dialect_state = NULL;
     r->has_keep_alive = has_ka;
     r->keep_alive_ns = keep_alive;
     /* Runner options as Ollama fills them (getRunner: num_ctx >= 4). */

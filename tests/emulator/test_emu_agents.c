@@ -667,6 +667,182 @@ static void test_thinking(void **state)
     cJSON_Delete(j);
 }
 
+/* ---- 5. /v1/responses ---- */
+
+/* "event: T\ndata: J\n\n" events: types and parsed data, in order. */
+static int resp_events(char *data, size_t len, char **types, cJSON **ev,
+                       int max)
+{
+    static char *lines[16384];
+    int nl = split_lines(data, len, lines, 16384), n = 0;
+    for (int i = 0; i + 1 < nl && n < max; i++) {
+        if (strncmp(lines[i], "event: ", 7))
+            continue;
+        assert_memory_equal(lines[i + 1], "data: ", 6);
+        types[n] = lines[i] + 7;
+        ev[n] = cJSON_Parse(lines[i + 1] + 6);
+        assert_non_null(ev[n]);
+        /* the event names its own type and is numbered in order */
+        assert_string_equal(cJSON_GetObjectItem(ev[n], "type")->valuestring,
+                            types[n]);
+        assert_int_equal(cJSON_GetObjectItem(ev[n], "sequence_number")->valueint, n);
+        n++;
+    }
+    return n;
+}
+
+static void test_responses(void **state)
+{
+    (void)state;
+    long st;
+    /* stream=false: ResponsesResponse in field order, reasoning then the
+     * message, usage from the native counts. */
+    cJSON *j = post_json("/v1/responses",
+                         "{\"model\":\"qwen3\",\"input\":\"hi\",\"instructions\":"
+                         "\"be brief\",\"max_output_tokens\":40,\"reasoning\":"
+                         "{\"effort\":\"low\"}}", &st);
+    assert_int_equal(st, 200);
+    static const char *const keys[] = {
+        "id", "object", "created_at", "completed_at", "status",
+        "incomplete_details", "model", "previous_response_id", "instructions",
+        "output", "error", "tools", "tool_choice", "truncation",
+        "parallel_tool_calls", "text", "top_p", "presence_penalty",
+        "frequency_penalty", "top_logprobs", "temperature", "reasoning",
+        "usage", "max_output_tokens", "max_tool_calls", "store", "background",
+        "service_tier", "metadata", "safety_identifier", "prompt_cache_key"};
+    char *txt = cJSON_PrintUnformatted(j);
+    assert_true(keys_in_order(txt, keys, 31));
+    free(txt);
+    assert_string_equal(cJSON_GetObjectItem(j, "object")->valuestring, "response");
+    assert_string_equal(cJSON_GetObjectItem(j, "instructions")->valuestring, "be brief");
+    const cJSON *out = cJSON_GetObjectItem(j, "output");
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(out, 0), "type")->valuestring,
+                        "reasoning");
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(out, 1), "type")->valuestring,
+                        "message");
+    const cJSON *u = cJSON_GetObjectItem(j, "usage");
+    assert_int_equal(cJSON_GetObjectItem(u, "output_tokens")->valueint, 40);
+    assert_int_equal(cJSON_GetObjectItem(u, "total_tokens")->valueint,
+                     40 + cJSON_GetObjectItem(u, "input_tokens")->valueint);
+    cJSON_Delete(j);
+
+    /* Streamed text: every event type Ollama sends, in its order. */
+    xfer x = xfer_one(PORT, "/v1/responses",
+                      "{\"model\":\"qwen3\",\"stream\":true,\"input\":[{\"role\":"
+                      "\"user\",\"content\":\"hi\"}],\"max_output_tokens\":2000,"
+                      "\"reasoning\":{\"effort\":\"low\"},\"seed\":5}");
+    static char *types[4096];
+    static cJSON *ev[4096];
+    int n = resp_events(x.data, x.len, types, ev, 4096);
+    int i = 0;
+    assert_string_equal(types[i++], "response.created");
+    assert_string_equal(types[i++], "response.in_progress");
+    assert_string_equal(types[i++], "response.output_item.added");
+    int deltas = 0;
+    while (!strcmp(types[i], "response.reasoning_summary_text.delta"))
+        i++, deltas++;
+    assert_true(deltas > 0);
+    assert_string_equal(types[i++], "response.reasoning_summary_text.done");
+    assert_string_equal(types[i++], "response.output_item.done");
+    assert_string_equal(types[i++], "response.output_item.added");
+    assert_string_equal(types[i++], "response.content_part.added");
+    while (!strcmp(types[i], "response.output_text.delta"))
+        i++, deltas++;
+
+    assert_string_equal(types[i++], "response.output_text.done");
+    assert_string_equal(types[i++], "response.content_part.done");
+    assert_string_equal(types[i++], "response.output_item.done");
+    assert_string_equal(types[i++], "response.completed");
+    assert_int_equal(i, n);
+    const cJSON *resp = cJSON_GetObjectItem(ev[n - 1], "response");
+    assert_string_equal(cJSON_GetObjectItem(resp, "status")->valuestring, "completed");
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(resp, "output")), 2);
+    /* one delta event per decoded token */
+    assert_int_equal(deltas, cJSON_GetObjectItem(cJSON_GetObjectItem(resp, "usage"),
+                                                 "output_tokens")->valueint);
+    for (int k = 0; k < n; k++)
+        cJSON_Delete(ev[k]);
+    xfer_free(&x, 1);
+
+    /* Tools (the flat Responses shape): a function_call item whose
+     * arguments validate; streamed, its four events. */
+    char body[8192];
+    snprintf(body, sizeof body,
+             "{\"model\":\"qwen3\",\"stream\":true,\"input\":\"weather?\","
+             "\"reasoning\":{\"effort\":\"none\"},\"tools\":[{\"type\":"
+             "\"function\",\"name\":\"get_weather\",\"parameters\":%s}]}",
+             "{\"type\":\"object\",\"properties\":{\"city\":{\"type\":"
+             "\"string\",\"minLength\":3,\"maxLength\":12},\"unit\":{\"type\":"
+             "\"string\",\"enum\":[\"c\",\"f\"]},\"days\":{\"type\":\"integer\","
+             "\"minimum\":1,\"maximum\":7}},\"required\":[\"city\",\"unit\","
+             "\"days\"]}");
+    x = xfer_one(PORT, "/v1/responses", body);
+    n = resp_events(x.data, x.len, types, ev, 4096);
+    assert_int_equal(n, 7);
+    assert_string_equal(types[2], "response.output_item.added");
+    assert_string_equal(types[3], "response.function_call_arguments.delta");
+    assert_string_equal(types[4], "response.function_call_arguments.done");
+    assert_string_equal(types[5], "response.output_item.done");
+    assert_string_equal(types[6], "response.completed");
+    const cJSON *item = cJSON_GetObjectItem(ev[5], "item");
+    assert_string_equal(cJSON_GetObjectItem(item, "type")->valuestring, "function_call");
+    cJSON *args = cJSON_Parse(cJSON_GetObjectItem(item, "arguments")->valuestring);
+    cJSON *schema = tool_schema("get_weather");
+    assert_true(validate(args, schema, schema));
+    cJSON_Delete(args);
+    cJSON_Delete(schema);
+    for (int k = 0; k < n; k++)
+        cJSON_Delete(ev[k]);
+    xfer_free(&x, 1);
+
+    /* The tool's output as an input item: a text answer. */
+    j = post_json("/v1/responses",
+                  "{\"model\":\"qwen3\",\"reasoning\":{\"effort\":\"none\"},"
+                  "\"max_output_tokens\":3,\"input\":[{\"role\":\"user\","
+                  "\"content\":\"weather?\"},{\"type\":\"function_call\","
+                  "\"call_id\":\"call_1\",\"name\":\"get_weather\",\"arguments\":"
+                  "\"{\\\"city\\\":\\\"Oslo\\\"}\"},{\"type\":"
+                  "\"function_call_output\",\"call_id\":\"call_1\",\"output\":"
+                  "\"-3C\"}],\"tools\":[{\"type\":\"function\",\"name\":"
+                  "\"get_weather\",\"parameters\":{\"type\":\"object\"}}]}", &st);
+    assert_int_equal(st, 200);
+    out = cJSON_GetObjectItem(j, "output");
+    assert_int_equal(cJSON_GetArraySize(out), 1);
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(out, 0), "type")->valuestring,
+                        "message");
+    cJSON_Delete(j);
+
+    /* text.format json_schema: the output text is a valid document. */
+    snprintf(body, sizeof body,
+             "{\"model\":\"gemma3\",\"input\":\"a person\",\"text\":{\"format\":"
+             "{\"type\":\"json_schema\",\"name\":\"p\",\"schema\":%s}}}",
+             NESTED_SCHEMA);
+    j = post_json("/v1/responses", body, &st);
+    const cJSON *msg = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "output"), 0);
+    cJSON *doc = cJSON_Parse(cJSON_GetObjectItem(cJSON_GetArrayItem(
+        cJSON_GetObjectItem(msg, "content"), 0), "text")->valuestring);
+    schema = cJSON_Parse(NESTED_SCHEMA);
+    assert_true(validate(doc, schema, schema));
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "text"),
+                                                                "format"), "type")->valuestring,
+                        "json_schema");
+    cJSON_Delete(schema);
+    cJSON_Delete(doc);
+    cJSON_Delete(j);
+
+    /* Errors in OpenAI's object: unknown item type, no such model. */
+    j = post_json("/v1/responses", "{\"model\":\"qwen3\",\"input\":[{\"type\":"
+                  "\"bogus\"}]}", &st);
+    assert_int_equal(st, 400);
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "error"),
+                                            "message")->valuestring,
+                        "input[0]: unknown input item type: \"bogus\"");
+    cJSON_Delete(j);
+    j = post_json("/v1/responses", "{\"model\":\"nope\",\"input\":\"x\"}", &st);
+    assert_int_equal(st, 404);
+    cJSON_Delete(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -675,6 +851,7 @@ int main(void)
         cmocka_unit_test(test_tools_openai),
         cmocka_unit_test(test_format_schema),
         cmocka_unit_test(test_thinking),
+        cmocka_unit_test(test_responses),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
