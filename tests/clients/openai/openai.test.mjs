@@ -20,7 +20,7 @@ test('models: list and retrieve', async () => {
     assert.equal(m.owned_by, 'library');
     ids.push(m.id);
   }
-  assert.deepEqual(ids, [model]);
+  assert.deepEqual(ids, [model, 'qwen3:latest']); // the default catalogue
   const m = await client.models.retrieve(model);
   assert.equal(m.id, model);
 });
