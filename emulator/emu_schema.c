@@ -108,7 +108,11 @@ static void put_string(emu_buf *out, const cJSON *s, gsl_rng *rng)
         int words = 1 + (int)gsl_rng_uniform_int(rng, 4);
         for (int i = 0; i < words; i++) {
             const char *w = emu_stream_vocab(rng);
-            if (i == 0 && *w == ' ')
+            if (w[0] != ' ') {
+                i--; /* punctuation: draw a word instead */
+                continue;
+            }
+            if (i == 0)
                 w++; /* no leading space */
             size_t wl = strlen(w);
             if (n + wl >= 64)
@@ -152,6 +156,18 @@ static void put_number(emu_buf *out, const cJSON *s, gsl_rng *rng,
         lo = hi - 100;
     } else if (!isfinite(hi)) {
         hi = lo + 100;
+    }
+    /* A bound like zod's +-(2^53 - 1) for an int is no hint: stay within
+     * 100 of zero, inside the range, as a model would. */
+    if (hi - lo > 100) {
+        if (lo <= 0 && hi >= 0) {
+            lo = 0;
+            hi = fmin(hi, 100);
+        } else if (lo > 0) {
+            hi = lo + 100;
+        } else {
+            lo = hi - 100;
+        }
     }
     if (integer) {
         lo = ceil(lo);

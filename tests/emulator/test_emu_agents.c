@@ -512,6 +512,25 @@ static void test_format_schema(void **state)
         cJSON_Delete(doc);
         xfer_free(&x, 1);
     }
+    /* zod's int bounds (+-(2^53-1)) are no hint: values stay small, and
+     * strings are words (no leading punctuation). */
+    long st0;
+    cJSON *z = post_json("/api/chat",
+                         "{\"model\":\"gemma3\",\"stream\":false,\"messages\":"
+                         "[{\"role\":\"user\",\"content\":\"x\"}],\"format\":"
+                         "{\"type\":\"object\",\"properties\":{\"n\":{\"type\":"
+                         "\"integer\",\"minimum\":-9007199254740991,\"maximum\":"
+                         "9007199254740991},\"s\":{\"type\":\"string\"}},"
+                         "\"required\":[\"n\",\"s\"]}}", &st0);
+    cJSON *zd = cJSON_Parse(cJSON_GetObjectItem(cJSON_GetObjectItem(z, "message"),
+                                                "content")->valuestring);
+    double zn = cJSON_GetObjectItem(zd, "n")->valuedouble;
+    assert_true(zn >= 0 && zn <= 100);
+    const char *zs = cJSON_GetObjectItem(zd, "s")->valuestring;
+    assert_true(zs[0] >= 'a' && zs[0] <= 'z');
+    cJSON_Delete(zd);
+    cJSON_Delete(z);
+
     /* Cut by num_predict mid-document: "length", not JSON. */
     snprintf(body, sizeof body,
              "{\"model\":\"gemma3\",\"stream\":false,\"messages\":[{\"role\":"
