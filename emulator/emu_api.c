@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <gsl/gsl_randist.h>
 
@@ -100,18 +101,29 @@ cJSON *emu_api_parse_body(emu_conn *c)
     return root;
 }
 
+/* The default host and namespace of model.ParseName, dropped so that
+ * "registry.ollama.ai/library/gemma3" and "gemma3" are one name. */
+static const char *name_short(const char *n)
+{
+    if (!strncasecmp(n, "registry.ollama.ai/", 19))
+        n += 19;
+    if (!strncasecmp(n, "library/", 8))
+        n += 8;
+    return n;
+}
+
 int emu_model_find(const emu_options *o, const char *name)
 {
+    /* types/model/name.go: names compare case-insensitively; a missing
+     * tag is "latest". */
+    name = name_short(name);
     for (int i = 0; i < o->n_models; i++) {
-        const char *m = o->models[i];
+        const char *m = name_short(o->models[i]);
         size_t ml = strcspn(m, ":"), nl = strcspn(name, ":");
-        if (!strcmp(m, name))
-            return i;
-        /* One side has no tag: it means :latest. */
-        if (ml == nl && !strncmp(m, name, ml)) {
+        if (ml == nl && !strncasecmp(m, name, ml)) {
             const char *mt = m[ml] ? m + ml + 1 : "latest";
             const char *nt = name[nl] ? name + nl + 1 : "latest";
-            if (!strcmp(mt, nt))
+            if (!strcasecmp(mt, nt))
                 return i;
         }
     }

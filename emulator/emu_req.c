@@ -294,6 +294,68 @@ static int req_check(emu_conn *c, const cJSON *root, const char *go_struct,
     return mi;
 }
 
+/* encoding/json's type check of the request struct's other fields
+ * (api.GenerateRequest / api.ChatRequest): Go's message, or NULL. */
+static const struct {
+    int chat; /* 0 generate, 1 chat */
+    const char *key;
+    int (*ok)(const cJSON *);
+    const char *go;
+} typed_fields[] = {
+    {0, "prompt", cJSON_IsString, "string"},
+    {0, "suffix", cJSON_IsString, "string"},
+    {0, "system", cJSON_IsString, "string"},
+    {0, "template", cJSON_IsString, "string"},
+    {0, "context", cJSON_IsArray, "[]int"},
+    {0, "raw", cJSON_IsBool, "bool"},
+    {0, "images", cJSON_IsArray, "[]api.ImageData"},
+    {1, "messages", cJSON_IsArray, "[]api.Message"},
+    {1, "truncate", cJSON_IsBool, "bool"},
+    {1, "shift", cJSON_IsBool, "bool"},
+    {-1, "stream", cJSON_IsBool, "bool"},
+    {-1, "logprobs", cJSON_IsBool, "bool"},
+    {-1, "top_logprobs", cJSON_IsNumber, "int"},
+};
+
+static int check_types(const cJSON *root, int is_chat, char *err,
+                       size_t errlen)
+{
+    const char *st = is_chat ? "ChatRequest" : "GenerateRequest";
+    for (size_t i = 0; i < sizeof typed_fields / sizeof *typed_fields; i++) {
+        if (typed_fields[i].chat >= 0 && typed_fields[i].chat != is_chat)
+            continue;
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(root,
+                                                          typed_fields[i].key);
+        if (!v || cJSON_IsNull(v) || typed_fields[i].ok(v))
+            continue;
+        snprintf(err, errlen,
+                 "json: cannot unmarshal %s into Go struct field %s.%s of "
+                 "type %s",
+                 go_json_type(v), st, typed_fields[i].key,
+                 typed_fields[i].go);
+        return -1;
+    }
+    const cJSON *m, *msgs = is_chat ? cJSON_GetObjectItemCaseSensitive(
+                                          root, "messages")
+                                    : NULL;
+    cJSON_ArrayForEach(m, msgs)
+    {
+        if (cJSON_IsObject(m) || cJSON_IsNull(m))
+            continue;
+        snprintf(err, errlen,
+                 "json: cannot unmarshal %s into Go struct field %s.messages "
+                 "of type api.Message",
+                 go_json_type(m), st);
+        return -1;
+    }
+    const cJSON *tl = cJSON_GetObjectItemCaseSensitive(root, "top_logprobs");
+    if (cJSON_IsNumber(tl) && (tl->valuedouble < 0 || tl->valuedouble > 20)) {
+        snprintf(err, errlen, "top_logprobs must be between 0 and 20");
+        return -1;
+    }
+    return 0;
+}
+
 static int opt_int(const cJSON *opts, const char *name, int def)
 {
     const cJSON *v = opts ? cJSON_GetObjectItemCaseSensitive(opts, name)
@@ -386,10 +448,24 @@ void emu_req_submit_as(emu_conn *c, int is_chat, int include_usage,
     const cJSON *stream = cJSON_GetObjectItemCaseSensitive(root, "stream");
     int64_t keep_alive = 0;
     int has_ka = 0;
+    if (check_types(root, is_chat, err, sizeof err)) {
+        reply_now(c, 400, err);
+        goto out;
+    }
     int mi = req_check(c, root, is_chat ? "ChatRequest" : "GenerateRequest",
                        !is_chat, &keep_alive, &has_ka);
     if (mi < 0)
         goto out;
+    if (!is_chat &&
+        cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "raw")) &&
+        (str_len(cJSON_GetObjectItemCaseSensitive(root, "template")) ||
+         str_len(cJSON_GetObjectItemCaseSensitive(root, "system")) ||
+         cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(root,
+                                                             "context")))) {
+        reply_now(c, 400,
+                  "raw mode does not support template, system, or context");
+        goto out;
+    }
 
     size_t prompt_bytes = 0;
     uint64_t prompt_hash = 0;

@@ -209,7 +209,7 @@ void emu_stream_load_line(emu_buf *b, const emu_req *r, const char *reason)
     line_head(b, r);
     if (r->is_chat)
         emu_buf_printf(b, "\"message\":{\"role\":\"assistant\",\"content\":"
-                          "\"\"},\"done_reason\":\"%s\",\"done\":true}",
+                          "\"\"},\"done\":true,\"done_reason\":\"%s\"}",
                        reason);
     else
         emu_buf_printf(b, "\"response\":\"\",\"done\":true,"
@@ -250,7 +250,8 @@ void emu_stream_final_line(emu_buf *b, const emu_req *r, const char *text,
             APPEND_LIT(b, ",\"tool_calls\":");
             emu_tools_native(b, &o->call);
         }
-        emu_buf_printf(b, "},\"done_reason\":\"%s\",\"done\":true", reason);
+        /* api.ChatResponse: Done, then DoneReason. */
+        emu_buf_printf(b, "},\"done\":true,\"done_reason\":\"%s\"", reason);
     } else {
         emu_buf_printf(b, "\"response\":");
         append_json_string(b, text);

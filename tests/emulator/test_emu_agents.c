@@ -176,6 +176,62 @@ static cJSON *post_json(const char *path, const char *body, long *status)
 
 /* ---- 1. capabilities ---- */
 
+/* ---- 7. divergences ---- */
+
+static void test_divergences(void **state)
+{
+    (void)state;
+    long st;
+    /* model.ParseName: case-insensitive, default host and namespace. */
+    const char *names[] = {"GEMMA3", "library/gemma3",
+                           "registry.ollama.ai/library/gemma3:latest",
+                           "Gemma3:Latest"};
+    for (int i = 0; i < 4; i++) {
+        char body[256];
+        snprintf(body, sizeof body, "{\"model\":\"%s\"}", names[i]);
+        cJSON *j = post_json("/api/show", body, &st);
+        assert_int_equal(st, 200);
+        cJSON_Delete(j);
+        snprintf(body, sizeof body,
+                 "{\"model\":\"%s\",\"stream\":false,\"prompt\":\"x\","
+                 "\"options\":{\"num_predict\":1}}", names[i]);
+        j = post_json("/api/generate", body, &st);
+        assert_int_equal(st, 200);
+        /* the name is echoed as asked */
+        assert_string_equal(cJSON_GetObjectItem(j, "model")->valuestring, names[i]);
+        cJSON_Delete(j);
+    }
+    cJSON *j = post_json("/api/show", "{\"model\":\"other/gemma3\"}", &st);
+    assert_int_equal(st, 404);
+    cJSON_Delete(j);
+
+    /* The 400s of ChatHandler/GenerateHandler before any model work. */
+    static const struct {
+        const char *path, *body, *msg;
+    } bad[] = {
+        {"/api/chat", "{\"model\":\"gemma3\",\"messages\":[],\"top_logprobs\":21}",
+         "top_logprobs must be between 0 and 20"},
+        {"/api/generate", "{\"model\":\"gemma3\",\"prompt\":\"x\",\"top_logprobs\":-1}",
+         "top_logprobs must be between 0 and 20"},
+        {"/api/generate", "{\"model\":\"gemma3\",\"prompt\":\"x\",\"raw\":true,\"system\":\"s\"}",
+         "raw mode does not support template, system, or context"},
+        {"/api/generate", "{\"model\":\"gemma3\",\"prompt\":5}",
+         "json: cannot unmarshal number into Go struct field GenerateRequest.prompt of type string"},
+        {"/api/generate", "{\"model\":\"gemma3\",\"prompt\":\"x\",\"stream\":\"no\"}",
+         "json: cannot unmarshal string into Go struct field GenerateRequest.stream of type bool"},
+        {"/api/chat", "{\"model\":\"gemma3\",\"messages\":{}}",
+         "json: cannot unmarshal object into Go struct field ChatRequest.messages of type []api.Message"},
+        {"/api/chat", "{\"model\":\"gemma3\",\"messages\":[],\"stream\":1}",
+         "json: cannot unmarshal number into Go struct field ChatRequest.stream of type bool"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        j = post_json(bad[i].path, bad[i].body, &st);
+        assert_int_equal(st, 400);
+        assert_string_equal(cJSON_GetObjectItem(j, "error")->valuestring, bad[i].msg);
+        cJSON_Delete(j);
+    }
+}
+
 static void test_capabilities(void **state)
 {
     (void)state;
@@ -871,6 +927,7 @@ int main(void)
         cmocka_unit_test(test_format_schema),
         cmocka_unit_test(test_thinking),
         cmocka_unit_test(test_responses),
+        cmocka_unit_test(test_divergences),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

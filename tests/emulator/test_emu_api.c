@@ -233,8 +233,9 @@ static void test_stream_format_chat(void **state)
                                "\"message\":{\"role\":\"assistant\","
                                "\"content\":\""));
     }
+    /* api.ChatResponse: Done before DoneReason (issue 19). */
     static const char *const fin_keys[] = {
-        "model", "created_at", "message", "done_reason", "done",
+        "model", "created_at", "message", "done", "done_reason",
         "total_duration", "prompt_eval_count",
         "prompt_eval_duration", "eval_count", "eval_duration"};
     assert_true(keys_in_order(r.chunks[3].data, fin_keys, 10));
