@@ -27,6 +27,8 @@ static const char *status_text(int status)
     switch (status) {
     case 100: return "Continue";
     case 200: return "OK";
+    case 204: return "No Content";
+    case 403: return "Forbidden";
     case 400: return "Bad Request";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
@@ -55,6 +57,7 @@ static void conn_reset_message(emu_conn *c)
     c->url.len = c->body.len = c->hname.len = c->hval.len = 0;
     c->hstate = 0;
     c->req_id[0] = c->fault_spec[0] = '\0';
+    c->origin[0] = c->host[0] = c->cors_header[0] = '\0';
     c->header_bytes = 0;
     c->err_status = 0;
     c->msg_complete = 0;
@@ -186,12 +189,25 @@ void emu_http_reply(emu_conn *c, int status, const char *ctype,
     emu_buf b = {0};
     emu_buf_printf(&b,
                    "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nDate: %s\r\n"
-                   "%sContent-Length: %zu\r\n%s\r\n",
+                   "%s%sContent-Length: %zu\r\n%s\r\n",
                    status, status_text(status), ctype, date,
-                   c->inst->emu->ident_header, len,
+                   c->inst->emu->ident_header, c->cors_header, len,
                    c->keep_alive ? "" : "Connection: close\r\n");
     if (!head_only)
         emu_buf_append(&b, body, len);
+    emu_conn_write(c, b.data, b.len);
+    emu_buf_free(&b);
+}
+
+void emu_http_reply_headers(emu_conn *c, int status, const char *extra)
+{
+    char date[64];
+    http_date(date, sizeof date);
+    emu_buf b = {0};
+    emu_buf_printf(&b, "HTTP/1.1 %d %s\r\n%sDate: %s\r\n%s%s\r\n", status,
+                   status_text(status), extra, date,
+                   c->inst->emu->ident_header,
+                   c->keep_alive ? "" : "Connection: close\r\n");
     emu_conn_write(c, b.data, b.len);
     emu_buf_free(&b);
 }
@@ -214,8 +230,8 @@ void emu_http_stream_headers(emu_buf *b, const emu_conn *c,
     http_date(date, sizeof date);
     emu_buf_printf(b,
                    "HTTP/1.1 200 OK\r\nContent-Type: %s\r\n"
-                   "Date: %s\r\n%sTransfer-Encoding: chunked\r\n%s\r\n",
-                   ctype, date, c->inst->emu->ident_header,
+                   "Date: %s\r\n%s%sTransfer-Encoding: chunked\r\n%s\r\n",
+                   ctype, date, c->inst->emu->ident_header, c->cors_header,
                    c->keep_alive ? "" : "Connection: close\r\n");
 }
 
@@ -408,6 +424,8 @@ static void conn_dispatch(emu_conn *c)
         emu_log(e, "instance %d: %s %s", c->inst->index,
                 http_method_str((enum http_method)m), path);
 
+    if (emu_cors_check(c, m))
+        return;
     if (route_table(c, path, m))
         return;
     if (!strcmp(path, "/")) {
@@ -491,6 +509,10 @@ static void header_done(emu_conn *c)
         return;
     if (!strcasecmp(c->hname.data, "X-Parbench-Request"))
         copy_header(c->req_id, sizeof c->req_id, &c->hval);
+    else if (!strcasecmp(c->hname.data, "Origin"))
+        copy_header(c->origin, sizeof c->origin, &c->hval);
+    else if (!strcasecmp(c->hname.data, "Host"))
+        copy_header(c->host, sizeof c->host, &c->hval);
     else if (!strcasecmp(c->hname.data, "X-Parbench-Fault"))
         copy_header(c->fault_spec, sizeof c->fault_spec, &c->hval);
     else if (!strcasecmp(c->hname.data, "Expect") && c->hval.data &&

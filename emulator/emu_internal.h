@@ -183,6 +183,10 @@ typedef struct emu_conn {
     uint64_t wait_since;
     int idle;
     int bad_te;           /* a Transfer-Encoding other than "chunked" */
+    /* CORS (emu_cors.c): the request's Origin and Host, and the header
+     * lines its answer carries ("" for a request that is not CORS). */
+    char origin[256], host[256];
+    char cors_header[320];
 } emu_conn;
 
 typedef enum emu_req_state {
@@ -270,6 +274,12 @@ int emu_conn_write(emu_conn *c, const char *data, size_t len);
 void emu_http_reply(emu_conn *c, int status, const char *ctype,
                     const char *body, size_t len, int head_only);
 void emu_http_reply_error(emu_conn *c, int status, const char *msg);
+/* A response without a body: status line, Date, the emulator header, the
+ * header lines `extra` ("K: V\r\n"...). */
+void emu_http_reply_headers(emu_conn *c, int status, const char *extra);
+/* emu_cors.c: answers a disallowed origin (403) or a preflight (204) and
+ * returns 1; else sets c->cors_header and returns 0. */
+int emu_cors_check(emu_conn *c, int method);
 /* The response of the current message is complete: close or read on. */
 void emu_conn_response_done(emu_conn *c);
 /* "HTTP/1.1 200 OK\r\n...headers...\r\n\r\n" for a chunked stream of

@@ -12,6 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <cjson/cJSON.h>
@@ -177,6 +180,62 @@ static cJSON *post_json(const char *path, const char *body, long *status)
 /* ---- 1. capabilities ---- */
 
 /* ---- 7. divergences ---- */
+
+/* One request on its own connection (Connection: close); the whole
+ * response, headers included, into out. */
+static size_t raw_http(const char *req, char *out, size_t cap)
+{
+    int fd = raw_connect(PORT);
+    assert_true(fd >= 0);
+    size_t n = strlen(req), off = 0;
+    assert_int_equal(write(fd, req, n), (ssize_t)n);
+    struct timeval tv = {5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ssize_t k;
+    while (off + 1 < cap && (k = read(fd, out + off, cap - 1 - off)) > 0)
+        off += (size_t)k;
+    out[off] = '\0';
+    close(fd);
+    return off;
+}
+
+static void test_cors(void **state)
+{
+    (void)state;
+    static char resp[8192];
+    /* An allowed preflight: 204 and gin-contrib/cors's headers. */
+    raw_http("OPTIONS /api/chat HTTP/1.1\r\nHost: 127.0.0.1:11434\r\n"
+             "Origin: http://localhost:3000\r\nAccess-Control-Request-Method: POST\r\n"
+             "Connection: close\r\n\r\n", resp, sizeof resp);
+    assert_memory_equal(resp, "HTTP/1.1 204 ", 13);
+    assert_non_null(strstr(resp, "\r\nAccess-Control-Allow-Origin: http://localhost:3000\r\n"));
+    assert_non_null(strstr(resp, "\r\nAccess-Control-Allow-Methods: GET,POST,PUT,PATCH,DELETE,HEAD,OPTIONS\r\n"));
+    assert_non_null(strstr(resp, "\r\nAccess-Control-Allow-Headers: Authorization,Content-Type,User-Agent,Accept,X-Requested-With,Openai-Beta,"));
+    assert_non_null(strstr(resp, "\r\nAccess-Control-Max-Age: 43200\r\n"));
+    assert_non_null(strstr(resp, "\r\nVary: Access-Control-Request-Headers\r\n"));
+    /* An allowed origin on a route: the answer names it. */
+    raw_http("GET /api/version HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+             "Origin: vscode-webview://abc\r\nConnection: close\r\n\r\n",
+             resp, sizeof resp);
+    assert_memory_equal(resp, "HTTP/1.1 200 ", 13);
+    assert_non_null(strstr(resp, "\r\nAccess-Control-Allow-Origin: vscode-webview://abc\r\nVary: Origin\r\n"));
+    /* Any other origin: 403, empty. */
+    raw_http("GET /api/version HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+             "Origin: https://example.com\r\nConnection: close\r\n\r\n",
+             resp, sizeof resp);
+    assert_memory_equal(resp, "HTTP/1.1 403 ", 13);
+    assert_non_null(strstr(resp, "Content-Length: 0\r\n"));
+    /* The server's own origin is not CORS; OPTIONS without Origin is a
+     * method no route has. */
+    raw_http("GET /api/version HTTP/1.1\r\nHost: 127.0.0.1:9\r\n"
+             "Origin: http://127.0.0.1:9\r\nConnection: close\r\n\r\n",
+             resp, sizeof resp);
+    assert_memory_equal(resp, "HTTP/1.1 200 ", 13);
+    assert_null(strstr(resp, "Access-Control"));
+    raw_http("OPTIONS /api/chat HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+             "Connection: close\r\n\r\n", resp, sizeof resp);
+    assert_memory_equal(resp, "HTTP/1.1 405 ", 13);
+}
 
 static void test_divergences(void **state)
 {
@@ -928,6 +987,7 @@ int main(void)
         cmocka_unit_test(test_thinking),
         cmocka_unit_test(test_responses),
         cmocka_unit_test(test_divergences),
+        cmocka_unit_test(test_cors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
