@@ -306,6 +306,35 @@ void emu_api_pull(emu_conn *c)
     emu_conn_response_done(c);
 }
 
+int emu_api_embed_vector(const emu_req *r, int i, double *v)
+{
+    emu *e = r->inst->emu;
+    int embed = r->api == EMU_API_EMBED;
+    /* Deterministic per input text: the same text gives the same vector
+     * in any request, on any route; /api/embed's (and /v1/embeddings')
+     * are unit length, as Ollama normalises them, and `dimensions` cuts
+     * and renormalises them (EmbedHandler). */
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    if (!rng)
+        abort();
+    gsl_rng_set(rng, (unsigned long)(e->o.seed * 1000003ull +
+                                     (r->input_hashes ? r->input_hashes[i]
+                                                      : r->input_hash)));
+    int n = e->o.embed_dim;
+    for (int k = 0; k < n; k++)
+        v[k] = gsl_ran_gaussian(rng, 1.0);
+    gsl_rng_free(rng);
+    if (embed && r->dims > 0 && r->dims < n)
+        n = r->dims;
+    double norm = 0;
+    for (int k = 0; k < n; k++)
+        norm += v[k] * v[k];
+    norm = sqrt(norm);
+    for (int k = 0; k < n; k++)
+        v[k] = embed && norm > 0 ? v[k] / norm : v[k] * 0.1;
+    return n;
+}
+
 void emu_api_embed_body(emu_buf *b, const emu_req *r, uint64_t t_final)
 {
     emu *e = r->inst->emu;
@@ -315,34 +344,21 @@ void emu_api_embed_body(emu_buf *b, const emu_req *r, uint64_t t_final)
     } else {
         emu_buf_printf(b, "{\"embedding\":");
     }
-    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
     double *v = malloc((size_t)e->o.embed_dim * sizeof *v);
-    if (!v || !rng)
+    if (!v)
         abort();
     for (int i = 0; i < r->n_inputs || (!embed && i == 0); i++) {
         if (i)
             emu_buf_append(b, ",", 1);
         emu_buf_append(b, "[", 1);
         if (r->n_inputs) {
-            /* Deterministic per input text and position: the same request
-             * gives the same vectors; /api/embed's are unit length, as
-             * Ollama normalises them. */
-            gsl_rng_set(rng, (unsigned long)(e->o.seed * 1000003ull +
-                                             r->input_hash + (uint64_t)i));
-            double norm = 0;
-            for (int k = 0; k < e->o.embed_dim; k++) {
-                v[k] = gsl_ran_gaussian(rng, 1.0);
-                norm += v[k] * v[k];
-            }
-            norm = sqrt(norm);
-            for (int k = 0; k < e->o.embed_dim; k++)
-                emu_buf_printf(b, k ? ",%.7g" : "%.7g",
-                               embed && norm > 0 ? v[k] / norm : v[k] * 0.1);
+            int n = emu_api_embed_vector(r, i, v);
+            for (int k = 0; k < n; k++)
+                emu_buf_printf(b, k ? ",%.7g" : "%.7g", v[k]);
         }
         emu_buf_append(b, "]", 1);
     }
     free(v);
-    gsl_rng_free(rng);
     if (!embed) {
         emu_buf_append(b, "}", 1);
         return;

@@ -212,7 +212,9 @@ typedef struct emu_req {
     int has_keep_alive;
     int64_t keep_alive_ns; /* scaled; INT64_MAX forever */
     int n_inputs;        /* /api/embed: vectors to return */
+    int dims;            /* /api/embed `dimensions` (0 = all) */
     uint64_t input_hash;
+    uint64_t *input_hashes; /* /api/embed: one per input (n_inputs) */
     char *model_json;    /* the requested model name as a JSON string */
     char id[128];
     emu_fault fault;
@@ -311,6 +313,8 @@ typedef struct emu_dialect {
     void (*error_event)(emu_buf *b, emu_req *r, const char *msg);
     /* A complete error response (status, message) before any streaming. */
     void (*reply_error)(emu_conn *c, int status, const char *msg);
+    /* The body of an embed answer (NULL: /api/embed's own). */
+    void (*embed)(emu_buf *b, emu_req *r);
 } emu_dialect;
 
 extern const emu_dialect emu_dialect_ollama;
@@ -352,6 +356,9 @@ void emu_req_submit_as(emu_conn *c, int is_chat, int include_usage,
                        const struct cJSON *root);
 /* Handles POST /api/embed (api EMU_API_EMBED) or /api/embeddings. */
 void emu_req_submit_embed(emu_conn *c, int api);
+/* The shared part: a native EmbedRequest body `root` (not taken over),
+ * answered in c->dialect (set by the caller). */
+void emu_req_submit_embed_as(emu_conn *c, int api, const struct cJSON *root);
 /* The request got its slot: schedule its load end (emu_model.c calls). */
 void emu_req_start(emu_req *r, uint64_t now);
 /* Parses a keep_alive JSON value as api.Duration does. Returns 0 with the
@@ -392,6 +399,9 @@ void emu_api_show(emu_conn *c);
 void emu_api_pull(emu_conn *c);
 /* Body of an /api/embed or /api/embeddings answer for r. */
 void emu_api_embed_body(emu_buf *b, const emu_req *r, uint64_t t_final);
+/* Vector i of r into v (room for --embed-dim values); returns its
+ * length. */
+int emu_api_embed_vector(const emu_req *r, int i, double *v);
 /* Parses c's body as a JSON object with Ollama's messages on failure
  * (answers 400 itself and returns NULL). */
 cJSON *emu_api_parse_body(emu_conn *c);

@@ -26,7 +26,6 @@
 #define APPEND_LIT(b, s) emu_buf_append((b), (s), sizeof(s) - 1)
 
 /* Embedding width of the emulated model (EmbeddingGemma's). */
-#define OAI_EMBED_DIM 768
 
 /* ---- errors ---- */
 
@@ -852,30 +851,72 @@ static void put_base64(emu_buf *b, const unsigned char *p, size_t n)
     }
 }
 
-/* A unit vector determined by --seed and the text alone (the same input
- * gives the same embedding on every instance), cut to `dims` and
- * renormalized when asked, as Ollama does. */
-static int embed_vector(const emu *e, const char *text, int dims,
-                        float *out)
+/* EmbedWriter / ToEmbeddingList: the native vectors as an OpenAI list,
+ * floats or base64 of little-endian float32. */
+static void embed_list(emu_buf *b, emu_req *r, int b64)
 {
-    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-    if (!rng)
-        abort(); /* out of memory */
-    gsl_rng_set(rng, (unsigned long)(e->o.seed +
-                                     pb_hash_fnv1a64(text, strlen(text))));
-    int n = dims > 0 && dims < OAI_EMBED_DIM ? dims : OAI_EMBED_DIM;
-    double norm = 0;
-    double v[OAI_EMBED_DIM];
-    for (int i = 0; i < OAI_EMBED_DIM; i++)
-        v[i] = gsl_ran_gaussian(rng, 1.0);
-    gsl_rng_free(rng);
-    for (int i = 0; i < n; i++)
-        norm += v[i] * v[i];
-    norm = sqrt(norm);
-    for (int i = 0; i < n; i++)
-        out[i] = (float)(v[i] / norm);
-    return n;
+    int dim = r->inst->emu->o.embed_dim;
+    double *v = malloc((size_t)dim * sizeof *v);
+    unsigned char *le = malloc((size_t)dim * 4);
+    if (!v || !le)
+        abort();
+    APPEND_LIT(b, "{\"object\":\"list\",\"data\":[");
+    for (int i = 0; i < r->n_inputs; i++) {
+        int n = emu_api_embed_vector(r, i, v);
+        emu_buf_printf(b, "%s{\"object\":\"embedding\",\"embedding\":",
+                       i ? "," : "");
+        if (b64) {
+            for (int k = 0; k < n; k++) {
+                float f = (float)v[k];
+                uint32_t u;
+                memcpy(&u, &f, 4);
+                for (int j = 0; j < 4; j++)
+                    le[4 * k + j] = (unsigned char)(u >> (8 * j));
+            }
+            APPEND_LIT(b, "\"");
+            put_base64(b, le, (size_t)n * 4);
+            APPEND_LIT(b, "\"");
+        } else {
+            APPEND_LIT(b, "[");
+            for (int k = 0; k < n; k++)
+                emu_buf_printf(b, k ? ",%.9g" : "%.9g", (double)(float)v[k]);
+            APPEND_LIT(b, "]");
+        }
+        emu_buf_printf(b, ",\"index\":%d}", i);
+    }
+    free(v);
+    free(le);
+    APPEND_LIT(b, "],");
+    put_model(b, r);
+    emu_buf_printf(b, ",\"usage\":{\"prompt_tokens\":%d,\"total_tokens\":%d}}\n",
+                   r->prompt_tokens, r->prompt_tokens);
 }
+
+static void embed_float(emu_buf *b, emu_req *r) { embed_list(b, r, 0); }
+static void embed_b64(emu_buf *b, emu_req *r) { embed_list(b, r, 1); }
+
+static const emu_dialect dialect_embed_float = {
+    .stream_ctype = "text/event-stream",
+    .json_ctype = "application/json",
+    .token = oai_token,
+    .stream_end = oai_stream_end,
+    .whole = oai_whole,
+    .load = oai_load,
+    .error_event = oai_error_event,
+    .reply_error = oai_reply_error,
+    .embed = embed_float,
+};
+static const emu_dialect dialect_embed_b64 = {
+    .stream_ctype = "text/event-stream",
+    .json_ctype = "application/json",
+    .token = oai_token,
+    .stream_end = oai_stream_end,
+    .whole = oai_whole,
+    .load = oai_load,
+    .error_event = oai_error_event,
+    .reply_error = oai_reply_error,
+    .embed = embed_b64,
+};
 
 /* The fault of an embeddings request: only those that make sense without a
  * stream (down, http500, busy503) apply. Returns 1 when it answered. */
@@ -918,10 +959,10 @@ static void route_embeddings(emu_conn *c, const char *path)
     const cJSON *input = cJSON_GetObjectItemCaseSensitive(root, "input");
     const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(root,
                                                         "encoding_format");
-    const cJSON *dimj = cJSON_GetObjectItemCaseSensitive(root, "dimensions");
     const char *fs = cJSON_IsString(fmt) ? fmt->valuestring : "";
     int b64 = !strcasecmp(fs, "base64");
     const char *ms = cJSON_IsString(model) ? model->valuestring : "";
+    cJSON *native = NULL;
     /* Up to the model check these are the middleware's errors. */
     int status = 400, from_handler = 0;
     if (check_fields(root, "EmbedRequest", embed_fields,
@@ -960,49 +1001,19 @@ static void route_embeddings(emu_conn *c, const char *path)
     }
     if (embed_fault(c))
         goto out;
-
-    /* Compared as a double: a huge value must not overflow the cast. */
-    int dims = cJSON_IsNumber(dimj) && dimj->valuedouble > 0 &&
-                       dimj->valuedouble < OAI_EMBED_DIM
-                   ? (int)dimj->valuedouble
-                   : 0;
-    int n_in = cJSON_IsString(input) ? 1 : cJSON_GetArraySize(input);
-    emu_buf b = {0};
-    APPEND_LIT(&b, "{\"object\":\"list\",\"data\":[");
-    int tokens = 0;
-    for (int i = 0; i < n_in; i++) {
-        const cJSON *s =
-            cJSON_IsString(input) ? input : cJSON_GetArrayItem(input, i);
-        float v[OAI_EMBED_DIM];
-        int n = embed_vector(e, s->valuestring, dims, v);
-        /* ~4 bytes per token, plus the BOS token. */
-        tokens += (int)((strlen(s->valuestring) + 3) / 4) + 1;
-        emu_buf_printf(&b, "%s{\"object\":\"embedding\",\"embedding\":",
-                       i ? "," : "");
-        if (b64) {
-            unsigned char le[OAI_EMBED_DIM * 4];
-            for (int k = 0; k < n; k++) {
-                uint32_t u;
-                memcpy(&u, &v[k], 4);
-                for (int j = 0; j < 4; j++)
-                    le[4 * k + j] = (unsigned char)(u >> (8 * j));
-            }
-            APPEND_LIT(&b, "\"");
-            put_base64(&b, le, (size_t)n * 4);
-            APPEND_LIT(&b, "\"");
-        } else {
-            APPEND_LIT(&b, "[");
-            for (int k = 0; k < n; k++)
-                emu_buf_printf(&b, k ? ",%.9g" : "%.9g", (double)v[k]);
-            APPEND_LIT(&b, "]");
-        }
-        emu_buf_printf(&b, ",\"index\":%d}", i);
+    /* The middleware's EmbedRequest for Ollama's EmbedHandler, the one
+     * /api/embed has: same scheduler, timing, vectors and counts. */
+    native = cJSON_CreateObject();
+    copy_item(native, "model", root);
+    if (cJSON_IsString(input) && !input->valuestring[0]) {
+        cJSON_AddItemToArray(cJSON_AddArrayToObject(native, "input"),
+                             cJSON_CreateString("")); /* "" is [""] */
+    } else {
+        copy_item(native, "input", root);
     }
-    APPEND_LIT(&b, "],\"model\":");
-    put_string(&b, ms);
-    emu_buf_printf(&b, ",\"usage\":{\"prompt_tokens\":%d,\"total_tokens\":%d}}",
-                   tokens, tokens);
-    reply_json_done(c, &b);
+    copy_item(native, "dimensions", root);
+    c->dialect = b64 ? &dialect_embed_b64 : &dialect_embed_float;
+    emu_req_submit_embed_as(c, EMU_API_EMBED, native);
     goto out;
 bad:
     if (from_handler)
@@ -1010,6 +1021,7 @@ bad:
     else
         reply_error_done(c, status, err);
 out:
+    cJSON_Delete(native);
     cJSON_Delete(root);
 }
 

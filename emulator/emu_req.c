@@ -127,6 +127,7 @@ static void req_free(emu_req *r)
     free(r->model_json);
     emu_buf_free(&r->text);
     emu_output_free(r->out);
+    free(r->input_hashes);
     if (r->dialect_free)
         r->dialect_free(r->dialect_state);
     free(r);
@@ -619,6 +620,12 @@ void emu_req_submit_embed(emu_conn *c, int api)
     cJSON *root = emu_api_parse_body(c);
     if (!root)
         return;
+    emu_req_submit_embed_as(c, api, root);
+    cJSON_Delete(root);
+}
+
+void emu_req_submit_embed_as(emu_conn *c, int api, const cJSON *root)
+{
     int64_t keep_alive = 0;
     int has_ka = 0;
     int embed = api == EMU_API_EMBED;
@@ -673,9 +680,27 @@ void emu_req_submit_embed(emu_conn *c, int api)
     r->n_inputs = n;
     r->input_hash = h;
     r->prompt_tokens = n ? (int)tokens : 0;
+    /* One seed per input text: a text has the same vector in any batch
+     * and on either route, as a model's embedding does. */
+    if (n > 0) {
+        r->input_hashes = malloc((size_t)n * sizeof *r->input_hashes);
+        if (!r->input_hashes)
+            abort();
+        if (cJSON_IsString(in)) {
+            r->input_hashes[0] = h;
+        } else {
+            int i = 0;
+            const cJSON *s;
+            cJSON_ArrayForEach(s, in) r->input_hashes[i++] = str_hash(s);
+        }
+    }
+    const cJSON *dims = cJSON_GetObjectItemCaseSensitive(root, "dimensions");
+    if (cJSON_IsNumber(dims) && dims->valuedouble >= 1 &&
+        dims->valuedouble < c->inst->emu->o.embed_dim)
+        r->dims = (int)dims->valuedouble;
     req_schedule(c, r);
 out:
-    cJSON_Delete(root);
+    return;
 }
 
 /* ---- timed events ---- */
@@ -728,11 +753,16 @@ static void req_embed_done(emu_req *r, uint64_t due)
     r->t_eval0 = due;
     emu_buf body = {0};
     uint64_t t_final = uv_hrtime();
-    emu_api_embed_body(&body, r, t_final);
+    const char *ctype = "application/json; charset=utf-8";
+    if (r->dialect->embed) {
+        r->dialect->embed(&body, r);
+        ctype = r->dialect->json_ctype;
+    } else {
+        emu_api_embed_body(&body, r, t_final);
+    }
     emu_trace_chunk(e, r->inst->index, r->id, 1, uv_hrtime());
     req_finish(r);
-    emu_http_reply(c, 200, "application/json; charset=utf-8", body.data,
-                   body.len, 0);
+    emu_http_reply(c, 200, ctype, body.data, body.len, 0);
     emu_buf_free(&body);
     emu_conn_response_done(c);
 }

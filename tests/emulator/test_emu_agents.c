@@ -199,6 +199,47 @@ static size_t raw_http(const char *req, char *out, size_t cap)
     return off;
 }
 
+/* /v1/embeddings is /api/embed's handler: scheduled (the model shows in
+ * /api/ps), the same vectors, the same token count. */
+static void test_embeddings_one_handler(void **state)
+{
+    (void)state;
+    emu_options o;
+    test_opts(&o, 1, 50.0);
+    o.load_s = 0;
+    emu_t *e = test_start(&o);
+    assert_non_null(e);
+    int port = emu_port(e, 0);
+    xfer x = xfer_one(port, "/api/ps", NULL);
+    assert_non_null(strstr(x.data, "\"models\":[]"));
+    xfer_free(&x, 1);
+    x = xfer_one(port, "/v1/embeddings",
+                 "{\"model\":\"gemma3\",\"input\":[\"abcd\",\"hello world\"]}");
+    assert_int_equal(x.status, 200);
+    cJSON *v1 = cJSON_Parse(x.data);
+    xfer_free(&x, 1);
+    x = xfer_one(port, "/api/ps", NULL);
+    assert_non_null(strstr(x.data, "\"name\":\"gemma3:latest\""));
+    xfer_free(&x, 1);
+    x = xfer_one(port, "/api/embed",
+                 "{\"model\":\"gemma3\",\"input\":[\"hello world\",\"abcd\"]}");
+    cJSON *nat = cJSON_Parse(x.data);
+    xfer_free(&x, 1);
+    assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(v1, "usage"), "prompt_tokens")->valueint,
+                     cJSON_GetObjectItem(nat, "prompt_eval_count")->valueint);
+    /* "abcd" is input 0 of one and input 1 of the other. */
+    const cJSON *a = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(v1, "data"), 0),
+                                         "embedding");
+    const cJSON *b = cJSON_GetArrayItem(cJSON_GetObjectItem(nat, "embeddings"), 1);
+    assert_int_equal(cJSON_GetArraySize(a), cJSON_GetArraySize(b));
+    for (int i = 0; i < cJSON_GetArraySize(a); i++)
+        assert_true(fabs(cJSON_GetArrayItem(a, i)->valuedouble -
+                         cJSON_GetArrayItem(b, i)->valuedouble) < 1e-6);
+    cJSON_Delete(v1);
+    cJSON_Delete(nat);
+    emu_stop(e);
+}
+
 static void test_cors(void **state)
 {
     (void)state;
@@ -988,6 +1029,7 @@ int main(void)
         cmocka_unit_test(test_responses),
         cmocka_unit_test(test_divergences),
         cmocka_unit_test(test_cors),
+        cmocka_unit_test(test_embeddings_one_handler),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -765,16 +765,17 @@ static void test_embeddings(void **state)
         assert_string_equal(str_at(d, "object"), "embedding");
         assert_int_equal((int)num_at(d, "index"), i);
         const cJSON *v = cJSON_GetObjectItem(d, "embedding");
-        assert_int_equal(cJSON_GetArraySize(v), 768);
+        /* Ollama's EmbedHandler: the model's width (--embed-dim). */
+        assert_int_equal(cJSON_GetArraySize(v), 2560);
         double norm = 0;
         const cJSON *f;
         cJSON_ArrayForEach(f, v) norm += f->valuedouble * f->valuedouble;
         assert_true(fabs(norm - 1) < 1e-5); /* normalized, as Ollama does */
     }
-    /* "abcd": 1 token + BOS; "hello world": 3 + 1. */
+    /* /api/embed's count: "abcd" 1 + 2, "hello world" 3 + 2. */
     const cJSON *u = cJSON_GetObjectItem(j, "usage");
-    assert_int_equal((int)num_at(u, "prompt_tokens"), 6);
-    assert_int_equal((int)num_at(u, "total_tokens"), 6);
+    assert_int_equal((int)num_at(u, "prompt_tokens"), 8);
+    assert_int_equal((int)num_at(u, "total_tokens"), 8);
     double first = cJSON_GetArrayItem(
         cJSON_GetObjectItem(cJSON_GetArrayItem(data, 0), "embedding"), 0)
                        ->valuedouble;
@@ -798,7 +799,7 @@ static void test_embeddings(void **state)
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(
                          cJSON_GetArrayItem(cJSON_GetObjectItem(bj, "data"), 0),
                          "embedding")),
-                     768);
+                     2560);
     cJSON_Delete(bj);
     xfer_free(&big, 1);
     for (int i = 0; i < 4; i++) {
