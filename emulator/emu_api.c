@@ -366,7 +366,9 @@ void emu_api_embed_body(emu_buf *b, const emu_req *r, uint64_t t_final)
     emu_buf_append(b, "]", 1);
     /* EmbedResponse: total, load, prompt_eval_count, all omitempty. */
     long long total = (long long)(t_final - r->t_arrive);
-    long long load = (long long)(r->t_load_end - r->t_start);
+    long long load = (long long)(r->t_ready - r->t_arrive); /* see emu_stream.c */
+    if (load < 1)
+        load = 1;
     if (total)
         emu_buf_printf(b, ",\"total_duration\":%lld", total);
     if (load)

@@ -222,6 +222,9 @@ typedef struct emu_req {
     int n_tokens, n_sent, prompt_tokens, hit_limit;
     int decoding, stalled;
     uint64_t t_arrive, t_start, t_load_end, t_eval0;
+    /* When its runner was usable (given to it, and loaded): Ollama's
+     * checkpointLoaded, so load_duration = t_ready - t_arrive. */
+    uint64_t t_ready;
     emu_buf text;        /* whole response when stream=false */
     /* The wire dialect (Ollama native or OpenAI) and its per-request
      * state: what the dialect module needs to shape events. */

@@ -139,6 +139,10 @@ static void runner_use(emu_runner *run, emu_req *r)
     if (r->has_keep_alive)
         run->session_ns = r->keep_alive_ns;
     r->runner = run;
+    /* scheduleRunner returns once the runner is loaded; the slot wait
+     * comes after, inside Completion. */
+    uint64_t now = uv_hrtime();
+    r->t_ready = run->load_end > now ? run->load_end : now;
     r->state = EMU_REQ_QUEUED;
     if (run->wait_tail)
         run->wait_tail->qnext = r;

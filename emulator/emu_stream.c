@@ -273,7 +273,13 @@ void emu_stream_final_line(emu_buf *b, const emu_req *r, const char *text,
     /* Every duration is a difference of instants on one monotonic clock, so
      * total = queue wait + load + prompt_eval + eval holds exactly. */
     long long total = (long long)(t_final - r->t_arrive);
-    long long load = (long long)(r->t_load_end - r->t_start);
+    /* Ollama's load_duration is checkpointLoaded - checkpointStart: the
+     * wait for a pending load or eviction, the load, and a warm model's
+     * moment to get its runner (never zero, so always present); what is
+     * left of the total besides prompt and eval is the slot wait. */
+    long long load = (long long)(r->t_ready - r->t_arrive);
+    if (load < 1)
+        load = 1;
     long long prompt = (long long)(r->t_eval0 - r->t_load_end);
     long long eval = (long long)(t_final - r->t_eval0);
     /* api.Metrics fields are omitempty: a zero (a warm model's load) is
