@@ -192,8 +192,14 @@ void emu_api_show(emu_conn *c)
     }
     int mi = emu_model_find(&e->o, m->valuestring);
     if (mi < 0) {
-        char err[256];
-        emu_model_not_found(err, sizeof err, m->valuestring);
+        /* ShowHandler names the model by DisplayShortest: no default
+         * host or namespace, and a tag ("x" is "x:latest"). */
+        char err[300], shortest[256];
+        const char *sn = name_short(m->valuestring);
+        const char *last = strrchr(sn, '/');
+        snprintf(shortest, sizeof shortest, "%.200s%s", sn,
+                 strchr(last ? last : sn, ':') ? "" : ":latest");
+        emu_model_not_found(err, sizeof err, shortest);
         reply_error(c, 404, err);
         cJSON_Delete(root);
         return;

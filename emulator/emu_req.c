@@ -271,7 +271,17 @@ static int req_check(emu_conn *c, const cJSON *root, const char *go_struct,
     int mi = emu_model_find(&e->o, model->valuestring);
     if (mi < 0 || model_has_nul(c->body.data, c->body.len, model->valuestring)) {
         /* A name holding a NUL matches no model. */
-        emu_model_not_found(err, sizeof err, model->valuestring);
+        if (!strcmp(go_struct, "EmbeddingRequest")) {
+            /* EmbeddingsHandler: handleScheduleError's os.ErrNotExist
+             * text, the name as Go's %q prints it. */
+            char *q = cJSON_PrintUnformatted(model);
+            snprintf(err, sizeof err,
+                     "model %.300s not found, try pulling it first",
+                     q ? q : "\"\"");
+            cJSON_free(q);
+        } else {
+            emu_model_not_found(err, sizeof err, model->valuestring);
+        }
         reply_now(c, 404, err);
         return -1;
     }

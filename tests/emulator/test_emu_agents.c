@@ -304,6 +304,21 @@ static void test_divergences(void **state)
     cJSON *j = post_json("/api/show", "{\"model\":\"other/gemma3\"}", &st);
     assert_int_equal(st, 404);
     cJSON_Delete(j);
+    /* The unknown-model texts of show (DisplayShortest) and embeddings
+     * (handleScheduleError); embed and chat keep the name as sent. */
+    j = post_json("/api/show", "{\"model\":\"library/nope\"}", &st);
+    assert_string_equal(cJSON_GetObjectItem(j, "error")->valuestring,
+                        "model 'nope:latest' not found");
+    cJSON_Delete(j);
+    j = post_json("/api/embeddings", "{\"model\":\"nope\",\"prompt\":\"x\"}", &st);
+    assert_int_equal(st, 404);
+    assert_string_equal(cJSON_GetObjectItem(j, "error")->valuestring,
+                        "model \"nope\" not found, try pulling it first");
+    cJSON_Delete(j);
+    j = post_json("/api/embed", "{\"model\":\"nope\",\"input\":\"x\"}", &st);
+    assert_string_equal(cJSON_GetObjectItem(j, "error")->valuestring,
+                        "model 'nope' not found");
+    cJSON_Delete(j);
 
     /* The 400s of ChatHandler/GenerateHandler before any model work. */
     static const struct {
