@@ -37,6 +37,9 @@
  * num_batch 512; num_gpu -1 = decide from free VRAM). */
 #define EMU_DEFAULT_NUM_CTX 4096
 #define EMU_DEFAULT_NUM_BATCH 512
+/* A runner option the request did not give (api.Runner's nil pointers,
+ * num_thread's 0). */
+#define EMU_OPT_UNSET (-2147483647 - 1)
 
 /* ---- growable byte buffer (emu_stream.c) ---- */
 typedef struct emu_buf {
@@ -123,6 +126,7 @@ typedef struct emu_runner {
     int loaded;
     uint64_t load_end;            /* monotonic ns the load completes */
     int num_ctx, num_batch, num_gpu; /* options it was loaded with */
+    int main_gpu, use_mmap, num_thread; /* EMU_OPT_UNSET when not given */
     int refcount;                 /* requests using it (in a slot or waiting) */
     int active;                   /* slots in use */
     struct emu_req *wait_head, *wait_tail; /* waiting for a slot */
@@ -209,6 +213,7 @@ typedef struct emu_req {
     emu_runner *runner;  /* set once it uses a runner (holds a reference) */
     int in_slot;         /* holds one of the runner's slots */
     int num_ctx, num_batch, num_gpu; /* runner options requested */
+    int main_gpu, use_mmap, num_thread; /* EMU_OPT_UNSET when not given */
     int has_keep_alive;
     int64_t keep_alive_ns; /* scaled; INT64_MAX forever */
     int n_inputs;        /* /api/embed: vectors to return */

@@ -410,6 +410,13 @@ static emu_req *req_new(emu_conn *c, const cJSON *root, int api, int mi,
         r->num_ctx = 4;
     r->num_batch = opt_int(opts, "num_batch", EMU_DEFAULT_NUM_BATCH);
     r->num_gpu = opt_int(opts, "num_gpu", -1);
+    r->main_gpu = opt_int(opts, "main_gpu", EMU_OPT_UNSET);
+    r->num_thread = opt_int(opts, "num_thread", EMU_OPT_UNSET);
+    if (r->num_thread == 0)
+        r->num_thread = EMU_OPT_UNSET; /* an int: 0 is "not given" */
+    const cJSON *mm = opts ? cJSON_GetObjectItemCaseSensitive(opts, "use_mmap")
+                           : NULL;
+    r->use_mmap = cJSON_IsBool(mm) ? cJSON_IsTrue(mm) : EMU_OPT_UNSET;
     uint64_t nth = inst->n_requests++;
     if (c->req_id[0])
         snprintf(r->id, sizeof r->id, "%s", c->req_id);

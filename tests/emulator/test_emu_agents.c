@@ -199,6 +199,47 @@ static size_t raw_http(const char *req, char *out, size_t cap)
     return off;
 }
 
+/* needsReload compares all of api.Runner: main_gpu, use_mmap and
+ * num_thread changes reload the model too. */
+static void test_reload_options(void **state)
+{
+    (void)state;
+    emu_options o;
+    test_opts(&o, 1, 20.0);
+    o.load_s = 1.0; /* 50 ms scaled */
+    emu_t *e = test_start(&o);
+    assert_non_null(e);
+    int port = emu_port(e, 0);
+    static const struct {
+        const char *opts;
+        int reload;
+    } seq[] = {
+        {"", 1},                        /* first load */
+        {"", 0},                        /* warm */
+        {",\"num_thread\":4", 1},
+        {",\"num_thread\":4", 0},
+        {",\"num_thread\":4,\"main_gpu\":0", 1}, /* nil -> 0 differs */
+        {",\"num_thread\":4,\"main_gpu\":0,\"use_mmap\":false", 1},
+        {",\"num_thread\":4,\"main_gpu\":0,\"use_mmap\":false", 0},
+        {"", 1},
+    };
+    for (size_t i = 0; i < sizeof seq / sizeof *seq; i++) {
+        char body[256];
+        snprintf(body, sizeof body,
+                 "{\"model\":\"gemma3\",\"prompt\":\"x\",\"stream\":false,"
+                 "\"options\":{\"num_predict\":1%s}}", seq[i].opts);
+        xfer x = xfer_one(port, "/api/generate", body);
+        assert_int_equal(x.status, 200);
+        double load = json_num(x.data, "load_duration");
+        if (seq[i].reload)
+            assert_true(load >= 45e6);
+        else
+            assert_true(load < 10e6);
+        xfer_free(&x, 1);
+    }
+    emu_stop(e);
+}
+
 /* /v1/embeddings is /api/embed's handler: scheduled (the model shows in
  * /api/ps), the same vectors, the same token count. */
 static void test_embeddings_one_handler(void **state)
@@ -1045,6 +1086,7 @@ int main(void)
         cmocka_unit_test(test_divergences),
         cmocka_unit_test(test_cors),
         cmocka_unit_test(test_embeddings_one_handler),
+        cmocka_unit_test(test_reload_options),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
