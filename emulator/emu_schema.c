@@ -125,6 +125,10 @@ static void put_string(emu_buf *out, const cJSON *s, gsl_rng *rng)
     double minl = num(s, "minLength", 0), maxl = num(s, "maxLength", 1e9);
     if (maxl > 200)
         maxl = 200; /* "within reason" */
+    if (maxl < 0)
+        maxl = 0;
+    if (minl < 0)
+        minl = 0;
     if (minl > maxl)
         minl = maxl;
     if (n > (size_t)maxl)

@@ -743,6 +743,16 @@ static void test_format_schema(void **state)
     cJSON_Delete(zd);
     cJSON_Delete(z);
 
+    /* A negative maxLength (no valid string is longer than 0): "". */
+    z = post_json("/api/chat",
+                  "{\"model\":\"gemma3\",\"stream\":false,\"messages\":"
+                  "[{\"role\":\"user\",\"content\":\"x\"}],\"format\":"
+                  "{\"type\":\"string\",\"minLength\":1e300,\"maxLength\":-5}}",
+                  &st0);
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(z, "message"),
+                                            "content")->valuestring, "\"\"");
+    cJSON_Delete(z);
+
     /* Cut by num_predict mid-document: "length", not JSON. */
     snprintf(body, sizeof body,
              "{\"model\":\"gemma3\",\"stream\":false,\"messages\":[{\"role\":"
