@@ -458,7 +458,7 @@ int emu_tools_check(const cJSON *tools, const char *go_struct, char *err,
 int emu_tools_count(const cJSON *tools);
 /* Picks a tool and draws arguments valid against its parameters. */
 void emu_tools_call(emu_call *call, const cJSON *tools, gsl_rng *rng);
-void emu_call_free(emu_call *call);
+void emu_tools_call_free(emu_call *call);
 /* The call as a JSON array: Ollama's message.tool_calls, or OpenAI's. */
 void emu_tools_native(emu_buf *b, const emu_call *call);
 void emu_tools_openai(emu_buf *b, const emu_call *call);

@@ -252,7 +252,7 @@ void emu_output_free(emu_output *o)
 {
     if (!o)
         return;
-    emu_call_free(&o->call);
+    emu_tools_call_free(&o->call);
     free(o->doc);
     emu_buf_free(&o->thinking);
     free(o);

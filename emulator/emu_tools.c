@@ -112,7 +112,7 @@ void emu_tools_call(emu_call *call, const cJSON *tools, gsl_rng *rng)
         abort(); /* out of memory */
 }
 
-void emu_call_free(emu_call *call)
+void emu_tools_call_free(emu_call *call)
 {
     free(call->name);
     free(call->args);
