@@ -37,6 +37,8 @@
  * num_batch 512; num_gpu -1 = decide from free VRAM). */
 #define EMU_DEFAULT_NUM_CTX 4096
 #define EMU_DEFAULT_NUM_BATCH 512
+/* Prompt tokens of one image (server/routes.go chatPrompt's budget). */
+#define EMU_IMAGE_TOKENS 768
 /* A runner option the request did not give (api.Runner's nil pointers,
  * num_thread's 0). */
 #define EMU_OPT_UNSET (-2147483647 - 1)

@@ -636,6 +636,11 @@ static int map_messages(const cJSON *msgs, cJSON *out, char *err,
                 cJSON *nm = cJSON_CreateObject();
                 cJSON_AddStringToObject(nm, "role", rs);
                 cJSON_AddStringToObject(nm, "content", txt);
+                /* An image part is an image of the native message (its
+                 * bytes do not matter here, its prompt tokens do). */
+                if (!strcmp(ts, "image_url"))
+                    cJSON_AddItemToArray(cJSON_AddArrayToObject(nm, "images"),
+                                         cJSON_CreateString(""));
                 cJSON_AddItemToArray(out, nm);
             }
         } else if (cJSON_GetObjectItemCaseSensitive(m, "tool_calls")) {

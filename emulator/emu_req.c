@@ -487,6 +487,7 @@ void emu_req_submit_as(emu_conn *c, int is_chat, int include_usage,
 
     size_t prompt_bytes = 0;
     uint64_t prompt_hash = 0;
+    long n_images = 0, n_context = 0;
     int load_only;
     if (is_chat) {
         const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(root, "messages");
@@ -498,6 +499,8 @@ void emu_req_submit_as(emu_conn *c, int is_chat, int include_usage,
             const cJSON *content = cJSON_GetObjectItemCaseSensitive(m, "content");
             prompt_bytes += str_len(content);
             prompt_hash = prompt_hash * 31 + str_hash(content);
+            n_images += cJSON_GetArraySize(
+                cJSON_GetObjectItemCaseSensitive(m, "images"));
         }
         load_only = n_msgs == 0;
     } else {
@@ -507,6 +510,10 @@ void emu_req_submit_as(emu_conn *c, int is_chat, int include_usage,
         load_only =
             !str_len(cJSON_GetObjectItemCaseSensitive(root, "prompt"));
         prompt_hash = str_hash(cJSON_GetObjectItemCaseSensitive(root, "prompt"));
+        n_images = cJSON_GetArraySize(
+            cJSON_GetObjectItemCaseSensitive(root, "images"));
+        n_context = cJSON_GetArraySize(
+            cJSON_GetObjectItemCaseSensitive(root, "context"));
     }
 
     /* routes.go: an empty prompt with keep_alive 0 unloads the model at
@@ -583,8 +590,13 @@ void emu_req_submit_as(emu_conn *c, int is_chat, int include_usage,
                                     1000003ull *
                                         (uint64_t)(int64_t)oseed->valuedouble +
                                     prompt_hash));
-    /* ~4 bytes per token plus the chat template's own tokens. */
-    r->prompt_tokens = (int)((prompt_bytes + 3) / 4) + 8;
+    /* ~4 bytes per token plus the chat template's own tokens; a generate's
+     * `context` is prompt tokens already (the previous exchange, sent
+     * back), and each image costs what routes.go's chatPrompt budgets for
+     * one (768 tokens). */
+    long pt = (long)((prompt_bytes + 3) / 4) + 8 + n_context +
+              EMU_IMAGE_TOKENS * n_images;
+    r->prompt_tokens = pt > 100000000 ? 100000000 : (int)pt;
 
     /* The response's natural length (where the model would emit its end
      * token); num_predict caps it. A seeded response is a fixed sample, so

@@ -361,6 +361,34 @@ static void test_divergences(void **state)
                         "model 'nope' not found");
     cJSON_Delete(j);
 
+    /* Images and a generate's context are prompt tokens too. */
+    j = post_json("/api/generate", "{\"model\":\"gemma3\",\"prompt\":\"abcd\","
+                  "\"stream\":false,\"options\":{\"num_predict\":1}}", &st);
+    int base = cJSON_GetObjectItem(j, "prompt_eval_count")->valueint;
+    cJSON_Delete(j);
+    assert_int_equal(base, 1 + 8);
+    j = post_json("/api/generate", "{\"model\":\"gemma3\",\"prompt\":\"abcd\","
+                  "\"stream\":false,\"context\":[1,2,3,4,5],\"images\":[\"aGk=\"],"
+                  "\"options\":{\"num_predict\":1}}", &st);
+    assert_int_equal(cJSON_GetObjectItem(j, "prompt_eval_count")->valueint,
+                     base + 5 + 768);
+    cJSON_Delete(j);
+    j = post_json("/api/chat", "{\"model\":\"gemma3\",\"stream\":false,"
+                  "\"messages\":[{\"role\":\"user\",\"content\":\"abcd\","
+                  "\"images\":[\"aGk=\",\"aGk=\"]}],\"options\":{\"num_predict\":1}}", &st);
+    assert_int_equal(cJSON_GetObjectItem(j, "prompt_eval_count")->valueint,
+                     base + 2 * 768);
+    cJSON_Delete(j);
+    j = post_json("/v1/chat/completions",
+                  "{\"model\":\"gemma3\",\"max_tokens\":1,\"messages\":[{\"role\":"
+                  "\"user\",\"content\":[{\"type\":\"text\",\"text\":\"abcd\"},"
+                  "{\"type\":\"image_url\",\"image_url\":{\"url\":"
+                  "\"data:image/png;base64,aGk=\"}}]}]}", &st);
+    assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "usage"),
+                                         "prompt_tokens")->valueint,
+                     base + 768);
+    cJSON_Delete(j);
+
     /* The 400s of ChatHandler/GenerateHandler before any model work. */
     static const struct {
         const char *path, *body, *msg;
