@@ -118,6 +118,8 @@ int emu_model_find(const emu_options *o, const char *name)
      * tag is "latest". */
     name = name_short(name);
     for (int i = 0; i < o->n_models; i++) {
+        if (!o->models[i][0])
+            continue; /* deleted (emu_manage.c) */
         const char *m = name_short(o->models[i]);
         size_t ml = strcspn(m, ":"), nl = strcspn(name, ":");
         if (ml == nl && !strncasecmp(m, name, ml)) {
@@ -236,7 +238,7 @@ void emu_api_show(emu_conn *c)
     snprintf(buf, sizeof buf, "%s.block_count", family);
     cJSON_AddNumberToObject(mi_json, buf, 34);
     cJSON *caps = cJSON_AddArrayToObject(o, "capabilities");
-    emu_caps_json(caps, emu_caps_of(name));
+    emu_caps_json(caps, e->model_caps[mi]);
     cJSON_AddStringToObject(o, "modified_at", e->started_at);
     cJSON_Delete(root);
     reply_json(c, 200, o);
@@ -293,22 +295,27 @@ void emu_api_pull(emu_conn *c)
                                    "{\"status\":\"success\"}\n";
         emu_buf_append(&body, tail, sizeof tail - 1);
     }
+    emu_api_progress(c, &body);
+    emu_buf_free(&body);
+    cJSON_Delete(root);
+}
+
+void emu_api_progress(emu_conn *c, const emu_buf *body)
+{
     /* One chunk per line, like every Ollama stream. */
     emu_buf out = {0};
     emu_http_stream_headers(&out, c, "application/x-ndjson");
     size_t p = 0;
-    while (p < body.len) {
+    while (p < body->len) {
         size_t q = p;
-        while (body.data[q] != '\n')
+        while (body->data[q] != '\n')
             q++;
-        emu_stream_chunk(&out, body.data + p, q + 1 - p);
+        emu_stream_chunk(&out, body->data + p, q + 1 - p);
         p = q + 1;
     }
     emu_buf_append(&out, "0\r\n\r\n", 5);
     emu_conn_write(c, out.data, out.len);
     emu_buf_free(&out);
-    emu_buf_free(&body);
-    cJSON_Delete(root);
     emu_conn_response_done(c);
 }
 

@@ -290,6 +290,8 @@ static void route_tags(emu_conn *c, int head_only)
     for (int i = 0; i < e->o.n_models; i++) {
         const char *name = e->o.models[i];
         char digest[65];
+        if (!name[0])
+            continue; /* deleted */
         emu_model_digest(name, digest);
         cJSON *m = cJSON_CreateObject();
         add_model_fields(m, name);
@@ -299,7 +301,7 @@ static void route_tags(emu_conn *c, int head_only)
         cJSON_AddItemToObject(m, "details", emu_model_details(name));
         /* ListModelResponse.Capabilities (omitempty, never empty here). */
         emu_caps_json(cJSON_AddArrayToObject(m, "capabilities"),
-                      emu_caps_of(name));
+                      e->model_caps[i]);
         cJSON_AddItemToArray(arr, m);
     }
     reply_json(c, o, head_only);
@@ -337,7 +339,9 @@ static void route_ps(emu_conn *c, int head_only)
     for (int j = 0; j < n; j++) {
         int i = order[j];
         const emu_runner *run = &c->inst->runner[i];
-        const char *name = e->o.models[i];
+        /* A deleted model stays loaded, under its name (emu_manage.c). */
+        const char *name = e->o.models[i][0] ? e->o.models[i]
+                                             : e->deleted_name[i];
         char digest[65], expires[40];
         emu_model_digest(name, digest);
         if (exp[i] == INT64_MAX) {
@@ -380,6 +384,7 @@ static int route_table(emu_conn *c, const char *path, int method)
     } tables[] = {
         {emu_openai_routes, &emu_openai_n_routes},
         {emu_responses_routes, &emu_responses_n_routes},
+        {emu_manage_routes, &emu_manage_n_routes},
     };
     int path_known = 0;
     for (size_t t = 0; t < sizeof tables / sizeof *tables; t++) {

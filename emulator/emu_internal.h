@@ -53,6 +53,8 @@ void emu_buf_free(emu_buf *b);
 void emu_buf_append(emu_buf *b, const void *p, size_t n);
 void emu_buf_printf(emu_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Appends a string literal (its length known at compile time). */
+#define APPEND_LIT(b, s) emu_buf_append((b), (s), sizeof(s) - 1)
 
 /* ---- faults (emu_fault.c) ---- */
 typedef enum emu_fault_kind {
@@ -267,6 +269,10 @@ typedef struct emu {
     emu_buf tok_out, tok_line; /* per-token scratch, reused (emu_req.c) */
     emu_buf tok_json, tok_raw; /* token text of a planned output */
     char started_at[40]; /* modified_at of the served models */
+    /* Capabilities of each served model (emu_caps.c; a copy keeps its
+     * source's, emu_manage.c). */
+    unsigned model_caps[EMU_MAX_MODELS];
+    char deleted_name[EMU_MAX_MODELS][128]; /* for /api/ps while loaded */
     char ident_header[96]; /* "X-Parbench-Emulator: ...\r\n" on every answer */
     pthread_mutex_t mu;  /* guards stats and lag_hist */
     emu_stats stats;
@@ -350,6 +356,9 @@ void emu_openai_error(emu_conn *c, int status, const char *msg,
  * native `think` of body native. Returns 0, or -1 with Ollama's message. */
 int emu_openai_effort(const cJSON *effort, cJSON *native, char *err,
                       size_t errlen);
+/* emu_manage.c: /api/copy, /api/delete, /api/create, /api/push. */
+extern const emu_route emu_manage_routes[];
+extern const size_t emu_manage_n_routes;
 /* emu_responses.c: /v1/responses (openai/responses.go). */
 extern const emu_route emu_responses_routes[];
 extern const size_t emu_responses_n_routes;
@@ -407,6 +416,9 @@ void emu_model_decode_end(emu_req *r);
 /* emu_api.c: /api/show, /api/pull and the embed responses. */
 void emu_api_show(emu_conn *c);
 void emu_api_pull(emu_conn *c);
+/* Answers with the NDJSON lines of body as a stream, one chunk per line
+ * (server/routes.go streamResponse). */
+void emu_api_progress(emu_conn *c, const emu_buf *body);
 /* Body of an /api/embed or /api/embeddings answer for r. */
 void emu_api_embed_body(emu_buf *b, const emu_req *r, uint64_t t_final);
 /* Vector i of r into v (room for --embed-dim values); returns its
@@ -489,8 +501,8 @@ typedef struct emu_output {
  * plain words), or -1 with Ollama's status and message. natural: the
  * answer length drawn for plain words. */
 int emu_output_plan(emu_output **out, const cJSON *root, int is_chat,
-                    const char *served_name, gsl_rng *rng, int natural,
-                    int *status, char *err, size_t errlen);
+                    const char *served_name, unsigned caps, gsl_rng *rng,
+                    int natural, int *status, char *err, size_t errlen);
 int emu_output_length(const emu_output *o);
 /* 1: the answer ends by itself (a call, a document). */
 int emu_output_fixed(const emu_output *o);

@@ -23,7 +23,6 @@
 
 #include "pb_hash.h"
 
-#define APPEND_LIT(b, s) emu_buf_append((b), (s), sizeof(s) - 1)
 
 /* Embedding width of the emulated model (EmbeddingGemma's). */
 
@@ -807,7 +806,8 @@ static void route_models(emu_conn *c, const char *path)
     cJSON_AddStringToObject(o, "object", "list");
     cJSON *data = cJSON_AddArrayToObject(o, "data");
     for (int i = 0; i < e->o.n_models; i++)
-        cJSON_AddItemToArray(data, model_object(e, e->o.models[i]));
+        if (e->o.models[i][0]) /* not deleted */
+            cJSON_AddItemToArray(data, model_object(e, e->o.models[i]));
     reply_cjson_done(c, o);
 }
 

@@ -101,12 +101,11 @@ static int doc_tokens(const char *doc, size_t len)
 }
 
 int emu_output_plan(emu_output **out, const cJSON *root, int is_chat,
-                    const char *served_name, gsl_rng *rng, int natural,
-                    int *status, char *err, size_t errlen)
+                    const char *served_name, unsigned caps, gsl_rng *rng,
+                    int natural, int *status, char *err, size_t errlen)
 {
     *out = NULL;
     *status = 400;
-    unsigned caps = emu_caps_of(served_name);
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
     const char *asked = cJSON_IsString(model) ? model->valuestring : "";
     char q[300], full[300];

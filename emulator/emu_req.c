@@ -611,8 +611,9 @@ void emu_req_submit_as(emu_conn *c, int is_chat, int include_usage,
      * against the model's capabilities, drawn from the seeded RNG. A call
      * or a document ends by itself, seeded or not. */
     int status, fixed = 0;
-    if (emu_output_plan(&r->out, root, is_chat, e->o.models[mi], r->rng,
-                        natural, &status, err, sizeof err)) {
+    if (emu_output_plan(&r->out, root, is_chat, e->o.models[mi],
+                        e->model_caps[mi], r->rng, natural, &status, err,
+                        sizeof err)) {
         req_free(r);
         reply_now(c, status, err);
         goto out;

@@ -156,7 +156,6 @@ static void line_head(emu_buf *b, const emu_req *r)
     emu_buf_append(b, "\",", 2);
 }
 
-#define APPEND_LIT(b, s) emu_buf_append((b), (s), sizeof(s) - 1)
 
 /* A thinking token (GenerateResponse/Message "thinking" after the empty
  * response/content) or the tool call (Message.tool_calls, chat only). */

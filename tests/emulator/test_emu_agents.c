@@ -183,9 +183,9 @@ static cJSON *post_json(const char *path, const char *body, long *status)
 
 /* One request on its own connection (Connection: close); the whole
  * response, headers included, into out. */
-static size_t raw_http(const char *req, char *out, size_t cap)
+static size_t raw_http_to(int port, const char *req, char *out, size_t cap)
 {
-    int fd = raw_connect(PORT);
+    int fd = raw_connect(port);
     assert_true(fd >= 0);
     size_t n = strlen(req), off = 0;
     assert_int_equal(write(fd, req, n), (ssize_t)n);
@@ -197,6 +197,129 @@ static size_t raw_http(const char *req, char *out, size_t cap)
     out[off] = '\0';
     close(fd);
     return off;
+}
+#define raw_http(req, out, cap) raw_http_to(PORT, (req), (out), (cap))
+
+/* The management routes: copy, delete, create (from a model), push. */
+static void test_manage(void **state)
+{
+    (void)state;
+    emu_options o;
+    test_opts(&o, 1, 50.0);
+    o.load_s = 0;
+    emu_t *e = test_start(&o);
+    assert_non_null(e);
+    int port = emu_port(e, 0);
+    xfer x = xfer_one(port, "/api/copy",
+                      "{\"source\":\"qwen3\",\"destination\":\"my-agent\"}");
+    assert_int_equal(x.status, 200);
+    assert_int_equal(x.len, 0); /* gin writes nothing */
+    xfer_free(&x, 1);
+    /* Listed with its source's capabilities, and usable with tools. */
+    x = xfer_one(port, "/api/tags", NULL);
+    assert_non_null(strstr(x.data, "\"name\":\"my-agent\""));
+    xfer_free(&x, 1);
+    x = xfer_one(port, "/api/show", "{\"model\":\"my-agent\"}");
+    assert_non_null(strstr(x.data, "\"capabilities\":[\"completion\",\"tools\",\"thinking\"]"));
+    xfer_free(&x, 1);
+    static char body[4096];
+    snprintf(body, sizeof body,
+             "{\"model\":\"my-agent\",\"stream\":false,\"think\":false,"
+             "\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"tools\":%s}",
+             WEATHER_TOOL);
+    x = xfer_one(port, "/api/chat", body);
+    assert_int_equal(x.status, 200);
+    assert_non_null(strstr(x.data, "\"tool_calls\""));
+    xfer_free(&x, 1);
+    static const struct {
+        const char *path, *body;
+        long status;
+        const char *error;
+    } bad[] = {
+        {"/api/copy", "{\"source\":\"nope\",\"destination\":\"b\"}", 404,
+         "model \"nope\" not found"},
+        {"/api/copy", "{\"source\":\"qwen3\",\"destination\":\"\"}", 400,
+         "destination \"\" is invalid"},
+        {"/api/copy", "{\"source\":\"\",\"destination\":\"x\"}", 400,
+         "source \"\" is invalid"},
+        {"/api/create", "{\"model\":\"x\"}", 400,
+         "neither 'from' or 'files' was specified"},
+        {"/api/create", "{\"from\":\"qwen3\"}", 400, "invalid model name"},
+        {"/api/push", "{}", 400, "model is required"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        x = xfer_one(port, bad[i].path, bad[i].body);
+        assert_int_equal(x.status, bad[i].status);
+        cJSON *j = cJSON_ParseWithLength(x.data, x.len);
+        assert_string_equal(cJSON_GetObjectItem(j, "error")->valuestring, bad[i].error);
+        cJSON_Delete(j);
+        xfer_free(&x, 1);
+    }
+    /* Delete: gone from the list and from every route; twice is 404. */
+    xfer d = {.port = port, .path = "/api/delete", .body = "{\"model\":\"my-agent\"}"};
+    /* xfer sends POST; DELETE is the only method the route has. */
+    xfer_run(&d, 1);
+    assert_int_equal(d.status, 405);
+    xfer_free(&d, 1);
+    static char resp[8192];
+    raw_http_to(port, "DELETE /api/delete HTTP/1.1\r\nHost: x\r\nContent-Length: 20\r\n"
+             "Connection: close\r\n\r\n{\"model\":\"my-agent\"}", resp, sizeof resp);
+    assert_memory_equal(resp, "HTTP/1.1 200 ", 13);
+    raw_http_to(port, "DELETE /api/delete HTTP/1.1\r\nHost: x\r\nContent-Length: 20\r\n"
+             "Connection: close\r\n\r\n{\"model\":\"my-agent\"}", resp, sizeof resp);
+    assert_memory_equal(resp, "HTTP/1.1 404 ", 13);
+    assert_non_null(strstr(resp, "{\"error\":\"model 'my-agent' not found\"}"));
+    x = xfer_one(port, "/api/chat", body);
+    assert_int_equal(x.status, 404);
+    xfer_free(&x, 1);
+    x = xfer_one(port, "/api/tags", NULL);
+    assert_null(strstr(x.data, "my-agent"));
+    xfer_free(&x, 1);
+    /* Still loaded (from the tool call above): /api/ps keeps its name. */
+    x = xfer_one(port, "/api/ps", NULL);
+    assert_non_null(strstr(x.data, "\"name\":\"my-agent\""));
+    xfer_free(&x, 1);
+
+    /* Create from an existing model: the layers, the manifest, success. */
+    x = xfer_one(port, "/api/create", "{\"model\":\"terse\",\"from\":\"gemma3\","
+                 "\"system\":\"Be terse.\",\"parameters\":{\"temperature\":0}}");
+    assert_int_equal(x.status, 200);
+    char *lines[16];
+    int n = split_lines(x.data, x.len, lines, 16);
+    assert_int_equal(n, 5);
+#define PREFIX(l, p) assert_int_equal(strncmp((l), (p), strlen(p)), 0)
+    PREFIX(lines[0], "{\"status\":\"using existing layer sha256:");
+    PREFIX(lines[1], "{\"status\":\"creating new layer sha256:");
+    PREFIX(lines[2], "{\"status\":\"creating new layer sha256:");
+    assert_string_equal(lines[3], "{\"status\":\"writing manifest\"}");
+    assert_string_equal(lines[4], "{\"status\":\"success\"}");
+    xfer_free(&x, 1);
+    x = xfer_one(port, "/api/show", "{\"model\":\"terse\"}");
+    assert_int_equal(x.status, 200);
+    assert_non_null(strstr(x.data, "[\"completion\",\"vision\"]"));
+    xfer_free(&x, 1);
+    x = xfer_one(port, "/api/create", "{\"model\":\"t2\",\"from\":\"nope\","
+                 "\"stream\":false}");
+    assert_int_equal(x.status, 500);
+    assert_non_null(strstr(x.data, "pull model manifest: file does not exist"));
+    xfer_free(&x, 1);
+
+    /* Push: progress lines to success; stream:false, the last one. */
+    x = xfer_one(port, "/api/push", "{\"model\":\"terse\"}");
+    n = split_lines(x.data, x.len, lines, 16);
+    assert_int_equal(n, 4);
+    assert_string_equal(lines[0], "{\"status\":\"retrieving manifest\"}");
+    PREFIX(lines[1], "{\"status\":\"pushing ");
+    assert_string_equal(lines[2], "{\"status\":\"pushing manifest\"}");
+    assert_string_equal(lines[3], "{\"status\":\"success\"}");
+    xfer_free(&x, 1);
+    x = xfer_one(port, "/api/push", "{\"model\":\"terse\",\"stream\":false}");
+    assert_string_equal(x.data, "{\"status\":\"success\"}");
+    xfer_free(&x, 1);
+    x = xfer_one(port, "/api/push", "{\"model\":\"nope\"}");
+    assert_non_null(strstr(x.data, "{\"status\":\"couldn't retrieve manifest\"}\n{\"error\":"));
+    xfer_free(&x, 1);
+    emu_stop(e);
 }
 
 /* needsReload compares all of api.Runner: main_gpu, use_mmap and
@@ -1125,6 +1248,7 @@ int main(void)
         cmocka_unit_test(test_cors),
         cmocka_unit_test(test_embeddings_one_handler),
         cmocka_unit_test(test_reload_options),
+        cmocka_unit_test(test_manage),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
