@@ -373,15 +373,95 @@ static void reply_text(emu_conn *c, int status, const char *text,
                    strlen(text), head_only);
 }
 
-/* The routes of dialect modules, one table each (a new API is a new file
- * and a line here). Returns 1 when path belongs to a table (answered or
- * handed to a request), 0 to try the native routes. */
+/* ---- Ollama's native routes (server/routes.go GenerateRoutes) ---- */
+
+static int is_head(const emu_conn *c)
+{
+    return c->parser.method == HTTP_HEAD;
+}
+
+static void native_root(emu_conn *c, const char *path)
+{
+    (void)path;
+    reply_text(c, 200, "Ollama is running", is_head(c));
+    emu_conn_response_done(c);
+}
+
+static void native_version(emu_conn *c, const char *path)
+{
+    (void)path;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "version", c->inst->emu->o.version_string);
+    reply_json(c, o, is_head(c));
+    emu_conn_response_done(c);
+}
+
+static void native_tags(emu_conn *c, const char *path)
+{
+    (void)path;
+    route_tags(c, is_head(c));
+    emu_conn_response_done(c);
+}
+
+static void native_ps(emu_conn *c, const char *path)
+{
+    (void)path;
+    route_ps(c, is_head(c));
+    emu_conn_response_done(c);
+}
+
+static void native_show(emu_conn *c, const char *path)
+{
+    (void)path;
+    emu_api_show(c);
+}
+
+static void native_pull(emu_conn *c, const char *path)
+{
+    (void)path;
+    emu_api_pull(c);
+}
+
+static void native_embed(emu_conn *c, const char *path)
+{
+    emu_req_submit_embed(c, !strcmp(path, "/api/embed") ? EMU_API_EMBED
+                                                        : EMU_API_EMBEDDINGS);
+}
+
+/* emu_req answers, now or when the stream ends. */
+static void native_generate(emu_conn *c, const char *path)
+{
+    emu_req_submit(c, !strcmp(path, "/api/chat"));
+}
+
+static const emu_route native_routes[] = {
+    {"/", HTTP_GET, native_root},
+    {"/", HTTP_HEAD, native_root},
+    {"/api/version", HTTP_GET, native_version},
+    {"/api/version", HTTP_HEAD, native_version},
+    {"/api/tags", HTTP_GET, native_tags},
+    {"/api/tags", HTTP_HEAD, native_tags},
+    {"/api/ps", HTTP_GET, native_ps},
+    {"/api/ps", HTTP_HEAD, native_ps},
+    {"/api/show", HTTP_POST, native_show},
+    {"/api/pull", HTTP_POST, native_pull},
+    {"/api/embed", HTTP_POST, native_embed},
+    {"/api/embeddings", HTTP_POST, native_embed},
+    {"/api/generate", HTTP_POST, native_generate},
+    {"/api/chat", HTTP_POST, native_generate},
+};
+static const size_t native_n_routes = sizeof native_routes / sizeof *native_routes;
+
+/* Every route, one table per module (a new API is a new file and a line
+ * here). Returns 1 when the path is known (answered, handed to a request,
+ * or a 405 for another method), 0 for a 404. */
 static int route_table(emu_conn *c, const char *path, int method)
 {
     static const struct {
         const emu_route *routes;
         const size_t *n;
     } tables[] = {
+        {native_routes, &native_n_routes},
         {emu_openai_routes, &emu_openai_n_routes},
         {emu_responses_routes, &emu_responses_n_routes},
         {emu_manage_routes, &emu_manage_n_routes},
@@ -391,7 +471,8 @@ static int route_table(emu_conn *c, const char *path, int method)
         for (size_t i = 0; i < *tables[t].n; i++) {
             const emu_route *rt = &tables[t].routes[i];
             size_t n = strlen(rt->path);
-            int match = rt->path[n - 1] == '/'
+            /* "/x/" is every path below it; "/" itself is exact. */
+            int match = n > 1 && rt->path[n - 1] == '/'
                             ? !strncmp(path, rt->path, n) && path[n]
                             : !strcmp(path, rt->path);
             if (!match)
@@ -423,7 +504,6 @@ static void conn_dispatch(emu_conn *c)
     memcpy(path, c->url.data ? c->url.data : "", plen);
     path[plen] = '\0';
     int m = c->parser.method;
-    int is_get = m == HTTP_GET, is_head = m == HTTP_HEAD;
 
     if (!e->o.quiet)
         emu_log(e, "instance %d: %s %s", c->inst->index,
@@ -433,55 +513,7 @@ static void conn_dispatch(emu_conn *c)
         return;
     if (route_table(c, path, m))
         return;
-    if (!strcmp(path, "/")) {
-        if (is_get || is_head)
-            reply_text(c, 200, "Ollama is running", is_head);
-        else
-            reply_text(c, 405, "405 method not allowed", 0);
-    } else if (!strcmp(path, "/api/version")) {
-        if (is_get || is_head) {
-            cJSON *o = cJSON_CreateObject();
-            cJSON_AddStringToObject(o, "version", e->o.version_string);
-            reply_json(c, o, is_head);
-        } else {
-            reply_text(c, 405, "405 method not allowed", 0);
-        }
-    } else if (!strcmp(path, "/api/tags")) {
-        if (is_get || is_head)
-            route_tags(c, is_head);
-        else
-            reply_text(c, 405, "405 method not allowed", 0);
-    } else if (!strcmp(path, "/api/ps")) {
-        if (is_get || is_head)
-            route_ps(c, is_head);
-        else
-            reply_text(c, 405, "405 method not allowed", 0);
-    } else if (!strcmp(path, "/api/show") || !strcmp(path, "/api/pull") ||
-               !strcmp(path, "/api/embed") ||
-               !strcmp(path, "/api/embeddings")) {
-        if (m != HTTP_POST) {
-            reply_text(c, 405, "405 method not allowed", 0);
-        } else if (!strcmp(path, "/api/show")) {
-            emu_api_show(c);
-            return;
-        } else if (!strcmp(path, "/api/pull")) {
-            emu_api_pull(c);
-            return;
-        } else {
-            emu_req_submit_embed(c, !strcmp(path, "/api/embed")
-                                        ? EMU_API_EMBED
-                                        : EMU_API_EMBEDDINGS);
-            return;
-        }
-    } else if (!strcmp(path, "/api/generate") || !strcmp(path, "/api/chat")) {
-        if (m == HTTP_POST) {
-            emu_req_submit(c, !strcmp(path, "/api/chat"));
-            return; /* emu_req answers, now or when the stream ends */
-        }
-        reply_text(c, 405, "405 method not allowed", 0);
-    } else {
-        reply_text(c, 404, "404 page not found", 0);
-    }
+    reply_text(c, 404, "404 page not found", 0);
     emu_conn_response_done(c);
 }
 
