@@ -170,7 +170,7 @@ static void create_lines(emu_buf *b, const emu *e, int src, const cJSON *root)
         if (!v || cJSON_IsNull(v))
             continue;
         char *s = cJSON_PrintUnformatted(v);
-        char salt[96];
+        char salt[160];
         snprintf(salt, sizeof salt, "%s/%s", e->o.models[src], extra[i]);
         emu_model_digest(s ? s : salt, d);
         cJSON_free(s);
