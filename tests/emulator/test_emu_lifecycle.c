@@ -132,7 +132,9 @@ static void test_reload_on_num_ctx(void **state)
     assert_true(final_field(&x, "load_duration") >= 45 * MS);
     xfer_free(&x, 1);
     x = req(e, 0, "/api/generate", c2048);
-    assert_true(final_field(&x, "load_duration") == 0); /* warm: omitted */
+    /* warm: Ollama still reports the time to get the runner (issue 19) */
+    assert_true(final_field(&x, "load_duration") > 0);
+    assert_true(final_field(&x, "load_duration") < 5 * MS);
     xfer_free(&x, 1);
     /* Other runner options: Ollama's needsReload unloads and loads again. */
     x = req(e, 0, "/api/generate", c1024);
@@ -147,7 +149,8 @@ static void test_reload_on_num_ctx(void **state)
     x = req(e, 0, "/api/generate",
             "{\"model\":\"gemma3\",\"prompt\":\"x\",\"options\":"
             "{\"num_predict\":3,\"num_ctx\":1024,\"num_gpu\":-1}}");
-    assert_true(final_field(&x, "load_duration") == 0);
+    assert_true(final_field(&x, "load_duration") > 0);
+    assert_true(final_field(&x, "load_duration") < 5 * MS);
     xfer_free(&x, 1);
     assert_int_equal(emu_stop(e), 0);
 }

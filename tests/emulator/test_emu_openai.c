@@ -195,7 +195,7 @@ static void test_models(void **state)
     assert_true(keys_in_order(x.data, keys, 2));
     assert_string_equal(str_at(j, "object"), "list");
     const cJSON *data = cJSON_GetObjectItemCaseSensitive(j, "data");
-    assert_int_equal(cJSON_GetArraySize(data), 1);
+    assert_int_equal(cJSON_GetArraySize(data), 2); /* gemma3, qwen3 */
     const cJSON *m = cJSON_GetArrayItem(data, 0);
     assert_string_equal(str_at(m, "id"), "gemma3:latest");
     assert_string_equal(str_at(m, "object"), "model");
@@ -684,7 +684,8 @@ static void test_odd_inputs(void **state)
                     want_type(PORT, cases[i].handler, cases[i].status), NULL);
         xfer_free(&x, 1);
     }
-    /* Accepted oddities: a text part list, an image part (no prompt text),
+    /* Accepted oddities: a text part list, an image part (no text, an
+     * image's prompt tokens),
      * tool-call messages without content, a negative seed, stop as a
      * string. */
     xfer x = post("/v1/chat/completions",
@@ -695,8 +696,8 @@ static void test_odd_inputs(void **state)
                   "{\"role\":\"assistant\",\"tool_calls\":[]}]}");
     assert_int_equal(x.status, 200);
     cJSON *j = cJSON_Parse(x.data);
-    /* "abcd" + "" + "": 1 token + 8. */
-    check_usage(j, 9, 2);
+    /* "abcd" + "" + "": 1 token + 8, and 768 for the image (issue 19). */
+    check_usage(j, 9 + 768, 2);
     cJSON_Delete(j);
     xfer_free(&x, 1);
 }
@@ -766,16 +767,17 @@ static void test_embeddings(void **state)
         assert_string_equal(str_at(d, "object"), "embedding");
         assert_int_equal((int)num_at(d, "index"), i);
         const cJSON *v = cJSON_GetObjectItem(d, "embedding");
-        assert_int_equal(cJSON_GetArraySize(v), 768);
+        /* Ollama's EmbedHandler: the model's width (--embed-dim). */
+        assert_int_equal(cJSON_GetArraySize(v), 2560);
         double norm = 0;
         const cJSON *f;
         cJSON_ArrayForEach(f, v) norm += f->valuedouble * f->valuedouble;
         assert_true(fabs(norm - 1) < 1e-5); /* normalized, as Ollama does */
     }
-    /* "abcd": 1 token + BOS; "hello world": 3 + 1. */
+    /* /api/embed's count: "abcd" 1 + 2, "hello world" 3 + 2. */
     const cJSON *u = cJSON_GetObjectItem(j, "usage");
-    assert_int_equal((int)num_at(u, "prompt_tokens"), 6);
-    assert_int_equal((int)num_at(u, "total_tokens"), 6);
+    assert_int_equal((int)num_at(u, "prompt_tokens"), 8);
+    assert_int_equal((int)num_at(u, "total_tokens"), 8);
     double first = cJSON_GetArrayItem(
         cJSON_GetObjectItem(cJSON_GetArrayItem(data, 0), "embedding"), 0)
                        ->valuedouble;
@@ -799,7 +801,7 @@ static void test_embeddings(void **state)
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(
                          cJSON_GetArrayItem(cJSON_GetObjectItem(bj, "data"), 0),
                          "embedding")),
-                     768);
+                     2560);
     cJSON_Delete(bj);
     xfer_free(&big, 1);
     for (int i = 0; i < 4; i++) {

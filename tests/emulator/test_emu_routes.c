@@ -108,7 +108,8 @@ static void test_show(void **state)
     xfer_free(&x, 1);
     x = post("/api/show", "{\"model\":\"nope\"}");
     assert_int_equal(x.status, 404);
-    assert_string_equal(x.data, "{\"error\":\"model 'nope' not found\"}");
+    /* ShowHandler: DisplayShortest of the name, tag included. */
+    assert_string_equal(x.data, "{\"error\":\"model 'nope:latest' not found\"}");
     xfer_free(&x, 1);
     x = post("/api/show", "{}");
     assert_int_equal(x.status, 400);
