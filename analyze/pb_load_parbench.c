@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "pb_json.h"
+#include "pb_servers.h"
 #include "pb_load.h"
 
 #define NS 1e9   /* FORMAT.md: *_ns fields; the model keeps seconds */
@@ -329,6 +330,7 @@ int pb_load_parbench(const cJSON *root, pb_run *run, char *err, size_t errlen)
     run->tool_version = dup_or_null(pb_json_str(pb_json_obj(root, "tool"), "version"));
     run->collector_cpus = dup_or_null(pb_json_str(meta, "collector_cpus"));
     load_servers(root, run);
+    pb_servers_load(run, root);
 
     int na = cJSON_GetArraySize(agents);
     if (na < 1) {

@@ -5,11 +5,13 @@
  * report/README.md ("Charts"). Only valid runs are drawn. */
 #include "pb_charts.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <gsl/gsl_rng.h>
 
@@ -990,11 +992,41 @@ static int file_nonempty(const char *dir, const char *name, const char *ext) {
     return stat(p, &st) == 0 && st.st_size > 0;
 }
 
-/* Renders NAME.gp; returns 1 when both images exist and gnuplot was silent. */
+/* Renders NAME.gp; returns 1 when both images exist and gnuplot was silent.
+ * gnuplot opens its outputs by name and would follow a symlink planted at
+ * NAME.png (issue 22 §3): it renders inside a private folder made for this
+ * chart (mkdtemp, 0700), which holds links to the script and data, and the
+ * images are renamed into place (a rename replaces a link, never follows). */
 static int render(const char *gnuplot, const char *dir, const char *name) {
-    char script[512], *err = NULL;
+    char script[512], priv[4600], p[5200], q[5200], *err = NULL;
     snprintf(script, sizeof script, "%s.gp", name);
-    int rc = pb_gnuplot_run(gnuplot, dir, script, &err);
+    snprintf(priv, sizeof priv, "%s/.%s.render.XXXXXX", dir, name);
+    int rc = -1;
+    if (!mkdtemp(priv)) {
+        fprintf(stderr, "analyze: charts: cannot create a folder %s: %s\n", priv,
+                strerror(errno));
+        return 0;
+    }
+    static const char *const LINKED[] = {"gp", "dat"};
+    int linked = 1;
+    for (int i = 0; i < 2 && linked; i++) {
+        snprintf(p, sizeof p, "../%s.%s", name, LINKED[i]);
+        snprintf(q, sizeof q, "%s/%s.%s", priv, name, LINKED[i]);
+        linked = symlink(p, q) == 0;
+    }
+    if (linked) rc = pb_gnuplot_run(gnuplot, priv, script, &err);
+    static const char *const IMAGES[] = {"png", "svg"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(p, sizeof p, "%s/%s.%s", priv, name, IMAGES[i]);
+        snprintf(q, sizeof q, "%s/%s.%s", dir, name, IMAGES[i]);
+        if (rc == 0 && rename(p, q) != 0) rc = -1;
+        unlink(p);
+    }
+    for (int i = 0; i < 2; i++) {
+        snprintf(q, sizeof q, "%s/%s.%s", priv, name, LINKED[i]);
+        unlink(q);
+    }
+    rmdir(priv);
     int ok = rc == 0 && err && err[0] == '\0' && file_nonempty(dir, name, "png") &&
              file_nonempty(dir, name, "svg");
     if (!ok)

@@ -12,6 +12,7 @@
 
 #include "pb_md.h"
 #include "pb_report_scaling.h"
+#include "pb_report_servers.h"
 #include "pb_report_stats.h"
 #include "pb_report_true.h"
 
@@ -1068,6 +1069,7 @@ static int full_body(FILE *out, const pb_report_opts *op)
         pb_report_workflow(out, ds);
         pb_report_arrival(out, ds);
         pb_report_sampling(out, ds);
+        pb_report_servers(out, ds, an); /* issue 21: report/pb_report_servers.c */
         fputs("## The original study's metric (TR115 tables)\n\n"
               "The tables of the original study, regenerated exactly from the raw runs. "
               "Their *efficiency* is the original metric: the agents' summed durations "
