@@ -34,6 +34,7 @@ void pb_request_clear(pb_request *rq)
 static void request_free(pb_request *rq)
 {
     free(rq->chunks);
+    free(rq->step_chunks);
     free(rq->error);
 }
 

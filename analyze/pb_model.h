@@ -38,6 +38,10 @@ typedef struct pb_request {
     double queue_ms;          /* server total - load - prompt_eval - eval */
     size_t n_chunks;
     pb_chunk *chunks;         /* owned; NULL when the source has none */
+    /* A workflow's later llm calls' chunks (owned, NULL if none): the
+     * timeline draws them; the chunk metrics keep to the first call's. */
+    size_t n_step_chunks;
+    pb_chunk *step_chunks;
     char *error;              /* owned; NULL when ok */
     int http_status;          /* parbench traces: 0 = no response; -1 unknown */
     /* Workflow agents (several steps per phase): the request stands for the

@@ -3,7 +3,7 @@
 
 #include <math.h>
 
-#include "pb_report.h"
+#include "pb_md.h"
 
 void pb_report_servers(FILE *o, const pb_dataset *ds, const pb_analysis *a)
 {
@@ -25,7 +25,7 @@ void pb_report_servers(FILE *o, const pb_dataset *ds, const pb_analysis *a)
         if (order) {
             /* Restarts follow the settings; the order says what ran next to what. */
             fputs(". Run order: ", o);
-            pb_report_md_escape(o, order);
+            pb_md_escape(o, order);
         }
         fputs(":\n\n", o);
         for (size_t r = 0; r < a->n_rts; r++) {
@@ -52,9 +52,9 @@ void pb_report_servers(FILE *o, const pb_dataset *ds, const pb_analysis *a)
                 if (!n)
                     continue;
                 fputs("- **", o);
-                pb_report_md_escape(o, set);
+                pb_md_escape(o, set);
                 fputs("** (", o);
-                pb_report_md_escape(o, rt->runtime);
+                pb_md_escape(o, rt->runtime);
                 fprintf(o, "): measured speedup %.2fx, efficiency %.1f%% (mean of %d run%s)", sp / n,
                         ef / n, n, n == 1 ? "" : "s");
                 if (ng)
@@ -73,11 +73,11 @@ void pb_report_servers(FILE *o, const pb_dataset *ds, const pb_analysis *a)
             if (!run->model_events)
                 continue;
             fputs("- ", o);
-            pb_report_md_escape(o, run->runtime);
+            pb_md_escape(o, run->runtime);
             fputc('/', o);
-            pb_report_md_escape(o, run->config);
+            pb_md_escape(o, run->config);
             fprintf(o, " run %d: ", run->run_index);
-            pb_report_md_escape(o, run->model_events);
+            pb_md_escape(o, run->model_events);
             fputc('\n', o);
         }
         fputc('\n', o);

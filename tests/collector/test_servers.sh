@@ -52,7 +52,7 @@ PY
 # analyze answers per setting: its efficiency lines equal the means that
 # servers_check.py computes from the traces itself (to the printed 0.1).
 if [ -n "${ANALYZE:-}" ]; then
-    "$ANALYZE" "$WORK/np" >"$WORK/np.md" 2>/dev/null || fail "analyze: exit $?"
+    "$ANALYZE" --full "$WORK/np.md" "$WORK/np" >/dev/null 2>&1 || fail "analyze: exit $?"
     python3 "$SRC/servers_check.py" "$WORK/np" 4 100 2 3 >"$WORK/np.check"
     python3 - "$WORK/np.md" "$WORK/np.check" <<'PY' || fail "analyze's per-setting lines"
 import re, sys
@@ -99,7 +99,7 @@ P
 "$COLLECT" --plan "$WORK/reload.json" --telemetry-interval 10 --out "$WORK/rl" --quiet || fail "reload plan: exit $?"
 grep -q '"context_length":8192' "$WORK/rl/uv/default/run_1.json" || fail "no /api/ps sample of the reloaded model"
 if [ -n "${ANALYZE:-}" ]; then
-    "$ANALYZE" "$WORK/rl" >"$WORK/rl.md" 2>/dev/null || fail "analyze reload: exit $?"
+    "$ANALYZE" --full "$WORK/rl.md" "$WORK/rl" >/dev/null 2>&1 || fail "analyze reload: exit $?"
     grep -q 'uv/default run 1: gemma3:latest [a-z]* during solo:big (server:a' "$WORK/rl.md" ||
         fail "analyze: no reload note: $(sed -n '/Server settings/,/^## The/p' "$WORK/rl.md")"
 fi

@@ -10,7 +10,7 @@
 /usr/bin/python3 "$SRC/ci_check.py" "$WORK/out" 3 3 8 uv/quiet uv/noisy || fail "stopping rule"
 grep -q "target-ci 3: uv noisy" "$WORK/err" || fail "no per-group summary on stderr"
 if [ -n "${ANALYZE:-}" ]; then
-    "$ANALYZE" "$WORK/out" > "$WORK/report.md" 2>/dev/null || fail "analyze exited $?"
+    "$ANALYZE" --full "$WORK/report.md" "$WORK/out" > /dev/null 2>&1 || fail "analyze exited $?"
     grep -q "^## Sampling to a precision" "$WORK/report.md" || fail "report lacks the stopping rule"
     grep -q "| uv | quiet | 3 | 0 |" "$WORK/report.md" || fail "report: quiet group not 3 runs, 0 added"
 fi
