@@ -34,6 +34,7 @@ void pb_request_clear(pb_request *rq)
 static void request_free(pb_request *rq)
 {
     free(rq->chunks);
+    free(rq->step_chunks);
     free(rq->error);
 }
 
@@ -71,6 +72,9 @@ static void run_free(pb_run *r)
     free(r->tool_version);
     free(r->collector_cpus);
     free(r->emu_preset);
+    free(r->server_setting);
+    free(r->server_order);
+    free(r->model_events);
     for (size_t i = 0; i < r->n_servers; i++)
         server_free(&r->servers[i]);
     free(r->servers);

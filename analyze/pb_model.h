@@ -38,6 +38,10 @@ typedef struct pb_request {
     double queue_ms;          /* server total - load - prompt_eval - eval */
     size_t n_chunks;
     pb_chunk *chunks;         /* owned; NULL when the source has none */
+    /* A workflow's later llm calls' chunks (owned, NULL if none): the
+     * timeline draws them; the chunk metrics keep to the first call's. */
+    size_t n_step_chunks;
+    pb_chunk *step_chunks;
     char *error;              /* owned; NULL when ok */
     int http_status;          /* parbench traces: 0 = no response; -1 unknown */
     /* Workflow agents (several steps per phase): the request stands for the
@@ -136,6 +140,14 @@ typedef struct pb_run {
     double target_ci_pct;
     int planned_runs, max_runs, sampling_added;
     double max_offset_s;      /* largest start offset (NAN if unknown) */
+    /* Servers collect ran (issue 21, pb_servers.c; NULL / NAN otherwise):
+     * the run's server settings ("KEY=V+KEY2=W"), models loaded, reloaded
+     * or evicted during a measured phase (a note), GPU utilisation (%) in
+     * the concurrent phase. */
+    char *server_setting;     /* owned */
+    char *server_order;       /* owned: server_processes.order.rule */
+    char *model_events;       /* owned */
+    double gpu_util_mean, gpu_util_max;
 } pb_run;
 
 /* A file that could not be used, with the reason (for stderr and the

@@ -154,7 +154,7 @@ int pb_ratio_of_means(const double *num, const size_t *num_st, size_t n_num,
                       size_t ns, unsigned reps, uint32_t seed, pb_ratio *o)
 {
     memset(o, 0, sizeof *o);
-    o->est = o->lo = o->hi = o->df = o->boot_lo = o->boot_hi = NAN;
+    o->est = o->lo = o->hi = o->df = o->se = o->boot_lo = o->boot_hi = NAN;
     side *sn = calloc(ns ? 2 * ns : 1, sizeof *sn);
     if (!sn)
         return -1;
@@ -182,10 +182,13 @@ int pb_ratio_of_means(const double *num, const size_t *num_st, size_t n_num,
         return 0;
     }
     o->est = a / b;
+    o->se = fabs(o->est) * sqrt(va / (a * a) + vb / (b * b));
+    o->a = a, o->va = va, o->b = b, o->vb = vb;
     /* The same sample on both sides (a runtime against itself): the ratio
      * is 1 by construction, not an estimate. */
     if (num == den && num_st == den_st && n_num == n_den) {
         o->est = o->lo = o->hi = 1;
+        o->se = 0;
         o->df = INFINITY;
         if (reps)
             o->boot_lo = o->boot_hi = 1;

@@ -22,6 +22,10 @@ typedef struct pb_ratio {
     double est;               /* a / b */
     double lo, hi;            /* 95% Fieller CI (Student t, df below) */
     double df;                /* Welch-Satterthwaite df of a - R b */
+    double se;                /* delta-method standard error of est:
+                               * est sqrt(va/a^2 + vb/b^2) (hyperfine's ±) */
+    double a, va, b, vb;      /* the two sums and their variances (Fieller's
+                               * inputs: another level via pb_ratio_fieller) */
     int unbounded;            /* 1: b not significantly different from 0
                                * (g >= 1): lo = hi = NAN, say "unbounded" */
     int clipped;              /* 1: Fieller's lower bound was below 0 (a

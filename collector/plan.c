@@ -142,6 +142,7 @@ void pb_plan_free(pb_plan *p)
         free(p->configs[c].agents);
         free(p->configs[c].name);
         free(p->configs[c].base_name);
+        cJSON_Delete(p->configs[c].server_env);
     }
     free(p->configs);
     for (int i = 0; i < p->n_runtimes; i++)
@@ -153,6 +154,9 @@ void pb_plan_free(pb_plan *p)
     for (int i = 0; i < p->emulate.n_models; i++)
         free(p->emulate.models[i]);
     free(p->emulate.models);
+    for (int i = 0; i < p->n_servers; i++)
+        pb_server_spec_free(&p->servers[i]);
+    free(p->servers);
     memset(p, 0, sizeof *p);
 }
 
@@ -165,14 +169,15 @@ void pb_plan_free(pb_plan *p)
 static const char *const *const plan_root_keys =
     KEYS("name", "out", "runs", "seed", "timeout_s", "chunk_bytes", "warmup_tokens",
          "warmup", "solo", "paired_seed", "reuse_connections", "emulate", "runtimes",
-         "model", "api", "agents", "configs", "arrival", "max_runs", "target_ci_pct");
+         "model", "api", "agents", "configs", "arrival", "max_runs", "target_ci_pct",
+         "servers");
 static const char *const *const plan_emulate_keys =
     KEYS("enabled", "ideal", "time_scale", "num_parallel", "trace", "shared_gpu", "faults",
          "models");
 static const char *const *const plan_agent_keys =
     KEYS("id", "model", "api", "prompt", "prompt_file", "count", "endpoint", "options",
          "headers", "steps");
-static const char *const *const plan_config_keys = KEYS("name", "options", "agents");
+static const char *const *const plan_config_keys = KEYS("name", "options", "agents", "server_env");
 
 static int check_keys(const cJSON *o, const char *const *known, const char *where,
                       char *err, size_t errlen)
@@ -442,11 +447,14 @@ static int parse_agents(const cJSON *root, const char *origin, const char *base_
             x->id = xstrdup(idbuf);
             x->group = xstrdup(id);
             const cJSON *e = cJSON_IsArray(ep) ? cJSON_GetArrayItem(ep, k % n_ep) : ep;
-            if (!cJSON_IsString(e) || strncmp(e->valuestring, "http://", 7) != 0) {
+            /* "server:NAME" is checked against "servers" once the plan is read. */
+            if (!cJSON_IsString(e) || (strncmp(e->valuestring, "http://", 7) != 0 &&
+                                       !pb_server_ref(e->valuestring))) {
                 free(ptext);
                 pb_steps_free(st, n_st);
                 base_free(b, n);
-                return fail(err, errlen, "%s: endpoint must be an http:// URL", where);
+                return fail(err, errlen, "%s: endpoint must be an http:// URL or "
+                            "\"server:NAME\" (a server in \"servers\")", where);
             }
             /* Normalise: no trailing slash, so "/api/..." can be appended. */
             x->endpoint = xstrdup(e->valuestring);
@@ -516,6 +524,9 @@ static int build_config(pb_plan *p, pb_config *cfg, const char *name,
     }
     cfg->base_name = xstrdup(name);
     cfg->sweep_n = sweep_n;
+    const cJSON *senv = c ? cJSON_GetObjectItemCaseSensitive(c, "server_env") : NULL;
+    if (senv && !(cfg->server_env = pb_server_env_parse(senv, where, err, errlen)))
+        return -1;
     cfg->n_agents = nb;
     cfg->agents = calloc(nb, sizeof *cfg->agents);
     for (int i = 0; i < nb; i++) {
@@ -727,6 +738,95 @@ int pb_plan_check_paths(const pb_plan *p, char *err, size_t errlen)
     return rc;
 }
 
+/* --server-env: the plan's configs (or its one default config), each once
+ * per combination of the values, named "<config>+KEY=V" (just "KEY=V" for
+ * a plan without configs), its server_env merged with the combination's. */
+static int server_env_configs(cJSON *root, const pb_overrides *o, char *err, size_t errlen)
+{
+    cJSON *combos = pb_server_env_configs(o->server_env, o->n_server_env, err, errlen);
+    if (!combos)
+        return -1;
+    const cJSON *cfgs = cJSON_GetObjectItemCaseSensitive(root, "configs");
+    cJSON *plain = NULL;
+    if (!cfgs) {
+        plain = cJSON_CreateArray();
+        cJSON_AddItemToArray(plain, cJSON_CreateObject());
+        cfgs = plain;
+    }
+    cJSON *out = cJSON_CreateArray();
+    const cJSON *c, *k;
+    int rc = 0;
+    cJSON_ArrayForEach(c, cfgs) {
+        cJSON_ArrayForEach(k, combos) {
+            if (!cJSON_IsObject(c)) {
+                rc = fail(err, errlen, "\"configs\" entries must be objects");
+                break;
+            }
+            cJSON *x = cJSON_Duplicate(c, 1);
+            const cJSON *cn = cJSON_GetObjectItemCaseSensitive(c, "name");
+            const cJSON *kn = cJSON_GetObjectItemCaseSensitive(k, "name");
+            char nm[1200];
+            snprintf(nm, sizeof nm, "%s%s%s", cJSON_IsString(cn) ? cn->valuestring : "",
+                     cJSON_IsString(cn) ? "+" : "", kn->valuestring);
+            cJSON_DeleteItemFromObjectCaseSensitive(x, "name");
+            cJSON_AddStringToObject(x, "name", nm);
+            cJSON *env = cJSON_GetObjectItemCaseSensitive(x, "server_env");
+            if (!cJSON_IsObject(env)) {
+                cJSON_DeleteItemFromObjectCaseSensitive(x, "server_env");
+                env = cJSON_AddObjectToObject(x, "server_env");
+            }
+            const cJSON *v;
+            cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(k, "server_env")) {
+                /* The flag wins over the plan, as every flag does. */
+                cJSON_DeleteItemFromObjectCaseSensitive(env, v->string);
+                cJSON_AddItemToObject(env, v->string, cJSON_Duplicate(v, 1));
+            }
+            cJSON_AddItemToArray(out, x);
+        }
+    }
+    cJSON_Delete(plain);
+    cJSON_Delete(combos);
+    if (rc != 0) {
+        cJSON_Delete(out);
+        return -1;
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(root, "configs");
+    cJSON_AddItemToObject(root, "configs", out);
+    return 0;
+}
+
+/* "servers", and every "server:NAME" endpoint and "server_env" checked
+ * against them (before anything is measured). */
+static int plan_servers(pb_plan *p, const cJSON *root, const char *origin, char *err,
+                        size_t errlen)
+{
+    const cJSON *sv = cJSON_GetObjectItemCaseSensitive(root, "servers");
+    if (sv && pb_servers_parse(sv, origin, &p->servers, &p->n_servers, err, errlen) != 0)
+        return -1;
+    int refs = 0;
+    for (int i = 0; i < p->n_endpoints; i++) {
+        const char *name = pb_server_ref(p->endpoints[i]);
+        if (!name)
+            continue;
+        refs++;
+        int found = 0;
+        for (int k = 0; k < p->n_servers && !found; k++)
+            found = strcmp(p->servers[k].name, name) == 0;
+        if (!found)
+            return fail(err, errlen, "%s: endpoint \"%s\" names no server in \"servers\"%s",
+                        origin, p->endpoints[i], p->n_servers ? "" : " (the plan has none)");
+    }
+    if (refs && p->emulate.enabled)
+        return fail(err, errlen, "%s: --emulate starts its own servers; endpoints must be "
+                    "URLs, not \"server:NAME\" (drop --emulate or the servers)", origin);
+    for (int c = 0; c < p->n_configs; c++)
+        if (p->configs[c].server_env && !p->n_servers && !p->emulate.enabled)
+            return fail(err, errlen, "%s: config %s has \"server_env\", but collect starts no "
+                        "server (add \"servers\" or --server CMD, or --emulate)", origin,
+                        p->configs[c].name);
+    return 0;
+}
+
 int pb_plan_from_json(pb_plan *p, const char *text, size_t len,
                       const char *origin, const char *base_dir,
                       const pb_overrides *o, char *err, size_t errlen)
@@ -761,9 +861,13 @@ int pb_plan_from_json(pb_plan *p, const char *text, size_t len,
         return fail(err, errlen, "%s: not a JSON object: a plan is {...} with \"agents\" "
                     "(see collector/README.md, \"Plan files\")", origin);
     }
+    if (o && o->n_server_env && server_env_configs(root, o, err, errlen) != 0) {
+        cJSON_Delete(root);
+        return -1;
+    }
     base_agent *b = NULL;
     int nb = 0, rc = -1;
-    const char *name = "plan", *out = "data/", *trace = NULL;
+    const char *name = "plan", *out = "runs/", *trace = NULL;
     double runs = 1, seed = 115, timeout = 600, chunk = 0, wt = 8, tci = 0, maxr = 0;
     int warmup = 1, solo = 1, reuse = 0, paired = 1;
     if (check_keys(root, plan_root_keys, origin, err, errlen) ||
@@ -998,7 +1102,8 @@ int pb_plan_from_json(pb_plan *p, const char *text, size_t len,
         fail(err, errlen, "%s: no config selected", origin);
         goto done;
     }
-    if (pb_plan_check_paths(p, err, errlen) != 0)
+    if (pb_plan_check_paths(p, err, errlen) != 0 ||
+        plan_servers(p, root, origin, err, errlen) != 0)
         goto done;
     rc = 0;
 done:
@@ -1098,6 +1203,12 @@ static void add_protocol(cJSON *j, const pb_plan *p)
     /* Only when set: run keys of plans without one stay as they were. */
     if (p->arrival != PB_ARRIVAL_TOGETHER)
         cJSON_AddItemToObject(j, "arrival", pb_arrival_to_json(p->arrival, p->arrival_param));
+    /* Only when set, as arrival: the servers collect runs are measured too. */
+    if (p->n_servers) {
+        cJSON *sv = cJSON_AddObjectToObject(j, "servers");
+        for (int i = 0; i < p->n_servers; i++)
+            cJSON_AddItemToObject(sv, p->servers[i].name, pb_server_spec_json(&p->servers[i]));
+    }
 }
 
 cJSON *pb_plan_to_json(const pb_plan *p)
@@ -1122,6 +1233,8 @@ cJSON *pb_plan_to_json(const pb_plan *p)
             cJSON_AddStringToObject(cj, "base_name", p->configs[c].base_name);
             cJSON_AddNumberToObject(cj, "n_agents", p->configs[c].sweep_n);
         }
+        if (p->configs[c].server_env)
+            cJSON_AddItemToObject(cj, "server_env", pb_server_env_masked(p->configs[c].server_env));
         cJSON *ag = cJSON_AddArrayToObject(cj, "agents");
         for (int a = 0; a < p->configs[c].n_agents; a++)
             cJSON_AddItemToArray(ag, agent_json(&p->configs[c].agents[a]));
@@ -1165,6 +1278,8 @@ void pb_plan_run_key(const pb_plan *p, const pb_runtime *rt, const pb_config *cf
     add_protocol(j, p);
     cJSON_AddItemToObject(j, "runtime", runtime_json(rt));
     cJSON_AddStringToObject(j, "config", cfg->name);
+    if (cfg->server_env)
+        cJSON_AddItemToObject(j, "server_env", pb_server_env_masked(cfg->server_env));
     cJSON_AddNumberToObject(j, "run_index", run_index);
     cJSON *ag = cJSON_AddArrayToObject(j, "agents");
     for (int a = 0; a < cfg->n_agents; a++)

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <cjson/cJSON.h>
 
+#include "plan_servers.h"
 #include "plan_steps.h"
 
 typedef enum pb_driver_kind {
@@ -46,6 +47,7 @@ typedef struct pb_config {
     int sweep_n;        /* agent count of a count sweep (0: not one) */
     int n_agents;
     pb_agent_spec *agents;
+    cJSON *server_env;  /* "server_env": settings of the servers collect runs, or NULL */
 } pb_config;
 
 typedef struct pb_emulate {
@@ -92,6 +94,9 @@ typedef struct pb_plan {
     /* --proxy for real endpoints; NULL = no proxy at all, whatever the
      * environment says. Not part of the plan hash: it is not measured. */
     char *proxy;
+    /* "servers" / --server: processes collect starts (plan_servers.h). */
+    int n_servers;
+    pb_server_spec *servers;
 } pb_plan;
 
 /* Flags that override the plan; a field left at its "unset" value (NULL or
@@ -118,6 +123,9 @@ typedef struct pb_overrides {
     double rate_per_s;      /* <= 0: unset (--arrival-rate) */
     int max_runs;           /* <= 0: unset */
     const char *proxy;      /* --proxy URL, or NULL */
+    /* --server-env KEY=V1,V2 lists: every config once per combination. */
+    const char *const *server_env;
+    int n_server_env;
 } pb_overrides;
 
 void pb_overrides_init(pb_overrides *o);

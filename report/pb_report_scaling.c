@@ -7,16 +7,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pb_md.h"
 #include "pb_stats.h"
 
 /* "| a | b" with Markdown escaping (b may be NULL): labels come from data. */
 static void cells2(FILE *o, const char *a, const char *b)
 {
     fputs("| ", o);
-    pb_report_md_escape(o, a);
+    pb_md_escape(o, a);
     if (b) {
         fputs(" | ", o);
-        pb_report_md_escape(o, b);
+        pb_md_escape(o, b);
     }
 }
 
@@ -33,21 +34,68 @@ static void mean_ci(FILE *o, const pb_summary *s, int digits)
         fprintf(o, " [%.*f, %.*f]", digits, s->ci_lo, digits, s->ci_hi);
 }
 
-void pb_report_scaling_section(FILE *o, const pb_scaling *sc)
+static void knee_line(FILE *o, const pb_scaling *sc, const pb_scaling_series *s)
+{
+    if (s->knee_n > 0)
+        fprintf(o, "Knee at %.4g%%: **N = %zu** (mean)", sc->knee_pct, s->knee_n);
+    else
+        fprintf(o, "Knee at %.4g%%: **none** (already N = %zu is below it)", sc->knee_pct,
+                s->n_points ? s->pts[0].n_agents : (size_t)0);
+    if (s->knee_n_ci > 0)
+        fprintf(o, ", N = %zu by the lower 95%% bound", s->knee_n_ci);
+    else
+        fputs(", none by the lower 95% bound", o);
+}
+
+void pb_report_scaling_section(FILE *o, const pb_scaling *sc, int brief)
 {
     if (sc->n_series == 0)
         return;
     fputs("## Scaling with the number of agents\n\n", o);
     fprintf(o, "Runs of one runtime and config at several agent counts N (`collect --agents`). "
-               "Per N: mean and 95%% CI over runs (Student t). The knee is the largest N whose "
-               "mean efficiency, and that of every smaller N, is at least %.4g%% (`--knee`); "
-               "the same rule applied to the lower 95%% bound is given too.\n\n", sc->knee_pct);
+               "Per N: geometric mean and 95%% CI over runs (Student t on the log scale, so "
+               "never below 0); ideal: speedup N, efficiency 100%%. The knee is the largest N "
+               "whose mean efficiency, and that of every smaller N, is at least %.4g%% "
+               "(`--knee`; N = 1 is 100%% by definition and never decides it); the same rule "
+               "applied to the lower 95%% bound is given too.\n\n", sc->knee_pct);
+    if (brief) {
+        /* The front page: one table (the speedups are in the answer). */
+        fputs("| runtime, config | N | runs | efficiency % | aggregate tokens/s |\n"
+              "|---|---:|---:|---:|---:|\n", o);
+        for (size_t i = 0; i < sc->n_series; i++) {
+            const pb_scaling_series *s = &sc->series[i];
+            for (size_t k = 0; k < s->n_points; k++) {
+                const pb_scaling_point *p = &s->pts[k];
+                fputs("| ", o);
+                pb_md_escape(o, s->runtime);
+                fputs(", ", o);
+                pb_md_escape(o, s->config);
+                fprintf(o, "%s | %zu | %zu", s->eff_measured ? "" : " (estimated)", p->n_agents,
+                        p->runs);
+                mean_ci(o, &p->eff, 1);
+                mean_ci(o, &p->throughput, 1);
+                fputs(" |\n", o);
+            }
+        }
+        fputc('\n', o);
+        for (size_t i = 0; i < sc->n_series; i++) {
+            fputs("- ", o);
+            pb_md_escape(o, sc->series[i].runtime);
+            fputs(", ", o);
+            pb_md_escape(o, sc->series[i].config);
+            fputs(": ", o);
+            knee_line(o, sc, &sc->series[i]);
+            fputs(".\n", o);
+        }
+        fputc('\n', o);
+        return;
+    }
     for (size_t i = 0; i < sc->n_series; i++) {
         const pb_scaling_series *s = &sc->series[i];
         fputs("### ", o);
-        pb_report_md_escape(o, s->runtime);
+        pb_md_escape(o, s->runtime);
         fputs(", ", o);
-        pb_report_md_escape(o, s->config);
+        pb_md_escape(o, s->config);
         fputs("\n\n", o);
         fprintf(o, "| N | runs | %s efficiency %% | %s speedup | aggregate tokens/s |\n",
                 s->eff_measured ? "measured" : "estimated", s->eff_measured ? "measured" : "estimated");
@@ -60,34 +108,15 @@ void pb_report_scaling_section(FILE *o, const pb_scaling *sc)
             mean_ci(o, &p->throughput, 1);
             fputs(" |\n", o);
         }
-        fputc('\n', o);
-        if (s->knee_n > 0)
-            fprintf(o, "Knee at %.4g%%: **N = %zu** (mean)", sc->knee_pct, s->knee_n);
-        else
-            fprintf(o, "Knee at %.4g%%: **none** (already N = %zu is below it)", sc->knee_pct,
-                    s->n_points ? s->pts[0].n_agents : (size_t)0);
-        if (s->knee_n_ci > 0)
-            fprintf(o, ", N = %zu by the lower 95%% bound.\n\n", s->knee_n_ci);
-        else
-            fputs(", none by the lower 95% bound.\n\n", o);
+        fputs("\n", o);
+        knee_line(o, sc, s);
+        fputs(".\n\n", o);
     }
     fputs("Definitions: *efficiency* is the measured one (sum of the agents' solo durations / "
           "(N x concurrent wall) x 100) when every run has solo phases, else the original "
           "study's estimate; *aggregate tokens/s* = sum of the agents' tokens in the concurrent "
           "phase / concurrent wall. With staggered arrivals the wall runs from the first start "
           "to the last end.\n\n", o);
-}
-
-void pb_report_scaling(FILE *out, const pb_dataset *ds, const pb_report_opts *op)
-{
-    pb_scaling sc;
-    double knee = op->knee_pct > 0 ? op->knee_pct : PB_KNEE_DEFAULT;
-    if (pb_scaling_build(ds, knee, &sc) != 0) {
-        fprintf(stderr, "analyze: out of memory in the scaling section\n");
-        return;
-    }
-    pb_report_scaling_section(out, &sc);
-    pb_scaling_free(&sc);
 }
 
 /* Sums over a run's agents of one phase's workflow times. */

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "pb_md.h"
 #include "pb_power.h"
 
 static void num(FILE *o, const char *fmt, double v)
@@ -37,7 +38,7 @@ static void interval(FILE *o, const char *fmt, double lo, double hi)
     fputc(']', o);
 }
 
-static void name(FILE *o, const char *s) { pb_report_md_escape(o, s); }
+static void name(FILE *o, const char *s) { pb_md_escape(o, s); }
 
 void pb_report_say_ratio(FILE *f, double lo, double hi, int unbounded)
 {
@@ -122,7 +123,7 @@ void pb_report_speedups(FILE *o, const pb_dataset *ds, const pb_analysis *a,
         fputc('\n', o);
     }
     if (a->seqref < 0) {
-        if (op && op->sequential_ref)
+        if (op && op->res->opts.sequential_ref)
             fputs("_`--sequential-ref`: that runtime has no valid runs; no ratio._\n\n", o);
         return;
     }
@@ -173,11 +174,11 @@ void pb_report_comparisons(FILE *o, const pb_dataset *ds, const pb_analysis *a,
 {
     (void)ds;
     fputs("## Comparisons of runtimes\n\n", o);
-    if (op && op->baseline) {
+    if (op && op->res->opts.baseline) {
         /* Not a second table: the baseline's pairs are rows of the all-pairs
          * tables, so their p values and Holm adjustments appear once. */
         fputs("Against the baseline **", o);
-        name(o, op->baseline);
+        name(o, op->res->opts.baseline);
         if (a->baseline >= 0)
             fputs("**: its pairs are the rows marked ★ below, read \"runtime vs "
                   "baseline\"; they belong to the all-pairs Holm family of their "

@@ -6,7 +6,9 @@ set -u
 A=$1; FX=$2
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
-run_a() { n=$1; shift; rc=0; "$A" "$@" >"$T/$n.md" 2>"$T/$n.err" || rc=$?; }
+# run_a NAME ARGS...: the full report (Data quality) in $T/NAME.md, the
+# front page in $T/NAME.front.md, stderr in $T/NAME.err, status in $rc.
+run_a() { n=$1; shift; rc=0; "$A" --full "$T/$n.md" "$@" >"$T/$n.front.md" 2>"$T/$n.err" || rc=$?; }
 R=$FX/tr115_rust/results
 # summary.efficiency_percent / concurrency_speedup / wall of one Rust run.
 rust() { # DIR EFF SPEEDUP WALL [TOKENS]
@@ -86,7 +88,7 @@ if [ -x /usr/bin/python3 ]; then
     "$T/u.json" || fail "names: --json is not valid UTF-8 JSON"
 fi
 esc=$(printf '\033'); csi=$(printf '\302\233')
-for f in "$T"/ucsv/*.csv "$T/names.md" "$T/names.err"; do
+for f in "$T"/ucsv/*.csv "$T/names.md" "$T/names.front.md" "$T/names.err"; do
   if grep -q "$esc" "$f"; then fail "names: raw ESC in $f"; fi
   if grep -q "$csi" "$f"; then fail "names: raw CSI in $f"; fi
 done

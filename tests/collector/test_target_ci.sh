@@ -11,7 +11,8 @@
 /usr/bin/python3 "$SRC/ci_check.py" "$WORK/out" 3 5 8 uv/quiet uv/noisy || fail "stopping rule"
 grep -q "target-ci 3: uv noisy" "$WORK/err" || fail "no per-group summary on stderr"
 if [ -n "${ANALYZE:-}" ]; then
-    "$ANALYZE" --json "$WORK/a.json" "$WORK/out" > "$WORK/report.md" 2>/dev/null || fail "analyze exited $?"
+    "$ANALYZE" --json "$WORK/a.json" --full "$WORK/report.md" "$WORK/out" > /dev/null 2>&1 \
+        || fail "analyze exited $?"
     /usr/bin/python3 "$SRC/ci_check.py" "$WORK/out" 3 5 8 uv/quiet uv/noisy "$WORK/a.json" \
         || fail "analyze's final intervals / target flags"
     grep -Eq "^\| uv \| noisy \| [0-9]+ \| [0-9]+ \| [0-9.]+ \[[0-9.]+, [0-9.]+\] \| [0-9.]+ \| (met|\*\*missed\*\*) \|" \
