@@ -177,6 +177,12 @@ typedef struct pb_dataset {
     size_t files_aggregate;   /* config-level summary.json (Python harness) */
     size_t files_manifest;    /* parbench manifests (skipped silently) */
     size_t files_revisited;   /* same file reached twice (links, overlapping args) */
+    size_t files_copies;      /* a copy of a run already loaded (same bytes,
+                               * another file): listed as a skip, counted once */
+    char **notes;             /* owned: what the loader changed or noticed
+                               * that is neither a skip nor an invalid run
+                               * (e.g. phases kept apart), for Data quality */
+    size_t n_notes;
     pb_manifest *manifests;   /* owned, n_manifests of them */
     size_t n_manifests;
     size_t files_hidden;      /* hidden entries not descended/read (".x") */
@@ -195,6 +201,9 @@ void pb_dataset_pop_run(pb_dataset *ds);
 
 /* Records a file that could not be used (copies both strings). */
 void pb_dataset_add_skip(pb_dataset *ds, const char *path, const char *reason);
+
+/* Appends a Data quality note (copied); dropped when out of memory. */
+void pb_dataset_add_note(pb_dataset *ds, const char *text);
 
 /* Appends a stage (name copied, llm figures NAN). 0, or -1 out of memory. */
 int pb_agent_add_stage(pb_agent *a, const char *name, double seconds);

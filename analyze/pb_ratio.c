@@ -10,6 +10,8 @@
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 
+#include "pb_stats.h"
+
 void pb_ratio_fieller(double a, double va, double b, double vb, double q,
                       double *lo, double *hi, int *unbounded)
 {
@@ -211,7 +213,14 @@ int pb_ratio_of_means(const double *num, const size_t *num_st, size_t n_num,
         o->clipped = 1;
     }
 
-    if (reps > 0)
+    /* The bootstrap resamples each stratum on its own: what matters for its
+     * coverage is the size of every stratum, not the total (6 configs of 5
+     * runs are 30 runs but resample 5 values at a time). */
+    int boot_ok = reps > 0;
+    for (size_t s = 0; s < ns && boot_ok; s++)
+        if (sn[s].n >= 2 && sd[s].n >= 2)
+            boot_ok = sn[s].n >= PB_BOOT_MIN_N && sd[s].n >= PB_BOOT_MIN_N;
+    if (boot_ok)
         ratio_boot(num, num_st, n_num, den, den_st, n_den, sn, sd, ns, reps,
                    seed, o);
     free(sn);

@@ -14,12 +14,13 @@
 #include <gsl/gsl_statistics_double.h>
 
 #include "pb_result.h"
+#include "pb_sampling.h"
 
 const char *pb_warn_kind_id(pb_warn_kind k)
 {
     static const char *const ID[PB_W_COUNT] = {
         "speedup_above_n", "solo_departs", "first_run", "tests_disagree",
-        "setting_differs", "confounded_with_time", "robustness"};
+        "setting_differs", "confounded_with_time", "robustness", "target_missed"};
     return k < PB_W_COUNT ? ID[k] : "unknown";
 }
 
@@ -482,6 +483,36 @@ static int check_robust(const pb_result *r, const pb_answer *drop1, pb_warnings 
     return 0;
 }
 
+/* collect --target-ci groups whose final interval is wider than the target
+ * (pb_sampling: capped by --max-runs, or runs that spread more than the
+ * pilot), one line each: a precision the reader asked for and did not get. */
+static int check_target(const pb_result *r, pb_warnings *w)
+{
+    pb_sampling_group *sg;
+    size_t n;
+    if (pb_sampling_build(r->ds, &sg, &n) != 0)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const pb_sampling_group *g = &sg[i];
+        if (g->met)
+            continue;
+        char subj[300];
+        snprintf(subj, sizeof subj, "%s / %s", g->runtime, g->config);
+        if (isfinite(g->halfwidth_pct))
+            rc = add(w, PB_W_TARGET_MISSED, subj, "%s / %s missed --target-ci %g: +-%.2f%% "
+                     "after %zu runs (%s).", g->runtime, g->config, g->target_pct,
+                     g->halfwidth_pct, g->n_runs,
+                     (int)g->n_runs >= g->max_runs ? "capped by --max-runs"
+                                                   : "the runs spread more than the pilot");
+        else
+            rc = add(w, PB_W_TARGET_MISSED, subj, "%s / %s missed --target-ci %g: no interval "
+                     "(fewer than 2 valid pilot runs).", g->runtime, g->config, g->target_pct);
+    }
+    free(sg);
+    return rc;
+}
+
 int pb_warn_build(const pb_result *r, pb_warnings *out)
 {
     memset(out, 0, sizeof *out);
@@ -501,7 +532,8 @@ int pb_warn_build(const pb_result *r, pb_warnings *out)
     if (rc == 0)
         rc = check_above_n(r, out) || check_solo(r, out) ||
              check_first_run(r, &drop1, out) || check_tests(r, out) ||
-             check_settings(r, out) || check_time(r, out) || check_robust(r, &drop1, out)
+             check_settings(r, out) || check_time(r, out) || check_robust(r, &drop1, out) ||
+             check_target(r, out)
              ? -1 : 0;
     if (have) {
         pb_answer_free(&drop1);

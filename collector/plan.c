@@ -239,6 +239,16 @@ static int get_str(const cJSON *o, const char *key, const char **out,
         return 0;
     if (!cJSON_IsString(v))
         return fail(err, errlen, "%s: \"%s\" must be a string", origin, key);
+    /* Names, models, paths and URLs reach the terminal in collect's
+     * messages: no control characters (ESC would drive the terminal), C1
+     * included. A prompt is text sent to the model: newlines allowed. */
+    if (strcmp(key, "prompt") != 0)
+        for (const unsigned char *c = (const unsigned char *)v->valuestring; *c; c++)
+            if (*c < 0x20 || *c == 0x7f || (c[0] == 0xc2 && c[1] >= 0x80 && c[1] <= 0x9f)) {
+                char q[128];
+                return fail(err, errlen, "%s: \"%s\" holds a control character (%s); "
+                            "remove it", origin, key, pb_text_quote(v->valuestring, q, sizeof q));
+            }
     *out = v->valuestring;
     return 0;
 }
@@ -839,6 +849,13 @@ int pb_plan_from_json(pb_plan *p, const char *text, size_t len,
         return fail(err, errlen, "%s: JSON syntax error at line %d, column %d (a missing "
                     "comma or quote just before it?)", origin, line, col);
     }
+    /* cJSON decodes \u0000 to a NUL byte and the name ends there: "a\u0000b"
+     * would silently run as "a". */
+    if (pb_json_has_nul_escape(text, len)) {
+        cJSON_Delete(root);
+        return fail(err, errlen, "%s: a string holds \\u0000 (a NUL character), which "
+                    "would cut a name short; remove it", origin);
+    }
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
         return fail(err, errlen, "%s: not a JSON object: a plan is {...} with \"agents\" "
@@ -972,6 +989,11 @@ int pb_plan_from_json(pb_plan *p, const char *text, size_t len,
     if (tci > 0 && !solo) {
         fail(err, errlen, "--target-ci needs solo phases (it judges the measured speedup): "
              "drop --no-solo or \"solo\": false");
+        goto done;
+    }
+    if (tci > 0 && runs < PB_STEIN_MIN_PILOT) {
+        fail(err, errlen, "--target-ci plans from a pilot of the planned runs, at least %d "
+             "(%g given): add --runs %d or more", PB_STEIN_MIN_PILOT, runs, PB_STEIN_MIN_PILOT);
         goto done;
     }
     if (tci > 0 && maxr == 0)

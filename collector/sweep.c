@@ -376,29 +376,33 @@ static int group_speedups(const pb_plan *p, const pb_runtime *rt, const pb_confi
     return m;
 }
 
-/* --target-ci: rounds over the groups, one more run for each group whose
- * interval is still too wide (precision.h). Returns sweep_one's verdict
- * that ended it (SWEEP_GO when every group is done). */
+/* --target-ci: Stein's two-stage procedure (precision.h). The planned
+ * runs are the pilot: each group's total is decided once from them, then
+ * the extra runs are added round-robin. Returns sweep_one's verdict that
+ * ended it (SWEEP_GO when every group is done). */
 static int sweep_precision(pb_run_ctx *ctx, const pb_plan *p, const pb_sweep_opts *o,
                            pb_sweep_stats *st, pb_progress *pr)
 {
     int ng = p->n_configs * p->n_runtimes;
     int *have = malloc((size_t)ng * sizeof *have);
+    int *need = malloc((size_t)ng * sizeof *need);
+    int *m0 = malloc((size_t)ng * sizeof *m0);
     double *x = malloc((size_t)p->max_runs * sizeof *x);
-    if (!have || !x)
+    if (!have || !need || !m0 || !x)
         abort();
-    for (int g = 0; g < ng; g++)
+    for (int g = 0; g < ng; g++) {
+        int c = g / p->n_runtimes, r = g % p->n_runtimes;
         have[g] = p->runs;
+        m0[g] = group_speedups(p, &p->runtimes[r], &p->configs[c], p->runs, x);
+        need[g] = pb_stein_total(x, (size_t)m0[g], p->runs, p->target_ci_pct, p->max_runs);
+    }
     int interrupted = 0;
     for (int added = 1; added && !interrupted;) {
         added = 0;
         for (int c = 0; c < p->n_configs && !interrupted; c++)
             for (int r = 0; r < p->n_runtimes && !interrupted; r++) {
                 int g = c * p->n_runtimes + r;
-                if (have[g] >= p->max_runs)
-                    continue;
-                int m = group_speedups(p, &p->runtimes[r], &p->configs[c], have[g], x);
-                if (pb_precision_halfwidth_pct(x, m) <= p->target_ci_pct)
+                if (have[g] >= need[g])
                     continue;
                 have[g]++;
                 st->total++;
@@ -414,15 +418,21 @@ static int sweep_precision(pb_run_ctx *ctx, const pb_plan *p, const pb_sweep_opt
         for (int c = 0; c < p->n_configs; c++)
             for (int r = 0; r < p->n_runtimes; r++) {
                 int g = c * p->n_runtimes + r;
+                /* The pilot's valid values come first in x (runs 1..n0). */
                 int m = group_speedups(p, &p->runtimes[r], &p->configs[c], have[g], x);
-                double hw = pb_precision_halfwidth_pct(x, m);
-                fprintf(stderr, "collect: --target-ci %g: %s %s: %d runs (%d valid), "
+                int met;
+                double hw = pb_precision_halfwidth_pct(x, m0[g], m, p->target_ci_pct, &met);
+                fprintf(stderr, "collect: --target-ci %g: %s %s: %d runs (%d valid, pilot %d), "
                         "speedup 95%% CI +-%.2f%%%s\n", p->target_ci_pct, p->runtimes[r].label,
-                        p->configs[c].name, have[g], m, hw,
-                        hw <= p->target_ci_pct ? "" : " (stopped at --max-runs)");
+                        p->configs[c].name, have[g], m, m0[g], hw,
+                        met ? "" : have[g] >= p->max_runs
+                                 ? " (MISSED the target: capped by --max-runs)"
+                                 : " (MISSED the target: the runs spread more than the pilot)");
             }
     }
     free(have);
+    free(need);
+    free(m0);
     free(x);
     return interrupted;
 }

@@ -8,25 +8,47 @@
 #include "pb_analysis.h"
 #include "pb_derive.h"
 #include "pb_fs.h"
+#include "pb_text.h"
 #include "pb_metric.h"
 #include "pb_metrics.h"
 
-static void str(FILE *f, const char *s)
+static void str(FILE *f, const char *raw)
 {
-    /* RFC 4180: quote when the field holds a comma, quote or line break. */
-    if (!s)
+    if (!raw)
         return;
-    if (!strpbrk(s, ",\"\r\n")) {
+    /* Untrusted names: control bytes (ESC would reach a terminal through
+     * `cat`) and invalid UTF-8 become \xNN (pb_text_put_escaped); printable
+     * ASCII, the usual case, is written as it is. */
+    const char *s = raw, *q = raw;
+    while (*q >= 0x20 && *q < 0x7f)
+        q++;
+    char *esc = NULL;
+    if (*q) {
+        size_t n = 0;
+        FILE *m = open_memstream(&esc, &n);
+        if (!m)
+            return;
+        pb_text_put_escaped(m, raw);
+        if (fclose(m) != 0 || !esc) {
+            free(esc);
+            return;
+        }
+        s = esc;
+    }
+    /* RFC 4180: quote when the field holds a comma or a quote (line
+     * breaks are escaped above). */
+    if (!strpbrk(s, ",\"")) {
         fputs(s, f);
-        return;
+    } else {
+        fputc('"', f);
+        for (const char *p = s; *p; p++) {
+            if (*p == '"')
+                fputc('"', f);
+            fputc(*p, f);
+        }
+        fputc('"', f);
     }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
+    free(esc);
 }
 
 static void num(FILE *f, double v)

@@ -13,6 +13,8 @@
 #include "pb_answer.h"
 #include "pb_derive.h"
 #include "pb_fs.h"
+#include "pb_json.h"
+#include "pb_sampling.h"
 #include "pb_metrics.h"
 #include "pb_scaling.h"
 #include "pb_stats.h"
@@ -458,6 +460,35 @@ static cJSON *json_options(const pb_report_opts *op)
     return o;
 }
 
+/* collect --target-ci groups (pb_sampling): the final interval and
+ * whether the target was met; an empty array without such runs. */
+static cJSON *json_sampling(const pb_dataset *ds)
+{
+    cJSON *arr = cJSON_CreateArray();
+    pb_sampling_group *sg;
+    size_t n;
+    if (pb_sampling_build(ds, &sg, &n) != 0)
+        return arr;
+    for (size_t i = 0; i < n; i++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "runtime", sg[i].runtime);
+        cJSON_AddStringToObject(o, "config", sg[i].config);
+        add_num(o, "target_ci_pct", sg[i].target_pct);
+        add_num(o, "pilot_runs", sg[i].planned);
+        add_num(o, "max_runs", sg[i].max_runs);
+        add_num(o, "runs", (double)sg[i].n_runs);
+        add_num(o, "added", (double)sg[i].n_added);
+        add_num(o, "speedup", sg[i].mean);
+        add_num(o, "ci_lo", sg[i].lo);
+        add_num(o, "ci_hi", sg[i].hi);
+        add_num(o, "halfwidth_pct", sg[i].halfwidth_pct);
+        cJSON_AddBoolToObject(o, "target_met", sg[i].met);
+        cJSON_AddItemToArray(arr, o);
+    }
+    free(sg);
+    return arr;
+}
+
 static cJSON *json_quality(const pb_dataset *ds)
 {
     cJSON *o = cJSON_CreateObject();
@@ -468,6 +499,10 @@ static cJSON *json_quality(const pb_dataset *ds)
     cJSON_AddNumberToObject(o, "files_aggregate", (double)ds->files_aggregate);
     cJSON_AddNumberToObject(o, "files_manifest", (double)ds->files_manifest);
     cJSON_AddNumberToObject(o, "files_revisited", (double)ds->files_revisited);
+    cJSON_AddNumberToObject(o, "files_copies", (double)ds->files_copies);
+    cJSON *nt = cJSON_AddArrayToObject(o, "notes");
+    for (size_t i = 0; i < ds->n_notes; i++)
+        cJSON_AddItemToArray(nt, cJSON_CreateString(ds->notes[i]));
     cJSON *sk = cJSON_AddArrayToObject(o, "skipped");
     for (size_t i = 0; i < ds->n_skips; i++) {
         cJSON *s = cJSON_CreateObject();
@@ -543,6 +578,7 @@ int pb_json_out_write(const char *path, const pb_report_opts *op, char *err, siz
     for (size_t i = 0; i < ds->n_runs; i++)
         cJSON_AddItemToArray(runs, json_run(&ds->runs[i], &dv[i]));
     cJSON_AddItemToObject(root, "scaling", json_scaling(&res->sc));
+    cJSON_AddItemToObject(root, "sampling", json_sampling(ds));
     cJSON_AddItemToObject(root, "data_quality", json_quality(ds));
     cJSON_AddStringToObject(root, "left_out", pooled ?
                             "per-chunk arrival times (in the traces); per-request timestamps "
@@ -551,6 +587,7 @@ int pb_json_out_write(const char *path, const pb_report_opts *op, char *err, siz
                             "summaries pool N, use groups[] or answer[])" :
                             "per-chunk arrival times (in the traces); "
                             "per-request timestamps other than t_start_s (in the traces)");
+    pb_json_utf8_repair(root);   /* untrusted names: always valid UTF-8 */
     text = cJSON_PrintBuffered(root, 1 << 16, 1);
     if (!text) {
         snprintf(err, errlen, "out of memory serialising the JSON");

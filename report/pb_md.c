@@ -20,6 +20,9 @@ void pb_md_escape(FILE *out, const char *s)
             fputc(' ', out);
         else if ((unsigned char)*s < 0x20 || *s == 0x7f)
             fputs("\xef\xbf\xbd", out); /* ESC & co. would reach a terminal */
+        else if ((unsigned char)s[0] == 0xc2 && (unsigned char)s[1] >= 0x80 &&
+                 (unsigned char)s[1] <= 0x9f)
+            fputs("\xef\xbf\xbd", out), s++; /* C1 controls: CSI is one */
         else
             fputc(*s, out);
     }
@@ -52,6 +55,9 @@ void pb_md_code(FILE *out, const char *s, int in_table)
             fputc(' ', out);
         else if ((unsigned char)*p < 0x20 || *p == 0x7f)
             fputs("\xef\xbf\xbd", out); /* U+FFFD: no raw control bytes */
+        else if ((unsigned char)p[0] == 0xc2 && (unsigned char)p[1] >= 0x80 &&
+                 (unsigned char)p[1] <= 0x9f)
+            fputs("\xef\xbf\xbd", out), p++; /* C1 controls (CSI) too */
         else if (*p == '|' && in_table)
             fputs("\\|", out);
         else
