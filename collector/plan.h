@@ -15,14 +15,19 @@
 
 typedef enum pb_driver_kind {
     PB_DRIVER_UV = 0,   /* one loop, curl multi + uv_poll + uv_timer */
-    PB_DRIVER_THREADS,  /* one thread per agent, each its own loop */
+    PB_DRIVER_THREADS,  /* one thread per agent, curl_easy_perform */
     PB_DRIVER_SERIAL,   /* agents strictly one after another */
+    PB_DRIVER_EXEC,     /* a program run once per phase (driver_exec.c) */
 } pb_driver_kind;
 
 typedef struct pb_runtime {
     char *label;        /* "uv", "threads", "serial", "uv-1kb", ... */
     pb_driver_kind driver;
     long chunk_bytes;   /* 0 = each network chunk reaches the parser at once */
+    char **exec_argv;   /* exec: the program and its arguments (templates
+                           unfilled), NULL-terminated; else NULL */
+    int solo_replay;    /* exec: solo phases replay requests with the
+                           serial driver ("solo": "replay") */
 } pb_runtime;
 
 typedef struct pb_agent_spec {
@@ -118,6 +123,8 @@ typedef struct pb_overrides {
     double rate_per_s;      /* <= 0: unset (--arrival-rate) */
     int max_runs;           /* <= 0: unset */
     const char *proxy;      /* --proxy URL, or NULL */
+    const char *const *execs; /* --exec NAME=COMMAND, n_execs of them */
+    int n_execs;
 } pb_overrides;
 
 void pb_overrides_init(pb_overrides *o);

@@ -74,6 +74,10 @@ int64_t pb_wf_agent_offset(const pb_wf_agent *w)
 }
 
 void pb_wf_agent_set_user(pb_wf_agent *w, void *user) { w->user = user; }
+const pb_agent_spec *pb_wf_agent_spec(const pb_wf_agent *w) { return w->a; }
+const char *pb_wf_agent_endpoint(const pb_wf_agent *w) { return w->ph->ctx->urls[w->a->endpoint_index]; }
+long pb_wf_agent_seed(const pb_wf_agent *w) { return w->ph->seeds[w->idx]; }
+const pb_transfer *pb_wf_agent_request(const pb_wf_agent *w) { return w->first; }
 void *pb_wf_agent_user(const pb_wf_agent *w) { return w->user; }
 
 /* Builds step k's request (k == w->cur, or 0 before the release). */
@@ -278,6 +282,9 @@ int pb_workflow_run(const pb_wf_phase *ph, pb_wf_result *res, char *err, size_t 
         case PB_DRIVER_SERIAL:
             rc = pb_driver_serial_run(wp, n, &t0, err, errlen);
             break;
+        case PB_DRIVER_EXEC:
+            rc = pb_driver_exec_run(ph, wp, n, &t0, &res->process, &res->invalid, err, errlen);
+            break;
         default:
             rc = pb_driver_uv_run(wp, n, &t0, err, errlen);
             break;
@@ -351,6 +358,13 @@ int pb_workflow_run(const pb_wf_phase *ph, pb_wf_result *res, char *err, size_t 
             }
         }
     }
+    if (rc == 0 && res->process) {
+        /* A program's phase spans its process, spawn to exit. */
+        const cJSON *ps = cJSON_GetObjectItemCaseSensitive(res->process, "start_ns");
+        const cJSON *pe = cJSON_GetObjectItemCaseSensitive(res->process, "end_ns");
+        res->start_ns = cJSON_IsNumber(ps) ? (int64_t)ps->valuedouble : -1;
+        res->end_ns = cJSON_IsNumber(pe) ? (int64_t)pe->valuedouble : -1;
+    }
     for (int i = 0; i < n; i++) {
         pb_transfer_free(ws[i].first);
         for (int k = 0; k < ws[i].n_steps; k++) {
@@ -369,6 +383,7 @@ void pb_wf_result_free(pb_wf_result *res)
     cJSON_Delete(res->requests);
     cJSON_Delete(res->steps);
     cJSON_Delete(res->agents);
+    cJSON_Delete(res->process);
     free(res->invalid);
     memset(res, 0, sizeof *res);
 }
