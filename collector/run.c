@@ -323,6 +323,7 @@ int pb_run_execute(pb_run_ctx *c, const pb_runtime *rt, const pb_config *cfg,
             /* Warm-ups: a fixed short answer (one per endpoint). Only
              * steps need the answer's text ({{previous}}) kept. */
             .num_predict = warm ? (int)p->warmup_tokens : 0,
+            .plain = warm,
             .workflow = wf,
             .keep_text = has_steps && !warm,
             .kind = kind_name(ph[k].kind), .cfg = cfg, .run_index = run_index,

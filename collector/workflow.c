@@ -25,6 +25,7 @@ struct pb_wf_agent {
     const pb_agent_spec *a;
     int idx;                  /* in ph->agents */
     int n_steps;              /* a->n_steps, or 1 for a plain agent */
+    int plain;                /* one request: no steps, or ph->plain */
     int cur;                  /* step running or next */
     step_rec *recs;
     pb_agent_spec req;        /* the llm step's request (borrowed fields
@@ -54,7 +55,7 @@ static int64_t rel_now(const wf_agent *w)
 
 static const pb_step *step_of(const wf_agent *w, int k)
 {
-    return w->a->n_steps > 0 ? &w->a->steps[k] : NULL;
+    return w->plain ? NULL : &w->a->steps[k];
 }
 
 pb_wf_next pb_wf_agent_next(const pb_wf_agent *w)
@@ -256,7 +257,8 @@ int pb_workflow_run(const pb_wf_phase *ph, pb_wf_result *res, char *err, size_t 
         w->ph = ph;
         w->a = ph->agents[i];
         w->idx = i;
-        w->n_steps = w->a->n_steps > 0 ? w->a->n_steps : 1;
+        w->plain = ph->plain || w->a->n_steps == 0;
+        w->n_steps = w->plain ? 1 : w->a->n_steps;
         w->recs = calloc((size_t)w->n_steps, sizeof *w->recs);
         if (!w->recs)
             abort();

@@ -38,6 +38,9 @@ typedef struct pb_wf_phase {
                                 emulator's time scale), >= 1e-9 */
     int num_predict;         /* > 0: every request asks this many tokens
                                 (warm-up) */
+    int plain;               /* every agent sends one request: its prompt
+                                and options (a workflow agent's first llm
+                                step's), as a warm-up does */
     int workflow;            /* record steps, agents and "step" (the
                                 workflow form of a phase, data/FORMAT.md) */
     int keep_text;           /* keep answers for {{previous}} */
