@@ -60,19 +60,30 @@ typedef struct endpoints {
     int recording;            /* 1 once the proxy records requests */
 } endpoints;
 
-static void endpoints_open(endpoints *e, const pb_wf_phase *ph, uv_loop_t *loop)
+/* Before the job is written: e->urls are what the job and the environment
+ * name. With the proxy: one pb_proxy_start per plan endpoint on `loop`
+ * (upstream ph->ctx->urls[i]), e->urls their loopback URLs. 0, or -1 with
+ * err set (a setup error: nothing measured). */
+static int endpoints_open(endpoints *e, const pb_wf_phase *ph, uv_loop_t *loop, char *err,
+                          size_t errlen)
 {
     (void)loop;
-    /* With the proxy: one pb_proxy_start per endpoint on `loop`, upstream
-     * ph->ctx->urls[i], and e->urls its loopback URLs. */
+    (void)err;
+    (void)errlen;
     e->urls = ph->ctx->urls;
     e->recording = 0;
+    return 0;
 }
 
-/* The phase's requests as recorded (trace request objects), or NULL when
- * nothing recorded them. */
-static cJSON *endpoints_close(endpoints *e)
+/* After the program exited, with the loop still alive: the phase's
+ * requests as recorded (trace request objects, each "agent" the id of the
+ * job's agent it belongs to: its X-Parbench-Request id, else its endpoint
+ * and order), or NULL when nothing recorded them. Closes what
+ * endpoints_open started (running the loop until it is closed). */
+static cJSON *endpoints_close(endpoints *e, pb_wf_agent **ws, int n)
 {
+    (void)ws;
+    (void)n;
     (void)e;
     return NULL;
 }
@@ -298,9 +309,10 @@ static void last_line(const out_buf *o, char *buf, size_t len)
 }
 
 int pb_driver_exec_run(const pb_wf_phase *ph, pb_wf_agent **ws, int n, uint64_t *release,
-                       cJSON **process, char **invalid, char *err, size_t errlen)
+                       cJSON **process, cJSON **requests, char **invalid, char *err, size_t errlen)
 {
     *process = NULL;
+    *requests = NULL;
     *invalid = NULL;
     char e2[600];
     if (pb_fs_mkdirs(ph->exec_dir, e2, sizeof e2) != 0) {
@@ -314,7 +326,12 @@ int pb_driver_exec_run(const pb_wf_phase *ph, pb_wf_agent **ws, int n, uint64_t 
         return -1;
     }
     endpoints eps;
-    endpoints_open(&eps, ph, &x.loop);
+    if (endpoints_open(&eps, ph, &x.loop, e2, sizeof e2) != 0) {
+        snprintf(err, errlen, "exec runtime %s: %s", ph->rt->label, e2);
+        uv_run(&x.loop, UV_RUN_DEFAULT);
+        uv_loop_close(&x.loop);
+        return -1;
+    }
 
     /* The job, then the command line with its templates filled. */
     cJSON *job = job_json(ph, ws, n, &eps);
@@ -326,6 +343,8 @@ int pb_driver_exec_run(const pb_wf_phase *ph, pb_wf_agent **ws, int n, uint64_t 
     cJSON_free(jtext);
     if (rc != 0) {
         snprintf(err, errlen, "exec runtime %s: %s", ph->rt->label, e2);
+        cJSON_Delete(endpoints_close(&eps, ws, n));
+        uv_run(&x.loop, UV_RUN_DEFAULT);
         uv_loop_close(&x.loop);
         return -1;
     }
@@ -384,6 +403,7 @@ int pb_driver_exec_run(const pb_wf_phase *ph, pb_wf_agent **ws, int n, uint64_t 
         uv_run(&x.loop, UV_RUN_DEFAULT);
         /* Still running only when the drain bound stopped the loop. */
     }
+    cJSON *recorded = endpoints_close(&eps, ws, n);
     for (int i = 0; i < 2; i++)
         if (!uv_is_closing((uv_handle_t *)&x.out[i].pipe))
             uv_close((uv_handle_t *)&x.out[i].pipe, on_closed);
@@ -393,7 +413,6 @@ int pb_driver_exec_run(const pb_wf_phase *ph, pb_wf_agent **ws, int n, uint64_t 
         uv_close((uv_handle_t *)&x.proc, on_closed); /* libuv wants it closed */
     uv_run(&x.loop, UV_RUN_DEFAULT);
     uv_loop_close(&x.loop);
-    cJSON *recorded = endpoints_close(&eps);
 
     /* The record. */
     cJSON *pj = cJSON_CreateObject();
@@ -413,7 +432,7 @@ int pb_driver_exec_run(const pb_wf_phase *ph, pb_wf_agent **ws, int n, uint64_t 
     cJSON_AddItemToObject(pj, "stdout", stream_json(ph->exec_stem, "stdout", &x.out[0]));
     cJSON_AddItemToObject(pj, "stderr", stream_json(ph->exec_stem, "stderr", &x.out[1]));
     cJSON_AddBoolToObject(pj, "requests_recorded", recorded != NULL);
-    cJSON_Delete(recorded); /* with the proxy: the phase's requests */
+    *requests = recorded;
     *process = pj;
     if (x.spawned) {
         if (write_file(ph->exec_dir, ph->exec_stem, "stdout", x.out[0].data, x.out[0].kept, e2, sizeof e2) != 0 ||

@@ -276,6 +276,7 @@ int pb_workflow_run(const pb_wf_phase *ph, pb_wf_result *res, char *err, size_t 
         }
     }
     uint64_t t0 = uv_hrtime();
+    cJSON *recorded = NULL; /* exec: the program's requests */
     if (rc == 0) {
         switch (ph->driver) {
         case PB_DRIVER_THREADS:
@@ -285,7 +286,8 @@ int pb_workflow_run(const pb_wf_phase *ph, pb_wf_result *res, char *err, size_t 
             rc = pb_driver_serial_run(wp, n, &t0, err, errlen);
             break;
         case PB_DRIVER_EXEC:
-            rc = pb_driver_exec_run(ph, wp, n, &t0, &res->process, &res->invalid, err, errlen);
+            rc = pb_driver_exec_run(ph, wp, n, &t0, &res->process, &recorded, &res->invalid, err,
+                                    errlen);
             break;
         default:
             rc = pb_driver_uv_run(wp, n, &t0, err, errlen);
@@ -360,6 +362,29 @@ int pb_workflow_run(const pb_wf_phase *ph, pb_wf_result *res, char *err, size_t 
             }
         }
     }
+    if (rc == 0 && recorded) {
+        /* A program's requests, recorded by the proxy; the first failed
+         * one makes the run invalid as any failed request does. */
+        cJSON_Delete(res->requests);
+        res->requests = recorded;
+        recorded = NULL;
+        const cJSON *q;
+        cJSON_ArrayForEach(q, res->requests) {
+            const cJSON *ok = cJSON_GetObjectItemCaseSensitive(q, "ok");
+            const cJSON *ag = cJSON_GetObjectItemCaseSensitive(q, "agent");
+            const cJSON *er = cJSON_GetObjectItemCaseSensitive(q, "error");
+            if (!res->invalid && !cJSON_IsTrue(ok)) {
+                size_t l = 64 + (cJSON_IsString(ag) ? strlen(ag->valuestring) : 0) +
+                           (cJSON_IsString(er) ? strlen(er->valuestring) : 0);
+                res->invalid = malloc(l);
+                if (!res->invalid)
+                    abort();
+                snprintf(res->invalid, l, "agent %s: %s", cJSON_IsString(ag) ? ag->valuestring : "?",
+                         cJSON_IsString(er) ? er->valuestring : "request failed");
+            }
+        }
+    }
+    cJSON_Delete(recorded);
     if (rc == 0 && res->process) {
         /* A program's phase spans its process, spawn to exit. */
         const cJSON *ps = cJSON_GetObjectItemCaseSensitive(res->process, "start_ns");
