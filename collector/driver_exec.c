@@ -328,6 +328,7 @@ int pb_driver_exec_run(const pb_wf_phase *ph, pb_wf_agent **ws, int n, uint64_t 
     endpoints eps;
     if (endpoints_open(&eps, ph, &x.loop, e2, sizeof e2) != 0) {
         snprintf(err, errlen, "exec runtime %s: %s", ph->rt->label, e2);
+        cJSON_Delete(endpoints_close(&eps, ws, n)); /* what did start */
         uv_run(&x.loop, UV_RUN_DEFAULT);
         uv_loop_close(&x.loop);
         return -1;
