@@ -31,7 +31,14 @@ assert [p["kind"] for p in rt].count("warmup") == 2
 for p in rt:
     pr = p["process"]
     assert pr["exit_status"] == 0 and pr["signal"] is None and not pr["timed_out"], pr
-    assert pr["requests_recorded"] is False and p["requests"] == [], p
+    # Without the recording proxy no request is recorded; with it, one per
+    # job agent, each its agent's (data/EXEC.md).
+    rec = p["requests"]
+    if pr["requests_recorded"]:
+        job_ids = [a["id"] for a in json.load(open(os.path.join(d, pr["job"])))["agents"]]
+        assert sorted(r["agent"] for r in rec) == sorted(job_ids) and all(r["ok"] for r in rec), rec
+    else:
+        assert rec == [], p
     assert p["start_ns"] == pr["start_ns"] < pr["end_ns"] == p["end_ns"], pr
     job = json.load(open(os.path.join(d, pr["job"])))
     kind = p["kind"]
@@ -45,14 +52,19 @@ for p in rt:
         assert b["prompt"] == a["prompt"] and b["options"] == a["options"]
         if kind != "warmup":  # the paired seed of the trace
             assert a["options"]["seed"] == agents[a["id"]]["sample_seed"], a
-        assert a["endpoint"] == agents[a["id"]]["endpoint"]
+        # The server's URL, or its recording proxy's (on loopback).
+        direct = a["endpoint"] == agents[a["id"]]["endpoint"]
+        assert direct != pr["requests_recorded"] and a["endpoint"].startswith("http://"), a
     # Templates: {endpoint:b} is agent b's URL, {agents} the phase's count,
     # quoting kept 'a b' one word.
     out = open(os.path.join(d, pr["stdout"]["file"])).read().splitlines()
     argv = json.loads(out[0][5:])
-    assert argv == ["--url", agents["b"]["endpoint"], "--n", str(len(job["agents"])),
-                    "--model", "gemma3:latest", "a b"], argv
-    first = agents[job["agents"][0]["id"]]["endpoint"]
+    assert argv[0] == "--url" and argv[2:] == ["--n", str(len(job["agents"])), "--model", "gemma3:latest",
+                                                 "a b"], argv
+    assert (argv[1] == agents["b"]["endpoint"]) != pr["requests_recorded"], argv
+    if "b" in [a["id"] for a in job["agents"]]:
+        assert argv[1] == [a for a in job["agents"] if a["id"] == "b"][0]["endpoint"], argv
+    first = job["agents"][0]["endpoint"]
     assert out[1] == "OLLAMA_HOST=" + first and out[3] == "OPENAI_BASE_URL=" + first + "/v1", out
 PY
 
