@@ -109,6 +109,9 @@ static cJSON *job_json(const pb_wf_phase *ph, pb_wf_agent **ws, int n, const end
         cJSON_AddStringToObject(aj, "endpoint", e->urls[a->endpoint_index]);
         cJSON_AddStringToObject(aj, "model", a->model);
         cJSON_AddStringToObject(aj, "prompt", a->prompt);
+        /* Its arrival offset (--stagger, --arrival-rate): when to start it,
+         * counted from the program's start. */
+        cJSON_AddNumberToObject(aj, "offset_s", (double)pb_wf_agent_offset(ws[i]) * 1e-9);
         /* Ollama options with what parbench adds: the paired seed (unless
          * the agent sets one) and a warm-up's num_predict. */
         cJSON *opt = cJSON_Duplicate(a->options, 1);
@@ -120,6 +123,13 @@ static cJSON *job_json(const pb_wf_phase *ph, pb_wf_agent **ws, int n, const end
             cJSON_AddNumberToObject(opt, "num_predict", ph->num_predict);
         }
         cJSON_AddItemToObject(aj, "options", opt);
+        cJSON *steps = pb_wf_agent_steps_json(ws[i]);
+        if (steps)
+            cJSON_AddItemToObject(aj, "steps", steps);
+        if (!t) { /* a workflow that starts with work: no first request */
+            cJSON_AddItemToArray(arr, aj);
+            continue;
+        }
         cJSON *rq = cJSON_AddObjectToObject(aj, "request");
         cJSON_AddStringToObject(rq, "method", "POST");
         cJSON_AddStringToObject(rq, "path", t->dialect->path);

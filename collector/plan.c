@@ -1105,15 +1105,6 @@ int pb_plan_from_json(pb_plan *p, const char *text, size_t len,
     }
     if (pb_plan_check_paths(p, err, errlen) != 0)
         goto done;
-    for (int r = 0; r < p->n_runtimes; r++)
-        for (int c = 0; c < p->n_configs && p->runtimes[r].driver == PB_DRIVER_EXEC; c++)
-            for (int i = 0; i < p->configs[c].n_agents; i++)
-                if (p->configs[c].agents[i].n_steps > 0) {
-                    fail(err, errlen, "%s: runtime \"%s\" is a program, and agent \"%s\" has steps: "
-                         "exec runtimes take plain agents for now (data/EXEC.md)", origin,
-                         p->runtimes[r].label, p->configs[c].agents[i].id);
-                    goto done;
-                }
     rc = 0;
 done:
     base_free(b, nb);

@@ -79,6 +79,34 @@ const pb_agent_spec *pb_wf_agent_spec(const pb_wf_agent *w) { return w->a; }
 const char *pb_wf_agent_endpoint(const pb_wf_agent *w) { return w->ph->ctx->urls[w->a->endpoint_index]; }
 long pb_wf_agent_seed(const pb_wf_agent *w) { return w->ph->seeds[w->idx]; }
 const pb_transfer *pb_wf_agent_request(const pb_wf_agent *w) { return w->first; }
+
+cJSON *pb_wf_agent_steps_json(const pb_wf_agent *w)
+{
+    if (w->plain)
+        return NULL;
+    cJSON *arr = cJSON_CreateArray();
+    for (int k = 0; k < w->n_steps; k++) {
+        const pb_step *s = &w->a->steps[k];
+        cJSON *j = cJSON_CreateObject(), *b;
+        if (s->kind == PB_STEP_LLM) {
+            b = cJSON_AddObjectToObject(j, "llm");
+            cJSON_AddStringToObject(b, "api", s->api ? s->api : w->a->api);
+            cJSON_AddStringToObject(b, "prompt", s->prompt);
+            cJSON *opt = cJSON_Duplicate(s->options, 1);
+            long seed = pb_workflow_step_seed(w->ph->seeds[w->idx], k);
+            if (seed >= 0 && !cJSON_GetObjectItemCaseSensitive(opt, "seed"))
+                cJSON_AddNumberToObject(opt, "seed", (double)seed);
+            cJSON_AddItemToObject(b, "options", opt);
+        } else {
+            const double *ws = w->ph->work_s[w->idx];
+            b = cJSON_AddObjectToObject(j, "work");
+            cJSON_AddNumberToObject(b, "seconds", (ws ? ws[k] : 0) / w->ph->work_divisor);
+            cJSON_AddBoolToObject(b, "cpu", s->cpu);
+        }
+        cJSON_AddItemToArray(arr, j);
+    }
+    return arr;
+}
 void *pb_wf_agent_user(const pb_wf_agent *w) { return w->user; }
 
 /* Builds step k's request (k == w->cur, or 0 before the release). */

@@ -113,6 +113,10 @@ const pb_agent_spec *pb_wf_agent_spec(const pb_wf_agent *w);
 const char *pb_wf_agent_endpoint(const pb_wf_agent *w);
 long pb_wf_agent_seed(const pb_wf_agent *w);
 const pb_transfer *pb_wf_agent_request(const pb_wf_agent *w);
+/* Its steps for a program's job (data/EXEC.md), or NULL for a plain
+ * agent: llm steps with their paired seeds, work steps with the seconds
+ * drawn for this run (after time scaling). */
+cJSON *pb_wf_agent_steps_json(const pb_wf_agent *w);
 
 /* Ctrl-C: steps cut short get an end for the record. */
 void pb_wf_agent_stop(pb_wf_agent *w);

@@ -101,7 +101,7 @@ rc=0
 "$COLLECT" --plan "$SRC/ideal.json" --dry-run --exec "q=$AG 'unclosed" >/dev/null 2>"$WORK/q.log" || rc=$?
 [ "$rc" = 2 ] && grep -q "unclosed ' quote" "$WORK/q.log" || fail "unclosed quote: exit $rc"
 
-# Plan runtimes objects: a typo'd key, "solo" on a built-in, steps with a program.
+# Plan runtimes objects: a typo'd key, "solo" on a built-in, an empty argv.
 for bad in '"rp": {"exec": ["sh"], "sollo": "replay"}|unknown key "sollo"' \
            '"uv": {"solo": "replay"}|"solo" is for exec runtimes' \
            '"rp": {"exec": []}|must be a non-empty array'; do
@@ -110,9 +110,35 @@ for bad in '"rp": {"exec": ["sh"], "sollo": "replay"}|unknown key "sollo"' \
     rc=0; "$COLLECT" --plan "$WORK/bad.json" --dry-run >/dev/null 2>"$WORK/bad.log" || rc=$?
     [ "$rc" = 2 ] && grep -q "${bad#*|}" "$WORK/bad.log" || { cat "$WORK/bad.log" >&2; fail "plan runtimes {${bad%%|*}}: exit $rc"; }
 done
-printf '{"agents": [{"id": "a", "endpoint": "http://127.0.0.1:1", "steps": [{"llm": {"prompt": "x"}}]}], "runtimes": {"rp": {"exec": ["sh"]}}}\n' >"$WORK/bad.json"
-rc=0; "$COLLECT" --plan "$WORK/bad.json" --dry-run >/dev/null 2>"$WORK/bad.log" || rc=$?
-[ "$rc" = 2 ] && grep -q "exec runtimes take plain agents" "$WORK/bad.log" || fail "steps with a program: exit $rc"
+
+# Workflow agents and arrival offsets reach the program: each job agent has
+# its steps (llm steps with their paired seeds, work seconds after time
+# scaling) and its offset; the program runs them (valid runs).
+"$COLLECT" --plan "$SRC/workflow.json" --emulate-ideal --time-scale 20 --runs 1 --runtime wf --stagger 0.2 \
+    --exec "wf=$AG" --out "$WORK/wf" --progress none 2>"$WORK/wf.log" || { cat "$WORK/wf.log" >&2; fail "workflow program: exit $?"; }
+/usr/bin/python3 - "$WORK/wf/wf/default/run_1.json" "$WORK/wf/wf/default/run_1.exec" "$SRC/workflow.json" <<'PY' || fail "workflow job"
+import json, sys, os
+t = json.load(open(sys.argv[1])); d = sys.argv[2]; plan = json.load(open(sys.argv[3]))
+assert t["run"]["valid"], t["run"]["invalid_reason"]
+seeds = {a["id"]: a["sample_seed"] for a in t["agents"]}
+for p in t["phases"]:
+    job = json.load(open(os.path.join(d, p["process"]["job"])))
+    assert "ok " in open(os.path.join(d, p["process"]["stdout"]["file"])).read()
+    for i, a in enumerate(job["agents"]):
+        want = i * 0.2 / 20 if p["kind"] == "concurrent" else 0
+        assert abs(a["offset_s"] - want) < 1e-9, (p["name"], a["offset_s"], want)
+        if p["kind"] == "warmup":
+            assert "steps" not in a
+            continue
+        ps = [x for x in plan["agents"] if x["id"] == a["id"]][0]["steps"]
+        assert len(a["steps"]) == len(ps)
+        for k, (st, pst) in enumerate(zip(a["steps"], ps)):
+            if "work" in pst:
+                assert abs(st["work"]["seconds"] - pst["work"]["seconds"] / 20) < 1e-12 and st["work"]["cpu"] is False
+            else:
+                assert st["llm"]["prompt"] == pst["llm"]["prompt"]
+                assert st["llm"]["options"]["seed"] == (seeds[a["id"]] + 1000003 * k) % 2147483647, st
+PY
 
 # "solo": "replay": solo phases are parbench's own serial requests.
 cat >"$WORK/replay.json" <<P
