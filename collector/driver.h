@@ -87,6 +87,14 @@ void pb_uvdrv_close(pb_uvdrv *d);
 int pb_driver_uv_run(pb_wf_agent **ws, int n, uint64_t *release, char *err, size_t errlen);
 int pb_driver_threads_run(pb_wf_agent **ws, int n, uint64_t *release, char *err, size_t errlen);
 int pb_driver_serial_run(pb_wf_agent **ws, int n, uint64_t *release, char *err, size_t errlen);
+/* exec: the runtime's program runs the phase's agents (driver_exec.c).
+ * *process gets the program's record; *requests the requests it made as
+ * recorded (trace request objects), or NULL when nothing recorded them;
+ * *invalid (malloc'ed) why the phase failed (exit status, signal, timeout,
+ * spawn failure), else NULL. */
+int pb_driver_exec_run(const pb_wf_phase *ph, pb_wf_agent **ws, int n, uint64_t *release,
+                       cJSON **process, cJSON **requests, char **invalid, char *err,
+                       size_t errlen);
 /* The uv driver for agents released at a given time (serial runs each agent
  * this way, all counting from one release). */
 int pb_driver_uv_run_from(pb_wf_agent **ws, int n, uint64_t release, char *err, size_t errlen);

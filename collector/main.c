@@ -42,6 +42,13 @@ static const char usage[] =
 "  --runtime LIST         runtimes: uv, threads, serial, with an optional chunk\n"
 "                         suffix (uv-1kb = uv with --chunk-bytes 1024);\n"
 "                         default: the plan's, else uv,threads,serial\n"
+"  --exec NAME=COMMAND    a program as runtime NAME (repeatable): started once\n"
+"                         per phase with PARBENCH_JOB naming its job file\n"
+"                         (data/EXEC.md); COMMAND is split into words as sh\n"
+"                         quotes ('..', \"..\", \\), with no shell run and no\n"
+"                         $VAR expansion; {endpoint:ID}, {model}, {agents} in\n"
+"                         it are filled per phase. Added to the runtimes\n"
+"                         (the plan's or --runtime's)\n"
 "  --runs N               runs per (runtime, config) (tr115: 5)\n"
 "  --agents N|LIST        agent count, or counts such as 1,2,4,8: one sweep runs\n"
 "                         the plan's counted agent (the one with \"count\", else\n"
@@ -154,7 +161,7 @@ enum {
     OPT_SCALE, OPT_DRY, OPT_PROGRESS, OPT_QUIET, OPT_SKIP_PRE, OPT_PROXY, OPT_CPUS, OPT_HELP, OPT_VERSION,
     OPT_API, OPT_ENDPOINT, OPT_MODEL, OPT_AGENTS, OPT_PROMPT, OPT_NUM_PREDICT, OPT_KEY_ENV,
     OPT_TARGET_CI, OPT_MAX_RUNS, OPT_STAGGER, OPT_RATE, OPT_MAX_CONNECT_FAIL,
-    OPT_SERVER, OPT_SERVER_ENV, OPT_TELEMETRY, OPT_NO_SMI,
+    OPT_SERVER, OPT_SERVER_ENV, OPT_TELEMETRY, OPT_NO_SMI, OPT_EXEC,
 };
 
 static const struct option longopts[] = {
@@ -196,6 +203,7 @@ static const struct option longopts[] = {
     {"num-predict", required_argument, 0, OPT_NUM_PREDICT},
     {"api-key-env", required_argument, 0, OPT_KEY_ENV},
     {"proxy", required_argument, 0, OPT_PROXY},
+    {"exec", required_argument, 0, OPT_EXEC},
     {"cpus", required_argument, 0, OPT_CPUS},
     {"server", required_argument, 0, OPT_SERVER},
     {"server-env", required_argument, 0, OPT_SERVER_ENV},
@@ -301,6 +309,8 @@ int main(int argc, char **argv)
     pb_overrides_init(&ov);
     const char *plan_name = "tr115", *emulator = NULL;
     int dry = 0, skip_pre = 0, have_plan = 0;
+    const char *execs[64];
+    int n_execs = 0;
     pb_cli_plan cli = {0};
     const char *key_env = NULL, *cli_flag = NULL, *cpus = NULL;
     pb_sweep_opts so = {.max_connect_failures = 3};
@@ -427,6 +437,13 @@ int main(int argc, char **argv)
                 return usage_error("--proxy %s: give a proxy URL such as http://proxy:3128 "
                                    "(http://, https://, socks5:// or socks5h://)%s", optarg, "");
             ov.proxy = optarg;
+            break;
+        case OPT_EXEC:
+            if (n_execs == (int)(sizeof execs / sizeof execs[0]))
+                return usage_error("--exec %s: at most 64 exec runtimes%s", optarg, "");
+            execs[n_execs++] = optarg;
+            ov.execs = execs;
+            ov.n_execs = n_execs;
             break;
         case OPT_CPUS: {
             char norm[256], e[512];

@@ -1,6 +1,7 @@
 /* plan: JSON plan parsing, flag overrides and expansion. See plan.h and
  * README.md (section "Plan files") for the schema. */
 #include "plan.h"
+#include "exec_cmd.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -115,7 +116,11 @@ int pb_runtime_parse(pb_runtime *r, const char *label, long default_chunk,
                 "with a chunk suffix such as uv-1kb or threads-512b", label);
 }
 
-static void runtime_free(pb_runtime *r) { free(r->label); }
+static void runtime_free(pb_runtime *r)
+{
+    free(r->label);
+    pb_exec_argv_free(r->exec_argv);
+}
 
 static void agent_free(pb_agent_spec *a)
 {
@@ -650,47 +655,169 @@ static int plan_counts(const cJSON *root, const pb_overrides *o, const char *ori
     return 0;
 }
 
+/* An exec runtime's definition: from the plan's "runtimes" object or a
+ * --exec flag (which wins). */
+typedef struct exec_def {
+    const char *name;
+    char **argv;             /* owned */
+    int solo_replay;
+} exec_def;
+
+static int exec_def_check(exec_def *d, const char *where, char *err, size_t errlen)
+{
+    char why[128], path[4096], e[600];
+    if (pb_label_check(d->name, why, sizeof why) != 0)
+        return fail(err, errlen, "%s: runtime name \"%s\" %s", where, d->name, why);
+    /* A missing program is found now, before any run is measured. */
+    if (pb_exec_resolve(d->argv[0], path, sizeof path, e, sizeof e) != 0)
+        return fail(err, errlen, "%s: runtime \"%s\": %s", where, d->name, e);
+    return 0;
+}
+
+static exec_def *exec_find(exec_def *defs, int n, const char *name)
+{
+    for (int i = n - 1; i >= 0; i--) /* the last definition wins */
+        if (strcmp(defs[i].name, name) == 0)
+            return &defs[i];
+    return NULL;
+}
+
 static int parse_runtimes(pb_plan *p, const cJSON *root, const pb_overrides *o,
                           const char *origin, char *err, size_t errlen)
 {
     const char *labels[64];
     char listbuf[1024];
-    int n = 0;
-    if (o && o->runtimes) {
+    int n = 0, rc = 0;
+    exec_def defs[64];
+    int nd = 0;
+    const cJSON *rts = cJSON_GetObjectItemCaseSensitive(root, "runtimes");
+    if (cJSON_IsObject(rts)) {
+        /* {"uv": {}, "tokio": {"exec": [argv...], "solo": "replay"}} */
+        const cJSON *r;
+        cJSON_ArrayForEach(r, rts) {
+            if (!cJSON_IsObject(r))
+                return fail(err, errlen, "%s: runtimes.%s must be an object ({} for a built-in runtime, "
+                            "{\"exec\": [\"program\", \"arg\"...]} for a program)", origin, r->string);
+            const cJSON *ex = cJSON_GetObjectItemCaseSensitive(r, "exec");
+            const cJSON *solo = cJSON_GetObjectItemCaseSensitive(r, "solo");
+            const cJSON *it;
+            cJSON_ArrayForEach(it, r) {
+                if (strcmp(it->string, "exec") != 0 && strcmp(it->string, "solo") != 0)
+                    return fail(err, errlen, "%s: runtimes.%s: unknown key \"%s\" (known: exec, solo)",
+                                origin, r->string, it->string);
+            }
+            if (solo && !(cJSON_IsString(solo) && (strcmp(solo->valuestring, "replay") == 0 ||
+                                                   strcmp(solo->valuestring, "own") == 0)))
+                return fail(err, errlen, "%s: runtimes.%s.solo must be \"replay\" or \"own\"", origin, r->string);
+            if (ex) {
+                int ok = cJSON_IsArray(ex) && cJSON_GetArraySize(ex) > 0 && nd < 64;
+                cJSON_ArrayForEach(it, ex) ok = ok && cJSON_IsString(it) && it->valuestring[0];
+                if (!ok)
+                    return fail(err, errlen, "%s: runtimes.%s.exec must be a non-empty array of "
+                                "non-empty strings: the program and its arguments", origin, r->string);
+                char **argv = calloc((size_t)cJSON_GetArraySize(ex) + 1, sizeof *argv);
+                if (!argv)
+                    abort();
+                int k = 0;
+                cJSON_ArrayForEach(it, ex) argv[k++] = xstrdup(it->valuestring);
+                defs[nd++] = (exec_def){r->string, argv,
+                                        solo && strcmp(solo->valuestring, "replay") == 0};
+            } else if (solo) {
+                return fail(err, errlen, "%s: runtimes.%s: \"solo\" is for exec runtimes", origin, r->string);
+            }
+            if (n < 64)
+                labels[n++] = r->string;
+        }
+    }
+    int nd_plan = nd;
+    for (int i = 0; o && i < o->n_execs && rc == 0; i++) {
+        /* NAME=COMMAND */
+        const char *eq = strchr(o->execs[i], '=');
+        char name[128], e[600];
+        if (!eq || eq == o->execs[i] || (size_t)(eq - o->execs[i]) >= sizeof name || nd >= 64) {
+            rc = fail(err, errlen, "--exec %s: give NAME=COMMAND, e.g. --exec tokio='pb-agent --runtime tokio'",
+                      o->execs[i]);
+            break;
+        }
+        snprintf(name, sizeof name, "%.*s", (int)(eq - o->execs[i]), o->execs[i]);
+        char **argv = pb_exec_split(eq + 1, e, sizeof e);
+        if (!argv) {
+            rc = fail(err, errlen, "--exec %s: %s", name, e);
+            break;
+        }
+        exec_def *old = exec_find(defs, nd, name);
+        defs[nd] = (exec_def){xstrdup(name), argv, old ? old->solo_replay : 0};
+        nd++;
+    }
+    for (int i = 0; i < nd && rc == 0; i++)
+        rc = exec_def_check(&defs[i], i >= nd_plan ? "--exec" : origin, err, errlen);
+    if (rc == 0 && o && o->runtimes) {
         snprintf(listbuf, sizeof listbuf, "%s", o->runtimes);
+        n = 0;
         for (char *save, *t = strtok_r(listbuf, ",", &save); t && n < 64;
              t = strtok_r(NULL, ",", &save))
             labels[n++] = t;
         if (n == 0)
-            return fail(err, errlen, "--runtime: empty list (use e.g. uv,threads,serial)");
-    } else {
-        const cJSON *rts = cJSON_GetObjectItemCaseSensitive(root, "runtimes");
+            rc = fail(err, errlen, "--runtime: empty list (use e.g. uv,threads,serial)");
+    } else if (rc == 0 && !cJSON_IsObject(rts)) {
         if (!rts) {
             labels[n++] = "uv";
             labels[n++] = "threads";
             labels[n++] = "serial";
         } else {
             if (!cJSON_IsArray(rts) || cJSON_GetArraySize(rts) == 0)
-                return fail(err, errlen, "%s: \"runtimes\" must be a non-empty array of labels", origin);
+                rc = fail(err, errlen, "%s: \"runtimes\" must be a non-empty array of labels, or an "
+                          "object of runtimes", origin);
             const cJSON *r;
             cJSON_ArrayForEach(r, rts) {
+                if (rc)
+                    break;
                 if (!cJSON_IsString(r))
-                    return fail(err, errlen, "%s: \"runtimes\" entries must be strings such as \"uv-1kb\"", origin);
-                if (n < 64)
+                    rc = fail(err, errlen, "%s: \"runtimes\" entries must be strings such as \"uv-1kb\"", origin);
+                else if (n < 64)
                     labels[n++] = r->valuestring;
             }
         }
     }
-    p->runtimes = calloc(n, sizeof *p->runtimes);
-    for (int i = 0; i < n; i++) {
-        if (pb_runtime_parse(&p->runtimes[i], labels[i], p->chunk_bytes, err, errlen) != 0)
-            return -1;
+    /* --exec adds its runtimes to the list (the plan's or --runtime's). */
+    for (int i = nd_plan; rc == 0 && i < nd; i++) {
+        int have = 0;
+        for (int j = 0; j < n; j++)
+            have |= strcmp(labels[j], defs[i].name) == 0;
+        if (!have && n < 64)
+            labels[n++] = defs[i].name;
+    }
+    if (rc == 0) {
+        p->runtimes = calloc((size_t)n + 1, sizeof *p->runtimes);
+        if (!p->runtimes)
+            abort();
+    }
+    for (int i = 0; i < n && rc == 0; i++) {
+        exec_def *d = exec_find(defs, nd, labels[i]);
+        if (d) {
+            pb_runtime *r = &p->runtimes[i];
+            memset(r, 0, sizeof *r);
+            r->label = xstrdup(d->name);
+            r->driver = PB_DRIVER_EXEC;
+            r->exec_argv = pb_exec_argv_dup(d->argv);
+            r->solo_replay = d->solo_replay;
+        } else if (pb_runtime_parse(&p->runtimes[i], labels[i], p->chunk_bytes, err, errlen) != 0) {
+            rc = -1;
+            break;
+        }
         p->n_runtimes++;
         for (int j = 0; j < i; j++)
-            if (strcmp(p->runtimes[j].label, p->runtimes[i].label) == 0)
-                return fail(err, errlen, "runtime \"%s\" is listed twice", p->runtimes[i].label);
+            if (strcmp(p->runtimes[j].label, p->runtimes[i].label) == 0) {
+                rc = fail(err, errlen, "runtime \"%s\" is listed twice", p->runtimes[i].label);
+                break;
+            }
     }
-    return 0;
+    for (int i = 0; i < nd; i++) {
+        pb_exec_argv_free(defs[i].argv);
+        if (i >= nd_plan)
+            free((char *)defs[i].name);
+    }
+    return rc;
 }
 
 /* "a/./b/../c" -> "a/c": the directory a relative path names, worked out
@@ -1160,11 +1287,17 @@ static cJSON *agent_json(const pb_agent_spec *a)
 
 static cJSON *runtime_json(const pb_runtime *r)
 {
-    static const char *names[] = {"uv", "threads", "serial"};
+    static const char *names[] = {"uv", "threads", "serial", "exec"};
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "label", r->label);
     cJSON_AddStringToObject(j, "driver", names[r->driver]);
     cJSON_AddNumberToObject(j, "chunk_bytes", (double)r->chunk_bytes);
+    if (r->exec_argv) {
+        cJSON *a = cJSON_AddArrayToObject(j, "exec");
+        for (int i = 0; r->exec_argv[i]; i++)
+            cJSON_AddItemToArray(a, cJSON_CreateString(r->exec_argv[i]));
+        cJSON_AddStringToObject(j, "solo", r->solo_replay ? "replay" : "own");
+    }
     return j;
 }
 

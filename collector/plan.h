@@ -16,14 +16,19 @@
 
 typedef enum pb_driver_kind {
     PB_DRIVER_UV = 0,   /* one loop, curl multi + uv_poll + uv_timer */
-    PB_DRIVER_THREADS,  /* one thread per agent, each its own loop */
+    PB_DRIVER_THREADS,  /* one thread per agent, curl_easy_perform */
     PB_DRIVER_SERIAL,   /* agents strictly one after another */
+    PB_DRIVER_EXEC,     /* a program run once per phase (driver_exec.c) */
 } pb_driver_kind;
 
 typedef struct pb_runtime {
     char *label;        /* "uv", "threads", "serial", "uv-1kb", ... */
     pb_driver_kind driver;
     long chunk_bytes;   /* 0 = each network chunk reaches the parser at once */
+    char **exec_argv;   /* exec: the program and its arguments (templates
+                           unfilled), NULL-terminated; else NULL */
+    int solo_replay;    /* exec: solo phases replay requests with the
+                           serial driver ("solo": "replay") */
 } pb_runtime;
 
 typedef struct pb_agent_spec {
@@ -126,6 +131,8 @@ typedef struct pb_overrides {
     /* --server-env KEY=V1,V2 lists: every config once per combination. */
     const char *const *server_env;
     int n_server_env;
+    const char *const *execs; /* --exec NAME=COMMAND, n_execs of them */
+    int n_execs;
 } pb_overrides;
 
 void pb_overrides_init(pb_overrides *o);

@@ -295,20 +295,39 @@ int pb_run_execute(pb_run_ctx *c, const pb_runtime *rt, const pb_config *cfg,
         else
             snprintf(name, sizeof name, "solo:%s", cfg->agents[ph[k].agent].id);
         int wf = use_wf && !warm;
+        /* A solo request runs on the runtime's own machinery too, so that
+         * solo and concurrent pay the same per-request overhead; a warm-up
+         * only loads the model, except a program's (it is its warm-up).
+         * "solo": "replay": parbench sends the requests itself, one after
+         * another (the bodies the job gives the program). */
+        int exec = rt->driver == PB_DRIVER_EXEC;
+        int replay = exec && ph[k].kind == PH_SOLO && rt->solo_replay;
+        pb_driver_kind dk = replay ? PB_DRIVER_SERIAL : warm && !exec ? PB_DRIVER_UV : rt->driver;
+        char stem[sizeof name];
+        if (warm)
+            snprintf(stem, sizeof stem, "warmup-%d", ph[k].endpoint + 1);
+        else
+            snprintf(stem, sizeof stem, "%s", name);
+        char *colon = strchr(stem, ':');
+        if (colon)
+            *colon = '-'; /* solo:ID -> solo-ID */
+        char run_file[4200], exec_dir[4300];
+        pb_run_path(run_file, sizeof run_file, p->out, rt->label, cfg->name, run_index);
+        snprintf(exec_dir, sizeof exec_dir, "%.*s.exec", (int)(strlen(run_file) - 5), run_file);
         pb_wf_phase wp = {
             .ctx = c, .rt = rt,
-            /* A solo request runs on the runtime's own machinery too, so
-             * that solo and concurrent pay the same per-request overhead;
-             * a warm-up only loads the model. */
-            .driver = warm ? PB_DRIVER_UV : rt->driver,
+            .driver = dk,
             .origin = origin, .n = na, .agents = ags, .seeds = sds, .work_s = wk,
             .offsets_ns = ph[k].kind == PH_CONCURRENT ? offsets : NULL,
             .work_divisor = divisor,
             /* Warm-ups: a fixed short answer (one per endpoint). Only
              * steps need the answer's text ({{previous}}) kept. */
             .num_predict = warm ? (int)p->warmup_tokens : 0,
+            .plain = warm,
             .workflow = wf,
             .keep_text = has_steps && !warm,
+            .kind = kind_name(ph[k].kind), .cfg = cfg, .run_index = run_index,
+            .exec_dir = exec_dir, .exec_stem = stem,
         };
         pb_wf_result wr;
         rc = pb_workflow_run(&wp, &wr, err, errlen);
@@ -326,6 +345,12 @@ int pb_run_execute(pb_run_ctx *c, const pb_runtime *rt, const pb_config *cfg,
                 cJSON_AddItemToObject(pj, "agents", wr.agents);
                 wr.steps = wr.agents = NULL;
             }
+            if (wr.process) {
+                cJSON_AddItemToObject(pj, "process", wr.process);
+                wr.process = NULL;
+            }
+            if (replay)
+                cJSON_AddStringToObject(pj, "baseline", "replay");
             add_cpu(pj, cpu0);
             wr.requests = NULL;
             cJSON_AddItemToArray(phases, pj);

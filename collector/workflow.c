@@ -25,6 +25,7 @@ struct pb_wf_agent {
     const pb_agent_spec *a;
     int idx;                  /* in ph->agents */
     int n_steps;              /* a->n_steps, or 1 for a plain agent */
+    int plain;                /* one request: no steps, or ph->plain */
     int cur;                  /* step running or next */
     step_rec *recs;
     pb_agent_spec req;        /* the llm step's request (borrowed fields
@@ -54,7 +55,7 @@ static int64_t rel_now(const wf_agent *w)
 
 static const pb_step *step_of(const wf_agent *w, int k)
 {
-    return w->a->n_steps > 0 ? &w->a->steps[k] : NULL;
+    return w->plain ? NULL : &w->a->steps[k];
 }
 
 pb_wf_next pb_wf_agent_next(const pb_wf_agent *w)
@@ -74,6 +75,38 @@ int64_t pb_wf_agent_offset(const pb_wf_agent *w)
 }
 
 void pb_wf_agent_set_user(pb_wf_agent *w, void *user) { w->user = user; }
+const pb_agent_spec *pb_wf_agent_spec(const pb_wf_agent *w) { return w->a; }
+const char *pb_wf_agent_endpoint(const pb_wf_agent *w) { return w->ph->ctx->urls[w->a->endpoint_index]; }
+long pb_wf_agent_seed(const pb_wf_agent *w) { return w->ph->seeds[w->idx]; }
+const pb_transfer *pb_wf_agent_request(const pb_wf_agent *w) { return w->first; }
+
+cJSON *pb_wf_agent_steps_json(const pb_wf_agent *w)
+{
+    if (w->plain)
+        return NULL;
+    cJSON *arr = cJSON_CreateArray();
+    for (int k = 0; k < w->n_steps; k++) {
+        const pb_step *s = &w->a->steps[k];
+        cJSON *j = cJSON_CreateObject(), *b;
+        if (s->kind == PB_STEP_LLM) {
+            b = cJSON_AddObjectToObject(j, "llm");
+            cJSON_AddStringToObject(b, "api", s->api ? s->api : w->a->api);
+            cJSON_AddStringToObject(b, "prompt", s->prompt);
+            cJSON *opt = cJSON_Duplicate(s->options, 1);
+            long seed = pb_workflow_step_seed(w->ph->seeds[w->idx], k);
+            if (seed >= 0 && !cJSON_GetObjectItemCaseSensitive(opt, "seed"))
+                cJSON_AddNumberToObject(opt, "seed", (double)seed);
+            cJSON_AddItemToObject(b, "options", opt);
+        } else {
+            const double *ws = w->ph->work_s[w->idx];
+            b = cJSON_AddObjectToObject(j, "work");
+            cJSON_AddNumberToObject(b, "seconds", (ws ? ws[k] : 0) / w->ph->work_divisor);
+            cJSON_AddBoolToObject(b, "cpu", s->cpu);
+        }
+        cJSON_AddItemToArray(arr, j);
+    }
+    return arr;
+}
 void *pb_wf_agent_user(const pb_wf_agent *w) { return w->user; }
 
 /* Builds step k's request (k == w->cur, or 0 before the release). */
@@ -252,7 +285,8 @@ int pb_workflow_run(const pb_wf_phase *ph, pb_wf_result *res, char *err, size_t 
         w->ph = ph;
         w->a = ph->agents[i];
         w->idx = i;
-        w->n_steps = w->a->n_steps > 0 ? w->a->n_steps : 1;
+        w->plain = ph->plain || w->a->n_steps == 0;
+        w->n_steps = w->plain ? 1 : w->a->n_steps;
         w->recs = calloc((size_t)w->n_steps, sizeof *w->recs);
         if (!w->recs)
             abort();
@@ -270,6 +304,7 @@ int pb_workflow_run(const pb_wf_phase *ph, pb_wf_result *res, char *err, size_t 
         }
     }
     uint64_t t0 = uv_hrtime();
+    cJSON *recorded = NULL; /* exec: the program's requests */
     if (rc == 0) {
         switch (ph->driver) {
         case PB_DRIVER_THREADS:
@@ -277,6 +312,10 @@ int pb_workflow_run(const pb_wf_phase *ph, pb_wf_result *res, char *err, size_t 
             break;
         case PB_DRIVER_SERIAL:
             rc = pb_driver_serial_run(wp, n, &t0, err, errlen);
+            break;
+        case PB_DRIVER_EXEC:
+            rc = pb_driver_exec_run(ph, wp, n, &t0, &res->process, &recorded, &res->invalid, err,
+                                    errlen);
             break;
         default:
             rc = pb_driver_uv_run(wp, n, &t0, err, errlen);
@@ -351,6 +390,36 @@ int pb_workflow_run(const pb_wf_phase *ph, pb_wf_result *res, char *err, size_t 
             }
         }
     }
+    if (rc == 0 && recorded) {
+        /* A program's requests, recorded by the proxy; the first failed
+         * one makes the run invalid as any failed request does. */
+        cJSON_Delete(res->requests);
+        res->requests = recorded;
+        recorded = NULL;
+        const cJSON *q;
+        cJSON_ArrayForEach(q, res->requests) {
+            const cJSON *ok = cJSON_GetObjectItemCaseSensitive(q, "ok");
+            const cJSON *ag = cJSON_GetObjectItemCaseSensitive(q, "agent");
+            const cJSON *er = cJSON_GetObjectItemCaseSensitive(q, "error");
+            if (!res->invalid && !cJSON_IsTrue(ok)) {
+                size_t l = 64 + (cJSON_IsString(ag) ? strlen(ag->valuestring) : 0) +
+                           (cJSON_IsString(er) ? strlen(er->valuestring) : 0);
+                res->invalid = malloc(l);
+                if (!res->invalid)
+                    abort();
+                snprintf(res->invalid, l, "agent %s: %s", cJSON_IsString(ag) ? ag->valuestring : "?",
+                         cJSON_IsString(er) ? er->valuestring : "request failed");
+            }
+        }
+    }
+    cJSON_Delete(recorded);
+    if (rc == 0 && res->process) {
+        /* A program's phase spans its process, spawn to exit. */
+        const cJSON *ps = cJSON_GetObjectItemCaseSensitive(res->process, "start_ns");
+        const cJSON *pe = cJSON_GetObjectItemCaseSensitive(res->process, "end_ns");
+        res->start_ns = cJSON_IsNumber(ps) ? (int64_t)ps->valuedouble : -1;
+        res->end_ns = cJSON_IsNumber(pe) ? (int64_t)pe->valuedouble : -1;
+    }
     for (int i = 0; i < n; i++) {
         pb_transfer_free(ws[i].first);
         for (int k = 0; k < ws[i].n_steps; k++) {
@@ -369,6 +438,7 @@ void pb_wf_result_free(pb_wf_result *res)
     cJSON_Delete(res->requests);
     cJSON_Delete(res->steps);
     cJSON_Delete(res->agents);
+    cJSON_Delete(res->process);
     free(res->invalid);
     memset(res, 0, sizeof *res);
 }

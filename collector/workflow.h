@@ -38,9 +38,18 @@ typedef struct pb_wf_phase {
                                 emulator's time scale), >= 1e-9 */
     int num_predict;         /* > 0: every request asks this many tokens
                                 (warm-up) */
+    int plain;               /* every agent sends one request: its prompt
+                                and options (a workflow agent's first llm
+                                step's), as a warm-up does */
     int workflow;            /* record steps, agents and "step" (the
                                 workflow form of a phase, data/FORMAT.md) */
     int keep_text;           /* keep answers for {{previous}} */
+    /* For the exec driver: what the job file and the kept output say. */
+    const char *kind;        /* "warmup", "solo", "concurrent" */
+    const pb_config *cfg;    /* the run's config ({endpoint:ID} of any agent) */
+    int run_index;
+    const char *exec_dir;    /* beside the run: job file, stdout, stderr */
+    const char *exec_stem;   /* this phase's file names: "<stem>.job.json" */
 } pb_wf_phase;
 
 typedef struct pb_wf_result {
@@ -52,6 +61,7 @@ typedef struct pb_wf_result {
     int64_t release_ns;      /* when the agents were let go; offsets count
                                 from here */
     char *invalid;           /* first failure "agent X[ step k]: why", or NULL */
+    cJSON *process;          /* exec driver: the program's run, or NULL */
 } pb_wf_result;
 
 /* Runs the phase. Returns 0 (res filled, the caller owns its parts), 1 when
@@ -96,6 +106,18 @@ double pb_wf_work_begin(pb_wf_agent *w);
 /* The step's due end on uv_hrtime's clock (start + seconds). */
 uint64_t pb_wf_work_due(const pb_wf_agent *w);
 void pb_wf_work_end(pb_wf_agent *w, double cpu_s);
+/* The exec driver's view: the agent, its endpoint's actual URL, its
+ * paired seed, and its first request as parbench would send it (built
+ * before the release; never run by the exec driver). */
+const pb_agent_spec *pb_wf_agent_spec(const pb_wf_agent *w);
+const char *pb_wf_agent_endpoint(const pb_wf_agent *w);
+long pb_wf_agent_seed(const pb_wf_agent *w);
+const pb_transfer *pb_wf_agent_request(const pb_wf_agent *w);
+/* Its steps for a program's job (data/EXEC.md), or NULL for a plain
+ * agent: llm steps with their paired seeds, work steps with the seconds
+ * drawn for this run (after time scaling). */
+cJSON *pb_wf_agent_steps_json(const pb_wf_agent *w);
+
 /* Ctrl-C: steps cut short get an end for the record. */
 void pb_wf_agent_stop(pb_wf_agent *w);
 

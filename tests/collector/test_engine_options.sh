@@ -58,6 +58,16 @@ for shape in "plain.json" "plain.json --stagger 0.05" "plain.json --arrival-rate
     if grep -rq "$ENG_KEY" "$WORK/o$n"; then fail "$shape: the key was written"; fi
 done
 
+# A warm-up sends one request per endpoint, also for workflow agents (the
+# first llm step's prompt, max_tokens = warm-up tokens): not their workflows.
+sed 's/"warmup": false,//' "$WORK/steps.json" >"$WORK/steps-warm.json"
+: >"$WORK/requests.log"
+"$COLLECT" --plan "$WORK/steps-warm.json" --runtime uv --runs 1 --no-solo --api-key-env ENG_KEY \
+    --proxy "$PROXY" --out "$WORK/warm" --progress none 2>"$WORK/log" || { cat "$WORK/log" >&2; fail "warm-up: exit $?"; }
+[ "$(grep -c '^POST' "$WORK/requests.log")" = 5 ] || { cat "$WORK/requests.log" >&2; fail "warm-up + 2 agents x 2 llm steps: expected 5 requests"; }
+[ "$(grep -c '"max_tokens":8' "$WORK/requests.log")" = 1 ] || fail "expected one warm-up request"
+grep '"max_tokens":8' "$WORK/requests.log" | grep -q '"content":"one"' || fail "warm-up did not send the first step's prompt"
+
 # --timeout on every path: a slow server (a token every 2 s) is cut at 1 s,
 # the run is recorded invalid with libcurl's timeout, and nothing waits on.
 kill $fake; wait $fake 2>/dev/null || true
