@@ -34,6 +34,9 @@
  * caller deletes); pb_proxy_close closes every handle (the caller then runs
  * the loop until the callback has fired, which frees the proxy).
  *
+ * The process must ignore SIGPIPE (collect does, signals.c): a client
+ * that leaves mid-response is then an EPIPE the proxy records.
+ *
  * Every wait is bounded: a request's headers must stay under
  * max_header_bytes (else 431), the upstream connect under
  * connect_timeout_s (else 502), and a connection with nothing in flight
