@@ -102,6 +102,11 @@ static void on_listener_closed_early(uv_handle_t *h)
     free_proxy(h->data);
 }
 
+static void on_check(uv_check_t *h)
+{
+    px_rec_parse_dirty(h->data);
+}
+
 pb_proxy *pb_proxy_start(uv_loop_t *loop, const pb_proxy_opts *o, char *err, size_t errlen)
 {
     pb_proxy *px = calloc(1, sizeof *px);
@@ -147,6 +152,11 @@ pb_proxy *pb_proxy_start(uv_loop_t *loop, const pb_proxy_opts *o, char *err, siz
         uv_close((uv_handle_t *)&px->listener, on_listener_closed_early);
         return NULL;
     }
+    uv_check_init(loop, &px->check);
+    px->check.data = px;
+    uv_check_start(&px->check, on_check);
+    /* It only runs while the loop has other work: never keeps it alive. */
+    uv_unref((uv_handle_t *)&px->check);
     struct sockaddr_storage bound;
     int len = sizeof bound;
     uv_tcp_getsockname(&px->listener, (struct sockaddr *)&bound, &len);
@@ -167,6 +177,7 @@ void pb_proxy_set_origin(pb_proxy *p, uint64_t origin_ns)
 
 cJSON *pb_proxy_take_requests(pb_proxy *p)
 {
+    px_rec_parse_dirty(p);
     cJSON *arr = cJSON_CreateArray();
     pxr **link = &p->reqs, *last = NULL;
     while (*link) {
@@ -201,6 +212,7 @@ void px_handle_gone(pb_proxy *px)
     free_proxy(px);
 }
 
+/* The listener's and the check handle's close callback. */
 static void on_listener_closed(uv_handle_t *h)
 {
     px_handle_gone(h->data);
@@ -214,7 +226,8 @@ void pb_proxy_close(pb_proxy *p, pb_proxy_closed_cb cb, void *ud)
     p->closed_cb = cb;
     p->closed_ud = ud;
     /* The listener and every connection count until their close callbacks. */
-    p->handles_open = 1;
+    p->handles_open = 2;
     px_conns_close_all(p, "proxy closed");
     uv_close((uv_handle_t *)&p->listener, on_listener_closed);
+    uv_close((uv_handle_t *)&p->check, on_listener_closed);
 }

@@ -28,6 +28,7 @@ void px_buf_free(px_buf *b);
 typedef struct pxr {
     struct pxr *next;          /* the proxy's list, creation order */
     struct pxr *fifo_next;     /* its connection's requests awaiting a response */
+    struct pb_proxy *px;
     uint64_t origin;
     unsigned long order, conn_no, conn_order;
     int method;                /* enum http_method */
@@ -48,6 +49,11 @@ typedef struct pxr {
     uint64_t bytes;            /* response body bytes */
     uint64_t (*ch)[3];         /* per body piece: t_in, bytes, t_out (0 = not yet) */
     size_t n_ch, cap_ch;
+    px_buf unparsed;           /* pieces ch[parsed..] not yet given to tr */
+    size_t parsed;
+    struct pxr *dirty_next;    /* the proxy's list of records with unparsed pieces */
+    int dirty;
+    int to_interpret;          /* request complete, body not read yet */
     char *error;
     int req_complete, finished;
     int sent_queued;           /* its last byte went (or waits to go) upstream */
@@ -67,6 +73,8 @@ struct pb_proxy {
     pxc *conns;
     unsigned long n_conns_total, n_reqs_total;
     pxr *reqs, *reqs_tail;
+    pxr *dirty;                /* records with body pieces to interpret */
+    uv_check_t check;          /* interprets them after each poll phase */
     int closing, handles_open;
     pb_proxy_closed_cb closed_cb;
     void *closed_ud;
@@ -85,12 +93,15 @@ void px_handle_gone(pb_proxy *px);
 
 /* proxy_record.c */
 pxr *px_rec_new(pb_proxy *px, unsigned long conn_no, unsigned long conn_order);
+
 void px_rec_set_path(pxr *r, const char *path, size_t len);
 /* The request's body is complete: reads model, options, stream API. */
 void px_rec_request_done(pxr *r);
 void px_rec_response_headers(pxr *r, int status);
 /* A body piece arrived at t_in; returns its index in the chunk log. */
 size_t px_rec_body(pxr *r, const char *d, size_t n, uint64_t t_in);
+/* Interprets the body pieces of every record that has some waiting. */
+void px_rec_parse_dirty(pb_proxy *px);
 /* Marks the request finished (error NULL when the response completed). */
 void px_rec_finish(pxr *r, const char *error, uint64_t now);
 int px_rec_takeable(const pxr *r);
