@@ -10,7 +10,9 @@
  *   options);
  * - upstream down: 502 with a JSON error, recorded;
  * - a client leaving mid-stream: recorded as failed, the proxy goes on;
- * - a client that reads late shows write-back lag. */
+ * - a client that reads late shows write-back lag;
+ * - headers over the limit: 431; an idle connection is closed; other
+ *   routes pass and are recorded without a dialect. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -605,6 +608,91 @@ static void test_slow_reader_lag(void **state)
     emu_stop(fast);
 }
 
+static int raw_connect(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct timeval tv = {.tv_sec = 3};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+                             .sin_port = htons((uint16_t)port)};
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    return fd;
+}
+
+/* Reads until the peer closes (or the 3 s receive timeout). */
+static size_t raw_read_all(int fd, char *buf, size_t cap)
+{
+    size_t got = 0;
+    for (ssize_t k; got < cap - 1 && (k = read(fd, buf + got, cap - 1 - got)) > 0;)
+        got += (size_t)k;
+    buf[got] = '\0';
+    return got;
+}
+
+/* The bounds: headers over the limit get 431 (recorded), a connection
+ * that sends nothing is closed after the idle timeout, and a route no
+ * dialect reads (GET /api/version) passes and is recorded with api null. */
+static void test_limits_and_other_routes(void **state)
+{
+    (void)state;
+    char up[64], err[256];
+    snprintf(up, sizeof up, "http://127.0.0.1:%d", g_emu_port);
+    pb_proxy_opts o = {.upstream = up, .label = "ep1", .origin_ns = uv_hrtime(),
+                       .max_header_bytes = 1024, .idle_timeout_s = 0.2};
+    loop_pause();
+    pb_proxy *px = pb_proxy_start(&g_loop, &o, err, sizeof err);
+    loop_resume();
+    assert_non_null(px);
+    int port = pb_proxy_port(px);
+
+    char big[2048], buf[4096];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    int fd = raw_connect(port);
+    dprintf(fd, "GET /api/version HTTP/1.1\r\nHost: x\r\nX-Big: %s\r\n\r\n", big);
+    raw_read_all(fd, buf, sizeof buf);
+    close(fd);
+    assert_int_equal(strncmp(buf, "HTTP/1.1 431 ", 13), 0);
+
+    uint64_t t0 = uv_hrtime();
+    fd = raw_connect(port);
+    assert_int_equal(raw_read_all(fd, buf, sizeof buf), 0);
+    double waited = (double)(uv_hrtime() - t0) / 1e9;
+    close(fd);
+    assert_true(waited >= 0.2 && waited < 2.5);
+
+    fd = raw_connect(port);
+    dprintf(fd, "GET /api/version HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    raw_read_all(fd, buf, sizeof buf);
+    close(fd);
+    assert_int_equal(strncmp(buf, "HTTP/1.1 200 ", 13), 0);
+    assert_non_null(strstr(buf, "\"version\""));
+
+    cJSON *a = NULL;
+    for (int i = 0; i < 100 && !a; i++) {
+        loop_pause();
+        if (pb_proxy_in_flight(px) == 0)
+            a = pb_proxy_take_requests(px);
+        loop_resume();
+        if (!a)
+            usleep(10000);
+    }
+    assert_non_null(a);
+    assert_int_equal(cJSON_GetArraySize(a), 2);
+    const cJSON *r1 = cJSON_GetArrayItem(a, 0), *r2 = cJSON_GetArrayItem(a, 1);
+    assert_true(num(r1, "http_status") == 431);
+    assert_false(cJSON_IsTrue(cJSON_GetObjectItem(r1, "ok")));
+    assert_true(num(r2, "http_status") == 200);
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(r2, "ok")));
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(r2, "api")));
+    assert_string_equal(cJSON_GetObjectItem(r2, "method")->valuestring, "GET");
+    assert_string_equal(cJSON_GetObjectItem(r2, "url_path")->valuestring, "/api/version");
+    cJSON_Delete(a);
+    loop_pause();
+    proxy_stop(px);
+    loop_resume();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -616,6 +704,7 @@ int main(void)
         cmocka_unit_test(test_upstream_down),
         cmocka_unit_test(test_client_leaves_mid_stream),
         cmocka_unit_test(test_slow_reader_lag),
+        cmocka_unit_test(test_limits_and_other_routes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
