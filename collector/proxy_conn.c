@@ -356,6 +356,13 @@ static void on_connect(uv_connect_t *req, int status)
         c->pend_sent_mark = 0;
         px_buf_free(&p);
     }
+    /* Reading stopped while the pending bytes piled up: if the socket took
+     * them at once no write callback will resume it. */
+    if (!c->closing && c->client_paused && c->client_open &&
+        uv_stream_get_write_queue_size((uv_stream_t *)&c->up) < PX_QUEUE_LOW) {
+        c->client_paused = 0;
+        uv_read_start((uv_stream_t *)&c->client, alloc_cb, on_client_read);
+    }
 }
 
 static void on_timer(uv_timer_t *t)
@@ -663,8 +670,11 @@ static int rs_complete(http_parser *p)
     pxc *c = p->data;
     pxr *r = c->head;
     if (r->interim) {
+        /* 100 Continue: the real answer follows; its first byte is the
+         * response's first byte. */
         r->interim = 0;
-        return 0; /* 100 Continue: the real answer follows */
+        r->t_first_byte = 0;
+        return 0;
     }
     fifo_pop(c);
     r->t_end = c->t_read;

@@ -122,6 +122,8 @@ static void interpret_request(pxr *r)
     if (!r->api || r->body_cut || !r->body.len)
         return;
     cJSON *j = cJSON_ParseWithLength(r->body.data, r->body.len);
+    /* Read: a 1 MiB body per agent need not wait for the end of the run. */
+    px_buf_free(&r->body);
     if (!cJSON_IsObject(j)) {
         cJSON_Delete(j);
         return;
