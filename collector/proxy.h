@@ -6,8 +6,9 @@
  * Bytes are forwarded verbatim in both directions, each read passed on as
  * it arrives (never a whole response buffered); http_parser follows both
  * directions only to find message boundaries, headers and bodies. Each
- * client connection gets its own upstream connection (opened with the
- * client's first request, kept alive as long as both sides keep it), so
+ * client connection gets its own upstream connection (opened when the
+ * client connects, again for a request after the server closed it, kept
+ * alive as long as both sides keep it), so
  * keep-alive, chunked transfer encoding, pipelining, NDJSON and SSE bodies
  * and request bodies of any size pass unchanged.
  *

@@ -100,8 +100,11 @@ void px_rec_request_done(pxr *r);
 void px_rec_response_headers(pxr *r, int status);
 /* A body piece arrived at t_in; returns its index in the chunk log. */
 size_t px_rec_body(pxr *r, const char *d, size_t n, uint64_t t_in);
-/* Interprets the body pieces of every record that has some waiting. */
+/* Interprets the records with a large backlog (the check phase). */
 void px_rec_parse_dirty(pb_proxy *px);
+/* Reads the request body and hands the response pieces to the transfer
+ * (at the latest when the record is taken). */
+void px_rec_interpret(pxr *r);
 /* Marks the request finished (error NULL when the response completed). */
 void px_rec_finish(pxr *r, const char *error, uint64_t now);
 int px_rec_takeable(const pxr *r);

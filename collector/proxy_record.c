@@ -106,14 +106,25 @@ static void mark_dirty(pxr *r)
     }
 }
 
-/* Reading the body (cJSON) and setting up the transfer (a libcurl handle)
- * take tens of microseconds: done from the check phase, after the request
- * went upstream, not before (see parse_pending). */
+/* Interpreting a request (its body read with cJSON, a transfer set up
+ * with a libcurl handle: tens of microseconds) and its response (lines or
+ * events parsed, JSON read by the dialect: microseconds per token) waits
+ * until the records are taken, after the phase: done in the loop, it
+ * delayed the forwarding of every other stream (with 128 streams starting
+ * together, the last request reached the server ~10 ms late). The times
+ * are those of the reads, kept in the chunk log, so the results are the
+ * same. Only a large backlog (a body over HEAVY_BODY, a response over
+ * HEAVY_RESPONSE not yet read) is interpreted from the loop's check phase,
+ * after the poll phase's reads were forwarded, to bound memory. */
+#define HEAVY_BODY (64u << 10)
+#define HEAVY_RESPONSE (256u << 10)
+
 void px_rec_request_done(pxr *r)
 {
     r->req_complete = 1;
     r->to_interpret = 1;
-    mark_dirty(r);
+    if (r->body.len > HEAVY_BODY)
+        mark_dirty(r);
 }
 
 static void interpret_request(pxr *r)
@@ -162,6 +173,7 @@ static void interpret_request(pxr *r)
     char err[256];
     r->tr = pb_transfer_new(&r->agent, &to, r->origin, err, sizeof err);
     if (r->tr) {
+        r->tr->status = r->status;
         /* Error texts name the path the client asked for. */
         free(r->tr->url);
         r->tr->url = xstrdup(r->path);
@@ -171,19 +183,12 @@ static void interpret_request(pxr *r)
 
 void px_rec_response_headers(pxr *r, int status)
 {
-    if (r->to_interpret)
-        interpret_request(r); /* answered within the same poll phase */
     r->status = status;
     if (r->tr)
         r->tr->status = status;
 }
 
-/* The body pieces are interpreted (NDJSON lines or events parsed, JSON
- * read by the dialect: a few microseconds each) from the loop's check
- * phase, after every read of the poll phase was forwarded: when 128
- * streams' tokens arrive at once, parsing each before forwarding the next
- * delayed the last stream's token by every other stream's parse. Times
- * are those of the reads, kept in the chunk log. */
+/* Hands the response pieces not read yet to the transfer. */
 static void parse_pending(pxr *r)
 {
     size_t off = 0;
@@ -204,10 +209,15 @@ void px_rec_parse_dirty(pb_proxy *px)
         px->dirty = r->dirty_next;
         r->dirty_next = NULL;
         r->dirty = 0;
-        if (r->to_interpret)
-            interpret_request(r);
-        parse_pending(r);
+        px_rec_interpret(r);
     }
+}
+
+void px_rec_interpret(pxr *r)
+{
+    if (r->to_interpret)
+        interpret_request(r);
+    parse_pending(r);
 }
 
 size_t px_rec_body(pxr *r, const char *d, size_t n, uint64_t t_in)
@@ -225,9 +235,11 @@ size_t px_rec_body(pxr *r, const char *d, size_t n, uint64_t t_in)
     r->ch[i][1] = n;
     r->ch[i][2] = 0;
     r->bytes += n;
-    if (r->tr) {
+    if (r->dialect && !r->body_cut) {
+        /* A transfer will read it (px_rec_interpret). */
         px_buf_append(&r->unparsed, d, n);
-        mark_dirty(r);
+        if (r->unparsed.len > HEAVY_RESPONSE)
+            mark_dirty(r);
     } else {
         r->parsed = r->n_ch;
     }
@@ -333,6 +345,7 @@ static cJSON *chunks_raw(const pxr *r, int written)
 
 cJSON *px_rec_to_json(pxr *r, const char *label)
 {
+    px_rec_interpret(r);
     cJSON *j = r->tr ? transfer_json(r) : raw_json(r);
     /* The proxy's own clock readings replace libcurl's. */
     put(j, "http_status", cJSON_CreateNumber(r->status));

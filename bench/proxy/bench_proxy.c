@@ -9,8 +9,9 @@
  *            loop, as collect hosts it for exec runtimes) -> emulator
  * and prints the two side by side:
  *   efficiency    D_solo / concurrent wall (D_solo from a 1-agent run in
- *                 the same mode: under --ideal every agent's solo duration
- *                 is the same, as bench_collect computes it)
+ *                 the same mode and repetition: under --ideal every
+ *                 agent's solo duration is the same, as bench_collect
+ *                 computes it)
  *   wall          the concurrent phase's wall time; proxy/direct = the
  *                 total-time ratio
  *   delay p50/p99 per chunk: collect's write-callback time minus the
@@ -18,7 +19,9 @@
  *                 CLOCK_MONOTONIC), paired by request id and index
  *   added p99     proxy p99 minus direct p99 (goal: <= 100 us at 16
  *                 streams, <= 500 us at 128; efficiency within 0.5 pp)
- *   fwd p99       the proxy's own view: chunk written to collect's socket
+ *   proxy in      the first hop: the proxy's read of a chunk minus the
+ *                 emulator's write of it (the proxy's records, same clock)
+ *   proxy fwd     the proxy's own work: chunk written to collect's socket
  *                 minus chunk read from the emulator's
  *
  * --pin: emulator on CPU 1, collect and the proxy on CPU 0 (as
@@ -27,7 +30,8 @@
  * Usage: bench_proxy COLLECT OLLAMA_EMU [--agents 16,128] [--tokens 100]
  *                    [--reps 3] [--keep DIR] [--pin]
  *
- * Files: DIR/<mode>-<N>[-solo]-r<k>: collect's output, the emulator's trace. */
+ * Files: DIR/<mode>-<N>[-solo]-r<k>: collect's output, .trace the emulator's
+ * trace, .proxy.json the proxy's records. */
 #define _GNU_SOURCE
 #include <cjson/cJSON.h>
 #include <sched.h>
@@ -271,6 +275,7 @@ typedef struct result {
     double wall_ns, dsolo_ns, tokens;
     samples delay;             /* us: collect chunk time - emulator write time */
     samples fwd;               /* us: proxy write-back - proxy read */
+    samples in;                /* us: proxy read - emulator write */
     size_t unpaired;
 } result;
 
@@ -289,10 +294,12 @@ static void run_one(uv_loop_t *loop, int n, int via_proxy, int solo, result *r)
     int port;
     pid_t e = start_emu(trace, &port);
     pb_proxy *px = NULL;
+    uint64_t px_origin = 0;
     if (via_proxy) {
         char up[64], err[256];
         snprintf(up, sizeof up, "http://127.0.0.1:%d", port);
-        pb_proxy_opts o = {.upstream = up, .label = "bench", .origin_ns = uv_hrtime()};
+        px_origin = uv_hrtime();
+        pb_proxy_opts o = {.upstream = up, .label = "bench", .origin_ns = px_origin};
         px = pb_proxy_start(loop, &o, err, sizeof err);
         if (!px) {
             fprintf(stderr, "bench_proxy: %s\n", err);
@@ -350,6 +357,11 @@ static void run_one(uv_loop_t *loop, int n, int via_proxy, int solo, result *r)
      * requests (chunk lists are raw JSON text until printed). */
     if (recs) {
         char *s = cJSON_PrintUnformatted(recs);
+        /* Kept beside the run for a closer look (per-hop delays). */
+        char rp[4400], err[256];
+        snprintf(rp, sizeof rp, "%s.proxy.json", out);
+        if (pb_fs_write_atomic(rp, s, strlen(s), err, sizeof err) != 0)
+            fprintf(stderr, "bench_proxy: %s\n", err);
         cJSON *parsed = cJSON_Parse(s);
         cJSON_free(s);
         cJSON_ArrayForEach(q_, parsed) {
@@ -361,12 +373,21 @@ static void run_one(uv_loop_t *loop, int n, int via_proxy, int solo, result *r)
             for (const cJSON *k = in->child; k && w; k = k->next, w = w->next)
                 if (cJSON_IsNumber(w))
                     add(&r->fwd, (w->valuedouble - k->child->valuedouble) / 1e3);
+            /* The first hop, emulator -> proxy: same clock, the proxy's
+             * times count from px_origin. */
+            ereq *er = find(cJSON_GetObjectItem(q_, "request_id")->valuestring);
+            if (!er || er->n != cJSON_GetArraySize(in))
+                continue;
+            int i = 1;
+            for (const cJSON *k = in->child; k; k = k->next, i++)
+                add(&r->in, ((double)px_origin + k->child->valuedouble - (double)er->ns[i]) / 1e3);
         }
         cJSON_Delete(parsed);
         cJSON_Delete(recs);
     }
     qsort(r->delay.v, r->delay.n, sizeof *r->delay.v, cmp_d);
     qsort(r->fwd.v, r->fwd.n, sizeof *r->fwd.v, cmp_d);
+    qsort(r->in.v, r->in.n, sizeof *r->in.v, cmp_d);
     cJSON_Delete(t);
 }
 
@@ -376,9 +397,10 @@ static void print_row(int n, const char *mode, const result *r, double dsolo)
         printf("%5d  %-6s  (some requests failed)\n", n, mode);
         return;
     }
-    printf("%5d  %-6s  %9.2f%%  %9.1f  %10.1f  %10.1f  %10.1f  %8zu\n", n, mode,
-           dsolo / r->wall_ns * 100, r->wall_ns / 1e6, q((samples *)&r->delay, 0.5),
-           q((samples *)&r->delay, 0.99), q((samples *)&r->fwd, 0.99), r->unpaired);
+    samples *d = (samples *)&r->delay, *in = (samples *)&r->in, *f = (samples *)&r->fwd;
+    printf("%5d  %-6s  %9.2f%%  %8.1f  %6.0f %6.0f  %6.0f %6.0f  %6.0f %6.0f  %8zu\n", n, mode,
+           dsolo / r->wall_ns * 100, r->wall_ns / 1e6, q(d, 0.5), q(d, 0.99), q(in, 0.5),
+           q(in, 0.99), q(f, 0.5), q(f, 0.99), r->unpaired);
 }
 
 int main(int argc, char **argv)
@@ -430,39 +452,44 @@ int main(int argc, char **argv)
            g_tokens, sysconf(_SC_NPROCESSORS_ONLN),
            g_pin ? "pinned: emulator CPU 1, collect and proxy CPU 0" : "not pinned");
     printf("collect (uv driver) direct, and through pb_proxy on this process's loop\n");
-    printf("%5s  %-6s  %10s  %9s  %10s  %10s  %10s  %8s\n", "N", "mode", "efficiency", "wall ms",
-           "delay p50us", "delay p99us", "fwd p99us", "unpaired");
+    printf("%5s  %-6s  %10s  %8s  %13s  %13s  %13s  %8s\n", "", "", "", "", "delay us",
+           "proxy in us", "proxy fwd us", "");
+    printf("%5s  %-6s  %10s  %8s  %6s %6s  %6s %6s  %6s %6s  %8s\n", "N", "mode", "efficiency",
+           "wall ms", "p50", "p99", "p50", "p99", "p50", "p99", "unpaired");
     /* Each pair of runs (direct, proxy, in alternating order) is repeated:
      * on a shared 2-core machine one run's p99 is often one scheduling
      * hiccup. Rows show the median run (by p99 delay), the summary line
      * the medians of the per-pair figures. */
-    result sd, sp;
-    run_one(&loop, 1, 0, 1, &sd);
-    run_one(&loop, 1, 1, 1, &sp);
-    int failed = !sd.ok || !sp.ok;
+    int failed = 0;
     char abuf[256];
     snprintf(abuf, sizeof abuf, "%s", agents);
     for (char *s2, *a = strtok_r(abuf, ",", &s2); a; a = strtok_r(NULL, ",", &s2)) {
         int n = atoi(a);
         result d[MAX_REPS], p[MAX_REPS];
         samples added = {0}, deff = {0}, ratio = {0}, dp99 = {0}, pp99 = {0};
+        result sd[MAX_REPS], sp[MAX_REPS];
         for (int k = 0; k < g_reps; k++) {
+            /* Each run's efficiency counts from a solo run of its own mode
+             * and repetition: one shared reference's noise (a few ms of a
+             * 1.1 s stream) moved every efficiency of a mode together. */
             int first = k % 2;
+            run_one(&loop, 1, first, 1, first ? &sp[k] : &sd[k]);
             run_one(&loop, n, first, 0, first ? &p[k] : &d[k]);
+            run_one(&loop, 1, !first, 1, first ? &sd[k] : &sp[k]);
             run_one(&loop, n, !first, 0, first ? &d[k] : &p[k]);
-            if (!d[k].ok || !p[k].ok) {
+            if (!d[k].ok || !p[k].ok || !sd[k].ok || !sp[k].ok) {
                 failed = 1;
                 continue;
             }
             add(&dp99, q(&d[k].delay, 0.99));
             add(&pp99, q(&p[k].delay, 0.99));
             add(&added, q(&p[k].delay, 0.99) - q(&d[k].delay, 0.99));
-            add(&deff, (sp.dsolo_ns / p[k].wall_ns - sd.dsolo_ns / d[k].wall_ns) * 100);
+            add(&deff, (sp[k].dsolo_ns / p[k].wall_ns - sd[k].dsolo_ns / d[k].wall_ns) * 100);
             add(&ratio, p[k].wall_ns / d[k].wall_ns);
         }
         for (int k = 0; k < g_reps; k++) {
-            print_row(n, "direct", &d[k], sd.dsolo_ns);
-            print_row(n, "proxy", &p[k], sp.dsolo_ns);
+            print_row(n, "direct", &d[k], sd[k].dsolo_ns);
+            print_row(n, "proxy", &p[k], sp[k].dsolo_ns);
         }
         if (added.n) {
             samples *ss[] = {&added, &deff, &ratio, &dp99, &pp99};
@@ -479,8 +506,16 @@ int main(int argc, char **argv)
         for (int k = 0; k < g_reps; k++) {
             free(d[k].delay.v);
             free(d[k].fwd.v);
+            free(d[k].in.v);
             free(p[k].delay.v);
             free(p[k].fwd.v);
+            free(p[k].in.v);
+            free(sd[k].delay.v);
+            free(sd[k].fwd.v);
+            free(sd[k].in.v);
+            free(sp[k].delay.v);
+            free(sp[k].fwd.v);
+            free(sp[k].in.v);
         }
         free(added.v);
         free(deff.v);
