@@ -12,7 +12,9 @@
  * - a client leaving mid-stream: recorded as failed, the proxy goes on;
  * - a client that reads late shows write-back lag;
  * - headers over the limit: 431; an idle connection is closed; other
- *   routes pass and are recorded without a dialect. */
+ *   routes pass and are recorded without a dialect;
+ * - pipelined requests are answered in order, and a request after the
+ *   server closed the idle upstream connection goes through a new one. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -703,6 +705,99 @@ static void test_limits_and_other_routes(void **state)
     loop_resume();
 }
 
+/* Reads until `want` final lines ("done":true) arrived (3 s bound each read). */
+static size_t read_until_done(int fd, char *buf, size_t cap, int want)
+{
+    size_t got = 0;
+    int seen = 0;
+    while (seen < want && got < cap - 1) {
+        ssize_t k = read(fd, buf + got, cap - 1 - got);
+        if (k <= 0)
+            break;
+        got += (size_t)k;
+        buf[got] = '\0';
+        seen = 0;
+        for (const char *p = buf; (p = strstr(p, "\"done\":true")); p++)
+            seen++;
+    }
+    buf[got] = '\0';
+    return got;
+}
+
+/* Two requests pipelined in one write are answered in order; after the
+ * server closed the idle upstream connection (its keep-alive timeout,
+ * 0.1 s here) a third request on the same client connection goes through
+ * a new upstream connection. */
+static void test_pipelining_and_reconnect(void **state)
+{
+    (void)state;
+    emu_options o;
+    emu_options_ideal(&o);
+    o.n_instances = 1;
+    strcpy(o.host[0], "127.0.0.1");
+    o.port[0] = 0;
+    o.quiet = 1;
+    o.time_scale = 50;
+    o.len_mean = 1000000;
+    o.idle_timeout_s = 0.1;
+    char err[256];
+    emu_t *emu = emu_start(&o, err, sizeof err);
+    assert_non_null(emu);
+    loop_pause();
+    pb_proxy *px = proxy_to(emu_port(emu, 0));
+    loop_resume();
+    assert_non_null(px);
+    const char *b = "{\"model\":\"gemma3:latest\",\"prompt\":\"Hi\",\"options\":{\"num_predict\":3}}";
+    char req[1024], buf[65536];
+    int n = snprintf(req, sizeof req,
+                     "POST /api/generate HTTP/1.1\r\nHost: x\r\nX-Parbench-Request: p1\r\n"
+                     "Content-Length: %zu\r\n\r\n%s"
+                     "POST /api/generate HTTP/1.1\r\nHost: x\r\nX-Parbench-Request: p2\r\n"
+                     "Content-Length: %zu\r\n\r\n%s",
+                     strlen(b), b, strlen(b), b);
+    int fd = raw_connect(pb_proxy_port(px));
+    assert_int_equal(write(fd, req, (size_t)n), n);
+    read_until_done(fd, buf, sizeof buf, 2);
+    const char *first = strstr(buf, "HTTP/1.1 200"), *second = first ? strstr(first + 1, "HTTP/1.1 200") : NULL;
+    assert_non_null(second);
+    usleep(300000);
+    n = snprintf(req, sizeof req,
+                 "POST /api/generate HTTP/1.1\r\nHost: x\r\nX-Parbench-Request: p3\r\n"
+                 "Connection: close\r\nContent-Length: %zu\r\n\r\n%s", strlen(b), b);
+    assert_int_equal(write(fd, req, (size_t)n), n);
+    raw_read_all(fd, buf, sizeof buf);
+    close(fd);
+    assert_int_equal(strncmp(buf, "HTTP/1.1 200 ", 13), 0);
+    assert_non_null(strstr(buf, "\"done\":true"));
+
+    cJSON *a = NULL;
+    for (int i = 0; i < 100 && !a; i++) {
+        loop_pause();
+        if (pb_proxy_in_flight(px) == 0)
+            a = pb_proxy_take_requests(px);
+        loop_resume();
+        if (!a)
+            usleep(10000);
+    }
+    assert_non_null(a);
+    assert_int_equal(cJSON_GetArraySize(a), 3);
+    for (int i = 0; i < 3; i++) {
+        const cJSON *r = cJSON_GetArrayItem(a, i);
+        char id[8];
+        snprintf(id, sizeof id, "p%d", i + 1);
+        assert_string_equal(cJSON_GetObjectItem(r, "request_id")->valuestring, id);
+        assert_true(cJSON_IsTrue(cJSON_GetObjectItem(r, "ok")));
+        assert_true(num(r, "tokens") == 3);
+        assert_true(num(r, "connection_request") == i + 1);
+        assert_true(num(r, "connection") == num(cJSON_GetArrayItem(a, 0), "connection"));
+    }
+    cJSON_Delete(a);
+    loop_pause();
+    proxy_stop(px);
+    loop_resume();
+    emu_stop(emu);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -715,6 +810,7 @@ int main(void)
         cmocka_unit_test(test_client_leaves_mid_stream),
         cmocka_unit_test(test_slow_reader_lag),
         cmocka_unit_test(test_limits_and_other_routes),
+        cmocka_unit_test(test_pipelining_and_reconnect),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
