@@ -464,6 +464,8 @@ static int rq_url(http_parser *p, const char *at, size_t n)
     if (header_budget(c, n))
         return -1;
     pxr *r = c->req;
+    if (!r)
+        return 0; /* answered early and recorded: the rest is forwarded only */
     size_t old = r->path ? strlen(r->path) : 0;
     char *s = malloc(old + n + 1);
     if (!s)
@@ -501,6 +503,8 @@ static int rq_hvalue(http_parser *p, const char *at, size_t n)
     if (header_budget(c, n))
         return -1;
     pxr *r = c->req;
+    if (!r)
+        return 0; /* answered early and recorded: the rest is forwarded only */
     if (c->hstate == 1) {
         /* The name is complete: is it the request id? */
         c->hname_is_id = c->hname_len < sizeof c->hname &&
@@ -526,6 +530,8 @@ static int rq_headers_done(http_parser *p)
 {
     pxc *c = p->data;
     pxr *r = c->req;
+    if (!r)
+        return 0; /* answered early and recorded: the rest is forwarded only */
     r->t_headers = c->t_read;
     r->method = p->method;
     return 0;
@@ -535,6 +541,8 @@ static int rq_body(http_parser *p, const char *at, size_t n)
 {
     pxc *c = p->data;
     pxr *r = c->req;
+    if (!r)
+        return 0; /* answered early and recorded: the rest is forwarded only */
     r->request_bytes += n;
     if (r->body_cut || !r->api)
         return 0;
@@ -551,6 +559,8 @@ static int rq_complete(http_parser *p)
 {
     pxc *c = p->data;
     pxr *r = c->req;
+    if (!r)
+        return 0; /* answered early and recorded: the rest is forwarded only */
     r->t_req_end = c->t_read;
     px_rec_request_done(r);
     c->req = NULL;
@@ -691,6 +701,10 @@ static int rs_complete(http_parser *p)
         return 0;
     }
     fifo_pop(c);
+    /* A server may answer before the request's end (413): the record is
+     * complete, the rest of the request is forwarded but not read. */
+    if (c->req == r)
+        c->req = NULL;
     r->t_end = c->t_read;
     mark_now(c, r, MARK_DONE);
     px_rec_finish(r, NULL, c->t_read);

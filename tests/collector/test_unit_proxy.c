@@ -471,6 +471,27 @@ static void test_large_request_body(void **state)
     assert_true(num(q, "tokens") == 5);
     cJSON_Delete(a);
     free(r.data);
+
+    /* 2 MiB: the server answers 413 before the body's end (and closes);
+     * the client gets that answer, the record says so. */
+    size_t big = 2u << 20;
+    b = realloc(b, big + 1);
+    memcpy(b, pre, pl);
+    memset(b + pl, 'a', big - pl - sl);
+    memcpy(b + big - sl, post_s, sl + 1);
+    resp r2 = {0};
+    CURLcode rc = post(pb_proxy_port(g_px), "/api/generate", b, &r2);
+    /* curl may also see the connection close while it still sends. */
+    assert_true(rc == CURLE_OK || rc == CURLE_SEND_ERROR);
+    if (rc == CURLE_OK)
+        assert_int_equal(r2.status, 413);
+    a = take();
+    assert_int_equal(cJSON_GetArraySize(a), 1);
+    q = cJSON_GetArrayItem(a, 0);
+    assert_true(num(q, "http_status") == 413);
+    assert_false(cJSON_IsTrue(cJSON_GetObjectItem(q, "ok")));
+    cJSON_Delete(a);
+    free(r2.data);
     free(b);
 }
 
