@@ -28,7 +28,21 @@
  *   t_end_ns          last response byte from upstream
  *   t_done_ns         the client's socket accepted the response's last byte
  * The body is interpreted by the transfer module's dialects (the final
- * object, tokens, first token, errors are those collect's drivers record).
+ * object, tokens, first token, errors are those collect's drivers record),
+ * from the recorded pieces and their times when the records are taken, so
+ * that no parsing delays the forwarding of other streams.
+ *
+ * Plugging it in (collect's exec runtimes): per plan endpoint, before the
+ * phase, pb_proxy_start(loop, {upstream = the endpoint's actual URL, label =
+ * the plan endpoint, origin_ns = the run's origin}); hand the program
+ * http://127.0.0.1:<pb_proxy_port> (or listen_port = the address the
+ * program hard-codes); spawn it on the same loop; when it has exited, wait
+ * (bounded) for pb_proxy_in_flight() == 0 while running the loop, then
+ * pb_proxy_take_requests() gives the phase's requests[]: map each
+ * request_id (the job's X-Parbench-Request) to its agent id, and drop or
+ * keep the records with "api": null (preflight-like GETs). Reuse a proxy
+ * across phases with pb_proxy_set_origin, or close it with pb_proxy_close
+ * and run the loop until its callback.
  *
  * Ownership: pb_proxy_start allocates; the proxy owns its handles and the
  * records until pb_proxy_take_requests hands them out (as a cJSON array the

@@ -1,9 +1,11 @@
 /* proxy_conn: one client connection of the recording proxy and the
  * upstream connection that serves it.
  *
- * Bytes go through verbatim, each read forwarded before it is parsed (the
- * parse must never delay the forward); http_parser follows each direction
- * to cut messages and find headers and bodies. Requests wait in a FIFO
+ * Bytes go through verbatim. A response read is forwarded before it is
+ * parsed (the parse must never delay the forward); a request read is
+ * parsed first (http_parser alone, cheap) so that a refused request is not
+ * forwarded. Interpreting bodies waits until the records are taken
+ * (proxy_record.c). Requests wait in a FIFO
  * for their responses (HTTP/1.1 answers in order). Writes go out with
  * uv_try_write first (the socket usually takes a token's chunk at once:
  * no copy, no callback); what it does not take is copied and queued, its
