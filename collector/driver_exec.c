@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "exec_cmd.h"
+#include "proxy.h"
 #include "pb_fs.h"
 #include "signals.h"
 
@@ -58,34 +59,109 @@ typedef struct xrun {
 typedef struct endpoints {
     const char *const *urls;  /* per plan endpoint: what the job names */
     int recording;            /* 1 once the proxy records requests */
+    int n, closed;
+    pb_proxy **px;
+    char **own;               /* the proxies' URLs */
+    char *const *labels;      /* the plan's endpoints, as the records name them */
+    uv_loop_t *loop;
 } endpoints;
 
-/* Before the job is written: e->urls are what the job and the environment
- * name. With the proxy: one pb_proxy_start per plan endpoint on `loop`
- * (upstream ph->ctx->urls[i]), e->urls their loopback URLs. 0, or -1 with
- * err set (a setup error: nothing measured). */
 static int endpoints_open(endpoints *e, const pb_wf_phase *ph, uv_loop_t *loop, char *err,
                           size_t errlen)
 {
-    (void)loop;
-    (void)err;
-    (void)errlen;
-    e->urls = ph->ctx->urls;
-    e->recording = 0;
+    memset(e, 0, sizeof *e);
+    e->loop = loop;
+    e->n = ph->ctx->plan->n_endpoints;
+    e->labels = ph->ctx->plan->endpoints;
+    e->px = calloc((size_t)e->n, sizeof *e->px);
+    e->own = calloc((size_t)e->n, sizeof *e->own);
+    if (!e->px || !e->own)
+        abort();
+    for (int i = 0; i < e->n; i++) {
+        pb_proxy_opts o = {.upstream = ph->ctx->urls[i], .label = ph->ctx->plan->endpoints[i],
+                           .origin_ns = ph->origin};
+        if (!(e->px[i] = pb_proxy_start(loop, &o, err, errlen)))
+            return -1;
+        e->own[i] = malloc(64);
+        if (!e->own[i])
+            abort();
+        snprintf(e->own[i], 64, "http://127.0.0.1:%d", pb_proxy_port(e->px[i]));
+    }
+    e->urls = (const char *const *)e->own;
+    e->recording = 1;
     return 0;
 }
 
-/* After the program exited, with the loop still alive: the phase's
- * requests as recorded (trace request objects, each "agent" the id of the
- * job's agent it belongs to: its X-Parbench-Request id, else its endpoint
- * and order), or NULL when nothing recorded them. Closes what
- * endpoints_open started (running the loop until it is closed). */
+static void on_proxy_closed(void *ud) { ((endpoints *)ud)->closed++; }
+
+static void on_wait_tick(uv_timer_t *h) { uv_stop(h->loop); }
+
 static cJSON *endpoints_close(endpoints *e, pb_wf_agent **ws, int n)
 {
-    (void)ws;
-    (void)n;
-    (void)e;
-    return NULL;
+    /* Responses the client left mid-way finish as the proxy notices:
+     * wait for them, bounded. */
+    uv_timer_t tick;
+    uv_timer_init(e->loop, &tick);
+    for (int k = 0; k < 100; k++) {
+        size_t fl = 0;
+        for (int i = 0; i < e->n; i++)
+            fl += e->px[i] ? pb_proxy_in_flight(e->px[i]) : 0;
+        if (fl == 0)
+            break;
+        uv_timer_start(&tick, on_wait_tick, 20, 0);
+        uv_run(e->loop, UV_RUN_DEFAULT);
+    }
+    uv_close((uv_handle_t *)&tick, NULL);
+    cJSON *all = e->recording ? cJSON_CreateArray() : NULL;
+    int started = 0;
+    for (int i = 0; i < e->n; i++) {
+        if (!e->px[i])
+            continue;
+        started++;
+        if (all) {
+            cJSON *r = pb_proxy_take_requests(e->px[i]), *q;
+            while ((q = cJSON_DetachItemFromArray(r, 0)))
+                cJSON_AddItemToArray(all, q);
+            cJSON_Delete(r);
+        }
+        pb_proxy_close(e->px[i], on_proxy_closed, e);
+    }
+    while (e->closed < started)
+        uv_run(e->loop, UV_RUN_ONCE);
+    /* Whose request: the job's X-Parbench-Request id, else the k-th
+     * request at an endpoint is the k-th job agent there. */
+    int *seen = calloc((size_t)e->n + 1, sizeof *seen); /* requests per endpoint */
+    if (!seen)
+        abort();
+    cJSON *q;
+    cJSON_ArrayForEach(q, all) {
+        const cJSON *rid = cJSON_GetObjectItemCaseSensitive(q, "request_id");
+        const cJSON *ep = cJSON_GetObjectItemCaseSensitive(q, "endpoint");
+        const char *who = NULL;
+        for (int i = 0; i < n && !who; i++)
+            if (cJSON_IsString(rid) && strcmp(rid->valuestring, pb_wf_agent_request(ws[i])->request_id) == 0)
+                who = pb_wf_agent_spec(ws[i])->id;
+        int j = -1;
+        for (int i = 0; i < e->n && cJSON_IsString(ep); i++)
+            if (strcmp(ep->valuestring, e->labels[i]) == 0)
+                j = i;
+        if (!who && j >= 0) {
+            int nth = seen[j]++;
+            for (int i = 0; i < n && !who; i++)
+                if (pb_wf_agent_spec(ws[i])->endpoint_index == j && nth-- == 0)
+                    who = pb_wf_agent_spec(ws[i])->id;
+        }
+        if (who) {
+            cJSON_DeleteItemFromObjectCaseSensitive(q, "agent");
+            cJSON_AddStringToObject(q, "agent", who);
+        }
+    }
+    free(seen);
+    for (int i = 0; i < e->n; i++)
+        free(e->own[i]);
+    free(e->own);
+    free(e->px);
+    return all;
 }
 
 /* ---- The job file (data/EXEC.md), "<stem>.job": JSON, named so that
