@@ -15,6 +15,7 @@
 #include "pb_hash.h"
 #include "precision.h"
 #include "pb_text.h"
+#include "pb_mem.h"
 
 #define PLAN_MAX_BYTES (64u << 20)
 #define PLAN_MAX_AGENTS 4096
@@ -715,9 +716,7 @@ static int parse_runtimes(pb_plan *p, const cJSON *root, const pb_overrides *o,
                 if (!ok)
                     return fail(err, errlen, "%s: runtimes.%s.exec must be a non-empty array of "
                                 "non-empty strings: the program and its arguments", origin, r->string);
-                char **argv = calloc((size_t)cJSON_GetArraySize(ex) + 1, sizeof *argv);
-                if (!argv)
-                    abort();
+                char **argv = pb_mem_calloc((size_t)cJSON_GetArraySize(ex) + 1, sizeof *argv);
                 int k = 0;
                 cJSON_ArrayForEach(it, ex) argv[k++] = xstrdup(it->valuestring);
                 defs[nd++] = (exec_def){r->string, argv,
@@ -788,9 +787,7 @@ static int parse_runtimes(pb_plan *p, const cJSON *root, const pb_overrides *o,
             labels[n++] = defs[i].name;
     }
     if (rc == 0) {
-        p->runtimes = calloc((size_t)n + 1, sizeof *p->runtimes);
-        if (!p->runtimes)
-            abort();
+        p->runtimes = pb_mem_calloc((size_t)n + 1, sizeof *p->runtimes);
     }
     for (int i = 0; i < n && rc == 0; i++) {
         exec_def *d = exec_find(defs, nd, labels[i]);
@@ -1172,9 +1169,7 @@ int pb_plan_from_json(pb_plan *p, const char *text, size_t len,
         goto done;
     }
     int ncfg = cfgs ? cJSON_GetArraySize(cfgs) : 1;
-    p->configs = realloc(p->configs, sizeof *p->configs * (size_t)(p->n_configs + ncfg));
-    if (!p->configs)
-        abort();
+    p->configs = pb_mem_realloc(p->configs, sizeof *p->configs * (size_t)(p->n_configs + ncfg));
     memset(p->configs + p->n_configs, 0, sizeof *p->configs * (size_t)ncfg);
     for (int i = 0; i < ncfg; i++) {
         const cJSON *c = cfgs ? cJSON_GetArrayItem(cfgs, i) : NULL;

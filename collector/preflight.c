@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "dialect.h"
+#include "pb_mem.h"
 #include "servers.h"
 
 /* Ollama accepts "gemma3" for "gemma3:latest". */
@@ -62,9 +63,7 @@ typedef struct pair {
 static pair *plan_pairs(const pb_plan *p, int *n_out)
 {
     int cap = 8, n = 0;
-    pair *v = malloc(sizeof *v * (size_t)cap);
-    if (!v)
-        abort();
+    pair *v = pb_mem_alloc(sizeof *v * (size_t)cap);
     for (int c = 0; c < p->n_configs; c++)
         for (int a = 0; a < p->configs[c].n_agents; a++) {
             const pb_agent_spec *ag = &p->configs[c].agents[a];
@@ -76,9 +75,7 @@ static pair *plan_pairs(const pb_plan *p, int *n_out)
                 continue;
             if (n == cap) {
                 cap *= 2;
-                pair *nv = realloc(v, sizeof *v * (size_t)cap);
-                if (!nv)
-                    abort();
+                pair *nv = pb_mem_realloc(v, sizeof *v * (size_t)cap);
                 v = nv;
             }
             v[n++] = (pair){ag->endpoint_index, d};

@@ -22,6 +22,7 @@
 #include "transfer.h"
 #include "precision.h"
 #include "workflow.h"
+#include "pb_mem.h"
 
 void pb_run_ctx_init(pb_run_ctx *c, const pb_plan *p, const char *const *urls,
                      const char *plan_hash)
@@ -166,9 +167,7 @@ int pb_run_execute(pb_run_ctx *c, const pb_runtime *rt, const pb_config *cfg,
     const pb_plan *p = c->plan;
     *trace = NULL;
     int n = cfg->n_agents;
-    phase *ph = calloc((size_t)(n + 1 + p->n_endpoints), sizeof *ph);
-    if (!ph)
-        abort(); /* as everywhere here: out of memory is not a run result */
+    phase *ph = pb_mem_calloc((size_t)(n + 1 + p->n_endpoints), sizeof *ph);
     int nph = 0;
     if (p->warmup) {
         /* One warm-up per endpoint, with its first agent's options (a
@@ -197,9 +196,7 @@ int pb_run_execute(pb_run_ctx *c, const pb_runtime *rt, const pb_config *cfg,
      * same Ollama options.seed, so a sampling model produces the same
      * response both times and solo vs concurrent compares the same work.
      * A fresh seed per run keeps runs independent samples. */
-    long *seeds = malloc((size_t)n * sizeof *seeds);
-    if (!seeds)
-        abort();
+    long *seeds = pb_mem_alloc((size_t)n * sizeof *seeds);
     for (int i = 0; i < n; i++)
         seeds[i] = p->paired_seed ? (long)gsl_rng_uniform_int(rng, 2147483647UL) : -1;
     gsl_rng_free(rng);
@@ -220,7 +217,7 @@ int pb_run_execute(pb_run_ctx *c, const pb_runtime *rt, const pb_config *cfg,
         offsets = calloc((size_t)n, sizeof *offsets);
         gsl_rng *ar = gsl_rng_alloc(gsl_rng_mt19937);
         if (!offsets || !ar)
-            abort();
+            PB_MEM_OOM();
         gsl_rng_set(ar, (unsigned long)(seed ^ 0x2545f491UL));
         double t = 0;
         for (int i = 0; i < n; i++) {
@@ -241,9 +238,7 @@ int pb_run_execute(pb_run_ctx *c, const pb_runtime *rt, const pb_config *cfg,
         gsl_rng_set(wr, (unsigned long)(seed ^ 0x5bd1e995UL));
         for (int i = 0; i < n; i++) {
             const pb_agent_spec *a = &cfg->agents[i];
-            work[i] = calloc((size_t)(a->n_steps > 0 ? a->n_steps : 1), sizeof **work);
-            if (!work[i])
-                abort();
+            work[i] = pb_mem_calloc((size_t)(a->n_steps > 0 ? a->n_steps : 1), sizeof **work);
             for (int k = 0; k < a->n_steps; k++) {
                 const pb_step *st = &a->steps[k];
                 if (st->kind != PB_STEP_WORK)
@@ -272,7 +267,7 @@ int pb_run_execute(pb_run_ctx *c, const pb_runtime *rt, const pb_config *cfg,
     long *sds = calloc((size_t)n, sizeof *sds);
     const double **wk = calloc((size_t)n, sizeof *wk);
     if (!ags || !sds || !wk)
-        abort();
+        PB_MEM_OOM();
     /* Every phase is a set of agents' workflows on one engine; a plain
      * agent is a one-step workflow. Only what is recorded differs: the
      * workflow fields (steps, agents, release) when the run has steps or

@@ -1,3 +1,4 @@
+#include "pb_mem.h"
 #include "servers.h"
 
 #include <ctype.h>
@@ -42,9 +43,7 @@ static char *header_value(const char *line, size_t len, const char *name)
         v++;
     while (e > v && (e[-1] == '\r' || e[-1] == '\n' || e[-1] == ' ' || e[-1] == '\t'))
         e--;
-    char *s = malloc((size_t)(e - v) + 1);
-    if (!s)
-        abort();
+    char *s = pb_mem_alloc((size_t)(e - v) + 1);
     memcpy(s, v, (size_t)(e - v));
     s[e - v] = '\0';
     return s;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "pb_fs.h"
+#include "pb_mem.h"
 #include "precision.h"
 #include "run.h"
 #include "signals.h"
@@ -389,7 +390,7 @@ static int sweep_precision(pb_run_ctx *ctx, const pb_plan *p, const pb_sweep_opt
     int *m0 = malloc((size_t)ng * sizeof *m0);
     double *x = malloc((size_t)p->max_runs * sizeof *x);
     if (!have || !need || !m0 || !x)
-        abort();
+        PB_MEM_OOM();
     for (int g = 0; g < ng; g++) {
         int c = g / p->n_runtimes, r = g % p->n_runtimes;
         have[g] = p->runs;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "pb_mem.h"
 #include "servers.h"
 
 /* The GPU query of the issue (#21): one CSV line per GPU and tick. */
@@ -361,9 +362,7 @@ pb_telemetry *pb_telemetry_new(int interval_ms, int gpu, int quiet)
 {
     if (interval_ms <= 0 && !gpu)
         return NULL;
-    pb_telemetry *t = calloc(1, sizeof *t);
-    if (!t)
-        abort();
+    pb_telemetry *t = pb_mem_calloc(1, sizeof *t);
     t->interval_ms = interval_ms;
     t->quiet = quiet;
     t->epoch = uv_hrtime();
@@ -405,12 +404,12 @@ void pb_telemetry_targets(pb_telemetry *t, int n_urls, const char *const *urls,
         t->urls[i] = strdup(urls[i]);
         t->names[i] = strdup(names[i]);
         if (!t->urls[i] || !t->names[i])
-            abort();
+            PB_MEM_OOM();
     }
     for (int i = 0; i < t->n_pids; i++) {
         t->pids[i] = pids[i];
         if (!(t->pid_names[i] = strdup(pid_names[i])))
-            abort();
+            PB_MEM_OOM();
     }
     t->gen++;
     pthread_mutex_unlock(&t->mu);

@@ -5,6 +5,7 @@
  * with Go's encoding/json messages (server/routes.go answers bind errors
  * with err.Error()). */
 #include "emu_internal.h"
+#include "pb_mem.h"
 #include "pb_text.h"
 
 #include <ctype.h>
@@ -329,7 +330,7 @@ int emu_api_embed_vector(const emu_req *r, int i, double *v)
      * and renormalises them (EmbedHandler). */
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
     if (!rng)
-        abort();
+        PB_MEM_OOM();
     gsl_rng_set(rng, (unsigned long)(e->o.seed * 1000003ull +
                                      (r->input_hashes ? r->input_hashes[i]
                                                       : r->input_hash)));
@@ -357,9 +358,7 @@ void emu_api_embed_body(emu_buf *b, const emu_req *r, uint64_t t_final)
     } else {
         emu_buf_printf(b, "{\"embedding\":");
     }
-    double *v = malloc((size_t)e->o.embed_dim * sizeof *v);
-    if (!v)
-        abort();
+    double *v = pb_mem_alloc((size_t)e->o.embed_dim * sizeof *v);
     for (int i = 0; i < r->n_inputs || (!embed && i == 0); i++) {
         if (i)
             emu_buf_append(b, ",", 1);

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pb_text.h"
+#include "pb_cli.h"
 
 void emu_options_init(emu_options *o)
 {
@@ -211,7 +211,7 @@ int emu_options_parse(emu_options *o, int argc, char **argv, char *err,
     do {                                                                 \
         if (!v) {                                                        \
             if (i + 1 >= argc) {                                         \
-                snprintf(err, errlen, "%s needs a value (see --help)",   \
+                snprintf(err, errlen, "%s needs a value",              \
                          flag);                                          \
                 return -1;                                               \
             }                                                            \
@@ -432,11 +432,7 @@ int emu_options_parse(emu_options *o, int argc, char **argv, char *err,
                     n++;
                 }
             }
-            const char *near = pb_nearest(flag + strspn(flag, "-"), names, n);
-            if (near)
-                snprintf(err, errlen, "unknown option '%s'; did you mean --%s? (see --help)", a, near);
-            else
-                snprintf(err, errlen, "unknown option '%s' (see --help)", a);
+            pb_cli_unknown_option(a, names, n, err, errlen);
             return -1;
         }
 #undef FLAG

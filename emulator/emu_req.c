@@ -21,6 +21,7 @@
 #include <gsl/gsl_randist.h>
 
 #include "pb_hash.h"
+#include "pb_mem.h"
 
 static const char busy_msg[] =
     "server busy, please try again.  maximum pending requests exceeded";
@@ -384,9 +385,7 @@ static emu_req *req_new(emu_conn *c, const cJSON *root, int api, int mi,
     const cJSON *opts = cJSON_GetObjectItemCaseSensitive(root, "options");
     if (!cJSON_IsObject(opts))
         opts = NULL;
-    emu_req *r = calloc(1, sizeof *r);
-    if (!r)
-        abort();
+    emu_req *r = pb_mem_calloc(1, sizeof *r);
     r->item.idx = SIZE_MAX;
     r->item.cb = req_on_event;
     r->conn = c;
@@ -713,9 +712,7 @@ void emu_req_submit_embed_as(emu_conn *c, int api, const cJSON *root)
     /* One seed per input text: a text has the same vector in any batch
      * and on either route, as a model's embedding does. */
     if (n > 0) {
-        r->input_hashes = malloc((size_t)n * sizeof *r->input_hashes);
-        if (!r->input_hashes)
-            abort();
+        r->input_hashes = pb_mem_alloc((size_t)n * sizeof *r->input_hashes);
         if (cJSON_IsString(in)) {
             r->input_hashes[0] = h;
         } else {
