@@ -156,12 +156,6 @@ int pb_analysis_build(const pb_dataset *ds, unsigned boot_reps, uint64_t seed,
                       const char *baseline, pb_analysis *out);
 void pb_analysis_free(pb_analysis *a);
 
-/* Concurrent wall times (s) of runtime r's analysed runs into w and their
- * config ids (strata) into st, in group order; returns the count. w and st
- * hold at least the runtime's run count. */
-size_t pb_analysis_walls(const pb_dataset *ds, const pb_analysis *a, size_t r,
-                         double *w, size_t *st);
-
 /* Index of runtime name in a->rts, or -1. */
 long pb_analysis_find_rt(const pb_analysis *a, const char *name);
 

@@ -13,4 +13,10 @@
 int pb_design_build(const pb_dataset *ds, const pb_analysis_opts *o,
                     pb_analysis *a);
 
+/* Concurrent wall times (s) of runtime r's analysed runs into w and their
+ * config ids (strata) into st, in group order; returns the count. w and st
+ * hold at least the runtime's run count. */
+size_t pb_design_walls(const pb_dataset *ds, const pb_analysis *a, size_t r,
+                       double *w, size_t *st);
+
 #endif

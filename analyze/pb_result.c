@@ -41,7 +41,7 @@ static int summaries(pb_result *r)
             const pb_group *gr = &an->groups[g];
             for (size_t i = 0; i < gr->n; i++)
                 v[i] = pb_metric_get(&r->dv[gr->runs[i]], d);
-            pb_metric_summarize(d, v, gr->n, &r->gsum[g * M + m]);
+            pb_metrics_summarize(d, v, gr->n, &r->gsum[g * M + m]);
             ref_summary(r, d, gr->runs, gr->n, &gr->seqref, &r->gsum[g * M + m]);
         }
         for (size_t t = 0; t < an->n_rts; t++) {
@@ -50,7 +50,7 @@ static int summaries(pb_result *r)
             for (size_t g = rt->first_group; g < rt->first_group + rt->n_groups; g++)
                 for (size_t i = 0; i < an->groups[g].n; i++)
                     v[k++] = pb_metric_get(&r->dv[an->groups[g].runs[i]], d);
-            pb_metric_summarize(d, v, k, &r->rsum[t * M + m]);
+            pb_metrics_summarize(d, v, k, &r->rsum[t * M + m]);
             for (size_t g = rt->first_group, i = 0; g < rt->first_group + rt->n_groups; g++)
                 for (size_t j = 0; j < an->groups[g].n; j++)
                     idx[i++] = an->groups[g].runs[j];

@@ -113,7 +113,7 @@ static const cJSON *find_config(const cJSON *cfgs, const char *name)
     return NULL;
 }
 
-cJSON *pb_plan_file_json(const pb_plan *p)
+cJSON *pb_cli_plan_file_json(const pb_plan *p)
 {
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "name", p->name);

@@ -77,7 +77,7 @@ void pb_reply_vfail(pb_reply *r, const char *fmt, va_list ap)
     int n = vsnprintf(buf, sizeof buf, fmt, ap);
     /* Cut on a character boundary: the trace must stay valid UTF-8. */
     if (n >= (int)sizeof buf)
-        buf[pb_utf8_cut(buf, sizeof buf - 1)] = '\0';
+        buf[pb_text_utf8_cut(buf, sizeof buf - 1)] = '\0';
     r->error = pb_mem_strdup(buf);
 }
 

@@ -527,7 +527,7 @@ int main(int argc, char **argv)
     if (dry && cli_plan) {
         /* A plan file to save and edit: `collect --plan FILE` measures the
          * same plan (same hash, said on stderr). */
-        cJSON *j = pb_plan_file_json(&plan);
+        cJSON *j = pb_cli_plan_file_json(&plan);
         char *s = cJSON_Print(j);
         puts(s);
         cJSON_free(s);
@@ -600,7 +600,7 @@ int main(int argc, char **argv)
         }
     }
     if (!servers)
-        servers = pb_servers_unprobed(&plan, urls);
+        servers = pb_preflight_unprobed(&plan, urls);
     so.auth_header = auth;
     so.servers = servers;
     char host[256] = "";

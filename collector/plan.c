@@ -102,7 +102,7 @@ int pb_runtime_parse(pb_runtime *r, const char *label, long default_chunk,
             r->label = xstrdup(label);
         }
         char why[128];
-        if (pb_label_check(r->label, why, sizeof why) != 0) {
+        if (pb_text_label_check(r->label, why, sizeof why) != 0) {
             /* Unreachable for labels built above; kept so a future driver
              * name cannot become an unsafe directory. */
             int rc = fail(err, errlen, "runtime '%s' %s", r->label, why);
@@ -198,7 +198,7 @@ static int check_keys(const cJSON *o, const char *const *known, const char *wher
             ok = strcmp(it->string, known[i]) == 0;
         if (ok)
             continue;
-        const char *near = pb_nearest(it->string, known, n);
+        const char *near = pb_text_nearest(it->string, known, n);
         char q[300];
         pb_text_quote(it->string, q, sizeof q);
         if (near)
@@ -356,7 +356,7 @@ static int parse_agents(const cJSON *root, const char *origin, const char *base_
             base_free(b, n);
             return fail(err, errlen, "%s: \"id\" is required (no spaces, quotes or '/')", where);
         }
-        if (pb_label_check(id, why, sizeof why) != 0) {
+        if (pb_text_label_check(id, why, sizeof why) != 0) {
             /* Ids name report rows and request headers: the path rules fit. */
             base_free(b, n);
             return fail(err, errlen, "%s: \"id\" %s; use letters, digits, '-' or '_'", where, why);
@@ -414,7 +414,7 @@ static int parse_agents(const cJSON *root, const char *origin, const char *base_
         }
         const cJSON *h;
         cJSON_ArrayForEach(h, hdrs) {
-            if (!pb_http_token_ok(h->string)) {
+            if (!pb_text_http_token_ok(h->string)) {
                 /* A name with ':' or CRLF would inject a header of its own. */
                 char q[300];
                 pb_text_quote(h->string, q, sizeof q);
@@ -667,7 +667,7 @@ typedef struct exec_def {
 static int exec_def_check(exec_def *d, const char *where, char *err, size_t errlen)
 {
     char why[128], path[4096], e[600];
-    if (pb_label_check(d->name, why, sizeof why) != 0)
+    if (pb_text_label_check(d->name, why, sizeof why) != 0)
         return fail(err, errlen, "%s: runtime name \"%s\" %s", where, d->name, why);
     /* A missing program is found now, before any run is measured. */
     if (pb_exec_resolve(d->argv[0], path, sizeof path, e, sizeof e) != 0)
@@ -975,7 +975,7 @@ int pb_plan_from_json(pb_plan *p, const char *text, size_t len,
     }
     /* cJSON decodes \u0000 to a NUL byte and the name ends there: "a\u0000b"
      * would silently run as "a". */
-    if (pb_json_has_nul_escape(text, len)) {
+    if (pb_text_json_has_nul_escape(text, len)) {
         cJSON_Delete(root);
         return fail(err, errlen, "%s: a string holds \\u0000 (a NUL character), which "
                     "would cut a name short; remove it", origin);
@@ -1183,7 +1183,7 @@ int pb_plan_from_json(pb_plan *p, const char *text, size_t len,
             goto done;
         }
         char why[128];
-        if (pb_label_check(cname, why, sizeof why) != 0) {
+        if (pb_text_label_check(cname, why, sizeof why) != 0) {
             /* The name is a directory: DIR/<runtime>/<name>/run_k.json. */
             fail(err, errlen, "%s: \"name\" %s; a config name becomes a directory, "
                  "use letters, digits, '-', '_' or '.' (not first), at most %d bytes",

@@ -181,7 +181,7 @@ int pb_servers_parse(const cJSON *servers, const char *origin, pb_server_spec **
         x->stop_grace_s = 5;
         x->name = pb_mem_strdup(s->string);
         x->env = cJSON_CreateObject();
-        if (pb_label_check(s->string, why, sizeof why) != 0 || strchr(s->string, ':')) {
+        if (pb_text_label_check(s->string, why, sizeof why) != 0 || strchr(s->string, ':')) {
             fail(err, errlen, "%s: the name %s; use letters, digits, '-' or '_'", where,
                  strchr(s->string, ':') ? "contains ':'" : why);
             goto bad;

@@ -244,18 +244,6 @@ int pb_steps_first_llm(const pb_step *s, int n)
     return -1;
 }
 
-size_t pb_utf8_cap(const char *s, size_t n, size_t cap)
-{
-    if (n <= cap)
-        return n;
-    /* Back off over continuation bytes (10xxxxxx) so the cut falls before
-     * the lead byte of the character it would split. */
-    size_t k = cap;
-    while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80)
-        k--;
-    return k;
-}
-
 char *pb_steps_fill_prompt(const char *prompt, const char *prev, size_t prev_len)
 {
     size_t ml = strlen(PB_PREVIOUS_MARK), marks = 0;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "dialect.h"
+#include "http.h"
 #include "pb_mem.h"
 #include "servers.h"
 
@@ -84,13 +85,13 @@ static pair *plan_pairs(const pb_plan *p, int *n_out)
     return v;
 }
 
-cJSON *pb_servers_unprobed(const pb_plan *p, const char *const *urls)
+cJSON *pb_preflight_unprobed(const pb_plan *p, const char *const *urls)
 {
     int n;
     pair *v = plan_pairs(p, &n);
     cJSON *arr = cJSON_CreateArray();
     for (int i = 0; i < n; i++)
-        cJSON_AddItemToArray(arr, pb_server_entry(urls[v[i].endpoint], v[i].d->name, NULL, NULL, NULL));
+        cJSON_AddItemToArray(arr, pb_servers_entry(urls[v[i].endpoint], v[i].d->name, NULL, NULL, NULL));
     free(v);
     return arr;
 }
@@ -182,7 +183,7 @@ static int check_pair(const pb_plan *p, const char *const *urls, const pair *pr,
     /* The identity headers of the answer that came first. */
     const char *server = d->version_path ? ver.server : models.server;
     const char *emu = d->version_path ? ver.emulator : models.emulator;
-    cJSON_AddItemToArray(servers, pb_server_entry(url, d->name, server, version, emu));
+    cJSON_AddItemToArray(servers, pb_servers_entry(url, d->name, server, version, emu));
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "url", plan_url);
     cJSON_AddStringToObject(o, "actual_url", url);

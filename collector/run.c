@@ -446,8 +446,8 @@ static size_t repair_utf8(cJSON *j)
 {
     size_t n = 0;
     for (; j; j = j->next) {
-        if (j->string && !pb_utf8_valid(j->string, strlen(j->string))) {
-            char *r = pb_utf8_repair(j->string, strlen(j->string), NULL);
+        if (j->string && !pb_text_utf8_valid(j->string, strlen(j->string))) {
+            char *r = pb_text_utf8_repair(j->string, strlen(j->string), NULL);
             char *k = r && !(j->type & cJSON_StringIsConst) ? cJSON_malloc(strlen(r) + 1) : NULL;
             if (k) { /* out of memory: the key stays as it was */
                 strcpy(k, r);
@@ -458,8 +458,8 @@ static size_t repair_utf8(cJSON *j)
             free(r);
         }
         if (cJSON_IsString(j) && j->valuestring &&
-            !pb_utf8_valid(j->valuestring, strlen(j->valuestring))) {
-            char *r = pb_utf8_repair(j->valuestring, strlen(j->valuestring), NULL);
+            !pb_text_utf8_valid(j->valuestring, strlen(j->valuestring))) {
+            char *r = pb_text_utf8_repair(j->valuestring, strlen(j->valuestring), NULL);
             if (r && cJSON_SetValuestring(j, r))
                 n++;
             free(r);
@@ -517,7 +517,7 @@ static int emit_trace(pb_fs_out *o, void *ud)
     return pb_fs_out_write(o, "\n", 1); /* the file ends with a newline */
 }
 
-int pb_trace_write(const char *path, cJSON *trace, char *err, size_t errlen)
+int pb_run_trace_write(const char *path, cJSON *trace, char *err, size_t errlen)
 {
     /* A server's raw bytes (an error body, the final line) must not make
      * the file unreadable to strict JSON readers such as Python's: repair

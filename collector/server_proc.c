@@ -22,10 +22,10 @@
 #include <uv.h>
 
 #include "cpus.h"
+#include "http.h"
 #include "pb_fs.h"
 #include "pb_mem.h"
 #include "pb_time.h"
-#include "servers.h"
 #include "signals.h"
 
 extern char **environ;

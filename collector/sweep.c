@@ -303,7 +303,7 @@ static int sweep_one(pb_run_ctx *ctx, const pb_plan *p, const pb_runtime *rt,
         o->before_first_write(o->ud, err, sizeof err) != 0) {
         write_failed = 1;
         snprintf(status, sizeof status, "NOT WRITTEN: %s", err);
-    } else if ((st->first_written = 1, pb_trace_write(path, trace, err, sizeof err) != 0)) {
+    } else if ((st->first_written = 1, pb_run_trace_write(path, trace, err, sizeof err) != 0)) {
         write_failed = 1;
         snprintf(status, sizeof status, "NOT WRITTEN: %s (check free space and permissions)", err);
     } else if (!valid) {

@@ -17,8 +17,8 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "http.h"
 #include "pb_mem.h"
-#include "servers.h"
 
 /* The GPU query of the issue (#21): one CSV line per GPU and tick. */
 #define GPU_QUERY "utilization.gpu,memory.used,power.draw,clocks.sm"

@@ -10,6 +10,7 @@
 #include "driver.h"
 #include "pb_hash.h"
 #include "pb_mem.h"
+#include "pb_text.h"
 #include "signals.h"
 
 typedef struct step_rec {
@@ -133,7 +134,7 @@ static pb_transfer *build_llm(wf_agent *w, int k)
                 if (w->recs[j].t) {
                     size_t kept;
                     prev = pb_transfer_text(w->recs[j].t, &kept, NULL);
-                    plen = pb_utf8_cap(prev, kept, PB_PREVIOUS_MAX_BYTES);
+                    plen = pb_text_utf8_cap(prev, kept, PB_PREVIOUS_MAX_BYTES);
                     break;
                 }
             r->prompt = pb_steps_fill_prompt(s->prompt, prev, plen);
@@ -252,7 +253,7 @@ static cJSON *step_json(const wf_agent *w, int k)
         size_t kept;
         uint64_t total;
         const char *text = pb_transfer_text(t, &kept, &total);
-        size_t keep = pb_utf8_cap(text, kept, PB_PREVIOUS_MAX_BYTES);
+        size_t keep = pb_text_utf8_cap(text, kept, PB_PREVIOUS_MAX_BYTES);
         char *resp = pb_mem_alloc(keep + 1);
         memcpy(resp, text, keep);
         resp[keep] = '\0';

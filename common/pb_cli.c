@@ -46,7 +46,7 @@ const char *pb_cli_unknown_option(const char *arg, const char *const *names, siz
     char word[128], shown[80];
     snprintf(word, sizeof word, "%s", arg + strspn(arg, "-"));
     word[strcspn(word, "=")] = '\0';
-    const char *near = pb_nearest(word, names, n);
+    const char *near = pb_text_nearest(word, names, n);
     /* The argument is quoted: an escape code typed (or pasted) into the
      * command line never reaches the terminal raw. */
     pb_text_quote(arg, shown, sizeof shown);

@@ -37,7 +37,7 @@ int pb_cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)
 
 /* Writes "unknown option 'ARG'" into out, followed by "; did you mean
  * --NAME?" when one of names[0..n) (without the leading dashes) is close
- * to it (pb_nearest). ARG's own dashes and any "=VALUE" are ignored for
+ * to it (pb_text_nearest). ARG's own dashes and any "=VALUE" are ignored for
  * the comparison. Returns out. */
 const char *pb_cli_unknown_option(const char *arg, const char *const *names, size_t n,
                                   char *out, size_t outlen);

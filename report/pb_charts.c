@@ -480,7 +480,7 @@ static int chart_eff_box(const ctx *x, chart *c) {
 /* Summary of efficiency kind k over the runs of one (runtime, config)
  * group: the one the report's tables and the exports print (pb_result). */
 static void group_summary(const ctx *x, const pb_group *g, int k, pb_summary *s) {
-    long m = pb_metric_index(KINDS[k].id);
+    long m = pb_metrics_index(KINDS[k].id);
     *s = *pb_result_gsum(x->res, (size_t)(g - x->an->groups), (size_t)m);
 }
 

@@ -62,7 +62,7 @@ typedef struct sect {
  * g is not NULL: read from the result (computed once). */
 static void summarize(const sect *s, const metric *m, size_t r, const pb_group *g,
                       pb_summary *out) {
-    long k = pb_metric_index(m->id);
+    long k = pb_metrics_index(m->id);
     if (k < 0) {
         memset(out, 0, sizeof *out);
         out->mean = out->ci_lo = out->ci_hi = NAN;
