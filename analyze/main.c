@@ -50,9 +50,6 @@ static const char USAGE[] =
 "                       quality, definitions) to FILE\n"
 "  --json FILE          also write every statistic, at full precision, as JSON\n"
 "                       (schema parbench-analysis v1, analyze/README.md)\n"
-"  --seed N             bootstrap seed, 1 to 4294967295, printed in the report\n"
-"                       (default 1)\n"
-"  --bootstrap N        bootstrap resamples per interval, 0 = off (default 2000)\n"
 "  --group SPEC         directory levels naming runtime and config, counted up\n"
 "                       from the file (1 = its directory), e.g.\n"
 "                       --group runtime=3,config=2; overrides file metadata.\n"
@@ -61,9 +58,13 @@ static const char USAGE[] =
 "  --csv DIR            also write DIR/runs.csv, groups.csv, groups_long.csv,\n"
 "                       runtimes.csv, requests.csv, comparisons.csv\n"
 "  --charts DIR         write charts into DIR and link them from the report\n"
-"  --sequential-ref RUNTIME  serialized runtime used as the sequential time\n"
-"                       of the answer (a name the data does not have is a\n"
-"                       usage error)\n"
+"  --sequential-ref RUNTIME  a runtime that runs the agents one after another\n"
+"                       (e.g. serial): adds ref_speedup and ref_efficiency\n"
+"                       (ratio of mean walls, Fieller 95% CI), is the\n"
+"                       comparisons' baseline unless --baseline is given,\n"
+"                       and is the answer's reference only for runs without\n"
+"                       solo phases (solo phases give a paired speedup per\n"
+"                       run). A name the data does not have is a usage error\n"
 "  --drop-first N       drop the first N runs (by run index) of every runtime x\n"
 "                       config group before any statistic (warm-up runs); the\n"
 "                       report says how many were dropped (default 0)\n"
@@ -75,10 +76,14 @@ static const char USAGE[] =
 "  -h, --help           this help\n"
 "  -V, --version        version\n"
 "\n"
+"--seed and --bootstrap were removed: no bootstrap interval reached the\n"
+"coverage a 95% interval needs (tests/analyze/test_coverage.c), so nothing is\n"
+"resampled; giving either is a usage error.\n"
+"\n"
 "exit status: 0 report written; 1 nothing could be loaded or no run is valid\n"
 "(a report saying why is still written); 2 usage error (unknown --baseline or\n"
-"--sequential-ref included); 3 the report, charts, CSV or JSON could not be\n"
-"written.\n";
+"--sequential-ref, and --seed or --bootstrap, included); 3 the report,\n"
+"charts, CSV or JSON could not be written.\n";
 
 static int parse_ull(const char *s, unsigned long long max, unsigned long long *out)
 {
@@ -185,7 +190,7 @@ int main(int argc, char **argv)
     pb_cli_init("analyze");
     pb_report_opts ro;
     memset(&ro, 0, sizeof ro);
-    pb_result_opts so = {.seed = 1, .boot_reps = 2000};
+    pb_result_opts so = {0};
     const char *csv_dir = NULL, *full_path = NULL;
     pb_load_opts lo;
     pb_load_opts_init(&lo);
@@ -212,18 +217,14 @@ int main(int argc, char **argv)
         }
         case O_BASE: so.baseline = optarg; break;
         case O_SEED:
-            /* GSL's mt19937 keeps 32 bits of the seed and maps 0 to 4357:
-             * accept only seeds that it uses as given, so the seed printed
-             * in the report reproduces the bootstrap. */
-            if (parse_ull(optarg, 4294967295ULL, &v) || v == 0)
-                return pb_cli_usage_error("--seed wants an integer from 1 to 4294967295, got '%s'", optarg);
-            so.seed = v;
-            break;
         case O_BOOT:
-            if (parse_ull(optarg, 10000000, &v))
-                return pb_cli_usage_error("--bootstrap wants 0..10000000, got '%s'", optarg);
-            so.boot_reps = (unsigned)v;
-            break;
+            /* Still recognised, so that a script written for an older
+             * analyze learns why instead of reading "unknown option". */
+            return pb_cli_usage_error("%s was removed: analyze prints no bootstrap interval "
+                                      "(none reached the coverage a 95%% interval needs in "
+                                      "tests/analyze/test_coverage.c; t and Fieller intervals "
+                                      "did), so there is nothing to resample or seed; drop "
+                                      "the option", c == O_SEED ? "--seed" : "--bootstrap");
         case O_GROUP:
             if (parse_group(optarg, &lo))
                 return pb_cli_usage_error("--group wants runtime=LEVEL,config=LEVEL "
@@ -261,11 +262,13 @@ int main(int argc, char **argv)
         case ':':
             return pb_cli_usage_error("option '%s' needs a value", argv[optind - 1]);
         default: {
-            /* Name the nearest option: "--bootstraps" is "--bootstrap". */
+            /* Name the nearest option ("--drop-frist" is "--drop-first"),
+             * never a removed one. */
             const char *names[sizeof longopts / sizeof longopts[0]];
             size_t n = 0;
             for (const struct option *o = longopts; o->name; o++)
-                names[n++] = o->name;
+                if (o->val != O_SEED && o->val != O_BOOT)
+                    names[n++] = o->name;
             char msg[300];
             return pb_cli_usage_error("%s", pb_cli_unknown_option(argv[optind - 1], names, n,
                                                                   msg, sizeof msg));
@@ -335,12 +338,12 @@ int main(int argc, char **argv)
     }
 
     int rc = pb_dataset_n_valid(&ds) == 0 ? EXIT_NOTHING : EXIT_REPORT;
-    /* Everything computed once (the bootstrap dominates): the front page,
-     * the full report, the charts, the CSV and the JSON only render it. */
+    /* Everything computed once: the front page, the full report, the
+     * charts, the CSV and the JSON only render it. */
     pb_result res;
     if (pb_result_build(&ds, &so, &res) != 0) {
-        pb_cli_error("out of memory while computing statistics for %zu runs; free memory, "
-                     "or lower --bootstrap, and run again", ds.n_runs);
+        pb_cli_error("out of memory while computing statistics for %zu runs; free memory and "
+                     "run again", ds.n_runs);
         pb_dataset_free(&ds);
         return EXIT_OUTPUT;
     }

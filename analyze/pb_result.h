@@ -20,8 +20,9 @@
 #include "pb_warn.h"
 
 typedef struct pb_result_opts {
-    unsigned boot_reps;             /* --bootstrap (0 = off) */
-    uint64_t seed;                  /* --seed */
+    unsigned boot_reps;             /* 0: analyze bootstraps nothing (its
+                                     * --bootstrap and --seed were removed) */
+    uint64_t seed;
     const char *baseline;           /* --baseline, or NULL */
     const char *sequential_ref;     /* --sequential-ref, or NULL */
     size_t drop_first;              /* --drop-first N */

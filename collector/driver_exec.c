@@ -6,11 +6,11 @@
  * PB_EXEC_KEEP bytes of each).
  *
  * What the program's requests did on the wire is the recording proxy's job
- * (collector/proxy.c, issue 18 section 2). Until it is wired in, the phase
- * records the process only, and says so ("requests_recorded": false). The
- * proxy plugs in at one place: endpoints_open() (start one proxy per
- * endpoint on this loop; the job and the environment then name the proxies)
- * and endpoints_close() (take its requests as the phase's records). */
+ * (collector/proxy.c): endpoints_open() starts one proxy per endpoint on
+ * this loop, and the job and the environment name the proxies;
+ * endpoints_close() takes their requests as the phase's records (the
+ * trace's "requests_recorded" says whether there are any). A proxy that
+ * cannot start is a setup error of the phase. */
 #include "driver.h"
 
 #include <errno.h>

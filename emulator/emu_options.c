@@ -151,8 +151,11 @@ static const char usage[] =
     "as Ollama reads them; flags win. Every response\n"
     "carries 'X-Parbench-Emulator: time-scale=F; preset=default|ideal'.\n"
     "\n"
-    "Exit status: 0 stopped by a signal, 1 could not start (e.g. port in\n"
-    "use), 2 bad command line.\n";
+    "Exit status: 0 stopped by a signal with every --trace line written;\n"
+    "1 could not start (port in use, bad address, --trace file not\n"
+    "writable, bad --fault spec) or, after the signal, the --trace file\n"
+    "could not be written completely (e.g. disk full; stderr names it);\n"
+    "2 bad command line.\n";
 
 /* Every numeric flag has a range: a huge or non-finite value (inf, nan,
  * 1e30) would overflow a float-to-integer cast in the timing model. */

@@ -15,8 +15,9 @@ int main(int argc, char **argv)
     emu_options o;
     char err[512];
     emu_options_init(&o);
-    /* Ollama's environment first, so that flags win; --no-env (which
-     * collect --emulate passes) ignores it. */
+    /* Ollama's environment first, so that flags win; --no-env ignores it
+     * (collect --emulate starts the binary with the user's OLLAMA_*
+     * removed and a config's "server_env" set, so it needs neither). */
     int use_env = 1;
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--no-env"))
@@ -51,6 +52,8 @@ int main(int argc, char **argv)
     sigwait(&stop, &sig);
     if (!o.quiet)
         pb_cli_error("signal %d, stopping", sig);
-    /* 1 also when the --trace file could not be written completely. */
+    /* Exit status 1 (as --help says): could not start (above), or the
+     * --trace file could not be written completely, so a trace that misses
+     * lines never passes for a complete one. */
     return emu_stop(e) == 0 ? 0 : 1;
 }

@@ -302,7 +302,7 @@ static void definitions(FILE *f) {
         "phases): the speedup is a ratio of means, per config the mean wall time of "
         "RUNTIME / the runtime's mean wall, over configs the sum of RUNTIME's config "
         "means / the sum of the runtime's (every config weighs the same), with a "
-        "Fieller 95% interval and a bootstrap cross-check; efficiency = speedup / N x "
+        "Fieller 95% interval; efficiency = speedup / N x "
         "100. RUNTIME against itself is exactly 1. Meaningful when RUNTIME is known "
         "to serialise the agents (async-std in TR115).\n"
         "- **Ratios** (measured and token-normalised speedup, measured efficiency) are "
