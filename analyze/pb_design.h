@@ -1,9 +1,9 @@
 /* pb_design: the statistics of issue 8 that need the runtime x config
  * design (metric values per run, paired and ratio speedups, comparisons on
  * every metric, two-way ANOVA, van Elteren, order effects, outliers, power,
- * the best config's Bonferroni interval). Called by pb_analysis_build_opts once the groups
- * and runtimes exist; fills the pb_analysis fields documented in
- * pb_analysis.h. Internal to analyze/. */
+ * the best config's Bonferroni interval). Called by pb_analysis_build_opts
+ * once the groups and runtimes exist; fills the pb_analysis fields
+ * documented in pb_analysis.h. Internal to analyze/. */
 #ifndef PB_DESIGN_H
 #define PB_DESIGN_H
 

@@ -1,7 +1,7 @@
 /* pb_result: everything analyze computes from a data set, computed once.
  *
  * Why: the renderers (Markdown front page and full report, JSON, CSV,
- * charts; report/pb_render.h) used to recompute the derived metrics, the
+ * charts; report/pb_report.h) used to recompute the derived metrics, the
  * answer and the scaling series once per output format, casting away
  * const to do it. Now analyze/main.c builds one pb_result and hands it,
  * const, to renderers that only format what is in it. */

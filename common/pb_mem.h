@@ -4,7 +4,7 @@
  * Out of memory is neither an input error nor a run result, and no caller
  * can do anything useful about it in the middle of a sweep or a stream. So
  * an allocation through these functions either succeeds or the program
- * prints "PROG: out of memory: N bytes at FILE:LINE; ..." on stderr (what
+ * prints "PROG: out of memory at FILE:LINE (N bytes); ..." on stderr (what
  * failed, where, and what to do) and aborts, leaving a core for a
  * debugger. Written runs stay intact: every writer renames a complete temp
  * file into place (pb_fs.h), so an abort never leaves half a run.
