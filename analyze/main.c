@@ -85,26 +85,13 @@ static const char USAGE[] =
 "--sequential-ref, and --seed or --bootstrap, included); 3 the report,\n"
 "charts, CSV or JSON could not be written.\n";
 
-static int parse_ull(const char *s, unsigned long long max, unsigned long long *out)
-{
-    char *end;
-    errno = 0;
-    if (!s[0] || s[0] == '-')
-        return -1;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end || v > max)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 /* "runtime=3,config=2" (either part may be omitted). */
 static int parse_group(char *spec, pb_load_opts *lo)
 {
     for (char *tok = strtok(spec, ","); tok; tok = strtok(NULL, ",")) {
         char *eq = strchr(tok, '=');
-        unsigned long long v;
-        if (!eq || parse_ull(eq + 1, 64, &v) || v == 0)
+        long long v;
+        if (!eq || pb_cli_integer(eq + 1, 0, 64, &v) || v == 0)
             return -1;
         *eq = '\0';
         if (strcmp(tok, "runtime") == 0)
@@ -196,7 +183,7 @@ int main(int argc, char **argv)
     pb_load_opts_init(&lo);
     int c, merge = 0;
     const char *out_path = NULL, *json_path = NULL;
-    unsigned long long v;
+    long long v;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":qhVo:", longopts, NULL)) != -1) {
         switch (c) {
@@ -235,21 +222,19 @@ int main(int argc, char **argv)
         case O_CHARTS: ro.charts_dir = optarg; break;
         case O_SEQ: so.sequential_ref = optarg; break;
         case O_KNEE: {
-            char *end;
-            errno = 0;
-            double k = strtod(optarg, &end);
-            if (errno || end == optarg || *end || !(k > 0 && k <= 100))
+            double k;
+            if (pb_cli_number(optarg, 0, 100, &k) || k == 0)
                 return pb_cli_usage_error("--knee wants a percentage in (0, 100], got '%s'", optarg);
             so.knee_pct = k;
             break;
         }
         case O_MAXMB:
-            if (parse_ull(optarg, 1u << 20, &v) || v == 0)
+            if (pb_cli_integer(optarg, 0, 1u << 20, &v) || v == 0)
                 return pb_cli_usage_error("--max-file-mb wants 1..1048576, got '%s'", optarg);
             lo.max_file_bytes = (size_t)v << 20;
             break;
         case O_DROP:
-            if (parse_ull(optarg, 1000000, &v))
+            if (pb_cli_integer(optarg, 0, 1000000, &v))
                 return pb_cli_usage_error("--drop-first wants 0..1000000 runs, got '%s'", optarg);
             so.drop_first = (size_t)v;
             break;

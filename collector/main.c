@@ -278,18 +278,6 @@ static void analyze_hint(const char *out)
             out, plain ? "" : "'");
 }
 
-/* A finite number in [lo, hi] (NaN fails both comparisons' negation). */
-static int parse_num(const char *s, double lo, double hi, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !(v >= lo && v <= hi))
-        return -1;
-    *out = v;
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     pb_cli_init("collect");
@@ -340,7 +328,7 @@ int main(int argc, char **argv)
             break;
         }
         case OPT_NUM_PREDICT:
-            if (parse_num(optarg, 1, 1e7, &v) || v != (int)v)
+            if (pb_cli_number(optarg, 1, 1e7, &v) || v != (int)v)
                 return pb_cli_usage_error("--num-predict %s: give a whole number of tokens >= 1", optarg);
             cli.num_predict = (int)v;
             cli_flag = "--num-predict";
@@ -350,49 +338,47 @@ int main(int argc, char **argv)
         case OPT_RUNTIME: ov.runtimes = optarg; break;
         case OPT_CONFIG: ov.configs = optarg; break;
         case OPT_RUNS:
-            if (parse_num(optarg, 1, 1e6, &v)) return pb_cli_usage_error("--runs %s: give a whole number in [1, 1e6]", optarg);
+            if (pb_cli_number(optarg, 1, 1e6, &v)) return pb_cli_usage_error("--runs %s: give a whole number in [1, 1e6]", optarg);
             ov.runs = (int)v;
             break;
         case OPT_TARGET_CI:
-            if (parse_num(optarg, 0.001, 100, &v)) return pb_cli_usage_error("--target-ci %s: give a percentage in (0, 100], e.g. 2", optarg);
+            if (pb_cli_number(optarg, 0.001, 100, &v)) return pb_cli_usage_error("--target-ci %s: give a percentage in (0, 100], e.g. 2", optarg);
             ov.target_ci_pct = v;
             break;
         case OPT_STAGGER:
-            if (parse_num(optarg, 0, 3600, &v)) return pb_cli_usage_error("--stagger %s: give seconds in [0, 3600]", optarg);
+            if (pb_cli_number(optarg, 0, 3600, &v)) return pb_cli_usage_error("--stagger %s: give seconds in [0, 3600]", optarg);
             ov.stagger_s = v;
             break;
         case OPT_RATE:
-            if (parse_num(optarg, 1e-6, 1e6, &v)) return pb_cli_usage_error("--arrival-rate %s: give agents per second > 0", optarg);
+            if (pb_cli_number(optarg, 1e-6, 1e6, &v)) return pb_cli_usage_error("--arrival-rate %s: give agents per second > 0", optarg);
             ov.rate_per_s = v;
             break;
         case OPT_MAX_RUNS:
-            if (parse_num(optarg, 1, 1e6, &v) || v != (int)v) return pb_cli_usage_error("--max-runs %s: give a whole number >= 1", optarg);
+            if (pb_cli_number(optarg, 1, 1e6, &v) || v != (int)v) return pb_cli_usage_error("--max-runs %s: give a whole number >= 1", optarg);
             ov.max_runs = (int)v;
             break;
         case OPT_NO_SOLO: ov.no_solo = 1; break;
         case OPT_NO_PAIRED: ov.no_paired_seed = 1; break;
         case OPT_NO_WARMUP: ov.no_warmup = 1; break;
         case OPT_SEED: {
-            char *end;
-            errno = 0;
-            unsigned long long s = strtoull(optarg, &end, 10);
-            if (errno || *end || end == optarg || s > (1ULL << 53))
+            long long s;
+            if (pb_cli_integer(optarg, 0, 1LL << 53, &s))
                 return pb_cli_usage_error("--seed %s: give a whole number in [0, 2^53]", optarg);
             ov.have_seed = 1;
-            ov.seed = s;
+            ov.seed = (unsigned long long)s;
             break;
         }
         case OPT_TIMEOUT:
-            if (parse_num(optarg, 0.001, 1e7, &v)) return pb_cli_usage_error("--timeout %s: give seconds in [0.001, 1e7]", optarg);
+            if (pb_cli_number(optarg, 0.001, 1e7, &v)) return pb_cli_usage_error("--timeout %s: give seconds in [0.001, 1e7]", optarg);
             ov.timeout_s = v;
             break;
         case OPT_CHUNK:
-            if (parse_num(optarg, 0, 1 << 24, &v)) return pb_cli_usage_error("--chunk-bytes %s: give a whole number in [0, 16777216]", optarg);
+            if (pb_cli_number(optarg, 0, 1 << 24, &v)) return pb_cli_usage_error("--chunk-bytes %s: give a whole number in [0, 16777216]", optarg);
             ov.chunk_bytes = (long)v;
             break;
         case OPT_REUSE: ov.reuse_connections = 1; break;
         case OPT_MAX_CONNECT_FAIL:
-            if (parse_num(optarg, 0, 1e6, &v) || v != (int)v)
+            if (pb_cli_number(optarg, 0, 1e6, &v) || v != (int)v)
                 return pb_cli_usage_error("--max-connect-failures %s: give a whole number of runs >= 0 "
                                           "(0 = never stop)", optarg);
             so.max_connect_failures = (int)v;
@@ -404,12 +390,12 @@ int main(int argc, char **argv)
         case OPT_SHARED: ov.emulate_shared_gpu = 1; break;
         case OPT_INDEP: ov.emulate_shared_gpu = 0; break;
         case OPT_PARALLEL:
-            if (parse_num(optarg, 1, 1 << 20, &v)) return pb_cli_usage_error("--emulate-parallel %s: give a whole number in [1, 1048576]", optarg);
+            if (pb_cli_number(optarg, 1, 1 << 20, &v)) return pb_cli_usage_error("--emulate-parallel %s: give a whole number in [1, 1048576]", optarg);
             ov.emulate_parallel = (int)v;
             break;
         case OPT_ETRACE: ov.emulate_trace = optarg; break;
         case OPT_SCALE:
-            if (parse_num(optarg, 1e-3, 1e6, &v)) return pb_cli_usage_error("--time-scale %s: give a factor in [1e-3, 1e6] (e.g. 20)", optarg);
+            if (pb_cli_number(optarg, 1e-3, 1e6, &v)) return pb_cli_usage_error("--time-scale %s: give a factor in [1e-3, 1e6] (e.g. 20)", optarg);
             ov.time_scale = v;
             break;
         case OPT_DRY: dry = 1; break;
@@ -452,7 +438,7 @@ int main(int argc, char **argv)
             ov.server_env = server_env;
             break;
         case OPT_TELEMETRY:
-            if (parse_num(optarg, 0, 60000, &v) || v != (int)v || (v > 0 && v < 10))
+            if (pb_cli_number(optarg, 0, 60000, &v) || v != (int)v || (v > 0 && v < 10))
                 return pb_cli_usage_error("--telemetry-interval %s: give milliseconds in [10, 60000], "
                                           "or 0 for none", optarg);
             telemetry_ms = (int)v;

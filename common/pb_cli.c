@@ -1,8 +1,10 @@
 /* pb_cli: the programs' error lines and command-line errors (pb_cli.h). */
 #include "pb_cli.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "pb_text.h"
@@ -55,4 +57,27 @@ const char *pb_cli_unknown_option(const char *arg, const char *const *names, siz
     else
         snprintf(out, outlen, "unknown option '%s'", shown);
     return out;
+}
+
+int pb_cli_number(const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    /* NaN fails both comparisons, so it is never in range. */
+    if (errno || end == s || *end || !(v >= lo && v <= hi))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int pb_cli_integer(const char *s, long long lo, long long hi, long long *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
 }

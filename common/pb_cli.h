@@ -7,6 +7,8 @@
  * - A command-line mistake adds "Try 'PROG --help'." and exits with
  *   PB_CLI_EXIT_USAGE (2 in all three programs, as documented in their
  *   --help); an unknown option names the nearest known one.
+ * - Numbers in flags are read one way (pb_cli_number, pb_cli_integer): the
+ *   whole argument, finite, in the flag's range.
  * - Running out of memory is pb_mem.h's business (it names the program
  *   through pb_cli_prog()).
  *
@@ -41,5 +43,14 @@ int pb_cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)
  * the comparison. Returns out. */
 const char *pb_cli_unknown_option(const char *arg, const char *const *names, size_t n,
                                   char *out, size_t outlen);
+
+/* A command-line number: the whole of s is one finite number in [lo, hi]
+ * (strtod's syntax; "nan", "inf", "1e999", "3x" and "" fail). Returns 0
+ * and *out, or -1 (the caller says which flag and what range). */
+int pb_cli_number(const char *s, double lo, double hi, double *out);
+
+/* A command-line whole number: the whole of s is one decimal integer in
+ * [lo, hi] (strtoll's syntax). Returns 0 and *out, or -1. */
+int pb_cli_integer(const char *s, long long lo, long long hi, long long *out);
 
 #endif

@@ -162,25 +162,19 @@ static const char usage[] =
 static int num(const char *flag, const char *v, double lo, double hi,
                double *out, char *err, size_t errlen)
 {
-    char *end;
-    errno = 0;
-    double d = strtod(v, &end);
-    if (end == v || *end || errno || !(d >= lo && d <= hi)) {
+    if (pb_cli_number(v, lo, hi, out)) {
         snprintf(err, errlen, "%s: expected a number in [%g, %g], got '%s'",
                  flag, lo, hi, v);
         return -1;
     }
-    *out = d;
     return 0;
 }
 
 static int inum(const char *flag, const char *v, long lo, long hi, int *out,
                 char *err, size_t errlen)
 {
-    char *end;
-    errno = 0;
-    long n = strtol(v, &end, 10);
-    if (end == v || *end || errno || n < lo || n > hi) {
+    long long n;
+    if (pb_cli_integer(v, lo, hi, &n)) {
         snprintf(err, errlen, "%s: expected an integer in [%ld, %ld], got '%s'",
                  flag, lo, hi, v);
         return -1;

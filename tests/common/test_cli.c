@@ -119,6 +119,25 @@ static void test_oom_names_the_place_and_aborts(void **st)
     assert_non_null(strstr(err, "run the same command again"));
 }
 
+static void test_numbers_are_whole_finite_and_in_range(void **st)
+{
+    (void)st;
+    double d = -1;
+    long long n = -1;
+    assert_int_equal(pb_cli_number("0.25", 0, 1, &d), 0);
+    assert_true(d == 0.25);
+    assert_int_equal(pb_cli_number("1e-3", 1e-3, 1, &d), 0);
+    const char *bad_d[] = {"", "x", "3x", "nan", "inf", "-inf", "1e999", "2", "-0.5"};
+    for (size_t i = 0; i < sizeof bad_d / sizeof bad_d[0]; i++)
+        assert_int_equal(pb_cli_number(bad_d[i], -0.1, 1, &d), -1);
+    assert_int_equal(pb_cli_integer("9007199254740992", 0, 1LL << 53, &n), 0);
+    assert_true(n == 1LL << 53);
+    const char *bad_n[] = {"", "1.5", "1e3", "9007199254740993", "-1", "12 ",
+                           "99999999999999999999"};
+    for (size_t i = 0; i < sizeof bad_n / sizeof bad_n[0]; i++)
+        assert_int_equal(pb_cli_integer(bad_n[i], 0, 1LL << 53, &n), -1);
+}
+
 static void test_strdup_copies(void **st)
 {
     (void)st;
@@ -136,6 +155,7 @@ int main(void)
         cmocka_unit_test(test_usage_error_says_what_and_exits_2),
         cmocka_unit_test(test_error_is_one_line_with_the_program),
         cmocka_unit_test(test_oom_names_the_place_and_aborts),
+        cmocka_unit_test(test_numbers_are_whole_finite_and_in_range),
         cmocka_unit_test(test_strdup_copies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
