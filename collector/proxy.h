@@ -78,6 +78,9 @@ typedef struct pb_proxy_opts {
     size_t max_parse_body;     /* request bodies kept to read the model,
                                   options: 0 = 16 MiB (a longer one is
                                   forwarded, not read) */
+    int keep_request_body;     /* 1: records carry "request_body" (the
+                                  parsed JSON body of a stream API request),
+                                  for a replay of the requests */
 } pb_proxy_opts;
 
 /* Binds and listens on `loop`. Returns NULL with err set (bad upstream

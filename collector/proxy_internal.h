@@ -45,6 +45,7 @@ typedef struct pxr {
     const char *api;           /* "generate", ..., "openai-responses", or NULL */
     pb_agent_spec agent;       /* what the transfer module reads */
     cJSON *options;            /* recorded options (owned), or NULL */
+    cJSON *request_body;       /* the parsed body when the proxy keeps them */
     pb_transfer *tr;           /* interprets the body (known dialects) */
     uint64_t bytes;            /* response body bytes */
     uint64_t (*ch)[3];         /* per body piece: t_in, bytes, t_out (0 = not yet) */

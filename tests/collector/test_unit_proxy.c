@@ -78,7 +78,7 @@ static pb_proxy *proxy_to(int port)
     char up[64], err[256];
     snprintf(up, sizeof up, "http://127.0.0.1:%d", port);
     pb_proxy_opts o = {.upstream = up, .label = "ep0", .origin_ns = uv_hrtime(),
-                       .connect_timeout_s = 2, .idle_timeout_s = 5};
+                       .connect_timeout_s = 2, .idle_timeout_s = 5, .keep_request_body = 1};
     pb_proxy *p = pb_proxy_start(&g_loop, &o, err, sizeof err);
     if (!p)
         fprintf(stderr, "pb_proxy_start: %s\n", err);
@@ -329,6 +329,10 @@ static void test_ndjson_same_as_direct(void **state)
     assert_string_equal(cJSON_GetObjectItem(r, "dialect")->valuestring, "generate");
     assert_string_equal(cJSON_GetObjectItem(r, "model")->valuestring, "gemma3:latest");
     assert_true(num(cJSON_GetObjectItem(r, "options"), "seed") == 7);
+    /* The body as sent, for a replay. */
+    cJSON *sent = cJSON_Parse(gen_body);
+    assert_true(cJSON_Compare(cJSON_GetObjectItem(r, "request_body"), sent, 1));
+    cJSON_Delete(sent);
     assert_true(cJSON_IsTrue(cJSON_GetObjectItem(r, "ok")));
     assert_true(num(r, "tokens") == 40);
     assert_true(num(cJSON_GetObjectItem(r, "final"), "eval_count") == 40);
