@@ -7,14 +7,15 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "pb_analysis.h"
+#include "pb_charts.h"
 #include "pb_csv.h"
 #include "pb_fs.h"
 #include "pb_json_out.h"
-#include "pb_text.h"
 #include "pb_load.h"
 #include "pb_report.h"
+#include "pb_result.h"
 #include "pb_stats.h"
+#include "pb_text.h"
 
 enum { EXIT_REPORT = 0, EXIT_NOTHING = 1, EXIT_USAGE = 2, EXIT_OUTPUT = 3 };
 
@@ -22,7 +23,9 @@ static const char USAGE[] =
 "usage: analyze [options] [LABEL=]DIR|FILE... > report.md\n"
 "\n"
 "Reads benchmark runs (parbench traces, TR115 Rust/Python metrics.json) found\n"
-"at any depth under each DIR, and writes a Markdown report on stdout (or -o).\n"
+"at any depth under each DIR, and writes the report's front page (the answer,\n"
+"warnings, main comparisons) on stdout (or -o FILE) and the full report\n"
+"beside it (-o FILE: FILE-full.md; on stdout only with --full).\n"
 "Progress, warnings and errors go to stderr.\n"
 "\n"
 "Inputs may be labelled to compare sweeps: analyze old=DIR1 new=DIR2 keeps\n"
@@ -36,9 +39,14 @@ static const char USAGE[] =
 "                       the data does not have is a usage error)\n"
 "  --merge              pool runs of different inputs that share a runtime\n"
 "                       name instead of keeping them apart\n"
-"  -o, --output FILE    write the report to FILE (atomically) instead of\n"
-"                       stdout; chart links are then relative to FILE's\n"
-"                       folder (on stdout: relative to the current directory)\n"
+"  -o, --output FILE    write the front page to FILE (atomically) instead of\n"
+"                       stdout, and the full report to FILE-full.md beside it\n"
+"                       (report.md -> report-full.md); chart links are then\n"
+"                       relative to FILE's folder (on stdout: relative to the\n"
+"                       current directory)\n"
+"  --full FILE          write the full report (all-pairs tests, ANOVA,\n"
+"                       per-config tables, the original study's tables, data\n"
+"                       quality, definitions) to FILE\n"
 "  --json FILE          also write every statistic, at full precision, as JSON\n"
 "                       (schema parbench-analysis v1, analyze/README.md)\n"
 "  --seed N             bootstrap seed, 1 to 4294967295, printed in the report\n"
@@ -49,11 +57,12 @@ static const char USAGE[] =
 "                       --group runtime=3,config=2; overrides file metadata.\n"
 "                       Default: metadata, else config = the directory holding\n"
 "                       the run_N directories and runtime = its parent.\n"
-"  --csv DIR            also write DIR/runs.csv, groups.csv, runtimes.csv,\n"
-"                       requests.csv, comparisons.csv\n"
+"  --csv DIR            also write DIR/runs.csv, groups.csv, groups_long.csv,\n"
+"                       runtimes.csv, requests.csv, comparisons.csv\n"
 "  --charts DIR         write charts into DIR and link them from the report\n"
 "  --sequential-ref RUNTIME  serialized runtime used as the sequential time\n"
-"                       of the true-efficiency section\n"
+"                       of the answer (a name the data does not have is a\n"
+"                       usage error)\n"
 "  --drop-first N       drop the first N runs (by run index) of every runtime x\n"
 "                       config group before any statistic (warm-up runs); the\n"
 "                       report says how many were dropped (default 0)\n"
@@ -65,9 +74,10 @@ static const char USAGE[] =
 "  -h, --help           this help\n"
 "  -V, --version        version\n"
 "\n"
-"exit status: 0 report written; 1 nothing could be loaded (a report saying\n"
-"why is still written); 2 usage error (unknown --baseline included); 3 the\n"
-"report, CSV or JSON could not be written.\n";
+"exit status: 0 report written; 1 nothing could be loaded or no run is valid\n"
+"(a report saying why is still written); 2 usage error (unknown --baseline or\n"
+"--sequential-ref included); 3 the report, charts, CSV or JSON could not be\n"
+"written.\n";
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -128,10 +138,37 @@ static void explain_nothing(const pb_dataset *ds)
             "writes (a manifest only describes the sweep); give that DIR.\n");
 }
 
+/* Writes one Markdown document to path (atomically), or stdout when path
+ * is NULL. Returns 0, -1 after saying what failed. */
+static int write_report(const char *path, const pb_report_opts *ro,
+                        int (*render)(FILE *, const pb_report_opts *))
+{
+    char *md = NULL;
+    size_t len = 0;
+    int rc = 0;
+    FILE *f = path ? open_memstream(&md, &len) : stdout;
+    if (!f || render(f, ro) != 0 || fflush(f) != 0) {
+        fprintf(stderr, "analyze: cannot write the report to %s: %s\n",
+                path ? "memory" : "stdout", strerror(errno));
+        rc = -1;
+    }
+    if (path && f) {
+        char err[600];
+        fclose(f);
+        if (rc == 0 && pb_fs_write_atomic(path, md, len, err, sizeof err)) {
+            fprintf(stderr, "analyze: %s: %s; check the folder exists and is "
+                    "writable\n", path, err);
+            rc = -1;
+        }
+    }
+    free(md);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     enum { O_REF = 256, O_BASE, O_SEED, O_BOOT, O_GROUP, O_CSV, O_CHARTS,
-           O_SEQ, O_MAXMB, O_DROP, O_MERGE, O_JSON, O_KNEE };
+           O_SEQ, O_MAXMB, O_DROP, O_MERGE, O_JSON, O_KNEE, O_FULL };
     static const struct option longopts[] = {
         {"ref", required_argument, NULL, O_REF},
         {"baseline", required_argument, NULL, O_BASE},
@@ -146,6 +183,7 @@ int main(int argc, char **argv)
         {"merge", no_argument, NULL, O_MERGE},
         {"json", required_argument, NULL, O_JSON},
         {"output", required_argument, NULL, 'o'},
+        {"full", required_argument, NULL, O_FULL},
         {"knee", required_argument, NULL, O_KNEE},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
@@ -154,8 +192,8 @@ int main(int argc, char **argv)
     };
     pb_report_opts ro;
     memset(&ro, 0, sizeof ro);
-    ro.seed = 1;
-    ro.boot_reps = 2000;
+    pb_result_opts so = {.seed = 1, .boot_reps = 2000};
+    const char *csv_dir = NULL, *full_path = NULL;
     pb_load_opts lo;
     pb_load_opts_init(&lo);
     int c, merge = 0;
@@ -179,35 +217,36 @@ int main(int argc, char **argv)
             ro.refs[ro.n_refs++].value = val;
             break;
         }
-        case O_BASE: ro.baseline = optarg; break;
+        case O_BASE: so.baseline = optarg; break;
         case O_SEED:
             /* GSL's mt19937 keeps 32 bits of the seed and maps 0 to 4357:
              * accept only seeds that it uses as given, so the seed printed
              * in the report reproduces the bootstrap. */
             if (parse_ull(optarg, 4294967295ULL, &v) || v == 0)
                 return usage_error("--seed wants an integer from 1 to 4294967295, got '%s'", optarg);
-            ro.seed = v;
+            so.seed = v;
             break;
         case O_BOOT:
             if (parse_ull(optarg, 10000000, &v))
                 return usage_error("--bootstrap wants 0..10000000, got '%s'", optarg);
-            ro.boot_reps = (unsigned)v;
+            so.boot_reps = (unsigned)v;
             break;
         case O_GROUP:
             if (parse_group(optarg, &lo))
                 return usage_error("--group wants runtime=LEVEL,config=LEVEL "
                                    "with LEVEL 1..64, got '%s'", optarg);
             break;
-        case O_CSV: ro.csv_dir = optarg; break;
+        case O_CSV: csv_dir = optarg; break;
+        case O_FULL: full_path = optarg; break;
         case O_CHARTS: ro.charts_dir = optarg; break;
-        case O_SEQ: ro.sequential_ref = optarg; break;
+        case O_SEQ: so.sequential_ref = optarg; break;
         case O_KNEE: {
             char *end;
             errno = 0;
             double k = strtod(optarg, &end);
             if (errno || end == optarg || *end || !(k > 0 && k <= 100))
                 return usage_error("--knee wants a percentage in (0, 100], got '%s'", optarg);
-            ro.knee_pct = k;
+            so.knee_pct = k;
             break;
         }
         case O_MAXMB:
@@ -218,7 +257,7 @@ int main(int argc, char **argv)
         case O_DROP:
             if (parse_ull(optarg, 1000000, &v))
                 return usage_error("--drop-first wants 0..1000000 runs, got '%s'", optarg);
-            ro.drop_first = (size_t)v;
+            so.drop_first = (size_t)v;
             break;
         case O_MERGE: merge = 1; break;
         case O_JSON: json_path = optarg; break;
@@ -306,76 +345,108 @@ int main(int argc, char **argv)
                     ds.files_hidden, ds.hidden_first);
     }
 
-    int rc = ds.n_runs == 0 ? EXIT_NOTHING : EXIT_REPORT;
-    /* Statistics once (the bootstrap dominates): the report, its sections
-     * and the CSV files all read this one analysis. */
-    pb_analysis an;
-    pb_analysis_opts ao = {.boot_reps = ro.boot_reps, .seed = ro.seed,
-                           .baseline = ro.baseline,
-                           .sequential_ref = ro.sequential_ref,
-                           .drop_first = ro.drop_first};
-    if (pb_analysis_build_opts(&ds, &ao, &an) != 0) {
+    int rc = pb_dataset_n_valid(&ds) == 0 ? EXIT_NOTHING : EXIT_REPORT;
+    /* Everything computed once (the bootstrap dominates): the front page,
+     * the full report, the charts, the CSV and the JSON only render it. */
+    pb_result res;
+    if (pb_result_build(&ds, &so, &res) != 0) {
         fprintf(stderr, "analyze: out of memory while computing statistics "
                 "for %zu runs\n", ds.n_runs);
         pb_dataset_free(&ds);
         return EXIT_OUTPUT;
     }
-    /* A misspelt baseline used to give a report without its table and no
+    /* A misspelt runtime used to give a report without its table and no
      * word: it is a usage error naming what the data has. */
-    if (ro.baseline && an.baseline < 0 && ds.n_runs > 0) {
-        fprintf(stderr, "analyze: --baseline '%s' is not a runtime with valid runs in "
-                "this data; runtimes found:", ro.baseline);
-        for (size_t i = 0; i < an.n_rts; i++)
-            fprintf(stderr, "%s %s", i ? "," : "", an.rts[i].runtime);
-        fprintf(stderr, "%s\nTry 'analyze --help'.\n", an.n_rts ? "" : " none");
-        pb_analysis_free(&an);
+    const char *bad = NULL, *badopt = NULL;
+    if (so.baseline && res.an.baseline < 0)
+        bad = so.baseline, badopt = "--baseline";
+    else if (so.sequential_ref && res.an.seqref < 0)
+        bad = so.sequential_ref, badopt = "--sequential-ref";
+    if (bad && ds.n_runs > 0) {
+        fprintf(stderr, "analyze: %s '%s' is not a runtime with valid runs in "
+                "this data; runtimes found:", badopt, bad);
+        for (size_t i = 0; i < res.an.n_rts; i++)
+            fprintf(stderr, "%s %s", i ? "," : "", res.an.rts[i].runtime);
+        fprintf(stderr, "%s\nTry 'analyze --help'.\n", res.an.n_rts ? "" : " none");
+        pb_result_free(&res);
         pb_dataset_free(&ds);
         return EXIT_USAGE;
     }
-    ro.analysis = &an;
-    char *link = NULL;
+    ro.res = &res;
+    char *link = NULL, *full_auto = NULL, *full_link = NULL;
     if (out_path && ro.charts_dir) {
         link = pb_report_rel_dir(out_path, ro.charts_dir);
         ro.charts_link = link;
     }
-    char *md = NULL;
-    size_t mdlen = 0;
-    FILE *mf = out_path ? open_memstream(&md, &mdlen) : stdout;
-    if (!mf || pb_report_markdown(mf, &ds, &ro) != 0 || fflush(mf) != 0) {
-        fprintf(stderr, "analyze: cannot write the report to %s: %s\n",
-                out_path ? "memory" : "stdout", strerror(errno));
-        rc = EXIT_OUTPUT;
+    /* The full report: --full FILE, else beside -o FILE as
+     * <stem>-full.md (report.md -> report-full.md); on stdout without
+     * --full it is not written (the front page says how to get it). */
+    if (!full_path && out_path) {
+        size_t l = strlen(out_path);
+        size_t stem = l > 3 && strcmp(out_path + l - 3, ".md") == 0 ? l - 3 : l;
+        full_auto = malloc(stem + 9);
+        if (full_auto)
+            snprintf(full_auto, stem + 9, "%.*s-full.md", (int)stem, out_path);
+        full_path = full_auto;
     }
-    if (out_path && mf) {
-        char err[600];
-        fclose(mf);
-        if (rc != EXIT_OUTPUT && pb_fs_write_atomic(out_path, md, mdlen, err, sizeof err)) {
-            fprintf(stderr, "analyze: -o %s: %s; check the folder exists and is "
-                    "writable\n", out_path, err);
+    if (full_path) {
+        /* The front page links it relative to its own folder. */
+        const char *base = strrchr(full_path, '/');
+        char *dir = base ? strndup(full_path, (size_t)(base - full_path)) : strdup(".");
+        char *rel = out_path && dir ? pb_report_rel_dir(out_path, dir) : NULL;
+        const char *d = out_path ? rel : dir;
+        base = base ? base + 1 : full_path;
+        if (d && (full_link = malloc(strlen(d) + strlen(base) + 2)) != NULL)
+            sprintf(full_link, "%s/%s", d, base);
+        if (full_link && strncmp(full_link, "./", 2) == 0)
+            memmove(full_link, full_link + 2, strlen(full_link + 2) + 1);
+        free(dir);
+        free(rel);
+        ro.full_name = full_link;
+    }
+    /* Charts first: the reports link what was actually drawn. */
+    char *charts_md = NULL;
+    size_t charts_len = 0;
+    if (ro.charts_dir && res.an.n_rts > 0) {
+        FILE *cf = open_memstream(&charts_md, &charts_len);
+        if (!cf || pb_charts_write(&ro, cf, &ro.speedup_chart) != 0) {
+            fprintf(stderr, "analyze: --charts %s: some charts could not be written or "
+                    "rendered (reasons above)\n", ro.charts_dir);
             rc = EXIT_OUTPUT;
         }
+        if (cf)
+            fclose(cf);
+        ro.charts_md = charts_md;
     }
-    free(md);
+    if (write_report(out_path, &ro, pb_report_front) != 0)
+        rc = EXIT_OUTPUT;
+    if (full_path && write_report(full_path, &ro, pb_report_full) != 0)
+        rc = EXIT_OUTPUT;
+    free(charts_md);
     free(link);
-    if (ro.csv_dir && ds.n_runs > 0) {
+    free(full_link);
+    free(full_auto);
+    if (csv_dir && ds.n_runs > 0) {
         char err[600];
-        if (pb_csv_write_analysis(ro.csv_dir, &ds, &an, ro.sequential_ref,
-                                  err, sizeof err)) {
+        if (pb_csv_write(csv_dir, &res, err, sizeof err)) {
             fprintf(stderr, "analyze: --csv %s: %s; check the directory is "
-                    "writable\n", ro.csv_dir, err);
+                    "writable\n", csv_dir, err);
             rc = EXIT_OUTPUT;
         }
     }
     if (json_path) {
         char err[600];
-        if (pb_json_out_write(json_path, &ds, &ro, err, sizeof err)) {
+        if (pb_json_out_write(json_path, &ro, err, sizeof err)) {
             fprintf(stderr, "analyze: --json %s: %s\n", json_path, err);
             rc = EXIT_OUTPUT;
         }
     }
     if (ds.n_runs == 0)
         explain_nothing(&ds);
-    pb_analysis_free(&an);
+    else if (rc == EXIT_NOTHING)
+        fprintf(stderr, "analyze: none of the %zu runs loaded is valid (reasons in the "
+                "full report's Data quality section)\n", ds.n_runs);
+    pb_result_free(&res);
     pb_dataset_free(&ds);
     return rc;
 }

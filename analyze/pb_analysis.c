@@ -192,25 +192,6 @@ static size_t rt_nruns(const pb_analysis *a, const pb_rt *r)
     return n;
 }
 
-static void holm_table(pb_pair *p, size_t n)
-{
-    double *w = calloc(n ? n : 1, sizeof *w), *m = calloc(n ? n : 1, sizeof *m);
-    if (w && m) {
-        for (size_t i = 0; i < n; i++) {
-            w[i] = p[i].c.welch_p;
-            m[i] = p[i].c.mw_p;
-        }
-        pb_stats_holm(w, n, w);
-        pb_stats_holm(m, n, m);
-        for (size_t i = 0; i < n; i++) {
-            p[i].c.welch_p_holm = w[i];
-            p[i].c.mw_p_holm = m[i];
-        }
-    }
-    free(w);
-    free(m);
-}
-
 int pb_analysis_build(const pb_dataset *ds, unsigned reps, uint64_t seed,
                       const char *baseline, pb_analysis *a)
 {
@@ -320,44 +301,9 @@ int pb_analysis_build_opts(const pb_dataset *ds, const pb_analysis_opts *opt,
         runtime_aggregate(ds, a, &a->rts[r], reps, seed, tmp);
     }
 
-    /* All pairs, then against the baseline; Holm within each table. */
-    size_t np = a->n_rts * (a->n_rts - (a->n_rts > 0)) / 2;
-    a->pairs = calloc(np ? np : 1, sizeof *a->pairs);
-    if (!a->pairs)
-        goto oom;
-    for (size_t i = 0; i < a->n_rts; i++)
-        for (size_t j = i + 1; j < a->n_rts; j++) {
-            pb_pair *p = &a->pairs[a->n_pairs++];
-            p->a = i;
-            p->b = j;
-            pb_stats_compare(a->rts[i].values, rt_nruns(a, &a->rts[i]),
-                             a->rts[j].values, rt_nruns(a, &a->rts[j]), &p->c);
-        }
-    holm_table(a->pairs, a->n_pairs);
+    /* The comparisons of runtimes (all pairs, every metric, the baseline's
+     * pairs marked) are pb_design's: computed once, there. */
     a->baseline = pb_analysis_find_rt(a, baseline);
-    if (a->baseline >= 0) {
-        size_t b = (size_t)a->baseline;
-        a->vs_base = calloc(a->n_rts, sizeof *a->vs_base);
-        if (!a->vs_base)
-            goto oom;
-        for (size_t i = 0; i < a->n_rts; i++) {
-            if (i == b)
-                continue;
-            pb_pair *p = &a->vs_base[a->n_vs_base++];
-            p->a = i;
-            p->b = b;
-            pb_stats_compare(a->rts[i].values, rt_nruns(a, &a->rts[i]),
-                             a->rts[b].values, rt_nruns(a, &a->rts[b]), &p->c);
-            /* A p value appears once: the baseline pairs are members of
-             * the all-pairs family and carry its Holm values. */
-            for (size_t k = 0; k < a->n_pairs; k++)
-                if ((a->pairs[k].a == i && a->pairs[k].b == b) ||
-                    (a->pairs[k].a == b && a->pairs[k].b == i)) {
-                    p->c.welch_p_holm = a->pairs[k].c.welch_p_holm;
-                    p->c.mw_p_holm = a->pairs[k].c.mw_p_holm;
-                }
-        }
-    }
     a->seqref = pb_analysis_find_rt(a, opt->sequential_ref);
     if (pb_design_build(ds, opt, a) != 0)
         goto oom;
@@ -390,8 +336,6 @@ void pb_analysis_free(pb_analysis *a)
     free(a->configs);
     free(a->groups);
     free(a->rts);
-    free(a->pairs);
-    free(a->vs_base);
     memset(a, 0, sizeof *a);
     a->baseline = -1;
     a->seqref = -1;

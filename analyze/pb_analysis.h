@@ -63,6 +63,9 @@ typedef struct pb_rt {
     size_t *run_cfg;                /* config index of each run, group order (owned) */
     double *mvals[PB_M_COUNT];      /* metric values per run, group order (owned) */
     pb_summary msum[PB_M_COUNT];    /* per metric over runs (no bootstrap) */
+    double mcenter[PB_M_COUNT];     /* per metric, the centre comparisons use:
+                                     * geometric mean for log-scale metrics,
+                                     * else the mean; NAN without values */
     pb_geomean paired_speedup;      /* measured speedup: geometric mean [t CI of
                                      * the mean ln ratio], n; efficiency = / N */
     pb_ratio seqref;                /* --sequential-ref ratio of means over
@@ -107,20 +110,11 @@ typedef struct pb_comparison {
     double mdd, target, n_needed;
 } pb_comparison;
 
-typedef struct pb_pair {
-    size_t a, b;                    /* indices into rts: a vs b */
-    pb_compare c;
-} pb_pair;
-
 typedef struct pb_analysis {
     pb_group *groups;
     size_t n_groups;
     pb_rt *rts;
     size_t n_rts;
-    pb_pair *pairs;                 /* all pairs a < b, Holm across them */
-    size_t n_pairs;
-    pb_pair *vs_base;               /* each runtime vs --baseline */
-    size_t n_vs_base;
     long baseline;                  /* index into rts, -1 if none/unknown */
     /* parbench's own statistics (issue 8); see pb_comparison. */
     const char **configs;           /* sorted config names (owned array,
@@ -144,6 +138,11 @@ typedef struct pb_analysis_opts {
     const char *baseline;           /* --baseline, or NULL */
     const char *sequential_ref;     /* --sequential-ref, or NULL */
     size_t drop_first;              /* --drop-first N */
+    int answer_only;                /* only what pb_answer reads: groups,
+                                     * runtime values, paired speedups and
+                                     * the reference ratio (no comparisons,
+                                     * ANOVA, order effects):
+                                     * the robustness re-analyses */
 } pb_analysis_opts;
 
 int pb_analysis_build_opts(const pb_dataset *ds, const pb_analysis_opts *o,
@@ -156,6 +155,12 @@ int pb_analysis_build_opts(const pb_dataset *ds, const pb_analysis_opts *o,
 int pb_analysis_build(const pb_dataset *ds, unsigned boot_reps, uint64_t seed,
                       const char *baseline, pb_analysis *out);
 void pb_analysis_free(pb_analysis *a);
+
+/* Concurrent wall times (s) of runtime r's analysed runs into w and their
+ * config ids (strata) into st, in group order; returns the count. w and st
+ * hold at least the runtime's run count. */
+size_t pb_analysis_walls(const pb_dataset *ds, const pb_analysis *a, size_t r,
+                         double *w, size_t *st);
 
 /* Index of runtime name in a->rts, or -1. */
 long pb_analysis_find_rt(const pb_analysis *a, const char *name);

@@ -214,21 +214,32 @@ void pb_derive_run(const pb_run *run, pb_derived *o) {
     derive_gaps(run, o);
 }
 
+/* A valid run of the reference: its config's slot, run index and wall. */
+typedef struct ref_run { size_t t; int run_index; size_t pos; double wall; } ref_run;
+
+static int ref_run_cmp(const void *a, const void *b) {
+    const ref_run *x = a, *y = b;
+    if (x->t != y->t) return x->t < y->t ? -1 : 1;
+    if (x->run_index != y->run_index) return x->run_index < y->run_index ? -1 : 1;
+    return (x->pos > y->pos) - (x->pos < y->pos);
+}
+
 size_t pb_derive_dataset(const pb_dataset *ds, const char *ref_runtime,
-                         pb_derived *out) {
+                         size_t drop_first, pb_derived *out) {
     for (size_t i = 0; i < ds->n_runs; i++) pb_derive_run(&ds->runs[i], &out[i]);
     if (!ref_runtime) return 0;
 
-    /* The reference runtime's mean wall time per config. Configs are few
-     * (tens), runs many: a linear table keeps this O(runs x configs). */
+    /* The reference runtime's mean wall time per config, over the runs
+     * --drop-first keeps (the first drop_first valid runs of each config by
+     * run index, as pb_analysis drops them). Configs are few (tens), runs
+     * many: a linear table of configs, one sort of the reference's runs. */
     typedef struct { const char *config; double sum; size_t k; } ref_mean;
     ref_mean *tab = NULL;
-    size_t nt = 0;
-    for (size_t i = 0; i < ds->n_runs; i++) {
+    ref_run *rr = malloc((ds->n_runs + 1) * sizeof *rr);
+    size_t nt = 0, nr = 0;
+    for (size_t i = 0; rr && i < ds->n_runs; i++) {
         const pb_run *q = &ds->runs[i];
-        double w = run_wall(q);
-        if (!q->valid || !isfinite(w) || !q->runtime || !q->config ||
-            strcmp(q->runtime, ref_runtime) != 0)
+        if (!q->valid || !q->runtime || !q->config || strcmp(q->runtime, ref_runtime) != 0)
             continue;
         size_t t = 0;
         while (t < nt && strcmp(tab[t].config, q->config) != 0) t++;
@@ -238,15 +249,22 @@ size_t pb_derive_dataset(const pb_dataset *ds, const char *ref_runtime,
             tab = g;
             tab[nt++] = (ref_mean){q->config, 0, 0};
         }
-        tab[t].sum += w;
-        tab[t].k++;
+        rr[nr++] = (ref_run){t, q->run_index, i, run_wall(q)};
     }
+    if (rr) qsort(rr, nr, sizeof *rr, ref_run_cmp);
+    for (size_t k = 0, seen = 0; k < nr; k++) {
+        seen = k > 0 && rr[k].t == rr[k - 1].t ? seen + 1 : 0;
+        if (seen < drop_first || !isfinite(rr[k].wall)) continue;
+        tab[rr[k].t].sum += rr[k].wall;
+        tab[rr[k].t].k++;
+    }
+    free(rr);
     for (size_t i = 0; i < ds->n_runs; i++) {
         const pb_run *r = &ds->runs[i];
         double wall = run_wall(r);
         if (!r->config || !isfinite(wall)) continue;
         for (size_t t = 0; t < nt; t++) {
-            if (strcmp(tab[t].config, r->config) != 0) continue;
+            if (strcmp(tab[t].config, r->config) != 0 || tab[t].k == 0) continue;
             out[i].ref_seq_s = tab[t].sum / (double)tab[t].k;
             out[i].ref_speedup = out[i].ref_seq_s / wall;
             out[i].ref_efficiency = r->n_agents
@@ -256,4 +274,13 @@ size_t pb_derive_dataset(const pb_dataset *ds, const char *ref_runtime,
     }
     free(tab);
     return nt;
+}
+
+void pb_derive_ref_summary(pb_summary *s, const pb_ratio *r, int efficiency,
+                           double n_agents) {
+    if (!r || !isfinite(r->est) || s->n == 0) return;
+    double k = efficiency ? 100.0 / n_agents : 1.0;
+    s->mean = r->est * k;
+    s->ci_lo = r->unbounded ? NAN : r->lo * k;
+    s->ci_hi = r->unbounded ? NAN : r->hi * k;
 }

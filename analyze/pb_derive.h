@@ -17,6 +17,8 @@
 
 #include <stddef.h>
 #include "pb_model.h"
+#include "pb_ratio.h"
+#include "pb_stats.h"
 
 /* TTFT split and streaming figures of one request. */
 typedef struct pb_derive_req {
@@ -45,6 +47,16 @@ typedef struct pb_derived {
     double ref_seq_s, ref_speedup, ref_efficiency;
 } pb_derived;
 
+/* Over a group or runtime, ref_speedup (efficiency 0) or ref_efficiency
+ * (1): the per-run values treat the reference's mean as known, so their
+ * t interval is too narrow. s keeps the per-run SD, min, max and median;
+ * its mean and interval become the ratio of means r (the seqref of that
+ * group or runtime) with Fieller's interval, which counts both samples'
+ * variance; efficiency = that / n_agents x 100 (NAN when n_agents is NAN,
+ * i.e. the runs differ in N). Nothing changes when r has no estimate. */
+void pb_derive_ref_summary(pb_summary *s, const pb_ratio *r, int efficiency,
+                           double n_agents);
+
 /* Split of one request (NAN fields where timestamps/statistics are absent). */
 void pb_derive_request(const pb_request *rq, pb_derive_req *out);
 
@@ -57,10 +69,15 @@ double pb_derive_overlap(const double *starts, const double *ends, size_t n,
                          double t0, double t1);
 
 /* Derives every run of ds into out[0..n_runs) and, when ref_runtime is not
- * NULL, fills ref_* from that runtime's per-config mean wall time (runs of
- * configs the reference lacks stay NAN). Returns the number of configs that
- * had a reference mean (0 when ref_runtime is NULL or absent). */
+ * NULL, fills ref_* from that runtime's per-config mean wall time over its
+ * runs that --drop-first keeps (the first drop_first of each group by run
+ * index are left out, as in every statistic); runs of configs the
+ * reference lacks stay NAN. Per run, ref_speedup treats that mean as
+ * known: summaries over runs take their mean and interval from the ratio
+ * of means with Fieller's interval instead (pb_derive_ref_summary).
+ * Returns the number of configs that had a reference mean (0 when
+ * ref_runtime is NULL or absent). */
 size_t pb_derive_dataset(const pb_dataset *ds, const char *ref_runtime,
-                         pb_derived *out);
+                         size_t drop_first, pb_derived *out);
 
 #endif

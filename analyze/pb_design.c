@@ -44,8 +44,18 @@ static int runtime_values(const pb_dataset *ds, pb_analysis *a)
                     rt->mvals[m][i] = pb_metric_run(&ds->runs[g->runs[j]], (pb_metric_id)m);
             }
         }
-        for (int m = 0; m < PB_M_COUNT; m++)
+        for (int m = 0; m < PB_M_COUNT; m++) {
             pb_stats_summarize(rt->mvals[m], n, 0, 0, &rt->msum[m]);
+            /* The centre the comparisons compare: geometric mean on the
+             * log scale (their estimate is a ratio of these). */
+            if (pb_metrics[m].log_scale) {
+                pb_geomean g;
+                pb_ratio_geomean(rt->mvals[m], n, &g);
+                rt->mcenter[m] = g.n ? g.gm : NAN;
+            } else {
+                rt->mcenter[m] = rt->msum[m].n ? rt->msum[m].mean : NAN;
+            }
+        }
         pb_ratio_geomean(rt->mvals[PB_M_MEAS_SPEEDUP], n, &rt->paired_speedup);
     }
     return 0;
@@ -76,9 +86,8 @@ static int group_order(const pb_dataset *ds, pb_analysis *a)
     return 0;
 }
 
-/* Walls and config ids of runtime r's runs, into w / st; returns count. */
-static size_t walls(const pb_dataset *ds, const pb_analysis *a, size_t r,
-                    double *w, size_t *st)
+size_t pb_analysis_walls(const pb_dataset *ds, const pb_analysis *a, size_t r,
+                         double *w, size_t *st)
 {
     const pb_rt *rt = &a->rts[r];
     size_t n = 0;
@@ -110,16 +119,18 @@ static int seqref(const pb_dataset *ds, pb_analysis *a)
         free(rw), free(xw), free(rs), free(xs);
         return -1;
     }
-    size_t nr = walls(ds, a, ref, rw, rs);
+    size_t nr = pb_analysis_walls(ds, a, ref, rw, rs);
     int rc = 0;
     for (size_t r = 0; r < a->n_rts && rc == 0; r++) {
         pb_rt *rt = &a->rts[r];
-        size_t nx = walls(ds, a, r, xw, xs);
+        size_t nx = pb_analysis_walls(ds, a, r, xw, xs);
         /* The reference against itself is 1 by construction (same sample
          * on both sides); passing the same arrays makes pb_ratio say so. */
         int self = r == ref;
         rt->seqref_is_self = self;
-        unsigned reps = nr >= PB_BOOT_MIN_N && nx >= PB_BOOT_MIN_N ? a->boot_reps : 0;
+        /* No bootstrap cross-check: it covered < 94% at every stratum size
+         * simulated (PB_BOOT_MIN_N); Fieller's interval is the one printed. */
+        unsigned reps = 0;
         rc = pb_ratio_of_means(rw, rs, nr, self ? rw : xw, self ? rs : xs,
                                self ? nr : nx, a->n_configs, reps,
                                pb_stats_stream_seed(a->seed, rt->runtime, "seqref"),
@@ -135,7 +146,7 @@ static int seqref(const pb_dataset *ds, pb_analysis *a)
             if (!ni || !nj)
                 continue;
             /* Runs of a config are contiguous (group order). */
-            unsigned greps = ni >= PB_BOOT_MIN_N && nj >= PB_BOOT_MIN_N ? a->boot_reps : 0;
+            unsigned greps = 0;   /* as above: no bootstrap */
             rc = pb_ratio_of_means(rw + i0, rs + i0, ni, self ? rw + i0 : xw + j0,
                                    self ? rs + i0 : xs + j0, self ? ni : nj,
                                    a->n_configs, greps,
@@ -147,45 +158,40 @@ static int seqref(const pb_dataset *ds, pb_analysis *a)
     return rc;
 }
 
-/* Percentile bootstrap of the best config mean (original efficiency):
- * each config's runs resampled within, the maximum of the config means. */
+/* The best config (largest mean original efficiency) with a 95% interval
+ * for its true mean that holds whichever config the data picked
+ * (pb_stats_best_mean: Bonferroni over the configs). Kept in best_boot_*
+ * (the field names the renderers read). */
 static int best_config(const pb_dataset *ds, pb_analysis *a)
 {
-    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-    double *rep = malloc(((size_t)a->boot_reps + 1) * sizeof *rep);
-    int rc = rng && rep ? 0 : -1;
-    for (size_t r = 0; r < a->n_rts && rc == 0; r++) {
+    for (size_t r = 0; r < a->n_rts; r++) {
         pb_rt *rt = &a->rts[r];
         rt->best_boot_lo = rt->best_boot_hi = NAN;
-        int ok = a->boot_reps > 0 && rt->n_groups > 0;
-        for (size_t k = 0; k < rt->n_groups; k++)
-            ok = ok && a->groups[rt->first_group + k].eff.n >= 2;
-        if (!ok)
+        size_t k = rt->n_groups, total = 0;
+        for (size_t j = 0; j < k; j++)
+            total += a->groups[rt->first_group + j].n;
+        if (k == 0)
             continue;
-        gsl_rng_set(rng, pb_stats_stream_seed(a->seed, rt->runtime, "best-config"));
-        for (unsigned b = 0; b < a->boot_reps; b++) {
-            double best = -INFINITY;
-            for (size_t k = 0; k < rt->n_groups; k++) {
-                const pb_group *g = &a->groups[rt->first_group + k];
-                double s = 0;
-                size_t m = 0;
-                for (size_t i = 0; i < g->n; i++) {
-                    double v = ds->runs[g->runs[gsl_rng_uniform_int(rng, g->n)]].est_efficiency;
-                    if (isfinite(v)) { s += v; m++; }
-                }
-                if (m && s / (double)m > best)
-                    best = s / (double)m;
-            }
-            rep[b] = best;
+        double *v = malloc((total + 1) * sizeof *v);
+        const double **x = malloc(k * sizeof *x);
+        size_t *n = malloc(k * sizeof *n);
+        if (!v || !x || !n) {
+            free(v), free(x), free(n);
+            return -1;
         }
-        gsl_sort(rep, 1, a->boot_reps);
-        rt->best_boot_lo = gsl_stats_quantile_from_sorted_data(rep, 1, a->boot_reps, 0.025);
-        rt->best_boot_hi = gsl_stats_quantile_from_sorted_data(rep, 1, a->boot_reps, 0.975);
+        size_t off = 0;
+        for (size_t j = 0; j < k; j++) {
+            const pb_group *g = &a->groups[rt->first_group + j];
+            x[j] = v + off;
+            n[j] = g->n;
+            for (size_t i = 0; i < g->n; i++)
+                v[off++] = ds->runs[g->runs[i]].est_efficiency;
+        }
+        size_t best;
+        pb_stats_best_mean(x, n, k, &best, &rt->best_boot_lo, &rt->best_boot_hi);
+        free(v), free(x), free(n);
     }
-    if (rng)
-        gsl_rng_free(rng);
-    free(rep);
-    return rc;
+    return 0;
 }
 
 /* Values of runtime r for metric m on the compared scale (ln for log
@@ -264,6 +270,14 @@ static void compare_one(pb_analysis *a, pb_comparison *c, const double *x,
     c->estimate = lg ? exp(c->c.diff) : c->c.diff;
     c->lo = lg ? exp(c->c.diff_lo) : c->c.diff_lo;
     c->hi = lg ? exp(c->c.diff_hi) : c->c.diff_hi;
+    /* Hodges-Lehmann on the same scale as the estimate beside it: a shift
+     * of ln values is a ratio once exponentiated (monotone, so the interval
+     * maps end to end). */
+    if (lg) {
+        c->c.hl_shift = exp(c->c.hl_shift);
+        c->c.hl_lo = exp(c->c.hl_lo);
+        c->c.hl_hi = exp(c->c.hl_hi);
+    }
     snprintf(c->family, sizeof c->family, "all pairs: %s", mi->key);
     pb_rank_van_elteren(x, ra->run_cfg, ra->n_runs, y, rb->run_cfg, rb->n_runs,
                         a->n_configs, &c->ve);
@@ -329,7 +343,9 @@ static int comparisons(pb_analysis *a)
 int pb_design_build(const pb_dataset *ds, const pb_analysis_opts *o,
                     pb_analysis *a)
 {
-    (void)o;
+    /* The answer needs only the runtimes' values and the reference. */
+    if (o->answer_only)
+        return runtime_values(ds, a) || seqref(ds, a) ? -1 : 0;
     if (runtime_values(ds, a) || group_order(ds, a) || seqref(ds, a) ||
         best_config(ds, a))
         return -1;

@@ -2,6 +2,9 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
+
+#include "pb_text.h"
 
 const char *pb_json_type(const cJSON *v)
 {
@@ -68,4 +71,48 @@ const cJSON *pb_json_arr(const cJSON *obj, const char *key)
 {
     const cJSON *v = obj ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
     return cJSON_IsArray(v) ? v : NULL;
+}
+
+/* A repaired copy of s, or NULL when s is valid (nothing to do). */
+static char *repaired(const char *s, int *oom)
+{
+    size_t n = strlen(s);
+    if (pb_utf8_valid(s, n))
+        return NULL;
+    char *r = pb_utf8_repair(s, n, NULL);
+    *oom = r == NULL;
+    return r;
+}
+
+size_t pb_json_utf8_repair(cJSON *node)
+{
+    size_t k = 0;
+    for (; node; node = node->next) {
+        int oom = 0;
+        char *r;
+        if (node->string && !(node->type & cJSON_StringIsConst) &&
+            ((r = repaired(node->string, &oom)) || oom)) {
+            if (oom)
+                node->string[0] = '\0';
+            else {
+                cJSON_free(node->string);
+                node->string = r;
+            }
+            k++;
+        }
+        oom = 0;
+        if (cJSON_IsString(node) && node->valuestring &&
+            ((r = repaired(node->valuestring, &oom)) || oom)) {
+            if (oom)
+                node->valuestring[0] = '\0';
+            else {
+                cJSON_free(node->valuestring);
+                node->valuestring = r;
+            }
+            k++;
+        }
+        if (node->child)
+            k += pb_json_utf8_repair(node->child);
+    }
+    return k;
 }

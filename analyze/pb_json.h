@@ -25,6 +25,13 @@ const char *pb_json_str(const cJSON *obj, const char *key);
 const cJSON *pb_json_obj(const cJSON *obj, const char *key);
 const cJSON *pb_json_arr(const cJSON *obj, const char *key);
 
+/* Replaces, in every string value and key of the tree, each invalid UTF-8
+ * sequence by U+FFFD (pb_utf8_repair): names come from untrusted files and
+ * directory names, and a JSON document must be valid UTF-8 (RFC 8259).
+ * Returns the number of strings repaired; a string that cannot be repaired
+ * (out of memory) is emptied rather than left invalid. */
+size_t pb_json_utf8_repair(cJSON *node);
+
 /* Name of a cJSON node's type, for error messages. */
 const char *pb_json_type(const cJSON *v);
 

@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "pb_fs.h"
+#include "pb_hash.h"
+#include "pb_text.h"
 #include "pb_json.h"
 
 /* Set of (dev, ino) pairs: directories already walked (symlink loops) and
@@ -61,12 +63,123 @@ static int seen_add(seen_set *s, uint64_t d, uint64_t i)
     return 0;
 }
 
+/* Runs loaded so far by content (FNV-1a 64 of the bytes, and the length):
+ * a copy of a run (`cp -r sweep sweep.bak` beside it) has another inode but
+ * the same bytes, and must not count twice. Open addressing; the first
+ * path is kept to name in the Data quality line. */
+typedef struct content_set {
+    uint64_t *h;
+    size_t *len;
+    char **path;
+    size_t cap, n;
+} content_set;
+
 typedef struct walk_ctx {
     pb_dataset *ds;
     const pb_load_opts *o;
     seen_set dirs, files;
+    content_set runs;
     size_t added;
 } walk_ctx;
+
+/* The path of an earlier run with the same content, or NULL after adding
+ * this one (NULL too when out of memory: counted rather than lost). */
+static const char *content_seen(content_set *s, uint64_t h, size_t len, const char *path)
+{
+    if (2 * (s->n + 1) > s->cap) {
+        content_set g = {0};
+        g.cap = s->cap ? s->cap * 2 : 1024;
+        g.h = calloc(g.cap, sizeof *g.h);
+        g.len = calloc(g.cap, sizeof *g.len);
+        g.path = calloc(g.cap, sizeof *g.path);
+        if (!g.h || !g.len || !g.path) {
+            free(g.h), free(g.len), free(g.path);
+            return NULL;
+        }
+        for (size_t k = 0; k < s->cap; k++) {
+            if (!s->path[k])
+                continue;
+            size_t j = (size_t)(s->h[k] ^ (s->h[k] >> 31)) & (g.cap - 1);
+            while (g.path[j])
+                j = (j + 1) & (g.cap - 1);
+            g.h[j] = s->h[k], g.len[j] = s->len[k], g.path[j] = s->path[k];
+            g.n++;
+        }
+        free(s->h), free(s->len), free(s->path);
+        *s = g;
+    }
+    size_t k = (size_t)(h ^ (h >> 31)) & (s->cap - 1);
+    while (s->path[k]) {
+        if (s->h[k] == h && s->len[k] == len)
+            return s->path[k];
+        k = (k + 1) & (s->cap - 1);
+    }
+    if ((s->path[k] = strdup(path))) {
+        s->h[k] = h;
+        s->len[k] = len;
+        s->n++;
+    }
+    return NULL;
+}
+
+static void content_free(content_set *s)
+{
+    for (size_t k = 0; k < s->cap; k++)
+        free(s->path[k]);
+    free(s->h), free(s->len), free(s->path);
+}
+
+/* Values no measurement can produce (a corrupted or hand-edited file):
+ * the run is refused at load, with the reason, instead of entering a mean
+ * (efficiency -6e9%, 168.8% for 2 agents, a 292-digit wall time, negative
+ * token counts). Returns NULL when plausible, else the reason in buf. */
+#define PB_LOAD_MAX_SECONDS 1e7     /* 115 days: no run lasts longer */
+#define PB_LOAD_MAX_TOKENS 1e9
+static const char *run_implausible(const pb_run *r, char *buf, size_t len)
+{
+    /* Rounding in the files' own percentages: 100.0001 is still 100. */
+    const double tol = 1e-6;
+    if (!r->valid)
+        return NULL;   /* kept as invalid, never enters a statistic */
+    if (r->n_agents == 0)
+        snprintf(buf, len, "no agents");
+    else if (!isnan(r->wall_s) && !(r->wall_s > 0 && r->wall_s <= PB_LOAD_MAX_SECONDS))
+        snprintf(buf, len, "concurrent wall time %.6g s is not in (0, %.0g]", r->wall_s,
+                 PB_LOAD_MAX_SECONDS);
+    else if (!isfinite(r->est_efficiency))
+        snprintf(buf, len, "efficiency is not a number");
+    else if (r->est_efficiency < 0 || r->est_efficiency > 100 * (1 + tol))
+        snprintf(buf, len, "efficiency %.6g%% is outside 0..100%%: the agents' time inside "
+                 "the concurrent phase cannot exceed N x its wall time", r->est_efficiency);
+    else if (isfinite(r->est_speedup) &&
+             (r->est_speedup < 0 || r->est_speedup > (double)r->n_agents * (1 + tol)))
+        snprintf(buf, len, "speedup %.6g is outside 0..%zu (the number of agents)",
+                 r->est_speedup, r->n_agents);
+    else if (!isnan(r->meas_efficiency) && !(isfinite(r->meas_efficiency) &&
+                                              r->meas_efficiency >= 0))
+        snprintf(buf, len, "measured efficiency %.6g%% is negative or not finite",
+                 r->meas_efficiency);
+    else {
+        buf[0] = '\0';
+        for (size_t a = 0; a < r->n_agents && !buf[0]; a++) {
+            /* The original study's loaders fill conc without has_conc;
+             * absent fields are NAN or 0, which pass. */
+            const pb_request *q[2] = {&r->agents[a].conc, &r->agents[a].solo};
+            for (int k = 0; k < 2 && !buf[0]; k++) {
+                double v[] = {q[k]->tokens, q[k]->duration_s, q[k]->ttft_ms / 1e3};
+                const char *what[] = {"token count", "duration (s)", "TTFT (s)"};
+                double max[] = {PB_LOAD_MAX_TOKENS, PB_LOAD_MAX_SECONDS, PB_LOAD_MAX_SECONDS};
+                for (int f = 0; f < 3 && !buf[0]; f++)
+                    if (!isnan(v[f]) && !(v[f] >= 0 && v[f] <= max[f]))
+                        snprintf(buf, len, "agent %zu: %s %.6g is negative or beyond "
+                                 "%.0g", a + 1, what[f], v[f], max[f]);
+            }
+        }
+        if (!buf[0])
+            return NULL;
+    }
+    return buf;
+}
 
 void pb_load_opts_init(pb_load_opts *o)
 {
@@ -310,7 +423,8 @@ static void load_file(walk_ctx *c, const char *path)
         skip(c, path, reason);
         return;
     }
-    cJSON *root = cJSON_ParseWithLength(buf, len);
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
     size_t lead = 0;
     while (lead < len && strchr(" \t\r\n", buf[lead]))
         lead++;
@@ -332,6 +446,28 @@ static void load_file(walk_ctx *c, const char *path)
         free(buf);
         return;
     }
+    /* One JSON document per file: bytes after it ("{run}}{...}") mean a
+     * damaged or concatenated file, not a run. */
+    size_t tail = end && end >= buf && end <= buf + len ? (size_t)(end - buf) : len;
+    while (tail < len && strchr(" \t\r\n", buf[tail]))
+        tail++;
+    if (tail < len) {
+        snprintf(reason, sizeof reason, "%zu bytes after the JSON document (from byte "
+                 "%zu): a damaged or concatenated file; re-collect or repair the run",
+                 len - tail, tail);
+        skip(c, path, reason);
+        cJSON_Delete(root);
+        free(buf);
+        return;
+    }
+    if (pb_json_has_nul_escape(buf, len)) {
+        skip(c, path, "a string holds \\u0000 (a NUL character), which would cut a name "
+             "short; remove it");
+        cJSON_Delete(root);
+        free(buf);
+        return;
+    }
+    uint64_t ident = pb_hash_fnv1a64(buf, len);
     free(buf);
     if (!cJSON_IsObject(root)) {
         snprintf(reason, sizeof reason, "top-level JSON value is %s, expected "
@@ -383,12 +519,24 @@ static void load_file(walk_ctx *c, const char *path)
              "\"parbench-trace\" and no TR115 \"summary\" object); ignored");
     }
     if (parse) {
+        const char *first;
         pb_run *r = pb_dataset_add_run(c->ds);
         if (!r) {
             skip(c, path, "out of memory");
         } else if (parse(root, r, err, sizeof err) != 0) {
             pb_dataset_pop_run(c->ds);
             skip(c, path, err);
+        } else if (run_implausible(r, err, sizeof err)) {
+            pb_dataset_pop_run(c->ds);
+            snprintf(reason, sizeof reason, "impossible value: %s; the run is not used "
+                     "(a damaged or edited file?)", err);
+            skip(c, path, reason);
+        } else if ((first = content_seen(&c->runs, ident, len, path))) {
+            pb_dataset_pop_run(c->ds);
+            snprintf(reason, sizeof reason, "same content as %.300s (a copy of a run "
+                     "already loaded); counted once", first);
+            c->ds->files_copies++;
+            skip(c, path, reason);
         } else {
             r->path = strdup(path);
             group_from_dirs(c, path, r);
@@ -489,6 +637,102 @@ static void walk(walk_ctx *c, const char *path, int depth, int explicit_arg)
     load_file(c, path);
 }
 
+/* The directory above the runtime's, by the default layout rule (run_N
+ * skipped, config, runtime, then this one), into out; "" when none. */
+static void parent_of_runtime(const char *path, char *out, size_t outlen)
+{
+    char buf[PATH_MAX * 2];
+    const char *comp[64];
+    int n = dir_components(path, buf, sizeof buf, comp, 64), i = 0;
+    while (i < n && run_dir_index(comp[i], strlen(comp[i])) >= 0)
+        i++;
+    snprintf(out, outlen, "%s", i + 2 < n ? comp[i + 2] : "");
+}
+
+typedef struct run_key { const pb_run *r; size_t i; } run_key;
+
+static int run_key_cmp(const void *a, const void *b)
+{
+    const pb_run *x = ((const run_key *)a)->r, *y = ((const run_key *)b)->r;
+    int c = strcmp(x->runtime, y->runtime);
+    if (!c) c = strcmp(x->config, y->config);
+    if (!c) c = (x->run_index > y->run_index) - (x->run_index < y->run_index);
+    return c;
+}
+
+/* The study team's TR114 layout holds two phases side by side
+ * (phase1/chimera-homo/CONFIG/run_1..5 and phase2/chimera-homo/CONFIG/
+ * run_1..5): grouped by directory, both land in one (runtime, config) with
+ * run indexes 1..5 twice, pooling two experiments silently. When runs of an
+ * input (grouped by directory, default levels) repeat a (runtime, config,
+ * run index) and differ in the directory above the runtime's, every run of
+ * those runtimes gets that directory as a prefix ("phase1/chimera-homo"),
+ * and Data quality says so. */
+static int split_phases(pb_dataset *ds, size_t first, size_t n, const pb_load_opts *o)
+{
+    if (o->runtime_level > 0 || o->config_level > 0 || n < 2)
+        return 0;
+    run_key *k = malloc(n * sizeof *k);
+    char (*split)[PB_LABEL_MAX * 2] = NULL;
+    size_t n_split = 0;
+    if (!k)
+        return -1;
+    size_t m = 0;
+    for (size_t i = first; i < first + n; i++)
+        if (ds->runs[i].format != PB_FMT_PARBENCH && ds->runs[i].runtime && ds->runs[i].config)
+            k[m++] = (run_key){&ds->runs[i], i};
+    qsort(k, m, sizeof *k, run_key_cmp);
+    for (size_t j = 1; j < m; j++) {
+        if (run_key_cmp(&k[j], &k[j - 1]) != 0)
+            continue;
+        char a[512], b[512];
+        parent_of_runtime(k[j].r->path, a, sizeof a);
+        parent_of_runtime(k[j - 1].r->path, b, sizeof b);
+        if (strcmp(a, b) == 0 || !*a || !*b)
+            continue;
+        int seen = 0;
+        for (size_t s = 0; s < n_split && !seen; s++)
+            seen = strcmp(split[s], k[j].r->runtime) == 0;
+        if (seen)
+            continue;
+        void *g = realloc(split, (n_split + 1) * sizeof *split);
+        if (!g)
+            break;
+        split = g;
+        snprintf(split[n_split++], sizeof *split, "%s", k[j].r->runtime);
+    }
+    free(k);
+    for (size_t s = 0; s < n_split; s++) {
+        char note[1024], parents[512] = "";
+        for (size_t i = first; i < first + n; i++) {
+            pb_run *r = &ds->runs[i];
+            if (r->format == PB_FMT_PARBENCH || strcmp(r->runtime, split[s]) != 0)
+                continue;
+            char p[256];
+            parent_of_runtime(r->path, p, sizeof p);
+            if (!strstr(parents, p) && strlen(parents) + strlen(p) + 3 < sizeof parents)
+                snprintf(parents + strlen(parents), sizeof parents - strlen(parents), "%s%s",
+                         *parents ? ", " : "", p);
+            size_t len = strlen(p) + 1 + strlen(r->runtime) + 1;
+            char *v = malloc(len);
+            if (!v)
+                continue;
+            snprintf(v, len, "%s/%s", p, r->runtime);
+            free(r->runtime);
+            r->runtime = v;
+        }
+        snprintf(note, sizeof note, "runtime \"%.128s\" held the same configs and run "
+                 "indexes under several directories (%s), e.g. the phases of the study "
+                 "team's TR114 layout: kept apart as DIR/%.128s instead of pooled",
+                 split[s], parents, split[s]);
+        pb_dataset_add_note(ds, note);
+        if (!o->quiet)
+            fprintf(stderr, "analyze: note: %s\n", note);
+    }
+    free(split);
+    return 0;
+}
+
 /* Both public loaders: the n inputs are paths[i], or in[i].path when `in`
  * is given (then each input's runs are recorded in it). */
 static size_t load_all(pb_dataset *ds, char *const *paths, pb_load_input *in, int n,
@@ -504,15 +748,24 @@ static size_t load_all(pb_dataset *ds, char *const *paths, pb_load_input *in, in
     walk_ctx c = {.ds = ds, .o = o};
     for (int i = 0; i < n; i++) {
         if (!in) {
+            size_t first = ds->n_runs;
             walk(&c, paths[i], 0, 1);
+            split_phases(ds, first, ds->n_runs - first, o);
             continue;
         }
         in[i].first_run = ds->n_runs;
+        /* Copies are looked for within one input: two labelled inputs with
+         * equal files are two sweeps the user asked to compare, kept apart
+         * under their labels anyway. */
+        content_free(&c.runs);
+        memset(&c.runs, 0, sizeof c.runs);
         walk(&c, in[i].path, 0, 1);
         in[i].n_runs = ds->n_runs - in[i].first_run;
+        split_phases(ds, in[i].first_run, in[i].n_runs, o);
     }
     free(c.dirs.dev), free(c.dirs.ino), free(c.dirs.used);
     free(c.files.dev), free(c.files.ino), free(c.files.used);
+    content_free(&c.runs);
     return c.added;
 }
 

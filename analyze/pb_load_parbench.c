@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "pb_json.h"
+#include "pb_servers.h"
 #include "pb_load.h"
 
 #define NS 1e9   /* FORMAT.md: *_ns fields; the model keeps seconds */
@@ -149,9 +150,22 @@ static pb_agent *find_agent(pb_run *run, const char *id)
 }
 
 /* A workflow step's request after the first in the same phase: the
- * agent's request becomes the whole workflow (pb_model.h). */
-static void merge_step(pb_request *dst, pb_request *add)
+ * agent's request becomes the whole workflow (pb_model.h); its chunks are
+ * kept apart for the timeline. Returns 0, -1 when out of memory. */
+static int merge_step(pb_request *dst, pb_request *add)
 {
+    if (add->n_chunks) {
+        pb_chunk *c = realloc(dst->step_chunks,
+                              (dst->n_step_chunks + add->n_chunks) * sizeof *c);
+        if (!c) {
+            free(add->chunks);
+            free(add->error);
+            return -1;
+        }
+        memcpy(c + dst->n_step_chunks, add->chunks, add->n_chunks * sizeof *c);
+        dst->step_chunks = c;
+        dst->n_step_chunks += add->n_chunks;
+    }
     dst->ok = dst->ok && add->ok;
     if (!dst->error && add->error) {
         dst->error = add->error;
@@ -167,6 +181,7 @@ static void merge_step(pb_request *dst, pb_request *add)
     dst->llm_s += add->t_end - add->t_start;
     free(add->chunks);
     free(add->error);
+    return 0;
 }
 
 /* A workflow phase ("steps", "agents"): each agent's span covers its work
@@ -315,6 +330,7 @@ int pb_load_parbench(const cJSON *root, pb_run *run, char *err, size_t errlen)
     run->tool_version = dup_or_null(pb_json_str(pb_json_obj(root, "tool"), "version"));
     run->collector_cpus = dup_or_null(pb_json_str(meta, "collector_cpus"));
     load_servers(root, run);
+    pb_servers_load(run, root);
 
     int na = cJSON_GetArraySize(agents);
     if (na < 1) {
@@ -400,7 +416,10 @@ int pb_load_parbench(const cJSON *root, pb_run *run, char *err, size_t errlen)
                         free(add.error);
                         return -1;
                     }
-                    merge_step(dst, &add);
+                    if (merge_step(dst, &add) != 0) {
+                        snprintf(err, errlen, "%s: out of memory", where);
+                        return -1;
+                    }
                     continue;
                 }
                 /* One request per agent and phase (data/FORMAT.md): a

@@ -163,6 +163,11 @@ int pb_load_tr115_rust(const cJSON *root, pb_run *run, char *err, size_t errlen)
             return -1;
         if (pb_json_obj(res, "workflow"))
             run->workflow = 1;
+        /* When the run was collected (the harness's result.timestamp): the
+         * report checks whether runtimes were collected in blocks. */
+        const char *ts = pb_json_str(res, "timestamp");
+        if (ts && !run->wall_origin)
+            run->wall_origin = strdup(ts);
         const cJSON *cfg = pb_json_obj(ag, "config");
         const char *url = pb_json_str(cfg, "base_url"), *model = pb_json_str(cfg, "model");
         run->agents[i].endpoint = url ? strdup(url) : NULL;

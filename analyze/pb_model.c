@@ -34,6 +34,7 @@ void pb_request_clear(pb_request *rq)
 static void request_free(pb_request *rq)
 {
     free(rq->chunks);
+    free(rq->step_chunks);
     free(rq->error);
 }
 
@@ -71,6 +72,9 @@ static void run_free(pb_run *r)
     free(r->tool_version);
     free(r->collector_cpus);
     free(r->emu_preset);
+    free(r->server_setting);
+    free(r->server_order);
+    free(r->model_events);
     for (size_t i = 0; i < r->n_servers; i++)
         server_free(&r->servers[i]);
     free(r->servers);
@@ -92,6 +96,9 @@ void pb_dataset_free(pb_dataset *ds)
         free(m->command);
     }
     free(ds->manifests);
+    for (size_t i = 0; i < ds->n_notes; i++)
+        free(ds->notes[i]);
+    free(ds->notes);
     memset(ds, 0, sizeof *ds);
 }
 
@@ -138,6 +145,16 @@ void pb_dataset_add_skip(pb_dataset *ds, const char *path, const char *reason)
     pb_skip *s = &ds->skips[ds->n_skips++];
     s->path = strdup(path ? path : "");
     s->reason = strdup(reason ? reason : "");
+}
+
+void pb_dataset_add_note(pb_dataset *ds, const char *text)
+{
+    char **n = realloc(ds->notes, (ds->n_notes + 1) * sizeof *n);
+    if (!n)
+        return;
+    ds->notes = n;
+    if ((n[ds->n_notes] = strdup(text)))
+        ds->n_notes++;
 }
 
 size_t pb_dataset_n_valid(const pb_dataset *ds)

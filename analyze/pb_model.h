@@ -38,6 +38,10 @@ typedef struct pb_request {
     double queue_ms;          /* server total - load - prompt_eval - eval */
     size_t n_chunks;
     pb_chunk *chunks;         /* owned; NULL when the source has none */
+    /* A workflow's later llm calls' chunks (owned, NULL if none): the
+     * timeline draws them; the chunk metrics keep to the first call's. */
+    size_t n_step_chunks;
+    pb_chunk *step_chunks;
     char *error;              /* owned; NULL when ok */
     int http_status;          /* parbench traces: 0 = no response; -1 unknown */
     /* Workflow agents (several steps per phase): the request stands for the
@@ -136,6 +140,14 @@ typedef struct pb_run {
     double target_ci_pct;
     int planned_runs, max_runs, sampling_added;
     double max_offset_s;      /* largest start offset (NAN if unknown) */
+    /* Servers collect ran (issue 21, pb_servers.c; NULL / NAN otherwise):
+     * the run's server settings ("KEY=V+KEY2=W"), models loaded, reloaded
+     * or evicted during a measured phase (a note), GPU utilisation (%) in
+     * the concurrent phase. */
+    char *server_setting;     /* owned */
+    char *server_order;       /* owned: server_processes.order.rule */
+    char *model_events;       /* owned */
+    double gpu_util_mean, gpu_util_max;
 } pb_run;
 
 /* A file that could not be used, with the reason (for stderr and the
@@ -165,6 +177,12 @@ typedef struct pb_dataset {
     size_t files_aggregate;   /* config-level summary.json (Python harness) */
     size_t files_manifest;    /* parbench manifests (skipped silently) */
     size_t files_revisited;   /* same file reached twice (links, overlapping args) */
+    size_t files_copies;      /* a copy of a run already loaded (same bytes,
+                               * another file): listed as a skip, counted once */
+    char **notes;             /* owned: what the loader changed or noticed
+                               * that is neither a skip nor an invalid run
+                               * (e.g. phases kept apart), for Data quality */
+    size_t n_notes;
     pb_manifest *manifests;   /* owned, n_manifests of them */
     size_t n_manifests;
     size_t files_hidden;      /* hidden entries not descended/read (".x") */
@@ -183,6 +201,9 @@ void pb_dataset_pop_run(pb_dataset *ds);
 
 /* Records a file that could not be used (copies both strings). */
 void pb_dataset_add_skip(pb_dataset *ds, const char *path, const char *reason);
+
+/* Appends a Data quality note (copied); dropped when out of memory. */
+void pb_dataset_add_note(pb_dataset *ds, const char *text);
 
 /* Appends a stage (name copied, llm figures NAN). 0, or -1 out of memory. */
 int pb_agent_add_stage(pb_agent *a, const char *name, double seconds);

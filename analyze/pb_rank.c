@@ -65,6 +65,53 @@ int pb_rank_van_elteren(const double *a, const size_t *sa, size_t na,
     return 0;
 }
 
+/* Exact two-sided permutation p of Spearman's rho for m <= PB_SPEARMAN_EXACT_MAX
+ * pairs: every one of the m! pairings of the y ranks with the x ranks (Heap's
+ * algorithm, one swap per step, so the statistic S = sum (rx_i - c) ry_i is
+ * updated in O(1)). rho is a monotone function of S (the rank SDs do not
+ * change under permutation), so p = 2 min(P(S >= s), P(S <= s)), capped at
+ * 1, as scipy.stats.permutation_test(permutation_type='pairings'). Ties
+ * (mid-ranks) are handled as they are: the permuted values are the ranks. */
+static double spearman_exact_p(const double *rx, const double *ry, size_t m)
+{
+    double cx[PB_SPEARMAN_EXACT_MAX], y[PB_SPEARMAN_EXACT_MAX];
+    size_t c[PB_SPEARMAN_EXACT_MAX] = {0};
+    double mx = 0;
+    for (size_t i = 0; i < m; i++)
+        mx += rx[i] / (double)m;
+    double s = 0;
+    for (size_t i = 0; i < m; i++) {
+        cx[i] = rx[i] - mx;
+        y[i] = ry[i];
+        s += cx[i] * y[i];
+    }
+    /* Mid-ranks are multiples of 0.5, so S is exact up to rounding of mx:
+     * a relative tolerance counts equal statistics as equal. */
+    double tol = 1e-9 * (fabs(s) + 1);
+    double obs = s;
+    unsigned long ge = 1, le = 1, total = 1;   /* the identity pairing */
+    for (size_t i = 1; i < m;) {
+        if (c[i] < i) {
+            size_t j = i % 2 == 0 ? 0 : c[i];
+            /* swapping y[i] and y[j] changes S by (cx_i - cx_j)(y_j - y_i) */
+            s += (cx[i] - cx[j]) * (y[j] - y[i]);
+            double t = y[i];
+            y[i] = y[j];
+            y[j] = t;
+            total++;
+            ge += s >= obs - tol;
+            le += s <= obs + tol;
+            c[i]++;
+            i = 1;
+        } else {
+            c[i] = 0;
+            i++;
+        }
+    }
+    double p = 2.0 * (double)(ge < le ? ge : le) / (double)total;
+    return p > 1 ? 1 : p;
+}
+
 void pb_rank_spearman(const double *x, const double *y, size_t n, double *rho,
                       double *p, size_t *used)
 {
@@ -86,7 +133,11 @@ void pb_rank_spearman(const double *x, const double *y, size_t n, double *rho,
         double r = gsl_stats_correlation(rx, 1, ry, 1, m);
         if (isfinite(r)) {
             *rho = r;
-            if (fabs(r) >= 1) {
+            if (m <= PB_SPEARMAN_EXACT_MAX) {
+                /* The t approximation is far off at small n (rho = -1 at
+                 * n = 5 gave 1e-24; the exact p is 2/120). */
+                *p = spearman_exact_p(rx, ry, m);
+            } else if (fabs(r) >= 1) {
                 *p = 0;
             } else {
                 double df = (double)m - 2;

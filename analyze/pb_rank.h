@@ -25,9 +25,12 @@ int pb_rank_van_elteren(const double *a, const size_t *sa, size_t na,
                         const double *b, const size_t *sb, size_t nb,
                         size_t ns, pb_vanelteren *out);
 
-/* Spearman's rho of (x, y) pairs (pairs with a NAN skipped), mid-ranks; p
- * from t = rho sqrt((n - 2) / (1 - rho^2)) with n - 2 df (scipy's
- * spearmanr). n >= 3, else NAN. */
+/* Spearman's rho of (x, y) pairs (pairs with a NAN skipped), mid-ranks.
+ * p: for n <= PB_SPEARMAN_EXACT_MAX the exact two-sided permutation p over
+ * all n! pairings (scipy.stats.permutation_test, 'pairings'); above, from
+ * t = rho sqrt((n - 2) / (1 - rho^2)) with n - 2 df (scipy's spearmanr).
+ * n >= 3, else NAN. */
+#define PB_SPEARMAN_EXACT_MAX 10
 void pb_rank_spearman(const double *x, const double *y, size_t n, double *rho,
                       double *p, size_t *used);
 

@@ -10,6 +10,8 @@
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 
+#include "pb_stats.h"
+
 void pb_ratio_fieller(double a, double va, double b, double vb, double q,
                       double *lo, double *hi, int *unbounded)
 {
@@ -152,7 +154,7 @@ int pb_ratio_of_means(const double *num, const size_t *num_st, size_t n_num,
                       size_t ns, unsigned reps, uint32_t seed, pb_ratio *o)
 {
     memset(o, 0, sizeof *o);
-    o->est = o->lo = o->hi = o->df = o->boot_lo = o->boot_hi = NAN;
+    o->est = o->lo = o->hi = o->df = o->se = o->boot_lo = o->boot_hi = NAN;
     side *sn = calloc(ns ? 2 * ns : 1, sizeof *sn);
     if (!sn)
         return -1;
@@ -180,10 +182,13 @@ int pb_ratio_of_means(const double *num, const size_t *num_st, size_t n_num,
         return 0;
     }
     o->est = a / b;
+    o->se = fabs(o->est) * sqrt(va / (a * a) + vb / (b * b));
+    o->a = a, o->va = va, o->b = b, o->vb = vb;
     /* The same sample on both sides (a runtime against itself): the ratio
      * is 1 by construction, not an estimate. */
     if (num == den && num_st == den_st && n_num == n_den) {
         o->est = o->lo = o->hi = 1;
+        o->se = 0;
         o->df = INFINITY;
         if (reps)
             o->boot_lo = o->boot_hi = 1;
@@ -208,7 +213,14 @@ int pb_ratio_of_means(const double *num, const size_t *num_st, size_t n_num,
         o->clipped = 1;
     }
 
-    if (reps > 0)
+    /* The bootstrap resamples each stratum on its own: what matters for its
+     * coverage is the size of every stratum, not the total (6 configs of 5
+     * runs are 30 runs but resample 5 values at a time). */
+    int boot_ok = reps > 0;
+    for (size_t s = 0; s < ns && boot_ok; s++)
+        if (sn[s].n >= 2 && sd[s].n >= 2)
+            boot_ok = sn[s].n >= PB_BOOT_MIN_N && sd[s].n >= PB_BOOT_MIN_N;
+    if (boot_ok)
         ratio_boot(num, num_st, n_num, den, den_st, n_den, sn, sd, ns, reps,
                    seed, o);
     free(sn);

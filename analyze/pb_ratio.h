@@ -22,6 +22,10 @@ typedef struct pb_ratio {
     double est;               /* a / b */
     double lo, hi;            /* 95% Fieller CI (Student t, df below) */
     double df;                /* Welch-Satterthwaite df of a - R b */
+    double se;                /* delta-method standard error of est:
+                               * est sqrt(va/a^2 + vb/b^2) (hyperfine's ±) */
+    double a, va, b, vb;      /* the two sums and their variances (Fieller's
+                               * inputs: another level via pb_ratio_fieller) */
     int unbounded;            /* 1: b not significantly different from 0
                                * (g >= 1): lo = hi = NAN, say "unbounded" */
     int clipped;              /* 1: Fieller's lower bound was below 0 (a
@@ -35,8 +39,9 @@ typedef struct pb_ratio {
  * den_stratum[j] their stratum ids (0 .. n_strata_max-1). Strata missing a
  * side, or with fewer than 2 values on a side, are left out of both sums.
  * When num and den are the same array (same pointers and counts), the ratio
- * is exactly 1 with a zero-width interval. boot_reps 0 = no bootstrap; seed
- * as pb_stats_stream_seed. Returns 0, -1 when out of memory (out NAN). */
+ * is exactly 1 with a zero-width interval. boot_reps 0 = no bootstrap; the
+ * bootstrap also needs PB_BOOT_MIN_N values on each side of every stratum
+ * used (it resamples within strata); seed as pb_stats_stream_seed. Returns 0, -1 when out of memory (out NAN). */
 int pb_ratio_of_means(const double *num, const size_t *num_stratum, size_t n_num,
                       const double *den, const size_t *den_stratum, size_t n_den,
                       size_t n_strata_max, unsigned boot_reps, uint32_t seed,

@@ -2,6 +2,7 @@
 #include "pb_scaling.h"
 
 #include "pb_derive.h"
+#include "pb_ratio.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -41,6 +42,20 @@ static double run_throughput(const pb_run *r)
     return r->wall_s > 0 ? tok / r->wall_s : NAN;
 }
 
+/* Speedups, efficiencies and throughputs are ratios: summarised on the
+ * log scale (geometric mean, Student t interval of the mean ln value),
+ * where an interval cannot go below 0 (the linear one read "1.11 [-0.15,
+ * 2.38]" at n = 2). n, sd, min, max and median stay those of the values. */
+static void log_summary(const double *v, size_t n, pb_summary *out)
+{
+    pb_stats_summarize(v, n, 0, 0, out);
+    pb_geomean g;
+    pb_ratio_geomean(v, n, &g);
+    out->mean = g.n ? g.gm : NAN;
+    out->ci_lo = g.lo;
+    out->ci_hi = g.hi;
+}
+
 /* Fills the points of runs idx[0..n) (one runtime and config, sorted by N). */
 static int fill_series(const pb_dataset *ds, const size_t *idx, size_t n, double knee,
                        pb_scaling_series *s)
@@ -76,16 +91,24 @@ static int fill_series(const pb_dataset *ds, const size_t *idx, size_t n, double
         pb_scaling_point *p = &s->pts[s->n_points++];
         p->n_agents = na;
         p->runs = m;
-        pb_stats_summarize(e, m, 0, 0, &p->eff);
-        pb_stats_summarize(sp, m, 0, 0, &p->speedup);
-        pb_stats_summarize(th, m, 0, 0, &p->throughput);
+        log_summary(e, m, &p->eff);
+        log_summary(sp, m, &p->speedup);
+        log_summary(th, m, &p->throughput);
     }
     free(e), free(sp), free(th), free(dv);
     /* The knee: efficiency usually falls with N, but a noisy middle point
-     * must not hide an earlier drop, so every smaller N must pass too. */
+     * must not hide an earlier drop, so every smaller N must pass too.
+     * N = 1 is 100% by definition: its noise never decides the knee. */
     int ok_mean = 1, ok_ci = 1;
     for (size_t i = 0; i < s->n_points; i++) {
         const pb_summary *x = &s->pts[i].eff;
+        if (s->pts[i].n_agents == 1) {
+            if (ok_mean)
+                s->knee_n = 1;
+            if (ok_ci)
+                s->knee_n_ci = 1;
+            continue;
+        }
         ok_mean = ok_mean && x->n > 0 && x->mean >= knee;
         ok_ci = ok_ci && isfinite(x->ci_lo) && x->ci_lo >= knee;
         if (ok_mean)

@@ -21,6 +21,9 @@
 typedef struct pb_scaling_point {
     size_t n_agents;          /* N */
     size_t runs;              /* valid runs at this N */
+    /* Ratios, summarised on the log scale: mean = geometric mean, ci_lo /
+     * ci_hi = exp of the Student t interval of the mean ln value (never
+     * below 0); n, sd, min, max, median of the values themselves. */
     pb_summary eff;           /* efficiency %, per run (see eff_measured) */
     pb_summary speedup;       /* the matching speedup, per run */
     pb_summary throughput;    /* aggregate tokens/s: sum of the agents'
@@ -35,7 +38,8 @@ typedef struct pb_scaling_series {
     size_t n_points;
     pb_scaling_point *pts;    /* owned, N ascending */
     /* Largest N whose mean efficiency, and that of every smaller N, is >=
-     * the threshold; 0 when already the smallest N is below it. */
+     * the threshold (N = 1 passes by definition: 100%); 0 when already the
+     * smallest N is below it. */
     size_t knee_n;
     /* The same with the lower 95% bound instead of the mean (0 when none
      * or the interval is unknown, n < 2). */

@@ -9,12 +9,33 @@
 int pb_cli_plan_build(const pb_cli_plan *c, char **json, char *err, size_t errlen)
 {
     *json = NULL;
-    if (c->n_endpoints <= 0) {
-        snprintf(err, errlen, "give at least one --endpoint URL");
+    if (c->n_endpoints <= 0 && c->n_servers <= 0) {
+        snprintf(err, errlen, "give at least one --endpoint URL or --server CMD");
         return -1;
     }
+    if (c->n_endpoints > 0 && c->n_servers > 0) {
+        snprintf(err, errlen, "--endpoint and --server: give one or the other (--server "
+                 "makes the endpoints of the servers collect starts)");
+        return -1;
+    }
+    cJSON *servers = NULL;
+    for (int i = 0; i < c->n_servers; i++) {
+        cJSON *argv = pb_server_split(c->servers[i], err, errlen);
+        if (!argv) {
+            cJSON_Delete(servers);
+            return -1;
+        }
+        char name[16];
+        snprintf(name, sizeof name, "s%d", i + 1);
+        if (!servers)
+            servers = cJSON_CreateObject();
+        cJSON *one = cJSON_AddObjectToObject(servers, name);
+        cJSON_AddItemToObject(one, "command", argv);
+    }
+
     if (!c->prompt) {
-        snprintf(err, errlen, "--endpoint needs --prompt TEXT (or --prompt @FILE)");
+        snprintf(err, errlen, "%s needs --prompt TEXT (or --prompt @FILE)",
+                 c->n_servers ? "--server" : "--endpoint");
         return -1;
     }
     char *text = NULL;
@@ -33,6 +54,7 @@ int pb_cli_plan_build(const pb_cli_plan *c, char **json, char *err, size_t errle
     if (!text[0]) {
         snprintf(err, errlen, "--prompt %s: the prompt is empty", c->prompt);
         free(text);
+        cJSON_Delete(servers);
         return -1;
     }
     cJSON *root = cJSON_CreateObject();
@@ -41,16 +63,22 @@ int pb_cli_plan_build(const pb_cli_plan *c, char **json, char *err, size_t errle
     cJSON *agents = cJSON_AddArrayToObject(root, "agents");
     cJSON *a = cJSON_CreateObject();
     cJSON_AddStringToObject(a, "id", "agent");
-    cJSON_AddNumberToObject(a, "count", c->agents > 0 ? c->agents : c->n_endpoints);
+    int n_ep = c->n_servers ? c->n_servers : c->n_endpoints;
+    cJSON_AddNumberToObject(a, "count", c->agents > 0 ? c->agents : n_ep);
     /* A list is used round-robin by the plan's "count". */
     cJSON *eps = cJSON_AddArrayToObject(a, "endpoint");
-    for (int i = 0; i < c->n_endpoints; i++)
-        cJSON_AddItemToArray(eps, cJSON_CreateString(c->endpoints[i]));
+    for (int i = 0; i < n_ep; i++) {
+        char ref[32];
+        snprintf(ref, sizeof ref, PB_SERVER_PREFIX "s%d", i + 1);
+        cJSON_AddItemToArray(eps, cJSON_CreateString(c->n_servers ? ref : c->endpoints[i]));
+    }
     cJSON_AddStringToObject(a, "prompt", text);
     cJSON *opts = cJSON_AddObjectToObject(a, "options");
     if (c->num_predict > 0)
         cJSON_AddNumberToObject(opts, "num_predict", c->num_predict);
     cJSON_AddItemToArray(agents, a);
+    if (servers)
+        cJSON_AddItemToObject(root, "servers", servers);
     free(text);
     char *s = cJSON_PrintUnformatted(root);
     cJSON_Delete(root);
@@ -73,6 +101,17 @@ static void add_request_fields(cJSON *o, const pb_agent_spec *a)
     cJSON_AddItemToObject(o, "options", cJSON_Duplicate(a->options, 1));
     if (cJSON_GetArraySize(a->headers) > 0)
         cJSON_AddItemToObject(o, "headers", cJSON_Duplicate(a->headers, 1));
+}
+
+static const cJSON *find_config(const cJSON *cfgs, const char *name)
+{
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cfgs) {
+        const cJSON *n = cJSON_GetObjectItemCaseSensitive(it, "name");
+        if (cJSON_IsString(n) && strcmp(n->valuestring, name) == 0)
+            return it;
+    }
+    return NULL;
 }
 
 cJSON *pb_plan_file_json(const pb_plan *p)
@@ -140,7 +179,36 @@ cJSON *pb_plan_file_json(const pb_plan *p)
         add_request_fields(o, a);
         cJSON_AddItemToArray(ag, o);
     }
-    if (c && strcmp(c->base_name, "default") != 0) {
+    if (p->n_servers) {
+        cJSON *sv = cJSON_AddObjectToObject(j, "servers");
+        for (int i = 0; i < p->n_servers; i++) {
+            cJSON *one = pb_server_spec_json(&p->servers[i]);
+            /* The OLLAMA_HOST collect adds itself is not written back. */
+            const cJSON *h = cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(one, "env"), "OLLAMA_HOST");
+            if (cJSON_IsString(h) && strcmp(h->valuestring, "{host}") == 0 &&
+                cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(one, "env")) == 1)
+                cJSON_DeleteItemFromObjectCaseSensitive(one, "env");
+            cJSON_AddItemToObject(sv, p->servers[i].name, one);
+        }
+    }
+    int with_env = 0;
+    for (int i = 0; i < p->n_configs; i++)
+        with_env |= p->configs[i].server_env != NULL;
+    if (with_env) {
+        /* Every setting, once (a count sweep repeats each per count). */
+        cJSON *cf = cJSON_AddArrayToObject(j, "configs");
+        for (int i = 0; i < p->n_configs; i++) {
+            if (find_config(cf, p->configs[i].base_name))
+                continue;
+            cJSON *one = cJSON_CreateObject();
+            cJSON_AddStringToObject(one, "name", p->configs[i].base_name);
+            if (p->configs[i].server_env)
+                cJSON_AddItemToObject(one, "server_env",
+                                      cJSON_Duplicate(p->configs[i].server_env, 1));
+            cJSON_AddItemToArray(cf, one);
+        }
+    } else if (c && strcmp(c->base_name, "default") != 0) {
         cJSON *cf = cJSON_AddArrayToObject(j, "configs");
         cJSON *one = cJSON_CreateObject();
         cJSON_AddStringToObject(one, "name", c->base_name);

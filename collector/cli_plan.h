@@ -18,9 +18,14 @@ typedef struct pb_cli_plan {
     int agents;              /* <= 0: one per endpoint */
     const char *prompt;      /* TEXT, or @FILE */
     int num_predict;         /* <= 0: none (the server's default length) */
+    /* --server CMD: servers s1, s2, ... collect starts, used as endpoints
+     * "server:s1", ... (instead of --endpoint). */
+    const char *servers[PB_SERVER_MAX];
+    int n_servers;
 } pb_cli_plan;
 
-/* The plan file text these flags describe (agents spread round-robin over
+/* The plan file text these flags describe (--server: the servers and their
+ * endpoints) (agents spread round-robin over
  * the endpoints); the caller frees *json with free(). Returns 0, or -1 with
  * err saying which flag is wrong. */
 int pb_cli_plan_build(const pb_cli_plan *c, char **json, char *err, size_t errlen);

@@ -1,14 +1,17 @@
-/* driver: runs a set of transfers to completion.
+/* driver: how a runtime runs a phase's agents (workflow.h: what they do).
  *
- * pb_driver_uv_* is the building block: one uv loop + one curl multi handle,
+ * pb_uvdrv is the building block: one uv loop + one curl multi handle,
  * driven by curl_multi_socket_action with a uv_poll per socket and a single
- * uv_timer. The three runtimes use it differently:
- *   uv       all transfers of a phase on one loop (driver_uv.c)
- *   threads  one thread per transfer, each with its own loop, released
- *            together by a barrier (driver_threads.c)
- *   serial   one transfer after another (driver_serial.c)
- * Every driver polls pb_signals_interrupted() and, on Ctrl-C, stops its
- * transfers and returns 1 (0 when everything finished). */
+ * uv_timer. The three runtimes:
+ *   uv       every agent on one loop (driver_uv.c)
+ *   threads  one thread per agent running its steps with curl_easy_perform,
+ *            released together by a barrier (driver_threads.c)
+ *   serial   one agent after another, each on the uv driver
+ *            (driver_serial.c)
+ * Every driver stops on Ctrl-C (pb_signals_interrupted()) and returns 1;
+ * 0 when every agent finished; -1 on a setup error (err set). *release is
+ * set to the phase's release (uv_hrtime), which agents' offsets count
+ * from. */
 #ifndef PB_DRIVER_H
 #define PB_DRIVER_H
 
@@ -17,6 +20,7 @@
 
 #include "plan.h"
 #include "transfer.h"
+#include "workflow.h"
 
 typedef struct pb_uvdrv {
     uv_loop_t loop;
@@ -38,14 +42,35 @@ typedef struct pb_uvdrv {
     pb_transfer **done;      /* cap entries */
     CURLcode *done_rc;
     uint64_t *done_ns;
-    /* Called after a transfer finished, before the loop may stop: a
-     * workflow starts its next step from here (pb_uvdrv_add or
-     * pb_uvdrv_hold). NULL for plain phases. */
+    uv_idle_t pending;       /* active while done[] waits: the poll must
+                                not block (see drain in driver_uv.c) */
+    uv_timer_t guard;        /* --timeout, enforced by collect itself */
+    uint64_t guard_due;      /* when it fires (uv_hrtime ns) */
+    uint64_t *deadline;      /* per ts[]: uv_hrtime ns, or 0 */
+    /* Called after a transfer finished, before the loop may stop: the
+     * agent's next step starts from here (pb_uvdrv_add or pb_uvdrv_hold). */
     void (*on_done)(struct pb_uvdrv *d, pb_transfer *t);
     void *user;
 } pb_uvdrv;
 
 int pb_uvdrv_init(pb_uvdrv *d, char *err, size_t errlen);
+
+/* A start at a due time on uv_hrtime's clock (CLOCK_MONOTONIC, the trace's
+ * clock), never before it. A uv timer alone can fire up to a kernel tick
+ * early on that clock: libuv's loop time is read from
+ * CLOCK_MONOTONIC_COARSE when that is precise to 1 ms or better, and lags.
+ * An alarm that fires early is re-armed for what is left, or, under 1 ms,
+ * waits it out with an absolute clock_nanosleep (issue 23). */
+typedef struct pb_uvdrv_alarm {
+    uv_timer_t timer;
+    uint64_t due;            /* uv_hrtime ns */
+    void (*cb)(struct pb_uvdrv_alarm *a);
+    void *data;
+} pb_uvdrv_alarm;
+
+int pb_uvdrv_alarm_init(pb_uvdrv *d, pb_uvdrv_alarm *a);
+/* Calls cb at or after due (at once, from the loop, when due is past). */
+void pb_uvdrv_alarm_at(pb_uvdrv_alarm *a, uint64_t due, void (*cb)(pb_uvdrv_alarm *a));
 /* Hands t to libcurl and stamps its t_start. */
 void pb_uvdrv_add(pb_uvdrv *d, pb_transfer *t);
 /* Keeps the loop running without a transfer (a workflow's work step or
@@ -59,12 +84,19 @@ int pb_uvdrv_run(pb_uvdrv *d);
  * everything in libcurl's then libuv's required order. */
 void pb_uvdrv_close(pb_uvdrv *d);
 
-/* Runs ts[0..n) with the runtime's driver. Returns 0, 1 on Ctrl-C, -1 on a
- * setup error (err set). */
-int pb_driver_run(pb_driver_kind kind, pb_transfer **ts, int n, char *err,
-                  size_t errlen);
-int pb_driver_uv_run_all(pb_transfer **ts, int n, char *err, size_t errlen);
-int pb_driver_threads_run_all(pb_transfer **ts, int n, char *err, size_t errlen);
-int pb_driver_serial_run_all(pb_transfer **ts, int n, char *err, size_t errlen);
+int pb_driver_uv_run(pb_wf_agent **ws, int n, uint64_t *release, char *err, size_t errlen);
+int pb_driver_threads_run(pb_wf_agent **ws, int n, uint64_t *release, char *err, size_t errlen);
+int pb_driver_serial_run(pb_wf_agent **ws, int n, uint64_t *release, char *err, size_t errlen);
+/* exec: the runtime's program runs the phase's agents (driver_exec.c).
+ * *process gets the program's record; *requests the requests it made as
+ * recorded (trace request objects), or NULL when nothing recorded them;
+ * *invalid (malloc'ed) why the phase failed (exit status, signal, timeout,
+ * spawn failure), else NULL. */
+int pb_driver_exec_run(const pb_wf_phase *ph, pb_wf_agent **ws, int n, uint64_t *release,
+                       cJSON **process, cJSON **requests, char **invalid, char *err,
+                       size_t errlen);
+/* The uv driver for agents released at a given time (serial runs each agent
+ * this way, all counting from one release). */
+int pb_driver_uv_run_from(pb_wf_agent **ws, int n, uint64_t release, char *err, size_t errlen);
 
 #endif

@@ -1,13 +1,20 @@
-/* driver_uv: libcurl multi driven by libuv (curl_multi_socket_action). */
+/* driver_uv: libcurl multi driven by libuv (curl_multi_socket_action),
+ * and the uv runtime: every agent's steps on one loop. */
 #include "driver.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <errno.h>
 #include <unistd.h>
 
 #include "signals.h"
 
 #define CHECK_MS 20 /* Ctrl-C reaction time; costs 50 wakeups/s */
+#define GUARD_GRACE_NS (250 * 1000000ULL) /* after --timeout, before collect's own */
 
 typedef struct pb_sock {
     uv_poll_t poll;
@@ -16,11 +23,18 @@ typedef struct pb_sock {
     pb_uvdrv *d;
 } pb_sock;
 
-/* Collects libcurl's completion messages. The bookkeeping of a finished
- * transfer (curl_multi_remove_handle, reading its timings) is deferred to
+static void on_pending(uv_idle_t *h) { (void)h; }
+
+/* Collects libcurl's completion messages; called after every
+ * curl_multi_socket_action. The bookkeeping of a finished transfer
+ * (curl_multi_remove_handle, reading its timings) is deferred to
  * finish_done(), run after the I/O callbacks of this loop iteration: when
  * many streams end at once, the sockets still waiting in this iteration
- * are read first, so their timestamps are not delayed by it. */
+ * are read first, so their timestamps are not delayed by it. While any
+ * completion waits, an idle handle keeps the next poll from blocking: a
+ * transfer finished in the timer callback (a reused connection answering
+ * at once) left no socket or timer to wake the poll, and the loop hung
+ * forever in epoll_wait (issue 22). */
 static void drain(pb_uvdrv *d)
 {
     CURLMsg *m;
@@ -35,10 +49,13 @@ static void drain(pb_uvdrv *d)
         d->done_rc[d->n_done] = m->data.result;
         d->done_ns[d->n_done++] = uv_hrtime();
     }
+    if (d->n_done > 0 && !uv_is_active((uv_handle_t *)&d->pending))
+        uv_idle_start(&d->pending, on_pending);
 }
 
 static void finish_done(pb_uvdrv *d, int running)
 {
+    uv_idle_stop(&d->pending);
     for (int i = 0; i < d->n_done; i++) {
         curl_multi_remove_handle(d->multi, d->done[i]->easy);
         pb_transfer_finish(d->done[i], d->done_rc[i], d->done_ns[i]);
@@ -140,6 +157,51 @@ static int on_timer(CURLM *m, long ms, void *userp)
     return 0;
 }
 
+static void guard_arm(pb_uvdrv *d);
+
+/* --timeout, enforced by collect itself whatever libcurl does: a transfer
+ * still running GUARD_GRACE_NS after its deadline is removed and recorded
+ * as timed out (libcurl's own CURLOPT_TIMEOUT normally ends it first, with
+ * its own message). */
+static void on_guard(uv_timer_t *h)
+{
+    pb_uvdrv *d = h->data;
+    finish_done(d, 1); /* completions first: they are not timeouts */
+    uint64_t now = uv_hrtime();
+    for (int i = 0; i < d->n; i++) {
+        pb_transfer *t = d->ts[i];
+        if (t->finished || d->deadline[i] == 0 || d->deadline[i] > now)
+            continue;
+        curl_multi_remove_handle(d->multi, t->easy);
+        snprintf(t->errbuf, sizeof t->errbuf, "no end within --timeout %.3g s (stopped by collect)",
+                 t->timeout_s);
+        pb_transfer_finish(t, CURLE_OPERATION_TIMEDOUT, now);
+        if (d->on_done)
+            d->on_done(d, t); /* may add transfers: d->ts re-read */
+        if (--d->remaining == 0)
+            uv_stop(&d->loop);
+    }
+    guard_arm(d);
+}
+
+/* Arms the guard for the earliest deadline of a running transfer. */
+static void guard_arm(pb_uvdrv *d)
+{
+    uint64_t first = 0;
+    for (int i = 0; i < d->n; i++)
+        if (!d->ts[i]->finished && d->deadline[i] && (!first || d->deadline[i] < first))
+            first = d->deadline[i];
+    if (!first) {
+        uv_timer_stop(&d->guard);
+        return;
+    }
+    uv_update_time(&d->loop);
+    uint64_t now = uv_hrtime();
+    uint64_t ms = first > now ? (first - now + 999999) / 1000000 : 0;
+    d->guard_due = first;
+    uv_timer_start(&d->guard, on_guard, ms, 0);
+}
+
 static void on_check(uv_timer_t *h)
 {
     pb_uvdrv *d = h->data;
@@ -165,6 +227,42 @@ static void on_sigpipe(uv_poll_t *h, int status, int events)
     }
 }
 
+static void on_alarm(uv_timer_t *h)
+{
+    pb_uvdrv_alarm *a = h->data;
+    uint64_t now = uv_hrtime();
+    if (now < a->due) {
+        uint64_t rem = a->due - now;
+        if (rem >= 1000000) {
+            uv_update_time(h->loop);
+            uv_timer_start(h, on_alarm, (rem + 999999) / 1000000, 0);
+            return;
+        }
+        /* Under a millisecond: a timer cannot do it; the loop waits. */
+        struct timespec ts = {(time_t)(a->due / 1000000000ULL), (long)(a->due % 1000000000ULL)};
+        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
+        }
+    }
+    a->cb(a);
+}
+
+int pb_uvdrv_alarm_init(pb_uvdrv *d, pb_uvdrv_alarm *a)
+{
+    a->timer.data = a;
+    return uv_timer_init(&d->loop, &a->timer);
+}
+
+void pb_uvdrv_alarm_at(pb_uvdrv_alarm *a, uint64_t due, void (*cb)(pb_uvdrv_alarm *a))
+{
+    a->due = due;
+    a->cb = cb;
+    /* Rounded up from a fresh loop time: most alarms then fire on time or
+     * just after, and only the loop clock's lag is left to wait out. */
+    uv_update_time(a->timer.loop);
+    uint64_t now = uv_hrtime();
+    uv_timer_start(&a->timer, on_alarm, due > now ? (due - now + 999999) / 1000000 : 0, 0);
+}
+
 int pb_uvdrv_init(pb_uvdrv *d, char *err, size_t errlen)
 {
     memset(d, 0, sizeof *d);
@@ -176,7 +274,10 @@ int pb_uvdrv_init(pb_uvdrv *d, char *err, size_t errlen)
     uv_timer_init(&d->loop, &d->timer);
     uv_timer_init(&d->loop, &d->check);
     uv_check_init(&d->loop, &d->after_io);
-    d->timer.data = d->check.data = d->after_io.data = d;
+    uv_idle_init(&d->loop, &d->pending);
+    uv_timer_init(&d->loop, &d->guard);
+    d->timer.data = d->check.data = d->after_io.data = d->guard.data = d;
+    d->pending.data = d;
     d->multi = curl_multi_init();
     if (!d->multi) {
         snprintf(err, errlen, "cannot create a libcurl multi handle");
@@ -201,19 +302,26 @@ void pb_uvdrv_add(pb_uvdrv *d, pb_transfer *t)
         d->done = realloc(d->done, sizeof *d->done * d->cap);
         d->done_rc = realloc(d->done_rc, sizeof *d->done_rc * d->cap);
         d->done_ns = realloc(d->done_ns, sizeof *d->done_ns * d->cap);
-        if (!d->ts || !d->done || !d->done_rc || !d->done_ns)
+        d->deadline = realloc(d->deadline, sizeof *d->deadline * d->cap);
+        if (!d->ts || !d->done || !d->done_rc || !d->done_ns || !d->deadline)
             abort();
     }
+    uint64_t now = uv_hrtime();
+    d->deadline[d->n] = t->timeout_s > 0 ? now + (uint64_t)(t->timeout_s * 1e9) + GUARD_GRACE_NS : 0;
     d->ts[d->n++] = t;
     d->remaining++;
-    pb_transfer_started(t, uv_hrtime());
+    pb_transfer_started(t, now);
     /* A handle libcurl refuses would never complete: the phase would wait
      * for it forever. Record it as finished with the refusal instead. */
     CURLMcode mc = curl_multi_add_handle(d->multi, t->easy);
     if (mc != CURLM_OK) {
         pb_transfer_finish(t, CURLE_FAILED_INIT, uv_hrtime());
         d->remaining--;
+        return;
     }
+    if (d->deadline[d->n - 1] && (!uv_is_active((uv_handle_t *)&d->guard) ||
+                                  d->deadline[d->n - 1] < d->guard_due))
+        guard_arm(d);
 }
 
 void pb_uvdrv_hold(pb_uvdrv *d) { d->remaining++; }
@@ -288,32 +396,171 @@ void pb_uvdrv_close(pb_uvdrv *d)
     free(d->done);
     free(d->done_rc);
     free(d->done_ns);
+    free(d->deadline);
+    d->deadline = NULL;
     d->ts = NULL;
     d->done = NULL;
     d->done_rc = NULL;
     d->done_ns = NULL;
 }
 
-int pb_driver_uv_run_all(pb_transfer **ts, int n, char *err, size_t errlen)
+/* ---- Agents on one loop. */
+
+typedef struct uv_agent {
+    pb_wf_agent *w;
+    pb_uvdrv *d;
+    uint64_t release;
+    pb_uvdrv_alarm alarm;     /* arrival offset and idle work */
+    uv_async_t cpu_done;      /* the CPU-burning thread finished */
+    pthread_t cpu_tid;
+    int cpu_running;
+    double cpu_target_s, cpu_s;
+    atomic_int cpu_stop;
+} uv_agent;
+
+static void agent_step(uv_agent *u);
+
+static void on_work_timer(pb_uvdrv_alarm *a)
+{
+    uv_agent *u = a->data;
+    pb_wf_work_end(u->w, 0);
+    agent_step(u);
+    pb_uvdrv_release(u->d); /* the hold of the work step */
+}
+
+static void on_arrival(pb_uvdrv_alarm *a)
+{
+    uv_agent *u = a->data;
+    agent_step(u);
+    pb_uvdrv_release(u->d); /* the hold of the wait */
+}
+
+/* CPU work runs on a thread of its own, so the loop keeps serving the
+ * other agents' streams meanwhile. */
+static void *cpu_main(void *arg)
+{
+    uv_agent *u = arg;
+    u->cpu_s = pb_wf_burn_cpu(u->cpu_target_s, &u->cpu_stop);
+    uv_async_send(&u->cpu_done);
+    return NULL;
+}
+
+static void on_cpu_done(uv_async_t *h)
+{
+    uv_agent *u = h->data;
+    if (!u->cpu_running)
+        return;
+    pthread_join(u->cpu_tid, NULL);
+    u->cpu_running = 0;
+    pb_wf_work_end(u->w, u->cpu_s);
+    agent_step(u);
+    pb_uvdrv_release(u->d);
+}
+
+/* Starts the agent's next step, or lets go of its hold on the loop after
+ * the last one (or a failed one). */
+static void agent_step(uv_agent *u)
+{
+    for (;;) {
+        switch (pb_wf_agent_next(u->w)) {
+        case PB_WF_DONE:
+            pb_uvdrv_release(u->d); /* the hold of the whole workflow */
+            return;
+        case PB_WF_LLM: {
+            pb_transfer *t = pb_wf_llm_begin(u->w);
+            if (!t)
+                continue; /* failed: next is DONE */
+            t->user = u;
+            pb_uvdrv_add(u->d, t);
+            return;
+        }
+        case PB_WF_IDLE: {
+            pb_wf_work_begin(u->w);
+            pb_uvdrv_hold(u->d);
+            pb_uvdrv_alarm_at(&u->alarm, pb_wf_work_due(u->w), on_work_timer);
+            return;
+        }
+        case PB_WF_CPU:
+            u->cpu_target_s = pb_wf_work_begin(u->w);
+            atomic_store(&u->cpu_stop, 0);
+            pb_uvdrv_hold(u->d);
+            if (pthread_create(&u->cpu_tid, NULL, cpu_main, u) != 0) {
+                /* As if no CPU could be had: the step ends at once. */
+                fprintf(stderr, "collect: cannot start a CPU work thread; the work step is skipped\n");
+                pb_wf_work_end(u->w, 0);
+                pb_uvdrv_release(u->d);
+                continue;
+            }
+            u->cpu_running = 1;
+            return;
+        }
+    }
+}
+
+static void on_agent_transfer_done(pb_uvdrv *d, pb_transfer *t)
+{
+    (void)d;
+    uv_agent *u = t->user;
+    pb_wf_llm_end(u->w);
+    agent_step(u);
+}
+
+/* Starts an agent: at once, or after its arrival offset. */
+static void agent_launch(uv_agent *u)
+{
+    pb_uvdrv_hold(u->d); /* the whole workflow */
+    int64_t off = pb_wf_agent_offset(u->w);
+    if (off > 0) {
+        pb_uvdrv_hold(u->d);
+        pb_uvdrv_alarm_at(&u->alarm, u->release + (uint64_t)off, on_arrival);
+    } else {
+        agent_step(u);
+    }
+}
+
+int pb_driver_uv_run_from(pb_wf_agent **ws, int n, uint64_t release, char *err, size_t errlen)
 {
     pb_uvdrv d;
     if (pb_uvdrv_init(&d, err, errlen) != 0)
         return -1;
-    for (int i = 0; i < n; i++)
-        pb_uvdrv_add(&d, ts[i]);
-    int rc = pb_uvdrv_run(&d);
+    uv_agent *us = calloc((size_t)n, sizeof *us);
+    if (!us)
+        abort();
+    int rc = 0;
+    for (int i = 0; i < n && rc == 0; i++) {
+        uv_agent *u = &us[i];
+        u->w = ws[i];
+        u->d = &d;
+        u->release = release;
+        if (pb_uvdrv_alarm_init(&d, &u->alarm) != 0 ||
+            uv_async_init(&d.loop, &u->cpu_done, on_cpu_done) != 0) {
+            snprintf(err, errlen, "cannot set up the agents' timers on the event loop");
+            rc = -1;
+        }
+        u->alarm.data = u->cpu_done.data = u;
+    }
+    d.on_done = on_agent_transfer_done;
+    if (rc == 0) {
+        for (int i = 0; i < n; i++)
+            agent_launch(&us[i]);
+        rc = pb_uvdrv_run(&d);
+    }
+    for (int i = 0; i < n; i++) {
+        if (us[i].cpu_running) {
+            atomic_store(&us[i].cpu_stop, 1);
+            pthread_join(us[i].cpu_tid, NULL);
+            us[i].cpu_running = 0;
+        }
+    }
     pb_uvdrv_close(&d);
+    for (int i = 0; i < n; i++)
+        pb_wf_agent_stop(ws[i]);
+    free(us);
     return rc;
 }
 
-int pb_driver_run(pb_driver_kind kind, pb_transfer **ts, int n, char *err, size_t errlen)
+int pb_driver_uv_run(pb_wf_agent **ws, int n, uint64_t *release, char *err, size_t errlen)
 {
-    switch (kind) {
-    case PB_DRIVER_THREADS:
-        return pb_driver_threads_run_all(ts, n, err, errlen);
-    case PB_DRIVER_SERIAL:
-        return pb_driver_serial_run_all(ts, n, err, errlen);
-    default:
-        return pb_driver_uv_run_all(ts, n, err, errlen);
-    }
+    *release = uv_hrtime();
+    return pb_driver_uv_run_from(ws, n, *release, err, errlen);
 }

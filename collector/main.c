@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +19,10 @@
 #include "pb_fs.h"
 #include "pb_text.h"
 #include "preflight.h"
+#include "server_proc.h"
 #include "signals.h"
 #include "sweep.h"
+#include "telemetry.h"
 
 static const char usage[] =
 "Usage: collect [OPTIONS]\n"
@@ -39,15 +42,22 @@ static const char usage[] =
 "  --runtime LIST         runtimes: uv, threads, serial, with an optional chunk\n"
 "                         suffix (uv-1kb = uv with --chunk-bytes 1024);\n"
 "                         default: the plan's, else uv,threads,serial\n"
+"  --exec NAME=COMMAND    a program as runtime NAME (repeatable): started once\n"
+"                         per phase with PARBENCH_JOB naming its job file\n"
+"                         (data/EXEC.md); COMMAND is split into words as sh\n"
+"                         quotes ('..', \"..\", \\), with no shell run and no\n"
+"                         $VAR expansion; {endpoint:ID}, {model}, {agents} in\n"
+"                         it are filled per phase. Added to the runtimes\n"
+"                         (the plan's or --runtime's)\n"
 "  --runs N               runs per (runtime, config) (tr115: 5)\n"
 "  --agents N|LIST        agent count, or counts such as 1,2,4,8: one sweep runs\n"
 "                         the plan's counted agent (the one with \"count\", else\n"
 "                         its only agent) at every count; configs become\n"
 "                         <name>-n<N>. With --endpoint: the agents it makes\n"
 "                         (default one per endpoint)\n"
-"  --target-ci PCT        after the planned runs, add runs round-robin to every\n"
-"                         (runtime, config) whose 95% CI of the measured\n"
-"                         speedup is wider than +-PCT% of its mean\n"
+"  --target-ci PCT        Stein's two-stage procedure: the planned runs (>= 5)\n"
+"                         are a pilot that sets each (runtime, config)'s total\n"
+"                         runs for a 95% CI of +-PCT% of the measured speedup\n"
 "  --max-runs N           with --target-ci: at most N runs per (runtime,\n"
 "                         config) (default max(20, --runs))\n"
 "  --stagger SECONDS      concurrent phase: agent i starts i x SECONDS late\n"
@@ -63,6 +73,9 @@ static const char usage[] =
 "                         (0 = every network chunk at once; default 0)\n"
 "  --reuse-connections    keep connections between requests (default: a fresh\n"
 "                         connection per request, so all pay the same connect)\n"
+"  --max-connect-failures K  stop the sweep after K runs in a row in which a\n"
+"                         request could not connect to its server (default 3;\n"
+"                         0 = never stop)\n"
 "  --dry-run              print the expanded plan as JSON on stdout and exit\n"
 "                         (with --endpoint: the plan file these flags make)\n"
 "\n"
@@ -75,9 +88,34 @@ static const char usage[] =
 "  --num-predict K        tokens per answer (OpenAI: max_tokens; default: the\n"
 "                         server's)\n"
 "\n"
+"Servers collect runs (instead of --endpoint)\n"
+"  --server CMD           start this server command (split as a shell would;\n"
+"                         repeatable, one endpoint each, agents round-robin).\n"
+"                         {host} / {port} in CMD: 127.0.0.1:PORT / PORT of a\n"
+"                         free port collect picks; without either, collect\n"
+"                         sets OLLAMA_HOST={host}. Ready when /api/version (or\n"
+"                         /v1/models) answers (60 s at most), warmed, stopped\n"
+"                         with SIGTERM (SIGKILL after 5 s) when the settings\n"
+"                         change and at the end; its output goes to\n"
+"                         OUT/server-logs/. A server that dies during a run\n"
+"                         makes the run invalid and is restarted; 3 such runs\n"
+"                         in a row stop the sweep\n"
+"  --server-env KEY=V1,V2 every config once per value (repeatable: every\n"
+"                         combination), named KEY=V1 (a plan's config c:\n"
+"                         c+KEY=V1+KEY2=W1); the servers collect runs (and\n"
+"                         --emulate) are started with it in their environment.\n"
+"                         Configs are grouped by setting in each round,\n"
+"                         alternate rounds reversed, to restart little\n"
+"  --telemetry-interval MS  sample /api/ps of every Ollama endpoint and\n"
+"                         /proc of every server collect started every MS ms\n"
+"                         during runs (default 250; 0 = off)\n"
+"  --no-nvidia-smi        do not run nvidia-smi (default: GPU samples every\n"
+"                         100 ms when it is on PATH)\n"
+"\n"
 "Output\n"
 "  --out DIR              where runs go: DIR/<runtime>/<config>/run_<k>.json\n"
-"                         and DIR/manifest.json (default data/)\n"
+"                         and DIR/manifest.json (default runs/); refused before\n"
+"                         anything is measured when it cannot hold them\n"
 "  --retry-failed         measure again runs recorded as invalid (the old file\n"
 "                         is kept as a hidden .run_<k>.json.failed-<n>)\n"
 "  --progress MODE        auto (default), tty (live bar), lines, none\n"
@@ -113,7 +151,8 @@ static const char usage[] =
 "  --version              version and library versions\n"
 "\n"
 "Exit status: 0 every run valid, 1 some runs invalid or not written, 2 usage or\n"
-"plan error, 3 preflight failed, 130 interrupted (Ctrl-C).\n";
+"plan error (an --out that cannot hold the runs included), 3 preflight failed,\n"
+"130 interrupted (Ctrl-C).\n";
 
 enum {
     OPT_PLAN = 256, OPT_OUT, OPT_RUNTIME, OPT_CONFIG, OPT_RUNS, OPT_NO_SOLO, OPT_NO_PAIRED,
@@ -121,12 +160,14 @@ enum {
     OPT_EMULATE, OPT_EMULATOR, OPT_IDEAL, OPT_SHARED, OPT_INDEP, OPT_PARALLEL, OPT_ETRACE,
     OPT_SCALE, OPT_DRY, OPT_PROGRESS, OPT_QUIET, OPT_SKIP_PRE, OPT_PROXY, OPT_CPUS, OPT_HELP, OPT_VERSION,
     OPT_API, OPT_ENDPOINT, OPT_MODEL, OPT_AGENTS, OPT_PROMPT, OPT_NUM_PREDICT, OPT_KEY_ENV,
-    OPT_TARGET_CI, OPT_MAX_RUNS, OPT_STAGGER, OPT_RATE,
+    OPT_TARGET_CI, OPT_MAX_RUNS, OPT_STAGGER, OPT_RATE, OPT_MAX_CONNECT_FAIL,
+    OPT_SERVER, OPT_SERVER_ENV, OPT_TELEMETRY, OPT_NO_SMI, OPT_EXEC,
 };
 
 static const struct option longopts[] = {
     {"plan", required_argument, 0, OPT_PLAN},
     {"out", required_argument, 0, OPT_OUT},
+    {"max-connect-failures", required_argument, 0, OPT_MAX_CONNECT_FAIL},
     {"runtime", required_argument, 0, OPT_RUNTIME},
     {"config", required_argument, 0, OPT_CONFIG},
     {"runs", required_argument, 0, OPT_RUNS},
@@ -162,7 +203,12 @@ static const struct option longopts[] = {
     {"num-predict", required_argument, 0, OPT_NUM_PREDICT},
     {"api-key-env", required_argument, 0, OPT_KEY_ENV},
     {"proxy", required_argument, 0, OPT_PROXY},
+    {"exec", required_argument, 0, OPT_EXEC},
     {"cpus", required_argument, 0, OPT_CPUS},
+    {"server", required_argument, 0, OPT_SERVER},
+    {"server-env", required_argument, 0, OPT_SERVER_ENV},
+    {"telemetry-interval", required_argument, 0, OPT_TELEMETRY},
+    {"no-nvidia-smi", no_argument, 0, OPT_NO_SMI},
     {"help", no_argument, 0, OPT_HELP},
     {"version", no_argument, 0, OPT_VERSION},
     {0, 0, 0, 0},
@@ -194,7 +240,6 @@ static int unknown_option(const char *arg)
     return PB_EXIT_USAGE;
 }
 
-/* A finite number in [lo, hi] (NaN fails both comparisons' negation). */
 /* The manifest is written lazily, just before the first run file (see
  * pb_sweep_opts.before_first_write). */
 typedef struct manifest_ctx {
@@ -220,6 +265,33 @@ static int manifest_write(void *ud, char *err, size_t errlen)
     return 0;
 }
 
+/* The analyze command to run next: the analyze binary of this build tree
+ * or installation when there is one (beside collect, or ../analyze/ in the
+ * build tree), else plain `analyze`; the folder quoted for a shell. */
+static void analyze_hint(const char *out)
+{
+    char self[PATH_MAX], cand[PATH_MAX + 32], real[PATH_MAX];
+    const char *tool = "analyze";
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n > 0) {
+        self[n] = '\0';
+        char *slash = strrchr(self, '/');
+        if (slash)
+            *slash = '\0';
+        static const char *const rel[] = {"analyze", "../analyze/analyze"};
+        for (int i = 0; i < 2 && tool[0] == 'a'; i++) {
+            snprintf(cand, sizeof cand, "%s/%s", self, rel[i]);
+            if (access(cand, X_OK) == 0 && realpath(cand, real))
+                tool = real;
+        }
+    }
+    int plain = out[strspn(out, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                "0123456789/._-+:,")] == '\0';
+    fprintf(stderr, "collect: the full report: %s %s%s%s > report.md\n", tool, plain ? "" : "'",
+            out, plain ? "" : "'");
+}
+
+/* A finite number in [lo, hi] (NaN fails both comparisons' negation). */
 static int parse_num(const char *s, double lo, double hi, double *out)
 {
     char *end;
@@ -237,9 +309,13 @@ int main(int argc, char **argv)
     pb_overrides_init(&ov);
     const char *plan_name = "tr115", *emulator = NULL;
     int dry = 0, skip_pre = 0, have_plan = 0;
+    const char *execs[64];
+    int n_execs = 0;
     pb_cli_plan cli = {0};
     const char *key_env = NULL, *cli_flag = NULL, *cpus = NULL;
-    pb_sweep_opts so = {0};
+    pb_sweep_opts so = {.max_connect_failures = 3};
+    int telemetry_ms = 250, smi = 1;
+    const char *server_env[16];
     double v;
     int c;
     opterr = 0;
@@ -327,6 +403,12 @@ int main(int argc, char **argv)
             ov.chunk_bytes = (long)v;
             break;
         case OPT_REUSE: ov.reuse_connections = 1; break;
+        case OPT_MAX_CONNECT_FAIL:
+            if (parse_num(optarg, 0, 1e6, &v) || v != (int)v)
+                return usage_error("--max-connect-failures %s: give a whole number of runs >= 0 "
+                                   "(0 = never stop)%s", optarg, "");
+            so.max_connect_failures = (int)v;
+            break;
         case OPT_RETRY: so.retry_failed = 1; break;
         case OPT_EMULATE: ov.emulate = 1; break;
         case OPT_EMULATOR: emulator = optarg; break;
@@ -356,6 +438,13 @@ int main(int argc, char **argv)
                                    "(http://, https://, socks5:// or socks5h://)%s", optarg, "");
             ov.proxy = optarg;
             break;
+        case OPT_EXEC:
+            if (n_execs == (int)(sizeof execs / sizeof execs[0]))
+                return usage_error("--exec %s: at most 64 exec runtimes%s", optarg, "");
+            execs[n_execs++] = optarg;
+            ov.execs = execs;
+            ov.n_execs = n_execs;
+            break;
         case OPT_CPUS: {
             char norm[256], e[512];
             if (pb_cpus_normalize(optarg, norm, sizeof norm, e, sizeof e) != 0)
@@ -363,6 +452,24 @@ int main(int argc, char **argv)
             cpus = optarg;
             break;
         }
+        case OPT_SERVER:
+            if (cli.n_servers == PB_SERVER_MAX)
+                return usage_error("--server %s: at most 16 servers%s", optarg, "");
+            cli.servers[cli.n_servers++] = optarg;
+            break;
+        case OPT_SERVER_ENV:
+            if (ov.n_server_env == (int)(sizeof server_env / sizeof server_env[0]))
+                return usage_error("--server-env %s: at most 16 of them%s", optarg, "");
+            server_env[ov.n_server_env++] = optarg;
+            ov.server_env = server_env;
+            break;
+        case OPT_TELEMETRY:
+            if (parse_num(optarg, 0, 60000, &v) || v != (int)v || (v > 0 && v < 10))
+                return usage_error("--telemetry-interval %s: give milliseconds in [10, 60000], "
+                                   "or 0 for none%s", optarg, "");
+            telemetry_ms = (int)v;
+            break;
+        case OPT_NO_SMI: smi = 0; break;
         case 'h':
         case OPT_HELP: fputs(usage, stdout); return 0;
         case OPT_VERSION:
@@ -383,12 +490,16 @@ int main(int argc, char **argv)
         if (pb_cpus_apply(cpus, e, sizeof e) != 0)
             return usage_error("%s%s", e, "");
     }
-    if (cli.n_endpoints && have_plan)
-        return usage_error("--endpoint and --plan %s: give one or the other (save the plan "
-                           "that --endpoint ... --dry-run prints and edit it)%s", plan_name, "");
-    if (cli_flag && !cli.n_endpoints)
-        return usage_error("%s builds a plan with --endpoint URL; with a plan file, set it "
-                           "in the file%s", cli_flag, "");
+    /* --server builds the plan from the command line as --endpoint does. */
+    int cli_plan = cli.n_endpoints || cli.n_servers;
+    if (cli_plan && have_plan)
+        return usage_error("%s and --plan %s: give one or the other (save the plan that "
+                           "--dry-run prints and edit it)", cli.n_servers ? "--server" : "--endpoint",
+                           plan_name);
+    if (cli_flag && !cli_plan)
+        return usage_error("%s builds a plan with --endpoint URL or --server CMD; with a plan "
+                           "file, set it in the file%s", cli_flag, "");
+
     /* The key is read once and kept out of the plan: nothing that is
      * written (trace, manifest, --dry-run) sees it. */
     char *auth = NULL;
@@ -410,7 +521,7 @@ int main(int argc, char **argv)
     char err[2048];
     pb_plan plan;
     int lrc;
-    if (cli.n_endpoints) {
+    if (cli_plan) {
         char *json = NULL;
         lrc = pb_cli_plan_build(&cli, &json, err, sizeof err);
         if (lrc == 0)
@@ -427,7 +538,7 @@ int main(int argc, char **argv)
     }
     char hash[32];
     pb_plan_hash(&plan, hash, sizeof hash);
-    if (dry && cli.n_endpoints) {
+    if (dry && cli_plan) {
         /* A plan file to save and edit: `collect --plan FILE` measures the
          * same plan (same hash, said on stderr). */
         cJSON *j = pb_plan_file_json(&plan);
@@ -452,26 +563,48 @@ int main(int argc, char **argv)
         return 0;
     }
 
+    /* An --out that cannot keep the runs is refused before the emulator,
+     * preflight or any request: never measure what cannot be kept. */
+    if (pb_sweep_check_out(&plan, err, sizeof err) != 0) {
+        fprintf(stderr, "collect: %s\n", err);
+        pb_plan_free(&plan);
+        free(auth);
+        return PB_EXIT_USAGE;
+    }
+
     curl_global_init(CURL_GLOBAL_DEFAULT);
     pb_signals_install();
     int rc = PB_EXIT_OK;
-    pb_emu emu = {0};
-    cJSON *endpoints = NULL, *servers = NULL;
-    const char **urls = calloc((size_t)plan.n_endpoints, sizeof *urls);
+    cJSON *endpoints = NULL, *servers = NULL, *emu_info = NULL;
+    /* Servers (--server, "servers", --emulate) and telemetry: server_proc.h. */
+    pb_server_spec emu_spec = {0};
+    int *emu_ports = calloc((size_t)plan.n_endpoints + 1, sizeof *emu_ports);
+    pb_srv_extra extra = {&emu_spec, emu_ports, 1};
+    pb_telemetry *tel = pb_telemetry_new(telemetry_ms, smi, so.quiet);
+    pb_srvset *srv = NULL;
     if (plan.emulate.enabled) {
         char bin[4096];
+        /* The child's messages are printed above the progress bar. */
         if (pb_emulate_find(emulator, bin, sizeof bin, err, sizeof err) != 0 ||
-            pb_emulate_start(&plan, bin, &emu, err, sizeof err) != 0) {
+            pb_emulate_spec(&plan, bin, &emu_spec, emu_ports, err, sizeof err) != 0) {
             fprintf(stderr, "collect: %s\n", err);
             rc = PB_EXIT_PREFLIGHT;
             goto out;
         }
-        for (int i = 0; i < plan.n_endpoints; i++)
-            urls[i] = emu.urls[i];
-    } else {
-        for (int i = 0; i < plan.n_endpoints; i++)
-            urls[i] = plan.endpoints[i];
     }
+    srv = pb_srvset_new(&plan, plan.emulate.enabled ? &extra : NULL, plan.out, tel, so.quiet);
+    if (pb_srvset_start(srv, err, sizeof err) != 0) {
+        fprintf(stderr, "collect: %s\n", err);
+        rc = pb_signals_interrupted() ? PB_EXIT_INTERRUPTED : PB_EXIT_PREFLIGHT;
+        goto out;
+    }
+    const char *const *urls = pb_srvset_urls(srv);
+    if (plan.emulate.enabled)
+        emu_info = pb_emulate_info(&plan, &emu_spec, urls);
+    so.before_run = pb_srvset_before_run;
+    so.after_run = pb_srvset_after_run;
+    so.config_at = pb_srvset_config_at;
+    so.hud = srv;
     if (!skip_pre) {
         endpoints = pb_preflight(&plan, urls, 10, auth, &servers, err, sizeof err);
         if (!endpoints) {
@@ -486,15 +619,7 @@ int main(int argc, char **argv)
     so.servers = servers;
     char host[256] = "";
     gethostname(host, sizeof host - 1);
-    /* Find an unwritable --out now, not after the first measured run. */
-    err[0] = '\0';
-    if (pb_fs_mkdirs(plan.out, err, sizeof err) != 0 || access(plan.out, W_OK) != 0) {
-        fprintf(stderr, "collect: cannot write to --out %s: %s (choose a writable directory)\n",
-                plan.out, err[0] ? err : strerror(errno));
-        rc = PB_EXIT_FAILED;
-        goto out;
-    }
-    manifest_ctx mc = {&plan, hash, host, endpoints, emu.info, argc, argv, "", 0};
+    manifest_ctx mc = {&plan, hash, host, endpoints, emu_info, argc, argv, "", 0};
     so.before_first_write = manifest_write;
     so.ud = &mc;
     if (!so.quiet) {
@@ -507,13 +632,19 @@ int main(int argc, char **argv)
         fprintf(stderr, "collect: plan %s (%s): %d runtimes x %d configs x %d runs, %s on %d endpoints%s\n",
                 plan.name, hash, plan.n_runtimes, plan.n_configs, plan.runs, agents,
                 plan.n_endpoints, plan.emulate.enabled ? " (emulated)" : "");
+        if (pb_srvset_active(srv)) {
+            char order[2048];
+            pb_srvset_describe(srv, order, sizeof order);
+            fprintf(stderr, "collect: server order: %s\n", order);
+        }
     }
     pb_sweep_stats st;
-    rc = pb_sweep_run(&plan, urls, hash, host, emu.info, &so, &st);
+    rc = pb_sweep_run(&plan, urls, hash, host, emu_info, &so, &st);
     fprintf(stderr,
             "collect: %s: %d of %d runs measured now, %d already valid (skipped), %d invalid now, "
             "%d kept invalid from before, %d conflicting files left untouched, %d not written\n",
-            rc == PB_EXIT_INTERRUPTED ? "interrupted" : "done", st.executed, st.total,
+            rc == PB_EXIT_INTERRUPTED ? "interrupted" : st.stopped ? "stopped" : "done",
+            st.executed, st.total,
             st.skipped_valid, st.failed_new, st.kept_invalid, st.conflicts, st.write_errors);
     if (st.added)
         fprintf(stderr, "collect: --target-ci added %d runs beyond the planned %d per group\n",
@@ -526,14 +657,20 @@ int main(int argc, char **argv)
     fprintf(stderr, "collect: data in %s (%s)%s\n", plan.out, mnote,
             rc == PB_EXIT_INTERRUPTED ? "; run the same command again to resume" :
             st.kept_invalid || st.failed_new ? "; --retry-failed measures invalid runs again" : "");
+    if (!so.quiet && rc != PB_EXIT_INTERRUPTED && st.executed + st.skipped_valid > 0)
+        analyze_hint(plan.out);
 out:
     /* A failing emulator (e.g. its --trace incomplete) fails the sweep. */
-    if (pb_emulate_stop(&emu) != 0 && rc == PB_EXIT_OK)
+    if (srv && pb_srvset_stop(srv) != 0 && rc == PB_EXIT_OK)
         rc = PB_EXIT_FAILED;
+    pb_srvset_free(srv);
+    pb_telemetry_free(tel);
+    pb_server_spec_free(&emu_spec);
+    free(emu_ports);
+    cJSON_Delete(emu_info);
     cJSON_Delete(endpoints);
     cJSON_Delete(servers);
     free(auth);
-    free(urls);
     pb_plan_free(&plan);
     curl_global_cleanup();
     return rc;

@@ -1,6 +1,7 @@
 /* plan: JSON plan parsing, flag overrides and expansion. See plan.h and
  * README.md (section "Plan files") for the schema. */
 #include "plan.h"
+#include "exec_cmd.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -115,7 +116,11 @@ int pb_runtime_parse(pb_runtime *r, const char *label, long default_chunk,
                 "with a chunk suffix such as uv-1kb or threads-512b", label);
 }
 
-static void runtime_free(pb_runtime *r) { free(r->label); }
+static void runtime_free(pb_runtime *r)
+{
+    free(r->label);
+    pb_exec_argv_free(r->exec_argv);
+}
 
 static void agent_free(pb_agent_spec *a)
 {
@@ -142,6 +147,7 @@ void pb_plan_free(pb_plan *p)
         free(p->configs[c].agents);
         free(p->configs[c].name);
         free(p->configs[c].base_name);
+        cJSON_Delete(p->configs[c].server_env);
     }
     free(p->configs);
     for (int i = 0; i < p->n_runtimes; i++)
@@ -153,6 +159,9 @@ void pb_plan_free(pb_plan *p)
     for (int i = 0; i < p->emulate.n_models; i++)
         free(p->emulate.models[i]);
     free(p->emulate.models);
+    for (int i = 0; i < p->n_servers; i++)
+        pb_server_spec_free(&p->servers[i]);
+    free(p->servers);
     memset(p, 0, sizeof *p);
 }
 
@@ -165,14 +174,15 @@ void pb_plan_free(pb_plan *p)
 static const char *const *const plan_root_keys =
     KEYS("name", "out", "runs", "seed", "timeout_s", "chunk_bytes", "warmup_tokens",
          "warmup", "solo", "paired_seed", "reuse_connections", "emulate", "runtimes",
-         "model", "api", "agents", "configs", "arrival", "max_runs", "target_ci_pct");
+         "model", "api", "agents", "configs", "arrival", "max_runs", "target_ci_pct",
+         "servers");
 static const char *const *const plan_emulate_keys =
     KEYS("enabled", "ideal", "time_scale", "num_parallel", "trace", "shared_gpu", "faults",
          "models");
 static const char *const *const plan_agent_keys =
     KEYS("id", "model", "api", "prompt", "prompt_file", "count", "endpoint", "options",
          "headers", "steps");
-static const char *const *const plan_config_keys = KEYS("name", "options", "agents");
+static const char *const *const plan_config_keys = KEYS("name", "options", "agents", "server_env");
 
 static int check_keys(const cJSON *o, const char *const *known, const char *where,
                       char *err, size_t errlen)
@@ -234,6 +244,16 @@ static int get_str(const cJSON *o, const char *key, const char **out,
         return 0;
     if (!cJSON_IsString(v))
         return fail(err, errlen, "%s: \"%s\" must be a string", origin, key);
+    /* Names, models, paths and URLs reach the terminal in collect's
+     * messages: no control characters (ESC would drive the terminal), C1
+     * included. A prompt is text sent to the model: newlines allowed. */
+    if (strcmp(key, "prompt") != 0)
+        for (const unsigned char *c = (const unsigned char *)v->valuestring; *c; c++)
+            if (*c < 0x20 || *c == 0x7f || (c[0] == 0xc2 && c[1] >= 0x80 && c[1] <= 0x9f)) {
+                char q[128];
+                return fail(err, errlen, "%s: \"%s\" holds a control character (%s); "
+                            "remove it", origin, key, pb_text_quote(v->valuestring, q, sizeof q));
+            }
     *out = v->valuestring;
     return 0;
 }
@@ -432,11 +452,14 @@ static int parse_agents(const cJSON *root, const char *origin, const char *base_
             x->id = xstrdup(idbuf);
             x->group = xstrdup(id);
             const cJSON *e = cJSON_IsArray(ep) ? cJSON_GetArrayItem(ep, k % n_ep) : ep;
-            if (!cJSON_IsString(e) || strncmp(e->valuestring, "http://", 7) != 0) {
+            /* "server:NAME" is checked against "servers" once the plan is read. */
+            if (!cJSON_IsString(e) || (strncmp(e->valuestring, "http://", 7) != 0 &&
+                                       !pb_server_ref(e->valuestring))) {
                 free(ptext);
                 pb_steps_free(st, n_st);
                 base_free(b, n);
-                return fail(err, errlen, "%s: endpoint must be an http:// URL", where);
+                return fail(err, errlen, "%s: endpoint must be an http:// URL or "
+                            "\"server:NAME\" (a server in \"servers\")", where);
             }
             /* Normalise: no trailing slash, so "/api/..." can be appended. */
             x->endpoint = xstrdup(e->valuestring);
@@ -506,6 +529,9 @@ static int build_config(pb_plan *p, pb_config *cfg, const char *name,
     }
     cfg->base_name = xstrdup(name);
     cfg->sweep_n = sweep_n;
+    const cJSON *senv = c ? cJSON_GetObjectItemCaseSensitive(c, "server_env") : NULL;
+    if (senv && !(cfg->server_env = pb_server_env_parse(senv, where, err, errlen)))
+        return -1;
     cfg->n_agents = nb;
     cfg->agents = calloc(nb, sizeof *cfg->agents);
     for (int i = 0; i < nb; i++) {
@@ -629,47 +655,169 @@ static int plan_counts(const cJSON *root, const pb_overrides *o, const char *ori
     return 0;
 }
 
+/* An exec runtime's definition: from the plan's "runtimes" object or a
+ * --exec flag (which wins). */
+typedef struct exec_def {
+    const char *name;
+    char **argv;             /* owned */
+    int solo_replay;
+} exec_def;
+
+static int exec_def_check(exec_def *d, const char *where, char *err, size_t errlen)
+{
+    char why[128], path[4096], e[600];
+    if (pb_label_check(d->name, why, sizeof why) != 0)
+        return fail(err, errlen, "%s: runtime name \"%s\" %s", where, d->name, why);
+    /* A missing program is found now, before any run is measured. */
+    if (pb_exec_resolve(d->argv[0], path, sizeof path, e, sizeof e) != 0)
+        return fail(err, errlen, "%s: runtime \"%s\": %s", where, d->name, e);
+    return 0;
+}
+
+static exec_def *exec_find(exec_def *defs, int n, const char *name)
+{
+    for (int i = n - 1; i >= 0; i--) /* the last definition wins */
+        if (strcmp(defs[i].name, name) == 0)
+            return &defs[i];
+    return NULL;
+}
+
 static int parse_runtimes(pb_plan *p, const cJSON *root, const pb_overrides *o,
                           const char *origin, char *err, size_t errlen)
 {
     const char *labels[64];
     char listbuf[1024];
-    int n = 0;
-    if (o && o->runtimes) {
+    int n = 0, rc = 0;
+    exec_def defs[64];
+    int nd = 0;
+    const cJSON *rts = cJSON_GetObjectItemCaseSensitive(root, "runtimes");
+    if (cJSON_IsObject(rts)) {
+        /* {"uv": {}, "tokio": {"exec": [argv...], "solo": "replay"}} */
+        const cJSON *r;
+        cJSON_ArrayForEach(r, rts) {
+            if (!cJSON_IsObject(r))
+                return fail(err, errlen, "%s: runtimes.%s must be an object ({} for a built-in runtime, "
+                            "{\"exec\": [\"program\", \"arg\"...]} for a program)", origin, r->string);
+            const cJSON *ex = cJSON_GetObjectItemCaseSensitive(r, "exec");
+            const cJSON *solo = cJSON_GetObjectItemCaseSensitive(r, "solo");
+            const cJSON *it;
+            cJSON_ArrayForEach(it, r) {
+                if (strcmp(it->string, "exec") != 0 && strcmp(it->string, "solo") != 0)
+                    return fail(err, errlen, "%s: runtimes.%s: unknown key \"%s\" (known: exec, solo)",
+                                origin, r->string, it->string);
+            }
+            if (solo && !(cJSON_IsString(solo) && (strcmp(solo->valuestring, "replay") == 0 ||
+                                                   strcmp(solo->valuestring, "own") == 0)))
+                return fail(err, errlen, "%s: runtimes.%s.solo must be \"replay\" or \"own\"", origin, r->string);
+            if (ex) {
+                int ok = cJSON_IsArray(ex) && cJSON_GetArraySize(ex) > 0 && nd < 64;
+                cJSON_ArrayForEach(it, ex) ok = ok && cJSON_IsString(it) && it->valuestring[0];
+                if (!ok)
+                    return fail(err, errlen, "%s: runtimes.%s.exec must be a non-empty array of "
+                                "non-empty strings: the program and its arguments", origin, r->string);
+                char **argv = calloc((size_t)cJSON_GetArraySize(ex) + 1, sizeof *argv);
+                if (!argv)
+                    abort();
+                int k = 0;
+                cJSON_ArrayForEach(it, ex) argv[k++] = xstrdup(it->valuestring);
+                defs[nd++] = (exec_def){r->string, argv,
+                                        solo && strcmp(solo->valuestring, "replay") == 0};
+            } else if (solo) {
+                return fail(err, errlen, "%s: runtimes.%s: \"solo\" is for exec runtimes", origin, r->string);
+            }
+            if (n < 64)
+                labels[n++] = r->string;
+        }
+    }
+    int nd_plan = nd;
+    for (int i = 0; o && i < o->n_execs && rc == 0; i++) {
+        /* NAME=COMMAND */
+        const char *eq = strchr(o->execs[i], '=');
+        char name[128], e[600];
+        if (!eq || eq == o->execs[i] || (size_t)(eq - o->execs[i]) >= sizeof name || nd >= 64) {
+            rc = fail(err, errlen, "--exec %s: give NAME=COMMAND, e.g. --exec tokio='pb-agent --runtime tokio'",
+                      o->execs[i]);
+            break;
+        }
+        snprintf(name, sizeof name, "%.*s", (int)(eq - o->execs[i]), o->execs[i]);
+        char **argv = pb_exec_split(eq + 1, e, sizeof e);
+        if (!argv) {
+            rc = fail(err, errlen, "--exec %s: %s", name, e);
+            break;
+        }
+        exec_def *old = exec_find(defs, nd, name);
+        defs[nd] = (exec_def){xstrdup(name), argv, old ? old->solo_replay : 0};
+        nd++;
+    }
+    for (int i = 0; i < nd && rc == 0; i++)
+        rc = exec_def_check(&defs[i], i >= nd_plan ? "--exec" : origin, err, errlen);
+    if (rc == 0 && o && o->runtimes) {
         snprintf(listbuf, sizeof listbuf, "%s", o->runtimes);
+        n = 0;
         for (char *save, *t = strtok_r(listbuf, ",", &save); t && n < 64;
              t = strtok_r(NULL, ",", &save))
             labels[n++] = t;
         if (n == 0)
-            return fail(err, errlen, "--runtime: empty list (use e.g. uv,threads,serial)");
-    } else {
-        const cJSON *rts = cJSON_GetObjectItemCaseSensitive(root, "runtimes");
+            rc = fail(err, errlen, "--runtime: empty list (use e.g. uv,threads,serial)");
+    } else if (rc == 0 && !cJSON_IsObject(rts)) {
         if (!rts) {
             labels[n++] = "uv";
             labels[n++] = "threads";
             labels[n++] = "serial";
         } else {
             if (!cJSON_IsArray(rts) || cJSON_GetArraySize(rts) == 0)
-                return fail(err, errlen, "%s: \"runtimes\" must be a non-empty array of labels", origin);
+                rc = fail(err, errlen, "%s: \"runtimes\" must be a non-empty array of labels, or an "
+                          "object of runtimes", origin);
             const cJSON *r;
             cJSON_ArrayForEach(r, rts) {
+                if (rc)
+                    break;
                 if (!cJSON_IsString(r))
-                    return fail(err, errlen, "%s: \"runtimes\" entries must be strings such as \"uv-1kb\"", origin);
-                if (n < 64)
+                    rc = fail(err, errlen, "%s: \"runtimes\" entries must be strings such as \"uv-1kb\"", origin);
+                else if (n < 64)
                     labels[n++] = r->valuestring;
             }
         }
     }
-    p->runtimes = calloc(n, sizeof *p->runtimes);
-    for (int i = 0; i < n; i++) {
-        if (pb_runtime_parse(&p->runtimes[i], labels[i], p->chunk_bytes, err, errlen) != 0)
-            return -1;
+    /* --exec adds its runtimes to the list (the plan's or --runtime's). */
+    for (int i = nd_plan; rc == 0 && i < nd; i++) {
+        int have = 0;
+        for (int j = 0; j < n; j++)
+            have |= strcmp(labels[j], defs[i].name) == 0;
+        if (!have && n < 64)
+            labels[n++] = defs[i].name;
+    }
+    if (rc == 0) {
+        p->runtimes = calloc((size_t)n + 1, sizeof *p->runtimes);
+        if (!p->runtimes)
+            abort();
+    }
+    for (int i = 0; i < n && rc == 0; i++) {
+        exec_def *d = exec_find(defs, nd, labels[i]);
+        if (d) {
+            pb_runtime *r = &p->runtimes[i];
+            memset(r, 0, sizeof *r);
+            r->label = xstrdup(d->name);
+            r->driver = PB_DRIVER_EXEC;
+            r->exec_argv = pb_exec_argv_dup(d->argv);
+            r->solo_replay = d->solo_replay;
+        } else if (pb_runtime_parse(&p->runtimes[i], labels[i], p->chunk_bytes, err, errlen) != 0) {
+            rc = -1;
+            break;
+        }
         p->n_runtimes++;
         for (int j = 0; j < i; j++)
-            if (strcmp(p->runtimes[j].label, p->runtimes[i].label) == 0)
-                return fail(err, errlen, "runtime \"%s\" is listed twice", p->runtimes[i].label);
+            if (strcmp(p->runtimes[j].label, p->runtimes[i].label) == 0) {
+                rc = fail(err, errlen, "runtime \"%s\" is listed twice", p->runtimes[i].label);
+                break;
+            }
     }
-    return 0;
+    for (int i = 0; i < nd; i++) {
+        pb_exec_argv_free(defs[i].argv);
+        if (i >= nd_plan)
+            free((char *)defs[i].name);
+    }
+    return rc;
 }
 
 /* "a/./b/../c" -> "a/c": the directory a relative path names, worked out
@@ -717,6 +865,95 @@ int pb_plan_check_paths(const pb_plan *p, char *err, size_t errlen)
     return rc;
 }
 
+/* --server-env: the plan's configs (or its one default config), each once
+ * per combination of the values, named "<config>+KEY=V" (just "KEY=V" for
+ * a plan without configs), its server_env merged with the combination's. */
+static int server_env_configs(cJSON *root, const pb_overrides *o, char *err, size_t errlen)
+{
+    cJSON *combos = pb_server_env_configs(o->server_env, o->n_server_env, err, errlen);
+    if (!combos)
+        return -1;
+    const cJSON *cfgs = cJSON_GetObjectItemCaseSensitive(root, "configs");
+    cJSON *plain = NULL;
+    if (!cfgs) {
+        plain = cJSON_CreateArray();
+        cJSON_AddItemToArray(plain, cJSON_CreateObject());
+        cfgs = plain;
+    }
+    cJSON *out = cJSON_CreateArray();
+    const cJSON *c, *k;
+    int rc = 0;
+    cJSON_ArrayForEach(c, cfgs) {
+        cJSON_ArrayForEach(k, combos) {
+            if (!cJSON_IsObject(c)) {
+                rc = fail(err, errlen, "\"configs\" entries must be objects");
+                break;
+            }
+            cJSON *x = cJSON_Duplicate(c, 1);
+            const cJSON *cn = cJSON_GetObjectItemCaseSensitive(c, "name");
+            const cJSON *kn = cJSON_GetObjectItemCaseSensitive(k, "name");
+            char nm[1200];
+            snprintf(nm, sizeof nm, "%s%s%s", cJSON_IsString(cn) ? cn->valuestring : "",
+                     cJSON_IsString(cn) ? "+" : "", kn->valuestring);
+            cJSON_DeleteItemFromObjectCaseSensitive(x, "name");
+            cJSON_AddStringToObject(x, "name", nm);
+            cJSON *env = cJSON_GetObjectItemCaseSensitive(x, "server_env");
+            if (!cJSON_IsObject(env)) {
+                cJSON_DeleteItemFromObjectCaseSensitive(x, "server_env");
+                env = cJSON_AddObjectToObject(x, "server_env");
+            }
+            const cJSON *v;
+            cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(k, "server_env")) {
+                /* The flag wins over the plan, as every flag does. */
+                cJSON_DeleteItemFromObjectCaseSensitive(env, v->string);
+                cJSON_AddItemToObject(env, v->string, cJSON_Duplicate(v, 1));
+            }
+            cJSON_AddItemToArray(out, x);
+        }
+    }
+    cJSON_Delete(plain);
+    cJSON_Delete(combos);
+    if (rc != 0) {
+        cJSON_Delete(out);
+        return -1;
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(root, "configs");
+    cJSON_AddItemToObject(root, "configs", out);
+    return 0;
+}
+
+/* "servers", and every "server:NAME" endpoint and "server_env" checked
+ * against them (before anything is measured). */
+static int plan_servers(pb_plan *p, const cJSON *root, const char *origin, char *err,
+                        size_t errlen)
+{
+    const cJSON *sv = cJSON_GetObjectItemCaseSensitive(root, "servers");
+    if (sv && pb_servers_parse(sv, origin, &p->servers, &p->n_servers, err, errlen) != 0)
+        return -1;
+    int refs = 0;
+    for (int i = 0; i < p->n_endpoints; i++) {
+        const char *name = pb_server_ref(p->endpoints[i]);
+        if (!name)
+            continue;
+        refs++;
+        int found = 0;
+        for (int k = 0; k < p->n_servers && !found; k++)
+            found = strcmp(p->servers[k].name, name) == 0;
+        if (!found)
+            return fail(err, errlen, "%s: endpoint \"%s\" names no server in \"servers\"%s",
+                        origin, p->endpoints[i], p->n_servers ? "" : " (the plan has none)");
+    }
+    if (refs && p->emulate.enabled)
+        return fail(err, errlen, "%s: --emulate starts its own servers; endpoints must be "
+                    "URLs, not \"server:NAME\" (drop --emulate or the servers)", origin);
+    for (int c = 0; c < p->n_configs; c++)
+        if (p->configs[c].server_env && !p->n_servers && !p->emulate.enabled)
+            return fail(err, errlen, "%s: config %s has \"server_env\", but collect starts no "
+                        "server (add \"servers\" or --server CMD, or --emulate)", origin,
+                        p->configs[c].name);
+    return 0;
+}
+
 int pb_plan_from_json(pb_plan *p, const char *text, size_t len,
                       const char *origin, const char *base_dir,
                       const pb_overrides *o, char *err, size_t errlen)
@@ -739,14 +976,25 @@ int pb_plan_from_json(pb_plan *p, const char *text, size_t len,
         return fail(err, errlen, "%s: JSON syntax error at line %d, column %d (a missing "
                     "comma or quote just before it?)", origin, line, col);
     }
+    /* cJSON decodes \u0000 to a NUL byte and the name ends there: "a\u0000b"
+     * would silently run as "a". */
+    if (pb_json_has_nul_escape(text, len)) {
+        cJSON_Delete(root);
+        return fail(err, errlen, "%s: a string holds \\u0000 (a NUL character), which "
+                    "would cut a name short; remove it", origin);
+    }
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
         return fail(err, errlen, "%s: not a JSON object: a plan is {...} with \"agents\" "
                     "(see collector/README.md, \"Plan files\")", origin);
     }
+    if (o && o->n_server_env && server_env_configs(root, o, err, errlen) != 0) {
+        cJSON_Delete(root);
+        return -1;
+    }
     base_agent *b = NULL;
     int nb = 0, rc = -1;
-    const char *name = "plan", *out = "data/", *trace = NULL;
+    const char *name = "plan", *out = "runs/", *trace = NULL;
     double runs = 1, seed = 115, timeout = 600, chunk = 0, wt = 8, tci = 0, maxr = 0;
     int warmup = 1, solo = 1, reuse = 0, paired = 1;
     if (check_keys(root, plan_root_keys, origin, err, errlen) ||
@@ -870,6 +1118,11 @@ int pb_plan_from_json(pb_plan *p, const char *text, size_t len,
              "drop --no-solo or \"solo\": false");
         goto done;
     }
+    if (tci > 0 && runs < PB_STEIN_MIN_PILOT) {
+        fail(err, errlen, "--target-ci plans from a pilot of the planned runs, at least %d "
+             "(%g given): add --runs %d or more", PB_STEIN_MIN_PILOT, runs, PB_STEIN_MIN_PILOT);
+        goto done;
+    }
     if (tci > 0 && maxr == 0)
         maxr = runs > 20 ? runs : 20;
     if (tci > 0 && maxr < runs) {
@@ -976,7 +1229,8 @@ int pb_plan_from_json(pb_plan *p, const char *text, size_t len,
         fail(err, errlen, "%s: no config selected", origin);
         goto done;
     }
-    if (pb_plan_check_paths(p, err, errlen) != 0)
+    if (pb_plan_check_paths(p, err, errlen) != 0 ||
+        plan_servers(p, root, origin, err, errlen) != 0)
         goto done;
     rc = 0;
 done:
@@ -1033,11 +1287,17 @@ static cJSON *agent_json(const pb_agent_spec *a)
 
 static cJSON *runtime_json(const pb_runtime *r)
 {
-    static const char *names[] = {"uv", "threads", "serial"};
+    static const char *names[] = {"uv", "threads", "serial", "exec"};
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "label", r->label);
     cJSON_AddStringToObject(j, "driver", names[r->driver]);
     cJSON_AddNumberToObject(j, "chunk_bytes", (double)r->chunk_bytes);
+    if (r->exec_argv) {
+        cJSON *a = cJSON_AddArrayToObject(j, "exec");
+        for (int i = 0; r->exec_argv[i]; i++)
+            cJSON_AddItemToArray(a, cJSON_CreateString(r->exec_argv[i]));
+        cJSON_AddStringToObject(j, "solo", r->solo_replay ? "replay" : "own");
+    }
     return j;
 }
 
@@ -1076,6 +1336,12 @@ static void add_protocol(cJSON *j, const pb_plan *p)
     /* Only when set: run keys of plans without one stay as they were. */
     if (p->arrival != PB_ARRIVAL_TOGETHER)
         cJSON_AddItemToObject(j, "arrival", pb_arrival_to_json(p->arrival, p->arrival_param));
+    /* Only when set, as arrival: the servers collect runs are measured too. */
+    if (p->n_servers) {
+        cJSON *sv = cJSON_AddObjectToObject(j, "servers");
+        for (int i = 0; i < p->n_servers; i++)
+            cJSON_AddItemToObject(sv, p->servers[i].name, pb_server_spec_json(&p->servers[i]));
+    }
 }
 
 cJSON *pb_plan_to_json(const pb_plan *p)
@@ -1100,6 +1366,8 @@ cJSON *pb_plan_to_json(const pb_plan *p)
             cJSON_AddStringToObject(cj, "base_name", p->configs[c].base_name);
             cJSON_AddNumberToObject(cj, "n_agents", p->configs[c].sweep_n);
         }
+        if (p->configs[c].server_env)
+            cJSON_AddItemToObject(cj, "server_env", pb_server_env_masked(p->configs[c].server_env));
         cJSON *ag = cJSON_AddArrayToObject(cj, "agents");
         for (int a = 0; a < p->configs[c].n_agents; a++)
             cJSON_AddItemToArray(ag, agent_json(&p->configs[c].agents[a]));
@@ -1143,6 +1411,8 @@ void pb_plan_run_key(const pb_plan *p, const pb_runtime *rt, const pb_config *cf
     add_protocol(j, p);
     cJSON_AddItemToObject(j, "runtime", runtime_json(rt));
     cJSON_AddStringToObject(j, "config", cfg->name);
+    if (cfg->server_env)
+        cJSON_AddItemToObject(j, "server_env", pb_server_env_masked(cfg->server_env));
     cJSON_AddNumberToObject(j, "run_index", run_index);
     cJSON *ag = cJSON_AddArrayToObject(j, "agents");
     for (int a = 0; a < cfg->n_agents; a++)

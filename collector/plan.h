@@ -11,18 +11,24 @@
 #include <stdint.h>
 #include <cjson/cJSON.h>
 
+#include "plan_servers.h"
 #include "plan_steps.h"
 
 typedef enum pb_driver_kind {
     PB_DRIVER_UV = 0,   /* one loop, curl multi + uv_poll + uv_timer */
-    PB_DRIVER_THREADS,  /* one thread per agent, each its own loop */
+    PB_DRIVER_THREADS,  /* one thread per agent, curl_easy_perform */
     PB_DRIVER_SERIAL,   /* agents strictly one after another */
+    PB_DRIVER_EXEC,     /* a program run once per phase (driver_exec.c) */
 } pb_driver_kind;
 
 typedef struct pb_runtime {
     char *label;        /* "uv", "threads", "serial", "uv-1kb", ... */
     pb_driver_kind driver;
     long chunk_bytes;   /* 0 = each network chunk reaches the parser at once */
+    char **exec_argv;   /* exec: the program and its arguments (templates
+                           unfilled), NULL-terminated; else NULL */
+    int solo_replay;    /* exec: solo phases replay requests with the
+                           serial driver ("solo": "replay") */
 } pb_runtime;
 
 typedef struct pb_agent_spec {
@@ -46,6 +52,7 @@ typedef struct pb_config {
     int sweep_n;        /* agent count of a count sweep (0: not one) */
     int n_agents;
     pb_agent_spec *agents;
+    cJSON *server_env;  /* "server_env": settings of the servers collect runs, or NULL */
 } pb_config;
 
 typedef struct pb_emulate {
@@ -92,6 +99,9 @@ typedef struct pb_plan {
     /* --proxy for real endpoints; NULL = no proxy at all, whatever the
      * environment says. Not part of the plan hash: it is not measured. */
     char *proxy;
+    /* "servers" / --server: processes collect starts (plan_servers.h). */
+    int n_servers;
+    pb_server_spec *servers;
 } pb_plan;
 
 /* Flags that override the plan; a field left at its "unset" value (NULL or
@@ -118,6 +128,11 @@ typedef struct pb_overrides {
     double rate_per_s;      /* <= 0: unset (--arrival-rate) */
     int max_runs;           /* <= 0: unset */
     const char *proxy;      /* --proxy URL, or NULL */
+    /* --server-env KEY=V1,V2 lists: every config once per combination. */
+    const char *const *server_env;
+    int n_server_env;
+    const char *const *execs; /* --exec NAME=COMMAND, n_execs of them */
+    int n_execs;
 } pb_overrides;
 
 void pb_overrides_init(pb_overrides *o);

@@ -1,8 +1,6 @@
 /* precision: see precision.h. */
 #include "precision.h"
 
-#include <gsl/gsl_cdf.h>
-#include <gsl/gsl_statistics_double.h>
 #include <math.h>
 #include <string.h>
 
@@ -32,14 +30,16 @@ double pb_precision_speedup(const cJSON *trace)
     return solo / conc;
 }
 
-double pb_precision_halfwidth_pct(const double *x, int n)
+double pb_precision_halfwidth_pct(const double *x, int m0, int n, double target_pct,
+                                  int *met)
 {
-    if (n < 2)
+    double mean, lo, hi;
+    int ok = 0;
+    if (m0 >= 2 && n >= m0)
+        ok = pb_stein_interval(x, (size_t)m0, x, (size_t)n, target_pct, &mean, &lo, &hi);
+    if (met)
+        *met = ok;
+    if (m0 < 2 || n < m0 || !(fabs(mean) > 0) || !isfinite(hi))
         return INFINITY;
-    double m = gsl_stats_mean(x, 1, (size_t)n);
-    double sd = gsl_stats_sd_m(x, 1, (size_t)n, m);
-    if (m == 0)
-        return INFINITY;
-    double t = gsl_cdf_tdist_Pinv(0.975, (double)(n - 1));
-    return t * sd / sqrt((double)n) / fabs(m) * 100.0;
+    return (hi - mean) / fabs(mean) * 100.0;
 }

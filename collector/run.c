@@ -4,6 +4,7 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,12 +75,18 @@ static const char *kind_name(phase_kind k)
     return k == PH_WARMUP ? "warmup" : k == PH_SOLO ? "solo" : "concurrent";
 }
 
-static pb_transfer *make(pb_run_ctx *c, const pb_runtime *rt, const pb_agent_spec *a,
-                         int num_predict, long sample_seed, uint64_t origin,
-                         char *err, size_t errlen)
+/* Request ids come from the run context's counter, which the threads
+ * runtime's agents share. */
+static pthread_mutex_t seq_mu = PTHREAD_MUTEX_INITIALIZER;
+
+pb_transfer *pb_run_transfer_new(pb_run_ctx *c, const pb_runtime *rt, const pb_agent_spec *a,
+                                 int num_predict, long sample_seed, size_t keep_text,
+                                 uint64_t origin, char *err, size_t errlen)
 {
     char rid[96];
+    pthread_mutex_lock(&seq_mu);
     snprintf(rid, sizeof rid, "pb-%s-%lu", c->nonce, ++c->seq);
+    pthread_mutex_unlock(&seq_mu);
     pb_transfer_opts o = {
         .url = c->urls[a->endpoint_index],
         .proxy = c->plan->proxy,
@@ -91,6 +98,7 @@ static pb_transfer *make(pb_run_ctx *c, const pb_runtime *rt, const pb_agent_spe
         .num_predict = num_predict,
         .sample_seed = sample_seed,
         .auth_header = c->auth_header,
+        .keep_text = keep_text,
     };
     return pb_transfer_new(a, &o, origin, err, errlen);
 }
@@ -260,120 +268,103 @@ int pb_run_execute(pb_run_ctx *c, const pb_runtime *rt, const pb_config *cfg,
     cJSON *phases = cJSON_CreateArray();
     char *invalid = NULL;
     int rc = 0;
-    pb_transfer **ts = calloc((size_t)n, sizeof *ts);
+    const pb_agent_spec **ags = calloc((size_t)n, sizeof *ags);
+    long *sds = calloc((size_t)n, sizeof *sds);
+    const double **wk = calloc((size_t)n, sizeof *wk);
+    if (!ags || !sds || !wk)
+        abort();
+    /* Every phase is a set of agents' workflows on one engine; a plain
+     * agent is a one-step workflow. Only what is recorded differs: the
+     * workflow fields (steps, agents, release) when the run has steps or
+     * arrival offsets. */
     for (int k = 0; k < nph && rc == 0; k++) {
-        int m = 0;
         char name[512];
         int64_t cpu0[3];
         cpu_now(cpu0);
-        if (ph[k].kind == PH_CONCURRENT) {
-            for (int i = 0; i < n && rc == 0; i++)
-                if (!(ts[m++] = make(c, rt, &cfg->agents[i], 0, seeds[i], origin, err, errlen)))
-                    rc = -1, m--;
-            snprintf(name, sizeof name, "concurrent");
-        } else {
-            const pb_agent_spec *a = &cfg->agents[ph[k].agent];
-            int np = ph[k].kind == PH_WARMUP ? p->warmup_tokens : 0;
-            long sd = ph[k].kind == PH_WARMUP ? -1 : seeds[ph[k].agent];
-            if (!(ts[m++] = make(c, rt, a, np, sd, origin, err, errlen)))
-                rc = -1, m--;
-            if (ph[k].kind == PH_WARMUP)
-                snprintf(name, sizeof name, "warmup:%s", a->endpoint);
-            else
-                snprintf(name, sizeof name, "solo:%s", a->id);
-        }
-        if (rc == 0 && use_wf && ph[k].kind != PH_WARMUP) {
-            /* Workflow agents: each agent's whole workflow per phase. */
-            for (int i = 0; i < m; i++)
-                pb_transfer_free(ts[i]);
-            const pb_agent_spec **ags = calloc((size_t)n, sizeof *ags);
-            long *sds = calloc((size_t)n, sizeof *sds);
-            const double **wk = calloc((size_t)n, sizeof *wk);
-            if (!ags || !sds || !wk)
-                abort();
-            int na = 0;
-            for (int i = 0; i < n; i++)
-                if (ph[k].kind == PH_CONCURRENT || i == ph[k].agent) {
-                    ags[na] = &cfg->agents[i];
-                    sds[na] = seeds[i];
-                    wk[na++] = work[i];
-                }
-            pb_wf_phase wp = {
-                .ctx = c, .rt = rt, .driver = rt->driver, .origin = origin, .n = na,
-                .agents = ags, .seeds = sds, .work_s = wk,
-                .offsets_ns = ph[k].kind == PH_CONCURRENT ? offsets : NULL,
-                .work_divisor = divisor,
-            };
-            pb_wf_result wr;
-            rc = pb_workflow_run(&wp, &wr, err, errlen);
-            if (rc == 0) {
-                cJSON *pj = cJSON_CreateObject();
-                cJSON_AddStringToObject(pj, "name", name);
-                cJSON_AddStringToObject(pj, "kind", kind_name(ph[k].kind));
-                cJSON_AddNumberToObject(pj, "start_ns", (double)wr.start_ns);
-                cJSON_AddNumberToObject(pj, "end_ns", (double)wr.end_ns);
-                cJSON_AddNumberToObject(pj, "release_ns", (double)wr.release_ns);
-                cJSON_AddItemToObject(pj, "requests", wr.requests);
-                cJSON_AddItemToObject(pj, "steps", wr.steps);
-                cJSON_AddItemToObject(pj, "agents", wr.agents);
-                add_cpu(pj, cpu0);
-                wr.requests = wr.steps = wr.agents = NULL;
-                cJSON_AddItemToArray(phases, pj);
-                if (wr.invalid && !invalid) {
-                    invalid = wr.invalid;
-                    wr.invalid = NULL;
-                }
+        int na = 0, warm = ph[k].kind == PH_WARMUP;
+        for (int i = 0; i < n; i++)
+            if (ph[k].kind == PH_CONCURRENT || i == ph[k].agent) {
+                ags[na] = &cfg->agents[i];
+                sds[na] = warm ? -1 : seeds[i];
+                wk[na++] = work ? work[i] : NULL;
             }
-            pb_wf_result_free(&wr);
-            free(ags);
-            free(sds);
-            free(wk);
-            continue;
-        }
-        if (rc == 0) {
-            pb_driver_kind dk = ph[k].kind == PH_CONCURRENT ? rt->driver : PB_DRIVER_UV;
-            /* A solo request runs on the runtime's own machinery too, so
-             * that solo and concurrent pay the same per-request overhead. */
-            if (ph[k].kind == PH_SOLO)
-                dk = rt->driver;
-            rc = pb_driver_run(dk, ts, m, err, errlen);
-            /* Responses are judged after the phase, outside its timing. */
-            for (int i = 0; i < m; i++)
-                pb_transfer_settle(ts[i]);
-        }
+        if (ph[k].kind == PH_CONCURRENT)
+            snprintf(name, sizeof name, "concurrent");
+        else if (warm)
+            snprintf(name, sizeof name, "warmup:%s", cfg->agents[ph[k].agent].endpoint);
+        else
+            snprintf(name, sizeof name, "solo:%s", cfg->agents[ph[k].agent].id);
+        int wf = use_wf && !warm;
+        /* A solo request runs on the runtime's own machinery too, so that
+         * solo and concurrent pay the same per-request overhead; a warm-up
+         * only loads the model, except a program's (it is its warm-up).
+         * "solo": "replay": parbench sends the requests itself, one after
+         * another (the bodies the job gives the program). */
+        int exec = rt->driver == PB_DRIVER_EXEC;
+        int replay = exec && ph[k].kind == PH_SOLO && rt->solo_replay;
+        pb_driver_kind dk = replay ? PB_DRIVER_SERIAL : warm && !exec ? PB_DRIVER_UV : rt->driver;
+        char stem[sizeof name];
+        if (warm)
+            snprintf(stem, sizeof stem, "warmup-%d", ph[k].endpoint + 1);
+        else
+            snprintf(stem, sizeof stem, "%s", name);
+        char *colon = strchr(stem, ':');
+        if (colon)
+            *colon = '-'; /* solo:ID -> solo-ID */
+        char run_file[4200], exec_dir[4300];
+        pb_run_path(run_file, sizeof run_file, p->out, rt->label, cfg->name, run_index);
+        snprintf(exec_dir, sizeof exec_dir, "%.*s.exec", (int)(strlen(run_file) - 5), run_file);
+        pb_wf_phase wp = {
+            .ctx = c, .rt = rt,
+            .driver = dk,
+            .origin = origin, .n = na, .agents = ags, .seeds = sds, .work_s = wk,
+            .offsets_ns = ph[k].kind == PH_CONCURRENT ? offsets : NULL,
+            .work_divisor = divisor,
+            /* Warm-ups: a fixed short answer (one per endpoint). Only
+             * steps need the answer's text ({{previous}}) kept. */
+            .num_predict = warm ? (int)p->warmup_tokens : 0,
+            .plain = warm,
+            .workflow = wf,
+            .keep_text = has_steps && !warm,
+            .kind = kind_name(ph[k].kind), .cfg = cfg, .run_index = run_index,
+            .exec_dir = exec_dir, .exec_stem = stem,
+        };
+        pb_wf_result wr;
+        rc = pb_workflow_run(&wp, &wr, err, errlen);
         if (rc == 0) {
             cJSON *pj = cJSON_CreateObject();
             cJSON_AddStringToObject(pj, "name", name);
             cJSON_AddStringToObject(pj, "kind", kind_name(ph[k].kind));
-            int64_t s = -1, e = -1;
-            cJSON *reqs = cJSON_CreateArray();
-            for (int i = 0; i < m; i++) {
-                if (ts[i]->t_start >= 0 && (s < 0 || ts[i]->t_start < s))
-                    s = ts[i]->t_start;
-                if (ts[i]->t_end > e)
-                    e = ts[i]->t_end;
-                cJSON_AddItemToArray(reqs, pb_transfer_to_json(ts[i]));
-                if (!ts[i]->ok && ph[k].kind != PH_WARMUP && !invalid) {
-                    size_t l = strlen(ts[i]->error) + strlen(ts[i]->agent->id) + 16;
-                    invalid = malloc(l);
-                    snprintf(invalid, l, "agent %s: %s", ts[i]->agent->id, ts[i]->error);
-                }
-                /* Recorded: freed now, so the next request's record reuses
-                 * its memory (chunk list, libcurl handle) instead of adding
-                 * to the run's peak. */
-                pb_transfer_free(ts[i]);
-                ts[i] = NULL;
+            cJSON_AddNumberToObject(pj, "start_ns", (double)wr.start_ns);
+            cJSON_AddNumberToObject(pj, "end_ns", (double)wr.end_ns);
+            if (wf)
+                cJSON_AddNumberToObject(pj, "release_ns", (double)wr.release_ns);
+            cJSON_AddItemToObject(pj, "requests", wr.requests);
+            if (wf) {
+                cJSON_AddItemToObject(pj, "steps", wr.steps);
+                cJSON_AddItemToObject(pj, "agents", wr.agents);
+                wr.steps = wr.agents = NULL;
             }
-            cJSON_AddNumberToObject(pj, "start_ns", (double)s);
-            cJSON_AddNumberToObject(pj, "end_ns", (double)e);
-            cJSON_AddItemToObject(pj, "requests", reqs);
+            if (wr.process) {
+                cJSON_AddItemToObject(pj, "process", wr.process);
+                wr.process = NULL;
+            }
+            if (replay)
+                cJSON_AddStringToObject(pj, "baseline", "replay");
             add_cpu(pj, cpu0);
+            wr.requests = NULL;
             cJSON_AddItemToArray(phases, pj);
+            /* A failed warm-up does not make the run invalid. */
+            if (wr.invalid && !invalid && !warm) {
+                invalid = wr.invalid;
+                wr.invalid = NULL;
+            }
         }
-        for (int i = 0; i < m; i++)
-            pb_transfer_free(ts[i]);
+        pb_wf_result_free(&wr);
     }
-    free(ts);
+    free(ags);
+    free(sds);
+    free(wk);
     free(ph);
     if (rc != 0) {
         cJSON_Delete(phases);

@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "plan.h"
+#include "transfer.h"
 
 typedef struct pb_run_ctx {
     const pb_plan *plan;
@@ -24,6 +25,16 @@ typedef struct pb_run_ctx {
 
 void pb_run_ctx_init(pb_run_ctx *c, const pb_plan *p, const char *const *urls,
                      const char *plan_hash);
+
+/* The one place a request of a run is built: its id (unique across
+ * threads and processes), the endpoint's actual URL, --proxy, the API key
+ * header, --timeout, connection reuse and the runtime's chunking. Every
+ * driver's transfers come from here. num_predict > 0 overrides (warm-up);
+ * sample_seed >= 0 is the paired seed; keep_text > 0 keeps that much of the
+ * answer (a workflow's {{previous}}). Thread-safe. NULL with err set. */
+pb_transfer *pb_run_transfer_new(pb_run_ctx *c, const pb_runtime *rt, const pb_agent_spec *a,
+                                 int num_predict, long sample_seed, size_t keep_text,
+                                 uint64_t origin, char *err, size_t errlen);
 
 /* Returns 0 with *trace set (valid or not), 1 when interrupted (nothing to
  * write), -1 on a setup error (err set). */

@@ -33,6 +33,18 @@ typedef struct pb_sweep_opts {
      * not written (err says why). */
     int (*before_first_write)(void *ud, char *err, size_t errlen);
     void *ud;
+    /* Stop the sweep after this many runs in a row in which a request
+     * could not connect to its server (0: never). */
+    int max_connect_failures;
+    /* Server hooks (server_proc.h), all NULL when collect runs no server
+     * and samples nothing. before_run: 0 go, -1 this run is not run, -2
+     * the sweep stops (err says why). after_run: adds to the trace before
+     * it is written; -2 stops the sweep after it. config_at: the config
+     * the i-th step of round k measures (default i). */
+    int (*before_run)(void *hud, const pb_config *cfg, char *err, size_t errlen);
+    int (*after_run)(void *hud, const pb_config *cfg, cJSON *trace, char *err, size_t errlen);
+    int (*config_at)(void *hud, int k, int i);
+    void *hud;
 } pb_sweep_opts;
 
 typedef struct pb_sweep_stats {
@@ -41,7 +53,17 @@ typedef struct pb_sweep_stats {
         added;               /* runs added by --target-ci */
     int first_written;       /* a run file was written (before_first_write ran) */
     int foreign_seen;        /* files of another plan met (the first is explained) */
+    int connect_failures_in_row; /* measured runs in a row that could not connect */
+    int stopped;             /* ended early: a run not written, the server
+                                gone, or a server hook stopped it (said) */
+    pb_progress_answer *answers; /* per runtime, during pb_sweep_run only */
 } pb_sweep_stats;
+
+/* Whether every run file of the plan can be written under p->out (each
+ * folder a folder, files creatable: pb_fs_check_dir), checked before the
+ * first request so nothing is measured that cannot be kept. Returns 0, or
+ * -1 with err naming the flag, the failing part and what to do. */
+int pb_sweep_check_out(const pb_plan *p, char *err, size_t errlen);
 
 int pb_sweep_run(const pb_plan *p, const char *const *urls, const char *plan_hash,
                  const char *host, cJSON *emulator, const pb_sweep_opts *o,

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <uv.h>
 
+#include "progress.h"
 
 #define ERRBODY_MAX 4096
 
@@ -107,6 +108,9 @@ static void defer_message(pb_transfer *t, const pb_message *m)
 static int on_message(pb_transfer *t, pb_message *m)
 {
     m->index = ++t->n_lines;
+    /* The live bar's token count (a relaxed atomic add, after the
+     * chunk's timestamp was taken). */
+    pb_progress_count_message();
     /* Until the first token, messages are interpreted as they arrive and a
      * failure stops the transfer: TTFT is the arrival of the first one with
      * content. After it, a token's message (~100-300 bytes) is still
@@ -258,6 +262,7 @@ pb_transfer *pb_transfer_new(const pb_agent_spec *agent, const pb_transfer_opts 
     t->dialect = d;
     t->request_id = xstrdup(o->request_id);
     t->chunk_bytes = o->chunk_bytes;
+    t->timeout_s = o->timeout_s;
     t->origin_ns = origin_ns;
     t->t_start = t->t_first_byte = t->t_first_token = t->t_end = -1;
     t->t_first_reasoning = -1;

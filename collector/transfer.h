@@ -75,6 +75,8 @@ typedef struct pb_transfer {
     int64_t cur_t;           /* delivery time of the batch being parsed */
     curl_off_t times_us[5];  /* namelookup connect pretransfer starttransfer total */
     long num_connects;
+    double timeout_s;        /* --timeout (drivers enforce it too) */
+    void *user;              /* the driver's (the agent it belongs to) */
 } pb_transfer;
 
 /* Builds the request; returns NULL with err set. */

@@ -1,8 +1,6 @@
-/* workflow: step execution of workflow agents (see workflow.h). */
+/* workflow: the engine's agents and their records (see workflow.h). */
 #include "workflow.h"
 
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,10 +10,6 @@
 #include "driver.h"
 #include "pb_hash.h"
 #include "signals.h"
-#include "transfer.h"
-
-/* Request ids come from the run context's counter, which threads share. */
-static pthread_mutex_t id_mu = PTHREAD_MUTEX_INITIALIZER;
 
 typedef struct step_rec {
     int64_t start, end;       /* relative to origin, -1 = not reached */
@@ -26,25 +20,23 @@ typedef struct step_rec {
     double cpu_s;             /* work with cpu: CPU time burnt */
 } step_rec;
 
-typedef struct wf_agent {
+struct pb_wf_agent {
     const pb_wf_phase *ph;
     const pb_agent_spec *a;
     int idx;                  /* in ph->agents */
     int n_steps;              /* a->n_steps, or 1 for a plain agent */
-    int cur;                  /* step running */
+    int plain;                /* one request: no steps, or ph->plain */
+    int cur;                  /* step running or next */
     step_rec *recs;
     pb_agent_spec req;        /* the llm step's request (borrowed fields
                                  except prompt) */
-    pb_uvdrv *d;
-    uv_timer_t timer;         /* arrival offset and idle work */
-    uv_async_t cpu_done;      /* a CPU-burning thread finished */
-    pthread_t cpu_tid;
-    int cpu_running;
-    double cpu_target_s;
-    atomic_int cpu_stop;
-    int failed, done;
+    pb_transfer *first;       /* step 0's request, built before the release */
+    void *user;               /* the driver's */
+    int failed;
     char err[256];
-} wf_agent;
+};
+
+typedef pb_wf_agent wf_agent;
 
 long pb_workflow_step_seed(long agent_seed, int step)
 {
@@ -63,69 +55,65 @@ static int64_t rel_now(const wf_agent *w)
 
 static const pb_step *step_of(const wf_agent *w, int k)
 {
-    return w->a->n_steps > 0 ? &w->a->steps[k] : NULL;
+    return w->plain ? NULL : &w->a->steps[k];
 }
 
-static void next_step(wf_agent *w);
-
-static void finish_agent(wf_agent *w)
+pb_wf_next pb_wf_agent_next(const pb_wf_agent *w)
 {
-    w->done = 1;
-    pb_uvdrv_release(w->d);
+    if (w->failed || w->cur >= w->n_steps || pb_signals_interrupted())
+        return PB_WF_DONE;
+    const pb_step *s = step_of(w, w->cur);
+    if (!s || s->kind == PB_STEP_LLM)
+        return PB_WF_LLM;
+    return s->cpu ? PB_WF_CPU : PB_WF_IDLE;
 }
 
-static void on_work_timer(uv_timer_t *h)
+int64_t pb_wf_agent_offset(const pb_wf_agent *w)
 {
-    wf_agent *w = h->data;
-    w->recs[w->cur].end = rel_now(w);
-    w->cur++;
-    next_step(w);
-    pb_uvdrv_release(w->d); /* the hold of the work step */
+    int64_t off = w->ph->offsets_ns ? w->ph->offsets_ns[w->idx] : 0;
+    return off > 0 ? off : 0;
 }
 
-static void on_arrival(uv_timer_t *h)
-{
-    wf_agent *w = h->data;
-    next_step(w);
-    pb_uvdrv_release(w->d); /* the hold of the wait */
-}
+void pb_wf_agent_set_user(pb_wf_agent *w, void *user) { w->user = user; }
+const pb_agent_spec *pb_wf_agent_spec(const pb_wf_agent *w) { return w->a; }
+const char *pb_wf_agent_endpoint(const pb_wf_agent *w) { return w->ph->ctx->urls[w->a->endpoint_index]; }
+long pb_wf_agent_seed(const pb_wf_agent *w) { return w->ph->seeds[w->idx]; }
+const pb_transfer *pb_wf_agent_request(const pb_wf_agent *w) { return w->first; }
 
-/* Burns CPU until this thread has used cpu_target_s of CPU time: a fixed
- * amount of compute, which takes longer when the cores are busy. */
-static void *cpu_main(void *arg)
+cJSON *pb_wf_agent_steps_json(const pb_wf_agent *w)
 {
-    wf_agent *w = arg;
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    double t0 = (double)ts.tv_sec + ts.tv_nsec * 1e-9, t = t0;
-    volatile unsigned long x = 0;
-    while (t - t0 < w->cpu_target_s && !atomic_load(&w->cpu_stop)) {
-        for (int i = 0; i < 10000; i++)
-            x += (unsigned long)i * 2654435761u;
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-        t = (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+    if (w->plain)
+        return NULL;
+    cJSON *arr = cJSON_CreateArray();
+    for (int k = 0; k < w->n_steps; k++) {
+        const pb_step *s = &w->a->steps[k];
+        cJSON *j = cJSON_CreateObject(), *b;
+        if (s->kind == PB_STEP_LLM) {
+            b = cJSON_AddObjectToObject(j, "llm");
+            cJSON_AddStringToObject(b, "api", s->api ? s->api : w->a->api);
+            cJSON_AddStringToObject(b, "prompt", s->prompt);
+            cJSON *opt = cJSON_Duplicate(s->options, 1);
+            long seed = pb_workflow_step_seed(w->ph->seeds[w->idx], k);
+            if (seed >= 0 && !cJSON_GetObjectItemCaseSensitive(opt, "seed"))
+                cJSON_AddNumberToObject(opt, "seed", (double)seed);
+            cJSON_AddItemToObject(b, "options", opt);
+        } else {
+            const double *ws = w->ph->work_s[w->idx];
+            b = cJSON_AddObjectToObject(j, "work");
+            cJSON_AddNumberToObject(b, "seconds", (ws ? ws[k] : 0) / w->ph->work_divisor);
+            cJSON_AddBoolToObject(b, "cpu", s->cpu);
+        }
+        cJSON_AddItemToArray(arr, j);
     }
-    w->recs[w->cur].cpu_s = t - t0;
-    uv_async_send(&w->cpu_done);
-    return NULL;
+    return arr;
 }
+void *pb_wf_agent_user(const pb_wf_agent *w) { return w->user; }
 
-static void on_cpu_done(uv_async_t *h)
+/* Builds step k's request (k == w->cur, or 0 before the release). */
+static pb_transfer *build_llm(wf_agent *w, int k)
 {
-    wf_agent *w = h->data;
-    if (!w->cpu_running)
-        return;
-    pthread_join(w->cpu_tid, NULL);
-    w->cpu_running = 0;
-    w->recs[w->cur].end = rel_now(w);
-    w->cur++;
-    next_step(w);
-    pb_uvdrv_release(w->d);
-}
-
-static int start_llm(wf_agent *w, const pb_step *s)
-{
-    step_rec *r = &w->recs[w->cur];
+    const pb_step *s = step_of(w, k);
+    step_rec *r = &w->recs[k];
     const pb_wf_phase *ph = w->ph;
     w->req = *w->a;
     w->req.n_steps = 0;
@@ -140,10 +128,10 @@ static int start_llm(wf_agent *w, const pb_step *s)
              * boundary (plan_steps.h: PB_PREVIOUS_MAX_BYTES). */
             const char *prev = "";
             size_t plen = 0;
-            for (int k = w->cur - 1; k >= 0; k--)
-                if (w->recs[k].t) {
+            for (int j = k - 1; j >= 0; j--)
+                if (w->recs[j].t) {
                     size_t kept;
-                    prev = pb_transfer_text(w->recs[k].t, &kept, NULL);
+                    prev = pb_transfer_text(w->recs[j].t, &kept, NULL);
                     plen = pb_utf8_cap(prev, kept, PB_PREVIOUS_MAX_BYTES);
                     break;
                 }
@@ -151,258 +139,91 @@ static int start_llm(wf_agent *w, const pb_step *s)
             w->req.prompt = r->prompt;
         }
     }
-    char rid[96];
-    pthread_mutex_lock(&id_mu);
-    snprintf(rid, sizeof rid, "pb-%s-%lu", ph->ctx->nonce, ++ph->ctx->seq);
-    pthread_mutex_unlock(&id_mu);
-    r->seed = pb_workflow_step_seed(ph->seeds[w->idx], w->cur);
-    pb_transfer_opts o = {
-        .url = ph->ctx->urls[w->a->endpoint_index],
-        .request_id = rid,
-        .chunk_bytes = ph->rt->chunk_bytes,
-        .timeout_s = ph->ctx->plan->timeout_s,
-        .reuse_connections = ph->ctx->plan->reuse_connections,
-        .share = ph->ctx->share,
-        .sample_seed = r->seed,
-        /* 4 bytes over the cap so that the cut can find a character
-         * boundary at or below it. */
-        .keep_text = PB_PREVIOUS_MAX_BYTES + 4,
-    };
-    r->t = pb_transfer_new(&w->req, &o, ph->origin, w->err, sizeof w->err);
-    if (!r->t)
-        return -1;
-    r->start = rel_now(w);
-    pb_uvdrv_add(w->d, r->t);
-    return 0;
+    r->seed = pb_workflow_step_seed(ph->seeds[w->idx], k);
+    /* 4 bytes over the cap so that the cut can find a character boundary
+     * at or below it. */
+    size_t keep = ph->keep_text ? PB_PREVIOUS_MAX_BYTES + 4 : 0;
+    return pb_run_transfer_new(ph->ctx, ph->rt, &w->req, ph->num_predict, r->seed, keep,
+                               ph->origin, w->err, sizeof w->err);
 }
 
-/* Starts step w->cur, or finishes the agent after the last step or a
- * failed one. Runs on the agent's loop. */
-static void next_step(wf_agent *w)
+pb_transfer *pb_wf_llm_begin(pb_wf_agent *w)
 {
-    if (w->failed || w->cur >= w->n_steps) {
-        finish_agent(w);
-        return;
-    }
-    const pb_step *s = step_of(w, w->cur);
     step_rec *r = &w->recs[w->cur];
-    if (!s || s->kind == PB_STEP_LLM) {
-        if (start_llm(w, s) != 0) {
-            w->failed = 1;
-            finish_agent(w);
-        }
-        return;
-    }
-    r->start = rel_now(w);
-    r->planned_s = w->ph->work_s[w->idx][w->cur] / w->ph->work_divisor;
-    pb_uvdrv_hold(w->d);
-    if (s->cpu) {
-        w->cpu_target_s = r->planned_s;
-        atomic_store(&w->cpu_stop, 0);
-        if (pthread_create(&w->cpu_tid, NULL, cpu_main, w) != 0) {
-            snprintf(w->err, sizeof w->err, "cannot start a CPU work thread");
-            w->failed = 1;
-            pb_uvdrv_release(w->d);
-            finish_agent(w);
-            return;
-        }
-        w->cpu_running = 1;
-    } else {
-        uint64_t ms = (uint64_t)(r->planned_s * 1000.0 + 0.5);
-        uv_update_time(&w->d->loop);
-        uv_timer_start(&w->timer, on_work_timer, ms, 0);
-    }
-}
-
-/* The agents one loop runs (threads: one each; no loop looks at another
- * loop's agents). */
-typedef struct loop_set {
-    wf_agent *ws;
-    const int *which;
-    int m;
-} loop_set;
-
-static void on_transfer_done(pb_uvdrv *d, pb_transfer *t)
-{
-    wf_agent *w = NULL;
-    const loop_set *ls = d->user;
-    for (int i = 0; i < ls->m && !w; i++) {
-        wf_agent *x = &ls->ws[ls->which[i]];
-        if (!x->done && x->cur < x->n_steps && x->recs[x->cur].t == t)
-            w = x;
-    }
-    if (!w)
-        return;
-    /* The next step needs the answer now: judge the response here rather
-     * than after the phase (this agent's own time, as a real agent would
-     * spend it reading its answer). */
-    pb_transfer_settle(t);
-    w->recs[w->cur].end = t->t_end;
-    if (!t->ok)
+    pb_transfer *t = w->cur == 0 && w->first ? w->first : build_llm(w, w->cur);
+    if (w->cur == 0)
+        w->first = NULL;
+    if (!t) {
         w->failed = 1;
+        return NULL;
+    }
+    r->t = t;
+    r->start = rel_now(w);
+    return t;
+}
+
+void pb_wf_llm_end(pb_wf_agent *w)
+{
+    step_rec *r = &w->recs[w->cur];
+    pb_transfer *t = r->t;
+    r->end = t->t_end >= 0 ? t->t_end : rel_now(w);
+    if (t->aborted) {
+        w->failed = 1;
+    } else if (w->cur + 1 < w->n_steps) {
+        /* The next step needs the answer now: judge the response here
+         * rather than after the phase (this agent's own time, as a real
+         * agent would spend it reading its answer). The last step's is
+         * judged after the phase, outside its timing. */
+        pb_transfer_settle(t);
+        if (!t->ok)
+            w->failed = 1;
+    }
     w->cur++;
-    next_step(w);
 }
 
-static int agent_setup(wf_agent *w, pb_uvdrv *d)
+double pb_wf_work_begin(pb_wf_agent *w)
 {
-    w->d = d;
-    if (uv_timer_init(&d->loop, &w->timer) != 0 ||
-        uv_async_init(&d->loop, &w->cpu_done, on_cpu_done) != 0) {
-        snprintf(w->err, sizeof w->err, "cannot set up the workflow's timers");
-        return -1;
-    }
-    w->timer.data = w->cpu_done.data = w;
-    return 0;
+    step_rec *r = &w->recs[w->cur];
+    r->start = rel_now(w);
+    const double *ws = w->ph->work_s[w->idx];
+    r->planned_s = (ws ? ws[w->cur] : 0) / w->ph->work_divisor;
+    return r->planned_s;
 }
 
-/* Starts agent w on its loop: at once, or after its arrival offset. */
-static void agent_launch(wf_agent *w, uint64_t phase_t0)
+uint64_t pb_wf_work_due(const pb_wf_agent *w)
 {
-    pb_uvdrv_hold(w->d); /* the whole workflow */
-    int64_t off = w->ph->offsets_ns ? w->ph->offsets_ns[w->idx] : 0;
-    if (off > 0) {
-        int64_t due = (int64_t)(phase_t0 - w->ph->origin) + off, now = rel_now(w);
-        /* Rounded up and from a fresh loop time: a timer counts from the
-         * loop's cached time, which may be a while old, and would fire
-         * early. */
-        uint64_t ms = due > now ? (uint64_t)((due - now + 999999) / 1000000) : 0;
-        uv_update_time(&w->d->loop);
-        pb_uvdrv_hold(w->d);
-        uv_timer_start(&w->timer, on_arrival, ms, 0);
-    } else {
-        next_step(w);
-    }
+    const step_rec *r = &w->recs[w->cur];
+    return w->ph->origin + (uint64_t)r->start + (uint64_t)(r->planned_s * 1e9 + 0.5);
 }
 
-/* Runs ws[0..n) on one loop. */
-/* The threads runtime: one thread and loop per agent. As in
- * driver_threads, the loops have no Ctrl-C timer of their own (128 agents x
- * 50 wake-ups/s competed with the streams); the phase's thread polls and
- * stops the live loops through a uv_async of each (the signal pipe wakes
- * only the loop that reads its byte). */
-typedef struct thr_sync {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int finished;
-    pthread_barrier_t barrier;
-} thr_sync;
-
-typedef struct thr {
-    pthread_t tid;
-    wf_agent *ws;
-    int which;
-    thr_sync *sync;
-    pb_uvdrv *live;          /* the loop while `stop` may be sent (under mu) */
-    uv_async_t stop;         /* on that loop: stop it as interrupted */
-    uint64_t *t0;
-    int rc;
-    char err[256];
-} thr;
-
-static void on_remote_stop(uv_async_t *a)
+void pb_wf_work_end(pb_wf_agent *w, double cpu_s)
 {
-    pb_uvdrv *d = a->data;
-    d->interrupted = 1;
-    uv_stop(&d->loop);
+    step_rec *r = &w->recs[w->cur];
+    r->end = rel_now(w);
+    r->cpu_s = cpu_s;
+    w->cur++;
 }
 
-static void thr_set_live(thr *self, pb_uvdrv *d)
+void pb_wf_agent_stop(pb_wf_agent *w)
 {
-    pthread_mutex_lock(&self->sync->mu);
-    self->live = d;
-    pthread_mutex_unlock(&self->sync->mu);
+    for (int k = 0; k < w->n_steps; k++)
+        if (w->recs[k].start >= 0 && w->recs[k].end < 0)
+            w->recs[k].end = rel_now(w);
 }
 
-/* Runs ws[which[0..m)] on one loop. On a thread of the threads runtime
- * (self), the loop is set up first and the agents start when every thread
- * is ready; *t0 (the phase's release, which offsets count from) is read
- * after the barrier. */
-static int run_on_loop(wf_agent *ws, int *which, int m, const uint64_t *t0,
-                       thr *self, char *err, size_t errlen)
+double pb_wf_burn_cpu(double seconds, const atomic_int *stop)
 {
-    pb_uvdrv d;
-    if (pb_uvdrv_init(&d, err, errlen) != 0) {
-        if (self)
-            pthread_barrier_wait(&self->sync->barrier); /* or the others wait forever */
-        return -1;
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    double t0 = (double)ts.tv_sec + ts.tv_nsec * 1e-9, t = t0;
+    volatile unsigned long x = 0;
+    while (t - t0 < seconds && !(stop && atomic_load(stop)) && !pb_signals_interrupted()) {
+        for (int i = 0; i < 10000; i++)
+            x += (unsigned long)i * 2654435761u;
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+        t = (double)ts.tv_sec + ts.tv_nsec * 1e-9;
     }
-    loop_set ls = {ws, which, m};
-    d.on_done = on_transfer_done;
-    d.user = &ls;
-    int rc = 0;
-    if (self) {
-        if (uv_async_init(&d.loop, &self->stop, on_remote_stop) != 0) {
-            snprintf(err, errlen, "cannot create a uv_async for the workflow thread");
-            rc = -1;
-        } else {
-            self->stop.data = &d;
-            thr_set_live(self, &d);
-        }
-    }
-    for (int i = 0; i < m && rc == 0; i++)
-        if (agent_setup(&ws[which[i]], &d) != 0) {
-            snprintf(err, errlen, "%s", ws[which[i]].err);
-            rc = -1;
-        }
-    if (self)
-        pthread_barrier_wait(&self->sync->barrier);
-    if (rc == 0) {
-        for (int i = 0; i < m; i++)
-            agent_launch(&ws[which[i]], *t0);
-        rc = pb_uvdrv_run(&d);
-    }
-    for (int i = 0; i < m; i++) {
-        wf_agent *w = &ws[which[i]];
-        if (w->cpu_running) {
-            atomic_store(&w->cpu_stop, 1);
-            pthread_join(w->cpu_tid, NULL);
-            w->cpu_running = 0;
-        }
-    }
-    if (self)
-        thr_set_live(self, NULL); /* no remote stop once closing */
-    pb_uvdrv_close(&d);
-    /* Steps cut short by Ctrl-C still get an end for the record. */
-    for (int i = 0; i < m; i++) {
-        wf_agent *w = &ws[which[i]];
-        for (int k = 0; k < w->n_steps; k++)
-            if (w->recs[k].start >= 0 && w->recs[k].end < 0)
-                w->recs[k].end = rel_now(w);
-    }
-    return rc;
-}
-
-static void *thr_main(void *arg)
-{
-    thr *t = arg;
-    t->rc = run_on_loop(t->ws, &t->which, 1, t->t0, t, t->err, sizeof t->err);
-    pthread_mutex_lock(&t->sync->mu);
-    t->sync->finished++;
-    pthread_cond_signal(&t->sync->cv);
-    pthread_mutex_unlock(&t->sync->mu);
-    return NULL;
-}
-
-/* Waits for every workflow thread; meanwhile forwards Ctrl-C. */
-static void thr_wait(thr *ts, int started, thr_sync *sy)
-{
-    pthread_mutex_lock(&sy->mu);
-    while (sy->finished < started) {
-        struct timespec tw;
-        clock_gettime(CLOCK_REALTIME, &tw);
-        tw.tv_nsec += 20 * 1000000L;
-        if (tw.tv_nsec >= 1000000000L) {
-            tw.tv_sec++;
-            tw.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&sy->cv, &sy->mu, &tw);
-        if (pb_signals_interrupted())
-            for (int i = 0; i < started; i++)
-                if (ts[i].live)
-                    uv_async_send(&ts[i].stop);
-    }
-    pthread_mutex_unlock(&sy->mu);
+    return t - t0;
 }
 
 static cJSON *step_json(const wf_agent *w, int k)
@@ -455,103 +276,98 @@ int pb_workflow_run(const pb_wf_phase *ph, pb_wf_result *res, char *err, size_t 
     res->start_ns = res->end_ns = -1;
     int n = ph->n;
     wf_agent *ws = calloc((size_t)n, sizeof *ws);
-    int *which = calloc((size_t)n, sizeof *which);
-    if (!ws || !which)
+    pb_wf_agent **wp = calloc((size_t)n, sizeof *wp);
+    if (!ws || !wp)
         abort();
+    int rc = 0;
     for (int i = 0; i < n; i++) {
         wf_agent *w = &ws[i];
         w->ph = ph;
         w->a = ph->agents[i];
         w->idx = i;
-        w->n_steps = w->a->n_steps > 0 ? w->a->n_steps : 1;
+        w->plain = ph->plain || w->a->n_steps == 0;
+        w->n_steps = w->plain ? 1 : w->a->n_steps;
         w->recs = calloc((size_t)w->n_steps, sizeof *w->recs);
         if (!w->recs)
             abort();
         for (int k = 0; k < w->n_steps; k++)
             w->recs[k].start = w->recs[k].end = -1, w->recs[k].seed = -1;
-        which[i] = i;
+        wp[i] = w;
+        /* The first request is built before the release (it cannot use
+         * {{previous}}): building it is the client's set-up, not part of
+         * the agents' start skew. A request that cannot be built stops the
+         * run before anything is sent. */
+        const pb_step *s0 = step_of(w, 0);
+        if (rc == 0 && (!s0 || s0->kind == PB_STEP_LLM) && !(w->first = build_llm(w, 0))) {
+            snprintf(err, errlen, "%s", w->err);
+            rc = -1;
+        }
     }
     uint64_t t0 = uv_hrtime();
-    int rc = 0;
-    if (ph->driver == PB_DRIVER_UV) {
-        rc = run_on_loop(ws, which, n, &t0, NULL, err, errlen);
-    } else if (ph->driver == PB_DRIVER_SERIAL) {
-        /* The control: whole workflows one after another; an agent starts
-         * at its arrival or when the one before it ended, whichever is
-         * later. */
-        for (int i = 0; i < n && rc == 0; i++)
-            rc = run_on_loop(ws, &which[i], 1, &t0, NULL, err, errlen);
-    } else {
-        thr *ts = calloc((size_t)n, sizeof *ts);
-        if (!ts)
-            abort();
-        thr_sync sy;
-        pthread_mutex_init(&sy.mu, NULL);
-        pthread_cond_init(&sy.cv, NULL);
-        sy.finished = 0;
-        pthread_barrier_init(&sy.barrier, NULL, (unsigned)n + 1);
-        /* As driver_threads: 256 agents x the default 8 MiB stack would
-         * reserve 2 GiB of address space. */
-        pthread_attr_t attr;
-        pthread_attr_init(&attr);
-        pthread_attr_setstacksize(&attr, 512 * 1024);
-        int started = 0;
-        for (int i = 0; i < n; i++) {
-            ts[i] = (thr){.ws = ws, .which = i, .sync = &sy, .t0 = &t0};
-            if (pthread_create(&ts[i].tid, &attr, thr_main, &ts[i]) != 0) {
-                /* The barrier counts every thread: without all of them the
-                 * started ones would wait forever. */
-                fprintf(stderr, "collect: cannot start workflow thread %d of %d (raise `ulimit -u`?)\n",
-                        i + 1, n);
-                exit(1);
-            }
-            started++;
+    cJSON *recorded = NULL; /* exec: the program's requests */
+    if (rc == 0) {
+        switch (ph->driver) {
+        case PB_DRIVER_THREADS:
+            rc = pb_driver_threads_run(wp, n, &t0, err, errlen);
+            break;
+        case PB_DRIVER_SERIAL:
+            rc = pb_driver_serial_run(wp, n, &t0, err, errlen);
+            break;
+        case PB_DRIVER_EXEC:
+            rc = pb_driver_exec_run(ph, wp, n, &t0, &res->process, &recorded, &res->invalid, err,
+                                    errlen);
+            break;
+        default:
+            rc = pb_driver_uv_run(wp, n, &t0, err, errlen);
+            break;
         }
-        t0 = uv_hrtime();
-        pthread_barrier_wait(&sy.barrier);
-        thr_wait(ts, started, &sy);
-        for (int i = 0; i < started; i++) {
-            pthread_join(ts[i].tid, NULL);
-            if (ts[i].rc < 0 && rc >= 0) {
-                snprintf(err, errlen, "%s", ts[i].err);
-                rc = -1;
-            } else if (ts[i].rc > 0 && rc == 0) {
-                rc = 1;
-            }
-        }
-        pthread_barrier_destroy(&sy.barrier);
-        pthread_cond_destroy(&sy.cv);
-        pthread_mutex_destroy(&sy.mu);
-        pthread_attr_destroy(&attr);
-        free(ts);
     }
     res->release_ns = (int64_t)(t0 - ph->origin);
     if (rc == 0) {
         res->requests = cJSON_CreateArray();
-        res->steps = cJSON_CreateArray();
-        res->agents = cJSON_CreateArray();
+        if (ph->workflow) {
+            res->steps = cJSON_CreateArray();
+            res->agents = cJSON_CreateArray();
+        }
         for (int i = 0; i < n; i++) {
             wf_agent *w = &ws[i];
             int64_t s = -1, e = -1;
             for (int k = 0; k < w->n_steps; k++) {
                 step_rec *r = &w->recs[k];
-                if (r->start >= 0 && (s < 0 || r->start < s))
-                    s = r->start;
-                if (r->end > e)
-                    e = r->end;
+                /* Workflow form: an agent spans its steps; plain form: the
+                 * phase spans its requests as libcurl ran them. */
+                int64_t rs = ph->workflow || !r->t ? r->start : r->t->t_start;
+                int64_t re = ph->workflow || !r->t ? r->end : r->t->t_end;
+                if (rs >= 0 && (s < 0 || rs < s))
+                    s = rs;
+                if (re > e)
+                    e = re;
                 if (r->t) {
+                    /* Responses are judged after the phase, outside its
+                     * timing (a no-op for those judged already). */
                     pb_transfer_settle(r->t);
                     cJSON *rj = pb_transfer_to_json(r->t);
-                    cJSON_AddNumberToObject(rj, "step", k);
+                    if (ph->workflow)
+                        cJSON_AddNumberToObject(rj, "step", k);
                     cJSON_AddItemToArray(res->requests, rj);
                     if (!r->t->ok && !res->invalid) {
                         size_t l = strlen(r->t->error) + strlen(w->a->id) + 32;
                         res->invalid = malloc(l);
-                        snprintf(res->invalid, l, "agent %s step %d: %s", w->a->id, k, r->t->error);
+                        if (ph->workflow)
+                            snprintf(res->invalid, l, "agent %s step %d: %s", w->a->id, k, r->t->error);
+                        else
+                            snprintf(res->invalid, l, "agent %s: %s", w->a->id, r->t->error);
                     }
                 }
-                if (r->start >= 0 || r->t)
+                if (ph->workflow && (r->start >= 0 || r->t))
                     cJSON_AddItemToArray(res->steps, step_json(w, k));
+                if (!ph->workflow && r->t) {
+                    /* Recorded: freed now, so the next request's record
+                     * reuses its memory (chunk list, libcurl handle)
+                     * instead of adding to the run's peak. */
+                    pb_transfer_free(r->t);
+                    r->t = NULL;
+                }
             }
             if (w->failed && !res->invalid) {
                 size_t l = strlen(w->err) + strlen(w->a->id) + 48;
@@ -563,16 +379,49 @@ int pb_workflow_run(const pb_wf_phase *ph, pb_wf_result *res, char *err, size_t 
                 res->start_ns = s;
             if (e > res->end_ns)
                 res->end_ns = e;
-            cJSON *aj = cJSON_CreateObject();
-            cJSON_AddStringToObject(aj, "agent", w->a->id);
-            cJSON_AddNumberToObject(aj, "offset_ns", ph->offsets_ns ? (double)ph->offsets_ns[i] : 0.0);
-            cJSON_AddNumberToObject(aj, "start_ns", (double)s);
-            cJSON_AddNumberToObject(aj, "end_ns", (double)e);
-            cJSON_AddNumberToObject(aj, "steps_done", w->cur);
-            cJSON_AddItemToArray(res->agents, aj);
+            if (ph->workflow) {
+                cJSON *aj = cJSON_CreateObject();
+                cJSON_AddStringToObject(aj, "agent", w->a->id);
+                cJSON_AddNumberToObject(aj, "offset_ns", ph->offsets_ns ? (double)ph->offsets_ns[i] : 0.0);
+                cJSON_AddNumberToObject(aj, "start_ns", (double)s);
+                cJSON_AddNumberToObject(aj, "end_ns", (double)e);
+                cJSON_AddNumberToObject(aj, "steps_done", w->cur);
+                cJSON_AddItemToArray(res->agents, aj);
+            }
         }
     }
+    if (rc == 0 && recorded) {
+        /* A program's requests, recorded by the proxy; the first failed
+         * one makes the run invalid as any failed request does. */
+        cJSON_Delete(res->requests);
+        res->requests = recorded;
+        recorded = NULL;
+        const cJSON *q;
+        cJSON_ArrayForEach(q, res->requests) {
+            const cJSON *ok = cJSON_GetObjectItemCaseSensitive(q, "ok");
+            const cJSON *ag = cJSON_GetObjectItemCaseSensitive(q, "agent");
+            const cJSON *er = cJSON_GetObjectItemCaseSensitive(q, "error");
+            if (!res->invalid && !cJSON_IsTrue(ok)) {
+                size_t l = 64 + (cJSON_IsString(ag) ? strlen(ag->valuestring) : 0) +
+                           (cJSON_IsString(er) ? strlen(er->valuestring) : 0);
+                res->invalid = malloc(l);
+                if (!res->invalid)
+                    abort();
+                snprintf(res->invalid, l, "agent %s: %s", cJSON_IsString(ag) ? ag->valuestring : "?",
+                         cJSON_IsString(er) ? er->valuestring : "request failed");
+            }
+        }
+    }
+    cJSON_Delete(recorded);
+    if (rc == 0 && res->process) {
+        /* A program's phase spans its process, spawn to exit. */
+        const cJSON *ps = cJSON_GetObjectItemCaseSensitive(res->process, "start_ns");
+        const cJSON *pe = cJSON_GetObjectItemCaseSensitive(res->process, "end_ns");
+        res->start_ns = cJSON_IsNumber(ps) ? (int64_t)ps->valuedouble : -1;
+        res->end_ns = cJSON_IsNumber(pe) ? (int64_t)pe->valuedouble : -1;
+    }
     for (int i = 0; i < n; i++) {
+        pb_transfer_free(ws[i].first);
         for (int k = 0; k < ws[i].n_steps; k++) {
             pb_transfer_free(ws[i].recs[k].t);
             free(ws[i].recs[k].prompt);
@@ -580,7 +429,7 @@ int pb_workflow_run(const pb_wf_phase *ph, pb_wf_result *res, char *err, size_t 
         free(ws[i].recs);
     }
     free(ws);
-    free(which);
+    free(wp);
     return rc;
 }
 
@@ -589,6 +438,7 @@ void pb_wf_result_free(pb_wf_result *res)
     cJSON_Delete(res->requests);
     cJSON_Delete(res->steps);
     cJSON_Delete(res->agents);
+    cJSON_Delete(res->process);
     free(res->invalid);
     memset(res, 0, sizeof *res);
 }

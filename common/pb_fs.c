@@ -1,3 +1,6 @@
+/* mkostemp (create the temp file exclusively, close-on-exec) is a GNU
+ * extension of glibc. */
+#define _GNU_SOURCE
 #include "pb_fs.h"
 
 #include <errno.h>
@@ -28,6 +31,13 @@ int pb_fs_mkdirs(const char *dir, char *err, size_t errlen)
                          strerror(errno));
                 return -1;
             }
+            /* EEXIST says a name is there, not that it is a folder. */
+            struct stat st;
+            if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) {
+                snprintf(err, errlen, "cannot create directory %s: %s", buf,
+                         strerror(ENOTDIR));
+                return -1;
+            }
             *p = saved;
             if (saved == '\0')
                 break;
@@ -46,6 +56,116 @@ static void dir_of(const char *path, char *out, size_t outlen)
     } else {
         snprintf(out, outlen, "%.*s", (int)(slash - path), path);
     }
+}
+
+/* The process umask, read without changing it (umask(2) can only be read by
+ * setting it, which would race with other threads creating files). */
+static mode_t umask_now(void)
+{
+    FILE *f = fopen("/proc/self/status", "re");
+    unsigned mask = 022;
+    char line[256];
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "Umask: %o", &mask) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return (mode_t)mask;
+}
+
+/* Creates the temp file for path exclusively: "DIR/.BASE.tmp.PID.XXXXXX"
+ * with a random suffix, O_EXCL and O_NOFOLLOW, so a name planted in the
+ * output folder (a symlink to a file elsewhere, say) is never opened and
+ * its target never written. The pid stays in the name so a sweep can tell a
+ * dead writer's leftover (see pb_fs_tmp_pid). Returns the fd or -1. */
+static int tmp_create(const char *dir, const char *base, char *tmp, size_t tmplen)
+{
+    int n = snprintf(tmp, tmplen, "%s/.%s.tmp.%ld.XXXXXX", dir, base, (long)getpid());
+    if (n < 0 || (size_t)n >= tmplen) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    int fd = mkostemp(tmp, O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return -1;
+    /* mkostemp creates the file 0600; a written file gets the mode an
+     * ordinary creat(0644) would have given it. */
+    if (fchmod(fd, 0644 & ~umask_now()) != 0) {
+        int e = errno;
+        close(fd);
+        unlink(tmp);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
+int pb_fs_check_dir(const char *dir, char *err, size_t errlen)
+{
+    char cur[4096];
+    if (snprintf(cur, sizeof cur, "%s", dir[0] ? dir : ".") >= (int)sizeof cur) {
+        snprintf(err, errlen, "path too long: %.64s...", dir);
+        return -1;
+    }
+    /* Up to the deepest part that exists: that one must be a folder, and
+     * everything below it will be created there. */
+    for (int depth = 0;; depth++) {
+        struct stat st;
+        if (stat(cur, &st) == 0) {
+            if (!S_ISDIR(st.st_mode)) {
+                snprintf(err, errlen, "%s exists and is not a folder%s%s", cur,
+                         depth ? ", so " : "", depth ? dir : "");
+                if (depth)
+                    snprintf(err + strlen(err), errlen - strlen(err), " cannot be one");
+                return -1;
+            }
+            break;
+        }
+        if (errno != ENOENT && errno != ENOTDIR) {
+            snprintf(err, errlen, "cannot reach %s: %s", cur, strerror(errno));
+            return -1;
+        }
+        char up[4096];
+        dir_of(cur, up, sizeof up);
+        if (strcmp(up, cur) == 0) {
+            snprintf(err, errlen, "cannot reach %s: %s", cur, strerror(errno));
+            return -1;
+        }
+        memcpy(cur, up, sizeof cur);
+    }
+    /* A file created and removed is the only test that holds: permission
+     * bits do not stop root, and a read-only mount or a pseudo file system
+     * (/proc) refuses only at creation. */
+    char tmp[4200];
+    int fd = tmp_create(cur, "parbench-probe", tmp, sizeof tmp);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot create files in %s: %s", cur, strerror(errno));
+        return -1;
+    }
+    close(fd);
+    unlink(tmp);
+    return 0;
+}
+
+long pb_fs_tmp_pid(const char *name)
+{
+    if (name[0] != '.')
+        return -1;
+    /* The last ".tmp." (a file may itself be called "x.tmp.json"). */
+    const char *t = NULL;
+    for (const char *p = strstr(name, ".tmp."); p; p = strstr(p + 1, ".tmp."))
+        t = p;
+    if (!t)
+        return -1;
+    char *end;
+    errno = 0;
+    long pid = strtol(t + 5, &end, 10);
+    if (errno || end == t + 5 || pid <= 0)
+        return -1;
+    /* ".PID.XXXXXX" (mkostemp's six characters) or the older ".PID". */
+    if (*end == '.' && strlen(end + 1) == 6)
+        return pid;
+    return *end == '\0' ? pid : -1;
 }
 
 struct pb_fs_out {
@@ -104,13 +224,11 @@ int pb_fs_write_atomic_with(const char *path, pb_fs_emit_fn emit, void *ud,
     dir_of(path, dir, sizeof dir);
     if (pb_fs_mkdirs(dir, err, errlen) != 0)
         return -1;
-    /* The temp name carries the pid so two writers never share a temp file;
-     * the leading dot keeps readers (analyze, resume) from picking it up. */
+    /* The leading dot keeps readers (analyze, resume) from picking the temp
+     * file up; tmp_create makes it exclusively, never through a link. */
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
-    snprintf(tmp, sizeof tmp, "%s/.%s.tmp.%ld", dir, base, (long)getpid());
-
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = tmp_create(dir, base, tmp, sizeof tmp);
     if (fd < 0) {
         snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
         return -1;

@@ -9,8 +9,10 @@
 
 #include <stddef.h>
 
-/* Writes len bytes to path atomically: a temp file in the same directory,
- * fsync, rename over path, fsync of the directory. Creates missing parent
+/* Writes len bytes to path atomically: a temp file in the same directory
+ * (".NAME.tmp.PID.XXXXXX", created exclusively, never through a symlink),
+ * fsync, rename over path, fsync of the directory. A symlink at path itself
+ * is replaced, never followed. Creates missing parent
  * directories (mode 0755). On failure returns -1, removes the temp file and
  * puts a human-readable reason ("<what> <path>: <strerror>") in err. */
 int pb_fs_write_atomic(const char *path, const void *data, size_t len,
@@ -26,6 +28,18 @@ int pb_fs_write_atomic_with(const char *path, pb_fs_emit_fn emit, void *ud,
                             char *err, size_t errlen);
 /* Returns 0, or -1 once a write failed (err of the call above is set). */
 int pb_fs_out_write(pb_fs_out *o, const void *data, size_t len);
+
+/* The writer's pid if name is one of pb_fs_write_atomic's temp file names
+ * (".NAME.tmp.PID.XXXXXX", or ".NAME.tmp.PID" of older versions), else -1.
+ * Lets a sweep remove the leftovers of a writer that was killed. */
+long pb_fs_tmp_pid(const char *name);
+
+/* Whether files can be written in dir, before anything is measured: the
+ * deepest existing part of dir must be a folder in which a file can be
+ * created (tried: a temp file made and removed, since permission bits do
+ * not stop root and a read-only mount refuses only then). Creates nothing
+ * that stays. Returns 0, or -1 with err saying which part fails and why. */
+int pb_fs_check_dir(const char *dir, char *err, size_t errlen);
 
 /* mkdir -p. Returns 0 on success (also if it exists), -1 with err set. */
 int pb_fs_mkdirs(const char *dir, char *err, size_t errlen);

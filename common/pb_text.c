@@ -199,3 +199,40 @@ const char *pb_nearest(const char *word, const char *const *cands, size_t n)
         limit = 2;
     return bd <= limit ? best : NULL;
 }
+
+int pb_json_has_nul_escape(const char *s, size_t n)
+{
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (s[i] != '\\')
+            continue;
+        if (s[i + 1] == 'u' && i + 5 < n && s[i + 2] == '0' && s[i + 3] == '0' &&
+            s[i + 4] == '0' && s[i + 5] == '0')
+            return 1;
+        i++;   /* skip the escaped character (a second backslash too) */
+    }
+    return 0;
+}
+
+void pb_text_put_escaped(FILE *f, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t left = strlen(s);
+    while (*p) {
+        size_t k = seq_len(p, left);
+        left -= k ? k : 1;
+        if (k == 0) {
+            fprintf(f, "\\x%02x", *p);
+            p++;
+        } else if (k == 1 && (*p < 0x20 || *p == 0x7f)) {
+            fprintf(f, "\\x%02x", *p);
+            p++;
+        } else if (k == 2 && p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+            /* C1 controls (U+0080..U+009F): CSI is one of them. */
+            fprintf(f, "\\u%04x", (unsigned)p[1]);
+            p += 2;
+        } else {
+            fwrite(p, 1, k, f);
+            p += k;
+        }
+    }
+}

@@ -9,6 +9,7 @@
 #define PB_TEXT_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 /* Longest label that becomes a path component (runtime, config). */
 #define PB_LABEL_MAX 128
@@ -38,6 +39,18 @@ char *pb_utf8_repair(const char *s, size_t n, size_t *repaired);
  * LF or ESC from an input never reach the terminal raw), cut to about 60
  * characters with "...". Returns out. */
 const char *pb_text_quote(const char *s, char *out, size_t outlen);
+
+/* 1 when the JSON text s[0..n) has a \u0000 escape inside a string (a
+ * backslash that is itself escaped does not start one), else 0. cJSON
+ * decodes it to a NUL byte and the C string ends there: "ab\u0000cd"
+ * would silently become "ab", so readers refuse such a document. */
+int pb_json_has_nul_escape(const char *s, size_t n);
+
+/* Writes s to f for a CSV cell or a terminal: control bytes (C0, DEL, and
+ * the C1 range U+0080..U+009F) as \xNN / \u00NN, invalid UTF-8 bytes as
+ * \xNN, so an ESC from an untrusted name never reaches a terminal or a
+ * spreadsheet raw. A backslash is written as is. */
+void pb_text_put_escaped(FILE *f, const char *s);
 
 /* Levenshtein distance of two strings (bytes), capped at 255. */
 int pb_edit_distance(const char *a, const char *b);

@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <gsl/gsl_randist.h>
 
@@ -100,18 +101,31 @@ cJSON *emu_api_parse_body(emu_conn *c)
     return root;
 }
 
+/* The default host and namespace of model.ParseName, dropped so that
+ * "registry.ollama.ai/library/gemma3" and "gemma3" are one name. */
+static const char *name_short(const char *n)
+{
+    if (!strncasecmp(n, "registry.ollama.ai/", 19))
+        n += 19;
+    if (!strncasecmp(n, "library/", 8))
+        n += 8;
+    return n;
+}
+
 int emu_model_find(const emu_options *o, const char *name)
 {
+    /* types/model/name.go: names compare case-insensitively; a missing
+     * tag is "latest". */
+    name = name_short(name);
     for (int i = 0; i < o->n_models; i++) {
-        const char *m = o->models[i];
+        if (!o->models[i][0])
+            continue; /* deleted (emu_manage.c) */
+        const char *m = name_short(o->models[i]);
         size_t ml = strcspn(m, ":"), nl = strcspn(name, ":");
-        if (!strcmp(m, name))
-            return i;
-        /* One side has no tag: it means :latest. */
-        if (ml == nl && !strncmp(m, name, ml)) {
+        if (ml == nl && !strncasecmp(m, name, ml)) {
             const char *mt = m[ml] ? m + ml + 1 : "latest";
             const char *nt = name[nl] ? name + nl + 1 : "latest";
-            if (!strcmp(mt, nt))
+            if (!strcasecmp(mt, nt))
                 return i;
         }
     }
@@ -180,8 +194,14 @@ void emu_api_show(emu_conn *c)
     }
     int mi = emu_model_find(&e->o, m->valuestring);
     if (mi < 0) {
-        char err[256];
-        emu_model_not_found(err, sizeof err, m->valuestring);
+        /* ShowHandler names the model by DisplayShortest: no default
+         * host or namespace, and a tag ("x" is "x:latest"). */
+        char err[300], shortest[256];
+        const char *sn = name_short(m->valuestring);
+        const char *last = strrchr(sn, '/');
+        snprintf(shortest, sizeof shortest, "%.200s%s", sn,
+                 strchr(last ? last : sn, ':') ? "" : ":latest");
+        emu_model_not_found(err, sizeof err, shortest);
         reply_error(c, 404, err);
         cJSON_Delete(root);
         return;
@@ -218,7 +238,7 @@ void emu_api_show(emu_conn *c)
     snprintf(buf, sizeof buf, "%s.block_count", family);
     cJSON_AddNumberToObject(mi_json, buf, 34);
     cJSON *caps = cJSON_AddArrayToObject(o, "capabilities");
-    cJSON_AddItemToArray(caps, cJSON_CreateString("completion"));
+    emu_caps_json(caps, e->model_caps[mi]);
     cJSON_AddStringToObject(o, "modified_at", e->started_at);
     cJSON_Delete(root);
     reply_json(c, 200, o);
@@ -275,23 +295,57 @@ void emu_api_pull(emu_conn *c)
                                    "{\"status\":\"success\"}\n";
         emu_buf_append(&body, tail, sizeof tail - 1);
     }
+    emu_api_progress(c, &body);
+    emu_buf_free(&body);
+    cJSON_Delete(root);
+}
+
+void emu_api_progress(emu_conn *c, const emu_buf *body)
+{
     /* One chunk per line, like every Ollama stream. */
     emu_buf out = {0};
     emu_http_stream_headers(&out, c, "application/x-ndjson");
     size_t p = 0;
-    while (p < body.len) {
+    while (p < body->len) {
         size_t q = p;
-        while (body.data[q] != '\n')
+        while (body->data[q] != '\n')
             q++;
-        emu_stream_chunk(&out, body.data + p, q + 1 - p);
+        emu_stream_chunk(&out, body->data + p, q + 1 - p);
         p = q + 1;
     }
     emu_buf_append(&out, "0\r\n\r\n", 5);
     emu_conn_write(c, out.data, out.len);
     emu_buf_free(&out);
-    emu_buf_free(&body);
-    cJSON_Delete(root);
     emu_conn_response_done(c);
+}
+
+int emu_api_embed_vector(const emu_req *r, int i, double *v)
+{
+    emu *e = r->inst->emu;
+    int embed = r->api == EMU_API_EMBED;
+    /* Deterministic per input text: the same text gives the same vector
+     * in any request, on any route; /api/embed's (and /v1/embeddings')
+     * are unit length, as Ollama normalises them, and `dimensions` cuts
+     * and renormalises them (EmbedHandler). */
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    if (!rng)
+        abort();
+    gsl_rng_set(rng, (unsigned long)(e->o.seed * 1000003ull +
+                                     (r->input_hashes ? r->input_hashes[i]
+                                                      : r->input_hash)));
+    int n = e->o.embed_dim;
+    for (int k = 0; k < n; k++)
+        v[k] = gsl_ran_gaussian(rng, 1.0);
+    gsl_rng_free(rng);
+    if (embed && r->dims > 0 && r->dims < n)
+        n = r->dims;
+    double norm = 0;
+    for (int k = 0; k < n; k++)
+        norm += v[k] * v[k];
+    norm = sqrt(norm);
+    for (int k = 0; k < n; k++)
+        v[k] = embed && norm > 0 ? v[k] / norm : v[k] * 0.1;
+    return n;
 }
 
 void emu_api_embed_body(emu_buf *b, const emu_req *r, uint64_t t_final)
@@ -303,34 +357,21 @@ void emu_api_embed_body(emu_buf *b, const emu_req *r, uint64_t t_final)
     } else {
         emu_buf_printf(b, "{\"embedding\":");
     }
-    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
     double *v = malloc((size_t)e->o.embed_dim * sizeof *v);
-    if (!v || !rng)
+    if (!v)
         abort();
     for (int i = 0; i < r->n_inputs || (!embed && i == 0); i++) {
         if (i)
             emu_buf_append(b, ",", 1);
         emu_buf_append(b, "[", 1);
         if (r->n_inputs) {
-            /* Deterministic per input text and position: the same request
-             * gives the same vectors; /api/embed's are unit length, as
-             * Ollama normalises them. */
-            gsl_rng_set(rng, (unsigned long)(e->o.seed * 1000003ull +
-                                             r->input_hash + (uint64_t)i));
-            double norm = 0;
-            for (int k = 0; k < e->o.embed_dim; k++) {
-                v[k] = gsl_ran_gaussian(rng, 1.0);
-                norm += v[k] * v[k];
-            }
-            norm = sqrt(norm);
-            for (int k = 0; k < e->o.embed_dim; k++)
-                emu_buf_printf(b, k ? ",%.7g" : "%.7g",
-                               embed && norm > 0 ? v[k] / norm : v[k] * 0.1);
+            int n = emu_api_embed_vector(r, i, v);
+            for (int k = 0; k < n; k++)
+                emu_buf_printf(b, k ? ",%.7g" : "%.7g", v[k]);
         }
         emu_buf_append(b, "]", 1);
     }
     free(v);
-    gsl_rng_free(rng);
     if (!embed) {
         emu_buf_append(b, "}", 1);
         return;
@@ -338,7 +379,9 @@ void emu_api_embed_body(emu_buf *b, const emu_req *r, uint64_t t_final)
     emu_buf_append(b, "]", 1);
     /* EmbedResponse: total, load, prompt_eval_count, all omitempty. */
     long long total = (long long)(t_final - r->t_arrive);
-    long long load = (long long)(r->t_load_end - r->t_start);
+    long long load = (long long)(r->t_ready - r->t_arrive); /* see emu_stream.c */
+    if (load < 1)
+        load = 1;
     if (total)
         emu_buf_printf(b, ",\"total_duration\":%lld", total);
     if (load)

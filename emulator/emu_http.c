@@ -27,6 +27,8 @@ static const char *status_text(int status)
     switch (status) {
     case 100: return "Continue";
     case 200: return "OK";
+    case 204: return "No Content";
+    case 403: return "Forbidden";
     case 400: return "Bad Request";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
@@ -55,6 +57,7 @@ static void conn_reset_message(emu_conn *c)
     c->url.len = c->body.len = c->hname.len = c->hval.len = 0;
     c->hstate = 0;
     c->req_id[0] = c->fault_spec[0] = '\0';
+    c->origin[0] = c->host[0] = c->cors_header[0] = '\0';
     c->header_bytes = 0;
     c->err_status = 0;
     c->msg_complete = 0;
@@ -186,12 +189,25 @@ void emu_http_reply(emu_conn *c, int status, const char *ctype,
     emu_buf b = {0};
     emu_buf_printf(&b,
                    "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nDate: %s\r\n"
-                   "%sContent-Length: %zu\r\n%s\r\n",
+                   "%s%sContent-Length: %zu\r\n%s\r\n",
                    status, status_text(status), ctype, date,
-                   c->inst->emu->ident_header, len,
+                   c->inst->emu->ident_header, c->cors_header, len,
                    c->keep_alive ? "" : "Connection: close\r\n");
     if (!head_only)
         emu_buf_append(&b, body, len);
+    emu_conn_write(c, b.data, b.len);
+    emu_buf_free(&b);
+}
+
+void emu_http_reply_headers(emu_conn *c, int status, const char *extra)
+{
+    char date[64];
+    http_date(date, sizeof date);
+    emu_buf b = {0};
+    emu_buf_printf(&b, "HTTP/1.1 %d %s\r\n%sDate: %s\r\n%s%s\r\n", status,
+                   status_text(status), extra, date,
+                   c->inst->emu->ident_header,
+                   c->keep_alive ? "" : "Connection: close\r\n");
     emu_conn_write(c, b.data, b.len);
     emu_buf_free(&b);
 }
@@ -214,8 +230,8 @@ void emu_http_stream_headers(emu_buf *b, const emu_conn *c,
     http_date(date, sizeof date);
     emu_buf_printf(b,
                    "HTTP/1.1 200 OK\r\nContent-Type: %s\r\n"
-                   "Date: %s\r\n%sTransfer-Encoding: chunked\r\n%s\r\n",
-                   ctype, date, c->inst->emu->ident_header,
+                   "Date: %s\r\n%s%sTransfer-Encoding: chunked\r\n%s\r\n",
+                   ctype, date, c->inst->emu->ident_header, c->cors_header,
                    c->keep_alive ? "" : "Connection: close\r\n");
 }
 
@@ -274,6 +290,8 @@ static void route_tags(emu_conn *c, int head_only)
     for (int i = 0; i < e->o.n_models; i++) {
         const char *name = e->o.models[i];
         char digest[65];
+        if (!name[0])
+            continue; /* deleted */
         emu_model_digest(name, digest);
         cJSON *m = cJSON_CreateObject();
         add_model_fields(m, name);
@@ -281,6 +299,9 @@ static void route_tags(emu_conn *c, int head_only)
         cJSON_AddNumberToObject(m, "size", EMU_MODEL_SIZE);
         cJSON_AddStringToObject(m, "digest", digest);
         cJSON_AddItemToObject(m, "details", emu_model_details(name));
+        /* ListModelResponse.Capabilities (omitempty, never empty here). */
+        emu_caps_json(cJSON_AddArrayToObject(m, "capabilities"),
+                      e->model_caps[i]);
         cJSON_AddItemToArray(arr, m);
     }
     reply_json(c, o, head_only);
@@ -318,7 +339,9 @@ static void route_ps(emu_conn *c, int head_only)
     for (int j = 0; j < n; j++) {
         int i = order[j];
         const emu_runner *run = &c->inst->runner[i];
-        const char *name = e->o.models[i];
+        /* A deleted model stays loaded, under its name (emu_manage.c). */
+        const char *name = e->o.models[i][0] ? e->o.models[i]
+                                             : e->deleted_name[i];
         char digest[65], expires[40];
         emu_model_digest(name, digest);
         if (exp[i] == INT64_MAX) {
@@ -350,23 +373,106 @@ static void reply_text(emu_conn *c, int status, const char *text,
                    strlen(text), head_only);
 }
 
-/* The routes of dialect modules, one table each (a new API is a new file
- * and a line here). Returns 1 when path belongs to a table (answered or
- * handed to a request), 0 to try the native routes. */
+/* ---- Ollama's native routes (server/routes.go GenerateRoutes) ---- */
+
+static int is_head(const emu_conn *c)
+{
+    return c->parser.method == HTTP_HEAD;
+}
+
+static void native_root(emu_conn *c, const char *path)
+{
+    (void)path;
+    reply_text(c, 200, "Ollama is running", is_head(c));
+    emu_conn_response_done(c);
+}
+
+static void native_version(emu_conn *c, const char *path)
+{
+    (void)path;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "version", c->inst->emu->o.version_string);
+    reply_json(c, o, is_head(c));
+    emu_conn_response_done(c);
+}
+
+static void native_tags(emu_conn *c, const char *path)
+{
+    (void)path;
+    route_tags(c, is_head(c));
+    emu_conn_response_done(c);
+}
+
+static void native_ps(emu_conn *c, const char *path)
+{
+    (void)path;
+    route_ps(c, is_head(c));
+    emu_conn_response_done(c);
+}
+
+static void native_show(emu_conn *c, const char *path)
+{
+    (void)path;
+    emu_api_show(c);
+}
+
+static void native_pull(emu_conn *c, const char *path)
+{
+    (void)path;
+    emu_api_pull(c);
+}
+
+static void native_embed(emu_conn *c, const char *path)
+{
+    emu_req_submit_embed(c, !strcmp(path, "/api/embed") ? EMU_API_EMBED
+                                                        : EMU_API_EMBEDDINGS);
+}
+
+/* emu_req answers, now or when the stream ends. */
+static void native_generate(emu_conn *c, const char *path)
+{
+    emu_req_submit(c, !strcmp(path, "/api/chat"));
+}
+
+static const emu_route native_routes[] = {
+    {"/", HTTP_GET, native_root},
+    {"/", HTTP_HEAD, native_root},
+    {"/api/version", HTTP_GET, native_version},
+    {"/api/version", HTTP_HEAD, native_version},
+    {"/api/tags", HTTP_GET, native_tags},
+    {"/api/tags", HTTP_HEAD, native_tags},
+    {"/api/ps", HTTP_GET, native_ps},
+    {"/api/ps", HTTP_HEAD, native_ps},
+    {"/api/show", HTTP_POST, native_show},
+    {"/api/pull", HTTP_POST, native_pull},
+    {"/api/embed", HTTP_POST, native_embed},
+    {"/api/embeddings", HTTP_POST, native_embed},
+    {"/api/generate", HTTP_POST, native_generate},
+    {"/api/chat", HTTP_POST, native_generate},
+};
+static const size_t native_n_routes = sizeof native_routes / sizeof *native_routes;
+
+/* Every route, one table per module (a new API is a new file and a line
+ * here). Returns 1 when the path is known (answered, handed to a request,
+ * or a 405 for another method), 0 for a 404. */
 static int route_table(emu_conn *c, const char *path, int method)
 {
     static const struct {
         const emu_route *routes;
         const size_t *n;
     } tables[] = {
+        {native_routes, &native_n_routes},
         {emu_openai_routes, &emu_openai_n_routes},
+        {emu_responses_routes, &emu_responses_n_routes},
+        {emu_manage_routes, &emu_manage_n_routes},
     };
     int path_known = 0;
     for (size_t t = 0; t < sizeof tables / sizeof *tables; t++) {
         for (size_t i = 0; i < *tables[t].n; i++) {
             const emu_route *rt = &tables[t].routes[i];
             size_t n = strlen(rt->path);
-            int match = rt->path[n - 1] == '/'
+            /* "/x/" is every path below it; "/" itself is exact. */
+            int match = n > 1 && rt->path[n - 1] == '/'
                             ? !strncmp(path, rt->path, n) && path[n]
                             : !strcmp(path, rt->path);
             if (!match)
@@ -398,63 +504,16 @@ static void conn_dispatch(emu_conn *c)
     memcpy(path, c->url.data ? c->url.data : "", plen);
     path[plen] = '\0';
     int m = c->parser.method;
-    int is_get = m == HTTP_GET, is_head = m == HTTP_HEAD;
 
     if (!e->o.quiet)
         emu_log(e, "instance %d: %s %s", c->inst->index,
                 http_method_str((enum http_method)m), path);
 
+    if (emu_cors_check(c, m))
+        return;
     if (route_table(c, path, m))
         return;
-    if (!strcmp(path, "/")) {
-        if (is_get || is_head)
-            reply_text(c, 200, "Ollama is running", is_head);
-        else
-            reply_text(c, 405, "405 method not allowed", 0);
-    } else if (!strcmp(path, "/api/version")) {
-        if (is_get || is_head) {
-            cJSON *o = cJSON_CreateObject();
-            cJSON_AddStringToObject(o, "version", e->o.version_string);
-            reply_json(c, o, is_head);
-        } else {
-            reply_text(c, 405, "405 method not allowed", 0);
-        }
-    } else if (!strcmp(path, "/api/tags")) {
-        if (is_get || is_head)
-            route_tags(c, is_head);
-        else
-            reply_text(c, 405, "405 method not allowed", 0);
-    } else if (!strcmp(path, "/api/ps")) {
-        if (is_get || is_head)
-            route_ps(c, is_head);
-        else
-            reply_text(c, 405, "405 method not allowed", 0);
-    } else if (!strcmp(path, "/api/show") || !strcmp(path, "/api/pull") ||
-               !strcmp(path, "/api/embed") ||
-               !strcmp(path, "/api/embeddings")) {
-        if (m != HTTP_POST) {
-            reply_text(c, 405, "405 method not allowed", 0);
-        } else if (!strcmp(path, "/api/show")) {
-            emu_api_show(c);
-            return;
-        } else if (!strcmp(path, "/api/pull")) {
-            emu_api_pull(c);
-            return;
-        } else {
-            emu_req_submit_embed(c, !strcmp(path, "/api/embed")
-                                        ? EMU_API_EMBED
-                                        : EMU_API_EMBEDDINGS);
-            return;
-        }
-    } else if (!strcmp(path, "/api/generate") || !strcmp(path, "/api/chat")) {
-        if (m == HTTP_POST) {
-            emu_req_submit(c, !strcmp(path, "/api/chat"));
-            return; /* emu_req answers, now or when the stream ends */
-        }
-        reply_text(c, 405, "405 method not allowed", 0);
-    } else {
-        reply_text(c, 404, "404 page not found", 0);
-    }
+    reply_text(c, 404, "404 page not found", 0);
     emu_conn_response_done(c);
 }
 
@@ -487,6 +546,10 @@ static void header_done(emu_conn *c)
         return;
     if (!strcasecmp(c->hname.data, "X-Parbench-Request"))
         copy_header(c->req_id, sizeof c->req_id, &c->hval);
+    else if (!strcasecmp(c->hname.data, "Origin"))
+        copy_header(c->origin, sizeof c->origin, &c->hval);
+    else if (!strcasecmp(c->hname.data, "Host"))
+        copy_header(c->host, sizeof c->host, &c->hval);
     else if (!strcasecmp(c->hname.data, "X-Parbench-Fault"))
         copy_header(c->fault_spec, sizeof c->fault_spec, &c->hval);
     else if (!strcasecmp(c->hname.data, "Expect") && c->hval.data &&

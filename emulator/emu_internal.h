@@ -37,6 +37,11 @@
  * num_batch 512; num_gpu -1 = decide from free VRAM). */
 #define EMU_DEFAULT_NUM_CTX 4096
 #define EMU_DEFAULT_NUM_BATCH 512
+/* Prompt tokens of one image (server/routes.go chatPrompt's budget). */
+#define EMU_IMAGE_TOKENS 768
+/* A runner option the request did not give (api.Runner's nil pointers,
+ * num_thread's 0). */
+#define EMU_OPT_UNSET (-2147483647 - 1)
 
 /* ---- growable byte buffer (emu_stream.c) ---- */
 typedef struct emu_buf {
@@ -48,6 +53,8 @@ void emu_buf_free(emu_buf *b);
 void emu_buf_append(emu_buf *b, const void *p, size_t n);
 void emu_buf_printf(emu_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Appends a string literal (its length known at compile time). */
+#define APPEND_LIT(b, s) emu_buf_append((b), (s), sizeof(s) - 1)
 
 /* ---- faults (emu_fault.c) ---- */
 typedef enum emu_fault_kind {
@@ -79,6 +86,7 @@ typedef struct emu_sched_item emu_sched_item;
 typedef void (*emu_sched_cb)(emu_sched_item *it, uint64_t now);
 struct emu_sched_item {
     uint64_t due;  /* uv_hrtime() ns */
+    uint64_t seq;  /* when it was added: breaks ties of due (FIFO) */
     size_t idx;    /* position in the heap, SIZE_MAX when not scheduled */
     emu_sched_cb cb;
 };
@@ -90,6 +98,7 @@ typedef struct emu_sched {
     size_t n, cap;
     uint64_t armed; /* due time the timerfd is armed for, 0 = disarmed */
     int dispatching; /* inside the expiry loop: arm once at its end */
+    uint64_t next_seq; /* emu_sched_item.seq of the next add */
 } emu_sched;
 
 int emu_sched_init(emu_sched *s, uv_loop_t *loop);
@@ -123,6 +132,7 @@ typedef struct emu_runner {
     int loaded;
     uint64_t load_end;            /* monotonic ns the load completes */
     int num_ctx, num_batch, num_gpu; /* options it was loaded with */
+    int main_gpu, use_mmap, num_thread; /* EMU_OPT_UNSET when not given */
     int refcount;                 /* requests using it (in a slot or waiting) */
     int active;                   /* slots in use */
     struct emu_req *wait_head, *wait_tail; /* waiting for a slot */
@@ -171,8 +181,11 @@ typedef struct emu_conn {
     int closing, shutting_down;
     int expect_continue;
     uint64_t drain_since; /* when our FIN went out (0 = not yet) */
-    /* Wire dialect of the current message, set by its route. */
+    /* Wire dialect of the current message, set by its route, and its
+     * per-request state (taken over by the request, emu_req.c). */
     const struct emu_dialect *dialect;
+    void *dialect_state;
+    void (*dialect_free)(void *state);
     /* Timeouts (emu_http_sweep): since when we wait for the current
      * request (0 = answering one); idle = no byte of it yet after a
      * keep-alive response, so --idle-timeout applies, else
@@ -180,6 +193,10 @@ typedef struct emu_conn {
     uint64_t wait_since;
     int idle;
     int bad_te;           /* a Transfer-Encoding other than "chunked" */
+    /* CORS (emu_cors.c): the request's Origin and Host, and the header
+     * lines its answer carries ("" for a request that is not CORS). */
+    char origin[256], host[256];
+    char cors_header[320];
 } emu_conn;
 
 typedef enum emu_req_state {
@@ -202,10 +219,13 @@ typedef struct emu_req {
     emu_runner *runner;  /* set once it uses a runner (holds a reference) */
     int in_slot;         /* holds one of the runner's slots */
     int num_ctx, num_batch, num_gpu; /* runner options requested */
+    int main_gpu, use_mmap, num_thread; /* EMU_OPT_UNSET when not given */
     int has_keep_alive;
     int64_t keep_alive_ns; /* scaled; INT64_MAX forever */
     int n_inputs;        /* /api/embed: vectors to return */
+    int dims;            /* /api/embed `dimensions` (0 = all) */
     uint64_t input_hash;
+    uint64_t *input_hashes; /* /api/embed: one per input (n_inputs) */
     char *model_json;    /* the requested model name as a JSON string */
     char id[128];
     emu_fault fault;
@@ -213,12 +233,21 @@ typedef struct emu_req {
     int n_tokens, n_sent, prompt_tokens, hit_limit;
     int decoding, stalled;
     uint64_t t_arrive, t_start, t_load_end, t_eval0;
+    /* When its runner was usable (given to it, and loaded): Ollama's
+     * checkpointLoaded, so load_duration = t_ready - t_arrive. */
+    uint64_t t_ready;
     emu_buf text;        /* whole response when stream=false */
     /* The wire dialect (Ollama native or OpenAI) and its per-request
      * state: what the dialect module needs to shape events. */
     const struct emu_dialect *dialect;
     int include_usage;   /* OpenAI stream_options.include_usage */
     long long created;   /* OpenAI `created` pinned for a chat stream */
+    /* Thinking, tool call or JSON document (emu_output.c); NULL: words. */
+    struct emu_output *out;
+    int n_written;       /* stream events written (hidden tokens are not) */
+    /* Dialect state of /v1/responses (emu_responses.c), owned by r. */
+    void *dialect_state;
+    void (*dialect_free)(void *state);
 } emu_req;
 
 typedef struct emu {
@@ -240,7 +269,12 @@ typedef struct emu {
     int trace_errno;      /* first failed write of the trace (0 = none) */
     char read_buf[64 * 1024];
     emu_buf tok_out, tok_line; /* per-token scratch, reused (emu_req.c) */
+    emu_buf tok_json, tok_raw; /* token text of a planned output */
     char started_at[40]; /* modified_at of the served models */
+    /* Capabilities of each served model (emu_caps.c; a copy keeps its
+     * source's, emu_manage.c). */
+    unsigned model_caps[EMU_MAX_MODELS];
+    char deleted_name[EMU_MAX_MODELS][128]; /* for /api/ps while loaded */
     char ident_header[96]; /* "X-Parbench-Emulator: ...\r\n" on every answer */
     pthread_mutex_t mu;  /* guards stats and lag_hist */
     emu_stats stats;
@@ -260,6 +294,12 @@ int emu_conn_write(emu_conn *c, const char *data, size_t len);
 void emu_http_reply(emu_conn *c, int status, const char *ctype,
                     const char *body, size_t len, int head_only);
 void emu_http_reply_error(emu_conn *c, int status, const char *msg);
+/* A response without a body: status line, Date, the emulator header, the
+ * header lines `extra` ("K: V\r\n"...). */
+void emu_http_reply_headers(emu_conn *c, int status, const char *extra);
+/* emu_cors.c: answers a disallowed origin (403) or a preflight (204) and
+ * returns 1; else sets c->cors_header and returns 0. */
+int emu_cors_check(emu_conn *c, int method);
 /* The response of the current message is complete: close or read on. */
 void emu_conn_response_done(emu_conn *c);
 /* "HTTP/1.1 200 OK\r\n...headers...\r\n\r\n" for a chunked stream of
@@ -276,8 +316,10 @@ void emu_http_sweep(emu *e);
 typedef struct emu_dialect {
     const char *stream_ctype; /* Content-Type of a streamed response */
     const char *json_ctype;   /* Content-Type of one JSON object */
-    /* One streamed token event (r->n_sent tokens went out before it). */
-    void (*token)(emu_buf *b, emu_req *r, const char *tok);
+    /* One streamed token event (r->n_written events went out before it)
+     * of kind EMU_TOK_CONTENT, _THINK (tok: JSON-escaped text) or _TOOLS
+     * (the call is r->out->call). */
+    void (*token)(emu_buf *b, emu_req *r, int kind, const char *tok);
     /* The last write of a stream (final line, or finish + usage + [DONE]). */
     void (*stream_end)(emu_buf *b, emu_req *r, uint64_t t_final);
     /* The whole body of a stream=false response. */
@@ -289,9 +331,12 @@ typedef struct emu_dialect {
     void (*error_event)(emu_buf *b, emu_req *r, const char *msg);
     /* A complete error response (status, message) before any streaming. */
     void (*reply_error)(emu_conn *c, int status, const char *msg);
+    /* The body of an embed answer (NULL: /api/embed's own). */
+    void (*embed)(emu_buf *b, emu_req *r);
 } emu_dialect;
 
 extern const emu_dialect emu_dialect_ollama;
+extern const emu_dialect emu_dialect_responses;
 
 /* A route served by a dialect module: `path` exact, or every path below it
  * when it ends in '/'. handle() answers (calling emu_conn_response_done)
@@ -305,6 +350,20 @@ typedef struct emu_route {
 /* emu_openai.c: Ollama's OpenAI compatibility layer (/v1/...). */
 extern const emu_route emu_openai_routes[];
 extern const size_t emu_openai_n_routes;
+/* An OpenAI error object answer (openai.NewError); from_handler: an error
+ * of the native handler, typed as the --openai-format layer does. */
+void emu_openai_error(emu_conn *c, int status, const char *msg,
+                      int from_handler);
+/* thinkFromReasoningEffort: an effort string (NULL/"" = none given) as the
+ * native `think` of body native. Returns 0, or -1 with Ollama's message. */
+int emu_openai_effort(const cJSON *effort, cJSON *native, char *err,
+                      size_t errlen);
+/* emu_manage.c: /api/copy, /api/delete, /api/create, /api/push. */
+extern const emu_route emu_manage_routes[];
+extern const size_t emu_manage_n_routes;
+/* emu_responses.c: /v1/responses (openai/responses.go). */
+extern const emu_route emu_responses_routes[];
+extern const size_t emu_responses_n_routes;
 enum { EMU_API_GENERATE, EMU_API_CHAT, EMU_API_EMBED, EMU_API_EMBEDDINGS };
 
 /* emu_req.c */
@@ -318,6 +377,9 @@ void emu_req_submit_as(emu_conn *c, int is_chat, int include_usage,
                        const struct cJSON *root);
 /* Handles POST /api/embed (api EMU_API_EMBED) or /api/embeddings. */
 void emu_req_submit_embed(emu_conn *c, int api);
+/* The shared part: a native EmbedRequest body `root` (not taken over),
+ * answered in c->dialect (set by the caller). */
+void emu_req_submit_embed_as(emu_conn *c, int api, const struct cJSON *root);
 /* The request got its slot: schedule its load end (emu_model.c calls). */
 void emu_req_start(emu_req *r, uint64_t now);
 /* Parses a keep_alive JSON value as api.Duration does. Returns 0 with the
@@ -328,7 +390,8 @@ int emu_req_keep_alive(const emu *e, const cJSON *v, int64_t *ns, char *err,
 void emu_req_cancel(emu_req *r);
 
 /* emu_stream.c: JSON lines in Ollama's key order. */
-void emu_stream_token_line(emu_buf *b, const emu_req *r, const char *tok);
+void emu_stream_token_line(emu_buf *b, const emu_req *r, int kind,
+                           const char *tok);
 void emu_stream_final_line(emu_buf *b, const emu_req *r, const char *text,
                            size_t text_len, uint64_t t_final);
 void emu_stream_load_line(emu_buf *b, const emu_req *r, const char *reason);
@@ -355,8 +418,14 @@ void emu_model_decode_end(emu_req *r);
 /* emu_api.c: /api/show, /api/pull and the embed responses. */
 void emu_api_show(emu_conn *c);
 void emu_api_pull(emu_conn *c);
+/* Answers with the NDJSON lines of body as a stream, one chunk per line
+ * (server/routes.go streamResponse). */
+void emu_api_progress(emu_conn *c, const emu_buf *body);
 /* Body of an /api/embed or /api/embeddings answer for r. */
 void emu_api_embed_body(emu_buf *b, const emu_req *r, uint64_t t_final);
+/* Vector i of r into v (room for --embed-dim values); returns its
+ * length. */
+int emu_api_embed_vector(const emu_req *r, int i, double *v);
 /* Parses c's body as a JSON object with Ollama's messages on failure
  * (answers 400 itself and returns NULL). */
 cJSON *emu_api_parse_body(emu_conn *c);
@@ -372,6 +441,78 @@ void emu_model_not_found(char *err, size_t errlen, const char *name);
 cJSON *emu_model_details(const char *name);
 /* A stable fake sha256 per model name. */
 void emu_model_digest(const char *name, char out[65]);
+
+/* emu_caps.c: Ollama's model capabilities (types/model/capability.go). */
+enum {
+    EMU_CAP_COMPLETION = 1u << 0,
+    EMU_CAP_TOOLS = 1u << 1,
+    EMU_CAP_INSERT = 1u << 2,
+    EMU_CAP_VISION = 1u << 3,
+    EMU_CAP_EMBEDDING = 1u << 4,
+    EMU_CAP_THINKING = 1u << 5,
+};
+/* The capabilities of a served model, from its name. */
+unsigned emu_caps_of(const char *name);
+/* Appends the capability names of caps to the JSON array arr, in Ollama's
+ * order. */
+void emu_caps_json(cJSON *arr, unsigned caps);
+
+/* emu_schema.c: appends a JSON value valid against schema (the subset of
+ * JSON Schema listed there), drawn from rng. */
+void emu_schema_value(emu_buf *out, const cJSON *schema, gsl_rng *rng);
+
+/* emu_tools.c: one tool call of the emulated model. */
+typedef struct emu_call {
+    char id[16];  /* "call_" + 8 of [a-z0-9], as routes.go toolCallId */
+    char *name;
+    char *args;   /* JSON object text */
+} emu_call;
+/* api.Tools as Go decodes it: 0, or -1 with encoding/json's message. */
+int emu_tools_check(const cJSON *tools, const char *go_struct, char *err,
+                    size_t errlen);
+/* Tools with a function name (the ones a model can call). */
+int emu_tools_count(const cJSON *tools);
+/* Picks a tool and draws arguments valid against its parameters. */
+void emu_tools_call(emu_call *call, const cJSON *tools, gsl_rng *rng);
+void emu_tools_call_free(emu_call *call);
+/* The call as a JSON array: Ollama's message.tool_calls, or OpenAI's. */
+void emu_tools_native(emu_buf *b, const emu_call *call);
+void emu_tools_openai(emu_buf *b, const emu_call *call);
+/* Tokens the model decodes to write the call. */
+int emu_tools_tokens(const emu_call *call);
+
+/* emu_output.c: what the model writes (thinking, then a tool call, a JSON
+ * document or words), token by token. */
+typedef enum emu_tok_kind {
+    EMU_TOK_CONTENT, /* answer text */
+    EMU_TOK_THINK,   /* thinking text */
+    EMU_TOK_HIDDEN,  /* decoded, not streamed (inside a tool call) */
+    EMU_TOK_TOOLS,   /* the last token of the call: the call goes out */
+} emu_tok_kind;
+typedef struct emu_output {
+    int n_think;       /* thinking tokens first */
+    int n_answer;      /* then the answer's tokens */
+    int has_call, call_sent;
+    emu_call call;
+    char *doc;         /* the JSON document of `format` (or NULL) */
+    size_t doc_len, doc_pos;
+    emu_buf thinking;  /* thinking written so far */
+} emu_output;
+/* Validates think, tools and format of a native body against the served
+ * model's capabilities and draws the plan. Returns 0 with *out (NULL for
+ * plain words), or -1 with Ollama's status and message. natural: the
+ * answer length drawn for plain words. */
+int emu_output_plan(emu_output **out, const cJSON *root, int is_chat,
+                    const char *served_name, unsigned caps, gsl_rng *rng,
+                    int natural, int *status, char *err, size_t errlen);
+int emu_output_length(const emu_output *o);
+/* 1: the answer ends by itself (a call, a document). */
+int emu_output_fixed(const emu_output *o);
+/* Token i (0-based): its kind, its text as the inside of a JSON string
+ * (tok) and raw (raw). */
+emu_tok_kind emu_output_next(emu_output *o, int i, gsl_rng *rng,
+                             emu_buf *tok, emu_buf *raw);
+void emu_output_free(emu_output *o);
 
 /* emu_server.c */
 /* Logs one chunk to the trace file (if any), just before its write. */

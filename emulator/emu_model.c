@@ -113,6 +113,11 @@ static int needs_reload(const emu_runner *run, const emu_req *r)
 {
     if (run->num_ctx != r->num_ctx || run->num_batch != r->num_batch)
         return 1;
+    /* The rest of api.Runner, compared as reflect.DeepEqual does: an
+     * option given on one side only differs (a nil *int is not 0). */
+    if (run->main_gpu != r->main_gpu || run->use_mmap != r->use_mmap ||
+        run->num_thread != r->num_thread)
+        return 1;
     return r->num_gpu >= 0 && run->num_gpu != r->num_gpu;
 }
 
@@ -139,6 +144,10 @@ static void runner_use(emu_runner *run, emu_req *r)
     if (r->has_keep_alive)
         run->session_ns = r->keep_alive_ns;
     r->runner = run;
+    /* scheduleRunner returns once the runner is loaded; the slot wait
+     * comes after, inside Completion. */
+    uint64_t now = uv_hrtime();
+    r->t_ready = run->load_end > now ? run->load_end : now;
     r->state = EMU_REQ_QUEUED;
     if (run->wait_tail)
         run->wait_tail->qnext = r;
@@ -196,6 +205,9 @@ static void runner_load(emu_runner *run, emu_req *r)
     run->num_ctx = r->num_ctx;
     run->num_batch = r->num_batch;
     run->num_gpu = r->num_gpu;
+    run->main_gpu = r->main_gpu;
+    run->use_mmap = r->use_mmap;
+    run->num_thread = r->num_thread;
     run->vram_bytes = runner_vram(e, r);
     run->session_ns = default_session(e);
     run->expires_wall_ns = 0;

@@ -5,9 +5,9 @@
 
 #include <string.h>
 
-static void ollama_token(emu_buf *b, emu_req *r, const char *tok)
+static void ollama_token(emu_buf *b, emu_req *r, int kind, const char *tok)
 {
-    emu_stream_token_line(b, r, tok);
+    emu_stream_token_line(b, r, kind, tok);
 }
 
 static void ollama_stream_end(emu_buf *b, emu_req *r, uint64_t t_final)

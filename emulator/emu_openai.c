@@ -23,10 +23,8 @@
 
 #include "pb_hash.h"
 
-#define APPEND_LIT(b, s) emu_buf_append((b), (s), sizeof(s) - 1)
 
 /* Embedding width of the emulated model (EmbeddingGemma's). */
-#define OAI_EMBED_DIM 768
 
 /* ---- errors ---- */
 
@@ -90,6 +88,15 @@ static void handler_error_done(emu_conn *c, int status, const char *msg)
 {
     oai_reply_error(c, status, msg);
     emu_conn_response_done(c);
+}
+
+void emu_openai_error(emu_conn *c, int status, const char *msg,
+                      int from_handler)
+{
+    reply_error_typed(c, status,
+                      from_handler ? handler_error_type(c, status)
+                                   : error_type(status),
+                      msg);
 }
 
 /* An error of the middleware itself. */
@@ -196,21 +203,33 @@ static void cmpl_chunk(emu_buf *b, emu_req *r, const char *text_json,
     APPEND_LIT(b, "}\n\n");
 }
 
-static void oai_token(emu_buf *b, emu_req *r, const char *tok)
+static void oai_token(emu_buf *b, emu_req *r, int kind, const char *tok)
 {
-    /* Per-token path: appends only (vocabulary words need no escaping). */
+    /* Per-token path: appends only (token text comes escaped). */
     if (r->is_chat) {
         chat_chunk_head(b, r, 1);
         /* 0.6 repeats the role on every delta, 0.32 sends it once. */
-        if (r->n_sent == 0 || !chat_0_32(r))
+        if (r->n_written == 0 || !chat_0_32(r))
             APPEND_LIT(b, "[{\"index\":0,\"delta\":{\"role\":\"assistant\","
                           "\"content\":\"");
         else
             APPEND_LIT(b, "[{\"index\":0,\"delta\":{\"content\":\"");
+        /* Thinking is Delta.reasoning, a call Delta.tool_calls, each
+         * beside an empty content (openai.go toChunk). */
+        if (kind == EMU_TOK_THINK) {
+            APPEND_LIT(b, "\",\"reasoning\":\"");
+        } else if (kind == EMU_TOK_TOOLS) {
+            APPEND_LIT(b, "\",\"tool_calls\":");
+            emu_tools_openai(b, &r->out->call);
+            APPEND_LIT(b, "},\"finish_reason\":null}]}\n\n");
+            return;
+        }
         emu_buf_append(b, tok, strlen(tok));
         APPEND_LIT(b, "\"},\"finish_reason\":null}]}\n\n");
         return;
     }
+    if (kind != EMU_TOK_CONTENT)
+        tok = ""; /* CompleteChunk has no thinking: an empty text */
     emu_buf q = {0};
     APPEND_LIT(&q, "\"");
     emu_buf_append(&q, tok, strlen(tok));
@@ -221,7 +240,10 @@ static void oai_token(emu_buf *b, emu_req *r, const char *tok)
 
 static const char *finish_reason(const emu_req *r)
 {
-    return r->hit_limit ? "\"length\"" : "\"stop\"";
+    /* FinishChunk / ToChatCompletion: a stop after a call is tool_calls. */
+    return r->hit_limit                     ? "\"length\""
+           : r->out && r->out->call_sent ? "\"tool_calls\""
+                                           : "\"stop\"";
 }
 
 /* Ollama's native final line becomes, in one write: for chat the chunk of
@@ -270,6 +292,14 @@ static void whole_object(emu_buf *b, emu_req *r, const char *text,
         APPEND_LIT(b, "\"index\":0,\"message\":{\"role\":\"assistant\","
                       "\"content\":");
         put_string(b, text);
+        if (r->out && r->out->thinking.len) {
+            APPEND_LIT(b, ",\"reasoning\":");
+            put_string(b, r->out->thinking.data);
+        }
+        if (r->out && r->out->call_sent) {
+            APPEND_LIT(b, ",\"tool_calls\":");
+            emu_tools_openai(b, &r->out->call);
+        }
         emu_buf_printf(b, "},\"finish_reason\":%s}],", reason);
     } else {
         APPEND_LIT(b, "\"text\":");
@@ -532,21 +562,26 @@ static int include_usage(const cJSON *root, const char *st, char *err,
     return cJSON_IsTrue(iu);
 }
 
-/* thinkFromReasoningEffort's accepted values (the emulated model does not
- * think; the value is only checked). */
-static int check_effort(const cJSON *root, char *err, size_t errlen)
+/* thinkFromReasoningEffort: the effort as the native `think` (none is
+ * false, OpenAI's extra tiers clamp to Ollama's). */
+int emu_openai_effort(const cJSON *e, cJSON *native, char *err,
+                      size_t errlen)
 {
-    const cJSON *r = cJSON_GetObjectItemCaseSensitive(root, "reasoning");
-    const cJSON *e = r ? cJSON_GetObjectItemCaseSensitive(r, "effort")
-                       : cJSON_GetObjectItemCaseSensitive(root,
-                                                          "reasoning_effort");
     if (!cJSON_IsString(e) || !e->valuestring[0])
         return 0;
-    static const char *const ok[] = {"none", "minimal", "low", "medium",
-                                     "high", "max", "xhigh", "ultra"};
-    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
-        if (!strcmp(e->valuestring, ok[i]))
-            return 0;
+    static const char *const ok[][2] = {
+        {"none", NULL},    {"minimal", "low"}, {"low", "low"},
+        {"medium", "medium"}, {"high", "high"}, {"max", "max"},
+        {"xhigh", "max"},  {"ultra", "max"}};
+    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+        if (strcmp(e->valuestring, ok[i][0]))
+            continue;
+        if (ok[i][1])
+            cJSON_AddStringToObject(native, "think", ok[i][1]);
+        else
+            cJSON_AddFalseToObject(native, "think");
+        return 0;
+    }
     snprintf(err, errlen,
              "invalid reasoning value: \"%.64s\" (must be \"minimal\", "
              "\"low\", \"medium\", \"high\", \"xhigh\", \"ultra\", \"max\", "
@@ -600,6 +635,11 @@ static int map_messages(const cJSON *msgs, cJSON *out, char *err,
                 cJSON *nm = cJSON_CreateObject();
                 cJSON_AddStringToObject(nm, "role", rs);
                 cJSON_AddStringToObject(nm, "content", txt);
+                /* An image part is an image of the native message (its
+                 * bytes do not matter here, its prompt tokens do). */
+                if (!strcmp(ts, "image_url"))
+                    cJSON_AddItemToArray(cJSON_AddArrayToObject(nm, "images"),
+                                         cJSON_CreateString(""));
                 cJSON_AddItemToArray(out, nm);
             }
         } else if (cJSON_GetObjectItemCaseSensitive(m, "tool_calls")) {
@@ -646,8 +686,30 @@ static void submit(emu_conn *c, int is_chat)
         }
         if (map_messages(msgs, cJSON_AddArrayToObject(native, "messages"),
                          err, sizeof err) ||
-            check_effort(root, err, sizeof err))
+            emu_openai_effort(
+                cJSON_GetObjectItemCaseSensitive(root, "reasoning")
+                    ? cJSON_GetObjectItemCaseSensitive(
+                          cJSON_GetObjectItemCaseSensitive(root, "reasoning"),
+                          "effort")
+                    : cJSON_GetObjectItemCaseSensitive(root,
+                                                       "reasoning_effort"),
+                native, err, sizeof err) ||
+            emu_tools_check(cJSON_GetObjectItemCaseSensitive(root, "tools"),
+                            st, err, sizeof err))
             goto bad;
+        copy_item(native, "tools", root);
+        /* response_format: json_object is "json", json_schema its schema
+         * (FromChatRequest). */
+        const cJSON *rf = cJSON_GetObjectItemCaseSensitive(root,
+                                                           "response_format");
+        const cJSON *rt = cJSON_GetObjectItemCaseSensitive(rf, "type");
+        const cJSON *js = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(rf, "json_schema"), "schema");
+        if (cJSON_IsString(rt) && !strcasecmp(rt->valuestring, "json_object"))
+            cJSON_AddStringToObject(native, "format", "json");
+        else if (cJSON_IsString(rt) &&
+                 !strcasecmp(rt->valuestring, "json_schema") && js)
+            cJSON_AddItemToObject(native, "format", cJSON_Duplicate(js, 1));
     } else {
         const cJSON *p = cJSON_GetObjectItemCaseSensitive(root, "prompt");
         cJSON_AddStringToObject(native, "prompt",
@@ -744,7 +806,8 @@ static void route_models(emu_conn *c, const char *path)
     cJSON_AddStringToObject(o, "object", "list");
     cJSON *data = cJSON_AddArrayToObject(o, "data");
     for (int i = 0; i < e->o.n_models; i++)
-        cJSON_AddItemToArray(data, model_object(e, e->o.models[i]));
+        if (e->o.models[i][0]) /* not deleted */
+            cJSON_AddItemToArray(data, model_object(e, e->o.models[i]));
     reply_cjson_done(c, o);
 }
 
@@ -793,30 +856,72 @@ static void put_base64(emu_buf *b, const unsigned char *p, size_t n)
     }
 }
 
-/* A unit vector determined by --seed and the text alone (the same input
- * gives the same embedding on every instance), cut to `dims` and
- * renormalized when asked, as Ollama does. */
-static int embed_vector(const emu *e, const char *text, int dims,
-                        float *out)
+/* EmbedWriter / ToEmbeddingList: the native vectors as an OpenAI list,
+ * floats or base64 of little-endian float32. */
+static void embed_list(emu_buf *b, emu_req *r, int b64)
 {
-    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-    if (!rng)
-        abort(); /* out of memory */
-    gsl_rng_set(rng, (unsigned long)(e->o.seed +
-                                     pb_hash_fnv1a64(text, strlen(text))));
-    int n = dims > 0 && dims < OAI_EMBED_DIM ? dims : OAI_EMBED_DIM;
-    double norm = 0;
-    double v[OAI_EMBED_DIM];
-    for (int i = 0; i < OAI_EMBED_DIM; i++)
-        v[i] = gsl_ran_gaussian(rng, 1.0);
-    gsl_rng_free(rng);
-    for (int i = 0; i < n; i++)
-        norm += v[i] * v[i];
-    norm = sqrt(norm);
-    for (int i = 0; i < n; i++)
-        out[i] = (float)(v[i] / norm);
-    return n;
+    int dim = r->inst->emu->o.embed_dim;
+    double *v = malloc((size_t)dim * sizeof *v);
+    unsigned char *le = malloc((size_t)dim * 4);
+    if (!v || !le)
+        abort();
+    APPEND_LIT(b, "{\"object\":\"list\",\"data\":[");
+    for (int i = 0; i < r->n_inputs; i++) {
+        int n = emu_api_embed_vector(r, i, v);
+        emu_buf_printf(b, "%s{\"object\":\"embedding\",\"embedding\":",
+                       i ? "," : "");
+        if (b64) {
+            for (int k = 0; k < n; k++) {
+                float f = (float)v[k];
+                uint32_t u;
+                memcpy(&u, &f, 4);
+                for (int j = 0; j < 4; j++)
+                    le[4 * k + j] = (unsigned char)(u >> (8 * j));
+            }
+            APPEND_LIT(b, "\"");
+            put_base64(b, le, (size_t)n * 4);
+            APPEND_LIT(b, "\"");
+        } else {
+            APPEND_LIT(b, "[");
+            for (int k = 0; k < n; k++)
+                emu_buf_printf(b, k ? ",%.9g" : "%.9g", (double)(float)v[k]);
+            APPEND_LIT(b, "]");
+        }
+        emu_buf_printf(b, ",\"index\":%d}", i);
+    }
+    free(v);
+    free(le);
+    APPEND_LIT(b, "],");
+    put_model(b, r);
+    emu_buf_printf(b, ",\"usage\":{\"prompt_tokens\":%d,\"total_tokens\":%d}}\n",
+                   r->prompt_tokens, r->prompt_tokens);
 }
+
+static void embed_float(emu_buf *b, emu_req *r) { embed_list(b, r, 0); }
+static void embed_b64(emu_buf *b, emu_req *r) { embed_list(b, r, 1); }
+
+static const emu_dialect dialect_embed_float = {
+    .stream_ctype = "text/event-stream",
+    .json_ctype = "application/json",
+    .token = oai_token,
+    .stream_end = oai_stream_end,
+    .whole = oai_whole,
+    .load = oai_load,
+    .error_event = oai_error_event,
+    .reply_error = oai_reply_error,
+    .embed = embed_float,
+};
+static const emu_dialect dialect_embed_b64 = {
+    .stream_ctype = "text/event-stream",
+    .json_ctype = "application/json",
+    .token = oai_token,
+    .stream_end = oai_stream_end,
+    .whole = oai_whole,
+    .load = oai_load,
+    .error_event = oai_error_event,
+    .reply_error = oai_reply_error,
+    .embed = embed_b64,
+};
 
 /* The fault of an embeddings request: only those that make sense without a
  * stream (down, http500, busy503) apply. Returns 1 when it answered. */
@@ -859,10 +964,10 @@ static void route_embeddings(emu_conn *c, const char *path)
     const cJSON *input = cJSON_GetObjectItemCaseSensitive(root, "input");
     const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(root,
                                                         "encoding_format");
-    const cJSON *dimj = cJSON_GetObjectItemCaseSensitive(root, "dimensions");
     const char *fs = cJSON_IsString(fmt) ? fmt->valuestring : "";
     int b64 = !strcasecmp(fs, "base64");
     const char *ms = cJSON_IsString(model) ? model->valuestring : "";
+    cJSON *native = NULL;
     /* Up to the model check these are the middleware's errors. */
     int status = 400, from_handler = 0;
     if (check_fields(root, "EmbedRequest", embed_fields,
@@ -901,49 +1006,19 @@ static void route_embeddings(emu_conn *c, const char *path)
     }
     if (embed_fault(c))
         goto out;
-
-    /* Compared as a double: a huge value must not overflow the cast. */
-    int dims = cJSON_IsNumber(dimj) && dimj->valuedouble > 0 &&
-                       dimj->valuedouble < OAI_EMBED_DIM
-                   ? (int)dimj->valuedouble
-                   : 0;
-    int n_in = cJSON_IsString(input) ? 1 : cJSON_GetArraySize(input);
-    emu_buf b = {0};
-    APPEND_LIT(&b, "{\"object\":\"list\",\"data\":[");
-    int tokens = 0;
-    for (int i = 0; i < n_in; i++) {
-        const cJSON *s =
-            cJSON_IsString(input) ? input : cJSON_GetArrayItem(input, i);
-        float v[OAI_EMBED_DIM];
-        int n = embed_vector(e, s->valuestring, dims, v);
-        /* ~4 bytes per token, plus the BOS token. */
-        tokens += (int)((strlen(s->valuestring) + 3) / 4) + 1;
-        emu_buf_printf(&b, "%s{\"object\":\"embedding\",\"embedding\":",
-                       i ? "," : "");
-        if (b64) {
-            unsigned char le[OAI_EMBED_DIM * 4];
-            for (int k = 0; k < n; k++) {
-                uint32_t u;
-                memcpy(&u, &v[k], 4);
-                for (int j = 0; j < 4; j++)
-                    le[4 * k + j] = (unsigned char)(u >> (8 * j));
-            }
-            APPEND_LIT(&b, "\"");
-            put_base64(&b, le, (size_t)n * 4);
-            APPEND_LIT(&b, "\"");
-        } else {
-            APPEND_LIT(&b, "[");
-            for (int k = 0; k < n; k++)
-                emu_buf_printf(&b, k ? ",%.9g" : "%.9g", (double)v[k]);
-            APPEND_LIT(&b, "]");
-        }
-        emu_buf_printf(&b, ",\"index\":%d}", i);
+    /* The middleware's EmbedRequest for Ollama's EmbedHandler, the one
+     * /api/embed has: same scheduler, timing, vectors and counts. */
+    native = cJSON_CreateObject();
+    copy_item(native, "model", root);
+    if (cJSON_IsString(input) && !input->valuestring[0]) {
+        cJSON_AddItemToArray(cJSON_AddArrayToObject(native, "input"),
+                             cJSON_CreateString("")); /* "" is [""] */
+    } else {
+        copy_item(native, "input", root);
     }
-    APPEND_LIT(&b, "],\"model\":");
-    put_string(&b, ms);
-    emu_buf_printf(&b, ",\"usage\":{\"prompt_tokens\":%d,\"total_tokens\":%d}}",
-                   tokens, tokens);
-    reply_json_done(c, &b);
+    copy_item(native, "dimensions", root);
+    c->dialect = b64 ? &dialect_embed_b64 : &dialect_embed_float;
+    emu_req_submit_embed_as(c, EMU_API_EMBED, native);
     goto out;
 bad:
     if (from_handler)
@@ -951,6 +1026,7 @@ bad:
     else
         reply_error_done(c, status, err);
 out:
+    cJSON_Delete(native);
     cJSON_Delete(root);
 }
 

@@ -14,8 +14,11 @@ void emu_options_init(emu_options *o)
     o->n_instances = 1;
     strcpy(o->host[0], "127.0.0.1");
     o->port[0] = 11434;
-    o->n_models = 1;
+    /* gemma3 (completion, vision) as in TR115, and a tool- and
+     * thinking-capable model for agents (emu_caps.c). */
+    o->n_models = 2;
     strcpy(o->models[0], "gemma3:latest");
+    strcpy(o->models[1], "qwen3:latest");
     o->num_parallel = 1;
     o->max_queue = 512;
     /* Calibration (TR115, gemma3 on one consumer GPU): a lone stream
@@ -79,7 +82,9 @@ static const char usage[] =
     "                       port). Default: 127.0.0.1:11434\n"
     "  --instances N        N instances on 127.0.0.1, free ports\n"
     "  --model NAME         serve this model (repeatable; default\n"
-    "                       gemma3:latest); others answer 404\n"
+    "                       gemma3:latest and qwen3:latest); others\n"
+    "                       answer 404. Capabilities follow the name\n"
+    "                       (README, Capabilities)\n"
     "Scheduling (per instance, like Ollama):\n"
     "  --num-parallel N     slots per loaded model (default 1;\n"
     "                       env OLLAMA_NUM_PARALLEL)\n"

@@ -126,6 +126,10 @@ static void req_free(emu_req *r)
         gsl_rng_free(r->rng);
     free(r->model_json);
     emu_buf_free(&r->text);
+    emu_output_free(r->out);
+    free(r->input_hashes);
+    if (r->dialect_free)
+        r->dialect_free(r->dialect_state);
     free(r);
 }
 
@@ -267,7 +271,17 @@ static int req_check(emu_conn *c, const cJSON *root, const char *go_struct,
     int mi = emu_model_find(&e->o, model->valuestring);
     if (mi < 0 || model_has_nul(c->body.data, c->body.len, model->valuestring)) {
         /* A name holding a NUL matches no model. */
-        emu_model_not_found(err, sizeof err, model->valuestring);
+        if (!strcmp(go_struct, "EmbeddingRequest")) {
+            /* EmbeddingsHandler: handleScheduleError's os.ErrNotExist
+             * text, the name as Go's %q prints it. */
+            char *q = cJSON_PrintUnformatted(model);
+            snprintf(err, sizeof err,
+                     "model %.300s not found, try pulling it first",
+                     q ? q : "\"\"");
+            cJSON_free(q);
+        } else {
+            emu_model_not_found(err, sizeof err, model->valuestring);
+        }
         reply_now(c, 404, err);
         return -1;
     }
@@ -289,6 +303,68 @@ static int req_check(emu_conn *c, const cJSON *root, const char *go_struct,
         return -1;
     }
     return mi;
+}
+
+/* encoding/json's type check of the request struct's other fields
+ * (api.GenerateRequest / api.ChatRequest): Go's message, or NULL. */
+static const struct {
+    int chat; /* 0 generate, 1 chat */
+    const char *key;
+    int (*ok)(const cJSON *);
+    const char *go;
+} typed_fields[] = {
+    {0, "prompt", cJSON_IsString, "string"},
+    {0, "suffix", cJSON_IsString, "string"},
+    {0, "system", cJSON_IsString, "string"},
+    {0, "template", cJSON_IsString, "string"},
+    {0, "context", cJSON_IsArray, "[]int"},
+    {0, "raw", cJSON_IsBool, "bool"},
+    {0, "images", cJSON_IsArray, "[]api.ImageData"},
+    {1, "messages", cJSON_IsArray, "[]api.Message"},
+    {1, "truncate", cJSON_IsBool, "bool"},
+    {1, "shift", cJSON_IsBool, "bool"},
+    {-1, "stream", cJSON_IsBool, "bool"},
+    {-1, "logprobs", cJSON_IsBool, "bool"},
+    {-1, "top_logprobs", cJSON_IsNumber, "int"},
+};
+
+static int check_types(const cJSON *root, int is_chat, char *err,
+                       size_t errlen)
+{
+    const char *st = is_chat ? "ChatRequest" : "GenerateRequest";
+    for (size_t i = 0; i < sizeof typed_fields / sizeof *typed_fields; i++) {
+        if (typed_fields[i].chat >= 0 && typed_fields[i].chat != is_chat)
+            continue;
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(root,
+                                                          typed_fields[i].key);
+        if (!v || cJSON_IsNull(v) || typed_fields[i].ok(v))
+            continue;
+        snprintf(err, errlen,
+                 "json: cannot unmarshal %s into Go struct field %s.%s of "
+                 "type %s",
+                 go_json_type(v), st, typed_fields[i].key,
+                 typed_fields[i].go);
+        return -1;
+    }
+    const cJSON *m, *msgs = is_chat ? cJSON_GetObjectItemCaseSensitive(
+                                          root, "messages")
+                                    : NULL;
+    cJSON_ArrayForEach(m, msgs)
+    {
+        if (cJSON_IsObject(m) || cJSON_IsNull(m))
+            continue;
+        snprintf(err, errlen,
+                 "json: cannot unmarshal %s into Go struct field %s.messages "
+                 "of type api.Message",
+                 go_json_type(m), st);
+        return -1;
+    }
+    const cJSON *tl = cJSON_GetObjectItemCaseSensitive(root, "top_logprobs");
+    if (cJSON_IsNumber(tl) && (tl->valuedouble < 0 || tl->valuedouble > 20)) {
+        snprintf(err, errlen, "top_logprobs must be between 0 and 20");
+        return -1;
+    }
+    return 0;
 }
 
 static int opt_int(const cJSON *opts, const char *name, int def)
@@ -323,6 +399,9 @@ static emu_req *req_new(emu_conn *c, const cJSON *root, int api, int mi,
     r->model_json = cJSON_PrintUnformatted(
         cJSON_GetObjectItemCaseSensitive(root, "model"));
     r->dialect = c->dialect;
+    r->dialect_state = c->dialect_state;
+    r->dialect_free = c->dialect_free;
+    c->dialect_state = NULL;
     r->has_keep_alive = has_ka;
     r->keep_alive_ns = keep_alive;
     /* Runner options as Ollama fills them (getRunner: num_ctx >= 4). */
@@ -331,6 +410,13 @@ static emu_req *req_new(emu_conn *c, const cJSON *root, int api, int mi,
         r->num_ctx = 4;
     r->num_batch = opt_int(opts, "num_batch", EMU_DEFAULT_NUM_BATCH);
     r->num_gpu = opt_int(opts, "num_gpu", -1);
+    r->main_gpu = opt_int(opts, "main_gpu", EMU_OPT_UNSET);
+    r->num_thread = opt_int(opts, "num_thread", EMU_OPT_UNSET);
+    if (r->num_thread == 0)
+        r->num_thread = EMU_OPT_UNSET; /* an int: 0 is "not given" */
+    const cJSON *mm = opts ? cJSON_GetObjectItemCaseSensitive(opts, "use_mmap")
+                           : NULL;
+    r->use_mmap = cJSON_IsBool(mm) ? cJSON_IsTrue(mm) : EMU_OPT_UNSET;
     uint64_t nth = inst->n_requests++;
     if (c->req_id[0])
         snprintf(r->id, sizeof r->id, "%s", c->req_id);
@@ -374,19 +460,34 @@ void emu_req_submit_as(emu_conn *c, int is_chat, int include_usage,
 {
     emu_instance *inst = c->inst;
     emu *e = inst->emu;
-    char err[256];
+    char err[512];
 
     const cJSON *opts = cJSON_GetObjectItemCaseSensitive(root, "options");
     const cJSON *stream = cJSON_GetObjectItemCaseSensitive(root, "stream");
     int64_t keep_alive = 0;
     int has_ka = 0;
+    if (check_types(root, is_chat, err, sizeof err)) {
+        reply_now(c, 400, err);
+        goto out;
+    }
     int mi = req_check(c, root, is_chat ? "ChatRequest" : "GenerateRequest",
                        !is_chat, &keep_alive, &has_ka);
     if (mi < 0)
         goto out;
+    if (!is_chat &&
+        cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "raw")) &&
+        (str_len(cJSON_GetObjectItemCaseSensitive(root, "template")) ||
+         str_len(cJSON_GetObjectItemCaseSensitive(root, "system")) ||
+         cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(root,
+                                                             "context")))) {
+        reply_now(c, 400,
+                  "raw mode does not support template, system, or context");
+        goto out;
+    }
 
     size_t prompt_bytes = 0;
     uint64_t prompt_hash = 0;
+    long n_images = 0, n_context = 0;
     int load_only;
     if (is_chat) {
         const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(root, "messages");
@@ -398,6 +499,8 @@ void emu_req_submit_as(emu_conn *c, int is_chat, int include_usage,
             const cJSON *content = cJSON_GetObjectItemCaseSensitive(m, "content");
             prompt_bytes += str_len(content);
             prompt_hash = prompt_hash * 31 + str_hash(content);
+            n_images += cJSON_GetArraySize(
+                cJSON_GetObjectItemCaseSensitive(m, "images"));
         }
         load_only = n_msgs == 0;
     } else {
@@ -407,6 +510,10 @@ void emu_req_submit_as(emu_conn *c, int is_chat, int include_usage,
         load_only =
             !str_len(cJSON_GetObjectItemCaseSensitive(root, "prompt"));
         prompt_hash = str_hash(cJSON_GetObjectItemCaseSensitive(root, "prompt"));
+        n_images = cJSON_GetArraySize(
+            cJSON_GetObjectItemCaseSensitive(root, "images"));
+        n_context = cJSON_GetArraySize(
+            cJSON_GetObjectItemCaseSensitive(root, "context"));
     }
 
     /* routes.go: an empty prompt with keep_alive 0 unloads the model at
@@ -483,8 +590,13 @@ void emu_req_submit_as(emu_conn *c, int is_chat, int include_usage,
                                     1000003ull *
                                         (uint64_t)(int64_t)oseed->valuedouble +
                                     prompt_hash));
-    /* ~4 bytes per token plus the chat template's own tokens. */
-    r->prompt_tokens = (int)((prompt_bytes + 3) / 4) + 8;
+    /* ~4 bytes per token plus the chat template's own tokens; a generate's
+     * `context` is prompt tokens already (the previous exchange, sent
+     * back), and each image costs what routes.go's chatPrompt budgets for
+     * one (768 tokens). */
+    long pt = (long)((prompt_bytes + 3) / 4) + 8 + n_context +
+              EMU_IMAGE_TOKENS * n_images;
+    r->prompt_tokens = pt > 100000000 ? 100000000 : (int)pt;
 
     /* The response's natural length (where the model would emit its end
      * token); num_predict caps it. A seeded response is a fixed sample, so
@@ -495,13 +607,35 @@ void emu_req_submit_as(emu_conn *c, int is_chat, int include_usage,
     if (e->o.len_sd > 0)
         len += gsl_ran_gaussian(r->rng, e->o.len_sd);
     int natural = len < 1 ? 1 : len > 1e6 ? 1000000 : (int)lround(len);
+    /* Thinking, a tool call or a JSON document (emu_output.c): checked
+     * against the model's capabilities, drawn from the seeded RNG. A call
+     * or a document ends by itself, seeded or not. */
+    int status, fixed = 0;
+    if (emu_output_plan(&r->out, root, is_chat, e->o.models[mi],
+                        e->model_caps[mi], r->rng, natural, &status, err,
+                        sizeof err)) {
+        req_free(r);
+        reply_now(c, status, err);
+        goto out;
+    }
+    if (r->out) {
+        natural = emu_output_length(r->out);
+        fixed = emu_output_fixed(r->out);
+    }
     const cJSON *np = cJSON_IsObject(opts)
                           ? cJSON_GetObjectItemCaseSensitive(opts, "num_predict")
                           : NULL;
     if (cJSON_IsNumber(np) && np->valuedouble >= 1) {
         int cap = np->valuedouble > 1e6 ? 1000000 : (int)np->valuedouble;
-        r->n_tokens = seeded && natural < cap ? natural : cap;
-        r->hit_limit = r->n_tokens == cap;
+        if (fixed) {
+            /* Cut where llama.cpp stops: after num_predict tokens, even
+             * mid-document ("length"). */
+            r->n_tokens = natural < cap ? natural : cap;
+            r->hit_limit = natural > cap;
+        } else {
+            r->n_tokens = seeded && natural < cap ? natural : cap;
+            r->hit_limit = r->n_tokens == cap;
+        }
     } else {
         r->n_tokens = natural;
     }
@@ -516,6 +650,12 @@ void emu_req_submit_embed(emu_conn *c, int api)
     cJSON *root = emu_api_parse_body(c);
     if (!root)
         return;
+    emu_req_submit_embed_as(c, api, root);
+    cJSON_Delete(root);
+}
+
+void emu_req_submit_embed_as(emu_conn *c, int api, const cJSON *root)
+{
     int64_t keep_alive = 0;
     int has_ka = 0;
     int embed = api == EMU_API_EMBED;
@@ -570,9 +710,27 @@ void emu_req_submit_embed(emu_conn *c, int api)
     r->n_inputs = n;
     r->input_hash = h;
     r->prompt_tokens = n ? (int)tokens : 0;
+    /* One seed per input text: a text has the same vector in any batch
+     * and on either route, as a model's embedding does. */
+    if (n > 0) {
+        r->input_hashes = malloc((size_t)n * sizeof *r->input_hashes);
+        if (!r->input_hashes)
+            abort();
+        if (cJSON_IsString(in)) {
+            r->input_hashes[0] = h;
+        } else {
+            int i = 0;
+            const cJSON *s;
+            cJSON_ArrayForEach(s, in) r->input_hashes[i++] = str_hash(s);
+        }
+    }
+    const cJSON *dims = cJSON_GetObjectItemCaseSensitive(root, "dimensions");
+    if (cJSON_IsNumber(dims) && dims->valuedouble >= 1 &&
+        dims->valuedouble < c->inst->emu->o.embed_dim)
+        r->dims = (int)dims->valuedouble;
     req_schedule(c, r);
 out:
-    cJSON_Delete(root);
+    return;
 }
 
 /* ---- timed events ---- */
@@ -625,11 +783,16 @@ static void req_embed_done(emu_req *r, uint64_t due)
     r->t_eval0 = due;
     emu_buf body = {0};
     uint64_t t_final = uv_hrtime();
-    emu_api_embed_body(&body, r, t_final);
+    const char *ctype = "application/json; charset=utf-8";
+    if (r->dialect->embed) {
+        r->dialect->embed(&body, r);
+        ctype = r->dialect->json_ctype;
+    } else {
+        emu_api_embed_body(&body, r, t_final);
+    }
     emu_trace_chunk(e, r->inst->index, r->id, 1, uv_hrtime());
     req_finish(r);
-    emu_http_reply(c, 200, "application/json; charset=utf-8", body.data,
-                   body.len, 0);
+    emu_http_reply(c, 200, ctype, body.data, body.len, 0);
     emu_buf_free(&body);
     emu_conn_response_done(c);
 }
@@ -686,7 +849,7 @@ static void req_on_token(emu_req *r, uint64_t due)
     emu_buf *out = &e->tok_out, *line = &e->tok_line;
     out->len = line->len = 0;
 
-    if (!r->n_sent && r->stream)
+    if (!r->n_written && r->stream)
         emu_http_stream_headers(out, c, r->dialect->stream_ctype);
 
     if (fault_here && f->kind == EMU_FAULT_RESET_AFTER) {
@@ -720,9 +883,19 @@ static void req_on_token(emu_req *r, uint64_t due)
         goto out;
     }
 
-    const char *tok = emu_stream_vocab(r->rng);
-    if (r->stream) {
-        r->dialect->token(line, r, tok);
+    const char *tok;
+    emu_tok_kind kind = EMU_TOK_CONTENT;
+    if (r->out) {
+        kind = emu_output_next(r->out, r->n_sent, r->rng, &e->tok_json,
+                               &e->tok_raw);
+        tok = e->tok_json.data ? e->tok_json.data : "";
+    } else {
+        tok = emu_stream_vocab(r->rng);
+    }
+    if (kind == EMU_TOK_HIDDEN) {
+        /* Held back by Ollama's tool parser: decoded, not sent. */
+    } else if (r->stream) {
+        r->dialect->token(line, r, (int)kind, tok);
         if (f->kind == EMU_FAULT_MALFORMED_LINE && f->k == r->n_sent + 1) {
             /* Drop the last closing brace: the line (or SSE event) is no
              * longer JSON, its framing stays intact. */
@@ -735,12 +908,16 @@ static void req_on_token(emu_req *r, uint64_t due)
             }
         }
         emu_stream_chunk(out, line->data, line->len);
+        r->n_written++;
         if (req_send(r, out, r->n_sent + 1) < 0)
             goto out; /* r is gone */
         emu_record_lag(e, due, uv_hrtime());
         out->len = 0;
-    } else {
-        emu_buf_append(&r->text, tok, strlen(tok));
+    } else if (kind == EMU_TOK_CONTENT) {
+        if (r->out)
+            emu_buf_append(&r->text, e->tok_raw.data, e->tok_raw.len);
+        else
+            emu_buf_append(&r->text, tok, strlen(tok));
     }
     r->n_sent++;
 

@@ -14,6 +14,16 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+/* Heap order: due time, then the order of adding. Events due at the same
+ * nanosecond (tokens of streams started together, --ideal) then fire in
+ * the order they were scheduled, not in one that depends on the heap's
+ * history: same seed, same output (libuv's timers break ties the same way,
+ * with their start_id). */
+static int item_before(const emu_sched_item *a, const emu_sched_item *b)
+{
+    return a->due != b->due ? a->due < b->due : a->seq < b->seq;
+}
+
 static void heap_swap(emu_sched *s, size_t a, size_t b)
 {
     emu_sched_item *t = s->heap[a];
@@ -27,7 +37,7 @@ static void heap_up(emu_sched *s, size_t i)
 {
     while (i > 0) {
         size_t p = (i - 1) / 2;
-        if (s->heap[p]->due <= s->heap[i]->due)
+        if (!item_before(s->heap[i], s->heap[p]))
             break;
         heap_swap(s, p, i);
         i = p;
@@ -38,9 +48,9 @@ static void heap_down(emu_sched *s, size_t i)
 {
     for (;;) {
         size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < s->n && s->heap[l]->due < s->heap[m]->due)
+        if (l < s->n && item_before(s->heap[l], s->heap[m]))
             m = l;
-        if (r < s->n && s->heap[r]->due < s->heap[m]->due)
+        if (r < s->n && item_before(s->heap[r], s->heap[m]))
             m = r;
         if (m == i)
             break;
@@ -120,6 +130,7 @@ void emu_sched_add(emu_sched *s, emu_sched_item *it, uint64_t due)
             abort(); /* out of memory: nothing sensible left to do */
     }
     it->due = due ? due : 1;
+    it->seq = s->next_seq++;
     it->idx = s->n;
     s->heap[s->n++] = it;
     heap_up(s, it->idx);

@@ -170,6 +170,8 @@ static int emu_free(emu *e)
     free(e->lag_hist);
     emu_buf_free(&e->tok_out);
     emu_buf_free(&e->tok_line);
+    emu_buf_free(&e->tok_json);
+    emu_buf_free(&e->tok_raw);
     pthread_mutex_destroy(&e->mu);
     free(e);
     return rc;
@@ -293,6 +295,8 @@ emu_t *emu_start(const emu_options *o, char *err, size_t errlen)
         return NULL;
     }
     e->o = *o;
+    for (int i = 0; i < e->o.n_models; i++)
+        e->model_caps[i] = emu_caps_of(e->o.models[i]);
     pthread_mutex_init(&e->mu, NULL);
     e->lag_hist = calloc(EMU_LAG_BUCKETS, sizeof *e->lag_hist);
     pb_time_rfc3339_now(e->started_at, sizeof e->started_at);

@@ -156,12 +156,41 @@ static void line_head(emu_buf *b, const emu_req *r)
     emu_buf_append(b, "\",", 2);
 }
 
-#define APPEND_LIT(b, s) emu_buf_append((b), (s), sizeof(s) - 1)
 
-void emu_stream_token_line(emu_buf *b, const emu_req *r, const char *tok)
+/* A thinking token (GenerateResponse/Message "thinking" after the empty
+ * response/content) or the tool call (Message.tool_calls, chat only). */
+static void planned_token_line(emu_buf *b, const emu_req *r, int kind,
+                               const char *tok)
 {
+    line_head(b, r);
+    if (r->is_chat)
+        APPEND_LIT(b, "\"message\":{\"role\":\"assistant\",\"content\":\"\",");
+    else
+        APPEND_LIT(b, "\"response\":\"\",");
+    if (kind == EMU_TOK_TOOLS) {
+        APPEND_LIT(b, "\"tool_calls\":");
+        emu_tools_native(b, &r->out->call);
+    } else {
+        APPEND_LIT(b, "\"thinking\":\"");
+        emu_buf_append(b, tok, strlen(tok));
+        APPEND_LIT(b, "\"");
+    }
+    if (r->is_chat)
+        APPEND_LIT(b, "},\"done\":false}\n");
+    else
+        APPEND_LIT(b, ",\"done\":false}\n");
+}
+
+void emu_stream_token_line(emu_buf *b, const emu_req *r, int kind,
+                           const char *tok)
+{
+    if (kind != EMU_TOK_CONTENT) {
+        planned_token_line(b, r, kind, tok);
+        return;
+    }
     /* Hot path (every token of every stream): only memcpy, no formatting.
-     * Vocabulary words need no JSON escaping (a unit test checks). */
+     * Vocabulary words need no JSON escaping (a unit test checks); planned
+     * text comes escaped. */
     line_head(b, r);
     if (r->is_chat)
         APPEND_LIT(b, "\"message\":{\"role\":\"assistant\",\"content\":\"");
@@ -179,7 +208,7 @@ void emu_stream_load_line(emu_buf *b, const emu_req *r, const char *reason)
     line_head(b, r);
     if (r->is_chat)
         emu_buf_printf(b, "\"message\":{\"role\":\"assistant\",\"content\":"
-                          "\"\"},\"done_reason\":\"%s\",\"done\":true}",
+                          "\"\"},\"done\":true,\"done_reason\":\"%s\"}",
                        reason);
     else
         emu_buf_printf(b, "\"response\":\"\",\"done\":true,"
@@ -204,14 +233,31 @@ void emu_stream_final_line(emu_buf *b, const emu_req *r, const char *text,
 {
     (void)text_len;
     const char *reason = r->hit_limit ? "length" : "stop";
+    /* stream=false: the whole thinking and the call ride on the final
+     * object (writeChatResponse gathers them; GenerateResponse has the
+     * thinking after the response). */
+    const emu_output *o = r->stream ? NULL : r->out;
     line_head(b, r);
     if (r->is_chat) {
         emu_buf_printf(b, "\"message\":{\"role\":\"assistant\",\"content\":");
         append_json_string(b, text);
-        emu_buf_printf(b, "},\"done_reason\":\"%s\",\"done\":true", reason);
+        if (o && o->thinking.len) {
+            APPEND_LIT(b, ",\"thinking\":");
+            append_json_string(b, o->thinking.data);
+        }
+        if (o && o->call_sent) {
+            APPEND_LIT(b, ",\"tool_calls\":");
+            emu_tools_native(b, &o->call);
+        }
+        /* api.ChatResponse: Done, then DoneReason. */
+        emu_buf_printf(b, "},\"done\":true,\"done_reason\":\"%s\"", reason);
     } else {
         emu_buf_printf(b, "\"response\":");
         append_json_string(b, text);
+        if (o && o->thinking.len) {
+            APPEND_LIT(b, ",\"thinking\":");
+            append_json_string(b, o->thinking.data);
+        }
         emu_buf_printf(b, ",\"done\":true,\"done_reason\":\"%s\",\"context\":[",
                        reason);
         /* Token ids: deterministic filler, prompt then response. The
@@ -226,7 +272,13 @@ void emu_stream_final_line(emu_buf *b, const emu_req *r, const char *text,
     /* Every duration is a difference of instants on one monotonic clock, so
      * total = queue wait + load + prompt_eval + eval holds exactly. */
     long long total = (long long)(t_final - r->t_arrive);
-    long long load = (long long)(r->t_load_end - r->t_start);
+    /* Ollama's load_duration is checkpointLoaded - checkpointStart: the
+     * wait for a pending load or eviction, the load, and a warm model's
+     * moment to get its runner (never zero, so always present); what is
+     * left of the total besides prompt and eval is the slot wait. */
+    long long load = (long long)(r->t_ready - r->t_arrive);
+    if (load < 1)
+        load = 1;
     long long prompt = (long long)(r->t_eval0 - r->t_load_end);
     long long eval = (long long)(t_final - r->t_eval0);
     /* api.Metrics fields are omitempty: a zero (a warm model's load) is

@@ -5,11 +5,13 @@
  * report/README.md ("Charts"). Only valid runs are drawn. */
 #include "pb_charts.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <gsl/gsl_rng.h>
 
@@ -18,6 +20,7 @@
 #include "pb_derive.h"
 #include "pb_fs.h"
 #include "pb_gnuplot.h"
+#include "pb_md.h"
 #include "pb_scaling.h"
 #include "pb_stats.h"
 
@@ -31,15 +34,16 @@ typedef struct kind {
     const char *name;
     size_t eff, spd;   /* offsets into pb_derived */
     int pt;            /* gnuplot point type */
+    const char *id;    /* the efficiency's PB_METRICS id (its summaries) */
 } kind;
 
 static const kind KINDS[] = {
     {"estimated (original)", offsetof(pb_derived, est_efficiency),
-     offsetof(pb_derived, est_speedup), 7},
+     offsetof(pb_derived, est_speedup), 7, "est_efficiency"},
     {"measured (solo phases)", offsetof(pb_derived, meas_efficiency),
-     offsetof(pb_derived, meas_speedup), 5},
+     offsetof(pb_derived, meas_speedup), 5, "meas_efficiency"},
     {"vs sequential reference", offsetof(pb_derived, ref_efficiency),
-     offsetof(pb_derived, ref_speedup), 9},
+     offsetof(pb_derived, ref_speedup), 9, "ref_efficiency"},
 };
 enum { NKINDS = sizeof KINDS / sizeof KINDS[0] };
 
@@ -197,6 +201,8 @@ typedef struct ctx {
     int has_kind[NKINDS];
     const char *dir;
     const pb_answer *ans;       /* the report's answer (headline chart) */
+    const pb_scaling *sc;       /* agent-count series */
+    const pb_result *res;       /* the metrics' summaries */
     const pb_report_opts *op;   /* config abbreviations */
 } ctx;
 
@@ -208,8 +214,61 @@ static int usable(const ctx *x, size_t i) {
 
 /* ---- 0. the headline: measured speedup per runtime with its interval --- */
 
+/* An agent-count sweep: the answer per N, one series per runtime, against
+ * N on log scales with the ideal speedup = N (a speedup pooled over N
+ * against "N x perfect overlap" mixed different quantities). */
+static int chart_speedup_n(const ctx *x, chart *c) {
+    const pb_answer *a = x->ans;
+    double maxn = 1, lo = 1, hi = 1;
+    size_t shown = 0;
+    for (size_t r = 0; r < a->n_rts; r++) {
+        const pb_answer_rt *t = &a->rts[r];
+        if (!t->estimator || !(t->estimate > 0) || pb_answer_self_ref(t)) continue;
+        shown++;
+        if (t->n_agents > maxn) maxn = t->n_agents;
+        double l = isfinite(t->lo) && t->lo > 0 ? t->lo : t->estimate;
+        double h = isfinite(t->hi) ? t->hi : t->estimate;
+        if (l < lo) lo = l;
+        if (h > hi) hi = h;
+    }
+    if (shown == 0) return 1;
+    if (maxn > hi) hi = maxn;
+    fputs("set title 'Measured speedup against the number of agents: together vs one after "
+          "the other (estimate and 95% CI, log scales)'\n"
+          "set xlabel 'agents (N)'\nset ylabel 'speedup (x)'\nset logscale xy 2\n"
+          "set bars 1.5\nset key inside top left\n", c->b);
+    fprintf(c->b, "set xrange [0.8:%g]\nset yrange [%g:%g]\n", maxn * 1.25, lo / 1.25,
+            hi * 1.25);
+    plot_begin(c);
+    plot_term(c, "x with lines dt 2 lw 2 lc rgb '#2ca02c' title 'ideal: speedup = N'");
+    plot_term(c, "1 with lines dt 3 lw 2 lc rgb '#d62728' title '1x: one after the other'");
+    size_t nrt = x->rt.n;
+    for (size_t rt = 0; rt < nrt; rt++) {
+        int blk = -1;
+        double off = pow(2, 0.08 * ((double)rt - ((double)nrt - 1) / 2));
+        for (size_t r = 0; r < a->n_rts; r++) {
+            const pb_answer_rt *t = &a->rts[r];
+            if (t->rt != rt || !t->estimator || !(t->estimate > 0) || pb_answer_self_ref(t))
+                continue;
+            if (blk < 0) {
+                blk = block_begin(c, "N speedup ci_lo ci_hi n x_drawn", t->runtime);
+            }
+            fprintf(c->d, "%.0f %.9g %.9g %.9g %zu %.9g\n", t->n_agents, t->estimate,
+                    isfinite(t->lo) && t->lo > 0 ? t->lo : t->estimate,
+                    isfinite(t->hi) ? t->hi : t->estimate, t->n, t->n_agents * off);
+        }
+        if (blk < 0) continue;
+        plot_term(c, "'%s.dat' index %d using 6:2:3:4 with yerrorlines pt 7 lw 2 lc %zu",
+                  c->name, blk, rt + 1);
+        title(c, x->rt.v[rt]);
+    }
+    plot_end(c);
+    return 0;
+}
+
 static int chart_speedup(const ctx *x, chart *c) {
     const pb_answer *a = x->ans;
+    if (a && a->several_n) return chart_speedup_n(x, c);
     double maxn = 0, top = 1;
     size_t shown = 0;
     for (size_t r = 0; a && r < a->n_rts; r++) {
@@ -254,105 +313,6 @@ static int chart_speedup(const ctx *x, chart *c) {
                      "(%g agents)'", maxn, maxn);
     plot_end(c);
     return 0;
-}
-
-/* ---- 1b. violins: efficiency distributions per runtime ----------------- */
-
-/* One violin per runtime and efficiency definition: gnuplot's own kernel
- * density (smooth kdensity) of the runs, mirrored around the runtime's
- * position, and the Tukey outliers marked. The bandwidth is Silverman's
- * rule of thumb, computed here so a block of identical values (the serial
- * control's 50.0%) gets a small positive one instead of gnuplot's zero. */
-static int chart_violin(const ctx *x, chart *c) {
-    double *vals = malloc((x->ds->n_runs ? x->ds->n_runs : 1) * sizeof *vals);
-    if (!vals) return -1;
-    int nk = 0, kidx[NKINDS];
-    for (int k = 0; k < NKINDS; k++)
-        if (x->has_kind[k]) kidx[nk++] = k;
-    double width = 0.8 / (nk ? nk : 1);
-    fputs("set title 'Efficiency distributions per runtime (violins: kernel density of the runs; "
-          "circled: Tukey outliers)'\n"
-          "set ylabel 'efficiency (%)'\nset style fill transparent solid 0.35 noborder\n",
-          c->b);
-    /* Density tables first (set table, autoscaled on the values), then the
-     * axes of the picture, then one plot command. */
-    char *plot = NULL;
-    size_t plotlen = 0;
-    FILE *pl = open_memstream(&plot, &plotlen);
-    if (!pl) { free(vals); return -1; }
-    int terms = 0, titled[NKINDS] = {0}, out_titled = 0, ntab = 0;
-    double ylo = INFINITY, yhi = -INFINITY;
-    for (int j = 0; j < nk; j++) {
-        const kind *k = &KINDS[kidx[j]];
-        double off = (j - (nk - 1) / 2.0) * width;
-        for (size_t r = 0; r < x->rt.n; r++) {
-            size_t m = 0;
-            for (size_t q = x->rt_off[r]; q < x->rt_off[r + 1]; q++) {
-                double v = col(&x->dv[x->by_rt[q]], k->eff);
-                if (isfinite(v)) vals[m++] = v;
-            }
-            if (m < 2) continue;
-            for (size_t i = 0; i < m; i++) {
-                ylo = fmin(ylo, vals[i]);
-                yhi = fmax(yhi, vals[i]);
-            }
-            pb_summary sm;
-            pb_stats_summarize(vals, m, 0, 0, &sm);
-            double q1 = pb_stats_quantile(vals, m, 0.25), q3 = pb_stats_quantile(vals, m, 0.75);
-            double spread = fmin(sm.sd, (q3 - q1) / 1.34);
-            if (!(spread > 0)) spread = sm.sd > 0 ? sm.sd : 0.25;
-            double bw = 0.9 * spread * pow((double)m, -0.2);
-            int blk = block_begin(c, k->name, x->rt.v[r]);
-            fputs("# value weight(1/n) x tukey_outlier_value\n", c->d);
-            size_t nout = 0;
-            double lo = q1 - 1.5 * (q3 - q1), hi = q3 + 1.5 * (q3 - q1);
-            for (size_t i = 0; i < m; i++) {
-                int out = vals[i] < lo || vals[i] > hi;
-                fprintf(c->d, "%.9g %.9g %.6f ", vals[i], 1.0 / (double)m, r + 1 + off);
-                if (out) { fprintf(c->d, "%.9g\n", vals[i]); nout++; }
-                else fputs("NaN\n", c->d);
-            }
-            fprintf(c->b, "set table $kd%d\nplot '%s.dat' index %d using 1:2 smooth kdensity "
-                          "bandwidth %.6g\nunset table\n"
-                          "stats $kd%d using 2 nooutput\nkmax%d = STATS_max\n",
-                    ntab, c->name, blk, bw, ntab, ntab);
-            /* Half-width of the widest point = 45% of the slot. */
-            /* filledcurves x=POS fills between the curve and the vertical
-             * line at the runtime's position: one half of the violin. */
-            fprintf(pl, "%s$kd%d using (%.6f + $2 / kmax%d * %.4f):1 with filledcurves "
-                        "x=%.6f lc %d notitle", terms++ ? ", \\\n     " : "", ntab, r + 1 + off,
-                    ntab, width * 0.45, r + 1 + off, kidx[j] + 1);
-            fprintf(pl, ", \\\n     $kd%d using (%.6f - $2 / kmax%d * %.4f):1 with "
-                        "filledcurves x=%.6f lc %d ", ntab, r + 1 + off, ntab, width * 0.45,
-                    r + 1 + off, kidx[j] + 1);
-            if (!titled[j]) {
-                fputs("title ", pl);
-                pb_gnuplot_quote(pl, k->name);
-                titled[j] = 1;
-            } else {
-                fputs("notitle", pl);
-            }
-            fprintf(pl, ", \\\n     '%s.dat' index %d using 3:1 with points pt 7 ps 0.3 "
-                        "lc rgb '#444444' notitle", c->name, blk);
-            if (nout) {
-                fprintf(pl, ", \\\n     '%s.dat' index %d using 3:4 with points pt 6 ps 1.6 "
-                            "lw 1.5 lc rgb '#d62728' %s", c->name, blk,
-                        out_titled ? "notitle" : "title 'Tukey outlier (beyond 1.5 IQR)'");
-                out_titled = 1;
-            }
-            ntab++;
-        }
-    }
-    fclose(pl);
-    /* y spans the runs (the density tails beyond them carry no runs). */
-    double pad = yhi > ylo ? 0.08 * (yhi - ylo) : 1;
-    fprintf(c->b, "set xrange [0.4:%zu.6]\nset yrange [%.6g:%.6g]\n", x->rt.n, ylo - pad,
-            yhi + pad);
-    xtics_labels(c, &x->rt, x->rt.n > 6);
-    if (terms) fprintf(c->b, "plot %s\n", plot);
-    free(plot);
-    free(vals);
-    return terms ? 0 : 1;
 }
 
 /* ---- 1c. aggregate throughput per runtime ------------------------------ */
@@ -517,14 +477,11 @@ static int chart_eff_box(const ctx *x, chart *c) {
 
 /* ---- 2. mean efficiency per config with 95% CI ------------------------ */
 
-/* Summary of efficiency kind k over the runs of one (runtime, config) group. */
-static void group_summary(const ctx *x, double *v, const pb_group *g, int k,
-                          pb_summary *s) {
-    for (size_t i = 0; i < g->n; i++)
-        v[i] = col(&x->dv[g->runs[i]], KINDS[k].eff);
-    pb_stats_summarize(v, g->n, 0, 0, s);
-    /* As in the report's tables: an efficiency bar never leaves [0, 100]. */
-    pb_stats_clip(s, 0, 100);
+/* Summary of efficiency kind k over the runs of one (runtime, config)
+ * group: the one the report's tables and the exports print (pb_result). */
+static void group_summary(const ctx *x, const pb_group *g, int k, pb_summary *s) {
+    long m = pb_metric_index(KINDS[k].id);
+    *s = *pb_result_gsum(x->res, (size_t)(g - x->an->groups), (size_t)m);
 }
 
 static int chart_eff_config(const ctx *x, chart *c) {
@@ -567,7 +524,7 @@ static int chart_eff_config(const ctx *x, chart *c) {
             const pb_group *g = &x->an->groups[gi];
             for (int j = 0; j < nk; j++) {
                 pb_summary s;
-                group_summary(x, v, g, kidx[j], &s);
+                group_summary(x, g, kidx[j], &s);
                 if (s.n && !pos[gi]) pos[gi] = ++p;
                 double hi = isfinite(s.ci_hi) ? s.ci_hi : s.mean;
                 if (s.n && hi > ymax) ymax = hi;
@@ -580,7 +537,7 @@ static int chart_eff_config(const ctx *x, chart *c) {
                 size_t abl = 0;
                 FILE *m = open_memstream(&ab, &abl);
                 if (m) {
-                    pb_report_config(m, x->op, g->config);
+                    pb_md_config(m, x->op, g->config);
                     fclose(m);
                 }
                 pb_gnuplot_quote(t, ab ? ab : g->config);
@@ -602,7 +559,7 @@ static int chart_eff_config(const ctx *x, chart *c) {
     fclose(t);
     fclose(gl);
     c->w = 600 + 40 * (int)p > c->w ? 600 + 40 * (int)p : c->w;
-    fputs("set title 'Mean efficiency per config, by runtime (bars: 95% CI of the mean, Student t, clipped to [0, 100])'\n"
+    fputs("set title 'Mean efficiency per config, by runtime (bars: 95% CI; geometric for measured and reference)'\n"
           "set ylabel 'efficiency (%)'\nset bars small\nset key top right\n", c->b);
     fprintf(c->b, "set bmargin %d\n", x->op && !x->op->cfg_abbrev ? 8 : 6);
     fprintf(c->b, "set xrange [0.3:%.1f]\n", p > 1 ? p - 0.3 : 1.7);
@@ -625,7 +582,7 @@ static int chart_eff_config(const ctx *x, chart *c) {
             for (size_t gi = rt->first_group; gi < rt->first_group + rt->n_groups; gi++) {
                 const pb_group *g = &x->an->groups[gi];
                 pb_summary s;
-                group_summary(x, v, g, k, &s);
+                group_summary(x, g, k, &s);
                 if (s.n == 0) continue;
                 if (blk < 0) {
                     blk = block_begin(c, KINDS[k].name, x->rt.v[r]);
@@ -678,21 +635,31 @@ static int chart_ecdf(const ctx *x, chart *c, int which) {
     /* x fitted to the data (TTFT of 15-26 ms drawn from 0 was a flat line);
      * a logarithmic x when the values span more than a factor of 10 (a
      * queueing tail would squash the body of the curve into one edge). */
+    /* The two rate charts share one x range, so they can be read side by
+     * side (server vs client rate); TTFT is always on a log x: its tail of
+     * queued requests is what the chart is for. */
     double lo = INFINITY, hi = 0;
-    for (size_t q = 0; q < (x->rt.n ? x->rt_off[x->rt.n] : 0); q++) {
-        const pb_run *run = &x->ds->runs[x->by_rt[q]];
-        for (size_t a = 0; a < run->n_agents; a++) {
-            double val = ecdf_value(&run->agents[a].conc, which);
-            if (!isfinite(val) || val <= 0) continue;
-            if (val < lo) lo = val;
-            if (val > hi) hi = val;
+    for (int w = which ? 1 : 0; w <= (which ? 2 : 0); w++)
+        for (size_t q = 0; q < (x->rt.n ? x->rt_off[x->rt.n] : 0); q++) {
+            const pb_run *run = &x->ds->runs[x->by_rt[q]];
+            for (size_t a = 0; a < run->n_agents; a++) {
+                double val = ecdf_value(&run->agents[a].conc, w);
+                if (!isfinite(val) || val <= 0) continue;
+                if (val < lo) lo = val;
+                if (val > hi) hi = val;
+            }
         }
-    }
-    int logx = isfinite(lo) && hi > 10 * lo;
+    int logx = isfinite(lo) && (which == 0 || hi > 10 * lo);
     fprintf(c->b, "set title '%s'\nset xlabel '%s%s'\nset ylabel 'fraction of requests'\n"
                   "set yrange [0:1.02]\nset autoscale xfix\n%s",
             TITLE[which], XLAB[which], logx ? ", log scale" : "",
             logx ? "set logscale x\n" : "set offsets graph 0.03, graph 0.03, 0, 0\n");
+    if (!logx && isfinite(lo)) {
+        /* One distinct value (every request alike) still needs a range:
+         * gnuplot warns about an empty one. */
+        double pad = hi > lo ? 0.03 * (hi - lo) : 0.1 * fabs(lo) + 1e-9;
+        fprintf(c->b, "set xrange [%.6g:%.6g]\n", lo - pad, hi + pad);
+    }
     if (logx) {
         /* Tics at 1, 2, 5 x 10^k: round numbers a reader can place. */
         fprintf(c->b, "set xrange [%.6g:%.6g]\nset xtics (", lo / 1.1, hi * 1.1);
@@ -744,65 +711,93 @@ static int chart_ecdf(const ctx *x, chart *c, int which) {
 /* Drawn from pb_scaling, the numbers of the report's scaling section, so
  * chart and table cannot disagree. */
 static int chart_scaling(const ctx *x, chart *c) {
-    pb_scaling sc;
-    if (pb_scaling_build(x->ds, PB_KNEE_DEFAULT, &sc) != 0) return -1;
+    const pb_scaling sc = *x->sc;
     size_t maxn = 0, has[2] = {0, 0};
+    /* y ranges from the intervals, so every error bar is inside the frame. */
+    double lo[2] = {INFINITY, INFINITY}, hi[2] = {0, 0};
     for (size_t i = 0; i < sc.n_series; i++)
         for (size_t k = 0; k < sc.series[i].n_points; k++) {
-            if (sc.series[i].pts[k].n_agents > maxn) maxn = sc.series[i].pts[k].n_agents;
-            has[0] += sc.series[i].pts[k].eff.n > 0;
-            has[1] += sc.series[i].pts[k].throughput.n > 0;
+            const pb_scaling_point *p = &sc.series[i].pts[k];
+            if (p->n_agents > maxn) maxn = p->n_agents;
+            const pb_summary *m[2] = {&p->speedup, &p->throughput};
+            for (int q = 0; q < 2; q++) {
+                if (m[q]->n == 0 || !(m[q]->mean > 0)) continue;
+                has[q]++;
+                double l = isfinite(m[q]->ci_lo) && m[q]->ci_lo > 0 ? m[q]->ci_lo : m[q]->mean;
+                double h = isfinite(m[q]->ci_hi) ? m[q]->ci_hi : m[q]->mean;
+                if (l < lo[q]) lo[q] = l;
+                if (h > hi[q]) hi[q] = h;
+            }
         }
-    if (!has[0] && !has[1]) {
-        pb_scaling_free(&sc);
+    if (!has[0] && !has[1])
         return 1;
-    }
+    if (maxn > hi[0]) hi[0] = (double)maxn;  /* the ideal line's end */
+    if (lo[0] > 1) lo[0] = 1;                 /* and the 1x line */
     /* A panel without a single value would make gnuplot warn: leave it
      * out. The multiplot title sits where the time-scale note goes: the
      * note becomes its second line instead. Both panels carry the same key
      * below them, so they keep the same height. */
-    fprintf(c->b, "set multiplot layout 1,%d title \"Scaling with the number of agents (mean, "
-                  "95%% CI)", (has[0] > 0) + (has[1] > 0));
+    fprintf(c->b, "set multiplot layout 1,%d title \"Scaling with the number of agents "
+                  "(geometric mean, 95%% CI; log scales)", (has[0] > 0) + (has[1] > 0));
     if (c->note) {
         fputs("\\n", c->b);
         for (const char *q = c->note; *q; q++)
             if (*q != '"' && *q != '\\') fputc(*q, c->b);
     }
-    fputs("\"\nunset label 99\nset key below font ',8'\nset logscale x 2\n", c->b);
+    fputs("\"\nunset label 99\nset key below font ',8'\nset logscale xy 2\nset bars 1.5\n",
+          c->b);
+    /* Series side by side: each a small factor off N on the log axis. */
+    double ns = (double)sc.n_series;
     for (int panel = 0; panel < 2; panel++) {
         if (!has[panel]) continue;
         fprintf(c->b, "set xlabel 'agents (N)'\nset ylabel '%s'\nset xrange [0.8:%g]\n"
-                      "set yrange [0:*]\n",
-                panel ? "aggregate tokens/s" : "efficiency (%)", (double)maxn * 1.25);
+                      "set yrange [%g:%g]\n",
+                panel ? "aggregate tokens/s" : "speedup (x)", (double)maxn * 1.25,
+                lo[panel] / 1.25, hi[panel] * 1.25);
         plot_begin(c);
-        if (panel == 0) plot_term(c, "100 with lines dt 2 lc rgb '#888888' title 'ideal'");
+        if (panel == 0) {
+            plot_term(c, "x with lines dt 2 lc rgb '#2ca02c' title 'ideal: speedup = N'");
+            plot_term(c, "1 with lines dt 3 lc rgb '#d62728' title '1x: one after the other'");
+        }
         for (size_t i = 0; i < sc.n_series; i++) {
             const pb_scaling_series *s = &sc.series[i];
             size_t pts = 0;
-            for (size_t k = 0; k < s->n_points; k++)
-                pts += (panel ? s->pts[k].throughput.n : s->pts[k].eff.n) > 0;
+            const pb_scaling_point *first = NULL;
+            for (size_t k = 0; k < s->n_points; k++) {
+                const pb_summary *m = panel ? &s->pts[k].throughput : &s->pts[k].speedup;
+                if (m->n > 0 && m->mean > 0) {
+                    pts++;
+                    if (!first) first = &s->pts[k];
+                }
+            }
             if (pts == 0) continue;
             char lab[512];
             snprintf(lab, sizeof lab, "%s, %s", s->runtime, s->config);
-            int blk = block_begin(c, panel ? "throughput" : "efficiency", lab);
-            fprintf(c->d, "# agents mean ci_lo ci_hi runs (%s)\n",
-                    panel ? "aggregate tokens/s" : s->eff_measured ? "measured efficiency %"
-                                                                    : "estimated efficiency %");
+            int blk = block_begin(c, panel ? "throughput" : "speedup", lab);
+            fprintf(c->d, "# agents mean ci_lo ci_hi runs x_drawn (%s)\n",
+                    panel ? "aggregate tokens/s" : s->eff_measured ? "measured speedup"
+                                                                    : "estimated speedup");
+            double off = pow(2, 0.08 * ((double)i - (ns - 1) / 2));
             for (size_t k = 0; k < s->n_points; k++) {
-                const pb_summary *m = panel ? &s->pts[k].throughput : &s->pts[k].eff;
-                if (m->n == 0) continue;
-                fprintf(c->d, "%zu %.9g %.9g %.9g %zu\n", s->pts[k].n_agents, m->mean,
-                        isfinite(m->ci_lo) ? m->ci_lo : m->mean,
-                        isfinite(m->ci_hi) ? m->ci_hi : m->mean, m->n);
+                const pb_summary *m = panel ? &s->pts[k].throughput : &s->pts[k].speedup;
+                if (m->n == 0 || !(m->mean > 0)) continue;
+                fprintf(c->d, "%zu %.9g %.9g %.9g %zu %.9g\n", s->pts[k].n_agents, m->mean,
+                        isfinite(m->ci_lo) && m->ci_lo > 0 ? m->ci_lo : m->mean,
+                        isfinite(m->ci_hi) ? m->ci_hi : m->mean, m->n,
+                        (double)s->pts[k].n_agents * off);
             }
-            plot_term(c, "'%s.dat' index %d using 1:2:3:4 with yerrorlines pt 7 lc %zu",
+            plot_term(c, "'%s.dat' index %d using 6:2:3:4 with yerrorlines pt 7 lc %zu",
                       c->name, blk, i + 1);
             title(c, lab);
+            /* Linear scaling from the series' smallest N: its tokens/s x N / N0. */
+            if (panel == 1)
+                plot_term(c, "%.9g * x with lines dt 2 lc %zu %s", first->throughput.mean /
+                          (double)first->n_agents, i + 1,
+                          i == 0 ? "title 'linear scaling (dashed, per series)'" : "notitle");
         }
         plot_end(c);
     }
     fputs("unset multiplot\n", c->b);
-    pb_scaling_free(&sc);
     return 0;
 }
 
@@ -896,10 +891,13 @@ static int chart_timeline(const ctx *x, chart *c, long pick) {
                 if (solo && !ag->has_solo) continue;
                 const pb_request *rq = solo ? &ag->solo : &ag->conc;
                 if (b == 1) {
-                    for (size_t k = 0; k < rq->n_chunks; k++) {
-                        if (!isfinite(rq->chunks[k].t_s)) continue;
+                    /* Every llm call's chunks: a workflow's later calls too. */
+                    for (size_t k = 0; k < rq->n_chunks + rq->n_step_chunks; k++) {
+                        const pb_chunk *ch = k < rq->n_chunks ? &rq->chunks[k]
+                                                              : &rq->step_chunks[k - rq->n_chunks];
+                        if (!isfinite(ch->t_s)) continue;
                         if (blk[4 + b] < 0) blk[4 + b] = block_begin(c, pt_name[b], "");
-                        fprintf(c->d, "%.9f %zu\n", rq->chunks[k].t_s, a + 1);
+                        fprintf(c->d, "%.9f %zu\n", ch->t_s, a + 1);
                     }
                     continue;
                 }
@@ -938,8 +936,10 @@ static int chart_timeline(const ctx *x, chart *c, long pick) {
                   c->name, blk[b], hh, hh, span_color[b]);
         title(c, span_name[b]);
     }
+    /* Chunk ticks above the lane's bar, not across it: through the bar
+     * they hid its colours (solo / concurrent, waiting / streaming). */
     if (blk[5] >= 0)
-        plot_term(c, "'%s.dat' index %d using 1:($2-0.25):(0):(0.5) with vectors nohead "
+        plot_term(c, "'%s.dat' index %d using 1:($2+0.2):(0):(0.15) with vectors nohead "
                      "lw 0.5 lc rgb '#222222' title 'chunk arrival'", c->name, blk[5]);
     if (blk[4] >= 0)
         plot_term(c, "'%s.dat' index %d using 1:2 with points pt 9 ps 1.4 lc rgb '#31a354' "
@@ -956,23 +956,18 @@ static int chart_timeline(const ctx *x, chart *c, long pick) {
 /* Markdown link target: the directory as the user gave it (relative paths
  * stay relative to where the report is written), in <...> when it has
  * characters that end a plain link destination. */
-static void md_link(FILE *f, const char *dir, const char *name, const char *ext) {
-    int angle = strpbrk(dir, " ()<>") != NULL;
-    fprintf(f, "%s%s/%s.%s%s", angle ? "<" : "", dir, name, ext, angle ? ">" : "");
-}
-
 static void md_chart(FILE *f, const char *dir, const char *name, const char *alt,
                      const char *caption, const char *run_path, int rendered) {
     if (!f) return;
     if (rendered) {
         fprintf(f, "![%s](", alt);
-        md_link(f, dir, name, "png");
+        pb_md_link(f, dir, name, "png");
         fputs(")\n\n", f);
     }
     fprintf(f, "*%s*", caption);
     if (run_path) {
         fputs(" Run shown: ", f);
-        pb_report_md_escape(f, run_path);
+        pb_md_escape(f, run_path);
         fputc('.', f);
     }
     /* The links on a line of their own (same paragraph): the report wraps
@@ -980,13 +975,13 @@ static void md_chart(FILE *f, const char *dir, const char *name, const char *alt
     fputc('\n', f);
     if (rendered) {
         fputs("[SVG](", f);
-        md_link(f, dir, name, "svg");
+        pb_md_link(f, dir, name, "svg");
         fputs(") · ", f);
     }
     fputs("[gnuplot script](", f);
-    md_link(f, dir, name, "gp");
+    pb_md_link(f, dir, name, "gp");
     fputs(") · [data](", f);
-    md_link(f, dir, name, "dat");
+    pb_md_link(f, dir, name, "dat");
     fputs(")\n\n", f);
 }
 
@@ -997,11 +992,41 @@ static int file_nonempty(const char *dir, const char *name, const char *ext) {
     return stat(p, &st) == 0 && st.st_size > 0;
 }
 
-/* Renders NAME.gp; returns 1 when both images exist and gnuplot was silent. */
+/* Renders NAME.gp; returns 1 when both images exist and gnuplot was silent.
+ * gnuplot opens its outputs by name and would follow a symlink planted at
+ * NAME.png (issue 22 §3): it renders inside a private folder made for this
+ * chart (mkdtemp, 0700), which holds links to the script and data, and the
+ * images are renamed into place (a rename replaces a link, never follows). */
 static int render(const char *gnuplot, const char *dir, const char *name) {
-    char script[512], *err = NULL;
+    char script[512], priv[4600], p[5200], q[5200], *err = NULL;
     snprintf(script, sizeof script, "%s.gp", name);
-    int rc = pb_gnuplot_run(gnuplot, dir, script, &err);
+    snprintf(priv, sizeof priv, "%s/.%s.render.XXXXXX", dir, name);
+    int rc = -1;
+    if (!mkdtemp(priv)) {
+        fprintf(stderr, "analyze: charts: cannot create a folder %s: %s\n", priv,
+                strerror(errno));
+        return 0;
+    }
+    static const char *const LINKED[] = {"gp", "dat"};
+    int linked = 1;
+    for (int i = 0; i < 2 && linked; i++) {
+        snprintf(p, sizeof p, "../%s.%s", name, LINKED[i]);
+        snprintf(q, sizeof q, "%s/%s.%s", priv, name, LINKED[i]);
+        linked = symlink(p, q) == 0;
+    }
+    if (linked) rc = pb_gnuplot_run(gnuplot, priv, script, &err);
+    static const char *const IMAGES[] = {"png", "svg"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(p, sizeof p, "%s/%s.%s", priv, name, IMAGES[i]);
+        snprintf(q, sizeof q, "%s/%s.%s", dir, name, IMAGES[i]);
+        if (rc == 0 && rename(p, q) != 0) rc = -1;
+        unlink(p);
+    }
+    for (int i = 0; i < 2; i++) {
+        snprintf(q, sizeof q, "%s/%s.%s", priv, name, LINKED[i]);
+        unlink(q);
+    }
+    rmdir(priv);
     int ok = rc == 0 && err && err[0] == '\0' && file_nonempty(dir, name, "png") &&
              file_nonempty(dir, name, "svg");
     if (!ok)
@@ -1012,40 +1037,36 @@ static int render(const char *gnuplot, const char *dir, const char *name) {
     return ok;
 }
 
-int pb_charts_write(const pb_dataset *ds, const pb_report_opts *opts,
-                    FILE *report_links) {
+int pb_charts_write(const pb_report_opts *opts, FILE *report_links, int *speedup_drawn) {
+    if (speedup_drawn) *speedup_drawn = 0;
     if (!opts || !opts->charts_dir) return 0;
+    const pb_result *res = opts->res;
+    const pb_dataset *ds = res->ds;
     const char *dir = opts->charts_dir;
     char err[512];
     if (pb_fs_mkdirs(dir, err, sizeof err) != 0) {
         fprintf(stderr, "analyze: charts: %s\n", err);
         return -1;
     }
-    ctx x = {.ds = ds, .dir = dir};
-    pb_analysis own = {0};
-    x.an = opts->analysis;
+    /* Config names as the report prints them (c1, c2, ... when long). */
+    pb_report_opts o2 = *opts;
+    const char **cfgs = pb_md_config_names(&res->an, &o2.n_cfg, &o2.cfg_abbrev);
+    o2.cfg_names = cfgs;
+    ctx x = {.ds = ds, .dir = dir, .an = &res->an, .dv = res->dv, .ans = &res->ans,
+             .sc = &res->sc, .res = res};
     size_t nr = ds->n_runs ? ds->n_runs : 1;
-    x.dv = calloc(nr, sizeof *x.dv);
     x.by_rt = malloc(nr * sizeof *x.by_rt);
     size_t *rt_of = malloc(nr * sizeof *rt_of);
-    /* Grouping as in the report's tables (runtimes sorted by name): the
-     * report's analysis, else one without bootstrap. */
-    if (!x.dv || !x.by_rt || !rt_of ||
-        (!x.an && pb_analysis_build(ds, 0, 0, NULL, &own) != 0)) {
+    if (!x.by_rt || !rt_of) {
         fprintf(stderr, "analyze: charts: out of memory for %zu runs\n", ds->n_runs);
-        free((pb_derived *)x.dv), free(x.by_rt), free(rt_of);
+        free(x.by_rt), free(rt_of), free(cfgs);
         return -1;
     }
-    if (!x.an) x.an = &own;
     x.rt.n = x.an->n_rts;
     x.rt.v = malloc((x.rt.n ? x.rt.n : 1) * sizeof *x.rt.v);
     x.rt_off = calloc(x.rt.n + 2, sizeof *x.rt_off);
     int rc = (x.rt.v && x.rt_off) ? 0 : -1;
-    pb_derive_dataset(ds, opts->sequential_ref, (pb_derived *)x.dv);
-    pb_answer ans = {0};
-    if (rc == 0 && pb_answer_build(ds, x.an, opts->sequential_ref, &ans) == 0)
-        x.ans = &ans;
-    x.op = opts;
+    x.op = cfgs ? &o2 : opts;
     if (rc == 0) {
         /* by_rt: counting sort of the valid runs by runtime, keeping the
          * data set's order within a runtime (jitter and picks as before). */
@@ -1076,7 +1097,7 @@ int pb_charts_write(const pb_dataset *ds, const pb_report_opts *opts,
                 "sudo apt-get install gnuplot-nox) and run `gnuplot NAME.gp` there, "
                 "or re-run analyze\n", dir);
 
-    enum { C_SPEEDUP, C_BOX, C_VIOLIN, C_CONFIG, C_TTFT, C_SERVER, C_CLIENT, C_AGG, C_SCALING,
+    enum { C_SPEEDUP, C_BOX, C_CONFIG, C_TTFT, C_SERVER, C_CLIENT, C_AGG, C_SCALING,
            C_TIMELINE };
     static const struct {
         int id;
@@ -1091,12 +1112,10 @@ int pb_charts_write(const pb_dataset *ds, const pb_report_opts *opts,
         {C_BOX, "efficiency_box", "Efficiency per runtime",
          "Efficiency per runtime: box plot (quartiles) with every run as a jittered point, "
          "Tukey outliers circled, for each efficiency definition the data supports.", 1000, 600},
-        {C_VIOLIN, "efficiency_violin", "Efficiency distributions",
-         "Efficiency distributions per runtime: a violin (kernel density of the runs) per "
-         "efficiency definition, every run as a dot, Tukey outliers circled.", 1000, 600},
         {C_CONFIG, "efficiency_config", "Mean efficiency per config",
-         "Mean efficiency per config, grouped by runtime, with 95% Student-t confidence "
-         "intervals of the mean.", 1200, 640},
+         "Mean efficiency per config, grouped by runtime, with 95% confidence intervals "
+         "(as in the report's per-config table: geometric mean and log-scale interval for "
+         "measured and reference efficiencies).", 1200, 640},
         {C_TTFT, "ttft_ecdf", "TTFT ECDF", "Time to first token in the concurrent phase, "
          "empirical CDF per runtime.", 1000, 600},
         {C_SERVER, "throughput_ecdf", "Server eval rate ECDF", "Server eval rate per request "
@@ -1140,10 +1159,21 @@ int pb_charts_write(const pb_dataset *ds, const pb_report_opts *opts,
         }
         c.note = note[0] ? note : NULL;
         int r;
+        /* A sweep: distributions over a runtime's runs would pool agent
+         * counts (the per-config chart keeps one N per bar). */
+        int pools = SPEC[s].id == C_BOX || SPEC[s].id == C_AGG || SPEC[s].id == C_TTFT ||
+                    SPEC[s].id == C_SERVER || SPEC[s].id == C_CLIENT;
+        if (x.ans->several_n && pools) {
+            if (report_links)
+                fprintf(report_links, "*%s: not drawn, the runs hold several agent counts and "
+                        "the chart would pool them (see the speedup and scaling charts).*\n\n",
+                        SPEC[s].alt);
+            chart_discard(&c);
+            continue;
+        }
         switch (SPEC[s].id) {
         case C_SPEEDUP: r = x.rt.n ? chart_speedup(&x, &c) : 1; break;
         case C_BOX: r = x.rt.n ? chart_eff_box(&x, &c) : 1; break;
-        case C_VIOLIN: r = x.rt.n ? chart_violin(&x, &c) : 1; break;
         case C_CONFIG: r = x.rt.n ? chart_eff_config(&x, &c) : 1; break;
         case C_AGG: r = x.rt.n ? chart_throughput_agg(&x, &c) : 1; break;
         case C_TTFT: r = chart_ecdf(&x, &c, 0); break;
@@ -1167,6 +1197,7 @@ int pb_charts_write(const pb_dataset *ds, const pb_report_opts *opts,
         } else {
             int ok = gnuplot ? render(gnuplot, dir, SPEC[s].name) : 0;
             if (gnuplot && !ok) rc = -1;
+            if (ok && SPEC[s].id == C_SPEEDUP && speedup_drawn) *speedup_drawn = 1;
             const char *shown = (SPEC[s].id == C_TIMELINE && pick >= 0) ? ds->runs[pick].path
                                                                          : NULL;
             md_chart(report_links, opts->charts_link ? opts->charts_link : dir,
@@ -1174,12 +1205,10 @@ int pb_charts_write(const pb_dataset *ds, const pb_report_opts *opts,
         }
         chart_discard(&c);
     }
-    pb_answer_free(&ans);
     free(gnuplot);
     free(x.rt.v);
     free(x.rt_off);
     free(x.by_rt);
-    pb_analysis_free(&own);
-    free((pb_derived *)x.dv);
+    free(cfgs);
     return rc;
 }

@@ -13,6 +13,8 @@
 #include "pb_answer.h"
 #include "pb_derive.h"
 #include "pb_fs.h"
+#include "pb_json.h"
+#include "pb_sampling.h"
 #include "pb_metrics.h"
 #include "pb_scaling.h"
 #include "pb_stats.h"
@@ -226,29 +228,27 @@ static cJSON *json_comparison(const pb_analysis *a, const pb_comparison *c)
     return o;
 }
 
-/* The derived metrics of a set of runs, one object per metric (names as
- * values), mean and Student-t CI over the runs that have it. */
-static cJSON *json_metrics(const pb_derived *dv, const size_t *runs, size_t n, double *buf)
+/* The derived metrics' summaries (pb_result, one definition per metric:
+ * geometric for ratios), one object per metric (names as values). */
+static cJSON *json_metrics(const pb_summary *s)
 {
     cJSON *arr = cJSON_CreateArray();
     for (size_t m = 0; m < PB_N_METRICS; m++) {
-        for (size_t i = 0; i < n; i++)
-            buf[i] = pb_metric_get(&dv[runs[i]], &PB_METRICS[m]);
-        pb_summary s;
-        pb_stats_summarize(buf, n, 0, 0, &s);
-        if (s.n == 0)
+        if (s[m].n == 0)
             continue;   /* absent metrics are left out, not listed as null */
-        cJSON *o = json_summary(&s);
+        cJSON *o = json_summary(&s[m]);
         cJSON_AddStringToObject(o, "metric", PB_METRICS[m].id);
         cJSON_AddStringToObject(o, "unit", PB_METRICS[m].unit);
+        cJSON_AddStringToObject(o, "mean_kind", PB_METRICS[m].geo ? "geometric" : "arithmetic");
         cJSON_AddItemToArray(arr, o);
     }
     return arr;
 }
 
-static cJSON *json_runtime(const pb_dataset *ds, const pb_analysis *a, const pb_rt *r,
-                           const pb_derived *dv, size_t *idx, double *buf)
+static cJSON *json_runtime(const pb_result *res, const pb_rt *r)
 {
+    const pb_dataset *ds = res->ds;
+    const pb_analysis *a = &res->an;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "runtime", r->runtime);
     cJSON_AddNumberToObject(o, "n_configs", (double)r->n_groups);
@@ -272,11 +272,8 @@ static cJSON *json_runtime(const pb_dataset *ds, const pb_analysis *a, const pb_
         add_str(ov, "peak_run_config", ds->runs[r->run_peak_idx].config);
         cJSON_AddNumberToObject(ov, "peak_run_index", ds->runs[r->run_peak_idx].run_index);
     }
-    size_t n = 0;
-    for (size_t g = r->first_group; g < r->first_group + r->n_groups; g++)
-        for (size_t k = 0; k < a->groups[g].n; k++)
-            idx[n++] = a->groups[g].runs[k];
-    cJSON_AddItemToObject(o, "metrics", json_metrics(dv, idx, n, buf));
+    cJSON_AddItemToObject(o, "metrics",
+                          json_metrics(pb_result_rsum(res, (size_t)(r - a->rts), 0)));
     cJSON_AddItemToObject(o, "paired_speedup", json_geomean(&r->paired_speedup));
     if (a->seqref >= 0 && !r->seqref_is_self)
         cJSON_AddItemToObject(o, "seqref_speedup", json_ratio(&r->seqref));
@@ -288,16 +285,18 @@ static cJSON *json_runtime(const pb_dataset *ds, const pb_analysis *a, const pb_
     return o;
 }
 
-static cJSON *json_group(const pb_dataset *ds, const pb_analysis *a, const pb_group *g,
-                         const pb_derived *dv, double *buf)
+static cJSON *json_group(const pb_result *res, const pb_group *g)
 {
+    const pb_dataset *ds = res->ds;
+    const pb_analysis *a = &res->an;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "runtime", g->runtime);
     cJSON_AddStringToObject(o, "config", g->config);
     cJSON_AddNumberToObject(o, "n", (double)g->n);
     cJSON_AddItemToObject(o, "efficiency", json_summary(&g->eff));
     cJSON_AddItemToObject(o, "speedup", json_summary(&g->speedup));
-    cJSON_AddItemToObject(o, "metrics", json_metrics(dv, g->runs, g->n, buf));
+    cJSON_AddItemToObject(o, "metrics",
+                          json_metrics(pb_result_gsum(res, (size_t)(g - a->groups), 0)));
     cJSON_AddNumberToObject(o, "n_dropped", (double)g->n_dropped);
     if (a->seqref >= 0 && isfinite(g->seqref.est))
         cJSON_AddItemToObject(o, "seqref_speedup", json_ratio(&g->seqref));
@@ -322,6 +321,23 @@ static cJSON *json_answer(const pb_answer_rt *r)
     cJSON_AddBoolToObject(o, "unbounded", r->unbounded);
     cJSON_AddStringToObject(o, "verdict", pb_answer_verdict_word(r->verdict));
     cJSON_AddBoolToObject(o, "is_sequential_reference", r->is_reference);
+    cJSON_AddBoolToObject(o, "is_control", r->is_control);
+    cJSON_AddBoolToObject(o, "per_n", r->per_n);
+    return o;
+}
+
+/* hyperfine's line: fast ran ratio ± se times faster than slow. */
+static cJSON *json_answer_vs(const pb_answer *a, const pb_answer_vs *v)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "fast", a->rts[v->fast].runtime);
+    cJSON_AddStringToObject(o, "slow", a->rts[v->slow].runtime);
+    add_num(o, "n_agents", a->rts[v->fast].n_agents);
+    add_num(o, "ratio", v->ratio);
+    add_num(o, "se", v->pm);
+    add_num(o, "ci_lo", v->lo);
+    add_num(o, "ci_hi", v->hi);
+    cJSON_AddBoolToObject(o, "significant", v->significant);
     return o;
 }
 
@@ -428,11 +444,12 @@ static cJSON *json_options(const pb_report_opts *op)
     cJSON *in = cJSON_AddArrayToObject(o, "inputs");
     for (int i = 0; i < op->n_inputs; i++)
         cJSON_AddItemToArray(in, cJSON_CreateString(op->inputs[i]));
-    cJSON_AddNumberToObject(o, "seed", (double)op->seed);
-    cJSON_AddNumberToObject(o, "bootstrap", op->boot_reps);
-    cJSON_AddNumberToObject(o, "drop_first", (double)op->drop_first);
-    add_str(o, "baseline", op->baseline);
-    add_str(o, "sequential_ref", op->sequential_ref);
+    const pb_result_opts *ro = &op->res->opts;
+    cJSON_AddNumberToObject(o, "seed", (double)ro->seed);
+    cJSON_AddNumberToObject(o, "bootstrap", ro->boot_reps);
+    cJSON_AddNumberToObject(o, "drop_first", (double)ro->drop_first);
+    add_str(o, "baseline", ro->baseline);
+    add_str(o, "sequential_ref", ro->sequential_ref);
     cJSON *refs = cJSON_AddArrayToObject(o, "refs");
     for (size_t i = 0; i < op->n_refs; i++) {
         cJSON *r = cJSON_CreateObject();
@@ -441,6 +458,35 @@ static cJSON *json_options(const pb_report_opts *op)
         cJSON_AddItemToArray(refs, r);
     }
     return o;
+}
+
+/* collect --target-ci groups (pb_sampling): the final interval and
+ * whether the target was met; an empty array without such runs. */
+static cJSON *json_sampling(const pb_dataset *ds)
+{
+    cJSON *arr = cJSON_CreateArray();
+    pb_sampling_group *sg;
+    size_t n;
+    if (pb_sampling_build(ds, &sg, &n) != 0)
+        return arr;
+    for (size_t i = 0; i < n; i++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "runtime", sg[i].runtime);
+        cJSON_AddStringToObject(o, "config", sg[i].config);
+        add_num(o, "target_ci_pct", sg[i].target_pct);
+        add_num(o, "pilot_runs", sg[i].planned);
+        add_num(o, "max_runs", sg[i].max_runs);
+        add_num(o, "runs", (double)sg[i].n_runs);
+        add_num(o, "added", (double)sg[i].n_added);
+        add_num(o, "speedup", sg[i].mean);
+        add_num(o, "ci_lo", sg[i].lo);
+        add_num(o, "ci_hi", sg[i].hi);
+        add_num(o, "halfwidth_pct", sg[i].halfwidth_pct);
+        cJSON_AddBoolToObject(o, "target_met", sg[i].met);
+        cJSON_AddItemToArray(arr, o);
+    }
+    free(sg);
+    return arr;
 }
 
 static cJSON *json_quality(const pb_dataset *ds)
@@ -453,6 +499,10 @@ static cJSON *json_quality(const pb_dataset *ds)
     cJSON_AddNumberToObject(o, "files_aggregate", (double)ds->files_aggregate);
     cJSON_AddNumberToObject(o, "files_manifest", (double)ds->files_manifest);
     cJSON_AddNumberToObject(o, "files_revisited", (double)ds->files_revisited);
+    cJSON_AddNumberToObject(o, "files_copies", (double)ds->files_copies);
+    cJSON *nt = cJSON_AddArrayToObject(o, "notes");
+    for (size_t i = 0; i < ds->n_notes; i++)
+        cJSON_AddItemToArray(nt, cJSON_CreateString(ds->notes[i]));
     cJSON *sk = cJSON_AddArrayToObject(o, "skipped");
     for (size_t i = 0; i < ds->n_skips; i++) {
         cJSON *s = cJSON_CreateObject();
@@ -474,27 +524,16 @@ static cJSON *json_quality(const pb_dataset *ds)
     return o;
 }
 
-int pb_json_out_write(const char *path, const pb_dataset *ds,
-                      const pb_report_opts *op, char *err, size_t errlen)
+int pb_json_out_write(const char *path, const pb_report_opts *op, char *err, size_t errlen)
 {
-    const pb_analysis *a = op->analysis;
-    size_t nr = ds->n_runs ? ds->n_runs : 1;
-    pb_derived *dv = calloc(nr, sizeof *dv);
-    double *buf = malloc(nr * sizeof *buf);
-    size_t *idx = malloc(nr * sizeof *idx);
-    pb_answer ans = {0};
+    const pb_result *res = op->res;
+    const pb_dataset *ds = res->ds;
+    const pb_analysis *a = &res->an;
+    const pb_derived *dv = res->dv;
+    const pb_answer ans = res->ans;
     cJSON *root = NULL;
     char *text = NULL;
     int rc = -1;
-    if (!a || !dv || !buf || !idx) {
-        snprintf(err, errlen, "out of memory for %zu runs", ds->n_runs);
-        goto done;
-    }
-    pb_derive_dataset(ds, op->sequential_ref, dv);
-    if (pb_answer_build(ds, a, op->sequential_ref, &ans) != 0) {
-        snprintf(err, errlen, "out of memory building the answer");
-        goto done;
-    }
     root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "schema", PB_JSON_SCHEMA);
     cJSON_AddNumberToObject(root, "schema_version", PB_JSON_SCHEMA_VERSION);
@@ -505,34 +544,50 @@ int pb_json_out_write(const char *path, const pb_dataset *ds,
     cJSON *an = cJSON_AddArrayToObject(root, "answer");
     for (size_t i = 0; i < ans.n_rts; i++)
         cJSON_AddItemToArray(an, json_answer(&ans.rts[i]));
+    cJSON *vs = cJSON_AddArrayToObject(root, "answer_vs");
+    for (size_t i = 0; i < ans.n_vs; i++)
+        cJSON_AddItemToArray(vs, json_answer_vs(&ans, &ans.vs[i]));
+    cJSON *wa = cJSON_AddArrayToObject(root, "warnings");
+    for (size_t i = 0; i < res->warn.n; i++) {
+        cJSON *x = cJSON_CreateObject();
+        cJSON_AddStringToObject(x, "kind", pb_warn_kind_id(res->warn.v[i].kind));
+        cJSON_AddStringToObject(x, "subject", res->warn.v[i].subject);
+        cJSON_AddStringToObject(x, "text", res->warn.v[i].text);
+        cJSON_AddItemToArray(wa, x);
+    }
     cJSON *rts = cJSON_AddArrayToObject(root, "runtimes");
     for (size_t i = 0; i < a->n_rts; i++)
-        cJSON_AddItemToArray(rts, json_runtime(ds, a, &a->rts[i], dv, idx, buf));
+        cJSON_AddItemToArray(rts, json_runtime(res, &a->rts[i]));
     cJSON *gs = cJSON_AddArrayToObject(root, "groups");
     for (size_t i = 0; i < a->n_groups; i++)
-        cJSON_AddItemToArray(gs, json_group(ds, a, &a->groups[i], dv, buf));
+        cJSON_AddItemToArray(gs, json_group(res, &a->groups[i]));
     /* The comparisons the report prints: every metric, one Holm family per
      * metric and test, pairs with --baseline marked (not repeated). */
+    /* A sweep (a runtime with several agent counts): comparisons and
+     * ANOVA over a runtime's runs would pool N; left out as in the report. */
+    int pooled = ans.several_n;
+    cJSON_AddBoolToObject(root, "several_agent_counts", pooled);
     cJSON *cs = cJSON_AddArrayToObject(root, "comparisons");
-    for (size_t i = 0; i < a->n_cmps; i++)
+    for (size_t i = 0; i < a->n_cmps && !pooled; i++)
         cJSON_AddItemToArray(cs, json_comparison(a, &a->cmps[i]));
     cJSON *av = cJSON_AddArrayToObject(root, "anova");
-    for (int m = 0; m < PB_M_COUNT; m++)
+    for (int m = 0; m < PB_M_COUNT && !pooled; m++)
         if (a->anova[m].n > 0)
             cJSON_AddItemToArray(av, json_anova(a, m));
     cJSON *runs = cJSON_AddArrayToObject(root, "runs");
     for (size_t i = 0; i < ds->n_runs; i++)
         cJSON_AddItemToArray(runs, json_run(&ds->runs[i], &dv[i]));
-    pb_scaling sc;
-    if (pb_scaling_build(ds, op->knee_pct > 0 ? op->knee_pct : PB_KNEE_DEFAULT, &sc) != 0) {
-        snprintf(err, errlen, "out of memory building the scaling section");
-        goto done;
-    }
-    cJSON_AddItemToObject(root, "scaling", json_scaling(&sc));
-    pb_scaling_free(&sc);
+    cJSON_AddItemToObject(root, "scaling", json_scaling(&res->sc));
+    cJSON_AddItemToObject(root, "sampling", json_sampling(ds));
     cJSON_AddItemToObject(root, "data_quality", json_quality(ds));
-    cJSON_AddStringToObject(root, "left_out", "per-chunk arrival times (in the traces); "
+    cJSON_AddStringToObject(root, "left_out", pooled ?
+                            "per-chunk arrival times (in the traces); per-request timestamps "
+                            "other than t_start_s (in the traces); with several agent counts "
+                            "the comparisons and the ANOVA (they would pool N; runtimes[] "
+                            "summaries pool N, use groups[] or answer[])" :
+                            "per-chunk arrival times (in the traces); "
                             "per-request timestamps other than t_start_s (in the traces)");
+    pb_json_utf8_repair(root);   /* untrusted names: always valid UTF-8 */
     text = cJSON_PrintBuffered(root, 1 << 16, 1);
     if (!text) {
         snprintf(err, errlen, "out of memory serialising the JSON");
@@ -545,9 +600,5 @@ int pb_json_out_write(const char *path, const pb_dataset *ds,
 done:
     free(text);
     cJSON_Delete(root);
-    pb_answer_free(&ans);
-    free(dv);
-    free(buf);
-    free(idx);
     return rc;
 }

@@ -10,16 +10,17 @@
 
 #include <stddef.h>
 
-#include "pb_model.h"
 #include "pb_report.h"
 
 #define PB_JSON_SCHEMA "parbench-analysis"
-#define PB_JSON_SCHEMA_VERSION 1
+/* 2: overlap is overlap_pct (percent); ratio metrics' means are geometric
+ * (mean_kind); warnings[] and answer_vs[] added; the answer is per N. */
+#define PB_JSON_SCHEMA_VERSION 2
 
 /* Writes the document atomically to path ("-" = stdout is not accepted:
- * stdout carries the report). opts->analysis must be set. Returns 0, or -1
+ * stdout carries the report). opts->res must be set. Returns 0, or -1
  * with "what failed, path, why" in err. */
-int pb_json_out_write(const char *path, const pb_dataset *ds,
-                      const pb_report_opts *opts, char *err, size_t errlen);
+int pb_json_out_write(const char *path, const pb_report_opts *opts, char *err,
+                      size_t errlen);
 
 #endif

@@ -10,119 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "pb_analysis.h"
-#include "pb_answer.h"
-#include "pb_charts.h"
-#include "pb_report_stats.h"
-#include "pb_derive.h"
-#include "pb_report_true.h"
+#include "pb_md.h"
 #include "pb_report_scaling.h"
-
-void pb_report_md_escape(FILE *out, const char *s)
-{
-    /* Labels come from directory names and file metadata: a "|" would
-     * split a table cell, "*" or "_" would turn into emphasis. */
-    for (; s && *s; s++) {
-        if (strchr("\\|*_`[]<>#~", *s))
-            fputc('\\', out), fputc(*s, out);
-        else if (*s == '\n' || *s == '\r' || *s == '\t')
-            fputc(' ', out);
-        else if ((unsigned char)*s < 0x20 || *s == 0x7f)
-            fputs("\xef\xbf\xbd", out); /* ESC & co. would reach a terminal */
-        else
-            fputc(*s, out);
-    }
-}
-
-void pb_report_md_code(FILE *out, const char *s, int in_table)
-{
-    /* Backslash escapes are literal inside a code span, so nothing is
-     * escaped: the fence is one backtick longer than the longest backtick
-     * run in s, and a space pads a span that starts or ends with a
-     * backtick (CommonMark strips one such space on each side). Only "|"
-     * needs "\|" in a table cell: GFM splits cells before it parses spans
-     * and drops the backslash. */
-    if (!s)
-        s = "";
-    size_t run = 0, longest = 0;
-    for (const char *p = s; *p; p++) {
-        run = *p == '`' ? run + 1 : 0;
-        if (run > longest)
-            longest = run;
-    }
-    size_t len = strlen(s);
-    int pad = len > 0 && (s[0] == '`' || s[len - 1] == '`');
-    for (size_t i = 0; i <= longest; i++)
-        fputc('`', out);
-    if (pad)
-        fputc(' ', out);
-    for (const char *p = s; *p; p++) {
-        if (*p == '\n' || *p == '\r' || *p == '\t')
-            fputc(' ', out);
-        else if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            fputs("\xef\xbf\xbd", out); /* U+FFFD: no raw control bytes */
-        else if (*p == '|' && in_table)
-            fputs("\\|", out);
-        else
-            fputc(*p, out);
-    }
-    if (pad)
-        fputc(' ', out);
-    for (size_t i = 0; i <= longest; i++)
-        fputc('`', out);
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-void pb_report_config(FILE *out, const pb_report_opts *op, const char *config)
-{
-    const char *const *hit = NULL;
-    if (op && op->cfg_abbrev && config)
-        hit = bsearch(&config, op->cfg_names, op->n_cfg, sizeof *op->cfg_names, cmp_str);
-    if (hit)
-        fprintf(out, "c%zu", (size_t)(hit - op->cfg_names) + 1);
-    else
-        pb_report_md_escape(out, config);
-}
-
-void pb_report_config_legend(FILE *out, const pb_report_opts *op)
-{
-    if (!op || !op->cfg_abbrev)
-        return;
-    fputs("Configs in the tables below:", out);
-    for (size_t i = 0; i < op->n_cfg; i++) {
-        fprintf(out, "%s c%zu = ", i ? ";" : "", i + 1);
-        pb_report_md_code(out, op->cfg_names[i], 0);
-    }
-    fputs(".\n\n", out);
-}
-
-/* Distinct configs of the analysis, sorted; abbreviated in tables when one
- * is longer than 16 characters (TR115's reach 36, and two of them in a
- * row pushed tables past a laptop screen). */
-static const char **config_names(const pb_analysis *a, size_t *n, int *abbrev)
-{
-    const char **v = malloc((a->n_groups ? a->n_groups : 1) * sizeof *v);
-    *n = 0;
-    *abbrev = 0;
-    if (!v)
-        return NULL;
-    for (size_t g = 0; g < a->n_groups; g++)
-        v[(*n)++] = a->groups[g].config;
-    qsort(v, *n, sizeof *v, cmp_str);
-    size_t k = 0;
-    for (size_t i = 0; i < *n; i++)
-        if (k == 0 || strcmp(v[k - 1], v[i]) != 0)
-            v[k++] = v[i];
-    *n = k;
-    for (size_t i = 0; i < k; i++)
-        if (strlen(v[i]) > 16)
-            *abbrev = 1;
-    return v;
-}
+#include "pb_report_servers.h"
+#include "pb_report_stats.h"
+#include "pb_report_true.h"
 
 /* Numbers: fixed decimals, "n/a" for a quantity that could not be
  * computed (NAN), never "nan". */
@@ -190,7 +82,7 @@ static void distinct_print(FILE *o, const distinct *d, const char *none)
     for (size_t i = 0; i < d->n; i++) {
         if (i)
             fputs(", ", o);
-        pb_report_md_escape(o, d->v[i]);
+        pb_md_escape(o, d->v[i]);
     }
     if (d->more)
         fputs(", and more", o);
@@ -321,7 +213,7 @@ static void summary_measured(FILE *o, const pb_dataset *ds, const pb_analysis *a
             distinct_add(&mhosts, hosts.v[i]);
     }
     hosts = mhosts;
-    fputs("### What was measured\n\n", o);
+    fputs("## What was measured\n\n", o);
     fputs("- Model: ", o);
     distinct_print(o, &models, "not recorded in these files");
     if (amin == amax)
@@ -351,7 +243,7 @@ static void summary_measured(FILE *o, const pb_dataset *ds, const pb_analysis *a
     for (size_t i = 0; i < a->n_rts; i++) {
         if (i)
             fputs(", ", o);
-        pb_report_md_escape(o, a->rts[i].runtime);
+        pb_md_escape(o, a->rts[i].runtime);
     }
     if (inputs.n > 1) {
         fputs("; inputs: ", o);
@@ -363,10 +255,10 @@ static void summary_measured(FILE *o, const pb_dataset *ds, const pb_analysis *a
         distinct_print(o, &hosts, "an unrecorded host");
         if (d0) {
             fputs(", ", o);
-            pb_report_md_escape(o, d0);
+            pb_md_escape(o, d0);
             if (strcmp(d0, d1) != 0) {
                 fputs(" to ", o);
-                pb_report_md_escape(o, d1);
+                pb_md_escape(o, d1);
             }
         }
         if (versions.n) {
@@ -410,168 +302,313 @@ static void summary_measured(FILE *o, const pb_dataset *ds, const pb_analysis *a
     size_t ninv = ds->n_runs - pb_dataset_n_valid(ds);
     if (ninv)
         fprintf(o, ", %zu runs marked invalid and excluded", ninv);
-    fputs(" (see Data quality).\n\n", o);
+    fputs(" (see the full report's Data quality).\n\n", o);
 }
 
-/* One runtime's answer as a sentence: the measured speedup, the same as a
- * ratio of times ("took 1.09x as long"), and the verdict its interval
- * supports. */
-static void answer_sentence(FILE *o, const pb_answer_rt *r)
+/* One row of the answer: the speedup once, with n, N, its interval and
+ * the verdict the interval supports. */
+static void answer_line(FILE *o, const pb_answer_rt *r)
 {
     fputs("- **", o);
-    pb_report_md_escape(o, r->runtime);
-    fprintf(o, "** (n = %zu): ", r->n);
+    pb_md_escape(o, r->runtime);
+    fprintf(o, "** (N = %.0f, n = %zu): ", r->n_agents, r->n);
     if (r->verdict == PB_VERDICT_SINGLE) {
         fprintf(o, "speedup %.2fx from a single run: too few runs for an interval or a "
                    "verdict.\n", r->estimate);
         return;
     }
     if (r->unbounded) {
-        fprintf(o, "speedup %.2fx, but no interval: the reference's wall time is not "
-                   "distinguishable from 0 at this n (Fieller): **%s**", r->estimate,
+        fprintf(o, "speedup %.2fx, no interval (the reference's wall time is not "
+                   "distinguishable from 0 at this n, Fieller): **%s**.\n", r->estimate,
                 pb_answer_verdict_word(r->verdict));
-    } else {
-        /* The same interval as a ratio of times; Fieller's lower bound may
-         * be clipped to 0, which makes the time ratio unbounded above. */
-        /* A bound within 0.005 of 1x would print as 1.00 beside "slower":
-         * one more digit shows which side it is on. */
-        int d = fabs(r->lo - 1) < 0.005 || fabs(r->hi - 1) < 0.005 ? 3 : 2;
-        fprintf(o, "the %.0f agents together took %.*fx [%.*f, ", r->n_agents, d,
-                1 / r->estimate, d, 1 / r->hi);
-        if (r->lo > 0)
-            fprintf(o, "%.*f]", d, 1 / r->lo);
-        else
-            fputs("unbounded)", o);
-        fprintf(o, " as long as one after the other (speedup %.*fx [%.*f, %.*f]): **%s**",
-                d, r->estimate, d, r->lo, d, r->hi, pb_answer_verdict_word(r->verdict));
+        return;
     }
+    /* A bound within 0.005 of 1x would print as 1.00 beside "slower":
+     * one more digit shows which side it is on. */
+    int d = fabs(r->lo - 1) < 0.005 || fabs(r->hi - 1) < 0.005 ? 3 : 2;
+    fprintf(o, "speedup **%.*fx** [%.*f, %.*f]: **%s**", d, r->estimate, d, r->lo, d, r->hi,
+            pb_answer_verdict_word(r->verdict));
     switch (r->verdict) {
     case PB_VERDICT_SAME: fputs(" as one after the other (within 2%)", o); break;
     case PB_VERDICT_SLOWER: fputs(" than one after the other", o); break;
-    case PB_VERDICT_FASTER: fprintf(o, " than one after the other (perfect overlap: %.0fx)",
-                                    r->n_agents); break;
-    case PB_VERDICT_INCONCLUSIVE:
-        if (!r->unbounded)
-            fputs(" (the interval includes 1x)", o);
+    case PB_VERDICT_FASTER: fprintf(o, " than one after the other (ideal: %.0fx)", r->n_agents);
         break;
+    case PB_VERDICT_INCONCLUSIVE: fputs(" (the interval includes 1x)", o); break;
     default: break;
     }
     fputs(".\n", o);
 }
 
-/* hyperfine's comparison line: the best runtime against each other one.
- * Both speedups are against the same sequential work, so their ratio is
- * the ratio of wall times; ± propagates the two estimates' relative
- * standard errors (first order, as hyperfine does with its SDs; against a
- * shared --sequential-ref the two are correlated, so it is approximate). */
+/* hyperfine's lines (pb_answer_vs): per N, the fastest runtime that is no
+ * control against the others, the ratio computed directly between the
+ * two. */
 static void answer_compare(FILE *o, const pb_answer *ans)
 {
-    long best = -1;
-    size_t usable = 0;
-    for (size_t i = 0; i < ans->n_rts; i++) {
-        const pb_answer_rt *r = &ans->rts[i];
-        if (!r->estimator || r->n < 2 || pb_answer_self_ref(r))
+    long fast = -1;
+    for (size_t i = 0; i < ans->n_vs; i++) {
+        const pb_answer_vs *v = &ans->vs[i];
+        if (!isfinite(v->ratio))
             continue;
-        usable++;
-        if (best < 0 || r->estimate > ans->rts[best].estimate)
-            best = (long)i;
-    }
-    if (usable < 2)
-        return;
-    const pb_answer_rt *b = &ans->rts[best];
-    fputs("\n", o);
-    pb_report_md_code(o, b->runtime, 0);
-    fputs(" ran\n", o);
-    for (size_t i = 0; i < ans->n_rts; i++) {
-        const pb_answer_rt *r = &ans->rts[i];
-        if ((long)i == best || !r->estimator || r->n < 2 ||
-            pb_answer_self_ref(r))
-            continue;
-        double ratio = b->estimate / r->estimate;
-        double eb = b->rel_se, er = r->rel_se;
-        if (isfinite(eb) && isfinite(er))
-            fprintf(o, "- %.2f ± %.2f times faster than ", ratio, ratio * sqrt(eb * eb + er * er));
+        const pb_answer_rt *f = &ans->rts[v->fast], *sl = &ans->rts[v->slow];
+        if ((long)v->fast != fast) {
+            fast = (long)v->fast;
+            fputc('\n', o);
+            pb_md_code(o, f->runtime, 0);
+            if (ans->several_n)
+                fprintf(o, " (N = %.0f)", f->n_agents);
+            fputs(" ran\n", o);
+        }
+        if (isfinite(v->pm))
+            fprintf(o, "- %.3f ± %.3f times faster than ", v->ratio, v->pm);
         else
-            fprintf(o, "- %.2f times faster than ", ratio);
-        pb_report_md_code(o, r->runtime, 0);
+            fprintf(o, "- %.3f times faster than ", v->ratio);
+        pb_md_code(o, sl->runtime, 0);
+        if (!v->significant)
+            fputs(isfinite(v->lo) ? " (~ not significant: 95% CI includes 1)"
+                                  : " (~ no interval)", o);
         fputc('\n', o);
     }
+    if (fast >= 0)
+        fputs("\n± is one standard error of the ratio (delta method); ~ marks a ratio whose "
+              "95% interval includes 1.\n", o);
 }
 
-static void section_summary(FILE *o, const pb_dataset *ds, const pb_analysis *a,
-                            const pb_answer *ans, const pb_report_opts *op)
+/* The "cannot tell" paragraph: no solo phases and no reference. */
+static void answer_none(FILE *o, const pb_dataset *ds, const pb_analysis *a)
 {
-    fputs("# parbench analysis\n\n", o);
-    fprintf(o, "Generated by `analyze` %s from", PARBENCH_VERSION);
-    for (int i = 0; i < op->n_inputs; i++) {
-        fputc(' ', o);
-        pb_report_md_code(o, op->inputs[i], 0);
+    fputs("**These data cannot tell true parallel efficiency.** They have no solo "
+          "phases (each agent alone) and no `--sequential-ref`, so nothing says how "
+          "long the same work takes one after the other. The original metric "
+          "(efficiency, in the full report) only measures how balanced the agents' "
+          "durations were inside the concurrent run: it reads near 100% even when "
+          "the server serves the agents one at a time. To get the answer, collect "
+          "with solo phases (`collect` without `--no-solo`) or name a runtime known "
+          "to serialise the agents with `--sequential-ref RUNTIME`.\n\n", o);
+    /* A runtime whose original efficiency sits at 100/N with almost no
+     * spread ran its agents one after the other: name it (TR115's
+     * async-std reads 50.0%). */
+    int named = 0;
+    for (size_t i = 0; i < a->n_rts; i++) {
+        const pb_rt *r = &a->rts[i];
+        const pb_group *g = &a->groups[r->first_group];
+        double n = g->n ? (double)ds->runs[g->runs[0]].n_agents : 0;
+        if (r->eff.n < 2 || n < 2 || !(fabs(r->eff.mean - 100 / n) < 1) || !(r->eff.sd < 1))
+            continue;
+        fputs(named++ ? ", " : "A candidate reference, whose runs read 100/N efficiency "
+              "(its agents ran one after the other): ", o);
+        pb_md_code(o, r->runtime, 0);
     }
-    fprintf(o, ".\nBootstrap: %u resamples, seed %llu.\n\n", op->boot_reps,
-            (unsigned long long)op->seed);
-    fputs("## Summary\n\n", o);
-    summary_measured(o, ds, a);
-    fputs("### The answer: together vs one after the other\n\n", o);
+    if (named)
+        fputs(".\n\n", o);
+}
+
+/* The smallest agent count of the answer above prev (INFINITY: none). */
+static double answer_next_n(const pb_answer *ans, double prev)
+{
+    double nx = INFINITY;
+    for (size_t i = 0; i < ans->n_rts; i++)
+        if (ans->rts[i].n_agents > prev && ans->rts[i].n_agents < nx)
+            nx = ans->rts[i].n_agents;
+    return nx;
+}
+
+static void front_answer(FILE *o, const pb_result *res)
+{
+    const pb_analysis *a = &res->an;
+    const pb_answer *ans = &res->ans;
+    const char *seq = res->opts.sequential_ref;
+    fputs("## The answer: together vs one after the other\n\n", o);
     if (a->n_rts == 0) {
         fputs("No valid run: nothing to answer.\n\n", o);
         return;
     }
     if (ans->n_answered == 0) {
-        fputs("**These data cannot tell true parallel efficiency.** They have no solo "
-              "phases (each agent alone) and no `--sequential-ref`, so nothing says how "
-              "long the same work takes one after the other. The original metric "
-              "(efficiency, in the tables below) only measures how balanced the agents' "
-              "durations were inside the concurrent run: it reads near 100% even when "
-              "the server serves the agents one at a time. To get the answer, collect "
-              "with solo phases (`collect` without `--no-solo`) or name a runtime known "
-              "to serialise the agents with `--sequential-ref RUNTIME`.\n\n", o);
-        /* A runtime whose original efficiency sits at 100/N with almost no
-         * spread ran its agents one after the other: name it (TR115's
-         * async-std reads 50.0%). */
-        int named = 0;
-        for (size_t i = 0; i < a->n_rts; i++) {
-            const pb_rt *r = &a->rts[i];
-            const pb_group *g = &a->groups[r->first_group];
-            double n = g->n ? (double)ds->runs[g->runs[0]].n_agents : 0;
-            if (r->eff.n < 2 || n < 2 || !(fabs(r->eff.mean - 100 / n) < 1) || !(r->eff.sd < 1))
-                continue;
-            fputs(named++ ? ", " : "A candidate reference, whose runs read 100/N efficiency "
-                  "(its agents ran one after the other): ", o);
-            pb_report_md_code(o, r->runtime, 0);
-        }
-        if (named)
-            fputs(".\n\n", o);
+        answer_none(o, res->ds, a);
         return;
     }
     const char *est = NULL;
-    for (size_t i = 0; i < ans->n_rts; i++) {
+    if (ans->several_n) {
+        /* A sweep: one row per runtime and N, as a table (rows grow with N). */
+        fputs("| N | runtime | n | speedup [95% CI] | verdict |\n|---:|---|---:|---:|---|\n", o);
+        /* Grouped by N: runtimes of one N are compared with each other. */
+        for (double nx = answer_next_n(ans, 0); isfinite(nx); nx = answer_next_n(ans, nx))
+            for (size_t i = 0; i < ans->n_rts; i++) {
+                const pb_answer_rt *r = &ans->rts[i];
+                if (!r->estimator || r->n_agents != nx)
+                    continue;
+                fprintf(o, "| %.0f | ", r->n_agents);
+                pb_md_escape(o, r->runtime);
+                fprintf(o, " | %zu | ", r->n);
+                if (pb_answer_self_ref(r))
+                    fputs("1 (the reference) | |\n", o);
+                else if (isfinite(r->lo) && isfinite(r->hi))
+                    fprintf(o, "%.2fx [%.2f, %.2f] | %s |\n", r->estimate, r->lo, r->hi,
+                            pb_answer_verdict_word(r->verdict));
+                else
+                    fprintf(o, "%.2fx | %s |\n", r->estimate,
+                            pb_answer_verdict_word(r->verdict));
+                est = r->estimator;
+            }
+    }
+    for (size_t i = 0; i < ans->n_rts && !ans->several_n; i++) {
         const pb_answer_rt *r = &ans->rts[i];
         if (!r->estimator)
             continue;
         if (pb_answer_self_ref(r)) {
             fputs("- **", o);
-            pb_report_md_escape(o, r->runtime);
-            fputs("**: the sequential reference (1x by definition).\n", o);
+            pb_md_escape(o, r->runtime);
+            fprintf(o, "** (N = %.0f): the sequential reference (1x by definition).\n",
+                    r->n_agents);
             continue;
         }
-        answer_sentence(o, r);
+        answer_line(o, r);
         est = r->estimator;
     }
     for (size_t i = 0; i < ans->n_rts; i++)
         if (!ans->rts[i].estimator) {
             fputs("- **", o);
-            pb_report_md_escape(o, ans->rts[i].runtime);
+            pb_md_escape(o, ans->rts[i].runtime);
             fputs("**: no sequential baseline (no solo phases", o);
-            fputs(op->sequential_ref ? " and no reference run in its configs).\n" : ").\n", o);
+            fputs(seq ? " and no reference run in its configs).\n" : ").\n", o);
         }
     answer_compare(o, ans);
-    fprintf(o, "\nEstimator: %s", pb_answer_estimator_name(est));
-    if (op->sequential_ref) {
+    fprintf(o, "\nSpeedup = time one after the other / time together (N agents: ideal N). "
+               "Estimator: %s", pb_answer_estimator_name(est));
+    if (seq) {
         fputs("; reference: ", o);
-        pb_report_md_code(o, op->sequential_ref, 0);
+        pb_md_code(o, seq, 0);
     }
-    fputs(". Verdict: *slower*/*faster* only when the whole interval is on one side of "
-          "1x, *the same* when it lies within 2% of 1x, else *inconclusive*.\n\n", o);
+    fputs(". Verdict: *slower*/*faster* only when the whole 95% interval is on one side "
+          "of 1x, *the same* within 2% of 1x, else *inconclusive*.\n\n", o);
+}
+
+/* The warnings (pb_warn), one line each, or that there are none. */
+static void front_warnings(FILE *o, const pb_result *res)
+{
+    const pb_warnings *w = &res->warn;
+    fputs("## Warnings\n\n", o);
+    if (res->an.n_dropped)
+        fprintf(o, "- `--drop-first %zu`: the first %zu run(s) of every runtime x config group "
+                   "were dropped before every statistic (%zu runs).\n", res->opts.drop_first,
+                res->opts.drop_first, res->an.n_dropped);
+    for (size_t i = 0; i < w->n; i++) {
+        fputs("- ", o);
+        pb_md_escape(o, w->v[i].text);
+        fputc('\n', o);
+    }
+    if (w->n == 0 && !res->an.n_dropped)
+        fputs("None: no speedup above N, no departing solo phase, no first-run effect, no "
+              "disagreeing tests, no differing setting, no runtime collected in one block, no "
+              "verdict a robustness check flips.\n", o);
+    fputc('\n', o);
+}
+
+/* The runtime the front page's comparisons table compares with: --baseline,
+ * else the control (--sequential-ref, a runtime named "serial"), else the
+ * first by name. */
+static long front_baseline(const pb_result *res)
+{
+    const pb_analysis *a = &res->an;
+    if (a->baseline >= 0)
+        return a->baseline;
+    if (a->seqref >= 0)
+        return a->seqref;
+    long s = pb_analysis_find_rt(a, "serial");
+    return s >= 0 ? s : (a->n_rts ? 0 : -1);
+}
+
+static void cmp_value(FILE *o, const pb_metric_info *mi, double v)
+{
+    if (!isfinite(v))
+        fputs("n/a", o);
+    else
+        fprintf(o, fabs(v) >= 100 ? "%.1f" : fabs(v) >= 10 ? "%.2f" : "%.3g", v);
+    if (isfinite(v) && mi->unit && mi->unit[0] && strcmp(mi->unit, "x") != 0)
+        fprintf(o, " %s", mi->unit);
+    else if (isfinite(v) && mi->unit && strcmp(mi->unit, "x") == 0)
+        fputc('x', o);
+}
+
+/* benchstat's table: per metric and candidate runtime, the baseline's and
+ * the candidate's centre, the change with its 95% interval and the
+ * Holm-adjusted p; "~" when not significant (p >= 0.05). */
+static void front_comparisons(FILE *o, const pb_result *res)
+{
+    const pb_analysis *a = &res->an;
+    long b = front_baseline(res);
+    if (b < 0 || a->n_rts < 2)
+        return;
+    fputs("## Comparisons against ", o);
+    pb_md_code(o, a->rts[b].runtime, 0);
+    fputs("\n\n", o);
+    if (res->ans.several_n) {
+        fputs("The runtimes' runs hold several agent counts: comparisons pooled over N "
+              "would mix different quantities, so they are left to the per-N answer above "
+              "and the scaling section of the full report.\n\n", o);
+        return;
+    }
+    fputs("| metric | runtime | baseline | candidate | delta [95% CI] | p (Holm) |\n"
+          "|---|---|---:|---:|---:|---:|\n", o);
+    /* The front page stays short: at most FRONT_ROWS rows (metric-major,
+     * so the first metrics are complete); the rest is in the full report. */
+    enum { FRONT_ROWS = 24 };
+    size_t rows = 0, more = 0;
+    for (size_t i = 0; i < a->n_cmps; i++) {
+        const pb_comparison *c = &a->cmps[i];
+        if (c->a != (size_t)b && c->b != (size_t)b)
+            continue;
+        if (!isfinite(c->estimate) || !isfinite(c->p_holm))
+            continue;
+        if (rows == FRONT_ROWS) {
+            more++;
+            continue;
+        }
+        /* Oriented candidate vs baseline: swap a pair stored the other way. */
+        int flip = c->a == (size_t)b;
+        size_t cand = flip ? c->b : c->a;
+        const pb_metric_info *mi = &pb_metrics[c->metric];
+        double est = c->estimate, lo = c->lo, hi = c->hi;
+        if (flip && c->log_scale) {
+            est = 1 / c->estimate, lo = 1 / c->hi, hi = 1 / c->lo;
+        } else if (flip) {
+            est = -c->estimate, lo = -c->hi, hi = -c->lo;
+        }
+        fprintf(o, "| %s | ", mi->name);
+        pb_md_escape(o, a->rts[cand].runtime);
+        fputs(" | ", o);
+        cmp_value(o, mi, a->rts[b].mcenter[c->metric]);
+        fputs(" | ", o);
+        cmp_value(o, mi, a->rts[cand].mcenter[c->metric]);
+        fputs(" | ", o);
+        if (c->p_holm >= 0.05)
+            fputs("~ ", o);
+        if (c->log_scale)
+            fprintf(o, "%+.1f%% [%+.1f%%, %+.1f%%]", (est - 1) * 100, (lo - 1) * 100,
+                    (hi - 1) * 100);
+        else {
+            /* Two significant digits of the interval's half-width. */
+            double half = (hi - lo) / 2;
+            int d = half > 0 ? 1 - (int)floor(log10(half)) : 2;
+            d = d < 0 ? 0 : d > 6 ? 6 : d;
+            if (fabs(est) < 0.5 * pow(10, -d))
+                est = 0;   /* no "-0.000" */
+            fprintf(o, "%+.*f [%+.*f, %+.*f]", d, est, d, lo, d, hi);
+        }
+        if (c->p_holm < 0.001)
+            fputs(" | <0.001 |\n", o);
+        else
+            fprintf(o, " | %.3f |\n", c->p_holm);
+        rows++;
+    }
+    if (!rows)
+        fputs("| (no metric with values on both sides) | | | | | |\n", o);
+    if (more)
+        fprintf(o, "\n%zu more rows (further metrics) in the full report's comparisons of "
+                   "runtimes.\n", more);
+    fputs("\nbaseline / candidate: geometric mean over runs for ratio metrics (delta in %), "
+          "else the mean (delta in units); Welch 95% interval; p Holm-adjusted over all "
+          "pairs of runtimes per metric; `~` = not significant (p >= 0.05). All pairs, "
+          "Mann-Whitney, effect sizes and power: full report.\n\n", o);
 }
 
 static void section_aggregate(FILE *o, const pb_dataset *ds, const pb_analysis *a,
@@ -587,7 +624,7 @@ static void section_aggregate(FILE *o, const pb_dataset *ds, const pb_analysis *
           "| Peak speedup (best config) |", o);
     for (size_t k = 0; k < op->n_refs; k++) {
         fputs(" vs ", o);
-        pb_report_md_escape(o, op->refs[k].name);
+        pb_md_escape(o, op->refs[k].name);
         fputs(" (pp) |", o);
     }
     fputs("\n|---|---:|---:|---|---:|---:|---:|", o);
@@ -597,11 +634,11 @@ static void section_aggregate(FILE *o, const pb_dataset *ds, const pb_analysis *
     for (size_t i = 0; i < a->n_rts; i++) {
         const pb_rt *r = &a->rts[i];
         fputs("| ", o);
-        pb_report_md_escape(o, r->runtime);
+        pb_md_escape(o, r->runtime);
         fprintf(o, " | %zu", r->n_groups);
         cell(o, "%.2f", r->cfg_peak);
         fputs(" | ", o);
-        pb_report_config(o, op, r->cfg_peak_config);
+        pb_md_config(o, op, r->cfg_peak_config);
         cell(o, "%.2f", r->cfg_mean);
         cell(o, "%.2f", r->cfg_sd);
         cell(o, "%.3fx", r->cfg_peak_speedup);
@@ -627,7 +664,7 @@ static void section_aggregate(FILE *o, const pb_dataset *ds, const pb_analysis *
         const pb_rt *r = &a->rts[i];
         const pb_summary *e = &r->eff, *sp = &r->speedup;
         fputs("| ", o);
-        pb_report_md_escape(o, r->runtime);
+        pb_md_escape(o, r->runtime);
         fprintf(o, " | %zu", e->n);
         cell(o, "%.2f", e->mean);
         cell(o, "%.2f", e->sd);
@@ -642,7 +679,7 @@ static void section_aggregate(FILE *o, const pb_dataset *ds, const pb_analysis *
         fputs(" | ", o);
         if (!isnan(r->run_peak)) {
             const pb_run *pr = &ds->runs[r->run_peak_idx];
-            pb_report_config(o, op, pr->config);
+            pb_md_config(o, op, pr->config);
             fprintf(o, " run %d", pr->run_index);
         }
         cell(o, "%.3fx", sp->mean);
@@ -662,9 +699,9 @@ static void section_configs(FILE *o, const pb_analysis *a, const pb_report_opts 
     for (size_t i = 0; i < a->n_groups; i++) {
         const pb_group *g = &a->groups[i];
         fputs("| ", o);
-        pb_report_md_escape(o, g->runtime);
+        pb_md_escape(o, g->runtime);
         fputs(" | ", o);
-        pb_report_config(o, op, g->config);
+        pb_md_config(o, op, g->config);
         fprintf(o, " | %zu | ", g->eff.n);
         num(o, "%.2f", g->eff.mean);
         fputs(" ± ", o);
@@ -707,7 +744,7 @@ static void section_top3(FILE *o, const pb_analysis *a)
             continue;
         rank_configs(a, r, idx);
         fputs("- **", o);
-        pb_report_md_escape(o, r->runtime);
+        pb_md_escape(o, r->runtime);
         fputs("**: ", o);
         /* Configs whose means print the same (0.1 pp) are one entry: three
          * "ties" listed as a top 3 (the serial control) tell nothing. */
@@ -741,7 +778,7 @@ static void section_top3(FILE *o, const pb_analysis *a)
             fclose(m);
             if (shown)
                 fputs("; ", o);
-            pb_report_md_code(o, span, 0);
+            pb_md_code(o, span, 0);
             free(span);
             shown++;
             k += tie;
@@ -761,19 +798,19 @@ static void section_stability(FILE *o, const pb_analysis *a, const pb_report_opt
     for (size_t i = 0; i < a->n_rts; i++) {
         const pb_rt *r = &a->rts[i];
         fputs("| ", o);
-        pb_report_md_escape(o, r->runtime);
+        pb_md_escape(o, r->runtime);
         cell(o, "%.3f", r->cfg_sd);
         cell(o, "%.3f", r->cfg_mean_sd);
         fputs(" | ", o);
         if (r->most_stable) {
-            pb_report_config(o, op, r->most_stable);
+            pb_md_config(o, op, r->most_stable);
             fprintf(o, " (%.3f)", r->most_stable_sd);
         } else {
             fputs("n/a", o);
         }
         fputs(" | ", o);
         if (r->least_stable) {
-            pb_report_config(o, op, r->least_stable);
+            pb_md_config(o, op, r->least_stable);
             fprintf(o, " (%.3f)", r->least_stable_sd);
         } else {
             fputs("n/a", o);
@@ -787,6 +824,11 @@ static void section_quality(FILE *o, const pb_dataset *ds)
 {
     fputs("## Data quality\n\n", o);
     size_t ninv = ds->n_runs - pb_dataset_n_valid(ds);
+    for (size_t i = 0; i < ds->n_notes; i++) {   /* loader notes (pb_model.h) */
+        fputs("- Note: ", o);
+        pb_md_escape(o, ds->notes[i]);
+        fputs(i + 1 == ds->n_notes ? "\n\n" : "\n", o);
+    }
     if (ninv == 0 && ds->n_skips == 0) {
         fputs("No invalid runs and no skipped files.\n\n", o);
         return;
@@ -800,13 +842,13 @@ static void section_quality(FILE *o, const pb_dataset *ds)
             if (r->valid)
                 continue;
             fputs("- ", o);
-            pb_report_md_escape(o, r->runtime);
+            pb_md_escape(o, r->runtime);
             fputs(" / ", o);
-            pb_report_md_escape(o, r->config);
+            pb_md_escape(o, r->config);
             fprintf(o, " run %d (", r->run_index);
-            pb_report_md_escape(o, r->path);
+            pb_md_escape(o, r->path);
             fputs("): ", o);
-            pb_report_md_escape(o, r->invalid_reason ? r->invalid_reason : "(no reason given)");
+            pb_md_escape(o, r->invalid_reason ? r->invalid_reason : "(no reason given)");
             fputc('\n', o);
         }
         fputc('\n', o);
@@ -815,9 +857,9 @@ static void section_quality(FILE *o, const pb_dataset *ds)
         fprintf(o, "### Skipped files: %zu\n\n", ds->n_skips);
         for (size_t i = 0; i < ds->n_skips; i++) {
             fputs("- ", o);
-            pb_report_md_escape(o, ds->skips[i].path);
+            pb_md_escape(o, ds->skips[i].path);
             fputs(": ", o);
-            pb_report_md_escape(o, ds->skips[i].reason);
+            pb_md_escape(o, ds->skips[i].reason);
             fputc('\n', o);
         }
         fputc('\n', o);
@@ -826,6 +868,7 @@ static void section_quality(FILE *o, const pb_dataset *ds)
 
 static void section_methods(FILE *o, const pb_report_opts *op)
 {
+    (void)op;   /* no bootstrap is printed (pb_stats.h): nothing of op shown */
     fprintf(o,
 "## Definitions and methods\n\n"
 "- **Efficiency** (the original study's metric): concurrency speedup / N agents × 100, "
@@ -836,9 +879,8 @@ static void section_methods(FILE *o, const pb_report_opts *op)
 "- **n**: runs used; **SD**: sample standard deviation (divisor n − 1); **median**: "
 "quantile type 7 (linear interpolation, as R's default).\n"
 "- **95%% CI (t)**: mean ± t(0.975, n − 1) × SD / √n (`gsl_cdf_tdist_Pinv`).\n"
-"- **95%% CI (bootstrap)**: BCa bootstrap of the mean, %u resamples with replacement, "
-"GSL mt19937, one stream per group derived from the seed %llu and the group's name (re-run with "
-"`--seed` to check stability); n/a below %d runs (see below).\n"
+"- **95%% CI (bootstrap)**: n/a: no bootstrap interval reached 94%% coverage in the committed "
+"simulation (see below); read the t interval.\n"
 "- **Over config means** (the original script): each config's mean first; peak = the largest "
 "config mean; mean and SD (n − 1) of the config means; peak speedup = largest config-mean speedup. "
 "**Over runs**: every valid run counts once; single-run peak = the largest run.\n"
@@ -854,7 +896,7 @@ static void section_methods(FILE *o, const pb_report_opts *op)
 "(Welch, Mann-Whitney and van Elteren adjusted separately).\n"
 "- Variance of the mean and SD use GSL's running-mean and two-pass algorithms, which pass the NIST StRD "
 "NumAcc1–4 accuracy benchmarks (tested).\n\n",
-            op->boot_reps, (unsigned long long)op->seed, PB_BOOT_MIN_N, PB_MW_EXACT_MAX);
+            PB_MW_EXACT_MAX);
 }
 
 /* Prose lines longer than WRAP are broken at spaces so the Markdown source
@@ -911,97 +953,146 @@ static void reflow(FILE *out, const char *md, size_t len)
     }
 }
 
-static int report_body(FILE *out, const pb_dataset *ds, const pb_report_opts *op);
-
-int pb_report_markdown(FILE *out, const pb_dataset *ds, const pb_report_opts *op)
+static int render(FILE *out, const pb_report_opts *op,
+                  int (*body)(FILE *, const pb_report_opts *))
 {
     char *md = NULL;
     size_t len = 0;
     FILE *m = open_memstream(&md, &len);
     if (!m)
         return -1;
-    int rc = report_body(m, ds, op);
+    /* Config names as table cells: the renderer's own presentation. */
+    pb_report_opts o2 = *op;
+    const char **cfgs = pb_md_config_names(&op->res->an, &o2.n_cfg, &o2.cfg_abbrev);
+    o2.cfg_names = cfgs;
+    int rc = cfgs ? body(m, &o2) : -1;
+    if (!cfgs)
+        fprintf(stderr, "analyze: out of memory listing the configs\n");
     if (fclose(m) != 0)
         rc = -1;
     if (rc == 0)
         reflow(out, md, len);
     free(md);
+    free(cfgs);
     return rc == 0 && !ferror(out) ? 0 : -1;
 }
 
-static int report_body(FILE *out, const pb_dataset *ds, const pb_report_opts *op)
+static void header(FILE *o, const pb_report_opts *op, const char *title)
 {
-    /* One analysis (with its bootstrap, the costly part) for every section:
-     * the caller's when it built one, else ours. */
-    pb_analysis own;
-    const pb_analysis *an = op->analysis;
-    if (!an) {
-        pb_analysis_opts ao = {.boot_reps = op->boot_reps, .seed = op->seed,
-                               .baseline = op->baseline,
-                               .sequential_ref = op->sequential_ref,
-                               .drop_first = op->drop_first};
-        if (pb_analysis_build_opts(ds, &ao, &own) != 0) {
-            fprintf(stderr, "analyze: out of memory while computing statistics\n");
-            return -1;
-        }
-        an = &own;
+    fprintf(o, "# %s\n\n", title);
+    fprintf(o, "Generated by `analyze` %s from", PARBENCH_VERSION);
+    for (int i = 0; i < op->n_inputs; i++) {
+        fputc(' ', o);
+        pb_md_code(o, op->inputs[i], 0);
     }
-    pb_report_opts o2 = *op;
-    o2.analysis = an;
-    op = &o2;
-    const char **cfgs = config_names(an, &o2.n_cfg, &o2.cfg_abbrev);
-    o2.cfg_names = cfgs;
-    pb_answer ans = {0};
-    if (pb_answer_build(ds, an, op->sequential_ref, &ans) != 0) {
-        fprintf(stderr, "analyze: out of memory while building the answer\n");
-        free(cfgs);
-        if (an == &own)
-            pb_analysis_free(&own);
-        return -1;
+    fprintf(o, "; bootstrap: %u resamples, seed %llu.", op->res->opts.boot_reps,
+            (unsigned long long)op->res->opts.seed);
+}
+
+/* The front page: the answer first; what a reader acts on, nothing else. */
+static int front_body(FILE *out, const pb_report_opts *op)
+{
+    const pb_result *res = op->res;
+    const pb_dataset *ds = res->ds;
+    const pb_analysis *an = &res->an;
+    header(out, op, "parbench analysis");
+    if (op->full_name) {
+        /* The link on a line of its own: prose lines are wrapped, lines
+         * holding links are not. */
+        fputs(" Everything else (all-pairs tests, ANOVA, effect sizes, power, order "
+              "effects, per-config tables, the original study's tables, data quality, "
+              "definitions) is in the full report:\n", out);
+        fputs("[", out);
+        pb_md_escape(out, op->full_name);
+        fputs("](", out);
+        pb_md_link(out, ".", op->full_name, NULL);
+        fputs(").\n\n", out);
+    } else {
+        fputs(" For the full report (all-pairs tests, ANOVA, per-config tables, the original "
+              "study's tables, data quality, definitions): run with `-o FILE` (writes "
+              "FILE-full.md beside it) or `--full FILE`.\n\n", out);
     }
-    section_summary(out, ds, an, &ans, op);
-    if (ds->n_runs == 0) {
-        fputs("**No run could be loaded.** Check the paths given and the "
-              "Data quality section below.\n\n", out);
-    } else if (an->n_rts == 0) {
+    front_answer(out, res);
+    if (ds->n_runs == 0)
+        fputs("**No run could be loaded.** Check the paths given and the Data quality "
+              "section of the full report.\n\n", out);
+    else if (an->n_rts == 0)
         fputs("**No valid run**: every loaded run is marked invalid.\n\n", out);
+    if (an->n_rts > 0)
+        front_warnings(out, res);
+    summary_measured(out, ds, an);
+    /* An agent-count sweep: how the answer changes with N is the answer. */
+    pb_report_scaling_section(out, &res->sc, 1);
+    if (an->n_rts > 0)
+        front_comparisons(out, res);
+    if (op->speedup_chart) {
+        const char *dir = op->charts_link ? op->charts_link : op->charts_dir;
+        fputs("## Speedup\n\n![Measured speedup per runtime](", out);
+        pb_md_link(out, dir, "speedup", "png");
+        fputs(")\n\n", out);
     }
-    if (!cfgs) {
-        fprintf(stderr, "analyze: out of memory listing the configs\n");
-    } else if (an->n_rts > 0) {
-        fputs("## Comparisons (measured metrics)\n\n", out);
-        pb_report_true_part(out, ds, op, PB_TRUE_COMPARE);
-        /* The design-aware tests (statistics issue): runtimes compared on
-         * every metric, then the runtime x config design. */
-        pb_report_comparisons(out, ds, an, op);
-        pb_report_design(out, ds, an, op);
+    return ferror(out) ? -1 : 0;
+}
+
+/* The full report: every table and section the front page leaves out. */
+static int full_body(FILE *out, const pb_report_opts *op)
+{
+    const pb_result *res = op->res;
+    const pb_dataset *ds = res->ds;
+    const pb_analysis *an = &res->an;
+    header(out, op, "parbench analysis: full report");
+    fputs(" The answer, warnings and the main comparisons are on the front page "
+          "(report.md).\n\n", out);
+    /* An agent-count sweep: a table over a runtime's runs would pool
+     * different N (N = 1 then reads as the best config, trivially 100%);
+     * only the per-(runtime, config) tables, each one N, are printed. */
+    int pooled = res->ans.several_n;
+    if (an->n_rts > 0 && pooled)
+        fputs("## Agent-count sweep: tables per runtime left out\n\n"
+              "The runs hold several agent counts. Every table over a runtime's runs (the "
+              "measured metrics per runtime, the comparisons of runtimes, the ANOVA, the "
+              "original study's aggregates, top configs and stability) would pool different "
+              "N, so they are left out; the answer per N and the scaling section are on the "
+              "front page, and the per-config tables below hold one N each (configs named "
+              "`<config>-n<N>`). Compare configs of one N with each other only.\n\n", out);
+    if (an->n_rts > 0) {
+        if (!pooled) {
+            fputs("## Comparisons (measured metrics)\n\n", out);
+            pb_report_true_part(out, op, PB_TRUE_COMPARE);
+            /* The design-aware tests (statistics issue): runtimes compared
+             * on every metric, then the runtime x config design. */
+            pb_report_comparisons(out, ds, an, op);
+            pb_report_design(out, ds, an, op);
+        }
         fputs("## Per-config details\n\n", out);
-        pb_report_config_legend(out, op);
-        pb_report_true_part(out, ds, op, PB_TRUE_CONFIGS);
+        pb_md_config_legend(out, op);
+        pb_report_true_part(out, op, PB_TRUE_CONFIGS);
         pb_report_order_outliers(out, ds, an, op);
         /* Issue 12 (report/pb_report_scaling.c): each prints nothing when
          * the data has nothing for it. */
-        pb_report_scaling(out, ds, op);
+        pb_report_scaling_section(out, &res->sc, 0);
         pb_report_workflow(out, ds);
         pb_report_arrival(out, ds);
         pb_report_sampling(out, ds);
+        pb_report_servers(out, ds, an); /* issue 21: report/pb_report_servers.c */
         fputs("## The original study's metric (TR115 tables)\n\n"
               "The tables of the original study, regenerated exactly from the raw runs. "
               "Their *efficiency* is the original metric: the agents' summed durations "
               "over N x the concurrent wall, i.e. how balanced the agents' durations "
               "were, not how much faster they finished than one after the other (see "
-              "the summary for that).\n\n", out);
+              "the front page for that).\n\n", out);
         if (op->cfg_abbrev)
             fputs("Configs are abbreviated as in the legend of the per-config details.\n\n", out);
-        section_aggregate(out, ds, an, op);
+        if (!pooled)
+            section_aggregate(out, ds, an, op);
         section_configs(out, an, op);
-        section_top3(out, an);
-        section_stability(out, an, op);
-        /* The original study's comparisons on efficiency are among the
-         * comparisons on every metric (pb_report_comparisons, above). */
-        if (op->charts_dir) {
+        if (!pooled) {
+            section_top3(out, an);
+            section_stability(out, an, op);
+        }
+        if (op->charts_md) {
             fputs("## Charts\n\n", out);
-            pb_charts_write(ds, op, out);
+            fputs(op->charts_md, out);
             fputc('\n', out);
         }
     }
@@ -1009,12 +1100,18 @@ static int report_body(FILE *out, const pb_dataset *ds, const pb_report_opts *op
     section_methods(out, op);
     pb_report_stats_methods(out, an, op);
     fputc('\n', out);
-    pb_report_true_part(out, ds, op, PB_TRUE_DEFS);
-    pb_answer_free(&ans);
-    free(cfgs);
-    if (an == &own)
-        pb_analysis_free(&own);
+    pb_report_true_part(out, op, PB_TRUE_DEFS);
     return ferror(out) ? -1 : 0;
+}
+
+int pb_report_front(FILE *out, const pb_report_opts *op)
+{
+    return render(out, op, front_body);
+}
+
+int pb_report_full(FILE *out, const pb_report_opts *op)
+{
+    return render(out, op, full_body);
 }
 
 /* Splits an absolute version of path into normalised components in comp

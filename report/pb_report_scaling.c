@@ -1,21 +1,23 @@
 /* pb_report_scaling: see pb_report_scaling.h; definitions are printed with
  * each section. */
 #include "pb_report_scaling.h"
+#include "pb_sampling.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "pb_md.h"
 #include "pb_stats.h"
 
 /* "| a | b" with Markdown escaping (b may be NULL): labels come from data. */
 static void cells2(FILE *o, const char *a, const char *b)
 {
     fputs("| ", o);
-    pb_report_md_escape(o, a);
+    pb_md_escape(o, a);
     if (b) {
         fputs(" | ", o);
-        pb_report_md_escape(o, b);
+        pb_md_escape(o, b);
     }
 }
 
@@ -32,21 +34,68 @@ static void mean_ci(FILE *o, const pb_summary *s, int digits)
         fprintf(o, " [%.*f, %.*f]", digits, s->ci_lo, digits, s->ci_hi);
 }
 
-void pb_report_scaling_section(FILE *o, const pb_scaling *sc)
+static void knee_line(FILE *o, const pb_scaling *sc, const pb_scaling_series *s)
+{
+    if (s->knee_n > 0)
+        fprintf(o, "Knee at %.4g%%: **N = %zu** (mean)", sc->knee_pct, s->knee_n);
+    else
+        fprintf(o, "Knee at %.4g%%: **none** (already N = %zu is below it)", sc->knee_pct,
+                s->n_points ? s->pts[0].n_agents : (size_t)0);
+    if (s->knee_n_ci > 0)
+        fprintf(o, ", N = %zu by the lower 95%% bound", s->knee_n_ci);
+    else
+        fputs(", none by the lower 95% bound", o);
+}
+
+void pb_report_scaling_section(FILE *o, const pb_scaling *sc, int brief)
 {
     if (sc->n_series == 0)
         return;
     fputs("## Scaling with the number of agents\n\n", o);
     fprintf(o, "Runs of one runtime and config at several agent counts N (`collect --agents`). "
-               "Per N: mean and 95%% CI over runs (Student t). The knee is the largest N whose "
-               "mean efficiency, and that of every smaller N, is at least %.4g%% (`--knee`); "
-               "the same rule applied to the lower 95%% bound is given too.\n\n", sc->knee_pct);
+               "Per N: geometric mean and 95%% CI over runs (Student t on the log scale, so "
+               "never below 0); ideal: speedup N, efficiency 100%%. The knee is the largest N "
+               "whose mean efficiency, and that of every smaller N, is at least %.4g%% "
+               "(`--knee`; N = 1 is 100%% by definition and never decides it); the same rule "
+               "applied to the lower 95%% bound is given too.\n\n", sc->knee_pct);
+    if (brief) {
+        /* The front page: one table (the speedups are in the answer). */
+        fputs("| runtime, config | N | runs | efficiency % | aggregate tokens/s |\n"
+              "|---|---:|---:|---:|---:|\n", o);
+        for (size_t i = 0; i < sc->n_series; i++) {
+            const pb_scaling_series *s = &sc->series[i];
+            for (size_t k = 0; k < s->n_points; k++) {
+                const pb_scaling_point *p = &s->pts[k];
+                fputs("| ", o);
+                pb_md_escape(o, s->runtime);
+                fputs(", ", o);
+                pb_md_escape(o, s->config);
+                fprintf(o, "%s | %zu | %zu", s->eff_measured ? "" : " (estimated)", p->n_agents,
+                        p->runs);
+                mean_ci(o, &p->eff, 1);
+                mean_ci(o, &p->throughput, 1);
+                fputs(" |\n", o);
+            }
+        }
+        fputc('\n', o);
+        for (size_t i = 0; i < sc->n_series; i++) {
+            fputs("- ", o);
+            pb_md_escape(o, sc->series[i].runtime);
+            fputs(", ", o);
+            pb_md_escape(o, sc->series[i].config);
+            fputs(": ", o);
+            knee_line(o, sc, &sc->series[i]);
+            fputs(".\n", o);
+        }
+        fputc('\n', o);
+        return;
+    }
     for (size_t i = 0; i < sc->n_series; i++) {
         const pb_scaling_series *s = &sc->series[i];
         fputs("### ", o);
-        pb_report_md_escape(o, s->runtime);
+        pb_md_escape(o, s->runtime);
         fputs(", ", o);
-        pb_report_md_escape(o, s->config);
+        pb_md_escape(o, s->config);
         fputs("\n\n", o);
         fprintf(o, "| N | runs | %s efficiency %% | %s speedup | aggregate tokens/s |\n",
                 s->eff_measured ? "measured" : "estimated", s->eff_measured ? "measured" : "estimated");
@@ -59,34 +108,15 @@ void pb_report_scaling_section(FILE *o, const pb_scaling *sc)
             mean_ci(o, &p->throughput, 1);
             fputs(" |\n", o);
         }
-        fputc('\n', o);
-        if (s->knee_n > 0)
-            fprintf(o, "Knee at %.4g%%: **N = %zu** (mean)", sc->knee_pct, s->knee_n);
-        else
-            fprintf(o, "Knee at %.4g%%: **none** (already N = %zu is below it)", sc->knee_pct,
-                    s->n_points ? s->pts[0].n_agents : (size_t)0);
-        if (s->knee_n_ci > 0)
-            fprintf(o, ", N = %zu by the lower 95%% bound.\n\n", s->knee_n_ci);
-        else
-            fputs(", none by the lower 95% bound.\n\n", o);
+        fputs("\n", o);
+        knee_line(o, sc, s);
+        fputs(".\n\n", o);
     }
     fputs("Definitions: *efficiency* is the measured one (sum of the agents' solo durations / "
           "(N x concurrent wall) x 100) when every run has solo phases, else the original "
           "study's estimate; *aggregate tokens/s* = sum of the agents' tokens in the concurrent "
           "phase / concurrent wall. With staggered arrivals the wall runs from the first start "
           "to the last end.\n\n", o);
-}
-
-void pb_report_scaling(FILE *out, const pb_dataset *ds, const pb_report_opts *op)
-{
-    pb_scaling sc;
-    double knee = op->knee_pct > 0 ? op->knee_pct : PB_KNEE_DEFAULT;
-    if (pb_scaling_build(ds, knee, &sc) != 0) {
-        fprintf(stderr, "analyze: out of memory in the scaling section\n");
-        return;
-    }
-    pb_report_scaling_section(out, &sc);
-    pb_scaling_free(&sc);
 }
 
 /* Sums over a run's agents of one phase's workflow times. */
@@ -149,9 +179,11 @@ static void stage_table(FILE *o, const pb_dataset *ds, const char **rts, size_t 
     if (cap == 0)
         return;
     double *v = malloc(3 * cap * sizeof *v);
+    size_t *run_of = malloc(cap * sizeof *run_of);   /* cluster: the run */
     const char **names = malloc(cap * sizeof *names);
-    if (!v || !names) {
+    if (!v || !names || !run_of) {
         free(v);
+        free(run_of);
         free(names);
         return;
     }
@@ -160,7 +192,8 @@ static void stage_table(FILE *o, const pb_dataset *ds, const char **rts, size_t 
           "(n = agent-runs): duration, and for model calls the time to first token "
           "(parbench: client-side, from the request's start) and the decode rate "
           "(parbench: the server's eval_count / eval_duration; the study team's files: "
-          "their throughput_tokens_per_sec). Mean and 95% CI.\n\n"
+          "their throughput_tokens_per_sec). Mean and 95% CI clustered by run (agents of one "
+          "run are not independent).\n\n"
           "| runtime | stage | n | seconds | TTFT ms | tokens/s |\n"
           "|---|---|---:|---:|---:|---:|\n", o);
     for (size_t k = 0; k < n;) {
@@ -197,6 +230,7 @@ static void stage_table(FILE *o, const pb_dataset *ds, const char **rts, size_t 
                         v[m] = st->seconds;
                         v[cap + m] = st->ttft_ms;
                         v[2 * cap + m] = st->tokens_per_s;
+                        run_of[m] = i;
                         m++;
                     }
             }
@@ -204,7 +238,7 @@ static void stage_table(FILE *o, const pb_dataset *ds, const char **rts, size_t 
             fprintf(o, " | %zu", m);
             for (int c = 0; c < 3; c++) {
                 pb_summary sm;
-                pb_stats_summarize(v + (size_t)c * cap, m, 0, 0, &sm);
+                pb_stats_summarize_clustered(v + (size_t)c * cap, run_of, m, &sm);
                 mean_ci(o, &sm, c == 0 ? 3 : 1);
             }
             fputs(" |\n", o);
@@ -212,6 +246,7 @@ static void stage_table(FILE *o, const pb_dataset *ds, const char **rts, size_t 
     }
     fputc('\n', o);
     free(v);
+    free(run_of);
     free(names);
 }
 
@@ -324,43 +359,32 @@ void pb_report_arrival(FILE *o, const pb_dataset *ds)
 
 void pb_report_sampling(FILE *o, const pb_dataset *ds)
 {
-    const pb_run *first = NULL;
-    for (size_t i = 0; i < ds->n_runs && !first; i++)
-        if (ds->runs[i].target_ci_pct > 0)
-            first = &ds->runs[i];
-    if (!first)
+    pb_sampling_group *sg;
+    size_t n;
+    if (pb_sampling_build(ds, &sg, &n) != 0 || n == 0)
         return;
     fputs("## Sampling to a precision\n\n", o);
-    fprintf(o, "These runs were collected with `collect --target-ci %g --max-runs %d`: after "
-               "the %d planned runs, runs were added round-robin (one per group and round) to "
-               "every (runtime, config) whose 95%% Student-t interval of the measured speedup "
-               "was wider than +-%g%% of its mean, until every group was narrow enough or had "
-               "%d runs. The rule looks only at the interval's width: unlike stopping once a "
-               "difference looks significant, it does not keep the runs that happen to look "
-               "extreme, so the estimate is not biased by when sampling stopped.\n\n",
-            first->target_ci_pct, first->max_runs, first->planned_runs, first->target_ci_pct,
-            first->max_runs);
-    fputs("| runtime | config | runs | of which added |\n|---|---|---:|---:|\n", o);
-    /* Groups in the order first seen; the data set is small here. */
-    for (size_t i = 0; i < ds->n_runs; i++) {
-        const pb_run *r = &ds->runs[i];
-        if (!(r->target_ci_pct > 0))
-            continue;
-        int seen = 0;
-        for (size_t j = 0; j < i && !seen; j++)
-            seen = ds->runs[j].target_ci_pct > 0 && strcmp(ds->runs[j].runtime, r->runtime) == 0 &&
-                   strcmp(ds->runs[j].config, r->config) == 0;
-        if (seen)
-            continue;
-        size_t n = 0, added = 0;
-        for (size_t j = i; j < ds->n_runs; j++)
-            if (ds->runs[j].target_ci_pct > 0 && strcmp(ds->runs[j].runtime, r->runtime) == 0 &&
-                strcmp(ds->runs[j].config, r->config) == 0) {
-                n++;
-                added += ds->runs[j].sampling_added;
-            }
-        cells2(o, r->runtime, r->config);
-        fprintf(o, " | %zu | %zu |\n", n, added);
+    fprintf(o, "These runs were collected with `collect --target-ci %g --max-runs %d` (Stein's "
+               "two-stage procedure): the %d planned runs were the pilot; from its SD each "
+               "(runtime, config) got the runs needed for a 95%% interval of +-%g%% of the "
+               "measured speedup, at most %d, decided once from the pilot (so sampling did not "
+               "stop on runs that happened to look precise). The interval is Stein's (the "
+               "pilot's SD, t on its df), widened to the t interval of all runs when those "
+               "spread more than the pilot; a group capped by --max-runs, or whose runs spread "
+               "more, **missed** the target.\n\n",
+            sg[0].target_pct, sg[0].max_runs, sg[0].planned, sg[0].target_pct, sg[0].max_runs);
+    fputs("| runtime | config | runs | of which added | speedup [95% CI] | +-% | target |\n"
+          "|---|---|---:|---:|---:|---:|---|\n", o);
+    for (size_t i = 0; i < n; i++) {
+        const pb_sampling_group *g = &sg[i];
+        cells2(o, g->runtime, g->config);
+        fprintf(o, " | %zu | %zu | ", g->n_runs, g->n_added);
+        if (isfinite(g->lo))
+            fprintf(o, "%.3f [%.3f, %.3f] | %.2f | %s |\n", g->mean, g->lo, g->hi,
+                    g->halfwidth_pct, g->met ? "met" : "**missed**");
+        else
+            fputs("n/a | n/a | **missed** |\n", o);
     }
     fputc('\n', o);
+    free(sg);
 }

@@ -1,5 +1,6 @@
 /* pb_report_scaling: the Markdown sections of issue 12, each a
- * self-contained function pb_report_markdown() calls:
+ * self-contained function the front page (scaling, brief) or the full report
+ * (pb_report.c) calls:
  *   "Scaling with the number of agents" (pb_scaling: efficiency and
  *   aggregate throughput against N, the knee) and
  *   "Workflow steps" (time in llm calls, local work and waiting; efficiency
@@ -15,9 +16,8 @@
 #include "pb_scaling.h"
 
 /* Writes the section from an already built pb_scaling. */
-void pb_report_scaling_section(FILE *out, const pb_scaling *sc);
+void pb_report_scaling_section(FILE *out, const pb_scaling *sc, int brief);
 /* Builds the scaling with op->knee_pct and writes the section. */
-void pb_report_scaling(FILE *out, const pb_dataset *ds, const pb_report_opts *op);
 void pb_report_workflow(FILE *out, const pb_dataset *ds);
 /* "Sampling to a precision": the stopping rule, when runs were collected
  * with collect --target-ci. */

@@ -10,97 +10,66 @@
 #include <string.h>
 
 #include "pb_analysis.h"
+#include "pb_md.h"
 #include "pb_derive.h"
 #include "pb_ratio.h"
 #include "pb_report_stats.h"
 #include "pb_stats.h"
 
 /* The per-run quantities this section aggregates, as pb_derived columns. */
+/* A column: its heading and digits; the number is metric id's summary
+ * (pb_result, PB_METRICS: one definition for the report and the exports). */
 typedef struct metric {
     const char *name;
-    size_t off;
-    double scale;   /* display multiplier (overlap fraction -> percent) */
+    const char *id;
     int digits;
-    int geo;        /* a ratio: geometric mean with the log-scale t interval */
 } metric;
 
-#define M(name, field, scale, digits) {name, offsetof(pb_derived, field), scale, digits, 0}
-#define G(name, field, scale, digits) {name, offsetof(pb_derived, field), scale, digits, 1}
 static const metric HEAD[] = {
-    M("estimated eff. %", est_efficiency, 1, 1),
-    G("measured eff. %", meas_efficiency, 1, 1),
-    G("measured speedup", meas_speedup, 1, 2),
-    G("token-norm. speedup", tok_speedup, 1, 2),
-    M("overlap %", overlap, 100, 1),
-    M("start skew ms", start_skew_ms, 1, 1),
+    {"estimated eff. %", "est_efficiency", 1},
+    {"measured eff. %", "meas_efficiency", 1},
+    {"measured speedup", "meas_speedup", 2},
+    {"token-norm. speedup", "tok_speedup", 2},
+    {"overlap %", "overlap_pct", 1},
+    {"start skew ms", "start_skew_ms", 1},
 };
 static const metric SPLIT[] = {
-    M("connect ms", req.connect_ms, 1, 1),
-    M("wait ms", req.wait_ms, 1, 1),
-    M("server queue ms", req.server_queue_ms, 1, 1),
-    M("load ms", req.load_ms, 1, 1),
-    M("prompt eval ms", req.prompt_eval_ms, 1, 1),
-    M("first-token gap ms", req.first_token_gap_ms, 1, 2),
+    {"connect ms", "connect_ms", 1},
+    {"wait ms", "wait_ms", 1},
+    {"server queue ms", "server_queue_ms", 1},
+    {"load ms", "load_ms", 1},
+    {"prompt eval ms", "prompt_eval_ms", 1},
+    {"first-token gap ms", "first_token_gap_ms", 2},
 };
 static const metric STREAM[] = {
-    M("client decode tok/s", req.client_rate, 1, 1),
-    M("server eval tok/s", req.server_rate, 1, 1),
-    M("chunk gap p50 ms", gap_p50_ms, 1, 2),
-    M("chunk gap p90 ms", gap_p90_ms, 1, 2),
-    M("chunk gap p99 ms", gap_p99_ms, 1, 2),
+    {"client decode tok/s", "client_rate", 1},
+    {"server eval tok/s", "server_rate", 1},
+    {"chunk gap p50 ms", "chunk_gap_p50_ms", 2},
+    {"chunk gap p90 ms", "chunk_gap_p90_ms", 2},
+    {"chunk gap p99 ms", "chunk_gap_p99_ms", 2},
 };
-#undef M
-#undef G
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-
-static double col(const pb_derived *d, size_t off) {
-    return *(const double *)((const char *)d + off);
-}
 
 typedef struct sect {
     FILE *out;
     const pb_dataset *ds;
-    const pb_derived *dv;
+    const pb_result *res;
     const pb_analysis *an;    /* groups (runtime x config), sorted by name */
     const pb_report_opts *op; /* config abbreviations */
-    double *buf;              /* scratch, n_runs values */
 } sect;
 
-/* Appends metric m of the runs of group g to s->buf from position k. */
-static size_t gather(const sect *s, const metric *m, const pb_group *g, size_t k) {
-    for (size_t i = 0; i < g->n; i++)
-        s->buf[k++] = col(&s->dv[g->runs[i]], m->off) * m->scale;
-    return k;
-}
-
-/* Summary of metric m over runtime r's valid runs (all its groups), or over
- * one group when g is not NULL. Linear in the runs involved: the 100 000-run
- * benchmark renders this section too. */
+/* Summary of metric m over runtime r's valid runs, or over one group when
+ * g is not NULL: read from the result (computed once). */
 static void summarize(const sect *s, const metric *m, size_t r, const pb_group *g,
                       pb_summary *out) {
-    size_t k = 0;
-    if (g) {
-        k = gather(s, m, g, 0);
-    } else {
-        const pb_rt *rt = &s->an->rts[r];
-        for (size_t j = 0; j < rt->n_groups; j++)
-            k = gather(s, m, &s->an->groups[rt->first_group + j], k);
+    long k = pb_metric_index(m->id);
+    if (k < 0) {
+        memset(out, 0, sizeof *out);
+        out->mean = out->ci_lo = out->ci_hi = NAN;
+        return;
     }
-    pb_stats_summarize(s->buf, k, 0, 0, out);
-    /* Percentages of a whole (estimated efficiency, overlap) cannot leave
-     * [0, 100]: clip the t interval and mark it (issue 8, section 5). */
-    if (!m->geo && strchr(m->name, '%'))
-        pb_stats_clip(out, 0, 100);
-    if (m->geo) {
-        /* Ratios are summarised on the log scale (issue 8): the interval
-         * stays > 0 and treats x and 1/x alike. */
-        pb_geomean g;
-        pb_ratio_geomean(s->buf, k, &g);
-        out->n = g.n;
-        out->mean = g.gm;
-        out->ci_lo = g.lo;
-        out->ci_hi = g.hi;
-    }
+    *out = g ? *pb_result_gsum(s->res, (size_t)(g - s->an->groups), (size_t)k)
+             : *pb_result_rsum(s->res, r, (size_t)k);
 }
 
 static size_t rt_runs(const sect *s, size_t r) {
@@ -156,7 +125,7 @@ static void table_by_runtime(const sect *s, const metric *ms, size_t nm,
     fputc('\n', f);
     for (size_t r = 0; r < s->an->n_rts; r++) {
         fputs("| ", f);
-        pb_report_md_escape(f, s->an->rts[r].runtime);
+        pb_md_escape(f, s->an->rts[r].runtime);
         fprintf(f, " | %zu |", rt_runs(s, r));
         for (size_t j = 0; j < nm; j++) {
             if (!keep[j]) continue;
@@ -212,9 +181,9 @@ static void table_by_config(const sect *s, int has_ref) {
                 else x[j].n = 0;
             }
             fputs("| ", f);
-            pb_report_md_escape(f, g->runtime);
+            pb_md_escape(f, g->runtime);
             fputs(" | ", f);
-            pb_report_config(f, s->op, g->config);
+            pb_md_config(f, s->op, g->config);
             fprintf(f, " | %zu |", g->n);
             for (int j = 0; j < NC; j++) {
                 if (!keep[j]) continue;
@@ -252,7 +221,7 @@ static void verdicts(const sect *s, const char *ref) {
         int has_ref = ref && !rt->seqref_is_self && isfinite(rt->seqref.est);
         if (ms.n == 0 && !has_ref) continue;
         fputs("- **", f);
-        pb_report_md_escape(f, name);
+        pb_md_escape(f, name);
         fputs("**: ", f);
         if (e.n) fprintf(f, "the original metric says %.1f%% efficiency. ", e.mean);
         if (ms.n) {
@@ -277,7 +246,7 @@ static void verdicts(const sect *s, const char *ref) {
             const pb_group *g0 = &s->an->groups[rt->first_group];
             double n_ag = (double)s->ds->runs[g0->runs[0]].n_agents;
             fputs("With **", f);
-            pb_report_md_escape(f, ref);
+            pb_md_escape(f, ref);
             fprintf(f, "**'s mean wall time per config as the sequential time, the "
                        "speedup (ratio of means) is %.4fx (efficiency %.1f%%",
                     rt->seqref.est, n_ag > 0 ? rt->seqref.est / n_ag * 100 : NAN);
@@ -342,36 +311,22 @@ static void definitions(FILE *f) {
         f);
 }
 
-void pb_report_true_part(FILE *out, const pb_dataset *ds, const pb_report_opts *opts,
-                         int parts) {
-    const char *ref = opts ? opts->sequential_ref : NULL;
+void pb_report_true_part(FILE *out, const pb_report_opts *opts, int parts) {
+    const pb_result *res = opts->res;
+    const pb_dataset *ds = res->ds;
+    const char *ref = res->opts.sequential_ref;
     if (parts == PB_TRUE_DEFS) {
-        /* Text only: no need to derive 100 000 runs for it. */
         definitions(out);
         return;
     }
-    pb_analysis own = {0};
-    const pb_analysis *shared = opts ? opts->analysis : NULL;
-    sect s = {.out = out, .ds = ds, .an = shared ? shared : &own, .op = opts};
-    s.dv = calloc(ds->n_runs ? ds->n_runs : 1, sizeof *s.dv);
-    s.buf = calloc(ds->n_runs ? ds->n_runs : 1, sizeof *s.buf);
-    /* The same grouping as the original tables (valid runs, sorted by
-     * name): the report's analysis when given, else one without bootstrap. */
-    pb_analysis_opts ao = {.sequential_ref = ref,
-                           .drop_first = opts ? opts->drop_first : 0};
-    if (!s.dv || !s.buf || (!shared && pb_analysis_build_opts(ds, &ao, &own) != 0)) {
-        fprintf(stderr, "analyze: out of memory deriving metrics for %zu runs\n",
-                ds->n_runs);
-        fputs("_Not computed: out of memory._\n\n", out);
-        goto done;
-    }
-    size_t ref_configs = pb_derive_dataset(ds, ref, (pb_derived *)s.dv);
+    sect s = {.out = out, .ds = ds, .an = &res->an, .op = opts, .res = res};
+    size_t ref_configs = res->ref_configs;
     if (s.an->n_rts == 0) {
         if (parts & PB_TRUE_COMPARE)
             fputs("_No valid runs._\n\n", out);
         if (parts & PB_TRUE_DEFS)
             definitions(out);
-        goto done;
+        return;
     }
     if (parts & PB_TRUE_COMPARE) {
         if (ref && ref_configs == 0)
@@ -386,7 +341,7 @@ void pb_report_true_part(FILE *out, const pb_dataset *ds, const pb_report_opts *
               out);
         fputs("### In plain words\n\n", out);
         verdicts(&s, ref);
-        fputs("### Per runtime (mean [95% CI] over runs)\n\n", out);
+        fputs("### Per runtime (mean [95% CI] over runs; geometric for ratios)\n\n", out);
         table_by_runtime(&s, HEAD, COUNT(HEAD), 1);
         pb_report_speedups(out, ds, s.an, opts);
         fputs("### Where the time to first token goes (ms, concurrent phase)\n\n", out);
@@ -398,15 +353,11 @@ void pb_report_true_part(FILE *out, const pb_dataset *ds, const pb_report_opts *
         table_by_config(&s, ref != NULL);
     if (parts & PB_TRUE_DEFS)
         definitions(out);
-done:
-    pb_analysis_free(&own);
-    free((pb_derived *)s.dv);
-    free(s.buf);
 }
 
-void pb_report_true(FILE *out, const pb_dataset *ds, const pb_report_opts *opts) {
+void pb_report_true(FILE *out, const pb_report_opts *opts) {
     fputs("## True parallel efficiency\n\n", out);
-    pb_report_true_part(out, ds, opts, PB_TRUE_COMPARE);
+    pb_report_true_part(out, opts, PB_TRUE_COMPARE);
     fputs("### Per runtime and config\n\n", out);
-    pb_report_true_part(out, ds, opts, PB_TRUE_CONFIGS | PB_TRUE_DEFS);
+    pb_report_true_part(out, opts, PB_TRUE_CONFIGS | PB_TRUE_DEFS);
 }

@@ -25,17 +25,17 @@ allowed=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status 2>/dev
 if [ "$(nproc)" -ge 2 ] && [ -n "$allowed" ]; then
     cpus=(--cpus "${allowed%%[-,]*}")
 fi
-echo "== collect: tr115 plan on the emulator (time scale ${scale}x) into ${out}/data ==" >&2
+echo "== collect: tr115 plan on the emulator (time scale ${scale}x) into ${out}/runs ==" >&2
 build/collector/collect --emulate --plan tr115 --runtime uv,threads,serial,uv-1kb \
-    --time-scale "$scale" --out "$out/data" "${cpus[@]}" || {
+    --time-scale "$scale" --out "$out/runs" "${cpus[@]}" || {
     rc=$?
     echo "demo: collect exited $rc (see above); ${out}/report.md was NOT updated" >&2
     exit "$rc"
 }
-echo "== analyze: ${out}/report.md, charts/, csv/, analysis.json ==" >&2
+echo "== analyze: ${out}/report.md (+ report-full.md), charts/, csv/, analysis.json ==" >&2
 # -o: the report's chart links are relative to its own folder, so
 # ${out}/report.md opens with its pictures from anywhere.
 build/analyze/analyze -o "$out/report.md" --charts "$out/charts" --csv "$out/csv" \
-    --json "$out/analysis.json" "$out/data"
-echo "done: ${out}/report.md (charts in ${out}/charts/, CSV in ${out}/csv/, JSON in" \
-     "${out}/analysis.json, raw traces in ${out}/data)" >&2
+    --json "$out/analysis.json" "$out/runs"
+echo "done: ${out}/report.md (the rest in ${out}/report-full.md; charts in ${out}/charts/, CSV in ${out}/csv/, JSON in" \
+     "${out}/analysis.json, raw traces in ${out}/runs)" >&2

@@ -18,23 +18,48 @@ mkdir "$T/empty"
 "$A" "$T/empty" >"$T/e.md" 2>"$T/e.err"; [ $? -eq 1 ] || fail "empty dir must exit 1"
 grep -q "No run could be loaded" "$T/e.md" || fail "empty report must say why"
 
+# Issue 20 section 6: exit codes. --sequential-ref naming no runtime is a
+# usage error listing the runtimes (as --baseline); no valid run exits 1;
+# charts that cannot be written exit 3.
+"$A" --sequential-ref nosuch "$FX/trace" >/dev/null 2>"$T/sr.err"; rc=$?
+[ $rc -eq 2 ] || fail "unknown --sequential-ref must exit 2, got $rc"
+grep -q "runtimes found: threads, uv" "$T/sr.err" || fail "unknown --sequential-ref: $(cat "$T/sr.err")"
+mkdir -p "$T/inv/uv/cfg_a"
+sed 's/"valid": true/"valid": false/' "$FX/trace/uv/cfg_a/run_1.json" > "$T/inv/uv/cfg_a/run_1.json"
+"$A" "$T/inv" >"$T/inv.md" 2>"$T/inv.err"; rc=$?
+[ $rc -eq 1 ] || fail "no valid run must exit 1, got $rc"
+grep -q "No valid run" "$T/inv.md" || fail "no valid run: the report must say so"
+: > "$T/notadir"
+"$A" --charts "$T/notadir/charts" "$FX/trace" >/dev/null 2>"$T/ch.err"; rc=$?
+[ $rc -eq 3 ] || fail "charts that cannot be written must exit 3, got $rc"
+
 # A label with Markdown metacharacters, from the directory layout.
 mkdir -p "$T/in/runtime-a|b/cfg_*x*/run_1"
 cp "$FX/tr115_rust/results/runtime-alpha/cfg1/run_1/run_1/rust_run.json" "$T/in/runtime-a|b/cfg_*x*/run_1/"
 printf '{"summary": {"efficiency_percent": 8' > "$T/in/runtime-a|b/cfg_*x*/run_1/bad.json"
-"$A" --ref TR114=95.7 --baseline threads --csv "$T/csv" "$T/in" "$FX/trace" >"$T/r.md" 2>"$T/r.err"
+"$A" --ref TR114=95.7 --baseline threads --csv "$T/csv" --full "$T/f.md" "$T/in" "$FX/trace" \
+    >"$T/r.md" 2>"$T/r.err"
 [ $? -eq 0 ] || fail "report exit status"
+# The front page (stdout) and the full report (--full) escape the same way.
 grep -q 'a\\|b' "$T/r.md" || fail "| not escaped"
-grep -q 'cfg\\_\\\*x\\\*' "$T/r.md" || fail "* and _ not escaped"
-grep -q "vs TR114 (pp)" "$T/r.md" || fail "--ref column"
-grep -q "Against the baseline" "$T/r.md" || fail "--baseline table"
+grep -q 'a\\|b' "$T/f.md" || fail "| not escaped (full)"
+grep -q 'cfg\\_\\\*x\\\*' "$T/f.md" || fail "* and _ not escaped"
+grep -q "vs TR114 (pp)" "$T/f.md" || fail "--ref column"
+grep -q "Against the baseline" "$T/f.md" || fail "--baseline table"
+grep -q "^## Comparisons against \`threads\`" "$T/r.md" || fail "front page: --baseline comparisons"
+# stdout without --full: the front page says how to get the rest.
+"$A" "$FX/trace" 2>/dev/null | tr '\n' ' ' | grep -q -- "or  *\`--full  *FILE\`" \
+    || fail "front page lacks the --full hint"
 grep -q "bad.json" "$T/r.err" || fail "skip not on stderr"
-# Every section of the report, in order (issue 9: the answer first, the
-# original study's tables after the measured metrics, definitions last).
-grep -n '^#' "$T/r.md" | sed 's/^[0-9]*://' > "$T/headings"
+# The front page opens with the answer (issue 20).
+grep -n '^#' "$T/r.md" | sed 's/^[0-9]*://' | head -4 > "$T/fh"
+printf '%s\n' "# parbench analysis" "## The answer: together vs one after the other" \
+    "## Warnings" "## What was measured" | cmp -s - "$T/fh" || fail "front page headings: $(cat "$T/fh")"
+# Every section of the full report, in order (the original study's tables
+# after the measured metrics, definitions last).
+grep -n '^#' "$T/f.md" | sed 's/^[0-9]*://' > "$T/headings"
 prev=0
-for h in "# parbench analysis" "## Summary" "### What was measured" \
-         "### The answer: together vs one after the other" \
+for h in "# parbench analysis: full report" \
          "## Comparisons (measured metrics)" "## Comparisons of runtimes" "## Runtime × config design" \
          "## Per-config details" "## Order effects and outliers (concurrent wall time)" \
          "## The original study's metric (TR115 tables)" "### Aggregate efficiency per runtime" \
@@ -47,18 +72,19 @@ for h in "# parbench analysis" "## Summary" "### What was measured" \
     prev=$line
 done
 # The removed duplicates stay removed.
-grep -q "Confidence intervals of the mean efficiency" "$T/r.md" && fail "duplicate CI table is back"
-[ "$(grep -c '^## ' "$T/r.md")" -eq 9 ] || fail "expected 9 top-level sections"
+grep -q "Confidence intervals of the mean efficiency" "$T/f.md" && fail "duplicate CI table is back"
+[ "$(grep -c '^## ' "$T/f.md")" -eq 8 ] || fail "expected 8 top-level sections in the full report"
 # No line wider than 160 characters (laptop screen).
-awk 'length($0) > 160 { exit 1 }' "$T/r.md" || fail "a line is wider than 160 characters"
-grep -q "| Runtime | Config | n | Mean ± SD (%) | Median (%) | Min (%) | Max (%) |" "$T/r.md" \
+awk 'length($0) > 160 { exit 1 }' "$T/r.md" "$T/f.md" || fail "a line is wider than 160 characters"
+grep -q "| Runtime | Config | n | Mean ± SD (%) | Median (%) | Min (%) | Max (%) |" "$T/f.md" \
     || fail "per-config table lacks min/max"
 # The report wraps prose lines, and where depends on the fixture path's
 # length (checkout directory): join the lines before looking.
-tr '\n' ' ' < "$T/r.md" | grep -q "agent b:  *HTTP  *503" || fail "invalid run not listed"
+tr '\n' ' ' < "$T/f.md" | grep -q "agent b:  *HTTP  *503" || fail "invalid run not listed"
 grep -q "analyze:" "$T/r.md" && fail "stderr text leaked into stdout"
 head -1 "$T/csv/runs.csv" | grep -q "^path,format,runtime,config,run_index,valid" || fail "runs.csv header"
-head -1 "$T/csv/groups.csv" | grep -q "^runtime,config,eff_n,eff_mean" || fail "groups.csv header"
+head -1 "$T/csv/groups.csv" | grep -q "^runtime,config,est_efficiency_sd,est_efficiency_min" || fail "groups.csv header"
+head -1 "$T/csv/groups_long.csv" | grep -qx "runtime,config,metric,statistic,value" || fail "groups_long.csv header"
 head -1 "$T/csv/runtimes.csv" | grep -q "^runtime,n_configs,cfgmeans_peak" || fail "runtimes.csv header"
 [ "$(wc -l < "$T/csv/runs.csv")" -eq 5 ] || fail "runs.csv rows"
 # Runs collected against a time-scaled emulator: the report says what that
@@ -72,7 +98,7 @@ grep -q "Emulated: 1 runs against ollama-emu, time scale 25x" "$T/emu.md" \
 grep -q "ollama-emu" "$T/r.md" && fail "time-scale note on data that was not emulated"
 # --drop-first: the report says what was dropped (TR115 fixture: 2 runs per
 # group of alpha/cfg1, so 1 of them goes).
-"$A" --drop-first 1 "$FX/tr115_rust" >"$T/d.md" 2>/dev/null || fail "--drop-first exit status"
+"$A" --drop-first 1 --full "$T/d.md" "$FX/tr115_rust" >/dev/null 2>&1 || fail "--drop-first exit status"
 grep -q "\*\*\`--drop-first 1\`\*\*: the first 1 run of every runtime × config group was dropped" "$T/d.md" \
     || fail "--drop-first not stated in the report"
 # A standalone emulator announces its scale in a header; the collector
@@ -102,5 +128,5 @@ grep -q "These data cannot tell true parallel efficiency" "$T/nosolo.md" || fail
 ! grep -q "measuring process" "$T/nosolo.md" || fail "collector cost line without data"
 # The answer for the uv fixture (one run: measured speedup 10 s / 8 s = 1.25x,
 # no interval) comes before the original study's tables.
-grep -q "^- \*\*uv\*\* (n = 1): speedup 1.25x from a single run" "$T/srv.md" || fail "uv answer"
+grep -q "^- \*\*uv\*\* (N = 2, n = 1): speedup 1.25x from a single run" "$T/srv.md" || fail "uv answer"
 echo "cli_test: ok"

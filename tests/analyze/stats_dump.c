@@ -7,7 +7,9 @@
  * usage: stats_dump [--sequential-ref RT] [--baseline RT] [--seed N]
  *                   [--bootstrap N] [--drop-first N] PATH...
  *        stats_dump --mw N1 N2 U        exact P(U <= u), for the script
- *        stats_dump --pair A,A,.. B,B,..   pb_compare + Hodges-Lehmann */
+ *        stats_dump --pair A,A,.. B,B,..   pb_compare + Hodges-Lehmann
+ *        stats_dump --spearman X,.. Y,..    rho and p (exact for n <= 10)
+ *        stats_dump --clustered V,.. C,..   run-clustered mean and 95% CI */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +19,7 @@
 
 #include "pb_analysis.h"
 #include "pb_load.h"
+#include "pb_rank.h"
 #include "pb_stats.h"
 
 /* JSON has no NAN/inf: null. 17 significant digits, raw: cJSON's own
@@ -218,6 +221,27 @@ int main(int argc, char **argv)
         compare(root, &c);
         print(root);
         free(x), free(y);
+        return 0;
+    }
+    if (argc == 4 && strcmp(argv[1], "--spearman") == 0) {
+        size_t nx, ny, used;
+        double *x = parse_list(argv[2], &nx), *y = parse_list(argv[3], &ny);
+        double rho, p;
+        pb_rank_spearman(x, y, nx < ny ? nx : ny, &rho, &p, &used);
+        printf("%.17g %.17g\n", rho, p);
+        free(x), free(y);
+        return 0;
+    }
+    if (argc == 4 && strcmp(argv[1], "--clustered") == 0) {
+        size_t nv, nc;
+        double *v = parse_list(argv[2], &nv), *c = parse_list(argv[3], &nc);
+        size_t *cl = malloc((nc + 1) * sizeof *cl);
+        for (size_t k = 0; k < nc; k++)
+            cl[k] = (size_t)c[k];
+        pb_summary sm;
+        pb_stats_summarize_clustered(v, cl, nv < nc ? nv : nc, &sm);
+        printf("%.17g %.17g %.17g\n", sm.mean, sm.ci_lo, sm.ci_hi);
+        free(v), free(c), free(cl);
         return 0;
     }
     pb_analysis_opts o = {.boot_reps = 2000, .seed = 1};

@@ -123,11 +123,11 @@ static void test_tr115_fixtures(void **st)
     NEAR(a.rts[ip].cfg_peak, 95, 1e-12);
     /* alpha vs beta (baseline): Mann-Whitney U = 8 of 4*2, exact,
      * one ordering of C(6,2) = 15 is as extreme -> p = 2/15. */
-    assert_int_equal(a.n_vs_base, 2);
-    const pb_pair *pr = NULL;
-    for (size_t i = 0; i < a.n_vs_base; i++)
-        if (a.vs_base[i].a == (size_t)ia)
-            pr = &a.vs_base[i];
+    const pb_comparison *pr = NULL;
+    for (size_t i = 0; i < a.n_cmps; i++)
+        if (a.cmps[i].metric == PB_M_EST_EFF && a.cmps[i].a == (size_t)ia &&
+            a.cmps[i].b == (size_t)ib && a.cmps[i].with_baseline)
+            pr = &a.cmps[i];
     assert_non_null(pr);
     NEAR(pr->c.diff, 16, 1e-12);
     NEAR(pr->c.mw_u, 8, 0);

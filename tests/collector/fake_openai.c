@@ -15,9 +15,12 @@
  * `X-Parbench-Emulator: time-scale=3; preset=fake`. With --require-key a
  * request without `Authorization: Bearer KEY` gets a 401 OpenAI error
  * object; an unknown model or path a 404 one. --log appends each request's
- * method, path, Authorization presence and body as one line. */
+ * method, path, Authorization presence and body as one line. A request in
+ * a proxy's absolute form (`POST http://host/v1/...`) is answered as its
+ * path and logged with ` via=proxy`: the server is its own --proxy. */
 #include <cjson/cJSON.h>
 #include <http_parser.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,9 +166,17 @@ static void on_tick(uv_timer_t *t)
 
 static void route(conn *c, const char *method)
 {
+    /* A request sent through an HTTP proxy names the whole URL
+     * (`POST http://host:port/v1/...`): answer it as the origin would, so
+     * the server also serves as the proxy of --proxy tests, and log it. */
+    int via_proxy = strncmp(c->url, "http://", 7) == 0;
+    if (via_proxy) {
+        const char *path = strchr(c->url + 7, '/');
+        memmove(c->url, path ? path : "/", strlen(path ? path : "/") + 1);
+    }
     if (g_log) {
-        fprintf(g_log, "%s %s auth=%s %.*s\n", method, c->url, c->auth[0] ? "yes" : "no",
-                (int)c->body_len, c->body ? c->body : "");
+        fprintf(g_log, "%s %s auth=%s%s %.*s\n", method, c->url, c->auth[0] ? "yes" : "no",
+                via_proxy ? " via=proxy" : "", (int)c->body_len, c->body ? c->body : "");
         fflush(g_log);
     }
     if (g_key) {
@@ -313,6 +324,9 @@ static void on_conn(uv_stream_t *server, int status)
 
 int main(int argc, char **argv)
 {
+    /* A client that gave up (a --timeout test) must not kill the server
+     * when its next event is written. */
+    signal(SIGPIPE, SIG_IGN);
     int listeners = 1;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--listeners") == 0)

@@ -13,7 +13,7 @@
 "$COLLECT" --plan "$SRC/ideal.json" --stagger 1 --arrival-rate 2 --dry-run >/dev/null 2>&1 \
     && fail "--stagger with --arrival-rate accepted"
 if [ -n "${ANALYZE:-}" ]; then
-    "$ANALYZE" "$WORK/st" > "$WORK/report.md" 2>/dev/null || fail "analyze exited $?"
+    "$ANALYZE" --full "$WORK/report.md" "$WORK/st" > /dev/null 2>&1 || fail "analyze exited $?"
     grep -q "^## Arrival patterns" "$WORK/report.md" || fail "no arrival section"
     grep -q "the solo baseline is still each agent alone" "$WORK/report.md" || fail "no definition"
 fi

@@ -49,10 +49,14 @@ expect_usage proxy 'http://' -- --proxy ftp://x --dry-run
 mkdir -p "$WORK/tmp/uv/default"
 : >"$WORK/tmp/uv/default/.run_1.json.tmp.999999999"
 : >"$WORK/tmp/uv/default/.run_1.json.tmp.$$"
+: >"$WORK/tmp/uv/default/.run_1.json.tmp.999999999.Ab12Cd"
+: >"$WORK/tmp/uv/default/.run_1.json.tmp.$$.Ab12Cd"
 "$COLLECT" --plan "$WORK/tiny.json" --emulate-ideal --time-scale 50 --out "$WORK/tmp" \
     --progress lines 2>"$WORK/tmp.err" || { cat "$WORK/tmp.err"; fail "sweep with temp files"; }
 [ ! -e "$WORK/tmp/uv/default/.run_1.json.tmp.999999999" ] || fail "dead writer's temp file kept"
 [ -e "$WORK/tmp/uv/default/.run_1.json.tmp.$$" ] || fail "live writer's temp file removed"
+[ ! -e "$WORK/tmp/uv/default/.run_1.json.tmp.999999999.Ab12Cd" ] || fail "dead writer's temp file kept"
+[ -e "$WORK/tmp/uv/default/.run_1.json.tmp.$$.Ab12Cd" ] || fail "live writer's temp file removed"
 grep -q 'removed .*\.run_1\.json\.tmp\.999999999' "$WORK/tmp.err" || fail "removal not reported"
 
 # Killed before measuring anything: no manifest (the warm-up stalls).

@@ -298,6 +298,28 @@ static void test_syntax_position(void **st)
     assert_non_null(strstr(err, "not a JSON object"));
 }
 
+/* Issue 22 §4: a name with \u0000 is refused, not cut short ("a\u0000b"
+ * ran as "a"); an escaped backslash before "u0000" is plain text. */
+static void test_nul_escape(void **st)
+{
+    (void)st;
+    char err[1024];
+    assert_int_equal(plan_err("{\"name\":\"x\\u0000y\"," AGENT "}", NULL, err, sizeof err), -1);
+    assert_non_null(strstr(err, "u0000"));
+    assert_int_equal(plan_err("{" AGENT ",\"configs\":[{\"name\":\"c\\u0000\"}]}", NULL, err,
+                              sizeof err), -1);
+    assert_int_equal(plan_err("{\"name\":\"x\\\\u0000y\"," AGENT "}", NULL, err, sizeof err), 0);
+    /* Control characters in a name or model would reach the terminal in
+     * collect's messages: refused (ESC, and the C1 CSI U+009B); a prompt
+     * may hold newlines. */
+    assert_int_equal(plan_err("{\"model\":\"m\\u001b[2J\"," AGENT "}", NULL, err, sizeof err), -1);
+    assert_non_null(strstr(err, "control character"));
+    assert_null(strchr(err, 0x1b));
+    assert_int_equal(plan_err("{\"name\":\"n\\u009b2J\"," AGENT "}", NULL, err, sizeof err), -1);
+    assert_int_equal(plan_err("{\"agents\":[{\"id\":\"a\",\"endpoint\":\"http://h\","
+                              "\"prompt\":\"line 1\\nline 2\"}]}", NULL, err, sizeof err), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -311,6 +333,7 @@ int main(void)
         cmocka_unit_test(test_path_collision),
         cmocka_unit_test(test_unknown_keys),
         cmocka_unit_test(test_syntax_position),
+        cmocka_unit_test(test_nul_escape),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

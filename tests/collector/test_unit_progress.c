@@ -1,13 +1,19 @@
 /* progress: the live bar never wraps, whatever the terminal width, so each
- * update overwrites the last instead of leaving a new line (issue 13). */
+ * update overwrites the last instead of leaving a new line (issue 13); at
+ * 50 columns it keeps "run k/N" and the ETA and cuts the config name; it
+ * moves during a run (elapsed, tokens); the emulator's messages print above
+ * it; the answer line is the geometric mean of the runs' speedups (issue 22
+ * §5). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "progress.h"
@@ -29,7 +35,7 @@ static size_t longest_update(const char *cols, const char *config)
         pb_progress_begin(&p, "threads-1kb", config, k);
         pb_progress_end(&p, "threads-1kb", config, k, 1, "ok");
     }
-    pb_progress_clear(&p);
+    pb_progress_finish(&p);
     fflush(stderr);
     dup2(saved, 2);
     close(saved);
@@ -71,8 +77,145 @@ static void test_never_wraps(void **st)
     assert_true(longest_update("200", "c") > 40);
 }
 
+/* stderr into a file while a test runs. */
+typedef struct capture {
+    char path[32];
+    int fd, saved;
+} capture;
+
+static void capture_begin(capture *c)
+{
+    snprintf(c->path, sizeof c->path, "/tmp/pb_progress_XXXXXX");
+    c->fd = mkstemp(c->path);
+    assert_true(c->fd >= 0);
+    fflush(stderr);
+    c->saved = dup(2);
+    dup2(c->fd, 2);
+}
+
+/* Returns what was written (malloc'd). */
+static char *capture_end(capture *c)
+{
+    fflush(stderr);
+    dup2(c->saved, 2);
+    close(c->saved);
+    FILE *f = fopen(c->path, "r");
+    char *buf = calloc(1, 1 << 16);
+    size_t n = fread(buf, 1, (1 << 16) - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    close(c->fd);
+    unlink(c->path);
+    return buf;
+}
+
+static int columns(const char *s)
+{
+    int n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xc0) != 0x80;
+    return n;
+}
+
+static void test_narrow_keeps_run_and_eta(void **st)
+{
+    (void)st;
+    const char *cfg = "chimera_homo_gpu80_ctx1024_with_a_long_name";
+    pb_progress_view v = {7, 120, 3, "threads-1kb", cfg, 12.4, 1234, 100};
+    char line[512];
+    pb_progress_format(line, sizeof line, 50, &v);
+    assert_true(columns(line) <= 49);
+    assert_non_null(strstr(line, "run 7/120"));
+    assert_non_null(strstr(line, "ETA 1m40s"));
+    assert_non_null(strstr(line, "threads-1kb"));
+    assert_non_null(strstr(line, "chimera"));   /* cut, not dropped */
+    assert_null(strstr(line, cfg));             /* ... but cut */
+    assert_non_null(strstr(line, " 12s"));      /* the run's time moves */
+    /* A short runtime name leaves room for the tokens and #k. */
+    v.runtime = "uv";
+    pb_progress_format(line, sizeof line, 50, &v);
+    assert_true(columns(line) <= 49);
+    assert_non_null(strstr(line, "12s 1234 tok"));
+    assert_non_null(strstr(line, "#3"));
+    assert_non_null(strstr(line, "run 7/120"));
+    assert_non_null(strstr(line, "ETA 1m40s"));
+    assert_non_null(strstr(line, "chim"));
+    v.runtime = "threads-1kb";
+    /* Wide: everything, the bar too. */
+    pb_progress_format(line, sizeof line, 200, &v);
+    assert_non_null(strstr(line, cfg));
+    assert_non_null(strstr(line, "] run 7/120"));
+    /* Very narrow: run k/N and the ETA still, if anything. */
+    for (int w = 22; w <= 49; w++) {
+        pb_progress_format(line, sizeof line, w, &v);
+        if (columns(line) > w - 1 || !strstr(line, "run 7/120") || !strstr(line, "ETA 1m40s"))
+            fail_msg("at %d columns: [%s]", w, line);
+    }
+    /* Not running: no live part. */
+    v.elapsed_s = -1;
+    pb_progress_format(line, sizeof line, 200, &v);
+    assert_null(strstr(line, "tok"));
+}
+
+/* A run in progress: the ticker redraws with the time and the tokens
+ * streamed since the run began, without any call from the sweep. */
+static void test_moves_during_a_run(void **st)
+{
+    (void)st;
+    setenv("COLUMNS", "120", 1);
+    capture c;
+    capture_begin(&c);
+    pb_progress p;
+    pb_progress_init(&p, PB_PROGRESS_TTY, 4, 4);
+    pb_progress_begin(&p, "uv", "default", 1);
+    for (int i = 0; i < 5; i++)
+        pb_progress_count_message();
+    struct timespec ts = {0, 600 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    pb_progress_end(&p, "uv", "default", 1, 1, "ok");
+    pb_progress_finish(&p);
+    char *out = capture_end(&c);
+    if (!strstr(out, "5 tok"))
+        fail_msg("no redraw with the tokens during the run: [%s]", out);
+    free(out);
+}
+
+/* Hand-worked: the geometric mean of 1, 2 and 4 is (1*2*4)^(1/3) = 2; of
+ * 1.5 and 2.5, sqrt(3.75) = 1.9365. */
+static void test_answer_line(void **st)
+{
+    (void)st;
+    char line[512];
+    pb_progress_answer a = {0};
+    pb_progress_answer_add(&a, 4);
+    pb_progress_answer_add(&a, 1);
+    pb_progress_answer_add(&a, 2);
+    pb_progress_answer_line(line, sizeof line, "uv", 7, &a);
+    assert_string_equal(line, "uv      speedup 2.00x vs sequential (geometric mean of 3 runs "
+                              "measured now, 1.00x to 4.00x)");
+    pb_progress_answer b = {0};
+    pb_progress_answer_add(&b, 1.5);
+    pb_progress_answer_add(&b, 2.5);
+    pb_progress_answer_add(&b, NAN);
+    pb_progress_answer_line(line, sizeof line, "threads", 7, &b);
+    assert_string_equal(line, "threads speedup 1.94x vs sequential (geometric mean of 2 runs "
+                              "measured now, 1.50x to 2.50x; 1 without a speedup)");
+    b.configs = 3;
+    pb_progress_answer_line(line, sizeof line, "threads", 7, &b);
+    assert_string_equal(line, "threads speedup 1.94x vs sequential (geometric mean of 2 runs "
+                              "measured now over 3 configs, 1.50x to 2.50x; 1 without a speedup)");
+    pb_progress_answer c = {0};
+    pb_progress_answer_add(&c, NAN);
+    pb_progress_answer_line(line, sizeof line, "serial", 6, &c);
+    assert_string_equal(line, "serial no measured speedup: 1 run measured now, none valid with "
+                              "solo phases");
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_never_wraps)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_never_wraps),
+                                       cmocka_unit_test(test_narrow_keeps_run_and_eta),
+                                       cmocka_unit_test(test_moves_during_a_run),
+                                       cmocka_unit_test(test_answer_line)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

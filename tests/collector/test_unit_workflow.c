@@ -232,7 +232,8 @@ static void test_arrival_and_target(void **st)
     pb_plan_free(&p);
     const char *bad[] = {"\"arrival\": {\"rate_per_s\": 0}", "\"arrival\": {\"stagger_s\": 1, \"rate_per_s\": 1}",
                          "\"arrival\": 3", "\"target_ci_pct\": 2, \"solo\": false",
-                         "\"target_ci_pct\": 2, \"runs\": 5, \"max_runs\": 4"};
+                         "\"target_ci_pct\": 2, \"runs\": 5, \"max_runs\": 4",
+                         "\"target_ci_pct\": 2, \"runs\": 3"};   /* pilot < 5 */
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         snprintf(json, sizeof json, base, bad[i]);
         if (load(&p, json, NULL, err, sizeof err) == 0)
@@ -250,10 +251,30 @@ static void test_precision(void **st)
     /* x = 0.9, 1.0, 1.1: mean 1, SD 0.1, t(0.975, 2) = 4.302653 ->
      * half-width 4.302653 * 0.1 / sqrt(3) = 0.248414 -> 24.8414%. */
     double x[] = {0.9, 1.0, 1.1};
-    assert_true(fabs(pb_precision_halfwidth_pct(x, 3) - 24.8414) < 1e-3);
-    assert_true(isinf(pb_precision_halfwidth_pct(x, 1)));
+    assert_true(fabs(pb_precision_halfwidth_pct(x, 3, 3, 30, NULL) - 24.8414) < 1e-3);
+    assert_true(isinf(pb_precision_halfwidth_pct(x, 1, 3, 30, NULL)));
     double same[] = {2, 2, 2};
-    assert_true(pb_precision_halfwidth_pct(same, 3) == 0);
+    assert_true(pb_precision_halfwidth_pct(same, 3, 3, 30, NULL) == 0);
+    /* Stein: pilot SD 0.1, t(0.975, 2)^2 = 18.5128, d = 10% of 1 = 0.1 ->
+     * N = ceil(18.5128 * 0.01 / 0.01) = 19 runs; capped at max_runs;
+     * never below the pilot. Final half-width with N = 4 runs: the larger
+     * of Stein's, t(0.975, 2) * 0.1 / 2 = 0.21513, and the t interval of
+     * all four (squares about 1.1: .04 + .01 + 0 + .09 = .14, SD
+     * sqrt(.14/3) = 0.21602, t(0.975, 3) = 3.182446: 0.34374), over the
+     * mean 1.1. */
+    assert_int_equal(pb_stein_total(x, 3, 3, 10, 20), 19);
+    assert_int_equal(pb_stein_total(x, 3, 3, 10, 12), 12);
+    assert_int_equal(pb_stein_total(x, 3, 3, 50, 20), 3);
+    assert_int_equal(pb_stein_total(same, 3, 3, 10, 20), 3);
+    int met;
+    double four[] = {0.9, 1.0, 1.1, 1.4};
+    assert_true(fabs(pb_precision_halfwidth_pct(four, 3, 4, 30, &met) -
+                     3.182446305284263 * sqrt(0.14 / 3) / 2 / 1.1 * 100) < 1e-9);
+    assert_int_equal(met, 0);   /* 0.34374 > 30% of the pilot mean 1 */
+    double five[] = {0.9, 1.0, 1.1, 1.0, 1.0};   /* SD sqrt(.02/4) < 0.1 */
+    assert_true(fabs(pb_precision_halfwidth_pct(five, 3, 5, 30, &met) -
+                     4.302652729749464 * 0.1 / sqrt(5) / 1.0 * 100) < 1e-9);
+    assert_int_equal(met, 1);   /* 0.19242 <= 0.3 */
     /* A trace: solo spans 1 s and 2 s, concurrent 2 s -> speedup 1.5. */
     const char *t = "{\"run\": {\"valid\": true}, \"agents\": [{}, {}], \"phases\": ["
                     "{\"kind\": \"warmup\", \"start_ns\": 0, \"end_ns\": 5e9},"

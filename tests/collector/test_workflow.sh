@@ -11,7 +11,7 @@
 /usr/bin/python3 "$SRC/wf_check.py" "$WORK/out" 0 serial || fail "serial traces"
 # analyze reads them: the workflow section and its measured efficiency.
 if [ -n "${ANALYZE:-}" ]; then
-    "$ANALYZE" "$WORK/out" > "$WORK/report.md" 2>/dev/null || fail "analyze exited $?"
+    "$ANALYZE" --full "$WORK/report.md" "$WORK/out" > /dev/null 2>&1 || fail "analyze exited $?"
     grep -q "Workflow steps" "$WORK/report.md" || fail "no workflow section in the report"
 fi
 # Ctrl-C in the middle of long work steps (idle and CPU-burning): collect

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "pb_fs.h"
@@ -77,8 +78,71 @@ static void test_streamed(void **st)
     rmdir(dir);
 }
 
+/* Issue 22 §3: a name planted in the output folder where the writer would
+ * put its temp file (the old, predictable ".NAME.tmp.PID") is a symlink to
+ * a file elsewhere; the write must leave that file alone. A symlink at the
+ * destination name itself is replaced, not followed. */
+static void test_planted_symlink(void **st)
+{
+    (void)st;
+    char dir[] = "/tmp/pb_fs_XXXXXX", path[64], tmp[128], victim[64], err[512];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/out.txt", dir);
+    snprintf(victim, sizeof victim, "%s/victim", dir);
+    assert_int_equal(pb_fs_write_atomic(victim, "precious\n", 9, err, sizeof err), 0);
+    snprintf(tmp, sizeof tmp, "%s/.out.txt.tmp.%ld", dir, (long)getpid());
+    assert_int_equal(symlink(victim, tmp), 0);
+    assert_int_equal(pb_fs_write_atomic(path, "new\n", 4, err, sizeof err), 0);
+    char *buf;
+    size_t len;
+    assert_int_equal(pb_fs_read_all(victim, 1 << 20, &buf, &len, err, sizeof err), 0);
+    assert_string_equal(buf, "precious\n");
+    free(buf);
+    assert_int_equal(pb_fs_read_all(path, 1 << 20, &buf, &len, err, sizeof err), 0);
+    assert_string_equal(buf, "new\n");
+    free(buf);
+    /* The destination a symlink to the victim: replaced by a file. */
+    unlink(path);
+    assert_int_equal(symlink(victim, path), 0);
+    assert_int_equal(pb_fs_write_atomic(path, "again\n", 6, err, sizeof err), 0);
+    struct stat sb;
+    assert_int_equal(lstat(path, &sb), 0);
+    assert_true(S_ISREG(sb.st_mode));
+    assert_int_equal(pb_fs_read_all(victim, 1 << 20, &buf, &len, err, sizeof err), 0);
+    assert_string_equal(buf, "precious\n");
+    free(buf);
+    /* An ordinary file's mode (umask 022 here): 0644, as creat() gives. */
+    mode_t old = umask(022);
+    assert_int_equal(pb_fs_write_atomic(path, "m\n", 2, err, sizeof err), 0);
+    umask(old);
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0644);
+    /* Nothing else left: out.txt, victim and the planted link. */
+    assert_int_equal(count_entries(dir), 3);
+    unlink(tmp);
+    unlink(path);
+    unlink(victim);
+    rmdir(dir);
+}
+
+static void test_tmp_pid(void **st)
+{
+    (void)st;
+    assert_int_equal(pb_fs_tmp_pid(".run_1.json.tmp.123.aB9xYz"), 123);
+    assert_int_equal(pb_fs_tmp_pid(".run_1.json.tmp.123"), 123);
+    assert_int_equal(pb_fs_tmp_pid(".x.tmp.json.tmp.77.abcdef"), 77);
+    assert_int_equal(pb_fs_tmp_pid("run_1.json.tmp.123"), -1);
+    assert_int_equal(pb_fs_tmp_pid(".run_1.json.tmp."), -1);
+    assert_int_equal(pb_fs_tmp_pid(".run_1.json.tmp.12x"), -1);
+    assert_int_equal(pb_fs_tmp_pid(".run_1.json.tmp.12.abc"), -1);
+    assert_int_equal(pb_fs_tmp_pid(".run_1.json.tmp.-5"), -1);
+    assert_int_equal(pb_fs_tmp_pid(".plain"), -1);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_streamed)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_streamed),
+                                       cmocka_unit_test(test_planted_symlink),
+                                       cmocka_unit_test(test_tmp_pid)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -37,8 +37,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    emu_stop(E);
-    return 0;
+    /* A failed stop fails the group (cmocka reports the teardown). */
+    return emu_stop(E);
 }
 
 static xfer get(const char *path) { return xfer_one(PORT, path, NULL); }
@@ -77,12 +77,18 @@ static void test_version_tags(void **state)
     assert_int_equal(x.status, 200);
     j = cJSON_Parse(x.data);
     cJSON *models = cJSON_GetObjectItem(j, "models");
-    assert_int_equal(cJSON_GetArraySize(models), 1);
+    /* The default catalogue: gemma3 and a tool/thinking model (issue 19). */
+    assert_int_equal(cJSON_GetArraySize(models), 2);
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(models, 1),
+                                            "name")->valuestring,
+                        "qwen3:latest");
     cJSON *m = cJSON_GetArrayItem(models, 0);
     char *line = cJSON_PrintUnformatted(m);
+    /* ListModelResponse's order, capabilities last. */
     static const char *const keys[] = {"name", "model", "modified_at",
-                                       "size", "digest", "details"};
-    assert_true(keys_in_order(line, keys, 6));
+                                       "size", "digest", "details",
+                                       "capabilities"};
+    assert_true(keys_in_order(line, keys, 7));
     cJSON_free(line);
     assert_string_equal(cJSON_GetObjectItem(m, "name")->valuestring,
                         "gemma3:latest");
@@ -227,14 +233,17 @@ static void test_stream_format_chat(void **state)
                                "\"message\":{\"role\":\"assistant\","
                                "\"content\":\""));
     }
+    /* api.ChatResponse: Done before DoneReason (issue 19). */
     static const char *const fin_keys[] = {
-        "model", "created_at", "message", "done_reason", "done",
-        "total_duration", "prompt_eval_count",
+        "model", "created_at", "message", "done", "done_reason",
+        "total_duration", "load_duration", "prompt_eval_count",
         "prompt_eval_duration", "eval_count", "eval_duration"};
-    assert_true(keys_in_order(r.chunks[3].data, fin_keys, 10));
-    /* Loaded by the previous test: no load this time, and a zero duration
-     * is omitted as Go's omitempty omits it. */
-    assert_null(strstr(r.chunks[3].data, "load_duration"));
+    assert_true(keys_in_order(r.chunks[3].data, fin_keys, 11));
+    /* Loaded by the previous test: no load this time, yet Ollama reports
+     * the (small) time to get the runner, checkpointLoaded -
+     * checkpointStart, always. */
+    assert_non_null(strstr(r.chunks[3].data, "\"load_duration\":"));
+    assert_true(json_num(r.chunks[3].data, "load_duration") < 5e6);
     /* "12345678": 8 bytes -> (8+3)/4 = 2, + 8 */
     assert_int_equal((int)json_num(r.chunks[3].data, "prompt_eval_count"),
                      10);
@@ -369,7 +378,7 @@ static void test_trace(void **state)
              "{\"num_predict\":3}}",
              "X-Parbench-Request: req-42\r\n", &r, 5000);
     assert_int_equal(r.n_chunks, 4);
-    emu_stop(e);
+    assert_int_equal(emu_stop(e), 0);
 
     FILE *f = fopen(path, "r");
     assert_non_null(f);
@@ -412,7 +421,7 @@ static char *run_once(uint64_t seed)
     xfer x = {.port = emu_port(e, 0), .path = "/api/generate",
               .body = "{\"model\":\"gemma3\",\"prompt\":\"x\",\"stream\":false}"};
     xfer_run(&x, 1);
-    emu_stop(e);
+    assert_int_equal(emu_stop(e), 0);
     cJSON *j = cJSON_Parse(x.data);
     char *s = strdup(cJSON_GetObjectItem(j, "response")->valuestring);
     assert_string_equal(cJSON_GetObjectItem(j, "done_reason")->valuestring,
@@ -473,7 +482,7 @@ static void test_seeded_sampling(void **state)
         differs |= eval_count_on(e, 0, body) != a0;
     }
     assert_true(differs);
-    emu_stop(e);
+    assert_int_equal(emu_stop(e), 0);
 }
 
 static void test_fixed_length(void **state)
@@ -494,7 +503,7 @@ static void test_fixed_length(void **state)
     assert_int_equal((int)json_num(lines[7], "eval_count"), 7);
     assert_non_null(strstr(lines[7], "\"done_reason\":\"stop\""));
     xfer_free(&x, 1);
-    emu_stop(e);
+    assert_int_equal(emu_stop(e), 0);
 }
 
 int main(void)

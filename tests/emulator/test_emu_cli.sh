@@ -14,7 +14,8 @@ check() { # check NAME EXPECTED ACTUAL
 }
 # Starts the emulator in the background; sets PORTS=(...) from its stdout.
 start() {
-  local out=$TMP/out.$RANDOM
+  local out
+  out=$(mktemp "$TMP/out.XXXXXX") # never an earlier start's file
   "$EMU" "$@" >"$out" 2>>"$TMP/stderr" & PIDS+=($!)
   for _ in $(seq 100); do
     [[ $(grep -c '^listening ' "$out" 2>/dev/null) -ge 1 ]] && break; sleep 0.05
@@ -53,7 +54,7 @@ C -N $U/api/generate -d '{"model":"gemma3","prompt":"hi","options":{"num_predict
 check "stream lines" 5 "$(wc -l <"$TMP/s")"
 check "stream final" 1 "$(tail -1 "$TMP/s" | grep -c '"done":true,"done_reason":"length".*"eval_count":4,')"
 check "ps after load" 1 "$(C $U/api/ps | grep -c '"name":"gemma3:latest"')"
-check "chat no stream" 1 "$(C $U/api/chat -d '{"model":"gemma3","stream":false,"messages":[{"role":"user","content":"x"}],"options":{"num_predict":2}}' | grep -c '^{"model":"gemma3","created_at":"[^"]*","message":{"role":"assistant","content":"[^"]*"},"done_reason":"length","done":true,')"
+check "chat no stream" 1 "$(C $U/api/chat -d '{"model":"gemma3","stream":false,"messages":[{"role":"user","content":"x"}],"options":{"num_predict":2}}' | grep -c '^{"model":"gemma3","created_at":"[^"]*","message":{"role":"assistant","content":"[^"]*"},"done":true,"done_reason":"length",')"
 
 # Errors.
 check "missing body" '400 {"error":"missing request body"}' "$(C -w '%{http_code} ' -X POST $U/api/generate -o "$TMP/b"; cat "$TMP/b")"

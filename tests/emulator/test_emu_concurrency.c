@@ -45,7 +45,7 @@ static void two_requests(const emu_options *o, int same_instance, xfer x[2])
         x[i].body = BODY;
     }
     xfer_run(x, 2);
-    emu_stop(e);
+    assert_int_equal(emu_stop(e), 0);
     for (int i = 0; i < 2; i++) {
         assert_int_equal(x[i].curl_rc, 0);
         assert_int_equal(x[i].status, 200);

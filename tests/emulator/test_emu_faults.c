@@ -40,8 +40,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    emu_stop(E);
-    return 0;
+    /* A failed stop fails the group (cmocka reports the teardown). */
+    return emu_stop(E);
 }
 
 static const char BODY[] = "{\"model\":\"gemma3\",\"prompt\":\"x\","

@@ -114,7 +114,7 @@ static void test_four_requests_one_slot(void **state)
     for (int i = 1; i < 4; i++)
         assert_true(x[order[i]].t_first + 2 * MS >= x[order[i - 1]].t_done);
     xfer_free(x, 4);
-    emu_stop(e);
+    assert_int_equal(emu_stop(e), 0);
 }
 
 static void test_reload_on_num_ctx(void **state)
@@ -132,7 +132,9 @@ static void test_reload_on_num_ctx(void **state)
     assert_true(final_field(&x, "load_duration") >= 45 * MS);
     xfer_free(&x, 1);
     x = req(e, 0, "/api/generate", c2048);
-    assert_true(final_field(&x, "load_duration") == 0); /* warm: omitted */
+    /* warm: Ollama still reports the time to get the runner (issue 19) */
+    assert_true(final_field(&x, "load_duration") > 0);
+    assert_true(final_field(&x, "load_duration") < 5 * MS);
     xfer_free(&x, 1);
     /* Other runner options: Ollama's needsReload unloads and loads again. */
     x = req(e, 0, "/api/generate", c1024);
@@ -147,9 +149,10 @@ static void test_reload_on_num_ctx(void **state)
     x = req(e, 0, "/api/generate",
             "{\"model\":\"gemma3\",\"prompt\":\"x\",\"options\":"
             "{\"num_predict\":3,\"num_ctx\":1024,\"num_gpu\":-1}}");
-    assert_true(final_field(&x, "load_duration") == 0);
+    assert_true(final_field(&x, "load_duration") > 0);
+    assert_true(final_field(&x, "load_duration") < 5 * MS);
     xfer_free(&x, 1);
-    emu_stop(e);
+    assert_int_equal(emu_stop(e), 0);
 }
 
 /* Seconds between now (wall) and an RFC 3339 UTC instant. */
@@ -222,7 +225,7 @@ static void test_keep_alive_expiry(void **state)
     assert_non_null(strstr(x.data, "\"done_reason\":\"unload\""));
     xfer_free(&x, 1);
     assert_int_equal(ps_count(e, 0), 0);
-    emu_stop(e);
+    assert_int_equal(emu_stop(e), 0);
 }
 
 typedef struct bg {
@@ -272,7 +275,7 @@ static void test_pending_queue_503(void **state)
     xfer_free(&ba.x, 1);
     xfer_free(&bb.x, 1);
     xfer_free(&c, 1);
-    emu_stop(e);
+    assert_int_equal(emu_stop(e), 0);
 }
 
 static void test_vram_eviction(void **state)
@@ -303,7 +306,7 @@ static void test_vram_eviction(void **state)
         cJSON_GetObjectItem(cJSON_GetArrayItem(ms, 0), "name")->valuestring,
         "llama3:latest");
     cJSON_Delete(j);
-    emu_stop(e);
+    assert_int_equal(emu_stop(e), 0);
     /* OLLAMA_MAX_LOADED_MODELS=1 evicts the same way without a budget. */
     o.vram_gib = 0;
     o.max_loaded = 1;
@@ -313,7 +316,7 @@ static void test_vram_eviction(void **state)
     x = req(e, 0, "/api/generate", l);
     xfer_free(&x, 1);
     assert_int_equal(ps_count(e, 0), 1);
-    emu_stop(e);
+    assert_int_equal(emu_stop(e), 0);
     o.max_loaded = 0;
     /* Without a budget both stay loaded (up to 3, Ollama's default). */
     o.vram_gib = 0;
@@ -323,7 +326,7 @@ static void test_vram_eviction(void **state)
     x = req(e, 0, "/api/generate", l);
     xfer_free(&x, 1);
     assert_int_equal(ps_count(e, 0), 2);
-    emu_stop(e);
+    assert_int_equal(emu_stop(e), 0);
 }
 
 /* Per-stream eval time of two concurrent 60-token streams. */
@@ -346,7 +349,7 @@ static void two_streams(const emu_options *o, int same_instance, double *ms)
         ms[i] = final_field(&x[i], "eval_duration") / MS;
     }
     xfer_free(x, 2);
-    emu_stop(e);
+    assert_int_equal(emu_stop(e), 0);
 }
 
 static void test_batching_beats_time_slicing(void **state)

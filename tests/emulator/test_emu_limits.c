@@ -44,8 +44,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    emu_stop(E);
-    return 0;
+    /* A failed stop fails the group (cmocka reports the teardown). */
+    return emu_stop(E);
 }
 
 /* Reads from fd until the server closes it (1) or ms pass (0); what was
@@ -148,7 +148,7 @@ static void test_fd_limit_raised(void **state)
     test_opts(&o, 1, 20);
     emu_t *e2 = test_start(&o);
     assert_non_null(e2);
-    emu_stop(e2);
+    assert_int_equal(emu_stop(e2), 0);
     assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
     assert_true(rl.rlim_cur == rl.rlim_max);
 }

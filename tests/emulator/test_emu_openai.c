@@ -57,9 +57,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    emu_stop(E);
-    emu_stop(E32);
-    return 0;
+    /* A failed stop fails the group (cmocka reports the teardown). */
+    int rc = emu_stop(E);
+    rc |= emu_stop(E32);
+    return rc;
 }
 
 static xfer get(const char *path) { return xfer_one(PORT, path, NULL); }
@@ -194,7 +195,7 @@ static void test_models(void **state)
     assert_true(keys_in_order(x.data, keys, 2));
     assert_string_equal(str_at(j, "object"), "list");
     const cJSON *data = cJSON_GetObjectItemCaseSensitive(j, "data");
-    assert_int_equal(cJSON_GetArraySize(data), 1);
+    assert_int_equal(cJSON_GetArraySize(data), 2); /* gemma3, qwen3 */
     const cJSON *m = cJSON_GetArrayItem(data, 0);
     assert_string_equal(str_at(m, "id"), "gemma3:latest");
     assert_string_equal(str_at(m, "object"), "model");
@@ -683,7 +684,8 @@ static void test_odd_inputs(void **state)
                     want_type(PORT, cases[i].handler, cases[i].status), NULL);
         xfer_free(&x, 1);
     }
-    /* Accepted oddities: a text part list, an image part (no prompt text),
+    /* Accepted oddities: a text part list, an image part (no text, an
+     * image's prompt tokens),
      * tool-call messages without content, a negative seed, stop as a
      * string. */
     xfer x = post("/v1/chat/completions",
@@ -694,8 +696,8 @@ static void test_odd_inputs(void **state)
                   "{\"role\":\"assistant\",\"tool_calls\":[]}]}");
     assert_int_equal(x.status, 200);
     cJSON *j = cJSON_Parse(x.data);
-    /* "abcd" + "" + "": 1 token + 8. */
-    check_usage(j, 9, 2);
+    /* "abcd" + "" + "": 1 token + 8, and 768 for the image (issue 19). */
+    check_usage(j, 9 + 768, 2);
     cJSON_Delete(j);
     xfer_free(&x, 1);
 }
@@ -765,16 +767,17 @@ static void test_embeddings(void **state)
         assert_string_equal(str_at(d, "object"), "embedding");
         assert_int_equal((int)num_at(d, "index"), i);
         const cJSON *v = cJSON_GetObjectItem(d, "embedding");
-        assert_int_equal(cJSON_GetArraySize(v), 768);
+        /* Ollama's EmbedHandler: the model's width (--embed-dim). */
+        assert_int_equal(cJSON_GetArraySize(v), 2560);
         double norm = 0;
         const cJSON *f;
         cJSON_ArrayForEach(f, v) norm += f->valuedouble * f->valuedouble;
         assert_true(fabs(norm - 1) < 1e-5); /* normalized, as Ollama does */
     }
-    /* "abcd": 1 token + BOS; "hello world": 3 + 1. */
+    /* /api/embed's count: "abcd" 1 + 2, "hello world" 3 + 2. */
     const cJSON *u = cJSON_GetObjectItem(j, "usage");
-    assert_int_equal((int)num_at(u, "prompt_tokens"), 6);
-    assert_int_equal((int)num_at(u, "total_tokens"), 6);
+    assert_int_equal((int)num_at(u, "prompt_tokens"), 8);
+    assert_int_equal((int)num_at(u, "total_tokens"), 8);
     double first = cJSON_GetArrayItem(
         cJSON_GetObjectItem(cJSON_GetArrayItem(data, 0), "embedding"), 0)
                        ->valuedouble;
@@ -798,7 +801,7 @@ static void test_embeddings(void **state)
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(
                          cJSON_GetArrayItem(cJSON_GetObjectItem(bj, "data"), 0),
                          "embedding")),
-                     768);
+                     2560);
     cJSON_Delete(bj);
     xfer_free(&big, 1);
     for (int i = 0; i < 4; i++) {
@@ -1032,7 +1035,7 @@ static void test_queue_full_503(void **state)
     xfer_run(&c, 1);
     pthread_join(ba.t, NULL);
     pthread_join(bb.t, NULL);
-    emu_stop(e);
+    assert_int_equal(emu_stop(e), 0);
     assert_int_equal(ba.x.status, 200);
     /* B and C are the same request: whichever came second is refused. */
     assert_true((bb.x.status == 200) != (c.status == 200));
@@ -1096,7 +1099,7 @@ static void test_dialects_share_slots(void **state)
                  "\"content\":\"x\"}],\"stream\":true,\"max_tokens\":20}"},
     };
     xfer_run(x, 2);
-    emu_stop(e);
+    assert_int_equal(emu_stop(e), 0);
     assert_int_equal(x[0].status, 200);
     assert_int_equal(x[1].status, 200);
     unsigned long long n1 = trace_ns(path, "native", 1);
@@ -1133,7 +1136,7 @@ static void test_trace(void **state)
              "\"stream_options\":{\"include_usage\":true}}",
              "X-Parbench-Request: req-7\r\n", &r, 5000);
     assert_int_equal(r.n_chunks, 4);
-    emu_stop(e);
+    assert_int_equal(emu_stop(e), 0);
 
     /* One line per write: token events 1..3, the final write as 4. */
     FILE *f = fopen(path, "r");

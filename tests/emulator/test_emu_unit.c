@@ -229,7 +229,7 @@ static void test_start_errors(void **state)
     o.port[1] = emu_port(e, 0);
     assert_null(emu_start(&o, err, sizeof err));
     assert_non_null(strstr(err, "address already in use"));
-    emu_stop(e);
+    assert_int_equal(emu_stop(e), 0);
 }
 
 /* The final line's context array holds prompt + response token ids. With

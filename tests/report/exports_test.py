@@ -61,14 +61,24 @@ def check_types(path, numeric, integer=()):
 
 
 REQ_NUM = ["start_offset_s", "ttft_ms", "tokens", "duration_s", "client_rate", "server_rate"]
-REQ_INT = ["run_index", "valid", "http_status", "ok"]
+REQ_INT = ["run_index", "http_status"]
+REQ_BOOL = ["valid", "ok"]
+
+
+def check_bools(r, keys):
+    """Booleans are booleans (issue 20 section 5): true / false."""
+    for i, row in enumerate(r):
+        for k in keys:
+            if row[k] not in ("true", "false"):
+                fail("row %d: %s = %r is not true/false" % (i + 1, k, row[k]))
+    return r
 
 # 1. The hand-written trace fixtures: 3 runs. uv run 1 has 2 agents x
 # (solo + concurrent) = 4 requests, uv run 2 (invalid, no solo) 2,
 # threads run 1 (no solo) 2: 8 rows, 2 of them solo.
 trace = os.path.join(FX, "trace")
 run("--csv", os.path.join(T, "fx"), trace)
-req = check_types(os.path.join(T, "fx", "requests.csv"), REQ_NUM, REQ_INT)
+req = check_bools(check_types(os.path.join(T, "fx", "requests.csv"), REQ_NUM, REQ_INT), REQ_BOOL)
 if len(req) != 8:
     fail("fixture requests.csv: %d rows, expected 8" % len(req))
 if sorted(r["phase"] for r in req).count("solo") != 2:
@@ -81,8 +91,15 @@ if float(a_solo["duration_s"]) != 4.0 or float(a_solo["start_offset_s"]) != -12.
     fail("uv run 1 solo a: duration %s, offset %s; expected 4, -12" %
          (a_solo["duration_s"], a_solo["start_offset_s"]))
 b503 = [r for r in req if r["http_status"] == "503"]
-if len(b503) != 1 or b503[0]["ok"] != "0" or "503" not in b503[0]["error"]:
+if len(b503) != 1 or b503[0]["ok"] != "false" or "503" not in b503[0]["error"]:
     fail("the HTTP 503 request is not in requests.csv as failed")
+# One name per quantity: no CSV repeats a column, every row is complete.
+for name in ["runs", "groups", "runtimes", "requests", "comparisons", "groups_long"]:
+    with open(os.path.join(T, "fx", name + ".csv"), newline="") as f:
+        table = list(csv.reader(f))
+    dup = sorted({h for h in table[0] if table[0].count(h) > 1})
+    if dup or any(len(r) != len(table[0]) for r in table):
+        fail("%s.csv: repeated columns %r or ragged rows" % (name, dup))
 g = rows(os.path.join(T, "fx", "groups.csv"))
 uv = [r for r in g if r["runtime"] == "uv"][0]
 # measured speedup of the one valid uv run: 10 s solo / 8 s wall = 1.25
@@ -116,15 +133,15 @@ if inputs != {"old", "new"}:
     fail("requests.csv input labels %r" % inputs)
 run("--csv", os.path.join(T, "mer"), "--merge", trace, copy)
 m = rows(os.path.join(T, "mer", "runtimes.csv"))
-if [r["runtime"] for r in m] != ["threads", "uv"] or m[1]["runs_n"] != "2":
-    fail("--merge: %r" % [(r["runtime"], r["runs_n"]) for r in m])
+if [r["runtime"] for r in m] != ["threads", "uv"] or m[1]["est_efficiency_n"] != "2":
+    fail("--merge: %r" % [(r["runtime"], r["est_efficiency_n"]) for r in m])
 run("--csv", os.path.join(T, "apart"), trace, copy)
 names = [r["runtime"] for r in rows(os.path.join(T, "apart", "runtimes.csv"))]
 if len(names) != 4 or not all(n.endswith(("/uv", "/threads")) for n in names):
     fail("unlabelled inputs sharing runtime names were merged: %r" % names)
 p = run("--baseline", "old/uv", "old=" + trace, "new=" + copy)
-if "Against the baseline" not in p.stdout:
-    fail("--baseline old/uv: no baseline table")
+if "## Comparisons against `old/uv`" not in p.stdout:
+    fail("--baseline old/uv: no baseline table on the front page")
 p = run("a=" + trace, "a=" + copy, ok=(2,))
 if "label 'a' is given to two inputs" not in p.stderr:
     fail("a label given twice must be a usage error: %r" % p.stderr)
@@ -135,7 +152,7 @@ if "runtimes found: threads, uv" not in p.stderr:
 # 3. --json on the fixtures: schema, answer, requests.
 run("--json", os.path.join(T, "fx.json"), trace)
 d = json.load(open(os.path.join(T, "fx.json")))
-if d["schema"] != "parbench-analysis" or d["schema_version"] != 1:
+if d["schema"] != "parbench-analysis" or d["schema_version"] != 2:
     fail("json schema")
 ans = {a["runtime"]: a for a in d["answer"]}
 if abs(ans["uv"]["speedup"] - 1.25) > 1e-12 or ans["uv"]["n"] != 1 or \
@@ -156,8 +173,11 @@ p = run("-o", os.path.join(out, "report.md"), "--charts", os.path.join(T, "o", "
 if p.stdout != "":
     fail("-o: stdout must stay empty")
 md = open(os.path.join(out, "report.md")).read()
-if "](../charts/efficiency_box." not in md:
+full = open(os.path.join(out, "report-full.md")).read()
+if "](../charts/efficiency_box." not in full:
     fail("-o: chart links not relative to the report's folder")
+if "](report-full.md)" not in md or "](../charts/speedup.png)" not in md:
+    fail("-o: the front page must link report-full.md beside it and the speedup chart")
 
 # 5. TR115 (read in place): 150 runs x 2 agents = 300 requests; every
 # comparison's p in the JSON; the answer before the original metric.
@@ -167,7 +187,7 @@ if not os.path.isdir(TR115):
     sys.exit(0)
 p = run("--sequential-ref", "async-std", "--csv", os.path.join(T, "tr"), "--json",
         os.path.join(T, "tr.json"), TR115)
-req = check_types(os.path.join(T, "tr", "requests.csv"), REQ_NUM, REQ_INT)
+req = check_bools(check_types(os.path.join(T, "tr", "requests.csv"), REQ_NUM, REQ_INT), REQ_BOOL)
 if len(req) != 300:
     fail("TR115 requests.csv: %d rows, expected 300" % len(req))
 d = json.load(open(os.path.join(T, "tr.json")))
@@ -178,8 +198,9 @@ if len(d["comparisons"]) != 40 or not all(
         isinstance(c["p"], float) and isinstance(c["mw_p"], float) for c in d["comparisons"]):
     fail("TR115 json comparisons: %d" % len(d["comparisons"]))
 cmp = check_types(os.path.join(T, "tr", "comparisons.csv"),
-                  ["estimate", "ci_lo", "ci_hi", "p", "p_adj", "mw_p", "van_elteren_p"],
-                  ["n_a", "n_b", "with_baseline"])
+                  ["estimate", "ci_lo", "ci_hi", "p", "p_holm", "mw_p", "van_elteren_p"],
+                  ["n_a", "n_b"])
+check_bools(cmp, ["with_baseline"])
 if len(cmp) != 40 or {r["metric"] for r in cmp} != {"duration_s", "ttft_ms", "throughput_tok_s",
                                                     "est_efficiency"}:
     fail("TR115 comparisons.csv: %d rows, metrics %r" % (len(cmp), {r["metric"] for r in cmp}))
@@ -193,11 +214,46 @@ if sm["estimator"] != "seqref_ratio_fieller" or abs(sm["speedup"] - 0.877701) > 
         sm["verdict"] != "slower" or sk["verdict"] != "inconclusive" or \
         abs(sk["ci_lo"] - 0.7825) > 5e-5 or abs(sk["ci_hi"] - 1.0484) > 5e-5:
     fail("TR115 answer: %r / %r" % (sm, sk))
-first_table = p.stdout.index("### Aggregate efficiency per runtime")
-head = p.stdout[:first_table]
+# Issue 20: the front page is at most 100 lines and opens with the answer;
+# the original study's tables are in the full report only.
+lines = p.stdout.splitlines()
+if len(lines) > 100 or "### Aggregate efficiency per runtime" in p.stdout:
+    fail("TR115 front page: %d lines" % len(lines))
+heads = [l for l in lines if l.startswith("#")]
+if heads[:2] != ["# parbench analysis", "## The answer: together vs one after the other"]:
+    fail("TR115 front page does not open with the answer: %r" % heads[:3])
 for name in ["smol", "smol-1kb", "tokio-default", "tokio-localset"]:
-    if ("**%s** (n = 30)" % name) not in head:
-        fail("TR115: %s's measured speedup is not before the original tables" % name)
+    if ("**%s** (N = 2, n = 30)" % name) not in p.stdout:
+        fail("TR115: %s's answer line missing" % name)
+# hyperfine's lines (issue 20): the ratio computed directly between the two
+# runtimes, fastest first: the sums of their config-mean walls, ± the
+# delta-method SE, worked here from runs.csv's walls (the shared reference
+# is not in it, so its variance is not counted twice: 0.060/0.074/0.073,
+# where dividing the two speedups printed 0.104/0.117/0.111). The control
+# (async-std, the reference) is never "the fastest".
+import statistics
+walls = {}
+for r in rows(os.path.join(T, "tr", "runs.csv")):
+    walls.setdefault(r["runtime"], {}).setdefault(r["config"], []).append(float(r["wall_s"]))
+def sums(rt):
+    c = walls[rt].values()
+    return (sum(statistics.mean(v) for v in c), sum(statistics.variance(v) / len(v) for v in c))
+fast = min(["smol", "smol-1kb", "tokio-default", "tokio-localset"], key=lambda n: sums(n)[0])
+if "`%s` ran" % fast not in p.stdout or "`async-std` ran" in p.stdout:
+    fail("TR115: the fastest runtime is %s" % fast)
+sf, vf = sums(fast)
+for other, want in [("smol", 0.060), ("tokio-default", 0.074), ("tokio-localset", 0.073)]:
+    so, vo = sums(other)
+    ratio = so / sf
+    se = ratio * (vf / sf ** 2 + vo / so ** 2) ** 0.5
+    if abs(se - want) > 0.0006:
+        fail("independent SE %s: %.4f" % (other, se))
+    line = "- %.3f ± %.3f times faster than `%s` (~ not significant" % (ratio, se, other)
+    if line not in p.stdout:
+        fail("TR115 hyperfine line for %s: want %r" % (other, line))
+vs = {v["slow"]: v for v in d["answer_vs"]}
+if abs(vs["smol"]["ratio"] - sums("smol")[0] / sf) > 1e-12 or vs["smol"]["significant"]:
+    fail("json answer_vs %r" % vs["smol"])
 # Without a baseline the summary says it cannot tell, and names async-std
 # (every run 50.0% = 100/N in runtime_comparison.csv) as the reference to use.
 p = run(TR115)

@@ -130,13 +130,17 @@ static void chart_run(pb_dataset *ds, const char *rt, const char *cf, int idx,
 }
 
 void tr_chart_dataset(pb_dataset *ds) {
+    tr_chart_dataset_n(ds, 0);
+}
+
+void tr_chart_dataset_n(pb_dataset *ds, int one_n) {
     static const char *rts[] = {"uv", "threads", "it's_a {odd}|label \"x\" @&~^"};
     static const double serial[] = {0.9, 0.5, 0.1};
     static const char *cfs[] = {"cfg_a", "cfg b (ctx=1024)"};
     for (int r = 0; r < 3; r++)
         for (int c = 0; c < 2; c++)
             for (int i = 0; i < 4; i++)
-                chart_run(ds, rts[r], cfs[c], i + 1, c == 0 ? 2 : 3,
+                chart_run(ds, rts[r], cfs[c], i + 1, c == 0 || one_n ? 2 : 3,
                           serial[r], (double)((i * 7 + c * 3 + r) % 5));
 }
 

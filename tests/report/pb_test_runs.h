@@ -24,6 +24,9 @@ void tr_hand_run(pb_run *r);
 /* A varied data set: 3 runtimes (one with a label full of gnuplot and
  * Markdown metacharacters), 2 configs, 2 and 3 agents, solo phases, chunks. */
 void tr_chart_dataset(pb_dataset *ds);
+/* The same with 2 agents in every run when one_n (no agent-count sweep:
+ * the charts over a runtime's runs are drawn, scaling is not). */
+void tr_chart_dataset_n(pb_dataset *ds, int one_n);
 
 void tr_dataset_free(pb_dataset *ds);
 

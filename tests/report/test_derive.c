@@ -137,7 +137,7 @@ static void test_sequential_ref(void **state) {
     tr_add_run(&ds, "par", "c1", 1, 2)->wall_s = 5.5;
     tr_add_run(&ds, "par", "c2", 1, 2)->wall_s = 5;
     pb_derived d[5];
-    assert_int_equal(pb_derive_dataset(&ds, "serial", d), 1);
+    assert_int_equal(pb_derive_dataset(&ds, "serial", 0, d), 1);
     NEAR(d[0].ref_speedup, 11.0 / 10.0);
     NEAR(d[1].ref_speedup, 11.0 / 12.0);
     NEAR(d[3].ref_seq_s, 11);
@@ -145,9 +145,9 @@ static void test_sequential_ref(void **state) {
     NEAR(d[3].ref_efficiency, 100);
     assert_true(isnan(d[4].ref_speedup));
     /* Unknown reference runtime: no config has a mean. */
-    assert_int_equal(pb_derive_dataset(&ds, "nope", d), 0);
+    assert_int_equal(pb_derive_dataset(&ds, "nope", 0, d), 0);
     assert_true(isnan(d[3].ref_speedup));
-    assert_int_equal(pb_derive_dataset(&ds, NULL, d), 0);
+    assert_int_equal(pb_derive_dataset(&ds, NULL, 0, d), 0);
     tr_dataset_free(&ds);
 }
 

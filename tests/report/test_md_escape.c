@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "pb_report.h"
+#include "pb_md.h"
 
 typedef void (*emit_fn)(FILE *, const char *, int);
 
@@ -27,12 +27,12 @@ static char *render(emit_fn fn, const char *s, int mode)
 static void text(FILE *f, const char *s, int unused)
 {
     (void)unused;
-    pb_report_md_escape(f, s);
+    pb_md_escape(f, s);
 }
 
 static void code(FILE *f, const char *s, int in_table)
 {
-    pb_report_md_code(f, s, in_table);
+    pb_md_code(f, s, in_table);
 }
 
 #define EXPECT(fn, s, mode, want)                                  \

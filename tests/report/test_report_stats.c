@@ -11,6 +11,7 @@
 
 #include "pb_analysis.h"
 #include "pb_report_stats.h"
+#include "pb_result.h"
 #include "pb_stats.h"
 #include "pb_test_runs.h"
 
@@ -53,8 +54,8 @@ static void test_sections(void **st)
     pb_analysis_opts ao = {.seed = 1, .baseline = "slow"};
     pb_analysis a;
     assert_int_equal(pb_analysis_build_opts(&ds, &ao, &a), 0);
-    pb_report_opts op = {0};
-    op.baseline = "slow";
+    pb_result res = {.opts = {.baseline = "slow"}};
+    pb_report_opts op = {.res = &res};
     char *md = render(&ds, &a, &op, pb_report_comparisons);
     /* One pair, one family per metric; oriented fast vs baseline slow.
      * mean(fast) = 77, mean(slow) = 57: +20.00. */

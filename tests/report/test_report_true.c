@@ -20,9 +20,12 @@ static char *section(const pb_dataset *ds, const char *ref) {
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
-    pb_report_opts opts = {0};
-    opts.sequential_ref = ref;
-    pb_report_true(f, ds, &opts);
+    pb_result_opts so = {.sequential_ref = ref};
+    pb_result res;
+    assert_int_equal(pb_result_build(ds, &so, &res), 0);
+    pb_report_opts opts = {.res = &res};
+    pb_report_true(f, &opts);
+    pb_result_free(&res);
     fclose(f);
     return buf;
 }

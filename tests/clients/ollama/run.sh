@@ -19,15 +19,19 @@ if [ ! -d "$work/node_modules/ollama" ]; then
         exit 77
     }
 fi
-"$emu" --listen 127.0.0.1:0 --time-scale 50 --quiet >"$work/emu.out" 2>"$work/emu.err" &
+# A fresh output file per run: polling a fixed name could read the previous
+# run's `listening` line (a dead port) before the new process truncates it.
+out=$(mktemp "$work/emu.out.XXXXXX")
+pid=
+trap 'if [ -n "$pid" ]; then kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; fi; rm -f "$out"' EXIT
+"$emu" --listen 127.0.0.1:0 --time-scale 50 --quiet >"$out" 2>"$work/emu.err" &
 pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT
 i=0
-while ! grep -q '^listening ' "$work/emu.out" 2>/dev/null; do
+while ! grep -q '^listening ' "$out" 2>/dev/null; do
     i=$((i + 1))
     [ $i -lt 100 ] || { cat "$work/emu.err"; echo "FAIL: ollama-emu did not start"; exit 1; }
     sleep 0.05
 done
-url=$(sed -n 's/^listening //p' "$work/emu.out" | head -1)
+url=$(sed -n 's/^listening //p' "$out" | head -1)
 cd "$work"
 OLLAMA_EMU_URL=$url node --test client.test.mjs

@@ -20,7 +20,7 @@ test('models: list and retrieve', async () => {
     assert.equal(m.owned_by, 'library');
     ids.push(m.id);
   }
-  assert.deepEqual(ids, [model]);
+  assert.deepEqual(ids, [model, 'qwen3:latest']); // the default catalogue
   const m = await client.models.retrieve(model);
   assert.equal(m.id, model);
 });
@@ -105,8 +105,8 @@ test('embeddings: base64 (the client default) and float agree', async () => {
   for (let i = 0; i < 2; i++) {
     const x = a.data[i].embedding;
     const y = b.data[i].embedding;
-    assert.equal(x.length, 768);
-    assert.equal(y.length, 768);
+    assert.equal(x.length, 2560); // /api/embed's width: one handler, as in Ollama
+    assert.equal(y.length, 2560);
     const norm = Math.sqrt(x.reduce((s, v) => s + v * v, 0));
     assert.ok(Math.abs(norm - 1) < 1e-5);
     for (let k = 0; k < x.length; k++) assert.ok(Math.abs(x[k] - y[k]) < 1e-6);

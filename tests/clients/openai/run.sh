@@ -27,12 +27,15 @@ fi
 
 # Both chat stream shapes the emulator can send (Ollama 0.6.5's and
 # >= 0.32.6's): the client must read either.
-out=$(mktemp)
+# A fresh output file per emulator: polling a reused name could read the
+# previous emulator's `listening` line (a dead port).
+out=
 pid=
 trap 'if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi; rm -f "$out"' EXIT
 cd "$work"
 for format in 0.6 0.32; do
-  : >"$out"
+  rm -f "$out"
+  out=$(mktemp "$work/emu.out.XXXXXX")
   "$emu" --listen 127.0.0.1:0 --ideal --time-scale 20 --quiet --openai-format "$format" >"$out" &
   pid=$!
   for _ in $(seq 100); do

@@ -1,0 +1,487 @@
+/* driver_exec: a program is the runtime (issue 18 section 1). It is started
+ * once per phase (each warm-up, each solo phase, the concurrent phase) with
+ * a job file naming the phase's agents (data/EXEC.md), timed from spawn to
+ * exit with uv_spawn on a loop of its own, and killed past --timeout or on
+ * Ctrl-C. Its stdout and stderr are kept beside the run (the first
+ * PB_EXEC_KEEP bytes of each).
+ *
+ * What the program's requests did on the wire is the recording proxy's job
+ * (collector/proxy.c, issue 18 section 2). Until it is wired in, the phase
+ * records the process only, and says so ("requests_recorded": false). The
+ * proxy plugs in at one place: endpoints_open() (start one proxy per
+ * endpoint on this loop; the job and the environment then name the proxies)
+ * and endpoints_close() (take its requests as the phase's records). */
+#include "driver.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "exec_cmd.h"
+#include "pb_fs.h"
+#include "signals.h"
+
+#define PB_EXEC_KEEP (1024 * 1024) /* bytes of stdout / stderr kept, each */
+#define KILL_GRACE_MS 2000          /* SIGTERM, then SIGKILL this much later */
+#define DRAIN_MS 1000               /* after exit: the pipes' last bytes */
+#define CHECK_MS 20                 /* Ctrl-C poll without the signal pipe */
+
+extern char **environ;
+
+struct xrun;
+
+typedef struct out_buf {
+    uv_pipe_t pipe;
+    struct xrun *x;
+    char *data;
+    size_t kept, total;
+    int open;
+} out_buf;
+
+typedef struct xrun {
+    uv_loop_t loop;
+    uv_process_t proc;
+    uv_timer_t deadline;      /* --timeout, then the kill grace */
+    uv_timer_t check;         /* Ctrl-C */
+    out_buf out[2];           /* stdout, stderr */
+    int spawned, exited, killed_for, sig;
+    int64_t status;
+    uint64_t t_exit;
+    int interrupted, timed_out;
+} xrun;
+
+/* ---- Endpoints: where the program is sent. The proxy's plug-in point. */
+
+typedef struct endpoints {
+    const char *const *urls;  /* per plan endpoint: what the job names */
+    int recording;            /* 1 once the proxy records requests */
+} endpoints;
+
+/* Before the job is written: e->urls are what the job and the environment
+ * name. With the proxy: one pb_proxy_start per plan endpoint on `loop`
+ * (upstream ph->ctx->urls[i]), e->urls their loopback URLs. 0, or -1 with
+ * err set (a setup error: nothing measured). */
+static int endpoints_open(endpoints *e, const pb_wf_phase *ph, uv_loop_t *loop, char *err,
+                          size_t errlen)
+{
+    (void)loop;
+    (void)err;
+    (void)errlen;
+    e->urls = ph->ctx->urls;
+    e->recording = 0;
+    return 0;
+}
+
+/* After the program exited, with the loop still alive: the phase's
+ * requests as recorded (trace request objects, each "agent" the id of the
+ * job's agent it belongs to: its X-Parbench-Request id, else its endpoint
+ * and order), or NULL when nothing recorded them. Closes what
+ * endpoints_open started (running the loop until it is closed). */
+static cJSON *endpoints_close(endpoints *e, pb_wf_agent **ws, int n)
+{
+    (void)ws;
+    (void)n;
+    (void)e;
+    return NULL;
+}
+
+/* ---- The job file (data/EXEC.md), "<stem>.job": JSON, named so that
+ * tools that read every .json of a run folder (analyze) pass it by. */
+
+static cJSON *job_json(const pb_wf_phase *ph, pb_wf_agent **ws, int n, const endpoints *e)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "parbench_job", 1);
+    cJSON_AddStringToObject(j, "phase", ph->kind);
+    cJSON_AddStringToObject(j, "runtime", ph->rt->label);
+    cJSON_AddStringToObject(j, "config", ph->cfg->name);
+    cJSON_AddNumberToObject(j, "run", ph->run_index);
+    cJSON *arr = cJSON_AddArrayToObject(j, "agents");
+    for (int i = 0; i < n; i++) {
+        const pb_agent_spec *a = pb_wf_agent_spec(ws[i]);
+        const pb_transfer *t = pb_wf_agent_request(ws[i]);
+        cJSON *aj = cJSON_CreateObject();
+        cJSON_AddStringToObject(aj, "id", a->id);
+        cJSON_AddStringToObject(aj, "api", a->api);
+        cJSON_AddStringToObject(aj, "endpoint", e->urls[a->endpoint_index]);
+        cJSON_AddStringToObject(aj, "model", a->model);
+        cJSON_AddStringToObject(aj, "prompt", a->prompt);
+        /* Its arrival offset (--stagger, --arrival-rate): when to start it,
+         * counted from the program's start. */
+        cJSON_AddNumberToObject(aj, "offset_s", (double)pb_wf_agent_offset(ws[i]) * 1e-9);
+        /* Ollama options with what parbench adds: the paired seed (unless
+         * the agent sets one) and a warm-up's num_predict. */
+        cJSON *opt = cJSON_Duplicate(a->options, 1);
+        long seed = pb_wf_agent_seed(ws[i]);
+        if (seed >= 0 && !cJSON_GetObjectItemCaseSensitive(opt, "seed"))
+            cJSON_AddNumberToObject(opt, "seed", (double)seed);
+        if (ph->num_predict > 0) {
+            cJSON_DeleteItemFromObjectCaseSensitive(opt, "num_predict");
+            cJSON_AddNumberToObject(opt, "num_predict", ph->num_predict);
+        }
+        cJSON_AddItemToObject(aj, "options", opt);
+        cJSON *steps = pb_wf_agent_steps_json(ws[i]);
+        if (steps)
+            cJSON_AddItemToObject(aj, "steps", steps);
+        if (!t) { /* a workflow that starts with work: no first request */
+            cJSON_AddItemToArray(arr, aj);
+            continue;
+        }
+        cJSON *rq = cJSON_AddObjectToObject(aj, "request");
+        cJSON_AddStringToObject(rq, "method", "POST");
+        cJSON_AddStringToObject(rq, "path", t->dialect->path);
+        cJSON *hd = cJSON_AddObjectToObject(rq, "headers");
+        cJSON_AddStringToObject(hd, "X-Parbench-Request", t->request_id);
+        cJSON *body = cJSON_Parse(t->body);
+        cJSON_AddItemToObject(rq, "body", body ? body : cJSON_CreateNull());
+        cJSON_AddItemToArray(arr, aj);
+    }
+    return j;
+}
+
+/* ---- The process. */
+
+static void on_closed(uv_handle_t *h) { (void)h; }
+
+static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
+{
+    (void)h;
+    (void)hint;
+    static char buf[65536]; /* one loop, one read at a time */
+    *b = uv_buf_init(buf, sizeof buf);
+}
+
+static void maybe_stop(xrun *x);
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
+{
+    out_buf *o = s->data;
+    if (nread < 0) {
+        o->open = 0;
+        uv_close((uv_handle_t *)s, on_closed);
+        maybe_stop(o->x);
+        return;
+    }
+    o->total += (size_t)nread;
+    size_t take = o->kept + (size_t)nread <= PB_EXEC_KEEP ? (size_t)nread : PB_EXEC_KEEP - o->kept;
+    if (take > 0) {
+        memcpy(o->data + o->kept, b->base, take);
+        o->kept += take;
+    }
+}
+
+static void maybe_stop(xrun *x)
+{
+    if (x->exited && !x->out[0].open && !x->out[1].open)
+        uv_stop(&x->loop);
+}
+
+static void on_drained(uv_timer_t *h)
+{
+    xrun *x = h->data;
+    uv_stop(&x->loop);
+}
+
+static void on_exit_cb(uv_process_t *p, int64_t status, int sig)
+{
+    xrun *x = p->data;
+    x->t_exit = uv_hrtime();
+    x->exited = 1;
+    x->status = status;
+    x->sig = sig;
+    uv_close((uv_handle_t *)p, on_closed);
+    /* A grandchild may hold the pipes open: their last bytes get a bound. */
+    uv_timer_stop(&x->deadline);
+    uv_timer_start(&x->deadline, on_drained, DRAIN_MS, 0);
+    maybe_stop(x);
+}
+
+static void on_kill_timer(uv_timer_t *h)
+{
+    xrun *x = h->data;
+    if (x->exited)
+        return;
+    if (!x->killed_for) {
+        x->killed_for = SIGTERM;
+        uv_process_kill(&x->proc, SIGTERM);
+        uv_timer_start(&x->deadline, on_kill_timer, KILL_GRACE_MS, 0);
+    } else {
+        x->killed_for = SIGKILL;
+        uv_process_kill(&x->proc, SIGKILL);
+    }
+}
+
+static void on_deadline(uv_timer_t *h)
+{
+    xrun *x = h->data;
+    x->timed_out = 1;
+    on_kill_timer(h);
+}
+
+static void on_check(uv_timer_t *h)
+{
+    xrun *x = h->data;
+    if (pb_signals_interrupted() && !x->interrupted) {
+        x->interrupted = 1;
+        if (!x->exited) {
+            uv_timer_stop(&x->deadline);
+            on_kill_timer(&x->deadline);
+        }
+    }
+}
+
+typedef struct fill_ud {
+    const pb_wf_phase *ph;
+    const endpoints *e;
+} fill_ud;
+
+static const char *endpoint_of(void *ud, const char *id)
+{
+    fill_ud *f = ud;
+    for (int i = 0; i < f->ph->cfg->n_agents; i++)
+        if (strcmp(f->ph->cfg->agents[i].id, id) == 0)
+            return f->e->urls[f->ph->cfg->agents[i].endpoint_index];
+    return NULL;
+}
+
+/* environ with the job and the endpoint variables set (replacing any). */
+static char **make_env(const char *job, const char *first_url, char **owned, int n_owned)
+{
+    static const char *const names[] = {"PARBENCH_JOB=", "OLLAMA_HOST=", "OLLAMA_BASE_URL=",
+                                        "OPENAI_BASE_URL="};
+    int n = 0;
+    while (environ[n])
+        n++;
+    char **env = calloc((size_t)n + 5, sizeof *env);
+    if (!env)
+        abort();
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        int ours = 0;
+        for (int j = 0; j < 4; j++)
+            ours |= strncmp(environ[i], names[j], strlen(names[j])) == 0;
+        if (!ours)
+            env[k++] = environ[i];
+    }
+    const char *vals[4] = {job, first_url, first_url, NULL};
+    for (int j = 0; j < 4 && j < n_owned; j++) {
+        size_t l = strlen(names[j]) + strlen(first_url) + strlen(job) + 8;
+        owned[j] = malloc(l);
+        if (!owned[j])
+            abort();
+        if (j == 3)
+            snprintf(owned[j], l, "%s%s/v1", names[j], first_url);
+        else
+            snprintf(owned[j], l, "%s%s", names[j], vals[j]);
+        env[k++] = owned[j];
+    }
+    return env;
+}
+
+static int write_file(const char *dir, const char *stem, const char *ext, const char *data,
+                      size_t len, char *err, size_t errlen)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s.%s", dir, stem, ext);
+    return pb_fs_write_atomic(path, data, len, err, errlen);
+}
+
+static cJSON *stream_json(const char *stem, const char *ext, const out_buf *o)
+{
+    cJSON *j = cJSON_CreateObject();
+    char name[600];
+    snprintf(name, sizeof name, "%s.%s", stem, ext);
+    cJSON_AddStringToObject(j, "file", name);
+    cJSON_AddNumberToObject(j, "bytes", (double)o->total);
+    cJSON_AddNumberToObject(j, "kept", (double)o->kept);
+    return j;
+}
+
+/* The last line of the program's stderr (its one-line message), for the
+ * invalid reason; "" when none. */
+static void last_line(const out_buf *o, char *buf, size_t len)
+{
+    size_t e = o->kept;
+    while (e > 0 && (o->data[e - 1] == '\n' || o->data[e - 1] == '\r'))
+        e--;
+    size_t s = e;
+    while (s > 0 && o->data[s - 1] != '\n')
+        s--;
+    size_t n = e - s < len - 1 ? e - s : len - 1;
+    memcpy(buf, o->data + s, n);
+    buf[n] = '\0';
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)buf[i] < 0x20)
+            buf[i] = ' ';
+}
+
+int pb_driver_exec_run(const pb_wf_phase *ph, pb_wf_agent **ws, int n, uint64_t *release,
+                       cJSON **process, cJSON **requests, char **invalid, char *err, size_t errlen)
+{
+    *process = NULL;
+    *requests = NULL;
+    *invalid = NULL;
+    char e2[600];
+    if (pb_fs_mkdirs(ph->exec_dir, e2, sizeof e2) != 0) {
+        snprintf(err, errlen, "exec runtime %s: %s", ph->rt->label, e2);
+        return -1;
+    }
+    xrun x;
+    memset(&x, 0, sizeof x);
+    if (uv_loop_init(&x.loop) != 0) {
+        snprintf(err, errlen, "exec runtime %s: cannot create an event loop", ph->rt->label);
+        return -1;
+    }
+    endpoints eps;
+    if (endpoints_open(&eps, ph, &x.loop, e2, sizeof e2) != 0) {
+        snprintf(err, errlen, "exec runtime %s: %s", ph->rt->label, e2);
+        cJSON_Delete(endpoints_close(&eps, ws, n)); /* what did start */
+        uv_run(&x.loop, UV_RUN_DEFAULT);
+        uv_loop_close(&x.loop);
+        return -1;
+    }
+
+    /* The job, then the command line with its templates filled. */
+    cJSON *job = job_json(ph, ws, n, &eps);
+    char *jtext = cJSON_Print(job);
+    cJSON_Delete(job);
+    char job_path[4200];
+    snprintf(job_path, sizeof job_path, "%s/%s.job", ph->exec_dir, ph->exec_stem);
+    int rc = pb_fs_write_atomic(job_path, jtext, strlen(jtext), e2, sizeof e2);
+    cJSON_free(jtext);
+    if (rc != 0) {
+        snprintf(err, errlen, "exec runtime %s: %s", ph->rt->label, e2);
+        cJSON_Delete(endpoints_close(&eps, ws, n));
+        uv_run(&x.loop, UV_RUN_DEFAULT);
+        uv_loop_close(&x.loop);
+        return -1;
+    }
+    int argc = pb_exec_argc(ph->rt->exec_argv);
+    char **argv = calloc((size_t)argc + 1, sizeof *argv);
+    if (!argv)
+        abort();
+    fill_ud fu = {ph, &eps};
+    const char *model = n > 0 ? pb_wf_agent_spec(ws[0])->model : "";
+    for (int i = 0; i < argc && rc == 0; i++)
+        if (!(argv[i] = pb_exec_fill(ph->rt->exec_argv[i], model, n, endpoint_of, &fu, e2, sizeof e2))) {
+            snprintf(err, errlen, "exec runtime %s: %s", ph->rt->label, e2);
+            rc = -1;
+        }
+    const char *first = n > 0 ? eps.urls[pb_wf_agent_spec(ws[0])->endpoint_index] : "";
+    char *owned[4] = {0};
+    char **env = make_env(job_path, first, owned, 4);
+
+    for (int i = 0; i < 2; i++) {
+        uv_pipe_init(&x.loop, &x.out[i].pipe, 0);
+        x.out[i].pipe.data = &x.out[i];
+        x.out[i].x = &x;
+        x.out[i].data = malloc(PB_EXEC_KEEP);
+        if (!x.out[i].data)
+            abort();
+    }
+    uv_timer_init(&x.loop, &x.deadline);
+    uv_timer_init(&x.loop, &x.check);
+    x.deadline.data = x.check.data = &x;
+    uv_stdio_container_t stdio[3] = {
+        {.flags = UV_IGNORE},
+        {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&x.out[0].pipe},
+        {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&x.out[1].pipe},
+    };
+    uv_process_options_t po = {
+        .exit_cb = on_exit_cb, .file = argv[0], .args = argv, .env = env,
+        .stdio_count = 3, .stdio = stdio,
+    };
+    x.proc.data = &x;
+    int spawn_rc = UV_EINVAL, attempted = 0;
+    *release = uv_hrtime();
+    if (rc == 0 && !pb_signals_interrupted()) {
+        attempted = 1;
+        spawn_rc = uv_spawn(&x.loop, &x.proc, &po);
+    }
+    uint64_t t_spawn = uv_hrtime();
+    if (rc == 0 && spawn_rc == 0) {
+        x.spawned = 1;
+        for (int i = 0; i < 2; i++) {
+            x.out[i].open = 1;
+            uv_read_start((uv_stream_t *)&x.out[i].pipe, on_alloc, on_read);
+        }
+        double to = ph->ctx->plan->timeout_s;
+        uv_timer_start(&x.deadline, on_deadline, (uint64_t)(to * 1000.0 + 0.5), 0);
+        uv_timer_start(&x.check, on_check, CHECK_MS, CHECK_MS);
+        uv_run(&x.loop, UV_RUN_DEFAULT);
+        /* Still running only when the drain bound stopped the loop. */
+    }
+    cJSON *recorded = endpoints_close(&eps, ws, n);
+    for (int i = 0; i < 2; i++)
+        if (!uv_is_closing((uv_handle_t *)&x.out[i].pipe))
+            uv_close((uv_handle_t *)&x.out[i].pipe, on_closed);
+    uv_close((uv_handle_t *)&x.deadline, on_closed);
+    uv_close((uv_handle_t *)&x.check, on_closed);
+    if (attempted && spawn_rc != 0)
+        uv_close((uv_handle_t *)&x.proc, on_closed); /* libuv wants it closed */
+    uv_run(&x.loop, UV_RUN_DEFAULT);
+    uv_loop_close(&x.loop);
+
+    /* The record. */
+    cJSON *pj = cJSON_CreateObject();
+    cJSON *aj = cJSON_AddArrayToObject(pj, "argv");
+    for (int i = 0; i < argc && argv[i]; i++)
+        cJSON_AddItemToArray(aj, cJSON_CreateString(argv[i]));
+    char stem_job[600];
+    snprintf(stem_job, sizeof stem_job, "%s.job", ph->exec_stem);
+    cJSON_AddStringToObject(pj, "job", stem_job);
+    cJSON_AddNumberToObject(pj, "start_ns", x.spawned ? (double)(int64_t)(t_spawn - ph->origin) : -1);
+    cJSON_AddNumberToObject(pj, "end_ns", x.exited ? (double)(int64_t)(x.t_exit - ph->origin) : -1);
+    cJSON_AddItemToObject(pj, "exit_status", x.exited && !x.sig ? cJSON_CreateNumber((double)x.status)
+                                                                  : cJSON_CreateNull());
+    cJSON_AddItemToObject(pj, "signal", x.exited && x.sig ? cJSON_CreateString(strsignal(x.sig))
+                                                            : cJSON_CreateNull());
+    cJSON_AddBoolToObject(pj, "timed_out", x.timed_out);
+    cJSON_AddItemToObject(pj, "stdout", stream_json(ph->exec_stem, "stdout", &x.out[0]));
+    cJSON_AddItemToObject(pj, "stderr", stream_json(ph->exec_stem, "stderr", &x.out[1]));
+    cJSON_AddBoolToObject(pj, "requests_recorded", recorded != NULL);
+    *requests = recorded;
+    *process = pj;
+    if (x.spawned) {
+        if (write_file(ph->exec_dir, ph->exec_stem, "stdout", x.out[0].data, x.out[0].kept, e2, sizeof e2) != 0 ||
+            write_file(ph->exec_dir, ph->exec_stem, "stderr", x.out[1].data, x.out[1].kept, e2, sizeof e2) != 0)
+            fprintf(stderr, "collect: exec runtime %s: output not kept: %s\n", ph->rt->label, e2);
+    }
+
+    /* Why the phase failed, if it did. */
+    char why[1024], msg[300];
+    why[0] = '\0';
+    last_line(&x.out[1], msg, sizeof msg);
+    if (rc == 0 && attempted && spawn_rc != 0)
+        snprintf(why, sizeof why, "cannot start %s: %s", argv[0], uv_strerror(spawn_rc));
+    else if (x.timed_out)
+        snprintf(why, sizeof why, "%s still running after --timeout %.3g s: killed (%s)", argv[0],
+                 ph->ctx->plan->timeout_s, x.killed_for == SIGKILL ? "SIGKILL" : "SIGTERM");
+    else if (x.exited && x.sig && !x.interrupted)
+        snprintf(why, sizeof why, "%s crashed: signal %d (%s)%s%s", argv[0], x.sig, strsignal(x.sig),
+                 msg[0] ? "; stderr: " : "", msg);
+    else if (x.exited && x.status != 0)
+        snprintf(why, sizeof why, "%s exited with status %lld%s%s", argv[0], (long long)x.status,
+                 msg[0] ? ": " : "", msg);
+    else if (x.spawned && !x.exited && !x.interrupted)
+        snprintf(why, sizeof why, "%s did not exit", argv[0]);
+    if (why[0] && rc == 0) {
+        size_t l = strlen(why) + strlen(ph->rt->label) + 32;
+        *invalid = malloc(l);
+        if (!*invalid)
+            abort();
+        snprintf(*invalid, l, "exec runtime %s: %s", ph->rt->label, why);
+    }
+    for (int i = 0; i < 2; i++)
+        free(x.out[i].data);
+    for (int i = 0; i < 4; i++)
+        free(owned[i]);
+    free(env);
+    pb_exec_argv_free(argv);
+    if (rc != 0)
+        return -1;
+    return x.interrupted || pb_signals_interrupted() ? 1 : 0;
+}

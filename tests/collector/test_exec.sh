@@ -1,0 +1,163 @@
+#!/bin/sh
+# Exec runtimes (issue 18 section 1): a program is a runtime. exec_agent.py
+# (a stand-in agent) reads its job, sends the request bodies verbatim and
+# streams them; collect starts it once per phase (warm-ups, solo phases,
+# the concurrent phase) with PARBENCH_JOB and the endpoint variables set,
+# fills {endpoint:ID} {model} {agents}, times it spawn to exit and keeps
+# its output beside the run. Every bad program gives an invalid run with
+# its reason: non-zero exit, a crash, a hang past --timeout (killed); a
+# missing program stops collect before anything is measured; output past
+# 1 MiB is counted, not kept. "solo": "replay" runs the solo phases with
+# parbench's serial driver.
+. "$SRC/lib.sh"
+[ -x /usr/bin/python3 ] || { echo "SKIP: /usr/bin/python3 absent (runs the stand-in agent)"; exit 77; }
+AG="/usr/bin/python3 $SRC/exec_agent.py"
+"$COLLECT" --plan "$SRC/ideal.json" --emulate-ideal --time-scale 20 --runs 2 --runtime uv \
+    --exec "py=$AG --url {endpoint:b} --n {agents} --model '{model}' 'a b'" \
+    --out "$WORK/ok" --progress none 2>"$WORK/log" || { cat "$WORK/log" >&2; fail "good program: exit $?"; }
+"$TRACE_CHECK" "$WORK/ok" --runs 4 --all-valid >/dev/null || fail "good program: runs not valid"
+d="$WORK/ok/py/default/run_1.exec"
+for ph in warmup-1 warmup-2 solo-a solo-b concurrent; do
+    [ -f "$d/$ph.job" ] && [ -f "$d/$ph.stdout" ] && [ -f "$d/$ph.stderr" ] || fail "$ph: job or output not kept"
+    grep -q "^ok " "$d/$ph.stdout" || fail "$ph: the program did not finish its requests: $(cat "$d/$ph.stderr")"
+done
+grep -q '^ok concurrent 2$' "$d/concurrent.stdout" || fail "concurrent job lacks an agent"
+grep -q '^ok solo 1$' "$d/solo-a.stdout" || fail "solo job has other agents"
+/usr/bin/python3 - "$WORK/ok/py/default/run_1.json" "$d" <<'PY' || fail "exec trace"
+import json, sys, os
+t = json.load(open(sys.argv[1])); d = sys.argv[2]
+rt = [p for p in t["phases"]]
+assert [p["kind"] for p in rt].count("warmup") == 2
+for p in rt:
+    pr = p["process"]
+    assert pr["exit_status"] == 0 and pr["signal"] is None and not pr["timed_out"], pr
+    # Without the recording proxy no request is recorded; with it, one per
+    # job agent, each its agent's (data/EXEC.md).
+    rec = p["requests"]
+    if pr["requests_recorded"]:
+        job_ids = [a["id"] for a in json.load(open(os.path.join(d, pr["job"])))["agents"]]
+        assert sorted(r["agent"] for r in rec) == sorted(job_ids) and all(r["ok"] for r in rec), rec
+    else:
+        assert rec == [], p
+    assert p["start_ns"] == pr["start_ns"] < pr["end_ns"] == p["end_ns"], pr
+    job = json.load(open(os.path.join(d, pr["job"])))
+    kind = p["kind"]
+    assert job["phase"] == kind and job["runtime"] == "py" and job["run"] == 1
+    ids = [a["id"] for a in job["agents"]]
+    assert ids == (["a", "b"] if kind == "concurrent" else [p["name"].split(":")[1]] if kind == "solo" else ids)
+    agents = {a["id"]: a for a in t["agents"]}
+    for a in job["agents"]:
+        b = a["request"]["body"]
+        assert a["request"]["path"] == "/api/generate" and b["stream"] is True
+        assert b["prompt"] == a["prompt"] and b["options"] == a["options"]
+        if kind != "warmup":  # the paired seed of the trace
+            assert a["options"]["seed"] == agents[a["id"]]["sample_seed"], a
+        # The server's URL, or its recording proxy's (on loopback).
+        direct = a["endpoint"] == agents[a["id"]]["endpoint"]
+        assert direct != pr["requests_recorded"] and a["endpoint"].startswith("http://"), a
+    # Templates: {endpoint:b} is agent b's URL, {agents} the phase's count,
+    # quoting kept 'a b' one word.
+    out = open(os.path.join(d, pr["stdout"]["file"])).read().splitlines()
+    argv = json.loads(out[0][5:])
+    assert argv[0] == "--url" and argv[2:] == ["--n", str(len(job["agents"])), "--model", "gemma3:latest",
+                                                 "a b"], argv
+    assert (argv[1] == agents["b"]["endpoint"]) != pr["requests_recorded"], argv
+    if "b" in [a["id"] for a in job["agents"]]:
+        assert argv[1] == [a for a in job["agents"] if a["id"] == "b"][0]["endpoint"], argv
+    first = job["agents"][0]["endpoint"]
+    assert out[1] == "OLLAMA_HOST=" + first and out[3] == "OPENAI_BASE_URL=" + first + "/v1", out
+PY
+
+# Bad programs: each run invalid with its reason; collect goes on (exit 1).
+bad() { # name mode reason-substring [extra collect args]
+    name=$1; mode=$2; why=$3; shift 3
+    rc=0
+    "$COLLECT" --plan "$SRC/ideal.json" --emulate-ideal --time-scale 20 --runs 1 --runtime "$name" \
+        --no-warmup --exec "$name=$AG --mode $mode" "$@" --out "$WORK/$name" --progress none \
+        2>"$WORK/$name.log" || rc=$?
+    [ "$rc" = 1 ] || { cat "$WORK/$name.log" >&2; fail "$name: exit $rc, expected 1"; }
+    "$TRACE_CHECK" "$WORK/$name" --runs 1 --invalid "$why" >/dev/null \
+        || { grep -o '"invalid_reason":"[^"]*"' "$WORK/$name/$name/default/run_1.json" >&2; fail "$name: reason lacks '$why'"; }
+}
+bad fails fail "exited with status 3: exec_agent: the model refused (test)"
+bad crashes crash "crashed: signal 11"
+t0=$(date +%s)
+bad hangs hang "still running after --timeout 1 s: killed (SIGTERM)" --timeout 1
+[ $(($(date +%s) - t0)) -le 15 ] || fail "a hanging program was not stopped in time"
+# Output past 1 MiB is counted, not kept; the run itself is fine.
+"$COLLECT" --plan "$SRC/ideal.json" --emulate-ideal --time-scale 20 --runs 1 --runtime flood --no-warmup \
+    --no-solo --exec "flood=$AG --mode flood" --out "$WORK/flood" --progress none 2>/dev/null || fail "flood: exit $?"
+f="$WORK/flood/flood/default/run_1.exec/concurrent.stdout"
+[ "$(wc -c <"$f")" = 1048576 ] || fail "stdout kept: $(wc -c <"$f") bytes, expected 1 MiB"
+grep -q '"bytes":3145[0-9]*,"kept":1048576' "$WORK/flood/flood/default/run_1.json" || fail "stdout size not recorded"
+# A missing program: refused before anything runs (exit 2), nothing written.
+rc=0
+"$COLLECT" --plan "$SRC/ideal.json" --emulate-ideal --runs 1 --exec "gone=$WORK/no-such-agent --x" \
+    --out "$WORK/gone" --progress none 2>"$WORK/gone.log" || rc=$?
+[ "$rc" = 2 ] && grep -q "runtime \"gone\": program $WORK/no-such-agent is missing" "$WORK/gone.log" \
+    || { cat "$WORK/gone.log" >&2; fail "missing program: exit $rc"; }
+[ ! -e "$WORK/gone/uv" ] || fail "runs measured despite a missing program"
+rc=0
+"$COLLECT" --plan "$SRC/ideal.json" --dry-run --exec "q=$AG 'unclosed" >/dev/null 2>"$WORK/q.log" || rc=$?
+[ "$rc" = 2 ] && grep -q "unclosed ' quote" "$WORK/q.log" || fail "unclosed quote: exit $rc"
+
+# Plan runtimes objects: a typo'd key, "solo" on a built-in, an empty argv.
+for bad in '"rp": {"exec": ["sh"], "sollo": "replay"}|unknown key "sollo"' \
+           '"uv": {"solo": "replay"}|"solo" is for exec runtimes' \
+           '"rp": {"exec": []}|must be a non-empty array'; do
+    printf '{"agents": [{"id": "a", "endpoint": "http://127.0.0.1:1", "prompt": "x"}], "runtimes": {%s}}\n' \
+        "${bad%%|*}" >"$WORK/bad.json"
+    rc=0; "$COLLECT" --plan "$WORK/bad.json" --dry-run >/dev/null 2>"$WORK/bad.log" || rc=$?
+    [ "$rc" = 2 ] && grep -q "${bad#*|}" "$WORK/bad.log" || { cat "$WORK/bad.log" >&2; fail "plan runtimes {${bad%%|*}}: exit $rc"; }
+done
+
+# Workflow agents and arrival offsets reach the program: each job agent has
+# its steps (llm steps with their paired seeds, work seconds after time
+# scaling) and its offset; the program runs them (valid runs).
+"$COLLECT" --plan "$SRC/workflow.json" --emulate-ideal --time-scale 20 --runs 1 --runtime wf --stagger 0.2 \
+    --exec "wf=$AG" --out "$WORK/wf" --progress none 2>"$WORK/wf.log" || { cat "$WORK/wf.log" >&2; fail "workflow program: exit $?"; }
+/usr/bin/python3 - "$WORK/wf/wf/default/run_1.json" "$WORK/wf/wf/default/run_1.exec" "$SRC/workflow.json" <<'PY' || fail "workflow job"
+import json, sys, os
+t = json.load(open(sys.argv[1])); d = sys.argv[2]; plan = json.load(open(sys.argv[3]))
+assert t["run"]["valid"], t["run"]["invalid_reason"]
+seeds = {a["id"]: a["sample_seed"] for a in t["agents"]}
+for p in t["phases"]:
+    job = json.load(open(os.path.join(d, p["process"]["job"])))
+    assert "ok " in open(os.path.join(d, p["process"]["stdout"]["file"])).read()
+    for i, a in enumerate(job["agents"]):
+        want = i * 0.2 / 20 if p["kind"] == "concurrent" else 0
+        assert abs(a["offset_s"] - want) < 1e-9, (p["name"], a["offset_s"], want)
+        if p["kind"] == "warmup":
+            assert "steps" not in a
+            continue
+        ps = [x for x in plan["agents"] if x["id"] == a["id"]][0]["steps"]
+        assert len(a["steps"]) == len(ps)
+        for k, (st, pst) in enumerate(zip(a["steps"], ps)):
+            if "work" in pst:
+                assert abs(st["work"]["seconds"] - pst["work"]["seconds"] / 20) < 1e-12 and st["work"]["cpu"] is False
+            else:
+                assert st["llm"]["prompt"] == pst["llm"]["prompt"]
+                assert st["llm"]["options"]["seed"] == (seeds[a["id"]] + 1000003 * k) % 2147483647, st
+PY
+
+# "solo": "replay": solo phases are parbench's own serial requests.
+cat >"$WORK/replay.json" <<P
+{"agents": [{"id": "a", "endpoint": "http://127.0.0.1:21434", "prompt": "x", "options": {"num_predict": 20}},
+            {"id": "b", "endpoint": "http://127.0.0.1:21435", "prompt": "y", "options": {"num_predict": 20}}],
+ "runtimes": {"rp": {"exec": ["/usr/bin/python3", "$SRC/exec_agent.py"], "solo": "replay"}},
+ "warmup": false, "runs": 1}
+P
+"$COLLECT" --plan "$WORK/replay.json" --emulate-ideal --time-scale 20 --out "$WORK/rp" --progress none \
+    2>"$WORK/rp.log" || { cat "$WORK/rp.log" >&2; fail "replay: exit $?"; }
+/usr/bin/python3 - "$WORK/rp/rp/default/run_1.json" <<'PY' || fail "replay trace"
+import json, sys
+t = json.load(open(sys.argv[1]))
+for p in t["phases"]:
+    if p["kind"] == "solo":
+        assert p["baseline"] == "replay" and "process" not in p and len(p["requests"]) == 1, p["name"]
+        assert p["requests"][0]["ok"]
+    else:
+        assert "baseline" not in p and p["process"]["exit_status"] == 0
+assert t["run"]["valid"]
+PY
+echo PASS

@@ -1,0 +1,52 @@
+#!/bin/sh
+# GPU telemetry: a fake nvidia-smi on PATH (run as collect runs the real
+# one, with -lms 100) has its samples in every trace, stamped on collect's
+# clock inside the run; without it collect says so once and records
+# "absent"; --no-nvidia-smi does not run it.
+. "$SRC/lib.sh"
+mkdir "$WORK/bin"
+cat >"$WORK/bin/nvidia-smi" <<P
+#!/bin/sh
+echo "\$@" >"$WORK/smi.args"
+i=0
+while [ \$i -lt 600 ]; do
+    echo "\$((40 + i % 7)), 2345, [N/A], 1800"
+    i=\$((i + 1))
+    sleep 0.1
+done
+P
+chmod +x "$WORK/bin/nvidia-smi"
+PATH="$WORK/bin:$PATH" "$COLLECT" --endpoint http://127.0.0.1:1 --emulate --time-scale 4 --agents 2 \
+    --prompt hi --num-predict 40 --runs 2 --runtime uv --out "$WORK/g" 2>"$WORK/g.log" ||
+    fail "fake nvidia-smi: exit $? ($(cat "$WORK/g.log"))"
+grep -q -- '--query-gpu=utilization.gpu,memory.used,power.draw,clocks.sm --format=csv,noheader,nounits -lms 100' \
+    "$WORK/smi.args" || fail "nvidia-smi arguments: $(cat "$WORK/smi.args")"
+! grep -q "nvidia-smi is not on PATH" "$WORK/g.log" || fail "said absent while present"
+python3 - "$WORK/g" <<'PY' || fail "GPU samples"
+import json, sys
+for k in (1, 2):
+    t = json.load(open(sys.argv[1] + "/uv/default/run_%d.json" % k))
+    g = t["telemetry"]["gpu"]
+    assert g["source"] == "nvidia-smi", g
+    s = g["samples"]
+    end = max(p["end_ns"] for p in t["phases"])
+    inside = [x for x in s if 0 <= x["t_ns"] <= end]
+    # 100 ms ticks over a run of > 1 s
+    assert len(inside) >= 3, (len(s), end)
+    assert all(40 <= x["util_pct"] <= 46 and x["mem_used_mib"] == 2345 and x["power_w"] is None
+               and x["sm_clock_mhz"] == 1800 for x in s), s[:3]
+print("gpu samples ok")
+PY
+if ! command -v nvidia-smi >/dev/null; then
+    "$COLLECT" --endpoint http://127.0.0.1:1 --emulate --time-scale 20 --agents 2 --prompt hi \
+        --num-predict 10 --runs 2 --runtime uv --out "$WORK/a" 2>"$WORK/a.log" || fail "absent: exit $?"
+    [ "$(grep -c 'nvidia-smi is not on PATH' "$WORK/a.log")" = 1 ] || fail "absence not said once"
+    grep -q '"gpu":{"source":"absent","samples":\[\]}' "$WORK/a/uv/default/run_1.json" || fail "absent not recorded"
+fi
+rm -f "$WORK/smi.args"
+PATH="$WORK/bin:$PATH" "$COLLECT" --endpoint http://127.0.0.1:1 --emulate --time-scale 20 --agents 2 \
+    --prompt hi --num-predict 10 --runs 1 --runtime uv --out "$WORK/n" --no-nvidia-smi --quiet ||
+    fail "--no-nvidia-smi: exit $?"
+[ ! -e "$WORK/smi.args" ] || fail "--no-nvidia-smi ran it"
+grep -q '"gpu":{"source":"off"' "$WORK/n/uv/default/run_1.json" || fail "off not recorded"
+echo "telemetry: ok"
