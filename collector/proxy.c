@@ -157,6 +157,10 @@ pb_proxy *pb_proxy_start(uv_loop_t *loop, const pb_proxy_opts *o, char *err, siz
     uv_check_start(&px->check, on_check);
     /* It only runs while the loop has other work: never keeps it alive. */
     uv_unref((uv_handle_t *)&px->check);
+    /* The loop is the program's (collect runs it until the program exited
+     * and its pipes drained): a listener must not keep it running. Its
+     * connections do, while they last. */
+    uv_unref((uv_handle_t *)&px->listener);
     struct sockaddr_storage bound;
     int len = sizeof bound;
     uv_tcp_getsockname(&px->listener, (struct sockaddr *)&bound, &len);

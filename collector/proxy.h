@@ -84,7 +84,9 @@ typedef struct pb_proxy_opts {
 } pb_proxy_opts;
 
 /* Binds and listens on `loop`. Returns NULL with err set (bad upstream
- * URL, address in use). */
+ * URL, address in use). The listener does not keep the loop alive (it is
+ * unref'd); open connections do, so uv_run(UV_RUN_DEFAULT) returns once
+ * the program and every connection it opened are gone. */
 pb_proxy *pb_proxy_start(uv_loop_t *loop, const pb_proxy_opts *o, char *err, size_t errlen);
 
 /* The bound port. */

@@ -823,6 +823,26 @@ static void test_pipelining_and_reconnect(void **state)
     emu_stop(emu);
 }
 
+/* A proxy alone does not keep its loop running: collect runs the loop
+ * until the program is gone. */
+static void test_listener_keeps_no_loop_alive(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    char up[64], err[256];
+    snprintf(up, sizeof up, "http://127.0.0.1:%d", g_emu_port);
+    pb_proxy_opts o = {.upstream = up, .label = "ep2"};
+    pb_proxy *px = pb_proxy_start(&loop, &o, err, sizeof err);
+    assert_non_null(px);
+    assert_int_equal(uv_run(&loop, UV_RUN_NOWAIT), 0);
+    int done = 0;
+    pb_proxy_close(px, on_closed, &done);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_true(done);
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -836,6 +856,7 @@ int main(void)
         cmocka_unit_test(test_slow_reader_lag),
         cmocka_unit_test(test_limits_and_other_routes),
         cmocka_unit_test(test_pipelining_and_reconnect),
+        cmocka_unit_test(test_listener_keeps_no_loop_alive),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
