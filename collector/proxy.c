@@ -207,6 +207,11 @@ size_t pb_proxy_in_flight(const pb_proxy *p)
     return n;
 }
 
+void pb_proxy_end_connections(pb_proxy *p, const char *why)
+{
+    px_conns_end(p, why);
+}
+
 void px_handle_gone(pb_proxy *px)
 {
     if (--px->handles_open > 0)

@@ -32,7 +32,9 @@
  * from the recorded pieces and their times when the records are taken, so
  * that no parsing delays the forwarding of other streams.
  *
- * Plugging it in (collect's exec runtimes): per plan endpoint, before the
+ * Plugging it in (collect's exec runtimes): proxy_set.h does the whole of
+ * driver_exec's endpoints_open / endpoints_close in two calls. By hand:
+ * per plan endpoint, before the
  * phase, pb_proxy_start(loop, {upstream = the endpoint's actual URL, label =
  * the plan endpoint, origin_ns = the run's origin}); hand the program
  * http://127.0.0.1:<pb_proxy_port> (or listen_port = the address the
@@ -103,6 +105,11 @@ cJSON *pb_proxy_take_requests(pb_proxy *p);
 /* Requests begun but not finished yet (a caller waits for 0 before taking
  * the records of a phase, with a bound). */
 size_t pb_proxy_in_flight(const pb_proxy *p);
+
+/* Ends every open connection now (a program gone while its requests were
+ * in flight): those requests are recorded as failed with `why`, and can be
+ * taken once the loop ran their close callbacks (pb_proxy_in_flight 0). */
+void pb_proxy_end_connections(pb_proxy *p, const char *why);
 
 /* Closes the listener and every connection (in-flight requests are
  * recorded as failed: "proxy closed"). cb (may be NULL) runs from the loop

@@ -86,6 +86,8 @@ void px_conn_accept(pb_proxy *px);
 void px_conn_close(pxc *c, const char *why);
 /* pb_proxy_close: counts every connection in px->handles_open, closes it. */
 void px_conns_close_all(pb_proxy *px, const char *why);
+/* pb_proxy_end_connections. */
+void px_conns_end(pb_proxy *px, const char *why);
 /* A connection's handles are all closed: proxy.c unlinks and frees. */
 void px_conn_closed(pxc *c);
 
