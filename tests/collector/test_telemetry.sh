@@ -37,6 +37,21 @@ for k in (1, 2):
                and x["sm_clock_mhz"] == 1800 for x in s), s[:3]
 print("gpu samples ok")
 PY
+# Host load per phase (issue 20 section 3): every phase carries the load
+# average and the steal share; cpus is the machine's, ticks count.
+python3 - "$WORK/g" "$(getconf _NPROCESSORS_ONLN)" <<'PY' || fail "host load per phase"
+import json, sys
+t = json.load(open(sys.argv[1] + "/uv/default/run_1.json"))
+for p in t["phases"]:
+    h = p["host"]
+    assert h["cpus"] == int(sys.argv[2]), h
+    assert 0 <= h["loadavg_1m_start"] < 100000 and 0 <= h["loadavg_1m"] < 100000, h
+    assert h["stat_ticks"] >= 0 and (h["steal_pct"] is None or 0 <= h["steal_pct"] <= 100), h
+conc = [p for p in t["phases"] if p["kind"] == "concurrent"][0]["host"]
+# a phase of > 100 ms spans at least a few 10 ms ticks of every CPU
+assert conc["stat_ticks"] > 0 and conc["steal_pct"] is not None, conc
+print("host load ok")
+PY
 if ! command -v nvidia-smi >/dev/null; then
     "$COLLECT" --endpoint http://127.0.0.1:1 --emulate --time-scale 20 --agents 2 --prompt hi \
         --num-predict 10 --runs 2 --runtime uv --out "$WORK/a" 2>"$WORK/a.log" || fail "absent: exit $?"
