@@ -166,7 +166,7 @@ static void section_phases(FILE *o, const pb_dataset *ds, const pb_analysis *a)
           "runtime, config and kind of measured phase, nvidia-smi's GPU utilisation (mean of "
           "the runs' means over the phase's samples; the largest sample), its largest memory "
           "used, the largest VRAM of the loaded models by `/api/ps` (size_vram summed over "
-          "the endpoints) and the models loaded.\n\n"
+          "the endpoints) and the models loaded in the run's measured phases.\n\n"
           "| runtime | config | phase | GPU util. % mean | max | GPU memory MiB | VRAM "
           "(/api/ps) MiB | models |\n|---|---|---|---:|---:|---:|---:|---|\n", o);
     for (size_t gi = 0; gi < a->n_groups; gi++) {
