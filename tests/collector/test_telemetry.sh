@@ -52,6 +52,20 @@ conc = [p for p in t["phases"] if p["kind"] == "concurrent"][0]["host"]
 assert conc["stat_ticks"] > 0 and conc["steal_pct"] is not None, conc
 print("host load ok")
 PY
+# The samples on analyze's timeline: a GPU block holding the fake's values
+# (40..46 %), inside the drawn run's span.
+if [ -n "${ANALYZE:-}" ] && command -v gnuplot >/dev/null; then
+    "$ANALYZE" -q --charts "$WORK/ch" "$WORK/g" >/dev/null 2>"$WORK/an.log" || fail "analyze: $(cat "$WORK/an.log")"
+    python3 - "$WORK/ch/timeline.dat" <<'PY' || fail "GPU utilisation on the timeline"
+import sys
+blocks = open(sys.argv[1]).read().split("\n\n\n")
+(gpu,) = [b for b in blocks if "GPU utilisation (nvidia-smi)" in b]
+vals = [float(l.split()[1]) for l in gpu.splitlines() if l and l[0] != "#"]
+assert len(vals) >= 3 and all(40 <= v <= 46 for v in vals), vals
+print("timeline gpu ok:", len(vals), "samples")
+PY
+    grep -q "axes x1y2 with filledcurves" "$WORK/ch/timeline.gp" || fail "timeline script draws no GPU curve"
+fi
 if ! command -v nvidia-smi >/dev/null; then
     "$COLLECT" --endpoint http://127.0.0.1:1 --emulate --time-scale 20 --agents 2 --prompt hi \
         --num-predict 10 --runs 2 --runtime uv --out "$WORK/a" 2>"$WORK/a.log" || fail "absent: exit $?"
