@@ -136,5 +136,22 @@ if len(rows) != 4 or any(abs(a - b) > 1e-6 * max(1, abs(b)) for r, w in zip(rows
     fail("settings.dat %r, want %r" % (rows, want))
 if not os.path.getsize(os.path.join(charts, "settings.png")) > 10000:
     fail("settings.png not rendered")
+# The JSON: the same numbers at full precision.
+js = os.path.join(T, "a.json")
+subprocess.run([A, "-q", "--bootstrap", "0", "--json", js, os.path.join(T, "data")],
+               check=True, capture_output=True)
+j = json.load(open(js))
+st = j["server_settings"]
+if st["settings"] != ["KEY=1", "KEY=2"] or len(st["series"]) != 1:
+    fail("JSON server_settings %r" % st)
+p1, p2 = st["series"][0]["points"]
+sp = p1["speedup"]
+if abs(sp["mean"] - 1.1) > 1e-9 or abs(sp["ci_lo"] - lo) > 1e-9 or abs(sp["ci_hi"] - hi) > 1e-9 \
+        or p2["verdict"] != "faster" or p2["gpu_util_mean_pct"] != 60 or p2["gpu_util_max_pct"] != 80:
+    fail("JSON points %r %r" % (p1, p2))
+tel = [r["telemetry"] for r in j["runs"] if r["config"] == "KEY=2" and r["run_index"] == 1][0]
+if tel["concurrent"] != {"gpu_util_mean_pct": 60, "gpu_util_max_pct": 80, "gpu_mem_mib": 1500,
+                         "ps_vram_mib": 2048} or tel["host_loadavg_1m_max"] != 5.0:
+    fail("JSON run telemetry %r" % tel)
 print("servers: ok")
 shutil.rmtree(T, ignore_errors=True)
