@@ -1046,7 +1046,7 @@ static int chart_timeline(const ctx *x, chart *c, long pick) {
     plot_begin(c);
     if (gblk >= 0) {
         plot_term(c, "'%s.dat' index %d using 1:2 axes x1y2 with filledcurves y1=0 "
-                     "fc rgb '#c7e9c0' fs solid 0.6 noborder title 'GPU utilisation %% "
+                     "fc rgb '#a1d99b' fs transparent solid 0.35 noborder title 'GPU utilisation %% "
                      "(right axis)'", c->name, gblk);
         plot_term(c, "'%s.dat' index %d using 1:2 axes x1y2 with lines lw 1 lc rgb '#31a354' "
                      "notitle", c->name, gblk);

@@ -550,6 +550,9 @@ static void front_comparisons(FILE *o, const pb_result *res)
               "and the scaling section of the full report.\n\n", o);
         return;
     }
+    if (res->st.n_names >= 2)
+        fputs("Over every server setting together (each runtime ran the same settings); the "
+              "answer per setting is above.\n\n", o);
     fputs("| metric | runtime | baseline | candidate | delta [95% CI] | p (Holm) |\n"
           "|---|---|---:|---:|---:|---:|\n", o);
     /* The front page stays short: at most FRONT_ROWS rows (metric-major,
