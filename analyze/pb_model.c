@@ -75,6 +75,12 @@ static void run_free(pb_run *r)
     free(r->server_setting);
     free(r->server_order);
     free(r->model_events);
+    if (r->tel) {
+        free(r->tel->models);
+        free(r->tel->gpu_t);
+        free(r->tel->gpu_util);
+        free(r->tel);
+    }
     for (size_t i = 0; i < r->n_servers; i++)
         server_free(&r->servers[i]);
     free(r->servers);

@@ -140,15 +140,36 @@ typedef struct pb_run {
     double target_ci_pct;
     int planned_runs, max_runs, sampling_added;
     double max_offset_s;      /* largest start offset (NAN if unknown) */
-    /* Servers collect ran (issue 21, pb_servers.c; NULL / NAN otherwise):
-     * the run's server settings ("KEY=V+KEY2=W"), models loaded, reloaded
-     * or evicted during a measured phase (a note), GPU utilisation (%) in
-     * the concurrent phase. */
+    /* Servers collect ran (issue 21, pb_servers.c; NULL otherwise): the
+     * run's server settings ("KEY=V+KEY2=W"), models loaded, reloaded or
+     * evicted during a measured phase (a note), and what the telemetry and
+     * the host-load records say (NULL when the trace has neither). */
     char *server_setting;     /* owned */
     char *server_order;       /* owned: server_processes.order.rule */
     char *model_events;       /* owned */
-    double gpu_util_mean, gpu_util_max;
+    struct pb_run_telemetry *tel; /* owned */
 } pb_run;
+
+/* Index of pb_run_telemetry's per-phase arrays. */
+enum { PB_PH_SOLO = 0, PB_PH_CONC = 1 };
+
+/* A parbench trace's telemetry and host load, summarised per kind of
+ * measured phase (solo phases together, the concurrent phase); NAN /
+ * NULL where not sampled. */
+typedef struct pb_run_telemetry {
+    double gpu_util_mean[2], gpu_util_max[2]; /* nvidia-smi utilisation, % */
+    double gpu_mem_mib[2];    /* nvidia-smi memory used, largest sample, MiB */
+    double ps_vram_mib[2];    /* /api/ps size_vram of the loaded models, summed
+                               * over the endpoints' largest samples, MiB */
+    char *models;             /* owned: models /api/ps saw loaded, "a, b" */
+    /* Host load over the measured phases (phases[].host): the largest
+     * 1-minute load average, the online CPUs, steal % of all CPU time. */
+    double host_load, host_cpus, host_steal_pct;
+    /* The GPU samples (first GPU), for the timeline: seconds since the
+     * run's origin and utilisation %. */
+    size_t n_gpu;
+    double *gpu_t, *gpu_util; /* owned */
+} pb_run_telemetry;
 
 /* A file that could not be used, with the reason (for stderr and the
  * report's data-quality section). */

@@ -140,7 +140,10 @@ static void interpret_request(pxr *r)
         const cJSON *o = cJSON_GetObjectItemCaseSensitive(j, "options");
         r->options = cJSON_IsObject(o) ? cJSON_Duplicate(o, 1) : cJSON_CreateObject();
     }
-    cJSON_Delete(j);
+    if (r->px->o.keep_request_body)
+        r->request_body = j; /* recorded: what a replay sends again */
+    else
+        cJSON_Delete(j);
     if (!r->dialect)
         return;
     /* The transfer module interprets the response; its libcurl handle is
@@ -351,6 +354,11 @@ cJSON *px_rec_to_json(pxr *r, const char *label)
                                                      : cJSON_CreateNull());
     cJSON_AddItemToObject(j, "options", r->options ? r->options : cJSON_CreateNull());
     r->options = NULL;
+    if (r->px->o.keep_request_body) {
+        cJSON_AddItemToObject(j, "request_body",
+                              r->request_body ? r->request_body : cJSON_CreateNull());
+        r->request_body = NULL;
+    }
     cJSON_AddBoolToObject(j, "request_id_sent", r->has_id);
     cJSON_AddNumberToObject(j, "connection", (double)r->conn_no);
     cJSON_AddNumberToObject(j, "connection_request", (double)r->conn_order);
@@ -380,6 +388,7 @@ void px_rec_free(pxr *r)
     free(r->agent.model);
     cJSON_Delete(r->agent.options);
     cJSON_Delete(r->options);
+    cJSON_Delete(r->request_body);
     px_buf_free(&r->body);
     px_buf_free(&r->unparsed);
     free(r->path);

@@ -426,6 +426,9 @@ static void front_answer(FILE *o, const pb_result *res)
         answer_none(o, res->ds, a);
         return;
     }
+    /* Server settings (issue 21): per setting, not pooled over them. */
+    if (pb_report_settings_answer(o, res))
+        return;
     const char *est = NULL;
     if (ans->several_n) {
         /* A sweep: one row per runtime and N, as a table (rows grow with N). */
@@ -547,6 +550,9 @@ static void front_comparisons(FILE *o, const pb_result *res)
               "and the scaling section of the full report.\n\n", o);
         return;
     }
+    if (res->st.n_names >= 2)
+        fputs("Over every server setting together (each runtime ran the same settings); the "
+              "answer per setting is above.\n\n", o);
     fputs("| metric | runtime | baseline | candidate | delta [95% CI] | p (Holm) |\n"
           "|---|---|---:|---:|---:|---:|\n", o);
     /* The front page stays short: at most FRONT_ROWS rows (metric-major,
@@ -1024,7 +1030,9 @@ static int front_body(FILE *out, const pb_report_opts *op)
     pb_report_scaling_section(out, &res->sc, 1);
     if (an->n_rts > 0)
         front_comparisons(out, res);
-    if (op->speedup_chart) {
+    if (pb_report_settings_chart(out, op)) {
+        /* the settings chart stands in for the pooled speedup chart */
+    } else if (op->speedup_chart) {
         const char *dir = op->charts_link ? op->charts_link : op->charts_dir;
         fputs("## Speedup\n\n![Measured speedup per runtime](", out);
         pb_md_link(out, dir, "speedup", "png");
@@ -1073,7 +1081,7 @@ static int full_body(FILE *out, const pb_report_opts *op)
         pb_report_workflow(out, ds);
         pb_report_arrival(out, ds);
         pb_report_sampling(out, ds);
-        pb_report_servers(out, ds, an); /* issue 21: report/pb_report_servers.c */
+        pb_report_servers(out, op); /* issue 21: report/pb_report_servers.c */
         fputs("## The original study's metric (TR115 tables)\n\n"
               "The tables of the original study, regenerated exactly from the raw runs. "
               "Their *efficiency* is the original metric: the agents' summed durations "
