@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pb_mem.h"
 #include "proxy.h"
 
 struct pb_proxy_set {
@@ -41,14 +42,10 @@ pb_proxy_set *pb_proxy_set_open(uv_loop_t *loop, int n, const char *const *upstr
                                 const char *const *labels, uint64_t origin_ns, char *err,
                                 size_t errlen)
 {
-    pb_proxy_set *s = calloc(1, sizeof *s);
-    if (!s)
-        abort();
+    pb_proxy_set *s = pb_mem_calloc(1, sizeof *s);
     s->loop = loop;
-    s->px = calloc((size_t)(n > 0 ? n : 1), sizeof *s->px);
-    s->url = calloc((size_t)(n > 0 ? n : 1), sizeof *s->url);
-    if (!s->px || !s->url)
-        abort();
+    s->px = pb_mem_calloc((size_t)(n > 0 ? n : 1), sizeof *s->px);
+    s->url = pb_mem_calloc((size_t)(n > 0 ? n : 1), sizeof *s->url);
     for (int i = 0; i < n; i++) {
         pb_proxy_opts o = {.upstream = upstreams[i], .label = labels[i], .origin_ns = origin_ns};
         s->px[i] = pb_proxy_start(loop, &o, err, errlen);

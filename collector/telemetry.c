@@ -135,12 +135,12 @@ static void *sample_main(void *ud)
         int nu = t->n_urls, np = t->n_pids;
         unsigned gen = t->gen;
         for (int i = 0; i < nu; i++) {
-            urls[i] = strdup(t->urls[i]);
-            names[i] = strdup(t->names[i]);
+            urls[i] = pb_mem_strdup(t->urls[i]);
+            names[i] = pb_mem_strdup(t->names[i]);
         }
         for (int i = 0; i < np; i++) {
             pids[i] = t->pids[i];
-            pnames[i] = strdup(t->pid_names[i]);
+            pnames[i] = pb_mem_strdup(t->pid_names[i]);
         }
         pthread_mutex_unlock(&t->mu);
         cJSON *got_ps[PB_TELEMETRY_MAX_TARGETS] = {0}, *got_proc[PB_TELEMETRY_MAX_TARGETS] = {0};
@@ -401,15 +401,12 @@ void pb_telemetry_targets(pb_telemetry *t, int n_urls, const char *const *urls,
     t->n_urls = n_urls < PB_TELEMETRY_MAX_TARGETS ? n_urls : PB_TELEMETRY_MAX_TARGETS;
     t->n_pids = n_pids < PB_TELEMETRY_MAX_TARGETS ? n_pids : PB_TELEMETRY_MAX_TARGETS;
     for (int i = 0; i < t->n_urls; i++) {
-        t->urls[i] = strdup(urls[i]);
-        t->names[i] = strdup(names[i]);
-        if (!t->urls[i] || !t->names[i])
-            PB_MEM_OOM();
+        t->urls[i] = pb_mem_strdup(urls[i]);
+        t->names[i] = pb_mem_strdup(names[i]);
     }
     for (int i = 0; i < t->n_pids; i++) {
         t->pids[i] = pids[i];
-        if (!(t->pid_names[i] = strdup(pid_names[i])))
-            PB_MEM_OOM();
+        t->pid_names[i] = pb_mem_strdup(pid_names[i]);
     }
     t->gen++;
     pthread_mutex_unlock(&t->mu);

@@ -98,7 +98,7 @@ void emu_tools_call(emu_call *call, const cJSON *tools, gsl_rng *rng)
         call->id[5 + i] = letters[gsl_rng_uniform_int(rng, 36)];
     call->id[13] = '\0';
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(fn, "name");
-    call->name = strdup(cJSON_IsString(name) ? name->valuestring : "");
+    call->name = pb_mem_strdup(cJSON_IsString(name) ? name->valuestring : "");
     const cJSON *params = cJSON_GetObjectItemCaseSensitive(fn, "parameters");
     emu_buf args = {0};
     /* Arguments are always an object (ToolCallFunctionArguments). */
