@@ -7,7 +7,11 @@ stderr. A workflow agent ("steps") runs its steps itself: llm steps as
 generate requests with {{previous}} filled, work steps as sleeps; an agent
 waits its offset_s first. --mode makes it a bad program instead: fail (exit 3 with a
 message), crash (SIGSEGV), hang (sleeps), flood (3 MiB on stdout, then
-works). It prints its argv and the endpoint variables on stdout."""
+works), elsewhere (the last agent's request is not sent through its
+endpoint URL, as if it went to another address; exit 0), stray (also a GET
+/api/tags and a generate request for a model no agent uses, without
+X-Parbench-Request, to the first endpoint). It prints its argv and the
+endpoint variables on stdout."""
 import json
 import os
 import signal
@@ -76,11 +80,19 @@ def run(agent):
         errors.append(f"agent {agent['id']}: {e}")
 
 
-threads = [threading.Thread(target=run, args=(a,)) for a in job["agents"]]
+agents = job["agents"][:-1] if mode == "elsewhere" else job["agents"]
+threads = [threading.Thread(target=run, args=(a,)) for a in agents]
 for t in threads:
     t.start()
 for t in threads:
     t.join()
+if mode == "stray":
+    first = job["agents"][0]["endpoint"]
+    urllib.request.urlopen(first + "/api/tags", timeout=30).read()
+    try:
+        stream(first + "/api/generate", {"model": "other:latest", "prompt": "x", "stream": True}, {})
+    except Exception:  # noqa: BLE001 - the server has no such model: expected
+        pass
 if errors:
     print("exec_agent: " + errors[0], file=sys.stderr)
     sys.exit(1)

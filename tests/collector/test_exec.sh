@@ -110,6 +110,22 @@ bad() { # name mode reason-substring [extra collect args]
 }
 bad fails fail "exited with status 3: exec_agent: the model refused (test)"
 bad crashes crash "crashed: signal 11"
+# A request that did not go through the agent's endpoint URL: the proxy saw
+# none for that agent.
+bad elsewhere elsewhere "agent b sent no request through its endpoint URL (did it connect elsewhere?)" --no-solo
+# Requests that are no agent's: kept beside the agents' (process.other_requests)
+# with why; an LLM request for a model no agent uses makes the run invalid,
+# a GET /api/tags does not by itself.
+bad stray stray "model other:latest" --no-solo
+/usr/bin/python3 - "$WORK/stray/stray/default/run_1.json" <<'PY' || fail "stray requests"
+import json, sys
+t = json.load(open(sys.argv[1]))
+(c,) = [p for p in t["phases"] if p["kind"] == "concurrent"]
+assert sorted(r["agent"] for r in c["requests"]) == ["a", "b"], c["requests"]
+o = c["process"]["other_requests"]
+assert [(r["method"], r["url_path"]) for r in o] == [("GET", "/api/tags"), ("POST", "/api/generate")], o
+assert o[0]["stray"].startswith("not an LLM call") and "model other:latest" in o[1]["stray"], o
+PY
 t0=$(date +%s)
 bad hangs hang "still running after --timeout 1 s: killed (SIGTERM)" --timeout 1
 [ $(($(date +%s) - t0)) -le 15 ] || fail "a hanging program was not stopped in time"
