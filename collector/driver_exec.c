@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "exec_cmd.h"
+#include "exec_listen.h"
 #include "exec_map.h"
 #include "proxy.h"
 #include "pb_fs.h"
@@ -81,12 +82,20 @@ static int endpoints_open(endpoints *e, const pb_wf_phase *ph, uv_loop_t *loop, 
     for (int i = 0; i < e->n; i++) {
         pb_proxy_opts o = {.upstream = ph->ctx->urls[i], .label = ph->ctx->plan->endpoints[i],
                            .origin_ns = ph->origin};
+        /* An address the program hard-codes (exec_listen.h); checked
+         * before the sweep, so a failure here is a port taken since. */
+        char host[64];
+        const char *want = ph->ctx->plan->exec_listen ? ph->ctx->plan->exec_listen[i] : NULL;
+        if (want && pb_listen_parse(want, host, sizeof host, &o.listen_port, err, errlen) != 0)
+            return -1;
+        if (want)
+            o.listen_host = host;
         if (!(e->px[i] = pb_proxy_start(loop, &o, err, errlen)))
             return -1;
-        e->own[i] = malloc(64);
+        e->own[i] = malloc(96);
         if (!e->own[i])
             abort();
-        snprintf(e->own[i], 64, "http://127.0.0.1:%d", pb_proxy_port(e->px[i]));
+        snprintf(e->own[i], 96, "http://%s:%d", want ? host : "127.0.0.1", pb_proxy_port(e->px[i]));
     }
     e->urls = (const char *const *)e->own;
     e->recording = 1;

@@ -10,8 +10,9 @@ message), crash (SIGSEGV), hang (sleeps), flood (3 MiB on stdout, then
 works), elsewhere (the last agent's request is not sent through its
 endpoint URL, as if it went to another address; exit 0), stray (also a GET
 /api/tags and a generate request for a model no agent uses, without
-X-Parbench-Request, to the first endpoint). It prints its argv and the
-endpoint variables on stdout."""
+X-Parbench-Request, to the first endpoint), fixed URL_A URL_B (agents a
+and b connect to these hard-coded addresses, ignoring the job's endpoints).
+It prints its argv and the endpoint variables on stdout."""
 import json
 import os
 import signal
@@ -60,6 +61,8 @@ def stream(url, body, headers):
 
 
 def run(agent):
+    if mode == "fixed":
+        agent = dict(agent, endpoint=args[2] if agent["id"] == "a" else args[3])
     try:
         time.sleep(agent.get("offset_s", 0))
         if "steps" not in agent:

@@ -146,6 +146,51 @@ rc=0
 "$COLLECT" --plan "$SRC/ideal.json" --dry-run --exec "q=$AG 'unclosed" >/dev/null 2>"$WORK/q.log" || rc=$?
 [ "$rc" = 2 ] && grep -q "unclosed ' quote" "$WORK/q.log" || fail "unclosed quote: exit $rc"
 
+# A program that hard-codes its servers' addresses: the proxies listen there
+# (--exec-listen by endpoint URL or agent id; plan "exec_listen"), the
+# emulator elsewhere; the requests are recorded and the runs valid.
+ports=$(/usr/bin/python3 -c '
+import socket
+ss = [socket.socket() for _ in range(3)]
+for s in ss: s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in ss))')
+set -- $ports
+pa=$1 pb=$2 pc=$3
+"$COLLECT" --plan "$SRC/ideal.json" --emulate-ideal --time-scale 20 --runs 1 --no-warmup --runtime fixed \
+    --exec "fixed=$AG --mode fixed http://127.0.0.1:$pa http://127.0.0.1:$pb" \
+    --exec-listen "http://127.0.0.1:21434=127.0.0.1:$pa" --exec-listen "b=:$pb" \
+    --out "$WORK/fixed" --progress none 2>"$WORK/fixed.log" || { cat "$WORK/fixed.log" >&2; fail "fixed addresses: exit $?"; }
+"$TRACE_CHECK" "$WORK/fixed" --runs 1 --all-valid >/dev/null || fail "fixed addresses: run not valid"
+grep -Eq "\"endpoint\":[[:space:]]*\"http://127.0.0.1:$pb\"" "$WORK/fixed/fixed/default/run_1.exec/concurrent.job" \
+    || fail "the job does not name the proxy's fixed address"
+# The address taken by another program: exit 3 before anything is measured.
+/usr/bin/python3 -c "
+import socket, time
+s = socket.socket(); s.bind(('127.0.0.1', $pc)); s.listen(1); time.sleep(20)" &
+holder=$!
+sleep 0.5
+rc=0
+"$COLLECT" --plan "$SRC/ideal.json" --emulate-ideal --runs 1 --no-warmup --runtime fixed --exec "fixed=$AG" \
+    --exec-listen "a=127.0.0.1:$pc" --out "$WORK/taken" --progress none 2>"$WORK/taken.log" || rc=$?
+kill $holder 2>/dev/null || true
+[ "$rc" = 3 ] && grep -q "endpoint http://127.0.0.1:21434 cannot listen on 127.0.0.1:$pc: address already in use" "$WORK/taken.log" \
+    || { cat "$WORK/taken.log" >&2; fail "port in use: exit $rc"; }
+[ ! -e "$WORK/taken/fixed" ] || fail "runs measured despite a taken proxy address"
+rc=0
+"$COLLECT" --plan "$SRC/ideal.json" --dry-run --exec-listen "nobody=127.0.0.1:1" >/dev/null 2>"$WORK/nb.log" || rc=$?
+[ "$rc" = 2 ] && grep -q '"nobody" is neither an endpoint of the plan nor an agent id' "$WORK/nb.log" \
+    || { cat "$WORK/nb.log" >&2; fail "unknown --exec-listen endpoint: exit $rc"; }
+# The plan's twin, overridden by the flag.
+sed 's|"runs": 3|"runs": 3, "exec_listen": {"http://127.0.0.1:21434": ":11434", "b": "127.0.0.1:11435"}|' \
+    "$SRC/ideal.json" >"$WORK/listen.json"
+"$COLLECT" --plan "$WORK/listen.json" --dry-run --exec-listen b=127.0.0.1:11436 >"$WORK/listen.out" \
+    || fail "plan exec_listen: exit $?"
+/usr/bin/python3 -c "
+import json, sys
+l = json.load(open('$WORK/listen.out'))['exec_listen']
+assert l == {'http://127.0.0.1:21434': '127.0.0.1:11434', 'http://127.0.0.1:21435': '127.0.0.1:11436'}, l" \
+    || fail "plan exec_listen not read"
+
 # Plan runtimes objects: a typo'd key, "solo" on a built-in, an empty argv.
 for bad in '"rp": {"exec": ["sh"], "sollo": "replay"}|unknown key "sollo"' \
            '"uv": {"solo": "replay"}|"solo" is for exec runtimes' \
