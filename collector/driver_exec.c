@@ -68,6 +68,13 @@ typedef struct endpoints {
     uv_loop_t *loop;
 } endpoints;
 
+/* "solo": "replay": the concurrent phase keeps what the program sent, for
+ * the solo phases to send again (replay_write). */
+static int keeps_bodies(const pb_wf_phase *ph)
+{
+    return ph->rt->solo_replay && strcmp(ph->kind, "concurrent") == 0;
+}
+
 static int endpoints_open(endpoints *e, const pb_wf_phase *ph, uv_loop_t *loop, char *err,
                           size_t errlen)
 {
@@ -81,7 +88,7 @@ static int endpoints_open(endpoints *e, const pb_wf_phase *ph, uv_loop_t *loop, 
         abort();
     for (int i = 0; i < e->n; i++) {
         pb_proxy_opts o = {.upstream = ph->ctx->urls[i], .label = ph->ctx->plan->endpoints[i],
-                           .origin_ns = ph->origin};
+                           .origin_ns = ph->origin, .keep_request_body = keeps_bodies(ph)};
         /* An address the program hard-codes (exec_listen.h); checked
          * before the sweep, so a failure here is a port taken since. */
         char host[64];
@@ -178,6 +185,45 @@ static cJSON *map_records(cJSON *all, const pb_wf_phase *ph, pb_wf_agent **ws, i
     free(refs);
     free(steps);
     return mine;
+}
+
+/* The bodies the proxy kept leave the records (a trace holds no request
+ * bodies); with "solo": "replay" each agent's first one is written to
+ * <dir>/concurrent.replay.json, {"ID": {"api", "path", "body",
+ * "request_id"}}, which the replayed solo phases send (run.c). Written
+ * even when empty, so no file of an earlier attempt is replayed. */
+static void replay_write(const pb_wf_phase *ph, cJSON *mine, cJSON *other)
+{
+    cJSON *out = cJSON_CreateObject(), *q;
+    cJSON_ArrayForEach(q, mine) {
+        cJSON *b = cJSON_DetachItemFromObjectCaseSensitive(q, "request_body");
+        const char *ag = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(q, "agent"));
+        const char *api = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(q, "api"));
+        const char *path = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(q, "url_path"));
+        const char *rid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(q, "request_id"));
+        if (b && ag && api && path && rid && !cJSON_HasObjectItem(out, ag) &&
+            pb_dialect_find(api)) {
+            cJSON *a = cJSON_AddObjectToObject(out, ag);
+            cJSON_AddStringToObject(a, "api", api);
+            cJSON_AddStringToObject(a, "path", path);
+            cJSON_AddItemToObject(a, "body", b);
+            cJSON_AddStringToObject(a, "request_id", rid);
+        } else {
+            cJSON_Delete(b);
+        }
+    }
+    cJSON_ArrayForEach(q, other) cJSON_DeleteItemFromObjectCaseSensitive(q, "request_body");
+    if (!keeps_bodies(ph)) {
+        cJSON_Delete(out);
+        return;
+    }
+    char *text = cJSON_Print(out), e[600], path[4300];
+    snprintf(path, sizeof path, "%s/concurrent.replay.json", ph->exec_dir);
+    if (pb_fs_write_atomic(path, text, strlen(text), e, sizeof e) != 0)
+        fprintf(stderr, "collect: exec runtime %s: the requests to replay are not kept: %s\n",
+                ph->rt->label, e);
+    cJSON_free(text);
+    cJSON_Delete(out);
 }
 
 /* ---- The job file (data/EXEC.md), "<stem>.job": JSON, named so that
@@ -508,8 +554,10 @@ int pb_driver_exec_run(const pb_wf_phase *ph, pb_wf_agent **ws, int n, uint64_t 
     }
     cJSON *recorded = endpoints_close(&eps), *other = NULL;
     char *stray = NULL;
-    if (recorded)
+    if (recorded) {
         recorded = map_records(recorded, ph, ws, n, &other, &stray);
+        replay_write(ph, recorded, other);
+    }
     for (int i = 0; i < 2; i++)
         if (!uv_is_closing((uv_handle_t *)&x.out[i].pipe))
             uv_close((uv_handle_t *)&x.out[i].pipe, on_closed);

@@ -78,6 +78,10 @@ typedef struct pb_proxy_opts {
     size_t max_parse_body;     /* request bodies kept to read the model,
                                   options: 0 = 16 MiB (a longer one is
                                   forwarded, not read) */
+    int keep_request_body;     /* records of stream APIs carry the request
+                                  body as sent ("request_body", text; up to
+                                  max_parse_body): a replayed baseline sends
+                                  it again */
 } pb_proxy_opts;
 
 /* Binds and listens on `loop`. Returns NULL with err set (bad upstream

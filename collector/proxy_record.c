@@ -133,8 +133,10 @@ static void interpret_request(pxr *r)
     if (!r->api || r->body_cut || !r->body.len)
         return;
     cJSON *j = cJSON_ParseWithLength(r->body.data, r->body.len);
-    /* Read: a 1 MiB body per agent need not wait for the end of the run. */
-    px_buf_free(&r->body);
+    /* Read: a 1 MiB body per agent need not wait for the end of the run
+     * (unless it is to be sent again). */
+    if (!r->px->o.keep_request_body)
+        px_buf_free(&r->body);
     if (!cJSON_IsObject(j)) {
         cJSON_Delete(j);
         return;
@@ -381,6 +383,15 @@ cJSON *px_rec_to_json(pxr *r, const char *label)
         if (r->ch[i][2] && r->ch[i][2] - r->ch[i][0] > lag)
             lag = r->ch[i][2] - r->ch[i][0];
     cJSON_AddNumberToObject(j, "writeback_lag_max_ns", (double)lag);
+    if (r->px->o.keep_request_body && r->api && !r->body_cut && r->body.len) {
+        char *b = malloc(r->body.len + 1);
+        if (!b)
+            abort();
+        memcpy(b, r->body.data, r->body.len);
+        b[r->body.len] = '\0';
+        cJSON_AddStringToObject(j, "request_body", b);
+        free(b);
+    }
     return j;
 }
 

@@ -239,15 +239,52 @@ cat >"$WORK/replay.json" <<P
 P
 "$COLLECT" --plan "$WORK/replay.json" --emulate-ideal --time-scale 20 --out "$WORK/rp" --progress none \
     2>"$WORK/rp.log" || { cat "$WORK/rp.log" >&2; fail "replay: exit $?"; }
-/usr/bin/python3 - "$WORK/rp/rp/default/run_1.json" <<'PY' || fail "replay trace"
-import json, sys
-t = json.load(open(sys.argv[1]))
+/usr/bin/python3 - "$WORK/rp/rp/default/run_1.json" "$WORK/rp/rp/default/run_1.exec" <<'PY' || fail "replay trace"
+import json, sys, os
+t = json.load(open(sys.argv[1])); d = sys.argv[2]
+kinds = [p["kind"] for p in t["phases"]]
+# The concurrent phase runs first: its recorded requests are the baseline's.
+assert kinds == ["concurrent", "solo", "solo"], kinds
+rec = json.load(open(os.path.join(d, "concurrent.replay.json")))
+job = json.load(open(os.path.join(d, "concurrent.job")))
 for p in t["phases"]:
     if p["kind"] == "solo":
-        assert p["baseline"] == "replay" and "process" not in p and len(p["requests"]) == 1, p["name"]
-        assert p["requests"][0]["ok"]
+        assert p["baseline"] == "replay" and p["replayed"] == "recorded" and "process" not in p, p["name"]
+        (r,) = p["requests"]
+        assert r["ok"] and "source" not in r, r
+        a = r["agent"]
+        # The program's body (here the job's, as exec_agent.py sends it
+        # verbatim, with its paired seed), byte for byte as recorded.
+        jb = [x for x in job["agents"] if x["id"] == a][0]["request"]["body"]
+        assert json.loads(rec[a]["body"]) == jb and rec[a]["api"] == "generate", (a, rec[a])
+        assert rec[a]["request_id"] in [q["request_id"] for q in t["phases"][0]["requests"]]
+        assert r["final"]["eval_count"] == 20
     else:
         assert "baseline" not in p and p["process"]["exit_status"] == 0
 assert t["run"]["valid"]
+PY
+# A program that builds its own body (another prompt, another token count
+# than the job's): the replay sends what it sent, not the job's body.
+cat >"$WORK/own.py" <<'PY'
+import json, os, sys, urllib.request
+job = json.load(open(os.environ["PARBENCH_JOB"]))
+for a in job["agents"]:
+    body = {"model": a["model"], "prompt": "own " + a["id"], "stream": True,
+            "options": {"num_predict": 7, "seed": 99}}
+    rq = urllib.request.Request(a["endpoint"] + "/api/generate", data=json.dumps(body).encode(),
+                                headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(rq, timeout=30) as r:
+        r.read()
+print("ok")
+PY
+sed "s|\"\$SRC/exec_agent.py\"|\"$WORK/own.py\"|; s|$SRC/exec_agent.py|$WORK/own.py|" "$WORK/replay.json" >"$WORK/replay2.json"
+"$COLLECT" --plan "$WORK/replay2.json" --emulate-ideal --time-scale 20 --out "$WORK/rp2" --progress none \
+    2>"$WORK/rp2.log" || { cat "$WORK/rp2.log" >&2; fail "replay of own bodies: exit $?"; }
+/usr/bin/python3 - "$WORK/rp2/rp/default/run_1.json" <<'PY' || fail "replay of own bodies"
+import json, sys
+t = json.load(open(sys.argv[1]))
+for p in t["phases"]:
+    for r in p["requests"]:
+        assert r["final"]["eval_count"] == 7, (p["name"], r["final"])
 PY
 echo PASS
