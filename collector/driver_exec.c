@@ -189,9 +189,10 @@ static cJSON *map_records(cJSON *all, const pb_wf_phase *ph, pb_wf_agent **ws, i
 
 /* The bodies the proxy kept leave the records (a trace holds no request
  * bodies); with "solo": "replay" each agent's first one is written to
- * <dir>/concurrent.replay.json, {"ID": {"api", "path", "body",
+ * <dir>/concurrent.replay, {"ID": {"api", "path", "body",
  * "request_id"}}, which the replayed solo phases send (run.c). Written
- * even when empty, so no file of an earlier attempt is replayed. */
+ * even when empty, so no file of an earlier attempt is replayed. JSON, but
+ * not named .json: analyze reads every .json of a run folder. */
 static void replay_write(const pb_wf_phase *ph, cJSON *mine, cJSON *other)
 {
     cJSON *out = cJSON_CreateObject(), *q;
@@ -218,7 +219,7 @@ static void replay_write(const pb_wf_phase *ph, cJSON *mine, cJSON *other)
         return;
     }
     char *text = cJSON_Print(out), e[600], path[4300];
-    snprintf(path, sizeof path, "%s/concurrent.replay.json", ph->exec_dir);
+    snprintf(path, sizeof path, "%s/concurrent.replay", ph->exec_dir);
     if (pb_fs_write_atomic(path, text, strlen(text), e, sizeof e) != 0)
         fprintf(stderr, "collect: exec runtime %s: the requests to replay are not kept: %s\n",
                 ph->rt->label, e);

@@ -343,7 +343,7 @@ int pb_run_execute(pb_run_ctx *c, const pb_runtime *rt, const pb_config *cfg,
         if (replay) {
             char path[4400], *buf = NULL, e[600];
             size_t len = 0;
-            snprintf(path, sizeof path, "%s/concurrent.replay.json", exec_dir);
+            snprintf(path, sizeof path, "%s/concurrent.replay", exec_dir);
             if (pb_fs_read_all(path, 256u << 20, &buf, &len, e, sizeof e) == 0)
                 rp = cJSON_ParseWithLength(buf, len);
             free(buf);

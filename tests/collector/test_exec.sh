@@ -245,7 +245,7 @@ t = json.load(open(sys.argv[1])); d = sys.argv[2]
 kinds = [p["kind"] for p in t["phases"]]
 # The concurrent phase runs first: its recorded requests are the baseline's.
 assert kinds == ["concurrent", "solo", "solo"], kinds
-rec = json.load(open(os.path.join(d, "concurrent.replay.json")))
+rec = json.load(open(os.path.join(d, "concurrent.replay")))
 job = json.load(open(os.path.join(d, "concurrent.job")))
 for p in t["phases"]:
     if p["kind"] == "solo":
@@ -263,6 +263,8 @@ for p in t["phases"]:
         assert "baseline" not in p and p["process"]["exit_status"] == 0
 assert t["run"]["valid"]
 PY
+# Nothing beside a run is a .json file: analyze reads every one as a run.
+! ls "$WORK"/rp/rp/default/run_1.exec/*.json >/dev/null 2>&1 || fail "a .json file in run_1.exec/"
 # A program that builds its own body (another prompt, another token count
 # than the job's): the replay sends what it sent, not the job's body.
 cat >"$WORK/own.py" <<'PY'
