@@ -11,7 +11,8 @@ works), elsewhere (the last agent's request is not sent through its
 endpoint URL, as if it went to another address; exit 0), stray (also a GET
 /api/tags and a generate request for a model no agent uses, without
 X-Parbench-Request, to the first endpoint), fixed URL_A URL_B (agents a
-and b connect to these hard-coded addresses, ignoring the job's endpoints).
+and b connect to these hard-coded addresses, ignoring the job's endpoints),
+failonce MARKER (as fail when the file MARKER is absent, which it creates).
 It prints its argv and the endpoint variables on stdout."""
 import json
 import os
@@ -29,7 +30,9 @@ print("argv " + json.dumps(args))
 for v in ("OLLAMA_HOST", "OLLAMA_BASE_URL", "OPENAI_BASE_URL"):
     print(f"{v}={os.environ.get(v, '')}")
 sys.stdout.flush()
-if mode == "fail":
+if mode == "fail" or (mode == "failonce" and not os.path.exists(args[2])):
+    if mode == "failonce":
+        open(args[2], "w").close()
     print("exec_agent: the model refused (test)", file=sys.stderr)
     sys.exit(3)
 if mode == "crash":

@@ -97,19 +97,49 @@ for k in (1, 2):
     assert 1.6 < s < 2.2, (k, s)
 PY
 
-# Bad programs: each run invalid with its reason; collect goes on (exit 1).
+# Bad programs: each run invalid with its reason, said on stderr too;
+# collect goes on (exit 1), and the run measured beside it in the same
+# sweep (uv) is valid and kept.
 bad() { # name mode reason-substring [extra collect args]
     name=$1; mode=$2; why=$3; shift 3
     rc=0
-    "$COLLECT" --plan "$SRC/ideal.json" --emulate-ideal --time-scale 20 --runs 1 --runtime "$name" \
-        --no-warmup --exec "$name=$AG --mode $mode" "$@" --out "$WORK/$name" --progress none \
+    "$COLLECT" --plan "$SRC/ideal.json" --emulate-ideal --time-scale 20 --runs 1 --runtime "uv,$name" \
+        --no-warmup --exec "$name=$AG --mode $mode" "$@" --out "$WORK/$name" --progress lines \
         2>"$WORK/$name.log" || rc=$?
     [ "$rc" = 1 ] || { cat "$WORK/$name.log" >&2; fail "$name: exit $rc, expected 1"; }
-    "$TRACE_CHECK" "$WORK/$name" --runs 1 --invalid "$why" >/dev/null \
-        || { grep -o '"invalid_reason":"[^"]*"' "$WORK/$name/$name/default/run_1.json" >&2; fail "$name: reason lacks '$why'"; }
+    "$TRACE_CHECK" "$WORK/$name" --runs 2 >/dev/null || fail "$name: traces"
+    grep -F -- "INVALID: exec runtime $name:" "$WORK/$name.log" | grep -qF -- "$why" \
+        || { cat "$WORK/$name.log" >&2; fail "$name: stderr lacks '$why'"; }
+    /usr/bin/python3 - "$WORK/$name" "$name" "$why" <<'PY' || fail "$name: reason lacks '$why' or the uv run was lost"
+import json, sys
+d, name, why = sys.argv[1:]
+u = json.load(open(f"{d}/uv/default/run_1.json"))["run"]
+b = json.load(open(f"{d}/{name}/default/run_1.json"))["run"]
+assert u["valid"], u
+assert not b["valid"] and why in b["invalid_reason"], b["invalid_reason"]
+PY
 }
 bad fails fail "exited with status 3: exec_agent: the model refused (test)"
+# A program that fails once, measured again with --retry-failed: the
+# invalid run is redone, the valid uv run is not touched.
+bad fails1 "failonce $WORK/marker" "exited with status 3: exec_agent: the model refused (test)"
+before=$(cksum <"$WORK/fails1/uv/default/run_1.json")
+"$COLLECT" --plan "$SRC/ideal.json" --emulate-ideal --time-scale 20 --runs 1 --runtime "uv,fails1" --no-warmup \
+    --exec "fails1=$AG --mode failonce $WORK/marker" --retry-failed --out "$WORK/fails1" --progress none \
+    2>"$WORK/fails2.log" || { cat "$WORK/fails2.log" >&2; fail "retry-failed: collect failed"; }
+[ "$(cksum <"$WORK/fails1/uv/default/run_1.json")" = "$before" ] || fail "retry-failed rewrote the valid uv run"
+"$TRACE_CHECK" "$WORK/fails1" --runs 2 --all-valid >/dev/null || fail "retry-failed: runs not valid"
 bad crashes crash "crashed: signal 11"
+# A program that is there but cannot be started (its interpreter is
+# missing): found at spawn.
+printf '#!/nonexistent/interpreter\n' >"$WORK/noint"
+chmod +x "$WORK/noint"
+rc=0
+"$COLLECT" --plan "$SRC/ideal.json" --emulate-ideal --time-scale 20 --runs 1 --runtime "uv,noint" --no-warmup \
+    --exec "noint=$WORK/noint" --out "$WORK/noint-out" --progress lines 2>"$WORK/noint.log" || rc=$?
+[ "$rc" = 1 ] && grep -q "exec runtime noint: cannot start $WORK/noint: no such file or directory" "$WORK/noint.log" \
+    || { cat "$WORK/noint.log" >&2; fail "unstartable program: exit $rc"; }
+grep -q '"valid":true' "$WORK/noint-out/uv/default/run_1.json" || fail "unstartable program: the uv run was lost"
 # A request that did not go through the agent's endpoint URL: the proxy saw
 # none for that agent.
 bad elsewhere elsewhere "agent b sent no request through its endpoint URL (did it connect elsewhere?)" --no-solo
