@@ -1365,7 +1365,7 @@ int pb_plan_load(pb_plan *p, const char *name_or_path, const pb_overrides *o,
         cJSON_free(j);
         return rc;
     }
-    char builtin[4200];
+    char builtin[4096];
     if (strcmp(name_or_path, "tr115-runtimes") == 0) {
         /* The study's runtimes as programs: the plan is a file of the
          * source tree, beside the agents it runs (agents/plans/). */
