@@ -103,8 +103,11 @@ void pb_exec_map(cJSON *records, const pb_exec_agent_ref *ag, int n, const char 
         if (who >= 0) {
             int k = got[who], max = ag[who].n_llm > 0 ? ag[who].n_llm : 1;
             if (k >= max) {
-                snprintf(why, sizeof why, "request %d of agent %s, which sends %d", k + 1, ag[who].id,
-                         max);
+                /* Typically a program that ignores its job and runs all its
+                 * own agents in every phase. */
+                snprintf(why, sizeof why, "request %d of agent %s, which sends %d; a program that sends "
+                         "more requests than its job asks for (one that runs its own agents whatever "
+                         "the job says) needs \"solo\": \"replay\"", k + 1, ag[who].id, max);
                 who = -1;
             } else {
                 got[who]++;

@@ -12,7 +12,8 @@ endpoint URL, as if it went to another address; exit 0), stray (also a GET
 /api/tags and a generate request for a model no agent uses, without
 X-Parbench-Request, to the first endpoint), fixed URL_A URL_B (agents a
 and b connect to these hard-coded addresses, ignoring the job's endpoints),
-failonce MARKER (as fail when the file MARKER is absent, which it creates).
+failonce MARKER (as fail when the file MARKER is absent, which it creates),
+twice (every agent's request sent twice, one after the other).
 It prints its argv and the endpoint variables on stdout."""
 import json
 import os
@@ -70,7 +71,8 @@ def run(agent):
         time.sleep(agent.get("offset_s", 0))
         if "steps" not in agent:
             rq = agent["request"]
-            stream(agent["endpoint"] + rq["path"], rq["body"], rq["headers"])
+            for _ in range(2 if mode == "twice" else 1):
+                stream(agent["endpoint"] + rq["path"], rq["body"], rq["headers"])
             return
         # A workflow, built from the job's fields (generate API).
         prev = ""

@@ -156,6 +156,9 @@ o = c["process"]["other_requests"]
 assert [(r["method"], r["url_path"]) for r in o] == [("GET", "/api/tags"), ("POST", "/api/generate")], o
 assert o[0]["stray"].startswith("not an LLM call") and "model other:latest" in o[1]["stray"], o
 PY
+# More requests than its agents send (a program that runs its own agents
+# whatever the job says): the message says what serves such a program.
+bad twice twice 'request 2 of agent a, which sends 1; a program that sends more requests than its job asks for (one that runs its own agents whatever the job says) needs "solo": "replay"' --no-solo
 t0=$(date +%s)
 bad hangs hang "still running after --timeout 1 s: killed (SIGTERM)" --timeout 1
 [ $(($(date +%s) - t0)) -le 15 ] || fail "a hanging program was not stopped in time"
