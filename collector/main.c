@@ -167,8 +167,8 @@ static const char usage[] =
 "  --version              version and library versions\n"
 "\n"
 "Exit status: 0 every run valid, 1 some runs invalid or not written, 2 usage or\n"
-"plan error (an --out that cannot hold the runs included), 3 preflight failed,\n"
-"130 interrupted (Ctrl-C).\n";
+"plan error (an --out that cannot hold the runs included), 3 preflight failed\n"
+"(an --exec-listen address taken included), 130 interrupted (Ctrl-C).\n";
 
 enum {
     OPT_PLAN = 256, OPT_OUT, OPT_RUNTIME, OPT_CONFIG, OPT_RUNS, OPT_NO_SOLO, OPT_NO_PAIRED,
