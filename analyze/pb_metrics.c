@@ -31,6 +31,13 @@ const pb_metric_def PB_METRICS[] = {
     M("chunk_gap_p50_ms", "ms", gap_p50_ms, 1, 0),
     M("chunk_gap_p90_ms", "ms", gap_p90_ms, 1, 0),
     M("chunk_gap_p99_ms", "ms", gap_p99_ms, 1, 0),
+    M("process_span_s", "s", process_s, 1, 0),
+    M("wire_span_s", "s", wire_s, 1, 0),
+    M("process_overhead_s", "s", process_overhead_s, 1, 0),
+    M("solo_process_span_s", "s", solo_process_s, 1, 0),
+    M("solo_wire_span_s", "s", solo_wire_s, 1, 0),
+    M("writeback_lag_p50_ms", "ms", wb_lag_p50_ms, 1, 0),
+    M("writeback_lag_p99_ms", "ms", wb_lag_p99_ms, 1, 0),
 };
 #undef M
 const size_t PB_N_METRICS = sizeof PB_METRICS / sizeof PB_METRICS[0];
