@@ -13,6 +13,7 @@
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 
+#include "pb_exec.h"
 #include "pb_result.h"
 #include "pb_sampling.h"
 
@@ -20,7 +21,8 @@ const char *pb_warn_kind_id(pb_warn_kind k)
 {
     static const char *const ID[PB_W_COUNT] = {
         "speedup_above_n", "solo_departs", "first_run", "tests_disagree",
-        "setting_differs", "confounded_with_time", "robustness", "target_missed"};
+        "setting_differs", "confounded_with_time", "robustness", "target_missed",
+        "startup_dominates", "replay_baseline"};
     return k < PB_W_COUNT ? ID[k] : "unknown";
 }
 
@@ -513,6 +515,38 @@ static int check_target(const pb_result *r, pb_warnings *w)
     return rc;
 }
 
+/* Exec runtimes (data/EXEC.md). A program whose process span (spawn to
+ * exit) is more than PB_EXEC_STARTUP_RATIO times its wire span spends most
+ * of what a user waits for starting and stopping, which the speedup (on
+ * the wire span) leaves out. A replayed solo baseline is parbench's serial
+ * driver, not the program: the speedup then compares two clients. */
+static int check_exec(const pb_result *r, pb_warnings *w)
+{
+    long mp = pb_metric_index("process_span_s"), mw = pb_metric_index("wire_span_s");
+    for (size_t t = 0; t < r->an.n_rts; t++) {
+        const char *rt = r->an.rts[t].runtime;
+        pb_measured_by by = pb_exec_rt_by(r, t, NULL);
+        if (by == PB_BY_DRIVER)
+            continue;
+        const pb_summary *p = pb_result_rsum(r, t, (size_t)mp);
+        const pb_summary *q = pb_result_rsum(r, t, (size_t)mw);
+        if (p->n && q->n && q->mean > 0 && p->mean > PB_EXEC_STARTUP_RATIO * q->mean &&
+            add(w, PB_W_STARTUP_DOMINATES, rt, "%s: the program's process span (%.3g s, spawn "
+                "to exit, mean of %zu runs) is %.1fx its wire span (%.3g s, first request to "
+                "last byte): start-up and shutdown dominate what a user waits for; the "
+                "speedup is on the wire span and leaves them out.", rt, p->mean, p->n,
+                p->mean / q->mean, q->mean) != 0)
+            return -1;
+        if (by == PB_BY_PROXY_REPLAY &&
+            add(w, PB_W_REPLAY_BASELINE, rt, "%s: the solo baseline is a replay: parbench's "
+                "serial driver sent each agent's recorded request alone (same body and seed), "
+                "not the program; the speedup compares the program together with parbench "
+                "alone.", rt) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 int pb_warn_build(const pb_result *r, pb_warnings *out)
 {
     memset(out, 0, sizeof *out);
@@ -533,7 +567,7 @@ int pb_warn_build(const pb_result *r, pb_warnings *out)
         rc = check_above_n(r, out) || check_solo(r, out) ||
              check_first_run(r, &drop1, out) || check_tests(r, out) ||
              check_settings(r, out) || check_time(r, out) || check_robust(r, &drop1, out) ||
-             check_target(r, out)
+             check_target(r, out) || check_exec(r, out)
              ? -1 : 0;
     if (have) {
         pb_answer_free(&drop1);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "pb_md.h"
+#include "pb_report_exec.h"
 #include "pb_report_scaling.h"
 #include "pb_report_servers.h"
 #include "pb_report_stats.h"
@@ -145,8 +146,10 @@ out:
 /* What was measured: from the runs (traces and TR115 files) and the sweep
  * manifests. Dates are RFC 3339 strings, so the earliest and latest are
  * the smallest and largest by strcmp. */
-static void summary_measured(FILE *o, const pb_dataset *ds, const pb_analysis *a)
+static void summary_measured(FILE *o, const pb_result *res)
 {
+    const pb_dataset *ds = res->ds;
+    const pb_analysis *a = &res->an;
     char *desc[MAXV];
     size_t n_desc = 0;
     distinct models = {0}, endpoints = {0}, hosts = {0}, versions = {0},
@@ -268,6 +271,7 @@ static void summary_measured(FILE *o, const pb_dataset *ds, const pb_analysis *a
         fputs(".\n", o);
     }
     summary_collector_cost(o, ds);
+    pb_report_exec_how(o, res);
     if (n_emu) {
         fprintf(o, "- Emulated: %zu runs against ollama-emu", n_emu);
         if (presets.n) {
@@ -1020,7 +1024,7 @@ static int front_body(FILE *out, const pb_report_opts *op)
         fputs("**No valid run**: every loaded run is marked invalid.\n\n", out);
     if (an->n_rts > 0)
         front_warnings(out, res);
-    summary_measured(out, ds, an);
+    summary_measured(out, res);
     /* An agent-count sweep: how the answer changes with N is the answer. */
     pb_report_scaling_section(out, &res->sc, 1);
     if (an->n_rts > 0)
@@ -1075,6 +1079,7 @@ static int full_body(FILE *out, const pb_report_opts *op)
         pb_report_arrival(out, ds);
         pb_report_sampling(out, ds);
         pb_report_servers(out, ds, an); /* issue 21: report/pb_report_servers.c */
+        pb_report_exec_section(out, res); /* issue 18: report/pb_report_exec.c */
         fputs("## The original study's metric (TR115 tables)\n\n"
               "The tables of the original study, regenerated exactly from the raw runs. "
               "Their *efficiency* is the original metric: the agents' summed durations "
