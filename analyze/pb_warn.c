@@ -532,9 +532,10 @@ static int check_exec(const pb_result *r, pb_warnings *w)
         const pb_summary *q = pb_result_rsum(r, t, (size_t)mw);
         if (p->n && q->n && q->mean > 0 && p->mean > PB_EXEC_STARTUP_RATIO * q->mean &&
             add(w, PB_W_STARTUP_DOMINATES, rt, "%s: the program's process span (%.3g s, spawn "
-                "to exit, mean of %zu runs) is %.1fx its wire span (%.3g s, first request to "
+                "to exit, mean of %zu run%s) is %.1fx its wire span (%.3g s, first request to "
                 "last byte): start-up and shutdown dominate what a user waits for; the "
                 "speedup is on the wire span and leaves them out.", rt, p->mean, p->n,
+                p->n == 1 ? "" : "s",
                 p->mean / q->mean, q->mean) != 0)
             return -1;
         if (by == PB_BY_PROXY_REPLAY &&
