@@ -12,6 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "pb_charts.h"
 #include "pb_exec.h"
 #include "pb_load.h"
 #include "pb_report.h"
@@ -155,6 +156,37 @@ static void test_report(void **state) {
     free(md);
 }
 
+static char *slurp(const char *path) {
+    FILE *f = fopen(path, "r");
+    if (!f)
+        fail_msg("cannot open %s", path);
+    static char buf[65536];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+/* The lag chart's data: py's five lags 1 2 3 4 10 ms at F = 0.2 .. 1;
+ * one timeline per exec runtime, linked from the report. */
+static void test_charts(void **state) {
+    (void)state;
+    char *links = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&links, &len);
+    pb_report_opts op = {.res = &res, .charts_dir = PB_TEST_OUT};
+    assert_int_equal(pb_charts_write(&op, f, NULL), 0);
+    fclose(f);
+    char *dat = slurp(PB_TEST_OUT "/writeback_lag_ecdf.dat");
+    HAS(dat, "\n1 0.2\n2 0.4\n3 0.6\n4 0.8\n10 1\n");
+    HAS(dat, "\n5 0.5\n7 1\n");
+    HAS(slurp(PB_TEST_OUT "/timeline_rt1.dat"), "# from to lane");
+    HAS(slurp(PB_TEST_OUT "/timeline_rt2.dat"), "# from to lane");
+    HAS(links, "timeline_rt2.gp");
+    HAS(links, "writeback_lag_ecdf.gp");
+    free(links);
+}
+
 int main(void) {
     pb_stats_init();
     const struct CMUnitTest tests[] = {
@@ -162,6 +194,7 @@ int main(void) {
         cmocka_unit_test(test_lag),
         cmocka_unit_test(test_warnings),
         cmocka_unit_test(test_report),
+        cmocka_unit_test(test_charts),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
