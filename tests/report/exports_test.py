@@ -179,6 +179,39 @@ if "](../charts/efficiency_box." not in full:
 if "](report-full.md)" not in md or "](../charts/speedup.png)" not in md:
     fail("-o: the front page must link report-full.md beside it and the speedup chart")
 
+# 4b. Exec runtimes (tests/fixtures/trace_exec, values derived in its
+# README): one speedup, on the wire span, in the CSV, the JSON and the
+# report alike; process and wire spans and write-back lag beside it.
+p = run("--csv", os.path.join(T, "ex"), "--json", os.path.join(T, "ex.json"),
+        os.path.join(FX, "trace_exec"))
+want = {"py": dict(meas_speedup=1.25, process_span_s=3.0, wire_span_s=0.8,
+                   process_overhead_s=2.2, solo_process_span_s=4.0, solo_wire_span_s=1.0,
+                   writeback_lag_p50_ms=3.0, writeback_lag_p99_ms=9.76),
+        "pyr": dict(meas_speedup=1.5, process_span_s=0.9, wire_span_s=0.6,
+                    process_overhead_s=0.3, solo_process_span_s=None, solo_wire_span_s=0.9,
+                    writeback_lag_p50_ms=6.0, writeback_lag_p99_ms=6.98)}
+with open(os.path.join(T, "ex.json")) as f:
+    dx = json.load(f)
+jruns = {r["runtime"]: r for r in dx["runs"]}
+jrts = {r["runtime"]: r for r in dx["runtimes"]}
+for r in rows(os.path.join(T, "ex", "runs.csv")):
+    for k, v in want[r["runtime"]].items():
+        got_csv = None if r[k] == "" else float(r[k])
+        got_json = jruns[r["runtime"]]["metrics"][k]
+        for where, got in (("runs.csv", got_csv), ("json", got_json)):
+            if (v is None) != (got is None) or (v is not None and abs(got - v) > 1e-9):
+                fail("exec %s %s %s = %r, expected %r" % (where, r["runtime"], k, got, v))
+by = {k: jrts[k]["measured_by"] for k in jrts}
+if by != {"py": "proxy", "pyr": "proxy_replay"}:
+    fail("exec json measured_by %r" % by)
+ans = {a["runtime"]: a["speedup"] for a in dx["answer"]}
+if abs(ans["py"] - 1.25) > 1e-9 or "**py** (N = 2, n = 1): speedup 1.25x from a single run" not in p.stdout:
+    fail("exec answer %r" % ans)
+kinds = sorted((w["kind"], w["subject"]) for w in dx["warnings"]
+               if w["kind"] in ("startup_dominates", "replay_baseline"))
+if kinds != [("replay_baseline", "pyr"), ("startup_dominates", "py")]:
+    fail("exec warnings %r" % kinds)
+
 # 5. TR115 (read in place): 150 runs x 2 agents = 300 requests; every
 # comparison's p in the JSON; the answer before the original metric.
 if not os.path.isdir(TR115):
