@@ -382,6 +382,7 @@ int pb_load_parbench(const cJSON *root, pb_run *run, char *err, size_t errlen)
         ag->model = dup_or_null(pb_json_str(a, "model"));
         pb_request_clear(&ag->conc);
         pb_request_clear(&ag->solo);
+        ag->solo_proc_t0 = ag->solo_proc_t1 = NAN;
     }
 
     int have_conc = 0, exec = 0, replay = 0;
@@ -429,11 +430,20 @@ int pb_load_parbench(const cJSON *root, pb_run *run, char *err, size_t errlen)
             exec = 1;
             if (bl && strcmp(bl, "replay") == 0)
                 replay = 1;
-            if (is_conc)
+            if (is_conc) {
                 run->conc_process_s = span;
-            else if (is_solo) {
+                run->conc_proc_t0 = isfinite(span) ? ps / NS : NAN;
+                run->conc_proc_t1 = isfinite(span) ? pe / NS : NAN;
+            } else if (is_solo) {
                 solo_proc += span;
                 n_solo_proc++;
+                /* "solo:<agent id>" (data/FORMAT.md). */
+                const char *nm = pb_json_str(ph, "name");
+                pb_agent *sa = nm && strncmp(nm, "solo:", 5) == 0 ? find_agent(run, nm + 5) : NULL;
+                if (sa && isfinite(span)) {
+                    sa->solo_proc_t0 = ps / NS;
+                    sa->solo_proc_t1 = pe / NS;
+                }
             }
         }
         if (is_conc || is_solo) {

@@ -124,6 +124,7 @@ pb_run *pb_dataset_add_run(pb_dataset *ds)
     r->max_offset_s = NAN;
     r->collector_cpu_s = NAN;
     r->conc_process_s = r->solo_process_s = NAN;
+    r->conc_proc_t0 = r->conc_proc_t1 = NAN;
     return r;
 }
 

@@ -76,6 +76,9 @@ typedef struct pb_agent {
     pb_request conc;          /* request in the concurrent phase */
     int has_solo;
     pb_request solo;          /* request when it ran alone (parbench traces) */
+    /* Exec runtimes: the program's spawn and exit in this agent's solo
+     * phase (seconds since the origin; NAN otherwise), for the timeline. */
+    double solo_proc_t0, solo_proc_t1;
 } pb_agent;
 
 /* One server as the collector saw it (trace key "servers"): the emulator
@@ -134,6 +137,7 @@ typedef struct pb_run {
      * then the wire span: the first request's start to the last byte. */
     pb_measured_by measured_by;
     double conc_process_s, solo_process_s;
+    double conc_proc_t0, conc_proc_t1;  /* the concurrent phase's spawn, exit */
 
     /* The original study's metric ("estimated"): sum of the agents'
      * durations inside the concurrent run / wall, and / N * 100. For the

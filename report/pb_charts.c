@@ -950,6 +950,23 @@ static int chart_timeline(const ctx *x, chart *c, long pick) {
             fprintf(c->d, "%.9f %.9f %zu\n", s, e, a + 1);
         }
     }
+    /* Exec runtimes: the program's run (spawn to exit) of each phase, a
+     * thin bar under the lanes it served, so start-up shows beside the
+     * requests (the concurrent phase's under every lane). */
+    int blk_proc = -1;
+    for (size_t a = 0; r->measured_by != PB_BY_DRIVER && a < r->n_agents; a++) {
+        const pb_agent *ag = &r->agents[a];
+        double t0[2] = {ag->solo_proc_t0, r->conc_proc_t0};
+        double t1[2] = {ag->solo_proc_t1, r->conc_proc_t1};
+        for (int k = 0; k < 2; k++) {
+            if (!isfinite(t0[k]) || !isfinite(t1[k]) || !(t1[k] > t0[k])) continue;
+            if (blk_proc < 0) {
+                blk_proc = block_begin(c, "program running (spawn to exit)", "");
+                fputs("# from to lane\n", c->d);
+            }
+            fprintf(c->d, "%.9f %.9f %zu\n", t0[k], t1[k], a + 1);
+        }
+    }
     static const char *pt_name[3] = {"first token", "chunk arrival", "end"};
     for (int b = 0; b < 3; b++) {
         for (size_t a = 0; a < r->n_agents; a++) {
@@ -1004,6 +1021,10 @@ static int chart_timeline(const ctx *x, chart *c, long pick) {
                   c->name, blk[b], hh, hh, span_color[b]);
         title(c, span_name[b]);
     }
+    if (blk_proc >= 0)
+        plot_term(c, "'%s.dat' index %d using (($1+$2)/2):($3-0.3):1:2:($3-0.33):($3-0.27) "
+                     "with boxxyerror fc rgb '#888888' title 'program running (spawn to exit)'",
+                  c->name, blk_proc);
     /* Chunk ticks above the lane's bar, not across it: through the bar
      * they hid its colours (solo / concurrent, waiting / streaming). */
     if (blk[5] >= 0)

@@ -180,7 +180,12 @@ static void test_charts(void **state) {
     char *dat = slurp(PB_TEST_OUT "/writeback_lag_ecdf.dat");
     HAS(dat, "\n1 0.2\n2 0.4\n3 0.6\n4 0.8\n10 1\n");
     HAS(dat, "\n5 0.5\n7 1\n");
-    HAS(slurp(PB_TEST_OUT "/timeline_rt1.dat"), "# from to lane");
+    /* py's program runs: solo a 0..2 s, solo b 3..5 s, concurrent 6..9 s
+     * under both lanes. */
+    char *tl = slurp(PB_TEST_OUT "/timeline_rt1.dat");
+    HAS(tl, "program running (spawn to exit)");
+    HAS(tl, "0.000000000 2.000000000 1\n6.000000000 9.000000000 1\n"
+            "3.000000000 5.000000000 2\n6.000000000 9.000000000 2\n");
     HAS(slurp(PB_TEST_OUT "/timeline_rt2.dat"), "# from to lane");
     HAS(links, "timeline_rt2.gp");
     HAS(links, "writeback_lag_ecdf.gp");
