@@ -110,7 +110,7 @@ static void test_warnings(void **state) {
             startup_py += py;
             startup_pyr += pyr;
             if (py)
-                HAS(w->text, "is 3.8x its wire span (0.8 s");
+                HAS(w->text, "py 3 s = 3.8x 0.8 s.");
         }
         if (w->kind == PB_W_REPLAY_BASELINE) {
             replay_py += py;
@@ -141,7 +141,8 @@ static void test_report(void **state) {
     char *md = render(0);
     HAS(md, "- How: the program through the recording proxy: py; the same, solo baseline by "
             "replay: pyr.");
-    HAS(md, "solo baseline is a replay");
+    HAS(md, "- Solo baseline replayed by parbench's serial driver, not the program (same bodies and "
+            "seeds): pyr;");
     size_t lines = 0;
     for (const char *p = md; *p; p++)
         lines += *p == '\n';
