@@ -212,6 +212,23 @@ kinds = sorted((w["kind"], w["subject"]) for w in dx["warnings"]
 if kinds != [("replay_baseline", "pyr"), ("startup_dominates", "py")]:  # pyr: 0.9 s < 2 x 0.6 s
     fail("exec warnings %r" % kinds)
 
+# A malformed write-back record (one entry short) would pair lags with the
+# wrong chunks: the file is skipped with the reason, nothing else is lost.
+with open(os.path.join(FX, "trace_exec", "py", "cfg", "run_1.json")) as f:
+    bad = json.load(f)
+bad["phases"][2]["requests"][1]["chunks_written_ns"].pop()
+os.makedirs(os.path.join(T, "exbad", "py", "cfg"))
+with open(os.path.join(T, "exbad", "py", "cfg", "run_1.json"), "w") as f:
+    json.dump(bad, f)
+shutil.copytree(os.path.join(FX, "trace_exec", "pyr"), os.path.join(T, "exbad", "pyr"))
+run("--json", os.path.join(T, "exbad.json"), os.path.join(T, "exbad"))
+with open(os.path.join(T, "exbad.json")) as f:
+    db = json.load(f)
+sk = db["data_quality"]["skipped"]
+if len(sk) != 1 or "chunks_written_ns has 2 entries for 3 chunks" not in sk[0]["reason"] or \
+        [r["runtime"] for r in db["runs"]] != ["pyr"]:
+    fail("exec: malformed chunks_written_ns: skipped %r, runs %r" % (sk, [r["runtime"] for r in db["runs"]]))
+
 # 5. TR115 (read in place): 150 runs x 2 agents = 300 requests; every
 # comparison's p in the JSON; the answer before the original metric.
 if not os.path.isdir(TR115):
