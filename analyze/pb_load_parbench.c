@@ -430,6 +430,15 @@ int pb_load_parbench(const cJSON *root, pb_run *run, char *err, size_t errlen)
             exec = 1;
             if (bl && strcmp(bl, "replay") == 0)
                 replay = 1;
+            /* A trace from before the proxy was wired in: process spans but
+             * no request to time (data/EXEC.md). */
+            const cJSON *rr = cJSON_GetObjectItemCaseSensitive(proc, "requests_recorded");
+            if ((is_conc || is_solo) && cJSON_IsFalse(rr)) {
+                snprintf(err, errlen, "phases[%zu]: the exec runtime's requests were not "
+                         "recorded (process.requests_recorded false, a collect without the "
+                         "recording proxy): nothing to measure; collect it again", pi);
+                return -1;
+            }
             if (is_conc) {
                 run->conc_process_s = span;
                 run->conc_proc_t0 = isfinite(span) ? ps / NS : NAN;

@@ -42,8 +42,8 @@ static const char *driver_text(const pb_result *r, size_t t)
     for (size_t g = rt->first_group; g < rt->first_group + rt->n_groups; g++)
         if (r->an.groups[g].n)
             return r->ds->runs[r->an.groups[g].runs[0]].format == PB_FMT_PARBENCH
-                       ? "parbench's own driver" : "the original study's harness";
-    return "parbench's own driver";
+                       ? "parbench's driver" : "the study's harness";
+    return "parbench's driver";
 }
 
 void pb_report_exec_how(FILE *o, const pb_result *r)
@@ -51,8 +51,8 @@ void pb_report_exec_how(FILE *o, const pb_result *r)
     if (pb_exec_n_rts(r) == 0)
         return;
     /* Grouped by method: "own driver: uv, threads; ...". */
-    static const char *const WHAT[] = {NULL, "the program through the recording proxy",
-                                       "the same, solo baseline by replay"};
+    static const char *const WHAT[] = {NULL, "program via the recording proxy",
+                                       "the same, solo baseline replayed"};
     fputs("- How: ", o);
     int first = 1;
     for (int b = 0; b < 3; b++) {
@@ -70,8 +70,7 @@ void pb_report_exec_how(FILE *o, const pb_result *r)
             pb_md_escape(o, r->an.rts[t].runtime);
         }
     }
-    fputs(". Speedups are timed on the wire (first request to last byte), process spans "
-          "in the full report.\n", o);
+    fputs(". Speedups on the wire span (first request to last byte).\n", o);
 }
 
 /* Pooled over the runtime's valid runs: every lag's count and the worst. */

@@ -221,11 +221,21 @@ os.makedirs(os.path.join(T, "exbad", "py", "cfg"))
 with open(os.path.join(T, "exbad", "py", "cfg", "run_1.json"), "w") as f:
     json.dump(bad, f)
 shutil.copytree(os.path.join(FX, "trace_exec", "pyr"), os.path.join(T, "exbad", "pyr"))
+# A trace from before the proxy was wired in: its own reason.
+with open(os.path.join(FX, "trace_exec", "py", "cfg", "run_1.json")) as f:
+    old = json.load(f)
+for ph in old["phases"]:
+    ph["process"]["requests_recorded"] = False
+    ph["requests"] = []
+with open(os.path.join(T, "exbad", "py", "cfg", "run_2.json"), "w") as f:
+    json.dump(old, f)
 run("--json", os.path.join(T, "exbad.json"), os.path.join(T, "exbad"))
 with open(os.path.join(T, "exbad.json")) as f:
     db = json.load(f)
 sk = db["data_quality"]["skipped"]
-if len(sk) != 1 or "chunks_written_ns has 2 entries for 3 chunks" not in sk[0]["reason"] or \
+sk = sorted(sk, key=lambda x: x["path"])
+if len(sk) != 2 or "chunks_written_ns has 2 entries for 3 chunks" not in sk[0]["reason"] or \
+        "requests were not recorded (process.requests_recorded false" not in sk[1]["reason"] or \
         [r["runtime"] for r in db["runs"]] != ["pyr"]:
     fail("exec: malformed chunks_written_ns: skipped %r, runs %r" % (sk, [r["runtime"] for r in db["runs"]]))
 

@@ -136,17 +136,35 @@ static char *render(int full) {
     return buf;
 }
 
+/* The front page wraps prose at 100 columns: its lines joined with one
+ * space (a continuation line's indent dropped) for the phrase checks. */
+static char *flat(const char *md) {
+    char *out = malloc(strlen(md) + 1), *w = out;
+    for (const char *p = md; *p; p++) {
+        if (*p == '\n') {
+            while (p[1] == ' ')
+                p++;
+            *w++ = ' ';
+        } else {
+            *w++ = *p;
+        }
+    }
+    *w = '\0';
+    return out;
+}
+
 static void test_report(void **state) {
     (void)state;
-    char *md = render(0);
-    HAS(md, "- How: the program through the recording proxy: py; the same, solo baseline by "
-            "replay: pyr.");
-    HAS(md, "- Solo baseline replayed by parbench's serial driver, not the program (same bodies and "
-            "seeds): pyr;");
+    char *raw = render(0), *md = flat(raw);
+    HAS(md, "- How: program via the recording proxy: py; the same, solo baseline replayed: "
+            "pyr. Speedups on the wire span (first request to last byte).");
+    HAS(md, "- Solo baseline replayed by parbench's serial driver, not the program (same bodies "
+            "and seeds): pyr;");
     size_t lines = 0;
-    for (const char *p = md; *p; p++)
+    for (const char *p = raw; *p; p++)
         lines += *p == '\n';
     assert_true(lines <= 100);
+    free(raw);
     free(md);
     md = render(1);
     HAS(md, "**The speedup uses the wire span**");
