@@ -111,6 +111,27 @@ void pb_report_exec_section(FILE *o, const pb_result *r)
           "process at all. Process - wire (*overhead*) is what the speedup leaves out. "
           "Means over valid runs with their 95% Student-t interval (clipped at 0); the "
           "solo columns sum the agents' solo phases of a run.\n\n", o);
+    /* Every runtime, in full: the front page's How line, one per line. */
+    fputs("How each runtime was measured:\n\n", o);
+    for (size_t t = 0; t < r->an.n_rts; t++) {
+        int mixed;
+        pb_measured_by by = pb_exec_rt_by(r, t, &mixed);
+        fputs("- ", o);
+        pb_md_escape(o, r->an.rts[t].runtime);
+        if (by == PB_BY_DRIVER)
+            fprintf(o, ": %s; its phases are timed from the first request to the last byte "
+                       "(the wire span).", driver_text(r, t));
+        else
+            fprintf(o, ": %s (started once per phase, its requests recorded by the proxy)%s.",
+                    pb_exec_by_text(by), by == PB_BY_PROXY_REPLAY
+                        ? "; each solo phase is parbench's serial driver sending the agent's "
+                          "request (same body and seed) instead of the program"
+                        : "");
+        if (mixed)
+            fputs(" Its runs were not all measured the same way.", o);
+        fputc('\n', o);
+    }
+    fputc('\n', o);
     fputs("| runtime | measured by | runs | process span s | wire span s | overhead s | "
           "solo process spans s | solo wire spans s |\n|---|---|---:|---|---|---|---|---|\n", o);
     for (size_t t = 0; t < r->an.n_rts; t++) {

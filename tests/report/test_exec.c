@@ -168,6 +168,9 @@ static void test_report(void **state) {
     free(md);
     md = render(1);
     HAS(md, "**The speedup uses the wire span**");
+    HAS(md, "- pyr: the program through the recording proxy, solo baseline by replay (started "
+            "once per phase, its requests recorded by the proxy); each solo phase is parbench's "
+            "serial driver");
     HAS(md, "| py | proxy | 1 | 3.000 | 0.800 | 2.200 | 4.000 | 1.000 |");
     HAS(md, "| pyr | proxy, replayed solo | 1 | 0.900 | 0.600 | 0.300 | replayed | 0.900 |");
     HAS(md, "| py | 1 | 5 | 3.000 | 9.760 | 10.000 |");
