@@ -33,7 +33,7 @@ const pb_metric_def PB_METRICS[] = {
     M("chunk_gap_p99_ms", "ms", gap_p99_ms, 1, 0),
     M("process_span_s", "s", process_s, 1, 4),
     M("wire_span_s", "s", wire_s, 1, 4),
-    M("process_overhead_s", "s", process_overhead_s, 1, 0),
+    M("process_overhead_s", "s", process_overhead_s, 1, 4),
     M("solo_process_span_s", "s", solo_process_s, 1, 4),
     M("solo_wire_span_s", "s", solo_wire_s, 1, 4),
     M("writeback_lag_p50_ms", "ms", wb_lag_p50_ms, 1, 4),

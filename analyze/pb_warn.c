@@ -542,16 +542,15 @@ static int check_exec(const pb_result *r, pb_warnings *w)
             size_t ls = strlen(subj[k]), ll = strlen(list[k]);
             snprintf(subj[k] + ls, sizeof subj[k] - ls, "%s%s", n[k] ? ", " : "", rt);
             if (k == 0)
-                snprintf(list[k] + ll, sizeof list[k] - ll, "%s%s %.3g s = %.1fx %.3g s",
-                         n[k] ? "; " : "", rt, p->mean, p->mean / q->mean, q->mean);
+                snprintf(list[k] + ll, sizeof list[k] - ll, "%s%s %.3g s vs %.3g s",
+                         n[k] ? ", " : "", rt, p->mean, q->mean);
             else
                 snprintf(list[k] + ll, sizeof list[k] - ll, "%s%s", n[k] ? ", " : "", rt);
             n[k]++;
         }
     }
     if (n[0] && add(w, PB_W_STARTUP_DOMINATES, subj[0], "Start-up dominates: process span "
-                    "(spawn to exit) over %gx the wire span (first request to last byte), "
-                    "means: %s. The speedup is on the wire span and leaves it out.",
+                    "(spawn to exit) over %gx the wire span (means): %s; speedups leave it out.",
                     PB_EXEC_STARTUP_RATIO, list[0]) != 0)
         return -1;
     if (n[1] && add(w, PB_W_REPLAY_BASELINE, subj[1], "Solo baseline replayed by parbench's "
