@@ -106,9 +106,9 @@ void pb_report_exec_section(FILE *o, const pb_result *r)
           "theirs. **The speedup uses the wire span**, in the concurrent phase and in the "
           "solo baseline alike: a solo phase's process span pays the start-up once per "
           "agent and the concurrent phase once, so a ratio of process spans rewards a "
-          "slow start-up (on the emulator a Python agent read 1.8x that way against 0.9x "
-          "on the wire, parbench's uv driver 0.9x), and a replayed baseline has no "
-          "process at all. Process - wire (*overhead*) is what the speedup leaves out. "
+          "slow start-up (a measured example is in analyze/README.md), and a replayed "
+          "baseline has no process at all. Process - wire (*overhead*) is what the "
+          "speedup leaves out. "
           "Means over valid runs with their 95% Student-t interval (clipped at 0); the "
           "solo columns sum the agents' solo phases of a run.\n\n", o);
     /* Every runtime, in full: the front page's How line, one per line. */
