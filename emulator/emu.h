@@ -88,6 +88,13 @@ typedef struct emu_options {
     double header_timeout_s; /* a request must arrive within this (10) */
     double idle_timeout_s;   /* keep-alive wait for the next request (300) */
     int max_connections;     /* open connections per emulator (1024) */
+
+    /* ---- issue 19 §5: the rest of the timing model ---- */
+    /* 1: each runner keeps llama-server's per-slot prompt cache, so a
+     * prompt that extends a slot's previous one only evaluates the new
+     * tokens (Ollama's behaviour; emu_pcache.c). 0: every prompt is
+     * evaluated whole (--no-prompt-cache). */
+    int prompt_cache;
 } emu_options;
 
 #define EMU_OPENAI_0_6 0

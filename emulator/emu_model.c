@@ -54,6 +54,7 @@ static void runner_unload(emu_runner *run)
     emu_sched_remove(&e->sched, &run->expire);
     run->loaded = 0;
     run->expires_wall_ns = 0;
+    emu_pcache_clear(&run->pc); /* the llama-server process is gone */
     if (!e->o.quiet)
         emu_log(e, "instance %d: unloaded %s", run->inst->index,
                 e->o.models[run->model_index]);
@@ -131,6 +132,12 @@ static void slots_fill(emu_runner *run)
         r->qnext = NULL;
         run->active++;
         r->in_slot = 1;
+        /* Which of llama-server's slots, and how much of the prompt its
+         * cache already holds (emu_pcache.c). */
+        if (r->pkey.len)
+            r->cached_tokens = emu_pcache_take(
+                &run->pc, run->inst->emu->o.num_parallel, r->pkey.data,
+                r->pkey.len, r->prompt_tokens, &r->slot);
         emu_req_start(r, uv_hrtime());
     }
 }
@@ -318,6 +325,9 @@ void emu_model_release(emu_req *r)
     if (r->in_slot) {
         run->active--;
         r->in_slot = 0;
+        if (r->slot >= 0)
+            emu_pcache_put(&run->pc, r->slot, r->pkey.data, r->pkey.len,
+                           r->prompt_tokens + r->n_sent);
     } else {
         list_remove(&run->wait_head, &run->wait_tail, r);
     }

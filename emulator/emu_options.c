@@ -52,6 +52,7 @@ void emu_options_init(emu_options *o)
     o->header_timeout_s = 10;
     o->idle_timeout_s = 300;
     o->max_connections = 1024;
+    o->prompt_cache = 1; /* on in Ollama (cache_prompt: true) */
 }
 
 static void apply_ideal(emu_options *o)
@@ -112,6 +113,9 @@ static const char usage[] =
     "  --jitter J           relative per-token jitter, sd (default 0.05)\n"
     "  --len-mean N         response tokens without num_predict (300)\n"
     "  --len-sd N           spread of that length (default 80)\n"
+    "  --no-prompt-cache    evaluate every prompt whole (default: a\n"
+    "                       slot's cached prefix is reused, as Ollama's\n"
+    "                       llama-server does)\n"
     "  --time-scale F       run F times faster (all durations / F)\n"
     "  --seed N             RNG seed (default 1); same seed, same output\n"
     "  --embed-dim N        /api/embed vector length (default 2560)\n"
@@ -233,6 +237,8 @@ int emu_options_parse(emu_options *o, int argc, char **argv, char *err,
             o->shared_gpu = 1;
         } else if (FLAG("--quiet")) {
             o->quiet = 1;
+        } else if (FLAG("--no-prompt-cache")) {
+            o->prompt_cache = 0;
         } else if (FLAG("--listen")) {
             VALUE();
             const char *colon = strrchr(v, ':');
