@@ -95,6 +95,10 @@ typedef struct emu_options {
      * tokens (Ollama's behaviour; emu_pcache.c). 0: every prompt is
      * evaluated whole (--no-prompt-cache). */
     int prompt_cache;
+    /* Seconds an unload takes before the next load may start (Ollama
+     * waits for the GPU's free memory to recover: server/sched.go
+     * waitForVRAMRecovery). Scaled by time_scale. */
+    double unload_s;
 } emu_options;
 
 #define EMU_OPENAI_0_6 0

@@ -177,6 +177,10 @@ typedef struct emu_runner {
     double vram_bytes;
     uint64_t loads;               /* loads so far (tests, logs) */
     emu_pcache pc;                /* its slots' KV caches (emu_pcache.c) */
+    /* An unload in progress until unload_end (GPU memory recovering):
+     * no load may start on its instance before (emu_model.c). */
+    emu_sched_item unloaded;
+    uint64_t unload_end;
 } emu_runner;
 
 typedef struct emu_instance {

@@ -53,6 +53,9 @@ void emu_options_init(emu_options *o)
     o->idle_timeout_s = 300;
     o->max_connections = 1024;
     o->prompt_cache = 1; /* on in Ollama (cache_prompt: true) */
+    /* waitForVRAMRecovery polls every 250 ms until 75% of the runner's
+     * VRAM is free ("typical convergence is 0.5-1.5s", 5 s at most). */
+    o->unload_s = 0.5;
 }
 
 static void apply_ideal(emu_options *o)
@@ -101,6 +104,8 @@ static const char usage[] =
     "                       must fit, else evict (default 0 = unlimited)\n"
     "Timing model (seconds, tokens/s; see README.md):\n"
     "  --load S             model load on first use (default 0.4)\n"
+    "  --unload S           an unload holds the next load back this long\n"
+    "                       (GPU memory recovering; default 0.5)\n"
     "  --prompt-rate R      prompt evaluation tokens/s (default 1500)\n"
     "  --first-token S      extra latency before decoding (default 0.3)\n"
     "  --decode-rate R      R1, tokens/s of a lone stream (default 122)\n"
@@ -300,6 +305,10 @@ int emu_options_parse(emu_options *o, int argc, char **argv, char *err,
         } else if (FLAG("--load")) {
             VALUE();
             if (num(flag, v, 0, 3600, &o->load_s, err, errlen))
+                return -1;
+        } else if (FLAG("--unload")) {
+            VALUE();
+            if (num(flag, v, 0, 3600, &o->unload_s, err, errlen))
                 return -1;
         } else if (FLAG("--prompt-rate")) {
             VALUE();

@@ -5,6 +5,9 @@
  *    the only slot comes back from host memory; an unload forgets it;
  *    --no-prompt-cache evaluates everything; prompt_eval_count is always
  *    the whole prompt (Ollama reports cache_n + prompt_n).
+ *  - an unload takes --unload seconds before the next load starts (Ollama
+ *    waits for the GPU memory to recover); the request that waits for it
+ *    counts the wait in its load_duration.
  * Prompt evaluation is made the only slow part: 200 000 prompt tokens/s,
  * no first-token latency, fast decoding; a 40 000-byte prompt is ~10 000
  * tokens, 50 ms. */
@@ -195,6 +198,48 @@ static void test_unload_and_flag_forget(void **state)
     assert_int_equal(emu_stop(e), 0);
 }
 
+static cJSON *generate(emu_t *e, int num_ctx)
+{
+    char body[256];
+    snprintf(body, sizeof body,
+             "{\"model\":\"gemma3\",\"prompt\":\"x\",\"stream\":false,"
+             "\"options\":{\"num_predict\":2,\"num_ctx\":%d}}", num_ctx);
+    xfer x = xfer_one(emu_port(e, 0), "/api/generate", body);
+    assert_int_equal(x.status, 200);
+    cJSON *j = cJSON_Parse(x.data);
+    assert_non_null(j);
+    xfer_free(&x, 1);
+    return j;
+}
+
+/* A reload (num_ctx changes) = unload, then load: at time scale 20 a load
+ * of 1 s is 50 ms, an unload of 2 s 100 ms. */
+static double reload_ms(double unload_s)
+{
+    emu_options o;
+    test_opts(&o, 1, 20);
+    o.load_s = 1.0;
+    o.unload_s = unload_s;
+    emu_t *e = test_start(&o);
+    cJSON *a = generate(e, 2048), *b = generate(e, 1024);
+    assert_true(num(a, "load_duration") >= 45 * MS);
+    double ms = num(b, "load_duration") / MS;
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+    assert_int_equal(emu_stop(e), 0);
+    return ms;
+}
+
+static void test_unload_takes_time(void **state)
+{
+    (void)state;
+    double with = reload_ms(2.0), without = reload_ms(0);
+    assert_true(with >= 145);
+    assert_true(with < 400);
+    assert_true(without >= 45);
+    assert_true(without < 100);
+}
+
 static void test_flag_parses(void **state)
 {
     (void)state;
@@ -205,6 +250,10 @@ static void test_flag_parses(void **state)
     char err[256];
     assert_int_equal(emu_options_parse(&o, 2, argv, err, sizeof err), 0);
     assert_int_equal(o.prompt_cache, 0);
+    assert_true(o.unload_s == 0.5);
+    char *argv2[] = {"ollama-emu", "--unload", "1.5"};
+    assert_int_equal(emu_options_parse(&o, 3, argv2, err, sizeof err), 0);
+    assert_true(o.unload_s == 1.5);
 }
 
 int main(void)
@@ -214,6 +263,7 @@ int main(void)
         cmocka_unit_test(test_next_turn_evaluates_new_message),
         cmocka_unit_test(test_host_memory_brings_prompt_back),
         cmocka_unit_test(test_unload_and_flag_forget),
+        cmocka_unit_test(test_unload_takes_time),
         cmocka_unit_test(test_flag_parses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
