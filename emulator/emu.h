@@ -99,12 +99,22 @@ typedef struct emu_options {
      * waits for the GPU's free memory to recover: server/sched.go
      * waitForVRAMRecovery). Scaled by time_scale. */
     double unload_s;
+    /* num_ctx of a request that gives none (OLLAMA_CONTEXT_LENGTH,
+     * --context-length); 0 = chosen from vram_gib as Ollama chooses it
+     * from the GPUs' memory (emu_ctx_default()). */
+    int context_length;
 } emu_options;
 
 #define EMU_OPENAI_0_6 0
 #define EMU_OPENAI_0_32 1
 
 typedef struct emu emu_t;
+
+/* The num_ctx a request without one gets: o->context_length when set,
+ * else by VRAM as server/routes.go Serve sets defaultNumCtx: 262144 from
+ * 47 GiB, 32768 from 23 GiB, else (and without --vram: no GPU known)
+ * 4096. */
+int emu_ctx_default(const emu_options *o);
 
 /* Fills o with the defaults (calibrated to TR115: gemma3 on one consumer
  * GPU). */

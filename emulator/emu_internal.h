@@ -33,10 +33,12 @@
 #define EMU_MODEL_SIZE 3338801804.0
 #define EMU_KV_BYTES_PER_TOKEN 139264.0
 /* Runner options a request gets when it names none (api/types.go
- * DefaultOptions: num_ctx from OLLAMA_CONTEXT_LENGTH, 4096 when unset;
- * num_batch 512; num_gpu -1 = decide from free VRAM). */
-#define EMU_DEFAULT_NUM_CTX 4096
+ * DefaultOptions: num_batch 512; num_gpu -1 = decide from free VRAM;
+ * num_ctx: emu_ctx_default()). */
 #define EMU_DEFAULT_NUM_BATCH 512
+/* The models' training context (/api/show model_info): a runner's KV
+ * cache never holds more (sched.go effectiveModelContext). */
+#define EMU_TRAIN_CTX 131072
 /* Prompt tokens of one image (server/routes.go chatPrompt's budget). */
 #define EMU_IMAGE_TOKENS 768
 /* A runner option the request did not give (api.Runner's nil pointers,

@@ -196,8 +196,11 @@ static void runner_use(emu_runner *run, emu_req *r)
 
 static double runner_vram(const emu *e, const emu_req *r)
 {
+    /* effectiveLlamaServerContext: num_ctx, at most the training context,
+     * times the slots. */
+    int ctx = r->num_ctx < EMU_TRAIN_CTX ? r->num_ctx : EMU_TRAIN_CTX;
     return EMU_MODEL_SIZE +
-           (double)r->num_ctx * e->o.num_parallel * EMU_KV_BYTES_PER_TOKEN;
+           (double)ctx * e->o.num_parallel * EMU_KV_BYTES_PER_TOKEN;
 }
 
 /* A runner to unload so that r's model fits, or NULL when it fits (or

@@ -56,6 +56,20 @@ void emu_options_init(emu_options *o)
     /* waitForVRAMRecovery polls every 250 ms until 75% of the runner's
      * VRAM is free ("typical convergence is 0.5-1.5s", 5 s at most). */
     o->unload_s = 0.5;
+    o->context_length = 0; /* by VRAM, as Ollama without the variable */
+}
+
+int emu_ctx_default(const emu_options *o)
+{
+    if (o->context_length > 0)
+        return o->context_length;
+    /* Slightly under 48/24 GiB, as Ollama allows for what the driver
+     * reports. */
+    if (o->vram_gib >= 47)
+        return 262144;
+    if (o->vram_gib >= 23)
+        return 32768;
+    return 4096;
 }
 
 static void apply_ideal(emu_options *o)
@@ -102,6 +116,10 @@ static const char usage[] =
     "                       OLLAMA_MAX_LOADED_MODELS)\n"
     "  --vram GiB           VRAM per instance: weights + num_ctx KV cache\n"
     "                       must fit, else evict (default 0 = unlimited)\n"
+    "  --context-length N   num_ctx of a request without one (default 0 =\n"
+    "                       by --vram as Ollama: 262144 from 47 GiB, 32768\n"
+    "                       from 23 GiB, else 4096; env\n"
+    "                       OLLAMA_CONTEXT_LENGTH)\n"
     "Timing model (seconds, tokens/s; see README.md):\n"
     "  --load S             model load on first use (default 0.4)\n"
     "  --unload S           an unload holds the next load back this long\n"
@@ -156,7 +174,8 @@ static const char usage[] =
     "  --help, --version\n"
     "\n"
     "OLLAMA_NUM_PARALLEL, OLLAMA_MAX_QUEUE, OLLAMA_KEEP_ALIVE,\n"
-    "OLLAMA_MAX_LOADED_MODELS and OLLAMA_HOST (the first listener) are read\n"
+    "OLLAMA_MAX_LOADED_MODELS, OLLAMA_CONTEXT_LENGTH and OLLAMA_HOST (the\n"
+    "first listener) are read\n"
     "as Ollama reads them; flags win. Every response\n"
     "carries 'X-Parbench-Emulator: time-scale=F; preset=default|ideal'.\n"
     "\n"
@@ -305,6 +324,10 @@ int emu_options_parse(emu_options *o, int argc, char **argv, char *err,
         } else if (FLAG("--load")) {
             VALUE();
             if (num(flag, v, 0, 3600, &o->load_s, err, errlen))
+                return -1;
+        } else if (FLAG("--context-length")) {
+            VALUE();
+            if (inum(flag, v, 0, 16777216, &o->context_length, err, errlen))
                 return -1;
         } else if (FLAG("--unload")) {
             VALUE();

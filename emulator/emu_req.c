@@ -466,9 +466,12 @@ static emu_req *req_new(emu_conn *c, const cJSON *root, int api, int mi,
     r->has_keep_alive = has_ka;
     r->keep_alive_ns = keep_alive;
     /* Runner options as Ollama fills them (getRunner: num_ctx >= 4). */
-    r->num_ctx = opt_int(opts, "num_ctx", EMU_DEFAULT_NUM_CTX);
+    r->num_ctx = opt_int(opts, "num_ctx", emu_ctx_default(&inst->emu->o));
     if (r->num_ctx < 4)
         r->num_ctx = 4;
+    /* getRunner: "multimodal models require at least 2048 context". */
+    if ((inst->emu->model_caps[mi] & EMU_CAP_VISION) && r->num_ctx < 2048)
+        r->num_ctx = 2048;
     r->num_batch = opt_int(opts, "num_batch", EMU_DEFAULT_NUM_BATCH);
     r->num_gpu = opt_int(opts, "num_gpu", -1);
     r->main_gpu = opt_int(opts, "main_gpu", EMU_OPT_UNSET);

@@ -8,6 +8,8 @@
  *  - an unload takes --unload seconds before the next load starts (Ollama
  *    waits for the GPU memory to recover); the request that waits for it
  *    counts the wait in its load_duration.
+ *  - the default num_ctx comes from the VRAM (or OLLAMA_CONTEXT_LENGTH),
+ *    and a vision model (gemma3) gets at least 2048, as in Ollama.
  * Prompt evaluation is made the only slow part: 200 000 prompt tokens/s,
  * no first-token latency, fast decoding; a 40 000-byte prompt is ~10 000
  * tokens, 50 ms. */
@@ -204,6 +206,7 @@ static cJSON *generate(emu_t *e, int num_ctx)
     snprintf(body, sizeof body,
              "{\"model\":\"gemma3\",\"prompt\":\"x\",\"stream\":false,"
              "\"options\":{\"num_predict\":2,\"num_ctx\":%d}}", num_ctx);
+    /* (gemma3 runs at least 2048: callers ask for more) */
     xfer x = xfer_one(emu_port(e, 0), "/api/generate", body);
     assert_int_equal(x.status, 200);
     cJSON *j = cJSON_Parse(x.data);
@@ -221,7 +224,7 @@ static double reload_ms(double unload_s)
     o.load_s = 1.0;
     o.unload_s = unload_s;
     emu_t *e = test_start(&o);
-    cJSON *a = generate(e, 2048), *b = generate(e, 1024);
+    cJSON *a = generate(e, 4096), *b = generate(e, 8192);
     assert_true(num(a, "load_duration") >= 45 * MS);
     double ms = num(b, "load_duration") / MS;
     cJSON_Delete(a);
@@ -238,6 +241,76 @@ static void test_unload_takes_time(void **state)
     assert_true(with < 400);
     assert_true(without >= 45);
     assert_true(without < 100);
+}
+
+static void test_default_num_ctx_by_vram(void **state)
+{
+    (void)state;
+    emu_options o;
+    emu_options_init(&o);
+    /* server/routes.go Serve: 4096 below 23 GiB (and without a GPU),
+     * 32768 from 23, 262144 from 47. */
+    assert_int_equal(emu_ctx_default(&o), 4096);
+    o.vram_gib = 22.9;
+    assert_int_equal(emu_ctx_default(&o), 4096);
+    o.vram_gib = 23;
+    assert_int_equal(emu_ctx_default(&o), 32768);
+    o.vram_gib = 46.9;
+    assert_int_equal(emu_ctx_default(&o), 32768);
+    o.vram_gib = 48;
+    assert_int_equal(emu_ctx_default(&o), 262144);
+    /* OLLAMA_CONTEXT_LENGTH wins over the VRAM tiers. */
+    setenv("OLLAMA_CONTEXT_LENGTH", "8192", 1);
+    emu_options_env(&o);
+    unsetenv("OLLAMA_CONTEXT_LENGTH");
+    assert_int_equal(emu_ctx_default(&o), 8192);
+    char *argv[] = {"ollama-emu", "--context-length", "16384"};
+    char err[256];
+    assert_int_equal(emu_options_parse(&o, 3, argv, err, sizeof err), 0);
+    assert_int_equal(emu_ctx_default(&o), 16384);
+}
+
+/* /api/ps context_length of the only loaded model after one generate
+ * (options_json: the request's options). */
+static int ps_ctx(emu_t *e, const char *model, const char *options_json)
+{
+    char body[256];
+    snprintf(body, sizeof body,
+             "{\"model\":\"%s\",\"prompt\":\"x\",\"stream\":false,"
+             "\"options\":%s}", model, options_json);
+    xfer x = xfer_one(emu_port(e, 0), "/api/generate", body);
+    assert_int_equal(x.status, 200);
+    xfer_free(&x, 1);
+    x = xfer_one(emu_port(e, 0), "/api/ps", NULL);
+    cJSON *j = cJSON_Parse(x.data);
+    xfer_free(&x, 1);
+    int ctx = -1;
+    const cJSON *m;
+    cJSON_ArrayForEach(m, cJSON_GetObjectItem(j, "models"))
+    {
+        if (strncmp(cJSON_GetObjectItem(m, "name")->valuestring, model,
+                    strlen(model)) == 0)
+            ctx = (int)num(m, "context_length");
+    }
+    cJSON_Delete(j);
+    return ctx;
+}
+
+static void test_runner_num_ctx(void **state)
+{
+    (void)state;
+    emu_options o;
+    test_opts(&o, 1, 100);
+    o.vram_gib = 24;
+    emu_t *e = test_start(&o);
+    /* No num_ctx: the VRAM tier's. */
+    assert_int_equal(ps_ctx(e, "qwen3", "{\"num_predict\":1}"), 32768);
+    /* A vision model never runs below 2048 (sched.go getRunner). */
+    assert_int_equal(ps_ctx(e, "gemma3", "{\"num_predict\":1,\"num_ctx\":512}"),
+                     2048);
+    assert_int_equal(ps_ctx(e, "qwen3", "{\"num_predict\":1,\"num_ctx\":512}"),
+                     512);
+    assert_int_equal(emu_stop(e), 0);
 }
 
 static void test_flag_parses(void **state)
@@ -264,6 +337,8 @@ int main(void)
         cmocka_unit_test(test_host_memory_brings_prompt_back),
         cmocka_unit_test(test_unload_and_flag_forget),
         cmocka_unit_test(test_unload_takes_time),
+        cmocka_unit_test(test_default_num_ctx_by_vram),
+        cmocka_unit_test(test_runner_num_ctx),
         cmocka_unit_test(test_flag_parses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
