@@ -508,6 +508,12 @@ void emu_caps_json(cJSON *arr, unsigned caps);
  * JSON Schema listed there), drawn from rng. */
 void emu_schema_value(emu_buf *out, const cJSON *schema, gsl_rng *rng);
 
+/* emu_regex.c: appends to out a string the JSON-schema `pattern` (an
+ * ECMAScript regex, the subset listed there) matches, raw (not
+ * JSON-escaped). Returns 0, or -1 (out unchanged) for a pattern outside
+ * the subset. */
+int emu_regex_sample(const char *pattern, gsl_rng *rng, emu_buf *out);
+
 /* emu_tools.c: one tool call of the emulated model. */
 typedef struct emu_call {
     char id[16];  /* "call_" + 8 of [a-z0-9], as routes.go toolCallId */
