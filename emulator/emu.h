@@ -103,6 +103,11 @@ typedef struct emu_options {
      * --context-length); 0 = chosen from vram_gib as Ollama chooses it
      * from the GPUs' memory (emu_ctx_default()). */
     int context_length;
+    /* Chance that a tool-calling answer holds one more call (each further
+     * one drawn again, at most 4 calls): parallel tool calls. 0 = one
+     * call per answer (the default: how often a model calls several
+     * tools at once depends on the model and the prompt). */
+    double parallel_tools;
 } emu_options;
 
 #define EMU_OPENAI_0_6 0

@@ -528,9 +528,10 @@ int emu_tools_count(const cJSON *tools);
 /* Picks a tool and draws arguments valid against its parameters. */
 void emu_tools_call(emu_call *call, const cJSON *tools, gsl_rng *rng);
 void emu_tools_call_free(emu_call *call);
-/* The call as a JSON array: Ollama's message.tool_calls, or OpenAI's. */
-void emu_tools_native(emu_buf *b, const emu_call *call);
-void emu_tools_openai(emu_buf *b, const emu_call *call);
+/* Calls [from, to) of an answer as a JSON array, each with its index in
+ * the answer: Ollama's message.tool_calls, or OpenAI's. */
+void emu_tools_native(emu_buf *b, const emu_call *calls, int from, int to);
+void emu_tools_openai(emu_buf *b, const emu_call *calls, int from, int to);
 /* Tokens the model decodes to write the call. */
 int emu_tools_tokens(const emu_call *call);
 
@@ -540,13 +541,17 @@ typedef enum emu_tok_kind {
     EMU_TOK_CONTENT, /* answer text */
     EMU_TOK_THINK,   /* thinking text */
     EMU_TOK_HIDDEN,  /* decoded, not streamed (inside a tool call) */
-    EMU_TOK_TOOLS,   /* the last token of the call: the call goes out */
+    EMU_TOK_TOOLS,   /* the last token of a call: that call goes out
+                        (calls[calls_sent - 1]) */
 } emu_tok_kind;
+/* Tool calls one answer may hold (parallel calls). */
+#define EMU_MAX_CALLS 4
 typedef struct emu_output {
     int n_think;       /* thinking tokens first */
     int n_answer;      /* then the answer's tokens */
-    int has_call, call_sent;
-    emu_call call;
+    int n_calls, calls_sent;
+    emu_call calls[EMU_MAX_CALLS];
+    int call_end[EMU_MAX_CALLS]; /* answer tokens when call k is complete */
     char *doc;         /* the JSON document of `format` (or NULL) */
     size_t doc_len, doc_pos;
     emu_buf thinking;  /* thinking written so far */
@@ -554,10 +559,12 @@ typedef struct emu_output {
 /* Validates think, tools and format of a native body against the served
  * model's capabilities and draws the plan. Returns 0 with *out (NULL for
  * plain words), or -1 with Ollama's status and message. natural: the
- * answer length drawn for plain words. */
+ * answer length drawn for plain words; parallel: the chance of each
+ * further tool call (--parallel-tool-calls). */
 int emu_output_plan(emu_output **out, const cJSON *root, int is_chat,
                     const char *served_name, unsigned caps, gsl_rng *rng,
-                    int natural, int *status, char *err, size_t errlen);
+                    int natural, double parallel, int *status, char *err,
+                    size_t errlen);
 int emu_output_length(const emu_output *o);
 /* 1: the answer ends by itself (a call, a document). */
 int emu_output_fixed(const emu_output *o);

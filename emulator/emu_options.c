@@ -116,6 +116,8 @@ static const char usage[] =
     "                       OLLAMA_MAX_LOADED_MODELS)\n"
     "  --vram GiB           VRAM per instance: weights + num_ctx KV cache\n"
     "                       must fit, else evict (default 0 = unlimited)\n"
+    "  --parallel-tool-calls P  chance of each further tool call in an\n"
+    "                       answer (0-1, at most 4 calls; default 0)\n"
     "  --context-length N   num_ctx of a request without one (default 0 =\n"
     "                       by --vram as Ollama: 262144 from 47 GiB, 32768\n"
     "                       from 23 GiB, else 4096; env\n"
@@ -324,6 +326,10 @@ int emu_options_parse(emu_options *o, int argc, char **argv, char *err,
         } else if (FLAG("--load")) {
             VALUE();
             if (num(flag, v, 0, 3600, &o->load_s, err, errlen))
+                return -1;
+        } else if (FLAG("--parallel-tool-calls")) {
+            VALUE();
+            if (num(flag, v, 0, 1, &o->parallel_tools, err, errlen))
                 return -1;
         } else if (FLAG("--context-length")) {
             VALUE();

@@ -685,7 +685,8 @@ void emu_req_submit_as(emu_conn *c, int is_chat, int include_usage,
      * or a document ends by itself, seeded or not. */
     int status, fixed = 0;
     if (emu_output_plan(&r->out, root, is_chat, e->o.models[mi],
-                        e->model_caps[mi], r->rng, natural, &status, err,
+                        e->model_caps[mi], r->rng, natural,
+                        e->o.parallel_tools, &status, err,
                         sizeof err)) {
         req_free(r);
         reply_now(c, status, err);
