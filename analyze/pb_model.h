@@ -42,6 +42,11 @@ typedef struct pb_request {
      * timeline draws them; the chunk metrics keep to the first call's. */
     size_t n_step_chunks;
     pb_chunk *step_chunks;
+    /* Recorded by collect's proxy (exec runtimes, data/FORMAT.md): per
+     * chunk, when the program's socket accepted it (seconds since the
+     * origin, NAN = never), n_chunks of them; NULL otherwise. Minus the
+     * chunk's t_s it is the write-back lag: how late the program read. */
+    double *written_s;
     char *error;              /* owned; NULL when ok */
     int http_status;          /* parbench traces: 0 = no response; -1 unknown */
     /* Workflow agents (several steps per phase): the request stands for the
@@ -71,6 +76,9 @@ typedef struct pb_agent {
     pb_request conc;          /* request in the concurrent phase */
     int has_solo;
     pb_request solo;          /* request when it ran alone (parbench traces) */
+    /* Exec runtimes: the program's spawn and exit in this agent's solo
+     * phase (seconds since the origin; NAN otherwise), for the timeline. */
+    double solo_proc_t0, solo_proc_t1;
 } pb_agent;
 
 /* One server as the collector saw it (trace key "servers"): the emulator
@@ -80,6 +88,16 @@ typedef struct pb_server {
     double emu_time_scale;    /* 0 when not an emulator */
     char *emu_preset;         /* owned, may be NULL */
 } pb_server;
+
+/* How a run's runtime was measured (data/EXEC.md). */
+typedef enum pb_measured_by {
+    PB_BY_DRIVER = 0,         /* parbench's own driver (uv, threads, ...) or
+                               * a file of the original study */
+    PB_BY_PROXY,              /* a program (exec runtime) through the
+                               * recording proxy, solo phases its own too */
+    PB_BY_PROXY_REPLAY,       /* the same, solo baseline replayed by
+                               * parbench's serial driver ("solo": "replay") */
+} pb_measured_by;
 
 typedef struct pb_run {
     char *path;               /* owned: file it came from */
@@ -113,6 +131,13 @@ typedef struct pb_run {
     /* Concurrent phase. */
     double conc_start, conc_end;  /* seconds since origin (NAN if unknown) */
     double wall_s;                /* concurrent wall time */
+    /* Exec runtimes (pb_measured_by): the concurrent phase's process span
+     * (spawn to exit) and the sum of the solo phases' (NAN when a solo
+     * phase was replayed or has none). wall_s, conc_start and conc_end are
+     * then the wire span: the first request's start to the last byte. */
+    pb_measured_by measured_by;
+    double conc_process_s, solo_process_s;
+    double conc_proc_t0, conc_proc_t1;  /* the concurrent phase's spawn, exit */
 
     /* The original study's metric ("estimated"): sum of the agents'
      * durations inside the concurrent run / wall, and / N * 100. For the
@@ -140,15 +165,36 @@ typedef struct pb_run {
     double target_ci_pct;
     int planned_runs, max_runs, sampling_added;
     double max_offset_s;      /* largest start offset (NAN if unknown) */
-    /* Servers collect ran (issue 21, pb_servers.c; NULL / NAN otherwise):
-     * the run's server settings ("KEY=V+KEY2=W"), models loaded, reloaded
-     * or evicted during a measured phase (a note), GPU utilisation (%) in
-     * the concurrent phase. */
+    /* Servers collect ran (issue 21, pb_servers.c; NULL otherwise): the
+     * run's server settings ("KEY=V+KEY2=W"), models loaded, reloaded or
+     * evicted during a measured phase (a note), and what the telemetry and
+     * the host-load records say (NULL when the trace has neither). */
     char *server_setting;     /* owned */
     char *server_order;       /* owned: server_processes.order.rule */
     char *model_events;       /* owned */
-    double gpu_util_mean, gpu_util_max;
+    struct pb_run_telemetry *tel; /* owned */
 } pb_run;
+
+/* Index of pb_run_telemetry's per-phase arrays. */
+enum { PB_PH_SOLO = 0, PB_PH_CONC = 1 };
+
+/* A parbench trace's telemetry and host load, summarised per kind of
+ * measured phase (solo phases together, the concurrent phase); NAN /
+ * NULL where not sampled. */
+typedef struct pb_run_telemetry {
+    double gpu_util_mean[2], gpu_util_max[2]; /* nvidia-smi utilisation, % */
+    double gpu_mem_mib[2];    /* nvidia-smi memory used, largest sample, MiB */
+    double ps_vram_mib[2];    /* /api/ps size_vram of the loaded models, summed
+                               * over the endpoints' largest samples, MiB */
+    char *models;             /* owned: models /api/ps saw loaded, "a, b" */
+    /* Host load over the measured phases (phases[].host): the largest
+     * 1-minute load average, the online CPUs, steal % of all CPU time. */
+    double host_load, host_cpus, host_steal_pct;
+    /* The GPU samples (first GPU), for the timeline: seconds since the
+     * run's origin and utilisation %. */
+    size_t n_gpu;
+    double *gpu_t, *gpu_util; /* owned */
+} pb_run_telemetry;
 
 /* A file that could not be used, with the reason (for stderr and the
  * report's data-quality section). */

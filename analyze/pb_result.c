@@ -81,7 +81,8 @@ int pb_result_build(const pb_dataset *ds, const pb_result_opts *o, pb_result *r)
     r->ref_configs = pb_derive_dataset(ds, o->sequential_ref, o->drop_first, r->dv);
     if (pb_answer_build(ds, &r->an, o->sequential_ref, &r->ans) != 0 ||
         pb_scaling_build(ds, r->opts.knee_pct, &r->sc) != 0 ||
-        pb_warn_build(r, &r->warn) != 0 || summaries(r) != 0)
+        summaries(r) != 0 || pb_settings_build(ds, &r->an, r->dv, &r->st) != 0 ||
+        pb_warn_build(r, &r->warn) != 0)
         goto oom;
     return 0;
 oom:
@@ -94,6 +95,7 @@ void pb_result_free(pb_result *r)
     pb_analysis_free(&r->an);
     pb_answer_free(&r->ans);
     pb_scaling_free(&r->sc);
+    pb_settings_free(&r->st);
     pb_warn_free(&r->warn);
     free(r->dv);
     free(r->gsum);

@@ -17,6 +17,7 @@
 #include "pb_metrics.h"
 #include "pb_model.h"
 #include "pb_scaling.h"
+#include "pb_servers.h"
 #include "pb_warn.h"
 
 typedef struct pb_result_opts {
@@ -36,6 +37,8 @@ typedef struct pb_result {
     size_t ref_configs;             /* configs with a --sequential-ref mean */
     pb_answer ans;                  /* the answer, per runtime and N */
     pb_scaling sc;                  /* agent-count series (empty without a sweep) */
+    pb_settings st;                 /* the answer per server setting (empty
+                                     * with fewer than two settings) */
     pb_warnings warn;               /* the front page's warnings (pb_warn.h) */
     /* Every derived metric (PB_METRICS) summarised once, by its definition:
      * gsum[g * PB_N_METRICS + m] over group g's runs, rsum[r * ... + m]

@@ -13,14 +13,17 @@
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 
+#include "pb_exec.h"
 #include "pb_result.h"
 #include "pb_sampling.h"
+#include "pb_servers.h"
 
 const char *pb_warn_kind_id(pb_warn_kind k)
 {
     static const char *const ID[PB_W_COUNT] = {
         "speedup_above_n", "solo_departs", "first_run", "tests_disagree",
-        "setting_differs", "confounded_with_time", "robustness", "target_missed"};
+        "setting_differs", "confounded_with_time", "robustness", "target_missed",
+        "host_load", "model_event", "startup_dominates", "replay_baseline"};
     return k < PB_W_COUNT ? ID[k] : "unknown";
 }
 
@@ -513,6 +516,139 @@ static int check_target(const pb_result *r, pb_warnings *w)
     return rc;
 }
 
+/* "runtime/config run k" of runs idx[0..n), the first four, then how many more. */
+static void run_list(const pb_dataset *ds, const size_t *idx, size_t n, char *buf, size_t len)
+{
+    size_t l = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && i < 4 && l < len; i++) {
+        const pb_run *r = &ds->runs[idx[i]];
+        l += (size_t)snprintf(buf + l, len - l, "%s%s/%s run %d", i ? ", " : "", r->runtime,
+                              r->config, r->run_index);
+    }
+    if (n > 4 && l < len)
+        snprintf(buf + l, len - l, " and %zu more", n - 4);
+}
+
+/* 9. Host load (phases[].host, pb_servers.c): a load average above the
+ * CPU count, or steal above PB_HOST_STEAL_WARN_PCT, during a valid run's
+ * measured phases means other work (other jobs, a VM's neighbours) took
+ * CPU the runs needed, so their times include it. */
+static int check_host(const pb_result *r, pb_warnings *w)
+{
+    const pb_dataset *ds = r->ds;
+    size_t *idx = malloc((ds->n_runs + 1) * sizeof *idx), n = 0, valid = 0;
+    if (!idx)
+        return -1;
+    double load = 0, cpus = 0, steal = 0;
+    for (size_t i = 0; i < ds->n_runs; i++) {
+        const pb_run_telemetry *t = ds->runs[i].tel;
+        if (!ds->runs[i].valid || !t || !(isfinite(t->host_load) || isfinite(t->host_steal_pct)))
+            continue;
+        valid++;
+        int loaded = t->host_cpus > 0 && t->host_load > t->host_cpus;
+        int stolen = t->host_steal_pct > PB_HOST_STEAL_WARN_PCT;
+        if (!loaded && !stolen)
+            continue;
+        idx[n++] = i;
+        if (t->host_load > load) {
+            load = t->host_load;
+            cpus = t->host_cpus;
+        }
+        if (t->host_steal_pct > steal)
+            steal = t->host_steal_pct;
+    }
+    int rc = 0;
+    if (n) {
+        char runs[512], what[200] = "";
+        run_list(ds, idx, n, runs, sizeof runs);
+        if (load > cpus && cpus > 0)
+            snprintf(what, sizeof what, "a 1-minute load average above the CPU count (up to "
+                     "%.1f on %.0f CPUs)", load, cpus);
+        if (steal > PB_HOST_STEAL_WARN_PCT) {
+            size_t l = strlen(what);
+            snprintf(what + l, sizeof what - l, "%sCPU steal above %.0f%% (up to %.1f%%)",
+                     l ? " and " : "", PB_HOST_STEAL_WARN_PCT, steal);
+        }
+        rc = add(w, PB_W_HOST_LOAD, "host", "Host loaded during collection: %zu of %zu runs "
+                 "had measured phases with %s: %s. Their times include other work on the "
+                 "machine; collect again on an idle host.", n, valid, what, runs);
+    }
+    free(idx);
+    return rc;
+}
+
+/* 10. A model loaded, reloaded or evicted while a measured phase ran
+ * (/api/ps, pb_servers.c): that alone can explain a slow run. */
+static int check_models(const pb_result *r, pb_warnings *w)
+{
+    const pb_dataset *ds = r->ds;
+    size_t *idx = malloc((ds->n_runs + 1) * sizeof *idx), n = 0;
+    if (!idx)
+        return -1;
+    for (size_t i = 0; i < ds->n_runs; i++)
+        if (ds->runs[i].valid && ds->runs[i].model_events)
+            idx[n++] = i;
+    int rc = 0;
+    if (n) {
+        char runs[512];
+        run_list(ds, idx, n, runs, sizeof runs);
+        const pb_run *f = &ds->runs[idx[0]];
+        rc = add(w, PB_W_MODEL_EVENT, "model", "A model was loaded, reloaded or evicted during "
+                 "a measured phase in %zu run%s (%s; first: %.300s): the load time is in "
+                 "those runs' times (warm every model the agents use, keep OLLAMA_KEEP_ALIVE "
+                 "long, give OLLAMA_MAX_LOADED_MODELS room).", n, n == 1 ? "" : "s", runs,
+                 f->model_events);
+    }
+    free(idx);
+    return rc;
+}
+
+/* Exec runtimes (data/EXEC.md). A program whose process span (spawn to
+ * exit) is more than PB_EXEC_STARTUP_RATIO times its wire span spends most
+ * of what a user waits for starting and stopping, which the speedup (on
+ * the wire span) leaves out. A replayed solo baseline is parbench's serial
+ * driver, not the program: the speedup then compares two clients. One
+ * line per kind listing the runtimes (subject: their names, ", "-joined),
+ * so a sweep of many programs keeps the front page short. */
+static int check_exec(const pb_result *r, pb_warnings *w)
+{
+    long mp = pb_metric_index("process_span_s"), mw = pb_metric_index("wire_span_s");
+    char subj[2][512] = {"", ""}, list[2][1024] = {"", ""};
+    size_t n[2] = {0, 0};
+    for (size_t t = 0; t < r->an.n_rts; t++) {
+        const char *rt = r->an.rts[t].runtime;
+        pb_measured_by by = pb_exec_rt_by(r, t, NULL);
+        if (by == PB_BY_DRIVER)
+            continue;
+        const pb_summary *p = pb_result_rsum(r, t, (size_t)mp);
+        const pb_summary *q = pb_result_rsum(r, t, (size_t)mw);
+        int k0 = p->n && q->n && q->mean > 0 && p->mean > PB_EXEC_STARTUP_RATIO * q->mean;
+        int k1 = by == PB_BY_PROXY_REPLAY;
+        for (int k = 0; k < 2; k++) {
+            if (!(k ? k1 : k0))
+                continue;
+            size_t ls = strlen(subj[k]), ll = strlen(list[k]);
+            snprintf(subj[k] + ls, sizeof subj[k] - ls, "%s%s", n[k] ? ", " : "", rt);
+            if (k == 0)
+                snprintf(list[k] + ll, sizeof list[k] - ll, "%s%s %.3g s vs %.3g s",
+                         n[k] ? ", " : "", rt, p->mean, q->mean);
+            else
+                snprintf(list[k] + ll, sizeof list[k] - ll, "%s%s", n[k] ? ", " : "", rt);
+            n[k]++;
+        }
+    }
+    if (n[0] && add(w, PB_W_STARTUP_DOMINATES, subj[0], "Start-up dominates: process span "
+                    "(spawn to exit) over %gx the wire span (means): %s; speedups leave it out.",
+                    PB_EXEC_STARTUP_RATIO, list[0]) != 0)
+        return -1;
+    if (n[1] && add(w, PB_W_REPLAY_BASELINE, subj[1], "Solo baseline replayed by parbench's "
+                    "serial driver, not the program (same bodies and seeds): %s; the speedup "
+                    "compares the program together with parbench alone.", list[1]) != 0)
+        return -1;
+    return 0;
+}
+
 int pb_warn_build(const pb_result *r, pb_warnings *out)
 {
     memset(out, 0, sizeof *out);
@@ -533,7 +669,8 @@ int pb_warn_build(const pb_result *r, pb_warnings *out)
         rc = check_above_n(r, out) || check_solo(r, out) ||
              check_first_run(r, &drop1, out) || check_tests(r, out) ||
              check_settings(r, out) || check_time(r, out) || check_robust(r, &drop1, out) ||
-             check_target(r, out)
+             check_target(r, out) || check_host(r, out) || check_models(r, out) ||
+             check_exec(r, out)
              ? -1 : 0;
     if (have) {
         pb_answer_free(&drop1);

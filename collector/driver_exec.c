@@ -202,7 +202,7 @@ static void replay_write(const pb_wf_phase *ph, cJSON *mine, cJSON *other)
         const char *api = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(q, "api"));
         const char *path = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(q, "url_path"));
         const char *rid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(q, "request_id"));
-        if (b && ag && api && path && rid && !cJSON_HasObjectItem(out, ag) &&
+        if (cJSON_IsObject(b) && ag && api && path && rid && !cJSON_HasObjectItem(out, ag) &&
             pb_dialect_find(api)) {
             cJSON *a = cJSON_AddObjectToObject(out, ag);
             cJSON_AddStringToObject(a, "api", api);

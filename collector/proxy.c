@@ -157,6 +157,10 @@ pb_proxy *pb_proxy_start(uv_loop_t *loop, const pb_proxy_opts *o, char *err, siz
     uv_check_start(&px->check, on_check);
     /* It only runs while the loop has other work: never keeps it alive. */
     uv_unref((uv_handle_t *)&px->check);
+    /* The loop is the program's (collect runs it until the program exited
+     * and its pipes drained): a listener must not keep it running. Its
+     * connections do, while they last. */
+    uv_unref((uv_handle_t *)&px->listener);
     struct sockaddr_storage bound;
     int len = sizeof bound;
     uv_tcp_getsockname(&px->listener, (struct sockaddr *)&bound, &len);
@@ -201,6 +205,11 @@ size_t pb_proxy_in_flight(const pb_proxy *p)
     for (const pxr *r = p->reqs; r; r = r->next)
         n += !px_rec_takeable(r);
     return n;
+}
+
+void pb_proxy_end_connections(pb_proxy *p, const char *why)
+{
+    px_conns_end(p, why);
 }
 
 void px_handle_gone(pb_proxy *px)

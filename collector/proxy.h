@@ -32,7 +32,9 @@
  * from the recorded pieces and their times when the records are taken, so
  * that no parsing delays the forwarding of other streams.
  *
- * Plugging it in (collect's exec runtimes): per plan endpoint, before the
+ * Plugging it in (collect's exec runtimes): proxy_set.h does the whole of
+ * driver_exec's endpoints_open / endpoints_close in two calls. By hand:
+ * per plan endpoint, before the
  * phase, pb_proxy_start(loop, {upstream = the endpoint's actual URL, label =
  * the plan endpoint, origin_ns = the run's origin}); hand the program
  * http://127.0.0.1:<pb_proxy_port> (or listen_port = the address the
@@ -78,14 +80,15 @@ typedef struct pb_proxy_opts {
     size_t max_parse_body;     /* request bodies kept to read the model,
                                   options: 0 = 16 MiB (a longer one is
                                   forwarded, not read) */
-    int keep_request_body;     /* records of stream APIs carry the request
-                                  body as sent ("request_body", text; up to
-                                  max_parse_body): a replayed baseline sends
-                                  it again */
+    int keep_request_body;     /* 1: records carry "request_body" (the
+                                  parsed JSON body of a stream API request),
+                                  for a replay of the requests */
 } pb_proxy_opts;
 
 /* Binds and listens on `loop`. Returns NULL with err set (bad upstream
- * URL, address in use). */
+ * URL, address in use). The listener does not keep the loop alive (it is
+ * unref'd); open connections do, so uv_run(UV_RUN_DEFAULT) returns once
+ * the program and every connection it opened are gone. */
 pb_proxy *pb_proxy_start(uv_loop_t *loop, const pb_proxy_opts *o, char *err, size_t errlen);
 
 /* The bound port. */
@@ -102,6 +105,11 @@ cJSON *pb_proxy_take_requests(pb_proxy *p);
 /* Requests begun but not finished yet (a caller waits for 0 before taking
  * the records of a phase, with a bound). */
 size_t pb_proxy_in_flight(const pb_proxy *p);
+
+/* Ends every open connection now (a program gone while its requests were
+ * in flight): those requests are recorded as failed with `why`, and can be
+ * taken once the loop ran their close callbacks (pb_proxy_in_flight 0). */
+void pb_proxy_end_connections(pb_proxy *p, const char *why);
 
 /* Closes the listener and every connection (in-flight requests are
  * recorded as failed: "proxy closed"). cb (may be NULL) runs from the loop

@@ -875,3 +875,9 @@ void px_conns_close_all(pb_proxy *px, const char *why)
     for (pxc *c = px->conns; c; c = c->next)
         px_conn_close(c, why);
 }
+
+void px_conns_end(pb_proxy *px, const char *why)
+{
+    for (pxc *c = px->conns; c; c = c->next)
+        px_conn_close(c, why);
+}

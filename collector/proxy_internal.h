@@ -45,6 +45,7 @@ typedef struct pxr {
     const char *api;           /* "generate", ..., "openai-responses", or NULL */
     pb_agent_spec agent;       /* what the transfer module reads */
     cJSON *options;            /* recorded options (owned), or NULL */
+    cJSON *request_body;       /* the parsed body when the proxy keeps them */
     pb_transfer *tr;           /* interprets the body (known dialects) */
     uint64_t bytes;            /* response body bytes */
     uint64_t (*ch)[3];         /* per body piece: t_in, bytes, t_out (0 = not yet) */
@@ -85,6 +86,8 @@ void px_conn_accept(pb_proxy *px);
 void px_conn_close(pxc *c, const char *why);
 /* pb_proxy_close: counts every connection in px->handles_open, closes it. */
 void px_conns_close_all(pb_proxy *px, const char *why);
+/* pb_proxy_end_connections. */
+void px_conns_end(pb_proxy *px, const char *why);
 /* A connection's handles are all closed: proxy.c unlinks and frees. */
 void px_conn_closed(pxc *c);
 

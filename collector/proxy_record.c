@@ -133,10 +133,8 @@ static void interpret_request(pxr *r)
     if (!r->api || r->body_cut || !r->body.len)
         return;
     cJSON *j = cJSON_ParseWithLength(r->body.data, r->body.len);
-    /* Read: a 1 MiB body per agent need not wait for the end of the run
-     * (unless it is to be sent again). */
-    if (!r->px->o.keep_request_body)
-        px_buf_free(&r->body);
+    /* Read: a 1 MiB body per agent need not wait for the end of the run. */
+    px_buf_free(&r->body);
     if (!cJSON_IsObject(j)) {
         cJSON_Delete(j);
         return;
@@ -154,7 +152,10 @@ static void interpret_request(pxr *r)
         const cJSON *o = cJSON_GetObjectItemCaseSensitive(j, "options");
         r->options = cJSON_IsObject(o) ? cJSON_Duplicate(o, 1) : cJSON_CreateObject();
     }
-    cJSON_Delete(j);
+    if (r->px->o.keep_request_body)
+        r->request_body = j; /* recorded: what a replay sends again */
+    else
+        cJSON_Delete(j);
     if (!r->dialect)
         return;
     /* The transfer module interprets the response; its libcurl handle is
@@ -369,6 +370,11 @@ cJSON *px_rec_to_json(pxr *r, const char *label)
                                                      : cJSON_CreateNull());
     cJSON_AddItemToObject(j, "options", r->options ? r->options : cJSON_CreateNull());
     r->options = NULL;
+    if (r->px->o.keep_request_body) {
+        cJSON_AddItemToObject(j, "request_body",
+                              r->request_body ? r->request_body : cJSON_CreateNull());
+        r->request_body = NULL;
+    }
     cJSON_AddBoolToObject(j, "request_id_sent", r->has_id);
     cJSON_AddNumberToObject(j, "connection", (double)r->conn_no);
     cJSON_AddNumberToObject(j, "connection_request", (double)r->conn_order);
@@ -383,15 +389,6 @@ cJSON *px_rec_to_json(pxr *r, const char *label)
         if (r->ch[i][2] && r->ch[i][2] - r->ch[i][0] > lag)
             lag = r->ch[i][2] - r->ch[i][0];
     cJSON_AddNumberToObject(j, "writeback_lag_max_ns", (double)lag);
-    if (r->px->o.keep_request_body && r->api && !r->body_cut && r->body.len) {
-        char *b = malloc(r->body.len + 1);
-        if (!b)
-            abort();
-        memcpy(b, r->body.data, r->body.len);
-        b[r->body.len] = '\0';
-        cJSON_AddStringToObject(j, "request_body", b);
-        free(b);
-    }
     return j;
 }
 
@@ -407,6 +404,7 @@ void px_rec_free(pxr *r)
     free(r->agent.model);
     cJSON_Delete(r->agent.options);
     cJSON_Delete(r->options);
+    cJSON_Delete(r->request_body);
     px_buf_free(&r->body);
     px_buf_free(&r->unparsed);
     free(r->path);

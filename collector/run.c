@@ -22,6 +22,7 @@
 #include "transfer.h"
 #include "precision.h"
 #include "workflow.h"
+#include "telemetry.h"
 
 void pb_run_ctx_init(pb_run_ctx *c, const pb_plan *p, const char *const *urls,
                      const char *plan_hash)
@@ -290,6 +291,8 @@ int pb_run_execute(pb_run_ctx *c, const pb_runtime *rt, const pb_config *cfg,
         char name[512];
         int64_t cpu0[3];
         cpu_now(cpu0);
+        pb_host_load host0;
+        pb_host_load_start(&host0);
         int na = 0, warm = ph[k].kind == PH_WARMUP;
         for (int i = 0; i < n; i++)
             if (ph[k].kind == PH_CONCURRENT || i == ph[k].agent) {
@@ -377,6 +380,7 @@ int pb_run_execute(pb_run_ctx *c, const pb_runtime *rt, const pb_config *cfg,
                 cJSON_AddStringToObject(pj, "replayed", replayed);
             }
             add_cpu(pj, cpu0);
+            pb_host_load_add(pj, &host0);
             wr.requests = NULL;
             cJSON_AddItemToArray(phases, pj);
             /* A failed warm-up does not make the run invalid. */

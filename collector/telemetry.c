@@ -511,3 +511,82 @@ void pb_telemetry_free(pb_telemetry *t)
     pthread_cond_destroy(&t->cv);
     free(t);
 }
+
+/* ---- host load per phase (telemetry.h) -------------------------------- */
+
+static double loadavg_1m(void)
+{
+    char buf[128];
+    int fd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NAN;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return NAN;
+    buf[n] = '\0';
+    char *end;
+    double v = strtod(buf, &end);
+    return end == buf ? NAN : v;
+}
+
+/* The aggregate "cpu" line of /proc/stat: user nice system idle iowait irq
+ * softirq steal (guest and guest_nice are already inside user and nice, so
+ * they are not added again). */
+static void stat_ticks(unsigned long long *total, unsigned long long *steal)
+{
+    char buf[512];
+    *total = *steal = 0;
+    int fd = open("/proc/stat", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0 || strncmp(buf, "cpu ", 4) != 0)
+        return;
+    buf[n] = '\0';
+    char *p = buf + 4, *end;
+    unsigned long long v[8] = {0}, sum = 0;
+    for (int i = 0; i < 8; i++, p = end) {
+        v[i] = strtoull(p, &end, 10);
+        if (end == p)
+            return; /* an old kernel without steal: unknown, not 0 */
+        sum += v[i];
+    }
+    *total = sum;
+    *steal = v[7];
+}
+
+void pb_host_load_start(pb_host_load *h)
+{
+    h->load1 = loadavg_1m();
+    stat_ticks(&h->total, &h->steal);
+}
+
+void pb_host_load_add(cJSON *pj, const pb_host_load *start)
+{
+    pb_host_load now;
+    pb_host_load_start(&now);
+    int ticks = start->total > 0 && now.total > start->total;
+    if (isnan(now.load1) && !ticks)
+        return;
+    cJSON *h = cJSON_AddObjectToObject(pj, "host");
+    add_num(h, "loadavg_1m_start", start->load1);
+    add_num(h, "loadavg_1m", now.load1);
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cpus > 0)
+        cJSON_AddNumberToObject(h, "cpus", (double)cpus);
+    else
+        cJSON_AddNullToObject(h, "cpus");
+    /* Ticks are 10 ms per CPU: a phase shorter than a few ticks has no
+     * meaningful share, and the tick count says how much it rests on. */
+    if (ticks) {
+        unsigned long long dt = now.total - start->total;
+        unsigned long long ds = now.steal >= start->steal ? now.steal - start->steal : 0;
+        cJSON_AddNumberToObject(h, "steal_pct", 100.0 * (double)ds / (double)dt);
+        cJSON_AddNumberToObject(h, "stat_ticks", (double)dt);
+    } else {
+        cJSON_AddNullToObject(h, "steal_pct");
+        cJSON_AddNumberToObject(h, "stat_ticks", 0);
+    }
+}

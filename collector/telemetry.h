@@ -37,4 +37,19 @@ cJSON *pb_telemetry_take(pb_telemetry *t, uint64_t origin_ns);
 /* Stops the thread and nvidia-smi. Safe on NULL. */
 void pb_telemetry_free(pb_telemetry *t);
 
+/* The host's load while one phase runs (issue 20 section 3): a loaded or
+ * oversubscribed machine (other jobs, a noisy VM neighbour) slows a phase
+ * without any fault of the runtime measured, so each phase records the
+ * 1-minute load average (/proc/loadavg) at its start and end and the CPU
+ * steal time over it (/proc/stat; data/FORMAT.md, "phases[].host"). */
+typedef struct pb_host_load {
+    double load1;                 /* NAN when /proc/loadavg is unreadable */
+    unsigned long long total, steal; /* /proc/stat "cpu" ticks; total 0: unknown */
+} pb_host_load;
+/* Reads the phase's starting point. */
+void pb_host_load_start(pb_host_load *h);
+/* Adds "host" to the phase object pj, from start to now (nothing when
+ * /proc has neither file). */
+void pb_host_load_add(cJSON *pj, const pb_host_load *start);
+
 #endif

@@ -140,21 +140,24 @@ static pb_transfer *build_llm(wf_agent *w, int k)
         }
     }
     r->seed = pb_workflow_step_seed(ph->seeds[w->idx], k);
-    /* A replayed baseline sends what the program sent, byte for byte, on
+    /* A replayed baseline sends what the program sent (the same JSON), on
      * the API it used (its first request; a workflow's later steps are
      * built here as for any runtime). */
     const cJSON *rp = k == 0 ? cJSON_GetObjectItemCaseSensitive(ph->replay, w->a->id) : NULL;
     const cJSON *rp_api = cJSON_GetObjectItemCaseSensitive(rp, "api");
     const cJSON *rp_body = cJSON_GetObjectItemCaseSensitive(rp, "body");
-    if (cJSON_IsString(rp_api) && cJSON_IsString(rp_body))
+    if (cJSON_IsString(rp_api) && cJSON_IsObject(rp_body))
         w->req.api = rp_api->valuestring;
     /* 4 bytes over the cap so that the cut can find a character boundary
      * at or below it. */
     size_t keep = ph->keep_text ? PB_PREVIOUS_MAX_BYTES + 4 : 0;
     pb_transfer *t = pb_run_transfer_new(ph->ctx, ph->rt, &w->req, ph->num_predict, r->seed, keep,
                                          ph->origin, w->err, sizeof w->err);
-    if (t && cJSON_IsString(rp_api) && cJSON_IsString(rp_body))
-        pb_transfer_set_body(t, rp_body->valuestring);
+    if (t && cJSON_IsString(rp_api) && cJSON_IsObject(rp_body)) {
+        char *b = cJSON_PrintUnformatted(rp_body);
+        pb_transfer_set_body(t, b);
+        cJSON_free(b);
+    }
     return t;
 }
 

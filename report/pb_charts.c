@@ -18,10 +18,12 @@
 #include "pb_analysis.h"
 #include "pb_answer.h"
 #include "pb_derive.h"
+#include "pb_exec.h"
 #include "pb_fs.h"
 #include "pb_gnuplot.h"
 #include "pb_md.h"
 #include "pb_scaling.h"
+#include "pb_servers.h"
 #include "pb_stats.h"
 
 /* ---- labels: distinct runtimes, sorted by name (pb_analysis order) ---- */
@@ -706,6 +708,60 @@ static int chart_ecdf(const ctx *x, chart *c, int which) {
     return c->blocks > 0 ? 0 : 1;
 }
 
+/* The recording proxy's write-back lag of exec runtimes (pb_derive_wb_lags):
+ * every concurrent-phase chunk of every valid run, per runtime, on a log x
+ * (a lag is microseconds when the program keeps up, milliseconds to
+ * seconds when it does not). A lag below 1 us is drawn at 1 us. */
+static int chart_wblag(const ctx *x, chart *c) {
+    const double FLOOR = 1e-3;
+    double lo = INFINITY, hi = 0;
+    for (size_t q = 0; q < (x->rt.n ? x->rt_off[x->rt.n] : 0); q++) {
+        double *v;
+        size_t k = pb_derive_wb_lags(&x->ds->runs[x->by_rt[q]], &v);
+        for (size_t j = 0; j < k; j++) {
+            double l = fmax(v[j], FLOOR);
+            lo = fmin(lo, l);
+            hi = fmax(hi, l);
+        }
+        free(v);
+    }
+    if (!(hi > 0)) return 1;
+    if (!(hi > lo)) hi = lo * 10;
+    fprintf(c->b, "set title 'Write-back lag per chunk, concurrent phase (empirical CDF): "
+                  "when the program took a chunk - when it arrived'\n"
+                  "set xlabel 'write-back lag (ms), log scale; below 0.001 ms drawn at 0.001'\n"
+                  "set ylabel 'fraction of chunks'\nset yrange [0:1.02]\nset logscale x\n"
+                  "set xrange [%.6g:%.6g]\nset format x '%%g'\nset key bottom right\n",
+            lo / 1.5, hi * 1.5);
+    plot_begin(c);
+    for (size_t r = 0; r < x->rt.n; r++) {
+        size_t m = 0;
+        double *all = NULL;
+        for (size_t q = x->rt_off[r]; q < x->rt_off[r + 1]; q++) {
+            double *v;
+            size_t k = pb_derive_wb_lags(&x->ds->runs[x->by_rt[q]], &v);
+            if (k) {
+                double *g = realloc(all, (m + k) * sizeof *g);
+                if (!g) { free(v); free(all); return -1; }
+                all = g;
+                for (size_t j = 0; j < k; j++) all[m++] = fmax(v[j], FLOOR);
+            }
+            free(v);
+        }
+        if (m == 0) { free(all); continue; }
+        qsort(all, m, sizeof *all, cmp_double);
+        int blk = block_begin(c, "lag ms, F", x->rt.v[r]);
+        fprintf(c->d, "%.9g 0\n", all[0]);
+        for (size_t i = 0; i < m; i++)
+            fprintf(c->d, "%.9g %.9g\n", all[i], (double)(i + 1) / (double)m);
+        plot_term(c, "'%s.dat' index %d using 1:2 with steps lw 2 lc %zu", c->name, blk, r + 1);
+        title(c, x->rt.v[r]);
+        free(all);
+    }
+    plot_end(c);
+    return c->blocks > 0 ? 0 : 1;
+}
+
 /* ---- 4. efficiency and aggregate throughput against N ---------------- */
 
 /* Drawn from pb_scaling, the numbers of the report's scaling section, so
@@ -801,6 +857,96 @@ static int chart_scaling(const ctx *x, chart *c) {
     return 0;
 }
 
+/* ---- 4b. speedup and aggregate throughput against the server setting -- */
+
+/* Drawn from pb_settings, the numbers of the front page's per-setting
+ * answer. Settings on x as categories in pb_settings' order (numeric
+ * values ascending), series offset; y logarithmic (ratios and rates), the
+ * range taken from the intervals so every bar is inside the frame; the
+ * log-scale intervals cannot go below 0. */
+static int chart_settings(const ctx *x, chart *c) {
+    const pb_settings *st = &x->res->st;
+    if (st->n_names < 2) return 1;
+    double lo[2] = {INFINITY, INFINITY}, hi[2] = {0, 0}, maxn = 1;
+    for (size_t i = 0; i < st->n_series; i++)
+        for (size_t k = 0; k < st->series[i].n_points; k++) {
+            const pb_setting_point *p = &st->series[i].pts[k];
+            const pb_summary *m[2] = {&p->speedup, &p->throughput};
+            if (st->series[i].n_agents > maxn) maxn = st->series[i].n_agents;
+            for (int q = 0; q < 2; q++) {
+                if (m[q]->n == 0 || !(m[q]->mean > 0)) continue;
+                double l = isfinite(m[q]->ci_lo) && m[q]->ci_lo > 0 ? m[q]->ci_lo : m[q]->mean;
+                double h = isfinite(m[q]->ci_hi) ? m[q]->ci_hi : m[q]->mean;
+                if (l < lo[q]) lo[q] = l;
+                if (h > hi[q]) hi[q] = h;
+            }
+        }
+    if (!(hi[0] > 0) || !(hi[1] > 0)) return 1;
+    if (lo[0] > 1) lo[0] = 1;        /* the 1x line */
+    if (hi[0] < maxn) hi[0] = maxn;  /* the ideal line */
+    fputs("set multiplot layout 1,2 title \"Speedup and aggregate throughput per server "
+          "setting (geometric mean, 95% CI; log y)", c->b);
+    if (c->note) {
+        fputs("\\n", c->b);
+        for (const char *q = c->note; *q; q++)
+            if (*q != '"' && *q != '\\') fputc(*q, c->b);
+    }
+    fputs("\"\nunset label 99\nset key below font ',8'\nset logscale y 2\nset bars 1.5\n", c->b);
+    /* One key with numeric values: the values as tics and the key as the
+     * axis label (whole "KEY=V" labels overlap); else the labels, slanted. */
+    const char **vals = malloc(st->n_names * sizeof *vals);
+    if (!vals) return -1;
+    char key[256] = "server setting";
+    for (size_t k = 0; k < st->n_names; k++)
+        vals[k] = st->numeric ? strchr(st->names[k], '=') + 1 : st->names[k];
+    if (st->numeric)
+        snprintf(key, sizeof key, "%.*s", (int)strcspn(st->names[0], "="), st->names[0]);
+    labels l = {vals, st->n_names};
+    double ns = (double)st->n_series;
+    for (int panel = 0; panel < 2; panel++) {
+        fputs("set xlabel ", c->b);
+        pb_gnuplot_quote(c->b, key);
+        fprintf(c->b, "\nset ylabel '%s'\nset xrange [0.5:%zu.5]\n"
+                      "set yrange [%g:%g]\n", panel ? "aggregate tokens/s" : "speedup (x)",
+                st->n_names, lo[panel] / 1.25, hi[panel] * 1.25);
+        xtics_labels(c, &l, !st->numeric);
+        plot_begin(c);
+        if (panel == 0) {
+            plot_term(c, "1 with lines dt 3 lc rgb '#d62728' title '1x: one after the other'");
+            plot_term(c, "%g with lines dt 2 lc rgb '#2ca02c' title 'ideal: N = %g'", maxn, maxn);
+        }
+        for (size_t i = 0; i < st->n_series; i++) {
+            const pb_setting_series *s = &st->series[i];
+            char lab[512];
+            snprintf(lab, sizeof lab, "%s%s%s, N = %g", s->runtime, s->rest[0] ? ", " : "",
+                     s->rest, s->n_agents);
+            int blk = -1;
+            double off = 0.08 * ((double)i - (ns - 1) / 2);
+            for (size_t k = 0; k < s->n_points; k++) {
+                const pb_setting_point *p = &s->pts[k];
+                const pb_summary *m = panel ? &p->throughput : &p->speedup;
+                long pos = pb_settings_index(st, p->setting);
+                if (m->n == 0 || !(m->mean > 0) || pos < 0) continue;
+                if (blk < 0) {
+                    blk = block_begin(c, panel ? "throughput" : "speedup", lab);
+                    fprintf(c->d, "# setting_index mean ci_lo ci_hi runs x_drawn\n");
+                }
+                fprintf(c->d, "%ld %.9g %.9g %.9g %zu %.9g\n", pos + 1, m->mean,
+                        isfinite(m->ci_lo) && m->ci_lo > 0 ? m->ci_lo : m->mean,
+                        isfinite(m->ci_hi) ? m->ci_hi : m->mean, m->n, (double)(pos + 1) + off);
+            }
+            if (blk < 0) continue;
+            plot_term(c, "'%s.dat' index %d using 6:2:3:4 with yerrorlines pt 7 lc %zu",
+                      c->name, blk, i + 1);
+            title(c, lab);
+        }
+        plot_end(c);
+    }
+    fputs("unset multiplot\n", c->b);
+    free(vals);
+    return 0;
+}
+
 /* ---- 5. timeline of one run ------------------------------------------- */
 
 static int has_timestamps(const pb_run *r) {
@@ -810,6 +956,8 @@ static int has_timestamps(const pb_run *r) {
             return 0;
     return 1;
 }
+
+static long timeline_pick_rt(const ctx *x, size_t rt);
 
 /* The run to draw: from the runtime with the highest mean estimated
  * efficiency (the case the report questions), the run closest to that
@@ -833,8 +981,18 @@ static long timeline_pick(const ctx *x) {
         double est = s.n ? s.mean : (m ? -1e300 : -INFINITY);
         if (m && est > best_est) { best_est = est; best_rt = r; }
     }
+    free(v);
+    return best_rt == (size_t)-1 ? -1 : timeline_pick_rt(x, best_rt);
+}
+
+/* Runtime rt's run closest to its median measured efficiency (its first
+ * run with timestamps without solo phases); -1 when none has timestamps. */
+static long timeline_pick_rt(const ctx *x, size_t best_rt) {
+    size_t n = x->ds->n_runs;
+    double *v = calloc(n ? n : 1, sizeof *v);
+    if (!v) return -1;
     long pick = -1;
-    if (best_rt != (size_t)-1) {
+    {
         size_t m = 0, q0 = x->rt_off[best_rt], q1 = x->rt_off[best_rt + 1];
         for (size_t q = q0; q < q1; q++) {
             size_t i = x->by_rt[q];
@@ -883,6 +1041,23 @@ static int chart_timeline(const ctx *x, chart *c, long pick) {
             fprintf(c->d, "%.9f %.9f %zu\n", s, e, a + 1);
         }
     }
+    /* Exec runtimes: the program's run (spawn to exit) of each phase, a
+     * thin bar under the lanes it served, so start-up shows beside the
+     * requests (the concurrent phase's under every lane). */
+    int blk_proc = -1;
+    for (size_t a = 0; r->measured_by != PB_BY_DRIVER && a < r->n_agents; a++) {
+        const pb_agent *ag = &r->agents[a];
+        double t0[2] = {ag->solo_proc_t0, r->conc_proc_t0};
+        double t1[2] = {ag->solo_proc_t1, r->conc_proc_t1};
+        for (int k = 0; k < 2; k++) {
+            if (!isfinite(t0[k]) || !isfinite(t1[k]) || !(t1[k] > t0[k])) continue;
+            if (blk_proc < 0) {
+                blk_proc = block_begin(c, "program running (spawn to exit)", "");
+                fputs("# from to lane\n", c->d);
+            }
+            fprintf(c->d, "%.9f %.9f %zu\n", t0[k], t1[k], a + 1);
+        }
+    }
     static const char *pt_name[3] = {"first token", "chunk arrival", "end"};
     for (int b = 0; b < 3; b++) {
         for (size_t a = 0; a < r->n_agents; a++) {
@@ -909,11 +1084,34 @@ static int chart_timeline(const ctx *x, chart *c, long pick) {
         }
     }
     if (c->blocks == 0) return 1;
+    /* GPU utilisation (telemetry, first GPU) inside the drawn span, on a
+     * second axis, drawn first so the agents' bars sit on top of it. */
+    int gblk = -1;
+    const pb_run_telemetry *tel = r->tel;
+    if (tel && tel->n_gpu) {
+        double t0 = INFINITY, t1 = -INFINITY;
+        for (size_t a = 0; a < r->n_agents; a++)
+            for (int solo = 0; solo < 2; solo++) {
+                const pb_request *rq = solo ? &r->agents[a].solo : &r->agents[a].conc;
+                if (solo && !r->agents[a].has_solo) continue;
+                if (isfinite(rq->t_start) && rq->t_start < t0) t0 = rq->t_start;
+                if (isfinite(rq->t_end) && rq->t_end > t1) t1 = rq->t_end;
+            }
+        for (size_t k = 0; k < tel->n_gpu; k++) {
+            if (!(tel->gpu_t[k] >= t0 && tel->gpu_t[k] <= t1)) continue;
+            if (gblk < 0) {
+                gblk = block_begin(c, "GPU utilisation (nvidia-smi)", "");
+                fputs("# t util_pct\n", c->d);
+            }
+            fprintf(c->d, "%.9f %.9g\n", tel->gpu_t[k], tel->gpu_util[k]);
+        }
+    }
 
     fputs("set title ", c->b);
     char t[768];
-    snprintf(t, sizeof t, "Timeline: %s / %s / run %d (shaded: concurrent phase)",
-             r->runtime, r->config, r->run_index);
+    snprintf(t, sizeof t, "Timeline: %s / %s / run %d (shaded: concurrent phase%s)",
+             r->runtime, r->config, r->run_index,
+             r->measured_by != PB_BY_DRIVER ? ", wire span; requests as the recording proxy saw them" : "");
     pb_gnuplot_quote(c->b, t);
     fputs("\nset xlabel 'seconds since the run started'\nset ylabel 'agent'\n", c->b);
     fprintf(c->b, "set yrange [0.4:%zu.6]\nset ytics (", r->n_agents);
@@ -927,7 +1125,17 @@ static int chart_timeline(const ctx *x, chart *c, long pick) {
         fprintf(c->b, "set object 1 rect from %.9f, graph 0 to %.9f, graph 1 "
                       "behind fc rgb '#f2f2f2' fs solid 1.0 noborder\n",
                 r->conc_start, r->conc_end);
+    if (gblk >= 0)
+        fputs("set y2range [0:100]\nset y2tics 0, 25, 100 textcolor rgb '#31a354'\n"
+              "set y2label 'GPU utilisation %' textcolor rgb '#31a354'\n", c->b);
     plot_begin(c);
+    if (gblk >= 0) {
+        plot_term(c, "'%s.dat' index %d using 1:2 axes x1y2 with filledcurves y1=0 "
+                     "fc rgb '#a1d99b' fs transparent solid 0.35 noborder title 'GPU utilisation %% "
+                     "(right axis)'", c->name, gblk);
+        plot_term(c, "'%s.dat' index %d using 1:2 axes x1y2 with lines lw 1 lc rgb '#31a354' "
+                     "notitle", c->name, gblk);
+    }
     for (int b = 0; b < 4; b++) {
         if (blk[b] < 0) continue;
         double hh = (b & 1) ? 0.18 : 0.10; /* streaming drawn thicker */
@@ -936,6 +1144,10 @@ static int chart_timeline(const ctx *x, chart *c, long pick) {
                   c->name, blk[b], hh, hh, span_color[b]);
         title(c, span_name[b]);
     }
+    if (blk_proc >= 0)
+        plot_term(c, "'%s.dat' index %d using (($1+$2)/2):($3-0.3):1:2:($3-0.33):($3-0.27) "
+                     "with boxxyerror fc rgb '#888888' title 'program running (spawn to exit)'",
+                  c->name, blk_proc);
     /* Chunk ticks above the lane's bar, not across it: through the bar
      * they hid its colours (solo / concurrent, waiting / streaming). */
     if (blk[5] >= 0)
@@ -1098,7 +1310,7 @@ int pb_charts_write(const pb_report_opts *opts, FILE *report_links, int *speedup
                 "or re-run analyze\n", dir);
 
     enum { C_SPEEDUP, C_BOX, C_CONFIG, C_TTFT, C_SERVER, C_CLIENT, C_AGG, C_SCALING,
-           C_TIMELINE };
+           C_TIMELINE, C_SETTINGS, C_WBLAG };
     static const struct {
         int id;
         const char *name, *alt, *caption;
@@ -1130,7 +1342,15 @@ int pb_charts_write(const pb_report_opts *opts, FILE *report_links, int *speedup
         {C_TIMELINE, "timeline", "Timeline of one run", "Timeline of a typical run of the "
          "runtime with the highest estimated efficiency (closest to its median measured "
          "efficiency): one lane per agent, solo and concurrent requests, "
-         "first token, chunk arrivals, end.", 1100, 500},
+         "first token, chunk arrivals, end; GPU utilisation below the lanes when "
+         "nvidia-smi was sampled.", 1100, 500},
+        {C_SETTINGS, "settings", "Speedup and throughput per setting", "Speedup and "
+         "aggregate throughput against the server setting (geometric mean and 95% CI per "
+         "runtime, config and N), as in the per-setting answer.", 1200, 550},
+        {C_WBLAG, "writeback_lag_ecdf", "Write-back lag ECDF", "Exec runtimes: how late each "
+         "program read its streams, every chunk of the concurrent phases (the recording "
+         "proxy's acceptance by the program's socket - the chunk's arrival from the server), "
+         "empirical CDF per runtime, log scale.", 1000, 600},
     };
     /* The time scale of emulated runs, on every chart. */
     char note[160] = "";
@@ -1180,12 +1400,19 @@ int pb_charts_write(const pb_report_opts *opts, FILE *report_links, int *speedup
         case C_SERVER: r = chart_ecdf(&x, &c, 1); break;
         case C_CLIENT: r = chart_ecdf(&x, &c, 2); break;
         case C_SCALING: r = chart_scaling(&x, &c); break;
+        case C_SETTINGS: r = chart_settings(&x, &c); break;
+        case C_WBLAG: r = pb_exec_n_rts(res) ? chart_wblag(&x, &c) : 2; break;
         default: r = pick >= 0 ? chart_timeline(&x, &c, pick) : 1; break;
         }
-        if (r == 1) {
+        if (r == 2 || (r == 1 && SPEC[s].id == C_SETTINGS)) {
+            /* Not applicable (no exec runtime, or no server settings):
+             * nothing to say about a chart only such data have. */
+        } else if (r == 1) {
             /* Nothing to draw (e.g. a single agent count, no timestamps):
              * say so instead of writing a script gnuplot would warn about. */
             const char *why = SPEC[s].id == C_SCALING ? "the data has a single number of agents"
+                            : SPEC[s].id == C_SETTINGS ? "the data has fewer than two server "
+                                                         "settings"
                             : SPEC[s].id == C_TIMELINE ? "the data has no per-request timestamps"
                             : SPEC[s].id == C_SPEEDUP ? "no runtime has a sequential baseline "
                                                         "(solo phases or --sequential-ref)"
@@ -1202,6 +1429,37 @@ int pb_charts_write(const pb_report_opts *opts, FILE *report_links, int *speedup
                                                                          : NULL;
             md_chart(report_links, opts->charts_link ? opts->charts_link : dir,
                      SPEC[s].name, SPEC[s].alt, SPEC[s].caption, shown, ok);
+        }
+        chart_discard(&c);
+    }
+    /* Exec runtimes: one timeline each, so a program that runs its agents
+     * one after another shows it (the proxy's requests end to end). */
+    for (size_t t = 0; t < x.rt.n && rc >= 0; t++) {
+        long p = pb_exec_rt_by(res, t, NULL) != PB_BY_DRIVER ? timeline_pick_rt(&x, t) : -1;
+        if (p < 0) continue;
+        char name[64], caption[256];
+        snprintf(name, sizeof name, "timeline_rt%zu", t + 1);
+        /* The runtime's name is in the chart's title and the run's path
+         * (escaped), not in the caption, which is Markdown as written. */
+        snprintf(caption, sizeof caption, "Timeline of a typical run of an exec runtime "
+                 "(closest to its median measured efficiency), its requests as the recording "
+                 "proxy recorded them: agents side by side overlap, agents one after another "
+                 "do not.");
+        chart c;
+        if (chart_open(&c, dir, name, 1100, 500) != 0) {
+            chart_discard(&c);
+            rc = -1;
+            break;
+        }
+        c.note = note[0] ? note : NULL;
+        int r = chart_timeline(&x, &c, p);
+        if (r == 0 && chart_save(&c, caption) == 0) {
+            int ok = gnuplot ? render(gnuplot, dir, name) : 0;
+            if (gnuplot && !ok) rc = -1;
+            md_chart(report_links, opts->charts_link ? opts->charts_link : dir, name,
+                     "Timeline of an exec runtime", caption, ds->runs[p].path, ok);
+        } else if (r < 0) {
+            rc = -1;
         }
         chart_discard(&c);
     }

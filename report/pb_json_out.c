@@ -12,11 +12,13 @@
 #include "pb_analysis.h"
 #include "pb_answer.h"
 #include "pb_derive.h"
+#include "pb_exec.h"
 #include "pb_fs.h"
 #include "pb_json.h"
 #include "pb_sampling.h"
 #include "pb_metrics.h"
 #include "pb_scaling.h"
+#include "pb_servers.h"
 #include "pb_stats.h"
 
 /* NAN and infinities are not JSON: null says "not available". */
@@ -251,6 +253,8 @@ static cJSON *json_runtime(const pb_result *res, const pb_rt *r)
     const pb_analysis *a = &res->an;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "runtime", r->runtime);
+    cJSON_AddStringToObject(o, "measured_by",
+                            pb_exec_by_id(pb_exec_rt_by(res, (size_t)(r - a->rts), NULL)));
     cJSON_AddNumberToObject(o, "n_configs", (double)r->n_groups);
     cJSON *cm = cJSON_AddObjectToObject(o, "over_config_means");
     add_num(cm, "peak", r->cfg_peak);
@@ -367,6 +371,65 @@ static cJSON *json_request(const pb_agent *ag, const pb_request *rq, const char 
     return o;
 }
 
+/* pb_settings (issue 21): the answer per server setting at full precision. */
+static cJSON *json_settings(const pb_settings *st)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON *names = cJSON_AddArrayToObject(o, "settings");
+    for (size_t i = 0; i < st->n_names; i++)
+        cJSON_AddItemToArray(names, cJSON_CreateString(st->names[i]));
+    cJSON *ss = cJSON_AddArrayToObject(o, "series");
+    for (size_t i = 0; i < st->n_series; i++) {
+        const pb_setting_series *s = &st->series[i];
+        cJSON *j = cJSON_CreateObject();
+        add_str(j, "runtime", s->runtime);
+        add_str(j, "config_rest", s->rest);
+        add_num(j, "n_agents", s->n_agents);
+        cJSON *pts = cJSON_AddArrayToObject(j, "points");
+        for (size_t k = 0; k < s->n_points; k++) {
+            const pb_setting_point *p = &s->pts[k];
+            cJSON *q = cJSON_CreateObject();
+            add_str(q, "setting", p->setting);
+            cJSON_AddNumberToObject(q, "runs", (double)p->runs);
+            add_str(q, "speedup_kind", p->eff_measured ? "measured" : "estimated");
+            cJSON_AddItemToObject(q, "speedup", json_summary(&p->speedup));
+            cJSON_AddItemToObject(q, "efficiency", json_summary(&p->eff));
+            cJSON_AddItemToObject(q, "throughput", json_summary(&p->throughput));
+            add_str(q, "verdict", pb_answer_verdict_word(p->verdict));
+            add_num(q, "gpu_util_mean_pct", p->gpu_util_mean);
+            add_num(q, "gpu_util_max_pct", p->gpu_util_max);
+            cJSON_AddItemToArray(pts, q);
+        }
+        cJSON_AddItemToArray(ss, j);
+    }
+    return o;
+}
+
+/* A run's server setting, telemetry per kind of phase and host load. */
+static void json_run_servers(cJSON *o, const pb_run *r)
+{
+    add_str(o, "server_setting", r->server_setting);
+    add_str(o, "model_events", r->model_events);
+    const pb_run_telemetry *t = r->tel;
+    if (!t) {
+        cJSON_AddNullToObject(o, "telemetry");
+        return;
+    }
+    cJSON *j = cJSON_AddObjectToObject(o, "telemetry");
+    static const char *const PH[2] = {"solo", "concurrent"};
+    for (int k = 0; k < 2; k++) {
+        cJSON *p = cJSON_AddObjectToObject(j, PH[k]);
+        add_num(p, "gpu_util_mean_pct", t->gpu_util_mean[k]);
+        add_num(p, "gpu_util_max_pct", t->gpu_util_max[k]);
+        add_num(p, "gpu_mem_mib", t->gpu_mem_mib[k]);
+        add_num(p, "ps_vram_mib", t->ps_vram_mib[k]);
+    }
+    add_str(j, "models", t->models);
+    add_num(j, "host_loadavg_1m_max", t->host_load);
+    add_num(j, "host_cpus", t->host_cpus);
+    add_num(j, "host_steal_pct", t->host_steal_pct);
+}
+
 static cJSON *json_run(const pb_run *r, const pb_derived *d)
 {
     cJSON *o = cJSON_CreateObject();
@@ -380,6 +443,7 @@ static cJSON *json_run(const pb_run *r, const pb_derived *d)
     add_str(o, "invalid_reason", r->invalid_reason);
     cJSON_AddNumberToObject(o, "n_agents", (double)r->n_agents);
     add_num(o, "wall_s", r->wall_s);
+    cJSON_AddStringToObject(o, "measured_by", pb_exec_by_id(r->measured_by));
     add_str(o, "host", r->host);
     add_str(o, "wall_origin", r->wall_origin);
     add_str(o, "collect_version", r->tool_version);
@@ -397,6 +461,7 @@ static cJSON *json_run(const pb_run *r, const pb_derived *d)
     cJSON *m = cJSON_AddObjectToObject(o, "metrics");
     for (size_t k = 0; k < PB_N_METRICS; k++)
         add_num(m, PB_METRICS[k].id, pb_metric_get(d, &PB_METRICS[k]));
+    json_run_servers(o, r);
     cJSON *rq = cJSON_AddArrayToObject(o, "requests");
     for (size_t k = 0; k < r->n_agents; k++) {
         const pb_agent *ag = &r->agents[k];
@@ -578,6 +643,7 @@ int pb_json_out_write(const char *path, const pb_report_opts *op, char *err, siz
     for (size_t i = 0; i < ds->n_runs; i++)
         cJSON_AddItemToArray(runs, json_run(&ds->runs[i], &dv[i]));
     cJSON_AddItemToObject(root, "scaling", json_scaling(&res->sc));
+    cJSON_AddItemToObject(root, "server_settings", json_settings(&res->st));
     cJSON_AddItemToObject(root, "sampling", json_sampling(ds));
     cJSON_AddItemToObject(root, "data_quality", json_quality(ds));
     cJSON_AddStringToObject(root, "left_out", pooled ?

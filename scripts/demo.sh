@@ -3,10 +3,12 @@
 #   1. installs missing Debian packages (scripts/deps.sh),
 #   2. builds build/,
 #   3. runs the TR115 plan (runtimes uv, threads, serial and uv-1kb, the C
-#      counterparts of the study's variants) against the built-in Ollama emulator (two instances
-#      sharing one simulated GPU, time-scaled so it ends in about a minute),
-#   4. analyzes it into OUT: report.md, charts in charts/, tidy CSV files in
-#      csv/, every statistic in analysis.json;
+#      counterparts of the study's variants; 120 runs) against the built-in
+#      Ollama emulator (two instances sharing one simulated GPU, 25 times
+#      faster than real time: about 70 s once built, as README.md says),
+#   4. analyzes it into OUT: report.md (the front page, the answer first),
+#      report-full.md, charts in charts/, tidy CSV files in csv/, every
+#      statistic in analysis.json;
 #   5. when the reference agents of agents/ can be built here
 #      (scripts/agents-build.sh: Debian's cargo and librust-*-dev, or
 #      python3-httpx), the study's own runtimes as programs: the built-in
@@ -37,13 +39,15 @@ build/collector/collect --emulate --plan tr115 --runtime uv,threads,serial,uv-1k
     echo "demo: collect exited $rc (see above); ${out}/report.md was NOT updated" >&2
     exit "$rc"
 }
-echo "== analyze: ${out}/report.md (+ report-full.md), charts/, csv/, analysis.json ==" >&2
+# collect's last lines are its one-line answer per runtime and the analyze
+# command for the full report; the demo runs that command itself.
+echo "== analyze (the command collect printed, run for you): ${out}/report.md (+ report-full.md), charts/, csv/, analysis.json ==" >&2
 # -o: the report's chart links are relative to its own folder, so
 # ${out}/report.md opens with its pictures from anywhere.
 build/analyze/analyze -o "$out/report.md" --charts "$out/charts" --csv "$out/csv" \
     --json "$out/analysis.json" "$out/runs"
-echo "done: ${out}/report.md (the rest in ${out}/report-full.md; charts in ${out}/charts/, CSV in ${out}/csv/, JSON in" \
-     "${out}/analysis.json, raw traces in ${out}/runs)" >&2
+echo "done: ${out}/report.md (the answer first; the rest in ${out}/report-full.md; charts in ${out}/charts/, CSV in" \
+     "${out}/csv/, JSON in ${out}/analysis.json, raw traces in ${out}/runs)" >&2
 
 # 5. The study's runtimes as programs (issue 18), when any can run here.
 [ "${DEMO_AGENTS:-1}" = 0 ] && exit 0

@@ -40,11 +40,14 @@ for d in sorted(glob.glob(os.path.join(out, "uv", "OLLAMA_NUM_PARALLEL=*"))):
         conc = [ph["end_ns"] - ph["start_ns"] for ph in t["phases"] if ph["kind"] == "concurrent"][0]
         effs.append(100.0 * solo / (n * conc))
     mean = sum(effs) / len(effs)
+    # analyze summarises ratios by the geometric mean (pb_metrics)
+    geo = math.exp(sum(math.log(e) for e in effs) / len(effs))
     seen += 1
     ok = abs(mean - pred) <= tol
     bad += not ok
-    print("OLLAMA_NUM_PARALLEL=%d: measured efficiency %.2f%% (runs %s), emulator model %.2f%%, "
-          "diff %+.2f pp%s" % (par, mean, ", ".join("%.1f" % e for e in effs), pred, mean - pred,
+    print("OLLAMA_NUM_PARALLEL=%d: measured efficiency %.2f%% (runs %s; geometric mean %.2f%%), "
+          "emulator model %.2f%%, diff %+.2f pp%s" % (par, mean, ", ".join("%.1f" % e for e in effs),
+                                                      geo, pred, mean - pred,
                               "" if ok else "  <-- beyond %g pp" % tol))
 if seen == 0:
     print("no OLLAMA_NUM_PARALLEL=* configs under", out)

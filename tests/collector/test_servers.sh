@@ -58,10 +58,11 @@ if [ -n "${ANALYZE:-}" ]; then
 import re, sys
 md, check = open(sys.argv[1]).read(), open(sys.argv[2]).read()
 want = {m.group(1): float(m.group(2)) for m in
-        re.finditer(r"OLLAMA_NUM_PARALLEL=(\d+): measured efficiency ([\d.]+)%", check)}
+        re.finditer(r"OLLAMA_NUM_PARALLEL=(\d+): measured efficiency [\d.]+% \(runs [^;]*; "
+                    r"geometric mean ([\d.]+)%", check)}
 got = {m.group(1): float(m.group(2)) for m in
-       re.finditer(r"\*\*OLLAMA\\_NUM\\_PARALLEL=(\d+)\*\* \(uv\): measured speedup [\d.]+x, "
-                   r"efficiency ([\d.]+)%", md)}
+       re.finditer(r"\| OLLAMA\\_NUM\\_PARALLEL=(\d+) \| uv \| 4 \| 3 \| [\d.]+x \[[\d.]+, "
+                   r"[\d.]+\] \| [^|]+ \| ([\d.]+) \[", md)}
 assert want.keys() == got.keys() == {"1", "2", "4"}, (want, got)
 for k in want:
     assert abs(want[k] - got[k]) <= 0.051, (k, want[k], got[k])

@@ -37,6 +37,35 @@ for k in (1, 2):
                and x["sm_clock_mhz"] == 1800 for x in s), s[:3]
 print("gpu samples ok")
 PY
+# Host load per phase (issue 20 section 3): every phase carries the load
+# average and the steal share; cpus is the machine's, ticks count.
+python3 - "$WORK/g" "$(getconf _NPROCESSORS_ONLN)" <<'PY' || fail "host load per phase"
+import json, sys
+t = json.load(open(sys.argv[1] + "/uv/default/run_1.json"))
+for p in t["phases"]:
+    h = p["host"]
+    assert h["cpus"] == int(sys.argv[2]), h
+    assert 0 <= h["loadavg_1m_start"] < 100000 and 0 <= h["loadavg_1m"] < 100000, h
+    assert h["stat_ticks"] >= 0 and (h["steal_pct"] is None or 0 <= h["steal_pct"] <= 100), h
+conc = [p for p in t["phases"] if p["kind"] == "concurrent"][0]["host"]
+# a phase of > 100 ms spans at least a few 10 ms ticks of every CPU
+assert conc["stat_ticks"] > 0 and conc["steal_pct"] is not None, conc
+print("host load ok")
+PY
+# The samples on analyze's timeline: a GPU block holding the fake's values
+# (40..46 %), inside the drawn run's span.
+if [ -n "${ANALYZE:-}" ] && command -v gnuplot >/dev/null; then
+    "$ANALYZE" -q --charts "$WORK/ch" "$WORK/g" >/dev/null 2>"$WORK/an.log" || fail "analyze: $(cat "$WORK/an.log")"
+    python3 - "$WORK/ch/timeline.dat" <<'PY' || fail "GPU utilisation on the timeline"
+import sys
+blocks = open(sys.argv[1]).read().split("\n\n\n")
+(gpu,) = [b for b in blocks if "GPU utilisation (nvidia-smi)" in b]
+vals = [float(l.split()[1]) for l in gpu.splitlines() if l and l[0] != "#"]
+assert len(vals) >= 3 and all(40 <= v <= 46 for v in vals), vals
+print("timeline gpu ok:", len(vals), "samples")
+PY
+    grep -q "axes x1y2 with filledcurves" "$WORK/ch/timeline.gp" || fail "timeline script draws no GPU curve"
+fi
 if ! command -v nvidia-smi >/dev/null; then
     "$COLLECT" --endpoint http://127.0.0.1:1 --emulate --time-scale 20 --agents 2 --prompt hi \
         --num-predict 10 --runs 2 --runtime uv --out "$WORK/a" 2>"$WORK/a.log" || fail "absent: exit $?"
