@@ -113,6 +113,47 @@ static void derive_gaps(const pb_run *run, pb_derived *o) {
     free(g);
 }
 
+size_t pb_derive_wb_lags(const pb_run *run, double **out) {
+    size_t total = 0, k = 0;
+    *out = NULL;
+    for (size_t i = 0; i < run->n_agents; i++)
+        if (run->agents[i].conc.written_s)
+            total += run->agents[i].conc.n_chunks;
+    if (total == 0 || !(*out = malloc(total * sizeof **out))) return 0;
+    for (size_t i = 0; i < run->n_agents; i++) {
+        const pb_request *rq = &run->agents[i].conc;
+        for (size_t j = 0; rq->written_s && j < rq->n_chunks; j++)
+            if (isfinite(rq->written_s[j]) && isfinite(rq->chunks[j].t_s))
+                (*out)[k++] = ms(rq->chunks[j].t_s, rq->written_s[j]);
+    }
+    if (k == 0) {
+        free(*out);
+        *out = NULL;
+    }
+    return k;
+}
+
+/* Process and wire spans of an exec runtime's run, and its lags. */
+static void derive_exec(const pb_run *run, double wall, double solo_sum, int solo_ok,
+                        pb_derived *o) {
+    o->process_s = o->wire_s = o->process_overhead_s = NAN;
+    o->solo_process_s = o->solo_wire_s = NAN;
+    o->wb_lag_p50_ms = o->wb_lag_p99_ms = NAN;
+    if (run->measured_by == PB_BY_DRIVER) return;
+    o->process_s = run->conc_process_s;
+    o->wire_s = wall;
+    o->process_overhead_s = o->process_s - o->wire_s;
+    o->solo_process_s = run->solo_process_s;
+    o->solo_wire_s = solo_ok ? solo_sum : NAN;
+    double *lag;
+    size_t k = pb_derive_wb_lags(run, &lag);
+    if (k) {
+        o->wb_lag_p50_ms = pb_stats_quantile(lag, k, 0.50);
+        o->wb_lag_p99_ms = pb_stats_quantile(lag, k, 0.99);
+    }
+    free(lag);
+}
+
 void pb_derive_run(const pb_run *run, pb_derived *o) {
     size_t n = run->n_agents;
     double wall = run_wall(run);
@@ -167,6 +208,7 @@ void pb_derive_run(const pb_run *run, pb_derived *o) {
         o->tok_speedup = (conc_tok / wall) / (solo_tok / solo_sum);
 
     o->start_skew_ms = (n >= 2 && tmax >= tmin) ? ms(tmin, tmax) : NAN;
+    derive_exec(run, wall, solo_sum, solo_ok, o);
 
     /* Overlap: an agent is "streaming" from its first token (first byte when
      * the token time is missing) to its end. */

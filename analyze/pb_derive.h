@@ -45,7 +45,24 @@ typedef struct pb_derived {
     /* Against --sequential-ref: reference runtime's mean wall for this config
      * / this run's wall, and / N * 100. NAN without a reference. */
     double ref_seq_s, ref_speedup, ref_efficiency;
+    /* Exec runtimes only (NAN otherwise; report/README.md "Exec runtimes"),
+     * seconds: the concurrent phase's process span (spawn to exit), its
+     * wire span (first request's start to last byte: the wall the speedup
+     * uses), process - wire (start-up and shutdown outside the requests);
+     * the sums over the solo phases of the process spans (NAN when
+     * replayed) and of the wire spans (the requests' durations). */
+    double process_s, wire_s, process_overhead_s, solo_process_s, solo_wire_s;
+    /* Write-back lag (ms) of the concurrent phase's chunks the recording
+     * proxy timed, pooled over the agents: the chunk's acceptance by the
+     * program's socket - its arrival from the server; p50 and p99 (R type
+     * 7). NAN without proxy records. */
+    double wb_lag_p50_ms, wb_lag_p99_ms;
 } pb_derived;
+
+/* The write-back lags (ms) of a run's concurrent-phase chunks into
+ * *out (malloc'd; NULL when none): their count, 0 when none. Chunks the
+ * program never accepted are left out. */
+size_t pb_derive_wb_lags(const pb_run *run, double **out);
 
 /* Over a group or runtime, ref_speedup (efficiency 0) or ref_efficiency
  * (1): the per-run values treat the reference's mean as known, so their

@@ -107,6 +107,26 @@ static int load_request(const cJSON *rq, pb_request *out, const char *where,
             out->n_chunks++;
         }
     }
+    /* The recording proxy's write-back instants (exec runtimes): one per
+     * chunk, null when the program never took it. Another length is a
+     * malformed trace: the lags would pair the wrong chunks. */
+    const cJSON *wr = pb_json_arr(rq, "chunks_written_ns");
+    if (wr && out->n_chunks) {
+        if ((size_t)cJSON_GetArraySize(wr) != out->n_chunks) {
+            snprintf(err, errlen, "%s.chunks_written_ns has %d entries for %zu chunks",
+                     where, cJSON_GetArraySize(wr), out->n_chunks);
+            return -1;
+        }
+        if (!(out->written_s = malloc(out->n_chunks * sizeof *out->written_s))) {
+            snprintf(err, errlen, "%s: out of memory", where);
+            return -1;
+        }
+        size_t k = 0;
+        const cJSON *w;
+        cJSON_ArrayForEach(w, wr)
+            out->written_s[k++] = cJSON_IsNumber(w) && isfinite(w->valuedouble)
+                                      ? w->valuedouble / NS : NAN;
+    }
     return 0;
 }
 
@@ -159,6 +179,7 @@ static int merge_step(pb_request *dst, pb_request *add)
                               (dst->n_step_chunks + add->n_chunks) * sizeof *c);
         if (!c) {
             free(add->chunks);
+            free(add->written_s);
             free(add->error);
             return -1;
         }
@@ -180,6 +201,7 @@ static int merge_step(pb_request *dst, pb_request *add)
     dst->n_llm++;
     dst->llm_s += add->t_end - add->t_start;
     free(add->chunks);
+    free(add->written_s);
     free(add->error);
     return 0;
 }
@@ -360,10 +382,12 @@ int pb_load_parbench(const cJSON *root, pb_run *run, char *err, size_t errlen)
         ag->model = dup_or_null(pb_json_str(a, "model"));
         pb_request_clear(&ag->conc);
         pb_request_clear(&ag->solo);
+        ag->solo_proc_t0 = ag->solo_proc_t1 = NAN;
     }
 
-    int have_conc = 0;
-    size_t pi = 0;
+    int have_conc = 0, exec = 0, replay = 0;
+    size_t pi = 0, n_solo_proc = 0;
+    double solo_proc = 0;
     const cJSON *ph;
     cJSON_ArrayForEach(ph, phases) {
         char where[96];
@@ -396,11 +420,52 @@ int pb_load_parbench(const cJSON *root, pb_run *run, char *err, size_t errlen)
             if (isfinite(cpu) && cpu >= 0)
                 run->collector_cpu_s = cpu / 1e6;
         }
+        /* Exec runtimes (data/EXEC.md): the program's spawn to exit, and
+         * whether a solo baseline was replayed by parbench instead. */
+        const cJSON *proc = pb_json_obj(ph, "process");
+        const char *bl = pb_json_str(ph, "baseline");
+        if (proc || (bl && strcmp(bl, "replay") == 0)) {
+            double ps = pb_json_opt_num(proc, "start_ns"), pe = pb_json_opt_num(proc, "end_ns");
+            double span = ps >= 0 && pe >= ps ? (pe - ps) / NS : NAN;
+            exec = 1;
+            if (bl && strcmp(bl, "replay") == 0)
+                replay = 1;
+            /* A trace from before the proxy was wired in: process spans but
+             * no request to time (data/EXEC.md). */
+            const cJSON *rr = cJSON_GetObjectItemCaseSensitive(proc, "requests_recorded");
+            if ((is_conc || is_solo) && cJSON_IsFalse(rr)) {
+                snprintf(err, errlen, "phases[%zu]: the exec runtime's requests were not "
+                         "recorded (process.requests_recorded false, a collect without the "
+                         "recording proxy): nothing to measure; collect it again", pi);
+                return -1;
+            }
+            if (is_conc) {
+                run->conc_process_s = span;
+                run->conc_proc_t0 = isfinite(span) ? ps / NS : NAN;
+                run->conc_proc_t1 = isfinite(span) ? pe / NS : NAN;
+            } else if (is_solo) {
+                solo_proc += span;
+                n_solo_proc++;
+                /* "solo:<agent id>" (data/FORMAT.md). */
+                const char *nm = pb_json_str(ph, "name");
+                pb_agent *sa = nm && strncmp(nm, "solo:", 5) == 0 ? find_agent(run, nm + 5) : NULL;
+                if (sa && isfinite(span)) {
+                    sa->solo_proc_t0 = ps / NS;
+                    sa->solo_proc_t1 = pe / NS;
+                }
+            }
+        }
         if (is_conc || is_solo) {
             size_t ri = 0;
             const cJSON *rq;
             cJSON_ArrayForEach(rq, reqs) {
                 snprintf(where, sizeof where, "phases[%zu].requests[%zu]", pi, ri++);
+                /* The proxy records every request a program sends; one
+                 * that no dialect reads (/api/tags, ...) is no agent's
+                 * LLM call and measures nothing here. */
+                const char *src = pb_json_str(rq, "source");
+                if (src && strcmp(src, "proxy") == 0 && !pb_json_str(rq, "dialect"))
+                    continue;
                 pb_agent *ag = find_agent(run, pb_json_str(rq, "agent"));
                 if (!ag) {
                     snprintf(err, errlen, "%s.agent is missing or not one of "
@@ -413,6 +478,7 @@ int pb_load_parbench(const cJSON *root, pb_run *run, char *err, size_t errlen)
                     pb_request add;
                     if (load_request(rq, &add, where, err, errlen)) {
                         free(add.chunks);
+                        free(add.written_s);
                         free(add.error);
                         return -1;
                     }
@@ -430,6 +496,7 @@ int pb_load_parbench(const cJSON *root, pb_run *run, char *err, size_t errlen)
                     return -1;
                 }
                 free(dst->chunks);
+                free(dst->written_s);
                 free(dst->error);
                 if (load_request(rq, dst, where, err, errlen))
                     return -1;
@@ -467,6 +534,26 @@ int pb_load_parbench(const cJSON *root, pb_run *run, char *err, size_t errlen)
                      "phase", run->agents[i].id);
             return -1;
         }
+    /* An exec runtime's phase spans its process, start-up included, while
+     * its solo requests are timed on the wire: the concurrent wall is
+     * therefore the wire span too (first request's start to last byte), as
+     * parbench's own drivers time it, so every runtime's speedup has one
+     * definition (report/README.md, "Exec runtimes"). */
+    if (exec) {
+        double t0 = INFINITY, t1 = -INFINITY;
+        for (size_t i = 0; i < run->n_agents; i++) {
+            t0 = fmin(t0, run->agents[i].conc.t_start);
+            t1 = fmax(t1, run->agents[i].conc.t_end);
+        }
+        run->measured_by = replay ? PB_BY_PROXY_REPLAY : PB_BY_PROXY;
+        if (t1 > t0) {
+            run->conc_start = t0;
+            run->conc_end = t1;
+            run->wall_s = t1 - t0;
+        }
+        if (!replay && n_solo_proc == run->n_agents)
+            run->solo_process_s = solo_proc;
+    }
     /* Original metric: sum of the agents' durations inside the concurrent
      * phase / wall; measured: sum of their solo durations / wall. */
     double sum_c = 0, sum_s = 0;

@@ -8,8 +8,8 @@
 /* Ratios (speedups and the efficiencies derived from them against a
  * baseline) are geometric (1); the original study's estimate is its own
  * arithmetic definition and stays so; percentages of a whole are bounded
- * (2). */
-#define M(id, unit, field, scale, geo) {id, unit, offsetof(pb_derived, field), scale, geo & 1, geo >> 1}
+ * (2); spans and lags of exec runtimes cannot be negative (4). */
+#define M(id, unit, field, scale, geo) {id, unit, offsetof(pb_derived, field), scale, geo & 1, (geo >> 1) & 1, geo >> 2}
 const pb_metric_def PB_METRICS[] = {
     M("est_speedup", "x", est_speedup, 1, 0),
     M("est_efficiency", "percent", est_efficiency, 1, 2),
@@ -31,6 +31,13 @@ const pb_metric_def PB_METRICS[] = {
     M("chunk_gap_p50_ms", "ms", gap_p50_ms, 1, 0),
     M("chunk_gap_p90_ms", "ms", gap_p90_ms, 1, 0),
     M("chunk_gap_p99_ms", "ms", gap_p99_ms, 1, 0),
+    M("process_span_s", "s", process_s, 1, 4),
+    M("wire_span_s", "s", wire_s, 1, 4),
+    M("process_overhead_s", "s", process_overhead_s, 1, 4),
+    M("solo_process_span_s", "s", solo_process_s, 1, 4),
+    M("solo_wire_span_s", "s", solo_wire_s, 1, 4),
+    M("writeback_lag_p50_ms", "ms", wb_lag_p50_ms, 1, 4),
+    M("writeback_lag_p99_ms", "ms", wb_lag_p99_ms, 1, 4),
 };
 #undef M
 const size_t PB_N_METRICS = sizeof PB_METRICS / sizeof PB_METRICS[0];
@@ -57,5 +64,7 @@ void pb_metrics_summarize(const pb_metric_def *m, double *v, size_t n, pb_summar
         /* A percentage of a whole (the original efficiency, overlap)
          * cannot leave [0, 100] (issue 8, section 5). */
         pb_stats_clip(out, 0, 100);
+    } else if (m->nonneg) {
+        pb_stats_clip(out, 0, INFINITY);
     }
 }

@@ -25,6 +25,8 @@ typedef struct pb_metric_def {
                           * the t interval of the mean ln value */
     int bounded;         /* a percentage of a whole: interval clipped to
                           * [0, 100] */
+    int nonneg;          /* a duration or lag that cannot be negative:
+                          * interval clipped at 0 */
 } pb_metric_def;
 
 extern const pb_metric_def PB_METRICS[];

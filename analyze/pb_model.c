@@ -35,6 +35,7 @@ static void request_free(pb_request *rq)
 {
     free(rq->chunks);
     free(rq->step_chunks);
+    free(rq->written_s);
     free(rq->error);
 }
 
@@ -128,6 +129,8 @@ pb_run *pb_dataset_add_run(pb_dataset *ds)
     r->llm_efficiency = NAN;
     r->max_offset_s = NAN;
     r->collector_cpu_s = NAN;
+    r->conc_process_s = r->solo_process_s = NAN;
+    r->conc_proc_t0 = r->conc_proc_t1 = NAN;
     return r;
 }
 

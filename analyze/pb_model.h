@@ -42,6 +42,11 @@ typedef struct pb_request {
      * timeline draws them; the chunk metrics keep to the first call's. */
     size_t n_step_chunks;
     pb_chunk *step_chunks;
+    /* Recorded by collect's proxy (exec runtimes, data/FORMAT.md): per
+     * chunk, when the program's socket accepted it (seconds since the
+     * origin, NAN = never), n_chunks of them; NULL otherwise. Minus the
+     * chunk's t_s it is the write-back lag: how late the program read. */
+    double *written_s;
     char *error;              /* owned; NULL when ok */
     int http_status;          /* parbench traces: 0 = no response; -1 unknown */
     /* Workflow agents (several steps per phase): the request stands for the
@@ -71,6 +76,9 @@ typedef struct pb_agent {
     pb_request conc;          /* request in the concurrent phase */
     int has_solo;
     pb_request solo;          /* request when it ran alone (parbench traces) */
+    /* Exec runtimes: the program's spawn and exit in this agent's solo
+     * phase (seconds since the origin; NAN otherwise), for the timeline. */
+    double solo_proc_t0, solo_proc_t1;
 } pb_agent;
 
 /* One server as the collector saw it (trace key "servers"): the emulator
@@ -80,6 +88,16 @@ typedef struct pb_server {
     double emu_time_scale;    /* 0 when not an emulator */
     char *emu_preset;         /* owned, may be NULL */
 } pb_server;
+
+/* How a run's runtime was measured (data/EXEC.md). */
+typedef enum pb_measured_by {
+    PB_BY_DRIVER = 0,         /* parbench's own driver (uv, threads, ...) or
+                               * a file of the original study */
+    PB_BY_PROXY,              /* a program (exec runtime) through the
+                               * recording proxy, solo phases its own too */
+    PB_BY_PROXY_REPLAY,       /* the same, solo baseline replayed by
+                               * parbench's serial driver ("solo": "replay") */
+} pb_measured_by;
 
 typedef struct pb_run {
     char *path;               /* owned: file it came from */
@@ -113,6 +131,13 @@ typedef struct pb_run {
     /* Concurrent phase. */
     double conc_start, conc_end;  /* seconds since origin (NAN if unknown) */
     double wall_s;                /* concurrent wall time */
+    /* Exec runtimes (pb_measured_by): the concurrent phase's process span
+     * (spawn to exit) and the sum of the solo phases' (NAN when a solo
+     * phase was replayed or has none). wall_s, conc_start and conc_end are
+     * then the wire span: the first request's start to the last byte. */
+    pb_measured_by measured_by;
+    double conc_process_s, solo_process_s;
+    double conc_proc_t0, conc_proc_t1;  /* the concurrent phase's spawn, exit */
 
     /* The original study's metric ("estimated"): sum of the agents'
      * durations inside the concurrent run / wall, and / N * 100. For the

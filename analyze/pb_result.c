@@ -81,8 +81,8 @@ int pb_result_build(const pb_dataset *ds, const pb_result_opts *o, pb_result *r)
     r->ref_configs = pb_derive_dataset(ds, o->sequential_ref, o->drop_first, r->dv);
     if (pb_answer_build(ds, &r->an, o->sequential_ref, &r->ans) != 0 ||
         pb_scaling_build(ds, r->opts.knee_pct, &r->sc) != 0 ||
-        pb_warn_build(r, &r->warn) != 0 || summaries(r) != 0 ||
-        pb_servers_settings_build(ds, &r->an, r->dv, &r->st) != 0)
+        summaries(r) != 0 || pb_servers_settings_build(ds, &r->an, r->dv, &r->st) != 0 ||
+        pb_warn_build(r, &r->warn) != 0)
         goto oom;
     return 0;
 oom:

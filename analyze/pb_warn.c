@@ -13,6 +13,7 @@
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 
+#include "pb_exec.h"
 #include "pb_result.h"
 #include "pb_sampling.h"
 #include "pb_servers.h"
@@ -22,7 +23,7 @@ const char *pb_warn_kind_id(pb_warn_kind k)
     static const char *const ID[PB_W_COUNT] = {
         "speedup_above_n", "solo_departs", "first_run", "tests_disagree",
         "setting_differs", "confounded_with_time", "robustness", "target_missed",
-        "host_load", "model_event"};
+        "host_load", "model_event", "startup_dominates", "replay_baseline"};
     return k < PB_W_COUNT ? ID[k] : "unknown";
 }
 
@@ -603,6 +604,51 @@ static int check_models(const pb_result *r, pb_warnings *w)
     return rc;
 }
 
+/* Exec runtimes (data/EXEC.md). A program whose process span (spawn to
+ * exit) is more than PB_EXEC_STARTUP_RATIO times its wire span spends most
+ * of what a user waits for starting and stopping, which the speedup (on
+ * the wire span) leaves out. A replayed solo baseline is parbench's serial
+ * driver, not the program: the speedup then compares two clients. One
+ * line per kind listing the runtimes (subject: their names, ", "-joined),
+ * so a sweep of many programs keeps the front page short. */
+static int check_exec(const pb_result *r, pb_warnings *w)
+{
+    long mp = pb_metrics_index("process_span_s"), mw = pb_metrics_index("wire_span_s");
+    char subj[2][512] = {"", ""}, list[2][1024] = {"", ""};
+    size_t n[2] = {0, 0};
+    for (size_t t = 0; t < r->an.n_rts; t++) {
+        const char *rt = r->an.rts[t].runtime;
+        pb_measured_by by = pb_exec_rt_by(r, t, NULL);
+        if (by == PB_BY_DRIVER)
+            continue;
+        const pb_summary *p = pb_result_rsum(r, t, (size_t)mp);
+        const pb_summary *q = pb_result_rsum(r, t, (size_t)mw);
+        int k0 = p->n && q->n && q->mean > 0 && p->mean > PB_EXEC_STARTUP_RATIO * q->mean;
+        int k1 = by == PB_BY_PROXY_REPLAY;
+        for (int k = 0; k < 2; k++) {
+            if (!(k ? k1 : k0))
+                continue;
+            size_t ls = strlen(subj[k]), ll = strlen(list[k]);
+            snprintf(subj[k] + ls, sizeof subj[k] - ls, "%s%s", n[k] ? ", " : "", rt);
+            if (k == 0)
+                snprintf(list[k] + ll, sizeof list[k] - ll, "%s%s %.3g s vs %.3g s",
+                         n[k] ? ", " : "", rt, p->mean, q->mean);
+            else
+                snprintf(list[k] + ll, sizeof list[k] - ll, "%s%s", n[k] ? ", " : "", rt);
+            n[k]++;
+        }
+    }
+    if (n[0] && add(w, PB_W_STARTUP_DOMINATES, subj[0], "Start-up dominates: process span "
+                    "(spawn to exit) over %gx the wire span (means): %s; speedups leave it out.",
+                    PB_EXEC_STARTUP_RATIO, list[0]) != 0)
+        return -1;
+    if (n[1] && add(w, PB_W_REPLAY_BASELINE, subj[1], "Solo baseline replayed by parbench's "
+                    "serial driver, not the program (same bodies and seeds): %s; the speedup "
+                    "compares the program together with parbench alone.", list[1]) != 0)
+        return -1;
+    return 0;
+}
+
 int pb_warn_build(const pb_result *r, pb_warnings *out)
 {
     memset(out, 0, sizeof *out);
@@ -623,7 +669,8 @@ int pb_warn_build(const pb_result *r, pb_warnings *out)
         rc = check_above_n(r, out) || check_solo(r, out) ||
              check_first_run(r, &drop1, out) || check_tests(r, out) ||
              check_settings(r, out) || check_time(r, out) || check_robust(r, &drop1, out) ||
-             check_target(r, out) || check_host(r, out) || check_models(r, out)
+             check_target(r, out) || check_host(r, out) || check_models(r, out) ||
+             check_exec(r, out)
              ? -1 : 0;
     if (have) {
         pb_answer_free(&drop1);

@@ -22,6 +22,8 @@ typedef enum pb_warn_kind {
     PB_W_TARGET_MISSED,       /* collect --target-ci: a group missed its target */
     PB_W_HOST_LOAD,           /* the host was loaded during measured phases */
     PB_W_MODEL_EVENT,         /* a model loaded, reloaded or evicted in a measured phase */
+    PB_W_STARTUP_DOMINATES,   /* exec runtime: process span >> wire span */
+    PB_W_REPLAY_BASELINE,     /* exec runtime: its solo baseline is a replay */
     PB_W_COUNT
 } pb_warn_kind;
 
@@ -38,7 +40,8 @@ typedef struct pb_warnings {
 
 /* Stable id of a kind: "speedup_above_n", "solo_departs", "first_run",
  * "tests_disagree", "setting_differs", "confounded_with_time",
- * "robustness", "target_missed", "host_load", "model_event". */
+ * "robustness", "target_missed", "host_load", "model_event",
+ * "startup_dominates", "replay_baseline". */
 const char *pb_warn_kind_id(pb_warn_kind k);
 
 /* Runs every check on r (its analysis, derived metrics and answer must be

@@ -84,6 +84,10 @@ typedef struct pb_dialect {
     const char *models_path;
     cJSON *(*model_ids)(const cJSON *models_answer);
     const char *version_path;   /* NULL: the version comes from models_answer */
+    /* Asked when version_path is NULL, its failure not an error: where a
+     * server that also speaks another API states its version (Ollama's
+     * /api/version beside its /v1). */
+    const char *version_probe;
     /* The server's version: from version_answer (may be NULL) or the
      * models answer; a new string item or NULL. */
     cJSON *(*server_version)(const cJSON *version_answer, const cJSON *models_answer,

@@ -212,24 +212,16 @@ static cJSON *model_ids(const cJSON *models)
     return ids;
 }
 
-/* The OpenAI API has no version route: owned_by of the model is what the
- * server says about itself (Ollama: "library", vLLM: "vllm", llama.cpp:
- * "llamacpp"). */
+/* The OpenAI API has no version route, and a model's owned_by is its
+ * owner ("library" on Ollama, "vllm", "llamacpp"), not the server's
+ * version: the version is what /api/version of the same base states when
+ * the server is an Ollama (version_probe), else none. */
 static cJSON *server_version(const cJSON *version, const cJSON *models, const char *model)
 {
-    (void)version;
-    const cJSON *m, *first = NULL;
-    cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(models, "data")) {
-        const cJSON *id = cJSON_GetObjectItemCaseSensitive(m, "id");
-        const cJSON *ob = cJSON_GetObjectItemCaseSensitive(m, "owned_by");
-        if (!nonempty(ob))
-            continue;
-        if (!first)
-            first = ob;
-        if (cJSON_IsString(id) && model && strcmp(id->valuestring, model) == 0)
-            return cJSON_CreateString(ob->valuestring);
-    }
-    return first ? cJSON_CreateString(first->valuestring) : NULL;
+    (void)models;
+    (void)model;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(version, "version");
+    return nonempty(v) ? cJSON_CreateString(v->valuestring) : NULL;
 }
 
 const pb_dialect pb_dialect_openai_chat = {
@@ -238,7 +230,8 @@ const pb_dialect pb_dialect_openai_chat = {
     .check_options = check_options, .build_request = build_chat,
     .on_message = on_message, .on_end = on_end, .error_text = error_text,
     .models_path = "/v1/models", .model_ids = model_ids,
-    .version_path = NULL, .server_version = server_version,
+    .version_path = NULL, .version_probe = "/api/version",
+    .server_version = server_version,
 };
 
 const pb_dialect pb_dialect_openai_completions = {
@@ -247,5 +240,6 @@ const pb_dialect pb_dialect_openai_completions = {
     .check_options = check_options, .build_request = build_completions,
     .on_message = on_message, .on_end = on_end, .error_text = error_text,
     .models_path = "/v1/models", .model_ids = model_ids,
-    .version_path = NULL, .server_version = server_version,
+    .version_path = NULL, .version_probe = "/api/version",
+    .server_version = server_version,
 };

@@ -5,12 +5,11 @@
  * Ctrl-C. Its stdout and stderr are kept beside the run (the first
  * PB_EXEC_KEEP bytes of each).
  *
- * What the program's requests did on the wire is the recording proxy's job
- * (collector/proxy.c): endpoints_open() starts one proxy per endpoint on
- * this loop, and the job and the environment name the proxies;
- * endpoints_close() takes their requests as the phase's records (the
- * trace's "requests_recorded" says whether there are any). A proxy that
- * cannot start is a setup error of the phase. */
+ * What the program's requests did on the wire is the recording proxy's
+ * (collector/proxy.c, issue 18 section 2): endpoints_open() starts one per
+ * plan endpoint on this loop (the job and the environment name them),
+ * endpoints_close() takes their records, and exec_map.c says whose each
+ * is (an agent's, or none: set aside with why). */
 #include "driver.h"
 
 #include <errno.h>
@@ -21,6 +20,8 @@
 #include <unistd.h>
 
 #include "exec_cmd.h"
+#include "exec_listen.h"
+#include "exec_map.h"
 #include "proxy.h"
 #include "pb_fs.h"
 #include "signals.h"
@@ -30,6 +31,7 @@
 #define KILL_GRACE_MS 2000          /* SIGTERM, then SIGKILL this much later */
 #define DRAIN_MS 1000               /* after exit: the pipes' last bytes */
 #define CHECK_MS 20                 /* Ctrl-C poll without the signal pipe */
+
 
 extern char **environ;
 
@@ -67,6 +69,13 @@ typedef struct endpoints {
     uv_loop_t *loop;
 } endpoints;
 
+/* "solo": "replay": the concurrent phase keeps what the program sent, for
+ * the solo phases to send again (replay_write). */
+static int keeps_bodies(const pb_wf_phase *ph)
+{
+    return ph->rt->solo_replay && strcmp(ph->kind, "concurrent") == 0;
+}
+
 static int endpoints_open(endpoints *e, const pb_wf_phase *ph, uv_loop_t *loop, char *err,
                           size_t errlen)
 {
@@ -80,11 +89,19 @@ static int endpoints_open(endpoints *e, const pb_wf_phase *ph, uv_loop_t *loop, 
         PB_MEM_OOM();
     for (int i = 0; i < e->n; i++) {
         pb_proxy_opts o = {.upstream = ph->ctx->urls[i], .label = ph->ctx->plan->endpoints[i],
-                           .origin_ns = ph->origin};
+                           .origin_ns = ph->origin, .keep_request_body = keeps_bodies(ph)};
+        /* An address the program hard-codes (exec_listen.h); checked
+         * before the sweep, so a failure here is a port taken since. */
+        char host[64];
+        const char *want = ph->ctx->plan->exec_listen ? ph->ctx->plan->exec_listen[i] : NULL;
+        if (want && pb_exec_listen_parse(want, host, sizeof host, &o.listen_port, err, errlen) != 0)
+            return -1;
+        if (want)
+            o.listen_host = host;
         if (!(e->px[i] = pb_proxy_start(loop, &o, err, errlen)))
             return -1;
-        e->own[i] = pb_mem_alloc(64);
-        snprintf(e->own[i], 64, "http://127.0.0.1:%d", pb_proxy_port(e->px[i]));
+        e->own[i] = pb_mem_alloc(96);
+        snprintf(e->own[i], 96, "http://%s:%d", want ? host : "127.0.0.1", pb_proxy_port(e->px[i]));
     }
     e->urls = (const char *const *)e->own;
     e->recording = 1;
@@ -95,7 +112,7 @@ static void on_proxy_closed(void *ud) { ((endpoints *)ud)->closed++; }
 
 static void on_wait_tick(uv_timer_t *h) { uv_stop(h->loop); }
 
-static cJSON *endpoints_close(endpoints *e, pb_wf_agent **ws, int n)
+static cJSON *endpoints_close(endpoints *e)
 {
     /* Responses the client left mid-way finish as the proxy notices:
      * wait for them, bounded. */
@@ -127,40 +144,86 @@ static cJSON *endpoints_close(endpoints *e, pb_wf_agent **ws, int n)
     }
     while (e->closed < started)
         uv_run(e->loop, UV_RUN_ONCE);
-    /* Whose request: the job's X-Parbench-Request id, else the k-th
-     * request at an endpoint is the k-th job agent there. */
-    int *seen = calloc((size_t)e->n + 1, sizeof *seen); /* requests per endpoint */
-    if (!seen)
-        PB_MEM_OOM();
-    cJSON *q;
-    cJSON_ArrayForEach(q, all) {
-        const cJSON *rid = cJSON_GetObjectItemCaseSensitive(q, "request_id");
-        const cJSON *ep = cJSON_GetObjectItemCaseSensitive(q, "endpoint");
-        const char *who = NULL;
-        for (int i = 0; i < n && !who; i++)
-            if (cJSON_IsString(rid) && strcmp(rid->valuestring, pb_wf_agent_request(ws[i])->request_id) == 0)
-                who = pb_wf_agent_spec(ws[i])->id;
-        int j = -1;
-        for (int i = 0; i < e->n && cJSON_IsString(ep); i++)
-            if (strcmp(ep->valuestring, e->labels[i]) == 0)
-                j = i;
-        if (!who && j >= 0) {
-            int nth = seen[j]++;
-            for (int i = 0; i < n && !who; i++)
-                if (pb_wf_agent_spec(ws[i])->endpoint_index == j && nth-- == 0)
-                    who = pb_wf_agent_spec(ws[i])->id;
-        }
-        if (who) {
-            cJSON_DeleteItemFromObjectCaseSensitive(q, "agent");
-            cJSON_AddStringToObject(q, "agent", who);
-        }
-    }
-    free(seen);
     for (int i = 0; i < e->n; i++)
         free(e->own[i]);
     free(e->own);
     free(e->px);
     return all;
+}
+
+/* The records as the agents' requests (exec_map.c); the others into
+ * *other, with the reason they make the run invalid, if any. */
+static cJSON *map_records(cJSON *all, const pb_wf_phase *ph, pb_wf_agent **ws, int n, cJSON **other,
+                          char **invalid)
+{
+    pb_exec_agent_ref *refs = calloc((size_t)n + 1, sizeof *refs);
+    int *steps = calloc((size_t)n * PB_STEPS_MAX + 1, sizeof *steps);
+    if (!refs || !steps)
+        PB_MEM_OOM();
+    for (int i = 0; i < n; i++) {
+        const pb_agent_spec *a = pb_wf_agent_spec(ws[i]);
+        const pb_transfer *t = pb_wf_agent_request(ws[i]);
+        refs[i] = (pb_exec_agent_ref){.id = a->id, .request_id = t ? t->request_id : NULL,
+                                      .model = a->model, .endpoint = a->endpoint_index,
+                                      .llm_step = steps + i * PB_STEPS_MAX};
+        /* A workflow agent in this phase (warm-ups are plain): one request
+         * per llm step. */
+        cJSON *sj = pb_wf_agent_steps_json(ws[i]), *st;
+        int k = 0;
+        cJSON_ArrayForEach(st, sj) {
+            if (cJSON_HasObjectItem(st, "llm") && refs[i].n_llm < PB_STEPS_MAX)
+                steps[i * PB_STEPS_MAX + refs[i].n_llm++] = k;
+            k++;
+        }
+        cJSON_Delete(sj);
+    }
+    cJSON *mine;
+    pb_exec_map(all, refs, n, (const char *const *)ph->ctx->plan->endpoints,
+                ph->ctx->plan->n_endpoints, &mine, other, invalid);
+    cJSON_Delete(all);
+    free(refs);
+    free(steps);
+    return mine;
+}
+
+/* The bodies the proxy kept leave the records (a trace holds no request
+ * bodies); with "solo": "replay" each agent's first one is written to
+ * <dir>/concurrent.replay, {"ID": {"api", "path", "body",
+ * "request_id"}}, which the replayed solo phases send (run.c). Written
+ * even when empty, so no file of an earlier attempt is replayed. JSON, but
+ * not named .json: analyze reads every .json of a run folder. */
+static void replay_write(const pb_wf_phase *ph, cJSON *mine, cJSON *other)
+{
+    cJSON *out = cJSON_CreateObject(), *q;
+    cJSON_ArrayForEach(q, mine) {
+        cJSON *b = cJSON_DetachItemFromObjectCaseSensitive(q, "request_body");
+        const char *ag = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(q, "agent"));
+        const char *api = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(q, "api"));
+        const char *path = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(q, "url_path"));
+        const char *rid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(q, "request_id"));
+        if (cJSON_IsObject(b) && ag && api && path && rid && !cJSON_HasObjectItem(out, ag) &&
+            pb_dialect_find(api)) {
+            cJSON *a = cJSON_AddObjectToObject(out, ag);
+            cJSON_AddStringToObject(a, "api", api);
+            cJSON_AddStringToObject(a, "path", path);
+            cJSON_AddItemToObject(a, "body", b);
+            cJSON_AddStringToObject(a, "request_id", rid);
+        } else {
+            cJSON_Delete(b);
+        }
+    }
+    cJSON_ArrayForEach(q, other) cJSON_DeleteItemFromObjectCaseSensitive(q, "request_body");
+    if (!keeps_bodies(ph)) {
+        cJSON_Delete(out);
+        return;
+    }
+    char *text = cJSON_Print(out), e[600], path[4300];
+    snprintf(path, sizeof path, "%s/concurrent.replay", ph->exec_dir);
+    if (pb_fs_write_atomic(path, text, strlen(text), e, sizeof e) != 0)
+        fprintf(stderr, "collect: exec runtime %s: the requests to replay are not kept: %s\n",
+                ph->rt->label, e);
+    cJSON_free(text);
+    cJSON_Delete(out);
 }
 
 /* ---- The job file (data/EXEC.md), "<stem>.job": JSON, named so that
@@ -409,7 +472,7 @@ int pb_driver_exec_run(const pb_wf_phase *ph, pb_wf_agent **ws, int n, uint64_t 
     endpoints eps;
     if (endpoints_open(&eps, ph, &x.loop, e2, sizeof e2) != 0) {
         snprintf(err, errlen, "exec runtime %s: %s", ph->rt->label, e2);
-        cJSON_Delete(endpoints_close(&eps, ws, n)); /* what did start */
+        cJSON_Delete(endpoints_close(&eps)); /* what did start */
         uv_run(&x.loop, UV_RUN_DEFAULT);
         uv_loop_close(&x.loop);
         return -1;
@@ -425,7 +488,7 @@ int pb_driver_exec_run(const pb_wf_phase *ph, pb_wf_agent **ws, int n, uint64_t 
     cJSON_free(jtext);
     if (rc != 0) {
         snprintf(err, errlen, "exec runtime %s: %s", ph->rt->label, e2);
-        cJSON_Delete(endpoints_close(&eps, ws, n));
+        cJSON_Delete(endpoints_close(&eps));
         uv_run(&x.loop, UV_RUN_DEFAULT);
         uv_loop_close(&x.loop);
         return -1;
@@ -481,7 +544,12 @@ int pb_driver_exec_run(const pb_wf_phase *ph, pb_wf_agent **ws, int n, uint64_t 
         uv_run(&x.loop, UV_RUN_DEFAULT);
         /* Still running only when the drain bound stopped the loop. */
     }
-    cJSON *recorded = endpoints_close(&eps, ws, n);
+    cJSON *recorded = endpoints_close(&eps), *other = NULL;
+    char *stray = NULL;
+    if (recorded) {
+        recorded = map_records(recorded, ph, ws, n, &other, &stray);
+        replay_write(ph, recorded, other);
+    }
     for (int i = 0; i < 2; i++)
         if (!uv_is_closing((uv_handle_t *)&x.out[i].pipe))
             uv_close((uv_handle_t *)&x.out[i].pipe, on_closed);
@@ -510,6 +578,8 @@ int pb_driver_exec_run(const pb_wf_phase *ph, pb_wf_agent **ws, int n, uint64_t 
     cJSON_AddItemToObject(pj, "stdout", stream_json(ph->exec_stem, "stdout", &x.out[0]));
     cJSON_AddItemToObject(pj, "stderr", stream_json(ph->exec_stem, "stderr", &x.out[1]));
     cJSON_AddBoolToObject(pj, "requests_recorded", recorded != NULL);
+    if (other)
+        cJSON_AddItemToObject(pj, "other_requests", other);
     *requests = recorded;
     *process = pj;
     if (x.spawned) {
@@ -535,6 +605,9 @@ int pb_driver_exec_run(const pb_wf_phase *ph, pb_wf_agent **ws, int n, uint64_t 
                  msg[0] ? ": " : "", msg);
     else if (x.spawned && !x.exited && !x.interrupted)
         snprintf(why, sizeof why, "%s did not exit", argv[0]);
+    else if (stray && x.exited && !x.interrupted)
+        snprintf(why, sizeof why, "%s", stray);
+    free(stray);
     if (why[0] && rc == 0) {
         size_t l = strlen(why) + strlen(ph->rt->label) + 32;
         *invalid = malloc(l);

@@ -166,3 +166,52 @@ char *pb_exec_fill(const char *arg, const char *model, int agents, pb_exec_endpo
     }
     return b;
 }
+
+/* Why a build-time path first: the binary may be copied or symlinked; the
+ * tree it was built from is where its agents were built. */
+int pb_exec_root(char *root, size_t len)
+{
+    char probe[4200];
+#ifdef PARBENCH_SOURCE_DIR
+    snprintf(probe, sizeof probe, "%s/agents/README.md", PARBENCH_SOURCE_DIR);
+    if (access(probe, R_OK) == 0) {
+        snprintf(root, len, "%s", PARBENCH_SOURCE_DIR);
+        return 0;
+    }
+#endif
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return -1;
+    exe[n] = '\0';
+    for (int up = 0; up < 3; up++) { /* collect -> collector/ -> build/ -> the tree */
+        char *slash = strrchr(exe, '/');
+        if (!slash)
+            return -1;
+        *slash = '\0';
+    }
+    snprintf(probe, sizeof probe, "%s/agents/README.md", exe);
+    if (access(probe, R_OK) != 0)
+        return -1;
+    snprintf(root, len, "%s", exe);
+    return 0;
+}
+
+char *pb_exec_expand_root(const char *word, char *err, size_t errlen)
+{
+    static const char tpl[] = "{parbench}";
+    const char *at = strstr(word, tpl);
+    if (!at)
+        return pb_mem_strdup(word);
+    char root[4096];
+    if (pb_exec_root(root, sizeof root) != 0) {
+        snprintf(err, errlen, "%s: cannot find parbench's source tree (agents/) for {parbench}: "
+                 "neither where collect was built nor two levels above its binary; give the "
+                 "program's path instead", word);
+        return NULL;
+    }
+    size_t l = strlen(word) + strlen(root) + 1;
+    char *out = pb_mem_alloc(l);
+    snprintf(out, l, "%.*s%s%s", (int)(at - word), word, root, at + sizeof tpl - 1);
+    return out;
+}

@@ -35,4 +35,15 @@ typedef const char *(*pb_exec_endpoint_fn)(void *ud, const char *agent_id);
 char *pb_exec_fill(const char *arg, const char *model, int agents, pb_exec_endpoint_fn endpoint,
                    void *ud, char *err, size_t errlen);
 
+/* parbench's source tree, where agents/ is: the one collect was built from
+ * (PARBENCH_SOURCE_DIR), else two levels above the collect binary (a build
+ * tree inside it). 0 with root set, -1 when neither holds agents/. */
+int pb_exec_root(char *root, size_t len);
+
+/* A word of an exec command with "{parbench}" replaced by that tree (so a
+ * plan names the reference agents from any working directory); the word
+ * as it is when it has none. Malloc'ed, or NULL with err set when the
+ * tree cannot be found. */
+char *pb_exec_expand_root(const char *word, char *err, size_t errlen);
+
 #endif

@@ -15,6 +15,7 @@
 #include "dialect.h"
 #include "emulate.h"
 #include "manifest.h"
+#include "exec_listen.h"
 #include "plan.h"
 #include "pb_cli.h"
 #include "pb_fs.h"
@@ -35,7 +36,11 @@ static const char usage[] =
 "  --plan NAME|FILE       built-in plan `tr115` (default), `tr115-workflow`\n"
 "                         (the study's agents as ingest -> analysis -> report\n"
 "                         workflows; the later prompts are parbench's own, not\n"
-"                         the study's) or a JSON plan file\n"
+"                         the study's), `tr115-runtimes` (the study's five Rust\n"
+"                         runtimes, its async-std harness, Python httpx and uv\n"
+"                         as exec runtimes: agents/plans/tr115-runtimes.json; build\n"
+"                         the agents first: scripts/agents-build.sh) or a JSON\n"
+"                         plan file\n"
 "  --api API              every agent's API: generate, chat (Ollama's own),\n"
 "                         openai-chat (/v1/chat/completions), openai-completions\n"
 "                         (/v1/completions); openai = openai-chat, ollama =\n"
@@ -51,6 +56,17 @@ static const char usage[] =
 "                         $VAR expansion; {endpoint:ID}, {model}, {agents} in\n"
 "                         it are filled per phase. Added to the runtimes\n"
 "                         (the plan's or --runtime's)\n"
+"  --skip-missing-exec     leave out, with a warning, exec runtimes whose program\n"
+"                         is missing (default: exit 2 naming it, and how to\n"
+"                         build the reference agents: scripts/agents-build.sh)\n"
+"  --exec-listen ENDPOINT=HOST:PORT\n"
+"                         the recording proxy that stands for ENDPOINT (a plan\n"
+"                         endpoint URL or an agent id) listens on HOST:PORT\n"
+"                         instead of a free port, for programs that hard-code\n"
+"                         their server's address (the ollama npm client:\n"
+"                         127.0.0.1:11434); the real server must be elsewhere\n"
+"                         (--emulate, or another port as the endpoint). Taken:\n"
+"                         exit 3 before any run (repeatable)\n"
 "  --runs N               runs per (runtime, config) (tr115: 5)\n"
 "  --agents N|LIST        agent count, or counts such as 1,2,4,8: one sweep runs\n"
 "                         the plan's counted agent (the one with \"count\", else\n"
@@ -153,8 +169,8 @@ static const char usage[] =
 "  --version              version and library versions\n"
 "\n"
 "Exit status: 0 every run valid, 1 some runs invalid or not written, 2 usage or\n"
-"plan error (an --out that cannot hold the runs included), 3 preflight failed,\n"
-"130 interrupted (Ctrl-C).\n";
+"plan error (an --out that cannot hold the runs included), 3 preflight failed\n"
+"(an --exec-listen address taken included), 130 interrupted (Ctrl-C).\n";
 
 enum {
     OPT_PLAN = 256, OPT_OUT, OPT_RUNTIME, OPT_CONFIG, OPT_RUNS, OPT_NO_SOLO, OPT_NO_PAIRED,
@@ -163,7 +179,7 @@ enum {
     OPT_SCALE, OPT_DRY, OPT_PROGRESS, OPT_QUIET, OPT_SKIP_PRE, OPT_PROXY, OPT_CPUS, OPT_HELP, OPT_VERSION,
     OPT_API, OPT_ENDPOINT, OPT_MODEL, OPT_AGENTS, OPT_PROMPT, OPT_NUM_PREDICT, OPT_KEY_ENV,
     OPT_TARGET_CI, OPT_MAX_RUNS, OPT_STAGGER, OPT_RATE, OPT_MAX_CONNECT_FAIL,
-    OPT_SERVER, OPT_SERVER_ENV, OPT_TELEMETRY, OPT_NO_SMI, OPT_EXEC,
+    OPT_SERVER, OPT_SERVER_ENV, OPT_TELEMETRY, OPT_NO_SMI, OPT_EXEC, OPT_EXEC_LISTEN, OPT_SKIP_MISSING_EXEC,
 };
 
 static const struct option longopts[] = {
@@ -206,6 +222,8 @@ static const struct option longopts[] = {
     {"api-key-env", required_argument, 0, OPT_KEY_ENV},
     {"proxy", required_argument, 0, OPT_PROXY},
     {"exec", required_argument, 0, OPT_EXEC},
+    {"exec-listen", required_argument, 0, OPT_EXEC_LISTEN},
+    {"skip-missing-exec", no_argument, 0, OPT_SKIP_MISSING_EXEC},
     {"cpus", required_argument, 0, OPT_CPUS},
     {"server", required_argument, 0, OPT_SERVER},
     {"server-env", required_argument, 0, OPT_SERVER_ENV},
@@ -285,8 +303,8 @@ int main(int argc, char **argv)
     pb_overrides_init(&ov);
     const char *plan_name = "tr115", *emulator = NULL;
     int dry = 0, skip_pre = 0, have_plan = 0;
-    const char *execs[64];
-    int n_execs = 0;
+    const char *execs[64], *listens[64];
+    int n_execs = 0, n_listens = 0;
     pb_cli_plan cli = {0};
     const char *key_env = NULL, *cli_flag = NULL, *cpus = NULL;
     pb_sweep_opts so = {.max_connect_failures = 3};
@@ -419,6 +437,16 @@ int main(int argc, char **argv)
             ov.execs = execs;
             ov.n_execs = n_execs;
             break;
+        case OPT_SKIP_MISSING_EXEC:
+            ov.skip_missing_exec = 1;
+            break;
+        case OPT_EXEC_LISTEN:
+            if (n_listens == (int)(sizeof listens / sizeof listens[0]))
+                return pb_cli_usage_error("--exec-listen %s: at most 64", optarg);
+            listens[n_listens++] = optarg;
+            ov.listens = listens;
+            ov.n_listens = n_listens;
+            break;
         case OPT_CPUS: {
             char norm[256], e[512];
             if (pb_cpus_normalize(optarg, norm, sizeof norm, e, sizeof e) != 0)
@@ -542,6 +570,14 @@ int main(int argc, char **argv)
         pb_plan_free(&plan);
         free(auth);
         return PB_EXIT_USAGE;
+    }
+    /* A proxy address a program hard-codes must be free: said now, not
+     * as a failed phase in the middle of the sweep. */
+    if (pb_exec_listen_check(&plan, err, sizeof err) != 0) {
+        pb_cli_error("%s", err);
+        pb_plan_free(&plan);
+        free(auth);
+        return PB_EXIT_PREFLIGHT;
     }
 
     curl_global_init(CURL_GLOBAL_DEFAULT);

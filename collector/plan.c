@@ -2,6 +2,7 @@
  * README.md (section "Plan files") for the schema. */
 #include "plan.h"
 #include "exec_cmd.h"
+#include "exec_listen.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -129,9 +130,13 @@ void pb_plan_free(pb_plan *p)
 {
     free(p->name);
     free(p->out);
-    for (int i = 0; i < p->n_endpoints; i++)
+    for (int i = 0; i < p->n_endpoints; i++) {
         free(p->endpoints[i]);
+        if (p->exec_listen)
+            free(p->exec_listen[i]);
+    }
     free(p->endpoints);
+    free(p->exec_listen);
     for (int c = 0; c < p->n_configs; c++) {
         for (int a = 0; a < p->configs[c].n_agents; a++)
             agent_free(&p->configs[c].agents[a]);
@@ -166,7 +171,7 @@ static const char *const *const plan_root_keys =
     KEYS("name", "out", "runs", "seed", "timeout_s", "chunk_bytes", "warmup_tokens",
          "warmup", "solo", "paired_seed", "reuse_connections", "emulate", "runtimes",
          "model", "api", "agents", "configs", "arrival", "max_runs", "target_ci_pct",
-         "servers");
+         "servers", "exec_listen");
 static const char *const *const plan_emulate_keys =
     KEYS("enabled", "ideal", "time_scale", "num_parallel", "trace", "shared_gpu", "faults",
          "models");
@@ -656,13 +661,39 @@ typedef struct exec_def {
 
 static int exec_def_check(exec_def *d, const char *where, char *err, size_t errlen)
 {
-    char why[128], path[4096], e[600];
+    char why[128], e[600];
     if (pb_text_label_check(d->name, why, sizeof why) != 0)
         return fail(err, errlen, "%s: runtime name \"%s\" %s", where, d->name, why);
-    /* A missing program is found now, before any run is measured. */
-    if (pb_exec_resolve(d->argv[0], path, sizeof path, e, sizeof e) != 0)
-        return fail(err, errlen, "%s: runtime \"%s\": %s", where, d->name, e);
+    /* {parbench}: the source tree's reference agents, from any cwd. */
+    for (int i = 0; d->argv[i]; i++) {
+        char *w = pb_exec_expand_root(d->argv[i], e, sizeof e);
+        if (!w)
+            return fail(err, errlen, "%s: runtime \"%s\": %s", where, d->name, e);
+        free(d->argv[i]);
+        d->argv[i] = w;
+    }
     return 0;
+}
+
+/* A program that is missing is found now, before any run is measured:
+ * an error, or with --skip-missing-exec a warning and the runtime left
+ * out. 1 = left out. */
+static int exec_def_present(const exec_def *d, const char *where, int skip, char *err, size_t errlen)
+{
+    char path[4096], e[600];
+    if (pb_exec_resolve(d->argv[0], path, sizeof path, e, sizeof e) == 0)
+        return 0;
+    /* One of the reference agents (agents/rust/...): say how to build them. */
+    int ours = strstr(d->argv[0], "agents/rust/target/") != NULL;
+    const char *hint = ours ? "; the reference agents are built by scripts/agents-build.sh "
+                              "(Rust: Debian's cargo and librust-*-dev, agents/README.md)" : "";
+    if (skip) {
+        fprintf(stderr, "collect: warning: runtime \"%s\" left out (--skip-missing-exec): %s%s\n",
+                d->name, e, hint);
+        return 1;
+    }
+    return fail(err, errlen, "%s: runtime \"%s\": %s%s (or leave such runtimes out: "
+                "--skip-missing-exec)", where, d->name, e, hint);
 }
 
 static exec_def *exec_find(exec_def *defs, int n, const char *name)
@@ -740,6 +771,7 @@ static int parse_runtimes(pb_plan *p, const cJSON *root, const pb_overrides *o,
     }
     for (int i = 0; i < nd && rc == 0; i++)
         rc = exec_def_check(&defs[i], i >= nd_plan ? "--exec" : origin, err, errlen);
+    int skip = o && o->skip_missing_exec;
     if (rc == 0 && o && o->runtimes) {
         snprintf(listbuf, sizeof listbuf, "%s", o->runtimes);
         n = 0;
@@ -782,7 +814,18 @@ static int parse_runtimes(pb_plan *p, const cJSON *root, const pb_overrides *o,
     for (int i = 0; i < n && rc == 0; i++) {
         exec_def *d = exec_find(defs, nd, labels[i]);
         if (d) {
-            pb_runtime *r = &p->runtimes[i];
+            int gone = exec_def_present(d, d - defs >= nd_plan ? "--exec" : origin, skip, err, errlen);
+            if (gone < 0) {
+                rc = -1;
+                break;
+            }
+            if (gone) {
+                memmove(&labels[i], &labels[i + 1], sizeof *labels * (size_t)(n - i - 1));
+                n--;
+                i--;
+                continue;
+            }
+            pb_runtime *r = &p->runtimes[p->n_runtimes];
             memset(r, 0, sizeof *r);
             r->label = pb_mem_strdup(d->name);
             r->driver = PB_DRIVER_EXEC;
@@ -799,6 +842,9 @@ static int parse_runtimes(pb_plan *p, const cJSON *root, const pb_overrides *o,
                 break;
             }
     }
+    if (rc == 0 && p->n_runtimes == 0)
+        rc = fail(err, errlen, "%s: every runtime was left out (--skip-missing-exec): nothing to "
+                  "measure", origin);
     for (int i = 0; i < nd; i++) {
         pb_exec_argv_free(defs[i].argv);
         if (i >= nd_plan)
@@ -936,6 +982,69 @@ static int plan_servers(pb_plan *p, const cJSON *root, const char *origin, char 
             return fail(err, errlen, "%s: config %s has \"server_env\", but collect starts no "
                         "server (add \"servers\" or --server CMD, or --emulate)", origin,
                         p->configs[c].name);
+    return 0;
+}
+
+/* "exec_listen": {"ENDPOINT": "HOST:PORT"} then --exec-listen
+ * ENDPOINT=HOST:PORT (which wins): the address each endpoint's recording
+ * proxy listens on for exec runtimes. ENDPOINT is a plan endpoint's URL
+ * or the id of an agent using it. */
+static int listen_set(pb_plan *p, const char *ep, const char *addr, const char *where, char *err,
+                      size_t errlen)
+{
+    int j = -1;
+    for (int i = 0; i < p->n_endpoints; i++)
+        if (strcmp(p->endpoints[i], ep) == 0)
+            j = i;
+    for (int c = 0; c < p->n_configs && j < 0; c++)
+        for (int a = 0; a < p->configs[c].n_agents && j < 0; a++)
+            if (strcmp(p->configs[c].agents[a].id, ep) == 0)
+                j = p->configs[c].agents[a].endpoint_index;
+    if (j < 0)
+        return fail(err, errlen, "%s: \"%s\" is neither an endpoint of the plan nor an agent id "
+                    "(see --dry-run)", where, ep);
+    char host[64], e[300];
+    int port;
+    if (pb_exec_listen_parse(addr, host, sizeof host, &port, e, sizeof e) != 0)
+        return fail(err, errlen, "%s %s: %s", where, ep, e);
+    if (!p->exec_listen) {
+        p->exec_listen = pb_mem_calloc((size_t)p->n_endpoints + 1, sizeof *p->exec_listen);
+    }
+    char norm[96];
+    snprintf(norm, sizeof norm, "%s:%d", host, port);
+    for (int i = 0; i < p->n_endpoints; i++)
+        if (i != j && p->exec_listen[i] && strcmp(p->exec_listen[i], norm) == 0)
+            return fail(err, errlen, "%s: endpoints %s and %s would both listen on %s", where,
+                        p->endpoints[i], p->endpoints[j], norm);
+    free(p->exec_listen[j]);
+    p->exec_listen[j] = pb_mem_strdup(norm);
+    return 0;
+}
+
+static int plan_listen(pb_plan *p, const cJSON *root, const pb_overrides *o, const char *origin,
+                       char *err, size_t errlen)
+{
+    const cJSON *l = cJSON_GetObjectItemCaseSensitive(root, "exec_listen"), *it;
+    char where[600];
+    snprintf(where, sizeof where, "%s: exec_listen", origin);
+    if (l && !cJSON_IsObject(l))
+        return fail(err, errlen, "%s must be an object {\"ENDPOINT\": \"HOST:PORT\"}", where);
+    cJSON_ArrayForEach(it, l) {
+        if (!cJSON_IsString(it))
+            return fail(err, errlen, "%s.%s must be a string \"HOST:PORT\"", where, it->string);
+        if (listen_set(p, it->string, it->valuestring, where, err, errlen) != 0)
+            return -1;
+    }
+    for (int i = 0; o && i < o->n_listens; i++) {
+        const char *eq = strrchr(o->listens[i], '=');
+        char ep[1024];
+        if (!eq || eq == o->listens[i] || (size_t)(eq - o->listens[i]) >= sizeof ep)
+            return fail(err, errlen, "--exec-listen %s: give ENDPOINT=HOST:PORT, e.g. "
+                        "--exec-listen http://127.0.0.1:11434=127.0.0.1:11434", o->listens[i]);
+        snprintf(ep, sizeof ep, "%.*s", (int)(eq - o->listens[i]), o->listens[i]);
+        if (listen_set(p, ep, eq + 1, "--exec-listen", err, errlen) != 0)
+            return -1;
+    }
     return 0;
 }
 
@@ -1205,7 +1314,8 @@ int pb_plan_from_json(pb_plan *p, const char *text, size_t len,
         goto done;
     }
     if (pb_plan_check_paths(p, err, errlen) != 0 ||
-        plan_servers(p, root, origin, err, errlen) != 0)
+        plan_servers(p, root, origin, err, errlen) != 0 ||
+        plan_listen(p, root, o, origin, err, errlen) != 0)
         goto done;
     rc = 0;
 done:
@@ -1228,11 +1338,22 @@ int pb_plan_load(pb_plan *p, const char *name_or_path, const pb_overrides *o,
         cJSON_free(j);
         return rc;
     }
+    char builtin[4096];
+    if (strcmp(name_or_path, "tr115-runtimes") == 0) {
+        /* The study's runtimes as programs: the plan is a file of the
+         * source tree, beside the agents it runs (agents/plans/). */
+        if (pb_exec_root(builtin, sizeof builtin - 64) != 0)
+            return fail(err, errlen, "plan tr115-runtimes is agents/plans/tr115-runtimes.json in "
+                        "parbench's source tree, which collect cannot find (neither where it was "
+                        "built nor two levels above its binary): give that file's path to --plan");
+        strcat(builtin, "/agents/plans/tr115-runtimes.json");
+        name_or_path = builtin;
+    }
     char *buf = NULL;
     size_t len = 0;
     char e[600];
     if (pb_fs_read_all(name_or_path, PLAN_MAX_BYTES, &buf, &len, e, sizeof e) != 0)
-        return fail(err, errlen, "cannot read plan: %s (give a JSON plan file, `--plan tr115` or `--plan tr115-workflow`)", e);
+        return fail(err, errlen, "cannot read plan: %s (give a JSON plan file, `--plan tr115`, `tr115-workflow` or `tr115-runtimes`)", e);
     char dir[4096];
     snprintf(dir, sizeof dir, "%s", name_or_path);
     char *slash = strrchr(dir, '/');
@@ -1330,6 +1451,12 @@ cJSON *pb_plan_to_json(const pb_plan *p)
     cJSON *eps = cJSON_AddArrayToObject(j, "endpoints");
     for (int i = 0; i < p->n_endpoints; i++)
         cJSON_AddItemToArray(eps, cJSON_CreateString(p->endpoints[i]));
+    if (p->exec_listen) {
+        cJSON *l = cJSON_AddObjectToObject(j, "exec_listen");
+        for (int i = 0; i < p->n_endpoints; i++)
+            if (p->exec_listen[i])
+                cJSON_AddStringToObject(l, p->endpoints[i], p->exec_listen[i]);
+    }
     cJSON *rts = cJSON_AddArrayToObject(j, "runtimes");
     for (int i = 0; i < p->n_runtimes; i++)
         cJSON_AddItemToArray(rts, runtime_json(&p->runtimes[i]));

@@ -102,6 +102,10 @@ typedef struct pb_plan {
     /* "servers" / --server: processes collect starts (plan_servers.h). */
     int n_servers;
     pb_server_spec *servers;
+    /* "exec_listen" / --exec-listen: per endpoint, the "HOST:PORT" its
+     * recording proxy listens on for exec runtimes (NULL: a free port), or
+     * NULL when none is given (exec_listen.h). Not measured: not hashed. */
+    char **exec_listen;
 } pb_plan;
 
 /* Flags that override the plan; a field left at its "unset" value (NULL or
@@ -133,6 +137,10 @@ typedef struct pb_overrides {
     int n_server_env;
     const char *const *execs; /* --exec NAME=COMMAND, n_execs of them */
     int n_execs;
+    int skip_missing_exec;  /* --skip-missing-exec: leave out, with a warning,
+                               exec runtimes whose program is missing */
+    const char *const *listens; /* --exec-listen ENDPOINT=HOST:PORT, n_listens */
+    int n_listens;
 } pb_overrides;
 
 void pb_overrides_init(pb_overrides *o);

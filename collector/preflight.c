@@ -179,7 +179,13 @@ static int check_pair(const pb_plan *p, const char *const *urls, const pair *pr,
             cJSON_Delete(ids);
             goto out;
         }
-    cJSON *version = d->server_version(ver.json, models.json, first_model);
+    /* A server that states its version elsewhere (Ollama's /v1): asked,
+     * not required. */
+    int probed = 0;
+    if (!d->version_path && d->version_probe)
+        probed = pb_http_get(url, d->version_probe, auth, p->proxy, timeout_s, &ver) == 0;
+    cJSON *version = d->server_version(d->version_path || probed ? ver.json : NULL,
+                                       models.json, first_model);
     /* The identity headers of the answer that came first. */
     const char *server = d->version_path ? ver.server : models.server;
     const char *emu = d->version_path ? ver.emulator : models.emulator;

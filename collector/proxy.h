@@ -32,9 +32,8 @@
  * from the recorded pieces and their times when the records are taken, so
  * that no parsing delays the forwarding of other streams.
  *
- * Plugging it in (collect's exec runtimes): proxy_set.h does the whole of
- * driver_exec's endpoints_open / endpoints_close in two calls. By hand:
- * per plan endpoint, before the
+ * Plugging it in (collect's exec runtimes, driver_exec.c): per plan
+ * endpoint, before the
  * phase, pb_proxy_start(loop, {upstream = the endpoint's actual URL, label =
  * the plan endpoint, origin_ns = the run's origin}); hand the program
  * http://127.0.0.1:<pb_proxy_port> (or listen_port = the address the

@@ -193,6 +193,15 @@ int pb_run_execute(pb_run_ctx *c, const pb_runtime *rt, const pb_config *cfg,
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(rng, (unsigned long)seed);
     gsl_ran_shuffle(rng, ph + first_measured, (size_t)(nph - first_measured), sizeof *ph);
+    /* "solo": "replay": the solo phases replay what the program sent in
+     * the concurrent phase, which therefore runs first. */
+    if (rt->driver == PB_DRIVER_EXEC && rt->solo_replay)
+        for (int k = first_measured; k < nph; k++)
+            if (ph[k].kind == PH_CONCURRENT) {
+                phase c = ph[k];
+                memmove(ph + first_measured + 1, ph + first_measured, sizeof *ph * (size_t)(k - first_measured));
+                ph[first_measured] = c;
+            }
     /* Paired sampling: an agent's solo and concurrent requests carry the
      * same Ollama options.seed, so a sampling model produces the same
      * response both times and solo vs concurrent compares the same work.
@@ -327,8 +336,22 @@ int pb_run_execute(pb_run_ctx *c, const pb_runtime *rt, const pb_config *cfg,
             .kind = kind_name(ph[k].kind), .cfg = cfg, .run_index = run_index,
             .exec_dir = exec_dir, .exec_stem = stem,
         };
+        /* The concurrent phase's recorded requests (driver_exec.c). */
+        cJSON *rp = NULL;
+        if (replay) {
+            char path[4400], *buf = NULL, e[600];
+            size_t len = 0;
+            snprintf(path, sizeof path, "%s/concurrent.replay", exec_dir);
+            if (pb_fs_read_all(path, 256u << 20, &buf, &len, e, sizeof e) == 0)
+                rp = cJSON_ParseWithLength(buf, len);
+            free(buf);
+            wp.replay = rp;
+        }
+        const char *replayed =
+            replay && cJSON_GetObjectItemCaseSensitive(rp, cfg->agents[ph[k].agent].id) ? "recorded" : "job";
         pb_wf_result wr;
         rc = pb_workflow_run(&wp, &wr, err, errlen);
+        cJSON_Delete(rp);
         if (rc == 0) {
             cJSON *pj = cJSON_CreateObject();
             cJSON_AddStringToObject(pj, "name", name);
@@ -347,8 +370,10 @@ int pb_run_execute(pb_run_ctx *c, const pb_runtime *rt, const pb_config *cfg,
                 cJSON_AddItemToObject(pj, "process", wr.process);
                 wr.process = NULL;
             }
-            if (replay)
+            if (replay) {
                 cJSON_AddStringToObject(pj, "baseline", "replay");
+                cJSON_AddStringToObject(pj, "replayed", replayed);
+            }
             add_cpu(pj, cpu0);
             pb_telemetry_host_load_add(pj, &host0);
             wr.requests = NULL;

@@ -572,3 +572,15 @@ void pb_transfer_free(pb_transfer *t)
     pb_reply_free(&t->reply);
     free(t);
 }
+
+void pb_transfer_set_body(pb_transfer *t, const char *body)
+{
+    size_t n = strlen(body) + 1;
+    char *b = cJSON_malloc(n); /* freed with cJSON_free, as the built body */
+    if (!b)
+        PB_MEM_OOM();
+    memcpy(b, body, n);
+    cJSON_free(t->body);
+    t->body = b;
+    curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, t->body);
+}

@@ -109,4 +109,8 @@ const char *pb_transfer_text(const pb_transfer *t, size_t *kept, uint64_t *total
  * now_ns. Returns bytes consumed (!= n aborts the transfer). */
 size_t pb_transfer_deliver(pb_transfer *t, const char *data, size_t n, uint64_t now_ns);
 
+/* Replaces the request body (before the transfer runs): a replayed
+ * baseline sends the bytes a program sent. */
+void pb_transfer_set_body(pb_transfer *t, const char *body);
+
 #endif

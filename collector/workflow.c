@@ -142,11 +142,25 @@ static pb_transfer *build_llm(wf_agent *w, int k)
         }
     }
     r->seed = pb_workflow_step_seed(ph->seeds[w->idx], k);
+    /* A replayed baseline sends what the program sent (the same JSON), on
+     * the API it used (its first request; a workflow's later steps are
+     * built here as for any runtime). */
+    const cJSON *rp = k == 0 ? cJSON_GetObjectItemCaseSensitive(ph->replay, w->a->id) : NULL;
+    const cJSON *rp_api = cJSON_GetObjectItemCaseSensitive(rp, "api");
+    const cJSON *rp_body = cJSON_GetObjectItemCaseSensitive(rp, "body");
+    if (cJSON_IsString(rp_api) && cJSON_IsObject(rp_body))
+        w->req.api = rp_api->valuestring;
     /* 4 bytes over the cap so that the cut can find a character boundary
      * at or below it. */
     size_t keep = ph->keep_text ? PB_PREVIOUS_MAX_BYTES + 4 : 0;
-    return pb_run_transfer_new(ph->ctx, ph->rt, &w->req, ph->num_predict, r->seed, keep,
-                               ph->origin, w->err, sizeof w->err);
+    pb_transfer *t = pb_run_transfer_new(ph->ctx, ph->rt, &w->req, ph->num_predict, r->seed, keep,
+                                         ph->origin, w->err, sizeof w->err);
+    if (t && cJSON_IsString(rp_api) && cJSON_IsObject(rp_body)) {
+        char *b = cJSON_PrintUnformatted(rp_body);
+        pb_transfer_set_body(t, b);
+        cJSON_free(b);
+    }
+    return t;
 }
 
 pb_transfer *pb_wf_llm_begin(pb_wf_agent *w)
@@ -410,11 +424,33 @@ int pb_workflow_run(const pb_wf_phase *ph, pb_wf_result *res, char *err, size_t 
     }
     cJSON_Delete(recorded);
     if (rc == 0 && res->process) {
-        /* A program's phase spans its process, spawn to exit. */
-        const cJSON *ps = cJSON_GetObjectItemCaseSensitive(res->process, "start_ns");
-        const cJSON *pe = cJSON_GetObjectItemCaseSensitive(res->process, "end_ns");
-        res->start_ns = cJSON_IsNumber(ps) ? (int64_t)ps->valuedouble : -1;
-        res->end_ns = cJSON_IsNumber(pe) ? (int64_t)pe->valuedouble : -1;
+        /* A program's phase spans its requests on the wire, as the proxy
+         * saw them (first t_start_ns .. last t_end_ns), exactly as a
+         * built-in driver's phase does: the solo and concurrent durations
+         * analyze divides must be measured the same way. Spanning the
+         * process instead put an interpreter's start-up into the
+         * concurrent wall but not into the solo requests (a program whose
+         * two requests overlapped read 0.96x). The process span stays in
+         * process.start_ns/end_ns; it is the phase's span only when the
+         * proxy recorded no request (such a run is invalid). */
+        int64_t s = -1, e = -1;
+        const cJSON *q;
+        cJSON_ArrayForEach(q, res->requests) {
+            const cJSON *qs = cJSON_GetObjectItemCaseSensitive(q, "t_start_ns");
+            const cJSON *qe = cJSON_GetObjectItemCaseSensitive(q, "t_end_ns");
+            if (cJSON_IsNumber(qs) && qs->valuedouble >= 0 && (s < 0 || (int64_t)qs->valuedouble < s))
+                s = (int64_t)qs->valuedouble;
+            if (cJSON_IsNumber(qe) && (int64_t)qe->valuedouble > e)
+                e = (int64_t)qe->valuedouble;
+        }
+        if (s < 0 || e < s) {
+            const cJSON *ps = cJSON_GetObjectItemCaseSensitive(res->process, "start_ns");
+            const cJSON *pe = cJSON_GetObjectItemCaseSensitive(res->process, "end_ns");
+            s = cJSON_IsNumber(ps) ? (int64_t)ps->valuedouble : -1;
+            e = cJSON_IsNumber(pe) ? (int64_t)pe->valuedouble : -1;
+        }
+        res->start_ns = s;
+        res->end_ns = e;
     }
     for (int i = 0; i < n; i++) {
         pb_transfer_free(ws[i].first);

@@ -52,6 +52,11 @@ typedef struct pb_wf_phase {
     int run_index;
     const char *exec_dir;    /* beside the run: job file, stdout, stderr */
     const char *exec_stem;   /* this phase's file names: "<stem>.job.json" */
+    /* "solo": "replay": per agent id, the request its program sent in the
+     * run's concurrent phase ({"api", "path", "body", "request_id"}, the
+     * exec driver's <dir>/concurrent.replay): its first request is
+     * sent with that body and API instead of parbench's own. NULL: none. */
+    const cJSON *replay;
 } pb_wf_phase;
 
 typedef struct pb_wf_result {

@@ -89,12 +89,38 @@ typedef struct emu_options {
     double header_timeout_s; /* a request must arrive within this (10) */
     double idle_timeout_s;   /* keep-alive wait for the next request (300) */
     int max_connections;     /* open connections per emulator (1024) */
+
+    /* ---- issue 19 §5: the rest of the timing model ---- */
+    /* 1: each runner keeps llama-server's per-slot prompt cache, so a
+     * prompt that extends a slot's previous one only evaluates the new
+     * tokens (Ollama's behaviour; emu_pcache.c). 0: every prompt is
+     * evaluated whole (--no-prompt-cache). */
+    int prompt_cache;
+    /* Seconds an unload takes before the next load may start (Ollama
+     * waits for the GPU's free memory to recover: server/sched.go
+     * waitForVRAMRecovery). Scaled by time_scale. */
+    double unload_s;
+    /* num_ctx of a request that gives none (OLLAMA_CONTEXT_LENGTH,
+     * --context-length); 0 = chosen from vram_gib as Ollama chooses it
+     * from the GPUs' memory (emu_options_ctx_default()). */
+    int context_length;
+    /* Chance that a tool-calling answer holds one more call (each further
+     * one drawn again, at most 4 calls): parallel tool calls. 0 = one
+     * call per answer (the default: how often a model calls several
+     * tools at once depends on the model and the prompt). */
+    double parallel_tools;
 } emu_options;
 
 #define EMU_OPENAI_0_6 0
 #define EMU_OPENAI_0_32 1
 
 typedef struct emu emu_t;
+
+/* The num_ctx a request without one gets: o->context_length when set,
+ * else by VRAM as server/routes.go Serve sets defaultNumCtx: 262144 from
+ * 47 GiB, 32768 from 23 GiB, else (and without --vram: no GPU known)
+ * 4096. */
+int emu_options_ctx_default(const emu_options *o);
 
 /* Fills o with the defaults (calibrated to TR115: gemma3 on one consumer
  * GPU). */

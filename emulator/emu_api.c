@@ -163,7 +163,7 @@ void emu_api_show(emu_conn *c)
     cJSON_AddNumberToObject(mi_json, "general.parameter_count", 4300079472.0);
     cJSON_AddNumberToObject(mi_json, "general.file_type", 15);
     snprintf(buf, sizeof buf, "%s.context_length", family);
-    cJSON_AddNumberToObject(mi_json, buf, 131072);
+    cJSON_AddNumberToObject(mi_json, buf, EMU_TRAIN_CTX);
     snprintf(buf, sizeof buf, "%s.embedding_length", family);
     cJSON_AddNumberToObject(mi_json, buf, e->o.embed_dim);
     snprintf(buf, sizeof buf, "%s.block_count", family);

@@ -193,6 +193,7 @@ void emu_options_env(emu_options *o)
         o->num_parallel = 1;
     env_uint("OLLAMA_MAX_QUEUE", &o->max_queue, 1000000);
     env_uint("OLLAMA_MAX_LOADED_MODELS", &o->max_loaded, EMU_MAX_MODELS);
+    env_uint("OLLAMA_CONTEXT_LENGTH", &o->context_length, 16777216);
     char buf[256];
     const char *ka = env_var("OLLAMA_KEEP_ALIVE", buf, sizeof buf);
     if (ka) {

@@ -23,6 +23,7 @@
  * Everything runs on the emulator thread. */
 #include "emu_internal.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,7 @@
 
 static void pending_run(emu_instance *inst);
 static void runner_on_expire(emu_sched_item *it, uint64_t now);
+static void runner_on_unloaded(emu_sched_item *it, uint64_t now);
 
 void emu_model_init(emu_instance *inst)
 {
@@ -45,6 +47,8 @@ void emu_model_init(emu_instance *inst)
         run->inst = inst;
         run->model_index = i;
         run->expire.cb = runner_on_expire;
+        run->unloaded.idx = SIZE_MAX;
+        run->unloaded.cb = runner_on_unloaded;
     }
 }
 
@@ -61,6 +65,14 @@ static void runner_unload(emu_runner *run)
     emu_sched_remove(&e->sched, &run->expire);
     run->loaded = 0;
     run->expires_wall_ns = 0;
+    emu_pcache_clear(&run->pc); /* the llama-server process is gone */
+    /* processCompleted: the runner leaves the loaded list at once (gone
+     * from /api/ps), then waitForVRAMRecovery blocks the scheduler until
+     * the GPU's free memory has recovered; only then does the unloaded
+     * event let processPending load. */
+    run->unload_end = uv_hrtime() + emu_scale_ns(e, e->o.unload_s);
+    emu_sched_remove(&e->sched, &run->unloaded);
+    emu_sched_add(&e->sched, &run->unloaded, run->unload_end);
     if (!e->o.quiet)
         emu_log(e, "instance %d: unloaded %s", run->inst->index,
                 e->o.models[run->model_index]);
@@ -73,6 +85,25 @@ static void runner_on_expire(emu_sched_item *it, uint64_t now)
     if (run->loaded && run->refcount <= 0)
         runner_unload(run);
     pending_run(run->inst);
+}
+
+static void runner_on_unloaded(emu_sched_item *it, uint64_t now)
+{
+    emu_runner *run =
+        (emu_runner *)((char *)it - offsetof(emu_runner, unloaded));
+    (void)now;
+    pending_run(run->inst);
+}
+
+/* An unload of this instance still waits for its GPU memory. */
+static int unloading(const emu_instance *inst)
+{
+    uint64_t now = uv_hrtime();
+    for (int i = 0; i < inst->emu->o.n_models; i++)
+        if (inst->runner[i].unloaded.idx != SIZE_MAX &&
+            inst->runner[i].unload_end > now)
+            return 1;
+    return 0;
 }
 
 /* The runner's last request finished (processCompleted). */
@@ -138,6 +169,12 @@ static void slots_fill(emu_runner *run)
         r->qnext = NULL;
         run->active++;
         r->in_slot = 1;
+        /* Which of llama-server's slots, and how much of the prompt its
+         * cache already holds (emu_pcache.c). */
+        if (r->pkey.len)
+            r->cached_tokens = emu_pcache_take(
+                &run->pc, run->inst->emu->o.num_parallel, r->pkey.data,
+                r->pkey.len, r->prompt_tokens, &r->slot);
         emu_req_start(r, uv_hrtime());
     }
 }
@@ -166,8 +203,11 @@ static void runner_use(emu_runner *run, emu_req *r)
 
 static double runner_vram(const emu *e, const emu_req *r)
 {
+    /* effectiveLlamaServerContext: num_ctx, at most the training context,
+     * times the slots. */
+    int ctx = r->num_ctx < EMU_TRAIN_CTX ? r->num_ctx : EMU_TRAIN_CTX;
     return EMU_MODEL_SIZE +
-           (double)r->num_ctx * e->o.num_parallel * EMU_KV_BYTES_PER_TOKEN;
+           (double)ctx * e->o.num_parallel * EMU_KV_BYTES_PER_TOKEN;
 }
 
 /* A runner to unload so that r's model fits, or NULL when it fits (or
@@ -253,6 +293,10 @@ static void pending_run(emu_instance *inst)
             if (run->loaded)
                 return;
         }
+        /* Nothing loads while an unload waits for its GPU memory
+         * (runner_unload); its end runs this again. */
+        if (unloading(inst))
+            return;
         emu_runner *victim = room_victim(inst, r);
         if (victim) {
             runner_expire_now(victim);
@@ -325,6 +369,9 @@ void emu_model_release(emu_req *r)
     if (r->in_slot) {
         run->active--;
         r->in_slot = 0;
+        if (r->slot >= 0)
+            emu_pcache_put(&run->pc, r->slot, r->pkey.data, r->pkey.len,
+                           r->prompt_tokens + r->n_sent);
     } else {
         list_remove(&run->wait_head, &run->wait_tail, r);
     }

@@ -221,7 +221,8 @@ static void oai_token(emu_buf *b, emu_req *r, int kind, const char *tok)
             APPEND_LIT(b, "\",\"reasoning\":\"");
         } else if (kind == EMU_TOK_TOOLS) {
             APPEND_LIT(b, "\",\"tool_calls\":");
-            emu_tools_openai(b, &r->out->call);
+            emu_tools_openai(b, r->out->calls, r->out->calls_sent - 1,
+                             r->out->calls_sent);
             APPEND_LIT(b, "},\"finish_reason\":null}]}\n\n");
             return;
         }
@@ -243,7 +244,7 @@ static const char *finish_reason(const emu_req *r)
 {
     /* FinishChunk / ToChatCompletion: a stop after a call is tool_calls. */
     return r->hit_limit                     ? "\"length\""
-           : r->out && r->out->call_sent ? "\"tool_calls\""
+           : r->out && r->out->calls_sent ? "\"tool_calls\""
                                            : "\"stop\"";
 }
 
@@ -297,9 +298,9 @@ static void whole_object(emu_buf *b, emu_req *r, const char *text,
             APPEND_LIT(b, ",\"reasoning\":");
             put_string(b, r->out->thinking.data);
         }
-        if (r->out && r->out->call_sent) {
+        if (r->out && r->out->calls_sent) {
             APPEND_LIT(b, ",\"tool_calls\":");
-            emu_tools_openai(b, &r->out->call);
+            emu_tools_openai(b, r->out->calls, 0, r->out->calls_sent);
         }
         emu_buf_printf(b, "},\"finish_reason\":%s}],", reason);
     } else {

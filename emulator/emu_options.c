@@ -52,6 +52,24 @@ void emu_options_init(emu_options *o)
     o->header_timeout_s = 10;
     o->idle_timeout_s = 300;
     o->max_connections = 1024;
+    o->prompt_cache = 1; /* on in Ollama (cache_prompt: true) */
+    /* waitForVRAMRecovery polls every 250 ms until 75% of the runner's
+     * VRAM is free ("typical convergence is 0.5-1.5s", 5 s at most). */
+    o->unload_s = 0.5;
+    o->context_length = 0; /* by VRAM, as Ollama without the variable */
+}
+
+int emu_options_ctx_default(const emu_options *o)
+{
+    if (o->context_length > 0)
+        return o->context_length;
+    /* Slightly under 48/24 GiB, as Ollama allows for what the driver
+     * reports. */
+    if (o->vram_gib >= 47)
+        return 262144;
+    if (o->vram_gib >= 23)
+        return 32768;
+    return 4096;
 }
 
 static void apply_ideal(emu_options *o)
@@ -98,8 +116,16 @@ static const char usage[] =
     "                       OLLAMA_MAX_LOADED_MODELS)\n"
     "  --vram GiB           VRAM per instance: weights + num_ctx KV cache\n"
     "                       must fit, else evict (default 0 = unlimited)\n"
+    "  --parallel-tool-calls P  chance of each further tool call in an\n"
+    "                       answer (0-1, at most 4 calls; default 0)\n"
+    "  --context-length N   num_ctx of a request without one (default 0 =\n"
+    "                       by --vram as Ollama: 262144 from 47 GiB, 32768\n"
+    "                       from 23 GiB, else 4096; env\n"
+    "                       OLLAMA_CONTEXT_LENGTH)\n"
     "Timing model (seconds, tokens/s; see README.md):\n"
     "  --load S             model load on first use (default 0.4)\n"
+    "  --unload S           an unload holds the next load back this long\n"
+    "                       (GPU memory recovering; default 0.5)\n"
     "  --prompt-rate R      prompt evaluation tokens/s (default 1500)\n"
     "  --first-token S      extra latency before decoding (default 0.3)\n"
     "  --decode-rate R      R1, tokens/s of a lone stream (default 122)\n"
@@ -112,6 +138,9 @@ static const char usage[] =
     "  --jitter J           relative per-token jitter, sd (default 0.05)\n"
     "  --len-mean N         response tokens without num_predict (300)\n"
     "  --len-sd N           spread of that length (default 80)\n"
+    "  --no-prompt-cache    evaluate every prompt whole (default: a\n"
+    "                       slot's cached prefix is reused, as Ollama's\n"
+    "                       llama-server does)\n"
     "  --time-scale F       run F times faster (all durations / F)\n"
     "  --seed N             RNG seed (default 1); same seed, same output\n"
     "  --embed-dim N        /api/embed vector length (default 2560)\n"
@@ -147,7 +176,8 @@ static const char usage[] =
     "  --help, --version\n"
     "\n"
     "OLLAMA_NUM_PARALLEL, OLLAMA_MAX_QUEUE, OLLAMA_KEEP_ALIVE,\n"
-    "OLLAMA_MAX_LOADED_MODELS and OLLAMA_HOST (the first listener) are read\n"
+    "OLLAMA_MAX_LOADED_MODELS, OLLAMA_CONTEXT_LENGTH and OLLAMA_HOST (the\n"
+    "first listener) are read\n"
     "as Ollama reads them; flags win. Every response\n"
     "carries 'X-Parbench-Emulator: time-scale=F; preset=default|ideal'.\n"
     "\n"
@@ -230,6 +260,8 @@ int emu_options_parse(emu_options *o, int argc, char **argv, char *err,
             o->shared_gpu = 1;
         } else if (FLAG("--quiet")) {
             o->quiet = 1;
+        } else if (FLAG("--no-prompt-cache")) {
+            o->prompt_cache = 0;
         } else if (FLAG("--listen")) {
             VALUE();
             const char *colon = strrchr(v, ':');
@@ -291,6 +323,18 @@ int emu_options_parse(emu_options *o, int argc, char **argv, char *err,
         } else if (FLAG("--load")) {
             VALUE();
             if (num(flag, v, 0, 3600, &o->load_s, err, errlen))
+                return -1;
+        } else if (FLAG("--parallel-tool-calls")) {
+            VALUE();
+            if (num(flag, v, 0, 1, &o->parallel_tools, err, errlen))
+                return -1;
+        } else if (FLAG("--context-length")) {
+            VALUE();
+            if (inum(flag, v, 0, 16777216, &o->context_length, err, errlen))
+                return -1;
+        } else if (FLAG("--unload")) {
+            VALUE();
+            if (num(flag, v, 0, 3600, &o->unload_s, err, errlen))
                 return -1;
         } else if (FLAG("--prompt-rate")) {
             VALUE();

@@ -103,7 +103,8 @@ static int doc_tokens(const char *doc, size_t len)
 
 int emu_output_plan(emu_output **out, const cJSON *root, int is_chat,
                     const char *served_name, unsigned caps, gsl_rng *rng,
-                    int natural, int *status, char *err, size_t errlen)
+                    int natural, double parallel, int *status, char *err,
+                    size_t errlen)
 {
     *out = NULL;
     *status = 400;
@@ -157,9 +158,16 @@ int emu_output_plan(emu_output **out, const cJSON *root, int is_chat,
         o->n_think = t < 1 ? 1 : t > 1000000 ? 1000000 : (int)t;
     }
     if (call) {
-        emu_tools_call(&o->call, tools, rng);
-        o->has_call = 1;
-        o->n_answer = emu_tools_tokens(&o->call);
+        /* One call, then each further one with probability `parallel`
+         * (drawn after the first, so a seeded first call is the same
+         * whatever the setting); the model writes them one after another
+         * and each goes out when it is complete. */
+        do {
+            emu_tools_call(&o->calls[o->n_calls], tools, rng);
+            o->n_answer += emu_tools_tokens(&o->calls[o->n_calls]);
+            o->call_end[o->n_calls++] = o->n_answer;
+        } while (o->n_calls < EMU_MAX_CALLS && parallel > 0 &&
+                 gsl_rng_uniform(rng) < parallel);
     } else if (has_format) {
         emu_buf doc = {0};
         if (cJSON_IsObject(format)) {
@@ -191,7 +199,7 @@ int emu_output_length(const emu_output *o)
 
 int emu_output_fixed(const emu_output *o)
 {
-    return o->has_call || o->doc;
+    return o->n_calls || o->doc;
 }
 
 /* Appends text as the inside of a JSON string (escaped by cJSON). */
@@ -223,11 +231,13 @@ emu_tok_kind emu_output_next(emu_output *o, int i, gsl_rng *rng,
         return EMU_TOK_THINK;
     }
     int a = i - o->n_think;
-    if (o->has_call) {
-        if (a < o->n_answer - 1)
-            return EMU_TOK_HIDDEN;
-        o->call_sent = 1;
-        return EMU_TOK_TOOLS;
+    if (o->n_calls) {
+        if (o->calls_sent < o->n_calls &&
+            a == o->call_end[o->calls_sent] - 1) {
+            o->calls_sent++;
+            return EMU_TOK_TOOLS;
+        }
+        return EMU_TOK_HIDDEN;
     }
     if (o->doc) {
         size_t start = o->doc_pos, end = start + 4;
@@ -250,7 +260,8 @@ void emu_output_free(emu_output *o)
 {
     if (!o)
         return;
-    emu_tools_call_free(&o->call);
+    for (int i = 0; i < o->n_calls; i++)
+        emu_tools_call_free(&o->calls[i]);
     free(o->doc);
     emu_buf_free(&o->thinking);
     free(o);

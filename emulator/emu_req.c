@@ -119,6 +119,64 @@ static uint64_t str_hash(const cJSON *j)
                            str_len(j));
 }
 
+/* ---- the prompt as the prompt cache compares it (emu_pcache.c) ----
+ * A message is its role, content and images, each ended by a separator
+ * byte, so that a conversation sent back with the model's answer as an
+ * assistant message extends the bytes the slot cached (req_cache_answer). */
+static void pcache_key_text(emu_buf *k, const cJSON *j, char end)
+{
+    if (cJSON_IsString(j) && j->valuestring)
+        emu_buf_append(k, j->valuestring, strlen(j->valuestring));
+    emu_buf_append(k, &end, 1);
+}
+
+static void pcache_key_images(emu_buf *k, const cJSON *images)
+{
+    const cJSON *im;
+    cJSON_ArrayForEach(im, images)
+    {
+        emu_buf_printf(k, "%016llx", (unsigned long long)str_hash(im));
+        emu_buf_append(k, "\x1d", 1);
+    }
+}
+
+static void pcache_key_message(emu_buf *k, const cJSON *role,
+                               const cJSON *content, const cJSON *images)
+{
+    pcache_key_text(k, role, '\n');
+    pcache_key_images(k, images);
+    pcache_key_text(k, content, '\x1e');
+}
+
+/* A generate: system, then the previous exchange's tokens (`context`),
+ * then the prompt; the answer follows it directly. */
+static void pcache_key_generate(emu_buf *k, const cJSON *root)
+{
+    pcache_key_text(k, cJSON_GetObjectItemCaseSensitive(root, "system"),
+                    '\x1f');
+    const cJSON *t;
+    cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(root, "context"))
+        emu_buf_printf(k, "%.0f,", cJSON_IsNumber(t) ? t->valuedouble : 0.0);
+    emu_buf_append(k, "\x1f", 1);
+    pcache_key_images(k, cJSON_GetObjectItemCaseSensitive(root, "images"));
+    pcache_key_text(k, cJSON_GetObjectItemCaseSensitive(root, "prompt"), 0);
+    k->len--; /* the prompt's end is where the answer goes on */
+}
+
+/* The slot's cache after r: its prompt, then what it generated (as the
+ * assistant message a client sends back, for a chat). */
+static void req_cache_answer(emu_req *r)
+{
+    if (!r->pkey.len)
+        return;
+    if (r->is_chat)
+        APPEND_LIT(&r->pkey, "assistant\n");
+    if (r->text.len)
+        emu_buf_append(&r->pkey, r->text.data, r->text.len);
+    if (r->is_chat)
+        APPEND_LIT(&r->pkey, "\x1e");
+}
+
 /* ---- lifetime ---- */
 
 static void req_free(emu_req *r)
@@ -127,6 +185,7 @@ static void req_free(emu_req *r)
         gsl_rng_free(r->rng);
     free(r->model_json);
     emu_buf_free(&r->text);
+    emu_buf_free(&r->pkey);
     emu_output_free(r->out);
     free(r->input_hashes);
     if (r->dialect_free)
@@ -152,6 +211,7 @@ static void req_finish(emu_req *r)
     emu_sched_remove(&r->inst->emu->sched, &r->item);
     if (r->conn)
         r->conn->req = NULL;
+    req_cache_answer(r);
     emu_model_release(r);
     req_free(r);
 }
@@ -388,6 +448,7 @@ static emu_req *req_new(emu_conn *c, const cJSON *root, int api, int mi,
     emu_req *r = pb_mem_calloc(1, sizeof *r);
     r->item.idx = SIZE_MAX;
     r->item.cb = req_on_event;
+    r->slot = -1;
     r->conn = c;
     r->inst = inst;
     r->api = api;
@@ -404,9 +465,12 @@ static emu_req *req_new(emu_conn *c, const cJSON *root, int api, int mi,
     r->has_keep_alive = has_ka;
     r->keep_alive_ns = keep_alive;
     /* Runner options as Ollama fills them (getRunner: num_ctx >= 4). */
-    r->num_ctx = opt_int(opts, "num_ctx", EMU_DEFAULT_NUM_CTX);
+    r->num_ctx = opt_int(opts, "num_ctx", emu_options_ctx_default(&inst->emu->o));
     if (r->num_ctx < 4)
         r->num_ctx = 4;
+    /* getRunner: "multimodal models require at least 2048 context". */
+    if ((inst->emu->model_caps[mi] & EMU_CAP_VISION) && r->num_ctx < 2048)
+        r->num_ctx = 2048;
     r->num_batch = opt_int(opts, "num_batch", EMU_DEFAULT_NUM_BATCH);
     r->num_gpu = opt_int(opts, "num_gpu", -1);
     r->main_gpu = opt_int(opts, "main_gpu", EMU_OPT_UNSET);
@@ -460,6 +524,8 @@ void emu_req_submit_as(emu_conn *c, int is_chat, int include_usage,
     emu_instance *inst = c->inst;
     emu *e = inst->emu;
     char err[512];
+    /* The prompt as the prompt cache compares it (emu_pcache.c). */
+    emu_buf pkey = {0};
 
     const cJSON *opts = cJSON_GetObjectItemCaseSensitive(root, "options");
     const cJSON *stream = cJSON_GetObjectItemCaseSensitive(root, "stream");
@@ -498,8 +564,10 @@ void emu_req_submit_as(emu_conn *c, int is_chat, int include_usage,
             const cJSON *content = cJSON_GetObjectItemCaseSensitive(m, "content");
             prompt_bytes += str_len(content);
             prompt_hash = prompt_hash * 31 + str_hash(content);
-            n_images += cJSON_GetArraySize(
-                cJSON_GetObjectItemCaseSensitive(m, "images"));
+            const cJSON *images = cJSON_GetObjectItemCaseSensitive(m, "images");
+            n_images += cJSON_GetArraySize(images);
+            pcache_key_message(&pkey, cJSON_GetObjectItemCaseSensitive(m, "role"),
+                               content, images);
         }
         load_only = n_msgs == 0;
     } else {
@@ -513,6 +581,7 @@ void emu_req_submit_as(emu_conn *c, int is_chat, int include_usage,
             cJSON_GetObjectItemCaseSensitive(root, "images"));
         n_context = cJSON_GetArraySize(
             cJSON_GetObjectItemCaseSensitive(root, "context"));
+        pcache_key_generate(&pkey, root);
     }
 
     /* routes.go: an empty prompt with keep_alive 0 unloads the model at
@@ -566,6 +635,10 @@ void emu_req_submit_as(emu_conn *c, int is_chat, int include_usage,
 
     emu_req *r = req_new(c, root, is_chat ? EMU_API_CHAT : EMU_API_GENERATE,
                          mi, keep_alive, has_ka);
+    if (e->o.prompt_cache && !load_only) {
+        r->pkey = pkey;
+        pkey = (emu_buf){0};
+    }
     r->stream = !cJSON_IsFalse(stream);
     r->fault = fault;
     r->dialect = c->dialect;
@@ -611,7 +684,8 @@ void emu_req_submit_as(emu_conn *c, int is_chat, int include_usage,
      * or a document ends by itself, seeded or not. */
     int status, fixed = 0;
     if (emu_output_plan(&r->out, root, is_chat, e->o.models[mi],
-                        e->model_caps[mi], r->rng, natural, &status, err,
+                        e->model_caps[mi], r->rng, natural,
+                        e->o.parallel_tools, &status, err,
                         sizeof err)) {
         req_free(r);
         reply_now(c, status, err);
@@ -640,6 +714,7 @@ void emu_req_submit_as(emu_conn *c, int is_chat, int include_usage,
     }
     req_schedule(c, r);
 out:
+    emu_buf_free(&pkey);
     return;
 }
 
@@ -766,7 +841,11 @@ static void req_on_load_done(emu_req *r, uint64_t due)
                                                 e->o.prompt_rate));
         return;
     }
-    double secs = r->prompt_tokens / e->o.prompt_rate + e->o.first_token_s;
+    /* Only the tokens not found in the slot's cache are evaluated
+     * (emu_pcache.c); prompt_eval_count still counts them all, as Ollama
+     * reports llama-server's cache_n + prompt_n. */
+    double secs = (r->prompt_tokens - r->cached_tokens) / e->o.prompt_rate +
+                  e->o.first_token_s;
     if (r->fault.kind == EMU_FAULT_DELAY_HEADERS)
         secs += r->fault.seconds;
     r->state = EMU_REQ_PROMPT;
@@ -910,7 +989,10 @@ static void req_on_token(emu_req *r, uint64_t due)
             goto out; /* r is gone */
         emu_record_lag(e, due, uv_hrtime());
         out->len = 0;
-    } else if (kind == EMU_TOK_CONTENT) {
+    }
+    /* The answer's text: the whole response of stream:false, and what the
+     * slot's cache holds after it (req_cache_answer). */
+    if (kind == EMU_TOK_CONTENT && (!r->stream || r->pkey.len)) {
         if (r->out)
             emu_buf_append(&r->text, e->tok_raw.data, e->tok_raw.len);
         else

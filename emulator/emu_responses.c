@@ -628,7 +628,15 @@ static void resp_token(emu_buf *b, emu_req *r, int kind, const char *tok)
     }
     if (kind == EMU_TOK_TOOLS) {
         finish_reasoning(b, st);
-        const emu_call *c = &r->out->call;
+        const emu_call *c = &r->out->calls[r->out->calls_sent - 1];
+        /* Each chunk's calls are fc_<random>_<i> (i within the chunk):
+         * a call of its own chunk gets a new number and _0. */
+        if (r->out->calls_sent > 1) {
+            unsigned k;
+            if (sscanf(st->fc_id, "fc_%u_0", &k) == 1)
+                snprintf(st->fc_id, sizeof st->fc_id, "fc_%u_0",
+                         (k * 7919u + 1) % 999999);
+        }
         cJSON *d = with_index(NULL, st->out_index);
         cJSON_AddItemToObject(d, "item", call_item(st->fc_id, "in_progress", c, 0));
         event(b, st, "response.output_item.added", d);
@@ -714,9 +722,12 @@ static void resp_whole(emu_buf *b, emu_req *r, const char *text,
         snprintf(id, sizeof id, "rs_%s", st->resp_id);
         cJSON_AddItemToArray(output, reasoning_item(id, r->out->thinking.data));
     }
-    if (r->out && r->out->call_sent) {
-        snprintf(id, sizeof id, "fc_%s_0", st->resp_id);
-        cJSON_AddItemToArray(output, call_item(id, "completed", &r->out->call, 1));
+    if (r->out && r->out->calls_sent) {
+        for (int i = 0; i < r->out->calls_sent; i++) {
+            snprintf(id, sizeof id, "fc_%s_%d", st->resp_id, i);
+            cJSON_AddItemToArray(output, call_item(id, "completed",
+                                                   &r->out->calls[i], 1));
+        }
     } else {
         cJSON_AddItemToArray(output, message_item(st->msg_id, "completed", text));
     }

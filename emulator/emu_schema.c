@@ -7,11 +7,12 @@
  * type (a name or a list), properties/required, additionalProperties,
  * items/minItems/maxItems, enum, const, anyOf/oneOf/allOf, $ref into
  * $defs/definitions, string minLength/maxLength and a few formats,
- * numbers within minimum/maximum (exclusive too). Not handled: pattern,
- * multipleOf, uniqueItems of non-enum items, if/then/else, not. Output is
+ * numbers within minimum/maximum (exclusive too), pattern (emu_regex.c's
+ * subset). Not handled: multipleOf, uniqueItems of non-enum items, if/then/else, not. Output is
  * compact JSON (the grammar allows any whitespace; compact is what
  * constrained models mostly write). */
 #include "emu_internal.h"
+#include "pb_mem.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -73,10 +74,36 @@ static void put_json(emu_buf *out, const cJSON *v)
     cJSON_free(s);
 }
 
+/* A string the pattern matches, JSON-escaped; 0 when the pattern is
+ * outside emu_regex's subset (then the usual words, which may not match).
+ * minLength/maxLength are not combined with a pattern. */
+static int put_pattern(emu_buf *out, const char *pattern, gsl_rng *rng)
+{
+    emu_buf raw = {0};
+    if (emu_regex_sample(pattern, rng, &raw)) {
+        emu_buf_free(&raw);
+        return 0;
+    }
+    /* cJSON escapes quotes, backslashes and control characters. */
+    char *text = pb_mem_alloc(raw.len + 1);
+    if (raw.len)
+        memcpy(text, raw.data, raw.len);
+    text[raw.len] = '\0';
+    cJSON *str = cJSON_CreateString(text);
+    put_json(out, str);
+    cJSON_Delete(str);
+    free(text);
+    emu_buf_free(&raw);
+    return 1;
+}
+
 /* Words from the emulator's vocabulary, trimmed to maxLength and padded
  * to minLength: characters that never need escaping. */
 static void put_string(emu_buf *out, const cJSON *s, gsl_rng *rng)
 {
+    const cJSON *pat = get(s, "pattern");
+    if (cJSON_IsString(pat) && put_pattern(out, pat->valuestring, rng))
+        return;
     const cJSON *fmt = get(s, "format");
     const char *f = cJSON_IsString(fmt) ? fmt->valuestring : "";
     char text[256];

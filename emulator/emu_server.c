@@ -168,6 +168,9 @@ static int emu_free(emu *e)
             rc = -1;
         }
     }
+    for (int i = 0; i < EMU_MAX_INSTANCES; i++)
+        for (int m = 0; m < EMU_MAX_MODELS; m++)
+            emu_pcache_clear(&e->inst[i].runner[m].pc);
     free(e->lag_hist);
     emu_buf_free(&e->tok_out);
     emu_buf_free(&e->tok_line);

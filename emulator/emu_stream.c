@@ -168,7 +168,8 @@ static void planned_token_line(emu_buf *b, const emu_req *r, int kind,
         APPEND_LIT(b, "\"response\":\"\",");
     if (kind == EMU_TOK_TOOLS) {
         APPEND_LIT(b, "\"tool_calls\":");
-        emu_tools_native(b, &r->out->call);
+        emu_tools_native(b, r->out->calls, r->out->calls_sent - 1,
+                         r->out->calls_sent);
     } else {
         APPEND_LIT(b, "\"thinking\":\"");
         emu_buf_append(b, tok, strlen(tok));
@@ -244,9 +245,9 @@ void emu_stream_final_line(emu_buf *b, const emu_req *r, const char *text,
             APPEND_LIT(b, ",\"thinking\":");
             append_json_string(b, o->thinking.data);
         }
-        if (o && o->call_sent) {
+        if (o && o->calls_sent) {
             APPEND_LIT(b, ",\"tool_calls\":");
-            emu_tools_native(b, &o->call);
+            emu_tools_native(b, o->calls, 0, o->calls_sent);
         }
         /* api.ChatResponse: Done, then DoneReason. */
         emu_buf_printf(b, "},\"done\":true,\"done_reason\":\"%s\"", reason);

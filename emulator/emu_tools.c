@@ -131,26 +131,38 @@ static void put_str(emu_buf *b, const char *s)
     cJSON_Delete(j);
 }
 
-void emu_tools_native(emu_buf *b, const emu_call *call)
+/* The index is the call's place in the answer (the tool parser's running
+ * count, ToolCallFunction.Index), also when calls go out one per chunk. */
+void emu_tools_native(emu_buf *b, const emu_call *calls, int from, int to)
 {
-    emu_buf_printf(b, "[{\"id\":\"%s\",\"function\":{\"index\":0,\"name\":",
-                   call->id);
-    put_str(b, call->name);
-    emu_buf_append(b, ",\"arguments\":", 13);
-    emu_buf_append(b, call->args, strlen(call->args));
-    emu_buf_append(b, "}}]", 3);
+    emu_buf_append(b, "[", 1);
+    for (int i = from; i < to; i++) {
+        const emu_call *call = &calls[i];
+        emu_buf_printf(b, "%s{\"id\":\"%s\",\"function\":{\"index\":%d,"
+                       "\"name\":", i > from ? "," : "", call->id, i);
+        put_str(b, call->name);
+        emu_buf_append(b, ",\"arguments\":", 13);
+        emu_buf_append(b, call->args, strlen(call->args));
+        emu_buf_append(b, "}}", 2);
+    }
+    emu_buf_append(b, "]", 1);
 }
 
-void emu_tools_openai(emu_buf *b, const emu_call *call)
+void emu_tools_openai(emu_buf *b, const emu_call *calls, int from, int to)
 {
-    emu_buf_printf(b,
-                   "[{\"id\":\"%s\",\"index\":0,\"type\":\"function\","
-                   "\"function\":{\"name\":",
-                   call->id);
-    put_str(b, call->name);
-    emu_buf_append(b, ",\"arguments\":", 13);
-    put_str(b, call->args);
-    emu_buf_append(b, "}}]", 3);
+    emu_buf_append(b, "[", 1);
+    for (int i = from; i < to; i++) {
+        const emu_call *call = &calls[i];
+        emu_buf_printf(b,
+                       "%s{\"id\":\"%s\",\"index\":%d,\"type\":\"function\","
+                       "\"function\":{\"name\":",
+                       i > from ? "," : "", call->id, i);
+        put_str(b, call->name);
+        emu_buf_append(b, ",\"arguments\":", 13);
+        put_str(b, call->args);
+        emu_buf_append(b, "}}", 2);
+    }
+    emu_buf_append(b, "]", 1);
 }
 
 int emu_tools_tokens(const emu_call *call)

@@ -18,6 +18,7 @@
 #include "pb_analysis.h"
 #include "pb_answer.h"
 #include "pb_derive.h"
+#include "pb_exec.h"
 #include "pb_fs.h"
 #include "pb_gnuplot.h"
 #include "pb_md.h"
@@ -707,6 +708,60 @@ static int chart_ecdf(const ctx *x, chart *c, int which) {
     return c->blocks > 0 ? 0 : 1;
 }
 
+/* The recording proxy's write-back lag of exec runtimes (pb_derive_wb_lags):
+ * every concurrent-phase chunk of every valid run, per runtime, on a log x
+ * (a lag is microseconds when the program keeps up, milliseconds to
+ * seconds when it does not). A lag below 1 us is drawn at 1 us. */
+static int chart_wblag(const ctx *x, chart *c) {
+    const double FLOOR = 1e-3;
+    double lo = INFINITY, hi = 0;
+    for (size_t q = 0; q < (x->rt.n ? x->rt_off[x->rt.n] : 0); q++) {
+        double *v;
+        size_t k = pb_derive_wb_lags(&x->ds->runs[x->by_rt[q]], &v);
+        for (size_t j = 0; j < k; j++) {
+            double l = fmax(v[j], FLOOR);
+            lo = fmin(lo, l);
+            hi = fmax(hi, l);
+        }
+        free(v);
+    }
+    if (!(hi > 0)) return 1;
+    if (!(hi > lo)) hi = lo * 10;
+    fprintf(c->b, "set title 'Write-back lag per chunk, concurrent phase (empirical CDF): "
+                  "when the program took a chunk - when it arrived'\n"
+                  "set xlabel 'write-back lag (ms), log scale; below 0.001 ms drawn at 0.001'\n"
+                  "set ylabel 'fraction of chunks'\nset yrange [0:1.02]\nset logscale x\n"
+                  "set xrange [%.6g:%.6g]\nset format x '%%g'\nset key bottom right\n",
+            lo / 1.5, hi * 1.5);
+    plot_begin(c);
+    for (size_t r = 0; r < x->rt.n; r++) {
+        size_t m = 0;
+        double *all = NULL;
+        for (size_t q = x->rt_off[r]; q < x->rt_off[r + 1]; q++) {
+            double *v;
+            size_t k = pb_derive_wb_lags(&x->ds->runs[x->by_rt[q]], &v);
+            if (k) {
+                double *g = realloc(all, (m + k) * sizeof *g);
+                if (!g) { free(v); free(all); return -1; }
+                all = g;
+                for (size_t j = 0; j < k; j++) all[m++] = fmax(v[j], FLOOR);
+            }
+            free(v);
+        }
+        if (m == 0) { free(all); continue; }
+        qsort(all, m, sizeof *all, cmp_double);
+        int blk = block_begin(c, "lag ms, F", x->rt.v[r]);
+        fprintf(c->d, "%.9g 0\n", all[0]);
+        for (size_t i = 0; i < m; i++)
+            fprintf(c->d, "%.9g %.9g\n", all[i], (double)(i + 1) / (double)m);
+        plot_term(c, "'%s.dat' index %d using 1:2 with steps lw 2 lc %zu", c->name, blk, r + 1);
+        title(c, x->rt.v[r]);
+        free(all);
+    }
+    plot_end(c);
+    return c->blocks > 0 ? 0 : 1;
+}
+
 /* ---- 4. efficiency and aggregate throughput against N ---------------- */
 
 /* Drawn from pb_scaling, the numbers of the report's scaling section, so
@@ -902,6 +957,8 @@ static int has_timestamps(const pb_run *r) {
     return 1;
 }
 
+static long timeline_pick_rt(const ctx *x, size_t rt);
+
 /* The run to draw: from the runtime with the highest mean estimated
  * efficiency (the case the report questions), the run closest to that
  * runtime's median measured efficiency (typical, not the best or worst).
@@ -924,8 +981,18 @@ static long timeline_pick(const ctx *x) {
         double est = s.n ? s.mean : (m ? -1e300 : -INFINITY);
         if (m && est > best_est) { best_est = est; best_rt = r; }
     }
+    free(v);
+    return best_rt == (size_t)-1 ? -1 : timeline_pick_rt(x, best_rt);
+}
+
+/* Runtime rt's run closest to its median measured efficiency (its first
+ * run with timestamps without solo phases); -1 when none has timestamps. */
+static long timeline_pick_rt(const ctx *x, size_t best_rt) {
+    size_t n = x->ds->n_runs;
+    double *v = calloc(n ? n : 1, sizeof *v);
+    if (!v) return -1;
     long pick = -1;
-    if (best_rt != (size_t)-1) {
+    {
         size_t m = 0, q0 = x->rt_off[best_rt], q1 = x->rt_off[best_rt + 1];
         for (size_t q = q0; q < q1; q++) {
             size_t i = x->by_rt[q];
@@ -972,6 +1039,23 @@ static int chart_timeline(const ctx *x, chart *c, long pick) {
                 fputs("# from to lane\n", c->d);
             }
             fprintf(c->d, "%.9f %.9f %zu\n", s, e, a + 1);
+        }
+    }
+    /* Exec runtimes: the program's run (spawn to exit) of each phase, a
+     * thin bar under the lanes it served, so start-up shows beside the
+     * requests (the concurrent phase's under every lane). */
+    int blk_proc = -1;
+    for (size_t a = 0; r->measured_by != PB_BY_DRIVER && a < r->n_agents; a++) {
+        const pb_agent *ag = &r->agents[a];
+        double t0[2] = {ag->solo_proc_t0, r->conc_proc_t0};
+        double t1[2] = {ag->solo_proc_t1, r->conc_proc_t1};
+        for (int k = 0; k < 2; k++) {
+            if (!isfinite(t0[k]) || !isfinite(t1[k]) || !(t1[k] > t0[k])) continue;
+            if (blk_proc < 0) {
+                blk_proc = block_begin(c, "program running (spawn to exit)", "");
+                fputs("# from to lane\n", c->d);
+            }
+            fprintf(c->d, "%.9f %.9f %zu\n", t0[k], t1[k], a + 1);
         }
     }
     static const char *pt_name[3] = {"first token", "chunk arrival", "end"};
@@ -1025,8 +1109,9 @@ static int chart_timeline(const ctx *x, chart *c, long pick) {
 
     fputs("set title ", c->b);
     char t[768];
-    snprintf(t, sizeof t, "Timeline: %s / %s / run %d (shaded: concurrent phase)",
-             r->runtime, r->config, r->run_index);
+    snprintf(t, sizeof t, "Timeline: %s / %s / run %d (shaded: concurrent phase%s)",
+             r->runtime, r->config, r->run_index,
+             r->measured_by != PB_BY_DRIVER ? ", wire span; requests as the recording proxy saw them" : "");
     pb_gnuplot_quote(c->b, t);
     fputs("\nset xlabel 'seconds since the run started'\nset ylabel 'agent'\n", c->b);
     fprintf(c->b, "set yrange [0.4:%zu.6]\nset ytics (", r->n_agents);
@@ -1059,6 +1144,10 @@ static int chart_timeline(const ctx *x, chart *c, long pick) {
                   c->name, blk[b], hh, hh, span_color[b]);
         title(c, span_name[b]);
     }
+    if (blk_proc >= 0)
+        plot_term(c, "'%s.dat' index %d using (($1+$2)/2):($3-0.3):1:2:($3-0.33):($3-0.27) "
+                     "with boxxyerror fc rgb '#888888' title 'program running (spawn to exit)'",
+                  c->name, blk_proc);
     /* Chunk ticks above the lane's bar, not across it: through the bar
      * they hid its colours (solo / concurrent, waiting / streaming). */
     if (blk[5] >= 0)
@@ -1221,7 +1310,7 @@ int pb_charts_write(const pb_report_opts *opts, FILE *report_links, int *speedup
                 "or re-run analyze\n", dir);
 
     enum { C_SPEEDUP, C_BOX, C_CONFIG, C_TTFT, C_SERVER, C_CLIENT, C_AGG, C_SCALING,
-           C_TIMELINE, C_SETTINGS };
+           C_TIMELINE, C_SETTINGS, C_WBLAG };
     static const struct {
         int id;
         const char *name, *alt, *caption;
@@ -1258,6 +1347,10 @@ int pb_charts_write(const pb_report_opts *opts, FILE *report_links, int *speedup
         {C_SETTINGS, "settings", "Speedup and throughput per setting", "Speedup and "
          "aggregate throughput against the server setting (geometric mean and 95% CI per "
          "runtime, config and N), as in the per-setting answer.", 1200, 550},
+        {C_WBLAG, "writeback_lag_ecdf", "Write-back lag ECDF", "Exec runtimes: how late each "
+         "program read its streams, every chunk of the concurrent phases (the recording "
+         "proxy's acceptance by the program's socket - the chunk's arrival from the server), "
+         "empirical CDF per runtime, log scale.", 1000, 600},
     };
     /* The time scale of emulated runs, on every chart. */
     char note[160] = "";
@@ -1308,11 +1401,12 @@ int pb_charts_write(const pb_report_opts *opts, FILE *report_links, int *speedup
         case C_CLIENT: r = chart_ecdf(&x, &c, 2); break;
         case C_SCALING: r = chart_scaling(&x, &c); break;
         case C_SETTINGS: r = chart_settings(&x, &c); break;
+        case C_WBLAG: r = pb_exec_n_rts(res) ? chart_wblag(&x, &c) : 2; break;
         default: r = pick >= 0 ? chart_timeline(&x, &c, pick) : 1; break;
         }
-        if (r == 1 && SPEC[s].id == C_SETTINGS) {
-            /* No server settings: nothing to say about a chart that only
-             * settings sweeps have. */
+        if (r == 2 || (r == 1 && SPEC[s].id == C_SETTINGS)) {
+            /* Not applicable (no exec runtime, or no server settings):
+             * nothing to say about a chart only such data have. */
         } else if (r == 1) {
             /* Nothing to draw (e.g. a single agent count, no timestamps):
              * say so instead of writing a script gnuplot would warn about. */
@@ -1335,6 +1429,37 @@ int pb_charts_write(const pb_report_opts *opts, FILE *report_links, int *speedup
                                                                          : NULL;
             md_chart(report_links, opts->charts_link ? opts->charts_link : dir,
                      SPEC[s].name, SPEC[s].alt, SPEC[s].caption, shown, ok);
+        }
+        chart_discard(&c);
+    }
+    /* Exec runtimes: one timeline each, so a program that runs its agents
+     * one after another shows it (the proxy's requests end to end). */
+    for (size_t t = 0; t < x.rt.n && rc >= 0; t++) {
+        long p = pb_exec_rt_by(res, t, NULL) != PB_BY_DRIVER ? timeline_pick_rt(&x, t) : -1;
+        if (p < 0) continue;
+        char name[64], caption[256];
+        snprintf(name, sizeof name, "timeline_rt%zu", t + 1);
+        /* The runtime's name is in the chart's title and the run's path
+         * (escaped), not in the caption, which is Markdown as written. */
+        snprintf(caption, sizeof caption, "Timeline of a typical run of an exec runtime "
+                 "(closest to its median measured efficiency), its requests as the recording "
+                 "proxy recorded them: agents side by side overlap, agents one after another "
+                 "do not.");
+        chart c;
+        if (chart_open(&c, dir, name, 1100, 500) != 0) {
+            chart_discard(&c);
+            rc = -1;
+            break;
+        }
+        c.note = note[0] ? note : NULL;
+        int r = chart_timeline(&x, &c, p);
+        if (r == 0 && chart_save(&c, caption) == 0) {
+            int ok = gnuplot ? render(gnuplot, dir, name) : 0;
+            if (gnuplot && !ok) rc = -1;
+            md_chart(report_links, opts->charts_link ? opts->charts_link : dir, name,
+                     "Timeline of an exec runtime", caption, ds->runs[p].path, ok);
+        } else if (r < 0) {
+            rc = -1;
         }
         chart_discard(&c);
     }

@@ -12,6 +12,7 @@
 #include "pb_analysis.h"
 #include "pb_answer.h"
 #include "pb_derive.h"
+#include "pb_exec.h"
 #include "pb_fs.h"
 #include "pb_json.h"
 #include "pb_sampling.h"
@@ -252,6 +253,8 @@ static cJSON *json_runtime(const pb_result *res, const pb_rt *r)
     const pb_analysis *a = &res->an;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "runtime", r->runtime);
+    cJSON_AddStringToObject(o, "measured_by",
+                            pb_exec_by_id(pb_exec_rt_by(res, (size_t)(r - a->rts), NULL)));
     cJSON_AddNumberToObject(o, "n_configs", (double)r->n_groups);
     cJSON *cm = cJSON_AddObjectToObject(o, "over_config_means");
     add_num(cm, "peak", r->cfg_peak);
@@ -440,6 +443,7 @@ static cJSON *json_run(const pb_run *r, const pb_derived *d)
     add_str(o, "invalid_reason", r->invalid_reason);
     cJSON_AddNumberToObject(o, "n_agents", (double)r->n_agents);
     add_num(o, "wall_s", r->wall_s);
+    cJSON_AddStringToObject(o, "measured_by", pb_exec_by_id(r->measured_by));
     add_str(o, "host", r->host);
     add_str(o, "wall_origin", r->wall_origin);
     add_str(o, "collect_version", r->tool_version);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "pb_md.h"
+#include "pb_report_exec.h"
 #include "pb_report_scaling.h"
 #include "pb_report_servers.h"
 #include "pb_report_stats.h"
@@ -145,8 +146,10 @@ out:
 /* What was measured: from the runs (traces and TR115 files) and the sweep
  * manifests. Dates are RFC 3339 strings, so the earliest and latest are
  * the smallest and largest by strcmp. */
-static void summary_measured(FILE *o, const pb_dataset *ds, const pb_analysis *a)
+static void summary_measured(FILE *o, const pb_result *res)
 {
+    const pb_dataset *ds = res->ds;
+    const pb_analysis *a = &res->an;
     char *desc[MAXV];
     size_t n_desc = 0;
     distinct models = {0}, endpoints = {0}, hosts = {0}, versions = {0},
@@ -268,6 +271,7 @@ static void summary_measured(FILE *o, const pb_dataset *ds, const pb_analysis *a
         fputs(".\n", o);
     }
     summary_collector_cost(o, ds);
+    pb_report_exec_how(o, res);
     if (n_emu) {
         fprintf(o, "- Emulated: %zu runs against ollama-emu", n_emu);
         if (presets.n) {
@@ -535,7 +539,9 @@ static void cmp_value(FILE *o, const pb_metric_info *mi, double v)
 /* benchstat's table: per metric and candidate runtime, the baseline's and
  * the candidate's centre, the change with its 95% interval and the
  * Holm-adjusted p; "~" when not significant (p >= 0.05). */
-static void front_comparisons(FILE *o, const pb_result *res)
+enum { FRONT_ROWS = 24, FRONT_LINES = 100 };
+
+static void front_comparisons(FILE *o, const pb_result *res, size_t max_rows)
 {
     const pb_analysis *a = &res->an;
     long b = front_baseline(res);
@@ -555,9 +561,8 @@ static void front_comparisons(FILE *o, const pb_result *res)
               "answer per setting is above.\n\n", o);
     fputs("| metric | runtime | baseline | candidate | delta [95% CI] | p (Holm) |\n"
           "|---|---|---:|---:|---:|---:|\n", o);
-    /* The front page stays short: at most FRONT_ROWS rows (metric-major,
+    /* The front page stays short: at most max_rows rows (metric-major,
      * so the first metrics are complete); the rest is in the full report. */
-    enum { FRONT_ROWS = 24 };
     size_t rows = 0, more = 0;
     for (size_t i = 0; i < a->n_cmps; i++) {
         const pb_comparison *c = &a->cmps[i];
@@ -565,7 +570,7 @@ static void front_comparisons(FILE *o, const pb_result *res)
             continue;
         if (!isfinite(c->estimate) || !isfinite(c->p_holm))
             continue;
-        if (rows == FRONT_ROWS) {
+        if (rows == max_rows) {
             more++;
             continue;
         }
@@ -1025,11 +1030,11 @@ static int front_body(FILE *out, const pb_report_opts *op)
         fputs("**No valid run**: every loaded run is marked invalid.\n\n", out);
     if (an->n_rts > 0)
         front_warnings(out, res);
-    summary_measured(out, ds, an);
+    summary_measured(out, res);
     /* An agent-count sweep: how the answer changes with N is the answer. */
     pb_report_scaling_section(out, &res->sc, 1);
     if (an->n_rts > 0)
-        front_comparisons(out, res);
+        front_comparisons(out, res, op->front_rows ? op->front_rows - 1 : FRONT_ROWS);
     if (pb_report_settings_chart(out, op)) {
         /* the settings chart stands in for the pooled speedup chart */
     } else if (op->speedup_chart) {
@@ -1082,6 +1087,7 @@ static int full_body(FILE *out, const pb_report_opts *op)
         pb_report_arrival(out, ds);
         pb_report_sampling(out, ds);
         pb_report_servers(out, op); /* issue 21: report/pb_report_servers.c */
+        pb_report_exec_section(out, res); /* issue 18: report/pb_report_exec.c */
         fputs("## The original study's metric (TR115 tables)\n\n"
               "The tables of the original study, regenerated exactly from the raw runs. "
               "Their *efficiency* is the original metric: the agents' summed durations "
@@ -1111,9 +1117,36 @@ static int full_body(FILE *out, const pb_report_opts *op)
     return ferror(out) ? -1 : 0;
 }
 
+/* At most FRONT_LINES lines: the comparisons table (FRONT_ROWS rows at
+ * most) gives up rows until the page fits, since the answer, the warnings
+ * and what was measured grow with the runtimes (seven of them, six exec
+ * runtimes with their How line and warnings, made 103 lines). */
 int pb_report_front(FILE *out, const pb_report_opts *op)
 {
-    return render(out, op, front_body);
+    pb_report_opts o2 = *op;
+    size_t rows = FRONT_ROWS;
+    for (int pass = 0;; pass++) {
+        char *md = NULL;
+        size_t len = 0, lines = 0;
+        FILE *m = open_memstream(&md, &len);
+        if (!m)
+            return -1;
+        o2.front_rows = rows + 1;   /* + 1: 0 means the default */
+        int rc = render(m, &o2, front_body);
+        if (fclose(m) != 0)
+            rc = -1;
+        for (size_t i = 0; rc == 0 && i < len; i++)
+            lines += md[i] == '\n';
+        if (rc == 0 && lines > FRONT_LINES && rows > 0 && pass < 4) {
+            rows = rows > lines - FRONT_LINES ? rows - (lines - FRONT_LINES) : 0;
+            free(md);
+            continue;
+        }
+        if (rc == 0 && fwrite(md, 1, len, out) != len)
+            rc = -1;
+        free(md);
+        return rc == 0 && !ferror(out) ? 0 : -1;
+    }
 }
 
 int pb_report_full(FILE *out, const pb_report_opts *op)

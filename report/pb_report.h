@@ -41,6 +41,9 @@ typedef struct pb_report_opts {
     const char *const *cfg_names;  /* distinct configs, sorted by strcmp */
     size_t n_cfg;
     int cfg_abbrev;
+    /* Set by pb_report_front: rows of the front page's comparisons table
+     * + 1 (0 = the default, 24), fewer when the page would pass 100 lines. */
+    size_t front_rows;
 } pb_report_opts;
 
 /* The front page (report.md): what was measured, the answer per runtime

@@ -385,9 +385,13 @@ static void run_one(uv_loop_t *loop, int n, int via_proxy, int solo, result *r)
         cJSON_Delete(parsed);
         cJSON_Delete(recs);
     }
-    qsort(r->delay.v, r->delay.n, sizeof *r->delay.v, cmp_d);
-    qsort(r->fwd.v, r->fwd.n, sizeof *r->fwd.v, cmp_d);
-    qsort(r->in.v, r->in.n, sizeof *r->in.v, cmp_d);
+    /* qsort's base may not be NULL, even for no element (UBSan). */
+    if (r->delay.n)
+        qsort(r->delay.v, r->delay.n, sizeof *r->delay.v, cmp_d);
+    if (r->fwd.n)
+        qsort(r->fwd.v, r->fwd.n, sizeof *r->fwd.v, cmp_d);
+    if (r->in.n)
+        qsort(r->in.v, r->in.n, sizeof *r->in.v, cmp_d);
     cJSON_Delete(t);
 }
 

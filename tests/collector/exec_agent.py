@@ -7,7 +7,14 @@ stderr. A workflow agent ("steps") runs its steps itself: llm steps as
 generate requests with {{previous}} filled, work steps as sleeps; an agent
 waits its offset_s first. --mode makes it a bad program instead: fail (exit 3 with a
 message), crash (SIGSEGV), hang (sleeps), flood (3 MiB on stdout, then
-works). It prints its argv and the endpoint variables on stdout."""
+works), elsewhere (the last agent's request is not sent through its
+endpoint URL, as if it went to another address; exit 0), stray (also a GET
+/api/tags and a generate request for a model no agent uses, without
+X-Parbench-Request, to the first endpoint), fixed URL_A URL_B (agents a
+and b connect to these hard-coded addresses, ignoring the job's endpoints),
+failonce MARKER (as fail when the file MARKER is absent, which it creates),
+twice (every agent's request sent twice, one after the other).
+It prints its argv and the endpoint variables on stdout."""
 import json
 import os
 import signal
@@ -24,7 +31,9 @@ print("argv " + json.dumps(args))
 for v in ("OLLAMA_HOST", "OLLAMA_BASE_URL", "OPENAI_BASE_URL"):
     print(f"{v}={os.environ.get(v, '')}")
 sys.stdout.flush()
-if mode == "fail":
+if mode == "fail" or (mode == "failonce" and not os.path.exists(args[2])):
+    if mode == "failonce":
+        open(args[2], "w").close()
     print("exec_agent: the model refused (test)", file=sys.stderr)
     sys.exit(3)
 if mode == "crash":
@@ -56,11 +65,14 @@ def stream(url, body, headers):
 
 
 def run(agent):
+    if mode == "fixed":
+        agent = dict(agent, endpoint=args[2] if agent["id"] == "a" else args[3])
     try:
         time.sleep(agent.get("offset_s", 0))
         if "steps" not in agent:
             rq = agent["request"]
-            stream(agent["endpoint"] + rq["path"], rq["body"], rq["headers"])
+            for _ in range(2 if mode == "twice" else 1):
+                stream(agent["endpoint"] + rq["path"], rq["body"], rq["headers"])
             return
         # A workflow, built from the job's fields (generate API).
         prev = ""
@@ -76,11 +88,19 @@ def run(agent):
         errors.append(f"agent {agent['id']}: {e}")
 
 
-threads = [threading.Thread(target=run, args=(a,)) for a in job["agents"]]
+agents = job["agents"][:-1] if mode == "elsewhere" else job["agents"]
+threads = [threading.Thread(target=run, args=(a,)) for a in agents]
 for t in threads:
     t.start()
 for t in threads:
     t.join()
+if mode == "stray":
+    first = job["agents"][0]["endpoint"]
+    urllib.request.urlopen(first + "/api/tags", timeout=30).read()
+    try:
+        stream(first + "/api/generate", {"model": "other:latest", "prompt": "x", "stream": True}, {})
+    except Exception:  # noqa: BLE001 - the server has no such model: expected
+        pass
 if errors:
     print("exec_agent: " + errors[0], file=sys.stderr)
     sys.exit(1)

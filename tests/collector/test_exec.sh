@@ -39,7 +39,21 @@ for p in rt:
         assert sorted(r["agent"] for r in rec) == sorted(job_ids) and all(r["ok"] for r in rec), rec
     else:
         assert rec == [], p
-    assert p["start_ns"] == pr["start_ns"] < pr["end_ns"] == p["end_ns"], pr
+    # The phase spans its requests on the wire, as a built-in driver's
+    # does (first t_start_ns .. last t_end_ns), so solo and concurrent
+    # durations compare like with like; the process span (spawn to exit,
+    # interpreter start-up included) is process.start_ns .. end_ns around it.
+    assert pr["requests_recorded"] and rec, p["name"]
+    assert p["start_ns"] == min(r["t_start_ns"] for r in rec), (p["start_ns"], rec)
+    assert p["end_ns"] == max(r["t_end_ns"] for r in rec), p["name"]
+    assert pr["start_ns"] < p["start_ns"] < p["end_ns"] < pr["end_ns"], (p["name"], pr)
+    for r in rec:
+        # Every chunk timestamped on arrival and when the program's socket
+        # took it (write-back lag >= 0), mapped to the job's agent.
+        assert r["source"] == "proxy" and r["request_id_sent"] and len(r["chunks"]) > 1, r
+        assert len(r["chunks_written_ns"]) == len(r["chunks"]), r["agent"]
+        lags = [w - c[0] for c, w in zip(r["chunks"], r["chunks_written_ns"])]
+        assert min(lags) >= 0 and max(lags) == r["writeback_lag_max_ns"], r["agent"]
     job = json.load(open(os.path.join(d, pr["job"])))
     kind = p["kind"]
     assert job["phase"] == kind and job["runtime"] == "py" and job["run"] == 1
@@ -68,19 +82,83 @@ for p in rt:
     assert out[1] == "OLLAMA_HOST=" + first and out[3] == "OPENAI_BASE_URL=" + first + "/v1", out
 PY
 
-# Bad programs: each run invalid with its reason; collect goes on (exit 1).
+# The wire speedup of a program whose two requests overlap is ~2 on the
+# ideal emulator (independent instances), computed here from the trace as
+# data/FORMAT.md defines it: sum of solo durations / concurrent wall. With
+# the phase spanning the process (start-up included) it read 0.96.
+/usr/bin/python3 - "$WORK/ok/py/default" <<'PY' || fail "exec wire speedup"
+import json, sys
+for k in (1, 2):
+    t = json.load(open(f"{sys.argv[1]}/run_{k}.json"))
+    ph = {p["name"]: p for p in t["phases"]}
+    c = ph["concurrent"]
+    solo = sum(r["t_end_ns"] - r["t_start_ns"] for n in ("solo:a", "solo:b") for r in ph[n]["requests"])
+    s = solo / (c["end_ns"] - c["start_ns"])
+    assert 1.6 < s < 2.2, (k, s)
+PY
+
+# Bad programs: each run invalid with its reason, said on stderr too;
+# collect goes on (exit 1), and the run measured beside it in the same
+# sweep (uv) is valid and kept.
 bad() { # name mode reason-substring [extra collect args]
     name=$1; mode=$2; why=$3; shift 3
     rc=0
-    "$COLLECT" --plan "$SRC/ideal.json" --emulate-ideal --time-scale 20 --runs 1 --runtime "$name" \
-        --no-warmup --exec "$name=$AG --mode $mode" "$@" --out "$WORK/$name" --progress none \
+    "$COLLECT" --plan "$SRC/ideal.json" --emulate-ideal --time-scale 20 --runs 1 --runtime "uv,$name" \
+        --no-warmup --exec "$name=$AG --mode $mode" "$@" --out "$WORK/$name" --progress lines \
         2>"$WORK/$name.log" || rc=$?
     [ "$rc" = 1 ] || { cat "$WORK/$name.log" >&2; fail "$name: exit $rc, expected 1"; }
-    "$TRACE_CHECK" "$WORK/$name" --runs 1 --invalid "$why" >/dev/null \
-        || { grep -o '"invalid_reason":"[^"]*"' "$WORK/$name/$name/default/run_1.json" >&2; fail "$name: reason lacks '$why'"; }
+    "$TRACE_CHECK" "$WORK/$name" --runs 2 >/dev/null || fail "$name: traces"
+    grep -F -- "INVALID: exec runtime $name:" "$WORK/$name.log" | grep -qF -- "$why" \
+        || { cat "$WORK/$name.log" >&2; fail "$name: stderr lacks '$why'"; }
+    /usr/bin/python3 - "$WORK/$name" "$name" "$why" <<'PY' || fail "$name: reason lacks '$why' or the uv run was lost"
+import json, sys
+d, name, why = sys.argv[1:]
+u = json.load(open(f"{d}/uv/default/run_1.json"))["run"]
+b = json.load(open(f"{d}/{name}/default/run_1.json"))["run"]
+assert u["valid"], u
+assert not b["valid"] and why in b["invalid_reason"], b["invalid_reason"]
+PY
 }
 bad fails fail "exited with status 3: exec_agent: the model refused (test)"
+# A program that fails once, measured again with --retry-failed: the
+# invalid run is redone, the valid uv run is not touched.
+bad fails1 "failonce $WORK/marker" "exited with status 3: exec_agent: the model refused (test)"
+before=$(cksum <"$WORK/fails1/uv/default/run_1.json")
+"$COLLECT" --plan "$SRC/ideal.json" --emulate-ideal --time-scale 20 --runs 1 --runtime "uv,fails1" --no-warmup \
+    --exec "fails1=$AG --mode failonce $WORK/marker" --retry-failed --out "$WORK/fails1" --progress none \
+    2>"$WORK/fails2.log" || { cat "$WORK/fails2.log" >&2; fail "retry-failed: collect failed"; }
+[ "$(cksum <"$WORK/fails1/uv/default/run_1.json")" = "$before" ] || fail "retry-failed rewrote the valid uv run"
+"$TRACE_CHECK" "$WORK/fails1" --runs 2 --all-valid >/dev/null || fail "retry-failed: runs not valid"
 bad crashes crash "crashed: signal 11"
+# A program that is there but cannot be started (its interpreter is
+# missing): found at spawn.
+printf '#!/nonexistent/interpreter\n' >"$WORK/noint"
+chmod +x "$WORK/noint"
+rc=0
+"$COLLECT" --plan "$SRC/ideal.json" --emulate-ideal --time-scale 20 --runs 1 --runtime "uv,noint" --no-warmup \
+    --exec "noint=$WORK/noint" --out "$WORK/noint-out" --progress lines 2>"$WORK/noint.log" || rc=$?
+[ "$rc" = 1 ] && grep -q "exec runtime noint: cannot start $WORK/noint: no such file or directory" "$WORK/noint.log" \
+    || { cat "$WORK/noint.log" >&2; fail "unstartable program: exit $rc"; }
+grep -q '"valid":true' "$WORK/noint-out/uv/default/run_1.json" || fail "unstartable program: the uv run was lost"
+# A request that did not go through the agent's endpoint URL: the proxy saw
+# none for that agent.
+bad elsewhere elsewhere "agent b sent no request through its endpoint URL (did it connect elsewhere?)" --no-solo
+# Requests that are no agent's: kept beside the agents' (process.other_requests)
+# with why; an LLM request for a model no agent uses makes the run invalid,
+# a GET /api/tags does not by itself.
+bad stray stray "model other:latest" --no-solo
+/usr/bin/python3 - "$WORK/stray/stray/default/run_1.json" <<'PY' || fail "stray requests"
+import json, sys
+t = json.load(open(sys.argv[1]))
+(c,) = [p for p in t["phases"] if p["kind"] == "concurrent"]
+assert sorted(r["agent"] for r in c["requests"]) == ["a", "b"], c["requests"]
+o = c["process"]["other_requests"]
+assert [(r["method"], r["url_path"]) for r in o] == [("GET", "/api/tags"), ("POST", "/api/generate")], o
+assert o[0]["stray"].startswith("not an LLM call") and "model other:latest" in o[1]["stray"], o
+PY
+# More requests than its agents send (a program that runs its own agents
+# whatever the job says): the message says what serves such a program.
+bad twice twice 'request 2 of agent a, which sends 1; a program that sends more requests than its job asks for (one that runs its own agents whatever the job says) needs "solo": "replay"' --no-solo
 t0=$(date +%s)
 bad hangs hang "still running after --timeout 1 s: killed (SIGTERM)" --timeout 1
 [ $(($(date +%s) - t0)) -le 15 ] || fail "a hanging program was not stopped in time"
@@ -100,6 +178,51 @@ rc=0
 rc=0
 "$COLLECT" --plan "$SRC/ideal.json" --dry-run --exec "q=$AG 'unclosed" >/dev/null 2>"$WORK/q.log" || rc=$?
 [ "$rc" = 2 ] && grep -q "unclosed ' quote" "$WORK/q.log" || fail "unclosed quote: exit $rc"
+
+# A program that hard-codes its servers' addresses: the proxies listen there
+# (--exec-listen by endpoint URL or agent id; plan "exec_listen"), the
+# emulator elsewhere; the requests are recorded and the runs valid.
+ports=$(/usr/bin/python3 -c '
+import socket
+ss = [socket.socket() for _ in range(3)]
+for s in ss: s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in ss))')
+set -- $ports
+pa=$1 pb=$2 pc=$3
+"$COLLECT" --plan "$SRC/ideal.json" --emulate-ideal --time-scale 20 --runs 1 --no-warmup --runtime fixed \
+    --exec "fixed=$AG --mode fixed http://127.0.0.1:$pa http://127.0.0.1:$pb" \
+    --exec-listen "http://127.0.0.1:21434=127.0.0.1:$pa" --exec-listen "b=:$pb" \
+    --out "$WORK/fixed" --progress none 2>"$WORK/fixed.log" || { cat "$WORK/fixed.log" >&2; fail "fixed addresses: exit $?"; }
+"$TRACE_CHECK" "$WORK/fixed" --runs 1 --all-valid >/dev/null || fail "fixed addresses: run not valid"
+grep -Eq "\"endpoint\":[[:space:]]*\"http://127.0.0.1:$pb\"" "$WORK/fixed/fixed/default/run_1.exec/concurrent.job" \
+    || fail "the job does not name the proxy's fixed address"
+# The address taken by another program: exit 3 before anything is measured.
+/usr/bin/python3 -c "
+import socket, time
+s = socket.socket(); s.bind(('127.0.0.1', $pc)); s.listen(1); time.sleep(20)" &
+holder=$!
+sleep 0.5
+rc=0
+"$COLLECT" --plan "$SRC/ideal.json" --emulate-ideal --runs 1 --no-warmup --runtime fixed --exec "fixed=$AG" \
+    --exec-listen "a=127.0.0.1:$pc" --out "$WORK/taken" --progress none 2>"$WORK/taken.log" || rc=$?
+kill $holder 2>/dev/null || true
+[ "$rc" = 3 ] && grep -q "endpoint http://127.0.0.1:21434 cannot listen on 127.0.0.1:$pc: address already in use" "$WORK/taken.log" \
+    || { cat "$WORK/taken.log" >&2; fail "port in use: exit $rc"; }
+[ ! -e "$WORK/taken/fixed" ] || fail "runs measured despite a taken proxy address"
+rc=0
+"$COLLECT" --plan "$SRC/ideal.json" --dry-run --exec-listen "nobody=127.0.0.1:1" >/dev/null 2>"$WORK/nb.log" || rc=$?
+[ "$rc" = 2 ] && grep -q '"nobody" is neither an endpoint of the plan nor an agent id' "$WORK/nb.log" \
+    || { cat "$WORK/nb.log" >&2; fail "unknown --exec-listen endpoint: exit $rc"; }
+# The plan's twin, overridden by the flag.
+sed 's|"runs": 3|"runs": 3, "exec_listen": {"http://127.0.0.1:21434": ":11434", "b": "127.0.0.1:11435"}|' \
+    "$SRC/ideal.json" >"$WORK/listen.json"
+"$COLLECT" --plan "$WORK/listen.json" --dry-run --exec-listen b=127.0.0.1:11436 >"$WORK/listen.out" \
+    || fail "plan exec_listen: exit $?"
+/usr/bin/python3 -c "
+import json, sys
+l = json.load(open('$WORK/listen.out'))['exec_listen']
+assert l == {'http://127.0.0.1:21434': '127.0.0.1:11434', 'http://127.0.0.1:21435': '127.0.0.1:11436'}, l" \
+    || fail "plan exec_listen not read"
 
 # Plan runtimes objects: a typo'd key, "solo" on a built-in, an empty argv.
 for bad in '"rp": {"exec": ["sh"], "sollo": "replay"}|unknown key "sollo"' \
@@ -149,15 +272,54 @@ cat >"$WORK/replay.json" <<P
 P
 "$COLLECT" --plan "$WORK/replay.json" --emulate-ideal --time-scale 20 --out "$WORK/rp" --progress none \
     2>"$WORK/rp.log" || { cat "$WORK/rp.log" >&2; fail "replay: exit $?"; }
-/usr/bin/python3 - "$WORK/rp/rp/default/run_1.json" <<'PY' || fail "replay trace"
-import json, sys
-t = json.load(open(sys.argv[1]))
+/usr/bin/python3 - "$WORK/rp/rp/default/run_1.json" "$WORK/rp/rp/default/run_1.exec" <<'PY' || fail "replay trace"
+import json, sys, os
+t = json.load(open(sys.argv[1])); d = sys.argv[2]
+kinds = [p["kind"] for p in t["phases"]]
+# The concurrent phase runs first: its recorded requests are the baseline's.
+assert kinds == ["concurrent", "solo", "solo"], kinds
+rec = json.load(open(os.path.join(d, "concurrent.replay")))
+job = json.load(open(os.path.join(d, "concurrent.job")))
 for p in t["phases"]:
     if p["kind"] == "solo":
-        assert p["baseline"] == "replay" and "process" not in p and len(p["requests"]) == 1, p["name"]
-        assert p["requests"][0]["ok"]
+        assert p["baseline"] == "replay" and p["replayed"] == "recorded" and "process" not in p, p["name"]
+        (r,) = p["requests"]
+        assert r["ok"] and "source" not in r, r
+        a = r["agent"]
+        # The program's body (here the job's, as exec_agent.py sends it
+        # verbatim, with its paired seed), as recorded.
+        jb = [x for x in job["agents"] if x["id"] == a][0]["request"]["body"]
+        assert rec[a]["body"] == jb and rec[a]["api"] == "generate", (a, rec[a])
+        assert rec[a]["request_id"] in [q["request_id"] for q in t["phases"][0]["requests"]]
+        assert r["final"]["eval_count"] == 20
     else:
         assert "baseline" not in p and p["process"]["exit_status"] == 0
 assert t["run"]["valid"]
+PY
+# Nothing beside a run is a .json file: analyze reads every one as a run.
+! ls "$WORK"/rp/rp/default/run_1.exec/*.json >/dev/null 2>&1 || fail "a .json file in run_1.exec/"
+# A program that builds its own body (another prompt, another token count
+# than the job's): the replay sends what it sent, not the job's body.
+cat >"$WORK/own.py" <<'PY'
+import json, os, sys, urllib.request
+job = json.load(open(os.environ["PARBENCH_JOB"]))
+for a in job["agents"]:
+    body = {"model": a["model"], "prompt": "own " + a["id"], "stream": True,
+            "options": {"num_predict": 7, "seed": 99}}
+    rq = urllib.request.Request(a["endpoint"] + "/api/generate", data=json.dumps(body).encode(),
+                                headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(rq, timeout=30) as r:
+        r.read()
+print("ok")
+PY
+sed "s|\"\$SRC/exec_agent.py\"|\"$WORK/own.py\"|; s|$SRC/exec_agent.py|$WORK/own.py|" "$WORK/replay.json" >"$WORK/replay2.json"
+"$COLLECT" --plan "$WORK/replay2.json" --emulate-ideal --time-scale 20 --out "$WORK/rp2" --progress none \
+    2>"$WORK/rp2.log" || { cat "$WORK/rp2.log" >&2; fail "replay of own bodies: exit $?"; }
+/usr/bin/python3 - "$WORK/rp2/rp/default/run_1.json" <<'PY' || fail "replay of own bodies"
+import json, sys
+t = json.load(open(sys.argv[1]))
+for p in t["phases"]:
+    for r in p["requests"]:
+        assert r["final"]["eval_count"] == 7, (p["name"], r["final"])
 PY
 echo PASS

@@ -24,6 +24,10 @@ f="$WORK/out/uv/default/run_1.json"
 grep -q '"dialect":"openai-chat","url_path":"/v1/chat/completions"' "$f" || fail "no dialect / url_path"
 grep -q '"tokens_estimated":true' "$f" && fail "token counts estimated: the server sent no usage"
 grep -q '"servers":\[{"endpoint":"'"$U1"'","dialect":"openai-chat"' "$f" || fail "no servers[]"
+# The version is the one Ollama states on /api/version of the same base,
+# not the models' owned_by ("library"), which is no version.
+grep -q '"servers":\[{"endpoint":"'"$U1"'","dialect":"openai-chat","server_header":[^,]*,"version":"0.32.15"' "$f" \
+    || fail "servers[] version is not /api/version's"
 if [ -n "${ANALYZE:-}" ]; then
     "$ANALYZE" -q "$WORK/out" >"$WORK/report.md" || fail "analyze exited $?"
 fi

@@ -39,7 +39,6 @@
 
 #include "emu.h"
 #include "proxy.h"
-#include "proxy_set.h"
 
 /* ---- the emulator (its own thread) and the proxy's loop (another) ---- */
 
@@ -844,68 +843,6 @@ static void test_listener_keeps_no_loop_alive(void **state)
     assert_int_equal(uv_loop_close(&loop), 0);
 }
 
-static const char *agent_of(void *ud, int endpoint, const char *request_id)
-{
-    (void)ud;
-    if (!strcmp(request_id, "a1"))
-        return "agent-A";
-    return endpoint == 1 ? "agent-B" : NULL;
-}
-
-/* driver_exec's two calls: a proxy per endpoint, then the phase's records
- * with their agents named; a request still streaming when the phase ends
- * is recorded as failed, not lost. */
-static void test_proxy_set(void **state)
-{
-    (void)state;
-    char up[64], err[256];
-    snprintf(up, sizeof up, "http://127.0.0.1:%d", g_emu_port);
-    const char *ups[2] = {up, up}, *labels[2] = {"e0", "e1"};
-    loop_pause();
-    pb_proxy_set *set = pb_proxy_set_open(&g_loop, 2, ups, labels, uv_hrtime(), err, sizeof err);
-    loop_resume();
-    assert_non_null(set);
-    char url[128];
-    resp r0 = {0}, r1 = {0};
-    CURL *e = curl_easy_init();
-    struct curl_slist *h = curl_slist_append(NULL, "X-Parbench-Request: a1");
-    h = curl_slist_append(h, "Expect:");
-    snprintf(url, sizeof url, "%s", pb_proxy_set_url(set, 0));
-    int p0 = atoi(strrchr(url, ':') + 1);
-    assert_int_equal(post_on(e, p0, "/api/generate", gen_body, &r0, h), CURLE_OK);
-    curl_slist_free_all(h);
-    curl_easy_cleanup(e);
-    int p1 = atoi(strrchr(pb_proxy_set_url(set, 1), ':') + 1);
-    assert_int_equal(post(p1, "/api/generate", gen_body, &r1), CURLE_OK);
-    /* A long stream left running on endpoint 1. */
-    int fd = raw_connect(p1);
-    dprintf(fd, "POST /api/generate HTTP/1.1\r\nHost: x\r\nContent-Length: %zu\r\n\r\n%s",
-            strlen(long_body), long_body);
-    usleep(50000);
-    loop_pause();
-    cJSON *a = pb_proxy_set_close(set, 0.05, agent_of, NULL);
-    loop_resume();
-    close(fd);
-    char *text = cJSON_PrintUnformatted(a);
-    cJSON_Delete(a);
-    a = cJSON_Parse(text);
-    cJSON_free(text);
-    assert_int_equal(cJSON_GetArraySize(a), 3);
-    const cJSON *q0 = cJSON_GetArrayItem(a, 0), *q1 = cJSON_GetArrayItem(a, 1),
-                *q2 = cJSON_GetArrayItem(a, 2);
-    assert_string_equal(cJSON_GetObjectItem(q0, "agent")->valuestring, "agent-A");
-    assert_string_equal(cJSON_GetObjectItem(q0, "endpoint")->valuestring, "e0");
-    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(q0, "ok")));
-    assert_string_equal(cJSON_GetObjectItem(q1, "agent")->valuestring, "agent-B");
-    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(q1, "ok")));
-    assert_false(cJSON_IsTrue(cJSON_GetObjectItem(q2, "ok")));
-    assert_non_null(strstr(cJSON_GetObjectItem(q2, "error")->valuestring, "program gone"));
-    assert_true(num(q2, "tokens") < 2000);
-    cJSON_Delete(a);
-    free(r0.data);
-    free(r1.data);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -920,7 +857,6 @@ int main(void)
         cmocka_unit_test(test_limits_and_other_routes),
         cmocka_unit_test(test_pipelining_and_reconnect),
         cmocka_unit_test(test_listener_keeps_no_loop_alive),
-        cmocka_unit_test(test_proxy_set),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -287,6 +287,21 @@ static void test_precision(void **st)
     cJSON_ReplaceItemInObject(cJSON_GetObjectItem(j, "run"), "valid", cJSON_CreateFalse());
     assert_true(isnan(pb_precision_speedup(j)));
     cJSON_Delete(j);
+    /* An exec runtime (tests/fixtures/trace_exec/py): processes 0-2, 3-5,
+     * 6-9 s; requests 1-1.5, 4-4.5, 7-7.6 and 7.2-7.8 (and /api/tags,
+     * no dialect): on the wire 1.0 / 0.8 = 1.25, not 4 / 3 on processes. */
+    const char *ex = "{\"run\": {\"valid\": true}, \"agents\": [{}, {}], \"phases\": ["
+        "{\"kind\": \"solo\", \"start_ns\": 0, \"end_ns\": 2e9, \"process\": {},"
+        " \"requests\": [{\"t_start_ns\": 1e9, \"t_end_ns\": 1.5e9}]},"
+        "{\"kind\": \"solo\", \"start_ns\": 3e9, \"end_ns\": 5e9, \"process\": {},"
+        " \"requests\": [{\"t_start_ns\": 4e9, \"t_end_ns\": 4.5e9}]},"
+        "{\"kind\": \"concurrent\", \"start_ns\": 6e9, \"end_ns\": 9e9, \"process\": {},"
+        " \"requests\": [{\"t_start_ns\": 6.5e9, \"t_end_ns\": 6.51e9, \"dialect\": null},"
+        " {\"t_start_ns\": 7e9, \"t_end_ns\": 7.6e9}, {\"t_start_ns\": 7.2e9, \"t_end_ns\": 7.8e9}]}]}";
+    j = cJSON_Parse(ex);
+    assert_non_null(j);
+    assert_true(fabs(pb_precision_speedup(j) - 1.25) < 1e-12);
+    cJSON_Delete(j);
 }
 
 static void test_step_seeds(void **st)

@@ -23,6 +23,9 @@
 
 static emu_t *E;
 static int PORT;
+/* Calls in an answer with --parallel-tool-calls 1 (emu_internal.h's
+ * EMU_MAX_CALLS, the documented maximum). */
+#define EMU_MAX_CALLS_TEST 4
 
 static int setup(void **state)
 {
@@ -1235,6 +1238,132 @@ static void test_responses(void **state)
     cJSON_Delete(j);
 }
 
+/* Parallel tool calls (--parallel-tool-calls 1: always the most, 4):
+ * every call valid and indexed 0..3 in the answer; streamed, each call
+ * goes out in its own line / chunk / output item as it completes. */
+static cJSON *post_at(int port, const char *path, const char *body)
+{
+    xfer x = xfer_one(port, path, body);
+    assert_int_equal(x.status, 200);
+    cJSON *j = cJSON_ParseWithLength(x.data, x.len);
+    xfer_free(&x, 1);
+    assert_non_null(j);
+    return j;
+}
+
+static void check_calls(const cJSON *calls, int first, int native)
+{
+    int i = first;
+    const cJSON *c;
+    cJSON_ArrayForEach(c, calls)
+    {
+        const cJSON *f = cJSON_GetObjectItem(c, "function");
+        const cJSON *idx = native ? cJSON_GetObjectItem(f, "index")
+                                  : cJSON_GetObjectItem(c, "index");
+        assert_int_equal(idx->valueint, i++);
+        assert_memory_equal(cJSON_GetObjectItem(c, "id")->valuestring, "call_", 5);
+        cJSON *schema = tool_schema(cJSON_GetObjectItem(f, "name")->valuestring);
+        assert_non_null(schema);
+        const cJSON *a = cJSON_GetObjectItem(f, "arguments");
+        cJSON *args = native ? cJSON_Duplicate(a, 1) : cJSON_Parse(a->valuestring);
+        assert_true(validate(args, schema, schema));
+        cJSON_Delete(args);
+        cJSON_Delete(schema);
+    }
+}
+
+static void test_parallel_tool_calls(void **state)
+{
+    (void)state;
+    emu_options o;
+    test_opts(&o, 1, 50.0);
+    o.load_s = 0;
+    o.parallel_tools = 1;
+    emu_t *e = test_start(&o);
+    int port = emu_port(e, 0);
+    char body[8192];
+    snprintf(body, sizeof body,
+             "{\"model\":\"qwen3\",\"stream\":false,\"think\":false,"
+             "\"messages\":[{\"role\":\"user\",\"content\":\"weather?\"}],"
+             "\"tools\":%s,\"options\":{\"seed\":5}}", WEATHER_TOOL);
+    cJSON *j = post_at(port, "/api/chat", body);
+    const cJSON *calls = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "message"),
+                                             "tool_calls");
+    assert_int_equal(cJSON_GetArraySize(calls), EMU_MAX_CALLS_TEST);
+    check_calls(calls, 0, 1);
+    cJSON_Delete(j);
+
+    /* Streamed: one line per call, in order, then the final line. */
+    snprintf(body, sizeof body,
+             "{\"model\":\"qwen3\",\"think\":false,\"messages\":[{\"role\":"
+             "\"user\",\"content\":\"weather?\"}],\"tools\":%s,"
+             "\"options\":{\"seed\":5}}", WEATHER_TOOL);
+    xfer x = xfer_one(port, "/api/chat", body);
+    char *lines[64];
+    int n = split_lines(x.data, x.len, lines, 64);
+    assert_int_equal(n, EMU_MAX_CALLS_TEST + 1);
+    for (int i = 0; i < EMU_MAX_CALLS_TEST; i++) {
+        cJSON *l = cJSON_Parse(lines[i]);
+        const cJSON *lc = cJSON_GetObjectItem(cJSON_GetObjectItem(l, "message"),
+                                              "tool_calls");
+        assert_int_equal(cJSON_GetArraySize(lc), 1);
+        check_calls(lc, i, 1);
+        cJSON_Delete(l);
+    }
+    xfer_free(&x, 1);
+
+    /* OpenAI, streamed: delta.tool_calls indexes 0..3, then tool_calls. */
+    snprintf(body, sizeof body,
+             "{\"model\":\"qwen3\",\"stream\":true,\"seed\":5,"
+             "\"reasoning_effort\":\"none\",\"messages\":[{\"role\":\"user\","
+             "\"content\":\"weather?\"}],\"tools\":%s}", WEATHER_TOOL);
+    x = xfer_one(port, "/v1/chat/completions", body);
+    assert_int_equal(x.status, 200);
+    cJSON *ev[64];
+    int done, ne = sse_events(x.data, x.len, ev, 64, &done), seen = 0;
+    const char *finish = NULL;
+    for (int i = 0; i < ne; i++) {
+        const cJSON *ch = cJSON_GetArrayItem(cJSON_GetObjectItem(ev[i], "choices"), 0);
+        const cJSON *tc = cJSON_GetObjectItem(cJSON_GetObjectItem(ch, "delta"),
+                                              "tool_calls");
+        if (tc) {
+            check_calls(tc, seen, 0);
+            seen += cJSON_GetArraySize(tc);
+        }
+        const cJSON *fr = cJSON_GetObjectItem(ch, "finish_reason");
+        if (cJSON_IsString(fr))
+            finish = fr->valuestring;
+    }
+    assert_int_equal(seen, EMU_MAX_CALLS_TEST);
+    assert_non_null(finish);
+    assert_string_equal(finish, "tool_calls");
+    for (int i = 0; i < ne; i++)
+        cJSON_Delete(ev[i]);
+    xfer_free(&x, 1);
+
+    /* Responses: one function_call item per call, fc_<id>_<i>. */
+    snprintf(body, sizeof body,
+             "{\"model\":\"qwen3\",\"seed\":5,\"reasoning\":{\"effort\":"
+             "\"none\"},\"input\":\"weather?\",\"tools\":[{\"type\":"
+             "\"function\",\"name\":\"get_weather\",\"parameters\":"
+             "{\"type\":\"object\",\"properties\":{\"city\":{\"type\":"
+             "\"string\"}},\"required\":[\"city\"]}}]}");
+    j = post_at(port, "/v1/responses", body);
+    const cJSON *out = cJSON_GetObjectItem(j, "output");
+    assert_int_equal(cJSON_GetArraySize(out), EMU_MAX_CALLS_TEST);
+    for (int i = 0; i < EMU_MAX_CALLS_TEST; i++) {
+        const cJSON *it = cJSON_GetArrayItem(out, i);
+        assert_string_equal(cJSON_GetObjectItem(it, "type")->valuestring,
+                            "function_call");
+        char suffix[8];
+        snprintf(suffix, sizeof suffix, "_%d", i);
+        const char *id = cJSON_GetObjectItem(it, "id")->valuestring;
+        assert_string_equal(id + strlen(id) - 2, suffix);
+    }
+    cJSON_Delete(j);
+    assert_int_equal(emu_stop(e), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1244,6 +1373,7 @@ int main(void)
         cmocka_unit_test(test_format_schema),
         cmocka_unit_test(test_thinking),
         cmocka_unit_test(test_responses),
+        cmocka_unit_test(test_parallel_tool_calls),
         cmocka_unit_test(test_divergences),
         cmocka_unit_test(test_cors),
         cmocka_unit_test(test_embeddings_one_handler),

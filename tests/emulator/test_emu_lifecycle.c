@@ -124,10 +124,11 @@ static void test_reload_on_num_ctx(void **state)
     test_opts(&o, 1, 20);
     o.load_s = 1.0; /* 50 ms scaled */
     emu_t *e = test_start(&o);
+    /* gemma3 is a vision model: Ollama runs it at 2048 at least. */
     const char *c2048 = "{\"model\":\"gemma3\",\"prompt\":\"x\",\"options\":"
                         "{\"num_predict\":3,\"num_ctx\":2048}}";
-    const char *c1024 = "{\"model\":\"gemma3\",\"prompt\":\"x\",\"options\":"
-                        "{\"num_predict\":3,\"num_ctx\":1024}}";
+    const char *c4096 = "{\"model\":\"gemma3\",\"prompt\":\"x\",\"options\":"
+                        "{\"num_predict\":3,\"num_ctx\":4096}}";
     xfer x = req(e, 0, "/api/generate", c2048);
     assert_true(final_field(&x, "load_duration") >= 45 * MS);
     xfer_free(&x, 1);
@@ -137,18 +138,18 @@ static void test_reload_on_num_ctx(void **state)
     assert_true(final_field(&x, "load_duration") < 5 * MS);
     xfer_free(&x, 1);
     /* Other runner options: Ollama's needsReload unloads and loads again. */
-    x = req(e, 0, "/api/generate", c1024);
+    x = req(e, 0, "/api/generate", c4096);
     assert_true(final_field(&x, "load_duration") >= 45 * MS);
     xfer_free(&x, 1);
     cJSON *j = ps(e, 0);
     const cJSON *m = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "models"), 0);
     assert_int_equal((int)cJSON_GetObjectItem(m, "context_length")->valuedouble,
-                     1024);
+                     4096);
     cJSON_Delete(j);
     /* num_gpu -1 ("auto") never forces a reload. */
     x = req(e, 0, "/api/generate",
             "{\"model\":\"gemma3\",\"prompt\":\"x\",\"options\":"
-            "{\"num_predict\":3,\"num_ctx\":1024,\"num_gpu\":-1}}");
+            "{\"num_predict\":3,\"num_ctx\":4096,\"num_gpu\":-1}}");
     assert_true(final_field(&x, "load_duration") > 0);
     assert_true(final_field(&x, "load_duration") < 5 * MS);
     xfer_free(&x, 1);
@@ -250,7 +251,7 @@ static void test_pending_queue_503(void **state)
     const char *a = "{\"model\":\"gemma3\",\"prompt\":\"x\",\"options\":"
                     "{\"num_predict\":200,\"num_ctx\":2048}}";
     const char *b = "{\"model\":\"gemma3\",\"prompt\":\"x\",\"options\":"
-                    "{\"num_predict\":2,\"num_ctx\":1024}}";
+                    "{\"num_predict\":2,\"num_ctx\":4096}}";
     xfer w = req(e, 0, "/api/generate", a);
     xfer_free(&w, 1);
     /* A decodes for 200 / (122 * 20) s = 82 ms; meanwhile B needs a reload

@@ -36,6 +36,9 @@ static int setup(void **state)
     emu_options o;
     test_opts(&o, 2, SCALE);
     o.load_s = 0; /* first-byte times below need no load term */
+    /* The first-byte times below evaluate every prompt whole; the same
+     * prompt is sent many times (the prompt cache: test_emu_timing). */
+    o.prompt_cache = 0;
     strcpy(o.fault[1], "busy503");
     o.openai_format = EMU_OPENAI_0_6; /* E: Ollama 0.6.5's layer, E32: the default */
     E = test_start(&o);
@@ -1085,6 +1088,7 @@ static void test_dialects_share_slots(void **state)
     test_opts(&o, 1, SCALE);
     o.load_s = 0;
     o.num_parallel = 1;
+    o.prompt_cache = 0; /* the bound below has the whole prompt's cost */
     strcpy(o.trace_path, path);
     emu_t *e = test_start(&o);
     assert_non_null(e);
