@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "pb_charts.h"
+#include "pb_cli.h"
 #include "pb_csv.h"
 #include "pb_fs.h"
 #include "pb_json_out.h"
@@ -49,9 +50,6 @@ static const char USAGE[] =
 "                       quality, definitions) to FILE\n"
 "  --json FILE          also write every statistic, at full precision, as JSON\n"
 "                       (schema parbench-analysis v1, analyze/README.md)\n"
-"  --seed N             bootstrap seed, 1 to 4294967295, printed in the report\n"
-"                       (default 1)\n"
-"  --bootstrap N        bootstrap resamples per interval, 0 = off (default 2000)\n"
 "  --group SPEC         directory levels naming runtime and config, counted up\n"
 "                       from the file (1 = its directory), e.g.\n"
 "                       --group runtime=3,config=2; overrides file metadata.\n"
@@ -60,9 +58,13 @@ static const char USAGE[] =
 "  --csv DIR            also write DIR/runs.csv, groups.csv, groups_long.csv,\n"
 "                       runtimes.csv, requests.csv, comparisons.csv\n"
 "  --charts DIR         write charts into DIR and link them from the report\n"
-"  --sequential-ref RUNTIME  serialized runtime used as the sequential time\n"
-"                       of the answer (a name the data does not have is a\n"
-"                       usage error)\n"
+"  --sequential-ref RUNTIME  a runtime that runs the agents one after another\n"
+"                       (e.g. serial): adds ref_speedup and ref_efficiency\n"
+"                       (ratio of mean walls, Fieller 95% CI), is the\n"
+"                       comparisons' baseline unless --baseline is given,\n"
+"                       and is the answer's reference only for runs without\n"
+"                       solo phases (solo phases give a paired speedup per\n"
+"                       run). A name the data does not have is a usage error\n"
 "  --drop-first N       drop the first N runs (by run index) of every runtime x\n"
 "                       config group before any statistic (warm-up runs); the\n"
 "                       report says how many were dropped (default 0)\n"
@@ -74,39 +76,22 @@ static const char USAGE[] =
 "  -h, --help           this help\n"
 "  -V, --version        version\n"
 "\n"
+"--seed and --bootstrap were removed: no bootstrap interval reached the\n"
+"coverage a 95% interval needs (tests/analyze/test_coverage.c), so nothing is\n"
+"resampled; giving either is a usage error.\n"
+"\n"
 "exit status: 0 report written; 1 nothing could be loaded or no run is valid\n"
 "(a report saying why is still written); 2 usage error (unknown --baseline or\n"
-"--sequential-ref included); 3 the report, charts, CSV or JSON could not be\n"
-"written.\n";
-
-static int usage_error(const char *fmt, const char *arg)
-{
-    fprintf(stderr, "analyze: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\nTry 'analyze --help'.\n");
-    return EXIT_USAGE;
-}
-
-static int parse_ull(const char *s, unsigned long long max, unsigned long long *out)
-{
-    char *end;
-    errno = 0;
-    if (!s[0] || s[0] == '-')
-        return -1;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end || v > max)
-        return -1;
-    *out = v;
-    return 0;
-}
+"--sequential-ref, and --seed or --bootstrap, included); 3 the report,\n"
+"charts, CSV or JSON could not be written.\n";
 
 /* "runtime=3,config=2" (either part may be omitted). */
 static int parse_group(char *spec, pb_load_opts *lo)
 {
     for (char *tok = strtok(spec, ","); tok; tok = strtok(NULL, ",")) {
         char *eq = strchr(tok, '=');
-        unsigned long long v;
-        if (!eq || parse_ull(eq + 1, 64, &v) || v == 0)
+        long long v;
+        if (!eq || pb_cli_integer(eq + 1, 0, 64, &v) || v == 0)
             return -1;
         *eq = '\0';
         if (strcmp(tok, "runtime") == 0)
@@ -148,16 +133,15 @@ static int write_report(const char *path, const pb_report_opts *ro,
     int rc = 0;
     FILE *f = path ? open_memstream(&md, &len) : stdout;
     if (!f || render(f, ro) != 0 || fflush(f) != 0) {
-        fprintf(stderr, "analyze: cannot write the report to %s: %s\n",
-                path ? "memory" : "stdout", strerror(errno));
+        pb_cli_error("cannot write the report to %s: %s", path ? "memory" : "stdout",
+                     strerror(errno));
         rc = -1;
     }
     if (path && f) {
         char err[600];
         fclose(f);
         if (rc == 0 && pb_fs_write_atomic(path, md, len, err, sizeof err)) {
-            fprintf(stderr, "analyze: %s: %s; check the folder exists and is "
-                    "writable\n", path, err);
+            pb_cli_error("%s: %s; check the folder exists and is writable", path, err);
             rc = -1;
         }
     }
@@ -190,15 +174,16 @@ int main(int argc, char **argv)
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
+    pb_cli_init("analyze");
     pb_report_opts ro;
     memset(&ro, 0, sizeof ro);
-    pb_result_opts so = {.seed = 1, .boot_reps = 2000};
+    pb_result_opts so = {0};
     const char *csv_dir = NULL, *full_path = NULL;
     pb_load_opts lo;
     pb_load_opts_init(&lo);
     int c, merge = 0;
     const char *out_path = NULL, *json_path = NULL;
-    unsigned long long v;
+    long long v;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":qhVo:", longopts, NULL)) != -1) {
         switch (c) {
@@ -206,12 +191,12 @@ int main(int argc, char **argv)
             char *eq = strchr(optarg, '=');
             char *end;
             if (!eq || eq == optarg)
-                return usage_error("--ref wants NAME=VALUE, got '%s'", optarg);
+                return pb_cli_usage_error("--ref wants NAME=VALUE, got '%s'", optarg);
             double val = strtod(eq + 1, &end);
             if (end == eq + 1 || *end || val != val)
-                return usage_error("--ref value is not a number in '%s'", optarg);
+                return pb_cli_usage_error("--ref value is not a number in '%s'", optarg);
             if (ro.n_refs == PB_REPORT_MAX_REFS)
-                return usage_error("too many --ref (max 16) at '%s'", optarg);
+                return pb_cli_usage_error("too many --ref (max 16) at '%s'", optarg);
             *eq = '\0';
             ro.refs[ro.n_refs].name = optarg;
             ro.refs[ro.n_refs++].value = val;
@@ -219,21 +204,17 @@ int main(int argc, char **argv)
         }
         case O_BASE: so.baseline = optarg; break;
         case O_SEED:
-            /* GSL's mt19937 keeps 32 bits of the seed and maps 0 to 4357:
-             * accept only seeds that it uses as given, so the seed printed
-             * in the report reproduces the bootstrap. */
-            if (parse_ull(optarg, 4294967295ULL, &v) || v == 0)
-                return usage_error("--seed wants an integer from 1 to 4294967295, got '%s'", optarg);
-            so.seed = v;
-            break;
         case O_BOOT:
-            if (parse_ull(optarg, 10000000, &v))
-                return usage_error("--bootstrap wants 0..10000000, got '%s'", optarg);
-            so.boot_reps = (unsigned)v;
-            break;
+            /* Still recognised, so that a script written for an older
+             * analyze learns why instead of reading "unknown option". */
+            return pb_cli_usage_error("%s was removed: analyze prints no bootstrap interval "
+                                      "(none reached the coverage a 95%% interval needs in "
+                                      "tests/analyze/test_coverage.c; t and Fieller intervals "
+                                      "did), so there is nothing to resample or seed; drop "
+                                      "the option", c == O_SEED ? "--seed" : "--bootstrap");
         case O_GROUP:
             if (parse_group(optarg, &lo))
-                return usage_error("--group wants runtime=LEVEL,config=LEVEL "
+                return pb_cli_usage_error("--group wants runtime=LEVEL,config=LEVEL "
                                    "with LEVEL 1..64, got '%s'", optarg);
             break;
         case O_CSV: csv_dir = optarg; break;
@@ -241,22 +222,20 @@ int main(int argc, char **argv)
         case O_CHARTS: ro.charts_dir = optarg; break;
         case O_SEQ: so.sequential_ref = optarg; break;
         case O_KNEE: {
-            char *end;
-            errno = 0;
-            double k = strtod(optarg, &end);
-            if (errno || end == optarg || *end || !(k > 0 && k <= 100))
-                return usage_error("--knee wants a percentage in (0, 100], got '%s'", optarg);
+            double k;
+            if (pb_cli_number(optarg, 0, 100, &k) || k == 0)
+                return pb_cli_usage_error("--knee wants a percentage in (0, 100], got '%s'", optarg);
             so.knee_pct = k;
             break;
         }
         case O_MAXMB:
-            if (parse_ull(optarg, 1u << 20, &v) || v == 0)
-                return usage_error("--max-file-mb wants 1..1048576, got '%s'", optarg);
+            if (pb_cli_integer(optarg, 0, 1u << 20, &v) || v == 0)
+                return pb_cli_usage_error("--max-file-mb wants 1..1048576, got '%s'", optarg);
             lo.max_file_bytes = (size_t)v << 20;
             break;
         case O_DROP:
-            if (parse_ull(optarg, 1000000, &v))
-                return usage_error("--drop-first wants 0..1000000 runs, got '%s'", optarg);
+            if (pb_cli_integer(optarg, 0, 1000000, &v))
+                return pb_cli_usage_error("--drop-first wants 0..1000000 runs, got '%s'", optarg);
             so.drop_first = (size_t)v;
             break;
         case O_MERGE: merge = 1; break;
@@ -266,26 +245,23 @@ int main(int argc, char **argv)
         case 'h': fputs(USAGE, stdout); return EXIT_REPORT;
         case 'V': printf("analyze (parbench) %s\n", PARBENCH_VERSION); return EXIT_REPORT;
         case ':':
-            return usage_error("option '%s' needs a value", argv[optind - 1]);
+            return pb_cli_usage_error("option '%s' needs a value", argv[optind - 1]);
         default: {
-            /* Name the nearest option: "--bootstraps" is "--bootstrap". */
+            /* Name the nearest option ("--drop-frist" is "--drop-first"),
+             * never a removed one. */
             const char *names[sizeof longopts / sizeof longopts[0]];
             size_t n = 0;
             for (const struct option *o = longopts; o->name; o++)
-                names[n++] = o->name;
-            char word[128], msg[300];
-            const char *arg = argv[optind - 1];
-            snprintf(word, sizeof word, "%s", arg + strspn(arg, "-"));
-            word[strcspn(word, "=")] = '\0';
-            const char *near = pb_nearest(word, names, n);
-            snprintf(msg, sizeof msg, "unknown option '%%s'%s%s%s", near ? "; did you mean --" : "",
-                     near ? near : "", near ? "?" : "");
-            return usage_error(msg, arg);
+                if (o->val != O_SEED && o->val != O_BOOT)
+                    names[n++] = o->name;
+            char msg[300];
+            return pb_cli_usage_error("%s", pb_cli_unknown_option(argv[optind - 1], names, n,
+                                                                  msg, sizeof msg));
         }
         }
     }
     if (optind >= argc)
-        return usage_error("%s", "no DIR or FILE given");
+        return pb_cli_usage_error("no DIR or FILE given");
 
     /* LABEL=PATH, unless the whole argument is an existing path (a
      * directory may contain '='); a label has no '/'. */
@@ -293,7 +269,7 @@ int main(int argc, char **argv)
     pb_load_input *in = calloc((size_t)n_in, sizeof *in);
     char **labels = calloc((size_t)n_in, sizeof *labels);
     if (!in || !labels) {
-        fprintf(stderr, "analyze: out of memory for %d inputs\n", n_in);
+        pb_cli_error("out of memory for %d inputs; free memory and run again", n_in);
         free(in), free(labels);
         return EXIT_OUTPUT;
     }
@@ -312,9 +288,9 @@ int main(int argc, char **argv)
     for (int i = 0; i < n_in; i++)
         for (int j = 0; j < i; j++)
             if (in[i].label && in[j].label && strcmp(in[i].label, in[j].label) == 0) {
-                fprintf(stderr, "analyze: label '%s' is given to two inputs (%s and %s); "
-                        "labels keep sweeps apart, so each must be unique\n"
-                        "Try 'analyze --help'.\n", in[i].label, in[j].path, in[i].path);
+                pb_cli_usage_error("label '%s' is given to two inputs (%s and %s); labels "
+                                   "keep sweeps apart, so each must be unique",
+                                   in[i].label, in[j].path, in[i].path);
                 for (int k = 0; k < n_in; k++)
                     free(labels[k]);
                 free(in), free(labels);
@@ -331,7 +307,8 @@ int main(int argc, char **argv)
         free(labels[k]);
     free(in), free(labels);
     if (lrc != 0) {
-        fprintf(stderr, "analyze: out of memory while labelling the inputs' runs\n");
+        pb_cli_error("out of memory while labelling the inputs' runs; free memory and run "
+                     "again");
         pb_dataset_free(&ds);
         return EXIT_OUTPUT;
     }
@@ -346,12 +323,12 @@ int main(int argc, char **argv)
     }
 
     int rc = pb_dataset_n_valid(&ds) == 0 ? EXIT_NOTHING : EXIT_REPORT;
-    /* Everything computed once (the bootstrap dominates): the front page,
-     * the full report, the charts, the CSV and the JSON only render it. */
+    /* Everything computed once: the front page, the full report, the
+     * charts, the CSV and the JSON only render it. */
     pb_result res;
     if (pb_result_build(&ds, &so, &res) != 0) {
-        fprintf(stderr, "analyze: out of memory while computing statistics "
-                "for %zu runs\n", ds.n_runs);
+        pb_cli_error("out of memory while computing statistics for %zu runs; free memory and "
+                     "run again", ds.n_runs);
         pb_dataset_free(&ds);
         return EXIT_OUTPUT;
     }
@@ -367,7 +344,7 @@ int main(int argc, char **argv)
                 "this data; runtimes found:", badopt, bad);
         for (size_t i = 0; i < res.an.n_rts; i++)
             fprintf(stderr, "%s %s", i ? "," : "", res.an.rts[i].runtime);
-        fprintf(stderr, "%s\nTry 'analyze --help'.\n", res.an.n_rts ? "" : " none");
+        fprintf(stderr, "%s\nTry '%s --help'.\n", res.an.n_rts ? "" : " none", pb_cli_prog());
         pb_result_free(&res);
         pb_dataset_free(&ds);
         return EXIT_USAGE;
@@ -410,8 +387,8 @@ int main(int argc, char **argv)
     if (ro.charts_dir && res.an.n_rts > 0) {
         FILE *cf = open_memstream(&charts_md, &charts_len);
         if (!cf || pb_charts_write(&ro, cf, &ro.speedup_chart) != 0) {
-            fprintf(stderr, "analyze: --charts %s: some charts could not be written or "
-                    "rendered (reasons above)\n", ro.charts_dir);
+            pb_cli_error("--charts %s: some charts could not be written or rendered "
+                         "(reasons above)", ro.charts_dir);
             rc = EXIT_OUTPUT;
         }
         if (cf)
@@ -429,23 +406,22 @@ int main(int argc, char **argv)
     if (csv_dir && ds.n_runs > 0) {
         char err[600];
         if (pb_csv_write(csv_dir, &res, err, sizeof err)) {
-            fprintf(stderr, "analyze: --csv %s: %s; check the directory is "
-                    "writable\n", csv_dir, err);
+            pb_cli_error("--csv %s: %s; check the directory is writable", csv_dir, err);
             rc = EXIT_OUTPUT;
         }
     }
     if (json_path) {
         char err[600];
         if (pb_json_out_write(json_path, &ro, err, sizeof err)) {
-            fprintf(stderr, "analyze: --json %s: %s\n", json_path, err);
+            pb_cli_error("--json %s: %s", json_path, err);
             rc = EXIT_OUTPUT;
         }
     }
     if (ds.n_runs == 0)
         explain_nothing(&ds);
     else if (rc == EXIT_NOTHING)
-        fprintf(stderr, "analyze: none of the %zu runs loaded is valid (reasons in the "
-                "full report's Data quality section)\n", ds.n_runs);
+        pb_cli_error("none of the %zu runs loaded is valid (reasons in the full "
+                     "report's Data quality section)", ds.n_runs);
     pb_result_free(&res);
     pb_dataset_free(&ds);
     return rc;

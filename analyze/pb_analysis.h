@@ -70,11 +70,14 @@ typedef struct pb_rt {
                                      * the mean ln ratio], n; efficiency = / N */
     pb_ratio seqref;                /* --sequential-ref ratio of means over
                                      * configs (sums of config means): est,
-                                     * Fieller CI + df, bootstrap, unbounded */
+                                     * Fieller CI + df, unbounded (boot_lo/hi
+                                     * NAN: analyze asks for no bootstrap) */
     int seqref_is_self;             /* the reference itself: exactly 1 */
     /* Best config by mean efficiency (biased upwards: the maximum of noisy
-     * means): percentile bootstrap of the maximum, configs resampled
-     * within; NAN when off or a config has < 2 runs. */
+     * means): despite the name, the picked config's t interval at level
+     * 1 - 0.05/k over the k configs (pb_stats_best_mean, Bonferroni; the
+     * bootstrap of the maximum it replaced covered 16%); NAN when a config
+     * has < 2 runs. */
     double best_boot_lo, best_boot_hi;
 } pb_rt;
 
@@ -127,7 +130,8 @@ typedef struct pb_analysis {
     size_t n_cmps;
     pb_anova anova[PB_M_COUNT];     /* runtime x config, per metric (ln for
                                      * log metrics); n = 0 when no data */
-    uint64_t seed;                  /* printed seed (streams derive from it) */
+    uint64_t seed;                  /* seed of the bootstrap streams (0 from
+                                     * analyze, which bootstraps nothing) */
     unsigned boot_reps;
 } pb_analysis;
 
@@ -148,19 +152,14 @@ typedef struct pb_analysis_opts {
 int pb_analysis_build_opts(const pb_dataset *ds, const pb_analysis_opts *o,
                            pb_analysis *out);
 
-/* Builds the analysis. boot_reps / seed go to every bootstrap CI (each
- * group's stream derived from seed and its name). baseline may be NULL.
+/* Builds the analysis. boot_reps / seed would go to a bootstrap CI (each
+ * group's stream derived from seed and its name); none is computed at
+ * present (pb_stats.h: none reached 94% coverage), analyze passes 0. baseline may be NULL.
  * Returns 0, -1 when out of memory. Same as pb_analysis_build_opts with
  * no sequential reference and no dropped runs. */
 int pb_analysis_build(const pb_dataset *ds, unsigned boot_reps, uint64_t seed,
                       const char *baseline, pb_analysis *out);
 void pb_analysis_free(pb_analysis *a);
-
-/* Concurrent wall times (s) of runtime r's analysed runs into w and their
- * config ids (strata) into st, in group order; returns the count. w and st
- * hold at least the runtime's run count. */
-size_t pb_analysis_walls(const pb_dataset *ds, const pb_analysis *a, size_t r,
-                         double *w, size_t *st);
 
 /* Index of runtime name in a->rts, or -1. */
 long pb_analysis_find_rt(const pb_analysis *a, const char *name);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "pb_analysis.h"
+#include "pb_design.h"
 #include "pb_ratio.h"
 #include "pb_stats.h"
 
@@ -82,7 +83,7 @@ static int rt_vals_load(const pb_dataset *ds, const pb_analysis *an, size_t r, r
     v->na = malloc(cap * sizeof *v->na);
     if (!v->w || !v->st || !v->na)
         return -1;
-    v->n = pb_analysis_walls(ds, an, r, v->w, v->st);
+    v->n = pb_design_walls(ds, an, r, v->w, v->st);
     size_t k = 0;
     for (size_t g = rt->first_group; g < rt->first_group + rt->n_groups; g++)
         for (size_t j = 0; j < an->groups[g].n; j++)

@@ -86,8 +86,8 @@ static int group_order(const pb_dataset *ds, pb_analysis *a)
     return 0;
 }
 
-size_t pb_analysis_walls(const pb_dataset *ds, const pb_analysis *a, size_t r,
-                         double *w, size_t *st)
+size_t pb_design_walls(const pb_dataset *ds, const pb_analysis *a, size_t r,
+                       double *w, size_t *st)
 {
     const pb_rt *rt = &a->rts[r];
     size_t n = 0;
@@ -119,11 +119,11 @@ static int seqref(const pb_dataset *ds, pb_analysis *a)
         free(rw), free(xw), free(rs), free(xs);
         return -1;
     }
-    size_t nr = pb_analysis_walls(ds, a, ref, rw, rs);
+    size_t nr = pb_design_walls(ds, a, ref, rw, rs);
     int rc = 0;
     for (size_t r = 0; r < a->n_rts && rc == 0; r++) {
         pb_rt *rt = &a->rts[r];
-        size_t nx = pb_analysis_walls(ds, a, r, xw, xs);
+        size_t nx = pb_design_walls(ds, a, r, xw, xs);
         /* The reference against itself is 1 by construction (same sample
          * on both sides); passing the same arrays makes pb_ratio say so. */
         int self = r == ref;

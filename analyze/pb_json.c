@@ -77,9 +77,9 @@ const cJSON *pb_json_arr(const cJSON *obj, const char *key)
 static char *repaired(const char *s, int *oom)
 {
     size_t n = strlen(s);
-    if (pb_utf8_valid(s, n))
+    if (pb_text_utf8_valid(s, n))
         return NULL;
-    char *r = pb_utf8_repair(s, n, NULL);
+    char *r = pb_text_utf8_repair(s, n, NULL);
     *oom = r == NULL;
     return r;
 }

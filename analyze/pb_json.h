@@ -26,7 +26,7 @@ const cJSON *pb_json_obj(const cJSON *obj, const char *key);
 const cJSON *pb_json_arr(const cJSON *obj, const char *key);
 
 /* Replaces, in every string value and key of the tree, each invalid UTF-8
- * sequence by U+FFFD (pb_utf8_repair): names come from untrusted files and
+ * sequence by U+FFFD (pb_text_utf8_repair): names come from untrusted files and
  * directory names, and a JSON document must be valid UTF-8 (RFC 8259).
  * Returns the number of strings repaired; a string that cannot be repaired
  * (out of memory) is emptied rather than left invalid. */

@@ -460,7 +460,7 @@ static void load_file(walk_ctx *c, const char *path)
         free(buf);
         return;
     }
-    if (pb_json_has_nul_escape(buf, len)) {
+    if (pb_text_json_has_nul_escape(buf, len)) {
         skip(c, path, "a string holds \\u0000 (a NUL character), which would cut a name "
              "short; remove it");
         cJSON_Delete(root);

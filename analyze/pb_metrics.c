@@ -42,7 +42,7 @@ const pb_metric_def PB_METRICS[] = {
 #undef M
 const size_t PB_N_METRICS = sizeof PB_METRICS / sizeof PB_METRICS[0];
 
-long pb_metric_index(const char *id)
+long pb_metrics_index(const char *id)
 {
     for (size_t i = 0; i < PB_N_METRICS; i++)
         if (strcmp(PB_METRICS[i].id, id) == 0)
@@ -50,7 +50,7 @@ long pb_metric_index(const char *id)
     return -1;
 }
 
-void pb_metric_summarize(const pb_metric_def *m, double *v, size_t n, pb_summary *out)
+void pb_metrics_summarize(const pb_metric_def *m, double *v, size_t n, pb_summary *out)
 {
     pb_stats_summarize(v, n, 0, 0, out);
     if (m->geo) {

@@ -39,12 +39,12 @@ static inline double pb_metric_get(const pb_derived *d, const pb_metric_def *m)
 }
 
 /* Index of id in PB_METRICS, or -1. */
-long pb_metric_index(const char *id);
+long pb_metrics_index(const char *id);
 
 /* The summary of v[0..n) (exported values) under m's definition: geometric
  * mean and log-scale t interval for ratios, else mean and t interval
  * (percentages of a whole clipped to [0, 100], marked). n, sd, min, max and
  * median are those of the values. v is reordered. */
-void pb_metric_summarize(const pb_metric_def *m, double *v, size_t n, pb_summary *out);
+void pb_metrics_summarize(const pb_metric_def *m, double *v, size_t n, pb_summary *out);
 
 #endif

@@ -41,7 +41,7 @@ static int summaries(pb_result *r)
             const pb_group *gr = &an->groups[g];
             for (size_t i = 0; i < gr->n; i++)
                 v[i] = pb_metric_get(&r->dv[gr->runs[i]], d);
-            pb_metric_summarize(d, v, gr->n, &r->gsum[g * M + m]);
+            pb_metrics_summarize(d, v, gr->n, &r->gsum[g * M + m]);
             ref_summary(r, d, gr->runs, gr->n, &gr->seqref, &r->gsum[g * M + m]);
         }
         for (size_t t = 0; t < an->n_rts; t++) {
@@ -50,7 +50,7 @@ static int summaries(pb_result *r)
             for (size_t g = rt->first_group; g < rt->first_group + rt->n_groups; g++)
                 for (size_t i = 0; i < an->groups[g].n; i++)
                     v[k++] = pb_metric_get(&r->dv[an->groups[g].runs[i]], d);
-            pb_metric_summarize(d, v, k, &r->rsum[t * M + m]);
+            pb_metrics_summarize(d, v, k, &r->rsum[t * M + m]);
             for (size_t g = rt->first_group, i = 0; g < rt->first_group + rt->n_groups; g++)
                 for (size_t j = 0; j < an->groups[g].n; j++)
                     idx[i++] = an->groups[g].runs[j];
@@ -81,7 +81,7 @@ int pb_result_build(const pb_dataset *ds, const pb_result_opts *o, pb_result *r)
     r->ref_configs = pb_derive_dataset(ds, o->sequential_ref, o->drop_first, r->dv);
     if (pb_answer_build(ds, &r->an, o->sequential_ref, &r->ans) != 0 ||
         pb_scaling_build(ds, r->opts.knee_pct, &r->sc) != 0 ||
-        summaries(r) != 0 || pb_settings_build(ds, &r->an, r->dv, &r->st) != 0 ||
+        summaries(r) != 0 || pb_servers_settings_build(ds, &r->an, r->dv, &r->st) != 0 ||
         pb_warn_build(r, &r->warn) != 0)
         goto oom;
     return 0;
@@ -95,7 +95,7 @@ void pb_result_free(pb_result *r)
     pb_analysis_free(&r->an);
     pb_answer_free(&r->ans);
     pb_scaling_free(&r->sc);
-    pb_settings_free(&r->st);
+    pb_servers_settings_free(&r->st);
     pb_warn_free(&r->warn);
     free(r->dv);
     free(r->gsum);

@@ -1,7 +1,7 @@
 /* pb_result: everything analyze computes from a data set, computed once.
  *
  * Why: the renderers (Markdown front page and full report, JSON, CSV,
- * charts; report/pb_render.h) used to recompute the derived metrics, the
+ * charts; report/pb_report.h) used to recompute the derived metrics, the
  * answer and the scaling series once per output format, casting away
  * const to do it. Now analyze/main.c builds one pb_result and hands it,
  * const, to renderers that only format what is in it. */
@@ -21,8 +21,9 @@
 #include "pb_warn.h"
 
 typedef struct pb_result_opts {
-    unsigned boot_reps;             /* --bootstrap (0 = off) */
-    uint64_t seed;                  /* --seed */
+    unsigned boot_reps;             /* 0: analyze bootstraps nothing (its
+                                     * --bootstrap and --seed were removed) */
+    uint64_t seed;
     const char *baseline;           /* --baseline, or NULL */
     const char *sequential_ref;     /* --sequential-ref, or NULL */
     size_t drop_first;              /* --drop-first N */

@@ -313,7 +313,7 @@ static int cmp_setting(const void *a, const void *b)
     return strcmp(x, y);
 }
 
-long pb_settings_index(const pb_settings *s, const char *name)
+long pb_servers_settings_index(const pb_settings *s, const char *name)
 {
     for (size_t i = 0; i < s->n_names; i++)
         if (strcmp(s->names[i], name) == 0)
@@ -411,15 +411,15 @@ static int point_fill(const pb_dataset *ds, const pb_analysis *an, const pb_deri
     return 0;
 }
 
-int pb_settings_build(const pb_dataset *ds, const pb_analysis *an, const pb_derived *dv,
-                      pb_settings *out)
+int pb_servers_settings_build(const pb_dataset *ds, const pb_analysis *an,
+                              const pb_derived *dv, pb_settings *out)
 {
     memset(out, 0, sizeof *out);
     out->names = calloc(an->n_groups + 1, sizeof *out->names);
     char **rest = calloc(an->n_groups + 1, sizeof *rest);
     if (!out->names || !rest) {
         free(rest);
-        pb_settings_free(out);
+        pb_servers_settings_free(out);
         return -1;
     }
     int rc = 0;
@@ -430,7 +430,7 @@ int pb_settings_build(const pb_dataset *ds, const pb_analysis *an, const pb_deri
             continue;
         if (!(rest[gi] = config_rest(r)))
             rc = -1;
-        else if (pb_settings_index(out, r->server_setting) < 0)
+        else if (pb_servers_settings_index(out, r->server_setting) < 0)
             out->names[out->n_names++] = r->server_setting;
     }
     if (rc == 0 && out->n_names >= 2) {
@@ -483,8 +483,10 @@ int pb_settings_build(const pb_dataset *ds, const pb_analysis *an, const pb_deri
         for (size_t i = 0; i < out->n_series && rc == 0; i++) {
             pb_setting_series *s = &out->series[i];
             for (size_t a = 1; a < s->n_points; a++)
-                for (size_t b = a; b > 0 && pb_settings_index(out, s->pts[b - 1].setting) >
-                                             pb_settings_index(out, s->pts[b].setting); b--) {
+                for (size_t b = a;
+                     b > 0 && pb_servers_settings_index(out, s->pts[b - 1].setting) >
+                                  pb_servers_settings_index(out, s->pts[b].setting);
+                     b--) {
                     pb_setting_point t = s->pts[b];
                     s->pts[b] = s->pts[b - 1];
                     s->pts[b - 1] = t;
@@ -495,11 +497,11 @@ int pb_settings_build(const pb_dataset *ds, const pb_analysis *an, const pb_deri
         free(rest[gi]);
     free(rest);
     if (rc != 0 || out->n_names < 2)
-        pb_settings_free(out);
+        pb_servers_settings_free(out);
     return rc;
 }
 
-void pb_settings_free(pb_settings *s)
+void pb_servers_settings_free(pb_settings *s)
 {
     for (size_t i = 0; i < s->n_series; i++) {
         free(s->series[i].rest);

@@ -67,11 +67,11 @@ typedef struct pb_settings {
 /* Builds the per-setting answer from the analysis' groups and the derived
  * metrics (dv: one per run of ds). Empty (n_names < 2) when the data hold
  * fewer than two settings. Returns 0, -1 when out of memory. */
-int pb_settings_build(const pb_dataset *ds, const struct pb_analysis *an,
-                      const struct pb_derived *dv, pb_settings *out);
-void pb_settings_free(pb_settings *s);
+int pb_servers_settings_build(const pb_dataset *ds, const struct pb_analysis *an,
+                              const struct pb_derived *dv, pb_settings *out);
+void pb_servers_settings_free(pb_settings *s);
 
 /* Position of name in s->names (0-based), or -1. */
-long pb_settings_index(const pb_settings *s, const char *name);
+long pb_servers_settings_index(const pb_settings *s, const char *name);
 
 #endif

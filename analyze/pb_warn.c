@@ -613,7 +613,7 @@ static int check_models(const pb_result *r, pb_warnings *w)
  * so a sweep of many programs keeps the front page short. */
 static int check_exec(const pb_result *r, pb_warnings *w)
 {
-    long mp = pb_metric_index("process_span_s"), mw = pb_metric_index("wire_span_s");
+    long mp = pb_metrics_index("process_span_s"), mw = pb_metrics_index("wire_span_s");
     char subj[2][512] = {"", ""}, list[2][1024] = {"", ""};
     size_t n[2] = {0, 0};
     for (size_t t = 0; t < r->an.n_rts; t++) {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "pb_fs.h"
+#include "pb_mem.h"
 
 int pb_cli_plan_build(const pb_cli_plan *c, char **json, char *err, size_t errlen)
 {
@@ -47,9 +48,7 @@ int pb_cli_plan_build(const pb_cli_plan *c, char **json, char *err, size_t errle
             return -1;
         }
     } else {
-        text = strdup(c->prompt);
-        if (!text)
-            abort();
+        text = pb_mem_strdup(c->prompt);
     }
     if (!text[0]) {
         snprintf(err, errlen, "--prompt %s: the prompt is empty", c->prompt);
@@ -83,11 +82,11 @@ int pb_cli_plan_build(const pb_cli_plan *c, char **json, char *err, size_t errle
     char *s = cJSON_PrintUnformatted(root);
     cJSON_Delete(root);
     if (!s)
-        abort();
+        PB_MEM_OOM();
     *json = strdup(s);
     cJSON_free(s);
     if (!*json)
-        abort();
+        PB_MEM_OOM();
     return 0;
 }
 
@@ -114,7 +113,7 @@ static const cJSON *find_config(const cJSON *cfgs, const char *name)
     return NULL;
 }
 
-cJSON *pb_plan_file_json(const pb_plan *p)
+cJSON *pb_cli_plan_file_json(const pb_plan *p)
 {
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "name", p->name);

@@ -33,6 +33,6 @@ int pb_cli_plan_build(const pb_cli_plan *c, char **json, char *err, size_t errle
 /* A loadable plan file holding the first config of p with every agent
  * listed and every protocol setting explicit: loading it without flags
  * gives the same plan_hash. */
-cJSON *pb_plan_file_json(const pb_plan *p);
+cJSON *pb_cli_plan_file_json(const pb_plan *p);
 
 #endif

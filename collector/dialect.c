@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pb_mem.h"
 #include "pb_text.h"
 
 /* The dialects, one file each. */
@@ -76,10 +77,8 @@ void pb_reply_vfail(pb_reply *r, const char *fmt, va_list ap)
     int n = vsnprintf(buf, sizeof buf, fmt, ap);
     /* Cut on a character boundary: the trace must stay valid UTF-8. */
     if (n >= (int)sizeof buf)
-        buf[pb_utf8_cut(buf, sizeof buf - 1)] = '\0';
-    r->error = strdup(buf);
-    if (!r->error)
-        abort();
+        buf[pb_text_utf8_cut(buf, sizeof buf - 1)] = '\0';
+    r->error = pb_mem_strdup(buf);
 }
 
 void pb_reply_fail(pb_reply *r, const char *fmt, ...)
@@ -102,9 +101,7 @@ void pb_reply_content(pb_reply *r, const char *text)
         size_t c = r->text_cap ? r->text_cap : 1024;
         while (c < r->text_len + take + 1)
             c *= 2;
-        char *p = realloc(r->text, c);
-        if (!p)
-            abort();
+        char *p = pb_mem_realloc(r->text, c);
         r->text = p;
         r->text_cap = c;
     }

@@ -1,17 +1,25 @@
 /* driver: how a runtime runs a phase's agents (workflow.h: what they do).
- *
- * pb_uvdrv is the building block: one uv loop + one curl multi handle,
- * driven by curl_multi_socket_action with a uv_poll per socket and a single
- * uv_timer. The three runtimes:
- *   uv       every agent on one loop (driver_uv.c)
+ * workflow.c builds the agents and calls one driver per phase:
+ *   uv       every agent on one loop and one curl multi handle: the
+ *            pb_uvdrv below (driver_uv.c)
  *   threads  one thread per agent running its steps with curl_easy_perform,
- *            released together by a barrier (driver_threads.c)
- *   serial   one agent after another, each on the uv driver
- *            (driver_serial.c)
+ *            released together by a barrier (driver_threads.c; no pb_uvdrv)
+ *   serial   one agent after another, each on its own pb_uvdrv, all timed
+ *            from one release (driver_serial.c)
+ *   exec     a program is the runtime: spawned with a job file on a loop of
+ *            its own, its requests recorded by one proxy per endpoint
+ *            (driver_exec.c, data/EXEC.md; no pb_uvdrv)
+ *
+ * pb_uvdrv is the libuv + libcurl machinery the uv and serial drivers share:
+ * curl_multi_socket_action with one uv_poll per socket and libcurl's
+ * timeout timer; completed transfers collected after every socket_action;
+ * --timeout enforced by collect's own guard timer whatever libcurl does;
+ * Ctrl-C through the signal pipe (a polling timer without one).
+ *
  * Every driver stops on Ctrl-C (pb_signals_interrupted()) and returns 1;
- * 0 when every agent finished; -1 on a setup error (err set). *release is
- * set to the phase's release (uv_hrtime), which agents' offsets count
- * from. */
+ * 0 when every agent finished (a failed request is recorded, not returned);
+ * -1 on a setup error (err set). *release is set to the phase's release
+ * (uv_hrtime), which agents' offsets count from. */
 #ifndef PB_DRIVER_H
 #define PB_DRIVER_H
 

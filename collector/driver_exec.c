@@ -25,6 +25,7 @@
 #include "proxy.h"
 #include "pb_fs.h"
 #include "signals.h"
+#include "pb_mem.h"
 
 #define PB_EXEC_KEEP (1024 * 1024) /* bytes of stdout / stderr kept, each */
 #define KILL_GRACE_MS 2000          /* SIGTERM, then SIGKILL this much later */
@@ -85,7 +86,7 @@ static int endpoints_open(endpoints *e, const pb_wf_phase *ph, uv_loop_t *loop, 
     e->px = calloc((size_t)e->n, sizeof *e->px);
     e->own = calloc((size_t)e->n, sizeof *e->own);
     if (!e->px || !e->own)
-        abort();
+        PB_MEM_OOM();
     for (int i = 0; i < e->n; i++) {
         pb_proxy_opts o = {.upstream = ph->ctx->urls[i], .label = ph->ctx->plan->endpoints[i],
                            .origin_ns = ph->origin, .keep_request_body = keeps_bodies(ph)};
@@ -93,15 +94,13 @@ static int endpoints_open(endpoints *e, const pb_wf_phase *ph, uv_loop_t *loop, 
          * before the sweep, so a failure here is a port taken since. */
         char host[64];
         const char *want = ph->ctx->plan->exec_listen ? ph->ctx->plan->exec_listen[i] : NULL;
-        if (want && pb_listen_parse(want, host, sizeof host, &o.listen_port, err, errlen) != 0)
+        if (want && pb_exec_listen_parse(want, host, sizeof host, &o.listen_port, err, errlen) != 0)
             return -1;
         if (want)
             o.listen_host = host;
         if (!(e->px[i] = pb_proxy_start(loop, &o, err, errlen)))
             return -1;
-        e->own[i] = malloc(96);
-        if (!e->own[i])
-            abort();
+        e->own[i] = pb_mem_alloc(96);
         snprintf(e->own[i], 96, "http://%s:%d", want ? host : "127.0.0.1", pb_proxy_port(e->px[i]));
     }
     e->urls = (const char *const *)e->own;
@@ -160,7 +159,7 @@ static cJSON *map_records(cJSON *all, const pb_wf_phase *ph, pb_wf_agent **ws, i
     pb_exec_agent_ref *refs = calloc((size_t)n + 1, sizeof *refs);
     int *steps = calloc((size_t)n * PB_STEPS_MAX + 1, sizeof *steps);
     if (!refs || !steps)
-        abort();
+        PB_MEM_OOM();
     for (int i = 0; i < n; i++) {
         const pb_agent_spec *a = pb_wf_agent_spec(ws[i]);
         const pb_transfer *t = pb_wf_agent_request(ws[i]);
@@ -394,9 +393,7 @@ static char **make_env(const char *job, const char *first_url, char **owned, int
     int n = 0;
     while (environ[n])
         n++;
-    char **env = calloc((size_t)n + 5, sizeof *env);
-    if (!env)
-        abort();
+    char **env = pb_mem_calloc((size_t)n + 5, sizeof *env);
     int k = 0;
     for (int i = 0; i < n; i++) {
         int ours = 0;
@@ -408,9 +405,7 @@ static char **make_env(const char *job, const char *first_url, char **owned, int
     const char *vals[4] = {job, first_url, first_url, NULL};
     for (int j = 0; j < 4 && j < n_owned; j++) {
         size_t l = strlen(names[j]) + strlen(first_url) + strlen(job) + 8;
-        owned[j] = malloc(l);
-        if (!owned[j])
-            abort();
+        owned[j] = pb_mem_alloc(l);
         if (j == 3)
             snprintf(owned[j], l, "%s%s/v1", names[j], first_url);
         else
@@ -499,9 +494,7 @@ int pb_driver_exec_run(const pb_wf_phase *ph, pb_wf_agent **ws, int n, uint64_t 
         return -1;
     }
     int argc = pb_exec_argc(ph->rt->exec_argv);
-    char **argv = calloc((size_t)argc + 1, sizeof *argv);
-    if (!argv)
-        abort();
+    char **argv = pb_mem_calloc((size_t)argc + 1, sizeof *argv);
     fill_ud fu = {ph, &eps};
     const char *model = n > 0 ? pb_wf_agent_spec(ws[0])->model : "";
     for (int i = 0; i < argc && rc == 0; i++)
@@ -517,9 +510,7 @@ int pb_driver_exec_run(const pb_wf_phase *ph, pb_wf_agent **ws, int n, uint64_t 
         uv_pipe_init(&x.loop, &x.out[i].pipe, 0);
         x.out[i].pipe.data = &x.out[i];
         x.out[i].x = &x;
-        x.out[i].data = malloc(PB_EXEC_KEEP);
-        if (!x.out[i].data)
-            abort();
+        x.out[i].data = pb_mem_alloc(PB_EXEC_KEEP);
     }
     uv_timer_init(&x.loop, &x.deadline);
     uv_timer_init(&x.loop, &x.check);
@@ -621,7 +612,7 @@ int pb_driver_exec_run(const pb_wf_phase *ph, pb_wf_agent **ws, int n, uint64_t 
         size_t l = strlen(why) + strlen(ph->rt->label) + 32;
         *invalid = malloc(l);
         if (!*invalid)
-            abort();
+            PB_MEM_OOM();
         snprintf(*invalid, l, "exec runtime %s: %s", ph->rt->label, why);
     }
     for (int i = 0; i < 2; i++)

@@ -29,6 +29,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "pb_mem.h"
 #include "signals.h"
 
 #define WARM_BYTES (16 * 1024)
@@ -184,7 +185,7 @@ int pb_driver_threads_run(pb_wf_agent **ags, int n, uint64_t *release, char *err
     pthread_barrier_t barrier;
     pthread_attr_t attr;
     if (!ws)
-        abort();
+        PB_MEM_OOM();
     shared sh;
     pthread_mutex_init(&sh.mu, NULL);
     pthread_cond_init(&sh.cv, NULL);

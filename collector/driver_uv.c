@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <unistd.h>
 
+#include "pb_mem.h"
 #include "signals.h"
 
 #define CHECK_MS 20 /* Ctrl-C reaction time; costs 50 wakeups/s */
@@ -304,7 +305,7 @@ void pb_uvdrv_add(pb_uvdrv *d, pb_transfer *t)
         d->done_ns = realloc(d->done_ns, sizeof *d->done_ns * d->cap);
         d->deadline = realloc(d->deadline, sizeof *d->deadline * d->cap);
         if (!d->ts || !d->done || !d->done_rc || !d->done_ns || !d->deadline)
-            abort();
+            PB_MEM_OOM();
     }
     uint64_t now = uv_hrtime();
     d->deadline[d->n] = t->timeout_s > 0 ? now + (uint64_t)(t->timeout_s * 1e9) + GUARD_GRACE_NS : 0;
@@ -523,9 +524,7 @@ int pb_driver_uv_run_from(pb_wf_agent **ws, int n, uint64_t release, char *err, 
     pb_uvdrv d;
     if (pb_uvdrv_init(&d, err, errlen) != 0)
         return -1;
-    uv_agent *us = calloc((size_t)n, sizeof *us);
-    if (!us)
-        abort();
+    uv_agent *us = pb_mem_calloc((size_t)n, sizeof *us);
     int rc = 0;
     for (int i = 0; i < n && rc == 0; i++) {
         uv_agent *u = &us[i];

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cpus.h"
+#include "pb_mem.h"
 
 /* The most --listen instances one ollama-emu serves (its EMU_MAX_INSTANCES);
  * more is refused here, before anything starts, with the count. */
@@ -154,7 +155,7 @@ int pb_emulate_spec(const pb_plan *p, const char *binary, pb_server_spec *spec, 
         snprintf(err, errlen, "--emulate: out of memory (or an over-long trace path or model name)");
         return -1;
     }
-    spec->name = strdup("emulator");
+    spec->name = pb_mem_strdup("emulator");
     spec->argv = a.v;
     spec->argc = a.n;
     spec->env = cJSON_CreateObject();

@@ -6,13 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static char *xstrdup(const char *s)
-{
-    char *d = strdup(s);
-    if (!d)
-        abort(); /* out of memory is not an input error */
-    return d;
-}
+#include "pb_mem.h"
 
 int pb_exec_argc(char *const *argv)
 {
@@ -25,11 +19,9 @@ int pb_exec_argc(char *const *argv)
 char **pb_exec_argv_dup(char *const *argv)
 {
     int n = pb_exec_argc(argv);
-    char **d = calloc((size_t)n + 1, sizeof *d);
-    if (!d)
-        abort();
+    char **d = pb_mem_calloc((size_t)n + 1, sizeof *d);
     for (int i = 0; i < n; i++)
-        d[i] = xstrdup(argv[i]);
+        d[i] = pb_mem_strdup(argv[i]);
     return d;
 }
 
@@ -46,7 +38,7 @@ char **pb_exec_split(const char *command, char *err, size_t errlen)
     char *word = malloc(cap); /* a word is never longer than the command */
     char **argv = calloc(cap + 1, sizeof *argv);
     if (!word || !argv)
-        abort();
+        PB_MEM_OOM();
     int n = 0;
     const char *p = command;
     for (;;) {
@@ -86,7 +78,7 @@ char **pb_exec_split(const char *command, char *err, size_t errlen)
             return NULL;
         }
         word[len] = '\0';
-        argv[n++] = xstrdup(word);
+        argv[n++] = pb_mem_strdup(word);
     }
     free(word);
     if (n == 0) {
@@ -108,7 +100,7 @@ int pb_exec_resolve(const char *argv0, char *path, size_t pathlen, char *err, si
         return 0;
     }
     const char *env = getenv("PATH");
-    char *dirs = xstrdup(env && *env ? env : "/usr/local/bin:/usr/bin:/bin");
+    char *dirs = pb_mem_strdup(env && *env ? env : "/usr/local/bin:/usr/bin:/bin");
     int found = 0;
     for (char *save, *d = strtok_r(dirs, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
         snprintf(path, pathlen, "%s/%s", *d ? d : ".", argv0);
@@ -127,7 +119,7 @@ static void put(char **b, size_t *len, size_t *cap, const char *s, size_t n)
         *cap = (*len + n + 1) * 2;
         *b = realloc(*b, *cap);
         if (!*b)
-            abort();
+            PB_MEM_OOM();
     }
     memcpy(*b + *len, s, n);
     *len += n;
@@ -210,7 +202,7 @@ char *pb_exec_expand_root(const char *word, char *err, size_t errlen)
     static const char tpl[] = "{parbench}";
     const char *at = strstr(word, tpl);
     if (!at)
-        return xstrdup(word);
+        return pb_mem_strdup(word);
     char root[4096];
     if (pb_exec_root(root, sizeof root) != 0) {
         snprintf(err, errlen, "%s: cannot find parbench's source tree (agents/) for {parbench}: "
@@ -219,9 +211,7 @@ char *pb_exec_expand_root(const char *word, char *err, size_t errlen)
         return NULL;
     }
     size_t l = strlen(word) + strlen(root) + 1;
-    char *out = malloc(l);
-    if (!out)
-        abort();
+    char *out = pb_mem_alloc(l);
     snprintf(out, l, "%.*s%s%s", (int)(at - word), word, root, at + sizeof tpl - 1);
     return out;
 }

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <uv.h>
 
-int pb_listen_parse(const char *addr, char *host, size_t hostlen, int *port, char *err,
-                    size_t errlen)
+int pb_exec_listen_parse(const char *addr, char *host, size_t hostlen, int *port, char *err,
+                         size_t errlen)
 {
     const char *colon = strrchr(addr, ':');
     char *end;
@@ -53,7 +53,7 @@ int pb_exec_listen_check(const pb_plan *p, char *err, size_t errlen)
         int port;
         struct sockaddr_in sa;
         uv_tcp_t t;
-        if (pb_listen_parse(p->exec_listen[i], host, sizeof host, &port, e, sizeof e) != 0) {
+        if (pb_exec_listen_parse(p->exec_listen[i], host, sizeof host, &port, e, sizeof e) != 0) {
             snprintf(err, errlen, "exec_listen %s: %s", p->endpoints[i], e);
             rc = -1;
             break;

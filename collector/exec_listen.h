@@ -14,8 +14,8 @@
 
 /* "HOST:PORT" (HOST an IPv4 address; ":PORT" = 127.0.0.1) into host and
  * port; -1 with err saying what is wrong. */
-int pb_listen_parse(const char *addr, char *host, size_t hostlen, int *port, char *err,
-                    size_t errlen);
+int pb_exec_listen_parse(const char *addr, char *host, size_t hostlen, int *port, char *err,
+                         size_t errlen);
 
 /* Each proxy address of the plan can be listened on now (bound and
  * released): 0, or -1 with err naming the address, the endpoint and what

@@ -12,6 +12,7 @@
  * An LLM request set aside, or an agent with no request, makes the run
  * invalid: what was measured is not the plan's work. */
 #include "exec_map.h"
+#include "pb_mem.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +45,7 @@ static void set_invalid(char **invalid, const char *msg)
         return;
     *invalid = strdup(msg);
     if (!*invalid)
-        abort();
+        PB_MEM_OOM();
 }
 
 void pb_exec_map(cJSON *records, const pb_exec_agent_ref *ag, int n, const char *const *labels,
@@ -56,7 +57,7 @@ void pb_exec_map(cJSON *records, const pb_exec_agent_ref *ag, int n, const char 
     int *got = calloc((size_t)n + 1, sizeof *got);           /* requests per agent */
     int *by_order = calloc((size_t)n_endpoints + 1, sizeof *by_order); /* id-less per endpoint */
     if (!got || !by_order)
-        abort();
+        PB_MEM_OOM();
     cJSON *q;
     while (records && (q = cJSON_DetachItemFromArray(records, 0))) {
         char why[600];

@@ -17,7 +17,9 @@
 #include "manifest.h"
 #include "exec_listen.h"
 #include "plan.h"
+#include "pb_cli.h"
 #include "pb_fs.h"
+#include "pb_mem.h"
 #include "pb_text.h"
 #include "preflight.h"
 #include "server_proc.h"
@@ -232,14 +234,6 @@ static const struct option longopts[] = {
     {0, 0, 0, 0},
 };
 
-static int usage_error(const char *fmt, const char *a, const char *b)
-{
-    fprintf(stderr, "collect: ");
-    fprintf(stderr, fmt, a, b);
-    fprintf(stderr, "\n(see collect --help)\n");
-    return PB_EXIT_USAGE;
-}
-
 /* An unknown option: name it and suggest the nearest known one. */
 static int unknown_option(const char *arg)
 {
@@ -247,15 +241,8 @@ static int unknown_option(const char *arg)
     size_t n = 0;
     for (const struct option *o = longopts; o->name; o++)
         names[n++] = o->name;
-    char word[128];
-    snprintf(word, sizeof word, "%s", arg + strspn(arg, "-"));
-    word[strcspn(word, "=")] = '\0';
-    const char *near = pb_nearest(word, names, n);
-    fprintf(stderr, "collect: unknown option '%s'", arg);
-    if (near)
-        fprintf(stderr, "; did you mean --%s?", near);
-    fprintf(stderr, "\n(see collect --help for every option)\n");
-    return PB_EXIT_USAGE;
+    char msg[256];
+    return pb_cli_usage_error("%s", pb_cli_unknown_option(arg, names, n, msg, sizeof msg));
 }
 
 /* The manifest is written lazily, just before the first run file (see
@@ -309,20 +296,9 @@ static void analyze_hint(const char *out)
             out, plain ? "" : "'");
 }
 
-/* A finite number in [lo, hi] (NaN fails both comparisons' negation). */
-static int parse_num(const char *s, double lo, double hi, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !(v >= lo && v <= hi))
-        return -1;
-    *out = v;
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
+    pb_cli_init("collect");
     pb_overrides ov;
     pb_overrides_init(&ov);
     const char *plan_name = "tr115", *emulator = NULL;
@@ -343,16 +319,16 @@ int main(int argc, char **argv)
         case OPT_PLAN: plan_name = optarg; have_plan = 1; break;
         case OPT_API:
             if (!pb_dialect_find(optarg))
-                return usage_error("--api %s: use one of %s, or openai, ollama", optarg,
-                                   pb_dialect_names());
+                return pb_cli_usage_error("--api %s: use one of %s, or openai, ollama", optarg,
+                                          pb_dialect_names());
             ov.api = optarg;
             break;
         case OPT_ENDPOINT:
             if (strncmp(optarg, "http://", 7) != 0 || !optarg[7])
-                return usage_error("--endpoint %s: give an http:// base URL, e.g. "
-                                   "http://127.0.0.1:11434%s", optarg, "");
+                return pb_cli_usage_error("--endpoint %s: give an http:// base URL, e.g. "
+                                          "http://127.0.0.1:11434", optarg);
             if (cli.n_endpoints == PB_CLI_MAX_ENDPOINTS)
-                return usage_error("--endpoint %s: at most 64 endpoints%s", optarg, "");
+                return pb_cli_usage_error("--endpoint %s: at most 64 endpoints", optarg);
             cli.endpoints[cli.n_endpoints++] = optarg;
             break;
         case OPT_MODEL: cli.model = optarg; cli_flag = "--model"; break;
@@ -364,14 +340,14 @@ int main(int argc, char **argv)
             int counts[PB_COUNTS_MAX], nc;
             char e[256];
             if (pb_counts_parse(optarg, counts, &nc, 4096, e, sizeof e) != 0)
-                return usage_error("%s%s", e, "");
+                return pb_cli_usage_error("%s", e);
             ov.agents = optarg;
             cli.agents = counts[nc - 1];
             break;
         }
         case OPT_NUM_PREDICT:
-            if (parse_num(optarg, 1, 1e7, &v) || v != (int)v)
-                return usage_error("--num-predict %s: give a whole number of tokens >= 1%s", optarg, "");
+            if (pb_cli_number(optarg, 1, 1e7, &v) || v != (int)v)
+                return pb_cli_usage_error("--num-predict %s: give a whole number of tokens >= 1", optarg);
             cli.num_predict = (int)v;
             cli_flag = "--num-predict";
             break;
@@ -380,51 +356,49 @@ int main(int argc, char **argv)
         case OPT_RUNTIME: ov.runtimes = optarg; break;
         case OPT_CONFIG: ov.configs = optarg; break;
         case OPT_RUNS:
-            if (parse_num(optarg, 1, 1e6, &v)) return usage_error("--runs %s: give a whole number in [1, 1e6]%s", optarg, "");
+            if (pb_cli_number(optarg, 1, 1e6, &v)) return pb_cli_usage_error("--runs %s: give a whole number in [1, 1e6]", optarg);
             ov.runs = (int)v;
             break;
         case OPT_TARGET_CI:
-            if (parse_num(optarg, 0.001, 100, &v)) return usage_error("--target-ci %s: give a percentage in (0, 100], e.g. 2%s", optarg, "");
+            if (pb_cli_number(optarg, 0.001, 100, &v)) return pb_cli_usage_error("--target-ci %s: give a percentage in (0, 100], e.g. 2", optarg);
             ov.target_ci_pct = v;
             break;
         case OPT_STAGGER:
-            if (parse_num(optarg, 0, 3600, &v)) return usage_error("--stagger %s: give seconds in [0, 3600]%s", optarg, "");
+            if (pb_cli_number(optarg, 0, 3600, &v)) return pb_cli_usage_error("--stagger %s: give seconds in [0, 3600]", optarg);
             ov.stagger_s = v;
             break;
         case OPT_RATE:
-            if (parse_num(optarg, 1e-6, 1e6, &v)) return usage_error("--arrival-rate %s: give agents per second > 0%s", optarg, "");
+            if (pb_cli_number(optarg, 1e-6, 1e6, &v)) return pb_cli_usage_error("--arrival-rate %s: give agents per second > 0", optarg);
             ov.rate_per_s = v;
             break;
         case OPT_MAX_RUNS:
-            if (parse_num(optarg, 1, 1e6, &v) || v != (int)v) return usage_error("--max-runs %s: give a whole number >= 1%s", optarg, "");
+            if (pb_cli_number(optarg, 1, 1e6, &v) || v != (int)v) return pb_cli_usage_error("--max-runs %s: give a whole number >= 1", optarg);
             ov.max_runs = (int)v;
             break;
         case OPT_NO_SOLO: ov.no_solo = 1; break;
         case OPT_NO_PAIRED: ov.no_paired_seed = 1; break;
         case OPT_NO_WARMUP: ov.no_warmup = 1; break;
         case OPT_SEED: {
-            char *end;
-            errno = 0;
-            unsigned long long s = strtoull(optarg, &end, 10);
-            if (errno || *end || end == optarg || s > (1ULL << 53))
-                return usage_error("--seed %s: give a whole number in [0, 2^53]%s", optarg, "");
+            long long s;
+            if (pb_cli_integer(optarg, 0, 1LL << 53, &s))
+                return pb_cli_usage_error("--seed %s: give a whole number in [0, 2^53]", optarg);
             ov.have_seed = 1;
-            ov.seed = s;
+            ov.seed = (unsigned long long)s;
             break;
         }
         case OPT_TIMEOUT:
-            if (parse_num(optarg, 0.001, 1e7, &v)) return usage_error("--timeout %s: give seconds in [0.001, 1e7]%s", optarg, "");
+            if (pb_cli_number(optarg, 0.001, 1e7, &v)) return pb_cli_usage_error("--timeout %s: give seconds in [0.001, 1e7]", optarg);
             ov.timeout_s = v;
             break;
         case OPT_CHUNK:
-            if (parse_num(optarg, 0, 1 << 24, &v)) return usage_error("--chunk-bytes %s: give a whole number in [0, 16777216]%s", optarg, "");
+            if (pb_cli_number(optarg, 0, 1 << 24, &v)) return pb_cli_usage_error("--chunk-bytes %s: give a whole number in [0, 16777216]", optarg);
             ov.chunk_bytes = (long)v;
             break;
         case OPT_REUSE: ov.reuse_connections = 1; break;
         case OPT_MAX_CONNECT_FAIL:
-            if (parse_num(optarg, 0, 1e6, &v) || v != (int)v)
-                return usage_error("--max-connect-failures %s: give a whole number of runs >= 0 "
-                                   "(0 = never stop)%s", optarg, "");
+            if (pb_cli_number(optarg, 0, 1e6, &v) || v != (int)v)
+                return pb_cli_usage_error("--max-connect-failures %s: give a whole number of runs >= 0 "
+                                          "(0 = never stop)", optarg);
             so.max_connect_failures = (int)v;
             break;
         case OPT_RETRY: so.retry_failed = 1; break;
@@ -434,31 +408,31 @@ int main(int argc, char **argv)
         case OPT_SHARED: ov.emulate_shared_gpu = 1; break;
         case OPT_INDEP: ov.emulate_shared_gpu = 0; break;
         case OPT_PARALLEL:
-            if (parse_num(optarg, 1, 1 << 20, &v)) return usage_error("--emulate-parallel %s: give a whole number in [1, 1048576]%s", optarg, "");
+            if (pb_cli_number(optarg, 1, 1 << 20, &v)) return pb_cli_usage_error("--emulate-parallel %s: give a whole number in [1, 1048576]", optarg);
             ov.emulate_parallel = (int)v;
             break;
         case OPT_ETRACE: ov.emulate_trace = optarg; break;
         case OPT_SCALE:
-            if (parse_num(optarg, 1e-3, 1e6, &v)) return usage_error("--time-scale %s: give a factor in [1e-3, 1e6] (e.g. 20)%s", optarg, "");
+            if (pb_cli_number(optarg, 1e-3, 1e6, &v)) return pb_cli_usage_error("--time-scale %s: give a factor in [1e-3, 1e6] (e.g. 20)", optarg);
             ov.time_scale = v;
             break;
         case OPT_DRY: dry = 1; break;
         case OPT_PROGRESS:
             if (pb_progress_parse(optarg, &so.progress))
-                return usage_error("--progress %s: use auto, tty, lines or none%s", optarg, "");
+                return pb_cli_usage_error("--progress %s: use auto, tty, lines or none", optarg);
             break;
         case OPT_QUIET: so.quiet = 1; break;
         case OPT_SKIP_PRE: skip_pre = 1; break;
         case OPT_PROXY:
             if (strncmp(optarg, "http://", 7) != 0 && strncmp(optarg, "https://", 8) != 0 &&
                 strncmp(optarg, "socks5://", 9) != 0 && strncmp(optarg, "socks5h://", 10) != 0)
-                return usage_error("--proxy %s: give a proxy URL such as http://proxy:3128 "
-                                   "(http://, https://, socks5:// or socks5h://)%s", optarg, "");
+                return pb_cli_usage_error("--proxy %s: give a proxy URL such as http://proxy:3128 "
+                                          "(http://, https://, socks5:// or socks5h://)", optarg);
             ov.proxy = optarg;
             break;
         case OPT_EXEC:
             if (n_execs == (int)(sizeof execs / sizeof execs[0]))
-                return usage_error("--exec %s: at most 64 exec runtimes%s", optarg, "");
+                return pb_cli_usage_error("--exec %s: at most 64 exec runtimes", optarg);
             execs[n_execs++] = optarg;
             ov.execs = execs;
             ov.n_execs = n_execs;
@@ -468,7 +442,7 @@ int main(int argc, char **argv)
             break;
         case OPT_EXEC_LISTEN:
             if (n_listens == (int)(sizeof listens / sizeof listens[0]))
-                return usage_error("--exec-listen %s: at most 64%s", optarg, "");
+                return pb_cli_usage_error("--exec-listen %s: at most 64", optarg);
             listens[n_listens++] = optarg;
             ov.listens = listens;
             ov.n_listens = n_listens;
@@ -476,25 +450,25 @@ int main(int argc, char **argv)
         case OPT_CPUS: {
             char norm[256], e[512];
             if (pb_cpus_normalize(optarg, norm, sizeof norm, e, sizeof e) != 0)
-                return usage_error("%s%s", e, "");
+                return pb_cli_usage_error("%s", e);
             cpus = optarg;
             break;
         }
         case OPT_SERVER:
             if (cli.n_servers == PB_SERVER_MAX)
-                return usage_error("--server %s: at most 16 servers%s", optarg, "");
+                return pb_cli_usage_error("--server %s: at most 16 servers", optarg);
             cli.servers[cli.n_servers++] = optarg;
             break;
         case OPT_SERVER_ENV:
             if (ov.n_server_env == (int)(sizeof server_env / sizeof server_env[0]))
-                return usage_error("--server-env %s: at most 16 of them%s", optarg, "");
+                return pb_cli_usage_error("--server-env %s: at most 16 of them", optarg);
             server_env[ov.n_server_env++] = optarg;
             ov.server_env = server_env;
             break;
         case OPT_TELEMETRY:
-            if (parse_num(optarg, 0, 60000, &v) || v != (int)v || (v > 0 && v < 10))
-                return usage_error("--telemetry-interval %s: give milliseconds in [10, 60000], "
-                                   "or 0 for none%s", optarg, "");
+            if (pb_cli_number(optarg, 0, 60000, &v) || v != (int)v || (v > 0 && v < 10))
+                return pb_cli_usage_error("--telemetry-interval %s: give milliseconds in [10, 60000], "
+                                          "or 0 for none", optarg);
             telemetry_ms = (int)v;
             break;
         case OPT_NO_SMI: smi = 0; break;
@@ -505,28 +479,28 @@ int main(int argc, char **argv)
                    curl_version_info(CURLVERSION_NOW)->version, uv_version_string());
             return 0;
         case ':':
-            return usage_error("option '%s' needs a value%s", argv[optind - 1], "");
+            return pb_cli_usage_error("option '%s' needs a value", argv[optind - 1]);
         default:
             return unknown_option(argv[optind - 1]);
         }
     }
     if (optind < argc)
-        return usage_error("unexpected argument '%s'%s", argv[optind], "");
+        return pb_cli_usage_error("unexpected argument '%s'", argv[optind]);
     /* Before any thread or child exists: both inherit it. */
     if (cpus) {
         char e[600];
         if (pb_cpus_apply(cpus, e, sizeof e) != 0)
-            return usage_error("%s%s", e, "");
+            return pb_cli_usage_error("%s", e);
     }
     /* --server builds the plan from the command line as --endpoint does. */
     int cli_plan = cli.n_endpoints || cli.n_servers;
     if (cli_plan && have_plan)
-        return usage_error("%s and --plan %s: give one or the other (save the plan that "
-                           "--dry-run prints and edit it)", cli.n_servers ? "--server" : "--endpoint",
-                           plan_name);
+        return pb_cli_usage_error("%s and --plan %s: give one or the other (save the plan that "
+                                  "--dry-run prints and edit it)", cli.n_servers ? "--server" : "--endpoint",
+                                  plan_name);
     if (cli_flag && !cli_plan)
-        return usage_error("%s builds a plan with --endpoint URL or --server CMD; with a plan "
-                           "file, set it in the file%s", cli_flag, "");
+        return pb_cli_usage_error("%s builds a plan with --endpoint URL or --server CMD; with a plan "
+                                  "file, set it in the file", cli_flag);
 
     /* The key is read once and kept out of the plan: nothing that is
      * written (trace, manifest, --dry-run) sees it. */
@@ -534,15 +508,13 @@ int main(int argc, char **argv)
     if (key_env) {
         const char *key = getenv(key_env);
         if (!key || !*key)
-            return usage_error("--api-key-env %s: the environment variable %s is not set "
-                               "or empty", key_env, key_env);
+            return pb_cli_usage_error("--api-key-env %s: the environment variable %s is not set "
+                                      "or empty", key_env, key_env);
         if (strpbrk(key, "\r\n"))
-            return usage_error("--api-key-env %s: the key in %s contains a line break",
-                               key_env, key_env);
+            return pb_cli_usage_error("--api-key-env %s: the key in %s contains a line break",
+                                      key_env, key_env);
         size_t al = strlen(key) + 32;
-        auth = malloc(al);
-        if (!auth)
-            abort();
+        auth = pb_mem_alloc(al);
         snprintf(auth, al, "Authorization: Bearer %s", key);
     }
 
@@ -560,7 +532,7 @@ int main(int argc, char **argv)
         lrc = pb_plan_load(&plan, plan_name, &ov, err, sizeof err);
     }
     if (lrc != 0) {
-        fprintf(stderr, "collect: %s\n", err);
+        pb_cli_error("%s", err);
         free(auth);
         return PB_EXIT_USAGE;
     }
@@ -569,7 +541,7 @@ int main(int argc, char **argv)
     if (dry && cli_plan) {
         /* A plan file to save and edit: `collect --plan FILE` measures the
          * same plan (same hash, said on stderr). */
-        cJSON *j = pb_plan_file_json(&plan);
+        cJSON *j = pb_cli_plan_file_json(&plan);
         char *s = cJSON_Print(j);
         puts(s);
         cJSON_free(s);
@@ -594,7 +566,7 @@ int main(int argc, char **argv)
     /* An --out that cannot keep the runs is refused before the emulator,
      * preflight or any request: never measure what cannot be kept. */
     if (pb_sweep_check_out(&plan, err, sizeof err) != 0) {
-        fprintf(stderr, "collect: %s\n", err);
+        pb_cli_error("%s", err);
         pb_plan_free(&plan);
         free(auth);
         return PB_EXIT_USAGE;
@@ -602,7 +574,7 @@ int main(int argc, char **argv)
     /* A proxy address a program hard-codes must be free: said now, not
      * as a failed phase in the middle of the sweep. */
     if (pb_exec_listen_check(&plan, err, sizeof err) != 0) {
-        fprintf(stderr, "collect: %s\n", err);
+        pb_cli_error("%s", err);
         pb_plan_free(&plan);
         free(auth);
         return PB_EXIT_PREFLIGHT;
@@ -623,14 +595,14 @@ int main(int argc, char **argv)
         /* The child's messages are printed above the progress bar. */
         if (pb_emulate_find(emulator, bin, sizeof bin, err, sizeof err) != 0 ||
             pb_emulate_spec(&plan, bin, &emu_spec, emu_ports, err, sizeof err) != 0) {
-            fprintf(stderr, "collect: %s\n", err);
+            pb_cli_error("%s", err);
             rc = PB_EXIT_PREFLIGHT;
             goto out;
         }
     }
     srv = pb_srvset_new(&plan, plan.emulate.enabled ? &extra : NULL, plan.out, tel, so.quiet);
     if (pb_srvset_start(srv, err, sizeof err) != 0) {
-        fprintf(stderr, "collect: %s\n", err);
+        pb_cli_error("%s", err);
         rc = pb_signals_interrupted() ? PB_EXIT_INTERRUPTED : PB_EXIT_PREFLIGHT;
         goto out;
     }
@@ -644,13 +616,13 @@ int main(int argc, char **argv)
     if (!skip_pre) {
         endpoints = pb_preflight(&plan, urls, 10, auth, &servers, err, sizeof err);
         if (!endpoints) {
-            fprintf(stderr, "collect: %s\n", err);
+            pb_cli_error("%s", err);
             rc = PB_EXIT_PREFLIGHT;
             goto out;
         }
     }
     if (!servers)
-        servers = pb_servers_unprobed(&plan, urls);
+        servers = pb_preflight_unprobed(&plan, urls);
     so.auth_header = auth;
     so.servers = servers;
     char host[256] = "";

@@ -16,6 +16,7 @@
 #include "pb_hash.h"
 #include "precision.h"
 #include "pb_text.h"
+#include "pb_mem.h"
 
 #define PLAN_MAX_BYTES (64u << 20)
 #define PLAN_MAX_AGENTS 4096
@@ -30,16 +31,6 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
     return -1;
-}
-
-static char *xstrdup(const char *s)
-{
-    char *d = strdup(s ? s : "");
-    if (!d) {
-        fprintf(stderr, "collect: out of memory\n");
-        exit(2);
-    }
-    return d;
 }
 
 void pb_overrides_init(pb_overrides *o)
@@ -97,12 +88,12 @@ int pb_runtime_parse(pb_runtime *r, const char *label, long default_chunk,
                 snprintf(buf, sizeof buf, "%s-%ldkb", drivers[i].name, chunk / 1024);
             else
                 snprintf(buf, sizeof buf, "%s-%ldb", drivers[i].name, chunk);
-            r->label = xstrdup(buf);
+            r->label = pb_mem_strdup(buf);
         } else {
-            r->label = xstrdup(label);
+            r->label = pb_mem_strdup(label);
         }
         char why[128];
-        if (pb_label_check(r->label, why, sizeof why) != 0) {
+        if (pb_text_label_check(r->label, why, sizeof why) != 0) {
             /* Unreachable for labels built above; kept so a future driver
              * name cannot become an unsafe directory. */
             int rc = fail(err, errlen, "runtime '%s' %s", r->label, why);
@@ -202,7 +193,7 @@ static int check_keys(const cJSON *o, const char *const *known, const char *wher
             ok = strcmp(it->string, known[i]) == 0;
         if (ok)
             continue;
-        const char *near = pb_nearest(it->string, known, n);
+        const char *near = pb_text_nearest(it->string, known, n);
         char q[300];
         pb_text_quote(it->string, q, sizeof q);
         if (near)
@@ -268,8 +259,8 @@ static int endpoint_index(pb_plan *p, const char *url)
     for (int i = 0; i < p->n_endpoints; i++)
         if (strcmp(p->endpoints[i], url) == 0)
             return i;
-    p->endpoints = realloc(p->endpoints, sizeof(char *) * (p->n_endpoints + 1));
-    p->endpoints[p->n_endpoints] = xstrdup(url);
+    p->endpoints = pb_mem_realloc(p->endpoints, sizeof(char *) * (p->n_endpoints + 1));
+    p->endpoints[p->n_endpoints] = pb_mem_strdup(url);
     return p->n_endpoints++;
 }
 
@@ -360,7 +351,7 @@ static int parse_agents(const cJSON *root, const char *origin, const char *base_
             base_free(b, n);
             return fail(err, errlen, "%s: \"id\" is required (no spaces, quotes or '/')", where);
         }
-        if (pb_label_check(id, why, sizeof why) != 0) {
+        if (pb_text_label_check(id, why, sizeof why) != 0) {
             /* Ids name report rows and request headers: the path rules fit. */
             base_free(b, n);
             return fail(err, errlen, "%s: \"id\" %s; use letters, digits, '-' or '_'", where, why);
@@ -401,7 +392,7 @@ static int parse_agents(const cJSON *root, const char *origin, const char *base_
                 return rc;
             }
             free(st[k].api);
-            st[k].api = xstrdup(sd->name);
+            st[k].api = pb_mem_strdup(sd->name);
         }
         const cJSON *ep = cJSON_GetObjectItemCaseSensitive(a, "endpoint");
         int n_ep = cJSON_IsArray(ep) ? cJSON_GetArraySize(ep) : 1;
@@ -418,7 +409,7 @@ static int parse_agents(const cJSON *root, const char *origin, const char *base_
         }
         const cJSON *h;
         cJSON_ArrayForEach(h, hdrs) {
-            if (!pb_http_token_ok(h->string)) {
+            if (!pb_text_http_token_ok(h->string)) {
                 /* A name with ':' or CRLF would inject a header of its own. */
                 char q[300];
                 pb_text_quote(h->string, q, sizeof q);
@@ -432,8 +423,8 @@ static int parse_agents(const cJSON *root, const char *origin, const char *base_
                 return fail(err, errlen, "%s: header \"%s\" must be a one-line string", where, h->string);
             }
         }
-        char *ptext = st ? xstrdup(st[pb_steps_first_llm(st, n_st)].prompt)
-                    : pfile ? read_prompt_file(base_dir, pfile, err, errlen) : xstrdup(prompt);
+        char *ptext = st ? pb_mem_strdup(st[pb_steps_first_llm(st, n_st)].prompt)
+                    : pfile ? read_prompt_file(base_dir, pfile, err, errlen) : pb_mem_strdup(prompt);
         if (!ptext) {
             base_free(b, n);
             return -1;
@@ -445,7 +436,7 @@ static int parse_agents(const cJSON *root, const char *origin, const char *base_
             base_free(b, n);
             return fail(err, errlen, "%s: more than %d agents", where, PLAN_MAX_AGENTS);
         }
-        b = realloc(b, sizeof *b * (n + c));
+        b = pb_mem_realloc(b, sizeof *b * (n + c));
         for (int k = 0; k < c; k++) {
             base_agent *x = &b[n++];
             memset(x, 0, sizeof *x);
@@ -454,8 +445,8 @@ static int parse_agents(const cJSON *root, const char *origin, const char *base_
                 snprintf(idbuf, sizeof idbuf, "%s-%d", id, k + 1);
             else
                 snprintf(idbuf, sizeof idbuf, "%s", id);
-            x->id = xstrdup(idbuf);
-            x->group = xstrdup(id);
+            x->id = pb_mem_strdup(idbuf);
+            x->group = pb_mem_strdup(id);
             const cJSON *e = cJSON_IsArray(ep) ? cJSON_GetArrayItem(ep, k % n_ep) : ep;
             /* "server:NAME" is checked against "servers" once the plan is read. */
             if (!cJSON_IsString(e) || (strncmp(e->valuestring, "http://", 7) != 0 &&
@@ -467,13 +458,13 @@ static int parse_agents(const cJSON *root, const char *origin, const char *base_
                             "\"server:NAME\" (a server in \"servers\")", where);
             }
             /* Normalise: no trailing slash, so "/api/..." can be appended. */
-            x->endpoint = xstrdup(e->valuestring);
+            x->endpoint = pb_mem_strdup(e->valuestring);
             size_t el = strlen(x->endpoint);
             while (el > 7 && x->endpoint[el - 1] == '/')
                 x->endpoint[--el] = '\0';
-            x->model = xstrdup(model);
-            x->api = xstrdup(api);
-            x->prompt = xstrdup(ptext);
+            x->model = pb_mem_strdup(model);
+            x->api = pb_mem_strdup(api);
+            x->prompt = pb_mem_strdup(ptext);
             x->options = opts ? cJSON_Duplicate(opts, 1) : cJSON_CreateObject();
             x->headers = hdrs ? cJSON_Duplicate(hdrs, 1) : cJSON_CreateObject();
             if (st) {
@@ -528,25 +519,25 @@ static int build_config(pb_plan *p, pb_config *cfg, const char *name,
     if (sweep_n > 0) {
         char nb_name[600];
         snprintf(nb_name, sizeof nb_name, "%s-n%d", name, sweep_n);
-        cfg->name = xstrdup(nb_name);
+        cfg->name = pb_mem_strdup(nb_name);
     } else {
-        cfg->name = xstrdup(name);
+        cfg->name = pb_mem_strdup(name);
     }
-    cfg->base_name = xstrdup(name);
+    cfg->base_name = pb_mem_strdup(name);
     cfg->sweep_n = sweep_n;
     const cJSON *senv = c ? cJSON_GetObjectItemCaseSensitive(c, "server_env") : NULL;
     if (senv && !(cfg->server_env = pb_server_env_parse(senv, where, err, errlen)))
         return -1;
     cfg->n_agents = nb;
-    cfg->agents = calloc(nb, sizeof *cfg->agents);
+    cfg->agents = pb_mem_calloc(nb, sizeof *cfg->agents);
     for (int i = 0; i < nb; i++) {
         pb_agent_spec *a = &cfg->agents[i];
-        a->id = xstrdup(b[i].id);
-        a->endpoint = xstrdup(b[i].endpoint);
+        a->id = pb_mem_strdup(b[i].id);
+        a->endpoint = pb_mem_strdup(b[i].endpoint);
         a->endpoint_index = endpoint_index(p, b[i].endpoint);
-        a->model = xstrdup(b[i].model);
-        a->api = xstrdup(b[i].api);
-        a->prompt = xstrdup(b[i].prompt);
+        a->model = pb_mem_strdup(b[i].model);
+        a->api = pb_mem_strdup(b[i].api);
+        a->prompt = pb_mem_strdup(b[i].prompt);
         a->options = cJSON_Duplicate(b[i].options, 1);
         a->headers = cJSON_Duplicate(b[i].headers, 1);
         if (opts)
@@ -567,12 +558,12 @@ static int build_config(pb_plan *p, pb_config *cfg, const char *name,
             a->n_steps = b[i].n_steps;
             for (int k = 0; k < a->n_steps; k++)
                 if (a->steps[k].kind == PB_STEP_LLM && !a->steps[k].api)
-                    a->steps[k].api = xstrdup(b[i].api);
+                    a->steps[k].api = pb_mem_strdup(b[i].api);
             const pb_step *f = &a->steps[pb_steps_first_llm(a->steps, a->n_steps)];
             cJSON_Delete(a->options);
             a->options = cJSON_Duplicate(f->options, 1);
             free(a->api);
-            a->api = xstrdup(f->api);
+            a->api = pb_mem_strdup(f->api);
         }
         /* Options the agent's API cannot carry are refused here, before
          * anything is measured, rather than dropped from the request
@@ -671,7 +662,7 @@ typedef struct exec_def {
 static int exec_def_check(exec_def *d, const char *where, char *err, size_t errlen)
 {
     char why[128], e[600];
-    if (pb_label_check(d->name, why, sizeof why) != 0)
+    if (pb_text_label_check(d->name, why, sizeof why) != 0)
         return fail(err, errlen, "%s: runtime name \"%s\" %s", where, d->name, why);
     /* {parbench}: the source tree's reference agents, from any cwd. */
     for (int i = 0; d->argv[i]; i++) {
@@ -746,11 +737,9 @@ static int parse_runtimes(pb_plan *p, const cJSON *root, const pb_overrides *o,
                 if (!ok)
                     return fail(err, errlen, "%s: runtimes.%s.exec must be a non-empty array of "
                                 "non-empty strings: the program and its arguments", origin, r->string);
-                char **argv = calloc((size_t)cJSON_GetArraySize(ex) + 1, sizeof *argv);
-                if (!argv)
-                    abort();
+                char **argv = pb_mem_calloc((size_t)cJSON_GetArraySize(ex) + 1, sizeof *argv);
                 int k = 0;
-                cJSON_ArrayForEach(it, ex) argv[k++] = xstrdup(it->valuestring);
+                cJSON_ArrayForEach(it, ex) argv[k++] = pb_mem_strdup(it->valuestring);
                 defs[nd++] = (exec_def){r->string, argv,
                                         solo && strcmp(solo->valuestring, "replay") == 0};
             } else if (solo) {
@@ -777,7 +766,7 @@ static int parse_runtimes(pb_plan *p, const cJSON *root, const pb_overrides *o,
             break;
         }
         exec_def *old = exec_find(defs, nd, name);
-        defs[nd] = (exec_def){xstrdup(name), argv, old ? old->solo_replay : 0};
+        defs[nd] = (exec_def){pb_mem_strdup(name), argv, old ? old->solo_replay : 0};
         nd++;
     }
     for (int i = 0; i < nd && rc == 0; i++)
@@ -820,9 +809,7 @@ static int parse_runtimes(pb_plan *p, const cJSON *root, const pb_overrides *o,
             labels[n++] = defs[i].name;
     }
     if (rc == 0) {
-        p->runtimes = calloc((size_t)n + 1, sizeof *p->runtimes);
-        if (!p->runtimes)
-            abort();
+        p->runtimes = pb_mem_calloc((size_t)n + 1, sizeof *p->runtimes);
     }
     for (int i = 0; i < n && rc == 0; i++) {
         exec_def *d = exec_find(defs, nd, labels[i]);
@@ -840,7 +827,7 @@ static int parse_runtimes(pb_plan *p, const cJSON *root, const pb_overrides *o,
             }
             pb_runtime *r = &p->runtimes[p->n_runtimes];
             memset(r, 0, sizeof *r);
-            r->label = xstrdup(d->name);
+            r->label = pb_mem_strdup(d->name);
             r->driver = PB_DRIVER_EXEC;
             r->exec_argv = pb_exec_argv_dup(d->argv);
             r->solo_replay = d->solo_replay;
@@ -891,9 +878,7 @@ static void path_normalise(const char *in, char *out, size_t outlen)
 int pb_plan_check_paths(const pb_plan *p, char *err, size_t errlen)
 {
     int n = p->n_runtimes * p->n_configs;
-    char (*dirs)[600] = calloc((size_t)(n ? n : 1), sizeof *dirs);
-    if (!dirs)
-        return fail(err, errlen, "out of memory");
+    char (*dirs)[600] = pb_mem_calloc((size_t)(n ? n : 1), sizeof *dirs);
     int rc = 0;
     for (int i = 0; i < n && rc == 0; i++) {
         const pb_runtime *rt = &p->runtimes[i / p->n_configs];
@@ -1020,12 +1005,10 @@ static int listen_set(pb_plan *p, const char *ep, const char *addr, const char *
                     "(see --dry-run)", where, ep);
     char host[64], e[300];
     int port;
-    if (pb_listen_parse(addr, host, sizeof host, &port, e, sizeof e) != 0)
+    if (pb_exec_listen_parse(addr, host, sizeof host, &port, e, sizeof e) != 0)
         return fail(err, errlen, "%s %s: %s", where, ep, e);
     if (!p->exec_listen) {
-        p->exec_listen = calloc((size_t)p->n_endpoints + 1, sizeof *p->exec_listen);
-        if (!p->exec_listen)
-            abort();
+        p->exec_listen = pb_mem_calloc((size_t)p->n_endpoints + 1, sizeof *p->exec_listen);
     }
     char norm[96];
     snprintf(norm, sizeof norm, "%s:%d", host, port);
@@ -1034,7 +1017,7 @@ static int listen_set(pb_plan *p, const char *ep, const char *addr, const char *
             return fail(err, errlen, "%s: endpoints %s and %s would both listen on %s", where,
                         p->endpoints[i], p->endpoints[j], norm);
     free(p->exec_listen[j]);
-    p->exec_listen[j] = xstrdup(norm);
+    p->exec_listen[j] = pb_mem_strdup(norm);
     return 0;
 }
 
@@ -1089,7 +1072,7 @@ int pb_plan_from_json(pb_plan *p, const char *text, size_t len,
     }
     /* cJSON decodes \u0000 to a NUL byte and the name ends there: "a\u0000b"
      * would silently run as "a". */
-    if (pb_json_has_nul_escape(text, len)) {
+    if (pb_text_json_has_nul_escape(text, len)) {
         cJSON_Delete(root);
         return fail(err, errlen, "%s: a string holds \\u0000 (a NUL character), which "
                     "would cut a name short; remove it", origin);
@@ -1163,17 +1146,13 @@ int pb_plan_from_json(pb_plan *p, const char *text, size_t len,
                 fail(err, errlen, "%s: \"models\" must be a list of 1 to 16 model names", where);
                 goto done;
             }
-            p->emulate.models = calloc((size_t)nm, sizeof *p->emulate.models);
-            if (!p->emulate.models) {
-                fail(err, errlen, "%s: out of memory", where);
-                goto done;
-            }
+            p->emulate.models = pb_mem_calloc((size_t)nm, sizeof *p->emulate.models);
             cJSON_ArrayForEach(m, ms) {
                 if (!cJSON_IsString(m) || !m->valuestring[0] || strlen(m->valuestring) >= 128) {
                     fail(err, errlen, "%s: \"models\" entries must be non-empty strings of < 128 bytes", where);
                     goto done;
                 }
-                p->emulate.models[p->emulate.n_models++] = xstrdup(m->valuestring);
+                p->emulate.models[p->emulate.n_models++] = pb_mem_strdup(m->valuestring);
             }
             p->emulate.models_given = 1;
         }
@@ -1184,12 +1163,8 @@ int pb_plan_from_json(pb_plan *p, const char *text, size_t len,
         const char *dm = "gemma3:latest";
         if (get_str(root, "model", &dm, origin, err, errlen))
             goto done;
-        p->emulate.models = calloc(1, sizeof *p->emulate.models);
-        if (!p->emulate.models) {
-            fail(err, errlen, "%s: out of memory", origin);
-            goto done;
-        }
-        p->emulate.models[p->emulate.n_models++] = xstrdup(dm);
+        p->emulate.models = pb_mem_calloc(1, sizeof *p->emulate.models);
+        p->emulate.models[p->emulate.n_models++] = pb_mem_strdup(dm);
     }
     if (o) {
         if (o->out) out = o->out;
@@ -1240,8 +1215,8 @@ int pb_plan_from_json(pb_plan *p, const char *text, size_t len,
         fail(err, errlen, "--max-runs %g is below the planned --runs %g", maxr, runs);
         goto done;
     }
-    p->name = xstrdup(name);
-    p->out = xstrdup(out);
+    p->name = pb_mem_strdup(name);
+    p->out = pb_mem_strdup(out);
     p->runs = (int)runs;
     p->seed = o && o->have_seed ? o->seed : (uint64_t)seed;
     p->timeout_s = timeout;
@@ -1258,9 +1233,9 @@ int pb_plan_from_json(pb_plan *p, const char *text, size_t len,
     p->emulate.shared_gpu = em_shared;
     p->emulate.time_scale = em_scale;
     p->emulate.num_parallel = (int)em_par;
-    p->emulate.trace = trace && *trace ? xstrdup(trace) : NULL;
+    p->emulate.trace = trace && *trace ? pb_mem_strdup(trace) : NULL;
     /* The in-process emulator is on loopback: never through a proxy. */
-    p->proxy = o && o->proxy && !em_on ? xstrdup(o->proxy) : NULL;
+    p->proxy = o && o->proxy && !em_on ? pb_mem_strdup(o->proxy) : NULL;
 
     int counted = -1;
     if (parse_runtimes(p, root, o, origin, err, errlen) != 0 ||
@@ -1283,9 +1258,7 @@ int pb_plan_from_json(pb_plan *p, const char *text, size_t len,
         goto done;
     }
     int ncfg = cfgs ? cJSON_GetArraySize(cfgs) : 1;
-    p->configs = realloc(p->configs, sizeof *p->configs * (size_t)(p->n_configs + ncfg));
-    if (!p->configs)
-        abort();
+    p->configs = pb_mem_realloc(p->configs, sizeof *p->configs * (size_t)(p->n_configs + ncfg));
     memset(p->configs + p->n_configs, 0, sizeof *p->configs * (size_t)ncfg);
     for (int i = 0; i < ncfg; i++) {
         const cJSON *c = cfgs ? cJSON_GetArrayItem(cfgs, i) : NULL;
@@ -1299,7 +1272,7 @@ int pb_plan_from_json(pb_plan *p, const char *text, size_t len,
             goto done;
         }
         char why[128];
-        if (pb_label_check(cname, why, sizeof why) != 0) {
+        if (pb_text_label_check(cname, why, sizeof why) != 0) {
             /* The name is a directory: DIR/<runtime>/<name>/run_k.json. */
             fail(err, errlen, "%s: \"name\" %s; a config name becomes a directory, "
                  "use letters, digits, '-', '_' or '.' (not first), at most %d bytes",

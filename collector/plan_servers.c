@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <wordexp.h>
 
+#include "pb_mem.h"
 #include "pb_text.h"
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -20,14 +21,6 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
     return -1;
-}
-
-static char *xstrdup(const char *s)
-{
-    char *d = strdup(s);
-    if (!d)
-        abort();
-    return d;
 }
 
 const char *pb_server_ref(const char *endpoint)
@@ -176,9 +169,7 @@ int pb_servers_parse(const cJSON *servers, const char *origin, pb_server_spec **
     int cap = cJSON_GetArraySize(servers);
     if (cap > PB_SERVER_MAX)
         return fail(err, errlen, "%s: at most %d servers", origin, PB_SERVER_MAX);
-    pb_server_spec *v = calloc((size_t)cap, sizeof *v);
-    if (!v)
-        abort();
+    pb_server_spec *v = pb_mem_calloc((size_t)cap, sizeof *v);
     const cJSON *s;
     int k = 0;
     cJSON_ArrayForEach(s, servers) {
@@ -188,9 +179,9 @@ int pb_servers_parse(const cJSON *servers, const char *origin, pb_server_spec **
         pb_server_spec *x = &v[k++];
         x->ready_timeout_s = 60;
         x->stop_grace_s = 5;
-        x->name = xstrdup(s->string);
+        x->name = pb_mem_strdup(s->string);
         x->env = cJSON_CreateObject();
-        if (pb_label_check(s->string, why, sizeof why) != 0 || strchr(s->string, ':')) {
+        if (pb_text_label_check(s->string, why, sizeof why) != 0 || strchr(s->string, ':')) {
             fail(err, errlen, "%s: the name %s; use letters, digits, '-' or '_'", where,
                  strchr(s->string, ':') ? "contains ':'" : why);
             goto bad;
@@ -210,16 +201,14 @@ int pb_servers_parse(const cJSON *servers, const char *origin, pb_server_spec **
                  "[\"ollama\", \"serve\"]", where);
             goto bad;
         }
-        x->argv = calloc((size_t)cJSON_GetArraySize(cmd) + 1, sizeof *x->argv);
-        if (!x->argv)
-            abort();
+        x->argv = pb_mem_calloc((size_t)cJSON_GetArraySize(cmd) + 1, sizeof *x->argv);
         cJSON_ArrayForEach(it, cmd) {
             if (!cJSON_IsString(it) || (x->argc == 0 && !it->valuestring[0])) {
                 fail(err, errlen, "%s: \"command\" entries must be strings (the first non-empty)",
                      where);
                 goto bad;
             }
-            x->argv[x->argc++] = xstrdup(it->valuestring);
+            x->argv[x->argc++] = pb_mem_strdup(it->valuestring);
         }
         const cJSON *env = cJSON_GetObjectItemCaseSensitive(s, "env");
         if (env) {
@@ -275,7 +264,7 @@ cJSON *pb_server_split(const char *cmd, char *err, size_t errlen)
     size_t n = strlen(cmd);
     char *hidden = malloc(n * 4 + 1), *d = hidden;
     if (!hidden)
-        abort();
+        PB_MEM_OOM();
     for (const char *s = cmd; *s;) {
         if (*s == '{' && (strncmp(s + 1, "host", 4) == 0 || strncmp(s + 1, "port", 4) == 0)) {
             const char *e = s + 5;
@@ -316,7 +305,7 @@ cJSON *pb_server_split(const char *cmd, char *err, size_t errlen)
         const char *s = w.we_wordv[i];
         char *o = malloc(strlen(s) + 1), *q = o;
         if (!o)
-            abort();
+            PB_MEM_OOM();
         while (*s) {
             const char *m = strncmp(s, TPL_MARK, strlen(TPL_MARK)) == 0 ? s + strlen(TPL_MARK) : NULL;
             const char *e = m ? strstr(m, "__") : NULL;

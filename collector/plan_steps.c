@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "pb_fs.h"
+#include "pb_mem.h"
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -18,14 +19,6 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
     return -1;
-}
-
-static char *xstrdup(const char *s)
-{
-    char *d = strdup(s ? s : "");
-    if (!d)
-        abort(); /* out of memory is not a plan error */
-    return d;
 }
 
 static void step_free(pb_step *s)
@@ -87,10 +80,10 @@ static int parse_llm(const cJSON *l, pb_step *s, const char *where, const char *
             return fail(err, errlen, "%s.llm: cannot read prompt_file: %s", where, e);
         s->prompt = buf;
     } else {
-        s->prompt = xstrdup(pr->valuestring);
+        s->prompt = pb_mem_strdup(pr->valuestring);
     }
     s->kind = PB_STEP_LLM;
-    s->api = api ? xstrdup(api->valuestring) : NULL;
+    s->api = api ? pb_mem_strdup(api->valuestring) : NULL;
     s->options = opts ? cJSON_Duplicate(opts, 1) : cJSON_CreateObject();
     s->headers = hdrs ? cJSON_Duplicate(hdrs, 1) : cJSON_CreateObject();
     return 0;
@@ -144,9 +137,7 @@ int pb_steps_parse(const cJSON *steps, const char *where, const char *base_dir,
     int n = cJSON_IsArray(steps) ? cJSON_GetArraySize(steps) : 0;
     if (n < 1 || n > PB_STEPS_MAX)
         return fail(err, errlen, "%s: \"steps\" must be an array of 1 to %d steps", where, PB_STEPS_MAX);
-    pb_step *s = calloc((size_t)n, sizeof *s);
-    if (!s)
-        abort();
+    pb_step *s = pb_mem_calloc((size_t)n, sizeof *s);
     int k = 0, n_llm = 0;
     const cJSON *st;
     cJSON_ArrayForEach(st, steps) {
@@ -195,13 +186,11 @@ pb_step *pb_steps_build(const pb_step *src, int n, const cJSON *agent_opts,
                         const cJSON *agent_headers, const cJSON *const *overrides,
                         int n_overrides)
 {
-    pb_step *d = calloc((size_t)n, sizeof *d);
-    if (!d)
-        abort();
+    pb_step *d = pb_mem_calloc((size_t)n, sizeof *d);
     for (int i = 0; i < n; i++) {
         d[i] = src[i];
-        d[i].api = src[i].api ? xstrdup(src[i].api) : NULL;
-        d[i].prompt = src[i].prompt ? xstrdup(src[i].prompt) : NULL;
+        d[i].api = src[i].api ? pb_mem_strdup(src[i].api) : NULL;
+        d[i].prompt = src[i].prompt ? pb_mem_strdup(src[i].prompt) : NULL;
         d[i].options = d[i].headers = NULL;
         if (src[i].kind != PB_STEP_LLM)
             continue;
@@ -255,18 +244,6 @@ int pb_steps_first_llm(const pb_step *s, int n)
     return -1;
 }
 
-size_t pb_utf8_cap(const char *s, size_t n, size_t cap)
-{
-    if (n <= cap)
-        return n;
-    /* Back off over continuation bytes (10xxxxxx) so the cut falls before
-     * the lead byte of the character it would split. */
-    size_t k = cap;
-    while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80)
-        k--;
-    return k;
-}
-
 char *pb_steps_fill_prompt(const char *prompt, const char *prev, size_t prev_len)
 {
     size_t ml = strlen(PB_PREVIOUS_MARK), marks = 0;
@@ -275,7 +252,7 @@ char *pb_steps_fill_prompt(const char *prompt, const char *prev, size_t prev_len
     size_t len = strlen(prompt) + marks * prev_len - marks * ml;
     char *out = malloc(len + 1), *w = out;
     if (!out)
-        abort();
+        PB_MEM_OOM();
     for (const char *p = prompt;;) {
         const char *m = strstr(p, PB_PREVIOUS_MARK);
         size_t l = m ? (size_t)(m - p) : strlen(p);

@@ -58,9 +58,6 @@ int pb_steps_first_llm(const pb_step *s, int n);
 /* The prompt with every PB_PREVIOUS_MARK replaced by prev[0..prev_len)
  * (already capped by the caller). Returns a malloc'ed string. */
 char *pb_steps_fill_prompt(const char *prompt, const char *prev, size_t prev_len);
-/* Length of s[0..n) cut to at most cap bytes without splitting a UTF-8
- * sequence. */
-size_t pb_utf8_cap(const char *s, size_t n, size_t cap);
 
 /* Arrival pattern of the concurrent phase (plan "arrival"). */
 typedef enum pb_arrival_kind {

@@ -4,6 +4,7 @@
  * two share agents, endpoints, configs and the analysis prompts (verbatim
  * from the study); the ingest duration is the study's, the report prompt is
  * parbench's own (the study's later prompts are not in its data). */
+#include "pb_mem.h"
 #include "plan.h"
 
 #include <stdlib.h>
@@ -40,6 +41,6 @@ char *pb_plan_tr115_workflow_json(void)
     char *s = cJSON_PrintUnformatted(root);
     cJSON_Delete(root);
     if (!s)
-        abort();
+        PB_MEM_OOM();
     return s;
 }

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "dialect.h"
+#include "http.h"
+#include "pb_mem.h"
 #include "servers.h"
 
 /* Ollama accepts "gemma3" for "gemma3:latest". */
@@ -62,9 +64,7 @@ typedef struct pair {
 static pair *plan_pairs(const pb_plan *p, int *n_out)
 {
     int cap = 8, n = 0;
-    pair *v = malloc(sizeof *v * (size_t)cap);
-    if (!v)
-        abort();
+    pair *v = pb_mem_alloc(sizeof *v * (size_t)cap);
     for (int c = 0; c < p->n_configs; c++)
         for (int a = 0; a < p->configs[c].n_agents; a++) {
             const pb_agent_spec *ag = &p->configs[c].agents[a];
@@ -76,9 +76,7 @@ static pair *plan_pairs(const pb_plan *p, int *n_out)
                 continue;
             if (n == cap) {
                 cap *= 2;
-                pair *nv = realloc(v, sizeof *v * (size_t)cap);
-                if (!nv)
-                    abort();
+                pair *nv = pb_mem_realloc(v, sizeof *v * (size_t)cap);
                 v = nv;
             }
             v[n++] = (pair){ag->endpoint_index, d};
@@ -87,13 +85,13 @@ static pair *plan_pairs(const pb_plan *p, int *n_out)
     return v;
 }
 
-cJSON *pb_servers_unprobed(const pb_plan *p, const char *const *urls)
+cJSON *pb_preflight_unprobed(const pb_plan *p, const char *const *urls)
 {
     int n;
     pair *v = plan_pairs(p, &n);
     cJSON *arr = cJSON_CreateArray();
     for (int i = 0; i < n; i++)
-        cJSON_AddItemToArray(arr, pb_server_entry(urls[v[i].endpoint], v[i].d->name, NULL, NULL, NULL));
+        cJSON_AddItemToArray(arr, pb_servers_entry(urls[v[i].endpoint], v[i].d->name, NULL, NULL, NULL));
     free(v);
     return arr;
 }
@@ -191,7 +189,7 @@ static int check_pair(const pb_plan *p, const char *const *urls, const pair *pr,
     /* The identity headers of the answer that came first. */
     const char *server = d->version_path ? ver.server : models.server;
     const char *emu = d->version_path ? ver.emulator : models.emulator;
-    cJSON_AddItemToArray(servers, pb_server_entry(url, d->name, server, version, emu));
+    cJSON_AddItemToArray(servers, pb_servers_entry(url, d->name, server, version, emu));
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "url", plan_url);
     cJSON_AddStringToObject(o, "actual_url", url);

@@ -20,6 +20,6 @@ cJSON *pb_preflight(const pb_plan *p, const char *const *urls, double timeout_s,
 
 /* servers[] without asking anyone (--skip-preflight): endpoint and dialect,
  * every other field null. */
-cJSON *pb_servers_unprobed(const pb_plan *p, const char *const *urls);
+cJSON *pb_preflight_unprobed(const pb_plan *p, const char *const *urls);
 
 #endif

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pb_mem.h"
+
 /* "http://host:port[/...]" -> host and port. Only plain http: the proxy
  * sits between a program and a local server on loopback. */
 static int parse_upstream(pb_proxy *px, const char *url, char *err, size_t errlen)
@@ -78,14 +80,6 @@ static void on_connection(uv_stream_t *s, int status)
     px_conn_accept(px);
 }
 
-static char *xstrdup(const char *s)
-{
-    char *d = strdup(s);
-    if (!d)
-        abort();
-    return d;
-}
-
 static void free_proxy(pb_proxy *px)
 {
     for (pxr *r = px->reqs, *n; r; r = n) {
@@ -109,13 +103,11 @@ static void on_check(uv_check_t *h)
 
 pb_proxy *pb_proxy_start(uv_loop_t *loop, const pb_proxy_opts *o, char *err, size_t errlen)
 {
-    pb_proxy *px = calloc(1, sizeof *px);
-    if (!px)
-        abort();
+    pb_proxy *px = pb_mem_calloc(1, sizeof *px);
     px->loop = loop;
     px->o = *o;
-    px->label = xstrdup(o->label ? o->label : "proxy");
-    px->upstream = xstrdup(o->upstream ? o->upstream : "");
+    px->label = pb_mem_strdup(o->label ? o->label : "proxy");
+    px->upstream = pb_mem_strdup(o->upstream ? o->upstream : "");
     px->o.label = px->label;
     px->o.upstream = px->upstream;
     px->o.listen_host = NULL;

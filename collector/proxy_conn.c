@@ -16,6 +16,7 @@
  * point at it; libuv runs their callbacks (cancelled) before the close
  * callbacks. A write carrying a record's bytes holds a reference on the
  * record, so the record stays until the client's socket took them. */
+#include "pb_mem.h"
 #include "proxy_internal.h"
 
 #include <stdio.h>
@@ -115,9 +116,7 @@ static void mark_add(pxw *w, pxr *r, size_t chunk)
 {
     if (w->n_marks == w->cap_marks) {
         size_t cap = w->cap_marks ? w->cap_marks * 2 : 4;
-        px_mark *m = realloc(w->marks, cap * sizeof *m);
-        if (!m)
-            abort();
+        px_mark *m = pb_mem_realloc(w->marks, cap * sizeof *m);
         w->marks = m;
         w->cap_marks = cap;
     }
@@ -188,9 +187,7 @@ static pxw *stream_write(pxc *c, uv_stream_t *s, const char *data, size_t len, i
         return NULL;
     }
     size_t off = n > 0 ? (size_t)n : 0;
-    pxw *w = calloc(1, sizeof *w + (len - off));
-    if (!w)
-        abort();
+    pxw *w = pb_mem_calloc(1, sizeof *w + (len - off));
     w->c = c;
     memcpy(w->data, data + off, len - off);
     b = uv_buf_init(w->data, (unsigned)(len - off));
@@ -266,9 +263,7 @@ static void conn_shutdown_client(pxc *c)
     if (c->closing || !c->client_open)
         return;
     c->client_open = 0;
-    uv_shutdown_t *req = malloc(sizeof *req);
-    if (!req)
-        abort();
+    uv_shutdown_t *req = pb_mem_alloc(sizeof *req);
     req->data = c;
     if (uv_shutdown(req, (uv_stream_t *)&c->client, on_client_shutdown)) {
         free(req);
@@ -469,9 +464,7 @@ static int rq_url(http_parser *p, const char *at, size_t n)
     if (!r)
         return 0; /* answered early and recorded: the rest is forwarded only */
     size_t old = r->path ? strlen(r->path) : 0;
-    char *s = malloc(old + n + 1);
-    if (!s)
-        abort();
+    char *s = pb_mem_alloc(old + n + 1);
     if (old)
         memcpy(s, r->path, old);
     memcpy(s + old, at, n);
@@ -818,9 +811,7 @@ static void free_unaccepted(uv_handle_t *h)
 
 void px_conn_accept(pb_proxy *px)
 {
-    pxc *c = calloc(1, sizeof *c);
-    if (!c)
-        abort();
+    pxc *c = pb_mem_calloc(1, sizeof *c);
     c->px = px;
     c->no = ++px->n_conns_total;
     uv_tcp_init(px->loop, &c->client);

@@ -9,15 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pb_mem.h"
+
 void px_buf_append(px_buf *b, const char *d, size_t n)
 {
     if (b->len + n > b->cap) {
         size_t c = b->cap ? b->cap : 1024;
         while (c < b->len + n)
             c *= 2;
-        char *p = realloc(b->data, c);
-        if (!p)
-            abort();
+        char *p = pb_mem_realloc(b->data, c);
         b->data = p;
         b->cap = c;
     }
@@ -33,9 +33,7 @@ void px_buf_free(px_buf *b)
 
 pxr *px_rec_new(pb_proxy *px, unsigned long conn_no, unsigned long conn_order)
 {
-    pxr *r = calloc(1, sizeof *r);
-    if (!r)
-        abort();
+    pxr *r = pb_mem_calloc(1, sizeof *r);
     r->origin = px->origin;
     r->px = px;
     r->order = ++px->n_reqs_total;
@@ -68,9 +66,7 @@ static const struct {
 void px_rec_set_path(pxr *r, const char *path, size_t len)
 {
     free(r->path);
-    r->path = malloc(len + 1);
-    if (!r->path)
-        abort();
+    r->path = pb_mem_alloc(len + 1);
     memcpy(r->path, path, len);
     r->path[len] = '\0';
     size_t plen = strcspn(r->path, "?#");
@@ -88,14 +84,6 @@ static const char *const openai_keys[] = {"max_tokens", "max_completion_tokens",
                                           "max_output_tokens", "seed", "temperature",
                                           "top_p", "stop", "frequency_penalty",
                                           "presence_penalty"};
-
-static char *xstrdup(const char *s)
-{
-    char *d = strdup(s ? s : "");
-    if (!d)
-        abort();
-    return d;
-}
 
 static void mark_dirty(pxr *r)
 {
@@ -140,7 +128,7 @@ static void interpret_request(pxr *r)
         return;
     }
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "model");
-    r->agent.model = xstrdup(cJSON_IsString(m) ? m->valuestring : "");
+    r->agent.model = pb_mem_strdup(cJSON_IsString(m) ? m->valuestring : "");
     if (!strncmp(r->api, "openai", 6)) {
         r->options = cJSON_CreateObject();
         for (size_t i = 0; i < sizeof openai_keys / sizeof *openai_keys; i++) {
@@ -161,10 +149,10 @@ static void interpret_request(pxr *r)
     /* The transfer module interprets the response; its libcurl handle is
      * never performed. Built now, while the server computes the answer,
      * not when the first byte comes back. */
-    r->agent.id = xstrdup(r->request_id);
-    r->agent.api = xstrdup(r->dialect->name);
-    r->agent.prompt = xstrdup("");
-    r->agent.endpoint = xstrdup("");
+    r->agent.id = pb_mem_strdup(r->request_id);
+    r->agent.api = pb_mem_strdup(r->dialect->name);
+    r->agent.prompt = pb_mem_strdup("");
+    r->agent.endpoint = pb_mem_strdup("");
     /* The Ollama dialects read num_predict from here to size the chunk
      * log; OpenAI's max_tokens means the same. */
     r->agent.options = cJSON_Duplicate(r->options, 1);
@@ -179,7 +167,7 @@ static void interpret_request(pxr *r)
         r->tr->status = r->status;
         /* Error texts name the path the client asked for. */
         free(r->tr->url);
-        r->tr->url = xstrdup(r->path);
+        r->tr->url = pb_mem_strdup(r->path);
         r->tr->reply.url = r->tr->url;
     }
 }
@@ -227,9 +215,7 @@ size_t px_rec_body(pxr *r, const char *d, size_t n, uint64_t t_in)
 {
     if (r->n_ch == r->cap_ch) {
         size_t cap = r->cap_ch ? r->cap_ch * 2 : 512;
-        void *p = realloc(r->ch, cap * sizeof *r->ch);
-        if (!p)
-            abort();
+        void *p = pb_mem_realloc(r->ch, cap * sizeof *r->ch);
         r->ch = p;
         r->cap_ch = cap;
     }
@@ -257,7 +243,7 @@ void px_rec_finish(pxr *r, const char *error, uint64_t now)
     if (!r->t_end)
         r->t_end = now;
     if (error)
-        r->error = xstrdup(error);
+        r->error = pb_mem_strdup(error);
 }
 
 int px_rec_takeable(const pxr *r)
@@ -324,9 +310,7 @@ static cJSON *raw_json(pxr *r)
 static cJSON *chunks_raw(const pxr *r, int written)
 {
     size_t cap = 3 + r->n_ch * 44, len = 0;
-    char *raw = malloc(cap);
-    if (!raw)
-        abort();
+    char *raw = pb_mem_alloc(cap);
     raw[len++] = '[';
     for (size_t i = 0; i < r->n_ch; i++) {
         const char *sep = i ? "," : "";

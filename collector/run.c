@@ -22,6 +22,7 @@
 #include "transfer.h"
 #include "precision.h"
 #include "workflow.h"
+#include "pb_mem.h"
 #include "telemetry.h"
 
 void pb_run_ctx_init(pb_run_ctx *c, const pb_plan *p, const char *const *urls,
@@ -167,9 +168,7 @@ int pb_run_execute(pb_run_ctx *c, const pb_runtime *rt, const pb_config *cfg,
     const pb_plan *p = c->plan;
     *trace = NULL;
     int n = cfg->n_agents;
-    phase *ph = calloc((size_t)(n + 1 + p->n_endpoints), sizeof *ph);
-    if (!ph)
-        abort(); /* as everywhere here: out of memory is not a run result */
+    phase *ph = pb_mem_calloc((size_t)(n + 1 + p->n_endpoints), sizeof *ph);
     int nph = 0;
     if (p->warmup) {
         /* One warm-up per endpoint, with its first agent's options (a
@@ -207,9 +206,7 @@ int pb_run_execute(pb_run_ctx *c, const pb_runtime *rt, const pb_config *cfg,
      * same Ollama options.seed, so a sampling model produces the same
      * response both times and solo vs concurrent compares the same work.
      * A fresh seed per run keeps runs independent samples. */
-    long *seeds = malloc((size_t)n * sizeof *seeds);
-    if (!seeds)
-        abort();
+    long *seeds = pb_mem_alloc((size_t)n * sizeof *seeds);
     for (int i = 0; i < n; i++)
         seeds[i] = p->paired_seed ? (long)gsl_rng_uniform_int(rng, 2147483647UL) : -1;
     gsl_rng_free(rng);
@@ -230,7 +227,7 @@ int pb_run_execute(pb_run_ctx *c, const pb_runtime *rt, const pb_config *cfg,
         offsets = calloc((size_t)n, sizeof *offsets);
         gsl_rng *ar = gsl_rng_alloc(gsl_rng_mt19937);
         if (!offsets || !ar)
-            abort();
+            PB_MEM_OOM();
         gsl_rng_set(ar, (unsigned long)(seed ^ 0x2545f491UL));
         double t = 0;
         for (int i = 0; i < n; i++) {
@@ -251,9 +248,7 @@ int pb_run_execute(pb_run_ctx *c, const pb_runtime *rt, const pb_config *cfg,
         gsl_rng_set(wr, (unsigned long)(seed ^ 0x5bd1e995UL));
         for (int i = 0; i < n; i++) {
             const pb_agent_spec *a = &cfg->agents[i];
-            work[i] = calloc((size_t)(a->n_steps > 0 ? a->n_steps : 1), sizeof **work);
-            if (!work[i])
-                abort();
+            work[i] = pb_mem_calloc((size_t)(a->n_steps > 0 ? a->n_steps : 1), sizeof **work);
             for (int k = 0; k < a->n_steps; k++) {
                 const pb_step *st = &a->steps[k];
                 if (st->kind != PB_STEP_WORK)
@@ -282,7 +277,7 @@ int pb_run_execute(pb_run_ctx *c, const pb_runtime *rt, const pb_config *cfg,
     long *sds = calloc((size_t)n, sizeof *sds);
     const double **wk = calloc((size_t)n, sizeof *wk);
     if (!ags || !sds || !wk)
-        abort();
+        PB_MEM_OOM();
     /* Every phase is a set of agents' workflows on one engine; a plain
      * agent is a one-step workflow. Only what is recorded differs: the
      * workflow fields (steps, agents, release) when the run has steps or
@@ -292,7 +287,7 @@ int pb_run_execute(pb_run_ctx *c, const pb_runtime *rt, const pb_config *cfg,
         int64_t cpu0[3];
         cpu_now(cpu0);
         pb_host_load host0;
-        pb_host_load_start(&host0);
+        pb_telemetry_host_load_start(&host0);
         int na = 0, warm = ph[k].kind == PH_WARMUP;
         for (int i = 0; i < n; i++)
             if (ph[k].kind == PH_CONCURRENT || i == ph[k].agent) {
@@ -380,7 +375,7 @@ int pb_run_execute(pb_run_ctx *c, const pb_runtime *rt, const pb_config *cfg,
                 cJSON_AddStringToObject(pj, "replayed", replayed);
             }
             add_cpu(pj, cpu0);
-            pb_host_load_add(pj, &host0);
+            pb_telemetry_host_load_add(pj, &host0);
             wr.requests = NULL;
             cJSON_AddItemToArray(phases, pj);
             /* A failed warm-up does not make the run invalid. */
@@ -480,8 +475,8 @@ static size_t repair_utf8(cJSON *j)
 {
     size_t n = 0;
     for (; j; j = j->next) {
-        if (j->string && !pb_utf8_valid(j->string, strlen(j->string))) {
-            char *r = pb_utf8_repair(j->string, strlen(j->string), NULL);
+        if (j->string && !pb_text_utf8_valid(j->string, strlen(j->string))) {
+            char *r = pb_text_utf8_repair(j->string, strlen(j->string), NULL);
             char *k = r && !(j->type & cJSON_StringIsConst) ? cJSON_malloc(strlen(r) + 1) : NULL;
             if (k) { /* out of memory: the key stays as it was */
                 strcpy(k, r);
@@ -492,8 +487,8 @@ static size_t repair_utf8(cJSON *j)
             free(r);
         }
         if (cJSON_IsString(j) && j->valuestring &&
-            !pb_utf8_valid(j->valuestring, strlen(j->valuestring))) {
-            char *r = pb_utf8_repair(j->valuestring, strlen(j->valuestring), NULL);
+            !pb_text_utf8_valid(j->valuestring, strlen(j->valuestring))) {
+            char *r = pb_text_utf8_repair(j->valuestring, strlen(j->valuestring), NULL);
             if (r && cJSON_SetValuestring(j, r))
                 n++;
             free(r);
@@ -551,7 +546,7 @@ static int emit_trace(pb_fs_out *o, void *ud)
     return pb_fs_out_write(o, "\n", 1); /* the file ends with a newline */
 }
 
-int pb_trace_write(const char *path, cJSON *trace, char *err, size_t errlen)
+int pb_run_trace_write(const char *path, cJSON *trace, char *err, size_t errlen)
 {
     /* A server's raw bytes (an error body, the final line) must not make
      * the file unreadable to strict JSON readers such as Python's: repair

@@ -60,6 +60,6 @@ void pb_run_path(char *buf, size_t len, const char *out, const char *runtime,
 /* Serialises and writes atomically (temp + fsync + rename). Invalid UTF-8
  * in any string is first replaced by U+FFFD and counted in run.text_repaired
  * (so the file is valid JSON for strict readers). */
-int pb_trace_write(const char *path, cJSON *trace, char *err, size_t errlen);
+int pb_run_trace_write(const char *path, cJSON *trace, char *err, size_t errlen);
 
 #endif

@@ -22,9 +22,10 @@
 #include <uv.h>
 
 #include "cpus.h"
+#include "http.h"
 #include "pb_fs.h"
+#include "pb_mem.h"
 #include "pb_time.h"
-#include "servers.h"
 #include "signals.h"
 
 extern char **environ;
@@ -79,23 +80,15 @@ static void sleep_ms(int ms)
     }
 }
 
-static char *xstrdup(const char *s)
-{
-    char *d = strdup(s ? s : "");
-    if (!d)
-        abort();
-    return d;
-}
-
 /* --- configs grouped by settings --- */
 
 /* The settings as JSON text, to compare (never printed: unmasked). */
 static char *settings_text(const pb_config *c)
 {
     if (!c->server_env)
-        return xstrdup("{}");
+        return pb_mem_strdup("{}");
     char *s = cJSON_PrintUnformatted(c->server_env);
-    char *d = xstrdup(s);
+    char *d = pb_mem_strdup(s);
     cJSON_free(s);
     return d;
 }
@@ -141,19 +134,15 @@ static void add_model(srv *v, const char *m)
             return;
     if (v->n_models >= 16)
         return;
-    char **n = realloc(v->models, (size_t)(v->n_models + 1) * sizeof *n);
-    if (!n)
-        abort();
+    char **n = pb_mem_realloc(v->models, (size_t)(v->n_models + 1) * sizeof *n);
     v->models = n;
-    v->models[v->n_models++] = xstrdup(m);
+    v->models[v->n_models++] = pb_mem_strdup(m);
 }
 
 pb_srvset *pb_srvset_new(const pb_plan *p, const pb_srv_extra *extra, const char *out,
                          pb_telemetry *tel, int quiet)
 {
-    pb_srvset *s = calloc(1, sizeof *s);
-    if (!s)
-        abort();
+    pb_srvset *s = pb_mem_calloc(1, sizeof *s);
     s->p = p;
     s->quiet = quiet;
     s->tel = tel;
@@ -166,16 +155,14 @@ pb_srvset *pb_srvset_new(const pb_plan *p, const pb_srv_extra *extra, const char
     s->group_of = calloc((size_t)p->n_configs + 1, sizeof *s->group_of);
     s->first_urls = calloc((size_t)p->n_endpoints + 1, sizeof *s->first_urls);
     if (!s->s || !s->urls || !s->srv_of || !s->port_of || !s->group_of || !s->first_urls)
-        abort();
+        PB_MEM_OOM();
     for (int i = 0; i < s->n; i++) {
         s->s[i].spec = extra && extra->spec ? extra->spec : &p->servers[i];
         s->s[i].check_exit = extra && extra->spec ? extra->check_exit : 0;
         s->s[i].log_fd = s->s[i].pipe_r = -1;
     }
     for (int e = 0; e < p->n_endpoints; e++) {
-        s->urls[e] = calloc(1, 64 + strlen(p->endpoints[e]));
-        if (!s->urls[e])
-            abort();
+        s->urls[e] = pb_mem_calloc(1, 64 + strlen(p->endpoints[e]));
         s->srv_of[e] = -1;
         const char *ref = pb_server_ref(p->endpoints[e]);
         if (extra && extra->spec) {
@@ -197,9 +184,7 @@ pb_srvset *pb_srvset_new(const pb_plan *p, const pb_srv_extra *extra, const char
                 add_model(&s->s[k], ag->model);
         }
     /* Settings groups, in the order the plan first names them. */
-    char **keys = calloc((size_t)p->n_configs + 1, sizeof *keys);
-    if (!keys)
-        abort();
+    char **keys = pb_mem_calloc((size_t)p->n_configs + 1, sizeof *keys);
     for (int c = 0; c < p->n_configs; c++) {
         char *t = settings_text(&p->configs[c]);
         int g = 0;
@@ -270,7 +255,7 @@ static char *expand(const char *s, const srv *v)
     char *o = malloc(cap);
     size_t n = 0;
     if (!o)
-        abort();
+        PB_MEM_OOM();
     while (*s) {
         if (*s == '{' && (!strncmp(s + 1, "host", 4) || !strncmp(s + 1, "port", 4))) {
             const char *e = s + 5;
@@ -286,9 +271,7 @@ static char *expand(const char *s, const srv *v)
                 size_t rl = strlen(rep);
                 if (n + rl + strlen(e) + 2 > cap) {
                     cap = (n + rl + strlen(e) + 2) * 2;
-                    o = realloc(o, cap);
-                    if (!o)
-                        abort();
+                    o = pb_mem_realloc(o, cap);
                 }
                 memcpy(o + n, rep, rl);
                 n += rl;
@@ -298,9 +281,7 @@ static char *expand(const char *s, const srv *v)
         }
         if (n + 2 > cap) {
             cap *= 2;
-            o = realloc(o, cap);
-            if (!o)
-                abort();
+            o = pb_mem_realloc(o, cap);
         }
         o[n++] = *s++;
     }
@@ -521,9 +502,7 @@ static char **child_env(const srv *v, const cJSON *set)
     while (environ[n])
         n++;
     size_t extra = (size_t)cJSON_GetArraySize(set);
-    char **env = calloc(n + extra + 1, sizeof *env);
-    if (!env)
-        abort();
+    char **env = pb_mem_calloc(n + extra + 1, sizeof *env);
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         const char *eq = strchr(environ[i], '=');
@@ -537,14 +516,12 @@ static char **child_env(const srv *v, const cJSON *set)
             overridden |= strlen(it->string) == (size_t)(eq - environ[i]) &&
                           strncmp(environ[i], it->string, (size_t)(eq - environ[i])) == 0;
         if (!overridden)
-            env[k++] = xstrdup(environ[i]);
+            env[k++] = pb_mem_strdup(environ[i]);
     }
     const cJSON *it;
     cJSON_ArrayForEach(it, set) {
         size_t l = strlen(it->string) + strlen(it->valuestring) + 2;
-        env[k] = malloc(l);
-        if (!env[k])
-            abort();
+        env[k] = pb_mem_alloc(l);
         snprintf(env[k++], l, "%s=%s", it->string, it->valuestring);
     }
     env[k] = NULL;
@@ -590,9 +567,7 @@ static int srv_start(pb_srvset *set, srv *v, const pb_config *cfg, const char *w
         cJSON_DeleteItemFromObjectCaseSensitive(given, it->string);
         cJSON_AddStringToObject(given, it->string, it->valuestring);
     }
-    char **argv = calloc((size_t)sp->argc + 1, sizeof *argv);
-    if (!argv)
-        abort();
+    char **argv = pb_mem_calloc((size_t)sp->argc + 1, sizeof *argv);
     for (int i = 0; i < sp->argc; i++)
         argv[i] = expand(sp->argv[i], v);
     cJSON_Delete(v->record);
@@ -684,12 +659,12 @@ static int srv_start(pb_srvset *set, srv *v, const pb_config *cfg, const char *w
         pb_http_answer a;
         if (pb_http_get(v->urls[0], "/api/version", NULL, NULL, 1.0, &a) == 0) {
             const cJSON *ver = cJSON_GetObjectItemCaseSensitive(a.json, "version");
-            v->version = xstrdup(cJSON_IsString(ver) ? ver->valuestring : "?");
+            v->version = pb_mem_strdup(cJSON_IsString(ver) ? ver->valuestring : "?");
             ready = 1;
         } else if (a.status == 404 || a.status == 401) {
             pb_http_answer b;
             if (pb_http_get(v->urls[0], "/v1/models", NULL, NULL, 1.0, &b) == 0) {
-                v->version = xstrdup("(openai-compatible; no /api/version)");
+                v->version = pb_mem_strdup("(openai-compatible; no /api/version)");
                 ready = 1;
             }
             pb_http_answer_free(&b);
@@ -714,7 +689,7 @@ static int srv_start(pb_srvset *set, srv *v, const pb_config *cfg, const char *w
     }
     v->ready_ns = now_ns();
     free(v->settings);
-    v->settings = cfg ? settings_text(cfg) : xstrdup("{}");
+    v->settings = cfg ? settings_text(cfg) : pb_mem_strdup("{}");
 
     /* The record each run carries. */
     v->record = cJSON_CreateObject();
@@ -819,7 +794,7 @@ int pb_srvset_start(pb_srvset *s, char *err, size_t errlen)
     s->first_started = 1;
     publish(s);
     for (int e = 0; e < s->p->n_endpoints; e++)
-        s->first_urls[e] = xstrdup(s->urls[e]);
+        s->first_urls[e] = pb_mem_strdup(s->urls[e]);
     return 0;
 }
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "pb_fs.h"
+#include "pb_mem.h"
 #include "precision.h"
 #include "run.h"
 #include "signals.h"
@@ -302,7 +303,7 @@ static int sweep_one(pb_run_ctx *ctx, const pb_plan *p, const pb_runtime *rt,
         o->before_first_write(o->ud, err, sizeof err) != 0) {
         write_failed = 1;
         snprintf(status, sizeof status, "NOT WRITTEN: %s", err);
-    } else if ((st->first_written = 1, pb_trace_write(path, trace, err, sizeof err) != 0)) {
+    } else if ((st->first_written = 1, pb_run_trace_write(path, trace, err, sizeof err) != 0)) {
         write_failed = 1;
         snprintf(status, sizeof status, "NOT WRITTEN: %s (check free space and permissions)", err);
     } else if (!valid) {
@@ -389,7 +390,7 @@ static int sweep_precision(pb_run_ctx *ctx, const pb_plan *p, const pb_sweep_opt
     int *m0 = malloc((size_t)ng * sizeof *m0);
     double *x = malloc((size_t)p->max_runs * sizeof *x);
     if (!have || !need || !m0 || !x)
-        abort();
+        PB_MEM_OOM();
     for (int g = 0; g < ng; g++) {
         int c = g / p->n_runtimes, r = g % p->n_runtimes;
         have[g] = p->runs;

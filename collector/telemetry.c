@@ -17,7 +17,8 @@
 #include <unistd.h>
 #include <uv.h>
 
-#include "servers.h"
+#include "http.h"
+#include "pb_mem.h"
 
 /* The GPU query of the issue (#21): one CSV line per GPU and tick. */
 #define GPU_QUERY "utilization.gpu,memory.used,power.draw,clocks.sm"
@@ -134,12 +135,12 @@ static void *sample_main(void *ud)
         int nu = t->n_urls, np = t->n_pids;
         unsigned gen = t->gen;
         for (int i = 0; i < nu; i++) {
-            urls[i] = strdup(t->urls[i]);
-            names[i] = strdup(t->names[i]);
+            urls[i] = pb_mem_strdup(t->urls[i]);
+            names[i] = pb_mem_strdup(t->names[i]);
         }
         for (int i = 0; i < np; i++) {
             pids[i] = t->pids[i];
-            pnames[i] = strdup(t->pid_names[i]);
+            pnames[i] = pb_mem_strdup(t->pid_names[i]);
         }
         pthread_mutex_unlock(&t->mu);
         cJSON *got_ps[PB_TELEMETRY_MAX_TARGETS] = {0}, *got_proc[PB_TELEMETRY_MAX_TARGETS] = {0};
@@ -361,9 +362,7 @@ pb_telemetry *pb_telemetry_new(int interval_ms, int gpu, int quiet)
 {
     if (interval_ms <= 0 && !gpu)
         return NULL;
-    pb_telemetry *t = calloc(1, sizeof *t);
-    if (!t)
-        abort();
+    pb_telemetry *t = pb_mem_calloc(1, sizeof *t);
     t->interval_ms = interval_ms;
     t->quiet = quiet;
     t->epoch = uv_hrtime();
@@ -402,15 +401,12 @@ void pb_telemetry_targets(pb_telemetry *t, int n_urls, const char *const *urls,
     t->n_urls = n_urls < PB_TELEMETRY_MAX_TARGETS ? n_urls : PB_TELEMETRY_MAX_TARGETS;
     t->n_pids = n_pids < PB_TELEMETRY_MAX_TARGETS ? n_pids : PB_TELEMETRY_MAX_TARGETS;
     for (int i = 0; i < t->n_urls; i++) {
-        t->urls[i] = strdup(urls[i]);
-        t->names[i] = strdup(names[i]);
-        if (!t->urls[i] || !t->names[i])
-            abort();
+        t->urls[i] = pb_mem_strdup(urls[i]);
+        t->names[i] = pb_mem_strdup(names[i]);
     }
     for (int i = 0; i < t->n_pids; i++) {
         t->pids[i] = pids[i];
-        if (!(t->pid_names[i] = strdup(pid_names[i])))
-            abort();
+        t->pid_names[i] = pb_mem_strdup(pid_names[i]);
     }
     t->gen++;
     pthread_mutex_unlock(&t->mu);
@@ -557,16 +553,16 @@ static void stat_ticks(unsigned long long *total, unsigned long long *steal)
     *steal = v[7];
 }
 
-void pb_host_load_start(pb_host_load *h)
+void pb_telemetry_host_load_start(pb_host_load *h)
 {
     h->load1 = loadavg_1m();
     stat_ticks(&h->total, &h->steal);
 }
 
-void pb_host_load_add(cJSON *pj, const pb_host_load *start)
+void pb_telemetry_host_load_add(cJSON *pj, const pb_host_load *start)
 {
     pb_host_load now;
-    pb_host_load_start(&now);
+    pb_telemetry_host_load_start(&now);
     int ticks = start->total > 0 && now.total > start->total;
     if (isnan(now.load1) && !ticks)
         return;

@@ -47,9 +47,9 @@ typedef struct pb_host_load {
     unsigned long long total, steal; /* /proc/stat "cpu" ticks; total 0: unknown */
 } pb_host_load;
 /* Reads the phase's starting point. */
-void pb_host_load_start(pb_host_load *h);
+void pb_telemetry_host_load_start(pb_host_load *h);
 /* Adds "host" to the phase object pj, from start to now (nothing when
  * /proc has neither file). */
-void pb_host_load_add(cJSON *pj, const pb_host_load *start);
+void pb_telemetry_host_load_add(cJSON *pj, const pb_host_load *start);
 
 #endif

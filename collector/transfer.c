@@ -9,17 +9,10 @@
 #include <string.h>
 #include <uv.h>
 
+#include "pb_mem.h"
 #include "progress.h"
 
 #define ERRBODY_MAX 4096
-
-static char *xstrdup(const char *s)
-{
-    char *d = strdup(s);
-    if (!d)
-        abort();
-    return d;
-}
 
 static void set_error(pb_transfer *t, const char *fmt, ...)
 {
@@ -42,9 +35,7 @@ static void buf_reserve(char **buf, size_t *cap, size_t need, size_t initial)
     size_t c = *cap ? *cap : initial;
     while (c < need)
         c *= 2;
-    char *p = realloc(*buf, c);
-    if (!p)
-        abort();
+    char *p = pb_mem_realloc(*buf, c);
     *buf = p;
     *cap = c;
 }
@@ -54,9 +45,7 @@ static void record_chunk(pb_transfer *t, int64_t tns, size_t n)
 {
     if (t->n_chunks == t->cap_chunks) {
         size_t cap = t->cap_chunks ? t->cap_chunks * 2 : 512;
-        void *c = realloc(t->chunks, cap * sizeof *t->chunks);
-        if (!c)
-            abort();
+        void *c = pb_mem_realloc(t->chunks, cap * sizeof *t->chunks);
         t->chunks = c;
         t->cap_chunks = cap;
     }
@@ -237,9 +226,7 @@ static size_t expected_chunks(const pb_agent_spec *agent, const pb_transfer_opts
 static void prefault(pb_transfer *t, const pb_agent_spec *agent, const pb_transfer_opts *o)
 {
     size_t cap = expected_chunks(agent, o);
-    t->chunks = malloc(cap * sizeof *t->chunks);
-    if (!t->chunks)
-        abort();
+    t->chunks = pb_mem_alloc(cap * sizeof *t->chunks);
     memset(t->chunks, 0, cap * sizeof *t->chunks);
     t->cap_chunks = cap;
     buf_reserve(&t->deferred, &t->deferred_cap, 4096, 4096);
@@ -255,12 +242,10 @@ pb_transfer *pb_transfer_new(const pb_agent_spec *agent, const pb_transfer_opts 
                  agent->api ? agent->api : "", pb_dialect_names());
         return NULL;
     }
-    pb_transfer *t = calloc(1, sizeof *t);
-    if (!t)
-        abort();
+    pb_transfer *t = pb_mem_calloc(1, sizeof *t);
     t->agent = agent;
     t->dialect = d;
-    t->request_id = xstrdup(o->request_id);
+    t->request_id = pb_mem_strdup(o->request_id);
     t->chunk_bytes = o->chunk_bytes;
     t->timeout_s = o->timeout_s;
     t->origin_ns = origin_ns;
@@ -279,9 +264,7 @@ pb_transfer *pb_transfer_new(const pb_agent_spec *agent, const pb_transfer_opts 
     cJSON_Delete(body);
 
     size_t ul = strlen(o->url) + strlen(d->path) + 1;
-    t->url = malloc(ul);
-    if (!t->url)
-        abort();
+    t->url = pb_mem_alloc(ul);
     snprintf(t->url, ul, "%s%s", o->url, d->path);
     t->reply.url = t->url;
 
@@ -302,9 +285,7 @@ pb_transfer *pb_transfer_new(const pb_agent_spec *agent, const pb_transfer_opts 
         if (need > hcap) {
             free(hbuf);
             hcap = need;
-            hbuf = malloc(hcap);
-            if (!hbuf)
-                abort();
+            hbuf = pb_mem_alloc(hcap);
         }
         snprintf(hbuf, hcap, "%s: %s", hd->string, hd->valuestring);
         t->headers = curl_slist_append(t->headers, hbuf);
@@ -539,9 +520,7 @@ cJSON *pb_transfer_to_json(pb_transfer *t)
      * (128 agents x 400 chunks: ~12 MB for a ~1 MB text). Integers below
      * 2^53, so the text is what cJSON would print. */
     size_t cap = 3 + t->n_chunks * 44, len = 0;
-    char *raw = malloc(cap);
-    if (!raw)
-        abort();
+    char *raw = pb_mem_alloc(cap);
     raw[len++] = '[';
     for (size_t i = 0; i < t->n_chunks; i++)
         len += (size_t)snprintf(raw + len, cap - len, "%s[%lld,%lld]", i ? "," : "",
@@ -599,7 +578,7 @@ void pb_transfer_set_body(pb_transfer *t, const char *body)
     size_t n = strlen(body) + 1;
     char *b = cJSON_malloc(n); /* freed with cJSON_free, as the built body */
     if (!b)
-        abort();
+        PB_MEM_OOM();
     memcpy(b, body, n);
     cJSON_free(t->body);
     t->body = b;

@@ -3,9 +3,11 @@
  *
  * The transfer owns its easy handle, request body, header list, chunk log,
  * the framing state (NDJSON lines or server-sent events) and the result.
- * What the bytes mean is the agent's dialect's business. Drivers only add
- * the easy handle to a multi, stamp t_start, and call pb_transfer_finish()
- * when libcurl reports it done. */
+ * What the bytes mean is the agent's dialect's business. Drivers only run
+ * the easy handle (added to a multi, or curl_easy_perform on a thread),
+ * stamp t_start, and call pb_transfer_finish() when libcurl reports it
+ * done. The recording proxy feeds a transfer the bytes it forwarded
+ * instead, so its records mean what the drivers' do. */
 #ifndef PB_TRANSFER_H
 #define PB_TRANSFER_H
 

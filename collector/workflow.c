@@ -9,6 +9,8 @@
 
 #include "driver.h"
 #include "pb_hash.h"
+#include "pb_mem.h"
+#include "pb_text.h"
 #include "signals.h"
 
 typedef struct step_rec {
@@ -132,7 +134,7 @@ static pb_transfer *build_llm(wf_agent *w, int k)
                 if (w->recs[j].t) {
                     size_t kept;
                     prev = pb_transfer_text(w->recs[j].t, &kept, NULL);
-                    plen = pb_utf8_cap(prev, kept, PB_PREVIOUS_MAX_BYTES);
+                    plen = pb_text_utf8_cap(prev, kept, PB_PREVIOUS_MAX_BYTES);
                     break;
                 }
             r->prompt = pb_steps_fill_prompt(s->prompt, prev, plen);
@@ -265,10 +267,8 @@ static cJSON *step_json(const wf_agent *w, int k)
         size_t kept;
         uint64_t total;
         const char *text = pb_transfer_text(t, &kept, &total);
-        size_t keep = pb_utf8_cap(text, kept, PB_PREVIOUS_MAX_BYTES);
-        char *resp = malloc(keep + 1);
-        if (!resp)
-            abort();
+        size_t keep = pb_text_utf8_cap(text, kept, PB_PREVIOUS_MAX_BYTES);
+        char *resp = pb_mem_alloc(keep + 1);
         memcpy(resp, text, keep);
         resp[keep] = '\0';
         cJSON_AddStringToObject(j, "response", resp);
@@ -292,7 +292,7 @@ int pb_workflow_run(const pb_wf_phase *ph, pb_wf_result *res, char *err, size_t 
     wf_agent *ws = calloc((size_t)n, sizeof *ws);
     pb_wf_agent **wp = calloc((size_t)n, sizeof *wp);
     if (!ws || !wp)
-        abort();
+        PB_MEM_OOM();
     int rc = 0;
     for (int i = 0; i < n; i++) {
         wf_agent *w = &ws[i];
@@ -301,9 +301,7 @@ int pb_workflow_run(const pb_wf_phase *ph, pb_wf_result *res, char *err, size_t 
         w->idx = i;
         w->plain = ph->plain || w->a->n_steps == 0;
         w->n_steps = w->plain ? 1 : w->a->n_steps;
-        w->recs = calloc((size_t)w->n_steps, sizeof *w->recs);
-        if (!w->recs)
-            abort();
+        w->recs = pb_mem_calloc((size_t)w->n_steps, sizeof *w->recs);
         for (int k = 0; k < w->n_steps; k++)
             w->recs[k].start = w->recs[k].end = -1, w->recs[k].seed = -1;
         wp[i] = w;
@@ -418,9 +416,7 @@ int pb_workflow_run(const pb_wf_phase *ph, pb_wf_result *res, char *err, size_t 
             if (!res->invalid && !cJSON_IsTrue(ok)) {
                 size_t l = 64 + (cJSON_IsString(ag) ? strlen(ag->valuestring) : 0) +
                            (cJSON_IsString(er) ? strlen(er->valuestring) : 0);
-                res->invalid = malloc(l);
-                if (!res->invalid)
-                    abort();
+                res->invalid = pb_mem_alloc(l);
                 snprintf(res->invalid, l, "agent %s: %s", cJSON_IsString(ag) ? ag->valuestring : "?",
                          cJSON_IsString(er) ? er->valuestring : "request failed");
             }

@@ -9,6 +9,8 @@
  *   uv       every agent on one loop and curl multi handle (driver_uv.c)
  *   threads  one thread per agent, released together (driver_threads.c)
  *   serial   one agent's whole workflow after another (driver_serial.c)
+ *   exec     a program runs the phase's agents from a job file, its
+ *            requests recorded by the proxy (driver_exec.c)
  * An agent may start later than the phase's release (arrival offsets). */
 #ifndef PB_WORKFLOW_H
 #define PB_WORKFLOW_H

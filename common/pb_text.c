@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int pb_label_check(const char *s, char *why, size_t whylen)
+int pb_text_label_check(const char *s, char *why, size_t whylen)
 {
     size_t n = strlen(s);
     const char *w = NULL;
@@ -16,7 +16,7 @@ int pb_label_check(const char *s, char *why, size_t whylen)
         w = "starts with a dot (readers skip hidden files)";
     else if (n > PB_LABEL_MAX)
         w = "is longer than 128 bytes";
-    else if (!pb_utf8_valid(s, n))
+    else if (!pb_text_utf8_valid(s, n))
         w = "is not valid UTF-8";
     else {
         for (size_t i = 0; i < n && !w; i++) {
@@ -35,7 +35,7 @@ int pb_label_check(const char *s, char *why, size_t whylen)
     return -1;
 }
 
-int pb_http_token_ok(const char *s)
+int pb_text_http_token_ok(const char *s)
 {
     /* RFC 9110 5.6.2: tchar = "!#$%&'*+-.^_`|~" / DIGIT / ALPHA */
     if (!*s)
@@ -78,7 +78,7 @@ static size_t seq_len(const unsigned char *s, size_t n)
     return len;
 }
 
-size_t pb_utf8_cut(const char *s, size_t n)
+size_t pb_text_utf8_cut(const char *s, size_t n)
 {
     /* Walk back over at most 3 continuation bytes to the lead byte; keep
      * the character only if it is complete. */
@@ -97,7 +97,12 @@ size_t pb_utf8_cut(const char *s, size_t n)
     return back + 1 >= want ? n : i - 1;
 }
 
-int pb_utf8_valid(const char *s, size_t n)
+size_t pb_text_utf8_cap(const char *s, size_t n, size_t cap)
+{
+    return n <= cap ? n : pb_text_utf8_cut(s, cap);
+}
+
+int pb_text_utf8_valid(const char *s, size_t n)
 {
     const unsigned char *u = (const unsigned char *)s;
     for (size_t i = 0; i < n;) {
@@ -109,7 +114,7 @@ int pb_utf8_valid(const char *s, size_t n)
     return 1;
 }
 
-char *pb_utf8_repair(const char *s, size_t n, size_t *repaired)
+char *pb_text_utf8_repair(const char *s, size_t n, size_t *repaired)
 {
     const unsigned char *u = (const unsigned char *)s;
     size_t bad = 0;
@@ -160,7 +165,7 @@ const char *pb_text_quote(const char *s, char *out, size_t outlen)
     return out;
 }
 
-int pb_edit_distance(const char *a, const char *b)
+int pb_text_edit_distance(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);
     if (la > 255 || lb > 255)
@@ -183,12 +188,12 @@ int pb_edit_distance(const char *a, const char *b)
     return row[lb] > 255 ? 255 : row[lb];
 }
 
-const char *pb_nearest(const char *word, const char *const *cands, size_t n)
+const char *pb_text_nearest(const char *word, const char *const *cands, size_t n)
 {
     const char *best = NULL;
     int bd = 256;
     for (size_t i = 0; i < n; i++) {
-        int d = pb_edit_distance(word, cands[i]);
+        int d = pb_text_edit_distance(word, cands[i]);
         if (d < bd) {
             bd = d;
             best = cands[i];
@@ -200,7 +205,7 @@ const char *pb_nearest(const char *word, const char *const *cands, size_t n)
     return bd <= limit ? best : NULL;
 }
 
-int pb_json_has_nul_escape(const char *s, size_t n)
+int pb_text_json_has_nul_escape(const char *s, size_t n)
 {
     for (size_t i = 0; i + 1 < n; i++) {
         if (s[i] != '\\')

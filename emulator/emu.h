@@ -2,8 +2,9 @@
  * `ollama-emu` binary.
  *
  * This header is the contract between the emulator and its users (the
- * ollama-emu binary, `collect --emulate`, tests and benchmarks). Keep it
- * stable; add fields at the end of emu_options.
+ * ollama-emu binary, tests and benchmarks; `collect --emulate` runs the
+ * binary as a child process and links none of this). Keep it stable; add
+ * fields at the end of emu_options.
  *
  * Ownership: emu_start() copies what it needs from the options; the returned
  * handle owns a thread running its own uv loop (so the emulator never steals
@@ -101,7 +102,7 @@ typedef struct emu_options {
     double unload_s;
     /* num_ctx of a request that gives none (OLLAMA_CONTEXT_LENGTH,
      * --context-length); 0 = chosen from vram_gib as Ollama chooses it
-     * from the GPUs' memory (emu_ctx_default()). */
+     * from the GPUs' memory (emu_options_ctx_default()). */
     int context_length;
     /* Chance that a tool-calling answer holds one more call (each further
      * one drawn again, at most 4 calls): parallel tool calls. 0 = one
@@ -119,7 +120,7 @@ typedef struct emu emu_t;
  * else by VRAM as server/routes.go Serve sets defaultNumCtx: 262144 from
  * 47 GiB, 32768 from 23 GiB, else (and without --vram: no GPU known)
  * 4096. */
-int emu_ctx_default(const emu_options *o);
+int emu_options_ctx_default(const emu_options *o);
 
 /* Fills o with the defaults (calibrated to TR115: gemma3 on one consumer
  * GPU). */
@@ -130,7 +131,9 @@ void emu_options_init(emu_options *o);
 void emu_options_ideal(emu_options *o);
 
 /* Parses ollama-emu's command-line flags into o (after emu_options_init).
- * Returns 0, 1 for --help (text already printed), or -1 with err set. */
+ * Returns 0, 1 for --help or --version (text already printed), or -1
+ * with err set (the caller adds "Try 'ollama-emu --help'." and exits 2,
+ * pb_cli.h). */
 int emu_options_parse(emu_options *o, int argc, char **argv, char *err,
                       size_t errlen);
 
@@ -185,7 +188,9 @@ int emu_duration_parse(const char *s, double *out, char *err, size_t errlen);
  * OLLAMA_HOST and OLLAMA_MAX_LOADED_MODELS with getenv as Ollama's
  * envconfig reads them (an invalid value warns on stderr and keeps the
  * default). The ollama-emu program calls it before emu_options_parse, so
- * flags win; library users (collect --emulate) do not. */
+ * flags win, unless --no-env is given (collect --emulate instead starts it
+ * with the user's OLLAMA_* removed and a config's "server_env" set);
+ * library users (tests, benchmarks) do not call it. */
 void emu_options_env(emu_options *o);
 
 #endif

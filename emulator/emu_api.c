@@ -5,6 +5,7 @@
  * with Go's encoding/json messages (server/routes.go answers bind errors
  * with err.Error()). */
 #include "emu_internal.h"
+#include "pb_mem.h"
 #include "pb_text.h"
 
 #include <ctype.h>
@@ -14,20 +15,6 @@
 #include <strings.h>
 
 #include <gsl/gsl_randist.h>
-
-void emu_model_digest(const char *name, char out[65])
-{
-    /* A stable fake sha256 digest per model name (FNV-1a seeds the RNG). */
-    uint64_t h = 1469598103934665603ull;
-    for (const char *p = name; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ull;
-    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-    gsl_rng_set(r, (unsigned long)h);
-    for (int i = 0; i < 64; i++)
-        out[i] = "0123456789abcdef"[gsl_rng_uniform_int(r, 16)];
-    out[64] = '\0';
-    gsl_rng_free(r);
-}
 
 static void reply_error(emu_conn *c, int status, const char *msg)
 {
@@ -101,62 +88,6 @@ cJSON *emu_api_parse_body(emu_conn *c)
     return root;
 }
 
-/* The default host and namespace of model.ParseName, dropped so that
- * "registry.ollama.ai/library/gemma3" and "gemma3" are one name. */
-static const char *name_short(const char *n)
-{
-    if (!strncasecmp(n, "registry.ollama.ai/", 19))
-        n += 19;
-    if (!strncasecmp(n, "library/", 8))
-        n += 8;
-    return n;
-}
-
-int emu_model_find(const emu_options *o, const char *name)
-{
-    /* types/model/name.go: names compare case-insensitively; a missing
-     * tag is "latest". */
-    name = name_short(name);
-    for (int i = 0; i < o->n_models; i++) {
-        if (!o->models[i][0])
-            continue; /* deleted (emu_manage.c) */
-        const char *m = name_short(o->models[i]);
-        size_t ml = strcspn(m, ":"), nl = strcspn(name, ":");
-        if (ml == nl && !strncasecmp(m, name, ml)) {
-            const char *mt = m[ml] ? m + ml + 1 : "latest";
-            const char *nt = name[nl] ? name + nl + 1 : "latest";
-            if (!strcasecmp(mt, nt))
-                return i;
-        }
-    }
-    return -1;
-}
-
-void emu_model_not_found(char *err, size_t errlen, const char *name)
-{
-    /* Echo the name as valid UTF-8 (U+FFFD for bad bytes), as Go's JSON
-     * decoder would have read it: an error body must stay valid JSON text. */
-    char *safe = pb_utf8_repair(name, strlen(name), NULL);
-    snprintf(err, errlen, "model '%.200s' not found", safe ? safe : "?");
-    free(safe);
-}
-
-cJSON *emu_model_details(const char *name)
-{
-    char family[128];
-    snprintf(family, sizeof family, "%s", name);
-    family[strcspn(family, ":")] = '\0';
-    cJSON *d = cJSON_CreateObject();
-    cJSON_AddStringToObject(d, "parent_model", "");
-    cJSON_AddStringToObject(d, "format", "gguf");
-    cJSON_AddStringToObject(d, "family", family);
-    cJSON *fams = cJSON_AddArrayToObject(d, "families");
-    cJSON_AddItemToArray(fams, cJSON_CreateString(family));
-    cJSON_AddStringToObject(d, "parameter_size", "4.3B");
-    cJSON_AddStringToObject(d, "quantization_level", "Q4_K_M");
-    return d;
-}
-
 static void reply_json(emu_conn *c, int status, cJSON *o)
 {
     char *s = cJSON_PrintUnformatted(o);
@@ -197,7 +128,7 @@ void emu_api_show(emu_conn *c)
         /* ShowHandler names the model by DisplayShortest: no default
          * host or namespace, and a tag ("x" is "x:latest"). */
         char err[300], shortest[256];
-        const char *sn = name_short(m->valuestring);
+        const char *sn = emu_model_name_short(m->valuestring);
         const char *last = strrchr(sn, '/');
         snprintf(shortest, sizeof shortest, "%.200s%s", sn,
                  strchr(last ? last : sn, ':') ? "" : ":latest");
@@ -329,7 +260,7 @@ int emu_api_embed_vector(const emu_req *r, int i, double *v)
      * and renormalises them (EmbedHandler). */
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
     if (!rng)
-        abort();
+        PB_MEM_OOM();
     gsl_rng_set(rng, (unsigned long)(e->o.seed * 1000003ull +
                                      (r->input_hashes ? r->input_hashes[i]
                                                       : r->input_hash)));
@@ -357,9 +288,7 @@ void emu_api_embed_body(emu_buf *b, const emu_req *r, uint64_t t_final)
     } else {
         emu_buf_printf(b, "{\"embedding\":");
     }
-    double *v = malloc((size_t)e->o.embed_dim * sizeof *v);
-    if (!v)
-        abort();
+    double *v = pb_mem_alloc((size_t)e->o.embed_dim * sizeof *v);
     for (int i = 0; i < r->n_inputs || (!embed && i == 0); i++) {
         if (i)
             emu_buf_append(b, ",", 1);

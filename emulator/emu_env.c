@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pb_cli.h"
+
 static void dur_error(const char *what, const char *s, const char *unit,
                       char *err, size_t errlen)
 {
@@ -123,8 +125,8 @@ static void env_uint(const char *key, int *dst, long max)
     errno = 0;
     unsigned long long n = strtoull(v, &end, 10);
     if (*v == '-' || *v == '+' || end == v || *end || errno) {
-        fprintf(stderr, "ollama-emu: invalid environment variable, using "
-                "default: %s=%s (default %d)\n", key, v, *dst);
+        pb_cli_error("invalid environment variable, using default: %s=%s (default %d)",
+                     key, v, *dst);
         return;
     }
     *dst = n > (unsigned long long)max ? (int)max : (int)n;
@@ -172,12 +174,11 @@ static void env_host(emu_options *o)
     char *end;
     long p = strtol(port, &end, 10);
     if (!*port || *end || p < 0 || p > 65535) {
-        fprintf(stderr, "ollama-emu: OLLAMA_HOST: invalid port '%s', using "
-                "default %s\n", port, def_port);
+        pb_cli_error("OLLAMA_HOST: invalid port '%s', using default %s", port, def_port);
         p = strtol(def_port, NULL, 10);
     }
     if (strlen(h) >= sizeof o->host[0]) {
-        fprintf(stderr, "ollama-emu: OLLAMA_HOST: host too long, ignored\n");
+        pb_cli_error("OLLAMA_HOST: host too long, ignored");
         return;
     }
     strcpy(o->host[0], h);

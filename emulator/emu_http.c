@@ -6,6 +6,7 @@
  * request (emu_req) at a time; bytes of a pipelined next request wait in
  * `pending` until the current response is complete. */
 #include "emu_internal.h"
+#include "pb_mem.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -165,9 +166,7 @@ int emu_conn_write(emu_conn *c, const char *data, size_t len)
         emu_conn_close(c);
         return -1;
     }
-    emu_wreq *wr = malloc(sizeof *wr + (len - off));
-    if (!wr)
-        abort();
+    emu_wreq *wr = pb_mem_alloc(sizeof *wr + (len - off));
     wr->c = c;
     memcpy(wr->data, data + off, len - off);
     b = uv_buf_init(wr->data, (unsigned)(len - off));
@@ -755,9 +754,7 @@ void emu_http_on_connection(uv_stream_t *server, int status)
                 uv_strerror(status));
         return;
     }
-    emu_conn *c = calloc(1, sizeof *c);
-    if (!c)
-        abort();
+    emu_conn *c = pb_mem_calloc(1, sizeof *c);
     c->inst = inst;
     uv_tcp_init(&e->loop, &c->tcp);
     c->tcp.data = c;

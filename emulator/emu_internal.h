@@ -34,7 +34,7 @@
 #define EMU_KV_BYTES_PER_TOKEN 139264.0
 /* Runner options a request gets when it names none (api/types.go
  * DefaultOptions: num_batch 512; num_gpu -1 = decide from free VRAM;
- * num_ctx: emu_ctx_default()). */
+ * num_ctx: emu_options_ctx_default()). */
 #define EMU_DEFAULT_NUM_BATCH 512
 /* The models' training context (/api/show model_info): a runner's KV
  * cache never holds more (sched.go effectiveModelContext). */
@@ -462,6 +462,20 @@ void emu_model_expire(emu_instance *inst, int model_index);
 void emu_model_decode_begin(emu_req *r);
 void emu_model_decode_end(emu_req *r);
 
+/* emu_model.c: the served models' names. */
+/* Index of the served model that name means ("gemma3" is
+ * "gemma3:latest", as in Ollama), or -1. */
+int emu_model_find(const emu_options *o, const char *name);
+/* name without model.ParseName's default host and namespace
+ * ("registry.ollama.ai/library/gemma3" -> "gemma3"); points into name. */
+const char *emu_model_name_short(const char *name);
+/* "model 'NAME' not found" into err, NAME repaired to valid UTF-8. */
+void emu_model_not_found(char *err, size_t errlen, const char *name);
+/* The "details" object of /api/tags, /api/ps and /api/show. */
+cJSON *emu_model_details(const char *name);
+/* A stable fake sha256 per model name. */
+void emu_model_digest(const char *name, char out[65]);
+
 /* emu_api.c: /api/show, /api/pull and the embed responses. */
 void emu_api_show(emu_conn *c);
 void emu_api_pull(emu_conn *c);
@@ -479,15 +493,6 @@ cJSON *emu_api_parse_body(emu_conn *c);
 /* Go time.RFC3339Nano (UTC, trailing zeros of the fraction trimmed) of
  * a wall-clock instant; NUL-terminated (emu_stream.c). */
 void emu_rfc3339nano(int64_t sec, long nsec, char out[40]);
-/* Index of the served model that name means ("gemma3" is
- * "gemma3:latest", as in Ollama), or -1. */
-int emu_model_find(const emu_options *o, const char *name);
-/* "model 'NAME' not found" into err, NAME repaired to valid UTF-8. */
-void emu_model_not_found(char *err, size_t errlen, const char *name);
-/* The "details" object of /api/tags, /api/ps and /api/show. */
-cJSON *emu_model_details(const char *name);
-/* A stable fake sha256 per model name. */
-void emu_model_digest(const char *name, char out[65]);
 
 /* emu_caps.c: Ollama's model capabilities (types/model/capability.go). */
 enum {

@@ -17,6 +17,9 @@
  *    of 0 unloads it now, otherwise a timer unloads it after keep_alive and
  *    /api/ps shows that instant as expires_at.
  *
+ * Also the served models' names: lookup as types/model/name.go compares
+ * them, and the digest and details /api/tags and /api/show report.
+ *
  * Everything runs on the emulator thread. */
 #include "emu_internal.h"
 
@@ -24,8 +27,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-#include <pb_time.h>
+#include <gsl/gsl_rng.h>
+
+#include "pb_text.h"
+#include "pb_time.h"
 
 static void pending_run(emu_instance *inst);
 static void runner_on_expire(emu_sched_item *it, uint64_t now);
@@ -394,4 +401,76 @@ void emu_model_decode_end(emu_req *r)
     r->inst->gpu->k--;
     if (--run->decoding == 0)
         r->inst->gpu->runners--;
+}
+
+/* --- model names: lookup, digest and details of the served models --- */
+
+void emu_model_digest(const char *name, char out[65])
+{
+    /* A stable fake sha256 digest per model name (FNV-1a seeds the RNG). */
+    uint64_t h = 1469598103934665603ull;
+    for (const char *p = name; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, (unsigned long)h);
+    for (int i = 0; i < 64; i++)
+        out[i] = "0123456789abcdef"[gsl_rng_uniform_int(r, 16)];
+    out[64] = '\0';
+    gsl_rng_free(r);
+}
+
+/* The default host and namespace of model.ParseName, dropped so that
+ * "registry.ollama.ai/library/gemma3" and "gemma3" are one name. */
+const char *emu_model_name_short(const char *n)
+{
+    if (!strncasecmp(n, "registry.ollama.ai/", 19))
+        n += 19;
+    if (!strncasecmp(n, "library/", 8))
+        n += 8;
+    return n;
+}
+
+int emu_model_find(const emu_options *o, const char *name)
+{
+    /* types/model/name.go: names compare case-insensitively; a missing
+     * tag is "latest". */
+    name = emu_model_name_short(name);
+    for (int i = 0; i < o->n_models; i++) {
+        if (!o->models[i][0])
+            continue; /* deleted (emu_manage.c) */
+        const char *m = emu_model_name_short(o->models[i]);
+        size_t ml = strcspn(m, ":"), nl = strcspn(name, ":");
+        if (ml == nl && !strncasecmp(m, name, ml)) {
+            const char *mt = m[ml] ? m + ml + 1 : "latest";
+            const char *nt = name[nl] ? name + nl + 1 : "latest";
+            if (!strcasecmp(mt, nt))
+                return i;
+        }
+    }
+    return -1;
+}
+
+void emu_model_not_found(char *err, size_t errlen, const char *name)
+{
+    /* Echo the name as valid UTF-8 (U+FFFD for bad bytes), as Go's JSON
+     * decoder would have read it: an error body must stay valid JSON text. */
+    char *safe = pb_text_utf8_repair(name, strlen(name), NULL);
+    snprintf(err, errlen, "model '%.200s' not found", safe ? safe : "?");
+    free(safe);
+}
+
+cJSON *emu_model_details(const char *name)
+{
+    char family[128];
+    snprintf(family, sizeof family, "%s", name);
+    family[strcspn(family, ":")] = '\0';
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "parent_model", "");
+    cJSON_AddStringToObject(d, "format", "gguf");
+    cJSON_AddStringToObject(d, "family", family);
+    cJSON *fams = cJSON_AddArrayToObject(d, "families");
+    cJSON_AddItemToArray(fams, cJSON_CreateString(family));
+    cJSON_AddStringToObject(d, "parameter_size", "4.3B");
+    cJSON_AddStringToObject(d, "quantization_level", "Q4_K_M");
+    return d;
 }

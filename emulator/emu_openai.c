@@ -22,6 +22,7 @@
 #include <gsl/gsl_randist.h>
 
 #include "pb_hash.h"
+#include "pb_mem.h"
 
 
 /* Embedding width of the emulated model (EmbeddingGemma's). */
@@ -60,7 +61,7 @@ static void error_object(emu_buf *b, const char *type, const char *msg)
     cJSON_AddNullToObject(err, "code");
     char *s = cJSON_PrintUnformatted(o);
     if (!s)
-        abort(); /* out of memory */
+        PB_MEM_OOM();
     emu_buf_append(b, s, strlen(s));
     cJSON_free(s);
     cJSON_Delete(o);
@@ -144,7 +145,7 @@ static void put_string(emu_buf *b, const char *text)
     cJSON *s = cJSON_CreateString(text);
     char *p = s ? cJSON_PrintUnformatted(s) : NULL;
     if (!p)
-        abort(); /* out of memory */
+        PB_MEM_OOM();
     emu_buf_append(b, p, strlen(p));
     cJSON_free(p);
     cJSON_Delete(s);
@@ -791,7 +792,7 @@ static void reply_cjson_done(emu_conn *c, cJSON *o)
 {
     char *s = cJSON_PrintUnformatted(o);
     if (!s)
-        abort(); /* out of memory */
+        PB_MEM_OOM();
     emu_buf b = {0};
     emu_buf_append(&b, s, strlen(s));
     cJSON_free(s);
@@ -821,7 +822,7 @@ static void route_model(emu_conn *c, const char *path)
     int len = 0;
     char *name = curl_easy_unescape(NULL, raw, 0, &len);
     if (!name)
-        abort(); /* out of memory */
+        PB_MEM_OOM();
     if (strchr(name, '/') || strlen(name) != (size_t)len) {
         emu_http_reply(c, 404, "text/plain", "404 page not found", 18, 0);
         emu_conn_response_done(c);
@@ -865,7 +866,7 @@ static void embed_list(emu_buf *b, emu_req *r, int b64)
     double *v = malloc((size_t)dim * sizeof *v);
     unsigned char *le = malloc((size_t)dim * 4);
     if (!v || !le)
-        abort();
+        PB_MEM_OOM();
     APPEND_LIT(b, "{\"object\":\"list\",\"data\":[");
     for (int i = 0; i < r->n_inputs; i++) {
         int n = emu_api_embed_vector(r, i, v);

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pb_text.h"
+#include "pb_cli.h"
 
 void emu_options_init(emu_options *o)
 {
@@ -59,7 +59,7 @@ void emu_options_init(emu_options *o)
     o->context_length = 0; /* by VRAM, as Ollama without the variable */
 }
 
-int emu_ctx_default(const emu_options *o)
+int emu_options_ctx_default(const emu_options *o)
 {
     if (o->context_length > 0)
         return o->context_length;
@@ -181,33 +181,30 @@ static const char usage[] =
     "as Ollama reads them; flags win. Every response\n"
     "carries 'X-Parbench-Emulator: time-scale=F; preset=default|ideal'.\n"
     "\n"
-    "Exit status: 0 stopped by a signal, 1 could not start (e.g. port in\n"
-    "use), 2 bad command line.\n";
+    "Exit status: 0 stopped by a signal with every --trace line written;\n"
+    "1 could not start (port in use, bad address, --trace file not\n"
+    "writable, bad --fault spec) or, after the signal, the --trace file\n"
+    "could not be written completely (e.g. disk full; stderr names it);\n"
+    "2 bad command line.\n";
 
 /* Every numeric flag has a range: a huge or non-finite value (inf, nan,
  * 1e30) would overflow a float-to-integer cast in the timing model. */
 static int num(const char *flag, const char *v, double lo, double hi,
                double *out, char *err, size_t errlen)
 {
-    char *end;
-    errno = 0;
-    double d = strtod(v, &end);
-    if (end == v || *end || errno || !(d >= lo && d <= hi)) {
+    if (pb_cli_number(v, lo, hi, out)) {
         snprintf(err, errlen, "%s: expected a number in [%g, %g], got '%s'",
                  flag, lo, hi, v);
         return -1;
     }
-    *out = d;
     return 0;
 }
 
 static int inum(const char *flag, const char *v, long lo, long hi, int *out,
                 char *err, size_t errlen)
 {
-    char *end;
-    errno = 0;
-    long n = strtol(v, &end, 10);
-    if (end == v || *end || errno || n < lo || n > hi) {
+    long long n;
+    if (pb_cli_integer(v, lo, hi, &n)) {
         snprintf(err, errlen, "%s: expected an integer in [%ld, %ld], got '%s'",
                  flag, lo, hi, v);
         return -1;
@@ -241,7 +238,7 @@ int emu_options_parse(emu_options *o, int argc, char **argv, char *err,
     do {                                                                 \
         if (!v) {                                                        \
             if (i + 1 >= argc) {                                         \
-                snprintf(err, errlen, "%s needs a value (see --help)",   \
+                snprintf(err, errlen, "%s needs a value",              \
                          flag);                                          \
                 return -1;                                               \
             }                                                            \
@@ -476,11 +473,7 @@ int emu_options_parse(emu_options *o, int argc, char **argv, char *err,
                     n++;
                 }
             }
-            const char *near = pb_nearest(flag + strspn(flag, "-"), names, n);
-            if (near)
-                snprintf(err, errlen, "unknown option '%s'; did you mean --%s? (see --help)", a, near);
-            else
-                snprintf(err, errlen, "unknown option '%s' (see --help)", a);
+            pb_cli_unknown_option(a, names, n, err, errlen);
             return -1;
         }
 #undef FLAG

@@ -11,6 +11,7 @@
  * them back until the call is complete), only the last one carries the
  * call. */
 #include "emu_internal.h"
+#include "pb_mem.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -151,9 +152,7 @@ int emu_output_plan(emu_output **out, const cJSON *root, int is_chat,
     if (share == 0 && !call && !has_format)
         return 0; /* plain words: no plan */
 
-    emu_output *o = calloc(1, sizeof *o);
-    if (!o)
-        abort();
+    emu_output *o = pb_mem_calloc(1, sizeof *o);
     if (share > 0) {
         long t = lround(natural * share);
         o->n_think = t < 1 ? 1 : t > 1000000 ? 1000000 : (int)t;
@@ -214,7 +213,7 @@ static void put_escaped(emu_buf *b, const char *text, size_t n)
     cJSON *j = cJSON_CreateString(tmp);
     char *p = j ? cJSON_PrintUnformatted(j) : NULL;
     if (!p)
-        abort(); /* out of memory */
+        PB_MEM_OOM();
     emu_buf_append(b, p + 1, strlen(p) - 2);
     cJSON_free(p);
     cJSON_Delete(j);

@@ -30,6 +30,7 @@
  * of its bytes. Everything is lost when the runner unloads (a new
  * process). */
 #include "emu_internal.h"
+#include "pb_mem.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -49,9 +50,7 @@ static size_t lcp(const char *a, size_t alen, const char *b, size_t blen)
 
 static char *dup_bytes(const char *p, size_t n)
 {
-    char *d = malloc(n ? n : 1);
-    if (!d)
-        abort();
+    char *d = pb_mem_alloc(n ? n : 1);
     if (n)
         memcpy(d, p, n);
     return d;
@@ -94,9 +93,7 @@ static void ram_save(emu_pcache *pc, const emu_pcache_slot *s)
     }
     if (pc->n_ram == pc->cap_ram) {
         pc->cap_ram = pc->cap_ram ? 2 * pc->cap_ram : 8;
-        pc->ram = realloc(pc->ram, (size_t)pc->cap_ram * sizeof pc->ram[0]);
-        if (!pc->ram)
-            abort();
+        pc->ram = pb_mem_realloc(pc->ram, (size_t)pc->cap_ram * sizeof pc->ram[0]);
     }
     emu_pcache_ent *en = &pc->ram[pc->n_ram++];
     en->key = dup_bytes(s->key, s->len);
@@ -152,9 +149,7 @@ int emu_pcache_take(emu_pcache *pc, int n_slots, const char *key, size_t len,
                     int prompt_tokens, int *slot)
 {
     if (!pc->slots) {
-        pc->slots = calloc((size_t)n_slots, sizeof pc->slots[0]);
-        if (!pc->slots)
-            abort();
+        pc->slots = pb_mem_calloc((size_t)n_slots, sizeof pc->slots[0]);
         pc->n_slots = n_slots;
     }
     /* 1. the most similar idle slot above the threshold */

@@ -21,6 +21,7 @@
 #include <gsl/gsl_randist.h>
 
 #include "pb_hash.h"
+#include "pb_mem.h"
 
 static const char busy_msg[] =
     "server busy, please try again.  maximum pending requests exceeded";
@@ -444,9 +445,7 @@ static emu_req *req_new(emu_conn *c, const cJSON *root, int api, int mi,
     const cJSON *opts = cJSON_GetObjectItemCaseSensitive(root, "options");
     if (!cJSON_IsObject(opts))
         opts = NULL;
-    emu_req *r = calloc(1, sizeof *r);
-    if (!r)
-        abort();
+    emu_req *r = pb_mem_calloc(1, sizeof *r);
     r->item.idx = SIZE_MAX;
     r->item.cb = req_on_event;
     r->slot = -1;
@@ -466,7 +465,7 @@ static emu_req *req_new(emu_conn *c, const cJSON *root, int api, int mi,
     r->has_keep_alive = has_ka;
     r->keep_alive_ns = keep_alive;
     /* Runner options as Ollama fills them (getRunner: num_ctx >= 4). */
-    r->num_ctx = opt_int(opts, "num_ctx", emu_ctx_default(&inst->emu->o));
+    r->num_ctx = opt_int(opts, "num_ctx", emu_options_ctx_default(&inst->emu->o));
     if (r->num_ctx < 4)
         r->num_ctx = 4;
     /* getRunner: "multimodal models require at least 2048 context". */
@@ -788,9 +787,7 @@ void emu_req_submit_embed_as(emu_conn *c, int api, const cJSON *root)
     /* One seed per input text: a text has the same vector in any batch
      * and on either route, as a model's embedding does. */
     if (n > 0) {
-        r->input_hashes = malloc((size_t)n * sizeof *r->input_hashes);
-        if (!r->input_hashes)
-            abort();
+        r->input_hashes = pb_mem_alloc((size_t)n * sizeof *r->input_hashes);
         if (cJSON_IsString(in)) {
             r->input_hashes[0] = h;
         } else {

@@ -22,6 +22,7 @@
 #include <cjson/cJSON.h>
 
 #include "pb_hash.h"
+#include "pb_mem.h"
 
 typedef struct resp_state {
     cJSON *req;          /* the request as sent, echoed in the response */
@@ -288,9 +289,7 @@ static void route_responses(emu_conn *c, const char *path)
     cJSON_AddBoolToObject(native, "stream",
                           cJSON_IsTrue(get(root, "stream")));
 
-    resp_state *st = calloc(1, sizeof *st);
-    if (!st)
-        abort();
+    resp_state *st = pb_mem_calloc(1, sizeof *st);
     st->req = root;
     root = NULL;
     st->done_items = cJSON_CreateArray();
@@ -536,7 +535,7 @@ static void event(emu_buf *b, resp_state *st, const char *type, cJSON *data)
     sort_keys(data);
     char *s = cJSON_PrintUnformatted(data);
     if (!s)
-        abort(); /* out of memory */
+        PB_MEM_OOM();
     emu_buf_printf(b, "event: %s\ndata: ", type);
     emu_buf_append(b, s, strlen(s));
     emu_buf_append(b, "\n\n", 2);
@@ -600,7 +599,7 @@ static char *unescape(const char *tok)
     char *out = strdup(cJSON_IsString(s) ? s->valuestring : "");
     cJSON_Delete(s);
     if (!out)
-        abort();
+        PB_MEM_OOM();
     return out;
 }
 
@@ -735,7 +734,7 @@ static void resp_whole(emu_buf *b, emu_req *r, const char *text,
     cJSON *o = resp_object(st, r, "completed", output, usage_object(r), 0);
     char *s = cJSON_PrintUnformatted(o);
     if (!s)
-        abort();
+        PB_MEM_OOM();
     emu_buf_append(b, s, strlen(s));
     emu_buf_append(b, "\n", 1);
     cJSON_free(s);

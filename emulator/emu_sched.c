@@ -7,6 +7,7 @@
  * (CLOCK_MONOTONIC, absolute) for the earliest one; libuv polls the fd.
  * uv_hrtime() reads the same CLOCK_MONOTONIC, so due times compare directly. */
 #include "emu_internal.h"
+#include "pb_mem.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -125,9 +126,7 @@ void emu_sched_add(emu_sched *s, emu_sched_item *it, uint64_t due)
 {
     if (s->n == s->cap) {
         s->cap = s->cap ? 2 * s->cap : 256;
-        s->heap = realloc(s->heap, s->cap * sizeof *s->heap);
-        if (!s->heap)
-            abort(); /* out of memory: nothing sensible left to do */
+        s->heap = pb_mem_realloc(s->heap, s->cap * sizeof *s->heap);
     }
     it->due = due ? due : 1;
     it->seq = s->next_seq++;

@@ -12,6 +12,7 @@
  * compact JSON (the grammar allows any whitespace; compact is what
  * constrained models mostly write). */
 #include "emu_internal.h"
+#include "pb_mem.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -84,9 +85,7 @@ static int put_pattern(emu_buf *out, const char *pattern, gsl_rng *rng)
         return 0;
     }
     /* cJSON escapes quotes, backslashes and control characters. */
-    char *text = malloc(raw.len + 1);
-    if (!text)
-        abort();
+    char *text = pb_mem_alloc(raw.len + 1);
     if (raw.len)
         memcpy(text, raw.data, raw.len);
     text[raw.len] = '\0';

@@ -1,6 +1,7 @@
 /* emu_server: the emulator's lifetime (start, thread, stop), listeners,
  * the trace file and self-measurement. */
 #include "emu_internal.h"
+#include "pb_mem.h"
 
 #include <errno.h>
 #include <math.h>
@@ -301,7 +302,7 @@ emu_t *emu_start(const emu_options *o, char *err, size_t errlen)
     for (int i = 0; i < e->o.n_models; i++)
         e->model_caps[i] = emu_caps_of(e->o.models[i]);
     pthread_mutex_init(&e->mu, NULL);
-    e->lag_hist = calloc(EMU_LAG_BUCKETS, sizeof *e->lag_hist);
+    e->lag_hist = pb_mem_calloc(EMU_LAG_BUCKETS, sizeof *e->lag_hist);
     pb_time_rfc3339_now(e->started_at, sizeof e->started_at);
     /* Issue 9: a client (collect) learns the time scale and preset of an
      * emulator it did not start from every response. */

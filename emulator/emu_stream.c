@@ -6,6 +6,7 @@
  * come from outside (the model name, a non-streamed response) are escaped
  * by cJSON once per request. */
 #include "emu_internal.h"
+#include "pb_mem.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -28,9 +29,7 @@ static void buf_reserve(emu_buf *b, size_t extra)
     size_t cap = b->cap ? b->cap : 256;
     while (cap < b->len + extra + 1)
         cap *= 2;
-    char *p = realloc(b->data, cap);
-    if (!p)
-        abort(); /* out of memory: the emulator cannot do anything useful */
+    char *p = pb_mem_realloc(b->data, cap);
     b->data = p;
     b->cap = cap;
 }

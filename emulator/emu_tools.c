@@ -7,6 +7,7 @@
  * arguments object}) and OpenAI's (openai/openai.go ToToolCalls: id,
  * index, type "function", function{name, arguments as a JSON string}). */
 #include "emu_internal.h"
+#include "pb_mem.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -97,7 +98,7 @@ void emu_tools_call(emu_call *call, const cJSON *tools, gsl_rng *rng)
         call->id[5 + i] = letters[gsl_rng_uniform_int(rng, 36)];
     call->id[13] = '\0';
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(fn, "name");
-    call->name = strdup(cJSON_IsString(name) ? name->valuestring : "");
+    call->name = pb_mem_strdup(cJSON_IsString(name) ? name->valuestring : "");
     const cJSON *params = cJSON_GetObjectItemCaseSensitive(fn, "parameters");
     emu_buf args = {0};
     /* Arguments are always an object (ToolCallFunctionArguments). */
@@ -109,7 +110,7 @@ void emu_tools_call(emu_call *call, const cJSON *tools, gsl_rng *rng)
         emu_buf_append(&args, "{}", 2);
     call->args = args.data;
     if (!call->name || !call->args)
-        abort(); /* out of memory */
+        PB_MEM_OOM();
 }
 
 void emu_tools_call_free(emu_call *call)
@@ -124,7 +125,7 @@ static void put_str(emu_buf *b, const char *s)
     cJSON *j = cJSON_CreateString(s);
     char *p = j ? cJSON_PrintUnformatted(j) : NULL;
     if (!p)
-        abort(); /* out of memory */
+        PB_MEM_OOM();
     emu_buf_append(b, p, strlen(p));
     cJSON_free(p);
     cJSON_Delete(j);

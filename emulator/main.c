@@ -2,6 +2,7 @@
  * "listening http://HOST:PORT" line per instance (scripts read the ports
  * from it); everything else goes to stderr. */
 #include "emu.h"
+#include "pb_cli.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -10,11 +11,13 @@
 
 int main(int argc, char **argv)
 {
+    pb_cli_init("ollama-emu");
     emu_options o;
     char err[512];
     emu_options_init(&o);
-    /* Ollama's environment first, so that flags win; --no-env (which
-     * collect --emulate passes) ignores it. */
+    /* Ollama's environment first, so that flags win; --no-env ignores it
+     * (collect --emulate starts the binary with the user's OLLAMA_*
+     * removed and a config's "server_env" set, so it needs neither). */
     int use_env = 1;
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--no-env"))
@@ -24,10 +27,8 @@ int main(int argc, char **argv)
     int rc = emu_options_parse(&o, argc, argv, err, sizeof err);
     if (rc == 1)
         return 0;
-    if (rc < 0) {
-        fprintf(stderr, "ollama-emu: %s\n", err);
-        return 2;
-    }
+    if (rc < 0)
+        return pb_cli_usage_error("%s", err); /* exit status 2 */
 
     /* Block the stop signals before any thread exists, so that only the
      * sigwait below receives them. */
@@ -40,7 +41,7 @@ int main(int argc, char **argv)
 
     emu_t *e = emu_start(&o, err, sizeof err);
     if (!e) {
-        fprintf(stderr, "ollama-emu: %s\n", err);
+        pb_cli_error("%s", err);
         return 1;
     }
     for (int i = 0; i < o.n_instances; i++)
@@ -50,7 +51,9 @@ int main(int argc, char **argv)
     int sig = 0;
     sigwait(&stop, &sig);
     if (!o.quiet)
-        fprintf(stderr, "ollama-emu: signal %d, stopping\n", sig);
-    /* 1 also when the --trace file could not be written completely. */
+        pb_cli_error("signal %d, stopping", sig);
+    /* Exit status 1 (as --help says): could not start (above), or the
+     * --trace file could not be written completely, so a trace that misses
+     * lines never passes for a complete one. */
     return emu_stop(e) == 0 ? 0 : 1;
 }

@@ -482,7 +482,7 @@ static int chart_eff_box(const ctx *x, chart *c) {
 /* Summary of efficiency kind k over the runs of one (runtime, config)
  * group: the one the report's tables and the exports print (pb_result). */
 static void group_summary(const ctx *x, const pb_group *g, int k, pb_summary *s) {
-    long m = pb_metric_index(KINDS[k].id);
+    long m = pb_metrics_index(KINDS[k].id);
     *s = *pb_result_gsum(x->res, (size_t)(g - x->an->groups), (size_t)m);
 }
 
@@ -925,7 +925,7 @@ static int chart_settings(const ctx *x, chart *c) {
             for (size_t k = 0; k < s->n_points; k++) {
                 const pb_setting_point *p = &s->pts[k];
                 const pb_summary *m = panel ? &p->throughput : &p->speedup;
-                long pos = pb_settings_index(st, p->setting);
+                long pos = pb_servers_settings_index(st, p->setting);
                 if (m->n == 0 || !(m->mean > 0) || pos < 0) continue;
                 if (blk < 0) {
                     blk = block_begin(c, panel ? "throughput" : "speedup", lab);

@@ -996,8 +996,7 @@ static void header(FILE *o, const pb_report_opts *op, const char *title)
         fputc(' ', o);
         pb_md_code(o, op->inputs[i], 0);
     }
-    fprintf(o, "; bootstrap: %u resamples, seed %llu.", op->res->opts.boot_reps,
-            (unsigned long long)op->res->opts.seed);
+    fputc('.', o);
 }
 
 /* The front page: the answer first; what a reader acts on, nothing else. */

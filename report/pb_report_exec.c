@@ -31,7 +31,7 @@ static void mean_ci(FILE *o, const pb_summary *s, const char *fmt)
 
 static const pb_summary *rsum(const pb_result *r, size_t t, const char *id)
 {
-    return pb_result_rsum(r, t, (size_t)pb_metric_index(id));
+    return pb_result_rsum(r, t, (size_t)pb_metrics_index(id));
 }
 
 /* A runtime measured by a driver: parbench's own, or the original study's

@@ -13,8 +13,9 @@
 #include "pb_report.h"
 
 /* "### Speedup as a ratio": paired measured speedup (geometric mean) per
- * runtime, and with --sequential-ref the ratio of means with Fieller and
- * bootstrap intervals, per runtime and per config. */
+ * runtime, and with --sequential-ref the ratio of means with its Fieller
+ * interval, per runtime and per config (the bootstrap column says why it
+ * stays n/a). */
 void pb_report_speedups(FILE *out, const pb_dataset *ds, const pb_analysis *a,
                         const pb_report_opts *op);
 
@@ -24,7 +25,8 @@ void pb_report_comparisons(FILE *out, const pb_dataset *ds, const pb_analysis *a
                            const pb_report_opts *op);
 
 /* "## Runtime x config design": two-way ANOVA per metric, the estimated
- * marginal means, the best-config warning and bootstrap of the maximum. */
+ * marginal means, the best-config warning and the best config's
+ * Bonferroni interval. */
 void pb_report_design(FILE *out, const pb_dataset *ds, const pb_analysis *a,
                       const pb_report_opts *op);
 

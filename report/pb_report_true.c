@@ -62,7 +62,7 @@ typedef struct sect {
  * g is not NULL: read from the result (computed once). */
 static void summarize(const sect *s, const metric *m, size_t r, const pb_group *g,
                       pb_summary *out) {
-    long k = pb_metric_index(m->id);
+    long k = pb_metrics_index(m->id);
     if (k < 0) {
         memset(out, 0, sizeof *out);
         out->mean = out->ci_lo = out->ci_hi = NAN;
@@ -302,7 +302,7 @@ static void definitions(FILE *f) {
         "phases): the speedup is a ratio of means, per config the mean wall time of "
         "RUNTIME / the runtime's mean wall, over configs the sum of RUNTIME's config "
         "means / the sum of the runtime's (every config weighs the same), with a "
-        "Fieller 95% interval and a bootstrap cross-check; efficiency = speedup / N x "
+        "Fieller 95% interval; efficiency = speedup / N x "
         "100. RUNTIME against itself is exactly 1. Meaningful when RUNTIME is known "
         "to serialise the agents (async-std in TR115).\n"
         "- **Ratios** (measured and token-normalised speedup, measured efficiency) are "

@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake ninja-build pkg-config libcurl4-openssl-dev libuv1-dev
       libgsl-dev libcjson-dev libcmocka-dev libhttp-parser-dev gnuplot-nox curl jq
-      clang libclang-rt-14-dev   # clang: the libFuzzer targets in fuzz/ (test fuzz_smoke)
+      clang libclang-rt-14-dev   # clang: the libFuzzer targets in fuzz/ (test fuzz_targets_survive_a_short_run)
       python3-scipy)             # the statistics' independent checks (skipped without it)
 # Optional: the reference agents of agents/ (scripts/agents-build.sh; their
 # tests skip without them). Debian's cargo and crates build the Rust one

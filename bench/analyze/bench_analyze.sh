@@ -6,13 +6,12 @@
 # runs/s, peak RSS and the per-run CPU cost against the smallest N (1.00 =
 # linear). Each N must be a multiple of the smallest. Also times the
 # 150-run TR115 set when ../shared is present.
-# Usage: bench_analyze.sh ANALYZE_BIN [N...]   (env BOOT: --bootstrap, default 2000)
+# Usage: bench_analyze.sh ANALYZE_BIN [N...]
 set -eu
 A=$1; shift
 [ $# -gt 0 ] || set -- 10000 30000 100000
 HERE=$(cd "$(dirname "$0")" && pwd)
 T=$(mktemp -d /tmp/pb_bench_analyze.XXXXXX); trap 'rm -rf "$T"' EXIT
-BOOT=${BOOT:-2000}
 min=$1; max=$1
 for n in "$@"; do
   [ "$n" -lt "$min" ] && min=$n
@@ -34,7 +33,7 @@ for n in "$@"; do
   find $parts -name '*.json' -exec cat {} + >/dev/null
   # CPU time (user + sys) is the cost figure: wall time also counts other
   # load on the machine.
-  /usr/bin/time -f '%e %U %S %M' -o "$T/time" "$A" -q --merge --bootstrap "$BOOT" $parts >"$T/r.md"
+  /usr/bin/time -f '%e %U %S %M' -o "$T/time" "$A" -q --merge $parts >"$T/r.md"
   read secs us_ sy kb < "$T/time"
   got=$(grep -o 'Runs loaded: [0-9]*' "$T/r.md" | grep -o '[0-9]*$')
   [ "$got" = "$n" ] || { echo "bench: expected $n runs, report says $got" >&2; exit 1; }
@@ -50,10 +49,10 @@ TR="$HERE/../../../shared/data/tr115-v1"
 if [ -d "$TR" ]; then
   best=999
   for i in 1 2 3 4 5 6 7 8 9 10; do
-    /usr/bin/time -f '%e' -o "$T/time" "$A" -q --bootstrap "$BOOT" "$TR" >/dev/null
+    /usr/bin/time -f '%e' -o "$T/time" "$A" -q "$TR" >/dev/null
     s=$(cat "$T/time"); best=$(awk -v a="$s" -v b="$best" 'BEGIN{print (a<b)?a:b}')
   done
-  echo "TR115 150 runs (--bootstrap $BOOT): best of 10 = ${best} s"
+  echo "TR115 150 runs: best of 10 = ${best} s"
 else
   echo "TR115 set not found at $TR: 150-run timing skipped"
 fi

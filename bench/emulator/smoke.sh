@@ -1,5 +1,5 @@
 #!/bin/sh
-# emulator_bench_smoke: emu_bench on a small size exits 0, receives every
+# emulator_bench_runs_end_to_end: emu_bench on a small size exits 0, receives every
 # token it asked for (16 streams x 20) and prints every figure. (ctest's
 # PASS_REGULAR_EXPRESSION, used before, ignores the exit status.)
 # Usage: smoke.sh EMU_BENCH

@@ -42,7 +42,18 @@ run_a esc "$T/x"
 grep -q 'x1b' "$T/esc.err" || { cat "$T/esc.err"; fail "esc: path not shown escaped"; }
 if grep -q "$(printf '\033')" "$T/esc.err"; then fail "esc: raw ESC on stderr"; fi
 
-run_a flag --bootstraps 5 "$T/h"
+run_a flag --drop-frist 1 "$T/h"
 [ "$rc" = 2 ] || fail "unknown flag: exit $rc"
-grep -q "did you mean --bootstrap?" "$T/flag.err" || { cat "$T/flag.err"; fail "no nearest flag"; }
+grep -q "did you mean --drop-first?" "$T/flag.err" || { cat "$T/flag.err"; fail "no nearest flag"; }
+# --seed and --bootstrap were removed (no bootstrap interval is printed):
+# not a silent no-op, a usage error that says what changed, and never
+# suggested for a misspelling.
+for opt in --bootstrap --seed; do
+  run_a removed $opt 5 "$T/h"
+  [ "$rc" = 2 ] || fail "$opt: exit $rc, want 2"
+  grep -q -- "$opt was removed: analyze prints no bootstrap interval" "$T/removed.err" ||
+    { cat "$T/removed.err"; fail "$opt: no message saying what changed"; }
+done
+run_a near --bootstraps 5 "$T/h"
+if grep -q "did you mean --bootstrap" "$T/near.err"; then fail "a removed option is suggested"; fi
 echo "inputs_test: ok"

@@ -90,7 +90,7 @@ run_file("KEY=2", 1, 1.0, 1.0, gpu=True, host=5.0)
 run_file("KEY=2", 2, 1.0, 1.0)
 
 charts = os.path.join(T, "charts")
-p = subprocess.run([A, "-q", "--bootstrap", "0", "--charts", charts, "-o",
+p = subprocess.run([A, "-q", "--charts", charts, "-o",
                     os.path.join(T, "report.md"), os.path.join(T, "data")],
                    capture_output=True, text=True)
 if p.returncode != 0:
@@ -138,7 +138,7 @@ if not os.path.getsize(os.path.join(charts, "settings.png")) > 10000:
     fail("settings.png not rendered")
 # The JSON: the same numbers at full precision.
 js = os.path.join(T, "a.json")
-subprocess.run([A, "-q", "--bootstrap", "0", "--json", js, os.path.join(T, "data")],
+subprocess.run([A, "-q", "--json", js, os.path.join(T, "data")],
                check=True, capture_output=True)
 j = json.load(open(js))
 st = j["server_settings"]

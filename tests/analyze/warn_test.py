@@ -71,7 +71,7 @@ def stamp(i):
 
 def analyze(root, *extra):
     out = os.path.join(T, os.path.basename(root) + ".json")
-    p = subprocess.run([A, "-q", "--bootstrap", "0", "--json", out, *extra, root],
+    p = subprocess.run([A, "-q", "--json", out, *extra, root],
                        capture_output=True, text=True)
     if p.returncode != 0:
         fail("analyze %s exited %d: %s" % (root, p.returncode, p.stderr))
@@ -106,7 +106,7 @@ if warns or "## Warnings\n\nNone:" not in md:
 import csv
 csvd = os.path.join(T, "clean_csv")
 full = os.path.join(T, "clean_full.md")
-subprocess.run([A, "-q", "--bootstrap", "0", "--csv", csvd, "--json", os.path.join(T, "c.json"),
+subprocess.run([A, "-q", "--csv", csvd, "--json", os.path.join(T, "c.json"),
                 "--full", full, os.path.join(T, "clean")], check=True, capture_output=True)
 rr = list(csv.DictReader(open(os.path.join(csvd, "runs.csv"))))
 uvs = [float(r["meas_speedup"]) for r in rr if r["runtime"] == "uv"]

@@ -43,7 +43,7 @@ static void test_cli_plan_round_robin(void **st)
      * no flags at all. */
     char h1[32], h2[32];
     pb_plan_hash(&p, h1, sizeof h1);
-    cJSON *file = pb_plan_file_json(&p);
+    cJSON *file = pb_cli_plan_file_json(&p);
     char *text = cJSON_Print(file);
     pb_plan q;
     assert_int_equal(pb_plan_from_json(&q, text, strlen(text), "saved", ".", NULL, err, sizeof err), 0);
@@ -114,7 +114,7 @@ static void test_api_over_plan(void **st)
 
 static void expect_header(const char *value, const char *want)
 {
-    cJSON *j = pb_emulator_header_parse(value);
+    cJSON *j = pb_servers_emulator_header(value);
     char *s = j ? cJSON_PrintUnformatted(j) : NULL;
     if (!want)
         assert_null(s);
@@ -138,7 +138,7 @@ static void test_emulator_header(void **st)
     expect_header("time-scale=1e999;preset=x\"y", "{\"time_scale\":null,\"preset\":null}");
     expect_header("", "{\"time_scale\":null,\"preset\":null}");
     expect_header(";;;=;", "{\"time_scale\":null,\"preset\":null}");
-    cJSON *e = pb_server_entry("http://h", "openai-chat", "ollama-emu", NULL, "time-scale=4; preset=ideal");
+    cJSON *e = pb_servers_entry("http://h", "openai-chat", "ollama-emu", NULL, "time-scale=4; preset=ideal");
     char *s = cJSON_PrintUnformatted(e);
     assert_string_equal(s, "{\"endpoint\":\"http://h\",\"dialect\":\"openai-chat\",\"server_header\":"
                            "\"ollama-emu\",\"version\":null,\"emulator\":{\"time_scale\":4,\"preset\":\"ideal\"}}");

@@ -225,7 +225,7 @@ static void test_trace_streamed_identical(void **st)
     char dir[] = "/tmp/pb_stream_XXXXXX", path[64], err[512];
     assert_non_null(mkdtemp(dir));
     snprintf(path, sizeof path, "%s/run_1.json", dir);
-    assert_int_equal(pb_trace_write(path, tree, err, sizeof err), 0);
+    assert_int_equal(pb_run_trace_write(path, tree, err, sizeof err), 0);
     char *buf;
     size_t len;
     assert_int_equal(pb_fs_read_all(path, 1 << 20, &buf, &len, err, sizeof err), 0);
@@ -267,7 +267,7 @@ static void test_error_cut_utf8(void **st)
         pb_transfer_settle(t);
         assert_non_null(t->error);
         assert_true(strlen(t->error) > 1000);
-        assert_true(pb_utf8_valid(t->error, strlen(t->error)));
+        assert_true(pb_text_utf8_valid(t->error, strlen(t->error)));
         pb_transfer_free(t);
     }
 }
@@ -291,12 +291,12 @@ static void test_trace_repaired(void **st)
     char dir[] = "/tmp/pb_repair_XXXXXX", path[64], err[512];
     assert_non_null(mkdtemp(dir));
     snprintf(path, sizeof path, "%s/run_1.json", dir);
-    assert_int_equal(pb_trace_write(path, trace, err, sizeof err), 0);
+    assert_int_equal(pb_run_trace_write(path, trace, err, sizeof err), 0);
     cJSON_Delete(trace);
     char *buf;
     size_t len;
     assert_int_equal(pb_fs_read_all(path, 1 << 20, &buf, &len, err, sizeof err), 0);
-    assert_true(pb_utf8_valid(buf, len));
+    assert_true(pb_text_utf8_valid(buf, len));
     assert_non_null(strstr(buf, "st\xef\xbf\xbdop"));
     cJSON *j = cJSON_Parse(buf);
     const cJSON *rep = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "run"), "text_repaired");

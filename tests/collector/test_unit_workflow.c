@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pb_text.h"
 #include "plan.h"
 #include "precision.h"
 #include "transfer.h"
@@ -143,12 +144,12 @@ static void test_fill_and_cap(void **st)
     /* "aé€" = 61 | c3 a9 | e2 82 ac: 6 bytes. Cuts: 6 -> 6, 5 and 4 fall
      * inside the euro sign -> 3, 2 inside é -> 1. */
     const char *u = "a\xc3\xa9\xe2\x82\xac";
-    assert_int_equal(pb_utf8_cap(u, 6, 6), 6);
-    assert_int_equal(pb_utf8_cap(u, 6, 5), 3);
-    assert_int_equal(pb_utf8_cap(u, 6, 4), 3);
-    assert_int_equal(pb_utf8_cap(u, 6, 3), 3);
-    assert_int_equal(pb_utf8_cap(u, 6, 2), 1);
-    assert_int_equal(pb_utf8_cap(u, 6, 1), 1);
+    assert_int_equal(pb_text_utf8_cap(u, 6, 6), 6);
+    assert_int_equal(pb_text_utf8_cap(u, 6, 5), 3);
+    assert_int_equal(pb_text_utf8_cap(u, 6, 4), 3);
+    assert_int_equal(pb_text_utf8_cap(u, 6, 3), 3);
+    assert_int_equal(pb_text_utf8_cap(u, 6, 2), 1);
+    assert_int_equal(pb_text_utf8_cap(u, 6, 1), 1);
 }
 
 static void test_counts(void **st)

@@ -177,7 +177,7 @@ static void test_model_names(void **state)
     raw_post(PORT, "/api/generate", "{\"model\":\"gem\xff\xfe\",\"prompt\":\"hi\"}", NULL, &r, 2000);
     assert_int_equal(r.status, 404);
     assert_non_null(r.body);
-    assert_true(pb_utf8_valid(r.body, r.body_len));
+    assert_true(pb_text_utf8_valid(r.body, r.body_len));
     cJSON *j = cJSON_ParseWithLength(r.body, r.body_len);
     assert_non_null(cJSON_GetObjectItem(j, "error"));
     cJSON_Delete(j);
@@ -193,7 +193,7 @@ static void test_model_names(void **state)
         raw_post(PORT, paths[i][0], paths[i][1], NULL, &r, 2000);
         assert_int_equal(r.status, 404);
         assert_non_null(r.body);
-        assert_true(pb_utf8_valid(r.body, r.body_len));
+        assert_true(pb_text_utf8_valid(r.body, r.body_len));
         raw_free(&r);
     }
     /* A plain name still works. */

@@ -250,24 +250,24 @@ static void test_default_num_ctx_by_vram(void **state)
     emu_options_init(&o);
     /* server/routes.go Serve: 4096 below 23 GiB (and without a GPU),
      * 32768 from 23, 262144 from 47. */
-    assert_int_equal(emu_ctx_default(&o), 4096);
+    assert_int_equal(emu_options_ctx_default(&o), 4096);
     o.vram_gib = 22.9;
-    assert_int_equal(emu_ctx_default(&o), 4096);
+    assert_int_equal(emu_options_ctx_default(&o), 4096);
     o.vram_gib = 23;
-    assert_int_equal(emu_ctx_default(&o), 32768);
+    assert_int_equal(emu_options_ctx_default(&o), 32768);
     o.vram_gib = 46.9;
-    assert_int_equal(emu_ctx_default(&o), 32768);
+    assert_int_equal(emu_options_ctx_default(&o), 32768);
     o.vram_gib = 48;
-    assert_int_equal(emu_ctx_default(&o), 262144);
+    assert_int_equal(emu_options_ctx_default(&o), 262144);
     /* OLLAMA_CONTEXT_LENGTH wins over the VRAM tiers. */
     setenv("OLLAMA_CONTEXT_LENGTH", "8192", 1);
     emu_options_env(&o);
     unsetenv("OLLAMA_CONTEXT_LENGTH");
-    assert_int_equal(emu_ctx_default(&o), 8192);
+    assert_int_equal(emu_options_ctx_default(&o), 8192);
     char *argv[] = {"ollama-emu", "--context-length", "16384"};
     char err[256];
     assert_int_equal(emu_options_parse(&o, 3, argv, err, sizeof err), 0);
-    assert_int_equal(emu_ctx_default(&o), 16384);
+    assert_int_equal(emu_options_ctx_default(&o), 16384);
 }
 
 /* /api/ps context_length of the only loaded model after one generate

@@ -28,7 +28,7 @@ def fail(msg):
 
 
 def run(*args, ok=(0,)):
-    p = subprocess.run([A, "-q", "--bootstrap", "0", *args], capture_output=True, text=True)
+    p = subprocess.run([A, "-q", *args], capture_output=True, text=True)
     if p.returncode not in ok:
         fail("analyze %s exited %d: %s" % (" ".join(args), p.returncode, p.stderr))
     return p
