@@ -31,7 +31,7 @@ static int cmp_run(const void *a, const void *b)
     return c;
 }
 
-static double run_throughput(const pb_run *r)
+double pb_scaling_run_throughput(const pb_run *r)
 {
     double tok = 0;
     for (size_t i = 0; i < r->n_agents; i++) {
@@ -86,7 +86,7 @@ static int fill_series(const pb_dataset *ds, const size_t *idx, size_t n, double
             const pb_run *r = &ds->runs[idx[q]];
             e[m] = measured ? dv[q].meas_efficiency : dv[q].est_efficiency;
             sp[m] = measured ? dv[q].meas_speedup : dv[q].est_speedup;
-            th[m] = run_throughput(r);
+            th[m] = pb_scaling_run_throughput(r);
         }
         pb_scaling_point *p = &s->pts[s->n_points++];
         p->n_agents = na;

@@ -57,4 +57,8 @@ typedef struct pb_scaling {
 int pb_scaling_build(const pb_dataset *ds, double knee_pct, pb_scaling *out);
 void pb_scaling_free(pb_scaling *s);
 
+/* Aggregate tokens/s of a run: the agents' concurrent tokens over its
+ * concurrent wall; NAN when a count or the wall is missing. */
+double pb_scaling_run_throughput(const pb_run *r);
+
 #endif

@@ -10,6 +10,7 @@
 #include "pb_derive.h"
 #include "pb_json.h"
 #include "pb_ratio.h"
+#include "pb_scaling.h"
 
 /* "KEY=V+KEY2=W" of the first server's settings (every server of a run has
  * the config's settings), NULL when there are none. */
@@ -359,18 +360,6 @@ static void log_summary(const double *v, size_t n, pb_summary *out)
     out->ci_hi = g.hi;
 }
 
-/* Aggregate tokens/s of a run (pb_scaling's definition). */
-static double run_throughput(const pb_run *r)
-{
-    double tok = 0;
-    for (size_t i = 0; i < r->n_agents; i++) {
-        if (!isfinite(r->agents[i].conc.tokens))
-            return NAN;
-        tok += r->agents[i].conc.tokens;
-    }
-    return r->wall_s > 0 ? tok / r->wall_s : NAN;
-}
-
 static int point_fill(const pb_dataset *ds, const pb_analysis *an, const pb_derived *dv,
                       size_t gi, pb_setting_point *p)
 {
@@ -390,7 +379,7 @@ static int point_fill(const pb_dataset *ds, const pb_analysis *an, const pb_deri
         const pb_run *r = &ds->runs[g->runs[k]];
         sp[k] = measured ? d->meas_speedup : d->est_speedup;
         ef[k] = measured ? d->meas_efficiency : d->est_efficiency;
-        th[k] = run_throughput(r);
+        th[k] = pb_scaling_run_throughput(r);
         if (r->tel && isfinite(r->tel->gpu_util_mean[PB_PH_CONC])) {
             gsum += r->tel->gpu_util_mean[PB_PH_CONC];
             gn++;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pb_fs.h"
 #include "pb_mem.h"
 
 int pb_exec_argc(char *const *argv)
@@ -91,25 +92,13 @@ char **pb_exec_split(const char *command, char *err, size_t errlen)
 
 int pb_exec_resolve(const char *argv0, char *path, size_t pathlen, char *err, size_t errlen)
 {
-    if (strchr(argv0, '/')) {
-        if (access(argv0, X_OK) != 0) {
-            snprintf(err, errlen, "program %s is missing or not executable: build it, or give its path", argv0);
-            return -1;
-        }
-        snprintf(path, pathlen, "%s", argv0);
+    if (pb_fs_find_program(argv0, path, pathlen) == 0)
         return 0;
-    }
-    const char *env = getenv("PATH");
-    char *dirs = pb_mem_strdup(env && *env ? env : "/usr/local/bin:/usr/bin:/bin");
-    int found = 0;
-    for (char *save, *d = strtok_r(dirs, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
-        snprintf(path, pathlen, "%s/%s", *d ? d : ".", argv0);
-        found = access(path, X_OK) == 0;
-    }
-    free(dirs);
-    if (!found)
+    if (strchr(argv0, '/'))
+        snprintf(err, errlen, "program %s is missing or not executable: build it, or give its path", argv0);
+    else
         snprintf(err, errlen, "program %s is not on PATH: install it, or give its path", argv0);
-    return found ? 0 : -1;
+    return -1;
 }
 
 /* Appends n bytes of s to the growing string *b (length *len, capacity *cap). */

@@ -289,26 +289,6 @@ static char *expand(const char *s, const srv *v)
     return o;
 }
 
-/* The program's path: argv0 as given when it has a '/', else found on
- * PATH as execvp would. */
-static int resolve(const char *argv0, char *out, size_t len)
-{
-    if (strchr(argv0, '/')) {
-        snprintf(out, len, "%s", argv0);
-        return access(out, X_OK) == 0 ? 0 : -1;
-    }
-    const char *path = getenv("PATH");
-    char buf[8192];
-    snprintf(buf, sizeof buf, "%s", path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
-    for (char *save, *d = strtok_r(buf, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-        snprintf(out, len, "%s/%s", *d ? d : ".", argv0);
-        struct stat st;
-        if (stat(out, &st) == 0 && S_ISREG(st.st_mode) && access(out, X_OK) == 0)
-            return 0;
-    }
-    return -1;
-}
-
 /* pipe2(O_CLOEXEC) is a GNU extension: the same with POSIX calls (no
  * other thread forks, so nothing can inherit the fds in between). */
 static int pipe_cloexec(int fds[2])
@@ -540,7 +520,7 @@ static int srv_start(pb_srvset *set, srv *v, const pb_config *cfg, const char *w
 {
     const pb_server_spec *sp = v->spec;
     char path[4096];
-    if (resolve(sp->argv[0], path, sizeof path) != 0) {
+    if (pb_fs_find_program(sp->argv[0], path, sizeof path) != 0) {
         snprintf(err, errlen, "server %s: command '%s' %s; give its full path or fix PATH",
                  sp->name, sp->argv[0], strchr(sp->argv[0], '/') ? "is not an executable file"
                                                                  : "is not found on PATH");

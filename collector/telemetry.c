@@ -18,6 +18,7 @@
 #include <uv.h>
 
 #include "http.h"
+#include "pb_fs.h"
 #include "pb_mem.h"
 
 /* The GPU query of the issue (#21): one CSV line per GPU and tick. */
@@ -298,24 +299,10 @@ static int pipe_cloexec(int fds[2])
     return 0;
 }
 
-static int on_path(const char *name, char *out, size_t len)
-{
-    const char *path = getenv("PATH");
-    char buf[8192];
-    snprintf(buf, sizeof buf, "%s", path ? path : "");
-    for (char *save, *d = strtok_r(buf, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-        snprintf(out, len, "%s/%s", *d ? d : ".", name);
-        struct stat st;
-        if (stat(out, &st) == 0 && S_ISREG(st.st_mode) && access(out, X_OK) == 0)
-            return 0;
-    }
-    return -1;
-}
-
 static void smi_start(pb_telemetry *t)
 {
     char path[4096];
-    if (on_path("nvidia-smi", path, sizeof path) != 0) {
+    if (pb_fs_find_program("nvidia-smi", path, sizeof path) != 0) {
         t->gpu_state = "absent";
         if (!t->quiet)
             fprintf(stderr, "collect: nvidia-smi is not on PATH: no GPU samples in the traces "

@@ -356,3 +356,22 @@ int pb_fs_read_all(const char *path, size_t max_bytes, char **out,
     *outlen = got;
     return 0;
 }
+
+int pb_fs_find_program(const char *name, char *out, size_t len)
+{
+    struct stat st;
+    if (strchr(name, '/')) {
+        snprintf(out, len, "%s", name);
+        return stat(out, &st) == 0 && S_ISREG(st.st_mode) && access(out, X_OK) == 0 ? 0 : -1;
+    }
+    const char *path = getenv("PATH");
+    char dirs[8192];
+    snprintf(dirs, sizeof dirs, "%s", path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
+    for (char *save, *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+        /* An empty entry means the current folder, as for execvp. */
+        snprintf(out, len, "%s/%s", *d ? d : ".", name);
+        if (stat(out, &st) == 0 && S_ISREG(st.st_mode) && access(out, X_OK) == 0)
+            return 0;
+    }
+    return -1;
+}

@@ -51,4 +51,10 @@ int pb_fs_mkdirs(const char *dir, char *err, size_t errlen);
 int pb_fs_read_all(const char *path, size_t max_bytes, char **out,
                    size_t *outlen, char *err, size_t errlen);
 
+/* The file execvp would run for `name`: name itself when it holds a '/',
+ * else the first executable regular file of that name in PATH's folders
+ * (/usr/local/bin:/usr/bin:/bin when PATH is unset or empty). Returns 0
+ * with out set, -1 when there is none. */
+int pb_fs_find_program(const char *name, char *out, size_t len);
+
 #endif
