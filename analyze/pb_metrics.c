@@ -50,17 +50,25 @@ long pb_metrics_index(const char *id)
     return -1;
 }
 
-void pb_metrics_summarize(const pb_metric_def *m, double *v, size_t n, pb_summary *out)
+void pb_metrics_summarize_ratio(const double *v, size_t n, pb_summary *out)
 {
     pb_stats_summarize(v, n, 0, 0, out);
+    pb_geomean g;
+    pb_ratio_geomean(v, n, &g);
+    out->n = g.n;
+    out->mean = g.n ? g.gm : NAN;
+    out->ci_lo = g.lo;
+    out->ci_hi = g.hi;
+}
+
+void pb_metrics_summarize(const pb_metric_def *m, double *v, size_t n, pb_summary *out)
+{
     if (m->geo) {
-        pb_geomean g;
-        pb_ratio_geomean(v, n, &g);
-        out->n = g.n;
-        out->mean = g.n ? g.gm : NAN;
-        out->ci_lo = g.lo;
-        out->ci_hi = g.hi;
-    } else if (m->bounded) {
+        pb_metrics_summarize_ratio(v, n, out);
+        return;
+    }
+    pb_stats_summarize(v, n, 0, 0, out);
+    if (m->bounded) {
         /* A percentage of a whole (the original efficiency, overlap)
          * cannot leave [0, 100] (issue 8, section 5). */
         pb_stats_clip(out, 0, 100);

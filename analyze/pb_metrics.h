@@ -46,5 +46,9 @@ long pb_metrics_index(const char *id);
  * (percentages of a whole clipped to [0, 100], marked). n, sd, min, max and
  * median are those of the values. v is reordered. */
 void pb_metrics_summarize(const pb_metric_def *m, double *v, size_t n, pb_summary *out);
+/* The summary of a ratio (every metric with geo set): pb_stats_summarize's
+ * spread and quantiles, with the geometric mean and the 95% t interval of
+ * the mean log ratio (pb_ratio_geomean) as mean and interval. */
+void pb_metrics_summarize_ratio(const double *v, size_t n, pb_summary *out);
 
 #endif

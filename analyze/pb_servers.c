@@ -9,6 +9,7 @@
 #include "pb_analysis.h"
 #include "pb_derive.h"
 #include "pb_json.h"
+#include "pb_metrics.h"
 #include "pb_ratio.h"
 #include "pb_scaling.h"
 
@@ -349,17 +350,6 @@ static char *config_rest(const pb_run *r)
     return out;
 }
 
-static void log_summary(const double *v, size_t n, pb_summary *out)
-{
-    pb_stats_summarize(v, n, 0, 0, out);
-    pb_geomean g;
-    pb_ratio_geomean(v, n, &g);
-    out->n = g.n;
-    out->mean = g.n ? g.gm : NAN;
-    out->ci_lo = g.lo;
-    out->ci_hi = g.hi;
-}
-
 static int point_fill(const pb_dataset *ds, const pb_analysis *an, const pb_derived *dv,
                       size_t gi, pb_setting_point *p)
 {
@@ -392,9 +382,9 @@ static int point_fill(const pb_dataset *ds, const pb_analysis *an, const pb_deri
     p->group = gi;
     p->runs = g->n;
     p->eff_measured = measured;
-    log_summary(sp, g->n, &p->speedup);
-    log_summary(ef, g->n, &p->eff);
-    log_summary(th, g->n, &p->throughput);
+    pb_metrics_summarize_ratio(sp, g->n, &p->speedup);
+    pb_metrics_summarize_ratio(ef, g->n, &p->eff);
+    pb_metrics_summarize_ratio(th, g->n, &p->throughput);
     p->verdict = pb_answer_verdict(p->speedup.n, p->speedup.ci_lo, p->speedup.ci_hi, 0);
     free(v);
     return 0;

@@ -289,17 +289,6 @@ static char *expand(const char *s, const srv *v)
     return o;
 }
 
-/* pipe2(O_CLOEXEC) is a GNU extension: the same with POSIX calls (no
- * other thread forks, so nothing can inherit the fds in between). */
-static int pipe_cloexec(int fds[2])
-{
-    if (pipe(fds) != 0)
-        return -1;
-    fcntl(fds[0], F_SETFD, FD_CLOEXEC);
-    fcntl(fds[1], F_SETFD, FD_CLOEXEC);
-    return 0;
-}
-
 static void *drain_main(void *ud)
 {
     srv *v = ud;
@@ -567,7 +556,7 @@ static int srv_start(pb_srvset *set, srv *v, const pb_config *cfg, const char *w
                  v->log_fd < 0 && !e[0] ? strerror(errno) : e);
         goto out;
     }
-    if (pipe_cloexec(fds) != 0) {
+    if (pb_fs_pipe_cloexec(fds) != 0) {
         snprintf(err, errlen, "server %s: pipe: %s", sp->name, strerror(errno));
         goto out;
     }

@@ -288,17 +288,6 @@ static void *smi_main(void *ud)
     return NULL;
 }
 
-/* pipe2(O_CLOEXEC) is a GNU extension: the same with POSIX calls (no
- * other thread forks, so nothing can inherit the fds in between). */
-static int pipe_cloexec(int fds[2])
-{
-    if (pipe(fds) != 0)
-        return -1;
-    fcntl(fds[0], F_SETFD, FD_CLOEXEC);
-    fcntl(fds[1], F_SETFD, FD_CLOEXEC);
-    return 0;
-}
-
 static void smi_start(pb_telemetry *t)
 {
     char path[4096];
@@ -310,7 +299,7 @@ static void smi_start(pb_telemetry *t)
         return;
     }
     int fds[2];
-    if (pipe_cloexec(fds) != 0) {
+    if (pb_fs_pipe_cloexec(fds) != 0) {
         t->gpu_state = "failed";
         return;
     }

@@ -375,3 +375,12 @@ int pb_fs_find_program(const char *name, char *out, size_t len)
     }
     return -1;
 }
+
+int pb_fs_pipe_cloexec(int fds[2])
+{
+    if (pipe(fds) != 0)
+        return -1;
+    fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+    fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+    return 0;
+}

@@ -57,4 +57,9 @@ int pb_fs_read_all(const char *path, size_t max_bytes, char **out,
  * with out set, -1 when there is none. */
 int pb_fs_find_program(const char *name, char *out, size_t len);
 
+/* pipe(2) with both ends close-on-exec. pipe2(O_CLOEXEC) is a GNU
+ * extension; this is the POSIX way, safe where no other thread forks
+ * between the two calls (collect's threads do not). Returns 0 or -1. */
+int pb_fs_pipe_cloexec(int fds[2]);
+
 #endif
