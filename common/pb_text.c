@@ -207,13 +207,14 @@ const char *pb_text_nearest(const char *word, const char *const *cands, size_t n
 
 int pb_text_json_has_nul_escape(const char *s, size_t n)
 {
-    for (size_t i = 0; i + 1 < n; i++) {
-        if (s[i] != '\\')
-            continue;
-        if (s[i + 1] == 'u' && i + 5 < n && s[i + 2] == '0' && s[i + 3] == '0' &&
-            s[i + 4] == '0' && s[i + 5] == '0')
+    /* memchr jumps from backslash to backslash: run files have few, and a
+     * byte loop over every file was 7% of analyze's time. */
+    const char *p = s, *end = s + n;
+    while (p + 1 < end && (p = memchr(p, '\\', (size_t)(end - p - 1)))) {
+        size_t left = (size_t)(end - p);
+        if (p[1] == 'u' && left > 5 && memcmp(p + 2, "0000", 4) == 0)
             return 1;
-        i++;   /* skip the escaped character (a second backslash too) */
+        p += 2;   /* skip the escaped character (a second backslash too) */
     }
     return 0;
 }
