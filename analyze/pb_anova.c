@@ -1,5 +1,6 @@
 /* pb_anova: see pb_anova.h for the why and the sums of squares used. */
 #include "pb_anova.h"
+#include "pb_stats.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -184,7 +185,7 @@ rows:
         if (!ok) continue;
         double k = (double)o->nb_used;
         o->emm[i] = s / k;
-        double h = gsl_cdf_tdist_Pinv(0.975, o->err.df) * sqrt(o->err.ms * inv) / k;
+        double h = pb_stats_t_quantile(0.975, o->err.df) * sqrt(o->err.ms * inv) / k;
         o->emm_lo[i] = o->emm[i] - h;
         o->emm_hi[i] = o->emm[i] + h;
     }
@@ -213,7 +214,7 @@ void pb_anova_emm_diff(const pb_anova *a, size_t i, size_t k, double *d,
     }
     double kb = (double)a->nb_used;
     *d = a->emm[i] - a->emm[k];
-    double h = gsl_cdf_tdist_Pinv(0.975, a->err.df) * sqrt(a->err.ms * inv) / kb;
+    double h = pb_stats_t_quantile(0.975, a->err.df) * sqrt(a->err.ms * inv) / kb;
     *lo = *d - h;
     *hi = *d + h;
 }

@@ -1,13 +1,12 @@
 /* pb_power: see pb_power.h for the formulas. */
 #include "pb_power.h"
+#include "pb_stats.h"
 
 #include <math.h>
 
-#include <gsl/gsl_cdf.h>
-
 static double mdd_df(double var_sum, double df, double alpha, double power)
 {
-    return (gsl_cdf_tdist_Pinv(1 - alpha / 2, df) + gsl_cdf_tdist_Pinv(power, df)) *
+    return (pb_stats_t_quantile(1 - alpha / 2, df) + pb_stats_t_quantile(power, df)) *
            sqrt(var_sum);
 }
 

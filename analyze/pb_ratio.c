@@ -205,7 +205,7 @@ int pb_ratio_of_means(const double *num, const size_t *num_st, size_t n_num,
         den_df += x * x / (double)(sn[s].n - 1) + y * y / (double)(sd[s].n - 1);
     }
     o->df = den_df > 0 ? numer * numer / den_df : INFINITY;
-    double q = isfinite(o->df) ? gsl_cdf_tdist_Pinv(0.975, o->df)
+    double q = isfinite(o->df) ? pb_stats_t_quantile(0.975, o->df)
                                : gsl_cdf_ugaussian_Pinv(0.975);
     pb_ratio_fieller(a, va, b, vb, q, &o->lo, &o->hi, &o->unbounded);
     if (o->lo < 0 && a > 0 && b > 0) {
@@ -245,7 +245,7 @@ void pb_ratio_geomean(const double *r, size_t n, pb_geomean *o)
     }
     if (m >= 2) {
         o->log_sd = gsl_stats_sd_m(l, 1, m, o->log_mean);
-        double h = gsl_cdf_tdist_Pinv(0.975, (double)(m - 1)) * o->log_sd /
+        double h = pb_stats_t_quantile(0.975, (double)(m - 1)) * o->log_sd /
                    sqrt((double)m);
         o->lo = exp(o->log_mean - h);
         o->hi = exp(o->log_mean + h);

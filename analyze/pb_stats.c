@@ -21,6 +21,28 @@ void pb_stats_init(void)
     gsl_set_error_handler_off();
 }
 
+/* Direct-mapped on the bits of (p, df): a collision only recomputes. */
+enum { TQ_SLOTS = 256 };
+static struct tq_entry {
+    uint64_t p, df;
+    double q;
+    int used;
+} tq_cache[TQ_SLOTS];
+
+double pb_stats_t_quantile(double p, double df)
+{
+    uint64_t bp, bd;
+    memcpy(&bp, &p, sizeof bp);
+    memcpy(&bd, &df, sizeof bd);
+    uint64_t h = (bp ^ (bd * 0x9e3779b97f4a7c15ULL)) * 0xff51afd7ed558ccdULL;
+    struct tq_entry *e = &tq_cache[h >> 56];
+    if (e->used && e->p == bp && e->df == bd)
+        return e->q;
+    double q = gsl_cdf_tdist_Pinv(p, df);
+    *e = (struct tq_entry){bp, bd, q, 1};
+    return q;
+}
+
 double *pb_stats_finite(const double *x, size_t n, size_t *m)
 {
     *m = 0;
@@ -160,7 +182,7 @@ void pb_stats_summarize(const double *x, size_t n, unsigned boot_reps,
     out->median = gsl_stats_quantile_from_sorted_data(v, 1, m, 0.5);
     if (m >= 2) {
         out->sd = gsl_stats_sd_m(v, 1, m, out->mean);
-        double h = gsl_cdf_tdist_Pinv(0.975, (double)(m - 1)) * out->sd /
+        double h = pb_stats_t_quantile(0.975, (double)(m - 1)) * out->sd /
                    sqrt((double)m);
         out->ci_lo = out->mean - h;
         out->ci_hi = out->mean + h;
@@ -212,7 +234,7 @@ void pb_stats_summarize_clustered(const double *x, const size_t *cluster,
         return;
     double N = (double)out->n, g = (double)Gf;
     double se = sqrt(g / (g - 1) * ss) / N;
-    double h = gsl_cdf_tdist_Pinv(0.975, g - 1) * se;
+    double h = pb_stats_t_quantile(0.975, g - 1) * se;
     out->ci_lo = out->mean - h;
     out->ci_hi = out->mean + h;
 }
@@ -246,7 +268,7 @@ void pb_stats_best_mean(const double *const *x, const size_t *n, size_t k,
     /* Bonferroni: every group's t interval at level 1 - 0.05 / k; all k
      * hold together with probability >= 95%, so the one of the group the
      * data picked holds too, whichever it is. */
-    double h = gsl_cdf_tdist_Pinv(1 - 0.025 / (double)k, (double)(top_n - 1)) *
+    double h = pb_stats_t_quantile(1 - 0.025 / (double)k, (double)(top_n - 1)) *
                top_sd / sqrt((double)top_n);
     *lo = top - h;
     *hi = top + h;
@@ -516,7 +538,7 @@ void pb_stats_compare(const double *a, size_t na, const double *b, size_t nb,
                       (q1 * q1 / (n1 - 1) + q2 * q2 / (n2 - 1));
         o->welch_t = o->diff / o->welch_se;
         o->welch_p = 2.0 * gsl_cdf_tdist_Q(fabs(o->welch_t), o->welch_df);
-        double h = gsl_cdf_tdist_Pinv(0.975, o->welch_df) * o->welch_se;
+        double h = pb_stats_t_quantile(0.975, o->welch_df) * o->welch_se;
         o->diff_lo = o->diff - h;
         o->diff_hi = o->diff + h;
     }

@@ -74,6 +74,11 @@ uint32_t pb_stats_stream_seed(uint64_t seed, const char *a, const char *b);
  * the report can say so instead of printing an impossible bound. */
 void pb_stats_clip(pb_summary *s, double lo, double hi);
 
+/* gsl_cdf_tdist_Pinv(p, df), remembered: a report asks for the same few
+ * (p, df) thousands of times (every summary, every power bisection step),
+ * and each GSL call iterates. The value is GSL's, bit for bit. */
+double pb_stats_t_quantile(double p, double df);
+
 /* Quantile q in [0,1] of x (NANs skipped), R type 7. NAN when empty. */
 double pb_stats_quantile(const double *x, size_t n, double q);
 

@@ -2,6 +2,7 @@
  * that a warning is worth reading: each says which check fired and what
  * it found, never only "something is off". */
 #include "pb_warn.h"
+#include "pb_stats.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -9,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <gsl/gsl_cdf.h>
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 
@@ -428,14 +428,14 @@ static pb_verdict multiplicity(const pb_answer_rt *a, size_t k)
     if (strcmp(a->estimator, "solo_geomean_t") == 0) {
         if (a->n < 2 || !isfinite(a->rel_se))
             return a->verdict;
-        double q = gsl_cdf_tdist_Pinv(1 - alpha / 2, (double)a->n - 1);
+        double q = pb_stats_t_quantile(1 - alpha / 2, (double)a->n - 1);
         lo = a->estimate * exp(-q * a->rel_se);
         hi = a->estimate * exp(q * a->rel_se);
     } else {
         const pb_ratio *x = &a->ratio;
         if (!isfinite(x->df) || !isfinite(x->a))
             return a->verdict;
-        double q = gsl_cdf_tdist_Pinv(1 - alpha / 2, x->df);
+        double q = pb_stats_t_quantile(1 - alpha / 2, x->df);
         pb_ratio_fieller(x->a, x->va, x->b, x->vb, q, &lo, &hi, &unb);
         if (lo < 0)
             lo = 0;
