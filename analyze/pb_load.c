@@ -80,6 +80,12 @@ typedef struct walk_ctx {
     seen_set dirs, files;
     content_set runs;
     size_t added;
+    /* The listing of the directory being walked and the child of it being
+     * loaded: a summary's check for run files beside it reads this
+     * listing instead of opening the directory again. */
+    struct dirent **ents;
+    int n_ents;
+    const char *child;
 } walk_ctx;
 
 /* The path of an earlier run with the same content, or NULL after adding
@@ -328,6 +334,33 @@ static int is_run_json(const char *name)
            strcmp(name, "summary.json") != 0;
 }
 
+static int has_metrics_near(const char *dir, int depth);
+
+/* Whether entry name of dir is a run file, or (depth > 0) a directory
+ * holding one within depth - 1 further levels. */
+static int entry_has_metrics(const char *dir, const char *name, unsigned char type,
+                             int depth)
+{
+    if (name[0] == '.')
+        return 0;
+    if (is_run_json(name))
+        return 1;
+    /* d_type spares a stat per entry; DT_UNKNOWN and links are still
+     * stat'ed (stat follows the link, as before). */
+    if (depth <= 0 || type == DT_REG)
+        return 0;
+    int found = 0;
+    char *p = malloc(strlen(dir) + strlen(name) + 2);
+    if (p) {
+        sprintf(p, "%s/%s", dir, name);
+        struct stat st;
+        if (type == DT_DIR || (stat(p, &st) == 0 && S_ISDIR(st.st_mode)))
+            found = has_metrics_near(p, depth - 1);
+        free(p);
+    }
+    return found;
+}
+
 static int has_metrics_near(const char *dir, int depth)
 {
     DIR *d = opendir(dir);
@@ -335,25 +368,8 @@ static int has_metrics_near(const char *dir, int depth)
         return 0;
     struct dirent *e;
     int found = 0;
-    while (!found && (e = readdir(d))) {
-        if (e->d_name[0] == '.')
-            continue;
-        if (is_run_json(e->d_name)) {
-            found = 1;
-        } else if (depth > 0 && e->d_type != DT_REG) {
-            /* d_type spares a stat per entry; DT_UNKNOWN and links are
-             * still stat'ed (stat follows the link, as before). */
-            char *p = malloc(strlen(dir) + strlen(e->d_name) + 2);
-            if (p) {
-                sprintf(p, "%s/%s", dir, e->d_name);
-                struct stat st;
-                if (e->d_type == DT_DIR ||
-                    (stat(p, &st) == 0 && S_ISDIR(st.st_mode)))
-                    found = has_metrics_near(p, depth - 1);
-                free(p);
-            }
-        }
-    }
+    while (!found && (e = readdir(d)))
+        found = entry_has_metrics(dir, e->d_name, e->d_type, depth);
     closedir(d);
     return found;
 }
@@ -491,7 +507,13 @@ static void load_file(walk_ctx *c, const char *path)
         if (pb_json_arr(root, "runs") && pb_json_obj(root, "aggregate")) {
             size_t dl = (size_t)(base_name(path) - path);
             char *dir = dl ? strndup(path, dl) : strdup(".");
-            int near = dir && has_metrics_near(dir, 1);
+            int near = 0;
+            if (dir && c->child == path) {
+                for (int i = 0; i < c->n_ents && !near; i++)
+                    near = entry_has_metrics(dir, c->ents[i]->d_name, c->ents[i]->d_type, 1);
+            } else {
+                near = dir && has_metrics_near(dir, 1);
+            }
             free(dir);
             if (near) {
                 c->ds->files_duplicate++;
@@ -600,6 +622,8 @@ static void walk(walk_ctx *c, const char *path, int depth, int explicit_arg)
             return;
         }
         size_t pl = strlen(path);
+        struct dirent **outer_ents = c->ents;
+        int outer_n = c->n_ents;
         for (int i = 0; i < n; i++) {
             const char *nm = ents[i]->d_name;
             /* Hidden entries: ".", "..", and the collector's temp files
@@ -619,13 +643,17 @@ static void walk(walk_ctx *c, const char *path, int depth, int explicit_arg)
                 if (child) {
                     sprintf(child, "%s%s%s", path,
                             pl && path[pl - 1] == '/' ? "" : "/", nm);
+                    c->ents = ents, c->n_ents = n, c->child = child;
                     walk(c, child, depth + 1, 0);
+                    c->child = NULL;
                     free(child);
                 }
             }
-            free(ents[i]);
         }
+        for (int i = 0; i < n; i++)
+            free(ents[i]);
         free(ents);
+        c->ents = outer_ents, c->n_ents = outer_n;
         return;
     }
     if (!explicit_arg && !is_json_name(base_name(path)))
