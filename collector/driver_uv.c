@@ -390,9 +390,17 @@ void pb_uvdrv_close(pb_uvdrv *d)
     if (d->has_sigpipe)
         uv_close((uv_handle_t *)&d->sigpipe, NULL);
     d->has_sigpipe = 0;
-    uv_walk(&d->loop, close_any, NULL);
-    uv_run(&d->loop, UV_RUN_DEFAULT);
-    uv_loop_close(&d->loop);
+    /* A callback that runs while the handles close (an agent releasing its
+     * hold, a Ctrl-C arriving now) may call uv_stop, which ends that run
+     * early with handles still closing; uv_loop_close then fails (EBUSY)
+     * and the loop's own memory leaks. Run again until it closes (bounded:
+     * every pass closes what is left). */
+    for (int pass = 0; pass < 16; pass++) {
+        uv_walk(&d->loop, close_any, NULL);
+        uv_run(&d->loop, UV_RUN_DEFAULT);
+        if (uv_loop_close(&d->loop) != UV_EBUSY)
+            break;
+    }
     free(d->ts);
     free(d->done);
     free(d->done_rc);
