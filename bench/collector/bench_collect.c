@@ -40,6 +40,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench_emu.h"
 #include "pb_fs.h"
 
 static const char *g_collect, *g_emu;
@@ -47,62 +48,6 @@ static int g_tokens = 100;
 static char g_dir[4096];
 static int g_pin;
 static char g_api_arg[64];  /* "--api=NAME", or empty: the plan's (generate) */
-
-/* In a forked child before exec: the affinity survives exec. */
-static void pin_child(int cpu)
-{
-    if (!g_pin)
-        return;
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    if (sched_setaffinity(0, sizeof set, &set) != 0)
-        perror("bench_collect: sched_setaffinity");
-}
-
-static pid_t start_emu(const char *trace, int *port)
-{
-    int fd[2];
-    if (pipe(fd) != 0)
-        exit(1);
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(fd[1], 1);
-        close(fd[0]);
-        pin_child(1);
-        /* --len-mean: collect's requests are seeded, and a seeded response
-         * stops at its natural length when num_predict is longer; a huge
-         * natural length keeps every response at num_predict tokens. */
-        execl(g_emu, g_emu, "--ideal", "--listen", "127.0.0.1:0", "--num-parallel", "1024",
-              "--max-queue", "4096", "--len-mean", "1000000", "--trace", trace, "--quiet",
-              (char *)NULL);
-        perror(g_emu);
-        _exit(127);
-    }
-    close(fd[1]);
-    FILE *f = fdopen(fd[0], "r");
-    char line[256];
-    *port = 0;
-    while (fgets(line, sizeof line, f)) {
-        char *p = strstr(line, "127.0.0.1:");
-        if (p) {
-            *port = atoi(p + 10);
-            break;
-        }
-    }
-    fclose(f);
-    if (!*port) {
-        fprintf(stderr, "bench_collect: %s did not print its port\n", g_emu);
-        exit(1);
-    }
-    return pid;
-}
-
-static void stop_emu(pid_t pid)
-{
-    kill(pid, SIGTERM);
-    waitpid(pid, NULL, 0);
-}
 
 static int run_collect(const char *plan, const char *out, int solo, struct rusage *ru)
 {
@@ -112,7 +57,8 @@ static int run_collect(const char *plan, const char *out, int solo, struct rusag
         snprintf(log, sizeof log, "%s.log", out);
         if (!freopen(log, "w", stderr))
             _exit(127);
-        pin_child(0);
+        if (g_pin)
+            bench_pin("bench_collect", 0);
         execl(g_collect, g_collect, "--plan", plan, "--out", out, "--quiet",
               "--runs=1", solo ? "--runs=1" : "--no-solo",
               g_api_arg[0] ? g_api_arg : (char *)NULL, (char *)NULL);
@@ -227,11 +173,11 @@ static double solo_reference(const char *rt)
     snprintf(plan, sizeof plan, "%s/ref-%s.json", g_dir, rt);
     snprintf(out, sizeof out, "%s/ref-%s", g_dir, rt);
     int port;
-    pid_t e = start_emu(trace, &port);
+    pid_t e = bench_emu_start("bench_collect", g_emu, trace, g_pin ? 1 : -1, &port);
     write_plan(plan, 1, rt, port);
     struct rusage ru;
     int rc = run_collect(plan, out, 1, &ru);
-    stop_emu(e);
+    bench_emu_stop(e);
     char path[4300];
     snprintf(path, sizeof path, "%s/%s/default/run_1.json", out, rt);
     cJSON *t = load(path);
@@ -253,11 +199,11 @@ static void bench(const char *rt, int n, double dsolo)
     snprintf(plan, sizeof plan, "%s/%s-%d.json", g_dir, rt, n);
     snprintf(out, sizeof out, "%s/%s-%d", g_dir, rt, n);
     int port;
-    pid_t e = start_emu(trace, &port);
+    pid_t e = bench_emu_start("bench_collect", g_emu, trace, g_pin ? 1 : -1, &port);
     write_plan(plan, n, rt, port);
     struct rusage ru;
     int rc = run_collect(plan, out, 0, &ru);
-    stop_emu(e);
+    bench_emu_stop(e);
     snprintf(path, sizeof path, "%s/%s/default/run_1.json", out, rt);
     cJSON *t = load(path);
     const cJSON *c = t ? phase(t, "concurrent") : NULL;

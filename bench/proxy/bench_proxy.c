@@ -43,6 +43,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "bench_emu.h"
 #include "pb_fs.h"
 #include "proxy.h"
 
@@ -50,59 +51,6 @@ static const char *g_collect, *g_emu;
 static int g_tokens = 100, g_pin, g_reps = 3;
 #define MAX_REPS 16
 static char g_dir[4096];
-
-static void pin_self(int cpu)
-{
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    if (sched_setaffinity(0, sizeof set, &set) != 0)
-        perror("bench_proxy: sched_setaffinity");
-}
-
-static pid_t start_emu(const char *trace, int *port)
-{
-    int fd[2];
-    if (pipe(fd) != 0)
-        exit(1);
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(fd[1], 1);
-        close(fd[0]);
-        if (g_pin)
-            pin_self(1);
-        /* --len-mean: a seeded answer stops at its natural length; a huge
-         * one keeps every answer at num_predict tokens. */
-        execl(g_emu, g_emu, "--ideal", "--listen", "127.0.0.1:0", "--num-parallel", "1024",
-              "--max-queue", "4096", "--len-mean", "1000000", "--trace", trace, "--quiet",
-              (char *)NULL);
-        perror(g_emu);
-        _exit(127);
-    }
-    close(fd[1]);
-    FILE *f = fdopen(fd[0], "r");
-    char line[256];
-    *port = 0;
-    while (fgets(line, sizeof line, f)) {
-        char *p = strstr(line, "127.0.0.1:");
-        if (p) {
-            *port = atoi(p + 10);
-            break;
-        }
-    }
-    fclose(f);
-    if (!*port) {
-        fprintf(stderr, "bench_proxy: %s did not print its port\n", g_emu);
-        exit(1);
-    }
-    return pid;
-}
-
-static void stop_emu(pid_t pid)
-{
-    kill(pid, SIGTERM);
-    waitpid(pid, NULL, 0);
-}
 
 static void write_plan(const char *path, int n, int port)
 {
@@ -292,7 +240,7 @@ static void run_one(uv_loop_t *loop, int n, int via_proxy, int solo, result *r)
     snprintf(plan, sizeof plan, "%s/%s-%d%s-r%d.json", g_dir, mode, n, solo ? "-solo" : "", k);
     snprintf(out, sizeof out, "%s/%s-%d%s-r%d", g_dir, mode, n, solo ? "-solo" : "", k);
     int port;
-    pid_t e = start_emu(trace, &port);
+    pid_t e = bench_emu_start("bench_proxy", g_emu, trace, g_pin ? 1 : -1, &port);
     pb_proxy *px = NULL;
     uint64_t px_origin = 0;
     if (via_proxy) {
@@ -316,7 +264,7 @@ static void run_one(uv_loop_t *loop, int n, int via_proxy, int solo, result *r)
         pb_proxy_close(px, on_closed, &done);
         uv_run(loop, UV_RUN_DEFAULT);
     }
-    stop_emu(e);
+    bench_emu_stop(e);
     snprintf(path, sizeof path, "%s/uv/default/run_1.json", out);
     cJSON *t = load(path);
     const cJSON *c = t ? phase(t, solo ? "solo" : "concurrent") : NULL;
@@ -449,7 +397,7 @@ int main(int argc, char **argv)
     /* As collect: a client gone mid-write is EPIPE, not death. */
     signal(SIGPIPE, SIG_IGN);
     if (g_pin)
-        pin_self(0); /* collect inherits it */
+        bench_pin("bench_proxy", 0); /* collect inherits it */
     uv_loop_t loop;
     uv_loop_init(&loop);
     printf("ideal emulator in a separate process, %d tokens per request, %ld CPUs, %s\n",
