@@ -15,6 +15,7 @@
 #include "pb_hash.h"
 #include "pb_text.h"
 #include "pb_json.h"
+#include "pb_json_arena.h"
 
 /* Set of (dev, ino) pairs: directories already walked (symlink loops) and
  * files already loaded (a run reached twice must count once). Open
@@ -63,10 +64,11 @@ static int seen_add(seen_set *s, uint64_t d, uint64_t i)
     return 0;
 }
 
-/* Runs loaded so far by content (FNV-1a 64 of the bytes, and the length):
+/* Runs loaded so far by content (pb_hash_words64 of the bytes, and the length):
  * a copy of a run (`cp -r sweep sweep.bak` beside it) has another inode but
  * the same bytes, and must not count twice. Open addressing; the first
- * path is kept to name in the Data quality line. */
+ * path is kept to name in the Data quality line, and to compare the bytes
+ * when hash and length match (a hash collision must never drop a run). */
 typedef struct content_set {
     uint64_t *h;
     size_t *len;
@@ -86,12 +88,28 @@ typedef struct walk_ctx {
     struct dirent **ents;
     int n_ents;
     const char *child;
+    /* Every file's tree is parsed into this one buffer (pb_json_arena.h):
+     * never cJSON_Delete'd, gone at the next file. */
+    pb_json_arena *json;
 } walk_ctx;
 
-/* The path of an earlier run with the same content, or NULL after adding
- * this one (NULL too when out of memory: counted rather than lost). */
-static const char *content_seen(content_set *s, uint64_t h, size_t len, const char *path)
+/* Whether the file at path holds exactly buf[0..len). */
+static int same_bytes(const char *path, const char *buf, size_t len)
 {
+    char *other, err[256];
+    size_t olen;
+    if (pb_fs_read_all(path, len, &other, &olen, err, sizeof err) != 0)
+        return 0;
+    int same = olen == len && memcmp(other, buf, len) == 0;
+    free(other);
+    return same;
+}
+
+/* The path of an earlier run with the same bytes, or NULL after adding
+ * this one (NULL too when out of memory: counted rather than lost). */
+static const char *content_seen(content_set *s, const char *buf, size_t len, const char *path)
+{
+    uint64_t h = pb_hash_words64(buf, len);
     if (2 * (s->n + 1) > s->cap) {
         content_set g = {0};
         g.cap = s->cap ? s->cap * 2 : 1024;
@@ -116,7 +134,7 @@ static const char *content_seen(content_set *s, uint64_t h, size_t len, const ch
     }
     size_t k = (size_t)(h ^ (h >> 31)) & (s->cap - 1);
     while (s->path[k]) {
-        if (s->h[k] == h && s->len[k] == len)
+        if (s->h[k] == h && s->len[k] == len && same_bytes(s->path[k], buf, len))
             return s->path[k];
         k = (k + 1) & (s->cap - 1);
     }
@@ -443,7 +461,7 @@ static void load_file(walk_ctx *c, const char *path)
         return;
     }
     const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
+    cJSON *root = pb_json_arena_parse(c->json, buf, len, &end);
     size_t lead = 0;
     while (lead < len && strchr(" \t\r\n", buf[lead]))
         lead++;
@@ -475,14 +493,12 @@ static void load_file(walk_ctx *c, const char *path)
                  "%zu): a damaged or concatenated file; re-collect or repair the run",
                  len - tail, tail);
         skip(c, path, reason);
-        cJSON_Delete(root);
         free(buf);
         return;
     }
     if (pb_text_json_has_nul_escape(buf, len)) {
         skip(c, path, "a string holds \\u0000 (a NUL character), which would cut a name "
              "short; remove it");
-        cJSON_Delete(root);
         free(buf);
         return;
     }
@@ -490,7 +506,6 @@ static void load_file(walk_ctx *c, const char *path)
         snprintf(reason, sizeof reason, "top-level JSON value is %s, expected "
                  "an object; not a run file", pb_json_type(root));
         skip(c, path, reason);
-        cJSON_Delete(root);
         free(buf);
         return;
     }
@@ -557,7 +572,7 @@ static void load_file(walk_ctx *c, const char *path)
             snprintf(reason, sizeof reason, "impossible value: %s; the run is not used "
                      "(a damaged or edited file?)", err);
             skip(c, path, reason);
-        } else if ((first = content_seen(&c->runs, pb_hash_fnv1a64(buf, len), len,
+        } else if ((first = content_seen(&c->runs, buf, len,
                                          path))) {
             pb_dataset_pop_run(c->ds);
             snprintf(reason, sizeof reason, "same content as %.300s (a copy of a run "
@@ -570,7 +585,6 @@ static void load_file(walk_ctx *c, const char *path)
             c->added++;
         }
     }
-    cJSON_Delete(root);
     free(buf);
 }
 
@@ -779,7 +793,7 @@ static size_t load_all(pb_dataset *ds, char *const *paths, pb_load_input *in, in
     }
     /* One walk context for all inputs: a file reached from two inputs
      * still counts once (under the first). */
-    walk_ctx c = {.ds = ds, .o = o};
+    walk_ctx c = {.ds = ds, .o = o, .json = pb_json_arena_new()};
     for (int i = 0; i < n; i++) {
         if (!in) {
             size_t first = ds->n_runs;
@@ -800,6 +814,7 @@ static size_t load_all(pb_dataset *ds, char *const *paths, pb_load_input *in, in
     free(c.dirs.dev), free(c.dirs.ino), free(c.dirs.used);
     free(c.files.dev), free(c.files.ino), free(c.files.used);
     content_free(&c.runs);
+    pb_json_arena_free(c.json);
     return c.added;
 }
 
