@@ -300,38 +300,24 @@ int pb_fs_write_atomic(const char *path, const void *data, size_t len,
     return pb_fs_write_atomic_with(path, emit_whole, &w, err, errlen);
 }
 
-int pb_fs_read_all(const char *path, size_t max_bytes, char **out,
-                   size_t *outlen, char *err, size_t errlen)
+int pb_fs_read_fd(int fd, const struct stat *st, size_t max_bytes, char **out,
+                  size_t *outlen, char *err, size_t errlen)
 {
     *out = NULL;
     *outlen = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(err, errlen, "cannot open: %s", strerror(errno));
-        return -1;
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        snprintf(err, errlen, "cannot stat: %s", strerror(errno));
-        close(fd);
-        return -1;
-    }
-    if (!S_ISREG(st.st_mode)) {
+    if (!S_ISREG(st->st_mode)) {
         snprintf(err, errlen, "not a regular file");
-        close(fd);
         return -1;
     }
-    if ((unsigned long long)st.st_size > max_bytes) {
+    if ((unsigned long long)st->st_size > max_bytes) {
         snprintf(err, errlen, "file is %lld bytes, over the %zu-byte limit",
-                 (long long)st.st_size, max_bytes);
-        close(fd);
+                 (long long)st->st_size, max_bytes);
         return -2;
     }
-    size_t cap = (size_t)st.st_size;
+    size_t cap = (size_t)st->st_size;
     char *buf = malloc(cap + 1);
     if (!buf) {
         snprintf(err, errlen, "out of memory for %zu bytes", cap);
-        close(fd);
         return -1;
     }
     size_t got = 0;
@@ -343,18 +329,38 @@ int pb_fs_read_all(const char *path, size_t max_bytes, char **out,
                 continue;
             snprintf(err, errlen, "cannot read: %s", strerror(errno));
             free(buf);
-            close(fd);
             return -1;
         }
         if (r == 0)
             break;
         got += (size_t)r;
     }
-    close(fd);
     buf[got] = '\0';
     *out = buf;
     *outlen = got;
     return 0;
+}
+
+int pb_fs_read_all(const char *path, size_t max_bytes, char **out,
+                   size_t *outlen, char *err, size_t errlen)
+{
+    *out = NULL;
+    *outlen = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot open: %s", strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    int rc;
+    if (fstat(fd, &st) != 0) {
+        snprintf(err, errlen, "cannot stat: %s", strerror(errno));
+        rc = -1;
+    } else {
+        rc = pb_fs_read_fd(fd, &st, max_bytes, out, outlen, err, errlen);
+    }
+    close(fd);
+    return rc;
 }
 
 int pb_fs_find_program(const char *name, char *out, size_t len)

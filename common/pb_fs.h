@@ -51,6 +51,13 @@ int pb_fs_mkdirs(const char *dir, char *err, size_t errlen);
 int pb_fs_read_all(const char *path, size_t max_bytes, char **out,
                    size_t *outlen, char *err, size_t errlen);
 
+/* The same for a file the caller has open, with st its fstat: a directory
+ * walk that opens files relative to their folder (openat) and needs their
+ * identity before reading. Does not close fd. */
+struct stat;
+int pb_fs_read_fd(int fd, const struct stat *st, size_t max_bytes, char **out,
+                  size_t *outlen, char *err, size_t errlen);
+
 /* The file execvp would run for `name`: name itself when it holds a '/',
  * else the first executable regular file of that name in PATH's folders
  * (/usr/local/bin:/usr/bin:/bin when PATH is unset or empty). Returns 0

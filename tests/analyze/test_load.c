@@ -308,6 +308,74 @@ static void test_bad_input(void **st)
     assert_int_equal(system(cmd), 0);
 }
 
+/* ---- the directory walk ---- */
+
+#define SUMMARY "{\"runs\": [], \"aggregate\": {}}"
+
+static void mkdirs(const char *rel)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s/%s'", tmpdir, rel);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* What the walk must keep however it lists directories: a summary.json
+ * is a repeat when a run file sits beside it or one level down (in a
+ * folder sorting before or after it), an orphan otherwise; a run reached
+ * through a link counts once; the depth limit holds; runs load in path
+ * order whatever order the folders were made in. */
+static void test_walk_layouts(void **st)
+{
+    (void)st;
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/pb_test_walk_XXXXXX");
+    assert_non_null(mkdtemp(tmpdir));
+    /* Made in reverse order: the listing order is not the load order. */
+    mkdirs("rt/d_same/run_1");
+    mkdirs("rt/c_after/run_1/zz");
+    mkdirs("rt/b_orphan/run_1");
+    mkdirs("rt/a_below/run_1/run_1");
+    put("rt/d_same/run_1/summary.json", SUMMARY);
+    put("rt/d_same/run_1/metrics.json", RUST("40", "0.8", "10", "4"));
+    put("rt/c_after/run_1/summary.json", SUMMARY);
+    put("rt/c_after/run_1/zz/metrics.json", RUST("30", "0.6", "10", "3"));
+    put("rt/b_orphan/run_1/summary.json", SUMMARY);
+    put("rt/a_below/run_1/summary.json", SUMMARY);
+    put("rt/a_below/run_1/run_1/metrics.json", RUST("50", "1.0", "10", "5"));
+    /* A second name for a run already loaded. */
+    char p[600], q[600];
+    snprintf(p, sizeof p, "%s/rt/d_same/run_1/metrics.json", tmpdir);
+    snprintf(q, sizeof q, "%s/rt/d_same/run_1/zlink.json", tmpdir);
+    assert_int_equal(symlink(p, q), 0);
+    /* 66 levels: the run at the bottom is beyond PB_LOAD_MAX_DEPTH. */
+    char deep[700] = "deep";
+    for (int i = 0; i < 65; i++)
+        strcat(deep, "/d");
+    mkdirs(deep);
+    snprintf(p, sizeof p, "%s/metrics.json", deep);
+    put(p, RUST("50", "1.0", "10", "5"));
+
+    char *paths[] = {tmpdir};
+    pb_dataset ds = {0};
+    pb_load_opts o = quiet_opts();
+    assert_int_equal(pb_load_paths(&ds, paths, 1, &o), 3);
+    assert_int_equal(ds.n_runs, 3);
+    const char *order[] = {"a_below", "c_after", "d_same"};
+    for (int i = 0; i < 3; i++)
+        assert_non_null(strstr(ds.runs[i].path, order[i]));
+    assert_string_equal(ds.runs[0].config, "a_below");
+    assert_int_equal(ds.files_duplicate, 3);
+    assert_non_null(strstr(reason_of(&ds, "b_orphan/run_1/summary.json"),
+                           "without its metrics.json"));
+    assert_null(reason_of(&ds, "a_below"));
+    assert_null(reason_of(&ds, "c_after"));
+    assert_int_equal(ds.files_revisited, 1);
+    assert_non_null(strstr(reason_of(&ds, "/d/d/d"), "deeper than 64"));
+    pb_dataset_free(&ds);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+    assert_int_equal(system(cmd), 0);
+}
+
 /* Numbers that are finite but outside int: casting them to int is undefined
  * behaviour (C11 6.3.1.4), which on x86 silently yields INT_MIN. Such a file
  * must be refused with its reason (parbench), or the field treated as
@@ -408,6 +476,7 @@ int main(void)
         cmocka_unit_test(test_tr115_fixtures),
         cmocka_unit_test(test_tr115_reproduction),
         cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_walk_layouts),
         cmocka_unit_test(test_out_of_range_ints),
         cmocka_unit_test(test_requests_per_agent),
     };
