@@ -140,7 +140,7 @@ static int write_report(const char *path, const pb_report_opts *ro,
     if (path && f) {
         char err[600];
         fclose(f);
-        if (rc == 0 && pb_fs_write_atomic(path, md, len, err, sizeof err)) {
+        if (rc == 0 && pb_fs_write_derived(path, md, len, err, sizeof err)) {
             pb_cli_error("%s: %s; check the folder exists and is writable", path, err);
             rc = -1;
         }

@@ -215,8 +215,9 @@ int pb_fs_out_write(pb_fs_out *o, const void *data, size_t len)
     return o->failed ? -1 : 0;
 }
 
-int pb_fs_write_atomic_with(const char *path, pb_fs_emit_fn emit, void *ud,
-                            char *err, size_t errlen)
+/* durable: fsync the file before the rename and the folder after it. */
+static int write_atomic(const char *path, pb_fs_emit_fn emit, void *ud, int durable,
+                        char *err, size_t errlen)
 {
     char dir[4096], tmp[4200];
     if (errlen)
@@ -252,7 +253,7 @@ int pb_fs_write_atomic_with(const char *path, pb_fs_emit_fn emit, void *ud,
         goto fail;
     /* fsync before rename: otherwise a power cut can leave the new name
      * pointing at an empty file on some file systems. */
-    if (fsync(fd) != 0) {
+    if (durable && fsync(fd) != 0) {
         snprintf(err, errlen, "cannot fsync %s: %s", tmp, strerror(errno));
         goto fail;
     }
@@ -269,7 +270,7 @@ int pb_fs_write_atomic_with(const char *path, pb_fs_emit_fn emit, void *ud,
     }
     /* Persist the directory entry too (the rename itself). Failure here is
      * not fatal for correctness of the content, so it is ignored. */
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int dfd = durable ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
     if (dfd >= 0) {
         (void)fsync(dfd);
         close(dfd);
@@ -293,11 +294,24 @@ static int emit_whole(pb_fs_out *o, void *ud)
     return pb_fs_out_write(o, w->data, w->len);
 }
 
+int pb_fs_write_atomic_with(const char *path, pb_fs_emit_fn emit, void *ud,
+                            char *err, size_t errlen)
+{
+    return write_atomic(path, emit, ud, 1, err, errlen);
+}
+
 int pb_fs_write_atomic(const char *path, const void *data, size_t len,
                        char *err, size_t errlen)
 {
     whole w = {data, len};
-    return pb_fs_write_atomic_with(path, emit_whole, &w, err, errlen);
+    return write_atomic(path, emit_whole, &w, 1, err, errlen);
+}
+
+int pb_fs_write_derived(const char *path, const void *data, size_t len,
+                        char *err, size_t errlen)
+{
+    whole w = {data, len};
+    return write_atomic(path, emit_whole, &w, 0, err, errlen);
 }
 
 int pb_fs_read_fd(int fd, const struct stat *st, size_t max_bytes, char **out,

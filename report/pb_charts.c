@@ -121,7 +121,7 @@ static int write_file(const char *dir, const char *name, const char *ext,
                       const void *data, size_t len) {
     char path[4096], err[512];
     snprintf(path, sizeof path, "%s/%s.%s", dir, name, ext);
-    if (pb_fs_write_atomic(path, data, len, err, sizeof err) != 0) {
+    if (pb_fs_write_derived(path, data, len, err, sizeof err) != 0) {
         fprintf(stderr, "analyze: charts: %s (check that --charts points to "
                 "a writable directory)\n", err);
         return -1;

@@ -390,7 +390,7 @@ static int emit(const char *dir, const char *name, int which, const pb_result *r
     }
     fclose(f);
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    int rc = pb_fs_write_atomic(path, buf, len, err, errlen);
+    int rc = pb_fs_write_derived(path, buf, len, err, errlen);
     free(buf);
     return rc;
 }

@@ -662,7 +662,7 @@ int pb_json_out_write(const char *path, const pb_report_opts *op, char *err, siz
     /* The terminator's byte becomes the file's final newline. */
     size_t len = strlen(text);
     text[len] = '\n';
-    rc = pb_fs_write_atomic(path, text, len + 1, err, errlen);
+    rc = pb_fs_write_derived(path, text, len + 1, err, errlen);
 done:
     free(text);
     cJSON_Delete(root);

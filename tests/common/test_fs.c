@@ -111,6 +111,19 @@ static void test_planted_symlink(void **st)
     assert_int_equal(pb_fs_read_all(victim, 1 << 20, &buf, &len, err, sizeof err), 0);
     assert_string_equal(buf, "precious\n");
     free(buf);
+    /* A derived file (no fsync) keeps the other promises: the link at the
+     * destination is replaced, its target untouched, no temp file left. */
+    unlink(path);
+    assert_int_equal(symlink(victim, path), 0);
+    assert_int_equal(pb_fs_write_derived(path, "derived\n", 8, err, sizeof err), 0);
+    assert_int_equal(lstat(path, &sb), 0);
+    assert_true(S_ISREG(sb.st_mode));
+    assert_int_equal(pb_fs_read_all(path, 1 << 20, &buf, &len, err, sizeof err), 0);
+    assert_string_equal(buf, "derived\n");
+    free(buf);
+    assert_int_equal(pb_fs_read_all(victim, 1 << 20, &buf, &len, err, sizeof err), 0);
+    assert_string_equal(buf, "precious\n");
+    free(buf);
     /* An ordinary file's mode (umask 022 here): 0644, as creat() gives. */
     mode_t old = umask(022);
     assert_int_equal(pb_fs_write_atomic(path, "m\n", 2, err, sizeof err), 0);
