@@ -135,8 +135,8 @@ double pb_stats_mw_cdf(size_t n1, size_t n2, double u);
  * largest difference, k the largest integer with P(U <= k - 1) <= 0.025
  * (exact distribution when n1, n2 <= PB_MW_EXACT_MAX and no tied
  * differences, else k = floor(n1 n2 / 2 - 1.959964 sqrt(n1 n2 (n1+n2+1)/12))).
- * lo = hi = NAN when k < 1 (too few values for a 95% interval). Holds all
- * n1 n2 differences in memory (selected, not sorted): above PB_HL_MAX_PAIRS (e.g. 200 runs per side)
+ * lo = hi = NAN when k < 1 (too few values for a 95% interval). Needs all
+ * n1 n2 differences sorted: above PB_HL_MAX_PAIRS (e.g. 200 runs per side)
  * everything is NAN and the report prints n/a, so the cost of a report
  * stays linear in the runs (at such sizes the Welch interval is the one to
  * read). */
