@@ -72,6 +72,9 @@ static const char USAGE[] =
 "                       the largest agent count that keeps efficiency >= PCT\n"
 "                       (default 90)\n"
 "  --max-file-mb N      refuse files larger than N MiB (default 32)\n"
+"  -j, --jobs N         threads that parse files, 1..8 (default: one per CPU\n"
+"                       this process may use, at most 8); the output is the\n"
+"                       same for every N\n"
 "  -q, --quiet          no per-file warnings on stderr\n"
 "  -h, --help           this help\n"
 "  -V, --version        version\n"
@@ -163,6 +166,7 @@ int main(int argc, char **argv)
         {"charts", required_argument, NULL, O_CHARTS},
         {"sequential-ref", required_argument, NULL, O_SEQ},
         {"max-file-mb", required_argument, NULL, O_MAXMB},
+        {"jobs", required_argument, NULL, 'j'},
         {"drop-first", required_argument, NULL, O_DROP},
         {"merge", no_argument, NULL, O_MERGE},
         {"json", required_argument, NULL, O_JSON},
@@ -185,7 +189,7 @@ int main(int argc, char **argv)
     const char *out_path = NULL, *json_path = NULL;
     long long v;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":qhVo:", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":qhVo:j:", longopts, NULL)) != -1) {
         switch (c) {
         case O_REF: {
             char *eq = strchr(optarg, '=');
@@ -232,6 +236,12 @@ int main(int argc, char **argv)
             if (pb_cli_integer(optarg, 0, 1u << 20, &v) || v == 0)
                 return pb_cli_usage_error("--max-file-mb wants 1..1048576, got '%s'", optarg);
             lo.max_file_bytes = (size_t)v << 20;
+            break;
+        case 'j':
+            if (pb_cli_integer(optarg, 1, PB_LOAD_MAX_JOBS, &v))
+                return pb_cli_usage_error("--jobs wants 1..%d threads, got '%s'",
+                                          PB_LOAD_MAX_JOBS, optarg);
+            lo.jobs = (int)v;
             break;
         case O_DROP:
             if (pb_cli_integer(optarg, 0, 1000000, &v))

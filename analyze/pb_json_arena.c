@@ -45,8 +45,12 @@ struct pb_json_arena {
     size_t used;        /* bytes handed out since the last reset */
 };
 
-/* cJSON's hooks take no context: the arena being parsed into. */
-static pb_json_arena *active;
+/* cJSON's hooks take no context: the arena this thread is parsing into,
+ * NULL outside pb_json_arena_parse (then the hooks are malloc and free). */
+static _Thread_local pb_json_arena *active;
+/* Arenas alive; the hooks are installed while there is one. Changed on
+ * one thread only (see the header). */
+static size_t n_live;
 
 static size_t round_up(size_t n)
 {
@@ -78,6 +82,8 @@ static void chunks_free(chunk *c)
 static void *arena_malloc(size_t n)
 {
     pb_json_arena *a = active;
+    if (!a)
+        return malloc(n);
     size_t need = round_up(n) + ARENA_REDZONE;
     if (need < n)
         return NULL;    /* overflow: cJSON reports a failed parse */
@@ -97,11 +103,12 @@ static void *arena_malloc(size_t n)
     return p;
 }
 
-/* cJSON frees only what a failed parse built: the buffer takes it back at
- * the next reset, which poisons it under ASan. */
+/* Inside a parse cJSON frees only what a failed parse built: the buffer
+ * takes it back at the next reset, which poisons it under ASan. */
 static void arena_free(void *p)
 {
-    (void)p;
+    if (!active)
+        free(p);
 }
 
 /* Forgets the previous tree. Several chunks (a large file) become one
@@ -125,19 +132,22 @@ static void arena_reset(pb_json_arena *a)
 
 pb_json_arena *pb_json_arena_new(void)
 {
-    return pb_mem_calloc(1, sizeof(pb_json_arena));
+    pb_json_arena *a = pb_mem_calloc(1, sizeof(pb_json_arena));
+    if (n_live++ == 0) {
+        /* realloc_fn is left NULL: cJSON then reallocates by malloc, copy
+         * and free, all through the hooks. */
+        cJSON_Hooks hooks = {.malloc_fn = arena_malloc, .free_fn = arena_free};
+        cJSON_InitHooks(&hooks);
+    }
+    return a;
 }
 
 cJSON *pb_json_arena_parse(pb_json_arena *a, const char *buf, size_t len,
                            const char **end)
 {
     arena_reset(a);
-    /* realloc_fn is left NULL: cJSON's parse never reallocates. */
-    cJSON_Hooks hooks = {.malloc_fn = arena_malloc, .free_fn = arena_free};
     active = a;
-    cJSON_InitHooks(&hooks);
     cJSON *root = cJSON_ParseWithLengthOpts(buf, len, end, 0);
-    cJSON_InitHooks(NULL);
     active = NULL;
     return root;
 }
@@ -162,4 +172,6 @@ void pb_json_arena_free(pb_json_arena *a)
         return;
     chunks_free(a->head);
     free(a);
+    if (--n_live == 0)
+        cJSON_InitHooks(NULL);
 }

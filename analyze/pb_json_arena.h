@@ -8,13 +8,19 @@
  * way to supply an allocator) and a tree is dropped by reusing the buffer.
  *
  * Rules:
- * - Only the parse goes to the arena: the default allocator is back before
- *   pb_json_arena_parse returns, so whatever a loader allocates later with
- *   cJSON (a printed string, a new node) is ordinary heap memory.
+ * - cJSON's hooks are global, so they are installed when the first arena
+ *   is created and removed when the last one is freed: create and free
+ *   arenas on one thread while no other thread uses cJSON (cJSON's own
+ *   condition for thread safety: hooks set before any thread uses it).
+ * - While arenas exist, only a parse through pb_json_arena_parse allocates
+ *   from an arena (the calling thread's parse); any other cJSON allocation,
+ *   on any thread, is plain malloc/free as without arenas.
  * - A tree from the arena is never given to cJSON_Delete, and nothing in it
  *   is detached and kept: it is valid until the next parse on the same
  *   arena or pb_json_arena_free.
- * - One thread: cJSON's hooks are global.
+ * - One arena per thread at a time; several threads may parse at once,
+ *   each into its own arena. The parse error position comes from `end`
+ *   (cJSON_GetErrorPtr is one global for every thread).
  * - Under AddressSanitizer every allocation is followed by a poisoned red
  *   zone and a reused buffer is poisoned whole, so an overflow, or a read of
  *   a tree after the next parse, is reported as it would be with malloc
@@ -33,8 +39,8 @@ typedef struct pb_json_arena pb_json_arena;
 pb_json_arena *pb_json_arena_new(void);
 
 /* cJSON_ParseWithLengthOpts(buf, len, end, 0) into the arena, after
- * forgetting the previous tree. NULL when buf is not one JSON value (end
- * and cJSON_GetErrorPtr say where, as with cJSON). */
+ * forgetting the previous tree. NULL when buf is not one JSON value; end
+ * (when given) then points where the parse failed. */
 cJSON *pb_json_arena_parse(pb_json_arena *a, const char *buf, size_t len,
                            const char **end);
 

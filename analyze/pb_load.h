@@ -23,10 +23,15 @@ typedef struct pb_load_opts {
     int runtime_level, config_level;
     size_t max_file_bytes;  /* files larger than this are refused */
     int quiet;              /* 1: no per-file warnings on stderr */
+    /* Threads that parse files, the caller's included (0: one per CPU
+     * this process may use, at most PB_LOAD_MAX_JOBS). The result does not
+     * depend on it: files are applied in walk order. */
+    int jobs;
 } pb_load_opts;
 
 #define PB_LOAD_DEFAULT_MAX_BYTES (32u * 1024u * 1024u)
 #define PB_LOAD_MAX_DEPTH 64
+#define PB_LOAD_MAX_JOBS 8
 
 void pb_load_opts_init(pb_load_opts *o);
 

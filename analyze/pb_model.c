@@ -48,7 +48,7 @@ static void server_free(pb_server *sv)
     free(sv->emu_preset);
 }
 
-static void run_free(pb_run *r)
+void pb_run_free(pb_run *r)
 {
     for (size_t i = 0; i < r->n_agents; i++) {
         free(r->agents[i].id);
@@ -90,7 +90,7 @@ static void run_free(pb_run *r)
 void pb_dataset_free(pb_dataset *ds)
 {
     for (size_t i = 0; i < ds->n_runs; i++)
-        run_free(&ds->runs[i]);
+        pb_run_free(&ds->runs[i]);
     free(ds->runs);
     for (size_t i = 0; i < ds->n_skips; i++) {
         free(ds->skips[i].path);
@@ -109,6 +109,20 @@ void pb_dataset_free(pb_dataset *ds)
     memset(ds, 0, sizeof *ds);
 }
 
+void pb_run_init(pb_run *r)
+{
+    memset(r, 0, sizeof *r);
+    r->valid = 1;
+    r->conc_start = r->conc_end = r->wall_s = NAN;
+    r->est_speedup = r->est_efficiency = NAN;
+    r->meas_speedup = r->meas_efficiency = NAN;
+    r->llm_efficiency = NAN;
+    r->max_offset_s = NAN;
+    r->collector_cpu_s = NAN;
+    r->conc_process_s = r->solo_process_s = NAN;
+    r->conc_proc_t0 = r->conc_proc_t1 = NAN;
+}
+
 pb_run *pb_dataset_add_run(pb_dataset *ds)
 {
     if (ds->n_runs == ds->cap_runs) {
@@ -121,16 +135,7 @@ pb_run *pb_dataset_add_run(pb_dataset *ds)
         ds->cap_runs = cap;
     }
     pb_run *r = &ds->runs[ds->n_runs++];
-    memset(r, 0, sizeof *r);
-    r->valid = 1;
-    r->conc_start = r->conc_end = r->wall_s = NAN;
-    r->est_speedup = r->est_efficiency = NAN;
-    r->meas_speedup = r->meas_efficiency = NAN;
-    r->llm_efficiency = NAN;
-    r->max_offset_s = NAN;
-    r->collector_cpu_s = NAN;
-    r->conc_process_s = r->solo_process_s = NAN;
-    r->conc_proc_t0 = r->conc_proc_t1 = NAN;
+    pb_run_init(r);
     return r;
 }
 
@@ -138,7 +143,7 @@ void pb_dataset_pop_run(pb_dataset *ds)
 {
     if (ds->n_runs == 0)
         return;
-    run_free(&ds->runs[--ds->n_runs]);
+    pb_run_free(&ds->runs[--ds->n_runs]);
 }
 
 void pb_dataset_add_skip(pb_dataset *ds, const char *path, const char *reason)

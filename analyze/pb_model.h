@@ -238,6 +238,12 @@ typedef struct pb_dataset {
 /* Releases everything ds owns and zeroes it (safe on a zeroed dataset). */
 void pb_dataset_free(pb_dataset *ds);
 
+/* A zeroed run with its numeric fields NAN, as a loader starts from. */
+void pb_run_init(pb_run *r);
+
+/* Frees what r owns (not r itself). */
+void pb_run_free(pb_run *r);
+
 /* Appends a zeroed run (numeric fields NAN) and returns it, or NULL when
  * out of memory. The pointer is valid until the next append. */
 pb_run *pb_dataset_add_run(pb_dataset *ds);

@@ -1,13 +1,14 @@
 /* pb_json_arena: a tree parsed into the arena equals the tree cJSON builds
  * with malloc (cJSON_Compare), for small files, a file too large for the
- * first chunk, one after the other on the same arena, and malformed input
- * (NULL, with cJSON's own error position); the default allocator is back
- * after every parse. */
+ * first chunk, one after the other on the same arena, on several threads
+ * at once, and malformed input (NULL, with cJSON's own error position in
+ * end); any other cJSON allocation stays on the heap. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,8 +77,10 @@ static void test_malformed(void **st)
     const char *at = cJSON_GetErrorPtr();
     /* cJSON stops at "tru", offset 19 counted by hand. */
     assert_true(at == bad + 19);
-    assert_null(pb_json_arena_parse(a, bad, strlen(bad), &end));
-    assert_true(cJSON_GetErrorPtr() == at);
+    const char *end_a = NULL;
+    assert_null(pb_json_arena_parse(a, bad, strlen(bad), &end_a));
+    assert_true(end_a == at);
+    assert_true(end == at);
     /* The next parse on the same arena is whole. */
     same_as_malloc(a, "{\"ok\": [1, 2]}");
     pb_json_arena_free(a);
@@ -96,10 +99,64 @@ static void test_hooks_restored(void **st)
     size_t used = pb_json_arena_used(a);
     cJSON *d = cJSON_Duplicate(t, 1);
     assert_int_equal(pb_json_arena_used(a), used);
+    char *printed = cJSON_PrintUnformatted(n);
+    assert_string_equal(printed, "{\"s\":\"heap\"}");
+    cJSON_free(printed);
     cJSON_Delete(d);
     cJSON_Delete(n);
     pb_json_arena_free(a);
     pb_json_arena_free(NULL);
+    /* No arena left: the default hooks again. */
+    cJSON *m = cJSON_Parse("[1]");
+    assert_non_null(m);
+    cJSON_Delete(m);
+}
+
+/* Each thread parses documents of its own into its own arena, many times,
+ * and checks every tree against the heap tree parsed beforehand. */
+typedef struct worker {
+    char *docs[8];
+    cJSON *want[8];
+    pb_json_arena *arena;
+    int bad;
+} worker;
+
+static void *parse_many(void *arg)
+{
+    worker *w = arg;
+    for (int round = 0; round < 50; round++)
+        for (int i = 0; i < 8; i++) {
+            cJSON *t = pb_json_arena_parse(w->arena, w->docs[i], strlen(w->docs[i]), NULL);
+            w->bad += !t || !cJSON_Compare(t, w->want[i], 1);
+        }
+    return NULL;
+}
+
+static void test_threads(void **st)
+{
+    (void)st;
+    worker w[3];
+    for (int k = 0; k < 3; k++) {
+        w[k].arena = pb_json_arena_new();   /* on this thread, as the header asks */
+        w[k].bad = 0;
+        for (int i = 0; i < 8; i++) {
+            w[k].docs[i] = big_doc((size_t)(1 + 40 * i + 300 * k));
+            w[k].want[i] = cJSON_Parse(w[k].docs[i]);
+            assert_non_null(w[k].want[i]);
+        }
+    }
+    pthread_t th[3];
+    for (int k = 0; k < 3; k++)
+        assert_int_equal(pthread_create(&th[k], NULL, parse_many, &w[k]), 0);
+    for (int k = 0; k < 3; k++) {
+        pthread_join(th[k], NULL);
+        assert_int_equal(w[k].bad, 0);
+        for (int i = 0; i < 8; i++) {
+            cJSON_Delete(w[k].want[i]);
+            free(w[k].docs[i]);
+        }
+        pb_json_arena_free(w[k].arena);
+    }
 }
 
 int main(void)
@@ -108,6 +165,7 @@ int main(void)
         cmocka_unit_test(test_trees_equal),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_hooks_restored),
+        cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

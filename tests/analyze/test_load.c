@@ -150,6 +150,51 @@ static int rel_ok(double got, double want)
     return 0;
 }
 
+/* Two loads of the same inputs agree on everything the report shows:
+ * runs (in order, with their numbers), skips (in order), the counts. */
+static void assert_same_dataset(const pb_dataset *a, const pb_dataset *b)
+{
+    assert_int_equal(a->n_runs, b->n_runs);
+    for (size_t i = 0; i < a->n_runs; i++) {
+        assert_string_equal(a->runs[i].path, b->runs[i].path);
+        assert_string_equal(a->runs[i].runtime, b->runs[i].runtime);
+        assert_string_equal(a->runs[i].config, b->runs[i].config);
+        assert_int_equal(a->runs[i].run_index, b->runs[i].run_index);
+        assert_memory_equal(&a->runs[i].wall_s, &b->runs[i].wall_s, sizeof(double));
+        assert_memory_equal(&a->runs[i].est_efficiency, &b->runs[i].est_efficiency,
+                            sizeof(double));
+    }
+    assert_int_equal(a->n_skips, b->n_skips);
+    for (size_t i = 0; i < a->n_skips; i++) {
+        assert_string_equal(a->skips[i].path, b->skips[i].path);
+        assert_string_equal(a->skips[i].reason, b->skips[i].reason);
+    }
+    assert_int_equal(a->files_seen, b->files_seen);
+    assert_int_equal(a->files_duplicate, b->files_duplicate);
+    assert_int_equal(a->files_aggregate, b->files_aggregate);
+    assert_int_equal(a->files_manifest, b->files_manifest);
+    assert_int_equal(a->files_revisited, b->files_revisited);
+    assert_int_equal(a->files_copies, b->files_copies);
+    assert_int_equal(a->files_hidden, b->files_hidden);
+    assert_int_equal(a->n_manifests, b->n_manifests);
+}
+
+/* The same inputs loaded with 1, 2 and 5 threads: the same dataset. */
+static void assert_jobs_agree(char **paths, int n)
+{
+    pb_dataset ds[3] = {{0}};
+    int jobs[3] = {1, 2, 5};
+    for (int k = 0; k < 3; k++) {
+        pb_load_opts o = quiet_opts();
+        o.jobs = jobs[k];
+        pb_load_paths(&ds[k], paths, n, &o);
+    }
+    assert_same_dataset(&ds[0], &ds[1]);
+    assert_same_dataset(&ds[0], &ds[2]);
+    for (int k = 0; k < 3; k++)
+        pb_dataset_free(&ds[k]);
+}
+
 static void test_tr115_reproduction(void **st)
 {
     (void)st;
@@ -169,6 +214,7 @@ static void test_tr115_reproduction(void **st)
     assert_int_equal(ds.n_runs, 150);
     assert_int_equal(ds.files_duplicate, 150);
     assert_int_equal(ds.n_skips, 0);
+    assert_jobs_agree(p, 1);
     pb_analysis a;
     assert_int_equal(pb_analysis_build(&ds, 0, 1, NULL, &a), 0);
     assert_int_equal(a.n_rts, 5);
@@ -291,6 +337,8 @@ static void test_bad_input(void **st)
     assert_non_null(strstr(reason_of(&ds, "huge.json"), "over the"));
     assert_non_null(strstr(reason_of(&ds, "rt/loop"), "already visited"));
     assert_null(reason_of(&ds, ".hidden"));
+    /* Every kind of bad file, read by 1, 2 or 5 threads: one outcome. */
+    assert_jobs_agree(paths, 2);
     assert_null(reason_of(&ds, "notes.txt"));
     /* An empty directory alone: nothing loaded, nothing crashes. */
     pb_dataset e = {0};
@@ -370,6 +418,7 @@ static void test_walk_layouts(void **st)
     assert_null(reason_of(&ds, "c_after"));
     assert_int_equal(ds.files_revisited, 1);
     assert_non_null(strstr(reason_of(&ds, "/d/d/d"), "deeper than 64"));
+    assert_jobs_agree(paths, 1);
     pb_dataset_free(&ds);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
