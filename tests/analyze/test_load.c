@@ -390,7 +390,7 @@ static void test_walk_layouts(void **st)
     put("rt/a_below/run_1/summary.json", SUMMARY);
     put("rt/a_below/run_1/run_1/metrics.json", RUST("50", "1.0", "10", "5"));
     /* A second name for a run already loaded. */
-    char p[600], q[600];
+    char p[800], q[600];
     snprintf(p, sizeof p, "%s/rt/d_same/run_1/metrics.json", tmpdir);
     snprintf(q, sizeof q, "%s/rt/d_same/run_1/zlink.json", tmpdir);
     assert_int_equal(symlink(p, q), 0);
