@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,8 +60,14 @@ static void dir_of(const char *path, char *out, size_t outlen)
 }
 
 /* The process umask, read without changing it (umask(2) can only be read by
- * setting it, which would race with other threads creating files). */
-static mode_t umask_now(void)
+ * setting it, which would race with other threads creating files). Read
+ * once (pthread_once: collect writes from several threads): parbench never
+ * changes its umask, and /proc/self/status took four system calls per
+ * written file. */
+static mode_t umask_cached = 022;
+static pthread_once_t umask_once = PTHREAD_ONCE_INIT;
+
+static void umask_read(void)
 {
     FILE *f = fopen("/proc/self/status", "re");
     unsigned mask = 022;
@@ -70,7 +77,13 @@ static mode_t umask_now(void)
             break;
     if (f)
         fclose(f);
-    return (mode_t)mask;
+    umask_cached = (mode_t)mask;
+}
+
+static mode_t umask_now(void)
+{
+    pthread_once(&umask_once, umask_read);
+    return umask_cached;
 }
 
 /* Creates the temp file for path exclusively: "DIR/.BASE.tmp.PID.XXXXXX"
@@ -223,7 +236,10 @@ static int write_atomic(const char *path, pb_fs_emit_fn emit, void *ud, int dura
     if (errlen)
         err[0] = '\0';
     dir_of(path, dir, sizeof dir);
-    if (pb_fs_mkdirs(dir, err, errlen) != 0)
+    /* Most writes go to a folder that exists: one stat, not a mkdir and a
+     * stat per level. */
+    struct stat dst;
+    if ((stat(dir, &dst) != 0 || !S_ISDIR(dst.st_mode)) && pb_fs_mkdirs(dir, err, errlen) != 0)
         return -1;
     /* The leading dot keeps readers (analyze, resume) from picking the temp
      * file up; tmp_create makes it exclusively, never through a link. */

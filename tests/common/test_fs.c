@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "pb_fs.h"
@@ -124,12 +125,25 @@ static void test_planted_symlink(void **st)
     assert_int_equal(pb_fs_read_all(victim, 1 << 20, &buf, &len, err, sizeof err), 0);
     assert_string_equal(buf, "precious\n");
     free(buf);
-    /* An ordinary file's mode (umask 022 here): 0644, as creat() gives. */
-    mode_t old = umask(022);
+    /* An ordinary file's mode (umask 022, set in main): 0644, as creat() gives. */
     assert_int_equal(pb_fs_write_atomic(path, "m\n", 2, err, sizeof err), 0);
-    umask(old);
     assert_int_equal(stat(path, &sb), 0);
     assert_int_equal(sb.st_mode & 0777, 0644);
+    /* A process started with umask 077 gets 0600 (this program again, in
+     * its --write mode: the umask is read once per process, so a fork of
+     * this one would still hold 022). */
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        umask(077);
+        execl("/proc/self/exe", "test_common_fs", "--write", path, (char *)NULL);
+        _exit(127);
+    }
+    int wst;
+    assert_int_equal(waitpid(pid, &wst, 0), pid);
+    assert_true(WIFEXITED(wst) && WEXITSTATUS(wst) == 0);
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
     /* Nothing else left: out.txt, victim and the planted link. */
     assert_int_equal(count_entries(dir), 3);
     unlink(tmp);
@@ -152,8 +166,15 @@ static void test_tmp_pid(void **st)
     assert_int_equal(pb_fs_tmp_pid(".plain"), -1);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (argc == 3 && strcmp(argv[1], "--write") == 0) {
+        char err[512];
+        return pb_fs_write_atomic(argv[2], "m\n", 2, err, sizeof err) == 0 ? 0 : 1;
+    }
+    /* pb_fs reads the umask once per process (its first write): set the one
+     * the mode check below expects before anything is written. */
+    umask(022);
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_streamed),
                                        cmocka_unit_test(test_planted_symlink),
                                        cmocka_unit_test(test_tmp_pid)};
