@@ -50,6 +50,11 @@ static void test_text(void **state)
     /* Issue 13: no raw control character reaches the report (ESC would
      * recolour a terminal showing it); each becomes U+FFFD. */
     EXPECT(text, "esc\x1b[31m\x7f", 0, "esc\xef\xbf\xbd\\[31m\xef\xbf\xbd");
+    /* C1 CSI (U+009B, bytes C2 9B) too; U+00A2 (C2 A2) is a character. */
+    EXPECT(text, "a\xc2\x9b" "b\xc2\xa2" "c\td~#", 0,
+           "a\xef\xbf\xbd" "b\xc2\xa2" "c d\\~\\#");
+    EXPECT(text, "", 0, "");
+    EXPECT(text, "plain run only", 0, "plain run only");
 }
 
 static void test_code_span(void **state)
