@@ -473,7 +473,7 @@ typedef struct job {
     char *path;
     int event;              /* 1: not a file, only the walk's reason */
     int near;               /* summary.json: a run file beside or below it */
-    char *buf;              /* owned until job_run frees it */
+    char *buf;              /* owned; freed by job_apply */
     size_t len;
     file_kind kind;
     char *reason;
@@ -596,8 +596,6 @@ static void job_run(void *item, void *arena)
     const char *end = NULL;
     cJSON *root = pb_json_arena_parse(arena, j->buf, j->len, &end);
     job_classify(j, root, end);
-    free(j->buf);
-    j->buf = NULL;
 }
 
 static void *job_arena_new(void)
@@ -671,6 +669,9 @@ static void job_apply(walk_ctx *c, job *j)
         break;
     }
 done:
+    /* Freed here, on the thread that allocated it: a free from a worker
+     * goes to another malloc arena, under its lock. */
+    free(j->buf);
     free(j->path);
     free(j->reason);
 }
