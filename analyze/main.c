@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "pb_charts.h"
 #include "pb_cli.h"
@@ -13,6 +14,7 @@
 #include "pb_fs.h"
 #include "pb_json_out.h"
 #include "pb_load.h"
+#include "pb_pool.h"
 #include "pb_report.h"
 #include "pb_result.h"
 #include "pb_stats.h"
@@ -76,6 +78,8 @@ static const char USAGE[] =
 "                       this process may use, at most 8); the output is the\n"
 "                       same for every N\n"
 "  -q, --quiet          no per-file warnings on stderr\n"
+"  --timings            say on stderr how long loading, statistics and the\n"
+"                       outputs took (milliseconds)\n"
 "  -h, --help           this help\n"
 "  -V, --version        version\n"
 "\n"
@@ -126,6 +130,14 @@ static void explain_nothing(const pb_dataset *ds)
             "writes (a manifest only describes the sweep); give that DIR.\n");
 }
 
+/* Monotonic milliseconds, for --timings. */
+static double now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
 /* Writes one Markdown document to path (atomically), or stdout when path
  * is NULL. Returns 0, -1 after saying what failed. */
 static int write_report(const char *path, const pb_report_opts *ro,
@@ -155,7 +167,7 @@ static int write_report(const char *path, const pb_report_opts *ro,
 int main(int argc, char **argv)
 {
     enum { O_REF = 256, O_BASE, O_SEED, O_BOOT, O_GROUP, O_CSV, O_CHARTS,
-           O_SEQ, O_MAXMB, O_DROP, O_MERGE, O_JSON, O_KNEE, O_FULL };
+           O_SEQ, O_MAXMB, O_DROP, O_MERGE, O_JSON, O_KNEE, O_FULL, O_TIMINGS };
     static const struct option longopts[] = {
         {"ref", required_argument, NULL, O_REF},
         {"baseline", required_argument, NULL, O_BASE},
@@ -172,6 +184,7 @@ int main(int argc, char **argv)
         {"json", required_argument, NULL, O_JSON},
         {"output", required_argument, NULL, 'o'},
         {"full", required_argument, NULL, O_FULL},
+        {"timings", no_argument, NULL, O_TIMINGS},
         {"knee", required_argument, NULL, O_KNEE},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
@@ -185,7 +198,8 @@ int main(int argc, char **argv)
     const char *csv_dir = NULL, *full_path = NULL;
     pb_load_opts lo;
     pb_load_opts_init(&lo);
-    int c, merge = 0;
+    int c, merge = 0, timings = 0;
+    double t_start = now_ms(), t_load = 0, t_stats = 0, t_out = 0;
     const char *out_path = NULL, *json_path = NULL;
     long long v;
     opterr = 0;
@@ -223,6 +237,7 @@ int main(int argc, char **argv)
             break;
         case O_CSV: csv_dir = optarg; break;
         case O_FULL: full_path = optarg; break;
+        case O_TIMINGS: timings = 1; break;
         case O_CHARTS: ro.charts_dir = optarg; break;
         case O_SEQ: so.sequential_ref = optarg; break;
         case O_KNEE: {
@@ -311,7 +326,9 @@ int main(int argc, char **argv)
     pb_dataset ds = {0};
     ro.inputs = argv + optind;
     ro.n_inputs = n_in;
+    t_load = now_ms();
     pb_load_inputs(&ds, in, n_in, &lo);
+    t_load = now_ms() - t_load;
     int lrc = pb_load_label_inputs(&ds, in, n_in, merge);
     for (int k = 0; k < n_in; k++)
         free(labels[k]);
@@ -336,7 +353,10 @@ int main(int argc, char **argv)
     /* Everything computed once: the front page, the full report, the
      * charts, the CSV and the JSON only render it. */
     pb_result res;
-    if (pb_result_build(&ds, &so, &res) != 0) {
+    t_stats = now_ms();
+    int built = pb_result_build(&ds, &so, &res);
+    t_stats = now_ms() - t_stats;
+    if (built != 0) {
         pb_cli_error("out of memory while computing statistics for %zu runs; free memory and "
                      "run again", ds.n_runs);
         pb_dataset_free(&ds);
@@ -360,6 +380,7 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     ro.res = &res;
+    t_out = now_ms();
     char *link = NULL, *full_auto = NULL, *full_link = NULL;
     if (out_path && ro.charts_dir) {
         link = pb_report_rel_dir(out_path, ro.charts_dir);
@@ -426,6 +447,12 @@ int main(int argc, char **argv)
             pb_cli_error("--json %s: %s", json_path, err);
             rc = EXIT_OUTPUT;
         }
+    }
+    if (timings) {
+        int threads = lo.jobs ? lo.jobs : 1 + pb_pool_default_workers(PB_LOAD_MAX_JOBS - 1);
+        fprintf(stderr, "analyze: timings (ms): load %.2f (%d thread%s), statistics %.2f, "
+                "outputs %.2f, total %.2f\n", t_load, threads, threads == 1 ? "" : "s",
+                t_stats, now_ms() - t_out, now_ms() - t_start);
     }
     if (ds.n_runs == 0)
         explain_nothing(&ds);

@@ -21,6 +21,10 @@ for j in 1 3; do
     mkdir "$T/j$j"
     "$A" -q -j $j "$FX" -o "$T/j$j/r.md" --json "$T/j$j/r.json" --csv "$T/j$j" 2>"$T/j$j/err"
 done
+"$A" -q --timings "$FX/trace" >"$T/t.md" 2>"$T/t.err" || fail "--timings exit status"
+grep -q "^analyze: timings (ms): load [0-9.]* ([0-9]* threads*), statistics [0-9.]*, outputs [0-9.]*, total [0-9.]*$" "$T/t.err" \
+    || fail "--timings line: $(cat "$T/t.err")"
+"$A" -q "$FX/trace" | cmp -s - "$T/t.md" || fail "--timings changed stdout"
 for f in r.md r-full.md r.json runs.csv requests.csv comparisons.csv err; do
     cmp -s "$T/j1/$f" "$T/j3/$f" || fail "--jobs 1 and --jobs 3 differ in $f"
 done
