@@ -205,7 +205,7 @@ static int vs_fill(const pb_analysis *an, const rt_vals *vals, const pb_answer *
             if (m2[i] > 0 && isfinite(m2[i]))
                 m2[b++] = log(m2[i]);
         pb_compare c;
-        pb_stats_compare(m1, a, m2, b, &c);
+        pb_stats_welch(m1, a, m2, b, &c);
         out->ratio = exp(c.diff);
         out->pm = out->ratio * c.welch_se;
         out->lo = exp(c.diff_lo);

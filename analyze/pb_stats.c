@@ -530,8 +530,10 @@ out:
     free(y);
 }
 
-void pb_stats_compare(const double *a, size_t na, const double *b, size_t nb,
-                      pb_compare *o)
+/* The NAN-filled comparison with its summaries and Welch's test; *s1, *s2
+ * are the two samples' summaries. */
+static void welch(const double *a, size_t na, const double *b, size_t nb, pb_compare *o,
+                  pb_summary *s1, pb_summary *s2)
 {
     memset(o, 0, sizeof *o);
     o->mean1 = o->mean2 = o->sd1 = o->sd2 = o->diff = NAN;
@@ -539,22 +541,19 @@ void pb_stats_compare(const double *a, size_t na, const double *b, size_t nb,
     o->welch_p = o->mw_u = o->mw_p = o->cohen_d = NAN;
     o->hedges_g = o->g_lo = o->g_hi = o->welch_p_holm = o->mw_p_holm = NAN;
     o->glass_delta = o->hl_shift = o->hl_lo = o->hl_hi = NAN;
-    pb_summary s1, s2;
-    pb_stats_summarize(a, na, 0, 0, &s1);
-    pb_stats_summarize(b, nb, 0, 0, &s2);
-    o->n1 = s1.n;
-    o->n2 = s2.n;
-    o->mean1 = s1.mean;
-    o->mean2 = s2.mean;
-    o->sd1 = s1.sd;
-    o->sd2 = s2.sd;
-    o->diff = s1.mean - s2.mean;
-    pb_stats_mann_whitney(a, na, b, nb, &o->mw_u, &o->mw_p, &o->mw_exact);
-    pb_stats_hodges_lehmann(a, na, b, nb, &o->hl_shift, &o->hl_lo, &o->hl_hi);
-    if (s1.n < 2 || s2.n < 2)
+    pb_stats_summarize(a, na, 0, 0, s1);
+    pb_stats_summarize(b, nb, 0, 0, s2);
+    o->n1 = s1->n;
+    o->n2 = s2->n;
+    o->mean1 = s1->mean;
+    o->mean2 = s2->mean;
+    o->sd1 = s1->sd;
+    o->sd2 = s2->sd;
+    o->diff = s1->mean - s2->mean;
+    if (s1->n < 2 || s2->n < 2)
         return;
-    double n1 = (double)s1.n, n2 = (double)s2.n;
-    double q1 = s1.sd * s1.sd / n1, q2 = s2.sd * s2.sd / n2;
+    double n1 = (double)s1->n, n2 = (double)s2->n;
+    double q1 = s1->sd * s1->sd / n1, q2 = s2->sd * s2->sd / n2;
     o->welch_se = sqrt(q1 + q2);
     if (o->welch_se > 0) {
         /* Welch-Satterthwaite degrees of freedom (non-integer). */
@@ -566,6 +565,25 @@ void pb_stats_compare(const double *a, size_t na, const double *b, size_t nb,
         o->diff_lo = o->diff - h;
         o->diff_hi = o->diff + h;
     }
+}
+
+void pb_stats_welch(const double *a, size_t na, const double *b, size_t nb,
+                    pb_compare *o)
+{
+    pb_summary s1, s2;
+    welch(a, na, b, nb, o, &s1, &s2);
+}
+
+void pb_stats_compare(const double *a, size_t na, const double *b, size_t nb,
+                      pb_compare *o)
+{
+    pb_summary s1, s2;
+    welch(a, na, b, nb, o, &s1, &s2);
+    pb_stats_mann_whitney(a, na, b, nb, &o->mw_u, &o->mw_p, &o->mw_exact);
+    pb_stats_hodges_lehmann(a, na, b, nb, &o->hl_shift, &o->hl_lo, &o->hl_hi);
+    if (s1.n < 2 || s2.n < 2)
+        return;
+    double n1 = (double)s1.n, n2 = (double)s2.n;
     /* Glass's delta: the baseline's SD alone, so a noisier comparison
      * runtime does not shrink the effect (no equal-variance assumption). */
     if (s2.sd > 0)

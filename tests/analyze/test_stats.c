@@ -145,6 +145,18 @@ static void test_compare_welch_cohen(void **st)
     NEAR(c.hedges_g, -1.0838709677419354, 1e-14);
     NEAR(c.g_lo, -2.4113596729367224, 1e-9);
     NEAR(c.g_hi, 0.24361773745285165, 1e-9);
+    /* pb_stats_welch: the same Welch fields, bit for bit, nothing else. */
+    pb_compare w;
+    pb_stats_welch(a, 5, b, 5, &w);
+    assert_int_equal(w.n1, 5);
+    assert_int_equal(w.n2, 5);
+    assert_memory_equal(&w.diff, &c.diff, sizeof w.diff);
+    assert_memory_equal(&w.welch_se, &c.welch_se, sizeof w.welch_se);
+    assert_memory_equal(&w.welch_df, &c.welch_df, sizeof w.welch_df);
+    assert_memory_equal(&w.welch_p, &c.welch_p, sizeof w.welch_p);
+    assert_memory_equal(&w.diff_lo, &c.diff_lo, sizeof w.diff_lo);
+    assert_memory_equal(&w.diff_hi, &c.diff_hi, sizeof w.diff_hi);
+    assert_true(isnan(w.mw_p) && isnan(w.hl_shift) && isnan(w.hedges_g));
 }
 
 static void test_mann_whitney(void **st)
