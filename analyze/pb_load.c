@@ -293,7 +293,8 @@ static int dir_components(const char *path, char *buf, size_t buflen,
      * "analyze ../data" groups by real names, not by "..". */
     const char *parts[512];
     int np = 0;
-    for (char *tok = strtok(tmp, "/"); tok; tok = strtok(NULL, "/")) {
+    char *save = NULL;   /* strtok_r: called from the pool's threads */
+    for (char *tok = strtok_r(tmp, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
         if (strcmp(tok, ".") == 0)
             continue;
         if (strcmp(tok, "..") == 0) {
@@ -328,7 +329,7 @@ static char *display_runtime(const char *s)
 
 /* Runtime / config / run index from the directory layout (and the --group
  * levels), for formats without labels or when the user asked for levels. */
-static void group_from_dirs(walk_ctx *c, const char *path, pb_run *r)
+static void group_from_dirs(const pb_load_opts *o, const char *path, pb_run *r)
 {
     char buf[PATH_MAX * 2];
     const char *comp[64];
@@ -347,11 +348,11 @@ static void group_from_dirs(walk_ctx *c, const char *path, pb_run *r)
         rt = i + 1 < n ? i + 1 : -1;
         break;
     }
-    if (c->o->config_level > 0)
-        cfg = c->o->config_level - 1 < n ? c->o->config_level - 1 : -1;
-    if (c->o->runtime_level > 0)
-        rt = c->o->runtime_level - 1 < n ? c->o->runtime_level - 1 : -1;
-    if (c->o->runtime_level > 0 || c->o->config_level > 0 || !r->runtime) {
+    if (o->config_level > 0)
+        cfg = o->config_level - 1 < n ? o->config_level - 1 : -1;
+    if (o->runtime_level > 0)
+        rt = o->runtime_level - 1 < n ? o->runtime_level - 1 : -1;
+    if (o->runtime_level > 0 || o->config_level > 0 || !r->runtime) {
         free(r->runtime);
         free(r->config);
         r->runtime = display_runtime(rt >= 0 ? comp[rt] : "(none)");
@@ -480,6 +481,7 @@ typedef struct job {
     pb_manifest man;
     pb_run run;
     uint64_t hash;
+    const pb_load_opts *o;  /* read-only on every thread */
 } job;
 
 static void job_reason(job *j, const char *reason)
@@ -582,6 +584,10 @@ static void job_classify(job *j, const cJSON *root, const char *end)
          * hashing every file, summaries too, was 7% of the time. */
         j->kind = FILE_RUN;
         j->hash = pb_hash_words64(buf, len);
+        /* Its name and groups come from its path alone: worked out here,
+         * off the walk's thread, and dropped if it turns out a copy. */
+        j->run.path = pb_mem_strdup(path);
+        group_from_dirs(j->o, path, &j->run);
     }
 }
 
@@ -662,8 +668,6 @@ static void job_apply(walk_ctx *c, job *j)
             skip_now(c, j->path, "out of memory");
         } else {
             *r = j->run;
-            r->path = strdup(j->path);
-            group_from_dirs(c, j->path, r);
             c->added++;
         }
         break;
@@ -695,6 +699,7 @@ static job *job_reserve(walk_ctx *c, const char *path)
     while (!(j = pb_pool_reserve(c->pool)))
         apply_oldest(c);
     j->path = pb_mem_strdup(path);
+    j->o = c->o;
     return j;
 }
 
