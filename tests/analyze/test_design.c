@@ -234,6 +234,23 @@ static void test_power(void **st)
     NEAR(pb_power_n_needed(1, 1, 1, 0.05, 0.8), 17, 0);
     assert_true(isnan(pb_power_n_needed(1, 1, 0, 0.05, 0.8)));
     assert_true(isinf(pb_power_n_needed(1, 1, 1e-5, 0.05, 0.8)));
+    /* The search against its definition, the smallest n with MDD(n, n) <=
+     * delta found by counting up from 2, over SDs and differences whose
+     * answers run from 2 to a few thousand (and with power < 0.5, where
+     * the normal approximation is no longer below the answer). */
+    const double sds[][2] = {{1, 1}, {0.3, 2.5}, {4, 0.01}, {0, 0}, {1e-3, 1e-3}};
+    const double deltas[] = {10, 2, 1, 0.5, 0.2, 0.1, 0.05};
+    const double powers[] = {0.8, 0.3};
+    for (size_t a = 0; a < sizeof sds / sizeof sds[0]; a++)
+        for (size_t b = 0; b < sizeof deltas / sizeof deltas[0]; b++)
+            for (size_t c = 0; c < 2; c++) {
+                double s1 = sds[a][0], s2 = sds[a][1], d = deltas[b], pw = powers[c];
+                long n = 2;
+                while (n < 20000 && pb_power_mdd(s1, (size_t)n, s2, (size_t)n, 0.05, pw) > d)
+                    n++;
+                if (n < 20000)
+                    NEAR(pb_power_n_needed(s1, s2, d, 0.05, pw), (double)n, 0);
+            }
 }
 
 /* The ratio bootstrap resamples within strata: 2 strata of 5 runs per
