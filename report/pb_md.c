@@ -15,12 +15,11 @@ void pb_md_escape(FILE *out, const char *s)
      * split a table cell, "*" or "_" would turn into emphasis. Plain runs
      * go out in one fwrite (a call per character was a tenth of the
      * full report's rendering). */
-    static const char special[] =
-        "\\|*_`[]<>#~\x7f\xc2"
-        "\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f"
-        "\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f";
     while (s && *s) {
-        size_t n = strcspn(s, special);
+        size_t n = 0;
+        for (unsigned char ch; (ch = (unsigned char)s[n]) >= 0x20 && ch != 0x7f &&
+                               ch != 0xc2 && !strchr("\\|*_`[]<>#~", ch); n++)
+            ;
         fwrite(s, 1, n, out);
         s += n;
         if (!*s)
