@@ -26,6 +26,7 @@
 #include "pb_fs.h"
 #include "signals.h"
 #include "pb_mem.h"
+#include "progress.h"
 
 #define PB_EXEC_KEEP (1024 * 1024) /* bytes of stdout / stderr kept, each */
 #define KILL_GRACE_MS 2000          /* SIGTERM, then SIGKILL this much later */
@@ -220,7 +221,7 @@ static void replay_write(const pb_wf_phase *ph, cJSON *mine, cJSON *other)
     char *text = cJSON_Print(out), e[600], path[4300];
     snprintf(path, sizeof path, "%s/concurrent.replay", ph->exec_dir);
     if (pb_fs_write_atomic(path, text, strlen(text), e, sizeof e) != 0)
-        fprintf(stderr, "collect: exec runtime %s: the requests to replay are not kept: %s\n",
+        pb_progress_say("collect: exec runtime %s: the requests to replay are not kept: %s\n",
                 ph->rt->label, e);
     cJSON_free(text);
     cJSON_Delete(out);
@@ -585,7 +586,7 @@ int pb_driver_exec_run(const pb_wf_phase *ph, pb_wf_agent **ws, int n, uint64_t 
     if (x.spawned) {
         if (write_file(ph->exec_dir, ph->exec_stem, "stdout", x.out[0].data, x.out[0].kept, e2, sizeof e2) != 0 ||
             write_file(ph->exec_dir, ph->exec_stem, "stderr", x.out[1].data, x.out[1].kept, e2, sizeof e2) != 0)
-            fprintf(stderr, "collect: exec runtime %s: output not kept: %s\n", ph->rt->label, e2);
+            pb_progress_say("collect: exec runtime %s: output not kept: %s\n", ph->rt->label, e2);
     }
 
     /* Why the phase failed, if it did. */

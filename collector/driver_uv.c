@@ -13,6 +13,7 @@
 
 #include "pb_mem.h"
 #include "signals.h"
+#include "progress.h"
 
 #define CHECK_MS 20 /* Ctrl-C reaction time; costs 50 wakeups/s */
 #define GUARD_GRACE_NS (250 * 1000000ULL) /* after --timeout, before collect's own */
@@ -495,7 +496,7 @@ static void agent_step(uv_agent *u)
             pb_uvdrv_hold(u->d);
             if (pthread_create(&u->cpu_tid, NULL, cpu_main, u) != 0) {
                 /* As if no CPU could be had: the step ends at once. */
-                fprintf(stderr, "collect: cannot start a CPU work thread; the work step is skipped\n");
+                pb_progress_say("collect: cannot start a CPU work thread; the work step is skipped\n");
                 pb_wf_work_end(u->w, 0);
                 pb_uvdrv_release(u->d);
                 continue;

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,9 @@ static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static pthread_t g_ticker;
 static int g_ticker_stop;
 static atomic_uint_least64_t g_tokens;
+/* The progress whose bar may be on screen (pb_progress_init to _finish),
+ * so that pb_progress_say can erase it from any module. Under g_lock. */
+static pb_progress *g_shown;
 
 /* The ticker waits on a monotonic clock: a wall-clock step must not stall
  * (or hurry) the redraws. */
@@ -227,6 +231,7 @@ void pb_progress_init(pb_progress *p, pb_progress_mode m, int total, int to_run)
     p->to_run = to_run;
     pthread_mutex_lock(&g_lock);
     g_ticker_stop = 0;
+    g_shown = p;
     pthread_mutex_unlock(&g_lock);
     /* Without a ticker the bar still updates per run, as before. */
     if (m == PB_PROGRESS_TTY)
@@ -246,7 +251,22 @@ void pb_progress_finish(pb_progress *p)
     pthread_mutex_lock(&g_lock);
     p->running = 0;
     clear_locked(p);
+    if (g_shown == p)
+        g_shown = NULL;
     pthread_mutex_unlock(&g_lock);
+}
+
+void pb_progress_say(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    pthread_mutex_lock(&g_lock);
+    if (g_shown)
+        clear_locked(g_shown);   /* the ticker redraws it within 250 ms */
+    vfprintf(stderr, fmt, ap);
+    fflush(stderr);
+    pthread_mutex_unlock(&g_lock);
+    va_end(ap);
 }
 
 void pb_progress_clear(pb_progress *p)

@@ -45,6 +45,11 @@ void pb_progress_clear(pb_progress *p);
 /* Stops the ticker and erases the bar. */
 void pb_progress_finish(pb_progress *p);
 
+/* printf to stderr from any module or thread while a sweep may show its
+ * bar: the bar is erased first, under the lock that orders every write to
+ * stderr, so a message never lands inside it (the ticker redraws it). */
+void pb_progress_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* One stream message (an NDJSON line or an event: about one token) has
  * arrived; called by the transfers, from any thread. Lock-free. */
 void pb_progress_count_message(void);

@@ -27,6 +27,7 @@
 #include "pb_mem.h"
 #include "pb_time.h"
 #include "signals.h"
+#include "progress.h"
 
 extern char **environ;
 
@@ -695,7 +696,7 @@ static int srv_start(pb_srvset *set, srv *v, const pb_config *cfg, const char *w
     if (!set->quiet) {
         char *shown = cfg && cfg->server_env ? cJSON_PrintUnformatted(
                           cJSON_GetObjectItemCaseSensitive(v->record, "settings")) : NULL;
-        fprintf(stderr, "collect: server %s started (pid %d, %s, %s) in %.2f s%s%s\n", sp->name,
+        pb_progress_say("collect: server %s started (pid %d, %s, %s) in %.2f s%s%s\n", sp->name,
                 (int)v->pid, v->urls[0], v->version, (double)(v->ready_ns - v->start_ns) / 1e9,
                 shown ? " with " : "", shown ? shown : "");
         cJSON_free(shown);
@@ -777,7 +778,7 @@ int pb_srvset_stop(pb_srvset *s)
         if (pid > 0 && v->check_exit && (!WIFEXITED(st) || WEXITSTATUS(st) != 0)) {
             char how[160];
             describe_status(st, how, sizeof how);
-            fprintf(stderr, "collect: server %s (pid %d) %s on exit (log %s)\n", v->spec->name,
+            pb_progress_say("collect: server %s (pid %d) %s on exit (log %s)\n", v->spec->name,
                     (int)pid, how, v->log_path);
             rc = -1;
         }

@@ -20,6 +20,7 @@
 #include "http.h"
 #include "pb_fs.h"
 #include "pb_mem.h"
+#include "progress.h"
 
 /* The GPU query of the issue (#21): one CSV line per GPU and tick. */
 #define GPU_QUERY "utilization.gpu,memory.used,power.draw,clocks.sm"
@@ -294,7 +295,7 @@ static void smi_start(pb_telemetry *t)
     if (pb_fs_find_program("nvidia-smi", path, sizeof path) != 0) {
         t->gpu_state = "absent";
         if (!t->quiet)
-            fprintf(stderr, "collect: nvidia-smi is not on PATH: no GPU samples in the traces "
+            pb_progress_say("collect: nvidia-smi is not on PATH: no GPU samples in the traces "
                     "(not an error)\n");
         return;
     }

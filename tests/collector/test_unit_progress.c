@@ -2,8 +2,8 @@
  * update overwrites the last instead of leaving a new line (issue 13); at
  * 50 columns it keeps "run k/N" and the ETA and cuts the config name; it
  * moves during a run (elapsed, tokens); the emulator's messages print above
- * it; the answer line is the geometric mean of the runs' speedups (issue 22
- * §5). */
+ * it, and so do other modules' (pb_progress_say); the answer line is the
+ * geometric mean of the runs' speedups (issue 22 §5). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -180,6 +180,36 @@ static void test_moves_during_a_run(void **st)
     free(out);
 }
 
+/* A module's message while the bar is up (a server that started, an exec
+ * runtime's output not kept): the bar is erased first, so the message
+ * starts at the line's beginning instead of after the bar, and a message
+ * after the sweep prints with no erase at all. */
+static void test_message_above_the_bar(void **st)
+{
+    (void)st;
+    setenv("COLUMNS", "120", 1);
+    capture c;
+    capture_begin(&c);
+    pb_progress p;
+    pb_progress_init(&p, PB_PROGRESS_TTY, 4, 4);
+    pb_progress_begin(&p, "uv", "default", 1);
+    pb_progress_say("collect: server %s started\n", "emu");
+    pb_progress_end(&p, "uv", "default", 1, 1, "ok");
+    pb_progress_finish(&p);
+    pb_progress_say("collect: after %d\n", 1);
+    char *out = capture_end(&c);
+    const char *m = strstr(out, "collect: server emu started\n");
+    if (!m || m - out < 4 || strncmp(m - 4, "\r\033[K", 4) != 0)
+        fail_msg("message not on a cleared line: [%s]", out);
+    /* Before it, the bar (run 1/4) was drawn. */
+    if (!strstr(out, "run 1/4") || strstr(out, "run 1/4") > m)
+        fail_msg("no bar before the message: [%s]", out);
+    const char *a = strstr(out, "collect: after 1\n");
+    if (!a || strncmp(a - 4, "\r\033[K", 4) == 0)
+        fail_msg("message after the sweep: [%s]", out);
+    free(out);
+}
+
 /* Hand-worked: the geometric mean of 1, 2 and 4 is (1*2*4)^(1/3) = 2; of
  * 1.5 and 2.5, sqrt(3.75) = 1.9365. */
 static void test_answer_line(void **st)
@@ -216,6 +246,7 @@ int main(void)
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_never_wraps),
                                        cmocka_unit_test(test_narrow_keeps_run_and_eta),
                                        cmocka_unit_test(test_moves_during_a_run),
+                                       cmocka_unit_test(test_message_above_the_bar),
                                        cmocka_unit_test(test_answer_line)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
