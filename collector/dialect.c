@@ -12,12 +12,14 @@
 /* The dialects, one file each. */
 extern const pb_dialect pb_dialect_ollama_generate, pb_dialect_ollama_chat;
 extern const pb_dialect pb_dialect_openai_chat, pb_dialect_openai_completions;
+extern const pb_dialect pb_dialect_openai_responses;
 
 static const pb_dialect *const table[] = {
     &pb_dialect_ollama_generate,
     &pb_dialect_ollama_chat,
     &pb_dialect_openai_chat,
     &pb_dialect_openai_completions,
+    &pb_dialect_openai_responses,
 };
 
 static const struct { const char *alias, *name; } aliases[] = {
@@ -48,6 +50,14 @@ const char *pb_dialect_names(void)
                                   table[i]->name);
     }
     return buf;
+}
+
+int pb_dialect_streams(const pb_dialect *d, const cJSON *body)
+{
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(body, "stream");
+    if (cJSON_IsBool(s))
+        return cJSON_IsTrue(s);
+    return strcmp(d->family, "ollama") == 0;
 }
 
 /* Both families name these fields alike (Ollama's native API and the

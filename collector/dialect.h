@@ -77,6 +77,11 @@ typedef struct pb_dialect {
      * error: `partial` holds the unterminated rest (a line without '\n', or
      * an event without its blank line), partial_len 0 when none. */
     void (*on_end)(pb_reply *r, const char *partial, size_t partial_len);
+    /* A non-streamed answer (the request said "stream": false): one JSON
+     * document, read whole after it arrived. Sets the text, reasoning, the
+     * server's count and statistics as the stream's messages would, and
+     * done; a failure through pb_reply_fail. Returns PB_MSG_* bits. */
+    int (*on_whole)(pb_reply *r, const char *data, size_t len);
     /* The error text in a non-200 JSON body (or NULL). */
     const char *(*error_text)(const cJSON *body);
     /* Preflight: the route listing models, the ids in its answer (a new
@@ -97,8 +102,14 @@ typedef struct pb_dialect {
 /* The dialect named `name` (or an alias: "ollama" = generate, "openai" =
  * openai-chat), NULL when unknown. */
 const pb_dialect *pb_dialect_find(const char *name);
-/* "generate, chat, openai-chat, openai-completions" for error texts. */
+/* "generate, chat, openai-chat, openai-completions, openai-responses" for
+ * error texts. */
 const char *pb_dialect_names(void);
+
+/* Whether a request body asks for a streamed answer: its "stream" when a
+ * boolean, else the API's default (Ollama's native API streams, the
+ * OpenAI ones do not). Agent programs send both kinds. */
+int pb_dialect_streams(const pb_dialect *d, const cJSON *body);
 
 /* A new streaming request body with what every dialect sends: "model",
  * the agent's prompt as one user message under "messages" (chat != 0) or

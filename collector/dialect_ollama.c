@@ -117,6 +117,24 @@ static void on_end(pb_reply *r, const char *partial, size_t partial_len)
         pb_reply_fail(r, "stream from %s ended without a final line (done:true)", r->url);
 }
 
+/* A non-streamed answer is the stream's final line with all the text. */
+static int on_whole(pb_reply *r, const char *data, size_t len)
+{
+    cJSON *j = cJSON_ParseWithLength(data, len);
+    int is_obj = cJSON_IsObject(j);
+    cJSON_Delete(j);
+    if (!is_obj) {
+        char ex[128];
+        pb_excerpt(data, len, ex, sizeof ex);
+        pb_reply_fail(r, "answer from %s is not a JSON object: %s", r->url, ex);
+        return PB_MSG_STOP;
+    }
+    int bits = interpret(r, data, len, 1, 0);
+    if (!r->error && !r->done)
+        pb_reply_fail(r, "answer from %s without done:true", r->url);
+    return bits;
+}
+
 static const char *error_text(const cJSON *body)
 {
     const cJSON *e = cJSON_GetObjectItemCaseSensitive(body, "error");
@@ -149,7 +167,8 @@ const pb_dialect pb_dialect_ollama_generate = {
     .name = "generate", .family = "ollama", .path = "/api/generate",
     .framing = PB_FRAMING_NDJSON,
     .check_options = check_options, .build_request = build_generate,
-    .on_message = on_message, .on_end = on_end, .error_text = error_text,
+    .on_message = on_message, .on_end = on_end, .on_whole = on_whole,
+    .error_text = error_text,
     .models_path = "/api/tags", .model_ids = model_ids,
     .version_path = "/api/version", .server_version = server_version,
 };
@@ -158,7 +177,8 @@ const pb_dialect pb_dialect_ollama_chat = {
     .name = "chat", .family = "ollama", .path = "/api/chat",
     .framing = PB_FRAMING_NDJSON,
     .check_options = check_options, .build_request = build_chat,
-    .on_message = on_message, .on_end = on_end, .error_text = error_text,
+    .on_message = on_message, .on_end = on_end, .on_whole = on_whole,
+    .error_text = error_text,
     .models_path = "/api/tags", .model_ids = model_ids,
     .version_path = "/api/version", .server_version = server_version,
 };

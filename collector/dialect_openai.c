@@ -187,6 +187,61 @@ static int on_message(pb_reply *r, const pb_message *m)
     return bits;
 }
 
+/* A non-streamed answer: choices[0].message (chat) or .text
+ * (completions), usage and timings, in one object. */
+static int on_whole(pb_reply *r, const char *data, size_t len)
+{
+    char ex[128];
+    cJSON *j = cJSON_ParseWithLength(data, len);
+    if (!cJSON_IsObject(j)) {
+        cJSON_Delete(j);
+        pb_excerpt(data, len, ex, sizeof ex);
+        pb_reply_fail(r, "answer from %s is not a JSON object: %s", r->url, ex);
+        return PB_MSG_STOP;
+    }
+    const char *et = error_text(j);
+    if (et || cJSON_GetObjectItemCaseSensitive(j, "error")) {
+        pb_reply_fail(r, "error from %s: %s", r->url, et ? et : "(no message)");
+        cJSON_Delete(j);
+        return PB_MSG_STOP;
+    }
+    int bits = 0;
+    const cJSON *ch = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "choices"), 0);
+    const cJSON *msg = cJSON_GetObjectItemCaseSensitive(ch, "message");
+    const cJSON *c = msg ? cJSON_GetObjectItemCaseSensitive(msg, "content")
+                         : cJSON_GetObjectItemCaseSensitive(ch, "text");
+    if (nonempty(c)) {
+        pb_reply_content(r, c->valuestring);
+        bits |= PB_MSG_CONTENT;
+    }
+    const cJSON *rc = cJSON_GetObjectItemCaseSensitive(msg, "reasoning_content");
+    if (!nonempty(rc))
+        rc = cJSON_GetObjectItemCaseSensitive(msg, "reasoning");
+    if (nonempty(rc)) {
+        r->reasoning_events++;
+        bits |= PB_MSG_REASONING;
+    }
+    const cJSON *fr = cJSON_GetObjectItemCaseSensitive(ch, "finish_reason");
+    if (nonempty(fr))
+        keep(r, "finish_reason", fr);
+    const cJSON *u = cJSON_GetObjectItemCaseSensitive(j, "usage");
+    if (cJSON_IsObject(u)) {
+        keep(r, "usage", u);
+        const cJSON *ct = cJSON_GetObjectItemCaseSensitive(u, "completion_tokens");
+        if (cJSON_IsNumber(ct) && ct->valuedouble >= 0)
+            r->server_tokens = (int64_t)ct->valuedouble;
+    }
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "timings");
+    if (cJSON_IsObject(t))
+        keep(r, "timings", t);
+    const cJSON *model = cJSON_GetObjectItemCaseSensitive(j, "model");
+    if (nonempty(model))
+        keep(r, "model", model);
+    r->done = 1;
+    cJSON_Delete(j);
+    return bits;
+}
+
 static void on_end(pb_reply *r, const char *partial, size_t partial_len)
 {
     char ex[128];
@@ -228,7 +283,8 @@ const pb_dialect pb_dialect_openai_chat = {
     .name = "openai-chat", .family = "openai", .path = "/v1/chat/completions",
     .framing = PB_FRAMING_SSE,
     .check_options = check_options, .build_request = build_chat,
-    .on_message = on_message, .on_end = on_end, .error_text = error_text,
+    .on_message = on_message, .on_end = on_end, .on_whole = on_whole,
+    .error_text = error_text,
     .models_path = "/v1/models", .model_ids = model_ids,
     .version_path = NULL, .version_probe = "/api/version",
     .server_version = server_version,
@@ -238,7 +294,8 @@ const pb_dialect pb_dialect_openai_completions = {
     .name = "openai-completions", .family = "openai", .path = "/v1/completions",
     .framing = PB_FRAMING_SSE,
     .check_options = check_options, .build_request = build_completions,
-    .on_message = on_message, .on_end = on_end, .error_text = error_text,
+    .on_message = on_message, .on_end = on_end, .on_whole = on_whole,
+    .error_text = error_text,
     .models_path = "/v1/models", .model_ids = model_ids,
     .version_path = NULL, .version_probe = "/api/version",
     .server_version = server_version,

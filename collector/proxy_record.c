@@ -73,7 +73,6 @@ void px_rec_set_path(pxr *r, const char *path, size_t len)
     for (size_t i = 0; i < sizeof apis / sizeof *apis; i++)
         if (strlen(apis[i].path) == plen && !strncmp(r->path, apis[i].path, plen)) {
             r->api = apis[i].api;
-            /* NULL for /v1/responses: no dialect reads it yet; recorded raw. */
             r->dialect = pb_dialect_find(apis[i].api);
         }
 }
@@ -140,6 +139,8 @@ static void interpret_request(pxr *r)
         const cJSON *o = cJSON_GetObjectItemCaseSensitive(j, "options");
         r->options = cJSON_IsObject(o) ? cJSON_Duplicate(o, 1) : cJSON_CreateObject();
     }
+    /* A program may ask for no stream: the answer is then one document. */
+    int streams = r->dialect ? pb_dialect_streams(r->dialect, j) : 1;
     if (r->px->o.keep_request_body)
         r->request_body = j; /* recorded: what a replay sends again */
     else
@@ -157,6 +158,8 @@ static void interpret_request(pxr *r)
      * log; OpenAI's max_tokens means the same. */
     r->agent.options = cJSON_Duplicate(r->options, 1);
     const cJSON *mt = cJSON_GetObjectItemCaseSensitive(r->options, "max_tokens");
+    if (!mt)
+        mt = cJSON_GetObjectItemCaseSensitive(r->options, "max_output_tokens");
     if (mt && !cJSON_GetObjectItemCaseSensitive(r->agent.options, "num_predict"))
         cJSON_AddItemToObject(r->agent.options, "num_predict", cJSON_Duplicate(mt, 1));
     pb_transfer_opts to = {.url = "", .request_id = r->request_id, .timeout_s = 1,
@@ -165,6 +168,7 @@ static void interpret_request(pxr *r)
     r->tr = pb_transfer_new(&r->agent, &to, r->origin, err, sizeof err);
     if (r->tr) {
         r->tr->status = r->status;
+        r->tr->whole = !streams;
         /* Error texts name the path the client asked for. */
         free(r->tr->url);
         r->tr->url = pb_mem_strdup(r->path);

@@ -92,6 +92,8 @@ static void defer_message(pb_transfer *t, const pb_message *m)
 
 /* Messages longer than this are parsed after the phase (see on_message). */
 #define DEFER_MIN 1024
+/* A non-streamed answer is kept whole up to this size. */
+#define WHOLE_MAX (256 << 20)
 
 /* Every complete message of the stream, in arrival order. */
 static int on_message(pb_transfer *t, pb_message *m)
@@ -177,6 +179,19 @@ size_t pb_transfer_deliver(pb_transfer *t, const char *data, size_t n, uint64_t 
             t->errbody_len += k;
             t->errbody[t->errbody_len] = '\0';
         }
+        return n;
+    }
+    if (t->whole) {
+        /* One JSON document: its pieces are timed like a stream's, and
+         * read whole when settled. */
+        record_chunk(t, tns, n);
+        if (t->whole_len + n > WHOLE_MAX) {
+            set_error(t, "answer from %s longer than %d MiB", t->url, WHOLE_MAX >> 20);
+            return 0;
+        }
+        buf_reserve(&t->whole_body, &t->whole_cap, t->whole_len + n + 1, 4096);
+        memcpy(t->whole_body + t->whole_len, data, n);
+        t->whole_len += n;
         return n;
     }
     if (t->chunk_bytes <= 0)
@@ -447,7 +462,14 @@ void pb_transfer_settle(pb_transfer *t)
     free(t->deferred);
     t->deferred = NULL;
     t->deferred_len = t->deferred_cap = 0;
-    if ((t->status == 200 || t->status == 0) && !t->error && rc == CURLE_OK) {
+    if ((t->status == 200 || t->status == 0) && !t->error && rc == CURLE_OK && t->whole) {
+        /* Nothing was streamed: no first token, and the count is the
+         * server's (0, estimated, when it sent none). */
+        t->cur_t = tns;
+        t->dialect->on_whole(&t->reply, t->whole_body ? t->whole_body : "", t->whole_len);
+        t->tokens = t->reply.server_tokens >= 0 ? (uint64_t)t->reply.server_tokens : 0;
+        t->error = t->reply.error;
+    } else if ((t->status == 200 || t->status == 0) && !t->error && rc == CURLE_OK) {
         t->at_eof = 1;
         t->cur_t = tns;
         const char *rest;
@@ -540,6 +562,8 @@ cJSON *pb_transfer_to_json(pb_transfer *t)
     cJSON_AddItemToObject(j, "t_first_reasoning_ns", num_or_null(t->t_first_reasoning));
     /* The server's count when it sent one; else `tokens` stands in. */
     cJSON_AddItemToObject(j, "completion_tokens", num_or_null(t->reply.server_tokens));
+    if (t->whole)
+        cJSON_AddFalseToObject(j, "streamed");
     cJSON_AddBoolToObject(j, "tokens_estimated", t->reply.server_tokens < 0);
     cJSON_AddItemToObject(j, "t_done_ns", num_or_null(t->t_done));
     return j;
@@ -567,6 +591,7 @@ void pb_transfer_free(pb_transfer *t)
     free(t->pending);
     free(t->deferred);
     free(t->errbody);
+    free(t->whole_body);
     pb_lines_free(&t->lines);
     pb_sse_free(&t->sse);
     pb_reply_free(&t->reply);
@@ -583,4 +608,7 @@ void pb_transfer_set_body(pb_transfer *t, const char *body)
     cJSON_free(t->body);
     t->body = b;
     curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, t->body);
+    cJSON *j = cJSON_Parse(body);
+    t->whole = j && !pb_dialect_streams(t->dialect, j);
+    cJSON_Delete(j);
 }

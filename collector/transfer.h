@@ -79,6 +79,12 @@ typedef struct pb_transfer {
     long num_connects;
     double timeout_s;        /* --timeout (drivers enforce it too) */
     void *user;              /* the driver's (the agent it belongs to) */
+    /* 1: the request asked for no stream ("stream": false, as agent
+     * programs often send): the answer is one JSON document, kept here and
+     * read by the dialect's on_whole when settled. It has no first token. */
+    int whole;
+    char *whole_body;
+    size_t whole_len, whole_cap;
 } pb_transfer;
 
 /* Builds the request; returns NULL with err set. */
@@ -110,7 +116,7 @@ const char *pb_transfer_text(const pb_transfer *t, size_t *kept, uint64_t *total
 size_t pb_transfer_deliver(pb_transfer *t, const char *data, size_t n, uint64_t now_ns);
 
 /* Replaces the request body (before the transfer runs): a replayed
- * baseline sends the bytes a program sent. */
+ * baseline sends the bytes a program sent, streamed or not (whole). */
 void pb_transfer_set_body(pb_transfer *t, const char *body);
 
 #endif

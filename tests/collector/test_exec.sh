@@ -322,4 +322,54 @@ for p in t["phases"]:
     for r in p["requests"]:
         assert r["final"]["eval_count"] == 7, (p["name"], r["final"])
 PY
+# Programs that do not stream (the openai SDK's create(), an Ollama client
+# with stream: false): each answer is one JSON document, recorded whole
+# (no first token, the server's count), in every API; a replayed solo phase
+# sends the same non-streamed body.
+cat >"$WORK/whole.py" <<'PY'
+import json, os, sys, urllib.request
+api = sys.argv[1]
+job = json.load(open(os.environ["PARBENCH_JOB"]))
+for a in job["agents"]:
+    path, body = {
+        "chat": ("/api/chat", {"messages": [{"role": "user", "content": "hi"}], "stream": False,
+                               "options": {"num_predict": 9}}),
+        "openai-chat": ("/v1/chat/completions", {"messages": [{"role": "user", "content": "hi"}],
+                                                 "max_tokens": 9}),
+        "openai-responses": ("/v1/responses", {"input": "hi", "max_output_tokens": 9}),
+    }[api]
+    body["model"] = a["model"]
+    rq = urllib.request.Request(a["endpoint"] + path, data=json.dumps(body).encode(),
+                                headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(rq, timeout=30) as r:
+        answer = json.load(r)
+    assert answer, answer
+print("ok")
+PY
+cat >"$WORK/whole.json" <<P
+{"agents": [{"id": "a", "endpoint": "http://127.0.0.1:21434", "prompt": "x", "options": {"num_predict": 9}},
+            {"id": "b", "endpoint": "http://127.0.0.1:21435", "prompt": "y", "options": {"num_predict": 9}}],
+ "runtimes": {"wc": {"exec": ["/usr/bin/python3", "$WORK/whole.py", "chat"], "solo": "replay"},
+              "wo": {"exec": ["/usr/bin/python3", "$WORK/whole.py", "openai-chat"], "solo": "replay"},
+              "wr": {"exec": ["/usr/bin/python3", "$WORK/whole.py", "openai-responses"]}},
+ "warmup": false, "runs": 1}
+P
+"$COLLECT" --plan "$WORK/whole.json" --emulate-ideal --time-scale 20 --out "$WORK/wh" --progress none \
+    2>"$WORK/wh.log" || { cat "$WORK/wh.log" >&2; fail "non-streamed: exit $?"; }
+/usr/bin/python3 - "$WORK/wh" <<'PY' || fail "non-streamed answers"
+import json, sys
+for rt, api in (("wc", "chat"), ("wo", "openai-chat"), ("wr", "openai-responses")):
+    t = json.load(open(f"{sys.argv[1]}/{rt}/default/run_1.json"))
+    assert t["run"]["valid"], (rt, t["run"].get("invalid_reason"))
+    kinds = sorted(p["kind"] for p in t["phases"])
+    assert kinds == ["concurrent", "solo", "solo"], (rt, kinds)
+    for p in t["phases"]:
+        for r in p["requests"]:
+            assert r["ok"] and r.get("api", r.get("dialect")) == api, (rt, p["name"], r.get("error"))
+            assert r["streamed"] is False and r["t_first_token_ns"] is None, (rt, p["name"])
+            assert r["completion_tokens"] == 9 and r["tokens"] == 9, (rt, p["name"], r["tokens"])
+            assert not r["tokens_estimated"]
+    if rt != "wr":
+        assert any(p.get("baseline") == "replay" for p in t["phases"]), rt
+PY
 echo PASS

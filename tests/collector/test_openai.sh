@@ -38,4 +38,15 @@ fi
 "$TRACE_CHECK" "$WORK/inproc" --runs 1 --all-valid >/dev/null || fail "--emulate: runs not valid"
 "$TRUTH_CHECK" "$WORK/inproc" "$WORK/inproc.trace" --tokens 10 || fail "--emulate: ground truth differs"
 grep -q '"url_path":"/v1/completions"' "$WORK/inproc/uv/default/run_1.json" || fail "--emulate: not /v1/completions"
+# The Responses API (POST /v1/responses, typed events, the count in
+# response.completed's usage), likewise.
+"$COLLECT" --emulate-ideal --time-scale 5 --emulate-trace "$WORK/resp.trace" --api openai-responses \
+    --endpoint http://127.0.0.1:11434 --endpoint http://127.0.0.1:11435 --agents 2 --num-predict 10 \
+    --prompt "Say something." --runtime uv --runs 1 --out "$WORK/resp" --quiet || fail "responses: exit $?"
+"$TRACE_CHECK" "$WORK/resp" --runs 1 --all-valid >/dev/null || fail "responses: runs not valid"
+"$TRUTH_CHECK" "$WORK/resp" "$WORK/resp.trace" --tokens 10 || fail "responses: ground truth differs"
+f="$WORK/resp/uv/default/run_1.json"
+grep -q '"dialect":"openai-responses","url_path":"/v1/responses"' "$f" || fail "responses: no dialect / url_path"
+grep -q '"tokens_estimated":true' "$f" && fail "responses: token counts estimated: usage not read"
+grep -q '"status":"completed"' "$f" || fail "responses: response.completed not kept"
 echo PASS

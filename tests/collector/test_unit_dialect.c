@@ -1,9 +1,11 @@
-/* dialect: the four dialects side by side, through the shared transport
+/* dialect: the five dialects side by side, through the shared transport
  * (pb_transfer_deliver), each with the same cases: a good stream (reasoning
  * first, two tokens, the server's count), a stream without the server's
  * count, an error message in the stream, a malformed message, a stream
  * without its end marker, one cut inside its last message, a non-200 JSON
- * error body; and the request each builds, the options each refuses. */
+ * error body; a non-streamed answer (one JSON document: its text, reasoning
+ * and the server's count, no first token) and its failures; and the request
+ * each builds, the options each refuses, which bodies ask for a stream. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +20,10 @@
 
 #define OC(x) "data: {\"choices\":[{\"index\":0,\"delta\":" x ",\"finish_reason\":null}]}\n\n"
 #define OT(x) "data: {\"choices\":[{\"index\":0,\"text\":\"" x "\",\"finish_reason\":null}]}\n\n"
+/* The Responses API: typed events, text in "delta", the count in the
+ * usage of response.completed (as Ollama's openai/responses.go sends them). */
+#define RD(x) "event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"item_id\":\"msg_1\",\"delta\":\"" x "\"}\n\n"
+#define RDONE(usage) "event: response.completed\ndata: {\"type\":\"response.completed\",\"response\":{\"status\":\"completed\",\"model\":\"m\"" usage "}}\n\n"
 #define USAGE "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":2,\"total_tokens\":5},\"timings\":{\"predicted_n\":2}}\n\n"
 
 typedef struct dcase {
@@ -74,6 +80,16 @@ static const dcase cases[] = {
      OT("Hel") "data: [1,2\n\n", "malformed event 2",
      OT("Hel"), "ended without data: [DONE]",
      OT("Hel") "data: {\"choices\"", "ended inside an event",
+     "{\"error\":{\"message\":\"boom\"}}", "usage"},
+    {"openai-responses", "/v1/responses",
+     "event: response.created\ndata: {\"type\":\"response.created\",\"response\":{\"status\":\"in_progress\"}}\n\n"
+     "event: response.reasoning_summary_text.delta\ndata: {\"type\":\"response.reasoning_summary_text.delta\",\"delta\":\"hmm\"}\n\n"
+     RD("Hel") RD("lo") RDONE(",\"usage\":{\"input_tokens\":3,\"output_tokens\":2,\"total_tokens\":5}"), 1,
+     RD("Hel") RD("lo") RDONE(""),
+     RD("Hel") "event: error\ndata: {\"type\":\"error\",\"code\":null,\"message\":\"boom\"}\n\n",
+     RD("Hel") "event: response.output_text.delta\ndata: not json\n\n", "malformed event 2",
+     RD("Hel"), "ended without response.completed",
+     RD("Hel") "event: response.compl", "ended inside an event",
      "{\"error\":{\"message\":\"boom\"}}", "usage"},
 };
 #define N_CASES (sizeof cases / sizeof cases[0])
@@ -141,10 +157,12 @@ static void test_good_stream(void **st)
             assert_int_equal(t->reply.server_tokens, 2);
             assert_int_equal(t->reply.text_total, 5); /* "Hel" + "lo" */
             /* TTFT: the chunk that completed the first message with text. */
-            size_t end = end_of_message(d, d->good, d->has_reasoning ? 2 : 1);
+            /* The Responses stream opens with response.created. */
+            int lead = strcmp(d->api, "openai-responses") == 0;
+            size_t end = end_of_message(d, d->good, lead + (d->has_reasoning ? 2 : 1));
             assert_int_equal(t->t_first_token, (int64_t)(10 * ((end - 1) / pieces[i] + 1)));
             if (d->has_reasoning) {
-                size_t r = end_of_message(d, d->good, 1);
+                size_t r = end_of_message(d, d->good, lead + 1);
                 assert_int_equal(t->t_first_reasoning, (int64_t)(10 * ((r - 1) / pieces[i] + 1)));
             } else {
                 assert_int_equal(t->t_first_reasoning, -1);
@@ -156,7 +174,11 @@ static void test_good_stream(void **st)
             assert_true(cJSON_IsFalse(cJSON_GetObjectItem(j, "tokens_estimated")));
             const cJSON *f = cJSON_GetObjectItem(j, "final");
             assert_non_null(cJSON_GetObjectItem(f, d->count_key));
-            if (strstr(d->api, "openai")) {
+            if (lead) {
+                /* The response's usage and status, verbatim. */
+                assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(f, "usage"), "input_tokens")->valueint, 3);
+                assert_string_equal(cJSON_GetObjectItem(f, "status")->valuestring, "completed");
+            } else if (strstr(d->api, "openai")) {
                 /* llama.cpp's timings and the usage, verbatim. */
                 assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(f, "timings"), "predicted_n")->valueint, 2);
                 assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(f, "usage"), "prompt_tokens")->valueint, 3);
@@ -262,13 +284,23 @@ static void test_requests(void **st)
             assert_true(cJSON_IsTrue(at(b, "stream", NULL)));
             assert_string_equal(at(b, "model", NULL)->valuestring, "m");
             int chat = strcmp(d->api, "chat") == 0 || strcmp(d->api, "openai-chat") == 0;
-            if (chat)
+            int responses = strcmp(d->api, "openai-responses") == 0;
+            if (responses)
+                assert_string_equal(at(b, "input", NULL)->valuestring, "p");
+            else if (chat)
                 assert_string_equal(cJSON_GetArrayItem(at(b, "messages", NULL), 0)
                                          ->child->next->valuestring, "p");
             else
                 assert_string_equal(at(b, "prompt", NULL)->valuestring, "p");
             const cJSON *len, *temp, *seed;
-            if (strstr(d->api, "openai")) {
+            if (responses) {
+                /* No stream_options, no seed (the API has none). */
+                assert_null(at(b, "stream_options", NULL));
+                len = at(b, "max_output_tokens", NULL);
+                temp = at(b, "temperature", NULL);
+                assert_null(at(b, "seed", NULL));
+                seed = NULL;
+            } else if (strstr(d->api, "openai")) {
                 assert_true(cJSON_IsTrue(at(b, "stream_options", "include_usage")));
                 len = at(b, "max_tokens", NULL);
                 temp = at(b, "temperature", NULL);
@@ -281,7 +313,7 @@ static void test_requests(void **st)
             }
             assert_int_equal(len->valueint, warm ? 8 : 5);
             assert_true(temp->valuedouble == 0.5);
-            if (warm)
+            if (warm || responses)
                 assert_null(seed);
             else
                 assert_int_equal(seed->valueint, 42);
@@ -290,6 +322,111 @@ static void test_requests(void **st)
         }
     }
     cJSON_Delete(opts);
+}
+
+/* Answers to requests that asked for no stream, one per dialect: "Hello"
+ * (in two parts for the Responses API), reasoning where the API has it,
+ * the server's count of 2. */
+static const struct { const char *api, *body; int reasoning; } wholes[] = {
+    {"generate", "{\"model\":\"m\",\"response\":\"Hello\",\"done\":true,\"eval_count\":2}", 0},
+    {"chat", "{\"message\":{\"role\":\"assistant\",\"content\":\"Hello\",\"thinking\":\"hmm\"},"
+             "\"done\":true,\"eval_count\":2}", 1},
+    {"openai-chat", "{\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":"
+                    "\"Hello\",\"reasoning\":\"hmm\"},\"finish_reason\":\"stop\"}],"
+                    "\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":2,\"total_tokens\":5}}", 1},
+    {"openai-completions", "{\"choices\":[{\"text\":\"Hello\",\"finish_reason\":\"length\"}],"
+                           "\"usage\":{\"completion_tokens\":2}}", 0},
+    {"openai-responses", "{\"status\":\"completed\",\"output\":[{\"type\":\"reasoning\",\"summary\":"
+                         "[{\"type\":\"summary_text\",\"text\":\"hmm\"}]},{\"type\":\"message\","
+                         "\"content\":[{\"type\":\"output_text\",\"text\":\"Hel\"},{\"type\":"
+                         "\"output_text\",\"text\":\"lo\"}]}],\"usage\":{\"input_tokens\":3,"
+                         "\"output_tokens\":2}}", 1},
+};
+
+static pb_transfer *run_whole(const char *api, const char *s, size_t piece)
+{
+    pb_transfer *t = mk(api, NULL, 0, -1);
+    t->whole = 1;
+    pb_transfer_started(t, 1005);
+    size_t n = strlen(s);
+    uint64_t now = 1000;
+    for (size_t off = 0; off < n; off += piece) {
+        size_t k = n - off < piece ? n - off : piece;
+        now += 10;
+        assert_int_equal(pb_transfer_deliver(t, s + off, k, now), k);
+    }
+    pb_transfer_finish(t, CURLE_OK, 99999);
+    pb_transfer_settle(t);
+    return t;
+}
+
+static void test_whole_answers(void **st)
+{
+    (void)st;
+    assert_int_equal(sizeof wholes / sizeof wholes[0], N_CASES);
+    for (size_t c = 0; c < N_CASES; c++) {
+        const char *api = wholes[c].api;
+        pb_transfer *t = run_whole(api, wholes[c].body, 16);
+        if (!t->ok)
+            fail_msg("%s: %s", api, t->error);
+        assert_int_equal(t->tokens, 2);
+        assert_int_equal(t->reply.server_tokens, 2);
+        assert_int_equal(t->reply.text_total, 5);
+        assert_int_equal(t->t_first_token, -1);     /* nothing was streamed */
+        assert_int_equal(t->reply.reasoning_events > 0, wholes[c].reasoning);
+        assert_true(t->n_chunks > 1);                /* its pieces still timed */
+        cJSON *j = pb_transfer_to_json(t);
+        assert_true(cJSON_IsFalse(cJSON_GetObjectItem(j, "streamed")));
+        assert_true(cJSON_IsNull(cJSON_GetObjectItem(j, "t_first_token_ns")));
+        assert_int_equal(cJSON_GetObjectItem(j, "completion_tokens")->valueint, 2);
+        cJSON_Delete(j);
+        pb_transfer_free(t);
+        /* Not JSON, and an error object: failures that say so. */
+        t = run_whole(api, "<html>busy</html>", 5);
+        assert_false(t->ok);
+        if (!strstr(t->error, "is not a JSON object"))
+            fail_msg("%s: %s", api, t->error);
+        pb_transfer_free(t);
+        const char *err = strstr(api, "openai") ? "{\"error\":{\"message\":\"boom\"}}"
+                                                : "{\"error\":\"boom\"}";
+        t = run_whole(api, err, 7);
+        assert_false(t->ok);
+        if (!strstr(t->error, "boom"))
+            fail_msg("%s: %s", api, t->error);
+        pb_transfer_free(t);
+    }
+    /* A streamed request is recorded without the field. */
+    pb_transfer *t = run("generate", cases[0].good, 64);
+    cJSON *j = pb_transfer_to_json(t);
+    assert_null(cJSON_GetObjectItem(j, "streamed"));
+    cJSON_Delete(j);
+    pb_transfer_free(t);
+}
+
+/* Which request bodies ask for a stream: "stream" when a boolean, else
+ * Ollama's native API streams and the OpenAI ones do not; a replayed body
+ * sets the transfer's mode. */
+static void test_streams(void **st)
+{
+    (void)st;
+    const char *bodies[] = {"{}", "{\"stream\":true}", "{\"stream\":false}", "{\"stream\":1}"};
+    int ollama[] = {1, 1, 0, 1}, openai[] = {0, 1, 0, 0};
+    for (size_t c = 0; c < N_CASES; c++) {
+        const pb_dialect *d = pb_dialect_find(cases[c].api);
+        for (int k = 0; k < 4; k++) {
+            cJSON *b = cJSON_Parse(bodies[k]);
+            int want = strcmp(d->family, "ollama") == 0 ? ollama[k] : openai[k];
+            assert_int_equal(pb_dialect_streams(d, b), want);
+            cJSON_Delete(b);
+        }
+        pb_transfer *t = mk(cases[c].api, NULL, 0, -1);
+        assert_int_equal(t->whole, 0);              /* collect's own requests stream */
+        pb_transfer_set_body(t, "{\"model\":\"m\",\"stream\":false}");
+        assert_int_equal(t->whole, 1);
+        pb_transfer_set_body(t, "{\"model\":\"m\",\"stream\":true}");
+        assert_int_equal(t->whole, 0);
+        pb_transfer_free(t);
+    }
 }
 
 static void test_options_refused(void **st)
@@ -302,6 +439,15 @@ static void test_options_refused(void **st)
     for (size_t c = 0; c < N_CASES; c++) {
         const pb_dialect *d = pb_dialect_find(cases[c].api);
         assert_non_null(d);
+        if (strcmp(d->name, "openai-responses") == 0) {
+            /* Only num_predict, temperature and top_p have a field there. */
+            assert_int_equal(d->check_options(ok, err, sizeof err), -1);
+            assert_non_null(strstr(err, "\"seed\" has no equivalent in the Responses API"));
+            cJSON *few = cJSON_Parse("{\"num_predict\":1,\"temperature\":0,\"top_p\":1}");
+            assert_int_equal(d->check_options(few, err, sizeof err), 0);
+            cJSON_Delete(few);
+            continue;
+        }
         assert_int_equal(d->check_options(ok, err, sizeof err), 0);
         if (strstr(d->name, "openai")) {
             assert_int_equal(d->check_options(bad, err, sizeof err), -1);
@@ -313,6 +459,8 @@ static void test_options_refused(void **st)
     assert_string_equal(pb_dialect_find("openai")->name, "openai-chat");
     assert_string_equal(pb_dialect_find("ollama")->name, "generate");
     assert_null(pb_dialect_find("tgi"));
+    assert_string_equal(pb_dialect_names(),
+                        "generate, chat, openai-chat, openai-completions, openai-responses");
     cJSON_Delete(ok);
     cJSON_Delete(bad);
 }
@@ -327,6 +475,8 @@ int main(void)
         cmocka_unit_test(test_error_body),
         cmocka_unit_test(test_requests),
         cmocka_unit_test(test_options_refused),
+        cmocka_unit_test(test_whole_answers),
+        cmocka_unit_test(test_streams),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -378,6 +378,60 @@ static void test_sse_same_as_direct(void **state)
     free(p.data);
 }
 
+/* Requests that ask for no stream (the openai SDK's create(), Ollama's
+ * "stream": false) and a streamed Responses API request: forwarded as they
+ * are, and recorded with the server's count; the non-streamed ones whole
+ * (no first token), the streamed one with its first token. */
+static void test_whole_and_responses(void **state)
+{
+    (void)state;
+    static const struct { const char *path, *body, *api; int streamed; } rq[] = {
+        {"/v1/chat/completions", "{\"model\":\"gemma3:latest\",\"messages\":[{\"role\":\"user\","
+         "\"content\":\"Hi\"}],\"max_tokens\":30,\"seed\":3}", "openai-chat", 0},
+        {"/api/chat", "{\"model\":\"gemma3:latest\",\"messages\":[{\"role\":\"user\","
+         "\"content\":\"Hi\"}],\"stream\":false,\"options\":{\"num_predict\":30,\"seed\":3}}",
+         "chat", 0},
+        {"/v1/responses", "{\"model\":\"gemma3:latest\",\"input\":\"Hi\",\"max_output_tokens\":30}",
+         "openai-responses", 0},
+        {"/v1/responses", "{\"model\":\"gemma3:latest\",\"input\":\"Hi\",\"max_output_tokens\":30,"
+         "\"stream\":true}", "openai-responses", 1},
+    };
+    for (size_t i = 0; i < sizeof rq / sizeof rq[0]; i++) {
+        resp d = {0}, p = {0};
+        assert_int_equal(post(g_emu_port, rq[i].path, rq[i].body, &d), CURLE_OK);
+        assert_int_equal(post(pb_proxy_port(g_px), rq[i].path, rq[i].body, &p), CURLE_OK);
+        assert_int_equal(p.status, 200);
+        if (!rq[i].streamed) {
+            /* One JSON document, as direct. */
+            cJSON *jd = cJSON_Parse(d.data), *jp = cJSON_Parse(p.data);
+            assert_non_null(jd);
+            assert_non_null(jp);
+            cJSON_Delete(jd);
+            cJSON_Delete(jp);
+        }
+        cJSON *a = take();
+        assert_int_equal(cJSON_GetArraySize(a), 1);
+        const cJSON *r = cJSON_GetArrayItem(a, 0);
+        assert_string_equal(cJSON_GetObjectItem(r, "api")->valuestring, rq[i].api);
+        if (!cJSON_IsTrue(cJSON_GetObjectItem(r, "ok")))
+            fail_msg("%s: %s", rq[i].path, cJSON_PrintUnformatted(cJSON_GetObjectItem(r, "error")));
+        assert_true(num(r, "completion_tokens") == 30);
+        assert_true(num(r, "tokens") == 30);
+        assert_true(num(r, "bytes") == (double)p.len);
+        const cJSON *s = cJSON_GetObjectItem(r, "streamed");
+        if (rq[i].streamed) {
+            assert_null(s);
+            assert_true(num(r, "t_first_token_ns") > 0);
+        } else {
+            assert_true(cJSON_IsFalse(s));
+            assert_true(cJSON_IsNull(cJSON_GetObjectItem(r, "t_first_token_ns")));
+        }
+        cJSON_Delete(a);
+        free(d.data);
+        free(p.data);
+    }
+}
+
 static void test_keep_alive(void **state)
 {
     (void)state;
@@ -848,6 +902,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ndjson_same_as_direct),
         cmocka_unit_test(test_sse_same_as_direct),
+        cmocka_unit_test(test_whole_and_responses),
         cmocka_unit_test(test_keep_alive),
         cmocka_unit_test(test_chunked_request_body),
         cmocka_unit_test(test_large_request_body),
