@@ -52,6 +52,7 @@ static int load_request(const cJSON *rq, pb_request *out, const char *where,
     }
     if (!isnan(out->t_first_token))
         out->ttft_ms = (out->t_first_token - out->t_start) * 1e3;
+    out->not_streamed = cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(rq, "streamed"));
     const char *e = pb_json_str(rq, "error");
     out->error = dup_or_null(e);
     double hs = pb_json_opt_num(rq, "http_status");

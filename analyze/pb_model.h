@@ -49,6 +49,8 @@ typedef struct pb_request {
     double *written_s;
     char *error;              /* owned; NULL when ok */
     int http_status;          /* parbench traces: 0 = no response; -1 unknown */
+    int not_streamed;         /* the answer came whole ("streamed": false):
+                               * no first token, no decode rate */
     /* Workflow agents (several steps per phase): the request stands for the
      * whole workflow (t_start..t_end = first step start .. last step end,
      * tokens summed, chunks and TTFT of the first llm call); n_llm > 0.

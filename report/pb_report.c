@@ -89,6 +89,39 @@ static void distinct_print(FILE *o, const distinct *d, const char *none)
         fputs(", and more", o);
 }
 
+/* Answers that came whole (a program that asked for no stream): they have
+ * no first token, so the TTFT and decode-rate figures leave them out; said
+ * here, with the runtimes whose requests they were. */
+static void summary_not_streamed(FILE *o, const pb_dataset *ds)
+{
+    size_t whole = 0, all = 0;
+    distinct rts = {0};
+    for (size_t i = 0; i < ds->n_runs; i++) {
+        const pb_run *r = &ds->runs[i];
+        if (!r->valid)
+            continue;
+        for (size_t k = 0; k < r->n_agents; k++) {
+            const pb_request *q[2] = {&r->agents[k].conc, &r->agents[k].solo};
+            for (int s = 0; s < 2; s++) {
+                if (!q[s]->ok)
+                    continue;
+                all++;
+                if (q[s]->not_streamed) {
+                    whole++;
+                    distinct_add(&rts, r->runtime);
+                }
+            }
+        }
+    }
+    if (!whole)
+        return;
+    fprintf(o, "- Not streamed: %zu of %zu requests (", whole, all);
+    distinct_print(o, &rts, "");
+    fputs("): the program asked for whole answers, so they have no time to first token "
+          "or decode rate and those figures leave them out; their durations, and the "
+          "speedup, are measured as for streamed ones.\n", o);
+}
+
 /* The measuring process's own cost, from the traces' collector_cpu: how
  * much of a CPU collect took during the concurrent phases (it shares the
  * machine with a local server) and its CPU per streamed token. Medians
@@ -271,6 +304,7 @@ static void summary_measured(FILE *o, const pb_result *res)
         fputs(".\n", o);
     }
     summary_collector_cost(o, ds);
+    summary_not_streamed(o, ds);
     pb_report_exec_how(o, res);
     if (n_emu) {
         fprintf(o, "- Emulated: %zu runs against ollama-emu", n_emu);

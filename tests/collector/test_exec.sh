@@ -372,4 +372,10 @@ for rt, api in (("wc", "chat"), ("wo", "openai-chat"), ("wr", "openai-responses"
     if rt != "wr":
         assert any(p.get("baseline") == "replay" for p in t["phases"]), rt
 PY
+# analyze says which requests were not streamed (no TTFT for them): every
+# successful request of the three runtimes, concurrent and solo (2 agents x
+# 2 phase kinds x 3 runtimes = 12).
+"$ANALYZE" -q "$WORK/wh" >"$WORK/wh.md" || fail "analyze of non-streamed runs: exit $?"
+grep -q "^- Not streamed: 12 of 12 requests (wc, wo, wr): the program asked for whole answers" "$WORK/wh.md" \
+    || fail "analyze: no not-streamed line: $(grep -i stream "$WORK/wh.md")"
 echo PASS
