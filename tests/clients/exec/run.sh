@@ -5,7 +5,10 @@
 #                       127.0.0.1:11434 and reads no variable, so the proxy
 #                       listens there (plan "exec_listen"), the emulator
 #                       elsewhere;
-#   openai_env.mjs      the openai client configured by OPENAI_BASE_URL alone.
+#   openai_env.mjs      the openai client configured by OPENAI_BASE_URL alone;
+#   openai_create.mjs   the same client without streaming (create(), as most
+#                       agent code calls it), on chat completions and on the
+#                       Responses API: answers recorded whole.
 # Neither reads the job nor sends X-Parbench-Request: each agent's request is
 # known by endpoint and order, and the solo baselines replay what the script
 # sent ("solo": "replay"). Checks every run valid, the requests the scripts
@@ -26,7 +29,8 @@ major=$(node -p 'process.versions.node.split(".")[0]')
 [ "$major" -ge 18 ] || skip "node $(node --version) is too old (the clients need >= 18)"
 
 mkdir -p "$work"
-cp "$here/package.json" "$here/package-lock.json" "$here/ollama_default.mjs" "$here/openai_env.mjs" "$work/"
+cp "$here/package.json" "$here/package-lock.json" "$here/ollama_default.mjs" "$here/openai_env.mjs" \
+   "$here/openai_create.mjs" "$work/"
 # Reinstall only when the lock file changed since the last install.
 if ! cmp -s "$work/package-lock.json" "$work/node_modules/.parbench-lock" 2>/dev/null; then
   (cd "$work" && timeout 300 npm ci --no-audit --no-fund --loglevel=error >&2) ||
@@ -40,7 +44,9 @@ cat >"$work/plan.json" <<P
  "agents": [{"id": "a", "endpoint": "http://127.0.0.1:11434", "prompt": "Name three rivers.", "options": {"num_predict": 40}},
             {"id": "b", "endpoint": "http://127.0.0.1:11434", "prompt": "Count to ten.", "options": {"num_predict": 40}}],
  "runtimes": {"ollama-js": {"exec": ["node", "$work/ollama_default.mjs"], "solo": "replay"},
-              "openai-node": {"exec": ["node", "$work/openai_env.mjs"], "solo": "replay"}},
+              "openai-node": {"exec": ["node", "$work/openai_env.mjs"], "solo": "replay"},
+              "openai-chat": {"exec": ["node", "$work/openai_create.mjs", "chat"], "solo": "replay"},
+              "openai-responses": {"exec": ["node", "$work/openai_create.mjs", "responses"], "solo": "replay"}},
  "exec_listen": {"http://127.0.0.1:11434": "127.0.0.1:11434"},
  "warmup": false, "runs": 2}
 P
@@ -55,7 +61,9 @@ fi
 /usr/bin/python3 - "$work/runs" <<'PY'
 import json, os, sys
 root = sys.argv[1]
-for rt, api in (("ollama-js", "chat"), ("openai-node", "openai-chat")):
+for rt, api, streamed in (("ollama-js", "chat", True), ("openai-node", "openai-chat", True),
+                         ("openai-chat", "openai-chat", False),
+                         ("openai-responses", "openai-responses", False)):
     for k in (1, 2):
         t = json.load(open(f"{root}/{rt}/default/run_{k}.json"))
         assert t["run"]["valid"], (rt, k, t["run"]["invalid_reason"])
@@ -69,10 +77,12 @@ for rt, api in (("ollama-js", "chat"), ("openai-node", "openai-chat")):
         for r in rq:
             assert r["source"] == "proxy" and r["api"] == api and not r["request_id_sent"], r
             assert r["ok"] and r["tokens"] == 40 and r["endpoint"] == "http://127.0.0.1:11434", r
+            assert r.get("streamed", True) == streamed, (rt, r.get("streamed"))
         for a in ("a", "b"):
             s = ph["solo:" + a]
             assert s["baseline"] == "replay" and s["replayed"] == "recorded", s
             (r,) = s["requests"]
             assert r["ok"] and r["dialect"] == api and r["tokens"] == 40, r
+            assert r.get("streamed", True) == streamed, (rt, "replay", r.get("streamed"))
 print("PASS")
 PY
