@@ -60,6 +60,111 @@ int pb_dialect_streams(const pb_dialect *d, const cJSON *body)
     return strcmp(d->family, "ollama") == 0;
 }
 
+const char *pb_option_field(const pb_option_map *map, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(name, map[i].ollama) == 0)
+            return map[i].field;
+    return NULL;
+}
+
+const char *pb_option_unmapped(const cJSON *options, const pb_option_map *map, size_t n)
+{
+    const cJSON *o;
+    cJSON_ArrayForEach(o, options)
+        if (!pb_option_field(map, n, o->string))
+            return o->string;
+    return NULL;
+}
+
+void pb_options_add_mapped(cJSON *body, const cJSON *options, const pb_option_map *map,
+                           size_t n, const char *length_field, int num_predict)
+{
+    const cJSON *o;
+    cJSON_ArrayForEach(o, options) {
+        const char *f = pb_option_field(map, n, o->string);
+        if (!f || (num_predict > 0 && strcmp(f, length_field) == 0))
+            continue;
+        cJSON_AddItemToObject(body, f, cJSON_Duplicate(o, 1));
+    }
+    if (num_predict > 0)
+        cJSON_AddNumberToObject(body, length_field, num_predict);
+}
+
+int pb_json_nonempty(const cJSON *s)
+{
+    return cJSON_IsString(s) && s->valuestring[0];
+}
+
+void pb_reply_keep(pb_reply *r, const char *key, const cJSON *v)
+{
+    if (!r->final)
+        r->final = cJSON_CreateObject();
+    cJSON_DeleteItemFromObjectCaseSensitive(r->final, key);
+    cJSON_AddItemToObject(r->final, key, cJSON_Duplicate(v, 1));
+}
+
+int pb_reply_sse_stray(pb_reply *r, const pb_message *m,
+                       const char *(*error_text)(const cJSON *))
+{
+    cJSON *j = cJSON_ParseWithLength(m->data, m->len);
+    const char *et = j ? error_text(j) : NULL;
+    if (et)
+        pb_reply_fail(r, "stream error from %s: %s", r->url, et);
+    cJSON_Delete(j);
+    return et ? PB_MSG_STOP : 0;
+}
+
+void pb_reply_sse_error(pb_reply *r, const pb_message *m,
+                        const char *(*error_text)(const cJSON *))
+{
+    char ex[128];
+    cJSON *j = cJSON_ParseWithLength(m->data, m->len);
+    const char *et = j ? error_text(j) : NULL;
+    pb_excerpt(et ? et : m->data, et ? strlen(et) : m->len, ex, sizeof ex);
+    pb_reply_fail(r, "stream error from %s: %s", r->url, ex);
+    cJSON_Delete(j);
+}
+
+cJSON *pb_reply_sse_json(pb_reply *r, const pb_message *m)
+{
+    cJSON *j = cJSON_ParseWithLength(m->data, m->len);
+    if (cJSON_IsObject(j))
+        return j;
+    cJSON_Delete(j);
+    char ex[128];
+    pb_excerpt(m->data, m->len, ex, sizeof ex);
+    pb_reply_fail(r, "malformed event %llu from %s (data is not a JSON object): %s",
+                  (unsigned long long)m->index, r->url, ex);
+    return NULL;
+}
+
+void pb_reply_sse_end(pb_reply *r, const char *partial, size_t partial_len,
+                      const char *marker)
+{
+    char ex[128];
+    if (partial_len) {
+        pb_excerpt(partial, partial_len, ex, sizeof ex);
+        pb_reply_fail(r, "stream from %s ended inside an event (no blank line after it): %s",
+                      r->url, ex);
+        return;
+    }
+    if (!r->done)
+        pb_reply_fail(r, "stream from %s ended without %s", r->url, marker);
+}
+
+cJSON *pb_reply_parse_whole(pb_reply *r, const char *data, size_t len)
+{
+    cJSON *j = cJSON_ParseWithLength(data, len);
+    if (cJSON_IsObject(j))
+        return j;
+    cJSON_Delete(j);
+    char ex[128];
+    pb_excerpt(data, len, ex, sizeof ex);
+    pb_reply_fail(r, "answer from %s is not a JSON object: %s", r->url, ex);
+    return NULL;
+}
+
 /* Both families name these fields alike (Ollama's native API and the
  * OpenAI one), so each dialect adds only what differs. */
 cJSON *pb_request_body_new(const pb_agent_spec *a, int chat)

@@ -111,6 +111,50 @@ const char *pb_dialect_names(void);
  * OpenAI ones do not). Agent programs send both kinds. */
 int pb_dialect_streams(const pb_dialect *d, const cJSON *body);
 
+/* An Ollama option and the request field that carries it in an API. */
+typedef struct pb_option_map {
+    const char *ollama, *field;
+} pb_option_map;
+
+/* The field carrying Ollama option `name` in map[0..n), or NULL. */
+const char *pb_option_field(const pb_option_map *map, size_t n, const char *name);
+/* The first of options that map[0..n) cannot carry, or NULL. */
+const char *pb_option_unmapped(const cJSON *options, const pb_option_map *map, size_t n);
+
+/* Adds the agent's options to body under their mapped fields (unmapped
+ * ones were refused when the plan was loaded), with num_predict > 0 as
+ * length_field in place of the agent's. */
+void pb_options_add_mapped(cJSON *body, const cJSON *options, const pb_option_map *map,
+                           size_t n, const char *length_field, int num_predict);
+
+/* A string with at least one character. */
+int pb_json_nonempty(const cJSON *s);
+
+/* Keeps a copy of v under key in the reply's final object (replacing an
+ * earlier one). */
+void pb_reply_keep(pb_reply *r, const char *key, const cJSON *v);
+
+/* Server-sent-event dialects share these (openai-*, openai-responses).
+ * error_text is the dialect's. */
+/* A line outside any event: a JSON error object some servers write into
+ * the stream is a failure (PB_MSG_STOP); anything else is ignored (0). */
+int pb_reply_sse_stray(pb_reply *r, const pb_message *m,
+                       const char *(*error_text)(const cJSON *));
+/* An `error` event: recorded with its message (or its data). */
+void pb_reply_sse_error(pb_reply *r, const pb_message *m,
+                        const char *(*error_text)(const cJSON *));
+/* The event's data parsed, or NULL after recording that it is not a JSON
+ * object (the caller returns PB_MSG_STOP). The caller deletes it. */
+cJSON *pb_reply_sse_json(pb_reply *r, const pb_message *m);
+/* on_end: a rest inside an event, or no `marker` (the end event) seen,
+ * is a failure. */
+void pb_reply_sse_end(pb_reply *r, const char *partial, size_t partial_len,
+                      const char *marker);
+
+/* A non-streamed answer parsed, or NULL after recording that it is not a
+ * JSON object (the caller returns PB_MSG_STOP). The caller deletes it. */
+cJSON *pb_reply_parse_whole(pb_reply *r, const char *data, size_t len);
+
 /* A new streaming request body with what every dialect sends: "model",
  * the agent's prompt as one user message under "messages" (chat != 0) or
  * as "prompt", and "stream": true. The caller adds the rest and frees it. */

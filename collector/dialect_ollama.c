@@ -120,15 +120,10 @@ static void on_end(pb_reply *r, const char *partial, size_t partial_len)
 /* A non-streamed answer is the stream's final line with all the text. */
 static int on_whole(pb_reply *r, const char *data, size_t len)
 {
-    cJSON *j = cJSON_ParseWithLength(data, len);
-    int is_obj = cJSON_IsObject(j);
-    cJSON_Delete(j);
-    if (!is_obj) {
-        char ex[128];
-        pb_excerpt(data, len, ex, sizeof ex);
-        pb_reply_fail(r, "answer from %s is not a JSON object: %s", r->url, ex);
+    cJSON *j = pb_reply_parse_whole(r, data, len);
+    if (!j)
         return PB_MSG_STOP;
-    }
+    cJSON_Delete(j);
     int bits = interpret(r, data, len, 1, 0);
     if (!r->error && !r->done)
         pb_reply_fail(r, "answer from %s without done:true", r->url);

@@ -19,34 +19,23 @@
 /* Ollama option -> Responses request field: the request has no seed, stop
  * or penalties (Ollama's ResponsesRequest reads max_output_tokens,
  * temperature and top_p), so those are refused rather than dropped. */
-static const struct { const char *ollama, *field; } option_map[] = {
+static const pb_option_map option_map[] = {
     {"num_predict", "max_output_tokens"},
     {"temperature", "temperature"},
     {"top_p", "top_p"},
 };
 #define N_MAP (sizeof option_map / sizeof option_map[0])
 
-static const char *mapped(const char *ollama)
-{
-    for (size_t i = 0; i < N_MAP; i++)
-        if (strcmp(ollama, option_map[i].ollama) == 0)
-            return option_map[i].field;
-    return NULL;
-}
-
 static int check_options(const cJSON *options, char *err, size_t errlen)
 {
-    const cJSON *o;
-    cJSON_ArrayForEach(o, options) {
-        if (mapped(o->string))
-            continue;
-        snprintf(err, errlen,
-                 "option \"%s\" has no equivalent in the Responses API (it carries "
-                 "num_predict as max_output_tokens, temperature and top_p); remove it, "
-                 "or use api \"openai-chat\" or \"chat\"", o->string);
-        return -1;
-    }
-    return 0;
+    const char *bad = pb_option_unmapped(options, option_map, N_MAP);
+    if (!bad)
+        return 0;
+    snprintf(err, errlen,
+             "option \"%s\" has no equivalent in the Responses API (it carries "
+             "num_predict as max_output_tokens, temperature and top_p); remove it, "
+             "or use api \"openai-chat\" or \"chat\"", bad);
+    return -1;
 }
 
 /* The prompt as "input" (a string is one user message). No sampling
@@ -57,15 +46,8 @@ static cJSON *build_request(const pb_agent_spec *a, const pb_request_params *p)
     cJSON_AddStringToObject(body, "model", a->model);
     cJSON_AddStringToObject(body, "input", a->prompt ? a->prompt : "");
     cJSON_AddBoolToObject(body, "stream", 1);
-    const cJSON *o;
-    cJSON_ArrayForEach(o, a->options) {
-        const char *f = mapped(o->string);
-        if (!f || (p->num_predict > 0 && strcmp(f, "max_output_tokens") == 0))
-            continue; /* unmapped ones were refused when the plan was loaded */
-        cJSON_AddItemToObject(body, f, cJSON_Duplicate(o, 1));
-    }
-    if (p->num_predict > 0)
-        cJSON_AddNumberToObject(body, "max_output_tokens", p->num_predict);
+    pb_options_add_mapped(body, a->options, option_map, N_MAP, "max_output_tokens",
+                          p->num_predict);
     return body;
 }
 
@@ -85,19 +67,6 @@ static const char *error_text(const cJSON *body)
                ? m->valuestring : NULL;
 }
 
-static int nonempty(const cJSON *s)
-{
-    return cJSON_IsString(s) && s->valuestring[0];
-}
-
-static void keep(pb_reply *r, const char *key, const cJSON *v)
-{
-    if (!r->final)
-        r->final = cJSON_CreateObject();
-    cJSON_DeleteItemFromObjectCaseSensitive(r->final, key);
-    cJSON_AddItemToObject(r->final, key, cJSON_Duplicate(v, 1));
-}
-
 /* The end of the stream: the response's status, model and usage kept,
  * its output_tokens the server's count. */
 static void finished(pb_reply *r, const cJSON *response)
@@ -107,7 +76,7 @@ static void finished(pb_reply *r, const cJSON *response)
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(response, keys[i]);
         if (v && !cJSON_IsNull(v))
-            keep(r, keys[i], v);
+            pb_reply_keep(r, keys[i], v);
     }
     const cJSON *ot = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(response, "usage"), "output_tokens");
@@ -117,26 +86,14 @@ static void finished(pb_reply *r, const cJSON *response)
 
 static int on_message(pb_reply *r, const pb_message *m)
 {
-    char ex[128];
     /* Not part of this API, but harmless where a server adds it. */
     if (m->len == 6 && memcmp(m->data, "[DONE]", 6) == 0)
         return 0;
-    cJSON *j = cJSON_ParseWithLength(m->data, m->len);
-    if (m->stray) {
-        /* A bare JSON error object written into the event stream. */
-        const char *et = error_text(j);
-        if (et)
-            pb_reply_fail(r, "stream error from %s: %s", r->url, et);
-        cJSON_Delete(j);
-        return et ? PB_MSG_STOP : 0;
-    }
-    if (!cJSON_IsObject(j)) {
-        cJSON_Delete(j);
-        pb_excerpt(m->data, m->len, ex, sizeof ex);
-        pb_reply_fail(r, "malformed event %llu from %s (data is not a JSON object): %s",
-                      (unsigned long long)m->index, r->url, ex);
+    if (m->stray)
+        return pb_reply_sse_stray(r, m, error_text);
+    cJSON *j = pb_reply_sse_json(r, m);
+    if (!j)
         return PB_MSG_STOP;
-    }
     /* The event's name, from its `event:` line or, without one, from the
      * data's own "type". */
     const char *type = m->type;
@@ -146,9 +103,7 @@ static int on_message(pb_reply *r, const pb_message *m)
     const cJSON *resp = cJSON_GetObjectItemCaseSensitive(j, "response");
     int bits = 0;
     if (!strcmp(type, "error")) {
-        const char *et = error_text(j);
-        pb_excerpt(et ? et : m->data, et ? strlen(et) : m->len, ex, sizeof ex);
-        pb_reply_fail(r, "stream error from %s: %s", r->url, ex);
+        pb_reply_sse_error(r, m, error_text);
         bits = PB_MSG_STOP;
     } else if (!strcmp(type, "response.failed")) {
         const char *et = error_text(resp);
@@ -156,13 +111,13 @@ static int on_message(pb_reply *r, const pb_message *m)
         bits = PB_MSG_STOP;
     } else if (!strcmp(type, "response.output_text.delta")) {
         const cJSON *d = cJSON_GetObjectItemCaseSensitive(j, "delta");
-        if (nonempty(d)) {
+        if (pb_json_nonempty(d)) {
             pb_reply_content(r, d->valuestring);
             bits = PB_MSG_CONTENT;
         }
     } else if (!strcmp(type, "response.reasoning_summary_text.delta") ||
                !strcmp(type, "response.reasoning_text.delta")) {
-        if (nonempty(cJSON_GetObjectItemCaseSensitive(j, "delta"))) {
+        if (pb_json_nonempty(cJSON_GetObjectItemCaseSensitive(j, "delta"))) {
             r->reasoning_events++;
             bits = PB_MSG_REASONING;
         }
@@ -177,14 +132,9 @@ static int on_message(pb_reply *r, const pb_message *m)
  * (messages with output_text parts, reasoning items) and usage. */
 static int on_whole(pb_reply *r, const char *data, size_t len)
 {
-    char ex[128];
-    cJSON *j = cJSON_ParseWithLength(data, len);
-    if (!cJSON_IsObject(j)) {
-        cJSON_Delete(j);
-        pb_excerpt(data, len, ex, sizeof ex);
-        pb_reply_fail(r, "answer from %s is not a JSON object: %s", r->url, ex);
+    cJSON *j = pb_reply_parse_whole(r, data, len);
+    if (!j)
         return PB_MSG_STOP;
-    }
     const cJSON *st = cJSON_GetObjectItemCaseSensitive(j, "status");
     const char *et = error_text(j);
     if (et || (cJSON_IsString(st) && !strcmp(st->valuestring, "failed"))) {
@@ -201,7 +151,7 @@ static int on_whole(pb_reply *r, const char *data, size_t len)
         if (!strcmp(type->valuestring, "message")) {
             cJSON_ArrayForEach(part, cJSON_GetObjectItemCaseSensitive(item, "content")) {
                 const cJSON *t = cJSON_GetObjectItemCaseSensitive(part, "text");
-                if (nonempty(t)) {
+                if (pb_json_nonempty(t)) {
                     pb_reply_content(r, t->valuestring);
                     bits |= PB_MSG_CONTENT;
                 }
@@ -212,7 +162,7 @@ static int on_whole(pb_reply *r, const char *data, size_t len)
             const char *lists[] = {"summary", "content"};
             for (int k = 0; k < 2 && !(bits & PB_MSG_REASONING); k++)
                 cJSON_ArrayForEach(part, cJSON_GetObjectItemCaseSensitive(item, lists[k]))
-                    if (nonempty(cJSON_GetObjectItemCaseSensitive(part, "text"))) {
+                    if (pb_json_nonempty(cJSON_GetObjectItemCaseSensitive(part, "text"))) {
                         r->reasoning_events++;
                         bits |= PB_MSG_REASONING;
                         break;
@@ -226,15 +176,7 @@ static int on_whole(pb_reply *r, const char *data, size_t len)
 
 static void on_end(pb_reply *r, const char *partial, size_t partial_len)
 {
-    char ex[128];
-    if (partial_len) {
-        pb_excerpt(partial, partial_len, ex, sizeof ex);
-        pb_reply_fail(r, "stream from %s ended inside an event (no blank line after it): %s",
-                      r->url, ex);
-        return;
-    }
-    if (!r->done)
-        pb_reply_fail(r, "stream from %s ended without response.completed", r->url);
+    pb_reply_sse_end(r, partial, partial_len, "response.completed");
 }
 
 /* Preflight as for the other OpenAI dialects (/v1/models; the version from

@@ -115,10 +115,12 @@ static pb_transfer *mk(const char *api, const cJSON *options, int num_predict, l
     return t;
 }
 
-/* Feeds s in pieces at times 1000+10*i, finishes and settles. */
-static pb_transfer *run(const char *api, const char *s, size_t piece)
+/* Feeds s in pieces at times 1000+10*i, finishes and settles; whole: as
+ * the answer to a request that asked for no stream. */
+static pb_transfer *feed(const char *api, const char *s, size_t piece, int whole)
 {
     pb_transfer *t = mk(api, NULL, 0, -1);
+    t->whole = whole;
     pb_transfer_started(t, 1005);
     size_t n = strlen(s);
     uint64_t now = 1000;
@@ -131,6 +133,11 @@ static pb_transfer *run(const char *api, const char *s, size_t piece)
     pb_transfer_finish(t, CURLE_OK, 99999);
     pb_transfer_settle(t);
     return t;
+}
+
+static pb_transfer *run(const char *api, const char *s, size_t piece)
+{
+    return feed(api, s, piece, 0);
 }
 
 /* Byte offset just past the k-th message (1-based) of a stream. */
@@ -345,19 +352,7 @@ static const struct { const char *api, *body; int reasoning; } wholes[] = {
 
 static pb_transfer *run_whole(const char *api, const char *s, size_t piece)
 {
-    pb_transfer *t = mk(api, NULL, 0, -1);
-    t->whole = 1;
-    pb_transfer_started(t, 1005);
-    size_t n = strlen(s);
-    uint64_t now = 1000;
-    for (size_t off = 0; off < n; off += piece) {
-        size_t k = n - off < piece ? n - off : piece;
-        now += 10;
-        assert_int_equal(pb_transfer_deliver(t, s + off, k, now), k);
-    }
-    pb_transfer_finish(t, CURLE_OK, 99999);
-    pb_transfer_settle(t);
-    return t;
+    return feed(api, s, piece, 1);
 }
 
 static void test_whole_answers(void **st)

@@ -157,17 +157,23 @@ static void test_narrow_keeps_run_and_eta(void **st)
     assert_null(strstr(line, "tok"));
 }
 
+/* stderr captured, a TTY bar of 4 runs at 120 columns, run 1 begun. */
+static void bar_begin(capture *c, pb_progress *p)
+{
+    setenv("COLUMNS", "120", 1);
+    capture_begin(c);
+    pb_progress_init(p, PB_PROGRESS_TTY, 4, 4);
+    pb_progress_begin(p, "uv", "default", 1);
+}
+
 /* A run in progress: the ticker redraws with the time and the tokens
  * streamed since the run began, without any call from the sweep. */
 static void test_moves_during_a_run(void **st)
 {
     (void)st;
-    setenv("COLUMNS", "120", 1);
     capture c;
-    capture_begin(&c);
     pb_progress p;
-    pb_progress_init(&p, PB_PROGRESS_TTY, 4, 4);
-    pb_progress_begin(&p, "uv", "default", 1);
+    bar_begin(&c, &p);
     for (int i = 0; i < 5; i++)
         pb_progress_count_message();
     struct timespec ts = {0, 600 * 1000 * 1000};
@@ -187,12 +193,9 @@ static void test_moves_during_a_run(void **st)
 static void test_message_above_the_bar(void **st)
 {
     (void)st;
-    setenv("COLUMNS", "120", 1);
     capture c;
-    capture_begin(&c);
     pb_progress p;
-    pb_progress_init(&p, PB_PROGRESS_TTY, 4, 4);
-    pb_progress_begin(&p, "uv", "default", 1);
+    bar_begin(&c, &p);
     pb_progress_say("collect: server %s started\n", "emu");
     pb_progress_end(&p, "uv", "default", 1, 1, "ok");
     pb_progress_finish(&p);
