@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "pb_fs.h"
+
 void bench_pin(const char *prog, int cpu)
 {
     cpu_set_t set;
@@ -67,4 +69,71 @@ void bench_emu_stop(pid_t pid)
 {
     kill(pid, SIGTERM);
     waitpid(pid, NULL, 0);
+}
+
+cJSON *bench_load_json(const char *prog, const char *path)
+{
+    char *b;
+    size_t n;
+    char err[512];
+    if (pb_fs_read_all(path, 1u << 30, &b, &n, err, sizeof err) != 0) {
+        fprintf(stderr, "%s: %s\n", prog, err);
+        return NULL;
+    }
+    cJSON *j = cJSON_ParseWithLength(b, n);
+    free(b);
+    return j;
+}
+
+const cJSON *bench_phase(const cJSON *trace, const char *kind)
+{
+    const cJSON *p;
+    cJSON_ArrayForEach(p, cJSON_GetObjectItem(trace, "phases"))
+        if (!strcmp(cJSON_GetObjectItem(p, "kind")->valuestring, kind))
+            return p;
+    return NULL;
+}
+
+bench_ereq *bench_trace_find(const bench_trace *t, const char *id)
+{
+    for (int i = t->n - 1; i >= 0; i--)
+        if (!strcmp(t->r[i].id, id))
+            return &t->r[i];
+    return NULL;
+}
+
+void bench_trace_load(bench_trace *t, const char *path)
+{
+    for (int i = 0; i < t->n; i++)
+        free(t->r[i].ns);
+    free(t->r);
+    t->r = NULL;
+    t->n = 0;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    char id[64], line[256];
+    int inst, idx;
+    unsigned long long ns;
+    while (fgets(line, sizeof line, f)) {
+        if (sscanf(line, "%d\t%63s\t%d\t%llu", &inst, id, &idx, &ns) != 4 || idx < 1)
+            continue; /* the "#instance..." header */
+        bench_ereq *r = bench_trace_find(t, id);
+        if (!r) {
+            t->r = realloc(t->r, sizeof *t->r * (t->n + 1));
+            r = &t->r[t->n++];
+            memset(r, 0, sizeof *r);
+            snprintf(r->id, sizeof r->id, "%s", id);
+        }
+        if (idx >= r->cap) {
+            int cap = idx * 2 + 8;
+            r->ns = realloc(r->ns, sizeof *r->ns * cap);
+            memset(r->ns + r->cap, 0, sizeof *r->ns * (cap - r->cap));
+            r->cap = cap;
+        }
+        r->ns[idx] = (long long)ns;
+        if (idx > r->n)
+            r->n = idx;
+    }
+    fclose(f);
 }

@@ -36,6 +36,14 @@ static const char *str(const cJSON *root, const char *k)
 }
 
 /* A string field of the wrong type: encoding/json's 400. */
+/* The model a request names: "model", or the older "name" (Ollama reads
+ * both, model first). */
+static const char *model_arg(const cJSON *root)
+{
+    const char *n = str(root, "model");
+    return n[0] ? n : str(root, "name");
+}
+
 static int typed(emu_conn *c, const cJSON *root, const char *st,
                  const char *const *keys, int n)
 {
@@ -133,9 +141,7 @@ static void route_delete(emu_conn *c, const char *path)
         return;
     static const char *const keys[] = {"model", "name"};
     char err[400];
-    const char *n = str(root, "model");
-    if (!n[0])
-        n = str(root, "name");
+    const char *n = model_arg(root);
     int mi;
     if (typed(c, root, "DeleteRequest", keys, 2))
         goto out;
@@ -206,9 +212,7 @@ static void route_create(emu_conn *c, const char *path)
         return;
     static const char *const keys[] = {"model", "name", "from", "system",
                                        "template"};
-    const char *n = str(root, "model");
-    if (!n[0])
-        n = str(root, "name");
+    const char *n = model_arg(root);
     const char *from = str(root, "from");
     int stream = !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(root, "stream"));
     emu_buf b = {0};
@@ -258,9 +262,7 @@ static void route_push(emu_conn *c, const char *path)
     if (!root)
         return;
     static const char *const keys[] = {"model", "name"};
-    const char *n = str(root, "model");
-    if (!n[0])
-        n = str(root, "name");
+    const char *n = model_arg(root);
     int stream = !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(root, "stream"));
     emu_buf b = {0};
     int mi;

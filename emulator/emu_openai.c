@@ -347,16 +347,14 @@ static void oai_error_event(emu_buf *b, emu_req *r, const char *msg)
     APPEND_LIT(b, "\n\n");
 }
 
-static const emu_dialect dialect_openai = {
-    .stream_ctype = "text/event-stream",
-    .json_ctype = "application/json",
-    .token = oai_token,
-    .stream_end = oai_stream_end,
-    .whole = oai_whole,
-    .load = oai_load,
-    .error_event = oai_error_event,
-    .reply_error = oai_reply_error,
-};
+/* The OpenAI layer's framing and errors; the embeddings routes add their
+ * answer to them. */
+#define OAI_DIALECT                                                      \
+    .stream_ctype = "text/event-stream", .json_ctype = "application/json", \
+    .token = oai_token, .stream_end = oai_stream_end, .whole = oai_whole,  \
+    .load = oai_load, .error_event = oai_error_event, .reply_error = oai_reply_error
+
+static const emu_dialect dialect_openai = {OAI_DIALECT};
 
 /* ---- request translation (Ollama's FromChatRequest/FromCompleteRequest) */
 
@@ -902,28 +900,8 @@ static void embed_list(emu_buf *b, emu_req *r, int b64)
 static void embed_float(emu_buf *b, emu_req *r) { embed_list(b, r, 0); }
 static void embed_b64(emu_buf *b, emu_req *r) { embed_list(b, r, 1); }
 
-static const emu_dialect dialect_embed_float = {
-    .stream_ctype = "text/event-stream",
-    .json_ctype = "application/json",
-    .token = oai_token,
-    .stream_end = oai_stream_end,
-    .whole = oai_whole,
-    .load = oai_load,
-    .error_event = oai_error_event,
-    .reply_error = oai_reply_error,
-    .embed = embed_float,
-};
-static const emu_dialect dialect_embed_b64 = {
-    .stream_ctype = "text/event-stream",
-    .json_ctype = "application/json",
-    .token = oai_token,
-    .stream_end = oai_stream_end,
-    .whole = oai_whole,
-    .load = oai_load,
-    .error_event = oai_error_event,
-    .reply_error = oai_reply_error,
-    .embed = embed_b64,
-};
+static const emu_dialect dialect_embed_float = {OAI_DIALECT, .embed = embed_float};
+static const emu_dialect dialect_embed_b64 = {OAI_DIALECT, .embed = embed_b64};
 
 /* The fault of an embeddings request: only those that make sense without a
  * stream (down, http500, busy503) apply. Returns 1 when it answered. */

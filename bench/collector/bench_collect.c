@@ -83,82 +83,7 @@ static void write_plan(const char *path, int n, const char *rt, int port)
     }
 }
 
-static cJSON *load(const char *path)
-{
-    char *b;
-    size_t n;
-    char err[512];
-    if (pb_fs_read_all(path, 1u << 30, &b, &n, err, sizeof err) != 0) {
-        fprintf(stderr, "bench_collect: %s\n", err);
-        return NULL;
-    }
-    cJSON *j = cJSON_ParseWithLength(b, n);
-    free(b);
-    return j;
-}
-
-static const cJSON *phase(const cJSON *t, const char *kind)
-{
-    const cJSON *p;
-    cJSON_ArrayForEach(p, cJSON_GetObjectItem(t, "phases"))
-        if (!strcmp(cJSON_GetObjectItem(p, "kind")->valuestring, kind))
-            return p;
-    return NULL;
-}
-
-/* Emulator trace: request id -> ns per token index. */
-typedef struct ereq {
-    char id[64];
-    int n, cap;
-    long long *ns; /* index i at ns[i] (0 unused) */
-} ereq;
-static ereq *g_er;
-static int g_ner;
-
-static ereq *find(const char *id)
-{
-    for (int i = g_ner - 1; i >= 0; i--)
-        if (!strcmp(g_er[i].id, id))
-            return &g_er[i];
-    return NULL;
-}
-
-static void load_trace(const char *path)
-{
-    for (int i = 0; i < g_ner; i++)
-        free(g_er[i].ns);
-    free(g_er);
-    g_er = NULL;
-    g_ner = 0;
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return;
-    char id[64];
-    int inst, idx;
-    unsigned long long ns;
-    char line[256];
-    while (fgets(line, sizeof line, f)) {
-        if (sscanf(line, "%d\t%63s\t%d\t%llu", &inst, id, &idx, &ns) != 4)
-            continue; /* the "#instance..." header */
-        ereq *r = find(id);
-        if (!r) {
-            g_er = realloc(g_er, sizeof *g_er * (g_ner + 1));
-            r = &g_er[g_ner++];
-            memset(r, 0, sizeof *r);
-            snprintf(r->id, sizeof r->id, "%s", id);
-        }
-        if (idx >= r->cap) {
-            int cap = idx * 2 + 8;
-            r->ns = realloc(r->ns, sizeof *r->ns * cap);
-            memset(r->ns + r->cap, 0, sizeof *r->ns * (cap - r->cap));
-            r->cap = cap;
-        }
-        r->ns[idx] = (long long)ns;
-        if (idx > r->n)
-            r->n = idx;
-    }
-    fclose(f);
-}
+static bench_trace g_tr; /* the emulator's trace of the last run */
 
 static int cmp_d(const void *a, const void *b)
 {
@@ -180,8 +105,8 @@ static double solo_reference(const char *rt)
     bench_emu_stop(e);
     char path[4300];
     snprintf(path, sizeof path, "%s/%s/default/run_1.json", out, rt);
-    cJSON *t = load(path);
-    const cJSON *s = t ? phase(t, "solo") : NULL;
+    cJSON *t = bench_load_json("bench_collect", path);
+    const cJSON *s = t ? bench_phase(t, "solo") : NULL;
     if (rc != 0 || !s) {
         fprintf(stderr, "bench_collect: reference run failed (exit %d)\n", rc);
         exit(1);
@@ -205,14 +130,14 @@ static void bench(const char *rt, int n, double dsolo)
     int rc = run_collect(plan, out, 0, &ru);
     bench_emu_stop(e);
     snprintf(path, sizeof path, "%s/%s/default/run_1.json", out, rt);
-    cJSON *t = load(path);
-    const cJSON *c = t ? phase(t, "concurrent") : NULL;
+    cJSON *t = bench_load_json("bench_collect", path);
+    const cJSON *c = t ? bench_phase(t, "concurrent") : NULL;
     if (!c) {
         printf("%-8s %5d  collect exit %d, no trace\n", rt, n, rc);
         cJSON_Delete(t);
         return;
     }
-    load_trace(trace);
+    bench_trace_load(&g_tr, trace);
     double wall = cJSON_GetObjectItem(c, "end_ns")->valuedouble - cJSON_GetObjectItem(c, "start_ns")->valuedouble;
     long long origin = atoll(cJSON_GetObjectItem(cJSON_GetObjectItem(t, "run"), "mono_origin_ns")->valuestring);
     double tokens = 0;
@@ -225,7 +150,7 @@ static void bench(const char *rt, int n, double dsolo)
             tokens += cJSON_GetObjectItem(r, "tokens")->valuedouble;
             ok &= cJSON_IsTrue(cJSON_GetObjectItem(r, "ok"));
             const cJSON *ch = cJSON_GetObjectItem(r, "chunks");
-            ereq *er = find(cJSON_GetObjectItem(r, "request_id")->valuestring);
+            bench_ereq *er = bench_trace_find(&g_tr, cJSON_GetObjectItem(r, "request_id")->valuestring);
             int nch = cJSON_GetArraySize(ch);
             /* One client chunk per emulator write (indices 1..n); when the
              * kernel coalesced writes the pairing is ambiguous: skip. */

@@ -113,81 +113,7 @@ static void on_closed(void *ud)
 
 /* ---- traces ---- */
 
-static cJSON *load(const char *path)
-{
-    char *b;
-    size_t n;
-    char err[512];
-    if (pb_fs_read_all(path, 1u << 30, &b, &n, err, sizeof err) != 0) {
-        fprintf(stderr, "bench_proxy: %s\n", err);
-        return NULL;
-    }
-    cJSON *j = cJSON_ParseWithLength(b, n);
-    free(b);
-    return j;
-}
-
-static const cJSON *phase(const cJSON *t, const char *kind)
-{
-    const cJSON *p;
-    cJSON_ArrayForEach(p, cJSON_GetObjectItem(t, "phases"))
-        if (!strcmp(cJSON_GetObjectItem(p, "kind")->valuestring, kind))
-            return p;
-    return NULL;
-}
-
-/* Emulator trace: request id -> ns per chunk index (1..n). */
-typedef struct ereq {
-    char id[64];
-    int n, cap;
-    long long *ns;
-} ereq;
-static ereq *g_er;
-static int g_ner;
-
-static ereq *find(const char *id)
-{
-    for (int i = g_ner - 1; i >= 0; i--)
-        if (!strcmp(g_er[i].id, id))
-            return &g_er[i];
-    return NULL;
-}
-
-static void load_trace(const char *path)
-{
-    for (int i = 0; i < g_ner; i++)
-        free(g_er[i].ns);
-    free(g_er);
-    g_er = NULL;
-    g_ner = 0;
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return;
-    char id[64], line[256];
-    int inst, idx;
-    unsigned long long ns;
-    while (fgets(line, sizeof line, f)) {
-        if (sscanf(line, "%d\t%63s\t%d\t%llu", &inst, id, &idx, &ns) != 4 || idx < 1)
-            continue; /* the "#instance..." header */
-        ereq *r = find(id);
-        if (!r) {
-            g_er = realloc(g_er, sizeof *g_er * (g_ner + 1));
-            r = &g_er[g_ner++];
-            memset(r, 0, sizeof *r);
-            snprintf(r->id, sizeof r->id, "%s", id);
-        }
-        if (idx >= r->cap) {
-            int cap = idx * 2 + 8;
-            r->ns = realloc(r->ns, sizeof *r->ns * cap);
-            memset(r->ns + r->cap, 0, sizeof *r->ns * (cap - r->cap));
-            r->cap = cap;
-        }
-        r->ns[idx] = (long long)ns;
-        if (idx > r->n)
-            r->n = idx;
-    }
-    fclose(f);
-}
+static bench_trace g_tr; /* the emulator's trace of the last run */
 
 typedef struct samples {
     double *v;
@@ -266,8 +192,8 @@ static void run_one(uv_loop_t *loop, int n, int via_proxy, int solo, result *r)
     }
     bench_emu_stop(e);
     snprintf(path, sizeof path, "%s/uv/default/run_1.json", out);
-    cJSON *t = load(path);
-    const cJSON *c = t ? phase(t, solo ? "solo" : "concurrent") : NULL;
+    cJSON *t = bench_load_json("bench_proxy", path);
+    const cJSON *c = t ? bench_phase(t, solo ? "solo" : "concurrent") : NULL;
     memset(r, 0, sizeof *r);
     if (rc != 0 || !c) {
         fprintf(stderr, "bench_proxy: %s run of %d agents failed (collect exit %d, log %s.log)\n",
@@ -279,7 +205,7 @@ static void run_one(uv_loop_t *loop, int n, int via_proxy, int solo, result *r)
     r->ok = 1;
     r->wall_ns = cJSON_GetObjectItem(c, "end_ns")->valuedouble -
                  cJSON_GetObjectItem(c, "start_ns")->valuedouble;
-    load_trace(trace);
+    bench_trace_load(&g_tr, trace);
     long long origin = atoll(cJSON_GetObjectItem(cJSON_GetObjectItem(t, "run"), "mono_origin_ns")->valuestring);
     const cJSON *q_, *ch;
     cJSON_ArrayForEach(q_, cJSON_GetObjectItem(c, "requests")) {
@@ -289,7 +215,7 @@ static void run_one(uv_loop_t *loop, int n, int via_proxy, int solo, result *r)
             r->dsolo_ns = cJSON_GetObjectItem(q_, "t_end_ns")->valuedouble -
                           cJSON_GetObjectItem(q_, "t_start_ns")->valuedouble;
         ch = cJSON_GetObjectItem(q_, "chunks");
-        ereq *er = find(cJSON_GetObjectItem(q_, "request_id")->valuestring);
+        bench_ereq *er = bench_trace_find(&g_tr, cJSON_GetObjectItem(q_, "request_id")->valuestring);
         int nch = cJSON_GetArraySize(ch);
         /* One client chunk per emulator write; when the kernel coalesced
          * writes the pairing is ambiguous: skip. */
@@ -323,7 +249,7 @@ static void run_one(uv_loop_t *loop, int n, int via_proxy, int solo, result *r)
                     add(&r->fwd, (w->valuedouble - k->child->valuedouble) / 1e3);
             /* The first hop, emulator -> proxy: same clock, the proxy's
              * times count from px_origin. */
-            ereq *er = find(cJSON_GetObjectItem(q_, "request_id")->valuestring);
+            bench_ereq *er = bench_trace_find(&g_tr, cJSON_GetObjectItem(q_, "request_id")->valuestring);
             if (!er || er->n != cJSON_GetArraySize(in))
                 continue;
             int i = 1;

@@ -100,26 +100,38 @@ static void proxy_stop(pb_proxy *p)
     assert_true(done);
 }
 
-static int setup(void **state)
+/* One ideal emulated instance on a free port, answers num_predict tokens
+ * long; idle_timeout_s 0 keeps the emulator's default. NULL on failure
+ * (said on stderr). */
+static emu_t *emu_one(double time_scale, int num_parallel, double idle_timeout_s)
 {
-    (void)state;
-    /* As collect does (signals.c): a client gone mid-write is EPIPE. */
-    signal(SIGPIPE, SIG_IGN);
     emu_options o;
     emu_options_ideal(&o);
     o.n_instances = 1;
     strcpy(o.host[0], "127.0.0.1");
     o.port[0] = 0;
     o.quiet = 1;
-    o.time_scale = 50;
-    o.num_parallel = 8;
+    o.time_scale = time_scale;
+    if (num_parallel > 0)
+        o.num_parallel = num_parallel;
     o.len_mean = 1000000; /* every answer is num_predict tokens long */
+    if (idle_timeout_s > 0)
+        o.idle_timeout_s = idle_timeout_s;
     char err[256];
-    g_emu = emu_start(&o, err, sizeof err);
-    if (!g_emu) {
+    emu_t *e = emu_start(&o, err, sizeof err);
+    if (!e)
         fprintf(stderr, "emu_start: %s\n", err);
+    return e;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    /* As collect does (signals.c): a client gone mid-write is EPIPE. */
+    signal(SIGPIPE, SIG_IGN);
+    g_emu = emu_one(50, 8, 0);
+    if (!g_emu)
         return -1;
-    }
     g_emu_port = emu_port(g_emu, 0);
     uv_loop_init(&g_loop);
     uv_async_init(&g_loop, &g_stop, on_stop);
@@ -633,16 +645,7 @@ static void test_client_leaves_mid_stream(void **state)
 static void test_slow_reader_lag(void **state)
 {
     (void)state;
-    emu_options o;
-    emu_options_ideal(&o);
-    o.n_instances = 1;
-    strcpy(o.host[0], "127.0.0.1");
-    o.port[0] = 0;
-    o.quiet = 1;
-    o.time_scale = 1000;
-    o.len_mean = 1000000;
-    char err[256];
-    emu_t *fast = emu_start(&o, err, sizeof err);
+    emu_t *fast = emu_one(1000, 0, 0);
     assert_non_null(fast);
     loop_pause();
     pb_proxy *px = proxy_to(emu_port(fast, 0));
@@ -810,17 +813,7 @@ static size_t read_until_done(int fd, char *buf, size_t cap, int want)
 static void test_pipelining_and_reconnect(void **state)
 {
     (void)state;
-    emu_options o;
-    emu_options_ideal(&o);
-    o.n_instances = 1;
-    strcpy(o.host[0], "127.0.0.1");
-    o.port[0] = 0;
-    o.quiet = 1;
-    o.time_scale = 50;
-    o.len_mean = 1000000;
-    o.idle_timeout_s = 0.1;
-    char err[256];
-    emu_t *emu = emu_start(&o, err, sizeof err);
+    emu_t *emu = emu_one(50, 0, 0.1);
     assert_non_null(emu);
     loop_pause();
     pb_proxy *px = proxy_to(emu_port(emu, 0));

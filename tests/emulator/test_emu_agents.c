@@ -180,6 +180,16 @@ static cJSON *post_json(const char *path, const char *body, long *status)
     return j;
 }
 
+/* A 400 answer with Ollama's error text (native error object). */
+static void expect_400(const char *path, const char *body, const char *msg)
+{
+    long st;
+    cJSON *e = post_json(path, body, &st);
+    assert_int_equal(st, 400);
+    assert_string_equal(cJSON_GetObjectItem(e, "error")->valuestring, msg);
+    cJSON_Delete(e);
+}
+
 /* ---- 1. capabilities ---- */
 
 /* ---- 7. divergences ---- */
@@ -534,12 +544,8 @@ static void test_divergences(void **state)
         {"/api/chat", "{\"model\":\"gemma3\",\"messages\":[],\"stream\":1}",
          "json: cannot unmarshal number into Go struct field ChatRequest.stream of type bool"},
     };
-    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        j = post_json(bad[i].path, bad[i].body, &st);
-        assert_int_equal(st, 400);
-        assert_string_equal(cJSON_GetObjectItem(j, "error")->valuestring, bad[i].msg);
-        cJSON_Delete(j);
-    }
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        expect_400(bad[i].path, bad[i].body, bad[i].msg);
 }
 
 static void test_capabilities(void **state)
@@ -572,34 +578,20 @@ static void test_capabilities(void **state)
     cJSON_Delete(show);
 
     /* The 400s of a model without the capability, Ollama's texts. */
-    cJSON *e = post_json("/api/chat", body_printf(
+    expect_400("/api/chat", body_printf(
         "{\"model\":\"gemma3\",\"messages\":[{\"role\":\"user\",\"content\":"
-        "\"x\"}],\"tools\":%s}", WEATHER_TOOL), &st);
-    assert_int_equal(st, 400);
-    assert_string_equal(cJSON_GetObjectItem(e, "error")->valuestring,
-                        "registry.ollama.ai/library/gemma3:latest does not support tools");
-    cJSON_Delete(e);
-    e = post_json("/api/chat", "{\"model\":\"gemma3\",\"messages\":[{\"role\":"
-                  "\"user\",\"content\":\"x\"}],\"think\":\"high\"}", &st);
-    assert_int_equal(st, 400);
-    assert_string_equal(cJSON_GetObjectItem(e, "error")->valuestring,
-                        "\"gemma3\" does not support thinking");
-    cJSON_Delete(e);
-    e = post_json("/api/generate", "{\"model\":\"gemma3:latest\",\"prompt\":"
-                  "\"x\",\"think\":true}", &st);
-    assert_int_equal(st, 400);
-    assert_string_equal(cJSON_GetObjectItem(e, "error")->valuestring,
-                        "\"gemma3:latest\" does not support thinking");
-    cJSON_Delete(e);
-    e = post_json("/api/chat", "{\"model\":\"qwen3\",\"messages\":[],"
-                  "\"think\":\"hot\"}", &st);
-    assert_int_equal(st, 400);
-    assert_string_equal(cJSON_GetObjectItem(e, "error")->valuestring,
-                        "invalid think value: \"hot\" (must be \"high\", "
-                        "\"medium\", \"low\", \"max\", true, or false)");
-    cJSON_Delete(e);
+        "\"x\"}],\"tools\":%s}", WEATHER_TOOL),
+        "registry.ollama.ai/library/gemma3:latest does not support tools");
+    expect_400("/api/chat", "{\"model\":\"gemma3\",\"messages\":[{\"role\":"
+               "\"user\",\"content\":\"x\"}],\"think\":\"high\"}",
+               "\"gemma3\" does not support thinking");
+    expect_400("/api/generate", "{\"model\":\"gemma3:latest\",\"prompt\":"
+               "\"x\",\"think\":true}", "\"gemma3:latest\" does not support thinking");
+    expect_400("/api/chat", "{\"model\":\"qwen3\",\"messages\":[],\"think\":\"hot\"}",
+               "invalid think value: \"hot\" (must be \"high\", "
+               "\"medium\", \"low\", \"max\", true, or false)");
     /* think:false on a model without thinking is fine. */
-    e = post_json("/api/chat", "{\"model\":\"gemma3\",\"stream\":false,"
+    cJSON *e = post_json("/api/chat", "{\"model\":\"gemma3\",\"stream\":false,"
                   "\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],"
                   "\"think\":false,\"options\":{\"num_predict\":3}}", &st);
     assert_int_equal(st, 200);
