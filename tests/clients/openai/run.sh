@@ -10,20 +10,8 @@ emu=$1
 work=$2
 here=$(cd "${0%/*}" && pwd)
 
-skip() { echo "SKIP: $*" >&2; exit 77; }
-command -v node >/dev/null || skip "node is not installed (the openai client test needs node >= 18)"
-command -v npm >/dev/null || skip "npm is not installed (needed to install the openai client)"
-major=$(node -p 'process.versions.node.split(".")[0]')
-[ "$major" -ge 18 ] || skip "node $(node --version) is too old (the openai client needs >= 18)"
-
-mkdir -p "$work"
-cp "$here/package.json" "$here/package-lock.json" "$here/openai.test.mjs" "$work/"
-# Reinstall only when the lock file changed since the last install.
-if ! cmp -s "$work/package-lock.json" "$work/node_modules/.parbench-lock" 2>/dev/null; then
-  (cd "$work" && timeout 300 npm ci --no-audit --no-fund --loglevel=error >&2) ||
-    skip "npm ci failed in $work (no registry access?)"
-  cp "$work/package-lock.json" "$work/node_modules/.parbench-lock"
-fi
+. "$here/../npm_setup.sh"
+npm_setup "$work" "$here" "$here/openai.test.mjs"
 
 # Both chat stream shapes the emulator can send (Ollama 0.6.5's and
 # >= 0.32.6's): the client must read either.
