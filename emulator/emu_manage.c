@@ -35,7 +35,6 @@ static const char *str(const cJSON *root, const char *k)
     return cJSON_IsString(v) ? v->valuestring : "";
 }
 
-/* A string field of the wrong type: encoding/json's 400. */
 /* The model a request names: "model", or the older "name" (Ollama reads
  * both, model first). */
 static const char *model_arg(const cJSON *root)
@@ -44,6 +43,7 @@ static const char *model_arg(const cJSON *root)
     return n[0] ? n : str(root, "name");
 }
 
+/* A string field of the wrong type: encoding/json's 400. */
 static int typed(emu_conn *c, const cJSON *root, const char *st,
                  const char *const *keys, int n)
 {

@@ -723,6 +723,21 @@ static size_t raw_read_all(int fd, char *buf, size_t cap)
     return got;
 }
 
+/* px's records once none is in flight (1 s bound), NULL before that. */
+static cJSON *take_idle(pb_proxy *px)
+{
+    cJSON *a = NULL;
+    for (int i = 0; i < 100 && !a; i++) {
+        loop_pause();
+        if (pb_proxy_in_flight(px) == 0)
+            a = pb_proxy_take_requests(px);
+        loop_resume();
+        if (!a)
+            usleep(10000);
+    }
+    return a;
+}
+
 /* The bounds: headers over the limit get 431 (recorded), a connection
  * that sends nothing is closed after the idle timeout, and a route no
  * dialect reads (GET /api/version) passes and is recorded with api null. */
@@ -762,15 +777,7 @@ static void test_limits_and_other_routes(void **state)
     assert_int_equal(strncmp(buf, "HTTP/1.1 200 ", 13), 0);
     assert_non_null(strstr(buf, "\"version\""));
 
-    cJSON *a = NULL;
-    for (int i = 0; i < 100 && !a; i++) {
-        loop_pause();
-        if (pb_proxy_in_flight(px) == 0)
-            a = pb_proxy_take_requests(px);
-        loop_resume();
-        if (!a)
-            usleep(10000);
-    }
+    cJSON *a = take_idle(px);
     assert_non_null(a);
     assert_int_equal(cJSON_GetArraySize(a), 2);
     const cJSON *r1 = cJSON_GetArrayItem(a, 0), *r2 = cJSON_GetArrayItem(a, 1);
@@ -842,15 +849,7 @@ static void test_pipelining_and_reconnect(void **state)
     assert_int_equal(strncmp(buf, "HTTP/1.1 200 ", 13), 0);
     assert_non_null(strstr(buf, "\"done\":true"));
 
-    cJSON *a = NULL;
-    for (int i = 0; i < 100 && !a; i++) {
-        loop_pause();
-        if (pb_proxy_in_flight(px) == 0)
-            a = pb_proxy_take_requests(px);
-        loop_resume();
-        if (!a)
-            usleep(10000);
-    }
+    cJSON *a = take_idle(px);
     assert_non_null(a);
     assert_int_equal(cJSON_GetArraySize(a), 3);
     for (int i = 0; i < 3; i++) {
