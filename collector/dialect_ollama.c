@@ -42,20 +42,9 @@ static cJSON *build_chat(const pb_agent_spec *a, const pb_request_params *p)
     return build(a, p, 1);
 }
 
-static int interpret(pb_reply *r, const char *line, size_t len, uint64_t index, int at_end)
+/* One parsed message (a line, or a whole answer): taken and freed. */
+static int interpret_obj(pb_reply *r, cJSON *j)
 {
-    char ex[128];
-    cJSON *j = cJSON_ParseWithLength(line, len);
-    if (!cJSON_IsObject(j)) {
-        cJSON_Delete(j);
-        pb_excerpt(line, len, ex, sizeof ex);
-        if (at_end)
-            pb_reply_fail(r, "truncated last line from %s (no newline, not JSON): %s", r->url, ex);
-        else
-            pb_reply_fail(r, "malformed NDJSON line %llu from %s: %s",
-                          (unsigned long long)index, r->url, ex);
-        return PB_MSG_STOP;
-    }
     const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
     if (e) {
         pb_reply_fail(r, "stream error from %s: %s", r->url,
@@ -100,6 +89,23 @@ static int interpret(pb_reply *r, const char *line, size_t len, uint64_t index, 
     return bits;
 }
 
+static int interpret(pb_reply *r, const char *line, size_t len, uint64_t index, int at_end)
+{
+    char ex[128];
+    cJSON *j = cJSON_ParseWithLength(line, len);
+    if (!cJSON_IsObject(j)) {
+        cJSON_Delete(j);
+        pb_excerpt(line, len, ex, sizeof ex);
+        if (at_end)
+            pb_reply_fail(r, "truncated last line from %s (no newline, not JSON): %s", r->url, ex);
+        else
+            pb_reply_fail(r, "malformed NDJSON line %llu from %s: %s",
+                          (unsigned long long)index, r->url, ex);
+        return PB_MSG_STOP;
+    }
+    return interpret_obj(r, j);
+}
+
 static int on_message(pb_reply *r, const pb_message *m)
 {
     return interpret(r, m->data, m->len, m->index, 0);
@@ -123,8 +129,7 @@ static int on_whole(pb_reply *r, const char *data, size_t len)
     cJSON *j = pb_reply_parse_whole(r, data, len);
     if (!j)
         return PB_MSG_STOP;
-    cJSON_Delete(j);
-    int bits = interpret(r, data, len, 1, 0);
+    int bits = interpret_obj(r, j);
     if (!r->error && !r->done)
         pb_reply_fail(r, "answer from %s without done:true", r->url);
     return bits;
