@@ -598,17 +598,13 @@ void pb_transfer_free(pb_transfer *t)
     free(t);
 }
 
-void pb_transfer_set_body(pb_transfer *t, const char *body)
+void pb_transfer_set_body(pb_transfer *t, const cJSON *body)
 {
-    size_t n = strlen(body) + 1;
-    char *b = cJSON_malloc(n); /* freed with cJSON_free, as the built body */
+    char *b = cJSON_PrintUnformatted(body); /* freed with cJSON_free, as the built body */
     if (!b)
         PB_MEM_OOM();
-    memcpy(b, body, n);
     cJSON_free(t->body);
     t->body = b;
     curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, t->body);
-    cJSON *j = cJSON_Parse(body);
-    t->whole = j && !pb_dialect_streams(t->dialect, j);
-    cJSON_Delete(j);
+    t->whole = !pb_dialect_streams(t->dialect, body);
 }

@@ -117,6 +117,6 @@ size_t pb_transfer_deliver(pb_transfer *t, const char *data, size_t n, uint64_t 
 
 /* Replaces the request body (before the transfer runs): a replayed
  * baseline sends the bytes a program sent, streamed or not (whole). */
-void pb_transfer_set_body(pb_transfer *t, const char *body);
+void pb_transfer_set_body(pb_transfer *t, const cJSON *body);
 
 #endif

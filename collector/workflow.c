@@ -155,11 +155,8 @@ static pb_transfer *build_llm(wf_agent *w, int k)
     size_t keep = ph->keep_text ? PB_PREVIOUS_MAX_BYTES + 4 : 0;
     pb_transfer *t = pb_run_transfer_new(ph->ctx, ph->rt, &w->req, ph->num_predict, r->seed, keep,
                                          ph->origin, w->err, sizeof w->err);
-    if (t && cJSON_IsString(rp_api) && cJSON_IsObject(rp_body)) {
-        char *b = cJSON_PrintUnformatted(rp_body);
-        pb_transfer_set_body(t, b);
-        cJSON_free(b);
-    }
+    if (t && cJSON_IsString(rp_api) && cJSON_IsObject(rp_body))
+        pb_transfer_set_body(t, rp_body);
     return t;
 }
 

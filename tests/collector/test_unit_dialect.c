@@ -416,10 +416,13 @@ static void test_streams(void **st)
         }
         pb_transfer *t = mk(cases[c].api, NULL, 0, -1);
         assert_int_equal(t->whole, 0);              /* collect's own requests stream */
-        pb_transfer_set_body(t, "{\"model\":\"m\",\"stream\":false}");
+        cJSON *nb = cJSON_Parse("{\"model\":\"m\",\"stream\":false}");
+        pb_transfer_set_body(t, nb);
         assert_int_equal(t->whole, 1);
-        pb_transfer_set_body(t, "{\"model\":\"m\",\"stream\":true}");
+        cJSON_ReplaceItemInObject(nb, "stream", cJSON_CreateTrue());
+        pb_transfer_set_body(t, nb);
         assert_int_equal(t->whole, 0);
+        cJSON_Delete(nb);
         pb_transfer_free(t);
     }
 }
