@@ -374,6 +374,7 @@ static int is_run_json(const char *name)
 }
 
 static int has_metrics_near(const char *dir, int depth);
+static int list_dir(int fd, dent **out, char **names);
 
 /* Whether entry name of dir is a run file, or (depth > 0) a directory
  * holding one within depth - 1 further levels. */
@@ -402,14 +403,20 @@ static int entry_has_metrics(const char *dir, const char *name, unsigned char ty
 
 static int has_metrics_near(const char *dir, int depth)
 {
-    DIR *d = opendir(dir);
-    if (!d)
+    /* Listed as the walk lists (list_dir), in the rare case the walk has
+     * not: a summary given as an argument, a folder after it. */
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
         return 0;
-    struct dirent *e;
+    dent *ents;
+    char *names;
+    int n = list_dir(fd, &ents, &names);
+    close(fd);
     int found = 0;
-    while (!found && (e = readdir(d)))
-        found = entry_has_metrics(dir, e->d_name, e->d_type, depth);
-    closedir(d);
+    for (int i = 0; i < n && !found; i++)
+        found = entry_has_metrics(dir, ents[i].name, ents[i].type, depth);
+    free(ents);
+    free(names);
     return found;
 }
 
