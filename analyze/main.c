@@ -14,7 +14,6 @@
 #include "pb_fs.h"
 #include "pb_json_out.h"
 #include "pb_load.h"
-#include "pb_pool.h"
 #include "pb_report.h"
 #include "pb_result.h"
 #include "pb_stats.h"
@@ -449,7 +448,7 @@ int main(int argc, char **argv)
         }
     }
     if (timings) {
-        int threads = lo.jobs ? lo.jobs : 1 + pb_pool_default_workers(PB_LOAD_MAX_JOBS - 1);
+        int threads = pb_load_threads(&lo);
         fprintf(stderr, "analyze: timings (ms): load %.2f (%d thread%s), statistics %.2f, "
                 "outputs %.2f, total %.2f\n", t_load, threads, threads == 1 ? "" : "s",
                 t_stats, now_ms() - t_out, now_ms() - t_start);

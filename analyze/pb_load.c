@@ -221,6 +221,11 @@ static const char *run_implausible(const pb_run *r, char *buf, size_t len)
     return buf;
 }
 
+int pb_load_threads(const pb_load_opts *o)
+{
+    return o->jobs > 0 ? o->jobs : 1 + pb_pool_default_workers(PB_LOAD_MAX_JOBS - 1);
+}
+
 void pb_load_opts_init(pb_load_opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -1106,7 +1111,7 @@ static size_t load_all(pb_dataset *ds, char *const *paths, pb_load_input *in, in
      * still counts once (under the first). The window bounds the files
      * read ahead of their parse. */
     static const pb_pool_fns fns = {job_run, job_arena_new, job_arena_free};
-    int workers = o->jobs > 0 ? o->jobs - 1 : pb_pool_default_workers(PB_LOAD_MAX_JOBS - 1);
+    int workers = pb_load_threads(o) - 1;
     walk_ctx c = {.ds = ds, .o = o, .pool = pb_pool_new(workers, 64, sizeof(job), &fns)};
     for (int i = 0; i < n; i++) {
         if (!in) {

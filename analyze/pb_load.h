@@ -35,6 +35,10 @@ typedef struct pb_load_opts {
 
 void pb_load_opts_init(pb_load_opts *o);
 
+/* The threads o makes a load use, the caller's included: o->jobs, or
+ * (0) one per CPU this process may use, at most PB_LOAD_MAX_JOBS. */
+int pb_load_threads(const pb_load_opts *o);
+
 /* Loads every path (file or directory, recursively) into ds. A file or
  * directory reached twice (overlapping arguments, symlinks) counts once.
  * Returns the number of runs added. */
